@@ -1,0 +1,177 @@
+/** Byte-string helpers shared by every layer (spec section 2.1): hex, base64url, concatenation, comparison. */
+
+/** A byte string. pqroom never uses strings for secrets. */
+export type Bytes = Uint8Array;
+
+const HEX = '0123456789abcdef';
+
+/** Lower-case hexadecimal of `b`, without separators (spec 2.1). */
+export function toHex(b: Bytes): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const x = b[i] as number;
+    s += HEX[x >> 4]! + HEX[x & 15]!;
+  }
+  return s;
+}
+
+/** Parses lower- or upper-case hexadecimal; throws `TypeError` on odd length or a non-hex character. */
+export function fromHex(s: string): Bytes {
+  if (s.length % 2 !== 0) throw new TypeError(`hex string of odd length ${s.length}`);
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexValue(s.charCodeAt(2 * i));
+    const lo = hexValue(s.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) throw new TypeError(`not a hex character at offset ${2 * i}`);
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Concatenation `a || b || ...` into a new array. */
+export function concat(...parts: readonly Bytes[]): Bytes {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Bytewise equality (not constant time; use {@link equalConstantTime} for secrets). */
+export function equalBytes(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Equality whose running time does not depend on where the inputs differ (REQ-CRY-014).
+ * JavaScript cannot guarantee constant time (spec 3.9); this is the best a JS engine allows.
+ */
+export function equalConstantTime(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}
+
+/** Bytewise lexicographic comparison: negative, zero or positive. */
+export function compareBytes(a: Bytes, b: Bytes): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** `n` zero bytes (spec 2.1 `zeros(n)`). */
+export function zeros(n: number): Bytes {
+  return new Uint8Array(n);
+}
+
+/** True if every byte of `b` is zero. */
+export function isZero(b: Bytes): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+const textEncoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** UTF-8 encoding of a string (spec 2.1 `ascii(...)` for ASCII input). */
+export function utf8(s: string): Bytes {
+  return textEncoder.encode(s);
+}
+
+/** Strict UTF-8 decoding; returns `undefined` for invalid UTF-8 (REQ-ENC-013). */
+export function decodeUtf8(b: Bytes): string | undefined {
+  try {
+    return strictDecoder.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Big-endian 4-byte encoding of `n` (0 ≤ n < 2^32). */
+export function u32be(n: number): Bytes {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n >>> 0);
+  return out;
+}
+
+/** Big-endian 8-byte encoding of `n` (0 ≤ n ≤ 2^53 − 1). */
+export function u64be(n: number): Bytes {
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, Math.floor(n / 2 ** 32));
+  v.setUint32(4, n >>> 0);
+  return out;
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url without padding (RFC 4648 §5; spec 2.1). */
+export function toBase64Url(b: Bytes): string {
+  let s = '';
+  let i = 0;
+  for (; i + 3 <= b.length; i += 3) {
+    const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+    s += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!;
+  }
+  const rest = b.length - i;
+  if (rest === 1) {
+    const n = (b[i] as number) << 16;
+    s += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8);
+    s += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]!;
+  }
+  return s;
+}
+
+/**
+ * Strict base64url decoding without padding: returns `undefined` on a character outside the
+ * alphabet, padding, an impossible length, or non-zero unused trailing bits (non-canonical input).
+ */
+export function fromBase64Url(s: string): Bytes | undefined {
+  if (s.length % 4 === 1) return undefined;
+  const vals = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const v = B64URL.indexOf(s[i]!);
+    if (v < 0) return undefined;
+    vals[i] = v;
+  }
+  const full = Math.floor(s.length / 4);
+  const rest = s.length % 4;
+  const out = new Uint8Array(full * 3 + (rest === 0 ? 0 : rest - 1));
+  let o = 0;
+  for (let q = 0; q < full; q++) {
+    const n = (vals[4 * q]! << 18) | (vals[4 * q + 1]! << 12) | (vals[4 * q + 2]! << 6) | vals[4 * q + 3]!;
+    out[o++] = n >> 16;
+    out[o++] = (n >> 8) & 255;
+    out[o++] = n & 255;
+  }
+  const base = full * 4;
+  if (rest === 2) {
+    if ((vals[base + 1]! & 15) !== 0) return undefined;
+    out[o++] = (vals[base]! << 2) | (vals[base + 1]! >> 4);
+  } else if (rest === 3) {
+    if ((vals[base + 2]! & 3) !== 0) return undefined;
+    const n = (vals[base]! << 10) | (vals[base + 1]! << 4) | (vals[base + 2]! >> 2);
+    out[o++] = n >> 8;
+    out[o++] = n & 255;
+  }
+  return out;
+}

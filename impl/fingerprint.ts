@@ -1,0 +1,47 @@
+/** Fingerprint display, the 8-emoji self-check and peer verification strings (spec 10.4, 10.5). */
+import { toHex, type Bytes } from './bytes.ts';
+import { HASH_BYTES } from './suite.ts';
+
+/** `EMOJI[b]` = U+1F400 + b (spec 10.4), the table shown in the spec. */
+export const EMOJI: readonly string[] = Array.from({ length: 256 }, (_, b) => String.fromCodePoint(0x1f400 + b));
+
+function assertFingerprint(fp: Bytes): void {
+  if (fp.length !== HASH_BYTES) throw new TypeError(`a fingerprint is ${HASH_BYTES} bytes, got ${fp.length}`);
+}
+
+/** 64 lower-case hex characters in 16 groups of 4 separated by spaces (REQ-KEY-020). */
+export function fingerprintHexGroups(fp: Bytes): string {
+  assertFingerprint(fp);
+  return toHex(fp).match(/.{4}/g)!.join(' ');
+}
+
+/** The 8 emoji of the first 8 fingerprint bytes, separated by single spaces (REQ-KEY-021, decision D4). */
+export function fingerprintEmoji(fp: Bytes): string {
+  assertFingerprint(fp);
+  return Array.from(fp.subarray(0, 8), (b) => EMOJI[b]!).join(' ');
+}
+
+/** compat: what the user is shown (the fingerprint without its last 5 hex characters) (REQ-KEY-030). */
+export function compatVerificationPrompt(fp: Bytes): string {
+  assertFingerprint(fp);
+  return toHex(fp).slice(0, 59);
+}
+
+/** compat: the peer is verified if `typed` equals the last 5 hex characters (20 bits; T1). */
+export function compatVerifySuffix(fp: Bytes, typed: string): boolean {
+  assertFingerprint(fp);
+  return typed.trim().toLowerCase() === toHex(fp).slice(59);
+}
+
+/** hardened: the 128-bit comparison string, the first 32 hex characters in 8 groups of 4 (REQ-KEY-031). */
+export function safetyString(fp: Bytes): string {
+  assertFingerprint(fp);
+  return toHex(fp).slice(0, 32).match(/.{4}/g)!.join(' ');
+}
+
+/** hardened: verified only if all 32 hex characters match (spaces and case ignored) (REQ-KEY-031, decision D15). */
+export function verifySafetyString(fp: Bytes, compared: string): boolean {
+  assertFingerprint(fp);
+  const norm = compared.replace(/\s+/g, '').toLowerCase();
+  return norm.length === 32 && norm === toHex(fp).slice(0, 32);
+}

@@ -1,0 +1,53 @@
+/** Keystore structures of spec sections 4.3 and 4.10: trust statements and the vault. */
+import { f, fixed, list, message, opaque, struct, text, u16, u32, u64, type ValueOf } from '../codec.ts';
+import { AEAD_NONCE_BYTES, DSA_SIG_BYTES, HASH_BYTES } from '../suite.ts';
+import { KdfParams, TrustMethod } from './common.ts';
+import { KemCert } from './keys.ts';
+import { MsgType } from './types.ts';
+
+/** `KemKeyEntry` (spec 4.3): an ML-KEM seed and its certificate. */
+export const KemKeyEntry = struct('KemKeyEntry', [f('version', u32), f('seed', fixed(64)), f('cert', KemCert)]);
+/** A vault's ML-KEM key. */
+export type KemKeyEntry = ValueOf<typeof KemKeyEntry>;
+
+/** `PeerRecord` (spec 4.3): the newest ML-KEM certificate seen for a peer (REQ-KEY-003). */
+export const PeerRecord = struct('PeerRecord', [
+  f('member_id', fixed(HASH_BYTES)),
+  f('newest_kem_version', u32),
+  f('newest_kem_cert_hash', fixed(HASH_BYTES)),
+]);
+/** A per-peer key continuity record. */
+export type PeerRecord = ValueOf<typeof PeerRecord>;
+
+/** `TrustStatement` (type 0x62, spec 10.5). */
+export const TrustStatement = message('TrustStatement', MsgType.TrustStatement, [
+  f('verifier_fp', fixed(HASH_BYTES)),
+  f('peer_fp', fixed(HASH_BYTES)),
+  f('method', TrustMethod),
+  f('verified_at', u64),
+  f('signature', fixed(DSA_SIG_BYTES)),
+]);
+/** A signed record that the verifier verified a peer's key. */
+export type TrustStatement = ValueOf<typeof TrustStatement>;
+
+/** `Vault` (type 0x80, spec 10.3). */
+export const Vault = message('Vault', MsgType.Vault, [
+  f('format', u16),
+  f('user_id', text(1, 64)),
+  f('kdf', KdfParams),
+  f('salt', fixed(16)),
+  f('nonce', fixed(AEAD_NONCE_BYTES)),
+  f('sealed', opaque(16, 16777216)),
+]);
+/** A sealed vault file. */
+export type Vault = ValueOf<typeof Vault>;
+
+/** `VaultContents` (type 0x81). */
+export const VaultContents = message('VaultContents', MsgType.VaultContents, [
+  f('identity_seed', fixed(32)),
+  f('kem_keys', list(KemKeyEntry, 1, 1024, 'version')),
+  f('trusted', list(TrustStatement, 0, 65535, 'peer_fp')),
+  f('peers', list(PeerRecord, 0, 65535, 'member_id')),
+]);
+/** What a vault seals. */
+export type VaultContents = ValueOf<typeof VaultContents>;

@@ -1,0 +1,146 @@
+/**
+ * The relay connection (spec 5.8, 8.2): the ML-KEM/ML-DSA handshake, client authentication,
+ * sealed frames and the replay window. Pure functions; the drivers keep the state.
+ */
+import { concat, equalBytes, u64be, type Bytes } from '../bytes.ts';
+import { decode, encode, encodePrefix } from '../codec.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { check } from '../errors.ts';
+import { fingerprint, frameNonce, transportKeys, type TransportKeys } from '../keyschedule.ts';
+import { ClientAuth, ClientHello, ServerHello, TransportFrame } from '../messages/index.ts';
+import { MAX_FRAME_BYTES, MsgType, PROTOCOL_VERSION, SUITE_ID } from '../messages/types.ts';
+import type { Rng } from '../rng.ts';
+import { KEM_SEED_BYTES, type Profile } from '../suite.ts';
+import { labeledHash, sigContext } from '../labels.ts';
+import type { Identity } from './identity.ts';
+
+/** The client's state after sending ClientHello. */
+export interface ClientHelloState {
+  /** The encoded ClientHello. */
+  readonly helloBytes: Bytes;
+  /** The ephemeral ML-KEM secret key (REQ-TRN-001). */
+  readonly ephKemSk: Bytes;
+}
+
+/** Starts a connection: a fresh ephemeral ML-KEM key pair for this connection only (REQ-TRN-001). */
+export function clientHello(c: CryptoProvider, rng: Rng): ClientHelloState {
+  const kp = c.kemKeygen(rng.bytes(KEM_SEED_BYTES));
+  const hello: ClientHello = { client_nonce: rng.bytes(32), eph_kem_pk: kp.publicKey };
+  return { helloBytes: encode(ClientHello, hello), ephKemSk: kp.secretKey };
+}
+
+/** `th = LabeledHash("transport hello", encode(ClientHello) || TBS(ServerHello))` (spec 5.8). */
+export function transcriptHash(c: CryptoProvider, clientHelloBytes: Bytes, serverHello: ServerHello): Bytes {
+  return labeledHash(c, 'transport hello', concat(clientHelloBytes, encodePrefix(ServerHello, serverHello, 'signature')));
+}
+
+/** An established connection's keys. */
+export interface Established {
+  /** The handshake transcript hash, the channel binding. */
+  readonly th: Bytes;
+  /** Directional keys. */
+  readonly keys: TransportKeys;
+}
+
+/** The relay answers a ClientHello: encapsulate to the ephemeral key, sign the transcript. */
+export function serverHello(
+  c: CryptoProvider,
+  rng: Rng,
+  clientHelloBytes: Bytes,
+  relay: { publicKey: Bytes; secretKey: Bytes },
+): Established & { helloBytes: Bytes } {
+  const ch = decode(ClientHello, clientHelloBytes);
+  const { ct, ss } = c.kemEncapsulate(ch.eph_kem_pk, rng.bytes(32));
+  const draft: ServerHello = { server_nonce: rng.bytes(32), kem_ct: ct, relay_pk: relay.publicKey, signature: new Uint8Array(3309) };
+  const th = transcriptHash(c, clientHelloBytes, draft);
+  const sh: ServerHello = { ...draft, signature: c.sign(relay.secretKey, th, sigContext('relay hello'), rng.bytes(32)) };
+  return { helloBytes: encode(ServerHello, sh), th, keys: transportKeys(c, th, ss) };
+}
+
+/**
+ * The client checks the ServerHello (REQ-TRN-002, REQ-TRN-003): hardened, the relay key must be
+ * the pinned one; compat takes the presented key (W12). Then the signature over `th`.
+ */
+export function clientFinish(
+  c: CryptoProvider,
+  state: ClientHelloState,
+  serverHelloBytes: Bytes,
+  profile: Profile,
+  pinnedRelayPk: Bytes | undefined,
+): Established & { relayPk: Bytes } {
+  const sh = decode(ServerHello, serverHelloBytes);
+  if (profile === 'hardened') {
+    check(pinnedRelayPk !== undefined && equalBytes(sh.relay_pk, pinnedRelayPk), 'REQ-TRN-002', 'relay key is not the pinned one');
+  }
+  const th = transcriptHash(c, state.helloBytes, sh);
+  check(c.verify(sh.relay_pk, th, sigContext('relay hello'), sh.signature), 'REQ-TRN-003', 'ServerHello signature does not verify');
+  const ss = c.kemDecapsulate(sh.kem_ct, state.ephKemSk);
+  return { th, keys: transportKeys(c, th, ss), relayPk: sh.relay_pk };
+}
+
+/** The client's authentication (REQ-TRN-004): hardened signs `th`; compat only claims a key (W3). */
+export function clientAuth(c: CryptoProvider, rng: Rng, th: Bytes, identity: Identity, profile: Profile): Bytes {
+  const signature = profile === 'hardened' ? c.sign(identity.secretKey, th, sigContext('client auth'), rng.bytes(32)) : new Uint8Array(0);
+  return encode(ClientAuth, { identity_pk: identity.publicKey, signature });
+}
+
+/** The relay's check of ClientAuth (REQ-TRN-004): returns the connection's principal. */
+export function verifyClientAuth(c: CryptoProvider, authBytes: Bytes, th: Bytes, profile: Profile): Bytes {
+  const auth = decode(ClientAuth, authBytes);
+  if (profile === 'hardened') {
+    check(auth.signature.length > 0 && c.verify(auth.identity_pk, th, sigContext('client auth'), auth.signature), 'REQ-TRN-004', 'ClientAuth signature does not verify');
+  }
+  return fingerprint(c, auth.identity_pk);
+}
+
+function frameAd(seq: number): Bytes {
+  return concat(new Uint8Array([PROTOCOL_VERSION, SUITE_ID >> 8, SUITE_ID & 0xff, MsgType.TransportFrame]), u64be(seq));
+}
+
+/** Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005). */
+export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Bytes): Bytes {
+  return encode(TransportFrame, { seq, sealed: c.transportSeal(key, frameNonce(seq), frameAd(seq), inner) });
+}
+
+/** The replay window of a connection direction (REQ-TRN-005, decision D10). */
+export interface ReplayWindow {
+  /** Highest accepted sequence number, or -1. */
+  readonly top: number;
+  /** Accepted sequence numbers in `(top - 1024, top]`. */
+  readonly seen: ReadonlySet<number>;
+}
+
+/** Width of the replay window (REQ-TRN-005). */
+export const REPLAY_WINDOW = 1024;
+
+/** An empty window. */
+export const EMPTY_WINDOW: ReplayWindow = { top: -1, seen: new Set() };
+
+/** Whether `seq` is fresh for `w`: not seen and not older than the window. */
+export function windowAccepts(w: ReplayWindow, seq: number): boolean {
+  if (seq > w.top) return true;
+  if (seq <= w.top - REPLAY_WINDOW) return false;
+  return !w.seen.has(seq);
+}
+
+/** The window after accepting `seq`. */
+export function windowAdd(w: ReplayWindow, seq: number): ReplayWindow {
+  const top = Math.max(w.top, seq);
+  const seen = new Set<number>();
+  for (const s of w.seen) if (s > top - REPLAY_WINDOW) seen.add(s);
+  seen.add(seq);
+  return { top, seen };
+}
+
+/**
+ * Opens a frame (REQ-TRN-005, REQ-TRN-007): size first, then decoding, the replay window and
+ * the AEAD. Returns the inner message and the new window.
+ */
+export function openFrame(c: CryptoProvider, key: Bytes, frameBytes: Bytes, w: ReplayWindow): { inner: Bytes; window: ReplayWindow } {
+  check(frameBytes.length <= MAX_FRAME_BYTES, 'REQ-TRN-007', `frame of ${frameBytes.length} bytes exceeds the limit`);
+  const fr = decode(TransportFrame, frameBytes, { maxBytes: MAX_FRAME_BYTES });
+  check(windowAccepts(w, fr.seq), 'REQ-TRN-005', `frame ${fr.seq} is a replay or too old`);
+  const inner = c.transportOpen(key, frameNonce(fr.seq), frameAd(fr.seq), fr.sealed);
+  check(inner !== undefined, 'REQ-TRN-005', `frame ${fr.seq} does not authenticate`);
+  return { inner, window: windowAdd(w, fr.seq) };
+}

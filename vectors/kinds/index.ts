@@ -1,0 +1,22 @@
+/** Every vector kind, in the order files are generated and verified. */
+import { fingerprintsKind, inviteTextKind, malformedKind, messagesKind } from './encoding.ts';
+import type { VectorKind } from './kind.ts';
+import { aeadKind, drbgKind, kemKind, labelsKind, signaturesKind } from './primitives.ts';
+import { handshakeKind, keyScheduleKind } from './schedule.ts';
+
+/** All kinds; each owns one file. */
+export const VECTOR_KINDS: readonly VectorKind[] = [
+  labelsKind,
+  aeadKind,
+  drbgKind,
+  kemKind,
+  signaturesKind,
+  fingerprintsKind,
+  messagesKind,
+  malformedKind,
+  inviteTextKind,
+  keyScheduleKind,
+  handshakeKind,
+];
+
+export type { VectorKind } from './kind.ts';
