@@ -1,5 +1,6 @@
 /** The pqroom implementation layer: crypto, codecs, messages, key schedule, pure protocol steps. */
 export * from './bytes.ts';
+export * from './clock.ts';
 export * from './codec.ts';
 export * from './crypto/noble.ts';
 export * from './crypto/provider.ts';
