@@ -43,7 +43,7 @@ export const MemberRef = struct('MemberRef', [f('member_id', fixed(HASH_BYTES))]
 export type MemberRef = ValueOf<typeof MemberRef>;
 
 /** `EpochHead` (spec 4.3): the owner's signed view of a sender's next sequence number. */
-export const EpochHead = struct('EpochHead', [f('member_id', fixed(HASH_BYTES)), f('next_seq', u64)]);
+export const EpochHead = struct('EpochHead', [f('member_id', fixed(HASH_BYTES)), f('next_seq', u64), f('last_epoch', u32)]);
 /** A history head entry. */
 export type EpochHead = ValueOf<typeof EpochHead>;
 

@@ -154,7 +154,7 @@ function hardenedRun(seed: string): Case {
   const opened = openWelcome(c, welcome, invite, jr, newestKem(bob).secretKey);
   const confirm = buildJoinConfirm(c, rng, { roomId, inviteId, epoch: 1, epochSecret: opened.groupInfo.epoch_secret, welcomeHash: opened.welcomeHash, identity: bob });
   const msg = sealAppMessage(c, rng, { roomId, epoch: 1, appKey: k1.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: bob, content: { sent_at: 1_790_000_001_000, text: 'hello from bob' } });
-  const rotate = buildCommit(c, rng, { roomId, epoch: 2, prevEpochHash: epochHash(c, add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: add.roster, heads: [{ member_id: bob.fp, next_seq: 1 }], owner });
+  const rotate = buildCommit(c, rng, { roomId, epoch: 2, prevEpochHash: epochHash(c, add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: add.roster, heads: [{ member_id: bob.fp, next_seq: 1, last_epoch: 1 }], owner });
   const k2 = ownerEpochKeys(c, rotate, k1.initSecret);
   return {
     seed,
