@@ -1,0 +1,362 @@
+/**
+ * A member's view of a hardened room (spec 7.4 to 7.8): epochs and rosters, receiving
+ * application messages in sender order with duplicate and gap detection, receiving commits,
+ * and sending. Pure: every function returns a new view and the events it produced.
+ */
+import { equalBytes, toHex, type Bytes } from '../bytes.ts';
+import { decode, encode } from '../codec.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { PqroomError, type ReqId } from '../errors.ts';
+import { epochHash, type EpochKeys } from '../keyschedule.ts';
+import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
+import type { Rng } from '../rng.ts';
+import { NO_EPOCH } from '../suite.ts';
+import { openAppMessage, sealAppMessage } from './app.ts';
+import { checkCommitSuccessor, MEMBER_COMMIT_CHECKS, openCommit, ownerOf } from './commit.ts';
+import { requireSigned, type Identity } from './identity.ts';
+import type { Encoded } from './join.ts';
+
+/** What a member holds about one epoch. */
+export interface EpochRecord {
+  /** Epoch number. */
+  readonly epoch: number;
+  /** `epoch_hash` of its commit. */
+  readonly epochHash: Bytes;
+  /** Roster of the epoch. */
+  readonly roster: readonly MemberRecord[];
+  /** Keys; absent for an epoch whose commit removed this member. */
+  readonly keys: EpochKeys | undefined;
+  /** The commit that created it. */
+  readonly commitBytes: Bytes;
+}
+
+/** An accepted message waiting for its turn (REQ-MEM-017). */
+export interface HeldMessage {
+  /** Sequence number. */
+  readonly seq: number;
+  /** Its epoch. */
+  readonly epoch: number;
+  /** Its `prev_epoch`. */
+  readonly prevEpoch: number;
+  /** Decrypted content. */
+  readonly content: AppContent;
+  /** The encoding, to tell a duplicate from an equivocation. */
+  readonly bytes: Bytes;
+}
+
+/** Delivery state of one sender (spec 7.6). */
+export interface SenderView {
+  /** First sequence number this member is entitled to, once known (REQ-MEM-019). */
+  readonly base: number | undefined;
+  /** Next sequence number to deliver (defined once `base` is). */
+  readonly next: number | undefined;
+  /** Epoch of the last delivered message. */
+  readonly lastEpoch: number | undefined;
+  /** Accepted messages not yet delivered, by increasing `seq`. */
+  readonly held: readonly HeldMessage[];
+  /** Messages up to `expect - 1` are known to exist (signed heads, REQ-MEM-048). */
+  readonly expect: number;
+  /** Highest accepted sequence number plus one, and its epoch: this member's head for the sender. */
+  readonly head: { readonly nextSeq: number; readonly lastEpoch: number } | undefined;
+}
+
+/** A member's view of a hardened room. */
+export interface GroupView {
+  /** The room. */
+  readonly roomId: Bytes;
+  /** This member's id. */
+  readonly me: Bytes;
+  /** The epoch at which this member joined (0 for the owner). */
+  readonly joinEpoch: number;
+  /** The current epoch. */
+  readonly epoch: number;
+  /** Every epoch since joining (decision D8). */
+  readonly epochs: Readonly<Record<number, EpochRecord>>;
+  /** Delivery state by sender (hex member id). */
+  readonly senders: Readonly<Record<string, SenderView>>;
+  /** This member's next sequence number (REQ-MEM-001). */
+  readonly ownNextSeq: number;
+  /** The epoch of this member's previous message, or `NO_EPOCH`. */
+  readonly ownPrevEpoch: number;
+  /** Commits of later epochs, held until their predecessors arrive (REQ-MEM-042). */
+  readonly futureCommits: Readonly<Record<number, Bytes>>;
+  /** Messages of later epochs, held until their commits arrive (REQ-MEM-011). */
+  readonly futureMessages: readonly Bytes[];
+  /** Whether a commit removed this member (REQ-MEM-050). */
+  readonly removed: boolean;
+  /** Distinct authentic messages accepted in the current epoch (the owner's rotation counter, REQ-OWN-030). */
+  readonly epochCount: number;
+}
+
+/** What happened while processing an input. */
+export type GroupEvent =
+  | { readonly kind: 'delivered'; readonly sender: Bytes; readonly seq: number; readonly epoch: number; readonly content: AppContent }
+  | { readonly kind: 'accepted'; readonly sender: Bytes; readonly seq: number; readonly epoch: number }
+  | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: Commit['reason']; readonly roster: readonly MemberRecord[] }
+  | { readonly kind: 'removed'; readonly epoch: number }
+  | { readonly kind: 'held'; readonly what: 'commit' | 'message'; readonly epoch: number }
+  | { readonly kind: 'ignored'; readonly detail: string }
+  | { readonly kind: 'rejected'; readonly reqId: ReqId; readonly detail: string }
+  | { readonly kind: 'alarm'; readonly reqId: ReqId; readonly detail: string };
+
+/** A new view and what happened. */
+export interface GroupStep {
+  /** The view after the input. */
+  readonly view: GroupView;
+  /** Events in order. */
+  readonly events: readonly GroupEvent[];
+}
+
+/** Bound on messages and commits held for later epochs (memory does not grow without bound). */
+export const MAX_FUTURE_ITEMS = 4096;
+
+const EMPTY_SENDER: SenderView = { base: undefined, next: undefined, lastEpoch: undefined, held: [], expect: 0, head: undefined };
+
+/** The view of a member that joins at `record.epoch` (the owner at epoch 0, an invitee at its add commit). */
+export function newGroupView(roomId: Bytes, me: Bytes, record: EpochRecord): GroupView {
+  return {
+    roomId,
+    me,
+    joinEpoch: record.epoch,
+    epoch: record.epoch,
+    epochs: { [record.epoch]: record },
+    senders: {},
+    ownNextSeq: 0,
+    ownPrevEpoch: NO_EPOCH,
+    futureCommits: {},
+    futureMessages: [],
+    removed: false,
+    epochCount: 0,
+  };
+}
+
+/** The record of an epoch created by a commit, given its keys. */
+export function epochRecordOf(c: CryptoProvider, commit: Encoded<Commit>, roster: readonly MemberRecord[], keys: EpochKeys | undefined): EpochRecord {
+  return { epoch: commit.value.epoch, epochHash: epochHash(c, commit.bytes), roster, keys, commitBytes: commit.bytes };
+}
+
+/** The current epoch's record. */
+export function currentEpoch(view: GroupView): EpochRecord {
+  const r = view.epochs[view.epoch];
+  if (!r) throw new Error(`no record of the current epoch ${view.epoch}`);
+  return r;
+}
+
+function rejected(e: unknown): GroupEvent {
+  if (e instanceof PqroomError) return { kind: 'rejected', reqId: e.reqId, detail: e.message };
+  throw e;
+}
+
+function setSender(view: GroupView, key: string, s: SenderView): GroupView {
+  return { ...view, senders: { ...view.senders, [key]: s } };
+}
+
+/**
+ * Receives an application message, live or from history (REQ-MEM-010 to REQ-MEM-019): checks it,
+ * holds it in sender order, and delivers every message whose turn has come.
+ */
+export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Bytes): GroupStep {
+  let msg: AppMessage;
+  try {
+    msg = decode(AppMessage, bytes);
+  } catch (e) {
+    return { view, events: [rejected(e)] };
+  }
+  const reject = (reqId: ReqId, detail: string): GroupStep => ({ view, events: [{ kind: 'rejected', reqId, detail }] });
+  if (!equalBytes(msg.room_id, view.roomId)) return reject('REQ-MEM-010', 'message for another room');
+  if (msg.epoch > view.epoch) {
+    if (view.removed) return reject('REQ-MEM-050', `message of epoch ${msg.epoch} after this member's removal`);
+    if (view.futureMessages.length >= MAX_FUTURE_ITEMS) return reject('REQ-MEM-011', 'too many messages held for later epochs');
+    if (view.futureMessages.some((b) => equalBytes(b, bytes))) return { view, events: [{ kind: 'ignored', detail: 'already held' }] };
+    return { view: { ...view, futureMessages: [...view.futureMessages, bytes] }, events: [{ kind: 'held', what: 'message', epoch: msg.epoch }] };
+  }
+  if (msg.epoch < view.joinEpoch) return reject('REQ-MEM-012', `message of epoch ${msg.epoch}, before this member joined at ${view.joinEpoch}`);
+  const record = view.epochs[msg.epoch];
+  if (!record) return reject('REQ-MEM-012', `no record of epoch ${msg.epoch}`);
+  const sender = record.roster.find((r) => equalBytes(r.member_id, msg.sender));
+  if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
+  if (!record.keys) return reject('REQ-MEM-050', `this member holds no keys of epoch ${msg.epoch}`);
+  let content: AppContent;
+  try {
+    content = openAppMessage(c, msg, record.keys.appKey, sender.identity_pk);
+  } catch (e) {
+    return { view, events: [rejected(e)] };
+  }
+  const key = toHex(msg.sender);
+  const s = view.senders[key] ?? EMPTY_SENDER;
+  if (s.base !== undefined && msg.seq < s.base)
+    return reject('REQ-MEM-018', `seq ${msg.seq} of epoch ${msg.epoch} precedes the sender's first message in this member's epochs (${s.base})`);
+  if (s.next !== undefined && msg.seq < s.next) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
+  const dup = s.held.find((h) => h.seq === msg.seq);
+  if (dup) return reject('REQ-MEM-016', equalBytes(dup.bytes, bytes) ? `duplicate: seq ${msg.seq} is already held` : `a second, different message with seq ${msg.seq}`);
+  const held = [...s.held, { seq: msg.seq, epoch: msg.epoch, prevEpoch: msg.prev_epoch, content, bytes }].sort((a, b) => a.seq - b.seq);
+  const head = s.head === undefined || msg.seq + 1 > s.head.nextSeq ? { nextSeq: msg.seq + 1, lastEpoch: msg.epoch } : s.head;
+  const counted = msg.epoch === view.epoch ? view.epochCount + 1 : view.epochCount;
+  const accepted: GroupEvent = { kind: 'accepted', sender: msg.sender, seq: msg.seq, epoch: msg.epoch };
+  const { sender: ns, events } = deliverReady(view, msg.sender, { ...s, held, head });
+  return { view: { ...setSender(view, key, ns), epochCount: counted }, events: [accepted, ...events] };
+}
+
+/** Establishes the entitlement start (REQ-MEM-019) and delivers held messages in order (REQ-MEM-017, REQ-MEM-018). */
+function deliverReady(view: GroupView, senderId: Bytes, s0: SenderView): { sender: SenderView; events: GroupEvent[] } {
+  let s = s0;
+  const events: GroupEvent[] = [];
+  if (s.next === undefined) {
+    const first = s.held[0];
+    if (first && (first.prevEpoch === NO_EPOCH || first.prevEpoch < view.joinEpoch)) s = { ...s, base: first.seq, next: first.seq };
+  }
+  while (s.next !== undefined && s.held[0]?.seq === s.next) {
+    const m = s.held[0];
+    const rest = s.held.slice(1);
+    const chained = s.lastEpoch === undefined ? m.prevEpoch === NO_EPOCH || m.prevEpoch < view.joinEpoch : m.prevEpoch === s.lastEpoch && m.epoch >= s.lastEpoch;
+    if (!chained) {
+      events.push({ kind: 'rejected', reqId: 'REQ-MEM-018', detail: `seq ${m.seq}: prev_epoch ${m.prevEpoch} contradicts the sender's previous message (epoch ${String(s.lastEpoch)})` });
+      s = { ...s, held: rest };
+      break;
+    }
+    events.push({ kind: 'delivered', sender: senderId, seq: m.seq, epoch: m.epoch, content: m.content });
+    s = { ...s, held: rest, next: m.seq + 1, lastEpoch: m.epoch };
+  }
+  return { sender: s, events };
+}
+
+/**
+ * Receives a commit, live or from history (REQ-MEM-040 to REQ-MEM-050): installs the next
+ * epoch, holds later ones, ignores repeats, and raises a fork alarm on a conflicting one.
+ */
+export function receiveCommit(c: CryptoProvider, view: GroupView, bytes: Bytes, me: Identity): GroupStep {
+  let commit: Commit;
+  try {
+    commit = decode(Commit, bytes);
+  } catch (e) {
+    return { view, events: [rejected(e)] };
+  }
+  if (!equalBytes(commit.room_id, view.roomId)) return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-040', detail: 'commit for another room' }] };
+  if (commit.epoch <= view.epoch) return knownEpochCommit(c, view, commit, bytes);
+  if (commit.epoch > view.epoch + 1) {
+    if (view.removed) return { view, events: [{ kind: 'ignored', detail: `commit of epoch ${commit.epoch} after removal` }] };
+    if (view.futureCommits[commit.epoch] !== undefined) return { view, events: [{ kind: 'ignored', detail: 'commit already held' }] };
+    if (Object.keys(view.futureCommits).length >= MAX_FUTURE_ITEMS)
+      return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-042', detail: 'too many commits held for later epochs' }] };
+    return { view: { ...view, futureCommits: { ...view.futureCommits, [commit.epoch]: bytes } }, events: [{ kind: 'held', what: 'commit', epoch: commit.epoch }] };
+  }
+  if (view.removed) return { view, events: [{ kind: 'ignored', detail: 'commit after removal' }] };
+  const cur = currentEpoch(view);
+  let roster: MemberRecord[];
+  let keys: EpochKeys | undefined;
+  const removedMe = commit.removes.some((r) => equalBytes(r.member_id, view.me));
+  try {
+    roster = checkCommitSuccessor(c, { roomId: view.roomId, epoch: view.epoch, epochHash: cur.epochHash, roster: cur.roster }, commit, MEMBER_COMMIT_CHECKS);
+    keys = removedMe ? undefined : openCommit(c, { value: commit, bytes }, me, requireKeys(cur).initSecret);
+  } catch (e) {
+    return { view, events: [rejected(e)] };
+  }
+  const record: EpochRecord = { epoch: commit.epoch, epochHash: epochHash(c, bytes), roster, keys, commitBytes: bytes };
+  let next: GroupView = { ...view, epoch: commit.epoch, epochs: { ...view.epochs, [commit.epoch]: record }, epochCount: 0, removed: removedMe };
+  const events: GroupEvent[] = [{ kind: 'epoch', epoch: commit.epoch, reason: commit.reason, roster }];
+  if (removedMe) events.push({ kind: 'removed', epoch: commit.epoch });
+  next = applyHeads(next, commit.heads);
+  return drainFuture(c, next, me, events);
+}
+
+function requireKeys(r: EpochRecord): EpochKeys {
+  if (!r.keys) throw new PqroomError('REQ-MEM-050', `no keys for epoch ${r.epoch}`);
+  return r.keys;
+}
+
+/** REQ-MEM-048: heads the member is entitled to raise the sender's expected count. */
+function applyHeads(view: GroupView, heads: readonly EpochHead[]): GroupView {
+  let v = view;
+  for (const h of heads) {
+    if (h.last_epoch < view.joinEpoch) continue;
+    const key = toHex(h.member_id);
+    const s = v.senders[key] ?? EMPTY_SENDER;
+    if (h.next_seq > s.expect) v = setSender(v, key, { ...s, expect: h.next_seq });
+  }
+  return v;
+}
+
+/** After a new epoch: process the held commit of the next epoch and the held messages now readable. */
+function drainFuture(c: CryptoProvider, view: GroupView, me: Identity, events: GroupEvent[]): GroupStep {
+  let v = view;
+  const out = [...events];
+  const readable = v.futureMessages.filter((b) => epochOfMessage(b) <= v.epoch);
+  if (readable.length > 0) {
+    v = { ...v, futureMessages: v.futureMessages.filter((b) => epochOfMessage(b) > v.epoch) };
+    for (const b of readable) {
+      const r = receiveAppMessage(c, v, b);
+      v = r.view;
+      out.push(...r.events);
+    }
+  }
+  const nextCommit = v.futureCommits[v.epoch + 1];
+  if (nextCommit !== undefined) {
+    const { [v.epoch + 1]: _taken, ...rest } = v.futureCommits;
+    const r = receiveCommit(c, { ...v, futureCommits: rest }, nextCommit, me);
+    return { view: r.view, events: [...out, ...r.events] };
+  }
+  return { view: v, events: out };
+}
+
+function epochOfMessage(bytes: Bytes): number {
+  // header (4) + room_id (16), then uint32 epoch: the message already decoded once when it was held
+  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(20);
+}
+
+function knownEpochCommit(c: CryptoProvider, view: GroupView, commit: Commit, bytes: Bytes): GroupStep {
+  const known = view.epochs[commit.epoch];
+  if (!known) return { view, events: [{ kind: 'ignored', detail: `commit of epoch ${commit.epoch}, before this member joined` }] };
+  if (equalBytes(known.commitBytes, bytes)) return { view, events: [{ kind: 'ignored', detail: `commit of epoch ${commit.epoch} already installed` }] };
+  const owner = ownerOf(known.roster);
+  try {
+    requireSigned(c, Commit, commit, 'commit', owner!.identity_pk, 'REQ-MEM-041', 'Commit');
+  } catch (e) {
+    return { view, events: [rejected(e)] };
+  }
+  return { view, events: [{ kind: 'alarm', reqId: 'REQ-MEM-049', detail: `fork: a second owner-signed commit for epoch ${commit.epoch}` }] };
+}
+
+/** Seals this member's next message in the current epoch (REQ-MEM-001, REQ-MEM-003). */
+export function prepareMessage(c: CryptoProvider, rng: Rng, view: GroupView, me: Identity, content: AppContent): { view: GroupView; message: Encoded<AppMessage> } {
+  if (view.removed) throw new PqroomError('REQ-MEM-003', 'a removed member does not send');
+  const rec = currentEpoch(view);
+  const keys = requireKeys(rec);
+  const message = sealAppMessage(c, rng, { roomId: view.roomId, epoch: view.epoch, appKey: keys.appKey, seq: view.ownNextSeq, prevEpoch: view.ownPrevEpoch, sender: me, content });
+  return { view: { ...view, ownNextSeq: view.ownNextSeq + 1, ownPrevEpoch: view.epoch }, message };
+}
+
+/** A gap: messages of a sender that are expected but not delivered (spec 7.6, 7.7). */
+export interface Gap {
+  /** The sender (hex). */
+  readonly sender: string;
+  /** What is missing. */
+  readonly detail: string;
+}
+
+/** Every gap in the view: held messages waiting for earlier ones, heads not reached, unknown starts, held future epochs. */
+export function gaps(view: GroupView): Gap[] {
+  const out: Gap[] = [];
+  for (const [sender, s] of Object.entries(view.senders)) {
+    if (s.next === undefined && s.held.length > 0) out.push({ sender, detail: `first message before seq ${s.held[0]!.seq} is missing` });
+    else if (s.held.length > 0) out.push({ sender, detail: `seq ${String(s.next)} to ${s.held[0]!.seq - 1} missing` });
+    else if (s.next === undefined ? s.expect > 0 : s.expect > s.next) out.push({ sender, detail: `messages up to seq ${s.expect - 1} missing` });
+  }
+  if (Object.keys(view.futureCommits).length > 0 || view.futureMessages.length > 0)
+    out.push({ sender: 'commits', detail: `commits after epoch ${view.epoch} missing` });
+  return out;
+}
+
+/** This member's signed-head view: for each sender, highest accepted seq + 1 and its epoch (REQ-OWN-032). */
+export function headsOf(view: GroupView, roster: readonly MemberRecord[]): EpochHead[] {
+  const out: EpochHead[] = [];
+  for (const r of roster) {
+    const h = view.senders[toHex(r.member_id)]?.head;
+    if (h) out.push({ member_id: r.member_id, next_seq: h.nextSeq, last_epoch: h.lastEpoch });
+  }
+  return out;
+}
+
+/** The encoding of a commit, for callers that hold the decoded value. */
+export function commitBytes(commit: Commit): Bytes {
+  return encode(Commit, commit);
+}

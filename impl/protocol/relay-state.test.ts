@@ -1,0 +1,394 @@
+/**
+ * The honest relay's request handling (spec 8.4 to 8.8): the authorization matrix against the
+ * spec table and cell by cell in both profiles, then each operation's own checks.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { specTable } from '../../reports/spec.ts';
+import { toHex, type Bytes } from '../bytes.ts';
+import { decode, encode } from '../codec.ts';
+import { createInvite } from '../invite.ts';
+import { epochHash, fingerprint } from '../keyschedule.ts';
+import {
+  Ack,
+  AppMessage,
+  CompatChat,
+  CompatConfirm,
+  CompatMember,
+  CompatRotation,
+  CompatWelcome,
+  JoinConfirm,
+  Reject,
+  Welcome,
+  type Invite,
+  type KemCert,
+  type MemberRecord,
+} from '../messages/index.ts';
+import { deterministicRng } from '../rng.ts';
+import { NO_EPOCH } from '../suite.ts';
+import { buildCommit, ZERO_HASH } from './commit.ts';
+import { buildCompatJoinRequest, buildCompatMemberAdd } from './compat.ts';
+import { createIdentity, memberRecordOf, newestKem, rotateKem, type Identity } from './identity.ts';
+import { buildJoinRequest } from './join.ts';
+import {
+  AUTH_MATRIX,
+  EMPTY_RELAY,
+  handleRequest,
+  historyWindow,
+  roleOf,
+  type RelayOperation,
+  type RelayRequest,
+  type RelayRole,
+  type RelayState,
+  type RelayStep,
+} from './relay-state.ts';
+import { c } from './testkit.ts';
+
+const NOW = 1_000_000;
+const rng = deterministicRng(new TextEncoder().encode('relay-state test'));
+const ROLES: readonly RelayRole[] = ['owner', 'member', 'invitee', 'removed', 'stranger'];
+
+interface Fixture {
+  readonly profile: 'hardened' | 'compat';
+  readonly state: RelayState;
+  readonly roomId: Bytes;
+  readonly ids: Record<RelayRole, Identity>;
+  readonly invites: Record<'claimed' | 'free', { invite: Invite; inviteId: Bytes }>;
+  readonly epoch: number;
+  readonly epochHash: Bytes;
+  readonly roster: MemberRecord[];
+  /** The invitee's join request (hardened), used to build the add commit. */
+  readonly inviteeRecordCert?: KemCert;
+}
+
+let reqCounter = 1;
+function run(state: RelayState, who: Identity, req: RelayRequest): RelayStep {
+  return handleRequest(c, state, who.fp, req, NOW);
+}
+function ok(step: RelayStep): RelayState {
+  if (step.rejected) throw new Error(`unexpected rejection ${step.rejected}: ${decode(Reject, step.outputs.at(-1)!.kind === 'reply' ? (step.outputs.at(-1) as { bytes: Bytes }).bytes : new Uint8Array()).detail}`);
+  return step.state;
+}
+
+function hardenedFixture(): Fixture {
+  const ids = Object.fromEntries(ROLES.map((r) => [r, createIdentity(c, rng)])) as Record<RelayRole, Identity>;
+  const owner = ids.owner;
+  const roomId = rng.bytes(16);
+  let roster = [memberRecordOf(owner, 'owner', 0)];
+  const genesis = buildCommit(c, rng, { roomId, epoch: 0, prevEpochHash: ZERO_HASH, reason: 'create', inviteId: ZERO_HASH, adds: roster, removes: [], roster: [], heads: [], owner });
+  let state = ok(run(EMPTY_RELAY, owner, { name: 'CreateRoom', value: { req_id: reqCounter++, room_id: roomId, profile: 'hardened', payload: genesis.commit.bytes } }));
+  let epoch = 0;
+  let eh = epochHash(c, genesis.commit.bytes);
+  const issue = () => {
+    const inv = createInvite(c, rng, { profile: 'hardened', roomId, ownerFp: owner.fp, now: NOW, lifetimeMs: 60_000 });
+    state = ok(run(state, owner, { name: 'PostInvite', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, expires_at: inv.invite.expires_at } }));
+    return inv;
+  };
+  const join = (who: Identity, inv: { invite: Invite; inviteId: Bytes }) => {
+    const jr = buildJoinRequest(c, rng, inv.invite, who, inv.inviteId);
+    state = ok(run(state, who, { name: 'SubmitJoin', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, payload: jr.bytes } }));
+    return jr;
+  };
+  const commit = (reason: 'add' | 'remove' | 'rotate', extra: { adds?: MemberRecord[]; removes?: Bytes[]; inviteId?: Bytes }) => {
+    const b = buildCommit(c, rng, { roomId, epoch: epoch + 1, prevEpochHash: eh, reason, inviteId: extra.inviteId ?? ZERO_HASH, adds: extra.adds ?? [], removes: extra.removes ?? [], roster, heads: [], owner });
+    state = ok(run(state, owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: roomId, payload: b.commit.bytes } }));
+    epoch++;
+    eh = epochHash(c, b.commit.bytes);
+    roster = [...b.roster];
+  };
+  for (const r of ['member', 'removed'] as const) {
+    const inv = issue();
+    join(ids[r], inv);
+    commit('add', { adds: [memberRecordOf(ids[r], 'member', epoch + 1)], inviteId: inv.inviteId });
+  }
+  commit('remove', { removes: [ids.removed.fp] });
+  const claimed = issue();
+  const jrI = join(ids.invitee, claimed);
+  const free = issue();
+  return { profile: 'hardened', state, roomId, ids, invites: { claimed, free }, epoch, epochHash: eh, roster, inviteeRecordCert: jrI.value.kem_cert };
+}
+
+function compatFixture(): Fixture {
+  const ids = Object.fromEntries(ROLES.map((r) => [r, createIdentity(c, rng)])) as Record<RelayRole, Identity>;
+  const owner = ids.owner;
+  const roomId = rng.bytes(16);
+  const ownerMember = { identity_pk: owner.publicKey, kem_pk: newestKem(owner).publicKey, role: 'owner' as const };
+  let state = ok(run(EMPTY_RELAY, owner, { name: 'CreateRoom', value: { req_id: reqCounter++, room_id: roomId, profile: 'compat', payload: encode(CompatMember, ownerMember) } }));
+  const issue = () => {
+    const inv = createInvite(c, rng, { profile: 'compat', roomId, ownerFp: owner.fp, now: NOW, lifetimeMs: 0 });
+    state = ok(run(state, owner, { name: 'PostInvite', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, expires_at: 0 } }));
+    return inv;
+  };
+  const join = (who: Identity, inv: { invite: Invite; inviteId: Bytes }) => {
+    const jr = buildCompatJoinRequest(c, rng, { invite: inv.invite, inviteId: inv.inviteId, identity: who, ownerKemPk: newestKem(owner).publicKey });
+    state = ok(run(state, who, { name: 'SubmitJoin', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, payload: jr.request.bytes } }));
+  };
+  const add = (who: Identity, inv: { inviteId: Bytes }) => {
+    const a = buildCompatMemberAdd(c, rng, { roomId, member: { identity_pk: who.publicKey, kem_pk: newestKem(who).publicKey, role: 'member' }, owner });
+    state = ok(run(state, owner, { name: 'AddMember', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, payload: a.bytes } }));
+  };
+  for (const r of ['member', 'removed'] as const) {
+    const inv = issue();
+    join(ids[r], inv);
+    add(ids[r], inv);
+  }
+  state = ok(run(state, owner, { name: 'RemoveMember', value: { req_id: reqCounter++, room_id: roomId, member_id: ids.removed.fp } }));
+  const claimed = issue();
+  join(ids.invitee, claimed);
+  const free = issue();
+  return { profile: 'compat', state, roomId, ids, invites: { claimed, free }, epoch: 0, epochHash: ZERO_HASH, roster: [] };
+}
+
+/**
+ * A request for `op` by `who`, valid whenever `who` is allowed to make it. A role only exists
+ * with respect to the fixture's room, so `create room` names that room unless the caller is a
+ * stranger asking for a new one.
+ */
+function requestFor(f: Fixture, op: RelayOperation, who: Identity, role: RelayRole = 'stranger'): RelayRequest {
+  const req_id = reqCounter++;
+  const room_id = f.roomId;
+  const hardened = f.profile === 'hardened';
+  switch (op) {
+    case 'create room': {
+      const fresh = role === 'stranger' ? rng.bytes(16) : f.roomId;
+      if (!hardened)
+        return { name: 'CreateRoom', value: { req_id, room_id: fresh, profile: 'compat', payload: encode(CompatMember, { identity_pk: who.publicKey, kem_pk: newestKem(who).publicKey, role: 'owner' }) } };
+      const g = buildCommit(c, rng, { roomId: fresh, epoch: 0, prevEpochHash: ZERO_HASH, reason: 'create', inviteId: ZERO_HASH, adds: [memberRecordOf(who, 'owner', 0)], removes: [], roster: [], heads: [], owner: who });
+      return { name: 'CreateRoom', value: { req_id, room_id: fresh, profile: 'hardened', payload: g.commit.bytes } };
+    }
+    case 'post an invite hash':
+      return { name: 'PostInvite', value: { req_id, room_id, invite_id: rng.bytes(32), expires_at: NOW + 1000 } };
+    case 'submit a join': {
+      const inv = f.invites.free;
+      const payload = hardened
+        ? buildJoinRequest(c, rng, inv.invite, who, inv.inviteId).bytes
+        : buildCompatJoinRequest(c, rng, { invite: inv.invite, inviteId: inv.inviteId, identity: who, ownerKemPk: newestKem(f.ids.owner).publicKey }).request.bytes;
+      return { name: 'SubmitJoin', value: { req_id, room_id, invite_id: inv.inviteId, payload } };
+    }
+    case 'deliver a welcome': {
+      const invite_id = f.invites.claimed.inviteId;
+      const payload = hardened
+        ? encode(Welcome, { room_id, invite_id, join_hash: rng.bytes(32), epoch: f.epoch + 1, kem_ct: rng.bytes(1088), nonce: rng.bytes(24), sealed: rng.bytes(40), signature: rng.bytes(3309) })
+        : encode(CompatWelcome, { room_id, invite_id, nonce: rng.bytes(24), sealed: rng.bytes(48) });
+      return { name: 'SendWelcome', value: { req_id, room_id, invite_id, payload } };
+    }
+    case 'submit a confirmation': {
+      const invite_id = f.invites.claimed.inviteId;
+      const payload = hardened
+        ? encode(JoinConfirm, { room_id, invite_id, epoch: f.epoch + 1, welcome_hash: rng.bytes(32), confirm_mac: rng.bytes(32), signature: rng.bytes(3309) })
+        : encode(CompatConfirm, { room_id, invite_id, nonce: rng.bytes(24), sealed: rng.bytes(80) });
+      return { name: 'SubmitConfirm', value: { req_id, room_id, invite_id, payload } };
+    }
+    case 'add a member': {
+      const invitee = f.ids.invitee;
+      if (!hardened) {
+        const a = buildCompatMemberAdd(c, rng, { roomId: room_id, member: { identity_pk: invitee.publicKey, kem_pk: newestKem(invitee).publicKey, role: 'member' }, owner: f.ids.owner });
+        return { name: 'AddMember', value: { req_id, room_id, invite_id: f.invites.claimed.inviteId, payload: a.bytes } };
+      }
+      const b = buildCommit(c, rng, { roomId: room_id, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'add', inviteId: f.invites.claimed.inviteId, adds: [{ ...memberRecordOf(invitee, 'member', f.epoch + 1), kem_cert: f.inviteeRecordCert! }], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
+      return { name: 'PostCommit', value: { req_id, room_id, payload: b.commit.bytes } };
+    }
+    case 'remove a member': {
+      if (!hardened) return { name: 'RemoveMember', value: { req_id, room_id, member_id: f.ids.member.fp } };
+      const b = buildCommit(c, rng, { roomId: room_id, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [f.ids.member.fp], roster: f.roster, heads: [], owner: f.ids.owner });
+      return { name: 'PostCommit', value: { req_id, room_id, payload: b.commit.bytes } };
+    }
+    case 'rotate': {
+      if (!hardened) return { name: 'Rotate', value: { req_id, room_id, payload: encode(CompatRotation, { room_id, sender: who.fp, nonce: rng.bytes(24), ciphertext: rng.bytes(48) }) } };
+      const b = buildCommit(c, rng, { roomId: room_id, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
+      return { name: 'PostCommit', value: { req_id, room_id, payload: b.commit.bytes } };
+    }
+    case 'send': {
+      const payload = hardened
+        ? encode(AppMessage, { room_id, epoch: f.epoch, sender: who.fp, seq: 0, prev_epoch: NO_EPOCH, nonce: rng.bytes(24), ciphertext: rng.bytes(40), signature: rng.bytes(3309) })
+        : encode(CompatChat, { room_id, sender: who.fp, nonce: rng.bytes(24), ciphertext: rng.bytes(40) });
+      return { name: 'Send', value: { req_id, room_id, payload } };
+    }
+    case 'fetch history':
+      return { name: 'FetchHistory', value: { req_id, room_id, from_index: 1, limit: 50 } };
+    case 'read the roster':
+      return { name: 'GetRoster', value: { req_id, room_id } };
+  }
+}
+
+function specMatrix(): Record<string, Record<string, string>> {
+  return Object.fromEntries(specTable('08-relay.md', ['operation', 'owner', 'stranger']).map((r) => [r.operation!, r]));
+}
+
+describe('REQ-REL-001 the authorization matrix', () => {
+  it('should be exactly the table of spec 8.4, with its requirement ids', () => {
+    const spec = specMatrix();
+    expect(Object.keys(spec).sort()).toEqual(Object.keys(AUTH_MATRIX).sort());
+    for (const [op, rule] of Object.entries(AUTH_MATRIX)) {
+      const row = spec[op]!;
+      for (const role of ROLES) expect(row[role], `${op} × ${role}`).toBe(rule.allow.includes(role) ? 'allow' : 'deny');
+      expect(row.requirement).toBe(rule.reqId);
+    }
+  });
+
+  for (const profile of ['hardened', 'compat'] as const) {
+    describe(`cell by cell, ${profile}`, () => {
+      let f: Fixture;
+      beforeAll(() => {
+        f = profile === 'hardened' ? hardenedFixture() : compatFixture();
+      });
+      it('should give each fixture principal the role it is named after', () => {
+        const room = f.state.rooms[toHex(f.roomId)];
+        for (const role of ROLES) expect(roleOf(room, f.ids[role].fp)).toBe(role);
+      });
+      for (const op of Object.keys(AUTH_MATRIX) as RelayOperation[]) {
+        for (const role of ROLES) {
+          const allowed = AUTH_MATRIX[op].allow.includes(role);
+          it(`${op} × ${role}: should ${allowed ? 'allow' : `deny with ${AUTH_MATRIX[op].reqId}`}`, () => {
+            const who = f.ids[role];
+            const req = requestFor(f, op, who, role);
+            const step = run(f.state, who, req);
+            if (allowed) {
+              expect(step.rejected, step.rejected && decode(Reject, (step.outputs.at(-1) as { bytes: Bytes }).bytes).detail).toBeUndefined();
+            } else {
+              expect(step.rejected).toBe(AUTH_MATRIX[op].reqId);
+              const { answered: _a, ...before } = f.state;
+              const { answered: _b, ...after } = step.state;
+              expect(after).toEqual(before);
+            }
+          });
+        }
+      }
+    });
+  }
+});
+
+describe('per-operation checks (hardened)', () => {
+  let f: Fixture;
+  beforeAll(() => {
+    f = hardenedFixture();
+  });
+  const rejectedWith = (step: RelayStep, id: string) => {
+    expect(step.rejected).toBe(id);
+    const reply = step.outputs.find((o) => o.kind === 'reply') as { bytes: Bytes };
+    expect(decode(Reject, reply.bytes).requirement).toBe(id);
+  };
+
+  it('REQ-REL-002 should reject a request for an unknown room', () => {
+    rejectedWith(run(f.state, f.ids.owner, { name: 'GetRoster', value: { req_id: 1, room_id: new Uint8Array(16) } }), 'REQ-REL-002');
+  });
+  it('REQ-REL-003 should reject a payload of the wrong type or room', () => {
+    const good = requestFor(f, 'send', f.ids.member) as Extract<RelayRequest, { name: 'Send' }>;
+    const wrongType = good.value.payload.slice();
+    wrongType[3] = 0x54;
+    rejectedWith(run(f.state, f.ids.member, { name: 'Send', value: { ...good.value, payload: wrongType } }), 'REQ-REL-003');
+    const otherRoom = good.value.payload.slice();
+    otherRoom[4]! ^= 1;
+    rejectedWith(run(f.state, f.ids.member, { name: 'Send', value: { ...good.value, payload: otherRoom } }), 'REQ-REL-003');
+    rejectedWith(run(f.state, f.ids.owner, { name: 'Rotate', value: { req_id: 9, room_id: f.roomId, payload: new Uint8Array(8) } }), 'REQ-REL-003');
+  });
+  it('REQ-REL-004 should answer a retransmitted request identically and append once', () => {
+    const req = requestFor(f, 'send', f.ids.member);
+    const first = run(f.state, f.ids.member, req);
+    const again = run(first.state, f.ids.member, req);
+    expect(again.outputs).toEqual([first.outputs.find((o) => o.kind === 'reply')]);
+    expect(again.state).toBe(first.state);
+  });
+  it('REQ-REL-010 should refuse a room id in use, for anyone', () => {
+    for (const role of ROLES) {
+      const req = requestFor(f, 'create room', f.ids[role]) as Extract<RelayRequest, { name: 'CreateRoom' }>;
+      rejectedWith(run(f.state, f.ids[role], { name: 'CreateRoom', value: { ...req.value, room_id: f.roomId } }), 'REQ-REL-010');
+    }
+  });
+  it('REQ-REL-010 should refuse a genesis naming someone else as owner', () => {
+    const req = requestFor(f, 'create room', f.ids.stranger);
+    rejectedWith(run(f.state, f.ids.member, req), 'REQ-REL-010');
+  });
+  it('REQ-REL-011 should refuse an expired or repeated invite id', () => {
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostInvite', value: { req_id: 3, room_id: f.roomId, invite_id: rng.bytes(32), expires_at: NOW } }), 'REQ-REL-011');
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostInvite', value: { req_id: 4, room_id: f.roomId, invite_id: f.invites.free.inviteId, expires_at: NOW + 5 } }), 'REQ-REL-011');
+  });
+  it('REQ-REL-012 should refuse unknown, claimed, consumed and expired invites (ATK-01, ATK-02)', () => {
+    const req = requestFor(f, 'submit a join', f.ids.stranger) as Extract<RelayRequest, { name: 'SubmitJoin' }>;
+    const accepted = run(f.state, f.ids.stranger, req);
+    expect(accepted.rejected).toBeUndefined();
+    const racing = requestFor(f, 'submit a join', f.ids.removed);
+    rejectedWith(run(accepted.state, f.ids.removed, racing), 'REQ-REL-012');
+    const late = handleRequest(c, f.state, f.ids.stranger.fp, req, NOW + 120_000);
+    rejectedWith(late, 'REQ-REL-012');
+    const unknown = createInvite(c, rng, { profile: 'hardened', roomId: f.roomId, ownerFp: f.ids.owner.fp, now: NOW, lifetimeMs: 1000 });
+    const payload = buildJoinRequest(c, rng, unknown.invite, f.ids.stranger, unknown.inviteId).bytes;
+    rejectedWith(run(f.state, f.ids.stranger, { name: 'SubmitJoin', value: { req_id: 77, room_id: f.roomId, invite_id: unknown.inviteId, payload } }), 'REQ-REL-012');
+  });
+  it('REQ-REL-014 should take a confirmation only from the claimant', () => {
+    expect(run(f.state, f.ids.invitee, requestFor(f, 'submit a confirmation', f.ids.invitee)).rejected).toBeUndefined();
+  });
+  it('REQ-REL-015 should consume the invite when the add commit is published (token disposal), and add the claimant', () => {
+    const step = run(f.state, f.ids.owner, requestFor(f, 'add a member', f.ids.owner));
+    const room = step.state.rooms[toHex(f.roomId)]!;
+    expect(room.invites[toHex(f.invites.claimed.inviteId)]).toEqual({ expiresAt: f.invites.claimed.invite.expires_at, status: 'consumed' });
+    expect(roleOf(room, f.ids.invitee.fp)).toBe('member');
+    expect(step.outputs.some((o) => o.kind === 'append' && o.recipients.some((r) => toHex(r) === toHex(f.ids.invitee.fp)))).toBe(true);
+  });
+  it('REQ-REL-015 should refuse a commit that skips an epoch or does not chain', () => {
+    const b = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 2, prevEpochHash: f.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 91, room_id: f.roomId, payload: b.commit.bytes } }), 'REQ-REL-017');
+    const d = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: ZERO_HASH, reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [f.ids.member.fp], roster: f.roster, heads: [], owner: f.ids.owner });
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 92, room_id: f.roomId, payload: d.commit.bytes } }), 'REQ-REL-019');
+  });
+  it('REQ-REL-015 should refuse adding someone other than the claimant', () => {
+    const b = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'add', inviteId: f.invites.claimed.inviteId, adds: [memberRecordOf(f.ids.stranger, 'member', f.epoch + 1)], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 93, room_id: f.roomId, payload: b.commit.bytes } }), 'REQ-REL-015');
+  });
+  it('REQ-REL-016 should refuse a message whose sender is not the principal, or of an epoch outside the sender’s', () => {
+    const spoof = requestFor(f, 'send', f.ids.owner) as Extract<RelayRequest, { name: 'Send' }>;
+    rejectedWith(run(f.state, f.ids.member, spoof), 'REQ-REL-016');
+    const future = encode(AppMessage, { ...decode(AppMessage, (requestFor(f, 'send', f.ids.member) as Extract<RelayRequest, { name: 'Send' }>).value.payload), epoch: f.epoch + 1 });
+    rejectedWith(run(f.state, f.ids.member, { name: 'Send', value: { req_id: 94, room_id: f.roomId, payload: future } }), 'REQ-REL-016');
+  });
+  it('REQ-REL-020 should serve each role its window', () => {
+    const room = f.state.rooms[toHex(f.roomId)]!;
+    expect(historyWindow(room, f.ids.owner.fp)).toEqual({ from: 1, to: room.nextIndex - 1 });
+    const m = room.members[toHex(f.ids.member.fp)]!;
+    expect(historyWindow(room, f.ids.member.fp)).toEqual({ from: m.addedIndex, to: room.nextIndex - 1 });
+    const x = room.members[toHex(f.ids.removed.fp)]!;
+    expect(historyWindow(room, f.ids.removed.fp)).toEqual({ from: x.addedIndex, to: x.removedIndex });
+    const out = run(f.state, f.ids.member, { name: 'FetchHistory', value: { req_id: 5, room_id: f.roomId, from_index: 0, limit: 10 } }).outputs;
+    expect(out).toEqual([{ kind: 'history', reqId: 5, roomId: f.roomId, from: m.addedIndex, to: room.nextIndex - 1, limit: 10 }]);
+  });
+  it('REQ-REL-022 REQ-REL-023 should publish only newer certificates for the principal itself', () => {
+    const s = f.ids.stranger;
+    const pub = (_who: Identity, id: Identity) => ({ name: 'PublishKeys' as const, value: { req_id: reqCounter++, identity_pk: id.publicKey, kem_cert: newestKem(id).cert } });
+    const first = run(f.state, s, pub(s, s));
+    expect(first.rejected).toBeUndefined();
+    rejectedWith(run(first.state, s, pub(s, s)), 'REQ-REL-022');
+    rejectedWith(run(first.state, s, pub(s, f.ids.member)), 'REQ-REL-022');
+    const rotated = rotateKem(c, rng, s);
+    expect(run(first.state, s, pub(s, rotated)).rejected).toBeUndefined();
+    const got = run(first.state, f.ids.member, { name: 'GetKeys', value: { req_id: 8, member_id: s.fp } });
+    expect(got.rejected).toBeUndefined();
+    rejectedWith(run(first.state, f.ids.member, { name: 'GetKeys', value: { req_id: 9, member_id: rng.bytes(32) } }), 'REQ-REL-023');
+  });
+  it('should ack an append with its log index', () => {
+    const step = run(f.state, f.ids.member, requestFor(f, 'send', f.ids.member));
+    const room = f.state.rooms[toHex(f.roomId)]!;
+    const reply = step.outputs.find((o) => o.kind === 'reply') as { bytes: Bytes };
+    expect(decode(Ack, reply.bytes).index).toBe(room.nextIndex);
+    expect(fingerprint(c, f.ids.member.publicKey)).toEqual(f.ids.member.fp);
+  });
+});
+
+describe('per-operation checks (compat)', () => {
+  let f: Fixture;
+  beforeAll(() => {
+    f = compatFixture();
+  });
+  it('REQ-REL-015 should refuse a compat member add not signed by the owner', () => {
+    const a = buildCompatMemberAdd(c, rng, { roomId: f.roomId, member: { identity_pk: f.ids.invitee.publicKey, kem_pk: newestKem(f.ids.invitee).publicKey, role: 'member' }, owner: f.ids.member });
+    const step = run(f.state, f.ids.owner, { name: 'AddMember', value: { req_id: 1, room_id: f.roomId, invite_id: f.invites.claimed.inviteId, payload: a.bytes } });
+    expect(step.rejected).toBe('REQ-REL-015');
+  });
+  it('REQ-REL-016 should not check the claimed sender of a compat chat (W5)', () => {
+    expect(run(f.state, f.ids.member, requestFor(f, 'send', f.ids.owner)).rejected).toBeUndefined();
+  });
+  it('REQ-REL-020 should serve a compat member from the latest rotation before its join (W15)', () => {
+    const rot = run(f.state, f.ids.owner, requestFor(f, 'rotate', f.ids.owner));
+    const room = rot.state.rooms[toHex(f.roomId)]!;
+    expect(room.rotations).toEqual([room.nextIndex - 1]);
+    expect(historyWindow(room, f.ids.member.fp).from).toBe(1);
+  });
+});
