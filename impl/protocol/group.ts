@@ -259,6 +259,17 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, bytes: Bytes, 
   return drainFuture(c, next, me, events);
 }
 
+/**
+ * The owner installs a commit it built and the relay acknowledged (REQ-OWN-023): it has no
+ * secret entry of its own and derives the keys from the commit secret it drew.
+ */
+export function installOwnCommit(c: CryptoProvider, view: GroupView, commit: Encoded<Commit>, roster: readonly MemberRecord[], keys: EpochKeys, me: Identity): GroupStep {
+  if (commit.value.epoch !== view.epoch + 1) throw new RangeError(`own commit for epoch ${commit.value.epoch} does not follow ${view.epoch}`);
+  const record = epochRecordOf(c, commit, roster, keys);
+  const next: GroupView = { ...view, epoch: commit.value.epoch, epochs: { ...view.epochs, [commit.value.epoch]: record }, epochCount: 0 };
+  return drainFuture(c, next, me, [{ kind: 'epoch', epoch: commit.value.epoch, reason: commit.value.reason, roster }]);
+}
+
 function requireKeys(r: EpochRecord): EpochKeys {
   if (!r.keys) throw new PqroomError('REQ-MEM-050', `no keys for epoch ${r.epoch}`);
   return r.keys;

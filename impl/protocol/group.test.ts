@@ -1,0 +1,187 @@
+/** A member's view of a hardened room (spec 7.6, 7.7): order, duplicates, gaps, heads, epochs, forks. */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../bytes.ts';
+import type { AppContent } from '../messages/index.ts';
+import { NO_EPOCH } from '../suite.ts';
+import { buildCommit, ownerEpochKeys, ZERO_HASH } from './commit.ts';
+import {
+  epochRecordOf,
+  gaps,
+  headsOf,
+  installOwnCommit,
+  newGroupView,
+  prepareMessage,
+  receiveAppMessage,
+  receiveCommit,
+  type GroupEvent,
+  type GroupView,
+} from './group.ts';
+import { sealAppMessage } from './app.ts';
+import { epochHash } from '../keyschedule.ts';
+import { c, joinedRoom, type JoinedRoom } from './testkit.ts';
+
+let room: JoinedRoom;
+let ownerView: GroupView;
+let memberView: GroupView;
+let bobMsgs: Uint8Array[];
+
+const text = (i: number): AppContent => ({ sent_at: i, text: `m${i}` });
+const delivered = (events: readonly GroupEvent[]) => events.filter((e) => e.kind === 'delivered').map((e) => (e as { seq: number }).seq);
+const rejections = (events: readonly GroupEvent[]) => events.filter((e) => e.kind === 'rejected').map((e) => (e as { reqId: string }).reqId);
+
+beforeAll(() => {
+  room = joinedRoom('group');
+  const add = room.add.commit;
+  ownerView = newGroupView(room.roomId, room.owner.fp, epochRecordOf(c, room.genesis.commit, room.genesis.roster, room.keys0));
+  ownerView = installOwnCommit(c, ownerView, add, room.roster1, room.keys1, room.owner).view;
+  memberView = newGroupView(room.roomId, room.member.fp, epochRecordOf(c, add, room.roster1, room.keys1));
+  let v = memberView;
+  bobMsgs = [];
+  for (let i = 0; i < 6; i++) {
+    const r = prepareMessage(c, room.rng, v, room.member, text(i));
+    v = r.view;
+    bobMsgs.push(r.message.bytes);
+  }
+});
+
+describe('REQ-MEM-017 delivery in sender order', () => {
+  it('should deliver any arrival order in seq order, exactly once', () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray([0, 1, 2, 3, 4, 5], { minLength: 6, maxLength: 6 }), (order) => {
+        let v = ownerView;
+        const got: number[] = [];
+        for (const i of order) {
+          const r = receiveAppMessage(c, v, bobMsgs[i]!);
+          v = r.view;
+          got.push(...delivered(r.events));
+        }
+        expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(gaps(v)).toEqual([]);
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it('should hold a message after a gap and report the gap until it is filled', () => {
+    let v = receiveAppMessage(c, ownerView, bobMsgs[0]!).view;
+    const r = receiveAppMessage(c, v, bobMsgs[2]!);
+    expect(delivered(r.events)).toEqual([]);
+    v = r.view;
+    expect(gaps(v).length).toBe(1);
+    const fill = receiveAppMessage(c, v, bobMsgs[1]!);
+    expect(delivered(fill.events)).toEqual([1, 2]);
+    expect(gaps(fill.view)).toEqual([]);
+  });
+});
+
+describe('REQ-MEM-016 duplicates', () => {
+  it('should reject a replayed message, delivered or held, and count it once (ATK-11)', () => {
+    let v = receiveAppMessage(c, ownerView, bobMsgs[0]!).view;
+    expect(rejections(receiveAppMessage(c, v, bobMsgs[0]!).events)).toEqual(['REQ-MEM-016']);
+    v = receiveAppMessage(c, v, bobMsgs[3]!).view;
+    const again = receiveAppMessage(c, v, bobMsgs[3]!);
+    expect(rejections(again.events)).toEqual(['REQ-MEM-016']);
+    expect(again.view).toBe(v);
+    expect(v.epochCount).toBe(2);
+  });
+});
+
+describe('REQ-MEM-010..015 checks before acceptance', () => {
+  it('REQ-MEM-010 should reject a message for another room', () => {
+    const other = { ...ownerView, roomId: new Uint8Array(16) };
+    expect(rejections(receiveAppMessage(c, other, bobMsgs[0]!).events)).toEqual(['REQ-MEM-010']);
+  });
+  it('REQ-MEM-011 should hold a message of a later epoch without accepting it', () => {
+    const r = receiveAppMessage(c, { ...memberView, epoch: 1 }, bobMsgs[0]!);
+    expect(r.events[0]?.kind).not.toBe('rejected');
+    const early = { ...ownerView, epoch: 0 };
+    const held = receiveAppMessage(c, early, bobMsgs[0]!);
+    expect(held.events).toEqual([{ kind: 'held', what: 'message', epoch: 1 }]);
+    expect(held.view.futureMessages).toHaveLength(1);
+  });
+  it('REQ-MEM-012 should reject content from before the member joined (ATK-18)', () => {
+    const pre = sealAppMessage(c, room.rng, { roomId: room.roomId, epoch: 0, appKey: room.keys0.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: room.owner, content: text(9) });
+    expect(rejections(receiveAppMessage(c, memberView, pre.bytes).events)).toEqual(['REQ-MEM-012']);
+  });
+  it('REQ-MEM-013 should reject a sender outside the epoch roster', () => {
+    const ghost = sealAppMessage(c, room.rng, { roomId: room.roomId, epoch: 0, appKey: room.keys0.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: room.member, content: text(1) });
+    expect(rejections(receiveAppMessage(c, ownerView, ghost.bytes).events)).toEqual(['REQ-MEM-013']);
+  });
+  it('REQ-MEM-015 should reject a message sealed under another key', () => {
+    const bad = sealAppMessage(c, room.rng, { roomId: room.roomId, epoch: 1, appKey: room.keys0.appKey, seq: 9, prevEpoch: 1, sender: room.member, content: text(1) });
+    expect(rejections(receiveAppMessage(c, ownerView, bad.bytes).events)).toEqual(['REQ-MEM-015']);
+  });
+});
+
+describe('REQ-MEM-018 REQ-MEM-019 chains and entitlement start', () => {
+  it('should reject a message whose prev_epoch contradicts its predecessor', () => {
+    let v = receiveAppMessage(c, ownerView, bobMsgs[0]!).view;
+    const liar = sealAppMessage(c, room.rng, { roomId: room.roomId, epoch: 1, appKey: room.keys1.appKey, seq: 1, prevEpoch: 0, sender: room.member, content: text(1) });
+    const r = receiveAppMessage(c, v, liar.bytes);
+    expect(rejections(r.events)).toEqual(['REQ-MEM-018']);
+    v = r.view;
+    expect(delivered(receiveAppMessage(c, v, bobMsgs[1]!).events)).toEqual([1]);
+  });
+  it("should start a late joiner at the sender's first message of its epochs, and wait when the first one seen is not it", () => {
+    const ownerFirst = prepareMessage(c, room.rng, { ...ownerView, ownNextSeq: 7, ownPrevEpoch: 0 }, room.owner, text(1)).message.bytes;
+    const r = receiveAppMessage(c, memberView, ownerFirst);
+    expect(delivered(r.events)).toEqual([7]);
+    const ownerSecond = prepareMessage(c, room.rng, { ...ownerView, ownNextSeq: 8, ownPrevEpoch: 1 }, room.owner, text(2)).message.bytes;
+    const waits = receiveAppMessage(c, memberView, ownerSecond);
+    expect(delivered(waits.events)).toEqual([]);
+    expect(gaps(waits.view)).toHaveLength(1);
+    expect(delivered(receiveAppMessage(c, waits.view, ownerFirst).events)).toEqual([7, 8]);
+  });
+});
+
+describe('REQ-MEM-040..050 commits', () => {
+  it('should install the next epoch, ignore its repetition, and raise a fork alarm for a different one (REQ-MEM-049)', () => {
+    const rot = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.owner });
+    const r = receiveCommit(c, memberView, rot.commit.bytes, room.member);
+    expect(r.view.epoch).toBe(2);
+    expect(r.events.map((e) => e.kind)).toEqual(['epoch']);
+    expect(receiveCommit(c, r.view, rot.commit.bytes, room.member).events[0]?.kind).toBe('ignored');
+    const fork = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.owner });
+    const alarm = receiveCommit(c, r.view, fork.commit.bytes, room.member);
+    expect(alarm.events).toEqual([expect.objectContaining({ kind: 'alarm', reqId: 'REQ-MEM-049' })]);
+    expect(alarm.view).toBe(r.view);
+  });
+  it('REQ-MEM-042 should hold a commit that skips an epoch and install both once the gap is filled', () => {
+    const r2 = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.owner });
+    const r3 = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 3, prevEpochHash: epochHash(c, r2.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.owner });
+    const held = receiveCommit(c, memberView, r3.commit.bytes, room.member);
+    expect(held.view.epoch).toBe(1);
+    expect(gaps(held.view)).toHaveLength(1);
+    const both = receiveCommit(c, held.view, r2.commit.bytes, room.member);
+    expect(both.view.epoch).toBe(3);
+    expect(gaps(both.view)).toEqual([]);
+    const k3 = ownerEpochKeys(c, r3, ownerEpochKeys(c, r2, room.keys1.initSecret).initSecret);
+    expect(toHex(both.view.epochs[3]!.keys!.appKey)).toBe(toHex(k3.appKey));
+  });
+  it('REQ-MEM-048 should expect messages named by a signed head (selective drop, ATK-13)', () => {
+    let owner = ownerView;
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = prepareMessage(c, room.rng, owner, room.owner, text(i));
+      owner = r.view;
+      sent.push(r.message.bytes);
+    }
+    for (const b of sent) owner = receiveAppMessage(c, owner, b).view;
+    const heads = headsOf(owner, room.roster1);
+    expect(heads).toEqual([{ member_id: room.owner.fp, next_seq: 3, last_epoch: 1 }]);
+    let bob = receiveAppMessage(c, memberView, sent[0]!).view;
+    expect(gaps(bob)).toEqual([]);
+    const rot = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads, owner: room.owner });
+    bob = receiveCommit(c, bob, rot.commit.bytes, room.member).view;
+    expect(gaps(bob)).toEqual([{ sender: toHex(room.owner.fp), detail: 'messages up to seq 2 missing' }]);
+    for (const b of sent.slice(1)) bob = receiveAppMessage(c, bob, b).view;
+    expect(gaps(bob)).toEqual([]);
+  });
+  it('REQ-MEM-050 should stop a removed member from sending', () => {
+    const removal = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [room.member.fp], roster: room.roster1, heads: [], owner: room.owner });
+    const r = receiveCommit(c, memberView, removal.commit.bytes, room.member);
+    expect(r.view.removed).toBe(true);
+    expect(r.events.map((e) => e.kind)).toEqual(['epoch', 'removed']);
+    expect(() => prepareMessage(c, room.rng, r.view, room.member, text(1))).toThrow(/REQ-MEM-003/);
+  });
+});
