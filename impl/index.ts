@@ -3,6 +3,7 @@ export * from './bytes.ts';
 export * from './clock.ts';
 export * from './codec.ts';
 export * from './crypto/noble.ts';
+export * from './crypto/node.ts';
 export * from './crypto/provider.ts';
 export * from './errors.ts';
 export * from './fingerprint.ts';

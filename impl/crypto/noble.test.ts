@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { concat, equalBytes, fromHex, toHex, type Bytes } from '../bytes.ts';
 import { haveExternalVectors, loadWycheproof, type WycheproofCase } from './external-vectors.ts';
 import { mlKemPublicKeyIsValid, nobleCrypto as c } from './noble.ts';
+import { nodeCrypto } from './node.ts';
 
 const hex = (v: unknown): Bytes => fromHex((v as string | undefined) ?? '');
 const external = haveExternalVectors();
@@ -136,6 +137,8 @@ wycheproof('REQ-CRY-004 REQ-CRY-005 AEADs against Wycheproof', () => {
   };
   it('should seal and open chacha20_poly1305_test (transport AEAD)', () =>
     runAll('chacha20_poly1305_test.json', aeadCase(c.transportSeal, c.transportOpen)));
+  it('should seal and open chacha20_poly1305_test with the node:crypto transport AEAD', () =>
+    runAll('chacha20_poly1305_test.json', aeadCase(nodeCrypto.transportSeal, nodeCrypto.transportOpen)));
   it('should seal and open xchacha20_poly1305_test (end-to-end AEAD)', () =>
     runAll('xchacha20_poly1305_test.json', aeadCase(c.aeadSeal, c.aeadOpen)));
 });
@@ -212,12 +215,17 @@ describe('primitives agree with node:crypto (a second implementation)', () => {
       { numRuns: 200 },
     ));
 
-  it('should seal and open ChaCha20-Poly1305 (transport) as node:crypto does', () =>
+  it('should seal and open ChaCha20-Poly1305 (transport) as node:crypto does, and the node provider as noble does', () =>
     fc.assert(
       fc.property(key32, fc.uint8Array({ minLength: 12, maxLength: 12 }), bytes(64), bytes(300), (key, nonce, ad, pt) => {
         const sealed = c.transportSeal(key, nonce, ad, pt);
         expect(equalBytes(sealed, nodeChachaSeal(key, nonce, ad, pt))).toBe(true);
         expect(equalBytes(nodeChachaOpen(key, nonce, ad, sealed)!, pt)).toBe(true);
+        expect(equalBytes(nodeCrypto.transportSeal(key, nonce, ad, pt), sealed)).toBe(true);
+        expect(equalBytes(nodeCrypto.transportOpen(key, nonce, ad, sealed)!, pt)).toBe(true);
+        const bad = sealed.slice();
+        bad[0]! ^= 1;
+        expect(nodeCrypto.transportOpen(key, nonce, ad, bad)).toBeUndefined();
       }),
       { numRuns: 200 },
     ));

@@ -7,7 +7,7 @@ import { equalBytes, toHex, type Bytes } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
-import { epochHash, type EpochKeys } from '../keyschedule.ts';
+import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
 import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
@@ -173,6 +173,12 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   if (msg.epoch < view.joinEpoch) return reject('REQ-MEM-012', `message of epoch ${msg.epoch}, before this member joined at ${view.joinEpoch}`);
   const record = view.epochs[msg.epoch];
   if (!record) return reject('REQ-MEM-012', `no record of epoch ${msg.epoch}`);
+  // A sequence number already delivered, or an identical copy of a held message, is rejected
+  // before any signature work: whatever its authenticity, it is not accepted again (REQ-MEM-016).
+  const known = view.senders[toHex(msg.sender)];
+  if (known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base))
+    return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
+  if (known?.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes))) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} is already held`);
   const sender = record.roster.find((r) => equalBytes(r.member_id, msg.sender));
   if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
   if (!record.keys) return reject('REQ-MEM-050', `this member holds no keys of epoch ${msg.epoch}`);
@@ -370,4 +376,25 @@ export function headsOf(view: GroupView, roster: readonly MemberRecord[]): Epoch
 /** The encoding of a commit, for callers that hold the decoded value. */
 export function commitBytes(commit: Commit): Bytes {
   return encode(Commit, commit);
+}
+
+/**
+ * Checks a roster served by the relay (REQ-MEM-060): the head must be owner-signed, match the
+ * served members, and equal this member's own commit for that epoch. A head older than the
+ * member's epoch is a stale view; a newer one means commits are missing.
+ */
+export function checkServedRoster(c: CryptoProvider, view: GroupView, head: Commit, members: readonly MemberRecord[]): GroupEvent[] {
+  const known = view.epochs[head.epoch];
+  const owner = ownerOf(currentEpoch(view).roster);
+  try {
+    requireSigned(c, Commit, head, 'commit', owner!.identity_pk, 'REQ-MEM-060', 'served roster head');
+  } catch (e) {
+    return [rejected(e)];
+  }
+  if (!equalBytes(rosterHashOf(c, members), head.roster_hash)) return [{ kind: 'rejected', reqId: 'REQ-MEM-060', detail: 'served members do not match the head roster hash' }];
+  if (head.epoch > view.epoch) return [{ kind: 'held', what: 'commit', epoch: head.epoch }];
+  if (!known || !equalBytes(known.commitBytes, encode(Commit, head)))
+    return [{ kind: 'alarm', reqId: 'REQ-MEM-049', detail: `served head for epoch ${head.epoch} differs from this member's commit` }];
+  if (head.epoch < view.epoch) return [{ kind: 'alarm', reqId: 'REQ-MEM-060', detail: `stale roster served: epoch ${head.epoch}, current ${view.epoch}` }];
+  return [];
 }

@@ -132,6 +132,8 @@ export interface Answered {
 
 /** The relay's whole state, apart from log and mailbox contents. */
 export interface RelayState {
+  /** The profile this relay serves; rooms of the other profile are refused (REQ-REL-010). Unset: both. */
+  readonly profile?: Profile;
   /** Rooms by id (hex). */
   readonly rooms: Readonly<Record<string, RelayRoom>>;
   /** Next mailbox index per principal (hex). */
@@ -142,8 +144,13 @@ export interface RelayState {
   readonly answered: Readonly<Record<string, readonly Answered[]>>;
 }
 
-/** The empty relay. */
+/** The empty relay, serving both profiles. */
 export const EMPTY_RELAY: RelayState = { rooms: {}, mailboxes: {}, directory: {}, answered: {} };
+
+/** An empty relay serving one profile. */
+export function emptyRelay(profile: Profile): RelayState {
+  return { ...EMPTY_RELAY, profile };
+}
 
 /** How many answers per principal are remembered (REQ-REL-004). */
 export const ANSWER_MEMORY = 1024;
@@ -407,6 +414,7 @@ function mail(state: RelayState, to: Bytes, roomId: Bytes, inviteId: Bytes, payl
 /** REQ-REL-010 */
 function createRoom(c: CryptoProvider, state: RelayState, principal: Bytes, req: M.CreateRoom): Dispatched {
   let room: RelayRoom;
+  if (state.profile !== undefined && req.profile !== state.profile) fail('REQ-REL-010', `this relay serves ${state.profile} rooms only`);
   const base = { roomId: req.room_id, profile: req.profile, owner: principal, members: {}, invites: {}, nextIndex: 1, rotations: [] as number[] };
   if (req.profile === 'hardened') {
     const commit = decodePayload(Commit, req.payload, 'Commit');

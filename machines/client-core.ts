@@ -1,0 +1,478 @@
+/**
+ * What the owner and member machines share (spec 7.4 to 7.9, 8.5, 8.6): the request outbox with
+ * retransmission, room log and mailbox tracking, processing of room entries in both profiles,
+ * history synchronisation and gap alarms. Pure functions over the machine context; each returns
+ * the new context and the effects to emit.
+ */
+import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import type { ReqId } from '../impl/errors.ts';
+import { fingerprint } from '../impl/keyschedule.ts';
+import { CompatMemberAdd, FetchHistory, FetchMailbox, MsgType, PublishKeys, type AppContent } from '../impl/messages/index.ts';
+import { decode } from '../impl/codec.ts';
+import { newestKem, type Identity } from '../impl/protocol/identity.ts';
+import {
+  currentCompatKey,
+  prepareCompatChat,
+  receiveCompatChat,
+  receiveCompatRotation,
+  type CompatEvent,
+  type CompatView,
+} from '../impl/protocol/compat-group.ts';
+import { gaps, prepareMessage, receiveAppMessage, receiveCommit, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
+import { rngFromState, type DrbgState, type StatefulRng } from '../impl/rng.ts';
+import type { Profile } from '../impl/suite.ts';
+import type { ClientEffect, Status } from './events.ts';
+
+/** Tunables of a client (spec 6.6, 7.6, 8.4). */
+export interface ClientConfig {
+  /** Retransmit an unanswered request after this long (REQ-INV-003, REQ-MEM-002). */
+  readonly retryMs: number;
+  /** Fetch history this often while online, to catch dropped deliveries. */
+  readonly syncMs: number;
+  /** A gap still open this long after it appeared, and after a full history fetch, is an alarm (REQ-MEM-020). */
+  readonly gapGraceMs: number;
+  /** Rotate after this many messages (REQ-OWN-030, REQ-OWN-042). */
+  readonly rotateEvery: number;
+  /** Give up a pending join after this long (REQ-OWN-021). */
+  readonly joinTimeoutMs: number;
+  /** Lifetime of an invite (REQ-OWN-005). */
+  readonly inviteLifetimeMs: number;
+  /** Entries per history request. */
+  readonly historyLimit: number;
+}
+
+/** Defaults: 2 s retries, 15 s sync, 30 s gap grace, rotation every 100 messages, 10 min joins, 7-day invites. */
+export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
+  retryMs: 2_000,
+  syncMs: 15_000,
+  gapGraceMs: 30_000,
+  rotateEvery: 100,
+  joinTimeoutMs: 600_000,
+  inviteLifetimeMs: 7 * 24 * 3600 * 1000,
+  historyLimit: 256,
+};
+
+/** What a pending request is for: how its answer is handled. */
+export type PendingKind =
+  | 'create'
+  | 'publish'
+  | 'invite'
+  | 'join'
+  | 'keys'
+  | 'welcome'
+  | 'confirm'
+  | 'commit'
+  | 'send'
+  | 'rotate'
+  | 'add'
+  | 'remove'
+  | 'history'
+  | 'mailbox';
+
+/** A request waiting for its answer. */
+export interface Pending {
+  /** Request id. */
+  readonly reqId: number;
+  /** Its encoding, retransmitted identically. */
+  readonly bytes: Bytes;
+  /** What it is for. */
+  readonly kind: PendingKind;
+  /** When it was last sent. */
+  readonly sentAt: number;
+  /** Machine-specific data needed when the answer comes. */
+  readonly meta?: unknown;
+}
+
+/** Contiguous progress through an indexed stream (room log, mailbox): everything up to `index` was seen. */
+export interface Progress {
+  /** Highest index such that every index up to it was processed. */
+  readonly index: number;
+  /** Indexes above `index` already processed. */
+  readonly above: readonly number[];
+}
+
+/** History synchronisation state. */
+export interface SyncState {
+  /** A history request in flight. */
+  readonly inFlight: number | undefined;
+  /** Whether the request in flight started from the beginning of the window. */
+  readonly full: boolean;
+  /** When a full fetch last reached the end of the window. */
+  readonly fullDoneAt: number | undefined;
+  /** When the current gaps were first seen. */
+  readonly gapSince: number | undefined;
+  /** When the last history fetch completed. */
+  readonly lastSyncAt: number;
+  /** A mailbox request in flight. */
+  readonly mailInFlight: number | undefined;
+}
+
+/** The part of a client machine's context that the core functions manage. */
+export interface ClientCore {
+  /** Crypto backend. */
+  readonly crypto: CryptoProvider;
+  /** Profile of the room. */
+  readonly profile: Profile;
+  /** This client's keys. */
+  readonly identity: Identity;
+  /** Deterministic generator state (REQ-CRY-011, REQ-CRY-015). */
+  readonly rng: DrbgState;
+  /** Tunables. */
+  readonly config: ClientConfig;
+  /** Next request id. */
+  readonly nextReqId: number;
+  /** Requests awaiting an answer. */
+  readonly outbox: readonly Pending[];
+  /** Whether the connection to the relay is up. */
+  readonly online: boolean;
+  /** The room, once known. */
+  readonly roomId: Bytes | undefined;
+  /** Progress through the room log. */
+  readonly log: Progress;
+  /** Progress through the mailbox. */
+  readonly mail: Progress;
+  /** hardened: the group view. */
+  readonly group: GroupView | undefined;
+  /** compat: the compat view. */
+  readonly compat: CompatView | undefined;
+  /** History synchronisation. */
+  readonly sync: SyncState;
+  /** Alarms already raised (not repeated). */
+  readonly alarmed: readonly string[];
+  /** Whether the keys were published to the directory. */
+  readonly published: boolean;
+}
+
+/** Context and effects after a core function. */
+export interface Out<C> {
+  /** New context. */
+  readonly ctx: C;
+  /** Effects to emit, in order. */
+  readonly effects: readonly ClientEffect[];
+}
+
+/** The core's initial values. */
+export function initialCore(p: { crypto: CryptoProvider; profile: Profile; identity: Identity; rng: DrbgState; config?: Partial<ClientConfig> }): ClientCore {
+  return {
+    crypto: p.crypto,
+    profile: p.profile,
+    identity: p.identity,
+    rng: p.rng,
+    config: { ...DEFAULT_CLIENT_CONFIG, ...p.config },
+    nextReqId: 1,
+    outbox: [],
+    online: false,
+    roomId: undefined,
+    log: { index: 0, above: [] },
+    mail: { index: 0, above: [] },
+    group: undefined,
+    compat: undefined,
+    sync: { inFlight: undefined, full: false, fullDoneAt: undefined, gapSince: undefined, lastSyncAt: 0, mailInFlight: undefined },
+    alarmed: [],
+    published: false,
+  };
+}
+
+/** Runs `f` with the context's generator and stores the generator's new state. */
+export function withRng<C extends ClientCore, T>(ctx: C, f: (rng: StatefulRng) => T): { ctx: C; value: T } {
+  const rng = rngFromState(ctx.rng);
+  const value = f(rng);
+  return { ctx: { ...ctx, rng: rng.state() }, value };
+}
+
+/** A typed rejection effect (spec 1.4). */
+export function rejection(reqId: ReqId, detail: string, input: string): ClientEffect {
+  return { type: 'effect.reject', reqId, detail, input };
+}
+
+/** A status effect. */
+export function status(s: Status): ClientEffect {
+  return { type: 'effect.status', status: s };
+}
+
+/**
+ * Queues a request: allocates its id, records it for retransmission, and sends it if online.
+ * `build` encodes the request with the id it is given.
+ */
+export function request<C extends ClientCore>(ctx: C, now: number, kind: PendingKind, build: (reqId: number) => Bytes, meta?: unknown): Out<C> {
+  const reqId = ctx.nextReqId;
+  const bytes = build(reqId);
+  const pending: Pending = meta === undefined ? { reqId, bytes, kind, sentAt: now } : { reqId, bytes, kind, sentAt: now, meta };
+  const next = { ...ctx, nextReqId: reqId + 1, outbox: [...ctx.outbox, pending] };
+  return { ctx: next, effects: ctx.online ? [{ type: 'effect.send', bytes, reqId }] : [] };
+}
+
+/** The pending request answered by `reqId`, and the outbox without it. */
+export function settle<C extends ClientCore>(ctx: C, reqId: number): { ctx: C; pending: Pending | undefined } {
+  const pending = ctx.outbox.find((p) => p.reqId === reqId);
+  if (!pending) return { ctx, pending: undefined };
+  return { ctx: { ...ctx, outbox: ctx.outbox.filter((p) => p.reqId !== reqId) }, pending };
+}
+
+/** The first pending request of a kind, if any. */
+export function pendingOf(ctx: ClientCore, kind: PendingKind): Pending | undefined {
+  return ctx.outbox.find((p) => p.kind === kind);
+}
+
+/** Marks `index` processed in a progress record; returns whether it was new. */
+export function advance(p: Progress, index: number): { progress: Progress; fresh: boolean } {
+  if (index <= p.index || p.above.includes(index)) return { progress: p, fresh: false };
+  let cur = p.index;
+  const above = [...p.above, index].sort((a, b) => a - b);
+  while (above[0] === cur + 1) {
+    cur++;
+    above.shift();
+  }
+  return { progress: { index: cur, above }, fresh: true };
+}
+
+/** The connection came up: retransmit everything pending, publish keys once, resynchronise (spec 8.5). */
+export function onUp<C extends ClientCore>(ctx: C, now: number): Out<C> {
+  let c: C = { ...ctx, online: true, outbox: ctx.outbox.map((p) => ({ ...p, sentAt: now })), sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
+  const effects: ClientEffect[] = ctx.outbox.map((p) => ({ type: 'effect.send', bytes: p.bytes, reqId: p.reqId }));
+  if (!c.published) {
+    const r = request(c, now, 'publish', (req_id) => encode(PublishKeys, { req_id, identity_pk: c.identity.publicKey, kem_cert: newestKem(c.identity).cert }));
+    c = { ...r.ctx, published: true };
+    effects.push(...r.effects);
+  }
+  const m = fetchMailbox(c, now);
+  effects.push(...m.effects);
+  return { ctx: m.ctx, effects };
+}
+
+/** The connection went down: requests stay in the outbox until it comes back. */
+export function onDown<C extends ClientCore>(ctx: C): C {
+  return { ...ctx, online: false };
+}
+
+/** Asks the relay for the mailbox from the first index not yet seen (REQ-REL-024). */
+export function fetchMailbox<C extends ClientCore>(ctx: C, now: number): Out<C> {
+  if (ctx.sync.mailInFlight !== undefined) return { ctx, effects: [] };
+  const r = request(ctx, now, 'mailbox', (req_id) => encode(FetchMailbox, { req_id, from_index: ctx.mail.index + 1 }));
+  return { ctx: { ...r.ctx, sync: { ...r.ctx.sync, mailInFlight: r.ctx.nextReqId - 1 } }, effects: r.effects };
+}
+
+/** Asks the relay for room history: from the start of the window (`full`) or after the last contiguous index. */
+export function fetchHistory<C extends ClientCore>(ctx: C, now: number, full: boolean, from?: number): Out<C> {
+  if (ctx.roomId === undefined || ctx.sync.inFlight !== undefined) return { ctx, effects: [] };
+  const roomId = ctx.roomId;
+  const start = from ?? (full ? 0 : ctx.log.index + 1);
+  const r = request(ctx, now, 'history', (req_id) => encode(FetchHistory, { req_id, room_id: roomId, from_index: start, limit: ctx.config.historyLimit }), { full });
+  return { ctx: { ...r.ctx, sync: { ...r.ctx.sync, inFlight: r.ctx.nextReqId - 1, full } }, effects: r.effects };
+}
+
+/** Signals from processing a room entry that only a particular machine acts on. */
+export interface EntrySignals {
+  /** A commit removed this member. */
+  readonly removed: boolean;
+}
+
+function groupEffects(events: readonly GroupEvent[], input: string): { effects: ClientEffect[]; removed: boolean } {
+  const effects: ClientEffect[] = [];
+  let removed = false;
+  for (const e of events) {
+    switch (e.kind) {
+      case 'delivered':
+        effects.push({ type: 'effect.deliver', sender: e.sender, seq: e.seq, epoch: e.epoch, text: e.content.text, sentAt: e.content.sent_at });
+        break;
+      case 'rejected':
+        effects.push(rejection(e.reqId, e.detail, input));
+        break;
+      case 'alarm':
+        effects.push({ type: 'effect.alarm', reqId: e.reqId, detail: e.detail });
+        break;
+      case 'epoch':
+        effects.push(status({ kind: 'epoch', epoch: e.epoch, reason: e.reason }));
+        break;
+      case 'removed':
+        removed = true;
+        effects.push(status({ kind: 'removed', epoch: e.epoch }));
+        break;
+      default:
+        break;
+    }
+  }
+  return { effects, removed };
+}
+
+function compatEffects(events: readonly CompatEvent[], input: string): ClientEffect[] {
+  return events.map((e): ClientEffect => {
+    switch (e.kind) {
+      case 'delivered':
+        return { type: 'effect.deliver', sender: e.sender, seq: -1, epoch: e.generation, text: e.text, sentAt: 0 };
+      case 'rotated':
+        return status({ kind: 'epoch', epoch: e.generation, reason: 'rotate' });
+      case 'rejected':
+        return rejection(e.reqId, e.detail, input);
+    }
+  });
+}
+
+/**
+ * Processes one room log entry, live or from history (spec 7.6, 7.7, 7.9). Entries already seen
+ * (by log index) are skipped; the end-to-end checks decide everything else.
+ */
+export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, payload: Bytes, addIndex?: number): Out<C> & EntrySignals {
+  const adv = advance(ctx.log, index);
+  if (!adv.fresh) return { ctx, effects: [], removed: false };
+  let c: C = { ...ctx, log: adv.progress };
+  const type = payload.length >= 4 ? payload[3] : undefined;
+  const input = `room entry ${index}`;
+  if (c.profile === 'hardened' && c.group) {
+    if (type === MsgType.Commit) {
+      const r = receiveCommit(c.crypto, c.group, payload, c.identity);
+      c = { ...c, group: r.view };
+      const g = groupEffects(r.events, input);
+      return { ctx: c, effects: g.effects, removed: g.removed };
+    }
+    if (type === MsgType.AppMessage) {
+      const r = receiveAppMessage(c.crypto, c.group, payload);
+      return { ctx: { ...c, group: r.view }, effects: groupEffects(r.events, input).effects, removed: false };
+    }
+    return { ctx: c, effects: [rejection('REQ-REL-003', `unexpected entry of type ${String(type)} in a hardened room`, input)], removed: false };
+  }
+  if (c.profile === 'compat' && c.compat) {
+    const preJoin = addIndex !== undefined && index < addIndex;
+    if (type === MsgType.CompatChat) {
+      const r = receiveCompatChat(c.crypto, c.compat, payload);
+      return { ctx: { ...c, compat: r.view }, effects: compatEffects(r.events, input), removed: false };
+    }
+    if (type === MsgType.CompatRotation) {
+      if (equalBytes(payload.subarray(20, 52), c.identity.fp)) return { ctx: c, effects: [], removed: false }; // own rotation, installed when made
+      const r = receiveCompatRotation(c.crypto, c.compat, payload);
+      if (preJoin && r.events.some((e) => e.kind === 'rejected')) return { ctx: c, effects: [], removed: false }; // a rotation of a generation before ours
+      return { ctx: { ...c, compat: r.view }, effects: compatEffects(r.events, input), removed: false };
+    }
+    if (type === MsgType.CompatMemberAdd || (type === MsgType.CompatMember && index === 1)) return { ctx: c, effects: [], removed: false }; // roster changes: the relay's business in compat (W10)
+    return { ctx: c, effects: [rejection('REQ-MEM-072', `unexpected entry of type ${String(type)} in a compat room`, input)], removed: false };
+  }
+  return { ctx: c, effects: [], removed: false };
+}
+
+/** The index of this member's own add in a compat log entry, if the entry is one (REQ-INV-032). */
+export function isOwnCompatAdd(crypto: CryptoProvider, payload: Bytes, me: Bytes): boolean {
+  if (payload.length < 4 || payload[3] !== MsgType.CompatMemberAdd) return false;
+  try {
+    const add = decode(CompatMemberAdd, payload);
+    return equalBytes(fingerprint(crypto, add.member.identity_pk), me);
+  } catch {
+    return false;
+  }
+}
+
+/** Processes a history chunk: every entry as a live delivery, then continues or finishes the fetch. */
+export function processHistory<C extends ClientCore>(
+  ctx: C,
+  now: number,
+  chunk: { reqId: number; entries: readonly { index: number; payload: Bytes }[]; nextIndex: number; complete: boolean },
+  addIndex?: number,
+): Out<C> & EntrySignals {
+  let c = ctx;
+  const effects: ClientEffect[] = [];
+  let removed = false;
+  for (const e of chunk.entries) {
+    const r = processRoomEntry(c, e.index, e.payload, addIndex);
+    c = r.ctx;
+    effects.push(...r.effects);
+    removed ||= r.removed;
+  }
+  const full = c.sync.full;
+  c = { ...c, sync: { ...c.sync, inFlight: undefined } };
+  if (!chunk.complete) {
+    const r = fetchHistory(c, now, full, chunk.nextIndex);
+    return { ctx: r.ctx, effects: [...effects, ...r.effects], removed };
+  }
+  c = { ...c, sync: { ...c.sync, lastSyncAt: now, fullDoneAt: full ? now : c.sync.fullDoneAt } };
+  const g = checkGaps(c, now);
+  return { ctx: g.ctx, effects: [...effects, ...g.effects], removed };
+}
+
+/**
+ * Gap handling (REQ-MEM-020, REQ-MEM-030): a gap starts a full history fetch; a gap still open
+ * after a full fetch that finished at least `gapGraceMs` after the gap appeared is an alarm.
+ */
+export function checkGaps<C extends ClientCore>(ctx: C, now: number): Out<C> {
+  if (!ctx.group) return { ctx, effects: [] };
+  const open = gaps(ctx.group);
+  if (open.length === 0) return { ctx: { ...ctx, sync: { ...ctx.sync, gapSince: undefined } }, effects: [] };
+  const since = ctx.sync.gapSince ?? now;
+  let c: C = { ...ctx, sync: { ...ctx.sync, gapSince: since } };
+  const effects: ClientEffect[] = [];
+  const fullAfter = c.sync.fullDoneAt !== undefined && c.sync.fullDoneAt >= since + c.config.gapGraceMs;
+  if (fullAfter) {
+    for (const g of open) {
+      const key = `${g.sender}:${g.detail}`;
+      if (c.alarmed.includes(key)) continue;
+      c = { ...c, alarmed: [...c.alarmed, key] };
+      const reqId: ReqId = g.sender === 'commits' ? 'REQ-MEM-030' : 'REQ-MEM-020';
+      effects.push({ type: 'effect.alarm', reqId, detail: g.sender === 'commits' ? g.detail : `sender ${g.sender.slice(0, 16)}: ${g.detail}` });
+    }
+  } else if (now >= since + c.config.gapGraceMs || c.sync.fullDoneAt === undefined || c.sync.fullDoneAt < since) {
+    const r = fetchHistory(c, now, true);
+    c = r.ctx;
+    effects.push(...r.effects);
+  }
+  return { ctx: c, effects };
+}
+
+/**
+ * A timer tick: retransmit overdue requests, synchronise periodically, recheck gaps (spec 8.5).
+ * Returns the effects, the wake-up request included.
+ */
+export function onTick<C extends ClientCore>(ctx: C, now: number, extraWake?: number): Out<C> {
+  let c = ctx;
+  const effects: ClientEffect[] = [];
+  if (c.online) {
+    const due = c.outbox.filter((p) => now - p.sentAt >= c.config.retryMs);
+    if (due.length > 0) {
+      c = { ...c, outbox: c.outbox.map((p) => (now - p.sentAt >= c.config.retryMs ? { ...p, sentAt: now } : p)) };
+      for (const p of due) effects.push({ type: 'effect.send', bytes: p.bytes, reqId: p.reqId });
+    }
+    if (c.roomId !== undefined && now - c.sync.lastSyncAt >= c.config.syncMs) {
+      const r = fetchHistory({ ...c, sync: { ...c.sync, lastSyncAt: now } }, now, false);
+      c = r.ctx;
+      effects.push(...r.effects);
+      const m = fetchMailbox(c, now);
+      c = m.ctx;
+      effects.push(...m.effects);
+    }
+    const g = checkGaps(c, now);
+    c = g.ctx;
+    effects.push(...g.effects);
+  }
+  effects.push(wake(c, now, extraWake));
+  return { ctx: c, effects };
+}
+
+/** The next time this client needs a tick. */
+export function wake(ctx: ClientCore, now: number, extra?: number): ClientEffect {
+  const times: number[] = [];
+  if (ctx.online) {
+    for (const p of ctx.outbox) times.push(p.sentAt + ctx.config.retryMs);
+    if (ctx.roomId !== undefined) times.push(ctx.sync.lastSyncAt + ctx.config.syncMs);
+    if (ctx.sync.gapSince !== undefined) times.push(ctx.sync.gapSince + ctx.config.gapGraceMs);
+  }
+  if (extra !== undefined) times.push(extra);
+  const at = times.length === 0 ? now + ctx.config.syncMs : Math.max(now + 1, Math.min(...times));
+  return { type: 'effect.wake', at };
+}
+
+/** Seals an application message in whichever profile the room has (REQ-MEM-001, REQ-MEM-070). */
+export function sealOutgoing<C extends ClientCore>(ctx: C, text: string, now: number): { ctx: C; bytes: Bytes; seq: number; epoch: number } {
+  if (ctx.profile === 'hardened') {
+    const group = ctx.group!;
+    const content: AppContent = { sent_at: now, text };
+    const { ctx: c2, value } = withRng(ctx, (rng) => prepareMessage(ctx.crypto, rng, group, ctx.identity, content));
+    return { ctx: { ...c2, group: value.view }, bytes: value.message.bytes, seq: value.message.value.seq, epoch: group.epoch };
+  }
+  const compat = ctx.compat!;
+  const { ctx: c2, value } = withRng(ctx, (rng) => prepareCompatChat(ctx.crypto, rng, compat, text));
+  return { ctx: { ...c2, compat: value.view }, bytes: value.message.bytes, seq: -1, epoch: currentCompatKey(compat).generation };
+}
+
+/** Hex of a member id, for maps and traces. */
+export function idHex(b: Bytes): string {
+  return toHex(b);
+}

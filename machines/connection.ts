@@ -1,0 +1,335 @@
+/**
+ * The relay connection (spec 8.2), both ends, as machines: the ML-KEM/ML-DSA handshake with
+ * the pinned relay key (REQ-TRN-002, 003), client authentication (REQ-TRN-004), then sealed
+ * frames with sequence numbers and a replay window (REQ-TRN-005..008). Role machines exchange
+ * plaintext relay messages; these machines turn them into frames and back.
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { Bytes } from '../impl/bytes.ts';
+import { peekType } from '../impl/codec.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { PqroomError, type ReqId } from '../impl/errors.ts';
+import type { TransportKeys } from '../impl/keyschedule.ts';
+import { MsgType } from '../impl/messages/index.ts';
+import type { Identity } from '../impl/protocol/identity.ts';
+import {
+  clientAuth,
+  clientFinish,
+  clientHello,
+  EMPTY_WINDOW,
+  openFrame,
+  sealFrame,
+  serverHello,
+  verifyClientAuth,
+  type ClientHelloState,
+  type ReplayWindow,
+} from '../impl/protocol/transport.ts';
+import { drbgInstantiate, rngFromState, type DrbgState } from '../impl/rng.ts';
+import type { Profile } from '../impl/suite.ts';
+import { once } from './memo.ts';
+
+/** Events of a connection machine (either end). */
+export type ConnEvent =
+  | { readonly type: 'conn.start'; readonly now: number }
+  | { readonly type: 'conn.lost'; readonly now: number }
+  | { readonly type: 'net.wire'; readonly bytes: Bytes; readonly now: number }
+  | { readonly type: 'app.send'; readonly bytes: Bytes; readonly now: number };
+
+/** Effects of a connection machine. */
+export type ConnEffect =
+  /** Put bytes on the wire. */
+  | { readonly type: 'effect.wire'; readonly bytes: Bytes }
+  /** client: the connection is up (the role machine gets `net.up`). */
+  | { readonly type: 'effect.up' }
+  /** client: the connection is down. */
+  | { readonly type: 'effect.down' }
+  /** relay: the client authenticated as `principal` (the relay machine gets `conn.open`). */
+  | { readonly type: 'effect.authenticated'; readonly principal: Bytes }
+  /** An inner message for the role machine. */
+  | { readonly type: 'effect.receive'; readonly bytes: Bytes }
+  /** A rejected frame or handshake message. */
+  | { readonly type: 'effect.reject'; readonly reqId: ReqId; readonly detail: string }
+  /** relay: close the connection. */
+  | { readonly type: 'effect.close'; readonly reason: string };
+
+interface Channel {
+  readonly crypto: CryptoProvider;
+  readonly profile: Profile;
+  readonly rng: DrbgState;
+  readonly th: Bytes | undefined;
+  readonly keys: TransportKeys | undefined;
+  readonly sendSeq: number;
+  readonly window: ReplayWindow;
+}
+
+type Opened = { readonly ok: true; readonly inner: Bytes; readonly window: ReplayWindow } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+
+function openWith(ch: Channel, key: Bytes, bytes: Bytes): Opened {
+  try {
+    const r = openFrame(ch.crypto, key, bytes, ch.window);
+    return { ok: true, inner: r.inner, window: r.window };
+  } catch (e) {
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    throw e;
+  }
+}
+
+function seal(ch: Channel, key: Bytes, inner: Bytes): { bytes: Bytes; sendSeq: number } {
+  return { bytes: sealFrame(ch.crypto, key, ch.sendSeq, inner), sendSeq: ch.sendSeq + 1 }; // REQ-TRN-008
+}
+
+/** What the client end is started with. */
+export interface ClientConnInput {
+  /** Crypto backend. */
+  readonly crypto: CryptoProvider;
+  /** hardened pins the relay key (REQ-TRN-002); compat takes what is served (W12). */
+  readonly profile: Profile;
+  /** The client's identity, for ClientAuth. */
+  readonly identity: Identity;
+  /** The relay key configured out of band (hardened). */
+  readonly pinnedRelayPk: Bytes | undefined;
+  /** Generator seed for this connection's randomness. */
+  readonly rngSeed: Bytes;
+}
+
+/** The client end's context. */
+export interface ClientConnContext extends Channel {
+  /** This client. */
+  readonly identity: Identity;
+  /** Pinned relay key. */
+  readonly pinnedRelayPk: Bytes | undefined;
+  /** The ClientHello state while waiting. */
+  readonly hello: ClientHelloState | undefined;
+  /** The relay key of the established connection. */
+  readonly relayPk: Bytes | undefined;
+}
+
+type Handshake = { readonly ok: true; readonly ctx: ClientConnContext; readonly wire: Bytes } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+
+/** REQ-TRN-002, REQ-TRN-003, REQ-TRN-004: check the ServerHello, derive keys, authenticate. */
+function finishHandshake(ctx: ClientConnContext, bytes: Bytes): Handshake {
+  try {
+    const fin = clientFinish(ctx.crypto, ctx.hello!, bytes, ctx.profile, ctx.pinnedRelayPk);
+    const rng = rngFromState(ctx.rng);
+    const auth = clientAuth(ctx.crypto, rng, fin.th, ctx.identity, ctx.profile);
+    const ch: ClientConnContext = { ...ctx, rng: rng.state(), th: fin.th, keys: fin.keys, relayPk: fin.relayPk, hello: undefined, sendSeq: 0, window: EMPTY_WINDOW };
+    const s = seal(ch, fin.keys.c2r, auth);
+    return { ok: true, ctx: { ...ch, sendSeq: s.sendSeq }, wire: s.bytes };
+  } catch (e) {
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    throw e;
+  }
+}
+
+/** The client end of the relay connection. */
+export const clientConnectionMachine = setup({
+  types: { context: {} as ClientConnContext, events: {} as ConnEvent, input: {} as ClientConnInput, emitted: {} as ConnEffect },
+  guards: {
+    serverHelloValid: ({ context, event }) => once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    frameValid: ({ context, event }) => once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+  },
+  actions: {
+    sendHello: enqueueActions(({ context, enqueue }) => {
+      const rng = rngFromState(context.rng);
+      const hello = clientHello(context.crypto, rng); // REQ-TRN-001: fresh ephemeral key per connection
+      enqueue.assign({ hello, rng: rng.state(), keys: undefined, th: undefined });
+      enqueue.emit({ type: 'effect.wire', bytes: hello.helloBytes });
+    }),
+    established: enqueueActions(({ context, event, enqueue }) => {
+      const hs = once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!hs.ok) return;
+      enqueue.assign(hs.ctx);
+      enqueue.emit({ type: 'effect.wire', bytes: hs.wire });
+      enqueue.emit({ type: 'effect.up' });
+    }),
+    refuseHello: enqueueActions(({ context, event, enqueue }) => {
+      const hs = once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!hs.ok) enqueue.emit({ type: 'effect.reject', reqId: hs.reqId, detail: hs.detail });
+    }),
+    receive: enqueueActions(({ context, event, enqueue }) => {
+      const r = once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!r.ok) return;
+      enqueue.assign({ window: r.window });
+      enqueue.emit({ type: 'effect.receive', bytes: r.inner });
+    }),
+    refuseFrame: enqueueActions(({ context, event, enqueue }) => {
+      const r = once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!r.ok) enqueue.emit({ type: 'effect.reject', reqId: r.reqId, detail: r.detail });
+    }),
+    send: enqueueActions(({ context, event, enqueue }) => {
+      const s = seal(context, context.keys!.c2r, (event as Extract<ConnEvent, { type: 'app.send' }>).bytes);
+      enqueue.assign({ sendSeq: s.sendSeq });
+      enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
+    }),
+    refuseSend: enqueueActions(({ enqueue }) => {
+      enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });
+    }),
+    down: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ keys: undefined, th: undefined, hello: undefined });
+      enqueue.emit({ type: 'effect.down' });
+    }),
+    stray: enqueueActions(({ enqueue }) => {
+      enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'bytes on a connection that is not open' });
+    }),
+  },
+}).createMachine({
+  id: 'clientConnection',
+  context: ({ input }) => ({
+    crypto: input.crypto,
+    profile: input.profile,
+    identity: input.identity,
+    pinnedRelayPk: input.pinnedRelayPk,
+    rng: drbgInstantiate(input.rngSeed),
+    th: undefined,
+    keys: undefined,
+    sendSeq: 0,
+    window: EMPTY_WINDOW,
+    hello: undefined,
+    relayPk: undefined,
+  }),
+  initial: 'closed',
+  on: { 'app.send': { actions: 'refuseSend' }, 'net.wire': { actions: 'stray' } },
+  states: {
+    closed: { on: { 'conn.start': { target: 'helloSent', actions: 'sendHello' } } },
+    helloSent: {
+      on: {
+        'net.wire': [{ guard: 'serverHelloValid', target: 'open', actions: 'established' }, { target: 'failed', actions: 'refuseHello' }],
+        'conn.lost': { target: 'closed', actions: 'down' },
+      },
+    },
+    open: {
+      on: {
+        'net.wire': [{ guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
+        'app.send': { actions: 'send' },
+        'conn.lost': { target: 'closed', actions: 'down' },
+      },
+    },
+    failed: { on: { 'conn.start': { target: 'helloSent', actions: 'sendHello' }, 'conn.lost': { target: 'closed' } } },
+  },
+});
+
+/** What the relay end is started with. */
+export interface RelayConnInput {
+  /** Crypto backend. */
+  readonly crypto: CryptoProvider;
+  /** The relay's profile: hardened requires a signed ClientAuth (REQ-TRN-004). */
+  readonly profile: Profile;
+  /** The relay's ML-DSA key pair. */
+  readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
+  /** Generator seed for this connection. */
+  readonly rngSeed: Bytes;
+}
+
+/** The relay end's context. */
+export interface RelayConnContext extends Channel {
+  /** The relay's key pair. */
+  readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
+  /** The authenticated principal. */
+  readonly principal: Bytes | undefined;
+}
+
+type Answered = { readonly ok: true; readonly ctx: RelayConnContext; readonly wire: Bytes } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+
+function answerHello(ctx: RelayConnContext, bytes: Bytes): Answered {
+  try {
+    const rng = rngFromState(ctx.rng);
+    const sh = serverHello(ctx.crypto, rng, bytes, ctx.relayKeys);
+    return { ok: true, ctx: { ...ctx, rng: rng.state(), th: sh.th, keys: sh.keys, sendSeq: 0, window: EMPTY_WINDOW }, wire: sh.helloBytes };
+  } catch (e) {
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    throw e;
+  }
+}
+
+type Authed = { readonly ok: true; readonly principal: Bytes; readonly window: ReplayWindow } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+
+/** REQ-TRN-004, REQ-TRN-006: the first frame must be a valid ClientAuth. */
+function authenticate(ctx: RelayConnContext, bytes: Bytes): Authed {
+  const opened = openWith(ctx, ctx.keys!.c2r, bytes);
+  if (!opened.ok) return opened;
+  try {
+    if (peekType(opened.inner) !== MsgType.ClientAuth) return { ok: false, reqId: 'REQ-TRN-006', detail: 'the first frame must be ClientAuth' };
+    return { ok: true, principal: verifyClientAuth(ctx.crypto, opened.inner, ctx.th!, ctx.profile), window: opened.window };
+  } catch (e) {
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    throw e;
+  }
+}
+
+/** The relay end of a client connection. */
+export const relayConnectionMachine = setup({
+  types: { context: {} as RelayConnContext, events: {} as ConnEvent, input: {} as RelayConnInput, emitted: {} as ConnEffect },
+  guards: {
+    helloValid: ({ context, event }) => once(context, event, 'hello', () => answerHello(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    authValid: ({ context, event }) => once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    frameValid: ({ context, event }) => once(context, event, 'frame', () => openWith(context, context.keys!.c2r, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+  },
+  actions: {
+    answer: enqueueActions(({ context, event, enqueue }) => {
+      const a = once(context, event, 'hello', () => answerHello(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!a.ok) return;
+      enqueue.assign(a.ctx);
+      enqueue.emit({ type: 'effect.wire', bytes: a.wire });
+    }),
+    refuseHello: enqueueActions(({ context, event, enqueue }) => {
+      const a = once(context, event, 'hello', () => answerHello(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!a.ok) enqueue.emit({ type: 'effect.reject', reqId: a.reqId, detail: a.detail });
+      enqueue.emit({ type: 'effect.close', reason: 'invalid ClientHello' });
+    }),
+    authenticated: enqueueActions(({ context, event, enqueue }) => {
+      const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!a.ok) return;
+      enqueue.assign({ principal: a.principal, window: a.window });
+      enqueue.emit({ type: 'effect.authenticated', principal: a.principal });
+    }),
+    refuseAuth: enqueueActions(({ context, event, enqueue }) => {
+      const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!a.ok) enqueue.emit({ type: 'effect.reject', reqId: a.reqId, detail: a.detail });
+      enqueue.emit({ type: 'effect.close', reason: 'client authentication failed' });
+    }),
+    receive: enqueueActions(({ context, event, enqueue }) => {
+      const r = once(context, event, 'frame', () => openWith(context, context.keys!.c2r, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!r.ok) return;
+      enqueue.assign({ window: r.window });
+      enqueue.emit({ type: 'effect.receive', bytes: r.inner });
+    }),
+    refuseFrame: enqueueActions(({ context, event, enqueue }) => {
+      const r = once(context, event, 'frame', () => openWith(context, context.keys!.c2r, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!r.ok) enqueue.emit({ type: 'effect.reject', reqId: r.reqId, detail: r.detail });
+    }),
+    send: enqueueActions(({ context, event, enqueue }) => {
+      const s = seal(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'app.send' }>).bytes);
+      enqueue.assign({ sendSeq: s.sendSeq });
+      enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
+    }),
+    refuseSend: enqueueActions(({ enqueue }) => {
+      enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });
+    }),
+  },
+}).createMachine({
+  id: 'relayConnection',
+  context: ({ input }) => ({
+    crypto: input.crypto,
+    profile: input.profile,
+    relayKeys: input.relayKeys,
+    rng: drbgInstantiate(input.rngSeed),
+    th: undefined,
+    keys: undefined,
+    sendSeq: 0,
+    window: EMPTY_WINDOW,
+    principal: undefined,
+  }),
+  initial: 'awaitingHello',
+  on: { 'app.send': { actions: 'refuseSend' }, 'conn.lost': { target: '.closed' } },
+  states: {
+    awaitingHello: { on: { 'net.wire': [{ guard: 'helloValid', target: 'awaitingAuth', actions: 'answer' }, { target: 'closed', actions: 'refuseHello' }] } },
+    awaitingAuth: { on: { 'net.wire': [{ guard: 'authValid', target: 'open', actions: 'authenticated' }, { target: 'closed', actions: 'refuseAuth' }] } },
+    open: {
+      on: {
+        'net.wire': [{ guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
+        'app.send': { actions: 'send' },
+      },
+    },
+    closed: {},
+  },
+});

@@ -1,0 +1,104 @@
+/**
+ * Events and effects shared by the role machines (spec 6 to 8). Events are dot-namespaced:
+ * `user.*` what a person asks, `net.*` what arrives, `timer.*` timeouts, `conn.*` connection
+ * changes. Effects are what a machine asks its driver to do; machines never do I/O.
+ */
+import type { Bytes } from '../impl/bytes.ts';
+import type { ReqId } from '../impl/errors.ts';
+import type { Invite, KemCert, MailboxEntry } from '../impl/messages/index.ts';
+import type * as M from '../impl/messages/index.ts';
+import type { RelayRequest } from '../impl/protocol/relay-state.ts';
+
+/** Every event carries the driver's time (spec 3.8): machines never read a clock. */
+interface Timed {
+  /** Milliseconds since the Unix epoch, from the driver's injected clock. */
+  readonly now: number;
+}
+
+/** Events a client machine (owner, member) receives from its driver. */
+export type NetEvent =
+  | (Timed & { readonly type: 'net.up' })
+  | (Timed & { readonly type: 'net.down' })
+  | (Timed & { readonly type: 'net.ack'; readonly reqId: number; readonly index: number })
+  | (Timed & { readonly type: 'net.reject'; readonly reqId: number; readonly requirement: string; readonly detail: string })
+  | (Timed & { readonly type: 'net.room'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes })
+  | (Timed & { readonly type: 'net.mailbox'; readonly entry: MailboxEntry })
+  | (Timed & { readonly type: 'net.mailboxChunk'; readonly reqId: number; readonly entries: readonly MailboxEntry[]; readonly nextIndex: number; readonly complete: boolean })
+  | (Timed & { readonly type: 'net.history'; readonly reqId: number; readonly roomId: Bytes; readonly entries: readonly M.LogEntry[]; readonly nextIndex: number; readonly complete: boolean })
+  | (Timed & { readonly type: 'net.roster'; readonly reqId: number; readonly info: M.RosterInfo | M.CompatRosterInfo })
+  | (Timed & { readonly type: 'net.keys'; readonly reqId: number; readonly identityPk: Bytes; readonly kemCert: KemCert })
+  | (Timed & { readonly type: 'net.malformed'; readonly reqId: ReqId; readonly detail: string });
+
+/** Timer events: the driver delivers `timer.tick` at the times the machine asked for (effect.wake). */
+export type TimerEvent = Timed & { readonly type: 'timer.tick' };
+
+/** What a person asks of a member machine. */
+export type MemberUserEvent =
+  | (Timed & { readonly type: 'user.join'; readonly invite: Invite })
+  | (Timed & { readonly type: 'user.send'; readonly text: string })
+  | (Timed & { readonly type: 'user.sync' });
+
+/** What a person asks of an owner machine. */
+export type OwnerUserEvent =
+  | (Timed & { readonly type: 'user.create' })
+  | (Timed & { readonly type: 'user.invite'; readonly lifetimeMs?: number; readonly relay?: string })
+  | (Timed & { readonly type: 'user.send'; readonly text: string })
+  | (Timed & { readonly type: 'user.rotate' })
+  | (Timed & { readonly type: 'user.remove'; readonly memberId: Bytes })
+  | (Timed & { readonly type: 'user.sync' });
+
+/** All member machine events. */
+export type MemberEvent = MemberUserEvent | NetEvent | TimerEvent;
+/** All owner machine events. */
+export type OwnerEvent = OwnerUserEvent | NetEvent | TimerEvent;
+
+/** A status change worth showing or tracing. */
+export type Status =
+  | { readonly kind: 'room-created'; readonly roomId: Bytes }
+  | { readonly kind: 'invite'; readonly text: string; readonly invite: Invite; readonly inviteId: Bytes }
+  | { readonly kind: 'joined'; readonly epoch: number }
+  | { readonly kind: 'admitted'; readonly memberId: Bytes; readonly epoch: number }
+  | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: string }
+  | { readonly kind: 'removed'; readonly epoch: number }
+  | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }
+  | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string };
+
+/** Effects of a client machine. */
+export type ClientEffect =
+  /** Send one relay request (the connection layer frames it). */
+  | { readonly type: 'effect.send'; readonly bytes: Bytes; readonly reqId: number }
+  /** Hand a message to the application, in sender order. */
+  | { readonly type: 'effect.deliver'; readonly sender: Bytes; readonly seq: number; readonly epoch: number; readonly text: string; readonly sentAt: number }
+  /** A typed rejection of one input: security state unchanged (spec 1.4). */
+  | { readonly type: 'effect.reject'; readonly reqId: ReqId; readonly detail: string; readonly input: string }
+  /** Evidence of misbehaviour (spec 12.1). */
+  | { readonly type: 'effect.alarm'; readonly reqId: ReqId; readonly detail: string }
+  /** Deliver `timer.tick` at time `at` (replaces the previous request). */
+  | { readonly type: 'effect.wake'; readonly at: number }
+  /** A status change. */
+  | { readonly type: 'effect.status'; readonly status: Status };
+
+/** Events of the relay machine. */
+export type RelayEvent =
+  | (Timed & { readonly type: 'conn.open'; readonly conn: string; readonly principal: Bytes })
+  | (Timed & { readonly type: 'conn.close'; readonly conn: string })
+  | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest })
+  | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string })
+  | (Timed & { readonly type: 'admin.shutdown' });
+
+/** Effects of the relay machine. */
+export type RelayEffect =
+  /** Send bytes to one connection. */
+  | { readonly type: 'effect.reply'; readonly conn: string; readonly bytes: Bytes }
+  /** Append to a room log, durably, before any reply of the same step is sent (REQ-REL-050). */
+  | { readonly type: 'effect.append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes }
+  /** Append to a principal's mailbox, durably (REQ-REL-050). */
+  | { readonly type: 'effect.storeMail'; readonly principal: Bytes; readonly entry: MailboxEntry }
+  /** Answer a FetchHistory on `conn` from the store. */
+  | { readonly type: 'effect.serveHistory'; readonly conn: string; readonly reqId: number; readonly roomId: Bytes; readonly from: number; readonly to: number; readonly limit: number }
+  /** Answer a FetchMailbox on `conn` from the store. */
+  | { readonly type: 'effect.serveMailbox'; readonly conn: string; readonly reqId: number; readonly principal: Bytes; readonly from: number }
+  /** Close a connection, with the reason logged. */
+  | { readonly type: 'effect.close'; readonly conn: string; readonly reason: string }
+  /** A rejection, for logs, traces and metrics. */
+  | { readonly type: 'effect.reject'; readonly conn: string; readonly reqId: ReqId; readonly detail: string };

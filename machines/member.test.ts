@@ -1,0 +1,178 @@
+/**
+ * The member machine (spec 7): example transitions, and each invalid input of spec 7 giving its
+ * typed rejection with the member's security state unchanged.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toHex, utf8 } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { epochHash, simSeed } from '../impl/keyschedule.ts';
+import { AppMessage, JoinRequest, Welcome, type Invite } from '../impl/messages/index.ts';
+import { sealAppMessage } from '../impl/protocol/app.ts';
+import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
+import { currentEpoch } from '../impl/protocol/group.ts';
+import { createIdentity, memberRecordOf, type Identity } from '../impl/protocol/identity.ts';
+import { buildWelcome } from '../impl/protocol/join.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import { NO_EPOCH } from '../impl/suite.ts';
+import type { World } from '../simulator/world.ts';
+import { start, step } from './driver.ts';
+import type { ClientEffect, MemberEvent } from './events.ts';
+import { memberMachine } from './member.ts';
+import type { OwnerContext } from './owner.ts';
+import { joinedWorld, memberSecurityState, sameState } from './testkit.ts';
+
+type Snap = ReturnType<typeof start<typeof memberMachine, ClientEffect>>['snapshot'];
+
+const rng = deterministicRng(utf8('member machine tests'));
+let world: World;
+let alice: Snap;
+let owner: OwnerContext;
+let stranger: Identity;
+
+function feed(snapshot: Snap, event: MemberEvent) {
+  return step<typeof memberMachine, ClientEffect>(memberMachine, snapshot, event);
+}
+
+/** Feeds `event` and checks it is rejected with `reqId` and nothing that matters changed. */
+function expectRejected(snapshot: Snap, event: MemberEvent, reqId: string) {
+  const r = feed(snapshot, event);
+  const rejections = r.effects.filter((e) => e.type === 'effect.reject').map((e) => (e as { reqId: string }).reqId);
+  expect(rejections, JSON.stringify(r.effects.map((e) => e.type))).toContain(reqId);
+  expect(sameState(memberSecurityState(r.snapshot.context), memberSecurityState(snapshot.context))).toBe(true);
+  expect(r.snapshot.value).toEqual(snapshot.value);
+  return r;
+}
+
+function freshMember(name: string, profile: 'hardened' | 'compat' = 'hardened'): Snap {
+  return start<typeof memberMachine, ClientEffect>(memberMachine, {
+    crypto: c,
+    profile,
+    identity: createIdentity(c, deterministicRng(utf8(`fresh ${name}`))),
+    rngSeed: simSeed(c, 1, name, 0),
+  }).snapshot;
+}
+
+beforeAll(() => {
+  world = joinedWorld('hardened', ['alice']);
+  alice = world.clients.get('alice')!.snapshot as Snap;
+  owner = world.clients.get('owner')!.snapshot.context as OwnerContext;
+  stranger = createIdentity(c, rng);
+});
+
+describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
+  const invite = (over: Partial<Invite> = {}): Invite => ({ profile: 'hardened', room_id: new Uint8Array(16), owner_fp: new Uint8Array(32), token: new Uint8Array(32).fill(1), expires_at: 5_000, relay: '', ...over });
+  it('should start joining with a usable invite', () => {
+    const r = feed(freshMember('a'), { type: 'user.join', invite: invite(), now: 1_000 });
+    expect(r.snapshot.value).toBe('joining');
+    expect(r.effects.some((e) => e.type === 'effect.send')).toBe(false); // offline: queued for when the connection is up
+    expect(r.snapshot.context.outbox.map((p) => p.kind)).toEqual(['join']);
+  });
+  it('REQ-INV-002 should refuse an expired hardened invite, and one that never expires', () => {
+    expectRejected(freshMember('b'), { type: 'user.join', invite: invite(), now: 6_000 }, 'REQ-INV-002');
+    expectRejected(freshMember('c'), { type: 'user.join', invite: invite({ expires_at: 0 }), now: 1 }, 'REQ-INV-002');
+  });
+  it('REQ-INV-002 compat should not check expiry (W11)', () => {
+    expect(feed(freshMember('d', 'compat'), { type: 'user.join', invite: invite({ profile: 'compat', expires_at: 1 }), now: 9_999 }).snapshot.value).toBe('joining');
+  });
+  it('REQ-INV-001 should refuse an invite of another profile', () => {
+    expectRejected(freshMember('e'), { type: 'user.join', invite: invite({ profile: 'compat' }), now: 1 }, 'REQ-INV-001');
+  });
+  it('REQ-INV-004 should refuse a second join once a member', () => {
+    expectRejected(alice, { type: 'user.join', invite: invite(), now: world.now() }, 'REQ-INV-004');
+  });
+});
+
+describe('REQ-INV-010..012 the invitee checks the welcome', () => {
+  let joining: Snap;
+  let inv: Invite;
+  beforeAll(() => {
+    world.user('owner', { type: 'user.invite' });
+    world.runUntilTrue(() => world.invites().length === 2, 30_000);
+    inv = world.invites()[1]!;
+    owner = world.clients.get('owner')!.snapshot.context as OwnerContext;
+    joining = feed(freshMember('f'), { type: 'user.join', invite: inv, now: world.now() }).snapshot;
+  });
+  const welcomeEntry = (w: Uint8Array, index = 1) => ({ type: 'net.mailbox' as const, entry: { index, room_id: inv.room_id, invite_id: joining.context.inviteId!, payload: w }, now: world.now() });
+  const gi = () => {
+    const cur = currentEpoch(owner.group!);
+    const add = buildCommit(c, rng, { roomId: inv.room_id, epoch: cur.epoch + 1, prevEpochHash: cur.epochHash, reason: 'add', inviteId: joining.context.inviteId!, adds: [{ ...memberRecordOf(joining.context.identity, 'member', cur.epoch + 1) }], removes: [], roster: cur.roster, heads: [], owner: ownerIdentity() });
+    return { epoch_secret: rng.bytes(32), commit: add.commit.value, roster: add.roster };
+  };
+  const ownerIdentity = (): Identity => world.clients.get('owner')!.identity;
+  it('REQ-INV-012 should reject a welcome signed by someone other than the invite\'s owner (a forged welcome, ATK-04)', () => {
+    const w = buildWelcome(c, rng, { joinRequest: joining.context.joinRequest!, token: inv.token, groupInfo: gi(), owner: stranger });
+    expectRejected(joining, welcomeEntry(w.bytes), 'REQ-INV-012');
+  });
+  it('REQ-INV-011 should reject a welcome made without the token', () => {
+    const w = buildWelcome(c, rng, { joinRequest: joining.context.joinRequest!, token: new Uint8Array(32), groupInfo: gi(), owner: ownerIdentity() });
+    expectRejected(joining, welcomeEntry(w.bytes), 'REQ-INV-011');
+  });
+  it('REQ-INV-010 should reject a welcome answering another join request', () => {
+    const other = { ...joining.context.joinRequest!.value, nonce: new Uint8Array(32) };
+    const w = buildWelcome(c, rng, { joinRequest: { value: other, bytes: encode(JoinRequest, other) }, token: inv.token, groupInfo: gi(), owner: ownerIdentity() });
+    expectRejected(joining, welcomeEntry(w.bytes), 'REQ-INV-010');
+  });
+  it('should reject garbage in the mailbox with its decoding requirement', () => {
+    const bad = encode(Welcome, { room_id: inv.room_id, invite_id: joining.context.inviteId!, join_hash: new Uint8Array(32), epoch: 1, kem_ct: new Uint8Array(1088), nonce: new Uint8Array(24), sealed: new Uint8Array(16), signature: new Uint8Array(3309) });
+    expectRejected(joining, welcomeEntry(bad.subarray(0, 100)), 'REQ-ENC-006');
+  });
+  it('REQ-INV-004 should reject room entries before its own add', () => {
+    expectRejected(joining, { type: 'net.room', roomId: inv.room_id, index: 3, payload: new Uint8Array(10), now: world.now() }, 'REQ-INV-004');
+  });
+});
+
+describe('REQ-MEM-010..018 a member checks every room entry', () => {
+  const group = () => alice.context.group!;
+  const entry = (payload: Uint8Array, index = 999) => ({ type: 'net.room' as const, roomId: group().roomId, index, payload, now: world.now() });
+  it('should deliver a valid message from the owner', () => {
+    const m = sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq: 100, prevEpoch: 0, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text: 'x' } });
+    const r = feed(alice, entry(m.bytes));
+    expect(r.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+  });
+  it('REQ-MEM-013 should reject a message from someone outside the roster (ghost sender)', () => {
+    const m = sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: stranger, content: { sent_at: 1, text: 'ghost' } });
+    expectRejected(alice, entry(m.bytes), 'REQ-MEM-013');
+  });
+  it('REQ-MEM-014 should reject a message claiming another member as sender (ATK-14)', () => {
+    const m = sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: stranger, content: { sent_at: 1, text: 'spoof' } });
+    const spoofed = encode(AppMessage, { ...m.value, sender: world.clients.get('owner')!.identity.fp });
+    expectRejected(alice, entry(spoofed), 'REQ-MEM-014');
+  });
+  it('REQ-MEM-010 should reject a message for another room', () => {
+    const m = sealAppMessage(c, rng, { roomId: new Uint8Array(16), epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text: 'elsewhere' } });
+    expectRejected(alice, entry(m.bytes), 'REQ-MEM-010');
+  });
+  it('REQ-MEM-012 should reject a message of an epoch before it joined (ATK-18)', () => {
+    const m = sealAppMessage(c, rng, { roomId: group().roomId, epoch: 0, appKey: new Uint8Array(32), seq: 0, prevEpoch: NO_EPOCH, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text: 'old' } });
+    expectRejected(alice, entry(m.bytes), 'REQ-MEM-012');
+  });
+  it('REQ-MEM-041 should reject a rotation signed by a member instead of the owner (ATK-07)', () => {
+    const cur = currentEpoch(group());
+    const forged = buildCommit(c, rng, { roomId: group().roomId, epoch: cur.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: alice.context.identity });
+    expectRejected(alice, entry(forged.commit.bytes), 'REQ-MEM-041');
+  });
+  it('REQ-MEM-043 should reject a commit that does not chain', () => {
+    const cur = currentEpoch(group());
+    const unchained = buildCommit(c, rng, { roomId: group().roomId, epoch: cur.epoch + 1, prevEpochHash: epochHash(c, new Uint8Array(5)), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: world.clients.get('owner')!.identity });
+    expectRejected(alice, entry(unchained.commit.bytes), 'REQ-MEM-043');
+  });
+  it('REQ-MEM-016 should reject a replayed message (ATK-11)', () => {
+    const m = sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text: 'first' } });
+    const once = feed(alice, entry(m.bytes, 1000));
+    expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
+    expectRejected(once.snapshot, entry(m.bytes, 1001), 'REQ-MEM-016');
+  });
+  it('REQ-MEM-003 should not send before joining', () => {
+    expectRejected(freshMember('g'), { type: 'user.send', text: 'hi', now: 1 }, 'REQ-MEM-003');
+  });
+});
+
+describe('member state after a complete join', () => {
+  it('should hold one epoch per commit since joining and know the whole roster', () => {
+    const g = alice.context.group!;
+    expect(g.joinEpoch).toBe(1);
+    expect(currentEpoch(g).roster.map((r) => toHex(r.member_id)).sort()).toEqual([toHex(world.clients.get('owner')!.identity.fp), toHex(alice.context.identity.fp)].sort());
+    expect(alice.context.outbox.filter((p) => p.kind !== 'history' && p.kind !== 'mailbox')).toEqual([]);
+  });
+});

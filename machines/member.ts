@@ -1,0 +1,488 @@
+/**
+ * The invitee / member machine (spec 7): accepts an invite, runs the join handshake in either
+ * profile, becomes a member when its own add appears in the room log, then sends, receives,
+ * synchronises history, and stops at removal. Checks run in impl/ steps that cite their
+ * requirement ids; a failed check is an `effect.reject` and leaves the security state as it was.
+ */
+import { enqueueActions, setup } from 'xstate';
+import { equalBytes, type Bytes } from '../impl/bytes.ts';
+import { decode, encode } from '../impl/codec.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { PqroomError, type ReqId } from '../impl/errors.ts';
+import { epochKeys, fingerprint, groupContextOf, inviteId as inviteIdOf } from '../impl/keyschedule.ts';
+import {
+  CompatWelcome,
+  GetKeys,
+  Send,
+  SubmitConfirm,
+  SubmitJoin,
+  Welcome,
+  type Invite,
+  type JoinRequest,
+  type MailboxEntry,
+} from '../impl/messages/index.ts';
+import { buildCompatConfirm, buildCompatJoinRequest, compatOpenWelcome } from '../impl/protocol/compat.ts';
+import { newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
+import { checkServedRoster, epochRecordOf, newGroupView, type GroupView } from '../impl/protocol/group.ts';
+import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
+import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
+import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
+import type { Profile } from '../impl/suite.ts';
+import {
+  advance,
+  checkGaps,
+  fetchHistory,
+  initialCore,
+  isOwnCompatAdd,
+  onDown,
+  onTick,
+  onUp,
+  processHistory,
+  processRoomEntry,
+  rejection,
+  request,
+  sealOutgoing,
+  settle,
+  status,
+  wake,
+  withRng,
+  type ClientConfig,
+  type ClientCore,
+  type Out,
+} from './client-core.ts';
+import type { ClientEffect, MemberEvent } from './events.ts';
+import { once } from './memo.ts';
+
+/** What a member machine is started with. */
+export interface MemberInput {
+  /** Crypto backend (real or symbolic). */
+  readonly crypto: CryptoProvider;
+  /** The profile this client speaks. */
+  readonly profile: Profile;
+  /** This person's keys. */
+  readonly identity: Identity;
+  /** Seed of the deterministic generator (REQ-CRY-011); a restart gets a fresh one (REQ-CRY-015). */
+  readonly rngSeed: Bytes;
+  /** Tunables. */
+  readonly config?: Partial<ClientConfig>;
+}
+
+/** The member machine's context. */
+export interface MemberContext extends ClientCore {
+  /** The invite being redeemed. */
+  readonly invite: Invite | undefined;
+  /** Its id. */
+  readonly inviteId: Bytes | undefined;
+  /** hardened: the join request sent. */
+  readonly joinRequest: Encoded<JoinRequest> | undefined;
+  /** compat: the connection key of the join request sent. */
+  readonly connectionKey: Bytes | undefined;
+  /** hardened: the view the welcome gives, installed when the add commit appears (REQ-INV-016). */
+  readonly pendingGroup: { readonly view: GroupView; readonly commitBytes: Bytes } | undefined;
+  /** compat: the view the welcome gives. */
+  readonly pendingCompat: CompatView | undefined;
+  /** compat: log index of this member's own add (entries before it are pre-join, W15). */
+  readonly addIndex: number | undefined;
+}
+
+type Ev<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>;
+
+/** The outcome of a welcome found in the mailbox. */
+type WelcomeOutcome = { readonly ok: true; readonly out: Out<MemberContext> } | { readonly ok: false; readonly out: Out<MemberContext> };
+
+function rejected(e: unknown, input: string): ClientEffect {
+  if (e instanceof PqroomError) return rejection(e.reqId, e.message, input);
+  throw e;
+}
+
+/** REQ-INV-001, REQ-INV-002 */
+function inviteProblem(ctx: MemberContext, e: Ev<'user.join'>): { reqId: ReqId; detail: string } | undefined {
+  if (e.invite.profile !== ctx.profile) return { reqId: 'REQ-INV-001', detail: `a ${e.invite.profile} invite for a ${ctx.profile} client` };
+  if (ctx.profile === 'hardened' && (e.invite.expires_at === 0 || e.now > e.invite.expires_at))
+    return { reqId: 'REQ-INV-002', detail: e.invite.expires_at === 0 ? 'hardened invites must expire' : 'invite expired' };
+  return undefined;
+}
+
+function beginJoin(ctx: MemberContext, e: Ev<'user.join'>): Out<MemberContext> {
+  const inviteId = inviteIdOf(ctx.crypto, e.invite.token);
+  const base: MemberContext = { ...ctx, invite: e.invite, inviteId };
+  if (ctx.profile === 'compat') {
+    // REQ-INV-030: the owner's keys come from the directory and are checked against the invite
+    return request(base, e.now, 'keys', (req_id) => encode(GetKeys, { req_id, member_id: e.invite.owner_fp }));
+  }
+  const { ctx: c1, value: jr } = withRng(base, (rng) => buildJoinRequest(ctx.crypto, rng, e.invite, ctx.identity, inviteId)); // REQ-INV-003
+  return request({ ...c1, joinRequest: jr }, e.now, 'join', (req_id) =>
+    encode(SubmitJoin, { req_id, room_id: e.invite.room_id, invite_id: inviteId, payload: jr.bytes }),
+  );
+}
+
+/** REQ-INV-030: check the owner's keys, then send the compat join request. */
+function compatKeys(ctx: MemberContext, e: Ev<'net.keys'>): Out<MemberContext> {
+  const s = settle(ctx, e.reqId);
+  const invite = ctx.invite!;
+  try {
+    if (!equalBytes(fingerprint(ctx.crypto, e.identityPk), invite.owner_fp)) throw new PqroomError('REQ-INV-030', "served owner key does not match the invite's fingerprint");
+    verifyKemCert(ctx.crypto, e.kemCert, e.identityPk, 'REQ-INV-030');
+  } catch (err) {
+    return { ctx: s.ctx, effects: [rejected(err, 'owner keys')] };
+  }
+  const { ctx: c1, value } = withRng(s.ctx, (rng) =>
+    buildCompatJoinRequest(ctx.crypto, rng, { invite, inviteId: ctx.inviteId!, identity: ctx.identity, ownerKemPk: e.kemCert.kem_pk }),
+  );
+  return request({ ...c1, connectionKey: value.connectionKey }, e.now, 'join', (req_id) =>
+    encode(SubmitJoin, { req_id, room_id: invite.room_id, invite_id: ctx.inviteId!, payload: value.request.bytes }),
+  );
+}
+
+/**
+ * Looks for a valid welcome among mailbox entries (REQ-INV-010..015, REQ-INV-031): the first one
+ * that passes is accepted and confirmed; the others are rejected.
+ */
+function welcomeOutcome(ctx: MemberContext, entries: readonly MailboxEntry[], now: number): WelcomeOutcome {
+  let c = ctx;
+  const effects: ClientEffect[] = [];
+  for (const entry of entries) {
+    const adv = advance(c.mail, entry.index);
+    if (!adv.fresh) continue;
+    c = { ...c, mail: adv.progress };
+    const input = `mailbox entry ${entry.index}`;
+    const invite = c.invite;
+    if (!invite || !c.inviteId || !equalBytes(entry.invite_id, c.inviteId)) {
+      effects.push(rejection('REQ-INV-010', 'mailbox entry for another invite', input));
+      continue;
+    }
+    try {
+      if (c.profile === 'hardened') {
+        const welcome: Encoded<Welcome> = { value: decode(Welcome, entry.payload), bytes: entry.payload };
+        const kem = newestKem(c.identity);
+        const opened = openWelcome(c.crypto, welcome, invite, c.joinRequest!, kem.secretKey);
+        const gi = opened.groupInfo;
+        const keys = epochKeys(c.crypto, gi.epoch_secret, groupContextOf(c.crypto, gi.commit, opened.commitBytes));
+        const view = newGroupView(invite.room_id, c.identity.fp, epochRecordOf(c.crypto, { value: gi.commit, bytes: opened.commitBytes }, gi.roster, keys));
+        const { ctx: c1, value: conf } = withRng(c, (rng) =>
+          buildJoinConfirm(c.crypto, rng, { roomId: invite.room_id, inviteId: c.inviteId!, epoch: gi.commit.epoch, epochSecret: gi.epoch_secret, welcomeHash: opened.welcomeHash, identity: c.identity }),
+        ); // REQ-INV-015
+        const r = request({ ...c1, pendingGroup: { view, commitBytes: opened.commitBytes } }, now, 'confirm', (req_id) =>
+          encode(SubmitConfirm, { req_id, room_id: invite.room_id, invite_id: c.inviteId!, payload: conf.bytes }),
+        );
+        return { ok: true, out: { ctx: r.ctx, effects: [...effects, ...r.effects] } };
+      }
+      const w = decode(CompatWelcome, entry.payload);
+      const content = compatOpenWelcome(c.crypto, w, c.connectionKey!, invite.token); // REQ-INV-031
+      const { ctx: c1, value: conf } = withRng(c, (rng) =>
+        buildCompatConfirm(c.crypto, rng, { roomId: invite.room_id, inviteId: c.inviteId!, memberId: c.identity.fp, roomKey: content.room_key }),
+      );
+      const view = newCompatView(invite.room_id, c.identity.fp, { generation: content.generation, key: content.room_key });
+      const r = request({ ...c1, pendingCompat: view }, now, 'confirm', (req_id) =>
+        encode(SubmitConfirm, { req_id, room_id: invite.room_id, invite_id: c.inviteId!, payload: conf.bytes }),
+      );
+      return { ok: true, out: { ctx: r.ctx, effects: [...effects, ...r.effects] } };
+    } catch (err) {
+      effects.push(rejected(err, input));
+    }
+  }
+  return { ok: false, out: { ctx: c, effects } };
+}
+
+/** REQ-INV-016, REQ-INV-032: the room log shows this member's own add. */
+function isOwnAdd(ctx: MemberContext, payload: Bytes): boolean {
+  if (ctx.profile === 'hardened') return ctx.pendingGroup !== undefined && equalBytes(payload, ctx.pendingGroup.commitBytes);
+  return ctx.pendingCompat !== undefined && isOwnCompatAdd(ctx.crypto, payload, ctx.identity.fp);
+}
+
+/** Becomes a member at log entry `index`, then fetches the whole window (spec 8.6). */
+function becomeMember(ctx: MemberContext, index: number, now: number): Out<MemberContext> {
+  const roomId = ctx.invite!.room_id;
+  const c: MemberContext =
+    ctx.profile === 'hardened'
+      ? { ...ctx, roomId, group: ctx.pendingGroup!.view, pendingGroup: undefined }
+      : { ...ctx, roomId, compat: ctx.pendingCompat, pendingCompat: undefined, addIndex: index };
+  const r = fetchHistory({ ...c, sync: { ...c.sync, inFlight: undefined } }, now, true);
+  const epoch = ctx.profile === 'hardened' ? ctx.pendingGroup!.view.epoch : (ctx.pendingCompat?.keys[0]?.generation ?? 0);
+  return { ctx: r.ctx, effects: [status({ kind: 'joined', epoch }), ...r.effects] };
+}
+
+/** While confirming, poll the history until the add is published (the push may be lost). */
+function pollForAdd(ctx: MemberContext, now: number): Out<MemberContext> {
+  if (!ctx.online || ctx.sync.inFlight !== undefined || now - ctx.sync.lastSyncAt < ctx.config.retryMs) return { ctx, effects: [] };
+  const roomId = ctx.invite!.room_id;
+  const r = fetchHistory({ ...ctx, roomId, sync: { ...ctx.sync, lastSyncAt: now } }, now, true);
+  return { ctx: { ...r.ctx, roomId: undefined }, effects: r.effects };
+}
+
+function historyAddIndex(ctx: MemberContext, e: Ev<'net.history'>): number | undefined {
+  return e.entries.find((x) => isOwnAdd(ctx, x.payload))?.index;
+}
+
+function afterEntries(now: number, out: Out<MemberContext>): Out<MemberContext> {
+  const g = checkGaps(out.ctx, now);
+  return { ctx: g.ctx, effects: [...out.effects, ...g.effects, wake(g.ctx, now)] };
+}
+
+/** The member machine. */
+export const memberMachine = setup({
+  types: {
+    context: {} as MemberContext,
+    events: {} as MemberEvent,
+    input: {} as MemberInput,
+    emitted: {} as ClientEffect,
+  },
+  guards: {
+    inviteUsable: ({ context, event }) => inviteProblem(context, event as Ev<'user.join'>) === undefined,
+    isKeysAnswer: ({ context, event }) => context.outbox.some((p) => p.kind === 'keys' && p.reqId === (event as Ev<'net.keys'>).reqId),
+    welcomeAccepted: ({ context, event }) => {
+      const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
+      const entries = e.type === 'net.mailbox' ? [e.entry] : e.entries;
+      return once(context, event, 'welcome', () => welcomeOutcome(context, entries, e.now)).ok;
+    },
+    joinRefused: ({ context, event }) => {
+      const p = context.outbox.find((x) => x.reqId === (event as Ev<'net.reject'>).reqId);
+      return p?.kind === 'join' || p?.kind === 'keys' || p?.kind === 'confirm';
+    },
+    ownAddSeen: ({ context, event }) => isOwnAdd(context, (event as Ev<'net.room'>).payload),
+    historyHasOwnAdd: ({ context, event }) => historyAddIndex(context, event as Ev<'net.history'>) !== undefined,
+    canSend: ({ context }) => (context.profile === 'hardened' ? context.group !== undefined && !context.group.removed : context.compat !== undefined),
+    entryRemovesMe: ({ context, event }) => {
+      const e = event as Ev<'net.room'>;
+      return once(context, event, 'entry', () => processRoomEntry(context, e.index, e.payload, context.addIndex)).removed;
+    },
+    historyRemovesMe: ({ context, event }) => {
+      const e = event as Ev<'net.history'>;
+      return once(context, event, 'history', () => processHistory(context, e.now, e, context.addIndex)).removed;
+    },
+  },
+  actions: {
+    rejectInvite: enqueueActions(({ context, event, enqueue }) => {
+      const p = inviteProblem(context, event as Ev<'user.join'>)!;
+      enqueue.emit(rejection(p.reqId, p.detail, 'invite'));
+    }),
+    beginJoin: enqueueActions(({ context, event, enqueue }) => {
+      const out = beginJoin(context, event as Ev<'user.join'>);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+      enqueue.emit(wake(out.ctx, (event as Ev<'user.join'>).now));
+    }),
+    submitCompatJoin: enqueueActions(({ context, event, enqueue }) => {
+      const out = compatKeys(context, event as Ev<'net.keys'>);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+    }),
+    acceptWelcome: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
+      const entries = e.type === 'net.mailbox' ? [e.entry] : e.entries;
+      const r = once(context, event, 'welcome', () => welcomeOutcome(context, entries, e.now));
+      const ctx = e.type === 'net.mailboxChunk' ? { ...r.out.ctx, sync: { ...r.out.ctx.sync, mailInFlight: undefined } } : r.out.ctx;
+      enqueue.assign(ctx);
+      for (const fx of r.out.effects) enqueue.emit(fx);
+      enqueue.emit(wake(ctx, e.now));
+    }),
+    failJoin: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.reject'>;
+      const s = settle(context, e.reqId);
+      enqueue.assign(s.ctx);
+      enqueue.emit(status({ kind: 'join-failed', reqId: e.requirement, detail: e.detail }));
+    }),
+    becomeMember: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.room'>;
+      const out = becomeMember(context, e.index, e.now);
+      const entry = processRoomEntry(out.ctx, e.index, e.payload, out.ctx.addIndex);
+      enqueue.assign(entry.ctx);
+      for (const fx of [...out.effects, ...entry.effects]) enqueue.emit(fx);
+      enqueue.emit(wake(entry.ctx, e.now));
+    }),
+    becomeMemberFromHistory: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.history'>;
+      const index = historyAddIndex(context, e)!;
+      const s = settle(context, e.reqId);
+      const out = becomeMember({ ...s.ctx, sync: { ...s.ctx.sync, inFlight: undefined } }, index, e.now);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+      enqueue.emit(wake(out.ctx, e.now));
+    }),
+    settleAnswer: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.history'> | Ev<'net.mailboxChunk'> | Ev<'net.ack'>;
+      const s = settle(context, e.reqId);
+      const sync = e.type === 'net.history' ? { ...s.ctx.sync, inFlight: undefined } : e.type === 'net.mailboxChunk' ? { ...s.ctx.sync, mailInFlight: undefined } : s.ctx.sync;
+      enqueue.assign({ ...s.ctx, sync });
+    }),
+    applyEntry: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.room'>;
+      const r = once(context, event, 'entry', () => processRoomEntry(context, e.index, e.payload, context.addIndex));
+      let out: Out<MemberContext> = { ctx: r.ctx, effects: r.effects };
+      if (r.ctx.log.above.length > 0) {
+        const h = fetchHistory(out.ctx, e.now, false);
+        out = { ctx: h.ctx, effects: [...out.effects, ...h.effects] };
+      }
+      const done = afterEntries(e.now, out);
+      enqueue.assign(done.ctx);
+      for (const fx of done.effects) enqueue.emit(fx);
+    }),
+    applyHistory: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.history'>;
+      const s = settle(context, e.reqId);
+      if (context.sync.inFlight !== e.reqId) {
+        enqueue.assign(s.ctx);
+        return;
+      }
+      const r = once(context, event, 'history', () => processHistory(context, e.now, e, context.addIndex));
+      const ctx = { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) };
+      enqueue.assign(ctx);
+      for (const fx of r.effects) enqueue.emit(fx);
+      enqueue.emit(wake(ctx, e.now));
+    }),
+    sendMessage: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'user.send'>;
+      const sealed = sealOutgoing(context, e.text, e.now);
+      const roomId = context.roomId!;
+      const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes })); // REQ-MEM-002: stored before it leaves
+      enqueue.assign(r.ctx);
+      for (const fx of r.effects) enqueue.emit(fx);
+      enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text }));
+      enqueue.emit(wake(r.ctx, e.now));
+    }),
+    rejectSend: enqueueActions(({ enqueue }) => {
+      enqueue.emit(rejection('REQ-MEM-003', 'only a current member sends', 'user.send'));
+    }),
+    sync: enqueueActions(({ context, event, enqueue }) => {
+      const r = fetchHistory(context, (event as Ev<'user.sync'>).now, false);
+      enqueue.assign(r.ctx);
+      for (const fx of r.effects) enqueue.emit(fx);
+    }),
+    up: enqueueActions(({ context, event, enqueue }) => {
+      const now = (event as Ev<'net.up'>).now;
+      let out = onUp(context, now);
+      if (out.ctx.roomId !== undefined) {
+        const h = fetchHistory(out.ctx, now, false);
+        out = { ctx: h.ctx, effects: [...out.effects, ...h.effects] };
+      }
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+      enqueue.emit(wake(out.ctx, now));
+    }),
+    down: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign(onDown(context));
+    }),
+    tick: enqueueActions(({ context, event, enqueue }) => {
+      const now = (event as Ev<'timer.tick'>).now;
+      const out = onTick(context, now);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+    }),
+    pollTick: enqueueActions(({ context, event, enqueue }) => {
+      const now = (event as Ev<'timer.tick'>).now;
+      const p = pollForAdd(context, now);
+      const out = onTick(p.ctx, now, p.ctx.sync.lastSyncAt + p.ctx.config.retryMs);
+      enqueue.assign(out.ctx);
+      for (const fx of [...p.effects, ...out.effects]) enqueue.emit(fx);
+    }),
+    noteAck: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.assign(settle(context, (event as Ev<'net.ack'>).reqId).ctx);
+    }),
+    noteReject: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.reject'>;
+      const s = settle(context, e.reqId);
+      const quiet = s.pending?.kind === 'history' && s.ctx.roomId === undefined; // polling before the add is published
+      const sync = s.pending?.kind === 'history' ? { ...s.ctx.sync, inFlight: undefined } : s.pending?.kind === 'mailbox' ? { ...s.ctx.sync, mailInFlight: undefined } : s.ctx.sync;
+      enqueue.assign({ ...s.ctx, sync });
+      if (!quiet) enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
+    }),
+    noteMailbox: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
+      const entries = e.type === 'net.mailbox' ? [e.entry] : e.entries;
+      let mail = context.mail;
+      for (const x of entries) mail = advance(mail, x.index).progress;
+      const sync = e.type === 'net.mailboxChunk' ? { ...context.sync, mailInFlight: undefined } : context.sync;
+      const ctx = { ...(e.type === 'net.mailboxChunk' ? settle(context, e.reqId).ctx : context), mail, sync };
+      enqueue.assign(ctx);
+    }),
+    checkRoster: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.roster'>;
+      const s = settle(context, e.reqId);
+      enqueue.assign(s.ctx);
+      if (context.group && 'head' in e.info) {
+        for (const g of checkServedRoster(context.crypto, context.group, e.info.head, e.info.members)) {
+          if (g.kind === 'alarm') enqueue.emit({ type: 'effect.alarm', reqId: g.reqId, detail: g.detail });
+          if (g.kind === 'rejected') enqueue.emit(rejection(g.reqId, g.detail, 'served roster'));
+        }
+      }
+    }),
+    rejectJoin: enqueueActions(({ enqueue }) => {
+      enqueue.emit(rejection('REQ-INV-004', 'this client already redeemed an invite', 'user.join'));
+    }),
+    rejectEntry: enqueueActions(({ event, enqueue }) => {
+      enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${(event as Ev<'net.room'>).index}`));
+    }),
+    malformed: enqueueActions(({ event, enqueue }) => {
+      const e = event as Ev<'net.malformed'>;
+      enqueue.emit(rejection(e.reqId, e.detail, 'relay message'));
+    }),
+  },
+}).createMachine({
+  id: 'member',
+  context: ({ input }) => ({
+    ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed) as DrbgState, config: input.config ?? {} }),
+    invite: undefined,
+    inviteId: undefined,
+    joinRequest: undefined,
+    connectionKey: undefined,
+    pendingGroup: undefined,
+    pendingCompat: undefined,
+    addIndex: undefined,
+  }),
+  initial: 'idle',
+  on: {
+    'net.up': { actions: 'up' },
+    'net.down': { actions: 'down' },
+    'net.ack': { actions: 'noteAck' },
+    'net.reject': { actions: 'noteReject' },
+    'net.mailbox': { actions: 'noteMailbox' },
+    'net.mailboxChunk': { actions: 'noteMailbox' },
+    'net.history': { actions: 'settleAnswer' },
+    'net.roster': { actions: 'checkRoster' },
+    'net.keys': { actions: 'noteAck' },
+    'net.malformed': { actions: 'malformed' },
+    'timer.tick': { actions: 'tick' },
+    'user.send': { actions: 'rejectSend' },
+    'user.join': { actions: 'rejectJoin' },
+    'user.sync': { actions: 'sync' },
+    'net.room': { actions: 'rejectEntry' },
+  },
+  states: {
+    idle: {
+      on: {
+        'user.join': [{ guard: 'inviteUsable', target: 'joining', actions: 'beginJoin' }, { actions: 'rejectInvite' }],
+      },
+    },
+    joining: {
+      on: {
+        'net.keys': [{ guard: 'isKeysAnswer', actions: 'submitCompatJoin' }, { actions: 'noteAck' }],
+        'net.mailbox': [{ guard: 'welcomeAccepted', target: 'confirming', actions: 'acceptWelcome' }, { actions: 'acceptWelcome' }],
+        'net.mailboxChunk': [{ guard: 'welcomeAccepted', target: 'confirming', actions: 'acceptWelcome' }, { actions: 'acceptWelcome' }],
+        'net.reject': [{ guard: 'joinRefused', target: 'failed', actions: 'failJoin' }, { actions: 'noteReject' }],
+      },
+    },
+    confirming: {
+      on: {
+        'net.room': [{ guard: 'ownAddSeen', target: 'member', actions: 'becomeMember' }, { actions: 'rejectEntry' }],
+        'net.history': [{ guard: 'historyHasOwnAdd', target: 'member', actions: 'becomeMemberFromHistory' }, { actions: 'settleAnswer' }],
+        'net.reject': [{ guard: 'joinRefused', target: 'failed', actions: 'failJoin' }, { actions: 'noteReject' }],
+        'timer.tick': { actions: 'pollTick' },
+      },
+    },
+    member: {
+      on: {
+        'user.send': [{ guard: 'canSend', actions: 'sendMessage' }, { actions: 'rejectSend' }],
+        'user.sync': { actions: 'sync' },
+        'net.room': [{ guard: 'entryRemovesMe', target: 'removed', actions: 'applyEntry' }, { actions: 'applyEntry' }],
+        'net.history': [{ guard: 'historyRemovesMe', target: 'removed', actions: 'applyHistory' }, { actions: 'applyHistory' }],
+      },
+    },
+    removed: {
+      on: {
+        'net.room': { actions: 'applyEntry' },
+        'net.history': { actions: 'applyHistory' },
+      },
+    },
+    failed: {},
+  },
+});

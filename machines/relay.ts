@@ -1,0 +1,213 @@
+/**
+ * The honest relay machine (spec 8): authenticated connections come and go; each request is
+ * checked against the authorization matrix and its operation's rules (impl/protocol/relay-state),
+ * with per-connection rate limits and malformed-input counting (spec 8.9). It emits store effects
+ * before the replies and deliveries that report them (REQ-REL-050).
+ */
+import { and, enqueueActions, setup } from 'xstate';
+import { toHex, type Bytes } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import type { ReqId } from '../impl/errors.ts';
+import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
+import { EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
+import type { RelayEffect, RelayEvent } from './events.ts';
+import { once } from './memo.ts';
+
+/** Robustness limits (spec 8.9). */
+export interface RelayConfig {
+  /** Requests per second per connection (REQ-REL-041). */
+  readonly rate: number;
+  /** Burst size of the token bucket (REQ-REL-041). */
+  readonly burst: number;
+  /** Malformed frames tolerated on one connection before it is closed (REQ-REL-040). */
+  readonly maxMalformed: number;
+  /** Requests over the rate tolerated before the connection is closed (REQ-REL-041). */
+  readonly maxOverLimit: number;
+}
+
+/** Defaults of spec 8.9: 200 requests/s, burst 400, 16 malformed frames. */
+export const DEFAULT_RELAY_CONFIG: RelayConfig = { rate: 200, burst: 400, maxMalformed: 16, maxOverLimit: 100 };
+
+/** One authenticated connection. */
+export interface RelayConn {
+  /** Its principal (REQ-TRN-004). */
+  readonly principal: Bytes;
+  /** Malformed frames seen (REQ-REL-040). */
+  readonly malformed: number;
+  /** Token bucket (REQ-REL-041). */
+  readonly tokens: number;
+  /** When the bucket was last refilled. */
+  readonly at: number;
+  /** Requests refused for the rate so far. */
+  readonly overLimit: number;
+}
+
+/** What a relay machine is started with. */
+export interface RelayInput {
+  /** Crypto backend. */
+  readonly crypto: CryptoProvider;
+  /** State to resume from (after a restart, REQ-REL-050), or a fresh one. */
+  readonly state?: RelayState;
+  /** Limits. */
+  readonly config?: Partial<RelayConfig>;
+}
+
+/** The relay machine's context. */
+export interface RelayContext {
+  /** Crypto backend. */
+  readonly crypto: CryptoProvider;
+  /** Rooms, invites, mailboxes counters, directory, remembered answers. */
+  readonly state: RelayState;
+  /** Authenticated connections. */
+  readonly conns: Readonly<Record<string, RelayConn>>;
+  /** Limits. */
+  readonly config: RelayConfig;
+}
+
+type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;
+
+/** The connections of a principal. */
+function connsOf(ctx: RelayContext, principal: Bytes): string[] {
+  const p = toHex(principal);
+  return Object.entries(ctx.conns)
+    .filter(([, c]) => toHex(c.principal) === p)
+    .map(([id]) => id);
+}
+
+/** Turns the outputs of one request into effects: stores first, then the reply, then deliveries. */
+function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
+  const stores: RelayEffect[] = [];
+  const replies: RelayEffect[] = [];
+  const pushes: RelayEffect[] = [];
+  for (const o of step.outputs) {
+    switch (o.kind) {
+      case 'reply':
+        replies.push({ type: 'effect.reply', conn, bytes: o.bytes });
+        break;
+      case 'append': {
+        stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload });
+        const bytes = encode(RoomDelivery, { room_id: o.roomId, index: o.index, payload: o.payload });
+        for (const r of o.recipients) for (const c of connsOf(ctx, r)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        break;
+      }
+      case 'mail': {
+        stores.push({ type: 'effect.storeMail', principal: o.to, entry: o.entry });
+        const bytes = encode(MailboxDelivery, { entry: o.entry });
+        for (const c of connsOf(ctx, o.to)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        break;
+      }
+      case 'history':
+        replies.push({ type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit });
+        break;
+      case 'mailbox':
+        replies.push({ type: 'effect.serveMailbox', conn, reqId: o.reqId, principal: o.principal, from: o.from });
+        break;
+    }
+  }
+  const rej: RelayEffect[] = step.rejected ? [{ type: 'effect.reject', conn, reqId: step.rejected, detail: 'request refused' }] : [];
+  return [...stores, ...replies, ...pushes, ...rej];
+}
+
+function refill(conn: RelayConn, now: number, cfg: RelayConfig): RelayConn {
+  const tokens = Math.min(cfg.burst, conn.tokens + (Math.max(0, now - conn.at) * cfg.rate) / 1000);
+  return { ...conn, tokens, at: now };
+}
+
+/** The relay machine. */
+export const relayMachine = setup({
+  types: {
+    context: {} as RelayContext,
+    events: {} as RelayEvent,
+    input: {} as RelayInput,
+    emitted: {} as RelayEffect,
+  },
+  guards: {
+    knownConn: ({ context, event }) => context.conns[(event as Ev<'net.request'>).conn] !== undefined,
+    overLimit: ({ context, event }) => {
+      const e = event as Ev<'net.request'>;
+      return refill(context.conns[e.conn]!, e.now, context.config).tokens < 1;
+    },
+  },
+  actions: {
+    open: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'conn.open'>;
+      const conn: RelayConn = { principal: e.principal, malformed: 0, tokens: context.config.burst, at: e.now, overLimit: 0 };
+      enqueue.assign({ conns: { ...context.conns, [e.conn]: conn } });
+    }),
+    refuseOpen: enqueueActions(({ event, enqueue }) => {
+      enqueue.emit({ type: 'effect.close', conn: (event as Ev<'conn.open'>).conn, reason: 'relay shutting down' });
+    }),
+    close: enqueueActions(({ context, event, enqueue }) => {
+      const { [(event as Ev<'conn.close'>).conn]: _gone, ...rest } = context.conns;
+      enqueue.assign({ conns: rest });
+    }),
+    handle: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.request'>;
+      const conn = refill(context.conns[e.conn]!, e.now, context.config);
+      const step = once(context, event, 'step', () => handleRequest(context.crypto, context.state, conn.principal, e.request, e.now));
+      const next: RelayContext = { ...context, state: step.state, conns: { ...context.conns, [e.conn]: { ...conn, tokens: conn.tokens - 1 } } };
+      enqueue.assign(next);
+      for (const fx of effectsOf(next, e.conn, step)) enqueue.emit(fx);
+    }),
+    refuseUnknown: enqueueActions(({ event, enqueue }) => {
+      const e = event as Ev<'net.request'>;
+      enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-TRN-006', 'request before authentication') });
+      enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'request before authentication (REQ-TRN-006)' });
+    }),
+    rateLimit: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.request'>;
+      const conn = refill(context.conns[e.conn]!, e.now, context.config);
+      const overLimit = conn.overLimit + 1;
+      enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, overLimit } } });
+      enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-REL-041', 'rate limit exceeded') });
+      enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: 'REQ-REL-041', detail: 'rate limit exceeded' });
+      if (overLimit > context.config.maxOverLimit) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'rate limit exceeded repeatedly (REQ-REL-041)' });
+    }),
+    malformed: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.malformed'>;
+      const conn = context.conns[e.conn];
+      const malformed = (conn?.malformed ?? 0) + 1;
+      if (conn) enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, malformed } } });
+      enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(0, e.reqId, e.detail) });
+      enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: e.reqId as ReqId, detail: e.detail });
+      if (malformed >= context.config.maxMalformed) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });
+    }),
+  },
+}).createMachine({
+  id: 'relay',
+  context: ({ input }) => ({
+    crypto: input.crypto,
+    state: input.state ?? EMPTY_RELAY,
+    conns: {},
+    config: { ...DEFAULT_RELAY_CONFIG, ...input.config },
+  }),
+  initial: 'serving',
+  on: {
+    'conn.close': { actions: 'close' },
+    'net.malformed': { actions: 'malformed' },
+  },
+  states: {
+    serving: {
+      on: {
+        'conn.open': { actions: 'open' },
+        'net.request': [
+          { guard: and(['knownConn', 'overLimit']), actions: 'rateLimit' },
+          { guard: 'knownConn', actions: 'handle' },
+          { actions: 'refuseUnknown' },
+        ],
+        'admin.shutdown': { target: 'draining' },
+      },
+    },
+    draining: {
+      on: {
+        'conn.open': { actions: 'refuseOpen' },
+        'net.request': [
+          { guard: and(['knownConn', 'overLimit']), actions: 'rateLimit' },
+          { guard: 'knownConn', actions: 'handle' },
+          { actions: 'refuseUnknown' },
+        ],
+      },
+    },
+  },
+});
