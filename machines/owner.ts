@@ -140,6 +140,8 @@ export interface OwnerContext extends ClientCore {
   readonly removals: readonly Bytes[];
   /** A rotation asked for and not yet committed. */
   readonly rotationWanted: boolean;
+  /** No new commit before this time: set when the relay refuses one (REQ-OWN-023), so a refusing relay gets no commit storm. */
+  readonly commitHoldUntil: number;
 }
 
 type Ev<T extends OwnerEvent['type']> = Extract<OwnerEvent, { type: T }>;
@@ -281,8 +283,8 @@ function installPublished(ctx: OwnerContext): Out<OwnerContext> {
 }
 
 /** Whether the hardened owner must commit now: a removal asked for, or N messages in the epoch (REQ-OWN-030). */
-function commitDue(ctx: OwnerContext): boolean {
-  if (ctx.profile !== 'hardened' || !ctx.group || ctx.pending || ctx.publishing) return false;
+function commitDue(ctx: OwnerContext, now: number): boolean {
+  if (ctx.profile !== 'hardened' || !ctx.group || ctx.pending || ctx.publishing || now < ctx.commitHoldUntil) return false;
   return ctx.removals.length > 0 || ctx.rotationWanted || ctx.group.epochCount >= ctx.config.rotateEvery;
 }
 
@@ -469,7 +471,7 @@ export const ownerMachine = setup({
     mailPublishes: ({ context, event }) => once(context, event, 'mail', () => hardenedMail(context, event as Ev<'net.mailbox'>)).next === 'publishing',
     queuedAdmits: ({ context, event }) => context.queue.length > 0 && once(context, event, 'queue', () => admit({ ...context, queue: context.queue.slice(1) }, context.queue[0]!, (event as { now: number }).now)).kind === 'admitted',
     queuedInvalid: ({ context }) => context.queue.length > 0,
-    commitDue: ({ context }) => commitDue(context),
+    commitDue: ({ context, event }) => commitDue(context, (event as { now: number }).now),
     joinTimedOut: ({ context, event }) => context.pending !== undefined && (event as Ev<'timer.tick'>).now - context.pending.since >= context.config.joinTimeoutMs,
   },
   actions: {
@@ -544,11 +546,12 @@ export const ownerMachine = setup({
       const e = event as Ev<'net.reject'>;
       const pub = context.publishing!;
       const s = settle(context, e.reqId);
-      let ctx: OwnerContext = { ...s.ctx, publishing: undefined };
+      let ctx: OwnerContext = { ...s.ctx, publishing: undefined, commitHoldUntil: e.now + context.config.retryMs };
       const commit = pub.built.commit.value;
       if (commit.reason === 'add') ctx = setInvite(ctx, commit.invite_id, (i) => ({ ...i, status: 'consumed' }));
       enqueue.assign(ctx);
       enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-023', detail: `relay refused the commit for epoch ${commit.epoch}: ${e.requirement} ${e.detail}` });
+      enqueue.emit(wake(ctx, e.now, ctx.commitHoldUntil));
     }),
     hardenedMail: enqueueActions(({ context, event, enqueue }) => {
       const plan = once(context, event, 'mail', () => hardenedMail(context, event as Ev<'net.mailbox'>));
@@ -672,7 +675,8 @@ export const ownerMachine = setup({
     }),
     tick: enqueueActions(({ context, event, enqueue }) => {
       const now = (event as Ev<'timer.tick'>).now;
-      const out = onTick(context, now, context.pending ? context.pending.since + context.config.joinTimeoutMs : undefined);
+      const extra = context.pending ? context.pending.since + context.config.joinTimeoutMs : context.commitHoldUntil > now ? context.commitHoldUntil : undefined;
+      const out = onTick(context, now, extra);
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
     }),
@@ -708,6 +712,7 @@ export const ownerMachine = setup({
     compatJoins: {},
     removals: [],
     rotationWanted: false,
+    commitHoldUntil: 0,
   }),
   initial: 'idle',
   on: {

@@ -1,0 +1,103 @@
+/** The relay connection machines (spec 8.2): handshake, authentication, frames, both ends. */
+import { describe, expect, it } from 'vitest';
+import { toHex, utf8, type Bytes } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { ClientAuth, GetKeys } from '../impl/messages/index.ts';
+import { createIdentity } from '../impl/protocol/identity.ts';
+import { sealFrame } from '../impl/protocol/transport.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import type { Profile } from '../impl/suite.ts';
+import { clientConnectionMachine, relayConnectionMachine, type ConnEffect } from './connection.ts';
+import { start, step } from './driver.ts';
+
+const rng = deterministicRng(utf8('connection tests'));
+const relayKeys = c.sigKeygen(rng.bytes(32));
+const mitmKeys = c.sigKeygen(rng.bytes(32));
+const alice = createIdentity(c, rng);
+
+type CSnap = ReturnType<typeof start<typeof clientConnectionMachine, ConnEffect>>['snapshot'];
+type RSnap = ReturnType<typeof start<typeof relayConnectionMachine, ConnEffect>>['snapshot'];
+
+function wires(effects: readonly ConnEffect[]): Bytes[] {
+  return effects.flatMap((e) => (e.type === 'effect.wire' ? [e.bytes] : []));
+}
+function kinds(effects: readonly ConnEffect[]): string[] {
+  return effects.map((e) => (e.type === 'effect.reject' ? `reject ${e.reqId}` : e.type));
+}
+
+/** Runs a handshake; returns both ends and every effect seen. */
+function handshake(profile: Profile, pinned: Bytes | undefined, keys = relayKeys) {
+  let client: CSnap = start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, { crypto: c, profile, identity: alice, pinnedRelayPk: pinned, rngSeed: rng.bytes(32) }).snapshot;
+  let relay: RSnap = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile, relayKeys: keys, rngSeed: rng.bytes(32) }).snapshot;
+  const log: string[] = [];
+  let r1 = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'conn.start', now: 0 });
+  client = r1.snapshot;
+  const r2 = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, relay, { type: 'net.wire', bytes: wires(r1.effects)[0]!, now: 1 });
+  relay = r2.snapshot;
+  r1 = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'net.wire', bytes: wires(r2.effects)[0]!, now: 2 });
+  client = r1.snapshot;
+  log.push(...kinds(r1.effects).map((k) => `client ${k}`));
+  const auth = wires(r1.effects)[0];
+  if (auth) {
+    const r3 = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, relay, { type: 'net.wire', bytes: auth, now: 3 });
+    relay = r3.snapshot;
+    log.push(...kinds(r3.effects).map((k) => `relay ${k}`));
+  }
+  return { client, relay, log };
+}
+
+describe('REQ-TRN-001..004 handshake', () => {
+  it('should open both ends and authenticate the client as its identity', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    expect(h.client.value).toBe('open');
+    expect(h.relay.value).toBe('open');
+    expect(h.log).toEqual(['client effect.wire', 'client effect.up', 'relay effect.authenticated']);
+    expect(toHex(h.relay.context.principal!)).toBe(toHex(alice.fp));
+  });
+  it('REQ-TRN-002 hardened should refuse a relay key that is not the pinned one (ATK-27)', () => {
+    const h = handshake('hardened', relayKeys.publicKey, mitmKeys);
+    expect(h.client.value).toBe('failed');
+    expect(h.log).toEqual(['client reject REQ-TRN-002']);
+  });
+  it('REQ-TRN-002 compat should connect to whatever relay key is served (W12)', () => {
+    const h = handshake('compat', undefined, mitmKeys);
+    expect(h.client.value).toBe('open');
+    expect(toHex(h.client.context.relayPk!)).toBe(toHex(mitmKeys.publicKey));
+  });
+  it('REQ-TRN-004 a hardened relay should close a connection whose ClientAuth is not signed (ATK-06)', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
+    const withKeys = { ...fresh, value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } } as RSnap;
+    const unsigned = sealFrame(c, h.relay.context.keys!.c2r, 0, encode(ClientAuth, { identity_pk: alice.publicKey, signature: new Uint8Array(0) }));
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: unsigned, now: 5 });
+    expect(r.snapshot.value).toBe('closed');
+    expect(kinds(r.effects)).toEqual(['reject REQ-TRN-004', 'effect.close']);
+  });
+});
+
+describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {
+  it('should carry messages both ways and refuse a replayed frame', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const send = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, h.client, { type: 'app.send', bytes: utf8('hello'), now: 10 });
+    const frame = wires(send.effects)[0]!;
+    const got = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'net.wire', bytes: frame, now: 11 });
+    expect(got.effects).toEqual([{ type: 'effect.receive', bytes: utf8('hello') }]);
+    const again = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, got.snapshot, { type: 'net.wire', bytes: frame, now: 12 });
+    expect(kinds(again.effects)).toEqual(['reject REQ-TRN-005']);
+    expect(send.snapshot.context.sendSeq).toBe(2);
+  });
+  it('REQ-TRN-006 should refuse to send before the connection is open', () => {
+    const client = start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, { crypto: c, profile: 'hardened', identity: alice, pinnedRelayPk: relayKeys.publicKey, rngSeed: rng.bytes(32) }).snapshot;
+    expect(kinds(step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'app.send', bytes: utf8('x'), now: 0 }).effects)).toEqual(['reject REQ-TRN-006']);
+  });
+  it('REQ-TRN-006 the relay should close a connection whose first frame is not ClientAuth', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
+    const withKeys = { ...fresh, value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } } as RSnap;
+    const notAuth = sealFrame(c, h.relay.context.keys!.c2r, 0, encode(GetKeys, { req_id: 1, member_id: alice.fp }));
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: notAuth, now: 5 });
+    expect(r.snapshot.value).toBe('closed');
+    expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006', 'effect.close']);
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The owner machine (spec 6): creation, invites, admission, confirmation, timeouts, refused
+ * commits, rotation and removal, and each invalid input of spec 6 giving its typed rejection
+ * with the owner's security state unchanged.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { utf8 } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { simSeed } from '../impl/keyschedule.ts';
+import { JoinConfirm, JoinRequest, type Invite } from '../impl/messages/index.ts';
+import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
+import { createIdentity, newestKem, signStruct, type Identity } from '../impl/protocol/identity.ts';
+import { buildJoinRequest } from '../impl/protocol/join.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import type { World } from '../simulator/world.ts';
+import { start, step } from './driver.ts';
+import type { ClientEffect, OwnerEvent } from './events.ts';
+import { ownerMachine } from './owner.ts';
+import { joinedWorld, ownerSecurityState, sameState } from './testkit.ts';
+
+type Snap = ReturnType<typeof start<typeof ownerMachine, ClientEffect>>['snapshot'];
+
+const rng = deterministicRng(utf8('owner machine tests'));
+
+function feed(snapshot: Snap, event: OwnerEvent) {
+  return step<typeof ownerMachine, ClientEffect>(ownerMachine, snapshot, event);
+}
+
+function rejections(effects: readonly ClientEffect[]): string[] {
+  return effects.filter((e) => e.type === 'effect.reject').map((e) => (e as { reqId: string }).reqId);
+}
+
+function expectRejected(snapshot: Snap, event: OwnerEvent, reqId: string) {
+  const r = feed(snapshot, event);
+  expect(rejections(r.effects), JSON.stringify(r.effects.map((e) => e.type))).toContain(reqId);
+  expect(sameState(ownerSecurityState(r.snapshot.context), ownerSecurityState(snapshot.context))).toBe(true);
+  return r;
+}
+
+function freshOwner(profile: 'hardened' | 'compat' = 'hardened'): Snap {
+  return start<typeof ownerMachine, ClientEffect>(ownerMachine, { crypto: c, profile, identity: createIdentity(c, deterministicRng(utf8('fresh owner'))), rngSeed: simSeed(c, 2, 'owner', 0) }).snapshot;
+}
+
+describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
+  it('should send CreateRoom and wait for the relay', () => {
+    const r = feed(freshOwner(), { type: 'user.create', now: 1 });
+    expect(r.snapshot.value).toBe('creating');
+    expect(r.snapshot.context.roomId).toBeUndefined();
+    expect(r.snapshot.context.outbox.map((p) => p.kind)).toEqual(['create']);
+  });
+  it('REQ-OWN-003 should keep no room when the relay refuses', () => {
+    const creating = feed(freshOwner(), { type: 'user.create', now: 1 }).snapshot;
+    const reqId = creating.context.outbox[0]!.reqId;
+    const r = feed(creating, { type: 'net.reject', reqId, requirement: 'REQ-REL-010', detail: 'room id in use', now: 2 });
+    expect(r.snapshot.value).toBe('idle');
+    expect(r.snapshot.context.group).toBeUndefined();
+  });
+  it('REQ-OWN-007 should refuse invites and messages before the room exists', () => {
+    expectRejected(freshOwner(), { type: 'user.invite', now: 1 }, 'REQ-OWN-007');
+    expectRejected(freshOwner(), { type: 'user.send', text: 'x', now: 1 }, 'REQ-OWN-007');
+  });
+});
+
+describe('REQ-OWN-010..019 admitting an invitee (hardened)', () => {
+  let world: World;
+  let owner: Snap;
+  let invite: Invite;
+  let inviteId: Uint8Array;
+  let bob: Identity;
+  let stranger: Identity;
+  beforeAll(() => {
+    world = joinedWorld('hardened', ['alice']);
+    world.user('owner', { type: 'user.invite' });
+    world.runUntilTrue(() => world.invites().length === 2, 30_000);
+    invite = world.invites()[1]!;
+    owner = world.clients.get('owner')!.snapshot as Snap;
+    inviteId = owner.context.invites.find((i) => i.invite && i.status === 'open')!.inviteId;
+    bob = createIdentity(c, rng);
+    stranger = createIdentity(c, rng);
+  });
+  const mailbox = (payload: Uint8Array, index = 500) => ({ type: 'net.mailbox' as const, entry: { index, room_id: invite.room_id, invite_id: inviteId, payload }, now: world.now() });
+  const reforge = (req: JoinRequest, signer: Identity): Uint8Array => {
+    const { signature: _s, ...unsigned } = req;
+    return encode(JoinRequest, signStruct(c, rng, JoinRequest, unsigned, 'join request', signer.secretKey));
+  };
+
+  it('should admit a valid join request: welcome sent, invite consumed, commit pending', () => {
+    const jr = buildJoinRequest(c, rng, invite, bob, inviteId);
+    const r = feed(owner, mailbox(jr.bytes));
+    expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });
+    expect(r.snapshot.context.pending?.built.commit.value.epoch).toBe(owner.context.group!.epoch + 1);
+    const rec = r.snapshot.context.invites.find((i) => i.inviteId.every((b, k) => b === inviteId[k]))!;
+    expect(rec.status).toBe('pending');
+    expect(rec.invite).toBeUndefined(); // REQ-OWN-019: token erased
+    expect(r.snapshot.context.outbox.at(-1)?.kind).toBe('welcome');
+  });
+  it('REQ-OWN-012 should refuse a second join with a token already used (ATK-02)', () => {
+    const w = joinedWorld('hardened', ['alice'], 21);
+    const used = w.invites()[0]!;
+    const ownerNow = w.clients.get('owner')!.snapshot as Snap;
+    const usedId = ownerNow.context.invites[0]!.inviteId;
+    expect(ownerNow.context.invites[0]!.status).toBe('consumed');
+    const again = buildJoinRequest(c, rng, used, stranger, usedId);
+    expectRejected(ownerNow, { type: 'net.mailbox', entry: { index: 900, room_id: used.room_id, invite_id: usedId, payload: again.bytes }, now: w.now() }, 'REQ-OWN-012');
+  });
+  it('REQ-OWN-011 should refuse an unknown invite id (ATK-01)', () => {
+    const other = { ...invite, token: new Uint8Array(32).fill(3) };
+    expectRejected(owner, mailbox(buildJoinRequest(c, rng, other, bob, new Uint8Array(32).fill(4)).bytes), 'REQ-OWN-011');
+  });
+  it('REQ-OWN-010 should refuse a join request for another room', () => {
+    expectRejected(owner, mailbox(buildJoinRequest(c, rng, { ...invite, room_id: new Uint8Array(16) }, bob, inviteId).bytes), 'REQ-OWN-010');
+  });
+  it('REQ-OWN-013 should refuse an expired invite', () => {
+    const r = feed(owner, { ...mailbox(buildJoinRequest(c, rng, invite, bob, inviteId).bytes), now: invite.expires_at + 1 });
+    expect(rejections(r.effects)).toContain('REQ-OWN-013');
+    expect(sameState(ownerSecurityState(r.snapshot.context), ownerSecurityState(owner.context))).toBe(true);
+  });
+  it('REQ-OWN-014 should refuse a join request made without the token', () => {
+    expectRejected(owner, mailbox(buildJoinRequest(c, rng, { ...invite, token: new Uint8Array(32) }, bob, inviteId).bytes), 'REQ-OWN-014');
+  });
+  it('REQ-OWN-015 should refuse a join request whose identity key was substituted (ATK-03)', () => {
+    const jr = buildJoinRequest(c, rng, invite, bob, inviteId).value;
+    expectRejected(owner, mailbox(encode(JoinRequest, { ...jr, identity_pk: stranger.publicKey })), 'REQ-OWN-014');
+    expectRejected(owner, mailbox(reforge({ ...jr }, stranger)), 'REQ-OWN-015');
+  });
+  it('REQ-OWN-016 should refuse a KEM certificate that is not the identity’s', () => {
+    const withStrangersCert = buildJoinRequest(c, rng, invite, { ...bob, kemKeys: [...stranger.kemKeys] }, inviteId);
+    expectRejected(owner, mailbox(withStrangersCert.bytes), 'REQ-OWN-016');
+  });
+  it('REQ-OWN-017 should refuse someone who is already a member', () => {
+    expectRejected(owner, mailbox(buildJoinRequest(c, rng, invite, world.clients.get('alice')!.identity, inviteId).bytes), 'REQ-OWN-017');
+  });
+});
+
+describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
+  let world: World;
+  let awaiting: Snap;
+  beforeAll(() => {
+    world = joinedWorld('hardened', ['alice']);
+    world.user('owner', { type: 'user.invite' });
+    world.runUntilTrue(() => world.invites().length === 2, 30_000);
+    const invite = world.invites()[1]!;
+    const owner = world.clients.get('owner')!.snapshot as Snap;
+    const inviteId = owner.context.invites.find((i) => i.invite && i.status === 'open')!.inviteId;
+    const jr = buildJoinRequest(c, rng, invite, createIdentity(c, rng), inviteId);
+    awaiting = feed(owner, { type: 'net.mailbox', entry: { index: 600, room_id: invite.room_id, invite_id: inviteId, payload: jr.bytes }, now: world.now() }).snapshot;
+  });
+  it('REQ-OWN-022 should refuse a confirmation that is not for the pending welcome', () => {
+    const p = awaiting.context.pending!;
+    const junk = encode(JoinConfirm, { room_id: awaiting.context.roomId!, invite_id: p.inviteId, epoch: p.built.commit.value.epoch, welcome_hash: new Uint8Array(32), confirm_mac: new Uint8Array(32), signature: new Uint8Array(3309) });
+    const r = expectRejected(awaiting, { type: 'net.mailbox', entry: { index: 601, room_id: awaiting.context.roomId!, invite_id: p.inviteId, payload: junk }, now: world.now() }, 'REQ-OWN-022');
+    expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });
+  });
+  it('REQ-OWN-021 should abandon the join after the timeout, the invite staying consumed', () => {
+    const r = feed(awaiting, { type: 'timer.tick', now: awaiting.context.pending!.since + awaiting.context.config.joinTimeoutMs });
+    expect(r.snapshot.value).toEqual({ active: 'ready' });
+    expect(r.snapshot.context.pending).toBeUndefined();
+    expect(r.snapshot.context.invites.find((i) => i.inviteId.every((b, k) => b === awaiting.context.pending!.inviteId[k]))!.status).toBe('consumed');
+  });
+  it('REQ-OWN-023 should not install a commit the relay refused, and raise it', () => {
+    const world2 = joinedWorld('hardened', ['alice'], 22);
+    const ready = world2.clients.get('owner')!.snapshot as Snap;
+    const publishing = feed(ready, { type: 'user.rotate', now: world2.now() });
+    expect(publishing.snapshot.value).toEqual({ active: 'publishing' });
+    const reqId = publishing.snapshot.context.publishing!.reqId;
+    const r = feed(publishing.snapshot, { type: 'net.reject', reqId, requirement: 'REQ-REL-017', detail: 'refused', now: world2.now() });
+    expect(r.snapshot.value).toEqual({ active: 'ready' });
+    expect(r.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-OWN-023']);
+    expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch);
+    expect(r.snapshot.context.publishing).toBeUndefined();
+  });
+  it('REQ-OWN-023 should install the commit once the relay acknowledges it', () => {
+    const world3 = joinedWorld('hardened', ['alice'], 23);
+    const ready = world3.clients.get('owner')!.snapshot as Snap;
+    const publishing = feed(ready, { type: 'user.rotate', now: world3.now() }).snapshot;
+    const r = feed(publishing, { type: 'net.ack', reqId: publishing.context.publishing!.reqId, index: 99, now: world3.now() });
+    expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch + 1);
+    expect(r.effects.some((e) => e.type === 'effect.status' && e.status.kind === 'epoch')).toBe(true);
+  });
+});
+
+describe('REQ-OWN-030 REQ-OWN-031 rotation and removal (hardened)', () => {
+  it('should rotate after N messages and remove a member with a commit', () => {
+    const world = joinedWorld('hardened', ['alice', 'bob'], 11);
+    const owner = () => world.clients.get('owner')!.snapshot.context;
+    const epoch0 = owner().group!.epoch;
+    const n = owner().config.rotateEvery;
+    for (let i = 0; i < n; i++) world.user(i % 2 ? 'alice' : 'owner', { type: 'user.send', text: `m${i}` }, i * 20);
+    world.runUntil(world.now() + n * 20 + 5_000);
+    expect(owner().group!.epoch).toBe(epoch0 + 1);
+    world.user('owner', { type: 'user.remove', memberId: world.clients.get('bob')!.identity.fp });
+    expect(world.runUntilTrue(() => world.stateOf('bob') === 'removed', 30_000)).toBe(true);
+    expect(owner().group!.epoch).toBe(epoch0 + 2);
+    expect(world.raised).toEqual([]);
+  });
+  it('REQ-OWN-031 should refuse to remove the owner or a non-member', () => {
+    const world = joinedWorld('hardened', ['alice'], 12);
+    const owner = world.clients.get('owner')!.snapshot as Snap;
+    expectRejected(owner, { type: 'user.remove', memberId: owner.context.identity.fp, now: world.now() }, 'REQ-OWN-031');
+    expectRejected(owner, { type: 'user.remove', memberId: new Uint8Array(32), now: world.now() }, 'REQ-OWN-031');
+  });
+});
+
+describe('REQ-OWN-040 compat answers any join request (W1)', () => {
+  it('should answer a join request with an unknown invite id, with the empty token', () => {
+    const world = joinedWorld('compat', ['alice'], 13);
+    const owner = world.clients.get('owner')!.snapshot as Snap;
+    const evil = createIdentity(c, rng);
+    const forged: Invite = { profile: 'compat', room_id: owner.context.roomId!, owner_fp: owner.context.identity.fp, token: new Uint8Array(32), expires_at: 0, relay: '' };
+    const jr = buildCompatJoinRequest(c, rng, { invite: forged, inviteId: new Uint8Array(32).fill(9), identity: evil, ownerKemPk: newestKem(owner.context.identity).publicKey });
+    const r = feed(owner, { type: 'net.mailbox', entry: { index: 700, room_id: forged.room_id, invite_id: new Uint8Array(32).fill(9), payload: jr.request.bytes }, now: world.now() });
+    expect(rejections(r.effects)).toEqual([]);
+    expect(r.snapshot.context.outbox.at(-1)?.kind).toBe('welcome');
+  });
+});

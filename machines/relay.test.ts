@@ -1,0 +1,99 @@
+/**
+ * The relay machine (spec 8.4, 8.9): requests on authenticated connections only, effects in
+ * durable order, deliveries to every connection of a recipient, malformed input and rate limits,
+ * shutdown. (The authorization matrix itself is tested cell by cell in impl/protocol.)
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex, utf8, type Bytes } from '../impl/bytes.ts';
+import { decode } from '../impl/codec.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { Reject, RoomDelivery } from '../impl/messages/index.ts';
+import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
+import { createIdentity, memberRecordOf } from '../impl/protocol/identity.ts';
+import { emptyRelay, type RelayRequest } from '../impl/protocol/relay-state.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import { start, step } from './driver.ts';
+import type { RelayEffect, RelayEvent } from './events.ts';
+import { relayMachine } from './relay.ts';
+import { relaySecurityState, sameState } from './testkit.ts';
+
+type Snap = ReturnType<typeof start<typeof relayMachine, RelayEffect>>['snapshot'];
+const rng = deterministicRng(utf8('relay machine tests'));
+const owner = createIdentity(c, rng);
+const roomId = rng.bytes(16);
+const genesis = buildCommit(c, rng, { roomId, epoch: 0, prevEpochHash: ZERO_HASH, reason: 'create', inviteId: ZERO_HASH, adds: [memberRecordOf(owner, 'owner', 0)], removes: [], roster: [], heads: [], owner });
+const create: RelayRequest = { name: 'CreateRoom', value: { req_id: 1, room_id: roomId, profile: 'hardened', payload: genesis.commit.bytes } };
+
+function feed(s: Snap, e: RelayEvent) {
+  return step<typeof relayMachine, RelayEffect>(relayMachine, s, e);
+}
+function fresh(config = {}): Snap {
+  return start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: c, state: emptyRelay('hardened'), config }).snapshot;
+}
+function withConns(...conns: [string, Bytes][]): Snap {
+  let s = fresh();
+  for (const [conn, principal] of conns) s = feed(s, { type: 'conn.open', conn, principal, now: 0 }).snapshot;
+  return s;
+}
+
+describe('REQ-TRN-006 requests need an authenticated connection', () => {
+  it('should refuse and close a request on an unknown connection', () => {
+    const r = feed(fresh(), { type: 'net.request', conn: 'x', request: create, now: 1 });
+    expect(r.effects.map((e) => e.type)).toEqual(['effect.reply', 'effect.close']);
+    expect(decode(Reject, (r.effects[0] as { bytes: Bytes }).bytes).requirement).toBe('REQ-TRN-006');
+    expect(sameState(relaySecurityState(r.snapshot.context), relaySecurityState(fresh().context))).toBe(true);
+  });
+});
+
+describe('REQ-REL-050 REQ-REL-031 effects order and deliveries', () => {
+  it('should store before it replies, and push the entry to every connection of the owner', () => {
+    const s = withConns(['c1', owner.fp], ['c2', owner.fp]);
+    const r = feed(s, { type: 'net.request', conn: 'c1', request: create, now: 1 });
+    expect(r.effects.map((e) => e.type)).toEqual(['effect.append', 'effect.reply', 'effect.reply', 'effect.reply']);
+    const pushes = r.effects.slice(2) as { conn: string; bytes: Bytes }[];
+    expect(pushes.map((p) => p.conn).sort()).toEqual(['c1', 'c2']);
+    expect(decode(RoomDelivery, pushes[0]!.bytes).index).toBe(1);
+  });
+});
+
+describe('REQ-REL-040 malformed input', () => {
+  it('should answer each malformed frame with a Reject and close the connection after 16', () => {
+    let s = withConns(['c1', owner.fp]);
+    for (let i = 1; i <= 16; i++) {
+      const r = feed(s, { type: 'net.malformed', conn: 'c1', reqId: 'REQ-ENC-006', detail: 'truncated', now: i });
+      s = r.snapshot;
+      expect(decode(Reject, (r.effects[0] as { bytes: Bytes }).bytes).requirement).toBe('REQ-ENC-006');
+      expect(r.effects.some((e) => e.type === 'effect.close')).toBe(i === 16);
+    }
+    expect(sameState(relaySecurityState(s.context), relaySecurityState(withConns(['c1', owner.fp]).context))).toBe(true);
+  });
+});
+
+describe('REQ-REL-041 rate limits', () => {
+  it('should refuse requests over the bucket and close a connection that keeps going', () => {
+    let s = start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: c, state: emptyRelay('hardened'), config: { rate: 1, burst: 2, maxOverLimit: 3 } }).snapshot;
+    s = feed(s, { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 }).snapshot;
+    const get: RelayRequest = { name: 'GetKeys', value: { req_id: 5, member_id: owner.fp } };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = feed(s, { type: 'net.request', conn: 'c1', request: get, now: 0 });
+      s = r.snapshot;
+      const reply = r.effects.find((e) => e.type === 'effect.reply') as { bytes: Bytes };
+      outcomes.push(decode(Reject, reply.bytes).requirement + (r.effects.some((e) => e.type === 'effect.close') ? '+close' : ''));
+    }
+    expect(outcomes).toEqual(['REQ-REL-023', 'REQ-REL-023', 'REQ-REL-041', 'REQ-REL-041', 'REQ-REL-041', 'REQ-REL-041+close', 'REQ-REL-041+close']);
+    const later = feed(s, { type: 'net.request', conn: 'c1', request: get, now: 1_500 });
+    expect(decode(Reject, (later.effects[0] as { bytes: Bytes }).bytes).requirement).toBe('REQ-REL-023');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('should refuse new connections while draining and keep serving open ones', () => {
+    const s = feed(withConns(['c1', owner.fp]), { type: 'admin.shutdown', now: 1 }).snapshot;
+    expect(s.value).toBe('draining');
+    expect(feed(s, { type: 'conn.open', conn: 'c2', principal: owner.fp, now: 2 }).effects).toEqual([{ type: 'effect.close', conn: 'c2', reason: 'relay shutting down' }]);
+    const r = feed(s, { type: 'net.request', conn: 'c1', request: create, now: 3 });
+    expect(r.effects[0]!.type).toBe('effect.append');
+    expect(toHex(r.snapshot.context.state.rooms[toHex(roomId)]!.owner)).toBe(toHex(owner.fp));
+  });
+});
