@@ -6,6 +6,7 @@ import { register } from 'tsx/esm/api';
 register();
 
 const COMMANDS = {
+  machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };
 

@@ -10,7 +10,7 @@ import { relayMachine } from './relay.ts';
 
 /** One transition of a machine. */
 export interface TransitionInfo {
-  /** Source state path, dotted (`active.ready`); the machine id for root-level transitions. */
+  /** Source state path, dotted (`active.ready`); `*` for root-level transitions (from any state). */
   readonly source: string;
   /** Event type, or `always` for eventless transitions. */
   readonly event: string;
@@ -48,7 +48,7 @@ export const ROLE_MACHINES: readonly { readonly role: string; readonly machine: 
 ];
 
 function pathOf(node: AnyStateNode): string {
-  return node.path.join('.') || node.machine.id;
+  return node.path.length === 0 ? '*' : node.path.join('.');
 }
 
 function guardName(g: unknown): string | undefined {
@@ -137,9 +137,8 @@ export function mermaid(info: MachineInfo): string {
     if (!t.target) continue;
     const label = t.guard ? `${t.event} [${t.guard}]` : t.event;
     for (const target of t.target.split(',')) {
-      const from = t.source === info.id ? '[*]' : id(t.source);
-      if (from === '[*]') continue;
-      lines.push(`  ${from} --> ${id(target)} : ${label}`);
+      const sources = t.source === '*' ? info.atomic.filter((a) => a !== target) : [t.source];
+      for (const from of sources) lines.push(`  ${id(from)} --> ${id(target)} : ${label}`);
     }
   }
   return lines.join('\n');
