@@ -48,6 +48,7 @@ export function createInvite(
   params: { profile: Profile; roomId: Bytes; ownerFp: Bytes; now: number; lifetimeMs: number; relay?: string },
 ): IssuedInvite {
   const token = rng.bytes(TOKEN_BYTES);
+  // REQ-OWN-006: profile, room, owner fingerprint, token, expiry and an optional relay address
   const invite: Invite = {
     profile: params.profile,
     room_id: params.roomId,

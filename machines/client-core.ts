@@ -362,7 +362,7 @@ export function isOwnCompatAdd(crypto: CryptoProvider, payload: Bytes, me: Bytes
   }
 }
 
-/** Processes a history chunk: every entry as a live delivery, then continues or finishes the fetch. */
+/** Processes a history chunk: every entry exactly as a live delivery (REQ-MEM-061), then continues or finishes the fetch. */
 export function processHistory<C extends ClientCore>(
   ctx: C,
   now: number,

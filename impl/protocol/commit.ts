@@ -73,6 +73,7 @@ export function buildCommit(c: CryptoProvider, rng: Rng, p: CommitParams): Built
   const rh = rosterHash(c, roster);
   const ctx = commitContextHash(c, p.roomId, p.epoch, p.prevEpochHash, rh);
   const commitSecret = rng.bytes(32);
+  // REQ-OWN-033: one entry per member of the new roster but the owner and those added here
   const entries = roster
     .filter((r) => !equalBytes(r.member_id, p.owner.fp) && !p.adds.some((a) => equalBytes(a.member_id, r.member_id)))
     .map((r) => sealCommitEntry(c, rng, ctx, r.member_id, r.kem_cert.version, r.kem_cert.kem_pk, commitSecret));
@@ -83,7 +84,7 @@ export function buildCommit(c: CryptoProvider, rng: Rng, p: CommitParams): Built
     {
       room_id: p.roomId,
       epoch: p.epoch,
-      prev_epoch_hash: p.prevEpochHash,
+      prev_epoch_hash: p.prevEpochHash, // REQ-KS-003, REQ-OWN-034: chains to the current epoch hash
       reason: p.reason,
       invite_id: p.inviteId,
       adds: [...p.adds].sort((a, b) => compareBytes(a.member_id, b.member_id)),
@@ -92,7 +93,7 @@ export function buildCommit(c: CryptoProvider, rng: Rng, p: CommitParams): Built
       heads: [...p.heads].sort((a, b) => compareBytes(a.member_id, b.member_id)),
       entries,
     },
-    'commit',
+    'commit', // REQ-OWN-034: signed by the owner with context `commit`
     p.owner.secretKey,
   );
   return { commit: { value, bytes: encode(Commit, value) }, commitSecret, roster };
