@@ -158,7 +158,7 @@ interface Writer {
 }
 
 function newWriter(capacity = 256): Writer {
-  const buf = new Uint8Array(capacity);
+  const buf = new Uint8Array(Math.max(capacity, 1));
   return { buf, view: new DataView(buf.buffer), pos: 0 };
 }
 
@@ -270,11 +270,57 @@ function encodeValue(w: Writer, c: Codec<unknown>, v: unknown, path: string, str
   }
 }
 
+/**
+ * The encoded size of a value, computed without encoding it (so that encoding allocates once).
+ * A value that has no valid encoding gets an estimate; the encoder then reports the problem.
+ */
+function sizeOf(c: Codec<unknown>, v: unknown): number {
+  const d = c.desc;
+  switch (d.k) {
+    case 'uint':
+      return d.bits / 8;
+    case 'bool':
+    case 'enum':
+      return 1;
+    case 'fixed':
+      return d.n;
+    case 'opaque':
+      return prefixWidth(d.max) + (v instanceof Uint8Array ? v.length : 0);
+    case 'utf8':
+      return prefixWidth(d.max) + (typeof v === 'string' ? utf8Length(v) : 0);
+    case 'list': {
+      let n = prefixWidth(d.max);
+      if (Array.isArray(v)) for (const e of v) n += sizeOf(d.of, e);
+      return n;
+    }
+    case 'struct': {
+      let n = d.type !== undefined ? 4 : 0;
+      const o = (v ?? {}) as Record<string, unknown>;
+      for (const field of d.fields) n += sizeOf(field.codec, o[field.name]);
+      return n;
+    }
+  }
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code < 0x80) n += 1;
+    else if (code < 0x800) n += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Canonical encoding of `value` (REQ-ENC-015). Throws {@link EncodeError} if it has none. */
 export function encode<T>(codec: Codec<T>, value: T): Bytes {
-  const w = newWriter();
+  const w = newWriter(sizeOf(codec as Codec<unknown>, value));
   encodeValue(w, codec as Codec<unknown>, value, rootName(codec));
-  return w.buf.slice(0, w.pos);
+  return w.pos === w.buf.length ? w.buf : w.buf.slice(0, w.pos);
 }
 
 /**
@@ -297,7 +343,10 @@ export function encodePrefix<T>(codec: StructCodec<T>, value: T, field: keyof T 
   const d = codec.desc;
   const idx = d.fields.findIndex((x) => x.name === field);
   if (idx < 0) throw new EncodeError('REQ-ENC-015', d.name, `no field ${field}`);
-  const w = newWriter();
+  const o0 = value as Record<string, unknown>;
+  let size = d.type !== undefined ? 4 : 0;
+  for (const x of d.fields.slice(0, idx)) size += sizeOf(x.codec, o0[x.name]);
+  const w = newWriter(size);
   if (d.type !== undefined) {
     writeUint(w, 8, PROTOCOL_VERSION);
     writeUint(w, 16, SUITE_ID);
@@ -355,7 +404,8 @@ function readUint(r: Reader, bits: 8 | 16 | 32 | 64, path: string): number {
 
 function readBytes(r: Reader, n: number, path: string): Bytes {
   need(r, n, path);
-  const out = r.buf.slice(r.pos, r.pos + n); // a copy: decoded values never alias the input (REQ-ENC-016)
+  // a view into the decoder's private copy of the input (see `decode`), never into the input itself (REQ-ENC-016)
+  const out = r.buf.subarray(r.pos, r.pos + n);
   r.pos += n;
   return out;
 }
@@ -452,7 +502,10 @@ export function decode<T>(codec: Codec<T>, bytes: Bytes, options: DecodeOptions 
   const name = rootName(codec);
   const max = options.maxBytes ?? MAX_MESSAGE_BYTES;
   if (bytes.length > max) decErr('REQ-ENC-019', 'size', name, `${bytes.length} bytes exceeds the limit of ${max}`);
-  const r: Reader = { buf: bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos: 0 };
+  // One private copy of the input: decoded byte fields are views into it, so that nothing decoded
+  // shares memory with the caller's buffer (REQ-ENC-016), at the cost of a single copy.
+  const own = bytes.slice();
+  const r: Reader = { buf: own, view: new DataView(own.buffer, own.byteOffset, own.byteLength), pos: 0 };
   const v = decodeValue(r, codec as Codec<unknown>, name);
   if (r.pos !== bytes.length) decErr('REQ-ENC-007', 'trailing', name, `${bytes.length - r.pos} trailing bytes`);
   return v as T;

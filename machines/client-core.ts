@@ -228,6 +228,18 @@ export function advance(p: Progress, index: number): { progress: Progress; fresh
   return { progress: { index: cur, above }, fresh: true };
 }
 
+/** Progress after learning that everything up to `index` has been seen. */
+export function skipTo(p: Progress, index: number): Progress {
+  if (index <= p.index) return p;
+  let cur = index;
+  const above = p.above.filter((i) => i > index).sort((a, b) => a - b);
+  while (above[0] === cur + 1) {
+    cur++;
+    above.shift();
+  }
+  return { index: cur, above };
+}
+
 /** The connection came up: retransmit everything pending, publish keys once, resynchronise (spec 8.5). */
 export function onUp<C extends ClientCore>(ctx: C, now: number): Out<C> {
   let c: C = { ...ctx, online: true, outbox: ctx.outbox.map((p) => ({ ...p, sentAt: now })), sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
@@ -379,7 +391,10 @@ export function processHistory<C extends ClientCore>(
     removed ||= r.removed;
   }
   const full = c.sync.full;
-  c = { ...c, sync: { ...c.sync, inFlight: undefined } };
+  // The relay served every entry of this client's window up to next_index - 1: progress jumps
+  // there. Entries below the window are not this client's; progress is a fetch hint, never
+  // evidence (REQ-MEM-061).
+  c = { ...c, log: skipTo(c.log, chunk.nextIndex - 1), sync: { ...c.sync, inFlight: undefined } };
   if (!chunk.complete) {
     const r = fetchHistory(c, now, full, chunk.nextIndex);
     return { ctx: r.ctx, effects: [...effects, ...r.effects], removed };

@@ -1,4 +1,5 @@
 /** The relay connection (spec 5.8, 8.2): handshake checks, client authentication, frames and replay. */
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
@@ -112,6 +113,24 @@ describe('REQ-TRN-005 REQ-TRN-007 REQ-TRN-008 frames', () => {
     }
     rejectsWith('REQ-TRN-005', () => openFrame(c, key, frames[2]!, w));
   });
+  it('should accept exactly what a naive model of the window accepts, for any arrival order', () =>
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 300 }), (seqs) => {
+        let w = EMPTY_WINDOW;
+        const seen = new Set<number>();
+        let top = -1;
+        for (const s of seqs) {
+          const modelAccepts = !seen.has(s) && (s > top || top - s < REPLAY_WINDOW);
+          expect(windowAccepts(w, s)).toBe(modelAccepts);
+          if (modelAccepts) {
+            w = windowAdd(w, s);
+            seen.add(s);
+            top = Math.max(top, s);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    ));
   it('should reject frames older than the window', () => {
     let w = EMPTY_WINDOW;
     w = windowAdd(w, REPLAY_WINDOW + 5);

@@ -106,30 +106,51 @@ export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Byt
 export interface ReplayWindow {
   /** Highest accepted sequence number, or -1. */
   readonly top: number;
-  /** Accepted sequence numbers in `(top - 1024, top]`. */
-  readonly seen: ReadonlySet<number>;
+  /** Bit `i` set: sequence number `top - i` was accepted (i < 1024). */
+  readonly bits: Uint32Array;
 }
 
 /** Width of the replay window (REQ-TRN-005). */
 export const REPLAY_WINDOW = 1024;
 
 /** An empty window. */
-export const EMPTY_WINDOW: ReplayWindow = { top: -1, seen: new Set() };
+export const EMPTY_WINDOW: ReplayWindow = { top: -1, bits: new Uint32Array(REPLAY_WINDOW / 32) };
+
+function bitSet(bits: Uint32Array, i: number): boolean {
+  return ((bits[i >>> 5]! >>> (i & 31)) & 1) === 1;
+}
 
 /** Whether `seq` is fresh for `w`: not seen and not older than the window. */
 export function windowAccepts(w: ReplayWindow, seq: number): boolean {
   if (seq > w.top) return true;
-  if (seq <= w.top - REPLAY_WINDOW) return false;
-  return !w.seen.has(seq);
+  const age = w.top - seq;
+  if (age >= REPLAY_WINDOW) return false;
+  return !bitSet(w.bits, age);
 }
 
-/** The window after accepting `seq`. */
+/** The window after accepting `seq` (a new value; `w` is not modified). */
 export function windowAdd(w: ReplayWindow, seq: number): ReplayWindow {
-  const top = Math.max(w.top, seq);
-  const seen = new Set<number>();
-  for (const s of w.seen) if (s > top - REPLAY_WINDOW) seen.add(s);
-  seen.add(seq);
-  return { top, seen };
+  const bits = new Uint32Array(REPLAY_WINDOW / 32);
+  let top = w.top;
+  if (seq > w.top) {
+    const shift = seq - w.top;
+    top = seq;
+    if (shift < REPLAY_WINDOW) {
+      // bit i of the new window is bit i - shift of the old one: a left shift by `shift` bits
+      const ws = shift >>> 5;
+      const bs = shift & 31;
+      for (let j = bits.length - 1; j >= ws; j--) {
+        const hi = w.bits[j - ws]!;
+        const lo = j - ws - 1 >= 0 ? w.bits[j - ws - 1]! : 0;
+        bits[j] = bs === 0 ? hi : ((hi << bs) | (lo >>> (32 - bs))) >>> 0;
+      }
+    }
+  } else {
+    bits.set(w.bits);
+  }
+  const age = top - seq;
+  bits[age >>> 5]! |= 1 << (age & 31);
+  return { top, bits };
 }
 
 /**
