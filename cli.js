@@ -7,6 +7,8 @@ register();
 
 const COMMANDS = {
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
+  simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
+  replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };
 

@@ -101,8 +101,8 @@ export interface SyncState {
   readonly full: boolean;
   /** When a full fetch last reached the end of the window. */
   readonly fullDoneAt: number | undefined;
-  /** When the current gaps were first seen. */
-  readonly gapSince: number | undefined;
+  /** When each open gap was first seen, by gap key (REQ-MEM-020). */
+  readonly gapSince: Readonly<Record<string, number>>;
   /** When the last history fetch completed. */
   readonly lastSyncAt: number;
   /** A mailbox request in flight. */
@@ -169,7 +169,7 @@ export function initialCore(p: { crypto: CryptoProvider; profile: Profile; ident
     mail: { index: 0, above: [] },
     group: undefined,
     compat: undefined,
-    sync: { inFlight: undefined, full: false, fullDoneAt: undefined, gapSince: undefined, lastSyncAt: 0, mailInFlight: undefined },
+    sync: { inFlight: undefined, full: false, fullDoneAt: undefined, gapSince: {}, lastSyncAt: 0, mailInFlight: undefined },
     alarmed: [],
     published: false,
   };
@@ -204,11 +204,33 @@ export function request<C extends ClientCore>(ctx: C, now: number, kind: Pending
   return { ctx: next, effects: ctx.online ? [{ type: 'effect.send', bytes, reqId }] : [] };
 }
 
+/** Like `request`, but the first transmission waits for the next retry tick (a request to ask again later). */
+export function requestLater<C extends ClientCore>(ctx: C, now: number, kind: PendingKind, build: (reqId: number) => Bytes, meta?: unknown): C {
+  const reqId = ctx.nextReqId;
+  const bytes = build(reqId);
+  const pending: Pending = meta === undefined ? { reqId, bytes, kind, sentAt: now } : { reqId, bytes, kind, sentAt: now, meta };
+  return { ...ctx, nextReqId: reqId + 1, outbox: [...ctx.outbox, pending] };
+}
+
 /** The pending request answered by `reqId`, and the outbox without it. */
 export function settle<C extends ClientCore>(ctx: C, reqId: number): { ctx: C; pending: Pending | undefined } {
   const pending = ctx.outbox.find((p) => p.reqId === reqId);
   if (!pending) return { ctx, pending: undefined };
   return { ctx: { ...ctx, outbox: ctx.outbox.filter((p) => p.reqId !== reqId) }, pending };
+}
+
+/** What a sent message's pending request remembers, so that a refusal can name the message. */
+export interface SendMeta {
+  readonly seq: number;
+  readonly epoch: number;
+  readonly text: string;
+}
+
+/** The status telling the application that the relay refused one of its messages, if `pending` was a send (REQ-MEM-027). */
+export function sendRefused(pending: Pending | undefined, requirement: string): ClientEffect[] {
+  if (pending?.kind !== 'send' || pending.meta === undefined) return [];
+  const m = pending.meta as SendMeta;
+  return [{ type: 'effect.status', status: { kind: 'send-refused', seq: m.seq, epoch: m.epoch, text: m.text, reqId: requirement } }];
 }
 
 /** The first pending request of a kind, if any. */
@@ -240,10 +262,12 @@ export function skipTo(p: Progress, index: number): Progress {
   return { index: cur, above };
 }
 
-/** The connection came up: retransmit everything pending, publish keys once, resynchronise (spec 8.5). */
+/** The connection came up: retransmit everything pending, publish keys once, resynchronise (REQ-MEM-025). */
 export function onUp<C extends ClientCore>(ctx: C, now: number): Out<C> {
-  let c: C = { ...ctx, online: true, outbox: ctx.outbox.map((p) => ({ ...p, sentAt: now })), sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
-  const effects: ClientEffect[] = ctx.outbox.map((p) => ({ type: 'effect.send', bytes: p.bytes, reqId: p.reqId }));
+  // Reads in flight are asked again afresh below; everything else is retransmitted as it was.
+  const kept = ctx.outbox.filter((p) => p.kind !== 'history' && p.kind !== 'mailbox');
+  let c: C = { ...ctx, online: true, outbox: kept.map((p) => ({ ...p, sentAt: now })), sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
+  const effects: ClientEffect[] = kept.map((p) => ({ type: 'effect.send', bytes: p.bytes, reqId: p.reqId }));
   if (!c.published) {
     const r = request(c, now, 'publish', (req_id) => encode(PublishKeys, { req_id, identity_pk: c.identity.publicKey, kem_cert: newestKem(c.identity).cert }));
     c = { ...r.ctx, published: true };
@@ -411,20 +435,29 @@ export function processHistory<C extends ClientCore>(
 export function checkGaps<C extends ClientCore>(ctx: C, now: number): Out<C> {
   if (!ctx.group) return { ctx, effects: [] };
   const open = gaps(ctx.group);
-  if (open.length === 0) return { ctx: { ...ctx, sync: { ...ctx.sync, gapSince: undefined } }, effects: [] };
-  const since = ctx.sync.gapSince ?? now;
+  if (open.length === 0) return Object.keys(ctx.sync.gapSince).length === 0 ? { ctx, effects: [] } : { ctx: { ...ctx, sync: { ...ctx.sync, gapSince: {} } }, effects: [] };
+  // Each gap keeps the time it first appeared while it stays open: a gap that opens while an
+  // older one is still open gets its own grace period
+  const since: Record<string, number> = {};
+  for (const g of open) since[g.key] = ctx.sync.gapSince[g.key] ?? now;
   let c: C = { ...ctx, sync: { ...ctx.sync, gapSince: since } };
   const effects: ClientEffect[] = [];
-  const fullAfter = c.sync.fullDoneAt !== undefined && c.sync.fullDoneAt >= since + c.config.gapGraceMs;
-  if (fullAfter) {
-    for (const g of open) {
-      const key = `${g.sender}:${g.detail}`;
-      if (c.alarmed.includes(key)) continue;
-      c = { ...c, alarmed: [...c.alarmed, key] };
+  const grace = c.config.gapGraceMs;
+  const fullDoneAt = c.sync.fullDoneAt;
+  let fetch = false;
+  for (const g of open) {
+    const from = since[g.key]!;
+    if (fullDoneAt !== undefined && fullDoneAt >= from + grace) {
+      if (c.alarmed.includes(g.key)) continue;
+      c = { ...c, alarmed: [...c.alarmed, g.key] };
       const reqId: ReqId = g.sender === 'commits' ? 'REQ-MEM-030' : 'REQ-MEM-020';
       effects.push({ type: 'effect.alarm', reqId, detail: g.sender === 'commits' ? g.detail : `sender ${g.sender.slice(0, 16)}: ${g.detail}` });
+    } else if (fullDoneAt === undefined || fullDoneAt < from || now >= from + grace) {
+      // a full fetch right after the gap appears, and another once its grace has passed
+      fetch = true;
     }
-  } else if (now >= since + c.config.gapGraceMs || c.sync.fullDoneAt === undefined || c.sync.fullDoneAt < since) {
+  }
+  if (fetch) {
     const r = fetchHistory(c, now, true);
     c = r.ctx;
     effects.push(...r.effects);
@@ -433,7 +466,7 @@ export function checkGaps<C extends ClientCore>(ctx: C, now: number): Out<C> {
 }
 
 /**
- * A timer tick: retransmit overdue requests, synchronise periodically, recheck gaps (spec 8.5).
+ * A timer tick: retransmit overdue requests, synchronise periodically, recheck gaps (REQ-MEM-025).
  * Returns the effects, the wake-up request included.
  */
 export function onTick<C extends ClientCore>(ctx: C, now: number, extraWake?: number): Out<C> {
@@ -445,8 +478,11 @@ export function onTick<C extends ClientCore>(ctx: C, now: number, extraWake?: nu
       c = { ...c, outbox: c.outbox.map((p) => (now - p.sentAt >= c.config.retryMs ? { ...p, sentAt: now } : p)) };
       for (const p of due) effects.push({ type: 'effect.send', bytes: p.bytes, reqId: p.reqId });
     }
-    if (c.roomId !== undefined && now - c.sync.lastSyncAt >= c.config.syncMs) {
-      const r = fetchHistory({ ...c, sync: { ...c.sync, lastSyncAt: now } }, now, false);
+    if (now - c.sync.lastSyncAt >= c.config.syncMs) {
+      // Pushes can be lost: poll the mailbox always (joins, welcomes, confirmations), and the room
+      // log once in a room (REQ-MEM-025)
+      c = { ...c, sync: { ...c.sync, lastSyncAt: now } };
+      const r = fetchHistory(c, now, false);
       c = r.ctx;
       effects.push(...r.effects);
       const m = fetchMailbox(c, now);
@@ -466,8 +502,9 @@ export function wake(ctx: ClientCore, now: number, extra?: number): ClientEffect
   const times: number[] = [];
   if (ctx.online) {
     for (const p of ctx.outbox) times.push(p.sentAt + ctx.config.retryMs);
-    if (ctx.roomId !== undefined) times.push(ctx.sync.lastSyncAt + ctx.config.syncMs);
-    if (ctx.sync.gapSince !== undefined) times.push(ctx.sync.gapSince + ctx.config.gapGraceMs);
+    times.push(ctx.sync.lastSyncAt + ctx.config.syncMs);
+    // a gap's grace period ending (past ones are handled when the fetch they started returns)
+    for (const [key, at] of Object.entries(ctx.sync.gapSince)) if (at + ctx.config.gapGraceMs > now && !ctx.alarmed.includes(key)) times.push(at + ctx.config.gapGraceMs);
   }
   if (extra !== undefined) times.push(extra);
   const at = times.length === 0 ? now + ctx.config.syncMs : Math.max(now + 1, Math.min(...times));

@@ -5,7 +5,7 @@
  * plaintext relay messages; these machines turn them into frames and back.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { Bytes } from '../impl/bytes.ts';
+import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { PqroomError, type ReqId } from '../impl/errors.ts';
@@ -26,6 +26,7 @@ import {
 } from '../impl/protocol/transport.ts';
 import { drbgInstantiate, rngFromState, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
+import { fromInput } from './driver.ts';
 import { once } from './memo.ts';
 
 /** Events of a connection machine (either end). */
@@ -62,12 +63,12 @@ interface Channel {
   readonly window: ReplayWindow;
 }
 
-type Opened = { readonly ok: true; readonly inner: Bytes; readonly window: ReplayWindow } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+type Opened = { readonly ok: true; readonly inner: Bytes; readonly window: ReplayWindow; readonly seq: number } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
 
 function openWith(ch: Channel, key: Bytes, bytes: Bytes): Opened {
   try {
     const r = openFrame(ch.crypto, key, bytes, ch.window);
-    return { ok: true, inner: r.inner, window: r.window };
+    return { ok: true, inner: r.inner, window: r.window, seq: r.seq };
   } catch (e) {
     if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
     throw e;
@@ -102,6 +103,8 @@ export interface ClientConnContext extends Channel {
   readonly hello: ClientHelloState | undefined;
   /** The relay key of the established connection. */
   readonly relayPk: Bytes | undefined;
+  /** The ServerHello accepted, to ignore a repeated copy (the network may duplicate it). */
+  readonly serverHello: Bytes | undefined;
 }
 
 type Handshake = { readonly ok: true; readonly ctx: ClientConnContext; readonly wire: Bytes } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
@@ -112,7 +115,7 @@ function finishHandshake(ctx: ClientConnContext, bytes: Bytes): Handshake {
     const fin = clientFinish(ctx.crypto, ctx.hello!, bytes, ctx.profile, ctx.pinnedRelayPk);
     const rng = rngFromState(ctx.rng);
     const auth = clientAuth(ctx.crypto, rng, fin.th, ctx.identity, ctx.profile);
-    const ch: ClientConnContext = { ...ctx, rng: rng.state(), th: fin.th, keys: fin.keys, relayPk: fin.relayPk, hello: undefined, sendSeq: 0, window: EMPTY_WINDOW };
+    const ch: ClientConnContext = { ...ctx, rng: rng.state(), th: fin.th, keys: fin.keys, relayPk: fin.relayPk, hello: undefined, sendSeq: 0, window: EMPTY_WINDOW, serverHello: bytes };
     const s = seal(ch, fin.keys.c2r, auth);
     return { ok: true, ctx: { ...ch, sendSeq: s.sendSeq }, wire: s.bytes };
   } catch (e) {
@@ -127,6 +130,7 @@ export const clientConnectionMachine = setup({
   guards: {
     serverHelloValid: ({ context, event }) => once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
     frameValid: ({ context, event }) => once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    repeatedServerHello: ({ context, event }) => context.serverHello !== undefined && equalBytes((event as Extract<ConnEvent, { type: 'net.wire' }>).bytes, context.serverHello),
   },
   actions: {
     sendHello: enqueueActions(({ context, enqueue }) => {
@@ -174,7 +178,8 @@ export const clientConnectionMachine = setup({
   },
 }).createMachine({
   id: 'clientConnection',
-  context: ({ input }) => ({
+  /** The initial context, from the machine's input. */
+  context: fromInput((input: ClientConnInput): ClientConnContext => ({
     crypto: input.crypto,
     profile: input.profile,
     identity: input.identity,
@@ -186,7 +191,8 @@ export const clientConnectionMachine = setup({
     window: EMPTY_WINDOW,
     hello: undefined,
     relayPk: undefined,
-  }),
+    serverHello: undefined,
+  })),
   initial: 'closed',
   on: { 'app.send': { actions: 'refuseSend' }, 'net.wire': { actions: 'stray' } },
   states: {
@@ -199,7 +205,7 @@ export const clientConnectionMachine = setup({
     },
     open: {
       on: {
-        'net.wire': [{ guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
+        'net.wire': [{ guard: 'repeatedServerHello' }, { guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
         'app.send': { actions: 'send' },
         'conn.lost': { target: 'closed', actions: 'down' },
       },
@@ -226,7 +232,14 @@ export interface RelayConnContext extends Channel {
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   /** The authenticated principal. */
   readonly principal: Bytes | undefined;
+  /** The ClientHello answered and the ServerHello sent, to answer a repeated hello (REQ-TRN-006). */
+  readonly hello: { readonly client: Bytes; readonly server: Bytes } | undefined;
+  /** Frames that arrived before ClientAuth, with their sequence numbers (REQ-TRN-006). */
+  readonly held: readonly { readonly seq: number; readonly inner: Bytes }[];
 }
+
+/** Frames a relay holds while waiting for ClientAuth (REQ-TRN-006). */
+export const MAX_HELD_FRAMES = 64;
 
 type Answered = { readonly ok: true; readonly ctx: RelayConnContext; readonly wire: Bytes } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
 
@@ -234,22 +247,34 @@ function answerHello(ctx: RelayConnContext, bytes: Bytes): Answered {
   try {
     const rng = rngFromState(ctx.rng);
     const sh = serverHello(ctx.crypto, rng, bytes, ctx.relayKeys);
-    return { ok: true, ctx: { ...ctx, rng: rng.state(), th: sh.th, keys: sh.keys, sendSeq: 0, window: EMPTY_WINDOW }, wire: sh.helloBytes };
+    return { ok: true, ctx: { ...ctx, rng: rng.state(), th: sh.th, keys: sh.keys, sendSeq: 0, window: EMPTY_WINDOW, hello: { client: bytes, server: sh.helloBytes } }, wire: sh.helloBytes };
   } catch (e) {
     if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
     throw e;
   }
 }
 
-type Authed = { readonly ok: true; readonly principal: Bytes; readonly window: ReplayWindow } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+type Authed =
+  | { readonly ok: true; readonly kind: 'auth'; readonly principal: Bytes; readonly window: ReplayWindow }
+  | { readonly ok: true; readonly kind: 'held'; readonly seq: number; readonly inner: Bytes; readonly window: ReplayWindow }
+  | { readonly ok: true; readonly kind: 'repeat-hello' }
+  | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
 
-/** REQ-TRN-004, REQ-TRN-006: the first frame must be a valid ClientAuth. */
+/**
+ * REQ-TRN-004, REQ-TRN-006: the frame with seq 0 must be a valid ClientAuth; frames with a higher
+ * seq that arrive before it are held; a repeated ClientHello is answered again.
+ */
 function authenticate(ctx: RelayConnContext, bytes: Bytes): Authed {
+  if (ctx.hello && equalBytes(bytes, ctx.hello.client)) return { ok: true, kind: 'repeat-hello' };
   const opened = openWith(ctx, ctx.keys!.c2r, bytes);
   if (!opened.ok) return opened;
+  if (opened.seq !== 0) {
+    if (ctx.held.length >= MAX_HELD_FRAMES) return { ok: false, reqId: 'REQ-TRN-006', detail: 'too many frames before ClientAuth' };
+    return { ok: true, kind: 'held', seq: opened.seq, inner: opened.inner, window: opened.window };
+  }
   try {
     if (peekType(opened.inner) !== MsgType.ClientAuth) return { ok: false, reqId: 'REQ-TRN-006', detail: 'the first frame must be ClientAuth' };
-    return { ok: true, principal: verifyClientAuth(ctx.crypto, opened.inner, ctx.th!, ctx.profile), window: opened.window };
+    return { ok: true, kind: 'auth', principal: verifyClientAuth(ctx.crypto, opened.inner, ctx.th!, ctx.profile), window: opened.window };
   } catch (e) {
     if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
     throw e;
@@ -261,7 +286,15 @@ export const relayConnectionMachine = setup({
   types: { context: {} as RelayConnContext, events: {} as ConnEvent, input: {} as RelayConnInput, emitted: {} as ConnEffect },
   guards: {
     helloValid: ({ context, event }) => once(context, event, 'hello', () => answerHello(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
-    authValid: ({ context, event }) => once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    authValid: ({ context, event }) => {
+      const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      return a.ok && a.kind === 'auth';
+    },
+    authPending: ({ context, event }) => {
+      const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      return a.ok && a.kind !== 'auth';
+    },
+    repeatedHello: ({ context, event }) => context.hello !== undefined && equalBytes((event as Extract<ConnEvent, { type: 'net.wire' }>).bytes, context.hello.client),
     frameValid: ({ context, event }) => once(context, event, 'frame', () => openWith(context, context.keys!.c2r, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
   },
   actions: {
@@ -278,9 +311,19 @@ export const relayConnectionMachine = setup({
     }),
     authenticated: enqueueActions(({ context, event, enqueue }) => {
       const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
-      if (!a.ok) return;
-      enqueue.assign({ principal: a.principal, window: a.window });
+      if (!a.ok || a.kind !== 'auth') return;
+      enqueue.assign({ principal: a.principal, window: a.window, held: [] });
       enqueue.emit({ type: 'effect.authenticated', principal: a.principal });
+      for (const h of [...context.held].sort((x, y) => x.seq - y.seq)) enqueue.emit({ type: 'effect.receive', bytes: h.inner });
+    }),
+    holdOrRepeat: enqueueActions(({ context, event, enqueue }) => {
+      const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      if (!a.ok) return;
+      if (a.kind === 'repeat-hello') enqueue.emit({ type: 'effect.wire', bytes: context.hello!.server });
+      if (a.kind === 'held') enqueue.assign({ window: a.window, held: [...context.held, { seq: a.seq, inner: a.inner }] });
+    }),
+    answerAgain: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'effect.wire', bytes: context.hello!.server });
     }),
     refuseAuth: enqueueActions(({ context, event, enqueue }) => {
       const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
@@ -308,7 +351,8 @@ export const relayConnectionMachine = setup({
   },
 }).createMachine({
   id: 'relayConnection',
-  context: ({ input }) => ({
+  /** The initial context, from the machine's input. */
+  context: fromInput((input: RelayConnInput): RelayConnContext => ({
     crypto: input.crypto,
     profile: input.profile,
     relayKeys: input.relayKeys,
@@ -318,15 +362,25 @@ export const relayConnectionMachine = setup({
     sendSeq: 0,
     window: EMPTY_WINDOW,
     principal: undefined,
-  }),
+    hello: undefined,
+    held: [],
+  })),
   initial: 'awaitingHello',
   on: { 'app.send': { actions: 'refuseSend' }, 'conn.lost': { target: '.closed' } },
   states: {
     awaitingHello: { on: { 'net.wire': [{ guard: 'helloValid', target: 'awaitingAuth', actions: 'answer' }, { target: 'closed', actions: 'refuseHello' }] } },
-    awaitingAuth: { on: { 'net.wire': [{ guard: 'authValid', target: 'open', actions: 'authenticated' }, { target: 'closed', actions: 'refuseAuth' }] } },
+    awaitingAuth: {
+      on: {
+        'net.wire': [
+          { guard: 'authValid', target: 'open', actions: 'authenticated' },
+          { guard: 'authPending', actions: 'holdOrRepeat' },
+          { target: 'closed', actions: 'refuseAuth' },
+        ],
+      },
+    },
     open: {
       on: {
-        'net.wire': [{ guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
+        'net.wire': [{ guard: 'repeatedHello', actions: 'answerAgain' }, { guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
         'app.send': { actions: 'send' },
       },
     },

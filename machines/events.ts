@@ -10,7 +10,7 @@ import type * as M from '../impl/messages/index.ts';
 import type { RelayRequest } from '../impl/protocol/relay-state.ts';
 
 /** Every event carries the driver's time (spec 3.8): machines never read a clock. */
-interface Timed {
+export interface Timed {
   /** Milliseconds since the Unix epoch, from the driver's injected clock. */
   readonly now: number;
 }
@@ -61,7 +61,9 @@ export type Status =
   | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: string }
   | { readonly kind: 'removed'; readonly epoch: number }
   | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }
-  | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string };
+  | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string }
+  /** The relay refused a message this client sent (for instance: it was removed before the message arrived). */
+  | { readonly kind: 'send-refused'; readonly seq: number; readonly epoch: number; readonly text: string; readonly reqId: string };
 
 /** Effects of a client machine. */
 export type ClientEffect =
@@ -91,11 +93,11 @@ export type RelayEffect =
   /** Send bytes to one connection. */
   | { readonly type: 'effect.reply'; readonly conn: string; readonly bytes: Bytes }
   /** Append to a room log, durably, before any reply of the same step is sent (REQ-REL-050). */
-  | { readonly type: 'effect.append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes }
+  | { readonly type: 'effect.append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly epoch?: number }
   /** Append to a principal's mailbox, durably (REQ-REL-050). */
   | { readonly type: 'effect.storeMail'; readonly principal: Bytes; readonly entry: MailboxEntry }
   /** Answer a FetchHistory on `conn` from the store. */
-  | { readonly type: 'effect.serveHistory'; readonly conn: string; readonly reqId: number; readonly roomId: Bytes; readonly from: number; readonly to: number; readonly limit: number }
+  | { readonly type: 'effect.serveHistory'; readonly conn: string; readonly reqId: number; readonly roomId: Bytes; readonly from: number; readonly to: number; readonly limit: number; readonly lateBefore?: number }
   /** Answer a FetchMailbox on `conn` from the store. */
   | { readonly type: 'effect.serveMailbox'; readonly conn: string; readonly reqId: number; readonly principal: Bytes; readonly from: number }
   /** Close a connection, with the reason logged. */

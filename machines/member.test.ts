@@ -75,6 +75,17 @@ describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
   it('REQ-INV-002 compat should not check expiry (W11)', () => {
     expect(feed(freshMember('d', 'compat'), { type: 'user.join', invite: invite({ profile: 'compat', expires_at: 1 }), now: 9_999 }).snapshot.value).toBe('joining');
   });
+  it('REQ-INV-030 compat should ask again for owner keys the directory does not hold yet, until the join times out', () => {
+    const joining = feed(freshMember('k', 'compat'), { type: 'user.join', invite: invite({ profile: 'compat', expires_at: 0 }), now: 1_000 }).snapshot;
+    const first = joining.context.outbox.find((p) => p.kind === 'keys')!;
+    const again = feed(joining, { type: 'net.reject', reqId: first.reqId, requirement: 'REQ-REL-023', detail: 'unknown member', now: 1_100 });
+    expect(again.snapshot.value).toBe('joining');
+    const second = again.snapshot.context.outbox.find((p) => p.kind === 'keys')!;
+    expect(second.reqId).not.toBe(first.reqId); // a new request: the relay remembers its answer to the old one (REQ-REL-004)
+    const late = feed(again.snapshot, { type: 'net.reject', reqId: second.reqId, requirement: 'REQ-REL-023', detail: 'unknown member', now: 1_000 + again.snapshot.context.config.joinTimeoutMs });
+    expect(late.snapshot.value).toBe('failed');
+    expect(late.effects.some((e) => e.type === 'effect.status' && e.status.kind === 'join-failed')).toBe(true);
+  });
   it('REQ-INV-001 should refuse an invite of another profile', () => {
     expectRejected(freshMember('e'), { type: 'user.join', invite: invite({ profile: 'compat' }), now: 1 }, 'REQ-INV-001');
   });
@@ -162,6 +173,14 @@ describe('REQ-MEM-010..018 a member checks every room entry', () => {
     const once = feed(alice, entry(m.bytes, 1000));
     expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
     expectRejected(once.snapshot, entry(m.bytes, 1001), 'REQ-MEM-016');
+  });
+  it('REQ-MEM-027 should tell the application when the relay refuses one of its messages', () => {
+    const sent = feed(alice, { type: 'user.send', text: 'too late', now: 2_000 });
+    const pending = sent.snapshot.context.outbox.find((p) => p.kind === 'send')!;
+    const r = feed(sent.snapshot, { type: 'net.reject', reqId: pending.reqId, requirement: 'REQ-REL-016', detail: 'a removed member sends nothing', now: 2_100 });
+    const status = r.effects.find((e) => e.type === 'effect.status' && e.status.kind === 'send-refused');
+    expect(status).toMatchObject({ status: { kind: 'send-refused', text: 'too late', reqId: 'REQ-REL-016', epoch: alice.context.group!.epoch } });
+    expect(r.snapshot.context.outbox.some((p) => p.kind === 'send')).toBe(false);
   });
   it('REQ-MEM-003 should not send before joining', () => {
     expectRejected(freshMember('g'), { type: 'user.send', text: 'hi', now: 1 }, 'REQ-MEM-003');

@@ -49,8 +49,12 @@ import {
   type ClientConfig,
   type ClientCore,
   type Out,
+  requestLater,
+  sendRefused,
+  type SendMeta,
 } from './client-core.ts';
 import type { ClientEffect, MemberEvent } from './events.ts';
+import { fromInput } from './driver.ts';
 import { once } from './memo.ts';
 
 /** What a member machine is started with. */
@@ -108,7 +112,7 @@ function beginJoin(ctx: MemberContext, e: Ev<'user.join'>): Out<MemberContext> {
   const base: MemberContext = { ...ctx, invite: e.invite, inviteId };
   if (ctx.profile === 'compat') {
     // REQ-INV-030: the owner's keys come from the directory and are checked against the invite
-    return request(base, e.now, 'keys', (req_id) => encode(GetKeys, { req_id, member_id: e.invite.owner_fp }));
+    return request(base, e.now, 'keys', (req_id) => encode(GetKeys, { req_id, member_id: e.invite.owner_fp }), { until: e.now + ctx.config.joinTimeoutMs });
   }
   const { ctx: c1, value: jr } = withRng(base, (rng) => buildJoinRequest(ctx.crypto, rng, e.invite, ctx.identity, inviteId)); // REQ-INV-003
   return request({ ...c1, joinRequest: jr }, e.now, 'join', (req_id) =>
@@ -235,6 +239,12 @@ export const memberMachine = setup({
       const entries = e.type === 'net.mailbox' ? [e.entry] : e.entries;
       return once(context, event, 'welcome', () => welcomeOutcome(context, entries, e.now)).ok;
     },
+    ownerKeysNotYet: ({ context, event }) => {
+      // REQ-INV-030: the owner's keys may reach the directory after its invite: ask again later
+      const e = event as Ev<'net.reject'>;
+      const p = context.outbox.find((x) => x.reqId === e.reqId);
+      return p?.kind === 'keys' && e.requirement === 'REQ-REL-023' && e.now < (p.meta as { until: number }).until;
+    },
     joinRefused: ({ context, event }) => {
       const p = context.outbox.find((x) => x.reqId === (event as Ev<'net.reject'>).reqId);
       return p?.kind === 'join' || p?.kind === 'keys' || p?.kind === 'confirm';
@@ -274,6 +284,13 @@ export const memberMachine = setup({
       const ctx = e.type === 'net.mailboxChunk' ? { ...r.out.ctx, sync: { ...r.out.ctx.sync, mailInFlight: undefined } } : r.out.ctx;
       enqueue.assign(ctx);
       for (const fx of r.out.effects) enqueue.emit(fx);
+      enqueue.emit(wake(ctx, e.now));
+    }),
+    retryKeys: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.reject'>;
+      const s = settle(context, e.reqId);
+      const ctx = requestLater(s.ctx, e.now, 'keys', (req_id) => encode(GetKeys, { req_id, member_id: context.invite!.owner_fp }), s.pending!.meta);
+      enqueue.assign(ctx);
       enqueue.emit(wake(ctx, e.now));
     }),
     failJoin: enqueueActions(({ context, event, enqueue }) => {
@@ -334,7 +351,8 @@ export const memberMachine = setup({
       const e = event as Ev<'user.send'>;
       const sealed = sealOutgoing(context, e.text, e.now);
       const roomId = context.roomId!;
-      const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes })); // REQ-MEM-002: stored before it leaves
+      const meta: SendMeta = { seq: sealed.seq, epoch: sealed.epoch, text: e.text };
+      const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes }), meta); // REQ-MEM-002: stored before it leaves
       enqueue.assign(r.ctx);
       for (const fx of r.effects) enqueue.emit(fx);
       enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text }));
@@ -385,6 +403,7 @@ export const memberMachine = setup({
       const sync = s.pending?.kind === 'history' ? { ...s.ctx.sync, inFlight: undefined } : s.pending?.kind === 'mailbox' ? { ...s.ctx.sync, mailInFlight: undefined } : s.ctx.sync;
       enqueue.assign({ ...s.ctx, sync });
       if (!quiet) enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
+      for (const fx of sendRefused(s.pending, e.requirement)) enqueue.emit(fx);
     }),
     noteMailbox: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
@@ -419,7 +438,8 @@ export const memberMachine = setup({
   },
 }).createMachine({
   id: 'member',
-  context: ({ input }) => ({
+  /** The initial context, from the machine's input. */
+  context: fromInput((input: MemberInput): MemberContext => ({
     ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed) as DrbgState, config: input.config ?? {} }),
     invite: undefined,
     inviteId: undefined,
@@ -428,7 +448,7 @@ export const memberMachine = setup({
     pendingGroup: undefined,
     pendingCompat: undefined,
     addIndex: undefined,
-  }),
+  })),
   initial: 'idle',
   on: {
     'net.up': { actions: 'up' },
@@ -458,7 +478,7 @@ export const memberMachine = setup({
         'net.keys': [{ guard: 'isKeysAnswer', actions: 'submitCompatJoin' }, { actions: 'noteAck' }],
         'net.mailbox': [{ guard: 'welcomeAccepted', target: 'confirming', actions: 'acceptWelcome' }, { actions: 'acceptWelcome' }],
         'net.mailboxChunk': [{ guard: 'welcomeAccepted', target: 'confirming', actions: 'acceptWelcome' }, { actions: 'acceptWelcome' }],
-        'net.reject': [{ guard: 'joinRefused', target: 'failed', actions: 'failJoin' }, { actions: 'noteReject' }],
+        'net.reject': [{ guard: 'ownerKeysNotYet', actions: 'retryKeys' }, { guard: 'joinRefused', target: 'failed', actions: 'failJoin' }, { actions: 'noteReject' }],
       },
     },
     confirming: {

@@ -170,6 +170,32 @@ describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
     expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch);
     expect(r.snapshot.context.publishing).toBeUndefined();
   });
+  it('REQ-OWN-023 REQ-REL-018 should treat a removal that crossed the member’s last message as a race: no alarm, fetch the log, commit again', () => {
+    const w = joinedWorld('hardened', ['alice'], 24);
+    const ready = w.clients.get('owner')!.snapshot as Snap;
+    const publishing = feed(ready, { type: 'user.remove', memberId: w.clients.get('alice')!.identity.fp, now: w.now() }).snapshot;
+    const tick = feed(publishing, { type: 'timer.tick', now: w.now() + 1 }).snapshot;
+    expect(tick.value).toEqual({ active: 'publishing' });
+    const r = feed(tick, { type: 'net.reject', reqId: tick.context.publishing!.reqId, requirement: 'REQ-REL-018', detail: 'the log holds 3', now: w.now() + 2 });
+    expect(r.snapshot.value).toEqual({ active: 'ready' });
+    expect(r.effects.filter((e) => e.type === 'effect.alarm')).toEqual([]);
+    expect(rejections(r.effects)).toEqual(['REQ-REL-018']);
+    expect(r.snapshot.context.outbox.some((p) => p.kind === 'history')).toBe(true);
+    expect(r.snapshot.context.removals).toHaveLength(1); // still to do, after the hold
+    expect(r.snapshot.context.commitHoldUntil).toBeGreaterThan(w.now());
+  });
+  it('REQ-OWN-023 should install a commit that a history fetch shows stored (its acknowledgement lost)', () => {
+    const w = joinedWorld('hardened', ['alice'], 25);
+    const ready = w.clients.get('owner')!.snapshot as Snap;
+    let pub = feed(ready, { type: 'user.rotate', now: w.now() }).snapshot;
+    pub = feed(pub, { type: 'user.sync', now: w.now() }).snapshot;
+    const fetch = pub.context.sync.inFlight!;
+    const commit = pub.context.publishing!.built.commit.bytes;
+    const r = feed(pub, { type: 'net.history', reqId: fetch, roomId: pub.context.roomId!, entries: [{ index: pub.context.log.index + 1, payload: commit }], nextIndex: pub.context.log.index + 2, complete: true, now: w.now() });
+    expect(r.snapshot.value).toEqual({ active: 'ready' });
+    expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch + 1);
+    expect(r.snapshot.context.publishing).toBeUndefined();
+  });
   it('REQ-OWN-023 should install the commit once the relay acknowledges it', () => {
     const world3 = joinedWorld('hardened', ['alice'], 23);
     const ready = world3.clients.get('owner')!.snapshot as Snap;

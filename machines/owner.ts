@@ -58,8 +58,11 @@ import {
   type ClientConfig,
   type ClientCore,
   type Out,
+  sendRefused,
+  type SendMeta,
 } from './client-core.ts';
 import type { ClientEffect, OwnerEvent } from './events.ts';
+import { fromInput } from './driver.ts';
 import { once } from './memo.ts';
 
 /** What an owner machine is started with. */
@@ -450,6 +453,11 @@ function afterEntries(now: number, out: Out<OwnerContext>): Out<OwnerContext> {
   return { ctx, effects: [...effects, wake(ctx, now)] };
 }
 
+/** The payload of an encoded CreateRoom (the last field). */
+function payloadOf(createRoom: Bytes): Bytes {
+  return decode(CreateRoom, createRoom).payload;
+}
+
 function isPublishedCommit(ctx: OwnerContext, payload: Bytes): boolean {
   return ctx.publishing !== undefined && equalBytes(payload, ctx.publishing.built.commit.bytes);
 }
@@ -465,7 +473,15 @@ export const ownerMachine = setup({
   guards: {
     isCreateAnswer: ({ context, event }) => context.outbox.some((p) => p.kind === 'create' && p.reqId === (event as Ev<'net.ack'>).reqId),
     isCommitAnswer: ({ context, event }) => context.publishing?.reqId === (event as Ev<'net.ack'>).reqId,
+    isCreateEcho: ({ context, event }) => {
+      const create = context.outbox.find((p) => p.kind === 'create');
+      return create !== undefined && (event as Ev<'net.room'>).index === 1 && equalBytes(payloadOf(create.bytes), (event as Ev<'net.room'>).payload);
+    },
     isPublishedEcho: ({ context, event }) => isPublishedCommit(context, (event as Ev<'net.room'>).payload),
+    historyHasPublished: ({ context, event }) => {
+      const e = event as Ev<'net.history'>;
+      return context.sync.inFlight === e.reqId && e.entries.some((x) => isPublishedCommit(context, x.payload));
+    },
     isHardened: ({ context }) => context.profile === 'hardened',
     mailAwaitsConfirm: ({ context, event }) => once(context, event, 'mail', () => hardenedMail(context, event as Ev<'net.mailbox'>)).next === 'awaitingConfirm',
     mailPublishes: ({ context, event }) => once(context, event, 'mail', () => hardenedMail(context, event as Ev<'net.mailbox'>)).next === 'publishing',
@@ -528,6 +544,7 @@ export const ownerMachine = setup({
       if (s.pending?.kind === 'mailbox') ctx = { ...ctx, sync: { ...ctx.sync, mailInFlight: undefined } };
       enqueue.assign(ctx);
       enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
+      emitAll(enqueue, sendRefused(s.pending, e.requirement));
     }),
     commitAcked: enqueueActions(({ context, event, enqueue }) => {
       const out = installPublished(context);
@@ -549,6 +566,16 @@ export const ownerMachine = setup({
       let ctx: OwnerContext = { ...s.ctx, publishing: undefined, commitHoldUntil: e.now + context.config.retryMs };
       const commit = pub.built.commit.value;
       if (commit.reason === 'add') ctx = setInvite(ctx, commit.invite_id, (i) => ({ ...i, status: 'consumed' }));
+      if (e.requirement === 'REQ-REL-018') {
+        // a race, not an attack: the removed member's last messages reached the log after the
+        // commit was built; fetch them and commit again with their heads
+        const h = fetchHistory(ctx, e.now, false);
+        enqueue.assign(h.ctx);
+        emitAll(enqueue, h.effects);
+        enqueue.emit(rejection('REQ-REL-018', `removal commit for epoch ${commit.epoch} refused: ${e.detail}`, `request ${e.reqId}`));
+        enqueue.emit(wake(h.ctx, e.now, h.ctx.commitHoldUntil));
+        return;
+      }
       enqueue.assign(ctx);
       enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-023', detail: `relay refused the commit for epoch ${commit.epoch}: ${e.requirement} ${e.detail}` });
       enqueue.emit(wake(ctx, e.now, ctx.commitHoldUntil));
@@ -617,7 +644,8 @@ export const ownerMachine = setup({
       const e = event as Ev<'user.send'>;
       const sealed = sealOutgoing(context, e.text, e.now);
       const roomId = context.roomId!;
-      const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes }));
+      const meta: SendMeta = { seq: sealed.seq, epoch: sealed.epoch, text: e.text };
+      const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes }), meta);
       enqueue.assign(r.ctx);
       emitAll(enqueue, r.effects);
       enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text }));
@@ -703,7 +731,8 @@ export const ownerMachine = setup({
   },
 }).createMachine({
   id: 'owner',
-  context: ({ input }) => ({
+  /** The initial context, from the machine's input. */
+  context: fromInput((input: OwnerInput): OwnerContext => ({
     ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed), config: input.config ?? {} }),
     invites: [],
     queue: [],
@@ -713,7 +742,7 @@ export const ownerMachine = setup({
     removals: [],
     rotationWanted: false,
     commitHoldUntil: 0,
-  }),
+  })),
   initial: 'idle',
   on: {
     'net.up': { actions: 'up' },
@@ -742,6 +771,7 @@ export const ownerMachine = setup({
     },
     creating: {
       on: {
+        'net.room': [{ guard: 'isCreateEcho' }, { actions: 'rejectEntry' }],
         'net.ack': [{ guard: 'isCreateAnswer', target: 'active', actions: 'roomCreated' }, { actions: 'ack' }],
         'net.reject': [{ guard: 'isCreateAnswer', target: 'idle', actions: 'createRefused' }, { actions: 'refused' }],
       },
@@ -791,6 +821,7 @@ export const ownerMachine = setup({
             'net.ack': [{ guard: 'isCommitAnswer', target: 'ready', actions: 'commitAcked' }, { actions: 'ack' }],
             'net.reject': [{ guard: 'isCommitAnswer', target: 'ready', actions: 'commitRefused' }, { actions: 'refused' }],
             'net.room': [{ guard: 'isPublishedEcho', target: 'ready', actions: 'commitEcho' }, { actions: 'applyEntry' }],
+            'net.history': [{ guard: 'historyHasPublished', target: 'ready', actions: 'applyHistory' }, { actions: 'applyHistory' }],
             'net.mailbox': { actions: 'hardenedMail' },
             'net.mailboxChunk': { actions: 'hardenedMail' },
           },

@@ -12,6 +12,7 @@ import type { ReqId } from '../impl/errors.ts';
 import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
 import { EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
+import { fromInput } from './driver.ts';
 import { once } from './memo.ts';
 
 /** Robustness limits (spec 8.9). */
@@ -67,16 +68,22 @@ export interface RelayContext {
 
 type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;
 
-/** The connections of a principal. */
-function connsOf(ctx: RelayContext, principal: Bytes): string[] {
-  const p = toHex(principal);
-  return Object.entries(ctx.conns)
-    .filter(([, c]) => toHex(c.principal) === p)
-    .map(([id]) => id);
+/** The connections of each principal (hex), in connection order. */
+function connsByPrincipal(ctx: RelayContext): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, c] of Object.entries(ctx.conns)) {
+    const p = toHex(c.principal);
+    const list = out.get(p);
+    if (list) list.push(id);
+    else out.set(p, [id]);
+  }
+  return out;
 }
 
 /** Turns the outputs of one request into effects: stores first, then the reply, then deliveries. */
 function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
+  let index: Map<string, string[]> | undefined;
+  const connsOf = (principal: Bytes): readonly string[] => (index ??= connsByPrincipal(ctx)).get(toHex(principal)) ?? [];
   const stores: RelayEffect[] = [];
   const replies: RelayEffect[] = [];
   const pushes: RelayEffect[] = [];
@@ -86,19 +93,19 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
         replies.push({ type: 'effect.reply', conn, bytes: o.bytes });
         break;
       case 'append': {
-        stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload });
+        stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) });
         const bytes = encode(RoomDelivery, { room_id: o.roomId, index: o.index, payload: o.payload });
-        for (const r of o.recipients) for (const c of connsOf(ctx, r)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        for (const r of o.recipients) for (const c of connsOf(r)) pushes.push({ type: 'effect.reply', conn: c, bytes });
         break;
       }
       case 'mail': {
         stores.push({ type: 'effect.storeMail', principal: o.to, entry: o.entry });
         const bytes = encode(MailboxDelivery, { entry: o.entry });
-        for (const c of connsOf(ctx, o.to)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        for (const c of connsOf(o.to)) pushes.push({ type: 'effect.reply', conn: c, bytes });
         break;
       }
       case 'history':
-        replies.push({ type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit });
+        replies.push({ type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit, ...(o.lateBefore === undefined ? {} : { lateBefore: o.lateBefore }) });
         break;
       case 'mailbox':
         replies.push({ type: 'effect.serveMailbox', conn, reqId: o.reqId, principal: o.principal, from: o.from });
@@ -176,12 +183,13 @@ export const relayMachine = setup({
   },
 }).createMachine({
   id: 'relay',
-  context: ({ input }) => ({
+  /** The initial context, from the machine's input. */
+  context: fromInput((input: RelayInput): RelayContext => ({
     crypto: input.crypto,
     state: input.state ?? EMPTY_RELAY,
     conns: {},
     config: { ...DEFAULT_RELAY_CONFIG, ...input.config },
-  }),
+  })),
   initial: 'serving',
   on: {
     'conn.close': { actions: 'close' },

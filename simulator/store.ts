@@ -9,12 +9,15 @@ import type { RelayState } from '../impl/protocol/relay-state.ts';
 
 /** Durable relay storage: the relay machine's state plus log and mailbox contents. */
 export interface RelayStore {
-  /** Appends a log entry; entries are contiguous from 1 (REQ-REL-030). */
-  append(roomId: Bytes, index: number, payload: Bytes): void;
+  /** Appends a log entry with the epoch of its message, if any; entries are contiguous from 1 (REQ-REL-030). */
+  append(roomId: Bytes, index: number, payload: Bytes, epoch?: number): void;
   /** Appends a mailbox entry. */
   storeMail(principal: Bytes, entry: MailboxEntry): void;
-  /** Log entries `from..to` (inclusive), at most `limit`. */
-  entries(roomId: Bytes, from: number, to: number, limit: number): LogEntry[];
+  /**
+   * At most `limit` log entries from `from`: those up to `to`, then, when `lateBefore` is given,
+   * later ones whose message epoch is below it (spec 8.6). `complete` when nothing more qualifies.
+   */
+  window(roomId: Bytes, from: number, to: number, limit: number, lateBefore?: number): { entries: LogEntry[]; nextIndex: number; complete: boolean };
   /** Mailbox entries from `from`, at most `limit`, and the index after the last one stored. */
   mail(principal: Bytes, from: number, limit: number): { entries: MailboxEntry[]; end: number };
   /** Saves the relay machine's state (REQ-REL-050). */
@@ -25,15 +28,15 @@ export interface RelayStore {
 
 /** An in-memory store. */
 export function memoryStore(): RelayStore {
-  const logs = new Map<string, Bytes[]>();
+  const logs = new Map<string, { payload: Bytes; epoch: number | undefined }[]>();
   const boxes = new Map<string, MailboxEntry[]>();
   let saved: RelayState | undefined;
   return {
-    append(roomId, index, payload) {
+    append(roomId, index, payload, epoch) {
       const key = toHex(roomId);
       const log = logs.get(key) ?? [];
       if (index !== log.length + 1) throw new Error(`log append out of order: ${index} after ${log.length}`);
-      log.push(payload);
+      log.push({ payload, epoch });
       logs.set(key, log);
     },
     storeMail(principal, entry) {
@@ -42,11 +45,16 @@ export function memoryStore(): RelayStore {
       box.push(entry);
       boxes.set(key, box);
     },
-    entries(roomId, from, to, limit) {
+    window(roomId, from, to, limit, lateBefore) {
       const log = logs.get(toHex(roomId)) ?? [];
-      const out: LogEntry[] = [];
-      for (let i = Math.max(1, from); i <= Math.min(to, log.length) && out.length < limit; i++) out.push({ index: i, payload: log[i - 1]! });
-      return out;
+      const end = lateBefore === undefined ? Math.min(to, log.length) : log.length;
+      const entries: LogEntry[] = [];
+      let i = Math.max(1, from);
+      for (; i <= end && entries.length < limit; i++) {
+        const e = log[i - 1]!;
+        if (i <= to || (e.epoch !== undefined && e.epoch < lateBefore!)) entries.push({ index: i, payload: e.payload });
+      }
+      return { entries, nextIndex: i, complete: i > end };
     },
     mail(principal, from, limit) {
       const box = boxes.get(toHex(principal)) ?? [];
@@ -61,11 +69,9 @@ export function memoryStore(): RelayStore {
 }
 
 /** The HistoryChunk answering a serveHistory effect. */
-export function historyChunk(store: RelayStore, reqId: number, roomId: Bytes, from: number, to: number, limit: number): Bytes {
-  const entries = store.entries(roomId, from, to, limit);
-  const last = entries.at(-1)?.index ?? from - 1;
-  const complete = last >= to;
-  return encode(HistoryChunk, { req_id: reqId, room_id: roomId, entries, next_index: last + 1, complete });
+export function historyChunk(store: RelayStore, reqId: number, roomId: Bytes, from: number, to: number, limit: number, lateBefore?: number): Bytes {
+  const w = store.window(roomId, from, to, limit, lateBefore);
+  return encode(HistoryChunk, { req_id: reqId, room_id: roomId, entries: w.entries, next_index: w.nextIndex, complete: w.complete });
 }
 
 /** The MailboxChunk answering a serveMailbox effect. */

@@ -1,9 +1,11 @@
 /**
- * The simulated world: owner, members and the relay, each driven through the pure driver, over
- * an in-memory network with a virtual clock. Every source of randomness derives from one seed
- * (spec 5.11), so a run is a function of its seed and options.
+ * The simulated world: owner, members and the relay, each driven through the pure driver, their
+ * frames carried by a transport (here the in-memory one: a seeded network with faults) on a
+ * virtual clock. Every source of nondeterminism (network timing
+ * and faults, every party's randomness, crash timing) derives from one seed (spec 5.11), so a run
+ * is a function of its seed and options, and its trace is reproducible byte for byte.
  */
-import type { SnapshotFrom } from 'xstate';
+import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
@@ -11,34 +13,45 @@ import { simSeed } from '../impl/keyschedule.ts';
 import type { Invite } from '../impl/messages/index.ts';
 import { createIdentity, type Identity } from '../impl/protocol/identity.ts';
 import { emptyRelay } from '../impl/protocol/relay-state.ts';
-import { deterministicRng } from '../impl/rng.ts';
+import { deterministicRng, drbgInstantiate } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
-import type { ClientConfig } from '../machines/client-core.ts';
+import type { ClientConfig, ClientCore } from '../machines/client-core.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
 import { start, step } from '../machines/driver.ts';
 import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, RelayEffect, RelayEvent, Status } from '../machines/events.ts';
 import { memberMachine } from '../machines/member.ts';
 import { ownerMachine } from '../machines/owner.ts';
-import { relayMachine, type RelayConfig } from '../machines/relay.ts';
+import { relayMachine, type RelayInput } from '../machines/relay.ts';
 import { decodeRequest, relayMessageToEvent } from './envelope.ts';
+import { NO_FAULTS, type Faults } from './faults.ts';
 import { historyChunk, mailboxChunk, memoryStore, type RelayStore } from './store.ts';
+import { messageLabel, shortHash, traceRecorder, type TraceEvent, type TraceRecorder } from './trace.ts';
+import { memoryTransport, type Link, type Scheduler } from './transport.ts';
 
 /** Options of a world. */
 export interface WorldOptions {
-  /** The run's seed: every party's randomness derives from it. */
+  /** The run's seed: every party's randomness and the network derive from it. */
   readonly seed: number;
   /** Profile of the relay and of every client. */
   readonly profile: Profile;
   /** Crypto backend. */
   readonly crypto: CryptoProvider;
-  /** One-way network latency in virtual milliseconds. */
-  readonly latencyMs?: number;
+  /** Network faults (default: none, 5 ms latency). */
+  readonly faults?: Faults;
   /** Client tunables. */
   readonly clientConfig?: Partial<ClientConfig>;
   /** Relay limits. */
-  readonly relayConfig?: Partial<RelayConfig>;
-  /** Virtual start time. */
+  readonly relayConfig?: RelayInput['config'];
+  /** Virtual start time (ms since the Unix epoch). */
   readonly startTime?: number;
+  /** Record a trace. */
+  readonly trace?: boolean;
+  /** How long a disconnected client waits before reconnecting (ms, default 1000). */
+  readonly reconnectMs?: number;
+  /** How long a handshake may take before the client gives up and reconnects (ms, default 3000). */
+  readonly handshakeTimeoutMs?: number;
+  /** How long a client waits for any frame from the relay after sending before it reconnects (ms, default 8000; REQ-TRN-009). */
+  readonly silenceMs?: number;
 }
 
 /** A message delivered to a client's application. */
@@ -70,6 +83,8 @@ export interface Raised {
 }
 
 type RoleMachine = typeof ownerMachine | typeof memberMachine;
+/** A client role machine's snapshot (owner or member). */
+export type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memberMachine>;
 
 /** A simulated client. */
 export interface ClientNode {
@@ -80,11 +95,13 @@ export interface ClientNode {
   /** Its keys. */
   readonly identity: Identity;
   /** Its role machine's snapshot. */
-  snapshot: SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memberMachine>;
+  snapshot: RoleSnapshot;
+  /** What survives a crash: the snapshot stored after each step, before its effects (REQ-MEM-002). */
+  persisted: RoleSnapshot;
   /** Its connection machine's snapshot. */
   conn: SnapshotFrom<typeof clientConnectionMachine>;
-  /** The connection id at the relay, while connected. */
-  connId: string | undefined;
+  /** Its connection to the relay, while it has one. */
+  link: Link | undefined;
   /** Next wake-up the machine asked for. */
   wakeAt: number | undefined;
   /** Messages delivered to the application. */
@@ -93,51 +110,73 @@ export interface ClientNode {
   readonly statuses: { at: number; status: Status }[];
   /** Connections made so far. */
   connections: number;
+  /** Whether it is crashed. */
+  crashed: boolean;
+  /** Restarts so far (each gets a fresh generator, REQ-CRY-015). */
+  restarts: number;
+  /** Whether it should stay connected (cleared by `disconnect`). */
+  wantsConnection: boolean;
+  /** When it sent the oldest frame the relay has not answered with any frame yet (REQ-TRN-009). */
+  unansweredSince: number | undefined;
+  /** User events that arrived while it was crashed (and were lost). */
+  lostUserEvents: number;
 }
 
 interface RelayConnNode {
   snapshot: SnapshotFrom<typeof relayConnectionMachine>;
-  client: string;
-  open: boolean;
+  readonly client: string;
+  readonly link: Link;
 }
 
-type QueueItem =
-  | { at: number; seq: number; kind: 'toRelay'; conn: string; bytes: Bytes }
-  | { at: number; seq: number; kind: 'toClient'; client: string; conn: string; bytes: Bytes }
-  | { at: number; seq: number; kind: 'tick'; client: string; wakeAt: number }
-  | { at: number; seq: number; kind: 'user'; client: string; event: OwnerEvent | MemberEvent };
+interface QueueItem {
+  readonly at: number;
+  readonly seq: number;
+  readonly run: () => void;
+}
 
 /** The simulated world. */
 export interface World {
   /** Options it was made with. */
   readonly options: WorldOptions;
+  /** The fault set in force. */
+  readonly faults: Faults;
   /** Current virtual time. */
   now(): number;
+  /** Virtual time at which the run started. */
+  readonly startTime: number;
   /** The clients by name. */
   readonly clients: ReadonlyMap<string, ClientNode>;
   /** Every rejection and alarm raised, in order. */
   readonly raised: readonly Raised[];
+  /** Faults applied, by kind. */
+  readonly faultCounts: Readonly<Record<string, number>>;
+  /** Events processed so far. */
+  events(): number;
   /** The relay's store. */
   readonly store: RelayStore;
   /** The relay's public key (pinned by hardened clients). */
   readonly relayPk: Bytes;
+  /** The trace recorder. */
+  readonly trace: TraceRecorder;
   /** Adds the owner. */
   addOwner(name: string): ClientNode;
   /** Adds a member-to-be. */
   addMember(name: string): ClientNode;
-  /** Opens a client's connection to the relay. */
+  /** Opens a client's connection to the relay (and keeps it open: reconnects after losses). */
   connect(name: string): void;
-  /** Drops a client's connection. */
+  /** Drops a client's connection, and keeps it down until `connect`. */
   disconnect(name: string): void;
   /** Queues a user event for a client, at the current time plus `delayMs`. */
   user(name: string, event: { type: string } & Record<string, unknown>, delayMs?: number): void;
+  /** Records a note in the trace (scenario steps). */
+  note(what: string, detail: string): void;
   /** Processes events until `until` (virtual ms). */
   runUntil(until: number): void;
   /** Processes events until `done()` holds or `maxMs` of virtual time pass; returns whether it held. */
   runUntilTrue(done: () => boolean, maxMs: number): boolean;
   /** The state value of a client's role machine, as a dotted string. */
   stateOf(name: string): string;
-  /** The invites the owner announced, newest last. */
+  /** The invites the owner announced, oldest first. */
   invites(): Invite[];
 }
 
@@ -150,47 +189,88 @@ function stateString(value: unknown): string {
 /** Makes a world. */
 export function createWorld(options: WorldOptions): World {
   const c = options.crypto;
-  const latency = options.latencyMs ?? 5;
-  let time = options.startTime ?? 1_790_000_000_000;
+  const faults = options.faults ?? NO_FAULTS;
+  const startTime = options.startTime ?? 1_790_000_000_000;
+  const reconnectMs = options.reconnectMs ?? 1_000;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 3_000;
+  const silenceMs = options.silenceMs ?? 8_000;
+  let time = startTime;
   let seqCounter = 0;
+  let eventCount = 0;
   const queue: QueueItem[] = [];
   const clients = new Map<string, ClientNode>();
   const raised: Raised[] = [];
+  const faultCounts: Record<string, number> = {};
   const store = memoryStore();
+  const trace = traceRecorder(options.trace ?? false);
   const relayKeys = c.sigKeygen(simSeed(c, options.seed, 'relay key', 0).subarray(0, 32));
-  let relay = start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: c, state: emptyRelay(options.profile), config: options.relayConfig ?? {} }).snapshot;
+  const relayInput = (state = emptyRelay(options.profile)) => ({ crypto: c, state, config: options.relayConfig ?? {} });
+  let relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput()).snapshot;
+  let relayDown = false;
   const relayConns = new Map<string, RelayConnNode>();
-  let connCounter = 0;
 
-  const push = (item: QueueItem extends infer Q ? (Q extends unknown ? Omit<Q, 'seq'> : never) : never): void => {
-    const full = { ...item, seq: seqCounter++ } as QueueItem;
-    // keep the queue ordered by (at, seq); insertion from the back is cheap for mostly-increasing times
-    let i = queue.length;
-    while (i > 0 && (queue[i - 1]!.at > full.at || (queue[i - 1]!.at === full.at && queue[i - 1]!.seq > full.seq))) i--;
-    queue.splice(i, 0, full);
+  const t = (): number => time - startTime;
+  type Untimed = TraceEvent extends infer E ? (E extends unknown ? Omit<E, 't'> : never) : never;
+  const record = (e: Untimed): void => {
+    if (trace.enabled) trace.add({ t: t(), ...e } as TraceEvent);
   };
+
+  const at = (when: number, run: () => void): void => {
+    const item: QueueItem = { at: when, seq: seqCounter++, run };
+    let i = queue.length;
+    while (i > 0 && queue[i - 1]!.at > item.at) i--;
+    queue.splice(i, 0, item);
+  };
+  const scheduler: Scheduler = { now: () => time, at };
 
   const raise = (party: string, kind: 'reject' | 'alarm', reqId: ReqId, detail: string): void => {
     raised.push({ at: time, party, kind, reqId, detail });
+    record({ kind, actor: party, reqId, detail });
   };
+
+  const countFault = (fault: string): void => {
+    faultCounts[fault] = (faultCounts[fault] ?? 0) + 1;
+  };
+
+  // The network: every fault it applies is counted and traced
+  const transport = memoryTransport({
+    scheduler,
+    startTime,
+    faults,
+    rng: deterministicRng(simSeed(c, options.seed, 'network', 0)),
+    onFault: (f) => {
+      countFault(f.fault);
+      if (trace.enabled) record({ kind: 'fault', fault: f.fault, from: f.from, to: f.to, size: f.bytes.length, hash: shortHash(f.bytes), ...(f.extraMs === undefined ? {} : { extraMs: f.extraMs }) });
+    },
+  });
 
   // ------------------------------------------------------------------ clients
 
   const roleMachineOf = (node: ClientNode): RoleMachine => (node.role === 'owner' ? ownerMachine : memberMachine);
 
   const feedRole = (node: ClientNode, event: OwnerEvent | MemberEvent | NetEvent): void => {
+    if (node.crashed) return;
+    eventCount++;
+    const before = trace.enabled ? stateString(node.snapshot.value) : '';
     const r = step<RoleMachine, ClientEffect>(roleMachineOf(node), node.snapshot as never, event as never);
-    node.snapshot = r.snapshot as ClientNode['snapshot'];
+    node.snapshot = r.snapshot as RoleSnapshot;
+    node.persisted = node.snapshot; // persisted before any effect leaves (REQ-MEM-002, REQ-MEM-026)
+    if (trace.enabled) {
+      const after = stateString(node.snapshot.value);
+      if (after !== before) record({ kind: 'state', actor: node.name, from: before, to: after });
+    }
     for (const fx of r.effects) clientEffect(node, fx);
   };
 
   const clientEffect = (node: ClientNode, fx: ClientEffect): void => {
     switch (fx.type) {
       case 'effect.send':
+        if (trace.enabled) record({ kind: 'send', actor: node.name, to: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
         feedClientConn(node, { type: 'app.send', bytes: fx.bytes, now: time });
         break;
       case 'effect.deliver':
         node.deliveries.push({ at: time, sender: toHex(fx.sender), seq: fx.seq, epoch: fx.epoch, text: fx.text });
+        if (trace.enabled) record({ kind: 'deliver', actor: node.name, sender: toHex(fx.sender).slice(0, 16), seq: fx.seq, epoch: fx.epoch, hash: shortHash(fx.text) });
         break;
       case 'effect.reject':
         raise(node.name, 'reject', fx.reqId, `${fx.input}: ${fx.detail}`);
@@ -200,33 +280,58 @@ export function createWorld(options: WorldOptions): World {
         break;
       case 'effect.status':
         node.statuses.push({ at: time, status: fx.status });
+        if (trace.enabled) record({ kind: 'status', actor: node.name, status: fx.status.kind, ...('epoch' in fx.status ? { epoch: fx.status.epoch } : {}) });
         break;
       case 'effect.wake':
         if (node.wakeAt === undefined || fx.at !== node.wakeAt) {
           node.wakeAt = fx.at;
-          push({ at: Math.max(fx.at, time), kind: 'tick', client: node.name, wakeAt: fx.at });
+          const wakeAt = fx.at;
+          at(Math.max(fx.at, time), () => {
+            if (node.wakeAt !== wakeAt || node.crashed) return;
+            node.wakeAt = undefined;
+            feedRole(node, { type: 'timer.tick', now: time });
+          });
         }
         break;
     }
   };
 
+  /** REQ-TRN-009: a connection on which the relay answers nothing is dead; the client replaces it. */
+  const silenceCheck = (node: ClientNode, link: Link): void => {
+    if (node.link !== link || node.unansweredSince === undefined) return;
+    if (time - node.unansweredSince >= silenceMs) link.close('relay silent');
+    else at(node.unansweredSince + silenceMs, () => silenceCheck(node, link));
+  };
+
   const feedClientConn = (node: ClientNode, event: ConnEvent): void => {
+    if (node.crashed) return;
+    eventCount++;
     const r = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, node.conn, event);
     node.conn = r.snapshot;
     for (const fx of r.effects) {
       switch (fx.type) {
-        case 'effect.wire':
-          if (node.connId !== undefined) push({ at: time + latency, kind: 'toRelay', conn: node.connId, bytes: fx.bytes });
+        case 'effect.wire': {
+          const link = node.link;
+          if (link === undefined) break;
+          if (node.unansweredSince === undefined) {
+            node.unansweredSince = time;
+            at(time + silenceMs, () => silenceCheck(node, link));
+          }
+          link.send(fx.bytes);
           break;
+        }
         case 'effect.up':
+          record({ kind: 'event', actor: node.name, what: 'connected' });
           feedRole(node, { type: 'net.up', now: time });
           break;
         case 'effect.down':
           feedRole(node, { type: 'net.down', now: time });
           break;
-        case 'effect.receive':
+        case 'effect.receive': {
+          if (trace.enabled) record({ kind: 'recv', actor: node.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
           feedRole(node, relayMessageToEvent(fx.bytes, time));
           break;
+        }
         case 'effect.reject':
           raise(node.name, 'reject', fx.reqId, fx.detail);
           break;
@@ -236,31 +341,86 @@ export function createWorld(options: WorldOptions): World {
     }
   };
 
+  const newConnMachine = (node: { name: string; identity: Identity; connections: number; restarts: number }) =>
+    start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, {
+      crypto: c,
+      profile: options.profile,
+      identity: node.identity,
+      pinnedRelayPk: options.profile === 'hardened' ? relayKeys.publicKey : undefined,
+      rngSeed: simSeed(c, options.seed, `${node.name} connection ${node.connections}`, node.restarts),
+    }).snapshot;
+
   const makeClient = (name: string, role: 'owner' | 'member'): ClientNode => {
     if (clients.has(name)) throw new Error(`client ${name} exists`);
     const identity = createIdentity(c, deterministicRng(simSeed(c, options.seed, `identity ${name}`, 0)));
     const input = { crypto: c, profile: options.profile, identity, rngSeed: simSeed(c, options.seed, name, 0), config: options.clientConfig ?? {} };
     const roleStart = role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input);
-    const conn = start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, {
-      crypto: c,
-      profile: options.profile,
+    const node: ClientNode = {
+      name,
+      role,
       identity,
-      pinnedRelayPk: options.profile === 'hardened' ? relayKeys.publicKey : undefined,
-      rngSeed: simSeed(c, options.seed, `${name} connection`, 0),
-    }).snapshot;
-    const node: ClientNode = { name, role, identity, snapshot: roleStart.snapshot, conn, connId: undefined, wakeAt: undefined, deliveries: [], statuses: [], connections: 0 };
+      snapshot: roleStart.snapshot,
+      persisted: roleStart.snapshot,
+      conn: newConnMachine({ name, identity, connections: 0, restarts: 0 }),
+      link: undefined,
+      wakeAt: undefined,
+      deliveries: [],
+      statuses: [],
+      connections: 0,
+      crashed: false,
+      restarts: 0,
+      wantsConnection: false,
+      unansweredSince: undefined,
+      lostUserEvents: 0,
+    };
     clients.set(name, node);
+    record({ kind: 'event', actor: name, what: 'added', detail: role });
     return node;
+  };
+
+  const reconnectLater = (node: ClientNode): void => {
+    at(time + reconnectMs, () => {
+      if (node.wantsConnection && node.link === undefined && !node.crashed) openConnection(node);
+    });
+  };
+
+  const openConnection = (node: ClientNode): void => {
+    if (node.link !== undefined || node.crashed) return;
+    node.connections++;
+    node.conn = newConnMachine(node);
+    node.unansweredSince = undefined;
+    const link = transport.dial(node.name, {
+      onFrame: (bytes) => {
+        if (node.link !== link || node.crashed) return;
+        node.unansweredSince = undefined;
+        feedClientConn(node, { type: 'net.wire', bytes, now: time });
+      },
+      onClose: (reason) => {
+        if (node.link !== link) return;
+        node.link = undefined;
+        record({ kind: 'event', actor: node.name, what: 'disconnected', detail: reason });
+        feedClientConn(node, { type: 'conn.lost', now: time });
+        if (node.wantsConnection && !node.crashed) reconnectLater(node);
+      },
+    });
+    node.link = link;
+    // REQ-TRN-009: a handshake that has not completed in time is abandoned
+    at(time + handshakeTimeoutMs, () => {
+      if (node.link === link && stateString(node.conn.value) !== 'open') link.close('handshake timeout');
+    });
+    feedClientConn(node, { type: 'conn.start', now: time });
   };
 
   // ------------------------------------------------------------------ relay
 
   const feedRelay = (event: RelayEvent): void => {
+    if (relayDown) return;
+    eventCount++;
     const r = step<typeof relayMachine, RelayEffect>(relayMachine, relay, event);
     relay = r.snapshot;
     const sends: RelayEffect[] = [];
     for (const fx of r.effects) {
-      if (fx.type === 'effect.append') store.append(fx.roomId, fx.index, fx.payload);
+      if (fx.type === 'effect.append') store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
       else if (fx.type === 'effect.storeMail') store.storeMail(fx.principal, fx.entry);
       else sends.push(fx);
     }
@@ -268,16 +428,16 @@ export function createWorld(options: WorldOptions): World {
     for (const fx of sends) {
       switch (fx.type) {
         case 'effect.reply':
-          feedRelayConn(fx.conn, { type: 'app.send', bytes: fx.bytes, now: time });
+          relaySend(fx.conn, fx.bytes);
           break;
         case 'effect.serveHistory':
-          feedRelayConn(fx.conn, { type: 'app.send', bytes: historyChunk(store, fx.reqId, fx.roomId, fx.from, fx.to, fx.limit), now: time });
+          relaySend(fx.conn, historyChunk(store, fx.reqId, fx.roomId, fx.from, fx.to, fx.limit, fx.lateBefore));
           break;
         case 'effect.serveMailbox':
-          feedRelayConn(fx.conn, { type: 'app.send', bytes: mailboxChunk(store, fx.reqId, fx.principal, fx.from), now: time });
+          relaySend(fx.conn, mailboxChunk(store, fx.reqId, fx.principal, fx.from));
           break;
         case 'effect.close':
-          closeConn(fx.conn);
+          relayConns.get(fx.conn)?.link.close(fx.reason);
           break;
         case 'effect.reject':
           raise('relay', 'reject', fx.reqId, `${fx.conn}: ${fx.detail}`);
@@ -288,20 +448,29 @@ export function createWorld(options: WorldOptions): World {
     }
   };
 
+  const relaySend = (connId: string, bytes: Bytes): void => {
+    const node = relayConns.get(connId);
+    if (!node) return;
+    if (trace.enabled) record({ kind: 'send', actor: 'relay', to: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
+    feedRelayConn(connId, { type: 'app.send', bytes, now: time });
+  };
+
   const feedRelayConn = (connId: string, event: ConnEvent): void => {
     const node = relayConns.get(connId);
-    if (!node || !node.open) return;
+    if (!node || relayDown) return;
+    eventCount++;
     const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, node.snapshot, event);
     node.snapshot = r.snapshot;
     for (const fx of r.effects) {
       switch (fx.type) {
         case 'effect.wire':
-          push({ at: time + latency, kind: 'toClient', client: node.client, conn: connId, bytes: fx.bytes });
+          node.link.send(fx.bytes);
           break;
         case 'effect.authenticated':
           feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: time });
           break;
         case 'effect.receive': {
+          if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
           const d = decodeRequest(fx.bytes);
           feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, now: time } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now: time });
           break;
@@ -310,7 +479,7 @@ export function createWorld(options: WorldOptions): World {
           raise('relay', 'reject', fx.reqId, `${connId}: ${fx.detail}`);
           break;
         case 'effect.close':
-          closeConn(connId);
+          node.link.close(fx.reason);
           break;
         default:
           break;
@@ -318,78 +487,127 @@ export function createWorld(options: WorldOptions): World {
     }
   };
 
-  const closeConn = (connId: string): void => {
-    const node = relayConns.get(connId);
-    if (!node || !node.open) return;
-    node.open = false;
-    feedRelay({ type: 'conn.close', conn: connId, now: time });
-    const client = clients.get(node.client);
-    if (client && client.connId === connId) {
-      client.connId = undefined;
-      feedClientConn(client, { type: 'conn.lost', now: time });
-    }
+  const listen = (): void =>
+    transport.listen((link, peer) => {
+      relayConns.set(link.id, {
+        client: peer,
+        link,
+        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, {
+          crypto: c,
+          profile: options.profile,
+          relayKeys,
+          rngSeed: simSeed(c, options.seed, `relay ${link.id}`, 0),
+        }).snapshot,
+      });
+      return {
+        onFrame: (bytes) => feedRelayConn(link.id, { type: 'net.wire', bytes, now: time }),
+        onClose: () => {
+          if (!relayConns.delete(link.id)) return;
+          feedRelay({ type: 'conn.close', conn: link.id, now: time });
+        },
+      };
+    });
+  listen();
+
+  // ------------------------------------------------------------------ crashes and restarts
+
+  const crash = (node: ClientNode, downtime: number): void => {
+    if (node.crashed) return;
+    countFault('crash');
+    record({ kind: 'event', actor: node.name, what: 'crash', detail: `down ${downtime} ms` });
+    node.link?.close('crash');
+    node.crashed = true;
+    node.wakeAt = undefined;
+    at(time + downtime, () => restart(node));
   };
+
+  const restart = (node: ClientNode): void => {
+    node.restarts++;
+    const ctx = node.persisted.context as ClientCore; // REQ-MEM-026: resume from what was persisted
+    // REQ-CRY-015: a restarted party gets a fresh generator, never the stored state
+    const context = { ...ctx, rng: drbgInstantiate(simSeed(c, options.seed, node.name, node.restarts)), online: false, sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
+    node.snapshot = (roleMachineOf(node) as AnyStateMachine).resolveState({ value: node.persisted.value, context }) as RoleSnapshot;
+    node.persisted = node.snapshot;
+    node.crashed = false;
+    record({ kind: 'event', actor: node.name, what: 'restart', detail: `restart ${node.restarts}` });
+    if (node.wantsConnection) openConnection(node);
+    feedRole(node, { type: 'timer.tick', now: time });
+  };
+
+  const relayGoesDown = (downtime: number): void => {
+    countFault('relay-restart');
+    record({ kind: 'event', actor: 'relay', what: 'crash', detail: `down ${downtime} ms` });
+    transport.unlisten('relay restart');
+    relayDown = true;
+    at(time + downtime, relayComesUp);
+  };
+
+  const relayComesUp = (): void => {
+    relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput(store.loadState() ?? emptyRelay(options.profile))).snapshot;
+    relayDown = false;
+    listen();
+    record({ kind: 'event', actor: 'relay', what: 'restart', detail: 'state loaded from the store' });
+  };
+
+  const skipFault = (what: string, node: string): void => record({ kind: 'event', actor: 'network', what: 'fault-skipped', detail: `${what} of ${node}: no such client` });
+  for (const cr of faults.crashes) {
+    at(startTime + cr.at, () => {
+      const node = clients.get(cr.node);
+      if (node) crash(node, cr.downtime);
+      else skipFault('crash', cr.node);
+    });
+  }
+  for (const r of faults.relayRestarts) at(startTime + r.at, () => relayGoesDown(r.downtime));
+  for (const p of faults.partitions) {
+    at(startTime + p.at, () => record({ kind: 'event', actor: 'network', what: 'partition', detail: p.nodes.join('+') }));
+    at(startTime + p.at + p.duration, () => record({ kind: 'event', actor: 'network', what: 'heal', detail: p.nodes.join('+') }));
+  }
 
   // ------------------------------------------------------------------ loop
 
   const process = (item: QueueItem): void => {
     time = Math.max(time, item.at);
-    switch (item.kind) {
-      case 'toRelay':
-        feedRelayConn(item.conn, { type: 'net.wire', bytes: item.bytes, now: time });
-        break;
-      case 'toClient': {
-        const node = clients.get(item.client)!;
-        if (node.connId === item.conn) feedClientConn(node, { type: 'net.wire', bytes: item.bytes, now: time });
-        break;
-      }
-      case 'tick': {
-        const node = clients.get(item.client)!;
-        if (node.wakeAt === item.wakeAt) {
-          node.wakeAt = undefined;
-          feedRole(node, { type: 'timer.tick', now: time });
-        }
-        break;
-      }
-      case 'user':
-        feedRole(clients.get(item.client)!, { ...item.event, now: time } as OwnerEvent);
-        break;
-    }
+    item.run();
   };
 
   const world: World = {
     options,
+    faults,
     now: () => time,
+    startTime,
     clients,
     raised,
+    faultCounts,
+    events: () => eventCount,
     store,
     relayPk: relayKeys.publicKey,
+    trace,
     addOwner: (name) => makeClient(name, 'owner'),
     addMember: (name) => makeClient(name, 'member'),
     connect(name) {
       const node = clients.get(name)!;
-      if (node.connId !== undefined) return;
-      const connId = `c${++connCounter}`;
-      node.connId = connId;
-      node.connections++;
-      relayConns.set(connId, {
-        client: name,
-        open: true,
-        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, {
-          crypto: c,
-          profile: options.profile,
-          relayKeys,
-          rngSeed: simSeed(c, options.seed, `relay ${connId}`, 0),
-        }).snapshot,
-      });
-      feedClientConn(node, { type: 'conn.start', now: time });
+      node.wantsConnection = true;
+      openConnection(node);
     },
     disconnect(name) {
       const node = clients.get(name)!;
-      if (node.connId !== undefined) closeConn(node.connId);
+      node.wantsConnection = false;
+      node.link?.close('disconnect');
     },
     user(name, event, delayMs = 0) {
-      push({ at: time + delayMs, kind: 'user', client: name, event: { ...event, now: time + delayMs } as OwnerEvent });
+      at(time + delayMs, () => {
+        const node = clients.get(name)!;
+        if (node.crashed) {
+          node.lostUserEvents++;
+          record({ kind: 'event', actor: node.name, what: 'lost-user-event', detail: event.type });
+          return;
+        }
+        if (trace.enabled) record({ kind: 'user', actor: node.name, event: event.type, ...('text' in event ? { detail: shortHash(String(event.text)) } : {}) });
+        feedRole(node, { ...event, now: time } as OwnerEvent);
+      });
+    },
+    note(what, detail) {
+      record({ kind: 'event', actor: 'scenario', what, detail });
     },
     runUntil(until) {
       while (queue.length > 0 && queue[0]!.at <= until) process(queue.shift()!);

@@ -173,9 +173,43 @@ describe('REQ-MEM-040..050 commits', () => {
     expect(gaps(bob)).toEqual([]);
     const rot = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads, owner: room.owner });
     bob = receiveCommit(c, bob, rot.commit.bytes, room.member).view;
-    expect(gaps(bob)).toEqual([{ sender: toHex(room.owner.fp), detail: 'messages up to seq 2 missing' }]);
+    expect(gaps(bob)).toEqual([{ sender: toHex(room.owner.fp), key: `${toHex(room.owner.fp)}:1`, detail: 'messages up to seq 2 missing' }]);
     for (const b of sent.slice(1)) bob = receiveAppMessage(c, bob, b).view;
     expect(gaps(bob)).toEqual([]);
+  });
+  describe('REQ-MEM-021 a removed sender’s final head', () => {
+    const removeBob = (view: GroupView, nextSeq: number) => {
+      const built = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [room.member.fp], roster: room.roster1, heads: [{ member_id: room.member.fp, next_seq: nextSeq, last_epoch: 1 }], owner: room.owner });
+      return installOwnCommit(c, view, built.commit, built.roster, ownerEpochKeys(c, built, room.keys1.initSecret), room.owner);
+    };
+    const receive = (view: GroupView, seqs: readonly number[]) => {
+      let v = view;
+      const events: GroupEvent[] = [];
+      for (const i of seqs) {
+        const r = receiveAppMessage(c, v, bobMsgs[i]!);
+        v = r.view;
+        events.push(...r.events);
+      }
+      return { view: v, events };
+    };
+    it('should take a late message below the final head, and refuse one at or above it', () => {
+      const before = receive(ownerView, [0, 2]); // seq 1 is late: the head still counts it
+      const removed = removeBob(before.view, 3);
+      expect(removed.events.filter((e) => e.kind === 'alarm')).toEqual([]);
+      const late = receive(removed.view, [1]);
+      expect(delivered(late.events)).toEqual([1, 2]);
+      const beyond = receive(late.view, [3, 4]);
+      expect(rejections(beyond.events)).toEqual(['REQ-MEM-021', 'REQ-MEM-021']);
+      expect(delivered(beyond.events)).toEqual([]);
+      expect(gaps(beyond.view)).toEqual([]);
+    });
+    it('should raise an alarm when it had already accepted a message the removal does not count', () => {
+      const before = receive(ownerView, [0, 1, 2, 4]); // 4 is held, waiting for 3
+      const removed = removeBob(before.view, 3);
+      expect(removed.events.filter((e) => e.kind === 'alarm').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-MEM-021']);
+      // the held message beyond the final head is dropped: no gap waits for seq 3 forever
+      expect(gaps(removed.view)).toEqual([]);
+    });
   });
   it('REQ-MEM-050 should stop a removed member from sending', () => {
     const removal = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [room.member.fp], roster: room.roster1, heads: [], owner: room.owner });

@@ -86,6 +86,8 @@ export interface GroupView {
   readonly removed: boolean;
   /** Distinct authentic messages accepted in the current epoch (the owner's rotation counter, REQ-OWN-030). */
   readonly epochCount: number;
+  /** Removed senders' final heads, by hex member id (REQ-MEM-021). */
+  readonly finalHeads: Readonly<Record<string, number>>;
 }
 
 /** What happened while processing an input. */
@@ -127,6 +129,7 @@ export function newGroupView(roomId: Bytes, me: Bytes, record: EpochRecord): Gro
     futureMessages: [],
     removed: false,
     epochCount: 0,
+    finalHeads: {},
   };
 }
 
@@ -181,6 +184,8 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   if (known?.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes))) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} is already held`);
   const sender = record.roster.find((r) => equalBytes(r.member_id, msg.sender));
   if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
+  const final = view.finalHeads[toHex(msg.sender)];
+  if (final !== undefined && msg.seq >= final) return reject('REQ-MEM-021', `seq ${msg.seq} is beyond the removed sender's final head ${final}`);
   if (!record.keys) return reject('REQ-MEM-050', `this member holds no keys of epoch ${msg.epoch}`);
   let content: AppContent;
   try {
@@ -262,7 +267,28 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, bytes: Bytes, 
   const events: GroupEvent[] = [{ kind: 'epoch', epoch: commit.epoch, reason: commit.reason, roster }];
   if (removedMe) events.push({ kind: 'removed', epoch: commit.epoch });
   next = applyHeads(next, commit.heads);
-  return drainFuture(c, next, me, events);
+  const fin = applyFinalHeads(next, commit);
+  return drainFuture(c, fin.view, me, [...events, ...fin.events]);
+}
+
+/**
+ * REQ-MEM-021: a removal fixes the removed sender's final head. Messages this member already
+ * accepted beyond it were never counted by the owner: an alarm, and any still held are dropped.
+ */
+function applyFinalHeads(view: GroupView, commit: Commit): GroupStep {
+  let v = view;
+  const events: GroupEvent[] = [];
+  for (const x of commit.removes) {
+    const key = toHex(x.member_id);
+    const final = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;
+    v = { ...v, finalHeads: { ...v.finalHeads, [key]: final } };
+    const s = v.senders[key];
+    if (s?.head !== undefined && s.head.nextSeq > final) {
+      events.push({ kind: 'alarm', reqId: 'REQ-MEM-021', detail: `accepted seq ${s.head.nextSeq - 1} of a sender whose final head is ${final}` });
+      v = setSender(v, key, { ...s, held: s.held.filter((h) => h.seq < final) });
+    }
+  }
+  return { view: v, events };
 }
 
 /**
@@ -273,7 +299,8 @@ export function installOwnCommit(c: CryptoProvider, view: GroupView, commit: Enc
   if (commit.value.epoch !== view.epoch + 1) throw new RangeError(`own commit for epoch ${commit.value.epoch} does not follow ${view.epoch}`);
   const record = epochRecordOf(c, commit, roster, keys);
   const next: GroupView = { ...view, epoch: commit.value.epoch, epochs: { ...view.epochs, [commit.value.epoch]: record }, epochCount: 0 };
-  return drainFuture(c, next, me, [{ kind: 'epoch', epoch: commit.value.epoch, reason: commit.value.reason, roster }]);
+  const fin = applyFinalHeads(next, commit.value);
+  return drainFuture(c, fin.view, me, [{ kind: 'epoch', epoch: commit.value.epoch, reason: commit.value.reason, roster }, ...fin.events]);
 }
 
 function requireKeys(r: EpochRecord): EpochKeys {
@@ -348,18 +375,21 @@ export interface Gap {
   readonly sender: string;
   /** What is missing. */
   readonly detail: string;
+  /** Names the gap by its first missing position, so that it keeps its name while it stays open. */
+  readonly key: string;
 }
 
 /** Every gap in the view: held messages waiting for earlier ones, heads not reached, unknown starts, held future epochs. */
 export function gaps(view: GroupView): Gap[] {
   const out: Gap[] = [];
   for (const [sender, s] of Object.entries(view.senders)) {
-    if (s.next === undefined && s.held.length > 0) out.push({ sender, detail: `first message before seq ${s.held[0]!.seq} is missing` });
-    else if (s.held.length > 0) out.push({ sender, detail: `seq ${String(s.next)} to ${s.held[0]!.seq - 1} missing` });
-    else if (s.next === undefined ? s.expect > 0 : s.expect > s.next) out.push({ sender, detail: `messages up to seq ${s.expect - 1} missing` });
+    const key = `${sender}:${s.next ?? 'start'}`;
+    if (s.next === undefined && s.held.length > 0) out.push({ sender, key, detail: `first message before seq ${s.held[0]!.seq} is missing` });
+    else if (s.held.length > 0) out.push({ sender, key, detail: `seq ${String(s.next)} to ${s.held[0]!.seq - 1} missing` });
+    else if (s.next === undefined ? s.expect > 0 : s.expect > s.next) out.push({ sender, key, detail: `messages up to seq ${s.expect - 1} missing` });
   }
   if (Object.keys(view.futureCommits).length > 0 || view.futureMessages.length > 0)
-    out.push({ sender: 'commits', detail: `commits after epoch ${view.epoch} missing` });
+    out.push({ sender: 'commits', key: `commits:${view.epoch}`, detail: `commits after epoch ${view.epoch} missing` });
   return out;
 }
 

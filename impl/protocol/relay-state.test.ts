@@ -19,6 +19,7 @@ import {
   JoinConfirm,
   Reject,
   Welcome,
+  type EpochHead,
   type Invite,
   type KemCert,
   type MemberRecord,
@@ -88,8 +89,8 @@ function hardenedFixture(): Fixture {
     state = ok(run(state, who, { name: 'SubmitJoin', value: { req_id: reqCounter++, room_id: roomId, invite_id: inv.inviteId, payload: jr.bytes } }));
     return jr;
   };
-  const commit = (reason: 'add' | 'remove' | 'rotate', extra: { adds?: MemberRecord[]; removes?: Bytes[]; inviteId?: Bytes }) => {
-    const b = buildCommit(c, rng, { roomId, epoch: epoch + 1, prevEpochHash: eh, reason, inviteId: extra.inviteId ?? ZERO_HASH, adds: extra.adds ?? [], removes: extra.removes ?? [], roster, heads: [], owner });
+  const commit = (reason: 'add' | 'remove' | 'rotate', extra: { adds?: MemberRecord[]; removes?: Bytes[]; inviteId?: Bytes; heads?: EpochHead[] }) => {
+    const b = buildCommit(c, rng, { roomId, epoch: epoch + 1, prevEpochHash: eh, reason, inviteId: extra.inviteId ?? ZERO_HASH, adds: extra.adds ?? [], removes: extra.removes ?? [], roster, heads: extra.heads ?? [], owner });
     state = ok(run(state, owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: roomId, payload: b.commit.bytes } }));
     epoch++;
     eh = epochHash(c, b.commit.bytes);
@@ -100,7 +101,8 @@ function hardenedFixture(): Fixture {
     join(ids[r], inv);
     commit('add', { adds: [memberRecordOf(ids[r], 'member', epoch + 1)], inviteId: inv.inviteId });
   }
-  commit('remove', { removes: [ids.removed.fp] });
+  // the removed member had sent seq 0 to 2 in epoch 2, the epoch it was added in: its final head is 3
+  commit('remove', { removes: [ids.removed.fp], heads: [{ member_id: ids.removed.fp, next_seq: 3, last_epoch: 2 }] });
   const claimed = issue();
   const jrI = join(ids.invitee, claimed);
   const free = issue();
@@ -220,7 +222,7 @@ describe('REQ-REL-001 the authorization matrix', () => {
     expect(Object.keys(spec).sort()).toEqual(Object.keys(AUTH_MATRIX).sort());
     for (const [op, rule] of Object.entries(AUTH_MATRIX)) {
       const row = spec[op]!;
-      for (const role of ROLES) expect(row[role], `${op} × ${role}`).toBe(rule.allow.includes(role) ? 'allow' : 'deny');
+      for (const role of ROLES) expect(row[role], `${op} × ${role}`).toBe(rule.allow.includes(role) ? 'allow' : (rule.late ?? []).includes(role) ? 'late' : 'deny');
       expect(row.requirement).toBe(rule.reqId);
     }
   });
@@ -340,13 +342,36 @@ describe('per-operation checks (hardened)', () => {
     const future = encode(AppMessage, { ...decode(AppMessage, (requestFor(f, 'send', f.ids.member) as Extract<RelayRequest, { name: 'Send' }>).value.payload), epoch: f.epoch + 1 });
     rejectedWith(run(f.state, f.ids.member, { name: 'Send', value: { req_id: 94, room_id: f.roomId, payload: future } }), 'REQ-REL-016');
   });
+  it('REQ-REL-018 should refuse a removal that does not count every message of the removed member in the log', () => {
+    const base = decode(AppMessage, (requestFor(f, 'send', f.ids.member) as Extract<RelayRequest, { name: 'Send' }>).value.payload);
+    let state = f.state;
+    for (const seq of [0, 2, 1]) state = ok(run(state, f.ids.member, { name: 'Send', value: { req_id: 200 + seq, room_id: f.roomId, payload: encode(AppMessage, { ...base, seq, prev_epoch: seq === 0 ? NO_EPOCH : f.epoch }) } }));
+    const removal = (next_seq: number) =>
+      buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [f.ids.member.fp], roster: f.roster, heads: [{ member_id: f.ids.member.fp, next_seq, last_epoch: f.epoch }], owner: f.ids.owner });
+    const short = run(state, f.ids.owner, { name: 'PostCommit', value: { req_id: 210, room_id: f.roomId, payload: removal(2).commit.bytes } });
+    rejectedWith(short, 'REQ-REL-018');
+    expect(short.state.rooms).toEqual(state.rooms);
+    const counted = run(state, f.ids.owner, { name: 'PostCommit', value: { req_id: 211, room_id: f.roomId, payload: removal(3).commit.bytes } });
+    expect(counted.rejected).toBeUndefined();
+    expect(counted.state.rooms[toHex(f.roomId)]!.members[toHex(f.ids.member.fp)]).toMatchObject({ role: 'removed', finalSeq: 3, sentSeq: 3 });
+  });
+  it('REQ-REL-016 should take a removed member’s late message of its own epochs below its final head, and nothing else', () => {
+    const base = decode(AppMessage, (requestFor(f, 'send', f.ids.removed) as Extract<RelayRequest, { name: 'Send' }>).value.payload);
+    const send = (req_id: number, epoch: number, seq: number) => run(f.state, f.ids.removed, { name: 'Send', value: { req_id, room_id: f.roomId, payload: encode(AppMessage, { ...base, epoch, seq, prev_epoch: seq === 0 ? NO_EPOCH : epoch }) } });
+    const late = send(95, 2, 2);
+    expect(late.rejected).toBeUndefined();
+    expect(late.outputs.some((o) => o.kind === 'append')).toBe(true);
+    rejectedWith(send(96, 2, 3), 'REQ-REL-016'); // beyond the final head
+    rejectedWith(send(97, 3, 1), 'REQ-REL-016'); // the epoch that removed it
+    rejectedWith(send(98, 1, 0), 'REQ-REL-016'); // before it was added
+  });
   it('REQ-REL-020 should serve each role its window', () => {
     const room = f.state.rooms[toHex(f.roomId)]!;
     expect(historyWindow(room, f.ids.owner.fp)).toEqual({ from: 1, to: room.nextIndex - 1 });
     const m = room.members[toHex(f.ids.member.fp)]!;
     expect(historyWindow(room, f.ids.member.fp)).toEqual({ from: m.addedIndex, to: room.nextIndex - 1 });
     const x = room.members[toHex(f.ids.removed.fp)]!;
-    expect(historyWindow(room, f.ids.removed.fp)).toEqual({ from: x.addedIndex, to: x.removedIndex });
+    expect(historyWindow(room, f.ids.removed.fp)).toEqual({ from: x.addedIndex, to: x.removedIndex, lateBefore: x.removedEpoch });
     const out = run(f.state, f.ids.member, { name: 'FetchHistory', value: { req_id: 5, room_id: f.roomId, from_index: 0, limit: 10 } }).outputs;
     expect(out).toEqual([{ kind: 'history', reqId: 5, roomId: f.roomId, from: m.addedIndex, to: room.nextIndex - 1, limit: 10 }]);
   });

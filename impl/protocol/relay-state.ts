@@ -56,7 +56,7 @@ export type RelayOperation =
   | 'read the roster';
 
 /** The authorization matrix of spec 8.4, as data: operation × role → allowed, and the requirement cited. */
-export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: readonly RelayRole[]; readonly reqId: ReqId }>> = {
+export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: readonly RelayRole[]; readonly late?: readonly RelayRole[]; readonly reqId: ReqId }>> = {
   'create room': { allow: ['stranger'], reqId: 'REQ-REL-010' },
   'post an invite hash': { allow: ['owner'], reqId: 'REQ-REL-011' },
   'submit a join': { allow: ['removed', 'stranger'], reqId: 'REQ-REL-012' },
@@ -64,7 +64,8 @@ export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: read
   'submit a confirmation': { allow: ['invitee'], reqId: 'REQ-REL-014' },
   'add a member': { allow: ['owner'], reqId: 'REQ-REL-015' },
   'remove a member': { allow: ['owner'], reqId: 'REQ-REL-019' },
-  send: { allow: ['owner', 'member'], reqId: 'REQ-REL-016' },
+  // a removed member may still deliver a late message of its own epochs (REQ-REL-016)
+  send: { allow: ['owner', 'member'], late: ['removed'], reqId: 'REQ-REL-016' },
   rotate: { allow: ['owner'], reqId: 'REQ-REL-017' },
   'fetch history': { allow: ['owner', 'member', 'removed'], reqId: 'REQ-REL-020' },
   'read the roster': { allow: ['owner', 'member'], reqId: 'REQ-REL-021' },
@@ -78,8 +79,14 @@ export interface RelayMember {
   readonly addedIndex: number;
   /** Epoch it was added in (hardened; 0 in compat). */
   readonly addedEpoch: number;
-  /** Log index of the entry that removed it (the last entry it may fetch). */
+  /** Log index of the entry that removed it (the last entry of its window). */
   readonly removedIndex?: number;
+  /** hardened: the epoch of the commit that removed it; later application messages of earlier epochs are still its own. */
+  readonly removedEpoch?: number;
+  /** hardened: its `next_seq` in the heads of the commit that removed it (REQ-REL-016, REQ-MEM-021). */
+  readonly finalSeq?: number;
+  /** hardened: one more than the highest `seq` appended from it (REQ-REL-018). */
+  readonly sentSeq?: number;
 }
 
 /** An invite as the relay knows it: only its id (REQ-KS-002). */
@@ -160,11 +167,11 @@ export type RelayOutput =
   /** Send `bytes` back to the requester. */
   | { readonly kind: 'reply'; readonly bytes: Bytes }
   /** Append `payload` to the room log at `index`, durably, and push it to the room's connected members. */
-  | { readonly kind: 'append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly recipients: readonly Bytes[] }
+  | { readonly kind: 'append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly recipients: readonly Bytes[]; readonly epoch?: number }
   /** Append `entry` to the mailbox of `to`, durably, and push it. */
   | { readonly kind: 'mail'; readonly to: Bytes; readonly entry: MailboxEntry }
   /** Answer a FetchHistory from the store: entries `from..to` (inclusive), at most `limit`. */
-  | { readonly kind: 'history'; readonly reqId: number; readonly roomId: Bytes; readonly from: number; readonly to: number; readonly limit: number }
+  | { readonly kind: 'history'; readonly reqId: number; readonly roomId: Bytes; readonly from: number; readonly to: number; readonly limit: number; readonly lateBefore?: number }
   /** Answer a FetchMailbox from the store, from index `from`. */
   | { readonly kind: 'mailbox'; readonly reqId: number; readonly principal: Bytes; readonly from: number };
 
@@ -362,7 +369,7 @@ function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes, req: R
   if (op === undefined) fail('REQ-REL-003', 'undecodable commit');
   const role = roleOf(room, principal);
   const rule = AUTH_MATRIX[op];
-  if (!rule.allow.includes(role)) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
+  if (!rule.allow.includes(role) && !(rule.late ?? []).includes(role)) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
   switch (req.name) {
     case 'CreateRoom':
       return createRoom(c, state, principal, req.value);
@@ -395,10 +402,17 @@ function withRoom(state: RelayState, room: RelayRoom): RelayState {
   return { ...state, rooms: { ...state.rooms, [toHex(room.roomId)]: room } };
 }
 
-function appendLog(state: RelayState, room: RelayRoom, payload: Bytes, update: (r: RelayRoom, index: number) => RelayRoom): { state: RelayState; index: number; output: RelayOutput } {
+function appendLog(
+  state: RelayState,
+  room: RelayRoom,
+  payload: Bytes,
+  update: (r: RelayRoom, index: number) => RelayRoom,
+  epoch?: number,
+): { state: RelayState; index: number; output: RelayOutput } {
   const index = room.nextIndex;
   const updated = update({ ...room, nextIndex: index + 1 }, index);
-  return { state: withRoom(state, updated), index, output: { kind: 'append', roomId: room.roomId, index, payload, recipients: recipientsOf(updated) } };
+  const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients: recipientsOf(updated), ...(epoch === undefined ? {} : { epoch }) };
+  return { state: withRoom(state, updated), index, output };
 }
 
 function mail(state: RelayState, to: Bytes, roomId: Bytes, inviteId: Bytes, payload: Bytes): { state: RelayState; output: RelayOutput; index: number } {
@@ -502,15 +516,22 @@ function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: 
     if (inv.claimant !== toHex(commit.adds[0]!.member_id)) fail('REQ-REL-015', 'the added member is not the claimant of the invite');
     invites = { ...invites, [key]: { expiresAt: inv.expiresAt, status: 'consumed' } }; // token disposal: only the id remains
   }
+  for (const x of commit.removes) {
+    // REQ-REL-018: the removal must count every message of the removed member the log holds
+    const sent = room.members[toHex(x.member_id)]?.sentSeq ?? 0;
+    const head = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;
+    if (head < sent) fail('REQ-REL-018', `the removal counts ${head} messages of the removed member; the log holds ${sent}`);
+  }
   const r = appendLog(state, room, req.payload, (rm, index) => {
     const members = { ...rm.members };
     for (const a of commit.adds) members[toHex(a.member_id)] = { role: 'member', addedIndex: index, addedEpoch: commit.epoch };
     for (const x of commit.removes) {
       const prev = members[toHex(x.member_id)];
-      if (prev) members[toHex(x.member_id)] = { ...prev, role: 'removed', removedIndex: index };
+      const finalSeq = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;
+      if (prev) members[toHex(x.member_id)] = { ...prev, role: 'removed', removedIndex: index, removedEpoch: commit.epoch, finalSeq };
     }
     return { ...rm, epoch: commit.epoch, epochHash: epochHash(c, req.payload), head: req.payload, roster, members, invites };
-  });
+  }, commit.epoch);
   return { state: r.state, outputs: [r.output], reply: ack(req.req_id, r.index) };
 }
 
@@ -545,17 +566,32 @@ function compatRemoveMember(state: RelayState, room: RelayRoom, req: M.RemoveMem
 
 /** REQ-REL-016 */
 function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send): Dispatched {
+  let epoch: number | undefined;
+  let seq: number | undefined;
   if (room.profile === 'hardened') {
     checkEnvelopePayload(req.payload, MsgType.AppMessage, req.room_id, undefined, 'AppMessage');
     const msg = decodePayload(AppMessage, req.payload, 'AppMessage');
     if (!equalBytes(msg.sender, principal)) fail('REQ-REL-016', 'sender is not the requesting principal');
     const m = room.members[toHex(principal)];
     if (!m || msg.epoch < m.addedEpoch || msg.epoch > room.epoch) fail('REQ-REL-016', `epoch ${msg.epoch} is outside the sender's epochs`);
+    if (m.role === 'removed') {
+      // only a late message: of an epoch before the removal, counted by the removal's heads
+      if (m.removedEpoch === undefined || msg.epoch >= m.removedEpoch) fail('REQ-REL-016', `a removed member sends nothing of epoch ${msg.epoch}`);
+      if (msg.seq >= (m.finalSeq ?? 0)) fail('REQ-REL-016', `seq ${msg.seq} is beyond the removed sender's final head ${m.finalSeq ?? 0}`);
+    }
+    epoch = msg.epoch;
+    seq = msg.seq;
   } else {
+    if (room.members[toHex(principal)]?.role === 'removed') fail('REQ-REL-016', 'a removed member sends nothing');
     checkEnvelopePayload(req.payload, MsgType.CompatChat, req.room_id, undefined, 'CompatChat');
     decodePayload(CompatChat, req.payload, 'CompatChat');
   }
-  const r = appendLog(state, room, req.payload, (rm) => rm);
+  const key = toHex(principal);
+  const r = appendLog(state, room, req.payload, (rm) => {
+    const m = rm.members[key];
+    if (seq === undefined || !m || seq < (m.sentSeq ?? 0)) return rm;
+    return { ...rm, members: { ...rm.members, [key]: { ...m, sentSeq: seq + 1 } } }; // REQ-REL-018
+  }, epoch);
   return { state: r.state, outputs: [r.output], reply: ack(req.req_id, r.index) };
 }
 
@@ -567,13 +603,17 @@ function compatRotate(state: RelayState, room: RelayRoom, req: M.Rotate): Dispat
   return { state: r.state, outputs: [r.output], reply: ack(req.req_id, r.index) };
 }
 
-/** The log window a principal may fetch (REQ-REL-020): `[from, to]`, inclusive. */
-export function historyWindow(room: RelayRoom, principal: Bytes): { from: number; to: number } {
+/**
+ * The log window a principal may fetch (REQ-REL-020): `[from, to]`, inclusive; for a removed
+ * hardened member also `lateBefore`: application messages of epochs before it that were appended
+ * after the removal (sent before it, delivered late) are still its own.
+ */
+export function historyWindow(room: RelayRoom, principal: Bytes): { from: number; to: number; lateBefore?: number } {
   const end = room.nextIndex - 1;
   const m = room.members[toHex(principal)];
   if (!m) return { from: 1, to: 0 };
   const to = m.role === 'removed' ? (m.removedIndex ?? end) : end;
-  if (room.profile === 'hardened') return { from: m.addedIndex, to };
+  if (room.profile === 'hardened') return m.role === 'removed' && m.removedEpoch !== undefined ? { from: m.addedIndex, to, lateBefore: m.removedEpoch } : { from: m.addedIndex, to };
   // compat (the seed's rules, W15): from the latest rotation at or before the join
   const rot = [...room.rotations].reverse().find((i) => i <= m.addedIndex);
   return { from: rot ?? 1, to };
@@ -582,7 +622,8 @@ export function historyWindow(room: RelayRoom, principal: Bytes): { from: number
 /** REQ-REL-020 */
 function fetchHistory(state: RelayState, room: RelayRoom, principal: Bytes, req: M.FetchHistory): Dispatched {
   const w = historyWindow(room, principal);
-  return { state, outputs: [{ kind: 'history', reqId: req.req_id, roomId: room.roomId, from: Math.max(w.from, req.from_index), to: w.to, limit: req.limit }] };
+  const out: RelayOutput = { kind: 'history', reqId: req.req_id, roomId: room.roomId, from: Math.max(w.from, req.from_index), to: w.to, limit: req.limit, ...(w.lateBefore === undefined ? {} : { lateBefore: w.lateBefore }) };
+  return { state, outputs: [out] };
 }
 
 /** REQ-REL-021 */

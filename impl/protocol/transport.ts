@@ -157,11 +157,11 @@ export function windowAdd(w: ReplayWindow, seq: number): ReplayWindow {
  * Opens a frame (REQ-TRN-005, REQ-TRN-007): size first, then decoding, the replay window and
  * the AEAD. Returns the inner message and the new window.
  */
-export function openFrame(c: CryptoProvider, key: Bytes, frameBytes: Bytes, w: ReplayWindow): { inner: Bytes; window: ReplayWindow } {
+export function openFrame(c: CryptoProvider, key: Bytes, frameBytes: Bytes, w: ReplayWindow): { inner: Bytes; window: ReplayWindow; seq: number } {
   check(frameBytes.length <= MAX_FRAME_BYTES, 'REQ-TRN-007', `frame of ${frameBytes.length} bytes exceeds the limit`);
   const fr = decode(TransportFrame, frameBytes, { maxBytes: MAX_FRAME_BYTES });
   check(windowAccepts(w, fr.seq), 'REQ-TRN-005', `frame ${fr.seq} is a replay or too old`);
   const inner = c.transportOpen(key, frameNonce(fr.seq), frameAd(fr.seq), fr.sealed);
   check(inner !== undefined, 'REQ-TRN-005', `frame ${fr.seq} does not authenticate`);
-  return { inner, window: windowAdd(w, fr.seq) };
+  return { inner, window: windowAdd(w, fr.seq), seq: fr.seq };
 }

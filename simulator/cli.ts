@@ -1,0 +1,193 @@
+/** The `pqroom simulate` command: one seeded run of a named scenario, with faults, summary and trace. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseFaults, faultsToString, type Faults } from './faults.ts';
+import { traceToMermaid } from './mermaid.ts';
+import { DEFAULT_RUN, simulate, type Backend, type RunOptions } from './run.ts';
+import { SCENARIOS } from './scenarios.ts';
+import { parseTrace } from './trace.ts';
+
+const HELP = `usage: pqroom simulate [--scenario NAME] [--seed N] [--profile hardened|compat]
+                       [--faults SPEC|@FILE] [--backend real|symbolic]
+                       [--messages N] [--members N]
+                       [--trace FILE] [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS]
+                       [--mermaid-limit N] [--json]
+       pqroom simulate --list
+
+Runs a named scenario in the deterministic simulator: the owner, the members and the relay
+are the protocol's state machines, the network is seeded and virtual. The same options give
+the same trace, byte for byte. Prints a summary and the run's checks; exits 0 when every
+check holds, 1 when one fails, 2 on a usage error.
+
+options:
+  --scenario NAME   scenario to run (default room; --list names them)
+  --seed N          the seed every random choice derives from (default 1)
+  --profile P       hardened (default) or compat
+  --faults SPEC     network faults, e.g. drop=0.05,dup=0.02,reorder=0.1:300,delay=0.05:2000,
+                    jitter=20,latency=5,partition=alice+bob@20000~5000,crash=bob@30000~4000,
+                    relay-restart=@40000~2000 (times in virtual ms after the start);
+                    a JSON object; or @FILE holding either. Default: none
+  --backend B       real (default): ML-KEM-768 and ML-DSA-65 as deployed; symbolic: the
+                    same protocol over table-backed stand-ins of the real sizes, faster
+  --messages N      scenario size: messages (each scenario has a default)
+  --members N       scenario size: members at the start (room, rotation-load)
+  --trace FILE      write the trace (JSON Lines; its first line is what pqroom replay needs)
+  --mermaid FILE    write the run as a Mermaid sequenceDiagram
+  --mermaid-from MS, --mermaid-to MS, --mermaid-limit N
+                    the window and the most lines drawn (default: whole run, 600 lines)
+  --json            print the summary as JSON instead of text
+  --list            print the scenarios, one per line, name first
+  -h, --help        show this help`;
+
+/** Parsed command line of `pqroom simulate`. */
+interface Args {
+  run: RunOptions;
+  trace?: string;
+  mermaid?: string;
+  mermaidFrom?: number;
+  mermaidTo?: number;
+  mermaidLimit?: number;
+  json: boolean;
+  list: boolean;
+  help: boolean;
+}
+
+function intArg(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer`);
+  return n;
+}
+
+/** Reads `--faults`: a spec string, JSON, or @FILE holding either. */
+export function readFaults(v: string): Faults {
+  const text = v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v;
+  return parseFaults(text);
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let run: RunOptions = DEFAULT_RUN;
+  const a: Args = { run, json: false, list: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (raw.startsWith('--') && eq > 0) return raw.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        a.help = true;
+        break;
+      case '--list':
+        a.list = true;
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--scenario':
+        run = { ...run, scenario: value() };
+        break;
+      case '--seed':
+        run = { ...run, seed: intArg('--seed', value()) };
+        break;
+      case '--profile': {
+        const p = value();
+        if (p !== 'hardened' && p !== 'compat') throw new Error('--profile must be hardened or compat');
+        run = { ...run, profile: p };
+        break;
+      }
+      case '--faults':
+        run = { ...run, faults: readFaults(value()) };
+        break;
+      case '--backend': {
+        const b = value();
+        if (b !== 'real' && b !== 'symbolic') throw new Error('--backend must be real or symbolic');
+        run = { ...run, backend: b as Backend };
+        break;
+      }
+      case '--messages':
+        run = { ...run, messages: intArg('--messages', value()) };
+        break;
+      case '--members':
+        run = { ...run, members: intArg('--members', value()) };
+        break;
+      case '--trace':
+        a.trace = value();
+        break;
+      case '--mermaid':
+        a.mermaid = value();
+        break;
+      case '--mermaid-from':
+        a.mermaidFrom = intArg('--mermaid-from', value());
+        break;
+      case '--mermaid-to':
+        a.mermaidTo = intArg('--mermaid-to', value());
+        break;
+      case '--mermaid-limit':
+        a.mermaidLimit = intArg('--mermaid-limit', value());
+        break;
+      default:
+        throw new Error(`unknown argument ${raw}`);
+    }
+  }
+  a.run = run;
+  return a;
+}
+
+/** Writes a Mermaid rendering of a trace text. */
+export function writeMermaid(file: string, traceText: string, o: { from?: number; to?: number; limit?: number }): void {
+  writeFileSync(file, traceToMermaid(parseTrace(traceText), { ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), ...(o.limit === undefined ? {} : { limit: o.limit }) }));
+}
+
+/** Runs `pqroom simulate ...`; returns the exit code. */
+export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    out(`pqroom simulate: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (a.help) {
+    out(HELP);
+    return 0;
+  }
+  if (a.list) {
+    const w = Math.max(...SCENARIOS.map((s) => s.name.length));
+    out(SCENARIOS.map((s) => `${s.name.padEnd(w)}  ${s.description}`).join('\n'));
+    return 0;
+  }
+  if (!SCENARIOS.some((s) => s.name === a.run.scenario)) {
+    out(`pqroom simulate: no scenario named ${a.run.scenario} (pqroom simulate --list names them)`);
+    return 2;
+  }
+  const wantTrace = a.trace !== undefined || a.mermaid !== undefined;
+  const r = simulate(a.run, wantTrace);
+  if (a.trace !== undefined) writeFileSync(a.trace, r.trace);
+  if (a.mermaid !== undefined) writeMermaid(a.mermaid, r.trace, { from: a.mermaidFrom, to: a.mermaidTo, limit: a.mermaidLimit });
+  const s = r.summary;
+  if (a.json) {
+    out(JSON.stringify({ scenario: a.run.scenario, seed: a.run.seed, profile: a.run.profile, faultSpec: faultsToString(a.run.faults), backend: a.run.backend, ...s, checks: r.result?.checks ?? [] }, null, 2));
+    return s.ok ? 0 : 1;
+  }
+  const lines = [
+    `scenario ${a.run.scenario}: ${a.run.profile}, seed ${a.run.seed}, faults ${faultsToString(a.run.faults)}, backend ${a.run.backend}`,
+    `  messages  sent ${s.sent}, delivered ${s.delivered} (all members), lost ${s.lost}, refused ${s.refused}`,
+    `  security  alarms ${s.alarms}, rejections ${s.rejections}, epochs ${s.epochs}`,
+    `  network   ${Object.keys(s.faults).length === 0 ? 'no faults applied' : Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  run       ${s.events} events, ${((r.world.now() - r.world.startTime) / 1000).toFixed(1)} s virtual`,
+    `  transcript ${s.transcriptHash}`,
+  ];
+  if (r.error !== undefined) lines.push(`run stopped: ${r.error}`);
+  const checks = r.result?.checks ?? [];
+  const failed = checks.filter((c) => !c.ok);
+  lines.push(`checks: ${checks.length - failed.length} of ${checks.length} hold`);
+  for (const c of checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.detail}`}`);
+  if (a.trace !== undefined) lines.push(`trace written to ${a.trace} (replay: pqroom replay ${a.trace})`);
+  if (a.mermaid !== undefined) lines.push(`diagram written to ${a.mermaid}`);
+  out(lines.join('\n'));
+  return s.ok ? 0 : 1;
+}

@@ -1,0 +1,108 @@
+/**
+ * A trace as a Mermaid `sequenceDiagram` an auditor can read: one arrow per message a party sent
+ * (a lost frame ends in a cross, a held-back one says by how much), notes for epochs, joins,
+ * removals, crashes, partitions and disconnections, and a marked note for every alarm and every
+ * rejection that is not a routine duplicate. Long runs are cut to a window and a length.
+ */
+import type { TraceEvent } from './trace.ts';
+
+/** What to render. */
+export interface MermaidOptions {
+  /** First virtual ms to show (default 0). */
+  readonly from?: number;
+  /** Last virtual ms to show (default: the end). */
+  readonly to?: number;
+  /** Most diagram lines (arrows and notes) to emit before cutting (default 600). */
+  readonly limit?: number;
+}
+
+/** Rejections that retransmission and network duplication cause in every run (spec 12.1): counted, not drawn. */
+const ROUTINE = new Set(['REQ-TRN-005', 'REQ-MEM-016']);
+
+const STATUS_NOTES = new Set(['room-created', 'invite', 'joined', 'admitted', 'epoch', 'removed', 'join-failed', 'send-refused']);
+const EVENT_NOTES = new Set(['crash', 'restart', 'disconnected', 'partition', 'heal', 'admit', 'remove', 'offline', 'online', 'lost-user-event', 'fault-skipped']);
+
+/** Text safe inside a Mermaid message or note (no statement separators, no entity syntax, one line). */
+function clean(s: string): string {
+  return s.replace(/[;#\n\r]/g, ' ').replace(/[<>]/g, (c) => (c === '<' ? '‹' : '›')).slice(0, 160);
+}
+
+function idOf(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+type Ev = TraceEvent & Record<string, unknown>;
+
+/** Renders a trace (its parsed lines, header and summary included) as a Mermaid sequence diagram. */
+export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions = {}): string {
+  const from = o.from ?? 0;
+  const to = o.to ?? Infinity;
+  const limit = o.limit ?? 600;
+  const evs = events as readonly Ev[];
+  const header = evs.find((e) => e.kind === 'run');
+  const summary = evs.find((e) => e.kind === 'summary');
+  // participants: clients in the order they were added, then the relay
+  const clients: string[] = [];
+  for (const e of evs) if (e.kind === 'event' && e.what === 'added' && !clients.includes(String(e.actor))) clients.push(String(e.actor));
+  const out: string[] = ['sequenceDiagram'];
+  if (header) out.push(`  %% ${clean(`scenario ${String(header.scenario)}, seed ${String(header.seed)}, ${String(header.profile)}, faults ${String(header.faults)}, backend ${String(header.backend)}`)}`);
+  for (const c of clients) out.push(`  participant ${idOf(c)} as ${clean(c)}`);
+  out.push('  participant relay');
+  const body: string[] = [];
+  let routine = 0;
+  let cut = 0;
+  const emit = (line: string): void => {
+    if (body.length < limit) body.push(`  ${line}`);
+    else cut++;
+  };
+  for (let i = 0; i < evs.length; i++) {
+    const e = evs[i]!;
+    if (e.kind === 'run' || e.kind === 'summary' || e.t < from || e.t > to) continue;
+    const who = idOf(String(e.actor ?? ''));
+    switch (e.kind) {
+      case 'send': {
+        // the network's verdict on this frame follows its send line
+        const notes: string[] = [];
+        let lost = false;
+        while (evs[i + 1]?.kind === 'fault' && evs[i + 1]!.from === e.actor && evs[i + 1]!.t === e.t) {
+          const f = evs[++i]!;
+          if (f.fault === 'drop' || f.fault === 'partition') lost = true;
+          notes.push(f.fault === 'drop' ? 'lost' : f.fault === 'partition' ? 'partitioned' : f.fault === 'duplicate' ? 'duplicated' : `+${String(f.extraMs)} ms`);
+        }
+        const arrow = lost ? '-x' : '->>';
+        const target = idOf(String(e.to));
+        emit(`${who}${arrow}${target}: ${e.t} ${clean(String(e.msg))}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+        break;
+      }
+      case 'fault':
+        // a frame with no message line of its own: the handshake
+        emit(`Note over ${idOf(String(e.from))},${idOf(String(e.to))}: ${e.t} handshake frame ${String(e.fault)}`);
+        break;
+      case 'alarm':
+        emit(`Note over ${who}: ${e.t} ALARM ${clean(`${String(e.reqId)} ${String(e.detail)}`)}`);
+        break;
+      case 'reject':
+        if (ROUTINE.has(String(e.reqId))) routine++;
+        else emit(`Note over ${who}: ${e.t} rejected ${clean(`${String(e.reqId)} ${String(e.detail)}`)}`);
+        break;
+      case 'status':
+        if (STATUS_NOTES.has(String(e.status))) emit(`Note over ${who}: ${e.t} ${clean(String(e.status))}${e.epoch === undefined ? '' : ` ${String(e.epoch)}`}`);
+        break;
+      case 'event':
+        if (EVENT_NOTES.has(String(e.what))) {
+          const over = e.actor === 'network' || e.actor === 'scenario' ? (clients.length > 0 ? `${idOf(clients[0]!)},relay` : 'relay') : who;
+          emit(`Note over ${over}: ${e.t} ${clean(`${e.actor === 'scenario' ? 'scenario: ' : ''}${String(e.what)}${e.detail === undefined ? '' : ` ${String(e.detail)}`}`)}`);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  out.push(...body);
+  const tail: string[] = [];
+  if (cut > 0) tail.push(`${cut} more lines cut (see the JSONL trace, or choose a window)`);
+  if (routine > 0) tail.push(`${routine} routine duplicate rejections not drawn`);
+  if (summary) tail.push(`summary: ${summary.ok === true ? 'checks hold' : 'checks FAILED'}, ${String(summary.sent)} sent, ${String(summary.delivered)} delivered, ${String(summary.alarms)} alarms, transcript ${String(summary.transcriptHash)}`);
+  if (tail.length > 0 && clients.length > 0) out.push(`  Note over ${idOf(clients[0]!)},relay: ${clean(tail.join(' / '))}`);
+  return `${out.join('\n')}\n`;
+}

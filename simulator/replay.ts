@@ -1,0 +1,100 @@
+/**
+ * The `pqroom replay` command: runs a recorded trace's seed and options again and compares the new
+ * trace with the recorded one, line by line. A run is a function of its options, so any
+ * difference means the code changed behaviour (or the trace was edited).
+ */
+import { readFileSync } from 'node:fs';
+import { writeMermaid } from './cli.ts';
+import { optionsFromHeader, simulate } from './run.ts';
+
+const HELP = `usage: pqroom replay TRACE [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS] [--mermaid-limit N]
+
+Reads a trace written by pqroom simulate --trace, runs its scenario again with the seed and
+options of its first line, and compares the two traces line by line. Exits 0 when they are
+identical, 1 at the first differing line (both are shown), 2 when TRACE cannot be read.
+
+options:
+  --mermaid FILE   also write the recorded trace as a Mermaid sequenceDiagram
+  --mermaid-from MS, --mermaid-to MS, --mermaid-limit N
+                   the window and the most lines drawn
+  -h, --help       show this help`;
+
+/** How a replay compared. */
+export interface ReplayOutcome {
+  /** Whether the traces are identical. */
+  readonly identical: boolean;
+  /** Lines compared (the longer trace's count when they differ in length). */
+  readonly lines: number;
+  /** First differing line, 1-based. */
+  readonly firstDifference?: { readonly line: number; readonly recorded: string | undefined; readonly replayed: string | undefined };
+  /** The replayed trace. */
+  readonly replayed: string;
+}
+
+/** Replays a trace text (throws on a trace without a valid run header). */
+export function replayTrace(recorded: string): ReplayOutcome {
+  const old = recorded.split('\n');
+  if (old.at(-1) === '') old.pop();
+  if (old.length === 0) throw new Error('the trace is empty');
+  const options = optionsFromHeader(old[0]!);
+  const replayed = simulate(options, true).trace;
+  const now = replayed.split('\n');
+  if (now.at(-1) === '') now.pop();
+  const n = Math.max(old.length, now.length);
+  for (let i = 0; i < n; i++) {
+    if (old[i] !== now[i]) return { identical: false, lines: n, firstDifference: { line: i + 1, recorded: old[i], replayed: now[i] }, replayed };
+  }
+  return { identical: true, lines: n, replayed };
+}
+
+/** Runs `pqroom replay ...`; returns the exit code. */
+export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
+  let file: string | undefined;
+  let mermaid: string | undefined;
+  const m: { from?: number; to?: number; limit?: number } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
+      return v;
+    };
+    try {
+      if (a === '-h' || a === '--help') {
+        out(HELP);
+        return 0;
+      } else if (a === '--mermaid') {
+        mermaid = argv[++i];
+        if (mermaid === undefined) throw new Error('--mermaid needs a file');
+      } else if (a === '--mermaid-from') m.from = num();
+      else if (a === '--mermaid-to') m.to = num();
+      else if (a === '--mermaid-limit') m.limit = num();
+      else if (a.startsWith('-') || file !== undefined) throw new Error(`unexpected argument ${a}`);
+      else file = a;
+    } catch (e) {
+      out(`pqroom replay: ${(e as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+  }
+  if (file === undefined) {
+    out(`pqroom replay: which trace?\n\n${HELP}`);
+    return 2;
+  }
+  let text: string;
+  let outcome: ReplayOutcome;
+  try {
+    text = readFileSync(file, 'utf8');
+    outcome = replayTrace(text);
+  } catch (e) {
+    out(`pqroom replay: ${file}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (mermaid !== undefined) writeMermaid(mermaid, text, m);
+  if (outcome.identical) {
+    out(`identical: ${outcome.lines} lines replayed from ${file}`);
+    return 0;
+  }
+  const d = outcome.firstDifference!;
+  out([`differs at line ${d.line} of ${outcome.lines}:`, `  recorded: ${d.recorded ?? '(end of trace)'}`, `  replayed: ${d.replayed ?? '(end of trace)'}`].join('\n'));
+  return 1;
+}

@@ -1,0 +1,130 @@
+/**
+ * One simulated run from its options alone: the seed, the scenario, the profile, the faults and
+ * the crypto backend. The trace's first line records exactly those options, so that
+ * `pqroom replay` can run it again and compare the new trace with the old, line by line.
+ */
+import { symbolicCrypto } from '../adversary/symbolic.ts';
+import { nodeCrypto } from '../impl/crypto/node.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import type { Profile } from '../impl/suite.ts';
+import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
+import { findScenario, runScenario, summarize, type RunSummary, type ScenarioResult } from './scenarios.ts';
+import type { TraceEvent } from './trace.ts';
+import { createWorld, type World } from './world.ts';
+
+/** The trace format this module writes and reads. */
+export const TRACE_FORMAT = 'pqroom-trace/1';
+
+/** The crypto backends a run can use. */
+export type Backend = 'real' | 'symbolic';
+
+/**
+ * `real`: the production primitives (ML-KEM-768, ML-DSA-65 from noble; node:crypto's ChaCha20-Poly1305).
+ * `symbolic`: real hashes, KDFs and AEADs, but table-backed ML-KEM and ML-DSA with the real sizes
+ * (adversary/symbolic.ts): the same protocol behaviour, several times faster.
+ */
+export function backendCrypto(b: Backend): CryptoProvider {
+  return b === 'real' ? nodeCrypto : symbolicCrypto();
+}
+
+/** Everything a run depends on. */
+export interface RunOptions {
+  /** A name from `SCENARIOS`. */
+  readonly scenario: string;
+  /** The seed (a non-negative safe integer). */
+  readonly seed: number;
+  /** The profile of the relay and every client. */
+  readonly profile: Profile;
+  /** Faults. */
+  readonly faults: Faults;
+  /** Crypto backend. */
+  readonly backend: Backend;
+  /** Scenario size overrides. */
+  readonly messages?: number;
+  readonly members?: number;
+}
+
+/** The outcome of a run. */
+export interface RunOutput {
+  /** The world after the run. */
+  readonly world: World;
+  /** The scenario's result, unless a step failed. */
+  readonly result: ScenarioResult | undefined;
+  /** Why a step failed, if one did. */
+  readonly error: string | undefined;
+  /** The summary (also the trace's last line). */
+  readonly summary: RunSummary;
+  /** The trace as JSON Lines (empty unless asked for): header, events, summary. */
+  readonly trace: string;
+}
+
+/** The trace's first line for these options. */
+export function runHeader(o: RunOptions): TraceEvent {
+  return {
+    t: 0,
+    kind: 'run',
+    format: TRACE_FORMAT,
+    scenario: o.scenario,
+    seed: o.seed,
+    profile: o.profile,
+    faults: faultsToString(o.faults),
+    backend: o.backend,
+    ...(o.messages === undefined ? {} : { messages: o.messages }),
+    ...(o.members === undefined ? {} : { members: o.members }),
+  };
+}
+
+/** Reads the options back from a trace's first line; throws a clear error when it is not one. */
+export function optionsFromHeader(line: string): RunOptions {
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error('the first line of the trace is not JSON');
+  }
+  if (h.kind !== 'run' || h.format !== TRACE_FORMAT) throw new Error(`the first line of the trace is not a ${TRACE_FORMAT} run header`);
+  const str = (k: string): string => {
+    if (typeof h[k] !== 'string') throw new Error(`run header: ${k} missing`);
+    return h[k];
+  };
+  const seed = h.seed;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) throw new Error('run header: seed must be a non-negative integer');
+  const profile = str('profile');
+  if (profile !== 'hardened' && profile !== 'compat') throw new Error(`run header: unknown profile ${profile}`);
+  const backend = str('backend');
+  if (backend !== 'real' && backend !== 'symbolic') throw new Error(`run header: unknown backend ${backend}`);
+  const opt = (k: string): number | undefined => (typeof h[k] === 'number' ? h[k] : undefined);
+  const messages = opt('messages');
+  const members = opt('members');
+  return {
+    scenario: str('scenario'),
+    seed,
+    profile,
+    faults: parseFaults(str('faults')),
+    backend,
+    ...(messages === undefined ? {} : { messages }),
+    ...(members === undefined ? {} : { members }),
+  };
+}
+
+/** Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported, never thrown. */
+export function simulate(o: RunOptions, trace = false): RunOutput {
+  const named = findScenario(o.scenario);
+  if (!named) throw new Error(`no scenario named ${o.scenario}`);
+  const world = createWorld({ seed: o.seed, profile: o.profile, crypto: backendCrypto(o.backend), faults: o.faults, clientConfig: named.clientConfig ?? {}, trace });
+  let result: ScenarioResult | undefined;
+  let error: string | undefined;
+  try {
+    result = runScenario(world, named, { ...(o.messages === undefined ? {} : { messages: o.messages }), ...(o.members === undefined ? {} : { members: o.members }) });
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  const summary = summarize(world, result ?? { sent: [], checks: [], ok: false, members: [], removed: [] }, error);
+  const text = trace
+    ? [JSON.stringify(runHeader(o)), ...world.trace.lines(), JSON.stringify({ t: world.now() - world.startTime, kind: 'summary', ...summary })].join('\n') + '\n'
+    : '';
+  return { world, result, error, summary, trace: text };
+}
+
+/** The default options of `pqroom simulate`. */
+export const DEFAULT_RUN: RunOptions = { scenario: 'room', seed: 1, profile: 'hardened', faults: NO_FAULTS, backend: 'symbolic' };
