@@ -258,6 +258,7 @@ type Authed =
   | { readonly ok: true; readonly kind: 'auth'; readonly principal: Bytes; readonly window: ReplayWindow }
   | { readonly ok: true; readonly kind: 'held'; readonly seq: number; readonly inner: Bytes; readonly window: ReplayWindow }
   | { readonly ok: true; readonly kind: 'repeat-hello' }
+  | { readonly ok: true; readonly kind: 'dropped'; readonly reqId: ReqId; readonly detail: string }
   | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
 
 /**
@@ -267,7 +268,9 @@ type Authed =
 function authenticate(ctx: RelayConnContext, bytes: Bytes): Authed {
   if (ctx.hello && equalBytes(bytes, ctx.hello.client)) return { ok: true, kind: 'repeat-hello' };
   const opened = openWith(ctx, ctx.keys!.c2r, bytes);
-  if (!opened.ok) return opened;
+  // a replayed or forged frame is dropped and counted, as at any time (REQ-TRN-005): the
+  // network may duplicate a frame held while ClientAuth is on its way
+  if (!opened.ok) return { ok: true, kind: 'dropped', reqId: opened.reqId, detail: opened.detail };
   if (opened.seq !== 0) {
     if (ctx.held.length >= MAX_HELD_FRAMES) return { ok: false, reqId: 'REQ-TRN-006', detail: 'too many frames before ClientAuth' };
     return { ok: true, kind: 'held', seq: opened.seq, inner: opened.inner, window: opened.window };
@@ -320,6 +323,7 @@ export const relayConnectionMachine = setup({
       const a = once(context, event, 'auth', () => authenticate(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
       if (!a.ok) return;
       if (a.kind === 'repeat-hello') enqueue.emit({ type: 'effect.wire', bytes: context.hello!.server });
+      if (a.kind === 'dropped') enqueue.emit({ type: 'effect.reject', reqId: a.reqId, detail: a.detail });
       if (a.kind === 'held') enqueue.assign({ window: a.window, held: [...context.held, { seq: a.seq, inner: a.inner }] });
     }),
     answerAgain: enqueueActions(({ context, enqueue }) => {

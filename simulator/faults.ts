@@ -201,6 +201,16 @@ export function parseFaults(spec: string): Faults {
   return faultsFromJson(o);
 }
 
+/** Whether a fault set changes anything about a perfect network (latency and jitter aside). */
+export function hasFaults(f: Faults): boolean {
+  return f.drop + f.duplicate + f.reorder + f.delay > 0 || f.partitions.length + f.crashes.length + f.relayRestarts.length > 0;
+}
+
+/** When the last scheduled fault (partition, crash, relay restart) ends, in virtual ms after the start; 0 if none. */
+export function lastFaultEnd(f: Faults): number {
+  return Math.max(0, ...f.partitions.map((p) => p.at + p.duration), ...f.crashes.map((c) => c.at + c.downtime), ...f.relayRestarts.map((r) => r.at + r.downtime));
+}
+
 /** The string form of a fault set (parses back to the same value). */
 export function faultsToString(f: Faults): string {
   const parts: string[] = [];

@@ -8,6 +8,7 @@ import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientConfig } from '../machines/client-core.ts';
 import type { MemberContext } from '../machines/member.ts';
 import type { OwnerContext } from '../machines/owner.ts';
+import { hasFaults, lastFaultEnd } from './faults.ts';
 import { shortHash } from './trace.ts';
 import type { World } from './world.ts';
 
@@ -276,7 +277,7 @@ export const BENIGN_REJECTIONS: readonly string[] = ['REQ-MEM-016', 'REQ-TRN-005
  */
 export function runChecks(world: World, sent: readonly Sent[], members: readonly string[], removed: readonly string[], minRotations: number, expectedRejections: readonly string[] = []): Check[] {
   const texts = new Set(sent.map((s) => s.text));
-  const benign = world.faults.drop + world.faults.duplicate + world.faults.reorder + world.faults.delay > 0 || world.faults.partitions.length + world.faults.crashes.length + world.faults.relayRestarts.length > 0;
+  const benign = hasFaults(world.faults);
   const alarms = world.raised.filter((r) => r.kind === 'alarm');
   const checks: Check[] = [
     check('every message was sent exactly once', texts.size === sent.length, `${sent.length} sent, ${texts.size} distinct`),
@@ -350,6 +351,12 @@ export interface NamedScenario {
   /** Client tunables the scenario needs. */
   readonly clientConfig?: Partial<ClientConfig>;
 }
+
+/**
+ * Virtual time a run with faults keeps going after its steps and its last scheduled fault, so
+ * that recovery can finish before the checks (spec 8.12): two gap grace periods.
+ */
+export const SETTLE_MS = 60_000;
 
 /** The named scenarios of `pqroom simulate --list`. */
 export const SCENARIOS: readonly NamedScenario[] = [
@@ -439,6 +446,8 @@ export function runScenario(world: World, named: NamedScenario, o: ScenarioOptio
   const sc = named.build(o, world);
   const run: ScenarioRun = { world, members: [], removed: [], speakers: new Set(), next: 0, extraChecks: [] };
   for (const s of sc.steps) s(run);
+  // spec 8.12: convergence is judged once recovery has had time, after the last scheduled fault
+  if (hasFaults(world.faults)) world.runUntil(Math.max(world.now(), world.startTime + lastFaultEnd(world.faults)) + SETTLE_MS);
   const sent = sentMessages(world);
   const checks = [...runChecks(world, sent, run.members, run.removed, named.minRotations(o, world), named.expectedRejections), ...run.extraChecks.map((f) => f(run))];
   return { sent, checks, ok: checks.every((x) => x.ok), members: run.members, removed: run.removed };
