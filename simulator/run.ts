@@ -127,4 +127,4 @@ export function simulate(o: RunOptions, trace = false): RunOutput {
 }
 
 /** The default options of `pqroom simulate`. */
-export const DEFAULT_RUN: RunOptions = { scenario: 'room', seed: 1, profile: 'hardened', faults: NO_FAULTS, backend: 'symbolic' };
+export const DEFAULT_RUN: RunOptions = { scenario: 'room', seed: 1, profile: 'hardened', faults: NO_FAULTS, backend: 'real' };
