@@ -345,23 +345,24 @@ function compatConfirm(ctx: OwnerContext, entry: MailboxEntry, now: number): Out
     );
     const { [toHex(conf.invite_id)]: _done, ...joins } = c1.compatJoins;
     const consumed = setInvite({ ...c1, compatJoins: joins }, conf.invite_id, (i) => ({ ...i, invite: undefined, status: 'consumed' }));
-    return request(consumed, now, 'add', (req_id) => encode(AddMember, { req_id, room_id: ctx.roomId!, invite_id: conf.invite_id, payload: add.bytes }));
+    const r = request(consumed, now, 'add', (req_id) => encode(AddMember, { req_id, room_id: ctx.roomId!, invite_id: conf.invite_id, payload: add.bytes }));
+    return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'admitted', memberId, epoch: currentCompatKey(ctx.compat!).generation })] };
   } catch (e) {
     return { ctx, effects: [rejected(e, `compat confirmation (mailbox ${entry.index})`)] };
   }
 }
 
 /** compat rotation (REQ-OWN-042): the next key under the current one. */
-function compatRotate(ctx: OwnerContext, now: number): Out<OwnerContext> {
+function compatRotate(ctx: OwnerContext, now: number, reason: 'rotate' | 'remove' = 'rotate'): Out<OwnerContext> {
   const { ctx: c1, value } = withRng(ctx, (rng) => prepareCompatRotation(ctx.crypto, rng, ctx.compat!));
   const r = request({ ...c1, compat: value.view, rotationWanted: false }, now, 'rotate', (req_id) => encode(Rotate, { req_id, room_id: ctx.roomId!, payload: value.message.bytes }));
-  return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'epoch', epoch: currentCompatKey(value.view).generation, reason: 'rotate' })] };
+  return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'epoch', epoch: currentCompatKey(value.view).generation, reason })] };
 }
 
 /** compat removal (REQ-OWN-043, D11): the relay drops the member, then the owner rotates under the old key. */
 function compatRemove(ctx: OwnerContext, memberId: Bytes, now: number): Out<OwnerContext> {
   const r = request(ctx, now, 'remove', (req_id) => encode(RemoveMember, { req_id, room_id: ctx.roomId!, member_id: memberId }));
-  const rot = compatRotate(r.ctx, now);
+  const rot = compatRotate(r.ctx, now, 'remove');
   return { ctx: rot.ctx, effects: [...r.effects, ...rot.effects] };
 }
 

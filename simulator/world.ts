@@ -52,6 +52,64 @@ export interface WorldOptions {
   readonly handshakeTimeoutMs?: number;
   /** How long a client waits for any frame from the relay after sending before it reconnects (ms, default 8000; REQ-TRN-009). */
   readonly silenceMs?: number;
+  /**
+   * The adversary's hold on the relay (spec 11.2): every request the relay logic receives and
+   * every frame it sends passes through this tap, which may forward, drop, delay, duplicate,
+   * modify or add frames. Without one the relay is honest.
+   */
+  readonly tap?: RelayTap;
+  /** Called after every processed event (the property oracles). */
+  readonly onStep?: () => void;
+}
+
+/** One connection as the relay sees it. */
+export interface TapConn {
+  /** The relay's connection id. */
+  readonly conn: string;
+  /** The client at the other end (the simulator's name for it). */
+  readonly client: string;
+}
+
+/** A frame the tap lets through, possibly changed, possibly later. */
+export interface TapOut {
+  /** The bytes. */
+  readonly bytes: Bytes;
+  /** Extra delay (ms, default 0). */
+  readonly delayMs?: number;
+}
+
+/** What a tap may do besides answering for one frame. */
+export interface TapApi {
+  /** Current virtual time. */
+  now(): number;
+  /** Virtual time at which the run started. */
+  readonly startTime: number;
+  /** Runs `f` at virtual time `when`. */
+  at(when: number, f: () => void): void;
+  /** Sends bytes to a client's current connection as the relay (CAP-06); false when it has none. */
+  sendDown(client: string, bytes: Bytes): boolean;
+  /** Feeds bytes to the relay logic as a request on a client's current connection (CAP-13); false when it has none. */
+  sendUp(client: string, bytes: Bytes): boolean;
+  /**
+   * Feeds bytes to the relay logic as a request from `principal` (a member id) on a connection
+   * of the adversary's own, whose replies go nowhere (CAP-13: the relay attributes anything to
+   * anyone; CAP-05: a replay appended to the log again).
+   */
+  asPrincipal(principal: Bytes, bytes: Bytes): void;
+  /** The clients by name. */
+  readonly clients: ReadonlyMap<string, ClientNode>;
+  /** Records a note in the trace. */
+  note(what: string, detail: string): void;
+}
+
+/** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */
+export interface RelayTap {
+  /** Called once, when the world is made. */
+  attach?(api: TapApi): void;
+  /** A client's request, after the relay opened its transport frame: what the relay logic receives instead. */
+  up(from: TapConn, bytes: Bytes): readonly TapOut[];
+  /** A frame the relay logic sends to a client: what goes out instead. */
+  down(to: TapConn, bytes: Bytes): readonly TapOut[];
 }
 
 /** A message delivered to a client's application. */
@@ -66,6 +124,8 @@ export interface Delivery {
   readonly epoch: number;
   /** Text. */
   readonly text: string;
+  /** The input that delivered it (`net.room`, `net.history`, ...). */
+  readonly via: string;
 }
 
 /** A rejection or alarm a party raised. */
@@ -208,6 +268,8 @@ export function createWorld(options: WorldOptions): World {
   let relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput()).snapshot;
   let relayDown = false;
   const relayConns = new Map<string, RelayConnNode>();
+  const tap = options.tap;
+  const adversaryConns = new Set<string>();
 
   const t = (): number => time - startTime;
   type Untimed = TraceEvent extends infer E ? (E extends unknown ? Omit<E, 't'> : never) : never;
@@ -248,9 +310,11 @@ export function createWorld(options: WorldOptions): World {
 
   const roleMachineOf = (node: ClientNode): RoleMachine => (node.role === 'owner' ? ownerMachine : memberMachine);
 
+  let input = '';
   const feedRole = (node: ClientNode, event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (node.crashed) return;
     eventCount++;
+    input = event.type;
     const before = trace.enabled ? stateString(node.snapshot.value) : '';
     const r = step<RoleMachine, ClientEffect>(roleMachineOf(node), node.snapshot as never, event as never);
     node.snapshot = r.snapshot as RoleSnapshot;
@@ -269,7 +333,7 @@ export function createWorld(options: WorldOptions): World {
         feedClientConn(node, { type: 'app.send', bytes: fx.bytes, now: time });
         break;
       case 'effect.deliver':
-        node.deliveries.push({ at: time, sender: toHex(fx.sender), seq: fx.seq, epoch: fx.epoch, text: fx.text });
+        node.deliveries.push({ at: time, sender: toHex(fx.sender), seq: fx.seq, epoch: fx.epoch, text: fx.text, via: input });
         if (trace.enabled) record({ kind: 'deliver', actor: node.name, sender: toHex(fx.sender).slice(0, 16), seq: fx.seq, epoch: fx.epoch, hash: shortHash(fx.text) });
         break;
       case 'effect.reject':
@@ -451,8 +515,26 @@ export function createWorld(options: WorldOptions): World {
   const relaySend = (connId: string, bytes: Bytes): void => {
     const node = relayConns.get(connId);
     if (!node) return;
+    if (!tap) return relayWire(connId, bytes);
+    for (const out of tap.down({ conn: connId, client: node.client }, bytes)) {
+      if (!out.delayMs) relayWire(connId, out.bytes);
+      else at(time + out.delayMs, () => relayWire(connId, out.bytes));
+    }
+  };
+
+  const relayWire = (connId: string, bytes: Bytes): void => {
+    const node = relayConns.get(connId);
+    if (!node) return;
     if (trace.enabled) record({ kind: 'send', actor: 'relay', to: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
     feedRelayConn(connId, { type: 'app.send', bytes, now: time });
+  };
+
+  const relayReceive = (connId: string, bytes: Bytes): void => {
+    const node = relayConns.get(connId);
+    if (!node || relayDown) return;
+    if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
+    const d = decodeRequest(bytes);
+    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, now: time } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now: time });
   };
 
   const feedRelayConn = (connId: string, event: ConnEvent): void => {
@@ -469,12 +551,15 @@ export function createWorld(options: WorldOptions): World {
         case 'effect.authenticated':
           feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: time });
           break;
-        case 'effect.receive': {
-          if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
-          const d = decodeRequest(fx.bytes);
-          feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, now: time } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now: time });
+        case 'effect.receive':
+          if (!tap) relayReceive(connId, fx.bytes);
+          else {
+            for (const out of tap.up({ conn: connId, client: node.client }, fx.bytes)) {
+              if (!out.delayMs) relayReceive(connId, out.bytes);
+              else at(time + out.delayMs, () => relayReceive(connId, out.bytes));
+            }
+          }
           break;
-        }
         case 'effect.reject':
           raise('relay', 'reject', fx.reqId, `${connId}: ${fx.detail}`);
           break;
@@ -565,10 +650,46 @@ export function createWorld(options: WorldOptions): World {
 
   // ------------------------------------------------------------------ loop
 
+  const onStep = options.onStep;
   const process = (item: QueueItem): void => {
     time = Math.max(time, item.at);
     item.run();
+    onStep?.();
   };
+
+  const connOf = (client: string): string | undefined => {
+    for (const [id, n] of relayConns) if (n.client === client && stateString(n.snapshot.value) === 'open') return id;
+    return undefined;
+  };
+  tap?.attach?.({
+    now: () => time,
+    startTime,
+    at,
+    clients,
+    note: (what, detail) => record({ kind: 'event', actor: 'adversary', what, detail }),
+    sendDown(client, bytes) {
+      const id = connOf(client);
+      if (id === undefined) return false;
+      relayWire(id, bytes);
+      return true;
+    },
+    sendUp(client, bytes) {
+      const id = connOf(client);
+      if (id === undefined) return false;
+      relayReceive(id, bytes);
+      return true;
+    },
+    asPrincipal(principal, bytes) {
+      const id = `adversary-${toHex(principal).slice(0, 16)}`;
+      if (!adversaryConns.has(id)) {
+        adversaryConns.add(id);
+        feedRelay({ type: 'conn.open', conn: id, principal, now: time });
+      }
+      const d = decodeRequest(bytes);
+      if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: 'adversary', msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
+      feedRelay(d.ok ? { type: 'net.request', conn: id, request: d.request, now: time } : { type: 'net.malformed', conn: id, reqId: d.reqId, detail: d.detail, now: time });
+    },
+  });
 
   const world: World = {
     options,

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ATTACKS } from './attacks.ts';
+import { CAPABILITIES } from './capabilities.ts';
+import { CHECKED_PROPERTIES } from './oracles.ts';
+
+const threat = readFileSync(new URL('../spec/11-threat-model.md', import.meta.url), 'utf8');
+const props = readFileSync(new URL('../spec/12-properties.md', import.meta.url), 'utf8');
+const ids = (text: string, re: RegExp): string[] => [...text.matchAll(re)].map((m) => m[1]!);
+
+describe('the adversary model follows spec 11 and 12', () => {
+  it('one capability entry per CAP-nn of spec 11.2, in order', () => {
+    expect(CAPABILITIES.map((c) => c.id)).toEqual(ids(threat, /^\| (CAP-\d+) \|/gm));
+  });
+  it('a capability the harness does not exercise says what is pending', () => {
+    for (const c of CAPABILITIES) if (c.via.length === 0) expect(c.pending, c.id).toBeTruthy();
+  });
+  it('every named attack is an ATK-nn of spec 11.4 and targets properties of its row', () => {
+    const rows = new Map(ids(threat, /^\| (ATK-\d+ \|.*)$/gm).map((r) => [r.slice(0, 6), r] as const));
+    for (const a of ATTACKS) {
+      const row = rows.get(a.id);
+      expect(row, a.id).toBeDefined();
+      for (const p of a.props) expect(row!.includes(p), `${a.id} ${p}`).toBe(true);
+    }
+  });
+  it('every checked property is a PROP-nn of spec 12', () => {
+    const known = new Set(ids(props, /^\| (PROP-\d+) \|/gm));
+    for (const p of CHECKED_PROPERTIES) expect(known.has(p), p).toBe(true);
+  });
+});

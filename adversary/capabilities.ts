@@ -1,0 +1,42 @@
+/**
+ * The adversary's capabilities (spec 11.2) as data: one entry per `CAP-nn`, with what the
+ * harness uses to exercise it today. `via` names plan operations of the malicious relay
+ * (`adversary/relay.ts`) or world hooks; an empty `via` is a capability the harness does not
+ * exercise yet, and says so in `pending`.
+ */
+
+/** One capability. */
+export interface Capability {
+  /** `CAP-nn`. */
+  readonly id: `CAP-${string}`;
+  /** Short name. */
+  readonly name: string;
+  /** How the harness exercises it. */
+  readonly via: readonly string[];
+  /** What is missing, when `via` is empty or partial. */
+  readonly pending?: string;
+}
+
+/** Every capability of spec 11.2. */
+export const CAPABILITIES: readonly Capability[] = [
+  { id: 'CAP-01', name: 'observe', via: ['MaliciousRelay.observed (every frame, both directions)'] },
+  { id: 'CAP-02', name: 'drop', via: ['drop'] },
+  { id: 'CAP-03', name: 'delay', via: ['delay'] },
+  { id: 'CAP-04', name: 'reorder', via: ['swap'] },
+  { id: 'CAP-05', name: 'duplicate and replay', via: ['replay', 'replay with reappend'] },
+  { id: 'CAP-06', name: 'inject', via: ['TapApi.sendDown', 'TapApi.asPrincipal'], pending: 'no plan operation composes new protocol messages yet (needs the knowledge closure)' },
+  { id: 'CAP-07', name: 'modify and re-encode', via: ['mutate', 'retype'] },
+  { id: 'CAP-08', name: 'substitute keys', via: [], pending: 'key substitution in join requests, served owner keys and the directory' },
+  { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype'], pending: 'roster forgery and rollback of served rosters' },
+  { id: 'CAP-10', name: 'split views', via: ['withhold (per client)'], pending: 'different rosters per group of members' },
+  { id: 'CAP-11', name: 'tamper with, truncate or withhold history', via: ['withhold', 'truncate', 'mutate on HistoryChunk'] },
+  { id: 'CAP-12', name: 'burn invites', via: [], pending: 'claiming an invite id, refusing joins' },
+  { id: 'CAP-13', name: 'pose as another client towards the relay logic', via: ['TapApi.asPrincipal'] },
+  { id: 'CAP-14', name: 'pose as the login server', via: [], pending: 'login machines (issue 6)' },
+  { id: 'CAP-15', name: 'know everything public', via: ['MaliciousRelay.observed', 'member ids in plans'] },
+  { id: 'CAP-16', name: 'be or control a member', via: [], pending: 'controlled members and the knowledge closure' },
+  { id: 'CAP-17', name: 'hold a leaked secret', via: [], pending: 'leaks and the knowledge closure' },
+  { id: 'CAP-18', name: 'sit on the network with its own relay key', via: [], pending: 'a network position between a client and the relay' },
+  { id: 'CAP-19', name: 'steal stored login verifiers', via: [], pending: 'login machines (issue 6)' },
+  { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: [], pending: 'trust and fingerprint comparison (issue 6)' },
+];

@@ -1,0 +1,249 @@
+/**
+ * Property oracles (spec 12): executable forms of the `PROP-nn` sentences, checked against the
+ * ground truth the simulator records (what each honest party sent and created), after every
+ * step of a run, plus the few that speak of what must eventually happen (a recovery or an
+ * alarm), which are checked when the run has settled.
+ *
+ * Honest parties are the clients the adversary does not control (CAP-16).
+ */
+import { equalBytes, toHex } from '../impl/bytes.ts';
+import { decode, peekType } from '../impl/codec.ts';
+import { AppMessage, Commit, HistoryChunk, MsgType, RoomDelivery } from '../impl/messages/index.ts';
+import type { OwnerContext } from '../machines/owner.ts';
+import type { ClientCore } from '../machines/client-core.ts';
+import { entitledTo, sentMessages, type Sent } from '../simulator/scenarios.ts';
+import type { ClientNode, World } from '../simulator/world.ts';
+import type { Observation } from './relay.ts';
+
+/** A property id of spec 12. */
+export type PropId = `PROP-${string}`;
+
+/** A property seen failing. */
+export interface Violation {
+  /** The property. */
+  readonly prop: PropId;
+  /** The honest party at which it failed. */
+  readonly party: string;
+  /** Virtual time (ms since the start). */
+  readonly t: number;
+  /** What happened. */
+  readonly detail: string;
+}
+
+/** The properties these oracles check (the others need the knowledge closure or the accounts issue). */
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-18'];
+
+/** Watches a world and records every property violation. */
+export interface Monitor {
+  /** Checks what changed since the last call (call after every step). */
+  step(): void;
+  /** The checks that judge a settled run (recoveries and alarms owed). */
+  finish(removed: readonly string[]): void;
+  /** Violations so far, in order. */
+  readonly violations: readonly Violation[];
+}
+
+interface PerClient {
+  delivered: number;
+  readonly seen: Set<string>;
+  readonly lastOrder: Map<string, number>;
+  epochsChecked: Set<number>;
+}
+
+/** The oracles over a world; `controlled` names the clients the adversary controls, `observed` is the malicious relay's record. */
+export function propertyMonitor(world: World, controlled: ReadonlySet<string>, observed: () => readonly Observation[]): Monitor {
+  const violations: Violation[] = [];
+  const flagged = new Set<string>();
+  const per = new Map<string, PerClient>();
+  const truth = new Map<string, Sent & { order: number }>();
+  const statusSeen = new Map<string, number>();
+  const orderOf = new Map<string, number>();
+  const hardened = world.options.profile === 'hardened';
+  const t = (): number => world.now() - world.startTime;
+
+  const violate = (prop: PropId, party: string, detail: string): void => {
+    const key = `${prop}|${party}|${detail}`;
+    if (flagged.has(key)) return;
+    flagged.add(key);
+    violations.push({ prop, party, t: t(), detail });
+  };
+
+  const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
+
+  const refreshTruth = (): void => {
+    for (const node of world.clients.values()) {
+      const from = statusSeen.get(node.name) ?? 0;
+      for (let i = from; i < node.statuses.length; i++) {
+        const s = node.statuses[i]!;
+        if (s.status.kind !== 'sent') continue;
+        const senderId = toHex(node.identity.fp);
+        const order = orderOf.get(senderId) ?? 0;
+        orderOf.set(senderId, order + 1);
+        truth.set(s.status.text, { from: node.name, senderId, seq: s.status.seq, epoch: s.status.epoch, text: s.status.text, at: s.at, order });
+      }
+      statusSeen.set(node.name, node.statuses.length);
+    }
+  };
+
+  const admittedAt = (node: ClientNode): { at: number; epoch: number } | undefined => {
+    const owner = world.clients.get('owner');
+    const id = node.identity.fp;
+    const s = owner?.statuses.find((x) => x.status.kind === 'admitted' && equalBytes(x.status.memberId, id));
+    return s && s.status.kind === 'admitted' ? { at: s.at, epoch: s.status.epoch } : undefined;
+  };
+
+  const ownerKeys = (): Map<number, Uint8Array> => {
+    const out = new Map<number, Uint8Array>();
+    const ctx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
+    if (!ctx) return out;
+    if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) out.set(Number(e), r.keys.epochSecret);
+    if (ctx.compat) for (const k of ctx.compat.keys) out.set(k.generation, k.key);
+    return out;
+  };
+
+  const checkDeliveries = (node: ClientNode): void => {
+    let pc = per.get(node.name);
+    if (!pc) {
+      pc = { delivered: 0, seen: new Set(), lastOrder: new Map(), epochsChecked: new Set() };
+      per.set(node.name, pc);
+    }
+    for (; pc.delivered < node.deliveries.length; pc.delivered++) {
+      const d = node.deliveries[pc.delivered]!;
+      const s = truth.get(d.text);
+      const claimed = [...world.clients.values()].find((n) => toHex(n.identity.fp) === d.sender);
+      const claimedHonest = claimed !== undefined && !controlled.has(claimed.name);
+      // PROP-04: what an honest sender is said to have sent, it sent
+      if (claimedHonest && (s === undefined || s.senderId !== d.sender)) {
+        const what = s === undefined ? `"${d.text}", which ${claimed.name} never sent` : `"${d.text}" as sent by ${claimed.name}; ${s.from} sent it`;
+        violate('PROP-04', node.name, `accepted ${what}`);
+        if (d.via === 'net.history') violate('PROP-15', node.name, `accepted a modified or inserted history item: ${what}`);
+      }
+      // PROP-08: at most once
+      if (pc.seen.has(d.text)) violate('PROP-08', node.name, `accepted "${d.text}" a second time`);
+      pc.seen.add(d.text);
+      if (s === undefined) continue;
+      // PROP-09: in the order sent
+      const last = pc.lastOrder.get(s.senderId);
+      if (last !== undefined && s.order < last) violate('PROP-09', node.name, `delivered "${d.text}" after a later message of ${s.from}`);
+      pc.lastOrder.set(s.senderId, Math.max(last ?? -1, s.order));
+      // PROP-13: nothing from before it joined
+      if (node.role === 'member') {
+        const adm = admittedAt(node);
+        const before = adm === undefined || (hardened ? s.epoch < adm.epoch : s.at < adm.at);
+        if (before) violate('PROP-13', node.name, `accepted "${d.text}", sent by ${s.from} before it joined`);
+      }
+    }
+  };
+
+  const checkKeys = (node: ClientNode, owner: Map<number, Uint8Array>): void => {
+    if (node.role === 'owner') return;
+    const ctx = node.snapshot.context as ClientCore;
+    const pc = per.get(node.name)!;
+    const installed: [number, Uint8Array][] = [];
+    if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) installed.push([Number(e), r.keys.epochSecret]);
+    if (ctx.compat) for (const k of ctx.compat.keys) installed.push([k.generation, k.key]);
+    for (const [e, key] of installed) {
+      if (pc.epochsChecked.has(e)) continue;
+      pc.epochsChecked.add(e);
+      const mine = owner.get(e);
+      if (mine === undefined || !equalBytes(mine, key)) {
+        const what = hardened ? `epoch secret of epoch ${e}` : `room key of generation ${e}`;
+        violate('PROP-06', node.name, `installed a ${what} the owner did not create`);
+        if (mine !== undefined) violate('PROP-14', node.name, `holds a different ${what} from the owner's`);
+      }
+    }
+  };
+
+  /**
+   * PROP-18: a count-driven rotation (reason `rotate`) out of epoch e needs N distinct authentic
+   * messages of epoch e, as the senders' own records say, sent before it. Messages that are held
+   * (accepted, not yet delivered) count, as they do for the owner (REQ-OWN-030).
+   */
+  let rotationsKey = '';
+  const checkRotations = (): void => {
+    const owner = world.clients.get('owner');
+    if (!owner || controlled.has('owner')) return;
+    const key = `${truth.size}|${owner.statuses.length}`;
+    if (key === rotationsKey) return;
+    rotationsKey = key;
+    const n = world.options.clientConfig?.rotateEvery ?? 100;
+    for (const s of owner.statuses) {
+      if (s.status.kind !== 'epoch' || s.status.reason !== 'rotate') continue;
+      const prev = s.status.epoch - 1;
+      let distinct = 0;
+      for (const x of truth.values()) if (x.epoch === prev && x.at <= s.at) distinct++;
+      if (distinct < n) violate('PROP-18', 'owner', `rotated out of epoch ${prev} when ${distinct} distinct messages of that epoch had been sent (N = ${n})`);
+    }
+  };
+
+  const epochOfEntry = (bytes: Uint8Array): number | undefined => {
+    try {
+      const type = peekType(bytes);
+      if (type === MsgType.AppMessage) return decode(AppMessage, bytes).epoch;
+      if (type === MsgType.Commit) return decode(Commit, bytes).epoch;
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  };
+
+  /** The highest epoch of any room entry the relay handed to a client. */
+  const evidenceOfEpoch = (client: string): number => {
+    let max = -1;
+    for (const o of observed()) {
+      if (o.dir !== 'down' || o.client !== client) continue;
+      try {
+        const type = peekType(o.bytes);
+        const payloads = type === MsgType.RoomDelivery ? [decode(RoomDelivery, o.bytes).payload] : type === MsgType.HistoryChunk ? decode(HistoryChunk, o.bytes).entries.map((e) => e.payload) : [];
+        for (const p of payloads) max = Math.max(max, epochOfEntry(p) ?? -1);
+      } catch {
+        // not a frame that carries room entries
+      }
+    }
+    return max;
+  };
+
+  return {
+    violations,
+    step() {
+      refreshTruth();
+      const owner = ownerKeys();
+      for (const node of honest()) {
+        checkDeliveries(node);
+        checkKeys(node, owner);
+      }
+      checkRotations();
+    },
+    finish(removed) {
+      this.step();
+      const sent = [...truth.values()].filter((s) => s.refused === undefined);
+      const raisedBy = (name: string, kind: 'alarm' | 'reject', req?: string): boolean => world.raised.some((r) => r.party === name && r.kind === kind && (req === undefined || r.reqId === req));
+      const ownerCtx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
+      const ownerEpoch = ownerCtx?.group?.epoch ?? ownerCtx?.compat?.keys[0]?.generation ?? 0;
+      for (const node of honest()) {
+        if (node.role === 'owner' || removed.includes(node.name) || node.statuses.every((s) => s.status.kind !== 'joined')) continue;
+        // PROP-10 and PROP-15: a message withheld while a later one of its sender arrived is recovered or alarmed
+        const got = new Set(node.deliveries.map((d) => d.text));
+        const entitled = new Set(entitledTo(world, sentMessages(world), node.name, removed));
+        for (const s of sent) {
+          if (!entitled.has(s.text) || got.has(s.text) || s.from === node.name) continue;
+          const later = node.deliveries.some((d) => {
+            const x = truth.get(d.text);
+            return x !== undefined && x.senderId === s.senderId && x.order > s.order;
+          });
+          if (later && !raisedBy(node.name, 'alarm')) {
+            violate('PROP-10', node.name, `never got "${s.text}" of ${s.from}, got a later message of ${s.from}, raised no alarm`);
+            violate('PROP-15', node.name, `history without "${s.text}" accepted without an alarm`);
+          }
+        }
+        // PROP-14: kept on an old epoch after seeing a later one, without a stale-view alarm
+        const ctx = node.snapshot.context as ClientCore;
+        const mine = ctx.group?.epoch ?? ctx.compat?.keys[0]?.generation ?? 0;
+        if (mine < ownerEpoch && !raisedBy(node.name, 'alarm')) {
+          const evidence = hardened ? evidenceOfEpoch(node.name) > mine : raisedBy(node.name, 'reject', 'REQ-MEM-070');
+          if (evidence) violate('PROP-14', node.name, `stays at epoch ${mine} (the owner is at ${ownerEpoch}) after seeing a later epoch, without an alarm`);
+        }
+      }
+    },
+  };
+}

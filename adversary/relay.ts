@@ -1,0 +1,275 @@
+/**
+ * The malicious relay (spec 11.2): the honest relay logic with the adversary's tap around it.
+ * It executes an attack plan, a list of capability uses written as data, instead of honest
+ * forwarding, and records everything it handled (CAP-01). Plans are JSON, so that a run's trace
+ * header can carry its plan and `pqroom replay` can re-run it.
+ */
+import { toHex, type Bytes } from '../impl/bytes.ts';
+import { decode, encode, encodeUnchecked } from '../impl/codec.ts';
+import { HistoryChunk, MESSAGES, PostCommit, RoomDelivery, Rotate, Send, type MsgName } from '../impl/messages/index.ts';
+import { messageLabel } from '../simulator/trace.ts';
+import type { RelayTap, TapApi, TapConn, TapOut } from '../simulator/world.ts';
+import { innerMessage, mutate, retype, type Mutation } from './mutate.ts';
+
+/** Which frames a plan step applies to. */
+export interface Match {
+  /** `down`: relay to client; `up`: client to relay. */
+  readonly dir: 'down' | 'up';
+  /** Only frames on this client's connection. */
+  readonly client?: string;
+  /** Only frames whose label (`RoomDelivery(AppMessage)`, `HistoryChunk`, ...) starts with this. */
+  readonly msg?: string;
+  /** Only room entries whose message was sent by this client (by its member id in the clear: `sender` of compat chat, the owner of an AppMessage's `sender`). */
+  readonly sender?: string;
+  /** Only the nth matching frame (1-based); every matching frame when absent. */
+  readonly nth?: number;
+  /** Only frames at or after this virtual time (ms since the start). */
+  readonly after?: number;
+}
+
+/** One use of a capability (spec 11.2). */
+export type PlanStep =
+  /** CAP-02: the frame is not delivered. */
+  | { readonly cap: 'CAP-02'; readonly op: 'drop'; readonly match: Match }
+  /** CAP-03: the frame is delivered `ms` later. */
+  | { readonly cap: 'CAP-03'; readonly op: 'delay'; readonly match: Match; readonly ms: number }
+  /** CAP-04: the frame is held and delivered right after the next frame the step's match (without `nth`) matches; without `nth`, frames are swapped in pairs. */
+  | { readonly cap: 'CAP-04'; readonly op: 'swap'; readonly match: Match }
+  /**
+   * CAP-05: the frame is delivered, and again `afterMs` later: to `to` (default the same
+   * client), or, with `reappend`, appended to the room log again as if its sender had sent it
+   * once more, so that every member gets it under a fresh log index.
+   */
+  | { readonly cap: 'CAP-05'; readonly op: 'replay'; readonly match: Match; readonly afterMs: number; readonly to?: string; readonly reappend?: boolean }
+  /** CAP-07: one field changed and the message re-encoded. */
+  | { readonly cap: 'CAP-07'; readonly op: 'mutate'; readonly match: Match; readonly path: string; readonly mutation: Mutation | { readonly op: 'member'; readonly name: string } }
+  /** CAP-07 (W2): the message inside `payload` relabelled as another type with the same fields. */
+  | { readonly cap: 'CAP-07'; readonly op: 'retype'; readonly match: Match; readonly to: MsgName }
+  /**
+   * CAP-11: a room entry withheld from one client everywhere: the matched delivery is dropped
+   * and its log index is removed from every history chunk the client is served afterwards.
+   */
+  | { readonly cap: 'CAP-11'; readonly op: 'withhold'; readonly match: Match }
+  /** CAP-11: history chunks served to the client keep only their first `keep` entries and claim to be complete. */
+  | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number };
+
+/** An attack plan: capability uses, applied in order to every frame. */
+export type Plan = readonly PlanStep[];
+
+/** A frame the adversary handled. */
+export interface Observation {
+  /** Virtual time (ms since the start). */
+  readonly t: number;
+  /** Direction. */
+  readonly dir: 'down' | 'up';
+  /** The client's name. */
+  readonly client: string;
+  /** The bytes as the honest side produced them. */
+  readonly bytes: Bytes;
+}
+
+/** The malicious relay's tap and what it saw. */
+export interface MaliciousRelay extends RelayTap {
+  /** Every frame handled, in order (CAP-01). */
+  readonly observed: readonly Observation[];
+  /** How many times each plan step fired. */
+  readonly fired: readonly number[];
+  /** Starts executing the plan (before this the relay forwards honestly, but still observes). */
+  arm(): void;
+}
+
+function senderOf(bytes: Bytes): string | undefined {
+  const inner = innerMessage(bytes);
+  if (!inner) return undefined;
+  const v = decode(MESSAGES[inner.name], inner.bytes) as Record<string, unknown>;
+  return v.sender instanceof Uint8Array ? toHex(v.sender) : undefined;
+}
+
+function roomIndex(bytes: Bytes): number | undefined {
+  try {
+    return decode(RoomDelivery, bytes).index;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes the malicious relay for a plan. `senderIds` maps client names to member ids (hex), for
+ * `Match.sender`; the harness fills it as clients are made.
+ */
+export function maliciousRelay(plan: Plan, senderIds: (client: string) => string | undefined): MaliciousRelay {
+  const observed: Observation[] = [];
+  const fired = plan.map(() => 0);
+  const seen = plan.map(() => 0);
+  const withheld = plan.map(() => new Map<string, Set<number>>()); // step -> client -> indices
+  const swapHeld = new Map<number, Bytes>(); // step -> the frame held for a swap
+  let api: TapApi | undefined;
+  let armed = false;
+
+  const matches = (m: Match, dir: 'down' | 'up', to: TapConn, bytes: Bytes, label: string): boolean => {
+    if (m.dir !== dir) return false;
+    if (m.client !== undefined && m.client !== to.client) return false;
+    if (m.msg !== undefined && !label.startsWith(m.msg)) return false;
+    if (m.after !== undefined && api && api.now() - api.startTime < m.after) return false;
+    if (m.sender !== undefined) {
+      const id = senderIds(m.sender);
+      if (id === undefined || senderOf(bytes) !== id) return false;
+    }
+    return true;
+  };
+
+  /** Appends a delivered room entry to the log again, posing as its sender (CAP-05, CAP-13). */
+  const reappend = (bytes: Bytes): void => {
+    const d = decode(RoomDelivery, bytes);
+    const inner = innerMessage(bytes);
+    if (!inner || !api) return;
+    const sender = (decode(MESSAGES[inner.name], inner.bytes) as { sender?: Bytes }).sender;
+    if (!(sender instanceof Uint8Array)) return;
+    const reqId = 0x7f000000 + replays++;
+    const req =
+      inner.name === 'CompatRotation'
+        ? encode(Rotate, { req_id: reqId, room_id: d.room_id, payload: d.payload })
+        : inner.name === 'Commit'
+          ? encode(PostCommit, { req_id: reqId, room_id: d.room_id, payload: d.payload })
+          : encode(Send, { req_id: reqId, room_id: d.room_id, payload: d.payload });
+    api.asPrincipal(sender, req);
+  };
+  let replays = 0;
+  const replayed = new Set<string>();
+  const cuts = new Map<string, number>(); // client -> first log index never served in history again
+
+  const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
+    m.op === 'member' ? { op: 'set', value: { hex: senderIds(m.name) ?? '' } } : m;
+
+  /** Whether a step can act on this frame at all (a mutation needs its field, a truncation a non-empty chunk). */
+  const applicable = (step: PlanStep, bytes: Bytes, label: string): boolean => {
+    try {
+      if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
+      if (step.op === 'retype') return innerMessage(bytes) !== undefined;
+      if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
+      if (step.op === 'withhold') return roomIndex(bytes) !== undefined;
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const handle = (dir: 'down' | 'up', conn: TapConn, bytes: Bytes): readonly TapOut[] => {
+    if (api) observed.push({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
+    if (!armed) return [{ bytes }];
+    const label = messageLabel(bytes);
+    let outs: TapOut[] = [{ bytes }];
+    // history chunks lose the entries withheld from this client and what lies past a cut (CAP-11)
+    const filterHistory = (): void => {
+      if (dir !== 'down' || !label.startsWith('HistoryChunk')) return;
+      const drop = new Set<number>();
+      for (const w of withheld) for (const i of w.get(conn.client) ?? []) drop.add(i);
+      const cut = cuts.get(conn.client) ?? Infinity;
+      if (drop.size === 0 && cut === Infinity) return;
+      outs = outs.map((o) => {
+        const h = decode(HistoryChunk, o.bytes);
+        const entries = h.entries.filter((e) => !drop.has(e.index) && e.index < cut);
+        if (entries.length === h.entries.length) return o;
+        const truncated = h.entries.some((e) => e.index >= cut);
+        return { ...o, bytes: encodeUnchecked(HistoryChunk, truncated ? { ...h, entries, complete: true, next_index: cut } : { ...h, entries }) };
+      });
+    };
+    plan.forEach((step, i) => {
+      if (!matches(step.match, dir, conn, bytes, label) || !applicable(step, bytes, label)) return;
+      seen[i]!++;
+      // a frame held for a swap goes out right after the next frame this step matches; two
+      // room deliveries also exchange their log indices, as a relay numbering the log would
+      const held = swapHeld.get(i);
+      if (held) {
+        swapHeld.delete(i);
+        const a = roomIndex(held);
+        const b = roomIndex(bytes);
+        if (a !== undefined && b !== undefined) {
+          outs = [{ bytes: mutate(bytes, 'index', { op: 'set', value: a }) }, { bytes: mutate(held, 'index', { op: 'set', value: b }) }];
+        } else outs = [...outs, { bytes: held }];
+        return;
+      }
+      if (step.match.nth !== undefined && seen[i] !== step.match.nth) return;
+      fired[i]!++;
+      api?.note(`${step.cap} ${step.op}`, `${dir} ${conn.client} ${label}`);
+      switch (step.op) {
+        case 'drop':
+          outs = [];
+          break;
+        case 'delay':
+          outs = outs.map((o) => ({ ...o, delayMs: (o.delayMs ?? 0) + step.ms }));
+          break;
+        case 'swap':
+          if (outs.length === 1) {
+            swapHeld.set(i, outs[0]!.bytes);
+            outs = [];
+          }
+          return;
+        case 'replay': {
+          // each entry is replayed once per step (a replay of a replay would never end)
+          const key = toHex(innerMessage(bytes)?.bytes ?? bytes);
+          if (replayed.has(key)) break;
+          replayed.add(key);
+          const again = outs.map((o) => o.bytes);
+          const to = step.to ?? conn.client;
+          api?.at(api.now() + step.afterMs, () => {
+            for (const b of again) {
+              if (step.reappend) reappend(b);
+              else if (dir === 'down') api!.sendDown(to, b);
+              else api!.sendUp(to, b);
+            }
+          });
+          break;
+        }
+        case 'mutate':
+          outs = outs.map((o) => {
+            try {
+              return { ...o, bytes: mutate(o.bytes, step.path, resolve(step.mutation)) };
+            } catch {
+              return o; // an earlier step changed the frame so that the field is gone
+            }
+          });
+          break;
+        case 'retype':
+          outs = outs.map((o) => {
+            const inner = innerMessage(o.bytes);
+            return inner ? { ...o, bytes: mutate(o.bytes, 'payload', { op: 'set', value: { hex: toHex(retype(inner.bytes, step.to)) } }) } : o;
+          });
+          break;
+        case 'withhold': {
+          const idx = roomIndex(bytes);
+          if (idx !== undefined) {
+            const set = withheld[i]!.get(conn.client) ?? new Set<number>();
+            set.add(idx);
+            withheld[i]!.set(conn.client, set);
+          }
+          outs = [];
+          break;
+        }
+        case 'truncate': {
+          // the history ends early: from the first chunk on, nothing at or after the cut is served
+          const h = decode(HistoryChunk, bytes);
+          const cut = h.entries[step.keep]!.index;
+          cuts.set(conn.client, Math.min(cuts.get(conn.client) ?? Infinity, cut));
+          break;
+        }
+      }
+    });
+    filterHistory();
+    return outs;
+  };
+
+  return {
+    observed,
+    fired,
+    attach(a) {
+      api = a;
+    },
+    arm() {
+      armed = true;
+      api?.note('armed', `${plan.length} plan steps`);
+    },
+    up: (from, bytes) => handle('up', from, bytes),
+    down: (to, bytes) => handle('down', to, bytes),
+  };
+}
