@@ -56,3 +56,26 @@ describe('findings hold on the real bytes (real crypto backend)', () => {
     expect(r.violations.map((v) => v.prop)).toContain('PROP-04');
   }, 120_000);
 });
+
+describe('the knowledge closure (spec 12: "knows")', () => {
+  it('an honest run teaches the relay no epoch secret, no token and no plaintext', () => {
+    const r = runAttack(HONEST, { profile: 'hardened', seed: 4, backend: 'symbolic' });
+    expect(r.knowledge.epochs.size).toBe(0);
+    expect(r.knowledge.plaintexts.size).toBe(0);
+  });
+  it('ATK-09 hardened: with carol controlled, the adversary reads the epochs carol was in and none after her removal', () => {
+    const r = runAttack(ATTACKS.find((a) => a.id === 'ATK-09')!, { profile: 'hardened', seed: 4, backend: 'symbolic' });
+    expect(r.violations).toEqual([]);
+    expect(r.knowledge.plaintexts.size).toBeGreaterThan(5);
+    const owner = r.world.clients.get('owner')!;
+    const removal = owner.statuses.find((s) => s.status.kind === 'epoch' && s.status.reason === 'remove')!;
+    expect(removal).toBeDefined();
+    const removedEpoch = (removal.status as { epoch: number }).epoch;
+    expect([...r.knowledge.epochs.keys()].every((e) => e < removedEpoch)).toBe(true);
+    expect(r.knowledge.epochs.size).toBeGreaterThan(0);
+  });
+  it('ATK-09 compat on the real backend: the closure opens the rotation after the removal with the old room key (PROP-11, W4)', () => {
+    const r = runAttack(ATTACKS.find((a) => a.id === 'ATK-09')!, { profile: 'compat', seed: 4, backend: 'real' });
+    expect(r.violations.map((v) => v.prop)).toContain('PROP-11');
+  }, 120_000);
+});

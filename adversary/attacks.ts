@@ -6,12 +6,23 @@
  * replayable counterexample (same seed, same plan, same trace).
  */
 import { toHex } from '../impl/bytes.ts';
+import { encode } from '../impl/codec.ts';
+import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
+import { inviteId, simSeed } from '../impl/keyschedule.ts';
+import { MailboxDelivery, type Invite } from '../impl/messages/index.ts';
+import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
+import { createIdentity, newestKem } from '../impl/protocol/identity.ts';
+import { buildJoinRequest } from '../impl/protocol/join.ts';
+import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
+import type { ClientCore } from '../machines/client-core.ts';
+import type { OwnerContext } from '../machines/owner.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
 import { createWorld, type World } from '../simulator/world.ts';
-import { propertyMonitor, type PropId, type Violation } from './oracles.ts';
+import { knowledge, type Knowledge } from './knowledge.ts';
+import { checkSecrecy, propertyMonitor, type PropId, type SecrecyContext, type Violation } from './oracles.ts';
 import { maliciousRelay, type MaliciousRelay, type Plan } from './relay.ts';
 
 /** A named attack. */
@@ -28,6 +39,14 @@ export interface Attack {
   readonly plan: (profile: Profile) => Plan;
   /** Rotation period for the run (default 15, so that a run sees several epochs). */
   readonly rotateEvery?: number;
+  /** Members the adversary controls (CAP-16): it holds their keys and everything they hold. */
+  readonly controlled?: readonly string[];
+  /** A member the owner removes after the first round of chat. */
+  readonly removes?: string;
+  /** Leak the current epoch secret (compat: room key) after the first round of chat (CAP-17). */
+  readonly leak?: boolean;
+  /** An injected join request for an invite id the owner never issued (CAP-06, W1). */
+  readonly injectJoin?: boolean;
 }
 
 const chat = (p: Profile): string => (p === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)');
@@ -100,6 +119,31 @@ export const ATTACKS: readonly Attack[] = [
     rotateEvery: 100,
   },
   {
+    id: 'ATK-01',
+    title: 'the relay injects a join request for an invite id the owner never issued',
+    weakness: 'W1',
+    props: ['PROP-01', 'PROP-16'],
+    plan: () => [],
+    injectJoin: true,
+  },
+  {
+    id: 'ATK-09',
+    title: 'a removed member, with the relay, reads what follows its removal',
+    weakness: 'W4',
+    props: ['PROP-11'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+  },
+  {
+    id: 'ATK-10',
+    title: 'an epoch key leaks; the epochs after the next honest rotation must stay secret',
+    weakness: 'W4',
+    props: ['PROP-12'],
+    plan: () => [],
+    leak: true,
+  },
+  {
     id: 'ATK-26',
     title: "the relay replays messages to the owner to inflate its rotation counter",
     weakness: 'W7',
@@ -134,28 +178,64 @@ export interface AttackResult {
   readonly world: World;
   /** The malicious relay. */
   readonly relay: MaliciousRelay;
+  /** What the adversary came to know. */
+  readonly knowledge: Knowledge;
+}
+
+/** What the harness does at the attack's moments. */
+interface Hooks {
+  /** After the members are in, when the plan is armed. */
+  readonly armed: (r: ScenarioRun) => void;
+  /** After the first round of chat. */
+  readonly midway: (r: ScenarioRun) => void;
 }
 
 /** The room every named attack runs in. */
-function attackScenario(relay: MaliciousRelay) {
-  return scenario('attack', 'a room under a malicious relay')
+function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
+  const s = scenario('attack', 'a room under a malicious relay')
     .members('alice', 'bob', 'carol')
     .create()
     .admit('alice', 'bob', 'carol')
     .step((r) => {
       relay.arm();
+      hooks.armed(r);
       // a message of exactly 32 bytes, as a pasted key or code would be (W2 turns it into a room key)
       r.world.user('alice', { type: 'user.send', text: 'code: 7d1f09c2a4e85b36d0c9f12a47' });
       r.world.user('alice', { type: 'user.send', text: 'that was the code' }, 1);
       r.world.runUntil(r.world.now() + 500);
     })
     .chat(12)
-    .offline('bob')
-    .chat(12)
-    .online('bob')
-    .wait(3_000)
-    .chat(24)
-    .wait(SETTLE_MS);
+    .step((r) => hooks.midway(r));
+  if (attack.removes) s.remove(attack.removes);
+  return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).wait(SETTLE_MS);
+}
+
+/** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
+function adversaryIdentity(c: CryptoProvider, seed: number) {
+  return createIdentity(c, deterministicRng(simSeed(c, seed, 'adversary', 0)));
+}
+
+/** CAP-06 (W1): a join request for an invite id the owner never issued, put into the owner's mailbox. */
+function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary join', 0));
+  const me = adversaryIdentity(c, seed);
+  k.addKemSecret(newestKem(me).secretKey);
+  const owner = world.clients.get('owner')!;
+  const roomId = (owner.snapshot.context as OwnerContext).roomId!;
+  const token = rng.bytes(32);
+  const fake: Invite = { profile: world.options.profile, room_id: roomId, owner_fp: owner.identity.fp, token, expires_at: 0, relay: '' };
+  const id = inviteId(c, token);
+  let payload: Uint8Array;
+  if (world.options.profile === 'hardened') {
+    payload = buildJoinRequest(c, rng, fake, me, id).bytes;
+  } else {
+    const r = buildCompatJoinRequest(c, rng, { invite: fake, inviteId: id, identity: me, ownerKemPk: newestKem(owner.identity).publicKey });
+    payload = r.request.bytes;
+    k.addConnectionKey(r.connectionKey);
+  }
+  // a mailbox index far above any real one, so that the owner's real mail keeps its numbers
+  relay.inject('owner', encode(MailboxDelivery, { entry: { index: 1_000_000, room_id: roomId, invite_id: id, payload } }));
 }
 
 /** Runs one attack, with the oracles checking after every step. */
@@ -165,22 +245,72 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     const n = world?.clients.get(name);
     return n ? toHex(n.identity.fp) : undefined;
   });
+  const crypto = backendCrypto(o.backend);
+  const k = knowledge(crypto);
+  const controlled = new Set(attack.controlled ?? []);
+  const secrecy: SecrecyContext = { controlled, removedAt: new Map(), leaks: new Map() };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
+  let observedUpTo = 0;
+  let secrecyKey = '';
+  const fed = new Map<string, string>();
+  const feedKnowledge = (w: World): void => {
+    for (; observedUpTo < relay.observed.length; observedUpTo++) k.observe(relay.observed[observedUpTo]!);
+    // CAP-16: whatever a controlled member holds, the adversary holds
+    for (const name of controlled) {
+      const node = w.clients.get(name);
+      if (!node) continue;
+      const ctx = node.snapshot.context as ClientCore;
+      const tag = `${Object.keys(ctx.group?.epochs ?? {}).length}|${ctx.compat?.keys.length ?? 0}|${node.identity.kemKeys.length}`;
+      if (fed.get(name) === tag) continue;
+      fed.set(name, tag);
+      for (const kk of node.identity.kemKeys) k.addKemSecret(kk.secretKey);
+      for (const [e, r] of Object.entries(ctx.group?.epochs ?? {})) if (r.keys) k.addEpochKeys(Number(e), r.keys, 'controlled member');
+      for (const key of ctx.compat?.keys ?? []) k.addRoomKey(key.key, 'controlled member');
+    }
+  };
   world = createWorld({
     seed: o.seed,
     profile: o.profile,
-    crypto: backendCrypto(o.backend),
+    crypto,
     trace: o.trace ?? false,
     clientConfig: { rotateEvery: attack.rotateEvery ?? 15 },
     tap: relay,
-    onStep: () => monitor?.step(),
+    onStep: () => {
+      if (!monitor || !world) return;
+      monitor.step();
+      feedKnowledge(world);
+      // the secrecy oracles only change their verdict when the knowledge or the owner's epochs change
+      const key = `${k.version()}|${world.clients.get('owner')?.statuses.length ?? 0}`;
+      if (key !== secrecyKey) {
+        secrecyKey = key;
+        checkSecrecy(world, k, secrecy, (v) => monitor!.report(v));
+      }
+    },
   });
-  monitor = propertyMonitor(world, new Set(), () => relay.observed);
+  monitor = propertyMonitor(world, controlled, () => relay.observed);
+  const w = world;
+  const hooks: Hooks = {
+    armed: () => {
+      if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
+    },
+    midway: () => {
+      if (attack.removes && controlled.has(attack.removes)) (secrecy.removedAt as Map<string, number>).set(attack.removes, w.now() - w.startTime);
+      if (attack.leak) {
+        // CAP-17: the current epoch's secret (compat: room key) reaches the adversary
+        const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
+        const epoch = ctx.group?.epoch ?? ctx.compat!.keys[0]!.generation;
+        (secrecy.leaks as Map<number, number>).set(epoch, w.now() - w.startTime);
+        if (ctx.group) k.addEpochKeys(epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
+        else k.addRoomKey(ctx.compat!.keys[0]!.key, 'leak');
+        w.note('leak', `${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);
+      }
+    },
+  };
   const run: ScenarioRun = { world, members: [], removed: [], speakers: new Set(), next: 0, extraChecks: [] };
-  for (const s of attackScenario(relay).steps) s(run);
+  for (const s of attackScenario(relay, attack, hooks).steps) s(run);
   monitor.finish(run.removed);
   const detected = [...new Set(world.raised.filter((r) => r.party !== 'relay').map((r) => r.reqId))].sort();
-  return { id: attack.id, profile: o.profile, seed: o.seed, violations: monitor.violations, blocked: monitor.violations.length === 0, detected, fired: relay.fired, world, relay };
+  return { id: attack.id, profile: o.profile, seed: o.seed, violations: monitor.violations, blocked: monitor.violations.length === 0, detected, fired: relay.fired, world, relay, knowledge: k };
 }
 
 /** The attack with this id. */

@@ -76,6 +76,8 @@ export interface MaliciousRelay extends RelayTap {
   readonly fired: readonly number[];
   /** Starts executing the plan (before this the relay forwards honestly, but still observes). */
   arm(): void;
+  /** Sends a frame the adversary composed to a client (CAP-06); false when the client has no connection. */
+  inject(client: string, bytes: Bytes): boolean;
 }
 
 function senderOf(bytes: Bytes): string | undefined {
@@ -264,6 +266,10 @@ export function maliciousRelay(plan: Plan, senderIds: (client: string) => string
     fired,
     attach(a) {
       api = a;
+    },
+    inject(client, bytes) {
+      api?.note('CAP-06 inject', `${client} ${messageLabel(bytes)}`);
+      return api?.sendDown(client, bytes) ?? false;
     },
     arm() {
       armed = true;
