@@ -6,6 +6,7 @@ import { register } from 'tsx/esm/api';
 register();
 
 const COMMANDS = {
+  audit: ['./adversary/cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
   replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],

@@ -5,13 +5,15 @@
  * property fails); compat ends blocked or with the named properties failing, and the run is a
  * replayable counterexample (same seed, same plan, same trace).
  */
-import { toHex } from '../impl/bytes.ts';
+import { toHex, utf8 } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { inviteId, simSeed } from '../impl/keyschedule.ts';
-import { MailboxDelivery, type Invite } from '../impl/messages/index.ts';
-import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
+import { MailboxDelivery, Send, type Invite } from '../impl/messages/index.ts';
+import { sealAppMessage } from '../impl/protocol/app.ts';
+import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
+import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
 import { createIdentity, newestKem } from '../impl/protocol/identity.ts';
 import { buildJoinRequest } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
@@ -35,6 +37,8 @@ export interface Attack {
   readonly weakness: string;
   /** The properties it targets. */
   readonly props: readonly PropId[];
+  /** What compat must show: `broken` (default: a counterexample to one of `props`) or `blocked` (spec 12 says the property holds in compat). */
+  readonly compat?: 'broken' | 'blocked';
   /** The plan, by profile (the chat and rotation messages differ). */
   readonly plan: (profile: Profile) => Plan;
   /** Rotation period for the run (default 15, so that a run sees several epochs). */
@@ -47,6 +51,12 @@ export interface Attack {
   readonly leak?: boolean;
   /** An injected join request for an invite id the owner never issued (CAP-06, W1). */
   readonly injectJoin?: boolean;
+  /** A fourth member, dave, joins after the first round of chat and fetches history. */
+  readonly lateJoin?: boolean;
+  /** After the first round of chat, a controlled member sends a message claiming another member as sender (CAP-16). */
+  readonly forge?: { readonly by: string; readonly as: string };
+  /** After the first round of chat, the relay delivers to this member a rotation commit it signed itself (CAP-09, hardened). */
+  readonly forgeCommitTo?: string;
 }
 
 const chat = (p: Profile): string => (p === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)');
@@ -60,6 +70,7 @@ export const ATTACKS: readonly Attack[] = [
     weakness: 'W2',
     props: ['PROP-06'],
     plan: (p) => [{ cap: 'CAP-07', op: 'retype', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 1 }, to: p === 'hardened' ? 'Commit' : 'CompatRotation' }],
+    forgeCommitTo: 'bob',
   },
   {
     id: 'ATK-08',
@@ -95,6 +106,8 @@ export const ATTACKS: readonly Attack[] = [
     weakness: 'W5',
     props: ['PROP-04'],
     plan: (p) => [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 2 }, path: 'payload.sender', mutation: { op: 'member', name: 'carol' } }],
+    controlled: ['carol'],
+    forge: { by: 'carol', as: 'alice' },
   },
   {
     id: 'ATK-15',
@@ -142,6 +155,22 @@ export const ATTACKS: readonly Attack[] = [
     props: ['PROP-12'],
     plan: () => [],
     leak: true,
+  },
+  {
+    id: 'ATK-18',
+    title: 'pre-join content disclosed to a new member through history',
+    weakness: 'W15',
+    props: ['PROP-13'],
+    plan: () => [],
+    lateJoin: true,
+  },
+  {
+    id: 'ATK-20',
+    title: 'ciphersuite downgrade: a delivery re-labelled with another suite',
+    weakness: '-',
+    props: ['PROP-17'],
+    compat: 'blocked',
+    plan: (p) => [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'bob', msg: chat(p), nth: 3 }, path: 'header.suite', mutation: { op: 'add', by: 1 } }],
   },
   {
     id: 'ATK-26',
@@ -193,7 +222,7 @@ interface Hooks {
 /** The room every named attack runs in. */
 function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
   const s = scenario('attack', 'a room under a malicious relay')
-    .members('alice', 'bob', 'carol')
+    .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []))
     .create()
     .admit('alice', 'bob', 'carol')
     .step((r) => {
@@ -207,7 +236,43 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
     .chat(12)
     .step((r) => hooks.midway(r));
   if (attack.removes) s.remove(attack.removes);
+  if (attack.lateJoin) s.admit('dave');
   return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).wait(SETTLE_MS);
+}
+
+/** CAP-16: a controlled member seals a message under the room's current key and names another member as its sender. */
+function forgeMessage(world: World, relay: MaliciousRelay, by: string, as: string, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary forgery', 0));
+  const forger = world.clients.get(by)!;
+  const victim = world.clients.get(as)!;
+  const ctx = forger.snapshot.context as ClientCore;
+  const roomId = ctx.roomId!;
+  const text = `forged by ${by} as ${as}`;
+  let payload: Uint8Array;
+  if (ctx.group) {
+    const g = ctx.group;
+    const vg = (victim.snapshot.context as ClientCore).group!;
+    // the victim's next seq and previous epoch are public: its messages show them
+    const sender = { ...victim.identity, secretKey: forger.identity.secretKey };
+    payload = sealAppMessage(c, rng, { roomId, epoch: g.epoch, appKey: g.epochs[g.epoch]!.keys!.appKey, seq: vg.ownNextSeq, prevEpoch: vg.ownPrevEpoch, sender, content: { sent_at: world.now(), text } }).bytes;
+  } else {
+    payload = sealCompatChat(c, rng, { roomId, sender: victim.identity.fp, roomKey: ctx.compat!.keys[0]!.key, text: utf8(text) }).bytes;
+  }
+  relay.post(victim.identity.fp, encode(Send, { req_id: 0x7e000000, room_id: roomId, payload }));
+}
+
+/** CAP-09 (hardened): a rotation commit for the victim's next epoch, signed by the adversary, with fresh secrets for every member. */
+function forgeCommit(world: World, relay: MaliciousRelay, to: string, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary commit', 0));
+  relay.crafts.set('forged-commit', (client) => {
+    const g = (world.clients.get(client)!.snapshot.context as ClientCore).group;
+    if (!g) return undefined;
+    const cur = g.epochs[g.epoch]!;
+    return buildCommit(c, rng, { roomId: g.roomId, epoch: g.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: adversaryIdentity(c, seed) }).commit.bytes;
+  });
+  relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, craft: 'forged-commit' });
 }
 
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
@@ -294,6 +359,8 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
     },
     midway: () => {
+      if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
+      if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
       if (attack.removes && controlled.has(attack.removes)) (secrecy.removedAt as Map<string, number>).set(attack.removes, w.now() - w.startTime);
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary

@@ -13,7 +13,7 @@ import type { OwnerContext } from '../machines/owner.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import { entitledTo, sentMessages, type Sent } from '../simulator/scenarios.ts';
 import type { ClientNode, World } from '../simulator/world.ts';
-import type { Knowledge } from './knowledge.ts';
+import { payloadsOf, type Knowledge } from './knowledge.ts';
 import type { Observation } from './relay.ts';
 
 /** A property id of spec 12. */
@@ -32,7 +32,7 @@ export interface Violation {
 }
 
 /** The properties these oracles check (the others need the knowledge closure or the accounts issue). */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-18'];
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18'];
 
 /** Watches a world and records every property violation. */
 export interface Monitor {
@@ -151,7 +151,7 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
       const mine = owner.get(e);
       if (mine === undefined || !equalBytes(mine, key)) {
         const what = hardened ? `epoch secret of epoch ${e}` : `room key of generation ${e}`;
-        violate('PROP-06', node.name, `installed a ${what} the owner did not create`);
+        violate('PROP-06', node.name, `installed ${hardened ? 'an' : 'a'} ${what} the owner did not create`);
         if (mine !== undefined) violate('PROP-14', node.name, `holds a different ${what} from the owner's`);
       }
     }
@@ -163,6 +163,7 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
    * (accepted, not yet delivered) count, as they do for the owner (REQ-OWN-030).
    */
   let rotationsKey = '';
+  let suiteSeen = 0;
   const checkRotations = (): void => {
     const owner = world.clients.get('owner');
     if (!owner || controlled.has('owner')) return;
@@ -188,6 +189,38 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
       return undefined;
     }
     return undefined;
+  };
+
+  /**
+   * What the relay handed a client as evidence about each sender: the highest seq of that
+   * sender's messages, and the highest seq a commit's heads count for it (PROP-10, hardened).
+   */
+  const receivedCache = new Map<string, Map<string, number>>();
+  const received = (client: string): Map<string, number> => {
+    const cached = receivedCache.get(client);
+    if (cached) return cached;
+    const out = new Map<string, number>();
+    const note = (sender: string, seq: number): void => {
+      if (seq > (out.get(sender) ?? -1)) out.set(sender, seq);
+    };
+    for (const o of observed()) {
+      if (o.dir !== 'down' || o.client !== client) continue;
+      for (const p of payloadsOf(o.bytes)) {
+        try {
+          const type = peekType(p);
+          if (type === MsgType.AppMessage) {
+            const m = decode(AppMessage, p);
+            note(toHex(m.sender), m.seq);
+          } else if (type === MsgType.Commit) {
+            for (const h of decode(Commit, p).heads) note(toHex(h.member_id), h.next_seq - 1);
+          }
+        } catch {
+          // not evidence
+        }
+      }
+    }
+    receivedCache.set(client, out);
+    return out;
   };
 
   /** The highest epoch of any room entry the relay handed to a client. */
@@ -217,6 +250,11 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
         checkKeys(node, owner);
       }
       checkRotations();
+      // PROP-17: no frame of another suite is taken in
+      for (; suiteSeen < world.wrongSuite.length; suiteSeen++) {
+        const w = world.wrongSuite[suiteSeen]!;
+        if (!controlled.has(w.party)) violate('PROP-17', w.party, `took in a ${w.msg} whose header names suite 0x${w.suite.toString(16).padStart(4, '0')}`);
+      }
     },
     finish(removed) {
       this.step();
@@ -231,10 +269,11 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
         const entitled = new Set(entitledTo(world, sentMessages(world), node.name, removed));
         for (const s of sent) {
           if (!entitled.has(s.text) || got.has(s.text) || s.from === node.name) continue;
-          const later = node.deliveries.some((d) => {
-            const x = truth.get(d.text);
-            return x !== undefined && x.senderId === s.senderId && x.order > s.order;
-          });
+          const later =
+            node.deliveries.some((d) => {
+              const x = truth.get(d.text);
+              return x !== undefined && x.senderId === s.senderId && x.order > s.order;
+            }) || (hardened && (received(node.name).get(s.senderId) ?? -1) > s.seq);
           if (later && !raisedBy(node.name, 'alarm')) {
             violate('PROP-10', node.name, `never got "${s.text}" of ${s.from}, got a later message of ${s.from}, raised no alarm`);
             violate('PROP-15', node.name, `history without "${s.text}" accepted without an alarm`);

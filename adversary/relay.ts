@@ -50,6 +50,8 @@ export type PlanStep =
    * and its log index is removed from every history chunk the client is served afterwards.
    */
   | { readonly cap: 'CAP-11'; readonly op: 'withhold'; readonly match: Match }
+  /** CAP-09: the payload of the matched room delivery replaced by one the adversary made (a forged commit, say). */
+  | { readonly cap: 'CAP-09'; readonly op: 'substitute'; readonly match: Match; readonly craft: string }
   /** CAP-11: history chunks served to the client keep only their first `keep` entries and claim to be complete. */
   | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number };
 
@@ -78,6 +80,12 @@ export interface MaliciousRelay extends RelayTap {
   arm(): void;
   /** Sends a frame the adversary composed to a client (CAP-06); false when the client has no connection. */
   inject(client: string, bytes: Bytes): boolean;
+  /** Feeds a request to the relay logic as `principal` (CAP-13). */
+  post(principal: Bytes, bytes: Bytes): void;
+  /** Adds a step to the plan while the run goes on. */
+  addStep(step: PlanStep): void;
+  /** Recipes for `substitute`: a payload made for this client at the moment the step fires. */
+  readonly crafts: Map<string, (client: string) => Bytes | undefined>;
 }
 
 function senderOf(bytes: Bytes): string | undefined {
@@ -99,11 +107,12 @@ function roomIndex(bytes: Bytes): number | undefined {
  * Makes the malicious relay for a plan. `senderIds` maps client names to member ids (hex), for
  * `Match.sender`; the harness fills it as clients are made.
  */
-export function maliciousRelay(plan: Plan, senderIds: (client: string) => string | undefined): MaliciousRelay {
+export function maliciousRelay(initial: Plan, senderIds: (client: string) => string | undefined): MaliciousRelay {
+  const plan: PlanStep[] = [...initial];
   const observed: Observation[] = [];
-  const fired = plan.map(() => 0);
-  const seen = plan.map(() => 0);
-  const withheld = plan.map(() => new Map<string, Set<number>>()); // step -> client -> indices
+  const fired: number[] = plan.map(() => 0);
+  const seen: number[] = plan.map(() => 0);
+  const withheld: Map<string, Set<number>>[] = plan.map(() => new Map<string, Set<number>>()); // step -> client -> indices
   const swapHeld = new Map<number, Bytes>(); // step -> the frame held for a swap
   let api: TapApi | undefined;
   let armed = false;
@@ -138,6 +147,7 @@ export function maliciousRelay(plan: Plan, senderIds: (client: string) => string
   };
   let replays = 0;
   const replayed = new Set<string>();
+  const crafts = new Map<string, (client: string) => Bytes | undefined>();
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
 
   const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
@@ -149,7 +159,7 @@ export function maliciousRelay(plan: Plan, senderIds: (client: string) => string
       if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
-      if (step.op === 'withhold') return roomIndex(bytes) !== undefined;
+      if (step.op === 'withhold' || step.op === 'substitute') return roomIndex(bytes) !== undefined;
       return true;
     } catch {
       return false;
@@ -248,6 +258,11 @@ export function maliciousRelay(plan: Plan, senderIds: (client: string) => string
           outs = [];
           break;
         }
+        case 'substitute': {
+          const made = crafts.get(step.craft)?.(conn.client);
+          if (made) outs = outs.map((o) => ({ ...o, bytes: mutate(o.bytes, 'payload', { op: 'set', value: { hex: toHex(made) } }) }));
+          break;
+        }
         case 'truncate': {
           // the history ends early: from the first chunk on, nothing at or after the cut is served
           const h = decode(HistoryChunk, bytes);
@@ -264,8 +279,19 @@ export function maliciousRelay(plan: Plan, senderIds: (client: string) => string
   return {
     observed,
     fired,
+    crafts,
     attach(a) {
       api = a;
+    },
+    post(principal, bytes) {
+      api?.note('CAP-13 pose', `as ${toHex(principal).slice(0, 16)} ${messageLabel(bytes)}`);
+      api?.asPrincipal(principal, bytes);
+    },
+    addStep(step) {
+      plan.push(step);
+      fired.push(0);
+      seen.push(0);
+      withheld.push(new Map());
     },
     inject(client, bytes) {
       api?.note('CAP-06 inject', `${client} ${messageLabel(bytes)}`);

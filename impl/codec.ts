@@ -8,6 +8,7 @@
  */
 import { compareBytes, decodeUtf8, toHex, fromHex, utf8 as utf8Bytes, type Bytes } from './bytes.ts';
 import { DecodeError, EncodeError, type DecodeReason, type ReqId } from './errors.ts';
+import { enforced } from './mutants.ts';
 import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
@@ -415,7 +416,7 @@ function readHeader(r: Reader, expected: number | undefined, path: string): numb
   const version = readUint(r, 8, `${path}.header.version`);
   if (version !== PROTOCOL_VERSION) decErr('REQ-ENC-002', 'version', `${path}.header.version`, `unsupported version ${version}`);
   const suite = readUint(r, 16, `${path}.header.suite`);
-  if (!REGISTERED_SUITES.has(suite)) decErr('REQ-ENC-003', 'suite', `${path}.header.suite`, `unknown suite 0x${suite.toString(16).padStart(4, '0')}`);
+  if (!REGISTERED_SUITES.has(suite) && enforced('REQ-ENC-003')) decErr('REQ-ENC-003', 'suite', `${path}.header.suite`, `unknown suite 0x${suite.toString(16).padStart(4, '0')}`);
   const type = readUint(r, 8, `${path}.header.type`);
   if (!REGISTERED_TYPES.has(type)) decErr('REQ-ENC-004', 'type', `${path}.header.type`, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
   if (expected !== undefined && type !== expected)

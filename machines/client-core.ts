@@ -4,6 +4,7 @@
  * history synchronisation and gap alarms. Pure functions over the machine context; each returns
  * the new context and the effects to emit.
  */
+import { enforced } from '../impl/mutants.ts';
 import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
@@ -449,8 +450,9 @@ export function checkGaps<C extends ClientCore>(ctx: C, now: number): Out<C> {
     const from = since[g.key]!;
     if (fullDoneAt !== undefined && fullDoneAt >= from + grace) {
       if (c.alarmed.includes(g.key)) continue;
-      c = { ...c, alarmed: [...c.alarmed, g.key] };
       const reqId: ReqId = g.sender === 'commits' ? 'REQ-MEM-030' : 'REQ-MEM-020';
+      if (!enforced(reqId)) continue; // a mutant that never raises this alarm
+      c = { ...c, alarmed: [...c.alarmed, g.key] };
       effects.push({ type: 'effect.alarm', reqId, detail: g.sender === 'commits' ? g.detail : `sender ${g.sender.slice(0, 16)}: ${g.detail}` });
     } else if (fullDoneAt === undefined || fullDoneAt < from || now >= from + grace) {
       // a full fetch right after the gap appears, and another once its grace has passed

@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeMermaid } from './cli.ts';
+import { attackTrace, runSpec, specFromHeader } from '../adversary/audit.ts';
 import { optionsFromHeader, simulate } from './run.ts';
 
 const HELP = `usage: pqroom replay TRACE [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS] [--mermaid-limit N]
 
-Reads a trace written by pqroom simulate --trace, runs its scenario again with the seed and
-options of its first line, and compares the two traces line by line. Exits 0 when they are
+Reads a trace written by pqroom simulate --trace or by pqroom audit (a counterexample), runs
+it again with the seed and options of its first line (scenario, or attack, plan and mutant),
+and compares the two traces line by line; for an attack it also shows the verdict. Exits 0 when they are
 identical, 1 at the first differing line (both are shown), 2 when TRACE cannot be read.
 
 options:
@@ -36,8 +38,8 @@ export function replayTrace(recorded: string): ReplayOutcome {
   const old = recorded.split('\n');
   if (old.at(-1) === '') old.pop();
   if (old.length === 0) throw new Error('the trace is empty');
-  const options = optionsFromHeader(old[0]!);
-  const replayed = simulate(options, true).trace;
+  const spec = specFromHeader(old[0]!);
+  const replayed = spec ? attackTrace(spec, runSpec(spec, true)) : simulate(optionsFromHeader(old[0]!), true).trace;
   const now = replayed.split('\n');
   if (now.at(-1) === '') now.pop();
   const n = Math.max(old.length, now.length);
@@ -45,6 +47,16 @@ export function replayTrace(recorded: string): ReplayOutcome {
     if (old[i] !== now[i]) return { identical: false, lines: n, firstDifference: { line: i + 1, recorded: old[i], replayed: now[i] }, replayed };
   }
   return { identical: true, lines: n, replayed };
+}
+
+/** The verdict line of an attack trace, readable. */
+function verdictOf(trace: string): string | undefined {
+  const last = trace.trimEnd().split('\n').at(-1);
+  if (!last) return undefined;
+  const v = JSON.parse(last) as { kind?: string; blocked?: boolean; violations?: { prop: string; party: string; t: number; detail: string }[] };
+  if (v.kind !== 'verdict') return undefined;
+  if (v.blocked) return 'verdict: blocked (no property failed)';
+  return ['verdict: the same violations', ...(v.violations ?? []).slice(0, 5).map((x) => `  ${x.prop} at ${x.party}, t=${x.t} ms: ${x.detail}`), ...((v.violations?.length ?? 0) > 5 ? [`  ... ${v.violations!.length - 5} more`] : [])].join('\n');
 }
 
 /** Runs `pqroom replay ...`; returns the exit code. */
@@ -92,6 +104,8 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   if (mermaid !== undefined) writeMermaid(mermaid, text, m);
   if (outcome.identical) {
     out(`identical: ${outcome.lines} lines replayed from ${file}`);
+    const verdict = verdictOf(outcome.replayed);
+    if (verdict) out(verdict);
     return 0;
   }
   const d = outcome.firstDifference!;

@@ -14,6 +14,7 @@ import type { Invite } from '../impl/messages/index.ts';
 import { createIdentity, type Identity } from '../impl/protocol/identity.ts';
 import { emptyRelay } from '../impl/protocol/relay-state.ts';
 import { deterministicRng, drbgInstantiate } from '../impl/rng.ts';
+import { SUITE_ID } from '../impl/messages/index.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientConfig, ClientCore } from '../machines/client-core.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
@@ -210,6 +211,8 @@ export interface World {
   readonly raised: readonly Raised[];
   /** Faults applied, by kind. */
   readonly faultCounts: Readonly<Record<string, number>>;
+  /** Frames a client took in although their header names another suite (PROP-17; empty unless a check is off). */
+  readonly wrongSuite: readonly { readonly party: string; readonly at: number; readonly suite: number; readonly msg: string }[];
   /** Events processed so far. */
   events(): number;
   /** The relay's store. */
@@ -261,6 +264,7 @@ export function createWorld(options: WorldOptions): World {
   const clients = new Map<string, ClientNode>();
   const raised: Raised[] = [];
   const faultCounts: Record<string, number> = {};
+  const wrongSuite: { party: string; at: number; suite: number; msg: string }[] = [];
   const store = memoryStore();
   const trace = traceRecorder(options.trace ?? false);
   const relayKeys = c.sigKeygen(simSeed(c, options.seed, 'relay key', 0).subarray(0, 32));
@@ -393,7 +397,10 @@ export function createWorld(options: WorldOptions): World {
           break;
         case 'effect.receive': {
           if (trace.enabled) record({ kind: 'recv', actor: node.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
-          feedRole(node, relayMessageToEvent(fx.bytes, time));
+          const ev = relayMessageToEvent(fx.bytes, time);
+          const suite = fx.bytes.length >= 3 ? (fx.bytes[1]! << 8) | fx.bytes[2]! : SUITE_ID;
+          if (ev.type !== 'net.malformed' && suite !== SUITE_ID) wrongSuite.push({ party: node.name, at: time, suite, msg: messageLabel(fx.bytes) });
+          feedRole(node, ev);
           break;
         }
         case 'effect.reject':
@@ -699,6 +706,7 @@ export function createWorld(options: WorldOptions): World {
     clients,
     raised,
     faultCounts,
+    wrongSuite,
     events: () => eventCount,
     store,
     relayPk: relayKeys.publicKey,

@@ -6,6 +6,7 @@
 import { equalBytes, toHex, type Bytes } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
+import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
 import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
@@ -165,7 +166,11 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   } catch (e) {
     return { view, events: [rejected(e)] };
   }
-  const reject = (reqId: ReqId, detail: string): GroupStep => ({ view, events: [{ kind: 'rejected', reqId, detail }] });
+  const reject = (reqId: ReqId, detail: string): GroupStep => {
+    // mutant REQ-OWN-030: a replay of this epoch advances the rotation counter after all
+    const counts = reqId === 'REQ-MEM-016' && msg.epoch === view.epoch && !enforced('REQ-OWN-030');
+    return { view: counts ? { ...view, epochCount: view.epochCount + 1 } : view, events: [{ kind: 'rejected', reqId, detail }] };
+  };
   if (!equalBytes(msg.room_id, view.roomId)) return reject('REQ-MEM-010', 'message for another room');
   if (msg.epoch > view.epoch) {
     if (view.removed) return reject('REQ-MEM-050', `message of epoch ${msg.epoch} after this member's removal`);
@@ -179,13 +184,14 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   // A sequence number already delivered, or an identical copy of a held message, is rejected
   // before any signature work: whatever its authenticity, it is not accepted again (REQ-MEM-016).
   const known = view.senders[toHex(msg.sender)];
-  if (known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base))
+  const replayCheck = enforced('REQ-MEM-016');
+  if (replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base))
     return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
-  if (known?.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes))) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} is already held`);
+  if (replayCheck && known?.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes))) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} is already held`);
   const sender = record.roster.find((r) => equalBytes(r.member_id, msg.sender));
   if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
   const final = view.finalHeads[toHex(msg.sender)];
-  if (final !== undefined && msg.seq >= final) return reject('REQ-MEM-021', `seq ${msg.seq} is beyond the removed sender's final head ${final}`);
+  if (final !== undefined && msg.seq >= final && enforced('REQ-MEM-021')) return reject('REQ-MEM-021', `seq ${msg.seq} is beyond the removed sender's final head ${final}`);
   if (!record.keys) return reject('REQ-MEM-050', `this member holds no keys of epoch ${msg.epoch}`);
   let content: AppContent;
   try {
@@ -197,11 +203,12 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   const s = view.senders[key] ?? EMPTY_SENDER;
   if (s.base !== undefined && msg.seq < s.base)
     return reject('REQ-MEM-018', `seq ${msg.seq} of epoch ${msg.epoch} precedes the sender's first message in this member's epochs (${s.base})`);
-  if (s.next !== undefined && msg.seq < s.next) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
-  const dup = s.held.find((h) => h.seq === msg.seq);
+  if (replayCheck && s.next !== undefined && msg.seq < s.next) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
+  const dup = replayCheck ? s.held.find((h) => h.seq === msg.seq) : undefined;
   if (dup) return reject('REQ-MEM-016', equalBytes(dup.bytes, bytes) ? `duplicate: seq ${msg.seq} is already held` : `a second, different message with seq ${msg.seq}`);
   const held = [...s.held, { seq: msg.seq, epoch: msg.epoch, prevEpoch: msg.prev_epoch, content, bytes }].sort((a, b) => a.seq - b.seq);
   const head = s.head === undefined || msg.seq + 1 > s.head.nextSeq ? { nextSeq: msg.seq + 1, lastEpoch: msg.epoch } : s.head;
+  // REQ-OWN-030: only a message not accepted before advances the owner's rotation counter
   const counted = msg.epoch === view.epoch ? view.epochCount + 1 : view.epochCount;
   const accepted: GroupEvent = { kind: 'accepted', sender: msg.sender, seq: msg.seq, epoch: msg.epoch };
   const { sender: ns, events } = deliverReady(view, msg.sender, { ...s, held, head });
@@ -216,6 +223,8 @@ function deliverReady(view: GroupView, senderId: Bytes, s0: SenderView): { sende
     const first = s.held[0];
     if (first && (first.prevEpoch === NO_EPOCH || first.prevEpoch < view.joinEpoch)) s = { ...s, base: first.seq, next: first.seq };
   }
+  // mutant REQ-MEM-017: held messages go out as they come, whatever their seq
+  if (!enforced('REQ-MEM-017') && s.next !== undefined && s.held[0] !== undefined && s.held[0].seq > s.next) s = { ...s, next: s.held[0].seq };
   while (s.next !== undefined && s.held[0]?.seq === s.next) {
     const m = s.held[0];
     const rest = s.held.slice(1);

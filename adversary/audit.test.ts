@@ -1,0 +1,62 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main as replay } from '../simulator/replay.ts';
+import type { AuditResult } from './audit.ts';
+import { main as audit } from './cli.ts';
+
+describe('pqroom audit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
+  const lines: string[] = [];
+  let code = -1;
+
+  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
+    code = audit(['--runs', '3', '--seed', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+    const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
+    expect(r.seed).toBe(2);
+    for (const p of ['hardened', 'compat'] as const) {
+      const prof = r.profiles[p]!;
+      expect(prof.properties.length).toBeGreaterThanOrEqual(26);
+      expect(prof.attacks.length).toBeGreaterThan(10);
+      for (const x of prof.properties) expect(Object.keys(x)).toEqual(expect.arrayContaining(['id', 'holds', 'runs']));
+    }
+    // hardened: every checked property holds and every attack is blocked; compat: broken ones carry a replay command
+    expect(r.profiles.hardened!.properties.every((x) => x.holds !== false)).toBe(true);
+    expect(r.profiles.hardened!.attacks.every((a) => a.blocked)).toBe(true);
+    const broken = r.profiles.compat!.properties.filter((x) => x.holds === false);
+    expect(broken.map((x) => x.id)).toEqual(expect.arrayContaining(['PROP-01', 'PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-11', 'PROP-12', 'PROP-13']));
+    for (const x of broken) expect(x.counterexample!.replay).toMatch(/^npx pqroom replay .*\.jsonl$/);
+    expect(r.mutationScore).toBe(1);
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toMatch(/PROP-04\s+holds \(\d+ runs\)\s+BROKEN \(seed 2, ATK-14\)/);
+  }, 600_000);
+
+  it('every counterexample it wrote replays to the same bytes and shows the violation', () => {
+    const files = readdirSync(join(dir, 'counterexamples'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files.filter((x) => x.startsWith('compat-PROP-04') || x.startsWith('mutant-'))) {
+      const out: string[] = [];
+      expect(replay([join(dir, 'counterexamples', f)], (s) => out.push(s)), f).toBe(0);
+      expect(out.join('\n')).toMatch(/identical: \d+ lines/);
+      expect(out.join('\n')).toMatch(/verdict: the same violations\n {2}PROP-\d+ at/);
+    }
+  }, 600_000);
+
+  it('a counterexample whose verdict was edited no longer replays identically', () => {
+    const f = join(dir, 'counterexamples', 'compat-PROP-04.jsonl');
+    const text = readFileSync(f, 'utf8').replace('"PROP-04"', '"PROP-99"');
+    const g = join(dir, 'edited.jsonl');
+    writeFileSync(g, text);
+    const out: string[] = [];
+    expect(replay([g], (s) => out.push(s))).toBe(1);
+    expect(out.join('\n')).toMatch(/differs at line/);
+  }, 600_000);
+
+  it('refuses unknown options with exit 2', () => {
+    const err: string[] = [];
+    expect(audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(err.join('\n')).toMatch(/unknown profile weak/);
+  });
+});

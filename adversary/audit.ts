@@ -1,0 +1,289 @@
+/**
+ * The audit campaign (`pqroom audit`): every named attack in each profile, generated attack
+ * plans (fast-check, shrunk to a minimal plan when a property fails), every mutant hunted until
+ * a property fails, and, with `--backend both`, the named attacks again on the real crypto to
+ * show the symbolic findings hold on the actual bytes. Every counterexample is written as a
+ * trace that `pqroom replay` re-runs to the same bytes and the same violation.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import fc from 'fast-check';
+import { withCheckOff } from '../impl/mutants.ts';
+import type { Profile } from '../impl/suite.ts';
+import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
+import { ATTACKS, findAttack, runAttack, type Attack, type AttackResult } from './attacks.ts';
+import { huntMutant, MUTANTS } from './mutants.ts';
+import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
+import { arbPlan } from './plans.ts';
+import type { Plan } from './relay.ts';
+
+/** What one run was: enough to run it again. */
+export interface RunSpec {
+  /** A named attack, or `generated` with its plan. */
+  readonly attack: string;
+  readonly plan?: Plan;
+  readonly profile: Profile;
+  readonly seed: number;
+  readonly backend: Backend;
+  /** The mutant's switched-off requirement, if any. */
+  readonly mutant?: string;
+}
+
+function attackOf(spec: RunSpec): Attack {
+  if (spec.attack === 'generated') {
+    const plan = spec.plan ?? [];
+    return { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
+  }
+  const a = findAttack(spec.attack);
+  if (!a) throw new Error(`no attack named ${spec.attack}`);
+  return a;
+}
+
+/** Runs a spec, with or without a trace. */
+export function runSpec(spec: RunSpec, trace = false): AttackResult {
+  const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
+  if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
+  return withCheckOff(mutant?.removes, () => runAttack(attackOf(spec), { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace }));
+}
+
+/** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
+export function attackTrace(spec: RunSpec, r: AttackResult): string {
+  const header = { t: 0, kind: 'run', format: TRACE_FORMAT, ...spec };
+  const verdict = { t: r.world.now() - r.world.startTime, kind: 'verdict', blocked: r.blocked, violations: r.violations, detected: r.detected };
+  return [JSON.stringify(header), ...r.world.trace.lines(), JSON.stringify(verdict)].join('\n') + '\n';
+}
+
+/** Reads a run spec back from an attack trace's header, or undefined when the header is not one. */
+export function specFromHeader(line: string): RunSpec | undefined {
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error('the first line of the trace is not JSON');
+  }
+  if (h.kind !== 'run' || h.format !== TRACE_FORMAT || typeof h.attack !== 'string') return undefined;
+  const profile = h.profile;
+  const backend = h.backend;
+  if (profile !== 'hardened' && profile !== 'compat') throw new Error('run header: unknown profile');
+  if (backend !== 'real' && backend !== 'symbolic') throw new Error('run header: unknown backend');
+  if (typeof h.seed !== 'number' || !Number.isSafeInteger(h.seed)) throw new Error('run header: seed must be an integer');
+  return {
+    attack: h.attack,
+    ...(Array.isArray(h.plan) ? { plan: h.plan as Plan } : {}),
+    profile,
+    seed: h.seed,
+    backend,
+    ...(typeof h.mutant === 'string' ? { mutant: h.mutant } : {}),
+  };
+}
+
+/** Options of a campaign. */
+export interface AuditOptions {
+  readonly profiles: readonly Profile[];
+  /** Generated plans per profile. */
+  readonly runs: number;
+  readonly seed: number;
+  readonly backend: Backend | 'both';
+  /** Where counterexample traces go. */
+  readonly out: string;
+  /** Progress lines. */
+  readonly progress?: (line: string) => void;
+}
+
+/** A property's verdict in one profile. */
+export interface PropertyResult {
+  readonly id: PropId;
+  /** Whether it held in every run; null when no oracle checks it yet. */
+  readonly holds: boolean | null;
+  /** Runs in which it was checked. */
+  readonly runs: number;
+  /** Why it is not checked, when it is not. */
+  readonly pending?: string;
+  readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly detail: string; readonly replay: string };
+}
+
+/** A named attack's verdict in one profile. */
+export interface AttackVerdict {
+  readonly id: string;
+  readonly blocked: boolean;
+  readonly broken: readonly PropId[];
+  readonly detected: readonly string[];
+  readonly replay?: string;
+  /** With `--backend both`: the verdict on real crypto agrees with the symbolic one. */
+  readonly realAgrees?: boolean;
+}
+
+/** The machine-readable result (issue 5's shape, plus fields). */
+export interface AuditResult {
+  readonly seed: number;
+  readonly runs: number;
+  readonly backend: Backend | 'both';
+  readonly commit: string;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedFinds: PropId[] }>>;
+  readonly mutants: { id: string; removes: string; killed: boolean; by?: string; replay?: string }[];
+  readonly mutationScore: number;
+  readonly seconds: number;
+}
+
+/** Properties spec 12 defines that no oracle checks yet, and why. */
+export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {
+  'PROP-05': 'needs the roster a member accepts (served rosters, ghost members: ATK-05)',
+  'PROP-07': 'needs key substitution in join requests (ATK-03)',
+  'PROP-19': 'needs a network position between client and relay (CAP-18, ATK-27)',
+  'PROP-20': 'needs a rogue client posing as another at an honest relay (ATK-06)',
+  'PROP-21': 'login machines (issue 6)',
+  'PROP-22': 'login machines (issue 6)',
+  'PROP-23': 'trust and fingerprints (issue 6)',
+  'PROP-24': 'trust and fingerprints (issue 6)',
+  'PROP-25': 'ML-KEM key rotation and directory checks (issue 6)',
+  'PROP-26': 'needs a controlled removed member that sends backdated messages (ATK-28)',
+};
+
+const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES])].sort() as PropId[];
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function versions(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; dependencies: Record<string, string> };
+  return { pqroom: pkg.version, node: process.versions.node, ...pkg.dependencies };
+}
+
+/** Runs the campaign. */
+export function audit(o: AuditOptions): AuditResult {
+  const started = Date.now();
+  const say = o.progress ?? (() => undefined);
+  const symbolicBackend: Backend = o.backend === 'real' ? 'real' : 'symbolic';
+  mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
+  const rel = (f: string): string => relative(process.cwd(), f) || f;
+  const save = (name: string, spec: RunSpec): string => {
+    const file = join(o.out, 'counterexamples', `${name}.jsonl`);
+    writeFileSync(file, attackTrace(spec, runSpec(spec, true)));
+    return `npx pqroom replay ${rel(file)}`;
+  };
+
+  const profiles: AuditResult['profiles'] = {};
+  for (const profile of o.profiles) {
+    const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
+    let checkedRuns = 0;
+    const record = (spec: RunSpec, r: AttackResult): void => {
+      checkedRuns++;
+      for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
+    };
+    // 1. named attacks
+    const attacks: AttackVerdict[] = [];
+    for (const a of ATTACKS) {
+      const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
+      const r = runSpec(spec);
+      record(spec, r);
+      const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+      let realAgrees: boolean | undefined;
+      if (o.backend === 'both') {
+        const real = runSpec({ ...spec, backend: 'real' });
+        realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
+      }
+      const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
+      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }) });
+      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}`);
+    }
+    // 2. generated plans; a failure shrinks to a minimal plan
+    let generatedRuns = 0;
+    const out = fc.check(
+      fc.property(arbPlan(profile), fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
+        const spec: RunSpec = { attack: 'generated', plan, profile, seed, backend: symbolicBackend };
+        const r = runSpec(spec);
+        generatedRuns++;
+        record(spec, r);
+        if (generatedRuns % 10 === 0) say(`${profile} generated plans: ${generatedRuns} run`);
+        return r.violations.length === 0;
+      }),
+      { numRuns: o.runs, seed: o.seed },
+    );
+    let generatedFinds: PropId[] = [];
+    if (out.failed && out.counterexample) {
+      const [plan, seed] = out.counterexample;
+      const spec: RunSpec = { attack: 'generated', plan, profile, seed, backend: symbolicBackend };
+      const r = runSpec(spec);
+      generatedFinds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+      for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
+      say(`${profile}: a generated plan broke ${generatedFinds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${generatedRuns} runs)`);
+    }
+    say(`${profile}: ${generatedRuns} generated plans`);
+    // 3. the property table
+    const properties: PropertyResult[] = [];
+    for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
+      const pending = PENDING_PROPERTIES[id];
+      if (pending !== undefined) {
+        properties.push({ id, holds: null, runs: 0, pending });
+        continue;
+      }
+      const f = first.get(id);
+      if (!f) {
+        properties.push({ id, holds: true, runs: checkedRuns });
+        continue;
+      }
+      const replay = save(`${profile}-${id}`, f.spec);
+      properties.push({ id, holds: false, runs: checkedRuns, counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+    }
+    profiles[profile] = { properties, attacks, generatedRuns, generatedFinds };
+  }
+
+  // 4. mutants
+  const mutants: AuditResult['mutants'] = [];
+  for (const m of MUTANTS) {
+    const h = huntMutant(m, [o.seed, o.seed + 1]);
+    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
+    mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
+    say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
+  }
+  const killed = mutants.filter((m) => m.killed).length;
+  return {
+    seed: o.seed,
+    runs: o.runs,
+    backend: o.backend,
+    commit: gitCommit(),
+    versions: versions(),
+    profiles,
+    mutants,
+    mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+}
+
+/** The human summary: property × profile, attacks, mutants. */
+export function auditTable(r: AuditResult): string {
+  const ps = Object.keys(r.profiles) as Profile[];
+  const lines: string[] = [];
+  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans per profile, backend ${r.backend}, ${r.seconds} s`);
+  lines.push('');
+  lines.push(['property', ...ps.map((p) => p.padEnd(28))].join('  '));
+  const ids = r.profiles[ps[0]!]!.properties.map((p) => p.id);
+  for (const id of ids) {
+    const cells = ps.map((p) => {
+      const x = r.profiles[p]!.properties.find((y) => y.id === id)!;
+      if (x.holds === null) return 'not checked yet'.padEnd(28);
+      return (x.holds ? `holds (${x.runs} runs)` : `BROKEN (seed ${x.counterexample!.seed}, ${x.counterexample!.attack})`).padEnd(28);
+    });
+    lines.push([id.padEnd(8), ...cells].join('  '));
+  }
+  lines.push('');
+  lines.push(['attack', ...ps.map((p) => p.padEnd(28))].join('  '));
+  for (const a of r.profiles[ps[0]!]!.attacks) {
+    const cells = ps.map((p) => {
+      const x = r.profiles[p]!.attacks.find((y) => y.id === a.id)!;
+      return (x.blocked ? 'blocked' : `broken: ${x.broken.join(',')}`).padEnd(28);
+    });
+    lines.push([a.id.padEnd(8), ...cells].join('  '));
+  }
+  lines.push('');
+  for (const m of r.mutants) lines.push(`mutant ${m.id.padEnd(28)} ${m.removes}  ${m.killed ? `killed by ${m.by}` : 'SURVIVED: a hole in the harness'}`);
+  lines.push(`mutation score ${(r.mutationScore * 100).toFixed(0)}% (${r.mutants.filter((m) => m.killed).length} of ${r.mutants.length})`);
+  return lines.join('\n');
+}

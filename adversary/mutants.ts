@@ -1,0 +1,62 @@
+/**
+ * Mutants (spec 12.2): the hardened profile with exactly one requirement's check switched off,
+ * selectable by name. The harness must kill every one: some attack, run against the mutant,
+ * makes some property fail. A mutant that survives is a hole in the harness and is reported.
+ */
+import type { ReqId } from '../impl/errors.ts';
+import { withCheckOff } from '../impl/mutants.ts';
+import { ATTACKS, runAttack, type Attack, type AttackResult } from './attacks.ts';
+
+/** One mutant. */
+export interface Mutant {
+  /** Its name (`pqroom audit --mutant NAME`). */
+  readonly id: string;
+  /** The requirement whose check it switches off. */
+  readonly removes: ReqId;
+  /** What that check is. */
+  readonly check: string;
+  /** Attacks expected to kill it, tried first (every attack is tried after them). */
+  readonly killers: readonly string[];
+}
+
+/** Every mutant of the hardened profile. */
+export const MUTANTS: readonly Mutant[] = [
+  { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
+  { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-12'] },
+  { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
+  { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'] },
+  { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'] },
+  { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'] },
+  { id: 'no-suite-check', removes: 'REQ-ENC-003', check: "a message's header names a registered suite, the one of its room or connection", killers: ['ATK-20'] },
+  { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'] },
+];
+
+/** What the harness found for one mutant. */
+export interface MutantResult {
+  readonly mutant: Mutant;
+  readonly killed: boolean;
+  /** The run that killed it: attack, seed, first violation. */
+  readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
+  /** Runs tried. */
+  readonly runs: number;
+}
+
+/** Runs one attack against a mutant. */
+export function runAgainstMutant(m: Mutant, attack: Attack, seed: number, backend: 'symbolic' | 'real' = 'symbolic', trace = false): AttackResult {
+  return withCheckOff(m.removes, () => runAttack(attack, { profile: 'hardened', seed, backend, trace }));
+}
+
+/** Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails. */
+export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantResult {
+  const order = [...m.killers.map((id) => ATTACKS.find((a) => a.id === id)!), ...ATTACKS.filter((a) => !m.killers.includes(a.id))];
+  let runs = 0;
+  for (const seed of seeds) {
+    for (const attack of order) {
+      runs++;
+      const r = runAgainstMutant(m, attack, seed);
+      const v = r.violations[0];
+      if (v) return { mutant: m, killed: true, by: { attack: attack.id, seed, prop: v.prop, detail: v.detail }, runs };
+    }
+  }
+  return { mutant: m, killed: false, runs };
+}
