@@ -5,23 +5,24 @@
  * property fails); compat ends blocked or with the named properties failing, and the run is a
  * replayable counterexample (same seed, same plan, same trace).
  */
-import { toHex, utf8 } from '../impl/bytes.ts';
-import { encode } from '../impl/codec.ts';
+import { equalBytes, toHex, utf8 } from '../impl/bytes.ts';
+import { decode, encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
-import { inviteId, simSeed } from '../impl/keyschedule.ts';
-import { MailboxDelivery, Send, type Invite } from '../impl/messages/index.ts';
+import { epochHash, fingerprint, inviteId, simSeed } from '../impl/keyschedule.ts';
+import { JoinRequest, MailboxDelivery, Send, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
-import { createIdentity, newestKem } from '../impl/protocol/identity.ts';
-import { buildJoinRequest } from '../impl/protocol/join.ts';
+import { createIdentity, memberRecordOf, newestKem } from '../impl/protocol/identity.ts';
+import { buildJoinRequest, buildWelcome } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
+import { messageLabel } from '../simulator/trace.ts';
 import { createWorld, type World } from '../simulator/world.ts';
 import { knowledge, type Knowledge } from './knowledge.ts';
 import { checkSecrecy, propertyMonitor, type PropId, type SecrecyContext, type Violation } from './oracles.ts';
@@ -57,6 +58,16 @@ export interface Attack {
   readonly forge?: { readonly by: string; readonly as: string };
   /** After the first round of chat, the relay delivers to this member a rotation commit it signed itself (CAP-09, hardened). */
   readonly forgeCommitTo?: string;
+  /** A client named `name` connects claiming `victim`'s identity key (CAP-13). */
+  readonly impostor?: { readonly name: string; readonly victim: string };
+  /** A network adversary answers every handshake (CAP-18). */
+  readonly mitm?: 'swap-key' | 'forged-signature';
+  /** After the removal, the removed (controlled) member's next message is put in another member's delivery: a backdated message (CAP-16, CAP-09). */
+  readonly backdateTo?: string;
+  /** With `backdateTo`: the message goes into the epoch after the removal, whose secret leaked to the adversary (CAP-17). */
+  readonly backdateIntoLeakedEpoch?: boolean;
+  /** The late joiner's invite token leaks to the adversary (CAP-17), which answers its join request with a welcome of its own (hardened). */
+  readonly forgeWelcome?: boolean;
 }
 
 const chat = (p: Profile): string => (p === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)');
@@ -173,6 +184,70 @@ export const ATTACKS: readonly Attack[] = [
     plan: (p) => [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'bob', msg: chat(p), nth: 3 }, path: 'header.suite', mutation: { op: 'add', by: 1 } }],
   },
   {
+    id: 'ATK-06',
+    title: "a connection claims another member's identity key at the relay",
+    weakness: 'W3',
+    props: ['PROP-20'],
+    plan: () => [],
+    impostor: { name: 'mallory', victim: 'alice' },
+  },
+  {
+    id: 'ATK-27',
+    title: "the relay's transport key swapped by a network adversary",
+    weakness: 'W12',
+    props: ['PROP-19'],
+    plan: () => [],
+    mitm: 'swap-key',
+  },
+  {
+    id: 'ATK-27b',
+    title: "a network adversary presents the pinned relay key and signs the handshake with its own",
+    weakness: 'W12',
+    props: ['PROP-19'],
+    compat: 'blocked',
+    plan: () => [],
+    mitm: 'forged-signature',
+  },
+  {
+    id: 'ATK-28',
+    title: 'a removed member, with the relay, adds a message to an epoch it belonged to',
+    weakness: 'W4',
+    props: ['PROP-26'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    backdateTo: 'bob',
+  },
+  {
+    id: 'ATK-28b',
+    title: 'a removed member, holding a leaked key of the epoch after its removal, sends into that epoch',
+    weakness: 'W4',
+    props: ['PROP-26'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    backdateTo: 'bob',
+    backdateIntoLeakedEpoch: true,
+  },
+  {
+    id: 'ATK-17b',
+    title: "history truncation for a new member: a sender's first message after the join withheld",
+    weakness: 'W9',
+    props: ['PROP-15'],
+    plan: (p) => [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'dave', msg: chat(p), sender: 'alice', nth: 1 } }],
+    lateJoin: true,
+  },
+  {
+    id: 'ATK-04',
+    title: "the relay, holding a leaked invite token, answers a join with a welcome into a room of its own",
+    weakness: '-',
+    props: ['PROP-07'],
+    compat: 'blocked',
+    plan: () => [],
+    lateJoin: true,
+    forgeWelcome: true,
+  },
+  {
     id: 'ATK-26',
     title: "the relay replays messages to the owner to inflate its rotation counter",
     weakness: 'W7',
@@ -209,6 +284,8 @@ export interface AttackResult {
   readonly relay: MaliciousRelay;
   /** What the adversary came to know. */
   readonly knowledge: Knowledge;
+  /** Set when the room could not go on (the attack denied service, which is out of scope: spec 11.3). */
+  readonly stalled?: string;
 }
 
 /** What the harness does at the attack's moments. */
@@ -217,6 +294,8 @@ interface Hooks {
   readonly armed: (r: ScenarioRun) => void;
   /** After the first round of chat. */
   readonly midway: (r: ScenarioRun) => void;
+  /** After the removal, if any. */
+  readonly removed: (r: ScenarioRun) => void;
 }
 
 /** The room every named attack runs in. */
@@ -235,7 +314,7 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
     })
     .chat(12)
     .step((r) => hooks.midway(r));
-  if (attack.removes) s.remove(attack.removes);
+  if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
   if (attack.lateJoin) s.admit('dave');
   return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).wait(SETTLE_MS);
 }
@@ -273,6 +352,61 @@ function forgeCommit(world: World, relay: MaliciousRelay, to: string, seed: numb
     return buildCommit(c, rng, { roomId: g.roomId, epoch: g.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: adversaryIdentity(c, seed) }).commit.bytes;
   });
   relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, craft: 'forged-commit' });
+}
+
+/**
+ * CAP-16 with CAP-09: the removed member's next message, in the last epoch it belonged to (hardened) or under
+ * a room key it holds (compat), put in place of another member's next delivery.
+ */
+function backdate(world: World, relay: MaliciousRelay, by: string, to: string, seed: number, leaked?: (epoch: number) => void): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary backdated', 0));
+  const node = world.clients.get(by)!;
+  relay.crafts.set('backdated', () => {
+    const ctx = node.snapshot.context as ClientCore;
+    const text = `backdated by ${by}`;
+    if (ctx.group) {
+      const g = ctx.group;
+      if (leaked) {
+        // CAP-17: the epoch after the removal, with its key leaked to the adversary
+        const og = (world.clients.get('owner')!.snapshot.context as OwnerContext).group!;
+        leaked(og.epoch);
+        return sealAppMessage(c, rng, { roomId: g.roomId, epoch: og.epoch, appKey: og.epochs[og.epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text } }).bytes;
+      }
+      const epoch = Math.max(...Object.entries(g.epochs).filter(([, r]) => r.keys !== undefined).map(([e]) => Number(e)));
+      return sealAppMessage(c, rng, { roomId: g.roomId, epoch, appKey: g.epochs[epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text } }).bytes;
+    }
+    return sealCompatChat(c, rng, { roomId: ctx.roomId!, sender: node.identity.fp, roomKey: ctx.compat!.keys[0]!.key, text: utf8(text) }).bytes;
+  });
+  const chatLabel = world.options.profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
+  relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: chatLabel, nth: 1 }, craft: 'backdated' });
+}
+
+/**
+ * CAP-17 and CAP-06 (hardened): with the invite token leaked, the relay answers the invitee's
+ * join request itself: a welcome into a room whose owner is the adversary, for which it signs
+ * everything. Only the invite's owner fingerprint (REQ-INV-012) tells it from the real one.
+ */
+function forgeWelcome(world: World, relay: MaliciousRelay, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary welcome', 0));
+  const fake = adversaryIdentity(c, seed);
+  let done = false;
+  relay.watch((o) => {
+    if (done || o.dir !== 'up' || !messageLabel(o.bytes).startsWith('SubmitJoin(JoinRequest)')) return;
+    done = true;
+    const submit = decode(SubmitJoin, o.bytes);
+    const req = decode(JoinRequest, submit.payload);
+    const invite = world.invites().find((i) => equalBytes(inviteId(c, i.token), req.invite_id));
+    if (!invite) return;
+    const joiner: MemberRecord = { member_id: fingerprint(c, req.identity_pk), identity_pk: req.identity_pk, kem_cert: req.kem_cert, role: 'member', added_epoch: 1 };
+    const genesis = buildCommit(c, rng, { roomId: req.room_id, epoch: 0, prevEpochHash: ZERO_HASH, reason: 'create', inviteId: ZERO_HASH, adds: [memberRecordOf(fake, 'owner', 0)], removes: [], roster: [], heads: [], owner: fake });
+    const add = buildCommit(c, rng, { roomId: req.room_id, epoch: 1, prevEpochHash: epochHash(c, genesis.commit.bytes), reason: 'add', inviteId: req.invite_id, adds: [joiner], removes: [], roster: genesis.roster, heads: [], owner: fake });
+    const groupInfo = { epoch_secret: rng.bytes(32), commit: add.commit.value, roster: [...add.roster] };
+    const welcome = buildWelcome(c, rng, { joinRequest: { value: req, bytes: submit.payload }, token: invite.token, groupInfo, owner: fake });
+    const to = o.client;
+    relay.later(() => relay.inject(to, encode(MailboxDelivery, { entry: { index: 1_000_000, room_id: req.room_id, invite_id: req.invite_id, payload: welcome.bytes } })));
+  });
 }
 
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
@@ -315,6 +449,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const controlled = new Set(attack.controlled ?? []);
   const secrecy: SecrecyContext = { controlled, removedAt: new Map(), leaks: new Map() };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
+  const removals = new Map<string, number>();
   let observedUpTo = 0;
   let secrecyKey = '';
   const fed = new Map<string, string>();
@@ -340,6 +475,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     trace: o.trace ?? false,
     clientConfig: { rotateEvery: attack.rotateEvery ?? 15 },
     tap: relay,
+    ...(attack.mitm === undefined ? {} : { mitm: attack.mitm }),
     onStep: () => {
       if (!monitor || !world) return;
       monitor.step();
@@ -352,15 +488,34 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       }
     },
   });
-  monitor = propertyMonitor(world, controlled, () => relay.observed);
+  monitor = propertyMonitor(world, controlled, () => relay.observed, removals);
   const w = world;
   const hooks: Hooks = {
+    removed: () => {
+      if (attack.backdateTo && attack.controlled?.[0]) {
+        const leaked = attack.backdateIntoLeakedEpoch
+          ? (epoch: number) => {
+              if (secrecy.leaks.has(epoch)) return;
+              (secrecy.leaks as Map<number, number>).set(epoch, w.now() - w.startTime);
+              const og = (w.clients.get('owner')!.snapshot.context as OwnerContext).group!;
+              k.addEpochKeys(epoch, og.epochs[epoch]!.keys!, 'leak');
+            }
+          : undefined;
+        backdate(w, relay, attack.controlled[0], attack.backdateTo, o.seed, leaked);
+      }
+    },
     armed: () => {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
+      if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
+      if (attack.impostor) {
+        w.addImpostor(attack.impostor.name, attack.impostor.victim);
+        w.connect(attack.impostor.name);
+      }
     },
     midway: () => {
       if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
+      if (attack.removes) removals.set(attack.removes, w.now() - w.startTime);
       if (attack.removes && controlled.has(attack.removes)) (secrecy.removedAt as Map<string, number>).set(attack.removes, w.now() - w.startTime);
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary
@@ -374,10 +529,17 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     },
   };
   const run: ScenarioRun = { world, members: [], removed: [], speakers: new Set(), next: 0, extraChecks: [] };
-  for (const s of attackScenario(relay, attack, hooks).steps) s(run);
+  let stalled: string | undefined;
+  try {
+    for (const s of attackScenario(relay, attack, hooks).steps) s(run);
+  } catch (e) {
+    // the attack denied service (out of scope, spec 11.3): the properties are judged on what happened
+    stalled = e instanceof Error ? e.message : String(e);
+    world.note('stalled', stalled);
+  }
   monitor.finish(run.removed);
   const detected = [...new Set(world.raised.filter((r) => r.party !== 'relay').map((r) => r.reqId))].sort();
-  return { id: attack.id, profile: o.profile, seed: o.seed, violations: monitor.violations, blocked: monitor.violations.length === 0, detected, fired: relay.fired, world, relay, knowledge: k };
+  return { id: attack.id, profile: o.profile, seed: o.seed, violations: monitor.violations, blocked: monitor.violations.length === 0, detected, fired: relay.fired, world, relay, knowledge: k, ...(stalled === undefined ? {} : { stalled }) };
 }
 
 /** The attack with this id. */

@@ -22,13 +22,45 @@ export interface Mutant {
 /** Every mutant of the hardened profile. */
 export const MUTANTS: readonly Mutant[] = [
   { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
-  { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-12'] },
+  { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'] },
   { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
   { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'] },
   { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'] },
   { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'] },
   { id: 'no-suite-check', removes: 'REQ-ENC-003', check: "a message's header names a registered suite, the one of its room or connection", killers: ['ATK-20'] },
+  { id: 'no-relay-key-pinning', removes: 'REQ-TRN-002', check: "the ServerHello's relay key is the pinned one", killers: ['ATK-27'] },
+  { id: 'no-server-hello-signature', removes: 'REQ-TRN-003', check: "the ServerHello's signature over the transcript verifies under the relay key", killers: ['ATK-27b'] },
+  { id: 'no-client-auth-check', removes: 'REQ-TRN-004', check: "the relay verifies ClientAuth's signature before it attributes a connection", killers: ['ATK-06'] },
+  { id: 'no-final-head', removes: 'REQ-MEM-021', check: "a removed sender's messages beyond the head its removal counted are rejected", killers: ['ATK-28'] },
+  { id: 'no-welcome-owner-check', removes: 'REQ-INV-012', check: "the welcome's roster owner is the owner the invite names, and the welcome is signed by it", killers: ['ATK-04'] },
   { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'] },
+];
+
+/**
+ * Mutants no property can tell from the hardened profile, because a second check stops the
+ * same attack: equivalent mutants, kept out of the score and shown with that second check.
+ * Each entry is demonstrated by a test: under `attack`, the mutant breaks no property and an
+ * honest party raises `stoppedBy`.
+ */
+export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; readonly stoppedBy: ReqId; readonly why: string })[] = [
+  {
+    id: 'no-epoch-roster-check',
+    removes: 'REQ-MEM-013',
+    check: "the sender is in the roster of the message's epoch (not merely of some epoch)",
+    killers: [],
+    attack: 'ATK-28b',
+    stoppedBy: 'REQ-MEM-021',
+    why: "a sender outside an epoch's roster is a removed member, whose final head then rejects the message",
+  },
+  {
+    id: 'no-entitlement-start',
+    removes: 'REQ-MEM-019',
+    check: "a sender's first expected message is the one whose prev_epoch precedes the member's join",
+    killers: [],
+    attack: 'ATK-17b',
+    stoppedBy: 'REQ-MEM-018',
+    why: 'a wrongly chosen first message contradicts the prev_epoch chain of the next one',
+  },
 ];
 
 /** What the harness found for one mutant. */

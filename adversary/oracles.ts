@@ -10,6 +10,7 @@ import { equalBytes, toHex } from '../impl/bytes.ts';
 import { decode, peekType } from '../impl/codec.ts';
 import { AppMessage, Commit, HistoryChunk, MsgType, RoomDelivery } from '../impl/messages/index.ts';
 import type { OwnerContext } from '../machines/owner.ts';
+import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import { entitledTo, sentMessages, type Sent } from '../simulator/scenarios.ts';
 import type { ClientNode, World } from '../simulator/world.ts';
@@ -32,7 +33,7 @@ export interface Violation {
 }
 
 /** The properties these oracles check (the others need the knowledge closure or the accounts issue). */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18'];
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26'];
 
 /** Watches a world and records every property violation. */
 export interface Monitor {
@@ -54,7 +55,12 @@ interface PerClient {
 }
 
 /** The oracles over a world; `controlled` names the clients the adversary controls, `observed` is the malicious relay's record. */
-export function propertyMonitor(world: World, controlled: ReadonlySet<string>, observed: () => readonly Observation[]): Monitor {
+export function propertyMonitor(
+  world: World,
+  controlled: ReadonlySet<string>,
+  observed: () => readonly Observation[],
+  removals: ReadonlyMap<string, number> = new Map(),
+): Monitor {
   const violations: Violation[] = [];
   const flagged = new Set<string>();
   const per = new Map<string, PerClient>();
@@ -121,6 +127,11 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
         violate('PROP-04', node.name, `accepted ${what}`);
         if (d.via === 'net.history') violate('PROP-15', node.name, `accepted a modified or inserted history item: ${what}`);
       }
+      // PROP-26: nothing from a removed sender beyond what its removal counted
+      if (claimed !== undefined) {
+        const why = beyondRemoval(node, claimed, d, s);
+        if (why) violate('PROP-26', node.name, why);
+      }
       // PROP-08: at most once
       if (pc.seen.has(d.text)) violate('PROP-08', node.name, `accepted "${d.text}" a second time`);
       pc.seen.add(d.text);
@@ -138,9 +149,42 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
     }
   };
 
+  /**
+   * PROP-26: hardened, the owner's removal commit counts the removed sender's messages with its
+   * head (next_seq); compat, which has no heads, counts what the sender sent before it was removed.
+   */
+  const beyondRemoval = (node: ClientNode, sender: ClientNode, d: ClientNode['deliveries'][number], s: (Sent & { order: number }) | undefined): string | undefined => {
+    const removedAt = removals.get(sender.name);
+    if (removedAt === undefined || node.name === sender.name) return undefined;
+    if (hardened) {
+      const g = (world.clients.get('owner')?.snapshot.context as OwnerContext | undefined)?.group;
+      const mine = (node.snapshot.context as ClientCore).group;
+      if (!g || !mine) return undefined;
+      for (const [e, rec] of Object.entries(g.epochs)) {
+        const commit = decode(Commit, rec.commitBytes);
+        if (commit.reason !== 'remove' || !commit.removes.some((r) => equalBytes(r.member_id, sender.identity.fp))) continue;
+        if (mine.epoch < Number(e)) return undefined; // this member has not accepted the removal yet
+        const head = commit.heads.find((h) => equalBytes(h.member_id, sender.identity.fp));
+        const counted = head?.next_seq ?? 0;
+        if (d.seq >= counted) return `accepted seq ${d.seq} of ${sender.name} after accepting its removal, whose head counts ${counted} messages`;
+      }
+      return undefined;
+    }
+    if (d.at - world.startTime < removedAt) return undefined;
+    return s !== undefined && s.from === sender.name && s.at - world.startTime < removedAt ? undefined : `accepted "${d.text}" as ${sender.name}'s after ${sender.name} was removed, which ${sender.name} did not send before`;
+  };
+
   const checkKeys = (node: ClientNode, owner: Map<number, Uint8Array>): void => {
     if (node.role === 'owner') return;
     const ctx = node.snapshot.context as ClientCore;
+    // PROP-07 (invitee half): the owner an invitee accepts is the owner its invite names
+    const realOwner = world.clients.get('owner')?.identity.fp;
+    const pending = (ctx as ClientCore & { pendingGroup?: { view: GroupView } }).pendingGroup?.view;
+    for (const g of [ctx.group, pending]) {
+      if (!g || !realOwner) continue;
+      const rec = g.epochs[g.joinEpoch]?.roster.find((r) => r.role === 'owner');
+      if (rec && !equalBytes(rec.member_id, realOwner)) violate('PROP-07', node.name, `accepted a welcome whose owner is ${toHex(rec.member_id).slice(0, 16)}, not the owner its invite names`);
+    }
     const pc = per.get(node.name)!;
     const installed: [number, Uint8Array][] = [];
     if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) installed.push([Number(e), r.keys.epochSecret]);
@@ -164,6 +208,8 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
    */
   let rotationsKey = '';
   let suiteSeen = 0;
+  let unpinnedSeen = 0;
+  let misSeen = 0;
   const checkRotations = (): void => {
     const owner = world.clients.get('owner');
     if (!owner || controlled.has('owner')) return;
@@ -250,6 +296,17 @@ export function propertyMonitor(world: World, controlled: ReadonlySet<string>, o
         checkKeys(node, owner);
       }
       checkRotations();
+      // PROP-19: no connection completed with an endpoint that lacks the pinned relay key
+      for (; unpinnedSeen < world.unpinned.length; unpinnedSeen++) {
+        const u = world.unpinned[unpinnedSeen]!;
+        if (!controlled.has(u.party)) violate('PROP-19', u.party, 'completed a connection with an endpoint that does not hold the relay key');
+      }
+      // PROP-20: the relay attributes connections only to principals that proved their key
+      for (; misSeen < world.misattributed.length; misSeen++) {
+        const m = world.misattributed[misSeen]!;
+        const victim = [...world.clients.values()].find((n) => toHex(n.identity.fp) === m.principal)?.name ?? m.principal.slice(0, 16);
+        violate('PROP-20', 'relay', `attributed ${m.party}'s connection to ${victim}`);
+      }
       // PROP-17: no frame of another suite is taken in
       for (; suiteSeen < world.wrongSuite.length; suiteSeen++) {
         const w = world.wrongSuite[suiteSeen]!;

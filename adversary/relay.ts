@@ -84,6 +84,10 @@ export interface MaliciousRelay extends RelayTap {
   post(principal: Bytes, bytes: Bytes): void;
   /** Adds a step to the plan while the run goes on. */
   addStep(step: PlanStep): void;
+  /** Calls `f` for every frame handled once the plan is armed (after the frame is dealt with). */
+  watch(f: (o: Observation) => void): void;
+  /** Runs `f` at the current virtual time, after the frame being handled (never re-entrantly). */
+  later(f: () => void): void;
   /** Recipes for `substitute`: a payload made for this client at the moment the step fires. */
   readonly crafts: Map<string, (client: string) => Bytes | undefined>;
 }
@@ -148,6 +152,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   let replays = 0;
   const replayed = new Set<string>();
   const crafts = new Map<string, (client: string) => Bytes | undefined>();
+  const watchers: ((o: Observation) => void)[] = [];
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
 
   const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
@@ -169,6 +174,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   const handle = (dir: 'down' | 'up', conn: TapConn, bytes: Bytes): readonly TapOut[] => {
     if (api) observed.push({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
     if (!armed) return [{ bytes }];
+    if (api) for (const w of watchers) w({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
     const label = messageLabel(bytes);
     let outs: TapOut[] = [{ bytes }];
     // history chunks lose the entries withheld from this client and what lies past a cut (CAP-11)
@@ -282,6 +288,12 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     crafts,
     attach(a) {
       api = a;
+    },
+    watch(f) {
+      watchers.push(f);
+    },
+    later(f) {
+      api?.at(api.now(), f);
     },
     post(principal, bytes) {
       api?.note('CAP-13 pose', `as ${toHex(principal).slice(0, 16)} ${messageLabel(bytes)}`);

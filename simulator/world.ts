@@ -61,6 +61,12 @@ export interface WorldOptions {
   readonly tap?: RelayTap;
   /** Called after every processed event (the property oracles). */
   readonly onStep?: () => void;
+  /**
+   * CAP-18: an adversary on the network between the clients and the relay answers the
+   * handshakes itself: `swap-key` presents its own relay key, `forged-signature` presents the
+   * pinned key and signs with its own. Behind it the relay logic is reached as before.
+   */
+  readonly mitm?: 'swap-key' | 'forged-signature';
 }
 
 /** One connection as the relay sees it. */
@@ -211,6 +217,12 @@ export interface World {
   readonly raised: readonly Raised[];
   /** Faults applied, by kind. */
   readonly faultCounts: Readonly<Record<string, number>>;
+  /** Connections a client completed with an endpoint that does not hold the relay's key (PROP-19). */
+  readonly unpinned: readonly { readonly party: string; readonly at: number }[];
+  /** Connections the relay attributed to a principal other than the client's own identity (PROP-20). */
+  readonly misattributed: readonly { readonly party: string; readonly at: number; readonly principal: string }[];
+  /** Adds a client that claims `victim`'s identity key towards the relay, signing with its own key (CAP-13, ATK-06). */
+  addImpostor(name: string, victim: string): ClientNode;
   /** Frames a client took in although their header names another suite (PROP-17; empty unless a check is off). */
   readonly wrongSuite: readonly { readonly party: string; readonly at: number; readonly suite: number; readonly msg: string }[];
   /** Events processed so far. */
@@ -265,9 +277,15 @@ export function createWorld(options: WorldOptions): World {
   const raised: Raised[] = [];
   const faultCounts: Record<string, number> = {};
   const wrongSuite: { party: string; at: number; suite: number; msg: string }[] = [];
+  const unpinned: { party: string; at: number }[] = [];
+  const misattributed: { party: string; at: number; principal: string }[] = [];
+  const impostors = new Map<string, Identity>(); // name -> the identity its connection claims
   const store = memoryStore();
   const trace = traceRecorder(options.trace ?? false);
   const relayKeys = c.sigKeygen(simSeed(c, options.seed, 'relay key', 0).subarray(0, 32));
+  const mitmKeys = options.mitm === undefined ? undefined : c.sigKeygen(simSeed(c, options.seed, 'network adversary key', 0).subarray(0, 32));
+  // the keys of whoever answers the clients' handshakes (CAP-18)
+  const endpointKeys = mitmKeys === undefined ? relayKeys : options.mitm === 'swap-key' ? mitmKeys : { publicKey: relayKeys.publicKey, secretKey: mitmKeys.secretKey };
   const relayInput = (state = emptyRelay(options.profile)) => ({ crypto: c, state, config: options.relayConfig ?? {} });
   let relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput()).snapshot;
   let relayDown = false;
@@ -390,6 +408,7 @@ export function createWorld(options: WorldOptions): World {
         }
         case 'effect.up':
           record({ kind: 'event', actor: node.name, what: 'connected' });
+          if (options.mitm !== undefined) unpinned.push({ party: node.name, at: time });
           feedRole(node, { type: 'net.up', now: time });
           break;
         case 'effect.down':
@@ -416,7 +435,7 @@ export function createWorld(options: WorldOptions): World {
     start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, {
       crypto: c,
       profile: options.profile,
-      identity: node.identity,
+      identity: impostors.get(node.name) ?? node.identity,
       pinnedRelayPk: options.profile === 'hardened' ? relayKeys.publicKey : undefined,
       rngSeed: simSeed(c, options.seed, `${node.name} connection ${node.connections}`, node.restarts),
     }).snapshot;
@@ -555,9 +574,12 @@ export function createWorld(options: WorldOptions): World {
         case 'effect.wire':
           node.link.send(fx.bytes);
           break;
-        case 'effect.authenticated':
+        case 'effect.authenticated': {
+          const own = clients.get(node.client)?.identity.fp;
+          if (own !== undefined && toHex(own) !== toHex(fx.principal)) misattributed.push({ party: node.client, at: time, principal: toHex(fx.principal) });
           feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: time });
           break;
+        }
         case 'effect.receive':
           if (!tap) relayReceive(connId, fx.bytes);
           else {
@@ -587,7 +609,7 @@ export function createWorld(options: WorldOptions): World {
         snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, {
           crypto: c,
           profile: options.profile,
-          relayKeys,
+          relayKeys: endpointKeys,
           rngSeed: simSeed(c, options.seed, `relay ${link.id}`, 0),
         }).snapshot,
       });
@@ -707,6 +729,15 @@ export function createWorld(options: WorldOptions): World {
     raised,
     faultCounts,
     wrongSuite,
+    unpinned,
+    misattributed,
+    addImpostor(name, victim) {
+      const node = makeClient(name, 'member');
+      const v = clients.get(victim)!;
+      impostors.set(name, { ...v.identity, secretKey: node.identity.secretKey, seed: node.identity.seed });
+      node.conn = newConnMachine(node);
+      return node;
+    },
     events: () => eventCount,
     store,
     relayPk: relayKeys.publicKey,

@@ -188,7 +188,11 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   if (replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base))
     return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
   if (replayCheck && known?.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes))) return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} is already held`);
-  const sender = record.roster.find((r) => equalBytes(r.member_id, msg.sender));
+  // mutant REQ-MEM-013: the sender's key is looked up in any roster this member knows, as an
+  // implementation with one key directory for the whole room would
+  const sender =
+    record.roster.find((r) => equalBytes(r.member_id, msg.sender)) ??
+    (enforced('REQ-MEM-013') ? undefined : Object.values(view.epochs).flatMap((e) => e.roster).find((r) => equalBytes(r.member_id, msg.sender)));
   if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
   const final = view.finalHeads[toHex(msg.sender)];
   if (final !== undefined && msg.seq >= final && enforced('REQ-MEM-021')) return reject('REQ-MEM-021', `seq ${msg.seq} is beyond the removed sender's final head ${final}`);
@@ -221,7 +225,8 @@ function deliverReady(view: GroupView, senderId: Bytes, s0: SenderView): { sende
   const events: GroupEvent[] = [];
   if (s.next === undefined) {
     const first = s.held[0];
-    if (first && (first.prevEpoch === NO_EPOCH || first.prevEpoch < view.joinEpoch)) s = { ...s, base: first.seq, next: first.seq };
+    // mutant REQ-MEM-019: whatever arrives first is taken as the sender's first message
+    if (first && (first.prevEpoch === NO_EPOCH || first.prevEpoch < view.joinEpoch || !enforced('REQ-MEM-019'))) s = { ...s, base: first.seq, next: first.seq };
   }
   // mutant REQ-MEM-017: held messages go out as they come, whatever their seq
   if (!enforced('REQ-MEM-017') && s.next !== undefined && s.held[0] !== undefined && s.held[0].seq > s.next) s = { ...s, next: s.held[0].seq };
