@@ -16,9 +16,9 @@ describe('the adversary model follows spec 11 and 12', () => {
     for (const c of CAPABILITIES) if (c.via.length === 0) expect(c.pending, c.id).toBeTruthy();
   });
   it('every named attack is an ATK-nn of spec 11.4 and targets properties of its row', () => {
-    const rows = new Map(ids(threat, /^\| (ATK-\d+ \|.*)$/gm).map((r) => [r.slice(0, 6), r] as const));
+    const rows = new Map(ids(threat, /^\| (ATK-\d+[a-z]? \|.*)$/gm).map((r) => [r.split(' ')[0]!, r] as const));
     for (const a of ATTACKS) {
-      const row = rows.get(a.id.slice(0, 6));
+      const row = rows.get(a.id);
       expect(row, a.id).toBeDefined();
       for (const p of a.props) expect(row!.includes(p), `${a.id} ${p}`).toBe(true);
     }

@@ -206,6 +206,18 @@ describe('primitives agree with node:crypto (a second implementation)', () => {
       { numRuns: 200 },
     ));
 
+  it('should hash, MAC and derive in the node provider exactly as in noble', () =>
+    fc.assert(
+      fc.property(bytes(300), bytes(80), bytes(64), fc.integer({ min: 1, max: 255 * 32 }), (data, key, info, len) => {
+        expect(toHex(nodeCrypto.sha256(data))).toBe(toHex(c.sha256(data)));
+        expect(toHex(nodeCrypto.hmacSha256(key, data))).toBe(toHex(c.hmacSha256(key, data)));
+        const prk = c.hkdfExtract(key, data);
+        expect(toHex(nodeCrypto.hkdfExtract(key, data))).toBe(toHex(prk));
+        expect(toHex(nodeCrypto.hkdfExpand(prk, info, len))).toBe(toHex(c.hkdfExpand(prk, info, len)));
+      }),
+      { numRuns: 200 },
+    ));
+
   it('should compute HKDF-SHA-256 as node:crypto hkdfSync does', () =>
     fc.assert(
       fc.property(bytes(80), bytes(64), bytes(64), fc.integer({ min: 1, max: 255 * 32 }), (ikm, salt, info, len) => {

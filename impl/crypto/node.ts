@@ -1,10 +1,11 @@
 /**
  * The real backend for Node.js: noble for every primitive (spec 3.1), except the transport AEAD,
- * ChaCha20-Poly1305 (RFC 8439, REQ-CRY-005), which runs on node:crypto (OpenSSL). The two
- * implementations are cross-checked by the tests and both pass Wycheproof; browsers use
- * `nobleCrypto`. Transport frames carry ~3.5 KB signed messages, where OpenSSL is ~100× faster.
+ * ChaCha20-Poly1305 (RFC 8439, REQ-CRY-005), SHA-256, HMAC-SHA-256 and HKDF-SHA-256, which run on
+ * node:crypto (OpenSSL). The two implementations are cross-checked by the tests and both pass
+ * Wycheproof; browsers use `nobleCrypto`. Transport frames carry ~3.5 KB signed messages and
+ * rosters hash tens of KB, where OpenSSL is many times faster than JavaScript.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import type { Bytes } from '../bytes.ts';
 import { nobleCrypto } from './noble.ts';
 import type { CryptoProvider } from './provider.ts';
@@ -41,10 +42,34 @@ function open(key: Bytes, nonce: Bytes, ad: Bytes, ct: Bytes): Bytes | undefined
   }
 }
 
-/** noble everywhere, node:crypto's ChaCha20-Poly1305 for transport frames. */
+function u8(b: Buffer): Bytes {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+const sha256 = (data: Bytes): Bytes => u8(createHash('sha256').update(data).digest());
+const hmacSha256 = (key: Bytes, data: Bytes): Bytes => u8(createHmac('sha256', key).update(data).digest());
+
+/** RFC 5869 expand on node:crypto's HMAC; out-of-range lengths get noble's errors. */
+function hkdfExpand(prk: Bytes, info: Bytes, length: number): Bytes {
+  if (!Number.isSafeInteger(length) || length < 1 || length > 255 * 32 || prk.length < 32) return nobleCrypto.hkdfExpand(prk, info, length);
+  const out = new Uint8Array(length);
+  let t: Bytes = new Uint8Array(0);
+  for (let i = 0, pos = 0; pos < length; i++) {
+    t = u8(createHmac('sha256', prk).update(t).update(info).update(Uint8Array.of(i + 1)).digest());
+    out.set(t.subarray(0, Math.min(32, length - pos)), pos);
+    pos += 32;
+  }
+  return out;
+}
+
+/** noble for ML-KEM, ML-DSA and XChaCha20-Poly1305; node:crypto for hashing and transport frames. */
 export const nodeCrypto: CryptoProvider = {
   ...nobleCrypto,
-  name: 'noble+node-chacha',
+  name: 'noble+node',
+  sha256,
+  hmacSha256,
+  hkdfExtract: (salt, ikm) => hmacSha256(salt.length === 0 ? new Uint8Array(32) : salt, ikm),
+  hkdfExpand,
   transportSeal: (key, nonce, ad, pt) => {
     if (key.length !== 32 || nonce.length !== 12) return nobleCrypto.transportSeal(key, nonce, ad, pt); // same errors as noble
     return seal(key, nonce, ad, pt);
