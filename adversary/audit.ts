@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { withCheckOff } from '../impl/mutants.ts';
 import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
-import { ATTACKS, findAttack, runAttack, type Attack, type AttackResult } from './attacks.ts';
+import { ATTACKS, findAttack, PENDING_ATTACKS, runAttack, type Attack, type AttackResult } from './attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 import { arbPlan } from './plans.ts';
@@ -126,6 +126,8 @@ export interface AuditResult {
   readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedFinds: PropId[] }>>;
   readonly mutants: { id: string; removes: string; killed: boolean; by?: string; replay?: string }[];
   readonly mutationScore: number;
+  /** Attacks of spec 11.4 not run yet, with what they need. */
+  readonly pendingAttacks: Readonly<Record<string, string>>;
   /** Mutants a second check makes equivalent (kept out of the score), with that check. */
   readonly equivalentMutants: { id: string; removes: string; stoppedBy: string; why: string }[];
   readonly seconds: number;
@@ -259,6 +261,7 @@ export function audit(o: AuditOptions): AuditResult {
     profiles,
     mutants,
     mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
+    pendingAttacks: PENDING_ATTACKS,
     equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
     seconds: Math.round((Date.now() - started) / 1000),
   };
@@ -270,7 +273,7 @@ export function auditTable(r: AuditResult): string {
   const lines: string[] = [];
   lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans per profile, backend ${r.backend}, ${r.seconds} s`);
   lines.push('');
-  lines.push(['property', ...ps.map((p) => p.padEnd(28))].join('  '));
+  lines.push(['property'.padEnd(8), ...ps.map((p) => p.padEnd(28))].join('  '));
   const ids = r.profiles[ps[0]!]!.properties.map((p) => p.id);
   for (const id of ids) {
     const cells = ps.map((p) => {
@@ -282,7 +285,7 @@ export function auditTable(r: AuditResult): string {
   }
   for (const [id, note] of Object.entries(PARTIAL_PROPERTIES)) lines.push(`* ${id}: ${note}`);
   lines.push('');
-  lines.push(['attack', ...ps.map((p) => p.padEnd(28))].join('  '));
+  lines.push(['attack'.padEnd(8), ...ps.map((p) => p.padEnd(28))].join('  '));
   for (const a of r.profiles[ps[0]!]!.attacks) {
     const cells = ps.map((p) => {
       const x = r.profiles[p]!.attacks.find((y) => y.id === a.id)!;
@@ -290,6 +293,7 @@ export function auditTable(r: AuditResult): string {
     });
     lines.push([a.id.padEnd(8), ...cells].join('  '));
   }
+  for (const [id, why] of Object.entries(r.pendingAttacks)) lines.push(`${id.padEnd(8)}  not run yet: ${why}`);
   lines.push('');
   for (const m of r.mutants) lines.push(`mutant ${m.id.padEnd(28)} ${m.removes}  ${m.killed ? `killed by ${m.by}` : 'SURVIVED: a hole in the harness'}`);
   lines.push(`mutation score ${(r.mutationScore * 100).toFixed(0)}% (${r.mutants.filter((m) => m.killed).length} of ${r.mutants.length})`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ATTACKS } from './attacks.ts';
+import { ATTACKS, PENDING_ATTACKS } from './attacks.ts';
 import { CAPABILITIES } from './capabilities.ts';
 import { CHECKED_PROPERTIES } from './oracles.ts';
 
@@ -22,6 +22,12 @@ describe('the adversary model follows spec 11 and 12', () => {
       expect(row, a.id).toBeDefined();
       for (const p of a.props) expect(row!.includes(p), `${a.id} ${p}`).toBe(true);
     }
+  });
+  it('every attack of spec 11.4 is either run or listed as pending with what it needs', () => {
+    const run = new Set(ATTACKS.map((a) => a.id));
+    const pending = Object.keys(PENDING_ATTACKS);
+    expect(pending.filter((id) => run.has(id))).toEqual([]);
+    expect([...run, ...pending].sort()).toEqual(ids(threat, /^\| (ATK-\d+[a-z]?) \|/gm).sort());
   });
   it('every checked property is a PROP-nn of spec 12', () => {
     const known = new Set(ids(props, /^\| (PROP-\d+) \|/gm));

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench:adversary`: attack runs per second on the symbolic backend against the real
+ * one, the same runs (seeds, plans) on both, in one process; medians. Issue 5 asks for the
+ * symbolic backend to run at least 20 times as many cases per second as the real one; this
+ * prints what it does.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { ATTACKS, runAttack, type Attack } from './attacks.ts';
+
+const HONEST: Attack = { id: 'honest', title: 'no attack', weakness: '-', props: [], plan: () => [] };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Runs the benchmark; returns the exit code. */
+export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
+  let reps = 3;
+  let file: string | undefined = 'reports/out/bench-adversary.json';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--reps') reps = Number(argv[++i]);
+    else if (a === '--out') file = argv[++i];
+    else if (a === '--no-out') file = undefined;
+    else {
+      out(`bench: unknown argument ${a}\nusage: npm run bench:adversary -- [--reps N] [--out FILE | --no-out]`);
+      return 2;
+    }
+  }
+  const cases = [HONEST, ...['ATK-11', 'ATK-14', 'ATK-09'].map((id) => ATTACKS.find((a) => a.id === id)!)];
+  out(`pqroom bench:adversary: attack runs (hardened room, 4 clients, 50 messages), ${reps} repetitions each; medians`);
+  out(`node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'})`);
+  out('');
+  out('case      symbolic ms  real ms  ratio  events');
+  const rows: Record<string, unknown>[] = [];
+  for (const atk of cases) {
+    const t = { symbolic: [] as number[], real: [] as number[] };
+    let events = 0;
+    for (let r = 0; r < reps; r++) {
+      for (const backend of ['symbolic', 'real'] as const) {
+        const t0 = performance.now();
+        const res = runAttack(atk, { profile: 'hardened', seed: 100 + r, backend });
+        t[backend].push(performance.now() - t0);
+        events = res.world.events();
+      }
+    }
+    const s = median(t.symbolic);
+    const re = median(t.real);
+    out(`${atk.id.padEnd(8)}  ${s.toFixed(0).padStart(11)}  ${re.toFixed(0).padStart(7)}  ${(re / s).toFixed(1).padStart(5)}  ${String(events).padStart(6)}`);
+    rows.push({ case: atk.id, symbolicMs: s, realMs: re, ratio: re / s, events, runs: t });
+  }
+  const ratio = median(rows.map((r) => r.ratio as number));
+  out('');
+  out(`symbolic runs ${ratio.toFixed(1)}x as many cases per second as real (median over cases; issue 5's goal: 20x)`);
+  if (file !== undefined) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ command: `npm run bench:adversary -- ${argv.join(' ')}`.trim(), node: process.version, cpus: cpus().length, medianRatio: ratio, results: rows }, null, 2)}\n`);
+    out(`written to ${file}`);
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
