@@ -8,6 +8,7 @@ register();
 const COMMANDS = {
   audit: ['./adversary/cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
+  traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
   replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { withCheckOff } from '../impl/mutants.ts';
+import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { ATTACKS, findAttack, PENDING_ATTACKS, runAttack, type Attack, type AttackResult } from './attacks.ts';
@@ -102,6 +103,10 @@ export interface PropertyResult {
   readonly pending?: string;
   /** What part of it is not checked yet, when the oracle covers only part. */
   readonly partial?: string;
+  /** What spec 12 says this profile must show: `holds` or `broken`. */
+  readonly expected: 'holds' | 'broken';
+  /** Whether the campaign showed what spec 12 says (a property the spec calls broken needs a counterexample). */
+  readonly asSpecified: boolean;
   readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly detail: string; readonly replay: string };
 }
 
@@ -223,22 +228,25 @@ export function audit(o: AuditOptions): AuditResult {
       say(`${profile}: a generated plan broke ${generatedFinds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${generatedRuns} runs)`);
     }
     say(`${profile}: ${generatedRuns} generated plans`);
-    // 3. the property table
+    // 3. the property table, against what spec 12 says each profile must show
+    const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
+    const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
     const properties: PropertyResult[] = [];
     for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
       const pending = PENDING_PROPERTIES[id];
+      const expected = expectedOf(id);
       if (pending !== undefined) {
-        properties.push({ id, holds: null, runs: 0, pending });
+        properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
         continue;
       }
       const f = first.get(id);
       const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
       if (!f) {
-        properties.push({ id, holds: true, runs: checkedRuns, ...partial });
+        properties.push({ id, holds: true, runs: checkedRuns, ...partial, expected, asSpecified: expected === 'holds' });
         continue;
       }
       const replay = save(`${profile}-${id}`, f.spec);
-      properties.push({ id, holds: false, runs: checkedRuns, ...partial, counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+      properties.push({ id, holds: false, runs: checkedRuns, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
     }
     profiles[profile] = { properties, attacks, generatedRuns, generatedFinds };
   }
@@ -279,6 +287,7 @@ export function auditTable(r: AuditResult): string {
     const cells = ps.map((p) => {
       const x = r.profiles[p]!.properties.find((y) => y.id === id)!;
       if (x.holds === null) return 'not checked yet'.padEnd(28);
+      if (x.holds && x.expected === 'broken') return `no counterexample yet${x.partial ? '*' : ''} (spec: broken)`.padEnd(28);
       return (x.holds ? `holds (${x.runs} runs)${x.partial ? '*' : ''}` : `BROKEN (seed ${x.counterexample!.seed}, ${x.counterexample!.attack})`).padEnd(28);
     });
     lines.push([id.padEnd(8), ...cells].join('  '));

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../impl/suite.ts';
 import type { Backend } from '../simulator/run.ts';
+import { writeTraceability } from '../reports/traceability.ts';
 import { audit, auditTable } from './audit.ts';
 
 const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S]
@@ -15,7 +16,8 @@ Runs the audit campaign against a malicious relay: every named attack of spec 11
 profile, N generated attack plans per profile (fast-check; a failure is shrunk to a minimal
 plan), and every mutant of the hardened profile until some property fails. Prints a table
 (property x profile: holds or broken with the counterexample's seed), writes the result as
-JSON and every counterexample as a trace that 'pqroom replay' runs again.
+JSON and every counterexample as a trace that 'pqroom replay' runs again, and the
+traceability report (spec requirements x code x tests x verdicts) beside them.
 
 options:
   --profile P    hardened, compat or all (default all)
@@ -83,7 +85,8 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   writeFileSync(join(dir, 'audit.json'), text);
   writeFileSync(join(dir, 'audit.md'), `# pqroom audit\n\n\`\`\`\n${table}\n\`\`\`\n\nMachine-readable: \`audit.json\`. Counterexamples: \`counterexamples/\`, each replayable with \`npx pqroom replay FILE\`.\n`);
   if (json !== undefined) writeFileSync(json, text);
-  out(`\nwritten: ${join(dir, 'audit.json')}, ${join(dir, 'audit.md')}${json === undefined ? '' : `, ${json}`}`);
+  const trace = writeTraceability(dir, join(dir, 'audit.json'));
+  out(`\nwritten: ${join(dir, 'audit.json')}, ${join(dir, 'audit.md')}, ${trace}${json === undefined ? '' : `, ${json}`}`);
   const hardened = result.profiles.hardened;
   const ok = (hardened === undefined || hardened.properties.every((p) => p.holds !== false)) && result.mutationScore === 1;
   return ok ? 0 : 1;

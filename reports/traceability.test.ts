@@ -1,0 +1,30 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { requirements } from './spec.ts';
+import { traceability, traceabilityMarkdown } from './traceability.ts';
+
+describe('the traceability report', () => {
+  it('has one row per requirement and property of the spec, with the code and tests of this checkout', () => {
+    const traces = traceability();
+    expect(traces.map((t) => t.id)).toEqual(requirements().map((r) => r.id));
+    const dup = traces.find((t) => t.id === 'REQ-MEM-016')!;
+    expect(dup.code.some((w) => w.startsWith('impl/protocol/group.ts:'))).toBe(true);
+    expect(dup.tests.length).toBeGreaterThan(0);
+    expect(dup.code.every((w) => !w.includes('.test.ts'))).toBe(true);
+  });
+
+  it('finds a citation where it is and nowhere else (a planted source tree)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pqroom-trace-'));
+    mkdirSync(join(root, 'impl'));
+    writeFileSync(join(root, 'impl', 'x.ts'), '// nothing\ncheck(ok, "REQ-MEM-016", "duplicate");\n');
+    writeFileSync(join(root, 'impl', 'x.test.ts'), "it('REQ-MEM-014 rejects a bad signature', () => {});\n");
+    const traces = traceability(root);
+    expect(traces.find((t) => t.id === 'REQ-MEM-016')!.code).toEqual(['impl/x.ts:2']);
+    expect(traces.find((t) => t.id === 'REQ-MEM-014')!.tests).toEqual(['impl/x.test.ts:1']);
+    expect(traces.find((t) => t.id === 'REQ-MEM-014')!.code).toEqual([]);
+    const md = traceabilityMarkdown(traces);
+    expect(md).toMatch(/Requirements no code cites \(\d+\): .*REQ-MEM-014/);
+  });
+});
