@@ -16,11 +16,19 @@ describe('property oracles on honest runs', () => {
 describe('named attacks (spec 11.4) under the malicious relay', () => {
   for (const atk of ATTACKS) {
     describe(`${atk.id} ${atk.title}`, () => {
-      it(`hardened: blocked (${atk.props.join(', ')} hold), and the plan was carried out`, () => {
-        const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
-        expect(r.fired.every((n) => n > 0)).toBe(true);
-        expect(r.violations).toEqual([]);
-      });
+      if (atk.openFinding === undefined) {
+        it(`hardened: blocked (${atk.props.join(', ')} hold), and the plan was carried out`, () => {
+          const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+          expect(r.fired.every((n) => n > 0)).toBe(true);
+          expect(r.violations).toEqual([]);
+        });
+      } else {
+        // an open finding: the test pins that the hole is still there, so that a fix is noticed and this turns into the test above
+        it(`hardened: OPEN FINDING, ${atk.props.join(', ')} broken (${atk.openFinding.slice(0, 60)}...)`, () => {
+          const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+          expect(r.violations.map((v) => v.prop)).toEqual(expect.arrayContaining([...atk.props]));
+        });
+      }
       it(`compat: ${atk.compat === 'blocked' ? `blocked too (${atk.props.join(', ')} hold in compat, spec 12)` : `${atk.props.join(' / ')} broken through ${atk.weakness}`}, the same way on a second run`, () => {
         const a = runAttack(atk, { profile: 'compat', seed: 1, backend: 'symbolic' });
         expect(a.fired.every((n) => n > 0)).toBe(true);

@@ -10,7 +10,7 @@ import { decode, encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { epochHash, fingerprint, inviteId, simSeed } from '../impl/keyschedule.ts';
-import { JoinRequest, MailboxDelivery, Send, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
+import { Commit, JoinRequest, MailboxDelivery, PostCommit, Reject, Send, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
@@ -68,6 +68,18 @@ export interface Attack {
   readonly backdateIntoLeakedEpoch?: boolean;
   /** The late joiner's invite token leaks to the adversary (CAP-17), which answers its join request with a welcome of its own (hardened). */
   readonly forgeWelcome?: boolean;
+  /**
+   * CAP-09, CAP-10 (hardened): the relay refuses the owner's first rotation commit with `reason`
+   * but keeps it, lets the owner's next commit for the same epoch through, and shows the first
+   * one to `to` alone (later commits withheld from it).
+   */
+  readonly fork?: { readonly to: string; readonly reason: ReqId };
+  /**
+   * An open finding: this attack breaks the hardened profile today. The audit reports it as
+   * broken with its counterexample (never as blocked), the tests assert that it still breaks
+   * (so that the fix is noticed), and mutant hunting leaves it out.
+   */
+  readonly openFinding?: string;
 }
 
 const chat = (p: Profile): string => (p === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)');
@@ -248,6 +260,16 @@ export const ATTACKS: readonly Attack[] = [
     forgeWelcome: true,
   },
   {
+    id: 'ATK-19',
+    title: 'fork: the relay refuses the owner\'s commit, keeps it, and shows it to one member while the others get the owner\'s next commit for the same epoch',
+    weakness: 'W8',
+    props: ['PROP-14'],
+    plan: (p) => (p === 'compat' ? [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: rotation(p) } }] : []),
+    fork: { to: 'bob', reason: 'REQ-REL-018' },
+    openFinding:
+      'REQ-OWN-023 makes the owner sign a second, different commit for an epoch after a refusal; a relay that refuses (claiming the REQ-REL-018 race, which raises no alarm) gets two owner-signed commits for one epoch and splits the room',
+  },
+  {
     id: 'ATK-26',
     title: "the relay replays messages to the owner to inflate its rotation counter",
     weakness: 'W7',
@@ -261,7 +283,6 @@ export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
   'ATK-02': 'racing joins with the relay delivering both requests to the owner (CAP-12)',
   'ATK-03': 'key substitution in a join request and the owner-side half of PROP-07 (CAP-08)',
   'ATK-05': 'the roster a member accepts from the relay (PROP-05)',
-  'ATK-19': 'two owner-signed commits for one epoch, shown to two groups (see the closing note of the adversary issue)',
   'ATK-21': 'peer verification and key-change alarms (accounts issue)',
   'ATK-22': 'fingerprint comparison (accounts issue)',
   'ATK-23': 'ML-KEM key rotation in the directory (accounts issue)',
@@ -422,6 +443,23 @@ function forgeWelcome(world: World, relay: MaliciousRelay, seed: number): void {
   });
 }
 
+/** See {@link Attack.fork}. */
+function forkCommits(world: World, relay: MaliciousRelay, to: string, reason: ReqId): void {
+  let first: Uint8Array | undefined;
+  relay.watch((o) => {
+    if (first || o.dir !== 'up' || o.client !== 'owner' || !messageLabel(o.bytes).startsWith('PostCommit(Commit)')) return;
+    const post = decode(PostCommit, o.bytes);
+    if (decode(Commit, post.payload).reason !== 'rotate') return;
+    first = post.payload;
+    relay.later(() => relay.inject('owner', encode(Reject, { req_id: post.req_id, requirement: reason, detail: 'refused' })));
+    relay.crafts.set('first-commit', () => first);
+    relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, craft: 'first-commit' });
+    relay.addStep({ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: to, msg: 'RoomDelivery(Commit)' } });
+  });
+  relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'owner', msg: 'PostCommit(Commit)', nth: 1 } });
+  void world;
+}
+
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
 function adversaryIdentity(c: CryptoProvider, seed: number) {
   return createIdentity(c, deterministicRng(simSeed(c, seed, 'adversary', 0)));
@@ -520,6 +558,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     armed: () => {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
+      if (attack.fork && o.profile === 'hardened') forkCommits(w, relay, attack.fork.to, attack.fork.reason);
       if (attack.impostor) {
         w.addImpostor(attack.impostor.name, attack.impostor.victim);
         w.connect(attack.impostor.name);

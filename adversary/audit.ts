@@ -119,6 +119,8 @@ export interface AttackVerdict {
   readonly replay?: string;
   /** With `--backend both`: the verdict on real crypto agrees with the symbolic one. */
   readonly realAgrees?: boolean;
+  /** An open finding in the hardened profile, when this attack is one. */
+  readonly openFinding?: string;
 }
 
 /** The machine-readable result (issue 5's shape, plus fields). */
@@ -202,7 +204,7 @@ export function audit(o: AuditOptions): AuditResult {
         realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
       }
       const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }) });
+      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}) });
       say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}`);
     }
     // 2. generated plans; a failure shrinks to a minimal plan
@@ -298,10 +300,11 @@ export function auditTable(r: AuditResult): string {
   for (const a of r.profiles[ps[0]!]!.attacks) {
     const cells = ps.map((p) => {
       const x = r.profiles[p]!.attacks.find((y) => y.id === a.id)!;
-      return (x.blocked ? 'blocked' : `broken: ${x.broken.join(',')}`).padEnd(28);
+      return (x.blocked ? 'blocked' : `${x.openFinding ? 'OPEN FINDING, ' : ''}broken: ${x.broken.join(',')}`).padEnd(28);
     });
     lines.push([a.id.padEnd(8), ...cells].join('  '));
   }
+  for (const a of r.profiles.hardened?.attacks ?? []) if (a.openFinding && !a.blocked) lines.push(`open finding ${a.id} (hardened): ${a.openFinding}; replay: ${a.replay}`);
   for (const [id, why] of Object.entries(r.pendingAttacks)) lines.push(`${id.padEnd(8)}  not run yet: ${why}`);
   lines.push('');
   for (const m of r.mutants) lines.push(`mutant ${m.id.padEnd(28)} ${m.removes}  ${m.killed ? `killed by ${m.by}` : 'SURVIVED: a hole in the harness'}`);

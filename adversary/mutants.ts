@@ -80,7 +80,8 @@ export function runAgainstMutant(m: Mutant, attack: Attack, seed: number, backen
 
 /** Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails. */
 export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantResult {
-  const order = [...m.killers.map((id) => ATTACKS.find((a) => a.id === id)!), ...ATTACKS.filter((a) => !m.killers.includes(a.id))];
+  // an attack that breaks the unmutated profile (an open finding) would "kill" every mutant: left out
+  const order = [...m.killers.map((id) => ATTACKS.find((a) => a.id === id)!), ...ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined)];
   let runs = 0;
   for (const seed of seeds) {
     for (const attack of order) {

@@ -101,12 +101,23 @@ export function propertyMonitor(
     return s && s.status.kind === 'admitted' ? { at: s.at, epoch: s.status.epoch } : undefined;
   };
 
+  /** Every epoch secret (compat: room key) the owner has created, installed or not: epoch -> hex set. */
+  const created = new Map<number, Set<string>>();
   const ownerKeys = (): Map<number, Uint8Array> => {
     const out = new Map<number, Uint8Array>();
     const ctx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
     if (!ctx) return out;
     if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) out.set(Number(e), r.keys.epochSecret);
     if (ctx.compat) for (const k of ctx.compat.keys) out.set(k.generation, k.key);
+    const note = (e: number, k: Uint8Array): void => {
+      const set = created.get(e) ?? new Set<string>();
+      set.add(toHex(k));
+      created.set(e, set);
+    };
+    for (const [e, k] of out) note(e, k);
+    // commits the owner built but has not installed (pending, being published) are its creations too
+    if (ctx.publishing) note(ctx.publishing.built.commit.value.epoch, ctx.publishing.keys.epochSecret);
+    if (ctx.pending) note(ctx.pending.built.commit.value.epoch, ctx.pending.keys.epochSecret);
     return out;
   };
 
@@ -193,11 +204,10 @@ export function propertyMonitor(
       if (pc.epochsChecked.has(e)) continue;
       pc.epochsChecked.add(e);
       const mine = owner.get(e);
-      if (mine === undefined || !equalBytes(mine, key)) {
-        const what = hardened ? `epoch secret of epoch ${e}` : `room key of generation ${e}`;
-        violate('PROP-06', node.name, `installed ${hardened ? 'an' : 'a'} ${what} the owner did not create`);
-        if (mine !== undefined) violate('PROP-14', node.name, `holds a different ${what} from the owner's`);
-      }
+      const what = hardened ? `epoch secret of epoch ${e}` : `room key of generation ${e}`;
+      if (!created.get(e)?.has(toHex(key))) violate('PROP-06', node.name, `installed ${hardened ? 'an' : 'a'} ${what} the owner did not create`);
+      if (mine !== undefined && !equalBytes(mine, key)) violate('PROP-14', node.name, `holds a different ${what} from the owner's`);
+      else if (mine === undefined) pc.epochsChecked.delete(e); // judged again once the owner has the epoch
     }
   };
 
