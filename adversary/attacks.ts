@@ -444,7 +444,7 @@ function forgeWelcome(world: World, relay: MaliciousRelay, seed: number): void {
 }
 
 /** See {@link Attack.fork}. */
-function forkCommits(world: World, relay: MaliciousRelay, to: string, reason: ReqId): void {
+function forkCommits(relay: MaliciousRelay, to: string, reason: ReqId): void {
   let first: Uint8Array | undefined;
   relay.watch((o) => {
     if (first || o.dir !== 'up' || o.client !== 'owner' || !messageLabel(o.bytes).startsWith('PostCommit(Commit)')) return;
@@ -457,7 +457,6 @@ function forkCommits(world: World, relay: MaliciousRelay, to: string, reason: Re
     relay.addStep({ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: to, msg: 'RoomDelivery(Commit)' } });
   });
   relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'owner', msg: 'PostCommit(Commit)', nth: 1 } });
-  void world;
 }
 
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
@@ -498,7 +497,9 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const crypto = backendCrypto(o.backend);
   const k = knowledge(crypto);
   const controlled = new Set(attack.controlled ?? []);
-  const secrecy: SecrecyContext = { controlled, removedAt: new Map(), leaks: new Map() };
+  const removedAt = new Map<string, number>(); // controlled members the owner removed, and when
+  const leaks = new Map<number, number>(); // epochs whose secret leaked, and when
+  const secrecy: SecrecyContext = { controlled, removedAt, leaks };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
   const removals = new Map<string, number>();
   let observedUpTo = 0;
@@ -546,8 +547,8 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.backdateTo && attack.controlled?.[0]) {
         const leaked = attack.backdateIntoLeakedEpoch
           ? (epoch: number) => {
-              if (secrecy.leaks.has(epoch)) return;
-              (secrecy.leaks as Map<number, number>).set(epoch, w.now() - w.startTime);
+              if (leaks.has(epoch)) return;
+              leaks.set(epoch, w.now() - w.startTime);
               const og = (w.clients.get('owner')!.snapshot.context as OwnerContext).group!;
               k.addEpochKeys(epoch, og.epochs[epoch]!.keys!, 'leak');
             }
@@ -558,7 +559,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     armed: () => {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
-      if (attack.fork && o.profile === 'hardened') forkCommits(w, relay, attack.fork.to, attack.fork.reason);
+      if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
       if (attack.impostor) {
         w.addImpostor(attack.impostor.name, attack.impostor.victim);
         w.connect(attack.impostor.name);
@@ -568,12 +569,12 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
       if (attack.removes) removals.set(attack.removes, w.now() - w.startTime);
-      if (attack.removes && controlled.has(attack.removes)) (secrecy.removedAt as Map<string, number>).set(attack.removes, w.now() - w.startTime);
+      if (attack.removes && controlled.has(attack.removes)) removedAt.set(attack.removes, w.now() - w.startTime);
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary
         const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
         const epoch = ctx.group?.epoch ?? ctx.compat!.keys[0]!.generation;
-        (secrecy.leaks as Map<number, number>).set(epoch, w.now() - w.startTime);
+        leaks.set(epoch, w.now() - w.startTime);
         if (ctx.group) k.addEpochKeys(epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
         else k.addRoomKey(ctx.compat!.keys[0]!.key, 'leak');
         w.note('leak', `${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);

@@ -50,7 +50,7 @@ describe('pqroom audit', () => {
 
   it('a counterexample whose verdict was edited no longer replays identically', () => {
     const f = join(dir, 'counterexamples', 'compat-PROP-04.jsonl');
-    const text = readFileSync(f, 'utf8').replace('"PROP-04"', '"PROP-99"');
+    const text = readFileSync(f, 'utf8').replace('"blocked":false', '"blocked":true');
     const g = join(dir, 'edited.jsonl');
     writeFileSync(g, text);
     const out: string[] = [];

@@ -120,7 +120,6 @@ export function knowledge(c: CryptoProvider): Knowledge {
   const seen = new Set<string>();
   const secrets = new Map<string, Provenance>();
   const plaintexts = new Set<string>();
-  const triedCompatJoin = new Set<string>();
   const tried = new Set<string>(); // (message, key) pairs already tried: each rule fires once per pair
   const openedApps = new Set<number>();
   const sealedTried: number[] = []; // per sealed message: how many room keys were tried on it
@@ -222,9 +221,9 @@ export function knowledge(c: CryptoProvider): Knowledge {
     // compat: a join request's connection key, with the owner's KEM secret key
     for (const j of compatJoins) {
       for (const sk of kemSks) {
-        const tag = `${toHex(j.kem_ct).slice(0, 64)}|${toHex(sk).slice(0, 64)}`;
-        if (triedCompatJoin.has(tag)) continue;
-        triedCompatJoin.add(tag);
+        const tag = `cj|${toHex(j.kem_ct).slice(0, 64)}|${skTag(sk)}`;
+        if (tried.has(tag)) continue;
+        tried.add(tag);
         connKeys.push(compatConnectionKey(c, c.kemDecapsulate(j.kem_ct, sk)));
         grew = true;
       }

@@ -9,7 +9,7 @@
  * `AppMessage` inside a `RoomDelivery`). The header fields are `header.suite` and
  * `header.type` (spec 2.4).
  */
-import type { Bytes } from '../impl/bytes.ts';
+import { fromHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encodeUnchecked, peekType, type Codec, type Desc } from '../impl/codec.ts';
 import { MESSAGES, messageName, type MsgName } from '../impl/messages/index.ts';
 
@@ -74,12 +74,6 @@ export function fields(bytes: Bytes): FieldInfo[] {
     { path: 'header.type', kind: 'uint' },
   ];
   walk(MESSAGES[name].desc, decode(MESSAGES[name], bytes), '', out);
-  return out;
-}
-
-function fromHex(h: string): Bytes {
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
@@ -179,9 +173,4 @@ export function innerMessage(bytes: Bytes, path = 'payload'): { name: MsgName; b
   if (!(v instanceof Uint8Array)) return undefined;
   const inner = isMessageBytes(v);
   return inner ? { name: inner, bytes: v } : undefined;
-}
-
-/** Replaces the bytes at `path` (a `payload`) wholesale. */
-export function replacePayload(bytes: Bytes, path: string, payload: Bytes): Bytes {
-  return mutate(bytes, path, { op: 'set', value: { hex: Array.from(payload, (b) => b.toString(16).padStart(2, '0')).join('') } });
 }

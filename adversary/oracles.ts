@@ -8,7 +8,7 @@
  */
 import { equalBytes, toHex } from '../impl/bytes.ts';
 import { decode, peekType } from '../impl/codec.ts';
-import { AppMessage, Commit, HistoryChunk, MsgType, RoomDelivery } from '../impl/messages/index.ts';
+import { AppMessage, Commit, MsgType } from '../impl/messages/index.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
@@ -77,6 +77,13 @@ export function propertyMonitor(
     violations.push({ prop, party, t: t(), detail });
   };
 
+  const byId = new Map<string, ClientNode>();
+  /** The client whose member id (hex) this is. */
+  const clientById = (id: string): ClientNode | undefined => {
+    if (byId.size !== world.clients.size) for (const n of world.clients.values()) byId.set(toHex(n.identity.fp), n);
+    return byId.get(id);
+  };
+
   const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
 
   const refreshTruth = (): void => {
@@ -130,7 +137,7 @@ export function propertyMonitor(
     for (; pc.delivered < node.deliveries.length; pc.delivered++) {
       const d = node.deliveries[pc.delivered]!;
       const s = truth.get(d.text);
-      const claimed = [...world.clients.values()].find((n) => toHex(n.identity.fp) === d.sender);
+      const claimed = clientById(d.sender);
       const claimedHonest = claimed !== undefined && !controlled.has(claimed.name);
       // PROP-04: what an honest sender is said to have sent, it sent
       if (claimedHonest && (s === undefined || s.senderId !== d.sender)) {
@@ -284,13 +291,7 @@ export function propertyMonitor(
     let max = -1;
     for (const o of observed()) {
       if (o.dir !== 'down' || o.client !== client) continue;
-      try {
-        const type = peekType(o.bytes);
-        const payloads = type === MsgType.RoomDelivery ? [decode(RoomDelivery, o.bytes).payload] : type === MsgType.HistoryChunk ? decode(HistoryChunk, o.bytes).entries.map((e) => e.payload) : [];
-        for (const p of payloads) max = Math.max(max, epochOfEntry(p) ?? -1);
-      } catch {
-        // not a frame that carries room entries
-      }
+      for (const p of payloadsOf(o.bytes)) max = Math.max(max, epochOfEntry(p) ?? -1);
     }
     return max;
   };
@@ -314,7 +315,7 @@ export function propertyMonitor(
       // PROP-20: the relay attributes connections only to principals that proved their key
       for (; misSeen < world.misattributed.length; misSeen++) {
         const m = world.misattributed[misSeen]!;
-        const victim = [...world.clients.values()].find((n) => toHex(n.identity.fp) === m.principal)?.name ?? m.principal.slice(0, 16);
+        const victim = clientById(m.principal)?.name ?? m.principal.slice(0, 16);
         violate('PROP-20', 'relay', `attributed ${m.party}'s connection to ${victim}`);
       }
       // PROP-17: no frame of another suite is taken in

@@ -47,6 +47,14 @@ function handshake(profile: Profile, pinned: Bytes | undefined, keys = relayKeys
   return { client, relay, log };
 }
 
+/** A relay connection that has answered the hello and waits for ClientAuth, with the keys of a real handshake. */
+function relayAwaitingAuth() {
+  const h = handshake('hardened', relayKeys.publicKey);
+  const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
+  const withKeys = relayConnectionMachine.resolveState({ value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } }) as RSnap;
+  return { h, withKeys };
+}
+
 describe('REQ-TRN-001..004 handshake', () => {
   it('should open both ends and authenticate the client as its identity', () => {
     const h = handshake('hardened', relayKeys.publicKey);
@@ -66,9 +74,7 @@ describe('REQ-TRN-001..004 handshake', () => {
     expect(toHex(h.client.context.relayPk!)).toBe(toHex(mitmKeys.publicKey));
   });
   it('REQ-TRN-004 a hardened relay should close a connection whose ClientAuth is not signed (ATK-06)', () => {
-    const h = handshake('hardened', relayKeys.publicKey);
-    const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
-    const withKeys = relayConnectionMachine.resolveState({ value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } }) as RSnap;
+    const { h, withKeys } = relayAwaitingAuth();
     const unsigned = sealFrame(c, h.relay.context.keys!.c2r, 0, encode(ClientAuth, { identity_pk: alice.publicKey, signature: new Uint8Array(0) }));
     const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: unsigned, now: 5 });
     expect(r.snapshot.value).toBe('closed');
@@ -92,9 +98,7 @@ describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {
     expect(kinds(step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'app.send', bytes: utf8('x'), now: 0 }).effects)).toEqual(['reject REQ-TRN-006']);
   });
   it('REQ-TRN-005 REQ-TRN-006 the relay should drop a duplicate of a frame held before ClientAuth, and keep the connection', () => {
-    const h = handshake('hardened', relayKeys.publicKey);
-    const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
-    const withKeys = relayConnectionMachine.resolveState({ value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } }) as RSnap;
+    const { h, withKeys } = relayAwaitingAuth();
     const early = sealFrame(c, h.relay.context.keys!.c2r, 1, encode(GetKeys, { req_id: 1, member_id: alice.fp }));
     const held = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: early, now: 5 });
     expect(held.snapshot.value).toBe('awaitingAuth');
@@ -104,9 +108,7 @@ describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {
     expect(dup.snapshot.context.held).toHaveLength(1);
   });
   it('REQ-TRN-006 the relay should close a connection whose first frame is not ClientAuth', () => {
-    const h = handshake('hardened', relayKeys.publicKey);
-    const fresh = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(32) }).snapshot;
-    const withKeys = relayConnectionMachine.resolveState({ value: 'awaitingAuth', context: { ...fresh.context, keys: h.relay.context.keys, th: h.relay.context.th } }) as RSnap;
+    const { h, withKeys } = relayAwaitingAuth();
     const notAuth = sealFrame(c, h.relay.context.keys!.c2r, 0, encode(GetKeys, { req_id: 1, member_id: alice.fp }));
     const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: notAuth, now: 5 });
     expect(r.snapshot.value).toBe('closed');

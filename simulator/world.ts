@@ -734,8 +734,7 @@ export function createWorld(options: WorldOptions): World {
     addImpostor(name, victim) {
       const node = makeClient(name, 'member');
       const v = clients.get(victim)!;
-      impostors.set(name, { ...v.identity, secretKey: node.identity.secretKey, seed: node.identity.seed });
-      node.conn = newConnMachine(node);
+      impostors.set(name, { ...v.identity, secretKey: node.identity.secretKey, seed: node.identity.seed }); // used from its first connection on
       return node;
     },
     events: () => eventCount,
