@@ -19,6 +19,7 @@ import { buildJoinRequest, buildWelcome } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientCore } from '../machines/client-core.ts';
+import type { MemberContext } from '../machines/member.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
@@ -74,6 +75,14 @@ export interface Attack {
    * one to `to` alone (later commits withheld from it).
    */
   readonly fork?: { readonly to: string; readonly reason: ReqId };
+  /**
+   * CAP-02, CAP-09, CAP-16 (hardened): the relay drops the confirmations of `by` (a controlled
+   * late joiner), so the owner's join times out; it shows `to` the add commit that `by` found in
+   * its welcome, and withholds later commits from `to`.
+   */
+  readonly welcomeFork?: { readonly by: string; readonly to: string };
+  /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
+  readonly joinTimeoutMs?: number;
   /**
    * An open finding: this attack breaks the hardened profile today. The audit reports it as
    * broken with its counterexample (never as blocked), the tests assert that it still breaks
@@ -266,8 +275,17 @@ export const ATTACKS: readonly Attack[] = [
     props: ['PROP-14'],
     plan: (p) => (p === 'compat' ? [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: rotation(p) } }] : []),
     fork: { to: 'bob', reason: 'REQ-REL-018' },
-    openFinding:
-      'REQ-OWN-023 makes the owner sign a second, different commit for an epoch after a refusal; a relay that refuses (claiming the REQ-REL-018 race, which raises no alarm) gets two owner-signed commits for one epoch and splits the room',
+  },
+  {
+    id: 'ATK-19b',
+    title: "fork through a timed-out join: the relay drops a controlled invitee's confirmation and shows one member the add commit from its welcome",
+    weakness: 'W8',
+    props: ['PROP-14'],
+    plan: (p) => (p === 'compat' ? [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: rotation(p) } }] : []),
+    lateJoin: true,
+    controlled: ['dave'],
+    welcomeFork: { by: 'dave', to: 'bob' },
+    joinTimeoutMs: 60_000,
   },
   {
     id: 'ATK-26',
@@ -459,6 +477,27 @@ function forkCommits(relay: MaliciousRelay, to: string, reason: ReqId): void {
   relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'owner', msg: 'PostCommit(Commit)', nth: 1 } });
 }
 
+/** See {@link Attack.welcomeFork}. */
+function welcomeFork(world: World, relay: MaliciousRelay, by: string, to: string): void {
+  let first: Uint8Array | undefined;
+  let withholding = false;
+  relay.watch((o) => {
+    const label = messageLabel(o.bytes);
+    if (!first && o.dir === 'up' && o.client === by && label.startsWith('SubmitConfirm')) {
+      // a controlled invitee: the adversary holds what it holds, the add commit of its welcome included
+      first = (world.clients.get(by)!.snapshot.context as MemberContext).pendingGroup?.commitBytes;
+      if (!first) return;
+      relay.crafts.set('welcome-commit', () => first);
+      // the owner's next commit reaches `to` as the welcome's add commit
+      relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(Commit)', nth: 1 }, craft: 'welcome-commit' });
+    } else if (first && !withholding && o.dir === 'down' && o.client === to && label === 'RoomDelivery(Commit)') {
+      withholding = true;
+      relay.later(() => relay.addStep({ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: to, msg: 'RoomDelivery(Commit)' } }));
+    }
+  });
+  relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: by, msg: 'SubmitConfirm(JoinConfirm)' } });
+}
+
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
 function adversaryIdentity(c: CryptoProvider, seed: number) {
   return createIdentity(c, deterministicRng(simSeed(c, seed, 'adversary', 0)));
@@ -525,7 +564,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     profile: o.profile,
     crypto,
     trace: o.trace ?? false,
-    clientConfig: { rotateEvery: attack.rotateEvery ?? 15 },
+    clientConfig: { rotateEvery: attack.rotateEvery ?? 15, ...(attack.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: attack.joinTimeoutMs }) },
     tap: relay,
     ...(attack.mitm === undefined ? {} : { mitm: attack.mitm }),
     onStep: () => {
@@ -560,6 +599,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
+      if (attack.welcomeFork && o.profile === 'hardened') welcomeFork(w, relay, attack.welcomeFork.by, attack.welcomeFork.to);
       if (attack.impostor) {
         w.addImpostor(attack.impostor.name, attack.impostor.victim);
         w.connect(attack.impostor.name);

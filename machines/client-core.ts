@@ -69,6 +69,7 @@ export type PendingKind =
   | 'rotate'
   | 'add'
   | 'remove'
+  | 'freeze'
   | 'history'
   | 'mailbox';
 

@@ -136,12 +136,16 @@ function ownerModel() {
       if (!ctx.rotationWanted && (ctx.group?.epoch ?? 0) < 2) out.push({ type: 'user.rotate', now });
     }
     if (v === 'active.awaitingConfirm') out.push({ type: 'net.mailbox', entry: confirmFor(ctx), now }, { type: 'timer.tick', now: ctx.pending!.since + ctx.config.joinTimeoutMs });
-    if (v === 'active.publishing') out.push({ type: 'net.ack', reqId: ctx.publishing!.reqId, index: 5, now }, { type: 'net.reject', reqId: ctx.publishing!.reqId, requirement: 'REQ-REL-017', detail: 'no', now });
+    if (v === 'active.publishing') {
+      const pub = ctx.publishing!;
+      if (pub.retryAt === undefined) out.push({ type: 'net.ack', reqId: pub.reqId, index: 5, now }, { type: 'net.reject', reqId: pub.reqId, requirement: 'REQ-REL-017', detail: 'no', now });
+      else out.push({ type: 'timer.tick', now: pub.retryAt }); // REQ-OWN-024: the same commit again
+    }
     return out;
   };
   const serializeState = (s: AnyMachineSnapshot): string => {
     const ctx = s.context as OwnerContext;
-    return [valueOf(s), ctx.nextReqId > 1 ? 'asked' : 'new', ctx.invites.map((i) => i.status).join(','), ctx.pending ? 'P' : '', ctx.publishing ? 'U' : '', ctx.rotationWanted ? 'R' : '', ctx.group?.epoch ?? '-'].join('|');
+    return [valueOf(s), ctx.nextReqId > 1 ? 'asked' : 'new', ctx.invites.map((i) => i.status).join(','), ctx.pending ? 'P' : '', ctx.publishing ? (ctx.publishing.retryAt === undefined ? 'U' : 'T') : '', ctx.rotationWanted ? 'R' : '', ctx.group?.epoch ?? '-'].join('|');
   };
   return { input: { crypto: c, profile: 'hardened' as const, identity: me, rngSeed: utf8('owner coverage') }, events, serializeState };
 }
@@ -213,7 +217,9 @@ describe('model-based coverage (xstate/graph)', () => {
     const m = ownerModel();
     const shortest = getShortestPaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState });
     expect(reached(shortest)).toEqual([...describeMachine('owner', ownerMachine).atomic].sort());
-    expect(shortest.length).toBe(43);
+    expect(shortest.length).toBe(38);
+    // REQ-OWN-024: a refused commit keeps the owner publishing it (the re-post is in owner.test.ts)
+    expect(shortest.some((p) => valueOf(p.state) === 'active.publishing' && p.steps.at(-1)!.event.type === 'net.reject')).toBe(true);
     const refused = getSimplePaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState, toState: (s) => valueOf(s) === 'idle' && (s.context as OwnerContext).outbox.length === 0 && (s.context as OwnerContext).nextReqId > 1 });
     expect(refused.map((p) => p.steps.map((x) => x.event.type).join(' > '))).toEqual(['xstate.init > user.create > net.reject']);
   });

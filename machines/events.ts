@@ -61,6 +61,8 @@ export type Status =
   | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: string }
   | { readonly kind: 'removed'; readonly epoch: number }
   | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }
+  /** hardened owner: the join timed out and the add commit was published without the invitee's confirmation (REQ-OWN-021). */
+  | { readonly kind: 'join-unconfirmed'; readonly reqId: string; readonly memberId: Bytes; readonly detail: string }
   | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string }
   /** The relay refused a message this client sent (for instance: it was removed before the message arrived). */
   | { readonly kind: 'send-refused'; readonly seq: number; readonly epoch: number; readonly text: string; readonly reqId: string };

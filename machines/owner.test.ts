@@ -4,11 +4,11 @@
  * with the owner's security state unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { utf8 } from '../impl/bytes.ts';
-import { encode } from '../impl/codec.ts';
+import { equalBytes, utf8 } from '../impl/bytes.ts';
+import { decode, encode } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { simSeed } from '../impl/keyschedule.ts';
-import { JoinConfirm, JoinRequest, type Invite } from '../impl/messages/index.ts';
+import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
 import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
 import { createIdentity, newestKem, signStruct, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinRequest } from '../impl/protocol/join.ts';
@@ -25,6 +25,12 @@ const rng = deterministicRng(utf8('owner machine tests'));
 
 function feed(snapshot: Snap, event: OwnerEvent) {
   return step<typeof ownerMachine, ClientEffect>(ownerMachine, snapshot, event);
+}
+
+/** The commit payload of the owner's outstanding `PostCommit`, if any. */
+function postedCommit(snapshot: Snap): Uint8Array | undefined {
+  const p = snapshot.context.outbox.find((x) => x.kind === 'commit');
+  return p ? decode(PostCommit, p.bytes).payload : undefined;
 }
 
 function rejections(effects: readonly ClientEffect[]): string[] {
@@ -152,37 +158,73 @@ describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
     const r = expectRejected(awaiting, { type: 'net.mailbox', entry: { index: 601, room_id: awaiting.context.roomId!, invite_id: p.inviteId, payload: junk }, now: world.now() }, 'REQ-OWN-022');
     expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });
   });
-  it('REQ-OWN-021 should abandon the join after the timeout, the invite staying consumed', () => {
-    const r = feed(awaiting, { type: 'timer.tick', now: awaiting.context.pending!.since + awaiting.context.config.joinTimeoutMs });
-    expect(r.snapshot.value).toEqual({ active: 'ready' });
+  it('REQ-OWN-021 REQ-OWN-024 should publish the signed add commit unconfirmed after the timeout, never a second one', () => {
+    const pending = awaiting.context.pending!;
+    const r = feed(awaiting, { type: 'timer.tick', now: pending.since + awaiting.context.config.joinTimeoutMs });
+    expect(r.snapshot.value).toEqual({ active: 'publishing' });
     expect(r.snapshot.context.pending).toBeUndefined();
-    expect(r.snapshot.context.invites.find((i) => i.inviteId.every((b, k) => b === awaiting.context.pending!.inviteId[k]))!.status).toBe('consumed');
+    expect(r.snapshot.context.publishing!.built.commit.bytes).toEqual(pending.built.commit.bytes);
+    expect(postedCommit(r.snapshot)).toEqual(pending.built.commit.bytes);
+    expect(r.effects.some((e) => e.type === 'effect.status' && e.status.kind === 'join-unconfirmed')).toBe(true);
+    expect(r.snapshot.context.invites.find((i) => equalBytes(i.inviteId, pending.inviteId))!.status).toBe('pending');
   });
-  it('REQ-OWN-023 should not install a commit the relay refused, and raise it', () => {
+  it('REQ-OWN-023 REQ-OWN-024 should not install a refused commit, raise it, and post the same bytes again after the retry interval', () => {
     const world2 = joinedWorld('hardened', ['alice'], 22);
     const ready = world2.clients.get('owner')!.snapshot as Snap;
     const publishing = feed(ready, { type: 'user.rotate', now: world2.now() });
     expect(publishing.snapshot.value).toEqual({ active: 'publishing' });
-    const reqId = publishing.snapshot.context.publishing!.reqId;
-    const r = feed(publishing.snapshot, { type: 'net.reject', reqId, requirement: 'REQ-REL-017', detail: 'refused', now: world2.now() });
-    expect(r.snapshot.value).toEqual({ active: 'ready' });
-    expect(r.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-OWN-023']);
-    expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch);
-    expect(r.snapshot.context.publishing).toBeUndefined();
+    const first = publishing.snapshot.context.publishing!;
+    // REQ-REL-018 was once treated as a benign race; now every refusal is an alarm
+    for (const requirement of ['REQ-REL-017', 'REQ-REL-018']) {
+      const r = feed(publishing.snapshot, { type: 'net.reject', reqId: first.reqId, requirement, detail: 'refused', now: world2.now() });
+      expect(r.snapshot.value).toEqual({ active: 'publishing' });
+      expect(r.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-OWN-023']);
+      expect(r.snapshot.context.group!.epoch).toBe(ready.context.group!.epoch);
+    }
+    const refused = feed(publishing.snapshot, { type: 'net.reject', reqId: first.reqId, requirement: 'REQ-REL-017', detail: 'refused', now: world2.now() }).snapshot;
+    const retryAt = refused.context.publishing!.retryAt!;
+    expect(retryAt).toBe(world2.now() + refused.context.config.retryMs);
+    expect(postedCommit(refused)).toBeUndefined();
+    const early = feed(refused, { type: 'timer.tick', now: retryAt - 1 }).snapshot;
+    expect(postedCommit(early)).toBeUndefined();
+    const again = feed(early, { type: 'user.rotate', now: retryAt }).snapshot; // a new request changes nothing
+    const reposted = feed(again, { type: 'timer.tick', now: retryAt }).snapshot;
+    expect(reposted.value).toEqual({ active: 'publishing' });
+    expect(postedCommit(reposted)).toEqual(first.built.commit.bytes);
+    expect(reposted.context.publishing!.reqId).not.toBe(first.reqId);
   });
-  it('REQ-OWN-023 REQ-REL-018 should treat a removal that crossed the member’s last message as a race: no alarm, fetch the log, commit again', () => {
+  it('REQ-OWN-035 should freeze the member, wait for the log up to the freeze, then commit the removal', () => {
     const w = joinedWorld('hardened', ['alice'], 24);
     const ready = w.clients.get('owner')!.snapshot as Snap;
-    const publishing = feed(ready, { type: 'user.remove', memberId: w.clients.get('alice')!.identity.fp, now: w.now() }).snapshot;
-    const tick = feed(publishing, { type: 'timer.tick', now: w.now() + 1 }).snapshot;
-    expect(tick.value).toEqual({ active: 'publishing' });
-    const r = feed(tick, { type: 'net.reject', reqId: tick.context.publishing!.reqId, requirement: 'REQ-REL-018', detail: 'the log holds 3', now: w.now() + 2 });
-    expect(r.snapshot.value).toEqual({ active: 'ready' });
-    expect(r.effects.filter((e) => e.type === 'effect.alarm')).toEqual([]);
-    expect(rejections(r.effects)).toEqual(['REQ-REL-018']);
-    expect(r.snapshot.context.outbox.some((p) => p.kind === 'history')).toBe(true);
-    expect(r.snapshot.context.removals).toHaveLength(1); // still to do, after the hold
-    expect(r.snapshot.context.commitHoldUntil).toBeGreaterThan(w.now());
+    const alice = w.clients.get('alice')!.identity.fp;
+    const asked = feed(ready, { type: 'user.remove', memberId: alice, now: w.now() }).snapshot;
+    expect(asked.value).toEqual({ active: 'ready' });
+    const freeze = asked.context.outbox.find((p) => p.kind === 'freeze')!;
+    const req = decode(RemoveMember, freeze.bytes);
+    expect(req.member_id).toEqual(alice);
+    expect(asked.context.publishing).toBeUndefined();
+    // the relay's acknowledgement names a log index the owner has not reached: it fetches first
+    const behind = feed(asked, { type: 'net.ack', reqId: req.req_id, index: asked.context.log.index + 1, now: w.now() + 1 }).snapshot;
+    expect(behind.value).toEqual({ active: 'ready' });
+    expect(behind.context.freeze!.atIndex).toBe(asked.context.log.index + 1);
+    expect(behind.context.outbox.some((p) => p.kind === 'history')).toBe(true);
+    // at the index: the removal is built and posted
+    const done = feed(asked, { type: 'net.ack', reqId: req.req_id, index: asked.context.log.index, now: w.now() + 1 }).snapshot;
+    expect(done.value).toEqual({ active: 'publishing' });
+    const commit = decode(Commit, postedCommit(done)!);
+    expect(commit.reason).toBe('remove');
+    expect(commit.removes.map((r) => r.member_id)).toEqual([alice]);
+  });
+  it('REQ-OWN-035 should raise a refused freeze and ask again after the retry interval', () => {
+    const w = joinedWorld('hardened', ['alice'], 26);
+    const ready = w.clients.get('owner')!.snapshot as Snap;
+    const asked = feed(ready, { type: 'user.remove', memberId: w.clients.get('alice')!.identity.fp, now: w.now() }).snapshot;
+    const freeze = asked.context.outbox.find((p) => p.kind === 'freeze')!;
+    const r = feed(asked, { type: 'net.reject', reqId: freeze.reqId, requirement: 'REQ-REL-025', detail: 'no', now: w.now() + 1 });
+    expect(r.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-OWN-035']);
+    expect(r.snapshot.context.outbox.some((p) => p.kind === 'freeze')).toBe(false);
+    const later = feed(r.snapshot, { type: 'timer.tick', now: r.snapshot.context.commitHoldUntil }).snapshot;
+    expect(later.context.outbox.some((p) => p.kind === 'freeze')).toBe(true);
   });
   it('REQ-OWN-023 should install a commit that a history fetch shows stored (its acknowledgement lost)', () => {
     const w = joinedWorld('hardened', ['alice'], 25);

@@ -26,6 +26,7 @@ import {
   Rotate,
   Send,
   SendWelcome,
+  type Commit,
   type Invite,
   type MailboxEntry,
 } from '../impl/messages/index.ts';
@@ -35,6 +36,7 @@ import { currentCompatKey, newCompatView, prepareCompatRotation } from '../impl/
 import { currentEpoch, epochRecordOf, headsOf, installOwnCommit, newGroupView } from '../impl/protocol/group.ts';
 import { memberRecordOf, newestKem, type Identity } from '../impl/protocol/identity.ts';
 import { buildWelcome, verifyJoinConfirm, verifyJoinRequest, type Encoded } from '../impl/protocol/join.ts';
+import { enforced } from '../impl/mutants.ts';
 import { drbgInstantiate } from '../impl/rng.ts';
 import { MAX_MEMBERS, type Profile } from '../impl/suite.ts';
 import {
@@ -115,6 +117,16 @@ export interface Publishing {
   readonly keys: EpochKeys;
   /** The request carrying it. */
   readonly reqId: number;
+  /** Set when the relay refused it: the same bytes are posted again at this time (REQ-OWN-024). */
+  readonly retryAt?: number;
+}
+
+/** A removal being prepared (REQ-OWN-035): the relay is asked to freeze the member first. */
+export interface Freeze {
+  /** The member to remove. */
+  readonly memberId: Bytes;
+  /** The last log index when the relay froze the member (its acknowledgement); unset while the request is in flight. */
+  readonly atIndex?: number;
 }
 
 /** A compat join answered and awaiting confirmation (REQ-OWN-040). */
@@ -143,6 +155,8 @@ export interface OwnerContext extends ClientCore {
   readonly removals: readonly Bytes[];
   /** A rotation asked for and not yet committed. */
   readonly rotationWanted: boolean;
+  /** hardened: the removal being prepared (REQ-OWN-035). */
+  readonly freeze: Freeze | undefined;
   /** No new commit before this time: set when the relay refuses one (REQ-OWN-023), so a refusing relay gets no commit storm. */
   readonly commitHoldUntil: number;
 }
@@ -275,7 +289,7 @@ function installPublished(ctx: OwnerContext): Out<OwnerContext> {
     c = setInvite(c, commit.invite_id, (i) => ({ ...i, status: 'consumed' }));
     effects.push(status({ kind: 'admitted', memberId: commit.adds[0]!.member_id, epoch: commit.epoch }));
   }
-  if (commit.reason === 'remove') c = { ...c, removals: c.removals.filter((x) => !commit.removes.some((rm) => equalBytes(rm.member_id, x))) };
+  if (commit.reason === 'remove') c = { ...c, freeze: undefined, removals: c.removals.filter((x) => !commit.removes.some((rm) => equalBytes(rm.member_id, x))) };
   if (commit.reason === 'rotate') c = { ...c, rotationWanted: false };
   for (const ev of r.events) {
     if (ev.kind === 'epoch') effects.push(status({ kind: 'epoch', epoch: ev.epoch, reason: ev.reason }));
@@ -285,10 +299,30 @@ function installPublished(ctx: OwnerContext): Out<OwnerContext> {
   return { ctx: c, effects };
 }
 
-/** Whether the hardened owner must commit now: a removal asked for, or N messages in the epoch (REQ-OWN-030). */
+/**
+ * Whether the hardened owner must commit now: a removal whose member the relay has frozen and
+ * whose messages up to the freeze the owner has all seen (REQ-OWN-035), or, with no removal
+ * waiting, a rotation asked for or N messages in the epoch (REQ-OWN-030).
+ */
 function commitDue(ctx: OwnerContext, now: number): boolean {
   if (ctx.profile !== 'hardened' || !ctx.group || ctx.pending || ctx.publishing || now < ctx.commitHoldUntil) return false;
-  return ctx.removals.length > 0 || ctx.rotationWanted || ctx.group.epochCount >= ctx.config.rotateEvery;
+  const remove = ctx.removals[0];
+  if (remove) return ctx.freeze?.atIndex !== undefined && equalBytes(ctx.freeze.memberId, remove) && ctx.log.index >= ctx.freeze.atIndex;
+  return ctx.rotationWanted || ctx.group.epochCount >= ctx.config.rotateEvery;
+}
+
+/** Whether the hardened owner must ask the relay to freeze the next member it removes (REQ-OWN-035). */
+function freezeDue(ctx: OwnerContext, now: number): boolean {
+  const remove = ctx.removals[0];
+  if (ctx.profile !== 'hardened' || !remove || ctx.pending || ctx.publishing || now < ctx.commitHoldUntil) return false;
+  return ctx.freeze === undefined || !equalBytes(ctx.freeze.memberId, remove);
+}
+
+/** REQ-OWN-035: ask the relay to freeze the member (hardened `RemoveMember`). */
+function requestFreeze(ctx: OwnerContext, now: number): Out<OwnerContext> {
+  const memberId = ctx.removals[0]!;
+  const r = request(ctx, now, 'freeze', (req_id) => encode(RemoveMember, { req_id, room_id: ctx.roomId!, member_id: memberId }));
+  return { ctx: { ...r.ctx, freeze: { memberId } }, effects: r.effects };
 }
 
 /** REQ-OWN-030, REQ-OWN-031: build a rotation or removal commit and publish it. */
@@ -305,6 +339,31 @@ function commitChange(ctx: OwnerContext, now: number): Out<OwnerContext> {
       inviteId: ZERO_HASH,
       adds: [],
       removes: remove ? [remove] : [],
+      roster: cur.roster,
+      heads: headsOf(group, cur.roster),
+      owner: ctx.identity,
+    }),
+  );
+  return publish(c1, built, ownerEpochKeys(ctx.crypto, built, cur.keys!.initSecret), now);
+}
+
+/**
+ * A fresh commit for the epoch of `like` (same reason, adds and removes; current roster and
+ * heads; a new commit secret). Only mutants call it: REQ-OWN-024 forbids signing a second commit
+ * for an epoch.
+ */
+function resign(ctx: OwnerContext, like: Commit, now: number): Out<OwnerContext> {
+  const group = ctx.group!;
+  const cur = currentEpoch(group);
+  const { ctx: c1, value: built } = withRng(ctx, (rng) =>
+    buildCommit(ctx.crypto, rng, {
+      roomId: ctx.roomId!,
+      epoch: group.epoch + 1,
+      prevEpochHash: cur.epochHash,
+      reason: like.reason,
+      inviteId: like.invite_id,
+      adds: like.adds,
+      removes: like.removes.map((r) => r.member_id),
       roster: cur.roster,
       heads: headsOf(group, cur.roster),
       owner: ctx.identity,
@@ -489,6 +548,8 @@ export const ownerMachine = setup({
     queuedAdmits: ({ context, event }) => context.queue.length > 0 && once(context, event, 'queue', () => admit({ ...context, queue: context.queue.slice(1) }, context.queue[0]!, (event as { now: number }).now)).kind === 'admitted',
     queuedInvalid: ({ context }) => context.queue.length > 0,
     commitDue: ({ context, event }) => commitDue(context, (event as { now: number }).now),
+    freezeDue: ({ context, event }) => freezeDue(context, (event as { now: number }).now),
+    retryDue: ({ context, event }) => context.publishing?.retryAt !== undefined && (event as Ev<'timer.tick'>).now >= context.publishing.retryAt,
     joinTimedOut: ({ context, event }) => context.pending !== undefined && (event as Ev<'timer.tick'>).now - context.pending.since >= context.config.joinTimeoutMs,
   },
   actions: {
@@ -534,6 +595,15 @@ export const ownerMachine = setup({
           enqueue.emit(status({ kind: 'invite', text: inviteToText(ctx.crypto, rec.invite), invite: rec.invite, inviteId: id }));
         }
       }
+      if (s.pending?.kind === 'freeze' && ctx.freeze && ctx.freeze.atIndex === undefined) {
+        // REQ-OWN-035: the removal waits until the owner has processed the log up to the freeze
+        ctx = { ...ctx, freeze: { ...ctx.freeze, atIndex: e.index } };
+        if (ctx.log.index < e.index) {
+          const h = fetchHistory(ctx, e.now, false);
+          ctx = h.ctx;
+          emitAll(enqueue, h.effects);
+        }
+      }
       enqueue.assign(ctx);
     }),
     refused: enqueueActions(({ context, event, enqueue }) => {
@@ -543,6 +613,14 @@ export const ownerMachine = setup({
       if (s.pending?.kind === 'invite') ctx = { ...ctx, invites: ctx.invites.filter((i) => !equalBytes(i.inviteId, (s.pending!.meta as { inviteId: Bytes }).inviteId)) };
       if (s.pending?.kind === 'history') ctx = { ...ctx, sync: { ...ctx.sync, inFlight: undefined } };
       if (s.pending?.kind === 'mailbox') ctx = { ...ctx, sync: { ...ctx.sync, mailInFlight: undefined } };
+      if (s.pending?.kind === 'freeze' && ctx.freeze?.atIndex === undefined) {
+        // REQ-OWN-035: an honest relay freezes a current member; ask again after one retry interval
+        ctx = { ...ctx, freeze: undefined, commitHoldUntil: e.now + ctx.config.retryMs };
+        enqueue.assign(ctx);
+        enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-035', detail: `relay refused to freeze a member before its removal: ${e.requirement} ${e.detail}` });
+        enqueue.emit(wake(ctx, e.now, ctx.commitHoldUntil));
+        return;
+      }
       enqueue.assign(ctx);
       enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
       emitAll(enqueue, sendRefused(s.pending, e.requirement));
@@ -561,25 +639,30 @@ export const ownerMachine = setup({
       emitAll(enqueue, done.effects);
     }),
     commitRefused: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-OWN-023: an honest relay never refuses the owner's commit (REQ-OWN-035 rules out the
+      // removal race), so a refusal is an alarm. REQ-OWN-024: the commit stays the only one the
+      // owner will ever sign for its epoch; the same bytes are posted again after a retry interval.
       const e = event as Ev<'net.reject'>;
       const pub = context.publishing!;
-      const s = settle(context, e.reqId);
-      let ctx: OwnerContext = { ...s.ctx, publishing: undefined, commitHoldUntil: e.now + context.config.retryMs };
-      const commit = pub.built.commit.value;
-      if (commit.reason === 'add') ctx = setInvite(ctx, commit.invite_id, (i) => ({ ...i, status: 'consumed' }));
-      if (e.requirement === 'REQ-REL-018') {
-        // a race, not an attack: the removed member's last messages reached the log after the
-        // commit was built; fetch them and commit again with their heads
-        const h = fetchHistory(ctx, e.now, false);
-        enqueue.assign(h.ctx);
-        emitAll(enqueue, h.effects);
-        enqueue.emit(rejection('REQ-REL-018', `removal commit for epoch ${commit.epoch} refused: ${e.detail}`, `request ${e.reqId}`));
-        enqueue.emit(wake(h.ctx, e.now, h.ctx.commitHoldUntil));
-        return;
-      }
+      const retryAt = e.now + context.config.retryMs;
+      const ctx: OwnerContext = { ...settle(context, e.reqId).ctx, publishing: { ...pub, retryAt } };
       enqueue.assign(ctx);
-      enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-023', detail: `relay refused the commit for epoch ${commit.epoch}: ${e.requirement} ${e.detail}` });
-      enqueue.emit(wake(ctx, e.now, ctx.commitHoldUntil));
+      enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-023', detail: `relay refused the commit for epoch ${pub.built.commit.value.epoch}: ${e.requirement} ${e.detail}` });
+      enqueue.emit(wake(ctx, e.now, retryAt));
+    }),
+    repost: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-OWN-024: the refused commit again, byte for byte (its mutant signs a fresh one, as the owner once did)
+      const pub = context.publishing!;
+      const now = (event as Ev<'timer.tick'>).now;
+      const out = enforced('REQ-OWN-024') ? publish({ ...context, publishing: undefined }, pub.built, pub.keys, now) : resign({ ...context, publishing: undefined }, pub.built.commit.value, now);
+      enqueue.assign(out.ctx);
+      emitAll(enqueue, out.effects);
+      enqueue.emit(wake(out.ctx, (event as Ev<'timer.tick'>).now));
+    }),
+    freeze: enqueueActions(({ context, event, enqueue }) => {
+      const out = requestFreeze(context, (event as { now: number }).now);
+      enqueue.assign(out.ctx);
+      emitAll(enqueue, out.effects);
     }),
     hardenedMail: enqueueActions(({ context, event, enqueue }) => {
       const plan = once(context, event, 'mail', () => hardenedMail(context, event as Ev<'net.mailbox'>));
@@ -608,10 +691,17 @@ export const ownerMachine = setup({
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
     }),
-    abandonJoin: enqueueActions(({ context, enqueue }) => {
+    publishUnconfirmed: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-OWN-021, REQ-OWN-024: the pending add commit is signed and travelled in the welcome;
+      // the owner never signs another commit for its epoch, so it publishes this one unconfirmed
       const p = context.pending!;
-      enqueue.assign({ ...setInvite(context, p.inviteId, (i) => ({ ...i, status: 'consumed' })), pending: undefined }); // REQ-OWN-021
-      enqueue.emit(status({ kind: 'join-failed', reqId: 'REQ-OWN-021', detail: 'no confirmation before the join timeout' }));
+      const now = (event as Ev<'timer.tick'>).now;
+      // the mutant of REQ-OWN-021 signs a fresh add commit instead of the one the welcome carried
+      const out = enforced('REQ-OWN-021') ? publish({ ...context, pending: undefined }, p.built, p.keys, now) : resign({ ...context, pending: undefined }, p.built.commit.value, now);
+      enqueue.assign(out.ctx);
+      emitAll(enqueue, out.effects);
+      enqueue.emit(status({ kind: 'join-unconfirmed', reqId: 'REQ-OWN-021', memberId: p.built.commit.value.adds[0]!.member_id, detail: 'no confirmation before the join timeout: the add commit is published unconfirmed' }));
+      enqueue.emit(wake(out.ctx, now));
     }),
     wantRotation: enqueueActions(({ context, event, enqueue }) => {
       if (context.profile === 'compat') {
@@ -704,7 +794,9 @@ export const ownerMachine = setup({
     }),
     tick: enqueueActions(({ context, event, enqueue }) => {
       const now = (event as Ev<'timer.tick'>).now;
-      const extra = context.pending ? context.pending.since + context.config.joinTimeoutMs : context.commitHoldUntil > now ? context.commitHoldUntil : undefined;
+      const extra = context.pending
+        ? context.pending.since + context.config.joinTimeoutMs
+        : context.publishing?.retryAt ?? (context.commitHoldUntil > now ? context.commitHoldUntil : undefined);
       const out = onTick(context, now, extra);
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
@@ -742,6 +834,7 @@ export const ownerMachine = setup({
     compatJoins: {},
     removals: [],
     rotationWanted: false,
+    freeze: undefined,
     commitHoldUntil: 0,
   })),
   initial: 'idle',
@@ -793,6 +886,7 @@ export const ownerMachine = setup({
           always: [
             { guard: 'queuedAdmits', target: 'awaitingConfirm', actions: 'admitQueued' },
             { guard: 'queuedInvalid', actions: 'dropQueued' },
+            { guard: 'freezeDue', actions: 'freeze' },
             { guard: 'commitDue', target: 'publishing', actions: 'commitChange' },
           ],
           on: {
@@ -814,13 +908,14 @@ export const ownerMachine = setup({
           on: {
             'net.mailbox': [{ guard: 'mailPublishes', target: 'publishing', actions: 'hardenedMail' }, { actions: 'hardenedMail' }],
             'net.mailboxChunk': [{ guard: 'mailPublishes', target: 'publishing', actions: 'hardenedMail' }, { actions: 'hardenedMail' }],
-            'timer.tick': [{ guard: 'joinTimedOut', target: 'ready', actions: 'abandonJoin' }, { actions: 'tick' }],
+            'timer.tick': [{ guard: 'joinTimedOut', target: 'publishing', actions: 'publishUnconfirmed' }, { actions: 'tick' }],
           },
         },
         publishing: {
           on: {
             'net.ack': [{ guard: 'isCommitAnswer', target: 'ready', actions: 'commitAcked' }, { actions: 'ack' }],
-            'net.reject': [{ guard: 'isCommitAnswer', target: 'ready', actions: 'commitRefused' }, { actions: 'refused' }],
+            'net.reject': [{ guard: 'isCommitAnswer', actions: 'commitRefused' }, { actions: 'refused' }],
+            'timer.tick': [{ guard: 'retryDue', actions: 'repost' }, { actions: 'tick' }],
             'net.room': [{ guard: 'isPublishedEcho', target: 'ready', actions: 'commitEcho' }, { actions: 'applyEntry' }],
             'net.history': [{ guard: 'historyHasPublished', target: 'ready', actions: 'applyHistory' }, { actions: 'applyHistory' }],
             'net.mailbox': { actions: 'hardenedMail' },

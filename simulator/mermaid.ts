@@ -19,7 +19,7 @@ export interface MermaidOptions {
 /** Rejections that retransmission and network duplication cause in every run (spec 12.1): counted, not drawn. */
 const ROUTINE = new Set(['REQ-TRN-005', 'REQ-MEM-016']);
 
-const STATUS_NOTES = new Set(['room-created', 'invite', 'joined', 'admitted', 'epoch', 'removed', 'join-failed', 'send-refused']);
+const STATUS_NOTES = new Set(['room-created', 'invite', 'joined', 'admitted', 'epoch', 'removed', 'join-failed', 'join-unconfirmed', 'send-refused']);
 const EVENT_NOTES = new Set(['crash', 'restart', 'disconnected', 'partition', 'heal', 'admit', 'remove', 'offline', 'online', 'lost-user-event', 'fault-skipped']);
 
 /** Text safe inside a Mermaid message or note (no statement separators, no entity syntax, one line). */

@@ -355,6 +355,21 @@ describe('per-operation checks (hardened)', () => {
     expect(counted.rejected).toBeUndefined();
     expect(counted.state.rooms[toHex(f.roomId)]!.members[toHex(f.ids.member.fp)]).toMatchObject({ role: 'removed', finalSeq: 3, sentSeq: 3 });
   });
+  it('REQ-REL-025 should freeze a member being removed: acknowledge with the last log index, then take only late messages the count covers', () => {
+    const base = decode(AppMessage, (requestFor(f, 'send', f.ids.member) as Extract<RelayRequest, { name: 'Send' }>).value.payload);
+    const msg = (req_id: number, seq: number) => ({ name: 'Send' as const, value: { req_id, room_id: f.roomId, payload: encode(AppMessage, { ...base, seq, prev_epoch: seq === 0 ? NO_EPOCH : f.epoch }) } });
+    let state = f.state;
+    for (const seq of [0, 2]) state = ok(run(state, f.ids.member, msg(300 + seq, seq)));
+    const last = state.rooms[toHex(f.roomId)]!.nextIndex - 1;
+    const frozen = run(state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 310, room_id: f.roomId, member_id: f.ids.member.fp } });
+    expect(frozen.rejected).toBeUndefined();
+    expect(decode(Ack, (frozen.outputs.at(-1) as { bytes: Bytes }).bytes).index).toBe(last);
+    expect(frozen.state.rooms[toHex(f.roomId)]!.members[toHex(f.ids.member.fp)]).toMatchObject({ role: 'member', frozen: true, sentSeq: 3 });
+    rejectedWith(run(frozen.state, f.ids.member, msg(311, 3)), 'REQ-REL-025');
+    expect(run(frozen.state, f.ids.member, msg(312, 1)).rejected).toBeUndefined(); // delayed, already counted
+    rejectedWith(run(f.state, f.ids.member, { name: 'RemoveMember', value: { req_id: 313, room_id: f.roomId, member_id: f.ids.owner.fp } }), 'REQ-REL-019');
+    rejectedWith(run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 314, room_id: f.roomId, member_id: f.ids.stranger.fp } }), 'REQ-REL-025');
+  });
   it('REQ-REL-016 should take a removed member’s late message of its own epochs below its final head, and nothing else', () => {
     const base = decode(AppMessage, (requestFor(f, 'send', f.ids.removed) as Extract<RelayRequest, { name: 'Send' }>).value.payload);
     const send = (req_id: number, epoch: number, seq: number) => run(f.state, f.ids.removed, { name: 'Send', value: { req_id, room_id: f.roomId, payload: encode(AppMessage, { ...base, epoch, seq, prev_epoch: seq === 0 ? NO_EPOCH : epoch }) } });

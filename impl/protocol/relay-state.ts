@@ -87,6 +87,8 @@ export interface RelayMember {
   readonly finalSeq?: number;
   /** hardened: one more than the highest `seq` appended from it (REQ-REL-018). */
   readonly sentSeq?: number;
+  /** hardened: the owner is removing it (REQ-REL-025): it may add nothing the log does not already count. */
+  readonly frozen?: boolean;
 }
 
 /** An invite as the relay knows it: only its id (REQ-KS-002). */
@@ -363,7 +365,7 @@ function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes, req: R
   } else if (!room) {
     fail('REQ-REL-002', 'unknown room');
   }
-  if (room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember', 'RemoveMember'].includes(req.name) && room.profile !== 'compat'))
+  if (room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat'))
     fail('REQ-REL-003', `${req.name} is not part of the ${room.profile} profile`);
   const op = operationOf(req);
   if (op === undefined) fail('REQ-REL-003', 'undecodable commit');
@@ -386,7 +388,7 @@ function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes, req: R
     case 'AddMember':
       return compatAddMember(c, state, room!, req.value);
     case 'RemoveMember':
-      return compatRemoveMember(state, room!, req.value);
+      return room!.profile === 'hardened' ? freezeMember(state, room!, req.value) : compatRemoveMember(state, room!, req.value);
     case 'Send':
       return send(state, room!, principal, req.value);
     case 'Rotate':
@@ -564,6 +566,20 @@ function compatRemoveMember(state: RelayState, room: RelayRoom, req: M.RemoveMem
   return { state: withRoom(state, { ...room, members: { ...room.members, [key]: { ...m, role: 'removed', removedIndex: last } } }), outputs: [], reply: ack(req.req_id, 0) };
 }
 
+/**
+ * REQ-REL-025 (hardened `RemoveMember`): the owner is about to commit the member's removal.
+ * From now on the relay appends nothing of it that would raise the count REQ-REL-018 checks,
+ * and the acknowledgement carries the last log index, so an owner that has processed the log
+ * up to it knows every message the removal must count.
+ */
+function freezeMember(state: RelayState, room: RelayRoom, req: M.RemoveMember): Dispatched {
+  const key = toHex(req.member_id);
+  const m = room.members[key];
+  if (!m || m.role !== 'member') fail('REQ-REL-025', 'not a current member');
+  const last = room.nextIndex - 1;
+  return { state: withRoom(state, { ...room, members: { ...room.members, [key]: { ...m, frozen: true } } }), outputs: [], reply: ack(req.req_id, last) };
+}
+
 /** REQ-REL-016 */
 function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send): Dispatched {
   let epoch: number | undefined;
@@ -579,6 +595,8 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
       if (m.removedEpoch === undefined || msg.epoch >= m.removedEpoch) fail('REQ-REL-016', `a removed member sends nothing of epoch ${msg.epoch}`);
       if (msg.seq >= (m.finalSeq ?? 0)) fail('REQ-REL-016', `seq ${msg.seq} is beyond the removed sender's final head ${m.finalSeq ?? 0}`);
     }
+    // REQ-REL-025: a member being removed may only deliver a late message the log's count already covers
+    if (m.frozen && m.role === 'member' && msg.seq >= (m.sentSeq ?? 0)) fail('REQ-REL-025', `the member is being removed: seq ${msg.seq} is beyond the ${m.sentSeq ?? 0} messages the log counts`);
     epoch = msg.epoch;
     seq = msg.seq;
   } else {
