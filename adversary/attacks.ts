@@ -81,6 +81,8 @@ export interface Attack {
    * its welcome, and withholds later commits from `to`.
    */
   readonly welcomeFork?: { readonly by: string; readonly to: string };
+  /** CAP-08: the relay puts its own ML-KEM key into this (late) joiner's join request. */
+  readonly substituteJoinKem?: string;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
   readonly joinTimeoutMs?: number;
   /**
@@ -288,6 +290,15 @@ export const ATTACKS: readonly Attack[] = [
     joinTimeoutMs: 60_000,
   },
   {
+    id: 'ATK-03',
+    title: "key substitution: the relay puts its own ML-KEM key into an invitee's join request",
+    weakness: '-',
+    props: ['PROP-07'],
+    plan: () => [],
+    lateJoin: true,
+    substituteJoinKem: 'dave',
+  },
+  {
     id: 'ATK-26',
     title: "the relay replays messages to the owner to inflate its rotation counter",
     weakness: 'W7',
@@ -299,7 +310,6 @@ export const ATTACKS: readonly Attack[] = [
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
   'ATK-02': 'racing joins with the relay delivering both requests to the owner (CAP-12)',
-  'ATK-03': 'key substitution in a join request and the owner-side half of PROP-07 (CAP-08)',
   'ATK-05': 'the roster a member accepts from the relay (PROP-05)',
   'ATK-21': 'peer verification and key-change alarms (accounts issue)',
   'ATK-22': 'fingerprint comparison (accounts issue)',
@@ -477,6 +487,20 @@ function forkCommits(relay: MaliciousRelay, to: string, reason: ReqId): void {
   relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'owner', msg: 'PostCommit(Commit)', nth: 1 } });
 }
 
+/** See {@link Attack.substituteJoinKem}. */
+function substituteJoinKem(world: World, k: Knowledge, relay: MaliciousRelay, of: string, seed: number): void {
+  const kem = newestKem(adversaryIdentity(world.options.crypto, seed));
+  k.addKemSecret(kem.secretKey);
+  const hardened = world.options.profile === 'hardened';
+  relay.addStep({
+    cap: 'CAP-08',
+    op: 'mutate',
+    match: { dir: 'up', client: of, msg: hardened ? 'SubmitJoin(JoinRequest)' : 'SubmitJoin(CompatJoinRequest)' },
+    path: hardened ? 'payload.kem_cert.kem_pk' : 'payload.kem_pk',
+    mutation: { op: 'set', value: { hex: toHex(kem.publicKey) } },
+  });
+}
+
 /** See {@link Attack.welcomeFork}. */
 function welcomeFork(world: World, relay: MaliciousRelay, by: string, to: string): void {
   let first: Uint8Array | undefined;
@@ -599,6 +623,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
+      if (attack.substituteJoinKem) substituteJoinKem(w, k, relay, attack.substituteJoinKem, o.seed);
       if (attack.welcomeFork && o.profile === 'hardened') welcomeFork(w, relay, attack.welcomeFork.by, attack.welcomeFork.to);
       if (attack.impostor) {
         w.addImpostor(attack.impostor.name, attack.impostor.victim);

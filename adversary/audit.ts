@@ -141,9 +141,7 @@ export interface AuditResult {
 }
 
 /** Properties whose oracle covers only part of the sentence, and what is left. */
-export const PARTIAL_PROPERTIES: Readonly<Record<string, string>> = {
-  'PROP-07': "checks the invitee's half (the owner it accepts); the owner's half (the invitee keys it admits) needs key substitution in join requests (ATK-03)",
-};
+export const PARTIAL_PROPERTIES: Readonly<Record<string, string>> = {};
 
 /** Properties spec 12 defines that no oracle checks yet, and why. */
 export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {

@@ -287,6 +287,28 @@ export function propertyMonitor(
   };
 
   /** The highest epoch of any room entry the relay handed to a client. */
+  /**
+   * PROP-07 (owner half): the keys the owner admitted through an invite are the keys of the
+   * invitee that joined with it. An admission through an invite no client holds (an injected
+   * join, W1) is PROP-16's concern, not this one's.
+   */
+  let admissionsSeen = 0;
+  const checkAdmissions = (): void => {
+    const owner = world.clients.get('owner');
+    if (!owner) return;
+    for (; admissionsSeen < owner.statuses.length; admissionsSeen++) {
+      const st = owner.statuses[admissionsSeen]!.status;
+      if (st.kind !== 'admitted') continue;
+      const invitee = [...world.clients.values()].find((n) => {
+        const id = (n.snapshot.context as ClientCore & { inviteId?: Uint8Array }).inviteId;
+        return n.role === 'member' && id !== undefined && equalBytes(id, st.inviteId);
+      });
+      if (!invitee || controlled.has(invitee.name)) continue;
+      if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', 'owner', `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
+      else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', 'owner', `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);
+    }
+  };
+
   const evidenceOfEpoch = (client: string): number => {
     let max = -1;
     for (const o of observed()) {
@@ -307,6 +329,7 @@ export function propertyMonitor(
         checkKeys(node, owner);
       }
       checkRotations();
+      checkAdmissions();
       // PROP-19: no connection completed with an endpoint that lacks the pinned relay key
       for (; unpinnedSeen < world.unpinned.length; unpinnedSeen++) {
         const u = world.unpinned[unpinnedSeen]!;

@@ -42,7 +42,7 @@ export type PlanStep =
    */
   | { readonly cap: 'CAP-05'; readonly op: 'replay'; readonly match: Match; readonly afterMs: number; readonly to?: string; readonly reappend?: boolean }
   /** CAP-07: one field changed and the message re-encoded. */
-  | { readonly cap: 'CAP-07'; readonly op: 'mutate'; readonly match: Match; readonly path: string; readonly mutation: Mutation | { readonly op: 'member'; readonly name: string } }
+  | { readonly cap: 'CAP-07' | 'CAP-08'; readonly op: 'mutate'; readonly match: Match; readonly path: string; readonly mutation: Mutation | { readonly op: 'member'; readonly name: string } }
   /** CAP-07 (W2): the message inside `payload` relabelled as another type with the same fields. */
   | { readonly cap: 'CAP-07'; readonly op: 'retype'; readonly match: Match; readonly to: MsgName }
   /**

@@ -57,7 +57,8 @@ export type Status =
   | { readonly kind: 'room-created'; readonly roomId: Bytes }
   | { readonly kind: 'invite'; readonly text: string; readonly invite: Invite; readonly inviteId: Bytes }
   | { readonly kind: 'joined'; readonly epoch: number }
-  | { readonly kind: 'admitted'; readonly memberId: Bytes; readonly epoch: number }
+  /** The owner admitted a member: the invite it came through and the keys admitted for it (PROP-07). */
+  | { readonly kind: 'admitted'; readonly memberId: Bytes; readonly epoch: number; readonly inviteId: Bytes; readonly identityPk: Bytes; readonly kemPk: Bytes }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: string }
   | { readonly kind: 'removed'; readonly epoch: number }
   | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }

@@ -287,7 +287,8 @@ function installPublished(ctx: OwnerContext): Out<OwnerContext> {
   const effects: ClientEffect[] = [];
   if (commit.reason === 'add') {
     c = setInvite(c, commit.invite_id, (i) => ({ ...i, status: 'consumed' }));
-    effects.push(status({ kind: 'admitted', memberId: commit.adds[0]!.member_id, epoch: commit.epoch }));
+    const add = commit.adds[0]!;
+    effects.push(status({ kind: 'admitted', memberId: add.member_id, epoch: commit.epoch, inviteId: commit.invite_id, identityPk: add.identity_pk, kemPk: add.kem_cert.kem_pk }));
   }
   if (commit.reason === 'remove') c = { ...c, freeze: undefined, removals: c.removals.filter((x) => !commit.removes.some((rm) => equalBytes(rm.member_id, x))) };
   if (commit.reason === 'rotate') c = { ...c, rotationWanted: false };
@@ -405,7 +406,7 @@ function compatConfirm(ctx: OwnerContext, entry: MailboxEntry, now: number): Out
     const { [toHex(conf.invite_id)]: _done, ...joins } = c1.compatJoins;
     const consumed = setInvite({ ...c1, compatJoins: joins }, conf.invite_id, (i) => ({ ...i, invite: undefined, status: 'consumed' }));
     const r = request(consumed, now, 'add', (req_id) => encode(AddMember, { req_id, room_id: ctx.roomId!, invite_id: conf.invite_id, payload: add.bytes }));
-    return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'admitted', memberId, epoch: currentCompatKey(ctx.compat!).generation })] };
+    return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'admitted', memberId, epoch: currentCompatKey(ctx.compat!).generation, inviteId: conf.invite_id, identityPk: join.identityPk, kemPk: join.kemPk })] };
   } catch (e) {
     return { ctx, effects: [rejected(e, `compat confirmation (mailbox ${entry.index})`)] };
   }
