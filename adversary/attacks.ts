@@ -10,7 +10,7 @@ import { decode, encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { epochHash, fingerprint, inviteId, simSeed } from '../impl/keyschedule.ts';
-import { Commit, JoinRequest, MailboxDelivery, PostCommit, Reject, Send, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
+import { Commit, JoinRequest, MailboxDelivery, PostCommit, Reject, Send, SendWelcome, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
@@ -81,6 +81,12 @@ export interface Attack {
    * its welcome, and withholds later commits from `to`.
    */
   readonly welcomeFork?: { readonly by: string; readonly to: string };
+  /**
+   * CAP-12 (W11): a second invitee, `erin`, holds the late joiner's invite too and joins at the
+   * same time; the relay delivers both join requests to the owner (the second one, which it would
+   * refuse, into the owner's mailbox) and every welcome for that invite to both.
+   */
+  readonly raceJoin?: boolean;
   /** CAP-08: the relay puts its own ML-KEM key into this (late) joiner's join request. */
   readonly substituteJoinKem?: string;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
@@ -290,6 +296,15 @@ export const ATTACKS: readonly Attack[] = [
     joinTimeoutMs: 60_000,
   },
   {
+    id: 'ATK-02',
+    title: 'racing joins: two invitees present the same token and the relay lets both requests reach the owner',
+    weakness: 'W11',
+    props: ['PROP-16'],
+    plan: (p) => [{ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'erin', msg: p === 'hardened' ? 'SubmitJoin(JoinRequest)' : 'SubmitJoin(CompatJoinRequest)' } }],
+    lateJoin: true,
+    raceJoin: true,
+  },
+  {
     id: 'ATK-03',
     title: "key substitution: the relay puts its own ML-KEM key into an invitee's join request",
     weakness: '-',
@@ -309,7 +324,6 @@ export const ATTACKS: readonly Attack[] = [
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-02': 'racing joins with the relay delivering both requests to the owner (CAP-12)',
   'ATK-05': 'the roster a member accepts from the relay (PROP-05)',
   'ATK-21': 'peer verification and key-change alarms (accounts issue)',
   'ATK-22': 'fingerprint comparison (accounts issue)',
@@ -363,7 +377,7 @@ interface Hooks {
 /** The room every named attack runs in. */
 function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
   const s = scenario('attack', 'a room under a malicious relay')
-    .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []))
+    .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []), ...(attack.raceJoin ? ['erin'] : []))
     .create()
     .admit('alice', 'bob', 'carol')
     .step((r) => {
@@ -485,6 +499,37 @@ function forkCommits(relay: MaliciousRelay, to: string, reason: ReqId): void {
     relay.addStep({ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: to, msg: 'RoomDelivery(Commit)' } });
   });
   relay.addStep({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'owner', msg: 'PostCommit(Commit)', nth: 1 } });
+}
+
+/** See {@link Attack.raceJoin}. */
+function raceJoin(world: World, relay: MaliciousRelay): void {
+  let invite: Invite | undefined;
+  let injected = 1_000_000;
+  const toMailbox = (client: string, roomId: Uint8Array, inviteId: Uint8Array, payload: Uint8Array): void => {
+    relay.later(() => relay.inject(client, encode(MailboxDelivery, { entry: { index: injected++, room_id: roomId, invite_id: inviteId, payload } })));
+  };
+  const joinedWith = new Set<string>();
+  relay.watch((o) => {
+    if (o.dir !== 'up') return;
+    const label = messageLabel(o.bytes);
+    if (o.client === 'dave' && label.startsWith('SubmitJoin') && !invite) {
+      // the same invite reaches a second person, who uses it at once
+      const id = decode(SubmitJoin, o.bytes).invite_id;
+      invite = world.invites().find((i) => equalBytes(inviteId(world.options.crypto, i.token), id));
+      const inv = invite;
+      if (inv) relay.later(() => world.user('erin', { type: 'user.join', invite: inv }));
+    } else if (o.client === 'erin' && label.startsWith('SubmitJoin')) {
+      // CAP-12: the request the relay would refuse (the invite is claimed) goes to the owner anyway
+      const req = decode(SubmitJoin, o.bytes);
+      if (joinedWith.has(toHex(req.payload))) return;
+      joinedWith.add(toHex(req.payload));
+      toMailbox('owner', req.room_id, req.invite_id, req.payload);
+    } else if (o.client === 'owner' && label.startsWith('SendWelcome') && invite) {
+      // every welcome for the invite reaches the second invitee too
+      const w = decode(SendWelcome, o.bytes);
+      if (equalBytes(w.invite_id, inviteId(world.options.crypto, invite.token))) toMailbox('erin', w.room_id, w.invite_id, w.payload);
+    }
+  });
 }
 
 /** See {@link Attack.substituteJoinKem}. */
@@ -623,6 +668,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
+      if (attack.raceJoin) raceJoin(w, relay);
       if (attack.substituteJoinKem) substituteJoinKem(w, k, relay, attack.substituteJoinKem, o.seed);
       if (attack.welcomeFork && o.profile === 'hardened') welcomeFork(w, relay, attack.welcomeFork.by, attack.welcomeFork.to);
       if (attack.impostor) {

@@ -309,6 +309,24 @@ export function propertyMonitor(
     }
   };
 
+  /**
+   * PROP-16 (first half): an invite lets at most one party into the room: at most one honest
+   * joiner ever obtains the room's keys through a welcome for it.
+   */
+  const keysThrough = new Map<string, Set<string>>();
+  const checkInviteUse = (): void => {
+    for (const node of honest()) {
+      if (node.role !== 'member') continue;
+      const ctx = node.snapshot.context as ClientCore & { inviteId?: Uint8Array; pendingGroup?: unknown; pendingCompat?: unknown };
+      if (ctx.inviteId === undefined || (ctx.pendingGroup === undefined && ctx.pendingCompat === undefined && ctx.group === undefined && ctx.compat === undefined)) continue;
+      const key = toHex(ctx.inviteId);
+      const set = keysThrough.get(key) ?? new Set<string>();
+      set.add(node.name);
+      keysThrough.set(key, set);
+      if (set.size > 1) violate('PROP-16', 'owner', `invite ${key.slice(0, 16)} let ${[...set].sort().join(' and ')} obtain the room's keys`);
+    }
+  };
+
   const evidenceOfEpoch = (client: string): number => {
     let max = -1;
     for (const o of observed()) {
@@ -330,6 +348,7 @@ export function propertyMonitor(
       }
       checkRotations();
       checkAdmissions();
+      checkInviteUse();
       // PROP-19: no connection completed with an endpoint that lacks the pinned relay key
       for (; unpinnedSeen < world.unpinned.length; unpinnedSeen++) {
         const u = world.unpinned[unpinnedSeen]!;
