@@ -299,10 +299,12 @@ export function propertyMonitor(
     for (; admissionsSeen < owner.statuses.length; admissionsSeen++) {
       const st = owner.statuses[admissionsSeen]!.status;
       if (st.kind !== 'admitted') continue;
-      const invitee = [...world.clients.values()].find((n) => {
+      // the invite's holders (two when it was handed to two people, ATK-02): the admitted one if its identity is among them
+      const holders = [...world.clients.values()].filter((n) => {
         const id = (n.snapshot.context as ClientCore & { inviteId?: Uint8Array }).inviteId;
         return n.role === 'member' && id !== undefined && equalBytes(id, st.inviteId);
       });
+      const invitee = holders.find((n) => equalBytes(n.identity.publicKey, st.identityPk)) ?? holders[0];
       if (!invitee || controlled.has(invitee.name)) continue;
       if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', 'owner', `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
       else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', 'owner', `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);

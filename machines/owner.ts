@@ -157,7 +157,7 @@ export interface OwnerContext extends ClientCore {
   readonly rotationWanted: boolean;
   /** hardened: the removal being prepared (REQ-OWN-035). */
   readonly freeze: Freeze | undefined;
-  /** No new commit before this time: set when the relay refuses one (REQ-OWN-023), so a refusing relay gets no commit storm. */
+  /** No new freeze or commit before this time: set when the relay refuses a freeze (REQ-OWN-035), so a refusing relay gets no request storm. */
   readonly commitHoldUntil: number;
 }
 
