@@ -503,7 +503,7 @@ function forkCommits(relay: MaliciousRelay, to: string, reason: ReqId): void {
 
 /** See {@link Attack.raceJoin}. */
 function raceJoin(world: World, relay: MaliciousRelay): void {
-  let invite: Invite | undefined;
+  let invite: Uint8Array | undefined; // the raced invite's id
   let injected = 1_000_000;
   const toMailbox = (client: string, roomId: Uint8Array, inviteId: Uint8Array, payload: Uint8Array): void => {
     relay.later(() => relay.inject(client, encode(MailboxDelivery, { entry: { index: injected++, room_id: roomId, invite_id: inviteId, payload } })));
@@ -515,9 +515,10 @@ function raceJoin(world: World, relay: MaliciousRelay): void {
     if (o.client === 'dave' && label.startsWith('SubmitJoin') && !invite) {
       // the same invite reaches a second person, who uses it at once
       const id = decode(SubmitJoin, o.bytes).invite_id;
-      invite = world.invites().find((i) => equalBytes(inviteId(world.options.crypto, i.token), id));
-      const inv = invite;
-      if (inv) relay.later(() => world.user('erin', { type: 'user.join', invite: inv }));
+      const inv = world.invites().find((i) => equalBytes(inviteId(world.options.crypto, i.token), id));
+      if (!inv) return;
+      invite = id;
+      relay.later(() => world.user('erin', { type: 'user.join', invite: inv }));
     } else if (o.client === 'erin' && label.startsWith('SubmitJoin')) {
       // CAP-12: the request the relay would refuse (the invite is claimed) goes to the owner anyway
       const req = decode(SubmitJoin, o.bytes);
@@ -527,7 +528,7 @@ function raceJoin(world: World, relay: MaliciousRelay): void {
     } else if (o.client === 'owner' && label.startsWith('SendWelcome') && invite) {
       // every welcome for the invite reaches the second invitee too
       const w = decode(SendWelcome, o.bytes);
-      if (equalBytes(w.invite_id, inviteId(world.options.crypto, invite.token))) toMailbox('erin', w.room_id, w.invite_id, w.payload);
+      if (equalBytes(w.invite_id, invite)) toMailbox('erin', w.room_id, w.invite_id, w.payload);
     }
   });
 }

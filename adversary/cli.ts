@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../impl/suite.ts';
+import { intArg } from '../simulator/cli.ts';
 import type { Backend } from '../simulator/run.ts';
 import { writeTraceability } from '../reports/traceability.ts';
 import { audit, auditTable } from './audit.ts';
@@ -48,11 +49,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    const num = (): number => {
-      const v = Number(val());
-      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
-      return v;
-    };
+    const num = (): number => intArg(a, val());
     try {
       if (a === '-h' || a === '--help') {
         out(HELP);

@@ -658,7 +658,7 @@ export const ownerMachine = setup({
       const out = enforced('REQ-OWN-024') ? publish({ ...context, publishing: undefined }, pub.built, pub.keys, now) : resign({ ...context, publishing: undefined }, pub.built.commit.value, now);
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
-      enqueue.emit(wake(out.ctx, (event as Ev<'timer.tick'>).now));
+      enqueue.emit(wake(out.ctx, now));
     }),
     freeze: enqueueActions(({ context, event, enqueue }) => {
       const out = requestFreeze(context, (event as { now: number }).now);

@@ -51,7 +51,8 @@ interface Args {
   help: boolean;
 }
 
-function intArg(name: string, v: string | undefined): number {
+/** A non-negative integer option value, or an error naming the option (shared by the CLIs). */
+export function intArg(name: string, v: string | undefined): number {
   const n = Number(v);
   if (v === undefined || v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer`);
   return n;

@@ -4,7 +4,7 @@
  * difference means the code changed behaviour (or the trace was edited).
  */
 import { readFileSync } from 'node:fs';
-import { writeMermaid } from './cli.ts';
+import { intArg, writeMermaid } from './cli.ts';
 import { attackTrace, runSpec, specFromHeader } from '../adversary/audit.ts';
 import { optionsFromHeader, simulate } from './run.ts';
 
@@ -66,11 +66,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   const m: { from?: number; to?: number; limit?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
-      return v;
-    };
+    const num = (): number => intArg(a, argv[++i]);
     try {
       if (a === '-h' || a === '--help') {
         out(HELP);
