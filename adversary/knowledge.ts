@@ -107,32 +107,24 @@ export function knowledge(c: CryptoProvider): Knowledge {
   const tokens: Bytes[] = [new Uint8Array(0)]; // compat: the empty token of W1 is known to all
   const connKeys: Bytes[] = [];
   const roomKeys: Bytes[] = [];
-  const commits = new Map<number, { value: Commit; bytes: Bytes; key: string; ctx: Bytes }[]>();
-  const commitSecrets = new Map<string, Bytes>(); // commit bytes hex -> commit secret
+  // each stored item remembers how far along the key lists it has been tried: the lists only grow,
+  // so every (item, key) pair is tried exactly once, and a pass costs nothing when nothing is new
+  const commits = new Map<number, { value: Commit; bytes: Bytes; key: string; ctx: Bytes; sksTried: number }[]>();
+  const commitSecrets = new Map<string, Bytes>(); // commit digest (hex) -> commit secret
   const epochs = new Map<number, EpochKeys>();
   const epochSecrets = new Map<number, Bytes>(); // leaked, waiting for their commit
-  const joinRequests = new Map<string, Bytes[]>(); // invite id hex -> join request encodings
-  const compatJoins: CompatJoinRequest[] = [];
-  const welcomes: { value: Welcome; bytes: Bytes }[] = [];
-  const compatWelcomes: CompatWelcome[] = [];
+  const joinRequests = new Map<string, { bytes: Bytes; hash: Bytes }[]>(); // invite id hex -> join requests
+  const compatJoins: { value: CompatJoinRequest; sksTried: number }[] = [];
+  const welcomes: { value: Welcome; bytes: Bytes; triedAt: string }[] = [];
+  const compatWelcomes: { value: CompatWelcome; triedAt: string }[] = [];
   const sealed: { msg: CompatChat; rotation: boolean }[] = [];
-  const apps: AppMessage[] = [];
+  const pendingApps = new Map<number, AppMessage[]>(); // by epoch, until that epoch's keys are known
   const seen = new Set<string>();
   const secrets = new Map<string, Provenance>();
   const plaintexts = new Set<string>();
-  const tried = new Set<string>(); // (message, key) pairs already tried: each rule fires once per pair
-  const openedApps = new Set<number>();
+  const tried = new Set<string>(); // (welcome, join request, token, key) index tuples already tried
   const sealedTried: number[] = []; // per sealed message: how many room keys were tried on it
   let version = 0;
-  const skTags = new WeakMap<Bytes, string>();
-  const skTag = (sk: Bytes): string => {
-    let t = skTags.get(sk);
-    if (t === undefined) {
-      t = toHex(c.sha256(sk)).slice(0, 32);
-      skTags.set(sk, t);
-    }
-    return t;
-  };
 
   const learnSecret = (b: Bytes, p: Provenance): boolean => {
     const h = toHex(b);
@@ -157,22 +149,19 @@ export function knowledge(c: CryptoProvider): Knowledge {
     for (const [e, list] of commits) {
       for (const cm of list) {
         const ck = cm.key;
-        if (!commitSecrets.has(ck) && kemSks.length > 0) {
-          const ctx = cm.ctx;
-          for (const entry of cm.value.entries) {
-            for (const sk of kemSks) {
-              const tag = `${ck.slice(-64)}|${entry.kem_version}|${toHex(entry.member_id)}|${skTag(sk)}`;
-              if (tried.has(tag)) continue;
-              tried.add(tag);
+        if (!commitSecrets.has(ck) && cm.sksTried < kemSks.length) {
+          const from = cm.sksTried;
+          cm.sksTried = kemSks.length;
+          open: for (const entry of cm.value.entries) {
+            for (const sk of kemSks.slice(from)) {
               try {
-                commitSecrets.set(ck, openCommitEntry(c, ctx, entry, sk));
+                commitSecrets.set(ck, openCommitEntry(c, cm.ctx, entry, sk));
                 grew = true;
-                break;
+                break open;
               } catch {
                 // not this key
               }
             }
-            if (commitSecrets.has(ck)) break;
           }
         }
         const cs = commitSecrets.get(ck);
@@ -183,33 +172,37 @@ export function knowledge(c: CryptoProvider): Knowledge {
       }
     }
     // hardened: a welcome opens with the invite token and the join request's KEM secret key
-    for (const w of welcomes) {
+    for (let wi = 0; wi < welcomes.length; wi++) {
+      const w = welcomes[wi]!;
       if (epochs.has(w.value.epoch) || kemSks.length === 0) continue;
-      for (const jr of joinRequests.get(toHex(w.value.invite_id)) ?? []) {
-        const jh = joinHash(c, jr);
-        if (!equalBytes(jh, w.value.join_hash)) continue;
-        for (const token of tokens) {
-          if (token.length !== TOKEN_BYTES) continue;
-          for (const sk of kemSks) {
-            const tag = `w|${toHex(w.value.nonce)}|${toHex(token)}|${skTag(sk)}`;
-            if (tried.has(tag)) continue;
+      const jrs = joinRequests.get(toHex(w.value.invite_id)) ?? [];
+      const at = `${jrs.length}|${tokens.length}|${kemSks.length}`;
+      if (w.triedAt === at) continue;
+      w.triedAt = at;
+      jrs.forEach((jr, ji) => {
+        if (!equalBytes(jr.hash, w.value.join_hash)) return;
+        tokens.forEach((token, ti) => {
+          if (token.length !== TOKEN_BYTES) return;
+          kemSks.forEach((sk, si) => {
+            const tag = `w|${wi}|${ji}|${ti}|${si}`;
+            if (tried.has(tag)) return;
             tried.add(tag);
-            const plain = c.aeadOpen(welcomeKey(c, token, c.kemDecapsulate(w.value.kem_ct, sk), jh), w.value.nonce, encodePrefix(Welcome, w.value, 'sealed'), w.value.sealed);
-            if (!plain) continue;
+            const plain = c.aeadOpen(welcomeKey(c, token, c.kemDecapsulate(w.value.kem_ct, sk), jr.hash), w.value.nonce, encodePrefix(Welcome, w.value, 'sealed'), w.value.sealed);
+            if (!plain) return;
             const gi = decode(GroupInfo, plain);
             grew = installEpoch({ value: gi.commit, bytes: encode(Commit, gi.commit) }, gi.epoch_secret, { via: 'welcome', inviteId: toHex(w.value.invite_id), withToken: true }) || grew;
-          }
-        }
-      }
+          });
+        });
+      });
     }
     // hardened: application messages open under a known epoch's app key
-    for (let i = 0; i < apps.length; i++) {
-      const m = apps[i]!;
-      const keys = epochs.get(m.epoch);
-      if (!keys || openedApps.has(i)) continue;
-      openedApps.add(i);
-      const plain = c.aeadOpen(keys.appKey, m.nonce, encodePrefix(AppMessage, m, 'ciphertext'), m.ciphertext);
-      if (plain) {
+    for (const [epoch, list] of pendingApps) {
+      const keys = epochs.get(epoch);
+      if (!keys) continue;
+      pendingApps.delete(epoch);
+      for (const m of list) {
+        const plain = c.aeadOpen(keys.appKey, m.nonce, encodePrefix(AppMessage, m, 'ciphertext'), m.ciphertext);
+        if (!plain) continue;
         const text = decode(AppContent, plain).text;
         if (!plaintexts.has(text)) {
           plaintexts.add(text);
@@ -220,33 +213,34 @@ export function knowledge(c: CryptoProvider): Knowledge {
     }
     // compat: a join request's connection key, with the owner's KEM secret key
     for (const j of compatJoins) {
-      for (const sk of kemSks) {
-        const tag = `cj|${toHex(j.kem_ct).slice(0, 64)}|${skTag(sk)}`;
-        if (tried.has(tag)) continue;
-        tried.add(tag);
-        connKeys.push(compatConnectionKey(c, c.kemDecapsulate(j.kem_ct, sk)));
+      for (; j.sksTried < kemSks.length; j.sksTried++) {
+        connKeys.push(compatConnectionKey(c, c.kemDecapsulate(j.value.kem_ct, kemSks[j.sksTried]!)));
         grew = true;
       }
     }
     // compat: a welcome opens with a connection key and a token, the empty one included (W1)
-    for (const w of compatWelcomes) {
-      for (const ck of connKeys) {
-        for (const token of tokens) {
-          const tag = `cw|${toHex(w.nonce)}|${toHex(ck)}|${toHex(token)}`;
-          if (tried.has(tag)) continue;
+    for (let wi = 0; wi < compatWelcomes.length; wi++) {
+      const w = compatWelcomes[wi]!;
+      const at = `${connKeys.length}|${tokens.length}`;
+      if (w.triedAt === at) continue;
+      w.triedAt = at;
+      connKeys.forEach((ck, ci) => {
+        tokens.forEach((token, ti) => {
+          const tag = `cw|${wi}|${ci}|${ti}`;
+          if (tried.has(tag)) return;
           tried.add(tag);
           try {
-            const content = compatOpenWelcome(c, w, ck, token);
+            const content = compatOpenWelcome(c, w.value, ck, token);
             if (!roomKeys.some((k) => equalBytes(k, content.room_key))) {
               roomKeys.push(content.room_key);
-              learnSecret(content.room_key, { via: 'compat welcome', inviteId: toHex(w.invite_id), withToken: token.length > 0 });
+              learnSecret(content.room_key, { via: 'compat welcome', inviteId: toHex(w.value.invite_id), withToken: token.length > 0 });
               grew = true;
             }
           } catch {
             // not this key or token
           }
-        }
-      }
+        });
+      });
     }
     // compat: rotations and chats open under any known room key (W4)
     const held = roomKeys.map((key, i) => ({ generation: i, key }));
@@ -280,7 +274,7 @@ export function knowledge(c: CryptoProvider): Knowledge {
   };
 
   const ingest = (payload: Bytes): void => {
-    const h = toHex(payload);
+    const h = toHex(c.sha256(payload)); // a digest, not the hex of the whole payload: payloads are kilobytes
     if (seen.has(h)) return;
     seen.add(h);
     try {
@@ -288,25 +282,29 @@ export function knowledge(c: CryptoProvider): Knowledge {
         case MsgType.Commit: {
           const value = decode(Commit, payload);
           const ctx = commitContextHash(c, value.room_id, value.epoch, value.prev_epoch_hash, value.roster_hash);
-          commits.set(value.epoch, [...(commits.get(value.epoch) ?? []), { value, bytes: payload, key: h, ctx }]);
+          commits.set(value.epoch, [...(commits.get(value.epoch) ?? []), { value, bytes: payload, key: h, ctx, sksTried: 0 }]);
           break;
         }
         case MsgType.Welcome:
-          welcomes.push({ value: decode(Welcome, payload), bytes: payload });
+          welcomes.push({ value: decode(Welcome, payload), bytes: payload, triedAt: '' });
           break;
         case MsgType.JoinRequest: {
           const v = decode(JoinRequest, payload);
-          joinRequests.set(toHex(v.invite_id), [...(joinRequests.get(toHex(v.invite_id)) ?? []), payload]);
+          joinRequests.set(toHex(v.invite_id), [...(joinRequests.get(toHex(v.invite_id)) ?? []), { bytes: payload, hash: joinHash(c, payload) }]);
           break;
         }
-        case MsgType.AppMessage:
-          apps.push(decode(AppMessage, payload));
+        case MsgType.AppMessage: {
+          const m = decode(AppMessage, payload);
+          const list = pendingApps.get(m.epoch);
+          if (list) list.push(m);
+          else pendingApps.set(m.epoch, [m]);
           break;
+        }
         case MsgType.CompatJoinRequest:
-          compatJoins.push(decode(CompatJoinRequest, payload));
+          compatJoins.push({ value: decode(CompatJoinRequest, payload), sksTried: 0 });
           break;
         case MsgType.CompatWelcome:
-          compatWelcomes.push(decode(CompatWelcome, payload));
+          compatWelcomes.push({ value: decode(CompatWelcome, payload), triedAt: '' });
           break;
         case MsgType.CompatChat:
           sealed.push({ msg: decode(CompatChat, payload), rotation: false });

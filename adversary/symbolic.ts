@@ -1,14 +1,14 @@
 /**
- * The symbolic crypto backend (spec 11.1): ML-KEM and ML-DSA replaced by opaque handles of the
- * real sizes that only the right key opens or verifies, kept in a per-run table; hashing, key
- * derivation and both AEADs stay real. Every party of a run shares one instance, so that a value
+ * The symbolic crypto backend (spec 11.1): ML-KEM, ML-DSA and both AEADs replaced by opaque
+ * handles of the real sizes that only the right key opens or verifies, kept in per-run tables;
+ * hashing and key derivation stay real. Every party of a run shares one instance, so that a value
  * made by one is recognised by another, and the instance records what it issued, which is what
  * the Dolev-Yao knowledge closure of the adversary is computed from.
  *
  * Symbolic runs are for breadth and exact secrecy checks; real runs prove the findings hold on
  * the actual bytes. Never use this backend to protect anything.
  */
-import { concat, toHex, utf8, type Bytes } from '../impl/bytes.ts';
+import { concat, equalBytes, toHex, utf8, type Bytes } from '../impl/bytes.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import type { CryptoProvider, Encapsulation, KeyPair } from '../impl/crypto/provider.ts';
 import { CryptoError } from '../impl/errors.ts';
@@ -18,6 +18,12 @@ const real = nodeCrypto;
 const DSA_SK_BYTES = 4032;
 const MAGIC_DSA_SK = utf8('SYMDSA-SK');
 const MAGIC_KEM_SK = utf8('SYMKEM-SK');
+const MAGIC_DSA_PK = utf8('SYMDSA-PK');
+const MAGIC_KEM_PK = utf8('SYMKEM-PK');
+const MAGIC_CT = utf8('SYMCT');
+const MAGIC_SIG = utf8('SYMSIG');
+const MAGIC_AEAD = utf8('SYMAE');
+const AEAD_TAG_BYTES = 16;
 
 function pad(prefix: Bytes, n: number): Bytes {
   const out = new Uint8Array(n);
@@ -31,28 +37,46 @@ function h(label: string, ...parts: Bytes[]): Bytes {
 
 /** One encapsulation the backend issued: who it is for, and the secret it carries. */
 export interface KemRecord {
-  /** The recipient's public key (hex). */
-  readonly pk: string;
+  /** The ciphertext. */
+  readonly ct: Bytes;
+  /** The recipient's public key. */
+  readonly pk: Bytes;
   /** The shared secret. */
   readonly ss: Bytes;
 }
 
-/** A symbolic backend instance and its tables. */
+/** A key the backend made: the public key and the seed it was made from. */
+export interface SymbolicKey {
+  readonly publicKey: Bytes;
+  readonly seed: Bytes;
+}
+
+/** A symbolic backend instance and its tables, keyed by handle (spec 11.1). */
 export interface SymbolicCrypto extends CryptoProvider {
-  /** ML-KEM public key (hex) → the seed it was made from. */
-  readonly kemKeys: ReadonlyMap<string, Bytes>;
-  /** ML-DSA public key (hex) → the seed it was made from. */
-  readonly dsaKeys: ReadonlyMap<string, Bytes>;
-  /** Ciphertext (hex) → the encapsulation it carries. */
+  /** ML-KEM keys by handle. */
+  readonly kemKeys: ReadonlyMap<string, SymbolicKey>;
+  /** ML-DSA keys by handle. */
+  readonly dsaKeys: ReadonlyMap<string, SymbolicKey & { readonly signKey: Bytes }>;
+  /** Encapsulations by the handle of their ciphertext. */
   readonly encapsulations: ReadonlyMap<string, KemRecord>;
   /** Number of symbolic operations performed, for benchmarks. */
   readonly operations: () => number;
 }
 
+/**
+ * The handle of a symbolic value: the 32 bytes after its magic prefix. Values are looked up by
+ * handle and then compared in full, so a value that differs anywhere (padding included) is unknown.
+ */
+function handle(b: Bytes, magic: Bytes, size: number): string | undefined {
+  if (b.length !== size) return undefined;
+  for (let i = 0; i < magic.length; i++) if (b[i] !== magic[i]) return undefined;
+  return toHex(b.subarray(magic.length, magic.length + 32));
+}
+
 /** A fresh symbolic backend (one per run). */
 export function symbolicCrypto(): SymbolicCrypto {
-  const kemKeys = new Map<string, Bytes>();
-  const dsaKeys = new Map<string, Bytes>();
+  const kemKeys = new Map<string, SymbolicKey>();
+  const dsaKeys = new Map<string, SymbolicKey & { signKey: Bytes }>();
   const encapsulations = new Map<string, KemRecord>();
   let ops = 0;
 
@@ -66,8 +90,30 @@ export function symbolicCrypto(): SymbolicCrypto {
     for (let i = 0; i < MAGIC_KEM_SK.length; i++) if (sk[i] !== MAGIC_KEM_SK[i]) return undefined;
     return sk.slice(MAGIC_KEM_SK.length, MAGIC_KEM_SK.length + 64);
   };
-  const dsaPk = (seed: Bytes): Bytes => pad(concat(utf8('SYMDSA-PK'), h('dsa pk', seed)), DSA_PK_BYTES);
-  const kemPk = (seed: Bytes): Bytes => pad(concat(utf8('SYMKEM-PK'), h('kem pk', seed)), KEM_PK_BYTES);
+  const dsaPk = (seed: Bytes): Bytes => pad(concat(MAGIC_DSA_PK, h('dsa pk', seed)), DSA_PK_BYTES);
+  const kemPk = (seed: Bytes): Bytes => pad(concat(MAGIC_KEM_PK, h('kem pk', seed)), KEM_PK_BYTES);
+  // AEADs (both suites): a ciphertext is a handle (magic, serial number, zero padding) of the real
+  // length that opens only with the key, nonce and associated data it was sealed with
+  const sealed: { ct: Bytes; key: Bytes; nonce: Bytes; ad: Bytes; pt: Bytes }[] = [];
+  const aeadSeal = (nonceLength: number, realSeal: CryptoProvider['aeadSeal']) => (key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes): Bytes => {
+    ops++;
+    if (key.length !== 32 || nonce.length !== nonceLength) return realSeal(key, nonce, ad, pt); // the real errors
+    const ct = new Uint8Array(pt.length + AEAD_TAG_BYTES);
+    ct.set(MAGIC_AEAD);
+    new DataView(ct.buffer).setUint32(MAGIC_AEAD.length, sealed.length);
+    sealed.push({ ct: ct.slice(), key: key.slice(), nonce: nonce.slice(), ad: ad.slice(), pt: pt.slice() });
+    return ct;
+  };
+  const aeadOpen = (key: Bytes, nonce: Bytes, ad: Bytes, ct: Bytes): Bytes | undefined => {
+    ops++;
+    if (ct.length < AEAD_TAG_BYTES) return undefined;
+    for (let i = 0; i < MAGIC_AEAD.length; i++) if (ct[i] !== MAGIC_AEAD[i]) return undefined;
+    const rec = sealed[new DataView(ct.buffer, ct.byteOffset, ct.byteLength).getUint32(MAGIC_AEAD.length)];
+    if (!rec || !equalBytes(rec.ct, ct) || !equalBytes(rec.key, key) || !equalBytes(rec.nonce, nonce) || !equalBytes(rec.ad, ad)) return undefined;
+    return rec.pt.slice();
+  };
+  const symSig = (signKey: Bytes, msg: Bytes, context: Bytes): Bytes =>
+    pad(concat(MAGIC_SIG, real.hmacSha256(signKey, concat(new Uint8Array([context.length]), context, msg))), DSA_SIG_BYTES);
 
   return {
     ...real,
@@ -76,11 +122,15 @@ export function symbolicCrypto(): SymbolicCrypto {
     dsaKeys,
     encapsulations,
     operations: () => ops,
+    aeadSeal: aeadSeal(24, real.aeadSeal),
+    aeadOpen,
+    transportSeal: aeadSeal(12, real.transportSeal),
+    transportOpen: aeadOpen,
     sigKeygen(seed: Bytes): KeyPair {
       ops++;
       if (seed.length !== 32) throw new CryptoError('REQ-CRY-003', 'ML-DSA seed must be 32 bytes');
       const publicKey = dsaPk(seed);
-      dsaKeys.set(toHex(publicKey), seed.slice());
+      dsaKeys.set(handle(publicKey, MAGIC_DSA_PK, DSA_PK_BYTES)!, { publicKey, seed: seed.slice(), signKey: h('dsa sign key', seed) });
       return { publicKey, secretKey: pad(concat(MAGIC_DSA_SK, seed), DSA_SK_BYTES) };
     },
     sign(sk: Bytes, msg: Bytes, context: Bytes): Bytes {
@@ -88,13 +138,14 @@ export function symbolicCrypto(): SymbolicCrypto {
       const seed = dsaSeedOfSk(sk);
       if (!seed) throw new CryptoError('REQ-CRY-003', 'not a symbolic ML-DSA secret key');
       if (context.length > 255) throw new CryptoError('REQ-CRY-009', 'context longer than 255 bytes');
-      return pad(concat(utf8('SYMSIG'), real.hmacSha256(h('dsa sign key', seed), concat(new Uint8Array([context.length]), context, msg))), DSA_SIG_BYTES);
+      return symSig(h('dsa sign key', seed), msg, context);
     },
     verify(pk: Bytes, msg: Bytes, context: Bytes, sig: Bytes): boolean {
       ops++;
-      const seed = dsaKeys.get(toHex(pk));
-      if (!seed || sig.length !== DSA_SIG_BYTES || context.length > 255) return false;
-      const expected = pad(concat(utf8('SYMSIG'), real.hmacSha256(h('dsa sign key', seed), concat(new Uint8Array([context.length]), context, msg))), DSA_SIG_BYTES);
+      const id = handle(pk, MAGIC_DSA_PK, DSA_PK_BYTES);
+      const key = id === undefined ? undefined : dsaKeys.get(id);
+      if (!key || !equalBytes(key.publicKey, pk) || sig.length !== DSA_SIG_BYTES || context.length > 255) return false;
+      const expected = symSig(key.signKey, msg, context);
       let d = 0;
       for (let i = 0; i < expected.length; i++) d |= expected[i]! ^ sig[i]!;
       return d === 0;
@@ -103,19 +154,20 @@ export function symbolicCrypto(): SymbolicCrypto {
       ops++;
       if (seed.length !== 64) throw new CryptoError('REQ-CRY-001', 'ML-KEM seed must be 64 bytes');
       const publicKey = kemPk(seed);
-      kemKeys.set(toHex(publicKey), seed.slice());
+      kemKeys.set(handle(publicKey, MAGIC_KEM_PK, KEM_PK_BYTES)!, { publicKey, seed: seed.slice() });
       return { publicKey, secretKey: pad(concat(MAGIC_KEM_SK, seed), KEM_SK_BYTES) };
     },
     kemCheckPublicKey(pk: Bytes): boolean {
-      return pk.length === KEM_PK_BYTES && kemKeys.has(toHex(pk));
+      const key = kemKeyOf(pk);
+      return key !== undefined;
     },
     kemEncapsulate(pk: Bytes, m: Bytes): Encapsulation {
       ops++;
-      const seed = kemKeys.get(toHex(pk));
-      if (!seed) throw new CryptoError('REQ-CRY-002', 'not a known symbolic ML-KEM public key');
-      const ct = pad(concat(utf8('SYMCT'), h('kem ct', pk, m)), KEM_CT_BYTES);
-      const ss = h('kem ss', seed, m);
-      encapsulations.set(toHex(ct), { pk: toHex(pk), ss });
+      const key = kemKeyOf(pk);
+      if (!key) throw new CryptoError('REQ-CRY-002', 'not a known symbolic ML-KEM public key');
+      const ct = pad(concat(MAGIC_CT, h('kem ct', pk, m)), KEM_CT_BYTES);
+      const ss = h('kem ss', key.seed, m);
+      encapsulations.set(handle(ct, MAGIC_CT, KEM_CT_BYTES)!, { ct, pk: key.publicKey, ss });
       return { ct, ss };
     },
     kemDecapsulate(ct: Bytes, sk: Bytes): Bytes {
@@ -123,9 +175,16 @@ export function symbolicCrypto(): SymbolicCrypto {
       if (ct.length !== KEM_CT_BYTES) throw new CryptoError('REQ-CRY-001', 'ML-KEM ciphertext of wrong length');
       const seed = kemSeedOfSk(sk);
       if (!seed) throw new CryptoError('REQ-CRY-001', 'not a symbolic ML-KEM secret key');
-      const rec = encapsulations.get(toHex(ct));
-      if (rec && rec.pk === toHex(kemPk(seed))) return rec.ss;
+      const id = handle(ct, MAGIC_CT, KEM_CT_BYTES);
+      const rec = id === undefined ? undefined : encapsulations.get(id);
+      if (rec && equalBytes(rec.ct, ct) && equalBytes(rec.pk, kemPk(seed))) return rec.ss;
       return h('kem implicit rejection', seed, ct); // like ML-KEM: never fails, yields an unrelated secret
     },
   };
+
+  function kemKeyOf(pk: Bytes): SymbolicKey | undefined {
+    const id = handle(pk, MAGIC_KEM_PK, KEM_PK_BYTES);
+    const key = id === undefined ? undefined : kemKeys.get(id);
+    return key && equalBytes(key.publicKey, pk) ? key : undefined;
+  }
 }

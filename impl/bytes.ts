@@ -4,15 +4,29 @@
 export type Bytes = Uint8Array;
 
 const HEX = '0123456789abcdef';
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!);
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  HEX_CODES[2 * i] = HEX.charCodeAt(i >> 4);
+  HEX_CODES[2 * i + 1] = HEX.charCodeAt(i & 15);
+}
+const LATIN1 = new TextDecoder('latin1');
 
 /** Lower-case hexadecimal of `b`, without separators (spec 2.1). */
 export function toHex(b: Bytes): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) {
-    const x = b[i] as number;
-    s += HEX[x >> 4]! + HEX[x & 15]!;
+  if (b.length < 64) {
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += HEX_PAIRS[b[i]!]!;
+    return s;
   }
-  return s;
+  // long inputs (keys, signatures, payloads used as map keys): one decode instead of n concatenations
+  const out = new Uint8Array(2 * b.length);
+  for (let i = 0; i < b.length; i++) {
+    const x = 2 * b[i]!;
+    out[2 * i] = HEX_CODES[x]!;
+    out[2 * i + 1] = HEX_CODES[x + 1]!;
+  }
+  return LATIN1.decode(out);
 }
 
 /** Parses lower- or upper-case hexadecimal; throws `TypeError` on odd length or a non-hex character. */

@@ -21,16 +21,20 @@ export interface DrbgState {
   readonly v: Bytes;
 }
 
+/** HMAC-SHA-256 as the DRBG uses it; a crypto provider's `hmacSha256` may stand in (same function, maybe faster). */
+export type HmacSha256 = (key: Bytes, data: Bytes) => Bytes;
+const nobleHmac: HmacSha256 = (key, data) => hmac(sha256, key, data);
+
 const ZERO = new Uint8Array([0]);
 const ONE = new Uint8Array([1]);
 
 /** HMAC_DRBG_Update (SP 800-90A §10.1.2.2). */
-function update(provided: Bytes, s: DrbgState): DrbgState {
-  let k = hmac(sha256, s.k, concat(s.v, ZERO, provided));
-  let v = hmac(sha256, k, s.v);
+function update(provided: Bytes, s: DrbgState, mac: HmacSha256 = nobleHmac): DrbgState {
+  let k = mac(s.k, concat(s.v, ZERO, provided));
+  let v = mac(k, s.v);
   if (provided.length === 0) return { k, v };
-  k = hmac(sha256, k, concat(v, ONE, provided));
-  v = hmac(sha256, k, v);
+  k = mac(k, concat(v, ONE, provided));
+  v = mac(k, v);
   return { k, v };
 }
 
@@ -47,16 +51,16 @@ export function drbgInstantiate(seed: Bytes): DrbgState {
 }
 
 /** HMAC_DRBG_Generate (SP 800-90A §10.1.2.5) without additional input: `n` bytes and the next state. */
-export function drbgGenerate(state: DrbgState, n: number): readonly [Bytes, DrbgState] {
+export function drbgGenerate(state: DrbgState, n: number, mac: HmacSha256 = nobleHmac): readonly [Bytes, DrbgState] {
   const out = new Uint8Array(n);
   let v = state.v;
   let o = 0;
   while (o < n) {
-    v = hmac(sha256, state.k, v);
+    v = mac(state.k, v);
     out.set(v.subarray(0, Math.min(32, n - o)), o);
     o += 32;
   }
-  return [out, update(new Uint8Array(0), { k: state.k, v })];
+  return [out, update(new Uint8Array(0), { k: state.k, v }, mac)];
 }
 
 /** A generator whose current state can be read back, for pure state machines. */
@@ -65,12 +69,15 @@ export interface StatefulRng extends Rng {
   state(): DrbgState;
 }
 
-/** A generator continuing from `state`; reading `state()` afterwards gives the state to store. */
-export function rngFromState(state: DrbgState): StatefulRng {
+/**
+ * A generator continuing from `state`; reading `state()` afterwards gives the state to store.
+ * `mac` must compute HMAC-SHA-256 (a provider's native one is faster than the default, noble's).
+ */
+export function rngFromState(state: DrbgState, mac?: HmacSha256): StatefulRng {
   let s = state;
   return {
     bytes(n: number): Bytes {
-      const [b, next] = drbgGenerate(s, n);
+      const [b, next] = drbgGenerate(s, n, mac);
       s = next;
       return b;
     },
