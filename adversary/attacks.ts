@@ -5,12 +5,12 @@
  * property fails); compat ends blocked or with the named properties failing, and the run is a
  * replayable counterexample (same seed, same plan, same trace).
  */
-import { equalBytes, toHex, utf8 } from '../impl/bytes.ts';
-import { decode, encode } from '../impl/codec.ts';
+import { compareBytes, equalBytes, toHex, utf8 } from '../impl/bytes.ts';
+import { decode, encode, encodeUnchecked } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { epochHash, fingerprint, inviteId, simSeed } from '../impl/keyschedule.ts';
-import { Commit, JoinRequest, MailboxDelivery, PostCommit, Reject, Send, SendWelcome, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
+import { Commit, CompatRosterInfo, JoinRequest, RosterInfo, MailboxDelivery, PostCommit, Reject, Send, SendWelcome, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
@@ -89,6 +89,18 @@ export interface Attack {
   readonly raceJoin?: boolean;
   /** CAP-08: the relay puts its own ML-KEM key into this (late) joiner's join request. */
   readonly substituteJoinKem?: string;
+  /**
+   * CAP-09, CAP-16 (W10): a client of this name, which the adversary controls and the owner never
+   * admits, is added to every roster the relay serves (members ask for it twice in every run).
+   */
+  readonly ghost?: string;
+  /**
+   * CAP-16 with an honest relay: before its removal the (controlled) member to be removed sends,
+   * as itself, a message no one accepts (its signature broken), which the relay counts (ATK-29).
+   */
+  readonly junkBeforeRemoval?: boolean;
+  /** The relay is honest (only members misbehave): a removal that never happens is then a PROP-27 violation. */
+  readonly honestRelay?: boolean;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
   readonly joinTimeoutMs?: number;
   /**
@@ -314,6 +326,27 @@ export const ATTACKS: readonly Attack[] = [
     substituteJoinKem: 'dave',
   },
   {
+    id: 'ATK-05',
+    title: 'ghost member: the relay adds a member of its own to the roster it serves',
+    weakness: 'W10',
+    props: ['PROP-05'],
+    plan: (p) => [{ cap: 'CAP-09', op: 'rewrite', match: { dir: 'down', msg: p === 'hardened' ? 'RosterInfo' : 'CompatRosterInfo' }, craft: 'ghost' }],
+    controlled: ['mallory'],
+    ghost: 'mallory',
+  },
+  {
+    id: 'ATK-29',
+    title: 'a member about to be removed sends a message no one accepts, so that the relay counts more of its messages than the owner',
+    weakness: '-',
+    props: ['PROP-27'],
+    compat: 'blocked',
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    junkBeforeRemoval: true,
+    honestRelay: true,
+  },
+  {
     id: 'ATK-26',
     title: "the relay replays messages to the owner to inflate its rotation counter",
     weakness: 'W7',
@@ -324,7 +357,6 @@ export const ATTACKS: readonly Attack[] = [
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-05': 'the roster a member accepts from the relay (PROP-05)',
   'ATK-21': 'peer verification and key-change alarms (accounts issue)',
   'ATK-22': 'fingerprint comparison (accounts issue)',
   'ATK-23': 'ML-KEM key rotation in the directory (accounts issue)',
@@ -377,7 +409,7 @@ interface Hooks {
 /** The room every named attack runs in. */
 function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
   const s = scenario('attack', 'a room under a malicious relay')
-    .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []), ...(attack.raceJoin ? ['erin'] : []))
+    .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []), ...(attack.raceJoin ? ['erin'] : []), ...(attack.ghost ? [attack.ghost] : []))
     .create()
     .admit('alice', 'bob', 'carol')
     .step((r) => {
@@ -389,10 +421,60 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
       r.world.runUntil(r.world.now() + 500);
     })
     .chat(12)
-    .step((r) => hooks.midway(r));
+    .step((r) => {
+      hooks.midway(r);
+      askRosters(r);
+    });
   if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
   if (attack.lateJoin) s.admit('dave');
-  return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).wait(SETTLE_MS);
+  return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).step(askRosters).wait(SETTLE_MS);
+}
+
+/** Every current member asks the relay for the roster (REQ-MEM-062), so that every run serves rosters (PROP-05). */
+function askRosters(r: ScenarioRun): void {
+  for (const [name, node] of r.world.clients) if (node.role === 'member' && node.snapshot.value === 'member') r.world.user(name, { type: 'user.roster' });
+  r.world.runUntil(r.world.now() + 500);
+}
+
+/** CAP-09 (W10): every served roster gets `ghost` as a member, with its own (valid) keys. */
+function ghostRosters(world: World, relay: MaliciousRelay, ghost: string): void {
+  const g = world.clients.get(ghost)!.identity;
+  relay.rewrites.set('ghost', (_client, frame) => {
+    const label = messageLabel(frame);
+    if (label.startsWith('CompatRosterInfo')) {
+      const info = decode(CompatRosterInfo, frame);
+      return encodeUnchecked(CompatRosterInfo, { ...info, members: [...info.members, { identity_pk: g.publicKey, kem_pk: newestKem(g).publicKey, role: 'member' }] });
+    }
+    if (label.startsWith('RosterInfo')) {
+      const info = decode(RosterInfo, frame);
+      const members = [...info.members, memberRecordOf(g, 'member', info.head.epoch)].sort((a, b) => compareBytes(a.member_id, b.member_id));
+      return encodeUnchecked(RosterInfo, { ...info, members });
+    }
+    return undefined;
+  });
+}
+
+/**
+ * CAP-16 (ATK-29): a controlled member sends, as itself and through the honest relay logic, a
+ * message no one accepts: its own next message with the last byte of the signature flipped
+ * (compat: a chat under a key no one holds).
+ */
+function sendJunk(world: World, relay: MaliciousRelay, by: string, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary junk', 0));
+  const node = world.clients.get(by)!;
+  const ctx = node.snapshot.context as ClientCore;
+  const roomId = ctx.roomId!;
+  let payload: Uint8Array;
+  if (ctx.group) {
+    const g = ctx.group;
+    payload = sealAppMessage(c, rng, { roomId, epoch: g.epoch, appKey: g.epochs[g.epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text: `junk from ${by}` } }).bytes.slice();
+    payload[payload.length - 1]! ^= 1;
+  } else {
+    payload = sealCompatChat(c, rng, { roomId, sender: node.identity.fp, roomKey: new Uint8Array(32), text: utf8(`junk from ${by}`) }).bytes;
+  }
+  world.note('junk', `${by} sends a message no one accepts`);
+  relay.post(node.identity.fp, encode(Send, { req_id: 0x7d000000, room_id: roomId, payload }));
 }
 
 /** CAP-16: a controlled member seals a message under the room's current key and names another member as its sender. */
@@ -670,6 +752,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
       if (attack.raceJoin) raceJoin(w, relay);
+      if (attack.ghost) ghostRosters(w, relay, attack.ghost);
       if (attack.substituteJoinKem) substituteJoinKem(w, k, relay, attack.substituteJoinKem, o.seed);
       if (attack.welcomeFork && o.profile === 'hardened') welcomeFork(w, relay, attack.welcomeFork.by, attack.welcomeFork.to);
       if (attack.impostor) {
@@ -678,6 +761,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       }
     },
     midway: () => {
+      if (attack.junkBeforeRemoval && attack.removes) sendJunk(w, relay, attack.removes, o.seed);
       if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
       if (attack.removes) removals.set(attack.removes, w.now() - w.startTime);
@@ -703,6 +787,9 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     world.note('stalled', stalled);
   }
   monitor.finish(run.removed);
+  // PROP-27: with an honest relay, a removal the owner began is committed
+  if (attack.honestRelay && attack.removes && !run.removed.includes(attack.removes))
+    monitor.report({ prop: 'PROP-27', party: 'owner', detail: `began removing ${attack.removes}; with an honest relay, ${attack.removes} is still in the room at the end` });
   const detected = [...new Set(world.raised.filter((r) => r.party !== 'relay').map((r) => r.reqId))].sort();
   return { id: attack.id, profile: o.profile, seed: o.seed, violations: monitor.violations, blocked: monitor.violations.length === 0, detected, fired: relay.fired, world, relay, knowledge: k, ...(stalled === undefined ? {} : { stalled }) };
 }

@@ -145,7 +145,6 @@ export const PARTIAL_PROPERTIES: Readonly<Record<string, string>> = {};
 
 /** Properties spec 12 defines that no oracle checks yet, and why. */
 export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {
-  'PROP-05': 'needs the roster a member accepts (served rosters, ghost members: ATK-05)',
   'PROP-21': 'login machines (issue 6)',
   'PROP-22': 'login machines (issue 6)',
   'PROP-23': 'trust and fingerprints (issue 6)',

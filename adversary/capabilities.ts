@@ -27,7 +27,7 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-06', name: 'inject', via: ['MaliciousRelay.inject', 'TapApi.asPrincipal', 'Attack.injectJoin (a join request for an invite id never issued)'], pending: 'injection as a generated plan operation' },
   { id: 'CAP-07', name: 'modify and re-encode', via: ['mutate', 'retype'] },
   { id: 'CAP-08', name: 'substitute keys', via: [], pending: 'key substitution in join requests, served owner keys and the directory' },
-  { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype'], pending: 'roster forgery and rollback of served rosters' },
+  { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype', 'substitute (a commit the adversary signed)', 'rewrite (a served roster with a ghost member: ATK-05)'], pending: 'rollback of served rosters (an old RosterInfo served again)' },
   { id: 'CAP-10', name: 'split views', via: ['withhold (per client)'], pending: 'different rosters per group of members' },
   { id: 'CAP-11', name: 'tamper with, truncate or withhold history', via: ['withhold', 'truncate', 'mutate on HistoryChunk'] },
   { id: 'CAP-12', name: 'burn invites', via: [], pending: 'claiming an invite id, refusing joins' },

@@ -35,6 +35,7 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'no-welcome-owner-check', removes: 'REQ-INV-012', check: "the welcome's roster owner is the owner the invite names, and the welcome is signed by it", killers: ['ATK-04'] },
   { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'] },
   { id: 'resign-refused-commit', removes: 'REQ-OWN-024', check: 'a refused commit is posted again byte for byte, never replaced by a second commit for its epoch', killers: ['ATK-19'] },
+  { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'] },
   { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'] },
 ];
 

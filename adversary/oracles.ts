@@ -33,7 +33,7 @@ export interface Violation {
 }
 
 /** The properties these oracles check (the others need the knowledge closure or the accounts issue). */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26'];
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26'];
 
 /** Watches a world and records every property violation. */
 export interface Monitor {
@@ -110,10 +110,15 @@ export function propertyMonitor(
 
   /** Every epoch secret (compat: room key) the owner has created, installed or not: epoch -> hex set. */
   const created = new Map<number, Set<string>>();
+  let ownerKeysOf: { readonly from: readonly unknown[]; readonly keys: Map<number, Uint8Array> } | undefined;
   const ownerKeys = (): Map<number, Uint8Array> => {
     const out = new Map<number, Uint8Array>();
     const ctx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
     if (!ctx) return out;
+    // contexts are immutable: while these four are the same objects, so is the answer
+    const from = [ctx.group, ctx.compat, ctx.publishing, ctx.pending];
+    if (ownerKeysOf && ownerKeysOf.from.every((x, i) => x === from[i])) return ownerKeysOf.keys;
+    ownerKeysOf = { from, keys: out };
     if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) out.set(Number(e), r.keys.epochSecret);
     if (ctx.compat) for (const k of ctx.compat.keys) out.set(k.generation, k.key);
     const note = (e: number, k: Uint8Array): void => {
@@ -316,17 +321,51 @@ export function propertyMonitor(
    * joiner ever obtains the room's keys through a welcome for it.
    */
   const keysThrough = new Map<string, Set<string>>();
+  const obtained = new Set<string>(); // members already counted
   const checkInviteUse = (): void => {
     for (const node of honest()) {
-      if (node.role !== 'member') continue;
+      if (node.role !== 'member' || obtained.has(node.name)) continue;
       const ctx = node.snapshot.context as ClientCore & { inviteId?: Uint8Array; pendingGroup?: unknown; pendingCompat?: unknown };
       if (ctx.inviteId === undefined || (ctx.pendingGroup === undefined && ctx.pendingCompat === undefined && ctx.group === undefined && ctx.compat === undefined)) continue;
       const key = toHex(ctx.inviteId);
       const set = keysThrough.get(key) ?? new Set<string>();
+      obtained.add(node.name);
       set.add(node.name);
       keysThrough.set(key, set);
       if (set.size > 1) violate('PROP-16', 'owner', `invite ${key.slice(0, 16)} let ${[...set].sort().join(' and ')} obtain the room's keys`);
     }
+  };
+
+  /**
+   * PROP-05: every member of a roster an honest member shows (REQ-MEM-062, compat REQ-MEM-073)
+   * was added by the owner. hardened, exactly: the shown roster of epoch e is the owner's roster
+   * of epoch e, so a member removed by then is not in it either. compat: every member id is the
+   * owner's or one the owner admitted (a member the relay has not dropped yet after a removal is
+   * a race the oracle does not judge).
+   */
+  const rostersSeen = new Map<string, number>();
+  const checkRosters = (node: ClientNode): void => {
+    const owner = world.clients.get('owner');
+    if (!owner || node.role !== 'member') return;
+    for (let i = rostersSeen.get(node.name) ?? 0; i < node.statuses.length; i++) {
+      const st = node.statuses[i]!.status;
+      if (st.kind !== 'roster') continue;
+      const shown = new Set(st.members.map(toHex));
+      const name = (id: string): string => clientById(id)?.name ?? id.slice(0, 16);
+      if (hardened) {
+        const og = (owner.snapshot.context as OwnerContext).group;
+        const rec = og?.epochs[st.epoch];
+        if (!rec) continue;
+        const real = new Set(rec.roster.map((r) => toHex(r.member_id)));
+        for (const id of shown) if (!real.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member of epoch ${st.epoch}; the owner's roster of that epoch does not have it`);
+        for (const id of real) if (!shown.has(id)) violate('PROP-05', node.name, `shows the roster of epoch ${st.epoch} without ${name(id)}`);
+      } else {
+        const added = new Set([toHex(owner.identity.fp)]);
+        for (const x of owner.statuses) if (x.status.kind === 'admitted') added.add(toHex(x.status.memberId));
+        for (const id of shown) if (!added.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner never added it`);
+      }
+    }
+    rostersSeen.set(node.name, node.statuses.length);
   };
 
   const evidenceOfEpoch = (client: string): number => {
@@ -347,6 +386,7 @@ export function propertyMonitor(
       for (const node of honest()) {
         checkDeliveries(node);
         checkKeys(node, owner);
+        checkRosters(node);
       }
       checkRotations();
       checkAdmissions();

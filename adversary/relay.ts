@@ -52,6 +52,8 @@ export type PlanStep =
   | { readonly cap: 'CAP-11'; readonly op: 'withhold'; readonly match: Match }
   /** CAP-09: the payload of the matched room delivery replaced by one the adversary made (a forged commit, say). */
   | { readonly cap: 'CAP-09'; readonly op: 'substitute'; readonly match: Match; readonly craft: string }
+  /** CAP-09: a whole reply rewritten by a recipe (`MaliciousRelay.rewrites`): a served roster with a ghost member, say. */
+  | { readonly cap: 'CAP-09'; readonly op: 'rewrite'; readonly match: Match; readonly craft: string }
   /** CAP-11: history chunks served to the client keep only their first `keep` entries and claim to be complete. */
   | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number };
 
@@ -90,6 +92,8 @@ export interface MaliciousRelay extends RelayTap {
   later(f: () => void): void;
   /** Recipes for `substitute`: a payload made for this client at the moment the step fires. */
   readonly crafts: Map<string, (client: string) => Bytes | undefined>;
+  /** Recipes for `rewrite`: the frame to send this client instead of `frame` (undefined: leave it). */
+  readonly rewrites: Map<string, (client: string, frame: Bytes) => Bytes | undefined>;
 }
 
 function senderOf(bytes: Bytes): string | undefined {
@@ -152,6 +156,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   let replays = 0;
   const replayed = new Set<string>();
   const crafts = new Map<string, (client: string) => Bytes | undefined>();
+  const rewrites = new Map<string, (client: string, frame: Bytes) => Bytes | undefined>();
   const watchers: ((o: Observation) => void)[] = [];
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
 
@@ -269,6 +274,11 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           if (made) outs = outs.map((o) => ({ ...o, bytes: mutate(o.bytes, 'payload', { op: 'set', value: { hex: toHex(made) } }) }));
           break;
         }
+        case 'rewrite': {
+          const f = rewrites.get(step.craft);
+          if (f) outs = outs.map((o) => ({ ...o, bytes: f(conn.client, o.bytes) ?? o.bytes }));
+          break;
+        }
         case 'truncate': {
           // the history ends early: from the first chunk on, nothing at or after the cut is served
           const h = decode(HistoryChunk, bytes);
@@ -286,6 +296,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     observed,
     fired,
     crafts,
+    rewrites,
     attach(a) {
       api = a;
     },

@@ -71,6 +71,7 @@ export type PendingKind =
   | 'remove'
   | 'freeze'
   | 'history'
+  | 'roster'
   | 'mailbox';
 
 /** A request waiting for its answer. */
@@ -179,7 +180,7 @@ export function initialCore(p: { crypto: CryptoProvider; profile: Profile; ident
 
 /** Runs `f` with the context's generator and stores the generator's new state. */
 export function withRng<C extends ClientCore, T>(ctx: C, f: (rng: StatefulRng) => T): { ctx: C; value: T } {
-  const rng = rngFromState(ctx.rng);
+  const rng = rngFromState(ctx.rng, ctx.crypto.hmacSha256);
   const value = f(rng);
   return { ctx: { ...ctx, rng: rng.state() }, value };
 }

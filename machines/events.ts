@@ -36,7 +36,9 @@ export type TimerEvent = Timed & { readonly type: 'timer.tick' };
 export type MemberUserEvent =
   | (Timed & { readonly type: 'user.join'; readonly invite: Invite })
   | (Timed & { readonly type: 'user.send'; readonly text: string })
-  | (Timed & { readonly type: 'user.sync' });
+  | (Timed & { readonly type: 'user.sync' })
+  /** Show the room's member list (REQ-MEM-062). */
+  | (Timed & { readonly type: 'user.roster' });
 
 /** What a person asks of an owner machine. */
 export type OwnerUserEvent =
@@ -65,6 +67,8 @@ export type Status =
   /** hardened owner: the join timed out and the add commit was published without the invitee's confirmation (REQ-OWN-021). */
   | { readonly kind: 'join-unconfirmed'; readonly reqId: string; readonly memberId: Bytes; readonly detail: string }
   | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string }
+  /** The member list a member shows (REQ-MEM-062; compat: as served, REQ-MEM-073), with the epoch (compat: room key generation) it holds. */
+  | { readonly kind: 'roster'; readonly epoch: number; readonly members: readonly Bytes[]; readonly served: boolean }
   /** The relay refused a message this client sent (for instance: it was removed before the message arrived). */
   | { readonly kind: 'send-refused'; readonly seq: number; readonly epoch: number; readonly text: string; readonly reqId: string };
 

@@ -4,14 +4,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../impl/bytes.ts';
-import { encode } from '../impl/codec.ts';
+import { decode, encode, peekType } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { epochHash, simSeed } from '../impl/keyschedule.ts';
-import { AppMessage, JoinRequest, Welcome, type Invite } from '../impl/messages/index.ts';
+import { epochHash, fingerprint, simSeed } from '../impl/keyschedule.ts';
+import { AppMessage, Commit, JoinRequest, MsgType, Welcome, type Invite } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
-import { createIdentity, memberRecordOf, type Identity } from '../impl/protocol/identity.ts';
+import { createIdentity, memberRecordOf, newestKem, type Identity } from '../impl/protocol/identity.ts';
 import { buildWelcome } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import { NO_EPOCH } from '../impl/suite.ts';
@@ -193,5 +193,47 @@ describe('member state after a complete join', () => {
     expect(g.joinEpoch).toBe(1);
     expect(currentEpoch(g).roster.map((r) => toHex(r.member_id)).sort()).toEqual([toHex(world.clients.get('owner')!.identity.fp), toHex(alice.context.identity.fp)].sort());
     expect(alice.context.outbox.filter((p) => p.kind !== 'history' && p.kind !== 'mailbox')).toEqual([]);
+  });
+});
+
+describe('REQ-MEM-060 REQ-MEM-062 REQ-MEM-073 the roster a member shows', () => {
+  const ask = (snap: Snap) => {
+    const r = feed(snap, { type: 'user.roster', now: 5_000 });
+    const sent = r.effects.find((e) => e.type === 'effect.send');
+    expect(sent && peekType((sent as { bytes: Uint8Array }).bytes)).toBe(MsgType.GetRoster);
+    return { snapshot: r.snapshot, reqId: (sent as { reqId: number }).reqId };
+  };
+  const shown = (effects: readonly ClientEffect[]) => effects.flatMap((e) => (e.type === 'effect.status' && e.status.kind === 'roster' ? [e.status] : []));
+
+  it('REQ-MEM-062 hardened: shows its own epoch roster once the served head is its own commit', () => {
+    const g = alice.context.group!;
+    const { snapshot, reqId } = ask(alice);
+    const head = decode(Commit, currentEpoch(g).commitBytes);
+    const r = feed(snapshot, { type: 'net.roster', reqId, info: { req_id: reqId, room_id: g.roomId, head, members: currentEpoch(g).roster }, now: 5_100 });
+    expect(r.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+    expect(shown(r.effects)).toEqual([{ kind: 'roster', epoch: g.epoch, members: currentEpoch(g).roster.map((x) => x.member_id), served: false }]);
+  });
+  it('REQ-MEM-060 hardened: a served roster with a ghost member is rejected and nothing is shown (ATK-05)', () => {
+    const g = alice.context.group!;
+    const { snapshot, reqId } = ask(alice);
+    const head = decode(Commit, currentEpoch(g).commitBytes);
+    const members = [...currentEpoch(g).roster, memberRecordOf(stranger, 'member', g.epoch)];
+    const r = feed(snapshot, { type: 'net.roster', reqId, info: { req_id: reqId, room_id: g.roomId, head, members }, now: 5_100 });
+    expect(r.effects.filter((e) => e.type === 'effect.reject').map((e) => (e as { reqId: string }).reqId)).toEqual(['REQ-MEM-060']);
+    expect(shown(r.effects)).toEqual([]);
+  });
+  it('REQ-MEM-062 should refuse a roster request before joining', () => {
+    expectRejected(freshMember('r'), { type: 'user.roster', now: 1 }, 'REQ-MEM-062');
+  });
+  it('REQ-MEM-073 compat: shows the member list as served, a ghost included (W10)', () => {
+    const cw = joinedWorld('compat', ['alice']);
+    const a = cw.clients.get('alice')!.snapshot as Snap;
+    const { snapshot, reqId } = ask(a);
+    const members = [...cw.clients.values()].map((n) => ({ identity_pk: n.identity.publicKey, kem_pk: newestKem(n.identity).publicKey, role: n.role === 'owner' ? ('owner' as const) : ('member' as const) }));
+    const ghost = { identity_pk: stranger.publicKey, kem_pk: newestKem(stranger).publicKey, role: 'member' as const };
+    const r = feed(snapshot, { type: 'net.roster', reqId, info: { req_id: reqId, room_id: a.context.roomId!, members: [...members, ghost] }, now: 5_100 });
+    const [st] = shown(r.effects);
+    expect(st?.served).toBe(true);
+    expect(st?.members.map(toHex)).toContain(toHex(fingerprint(c, stranger.publicKey)));
   });
 });

@@ -13,6 +13,7 @@ import { epochKeys, fingerprint, groupContextOf, inviteId as inviteIdOf } from '
 import {
   CompatWelcome,
   GetKeys,
+  GetRoster,
   Send,
   SubmitConfirm,
   SubmitJoin,
@@ -22,8 +23,8 @@ import {
   type MailboxEntry,
 } from '../impl/messages/index.ts';
 import { buildCompatConfirm, buildCompatJoinRequest, compatOpenWelcome } from '../impl/protocol/compat.ts';
-import { newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
-import { checkServedRoster, epochRecordOf, newGroupView, type GroupView } from '../impl/protocol/group.ts';
+import { currentCompatKey, newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
+import { checkServedRoster, currentEpoch, epochRecordOf, newGroupView, type GroupView } from '../impl/protocol/group.ts';
 import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
@@ -419,11 +420,28 @@ export const memberMachine = setup({
       const s = settle(context, e.reqId);
       enqueue.assign(s.ctx);
       if (context.group && 'head' in e.info) {
-        for (const g of checkServedRoster(context.crypto, context.group, e.info.head, e.info.members)) {
+        const found = checkServedRoster(context.crypto, context.group, e.info.head, e.info.members);
+        for (const g of found) {
           if (g.kind === 'alarm') enqueue.emit({ type: 'effect.alarm', reqId: g.reqId, detail: g.detail });
           if (g.kind === 'rejected') enqueue.emit(rejection(g.reqId, g.detail, 'served roster'));
         }
+        // REQ-MEM-062: what it shows is its own epoch's roster, and only when the served head is its own commit
+        const own = currentEpoch(context.group);
+        if (found.length === 0 && s.pending?.kind === 'roster') enqueue.emit(status({ kind: 'roster', epoch: context.group.epoch, members: own.roster.map((r) => r.member_id), served: false }));
+      } else if (context.compat && 'members' in e.info && !('head' in e.info) && s.pending?.kind === 'roster') {
+        // REQ-MEM-073 (W10): the list as the relay served it
+        const members = e.info.members.map((m) => fingerprint(context.crypto, m.identity_pk));
+        enqueue.emit(status({ kind: 'roster', epoch: currentCompatKey(context.compat).generation, members, served: true }));
       }
+    }),
+    askRoster: enqueueActions(({ context, event, enqueue }) => {
+      const roomId = context.roomId!;
+      const r = request(context, (event as Ev<'user.roster'>).now, 'roster', (req_id) => encode(GetRoster, { req_id, room_id: roomId })); // REQ-MEM-062
+      enqueue.assign(r.ctx);
+      for (const fx of r.effects) enqueue.emit(fx);
+    }),
+    rejectRoster: enqueueActions(({ enqueue }) => {
+      enqueue.emit(rejection('REQ-MEM-062', 'only a current member asks for the roster', 'user.roster'));
     }),
     rejectJoin: enqueueActions(({ enqueue }) => {
       enqueue.emit(rejection('REQ-INV-004', 'this client already redeemed an invite', 'user.join'));
@@ -465,6 +483,7 @@ export const memberMachine = setup({
     'user.send': { actions: 'rejectSend' },
     'user.join': { actions: 'rejectJoin' },
     'user.sync': { actions: 'sync' },
+    'user.roster': { actions: 'rejectRoster' },
     'net.room': { actions: 'rejectEntry' },
   },
   states: {
@@ -493,6 +512,7 @@ export const memberMachine = setup({
       on: {
         'user.send': [{ guard: 'canSend', actions: 'sendMessage' }, { actions: 'rejectSend' }],
         'user.sync': { actions: 'sync' },
+        'user.roster': { actions: 'askRoster' },
         'net.room': [{ guard: 'entryRemovesMe', target: 'removed', actions: 'applyEntry' }, { actions: 'applyEntry' }],
         'net.history': [{ guard: 'historyRemovesMe', target: 'removed', actions: 'applyHistory' }, { actions: 'applyHistory' }],
       },

@@ -9,6 +9,7 @@ import { decode, encode } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { simSeed } from '../impl/keyschedule.ts';
 import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
+import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
 import { createIdentity, newestKem, signStruct, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinRequest } from '../impl/protocol/join.ts';
@@ -214,6 +215,24 @@ describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
     const commit = decode(Commit, postedCommit(done)!);
     expect(commit.reason).toBe('remove');
     expect(commit.removes.map((r) => r.member_id)).toEqual([alice]);
+  });
+  it('REQ-OWN-036 the removal head counts a log entry of the member that no one accepted (ATK-29)', () => {
+    const w = joinedWorld('hardened', ['alice'], 27);
+    const ready = w.clients.get('owner')!.snapshot as Snap;
+    const aliceNode = w.clients.get('alice')!;
+    const g = (aliceNode.snapshot.context as { group: { epoch: number; epochs: Record<number, { keys?: { appKey: Uint8Array } }> } }).group;
+    // alice's message 7 with a broken signature: the owner rejects it, the relay counted it
+    const junk = sealAppMessage(c, rng, { roomId: ready.context.roomId!, epoch: g.epoch, appKey: g.epochs[g.epoch]!.keys!.appKey, seq: 7, prevEpoch: g.epoch, sender: aliceNode.identity, content: { sent_at: 1, text: 'junk' } }).bytes.slice();
+    junk[junk.length - 1]! ^= 1;
+    const index = ready.context.log.index + 1;
+    const seen = feed(ready, { type: 'net.room', roomId: ready.context.roomId!, index, payload: junk, now: w.now() });
+    expect(rejections(seen.effects)).toEqual(['REQ-MEM-014']);
+    expect(sameState(ownerSecurityState(seen.snapshot.context), ownerSecurityState(ready.context))).toBe(true);
+    const asked = feed(seen.snapshot, { type: 'user.remove', memberId: aliceNode.identity.fp, now: w.now() }).snapshot;
+    const freeze = decode(RemoveMember, asked.context.outbox.find((p) => p.kind === 'freeze')!.bytes);
+    const done = feed(asked, { type: 'net.ack', reqId: freeze.req_id, index, now: w.now() + 1 }).snapshot;
+    const head = decode(Commit, postedCommit(done)!).heads.find((h) => equalBytes(h.member_id, aliceNode.identity.fp));
+    expect(head?.next_seq).toBe(8);
   });
   it('REQ-OWN-035 should raise a refused freeze and ask again after the retry interval', () => {
     const w = joinedWorld('hardened', ['alice'], 26);

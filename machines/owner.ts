@@ -6,13 +6,14 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
-import { decode, encode } from '../impl/codec.ts';
+import { decode, encode, peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { PqroomError, ProtocolError, type ReqId } from '../impl/errors.ts';
 import { createInvite, inviteToText } from '../impl/invite.ts';
 import { fingerprint, INITIAL_INIT_SECRET, welcomeHash, type EpochKeys } from '../impl/keyschedule.ts';
 import {
   AddMember,
+  AppMessage,
   CompatConfirm,
   CompatJoinRequest,
   CompatMember,
@@ -27,6 +28,7 @@ import {
   Send,
   SendWelcome,
   type Commit,
+  type EpochHead,
   type Invite,
   type MailboxEntry,
 } from '../impl/messages/index.ts';
@@ -159,6 +161,49 @@ export interface OwnerContext extends ClientCore {
   readonly freeze: Freeze | undefined;
   /** No new freeze or commit before this time: set when the relay refuses a freeze (REQ-OWN-035), so a refusing relay gets no request storm. */
   readonly commitHoldUntil: number;
+  /**
+   * hardened: for each sender (hex member id), one more than the highest `seq` of any
+   * `AppMessage` entry of the log naming it, accepted or not, and that entry's epoch: what the
+   * relay counts (REQ-REL-018), for a removal's head (REQ-OWN-036). Not security state: it
+   * only ever raises a removed member's final head.
+   */
+  readonly logHeads: Readonly<Record<string, { readonly nextSeq: number; readonly lastEpoch: number }>>;
+}
+
+/** Notes the `AppMessage` entries among `payloads` in `logHeads` (REQ-OWN-036). */
+function noteLog(ctx: OwnerContext, payloads: readonly Bytes[]): OwnerContext {
+  if (ctx.profile !== 'hardened' || ctx.roomId === undefined) return ctx;
+  let heads = ctx.logHeads;
+  for (const p of payloads) {
+    let m: AppMessage;
+    try {
+      if (peekType(p) !== MsgType.AppMessage) continue;
+      m = decode(AppMessage, p);
+    } catch {
+      continue;
+    }
+    if (!equalBytes(m.room_id, ctx.roomId)) continue;
+    const key = toHex(m.sender);
+    if (m.seq + 1 > (heads[key]?.nextSeq ?? 0)) heads = { ...heads, [key]: { nextSeq: m.seq + 1, lastEpoch: m.epoch } };
+  }
+  return heads === ctx.logHeads ? ctx : { ...ctx, logHeads: heads };
+}
+
+/**
+ * The heads of a commit (REQ-OWN-032); for a removal, the removed member's head counts every
+ * message of it the log holds, including those no one accepted (REQ-OWN-036).
+ */
+function commitHeads(ctx: OwnerContext, removed: Bytes | undefined): EpochHead[] {
+  const group = ctx.group!;
+  const roster = currentEpoch(group).roster;
+  const heads = headsOf(group, roster);
+  const logged = removed === undefined ? undefined : ctx.logHeads[toHex(removed)];
+  if (!removed || !logged || !enforced('REQ-OWN-036')) return heads;
+  const own = heads.find((h) => equalBytes(h.member_id, removed));
+  if (own && own.next_seq >= logged.nextSeq) return heads;
+  const final: EpochHead = { member_id: removed, next_seq: logged.nextSeq, last_epoch: own?.last_epoch ?? logged.lastEpoch };
+  // heads follow the roster's order, as headsOf makes them
+  return roster.flatMap((r) => (equalBytes(r.member_id, removed) ? [final] : heads.filter((h) => equalBytes(h.member_id, r.member_id))));
 }
 
 type Ev<T extends OwnerEvent['type']> = Extract<OwnerEvent, { type: T }>;
@@ -341,7 +386,7 @@ function commitChange(ctx: OwnerContext, now: number): Out<OwnerContext> {
       adds: [],
       removes: remove ? [remove] : [],
       roster: cur.roster,
-      heads: headsOf(group, cur.roster),
+      heads: commitHeads(ctx, remove),
       owner: ctx.identity,
     }),
   );
@@ -745,7 +790,7 @@ export const ownerMachine = setup({
     }),
     applyEntry: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
-      const r = processRoomEntry(context, e.index, e.payload);
+      const r = processRoomEntry(noteLog(context, [e.payload]), e.index, e.payload);
       let out: Out<OwnerContext> = { ctx: r.ctx, effects: r.effects };
       if (r.ctx.log.above.length > 0) {
         const h = fetchHistory(out.ctx, e.now, false);
@@ -762,7 +807,7 @@ export const ownerMachine = setup({
         return;
       }
       const echo = context.publishing && e.entries.find((x) => isPublishedCommit(context, x.payload));
-      let base = settle(context, e.reqId).ctx;
+      let base = noteLog(settle(context, e.reqId).ctx, e.entries.map((x) => x.payload));
       const pre: ClientEffect[] = [];
       if (echo) {
         const inst = installPublished({ ...base, log: advance(base.log, echo.index).progress });
@@ -837,6 +882,7 @@ export const ownerMachine = setup({
     rotationWanted: false,
     freeze: undefined,
     commitHoldUntil: 0,
+    logHeads: {},
   })),
   initial: 'idle',
   on: {
