@@ -12,20 +12,20 @@ import type { ReqId } from '../impl/errors.ts';
 import { simSeed } from '../impl/keyschedule.ts';
 import type { Invite } from '../impl/messages/index.ts';
 import { createIdentity, type Identity } from '../impl/protocol/identity.ts';
-import { emptyRelay } from '../impl/protocol/relay-state.ts';
 import { deterministicRng, drbgInstantiate } from '../impl/rng.ts';
 import { SUITE_ID } from '../impl/messages/index.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientConfig, ClientCore } from '../machines/client-core.ts';
-import { clientConnectionMachine, relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
+import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
 import { start, step } from '../machines/driver.ts';
-import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, RelayEffect, RelayEvent, Status } from '../machines/events.ts';
+import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../machines/events.ts';
 import { memberMachine } from '../machines/member.ts';
 import { ownerMachine } from '../machines/owner.ts';
-import { relayMachine, type RelayInput } from '../machines/relay.ts';
-import { decodeRequest, relayMessageToEvent } from './envelope.ts';
+import type { RelayInput } from '../machines/relay.ts';
+import { relayMessageToEvent } from './envelope.ts';
 import { NO_FAULTS, type Faults } from './faults.ts';
-import { historyChunk, mailboxChunk, memoryStore, type RelayStore } from './store.ts';
+import { createRelayHost, type TraceLine } from './relay-host.ts';
+import { memoryStore, type RelayStore } from './store.ts';
 import { messageLabel, shortHash, traceRecorder, type TraceEvent, type TraceRecorder } from './trace.ts';
 import { memoryTransport, type Link, type Scheduler } from './transport.ts';
 
@@ -189,12 +189,6 @@ export interface ClientNode {
   lostUserEvents: number;
 }
 
-interface RelayConnNode {
-  snapshot: SnapshotFrom<typeof relayConnectionMachine>;
-  readonly client: string;
-  readonly link: Link;
-}
-
 interface QueueItem {
   readonly at: number;
   readonly seq: number;
@@ -286,16 +280,10 @@ export function createWorld(options: WorldOptions): World {
   const mitmKeys = options.mitm === undefined ? undefined : c.sigKeygen(simSeed(c, options.seed, 'network adversary key', 0).subarray(0, 32));
   // the keys of whoever answers the clients' handshakes (CAP-18)
   const endpointKeys = mitmKeys === undefined ? relayKeys : options.mitm === 'swap-key' ? mitmKeys : { publicKey: relayKeys.publicKey, secretKey: mitmKeys.secretKey };
-  const relayInput = (state = emptyRelay(options.profile)) => ({ crypto: c, state, config: options.relayConfig ?? {} });
-  let relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput()).snapshot;
-  let relayDown = false;
-  const relayConns = new Map<string, RelayConnNode>();
   const tap = options.tap;
-  const adversaryConns = new Set<string>();
 
   const t = (): number => time - startTime;
-  type Untimed = TraceEvent extends infer E ? (E extends unknown ? Omit<E, 't'> : never) : never;
-  const record = (e: Untimed): void => {
+  const record = (e: TraceLine): void => {
     if (trace.enabled) trace.add({ t: t(), ...e } as TraceEvent);
   };
 
@@ -503,124 +491,25 @@ export function createWorld(options: WorldOptions): World {
 
   // ------------------------------------------------------------------ relay
 
-  const feedRelay = (event: RelayEvent): void => {
-    if (relayDown) return;
-    eventCount++;
-    const r = step<typeof relayMachine, RelayEffect>(relayMachine, relay, event);
-    relay = r.snapshot;
-    const sends: RelayEffect[] = [];
-    for (const fx of r.effects) {
-      if (fx.type === 'effect.append') store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
-      else if (fx.type === 'effect.storeMail') store.storeMail(fx.principal, fx.entry);
-      else sends.push(fx);
-    }
-    store.saveState(relay.context.state); // durable before anything that reports it is sent (REQ-REL-050)
-    for (const fx of sends) {
-      switch (fx.type) {
-        case 'effect.reply':
-          relaySend(fx.conn, fx.bytes);
-          break;
-        case 'effect.serveHistory':
-          relaySend(fx.conn, historyChunk(store, fx.reqId, fx.roomId, fx.from, fx.to, fx.limit, fx.lateBefore));
-          break;
-        case 'effect.serveMailbox':
-          relaySend(fx.conn, mailboxChunk(store, fx.reqId, fx.principal, fx.from));
-          break;
-        case 'effect.close':
-          relayConns.get(fx.conn)?.link.close(fx.reason);
-          break;
-        case 'effect.reject':
-          raise('relay', 'reject', fx.reqId, `${fx.conn}: ${fx.detail}`);
-          break;
-        default:
-          break;
-      }
-    }
-  };
-
-  const relaySend = (connId: string, bytes: Bytes): void => {
-    const node = relayConns.get(connId);
-    if (!node) return;
-    if (!tap) return relayWire(connId, bytes);
-    for (const out of tap.down({ conn: connId, client: node.client }, bytes)) {
-      if (!out.delayMs) relayWire(connId, out.bytes);
-      else at(time + out.delayMs, () => relayWire(connId, out.bytes));
-    }
-  };
-
-  const relayWire = (connId: string, bytes: Bytes): void => {
-    const node = relayConns.get(connId);
-    if (!node) return;
-    if (trace.enabled) record({ kind: 'send', actor: 'relay', to: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
-    feedRelayConn(connId, { type: 'app.send', bytes, now: time });
-  };
-
-  const relayReceive = (connId: string, bytes: Bytes): void => {
-    const node = relayConns.get(connId);
-    if (!node || relayDown) return;
-    if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
-    const d = decodeRequest(bytes);
-    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, now: time } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now: time });
-  };
-
-  const feedRelayConn = (connId: string, event: ConnEvent): void => {
-    const node = relayConns.get(connId);
-    if (!node || relayDown) return;
-    eventCount++;
-    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, node.snapshot, event);
-    node.snapshot = r.snapshot;
-    for (const fx of r.effects) {
-      switch (fx.type) {
-        case 'effect.wire':
-          node.link.send(fx.bytes);
-          break;
-        case 'effect.authenticated': {
-          const own = clients.get(node.client)?.identity.fp;
-          if (own !== undefined && toHex(own) !== toHex(fx.principal)) misattributed.push({ party: node.client, at: time, principal: toHex(fx.principal) });
-          feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: time });
-          break;
-        }
-        case 'effect.receive':
-          if (!tap) relayReceive(connId, fx.bytes);
-          else {
-            for (const out of tap.up({ conn: connId, client: node.client }, fx.bytes)) {
-              if (!out.delayMs) relayReceive(connId, out.bytes);
-              else at(time + out.delayMs, () => relayReceive(connId, out.bytes));
-            }
-          }
-          break;
-        case 'effect.reject':
-          raise('relay', 'reject', fx.reqId, `${connId}: ${fx.detail}`);
-          break;
-        case 'effect.close':
-          node.link.close(fx.reason);
-          break;
-        default:
-          break;
-      }
-    }
-  };
-
-  const listen = (): void =>
-    transport.listen((link, peer) => {
-      relayConns.set(link.id, {
-        client: peer,
-        link,
-        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, {
-          crypto: c,
-          profile: options.profile,
-          relayKeys: endpointKeys,
-          rngSeed: simSeed(c, options.seed, `relay ${link.id}`, 0),
-        }).snapshot,
-      });
-      return {
-        onFrame: (bytes) => feedRelayConn(link.id, { type: 'net.wire', bytes, now: time }),
-        onClose: () => {
-          if (!relayConns.delete(link.id)) return;
-          feedRelay({ type: 'conn.close', conn: link.id, now: time });
-        },
-      };
-    });
+  const relayHost = createRelayHost({
+    crypto: c,
+    profile: options.profile,
+    keys: endpointKeys,
+    store,
+    ...(options.relayConfig === undefined ? {} : { config: options.relayConfig }),
+    now: () => time,
+    at,
+    connSeed: (id) => simSeed(c, options.seed, `relay ${id}`, 0),
+    ...(tap === undefined ? {} : { tap }),
+    ...(trace.enabled ? { record } : {}),
+    raise: (reqId, detail) => raise('relay', 'reject', reqId, detail),
+    onAuthenticated: (client, principal) => {
+      const own = clients.get(client)?.identity.fp;
+      if (own !== undefined && toHex(own) !== toHex(principal)) misattributed.push({ party: client, at: time, principal: toHex(principal) });
+    },
+    onEvent: () => eventCount++,
+  });
+  const listen = (): void => transport.listen((link, peer) => relayHost.accept(link, peer));
   listen();
 
   // ------------------------------------------------------------------ crashes and restarts
@@ -652,13 +541,12 @@ export function createWorld(options: WorldOptions): World {
     countFault('relay-restart');
     record({ kind: 'event', actor: 'relay', what: 'crash', detail: `down ${downtime} ms` });
     transport.unlisten('relay restart');
-    relayDown = true;
+    relayHost.halt();
     at(time + downtime, relayComesUp);
   };
 
   const relayComesUp = (): void => {
-    relay = start<typeof relayMachine, RelayEffect>(relayMachine, relayInput(store.loadState() ?? emptyRelay(options.profile))).snapshot;
-    relayDown = false;
+    relayHost.resume();
     listen();
     record({ kind: 'event', actor: 'relay', what: 'restart', detail: 'state loaded from the store' });
   };
@@ -686,10 +574,6 @@ export function createWorld(options: WorldOptions): World {
     onStep?.();
   };
 
-  const connOf = (client: string): string | undefined => {
-    for (const [id, n] of relayConns) if (n.client === client && stateString(n.snapshot.value) === 'open') return id;
-    return undefined;
-  };
   tap?.attach?.({
     now: () => time,
     startTime,
@@ -697,27 +581,18 @@ export function createWorld(options: WorldOptions): World {
     clients,
     note: (what, detail) => record({ kind: 'event', actor: 'adversary', what, detail }),
     sendDown(client, bytes) {
-      const id = connOf(client);
+      const id = relayHost.connOf(client);
       if (id === undefined) return false;
-      relayWire(id, bytes);
+      relayHost.sendDown(id, bytes);
       return true;
     },
     sendUp(client, bytes) {
-      const id = connOf(client);
+      const id = relayHost.connOf(client);
       if (id === undefined) return false;
-      relayReceive(id, bytes);
+      relayHost.sendUp(id, bytes);
       return true;
     },
-    asPrincipal(principal, bytes) {
-      const id = `adversary-${toHex(principal).slice(0, 16)}`;
-      if (!adversaryConns.has(id)) {
-        adversaryConns.add(id);
-        feedRelay({ type: 'conn.open', conn: id, principal, now: time });
-      }
-      const d = decodeRequest(bytes);
-      if (trace.enabled) record({ kind: 'recv', actor: 'relay', from: 'adversary', msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
-      feedRelay(d.ok ? { type: 'net.request', conn: id, request: d.request, now: time } : { type: 'net.malformed', conn: id, reqId: d.reqId, detail: d.detail, now: time });
-    },
+    asPrincipal: (principal, bytes) => relayHost.asPrincipal(principal, bytes),
   });
 
   const world: World = {

@@ -1,0 +1,217 @@
+/**
+ * `pqroom demo`: an owner and N invitees as separate WebSocket clients of a live relay, in one
+ * process. The owner creates a room and invites everyone; everyone chats; the owner's machine
+ * rotates every `rotateEvery` messages; in hardened the owner removes one member halfway. It
+ * prints a live transcript and exits 0 only if every member received and verified every message
+ * it was entitled to, and no client raised an alarm.
+ */
+import { fromHex } from '../impl/bytes.ts';
+import { nodeCrypto } from '../impl/crypto/node.ts';
+import { fingerprintEmoji } from '../impl/fingerprint.ts';
+import { createIdentity } from '../impl/protocol/identity.ts';
+import { deterministicRng, systemRng } from '../impl/rng.ts';
+import type { Profile } from '../impl/suite.ts';
+import type { Invite } from '../impl/messages/index.ts';
+import { startLiveClient, type LiveClient } from './live-client.ts';
+
+/** Options of a demo run. */
+export interface DemoOptions {
+  readonly relay: string;
+  readonly members: number;
+  readonly messages: number;
+  readonly profile: Profile;
+  /** The relay key to pin (hardened); fetched from the relay's `/relay-key` when absent. */
+  readonly relayPk?: Uint8Array;
+  readonly rotateEvery?: number;
+  /** Give up after this long (ms). */
+  readonly timeoutMs?: number;
+  readonly out?: (line: string) => void;
+}
+
+/** What a demo run found. */
+export interface DemoResult {
+  readonly ok: boolean;
+  /** Messages sent. */
+  readonly sent: number;
+  /** Per member: messages it was entitled to and how many it got. */
+  readonly members: { name: string; entitled: number; received: number; removed: boolean }[];
+  readonly alarms: string[];
+  readonly epochs: number;
+  readonly ms: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function until(what: string, done: () => boolean, deadline: number): Promise<void> {
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Runs the demo against a relay. */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const out = o.out ?? console.log;
+  const t0 = Date.now();
+  const deadline = t0 + (o.timeoutMs ?? 300_000);
+  const c = nodeCrypto;
+  let relayPk = o.relayPk;
+  if (o.profile === 'hardened' && relayPk === undefined) {
+    const res = await fetch(`${o.relay.replace(/^ws/, 'http')}/relay-key`);
+    relayPk = fromHex((await res.text()).trim());
+    out(`pinned the relay key served at /relay-key (trust on first use): ${fingerprintEmoji(c.sha256(relayPk))}`);
+  }
+  const alarms: string[] = [];
+  const got = new Map<string, Set<string>>();
+  const invites: Invite[] = [];
+  let epochs = 0;
+  const clients: LiveClient[] = [];
+  const mk = (name: string, role: 'owner' | 'member'): LiveClient => {
+    const identity = createIdentity(c, deterministicRng(systemRng.bytes(32)));
+    got.set(name, new Set());
+    const client = startLiveClient({
+      name,
+      role,
+      url: o.relay,
+      crypto: c,
+      profile: o.profile,
+      identity,
+      ...(relayPk === undefined ? {} : { relayPk }),
+      config: { rotateEvery: o.rotateEvery ?? 50 },
+      on: {
+        deliver: (d) => got.get(name)!.add(d.text),
+        status: (s) => {
+          if (s.kind === 'invite') invites.push(s.invite);
+          if (s.kind === 'joined') out(`${name} joined at epoch ${s.epoch}`);
+          if (s.kind === 'epoch' && role === 'owner') {
+            epochs = Math.max(epochs, s.epoch);
+            out(`epoch ${s.epoch} (${s.reason})`);
+          }
+          if (s.kind === 'removed') out(`${name} removed at epoch ${s.epoch}`);
+        },
+        raise: (kind, reqId, detail) => {
+          if (kind === 'alarm') {
+            alarms.push(`${name} ${reqId}: ${detail}`);
+            out(`ALARM ${name} ${reqId}: ${detail}`);
+          }
+        },
+      },
+    });
+    clients.push(client);
+    out(`${name} (${role}) ${fingerprintEmoji(identity.fp)}`);
+    return client;
+  };
+  try {
+    const owner = mk('owner', 'owner');
+    await until('the owner to connect', () => true, deadline);
+    owner.user({ type: 'user.create' });
+    await until('the room', () => JSON.stringify(owner.state()).includes('active'), deadline);
+    out('room created');
+    const names = Array.from({ length: o.members }, (_, i) => `member${i + 1}`);
+    const members: LiveClient[] = [];
+    for (const name of names) {
+      const n = invites.length;
+      owner.user({ type: 'user.invite' });
+      await until(`an invite for ${name}`, () => invites.length > n, deadline);
+      const m = mk(name, 'member');
+      m.user({ type: 'user.join', invite: invites[n]! });
+      await until(`${name} to join`, () => m.state() === 'member', deadline);
+      members.push(m);
+    }
+    const everyone = [owner, ...members];
+    const sent: { text: string; from: string; phase: number }[] = [];
+    const removed = o.profile === 'hardened' && members.length > 1 ? members[members.length - 1]! : undefined;
+    const send = async (count: number, phase: number, speakers: LiveClient[]): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        const from = speakers[sent.length % speakers.length]!;
+        const text = `message ${sent.length + 1} from ${from.name}`;
+        sent.push({ text, from: from.name, phase });
+        from.user({ type: 'user.send', text });
+        if (i % 10 === 9) await sleep(5);
+      }
+    };
+    const entitledOf = (name: string, phases: readonly number[]) => sent.filter((s) => s.from !== name && phases.includes(s.phase)).map((s) => s.text);
+    const complete = (clientsToCheck: LiveClient[], phases: readonly number[]) => () => clientsToCheck.every((cl) => entitledOf(cl.name, phases).every((t) => got.get(cl.name)!.has(t)));
+    const half = removed ? Math.floor(o.messages / 2) : o.messages;
+    await send(half, 1, everyone);
+    await until('every message of the first half', complete(everyone, [1]), deadline);
+    out(`${half} messages delivered to everyone`);
+    if (removed) {
+      owner.user({ type: 'user.remove', memberId: removed.identity.fp });
+      await until(`${removed.name}'s removal`, () => removed.state() === 'removed', deadline);
+      const rest = everyone.filter((x) => x !== removed);
+      await send(o.messages - half, 2, rest);
+      await until('every message of the second half', complete(rest, [1, 2]), deadline);
+    }
+    const report = everyone.map((cl) => {
+      const phases = cl === removed ? [1] : [1, 2];
+      const entitled = entitledOf(cl.name, phases);
+      return { name: cl.name, entitled: entitled.length, received: entitled.filter((t) => got.get(cl.name)!.has(t)).length, removed: cl === removed };
+    });
+    const ok = alarms.length === 0 && report.every((r) => r.received === r.entitled);
+    out('');
+    for (const r of report) out(`${r.name.padEnd(9)} ${String(r.received).padStart(5)} of ${String(r.entitled).padEnd(5)} delivered and verified${r.removed ? ' (removed halfway)' : ''}`);
+    out(`${sent.length} messages, ${epochs} epochs, ${alarms.length} alarms, ${((Date.now() - t0) / 1000).toFixed(1)} s: ${ok ? 'OK' : 'FAILED'}`);
+    return { ok, sent: sent.length, members: report, alarms, epochs, ms: Date.now() - t0 };
+  } finally {
+    for (const cl of clients) cl.stop();
+  }
+}
+
+const HELP = `usage: pqroom demo --relay ws://HOST:PORT [--members N] [--messages M] [--profile hardened|compat] [--relay-key HEX]
+
+Starts an owner and N invitees as WebSocket clients of a running relay (pqroom relay),
+creates a room, invites and joins everyone, sends M messages (the owner rotates every 50),
+removes one member halfway (hardened), and prints a transcript. Exit 0 only if every member
+received and verified every message it was entitled to and no client raised an alarm.
+
+  --relay URL      the relay (required)
+  --members N      invitees (default 3)
+  --messages M     messages (default 250)
+  --profile P      hardened (default) or compat
+  --relay-key HEX  the relay key to pin (default: fetched from the relay's /relay-key)
+  --timeout S      give up after S seconds (default 300)`;
+
+/** `pqroom demo`. */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
+  let relay: string | undefined;
+  let members = 3;
+  let messages = 250;
+  let profile: Profile = 'hardened';
+  let relayPk: Uint8Array | undefined;
+  let timeout = 300;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[++i];
+    if (a === '-h' || a === '--help') {
+      out(HELP);
+      return 0;
+    }
+    if (v === undefined) {
+      out(`pqroom demo: ${a} needs a value\n\n${HELP}`);
+      return 2;
+    }
+    if (a === '--relay') relay = v;
+    else if (a === '--members') members = Number.parseInt(v, 10);
+    else if (a === '--messages') messages = Number.parseInt(v, 10);
+    else if (a === '--timeout') timeout = Number.parseInt(v, 10);
+    else if (a === '--relay-key') relayPk = fromHex(v);
+    else if (a === '--profile' && (v === 'hardened' || v === 'compat')) profile = v;
+    else {
+      out(`pqroom demo: bad option ${a} ${v}\n\n${HELP}`);
+      return 2;
+    }
+  }
+  if (relay === undefined || !/^wss?:\/\//.test(relay) || !(members >= 1 && members <= 100) || !(messages >= 1) || !(timeout >= 1)) {
+    out(`pqroom demo: --relay ws://… is required; 1 ≤ members ≤ 100, messages ≥ 1\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }) });
+    return r.ok ? 0 : 1;
+  } catch (e) {
+    out(`pqroom demo: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
