@@ -103,7 +103,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   try {
     const owner = mk('owner', 'owner');
-    await until('the owner to connect', () => true, deadline);
     owner.user({ type: 'user.create' });
     await until('the room', () => JSON.stringify(owner.state()).includes('active'), deadline);
     out('room created');
