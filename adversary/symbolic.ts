@@ -157,10 +157,7 @@ export function symbolicCrypto(): SymbolicCrypto {
       kemKeys.set(handle(publicKey, MAGIC_KEM_PK, KEM_PK_BYTES)!, { publicKey, seed: seed.slice() });
       return { publicKey, secretKey: pad(concat(MAGIC_KEM_SK, seed), KEM_SK_BYTES) };
     },
-    kemCheckPublicKey(pk: Bytes): boolean {
-      const key = kemKeyOf(pk);
-      return key !== undefined;
-    },
+    kemCheckPublicKey: (pk: Bytes): boolean => kemKeyOf(pk) !== undefined,
     kemEncapsulate(pk: Bytes, m: Bytes): Encapsulation {
       ops++;
       const key = kemKeyOf(pk);

@@ -428,7 +428,7 @@ export const memberMachine = setup({
         // REQ-MEM-062: what it shows is its own epoch's roster, and only when the served head is its own commit
         const own = currentEpoch(context.group);
         if (found.length === 0 && s.pending?.kind === 'roster') enqueue.emit(status({ kind: 'roster', epoch: context.group.epoch, members: own.roster.map((r) => r.member_id), served: false }));
-      } else if (context.compat && 'members' in e.info && !('head' in e.info) && s.pending?.kind === 'roster') {
+      } else if (context.compat && !('head' in e.info) && s.pending?.kind === 'roster') {
         // REQ-MEM-073 (W10): the list as the relay served it
         const members = e.info.members.map((m) => fingerprint(context.crypto, m.identity_pk));
         enqueue.emit(status({ kind: 'roster', epoch: currentCompatKey(context.compat).generation, members, served: true }));

@@ -394,6 +394,14 @@ function commitChange(ctx: OwnerContext, now: number): Out<OwnerContext> {
 }
 
 /**
+ * Publishes a commit the owner has already signed (REQ-OWN-024). The mutant of `check` (REQ-OWN-024
+ * for a refused commit, REQ-OWN-021 for a timed-out add) signs a fresh one instead.
+ */
+function publishSigned(ctx: OwnerContext, signed: { readonly built: BuiltCommit; readonly keys: EpochKeys }, now: number, check: ReqId): Out<OwnerContext> {
+  return enforced(check) ? publish(ctx, signed.built, signed.keys, now) : resign(ctx, signed.built.commit.value, now);
+}
+
+/**
  * A fresh commit for the epoch of `like` (same reason, adds and removes; current roster and
  * heads; a new commit secret). Only mutants call it: REQ-OWN-024 forbids signing a second commit
  * for an epoch.
@@ -700,7 +708,7 @@ export const ownerMachine = setup({
       // REQ-OWN-024: the refused commit again, byte for byte (its mutant signs a fresh one, as the owner once did)
       const pub = context.publishing!;
       const now = (event as Ev<'timer.tick'>).now;
-      const out = enforced('REQ-OWN-024') ? publish({ ...context, publishing: undefined }, pub.built, pub.keys, now) : resign({ ...context, publishing: undefined }, pub.built.commit.value, now);
+      const out = publishSigned({ ...context, publishing: undefined }, pub, now, 'REQ-OWN-024');
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
       enqueue.emit(wake(out.ctx, now));
@@ -743,7 +751,7 @@ export const ownerMachine = setup({
       const p = context.pending!;
       const now = (event as Ev<'timer.tick'>).now;
       // the mutant of REQ-OWN-021 signs a fresh add commit instead of the one the welcome carried
-      const out = enforced('REQ-OWN-021') ? publish({ ...context, pending: undefined }, p.built, p.keys, now) : resign({ ...context, pending: undefined }, p.built.commit.value, now);
+      const out = publishSigned({ ...context, pending: undefined }, p, now, 'REQ-OWN-021');
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
       enqueue.emit(status({ kind: 'join-unconfirmed', reqId: 'REQ-OWN-021', memberId: p.built.commit.value.adds[0]!.member_id, detail: 'no confirmation before the join timeout: the add commit is published unconfirmed' }));

@@ -12,6 +12,7 @@ import { createIdentity } from '../impl/protocol/identity.ts';
 import { deterministicRng, systemRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { Invite } from '../impl/messages/index.ts';
+import { intArg } from './cli.ts';
 import { startLiveClient, type LiveClient } from './live-client.ts';
 
 /** Options of a demo run. */
@@ -181,23 +182,22 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let timeout = 300;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const v = argv[++i];
     if (a === '-h' || a === '--help') {
       out(HELP);
       return 0;
     }
-    if (v === undefined) {
-      out(`pqroom demo: ${a} needs a value\n\n${HELP}`);
-      return 2;
-    }
-    if (a === '--relay') relay = v;
-    else if (a === '--members') members = Number.parseInt(v, 10);
-    else if (a === '--messages') messages = Number.parseInt(v, 10);
-    else if (a === '--timeout') timeout = Number.parseInt(v, 10);
-    else if (a === '--relay-key') relayPk = fromHex(v);
-    else if (a === '--profile' && (v === 'hardened' || v === 'compat')) profile = v;
-    else {
-      out(`pqroom demo: bad option ${a} ${v}\n\n${HELP}`);
+    const v = argv[++i];
+    try {
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (a === '--relay') relay = v;
+      else if (a === '--members') members = intArg(a, v);
+      else if (a === '--messages') messages = intArg(a, v);
+      else if (a === '--timeout') timeout = intArg(a, v);
+      else if (a === '--relay-key') relayPk = fromHex(v);
+      else if (a === '--profile' && (v === 'hardened' || v === 'compat')) profile = v;
+      else throw new Error(`bad option ${a} ${v}`);
+    } catch (e) {
+      out(`pqroom demo: ${(e as Error).message}\n\n${HELP}`);
       return 2;
     }
   }

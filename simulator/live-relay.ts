@@ -13,6 +13,7 @@ import { fingerprint } from '../impl/keyschedule.ts';
 import { emptyRelay } from '../impl/protocol/relay-state.ts';
 import { systemRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
+import { intArg } from './cli.ts';
 import { createRelayHost, type RelayHost } from './relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
@@ -88,7 +89,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     at: (when, f) => {
       const t = setTimeout(() => {
         timers.delete(t);
-        f();
+        guarded(f);
       }, Math.max(0, when - Date.now()));
       timers.add(t);
     },
@@ -110,18 +111,11 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     } else res.writeHead(404).end();
   });
 
-  // frames a step sends wait until its transaction has committed
-  let held: (() => void)[] | undefined;
-  const step = (f: () => void): void => {
-    held = [];
+  /** Runs one input through the host; a failure is logged and disturbs no other connection (its writes were rolled back). */
+  const guarded = (f: () => void): void => {
     try {
-      store.atomically(f);
-      const out = held;
-      held = undefined;
-      for (const send of out) send();
+      f();
     } catch (e) {
-      // nothing of a failed step is stored or sent; the other connections are not disturbed
-      held = undefined;
       emit('error', 'relay step failed', { error: e instanceof Error ? e.message : String(e) });
     }
   };
@@ -136,8 +130,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         send(bytes: Bytes) {
           counters.frames_out++;
           counters.bytes_out += bytes.length;
-          if (held) held.push(() => link.send(bytes));
-          else link.send(bytes);
+          link.send(bytes);
         },
         close: (reason: string) => link.close(reason),
       };
@@ -147,8 +140,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
           counters.frames_in++;
           counters.bytes_in += bytes.length;
           const t0 = performance.now();
-          // a relay step is synchronous: its database transaction commits before its replies leave (REQ-REL-050)
-          step(() => h.onFrame(bytes));
+          guarded(() => h.onFrame(bytes));
           const ms = performance.now() - t0;
           latencySum += ms;
           latencyCount++;
@@ -158,7 +150,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         },
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
-          step(() => h.onClose(reason));
+          guarded(() => h.onClose(reason));
         },
       };
     },
@@ -256,7 +248,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       if (a === '-h' || a === '--help') {
         out(HELP);
         return 0;
-      } else if (a === '--port') port = Number.parseInt(v(), 10);
+      } else if (a === '--port') port = intArg(a, v());
       else if (a === '--host') host = v();
       else if (a === '--db') db = v();
       else if (a === '--profile') {
@@ -269,7 +261,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       return 2;
     }
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (port > 65535) {
     out(`pqroom relay: --port must be 0..65535\n\n${HELP}`);
     return 2;
   }

@@ -24,12 +24,28 @@ import type { Link, LinkHandlers } from './transport.ts';
 /** A trace line without its time (the host's owner stamps it). */
 export type TraceLine = TraceEvent extends infer E ? (E extends unknown ? Omit<E, 't'> : never) : never;
 
+/** One connection as the relay sees it. */
+export interface TapConn {
+  /** The relay's connection id. */
+  readonly conn: string;
+  /** The client at the other end (the host's name for it). */
+  readonly client: string;
+}
+
+/** A frame the tap lets through, possibly changed, possibly later. */
+export interface TapOut {
+  /** The bytes. */
+  readonly bytes: Bytes;
+  /** Extra delay (ms, default 0). */
+  readonly delayMs?: number;
+}
+
 /** Where the malicious relay sits (adversary/): it sees and may change every frame the honest relay logic sends or receives. */
 export interface RelayTapHooks {
-  /** Frames from a client to the relay logic. */
-  up(from: { readonly conn: string; readonly client: string }, bytes: Bytes): readonly { readonly bytes: Bytes; readonly delayMs?: number }[];
-  /** Frames from the relay logic to a client. */
-  down(to: { readonly conn: string; readonly client: string }, bytes: Bytes): readonly { readonly bytes: Bytes; readonly delayMs?: number }[];
+  /** A client's request, after the relay opened its transport frame: what the relay logic receives instead. */
+  up(from: TapConn, bytes: Bytes): readonly TapOut[];
+  /** A frame the relay logic sends to a client: what goes out instead. */
+  down(to: TapConn, bytes: Bytes): readonly TapOut[];
 }
 
 /** What a relay host needs. */
@@ -98,14 +114,19 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     if (halted) return;
     o.onEvent?.();
     const r = step<typeof relayMachine, RelayEffect>(relayMachine, relay, event);
+    const sends = r.effects.filter((fx) => fx.type !== 'effect.append' && fx.type !== 'effect.storeMail');
+    // the step's writes, in one transaction where the store has them, are durable before anything
+    // that reports them is sent (REQ-REL-050); a step whose writes fail changes nothing
+    const write = (): void => {
+      for (const fx of r.effects) {
+        if (fx.type === 'effect.append') o.store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
+        else if (fx.type === 'effect.storeMail') o.store.storeMail(fx.principal, fx.entry);
+      }
+      o.store.saveState(r.snapshot.context.state);
+    };
+    if (o.store.atomically) o.store.atomically(write);
+    else write();
     relay = r.snapshot;
-    const sends: RelayEffect[] = [];
-    for (const fx of r.effects) {
-      if (fx.type === 'effect.append') o.store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
-      else if (fx.type === 'effect.storeMail') o.store.storeMail(fx.principal, fx.entry);
-      else sends.push(fx);
-    }
-    o.store.saveState(relay.context.state); // durable before anything that reports it is sent (REQ-REL-050)
     for (const fx of sends) {
       switch (fx.type) {
         case 'effect.reply':

@@ -1,8 +1,8 @@
 /**
  * The live relay's store on SQLite (better-sqlite3): room logs, mailboxes, the relay machine's
- * state and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The host writes one
- * relay step (appends, mail, state) in one transaction, committed before anything the step
- * sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
+ * state and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
+ * writes one relay step (appends, mail, state) in one transaction, committed before anything the
+ * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
  * at any moment loses nothing that was acknowledged.
  */
 import Database from 'better-sqlite3';
@@ -16,7 +16,7 @@ export const STORE_VERSION = 1;
 
 /** A RelayStore on a database file, with what only the live relay needs. */
 export interface SqliteStore extends RelayStore {
-  /** Runs `f` in one transaction (one relay step). */
+  /** Runs `f` in one transaction (one relay step's writes). */
   atomically<T>(f: () => T): T;
   /** A stored value of the relay (its key pair, say), or undefined. */
   meta(key: string): string | undefined;

@@ -24,6 +24,8 @@ export interface RelayStore {
   saveState(state: RelayState): void;
   /** The last state saved. */
   loadState(): RelayState | undefined;
+  /** Runs `f` as one transaction (one relay step's writes), when the store has transactions. */
+  atomically?<T>(f: () => T): T;
 }
 
 /** An in-memory store. */

@@ -24,7 +24,7 @@ import { ownerMachine } from '../machines/owner.ts';
 import type { RelayInput } from '../machines/relay.ts';
 import { relayMessageToEvent } from './envelope.ts';
 import { NO_FAULTS, type Faults } from './faults.ts';
-import { createRelayHost, type TraceLine } from './relay-host.ts';
+import { createRelayHost, type RelayTapHooks, type TraceLine } from './relay-host.ts';
 import { memoryStore, type RelayStore } from './store.ts';
 import { messageLabel, shortHash, traceRecorder, type TraceEvent, type TraceRecorder } from './trace.ts';
 import { memoryTransport, type Link, type Scheduler } from './transport.ts';
@@ -69,21 +69,7 @@ export interface WorldOptions {
   readonly mitm?: 'swap-key' | 'forged-signature';
 }
 
-/** One connection as the relay sees it. */
-export interface TapConn {
-  /** The relay's connection id. */
-  readonly conn: string;
-  /** The client at the other end (the simulator's name for it). */
-  readonly client: string;
-}
-
-/** A frame the tap lets through, possibly changed, possibly later. */
-export interface TapOut {
-  /** The bytes. */
-  readonly bytes: Bytes;
-  /** Extra delay (ms, default 0). */
-  readonly delayMs?: number;
-}
+export type { TapConn, TapOut } from './relay-host.ts';
 
 /** What a tap may do besides answering for one frame. */
 export interface TapApi {
@@ -110,13 +96,9 @@ export interface TapApi {
 }
 
 /** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */
-export interface RelayTap {
+export interface RelayTap extends RelayTapHooks {
   /** Called once, when the world is made. */
   attach?(api: TapApi): void;
-  /** A client's request, after the relay opened its transport frame: what the relay logic receives instead. */
-  up(from: TapConn, bytes: Bytes): readonly TapOut[];
-  /** A frame the relay logic sends to a client: what goes out instead. */
-  down(to: TapConn, bytes: Bytes): readonly TapOut[];
 }
 
 /** A message delivered to a client's application. */
