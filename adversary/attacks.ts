@@ -360,8 +360,6 @@ export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
   'ATK-21': 'peer verification and key-change alarms (accounts issue)',
   'ATK-22': 'fingerprint comparison (accounts issue)',
   'ATK-23': 'ML-KEM key rotation in the directory (accounts issue)',
-  'ATK-24': 'login machines (accounts issue)',
-  'ATK-25': 'login machines (accounts issue)',
 };
 
 /** Options of one attack run. */

@@ -13,8 +13,10 @@ import { withCheckOff } from '../impl/mutants.ts';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
-import { ATTACKS, findAttack, PENDING_ATTACKS, runAttack, type Attack, type AttackResult } from './attacks.ts';
+import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
+import { LOGIN_PROPERTIES } from './login-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
+import { NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 import { arbPlan } from './plans.ts';
 import type { Plan } from './relay.ts';
@@ -31,28 +33,24 @@ export interface RunSpec {
   readonly mutant?: string;
 }
 
-function attackOf(spec: RunSpec): Attack {
-  if (spec.attack === 'generated') {
-    const plan = spec.plan ?? [];
-    return { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
-  }
-  const a = findAttack(spec.attack);
-  if (!a) throw new Error(`no attack named ${spec.attack}`);
-  return a;
-}
-
 /** Runs a spec, with or without a trace. */
-export function runSpec(spec: RunSpec, trace = false): AttackResult {
+export function runSpec(spec: RunSpec, trace = false): Outcome {
   const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
   if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
-  return withCheckOff(mutant?.removes, () => runAttack(attackOf(spec), { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace }));
+  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
+  return withCheckOff(mutant?.removes, () => {
+    if (spec.attack !== 'generated') return runNamed(spec.attack, o);
+    const plan = spec.plan ?? [];
+    const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
+    return roomOutcome(runAttack(generated, o));
+  });
 }
 
 /** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
-export function attackTrace(spec: RunSpec, r: AttackResult): string {
+export function attackTrace(spec: RunSpec, r: Outcome): string {
   const header = { t: 0, kind: 'run', format: TRACE_FORMAT, ...spec };
-  const verdict = { t: r.world.now() - r.world.startTime, kind: 'verdict', blocked: r.blocked, violations: r.violations, detected: r.detected };
-  return [JSON.stringify(header), ...r.world.trace.lines(), JSON.stringify(verdict)].join('\n') + '\n';
+  const verdict = { t: r.elapsed, kind: 'verdict', blocked: r.blocked, violations: r.violations, detected: r.detected, ...(r.findings.length > 0 ? { findings: r.findings } : {}) };
+  return [JSON.stringify(header), ...r.lines, JSON.stringify(verdict)].join('\n') + '\n';
 }
 
 /** Reads a run spec back from an attack trace's header, or undefined when the header is not one. */
@@ -121,6 +119,8 @@ export interface AttackVerdict {
   readonly realAgrees?: boolean;
   /** An open finding in the hardened profile, when this attack is one. */
   readonly openFinding?: string;
+  /** What the attack achieved beyond the properties (a recovered password, a stolen login). */
+  readonly findings?: readonly string[];
 }
 
 /** The machine-readable result (issue 5's shape, plus fields). */
@@ -145,14 +145,12 @@ export const PARTIAL_PROPERTIES: Readonly<Record<string, string>> = {};
 
 /** Properties spec 12 defines that no oracle checks yet, and why. */
 export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {
-  'PROP-21': 'login machines (issue 6)',
-  'PROP-22': 'login machines (issue 6)',
   'PROP-23': 'trust and fingerprints (issue 6)',
   'PROP-24': 'trust and fingerprints (issue 6)',
   'PROP-25': 'ML-KEM key rotation and directory checks (issue 6)',
 };
 
-const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES])].sort() as PropId[];
+const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES, ...LOGIN_PROPERTIES])].sort() as PropId[];
 
 function gitCommit(): string {
   try {
@@ -183,14 +181,14 @@ export function audit(o: AuditOptions): AuditResult {
   const profiles: AuditResult['profiles'] = {};
   for (const profile of o.profiles) {
     const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
-    let checkedRuns = 0;
-    const record = (spec: RunSpec, r: AttackResult): void => {
-      checkedRuns++;
+    const checkedRuns = new Map<PropId, number>();
+    const record = (spec: RunSpec, r: Outcome): void => {
+      for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
       for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
     };
     // 1. named attacks
     const attacks: AttackVerdict[] = [];
-    for (const a of ATTACKS) {
+    for (const a of NAMED_ATTACKS) {
       const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
       const r = runSpec(spec);
       record(spec, r);
@@ -201,8 +199,8 @@ export function audit(o: AuditOptions): AuditResult {
         realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
       }
       const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}) });
-      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}`);
+      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
+      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
     }
     // 2. generated plans; a failure shrinks to a minimal plan
     let generatedRuns = 0;
@@ -241,11 +239,11 @@ export function audit(o: AuditOptions): AuditResult {
       const f = first.get(id);
       const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
       if (!f) {
-        properties.push({ id, holds: true, runs: checkedRuns, ...partial, expected, asSpecified: expected === 'holds' });
+        properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
         continue;
       }
       const replay = save(`${profile}-${id}`, f.spec);
-      properties.push({ id, holds: false, runs: checkedRuns, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
     }
     profiles[profile] = { properties, attacks, generatedRuns, generatedFinds };
   }

@@ -32,11 +32,11 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-11', name: 'tamper with, truncate or withhold history', via: ['withhold', 'truncate', 'mutate on HistoryChunk'] },
   { id: 'CAP-12', name: 'burn invites', via: [], pending: 'claiming an invite id, refusing joins' },
   { id: 'CAP-13', name: 'pose as another client towards the relay logic', via: ['TapApi.asPrincipal', 'World.addImpostor (a client claiming another identity key)'] },
-  { id: 'CAP-14', name: 'pose as the login server', via: [], pending: 'login machines (issue 6)' },
+  { id: 'CAP-14', name: 'pose as the login server', via: ['LoginWorld.tap and inject (ATK-24: a fake server with its own key; ATK-25: replayed and reflected login messages)'] },
   { id: 'CAP-15', name: 'know everything public', via: ['MaliciousRelay.observed', 'member ids in plans'] },
   { id: 'CAP-16', name: 'be or control a member', via: ['Attack.controlled (its keys and epochs feed the knowledge closure)'], pending: 'a controlled member that sends forged messages of its own' },
   { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (the current epoch secret or room key)'], pending: "leak of a member's ML-KEM private key" },
   { id: 'CAP-18', name: 'sit on the network with its own relay key', via: ["WorldOptions.mitm: 'swap-key' (its own key) or 'forged-signature' (the pinned key, its own signature)"] },
-  { id: 'CAP-19', name: 'steal stored login verifiers', via: [], pending: 'login machines (issue 6)' },
+  { id: 'CAP-19', name: 'steal stored login verifiers', via: ['crackVerifier (the offline dictionary attack of L2) and a compat server impersonated with the verifier (adversary/login-attacks.test.ts)'], pending: 'a named attack in the audit' },
   { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: [], pending: 'trust and fingerprint comparison (issue 6)' },
 ];

@@ -5,7 +5,7 @@
  */
 import type { ReqId } from '../impl/errors.ts';
 import { withCheckOff } from '../impl/mutants.ts';
-import { ATTACKS, runAttack, type Attack, type AttackResult } from './attacks.ts';
+import { NAMED_ATTACKS, runNamed, type Outcome } from './named.ts';
 
 /** One mutant. */
 export interface Mutant {
@@ -37,6 +37,10 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'resign-refused-commit', removes: 'REQ-OWN-024', check: 'a refused commit is posted again byte for byte, never replaced by a second commit for its epoch', killers: ['ATK-19'] },
   { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'] },
   { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'] },
+  { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'] },
+  { id: 'no-login-binding', removes: 'REQ-LOG-011', check: 'the login challenge echoes this login (username, client nonce) and this connection (channel binding)', killers: ['ATK-25'] },
+  { id: 'no-login-confirm', removes: 'REQ-LOG-013', check: 'each side checks the other\'s confirmation over the transcript', killers: ['ATK-25'] },
+  { id: 'login-session-reuse', removes: 'REQ-LOG-014', check: 'a login session accepts exactly one response', killers: ['ATK-25'] },
 ];
 
 /**
@@ -77,21 +81,21 @@ export interface MutantResult {
 }
 
 /** Runs one attack against a mutant. */
-export function runAgainstMutant(m: Mutant, attack: Attack, seed: number, backend: 'symbolic' | 'real' = 'symbolic', trace = false): AttackResult {
-  return withCheckOff(m.removes, () => runAttack(attack, { profile: 'hardened', seed, backend, trace }));
+export function runAgainstMutant(m: Mutant, attackId: string, seed: number, backend: 'symbolic' | 'real' = 'symbolic', trace = false): Outcome {
+  return withCheckOff(m.removes, () => runNamed(attackId, { profile: 'hardened', seed, backend, trace }));
 }
 
 /** Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails. */
 export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantResult {
   // an attack that breaks the unmutated profile (an open finding) would "kill" every mutant: left out
-  const order = [...m.killers.map((id) => ATTACKS.find((a) => a.id === id)!), ...ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined)];
+  const order = [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
   let runs = 0;
   for (const seed of seeds) {
     for (const attack of order) {
       runs++;
       const r = runAgainstMutant(m, attack, seed);
       const v = r.violations[0];
-      if (v) return { mutant: m, killed: true, by: { attack: attack.id, seed, prop: v.prop, detail: v.detail }, runs };
+      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs };
     }
   }
   return { mutant: m, killed: false, runs };

@@ -11,8 +11,9 @@ import { utf8, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { createInvite } from '../impl/invite.ts';
-import { groupContextOf, INITIAL_INIT_SECRET, welcomeHash } from '../impl/keyschedule.ts';
-import { ClientAuth, Welcome } from '../impl/messages/index.ts';
+import { groupContextOf, INITIAL_INIT_SECRET, loginServerConfirm, welcomeHash } from '../impl/keyschedule.ts';
+import { ClientAuth, LoginFinish, Welcome } from '../impl/messages/index.ts';
+import { acceptRegister, KDF_PROFILES, loginChallenge, register } from '../impl/protocol/login.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
 import { createIdentity, memberRecordOf } from '../impl/protocol/identity.ts';
@@ -21,6 +22,7 @@ import { clientAuth, clientHello, sealFrame, serverHello } from '../impl/protoco
 import { deterministicRng, type StatefulRng } from '../impl/rng.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ClientConnContext, type RelayConnContext } from './connection.ts';
 import { describeMachine } from './describe.ts';
+import { loginClientMachine, type LoginClientContext } from './login-client.ts';
 import type { MemberContext } from './member.ts';
 import { memberMachine } from './member.ts';
 import type { OwnerContext } from './owner.ts';
@@ -199,6 +201,36 @@ function relayConnModel() {
   return { input: { crypto: c, profile: 'hardened' as const, relayKeys, rngSeed: utf8('relay conn') }, events };
 }
 
+// ------------------------------------------------------------------ login client
+
+function loginClientModel() {
+  const rng = deterministicRng(utf8('coverage login client'));
+  const relayKeys = c.sigKeygen(rng.bytes(32));
+  const other = c.sigKeygen(rng.bytes(32));
+  const th = rng.bytes(32);
+  const verifier = acceptRegister(register(c, rng, 'alice', 'pw', KDF_PROFILES.test, new Uint8Array(1952)), () => false);
+  const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, verifier, channelBinding: th, now: 1 }));
+  const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, verifier, channelBinding: th, now: 1 }).bytes);
+  // the server's finish, made from the client's own transcript state (a fixture may play the other side)
+  const finish = (ctx: LoginClientContext): Uint8Array => encode(LoginFinish, { session_id: ctx.response!.sessionId, confirm: loginServerConfirm(c, ctx.response!.k, ctx.response!.h3), expires_at: 9 });
+  const events = (s: AnyMachineSnapshot): AnyEvent[] => {
+    const ctx = s.context as LoginClientContext;
+    switch (valueOf(s)) {
+      case 'idle':
+      case 'failed':
+      case 'loggedIn':
+        return [{ type: 'login.start', th, now: 1 }];
+      case 'awaitingChallenge':
+        return [{ type: 'net.receive', bytes: challenge(ctx).bytes, now: 2 }, { type: 'net.receive', bytes: forged(ctx), now: 2 }];
+      case 'awaitingFinish':
+        return [{ type: 'net.receive', bytes: finish(ctx), now: 3 }, { type: 'net.receive', bytes: utf8('not a finish'), now: 3 }];
+      default:
+        return [];
+    }
+  };
+  return { input: { crypto: c, profile: 'hardened' as const, username: 'alice', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: utf8('login client'), minKdf: KDF_PROFILES.test }, events };
+}
+
 // ------------------------------------------------------------------ tests
 
 describe('model-based coverage (xstate/graph)', () => {
@@ -243,5 +275,13 @@ describe('model-based coverage (xstate/graph)', () => {
     expect(reached(shortest)).toEqual([...describeMachine('relay connection', relayConnectionMachine).atomic].sort());
     const toClosed = getSimplePaths(relayConnectionMachine, { input: m.input, events: m.events as never, serializeState: (s) => valueOf(s), toState: (s) => valueOf(s) === 'closed' });
     expect(toClosed.map((p) => p.steps.map((x) => x.event.type).join(' > ')).sort()).toEqual(['xstate.init > net.wire', 'xstate.init > net.wire > net.wire', 'xstate.init > net.wire > net.wire > conn.lost'].sort());
+  });
+
+  it('login client: all 5 states; the simple paths to failed are a bad challenge and a bad finish', () => {
+    const m = loginClientModel();
+    const shortest = getShortestPaths(loginClientMachine, { input: m.input, events: m.events as never, serializeState: (s) => valueOf(s) });
+    expect(reached(shortest)).toEqual([...describeMachine('login client', loginClientMachine).atomic].sort());
+    const toFailed = getSimplePaths(loginClientMachine, { input: m.input, events: m.events as never, serializeState: (s) => valueOf(s), toState: (s) => valueOf(s) === 'failed' });
+    expect(toFailed.map((p) => p.steps.map((x) => x.event.type).join(' > ')).sort()).toEqual(['xstate.init > login.start > net.receive', 'xstate.init > login.start > net.receive > net.receive'].sort());
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * One entry point for every named attack of spec 11.4, whichever world it runs in: the room
+ * attacks (adversary/attacks.ts, the simulated room under the malicious relay) and the login
+ * attacks (adversary/login-attacks.ts, the login world). The audit, the mutant hunt and
+ * `pqroom replay` see both through {@link Outcome}.
+ */
+import type { ReqId } from '../impl/errors.ts';
+import type { Profile } from '../impl/suite.ts';
+import type { Backend } from '../simulator/run.ts';
+import { ATTACKS, runAttack, type AttackResult } from './attacks.ts';
+import { findLoginAttack, LOGIN_ATTACKS, LOGIN_PROPERTIES, runLoginAttack } from './login-attacks.ts';
+import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
+
+const ROOM_PROPERTIES: readonly PropId[] = [...new Set([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES])];
+
+/** What any attack run showed. */
+export interface Outcome {
+  readonly violations: readonly Violation[];
+  readonly blocked: boolean;
+  readonly detected: readonly ReqId[];
+  /** How often each step of the attack fired. */
+  readonly fired: readonly number[];
+  /** What the attack achieved beyond the properties (login attacks). */
+  readonly findings: readonly string[];
+  /** The trace's event lines (empty unless traced). */
+  readonly lines: readonly string[];
+  /** Virtual milliseconds the run took. */
+  readonly elapsed: number;
+  /** The properties this kind of run checks (a room run cannot break a login property). */
+  readonly checked: readonly PropId[];
+}
+
+/** A named attack, as listed in reports. */
+export interface NamedAttack {
+  readonly id: string;
+  readonly title: string;
+  readonly weakness: string;
+  readonly props: readonly PropId[];
+  readonly compat?: 'broken' | 'blocked';
+  readonly openFinding?: string;
+}
+
+/** Every named attack that runs: the room ones, then the login ones. */
+export const NAMED_ATTACKS: readonly NamedAttack[] = [...ATTACKS, ...LOGIN_ATTACKS];
+
+/** Runs the named attack `id` (throws for an unknown id). */
+export function runNamed(id: string, o: { profile: Profile; seed: number; backend: Backend; trace?: boolean }): Outcome {
+  const login = findLoginAttack(id);
+  if (login) {
+    const r = runLoginAttack(login, o);
+    return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: r.findings, lines: r.world.trace.lines(), elapsed: r.world.now(), checked: LOGIN_PROPERTIES };
+  }
+  const room = ATTACKS.find((a) => a.id === id);
+  if (!room) throw new Error(`no attack named ${id}`);
+  return roomOutcome(runAttack(room, o));
+}
+
+/** A room attack's result as an {@link Outcome}. */
+export function roomOutcome(r: AttackResult): Outcome {
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: [], lines: r.world.trace.lines(), elapsed: r.world.now() - r.world.startTime, checked: ROOM_PROPERTIES };
+}

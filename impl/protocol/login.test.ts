@@ -1,0 +1,192 @@
+/** Registration and login steps (spec 5.9, 9.2 to 9.4), both profiles, on the real backend. */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { equalBytes, toHex } from '../bytes.ts';
+import { decode, encode } from '../codec.ts';
+import { ProtocolError } from '../errors.ts';
+import { CompatLoginChallenge, LoginChallenge, LoginFinish, LoginResponse, Register, type KdfParams } from '../messages/index.ts';
+import {
+  acceptRegister,
+  checkChallenge,
+  compatChallenge,
+  compatComplete,
+  compatFinish,
+  compatRespond,
+  DEFAULT_MIN_KDF,
+  KDF_PROFILES,
+  kdfAtLeast,
+  loginChallenge,
+  loginComplete,
+  loginFinish,
+  loginRespond,
+  loginStart,
+  passwordKey,
+  register,
+  type Verifier,
+} from './login.ts';
+import { c, testRng } from './testkit.ts';
+
+function rejectsWith(reqId: string, f: () => unknown): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
+  expect((err as ProtocolError).reqId).toBe(reqId);
+}
+
+const TEST = KDF_PROFILES.test;
+const rng = testRng('login');
+let relay: { publicKey: Uint8Array; secretKey: Uint8Array };
+let other: { publicKey: Uint8Array; secretKey: Uint8Array };
+let verifier: Verifier;
+const th = new Uint8Array(32).fill(7);
+const serverSecret = new Uint8Array(32).fill(9);
+
+beforeAll(() => {
+  relay = c.sigKeygen(rng.bytes(32));
+  other = c.sigKeygen(rng.bytes(32));
+  const reg = register(c, rng, 'alice', 'correct horse', TEST, new Uint8Array(1952).fill(1));
+  verifier = acceptRegister(reg, () => false);
+});
+
+/** A whole hardened login; returns both session keys. */
+function hardenedLogin(password: string, v: Verifier | undefined = verifier) {
+  const start = loginStart(rng, 'alice');
+  const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier: v, channelBinding: th, now: 1000 });
+  const checked = checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST });
+  const resp = loginRespond(c, rng, start, ch.bytes, checked, password);
+  const fin = loginFinish(c, ch.session, resp.bytes, 5000);
+  return { start, ch, resp, fin, client: loginComplete(c, resp.state, fin.bytes) };
+}
+
+describe('REQ-LOG-001 registration', () => {
+  it('stores the salt, the KDF and the ML-KEM key the password gives, and registers a username once', () => {
+    expect(verifier.username).toBe('alice');
+    expect(toHex(passwordKey(c, 'correct horse', verifier.salt, TEST).publicKey)).toBe(toHex(verifier.pk_pw));
+    expect(toHex(passwordKey(c, 'correct horsf', verifier.salt, TEST).publicKey)).not.toBe(toHex(verifier.pk_pw));
+    rejectsWith('REQ-LOG-001', () => acceptRegister(register(c, rng, 'alice', 'x', TEST, new Uint8Array(1952)), (u) => u === 'alice'));
+  });
+  it('uses the NFC form of the password: the composed and decomposed spellings give one key', () => {
+    const salt = new Uint8Array(16);
+    expect(toHex(passwordKey(c, 'caf\u00e9', salt, TEST).publicKey)).toBe(toHex(passwordKey(c, 'cafe\u0301', salt, TEST).publicKey));
+  });
+  it('refuses a login KDF other than Argon2id', () => {
+    rejectsWith('REQ-LOG-001', () => passwordKey(c, 'pw', new Uint8Array(16), { algorithm: 'compat_sha256', memory_kib: 0, iterations: 0, parallelism: 0 }));
+  });
+});
+
+describe('REQ-LOG-002 REQ-LOG-012 KDF minimum', () => {
+  it('orders KDF parameters by each cost and refuses a weaker registration', () => {
+    expect(kdfAtLeast(KDF_PROFILES.seed, DEFAULT_MIN_KDF)).toBe(true);
+    expect(kdfAtLeast(KDF_PROFILES.test, DEFAULT_MIN_KDF)).toBe(false);
+    expect(kdfAtLeast({ ...DEFAULT_MIN_KDF, iterations: 2 }, DEFAULT_MIN_KDF)).toBe(false);
+    rejectsWith('REQ-LOG-002', () => register(c, rng, 'bob', 'pw', TEST, new Uint8Array(1952), DEFAULT_MIN_KDF));
+  });
+});
+
+describe('REQ-LOG-003 REQ-LOG-004 REQ-LOG-005 compat login (the seed protocol)', () => {
+  it('gives both ends K = SHA-256(ss1 || ss2) as the session key with the right password', () => {
+    const ch = compatChallenge(c, rng, verifier);
+    const r = compatRespond(c, rng, 'correct horse', ch.bytes);
+    const fin = compatFinish(c, ch.state, r.bytes);
+    expect(toHex(compatComplete(c, r.state, fin.bytes))).toBe(toHex(fin.sessionKey));
+  });
+  it('uses fresh pk_e, c1 and challenge for every login (REQ-LOG-003)', () => {
+    const a = decode(CompatLoginChallenge, compatChallenge(c, rng, verifier).bytes);
+    const b = decode(CompatLoginChallenge, compatChallenge(c, rng, verifier).bytes);
+    expect(equalBytes(a.pk_e, b.pk_e) || equalBytes(a.c1, b.c1) || equalBytes(a.challenge, b.challenge)).toBe(false);
+  });
+  it('refuses a wrong password at the server (REQ-LOG-005)', () => {
+    const ch = compatChallenge(c, rng, verifier);
+    rejectsWith('REQ-LOG-005', () => compatFinish(c, ch.state, compatRespond(c, rng, 'wrong', ch.bytes).bytes));
+  });
+  it('answers a challenge with any salt and KDF parameters, unchecked (REQ-LOG-004, L3)', () => {
+    const fake = encode(CompatLoginChallenge, { ...decode(CompatLoginChallenge, compatChallenge(c, rng, verifier).bytes), kdf: { algorithm: 'argon2id', memory_kib: 8, iterations: 1, parallelism: 1 }, salt: new Uint8Array(16) });
+    expect(compatRespond(c, rng, 'correct horse', fake).bytes.length).toBeGreaterThan(1000);
+  });
+});
+
+describe('hardened login (spec 9.4)', () => {
+  it('gives both ends one session key and the announced expiry (REQ-LOG-013, REQ-LOG-020)', () => {
+    const l = hardenedLogin('correct horse');
+    expect(toHex(l.client.sessionKey)).toBe(toHex(l.fin.sessionKey));
+    expect(l.client.expiresAt).toBe(5000);
+  });
+  it('REQ-LOG-010: refuses a challenge signed by another key, before using the password', () => {
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: other, serverSecret, verifier, channelBinding: th, now: 1 });
+    rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
+  });
+  it('REQ-LOG-010: refuses a challenge with any signed field changed', () => {
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const v = decode(LoginChallenge, ch.bytes);
+    for (const edited of [{ ...v, salt: new Uint8Array(16) }, { ...v, kdf: { ...v.kdf, iterations: 2 } }, { ...v, issued_at: 2 }, { ...v, pk_e: v.pk_e.map((x, i) => (i === 0 ? x ^ 1 : x)) }]) {
+      rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, encode(LoginChallenge, edited), { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
+    }
+  });
+  it('REQ-LOG-011: refuses a genuine challenge for another login or another connection', () => {
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const later = loginStart(rng, 'alice');
+    rejectsWith('REQ-LOG-011', () => checkChallenge(c, later, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
+    rejectsWith('REQ-LOG-011', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: new Uint8Array(32), minKdf: TEST }));
+  });
+  it('REQ-LOG-012: refuses KDF parameters below the minimum', () => {
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    rejectsWith('REQ-LOG-012', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: DEFAULT_MIN_KDF }));
+  });
+  it('REQ-LOG-013: a wrong password fails at the server; a reflected client confirmation fails at the client', () => {
+    rejectsWith('REQ-LOG-013', () => hardenedLogin('wrong'));
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }), 'correct horse');
+    const r = decode(LoginResponse, resp.bytes);
+    rejectsWith('REQ-LOG-013', () => loginComplete(c, resp.state, encode(LoginFinish, { session_id: r.session_id, confirm: r.confirm, expires_at: 9 })));
+  });
+  it('REQ-LOG-014: a response for another session is refused', () => {
+    const a = hardenedLogin('correct horse');
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    rejectsWith('REQ-LOG-014', () => loginFinish(c, ch.session, a.resp.bytes, 9));
+  });
+  it('REQ-LOG-015: an unknown username gets a deterministic fake salt, a challenge of the same shape, and fails at REQ-LOG-013', () => {
+    const challengeFor = (name: string) => {
+      const start = loginStart(rng, name);
+      return { start, ch: loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier: undefined, channelBinding: th, now: 1 }) };
+    };
+    const a = challengeFor('bobby'); // as long as 'alice', so the sizes compare
+    const b = challengeFor('bobby');
+    expect(toHex(decode(LoginChallenge, a.ch.bytes).salt)).toBe(toHex(decode(LoginChallenge, b.ch.bytes).salt));
+    expect(toHex(decode(LoginChallenge, a.ch.bytes).salt)).not.toBe(toHex(decode(LoginChallenge, challengeFor('somebody').ch.bytes).salt));
+    expect(a.ch.bytes.length).toBe(hardenedLogin('correct horse').ch.bytes.length);
+    const checked = checkChallenge(c, a.start, a.ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST });
+    rejectsWith('REQ-LOG-013', () => loginFinish(c, a.ch.session, loginRespond(c, rng, a.start, a.ch.bytes, checked, 'any').bytes, 9));
+  });
+  it('binds confirmations and the session key to the transcript: any changed byte of c2 or confirm fails (REQ-LOG-013)', () => {
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }), 'correct horse');
+    const r = decode(LoginResponse, resp.bytes);
+    fc.assert(
+      fc.property(fc.constantFrom('c2' as const, 'confirm' as const), fc.nat(), fc.integer({ min: 1, max: 255 }), (field, at, x) => {
+        const v = r[field].slice();
+        v[at % v.length]! ^= x;
+        rejectsWith('REQ-LOG-013', () => loginFinish(c, ch.session, encode(LoginResponse, { ...r, [field]: v }), 9));
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('Register is decoded strictly', () => {
+  it('refuses a registration with KDF parameters the codec rejects', () => {
+    const good = decode(Register, register(c, rng, 'carol', 'pw', TEST, new Uint8Array(1952)));
+    const bad: KdfParams = { algorithm: 'argon2id', memory_kib: 4, iterations: 1, parallelism: 1 };
+    expect(() => acceptRegister(encode(Register, { ...good, kdf: bad }), () => false)).toThrow();
+  });
+});

@@ -1,0 +1,94 @@
+/** The login machines (spec 9): honest logins in both profiles, the rate limit, stray input. */
+import { describe, expect, it } from 'vitest';
+import { nobleCrypto } from '../impl/crypto/noble.ts';
+import type { Profile } from '../impl/suite.ts';
+import { createLoginWorld } from '../simulator/login-world.ts';
+import { FAILURE_WINDOW_MS, MAX_LOGIN_FAILURES } from './login-server.ts';
+
+const c = nobleCrypto;
+
+describe('login machines, honest run', () => {
+  for (const profile of ['hardened', 'compat'] as Profile[]) {
+    it(`${profile}: registration then login gives client and server one session key; a wrong password gives none`, () => {
+      const w = createLoginWorld({ profile, seed: 5, crypto: c });
+      const alice = w.addClient('alice', 'hunter2');
+      w.register('alice');
+      w.login('alice');
+      expect(alice.actor.getSnapshot().value).toBe('loggedIn');
+      expect(alice.sessions.length).toBe(1);
+      expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+      expect(Buffer.from(alice.sessions[0]!.sessionKey).equals(Buffer.from(w.serverLogins[0]!.sessionKey))).toBe(true);
+      const wrong = w.addClient('mallory', 'hunter3', 'alice');
+      w.login('mallory');
+      expect(wrong.sessions).toEqual([]);
+      expect(w.serverRejects.map((r) => r.reqId)).toEqual([profile === 'hardened' ? 'REQ-LOG-013' : 'REQ-LOG-005']);
+    });
+  }
+  it('the same seed gives the same trace, byte for byte', () => {
+    const run = () => {
+      const w = createLoginWorld({ profile: 'hardened', seed: 8, crypto: c, trace: true });
+      w.addClient('alice', 'pw');
+      w.register('alice');
+      w.login('alice');
+      return w.trace.text();
+    };
+    const a = run();
+    expect(a).toContain('"what":"logged in"');
+    expect(run()).toBe(a);
+  });
+});
+
+describe('REQ-LOG-016 login attempts are rate-limited per account (hardened)', () => {
+  it(`refuses the attempt after ${MAX_LOGIN_FAILURES} failures before any KEM work, and allows it again after the window`, () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: c });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    const guesser = w.addClient('guesser', 'wrong', 'alice');
+    for (let i = 0; i < MAX_LOGIN_FAILURES; i++) w.login('guesser');
+    expect(w.serverRejects.filter((r) => r.reqId === 'REQ-LOG-013').length).toBe(MAX_LOGIN_FAILURES);
+    const before = guesser.rejects.length;
+    w.login('guesser');
+    expect(w.serverRejects.at(-1)!.reqId).toBe('REQ-LOG-016');
+    expect(guesser.rejects.length).toBe(before); // no challenge came back
+    // the limit is per account: bob is not affected
+    w.addClient('bob', 'b');
+    w.register('bob');
+    w.login('bob');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['bob']);
+  });
+  it('counts failures inside the window only: after 15 minutes the account can log in again', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: c });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    w.addClient('guesser', 'wrong', 'alice');
+    for (let i = 0; i < MAX_LOGIN_FAILURES; i++) w.login('guesser');
+    w.login('alice');
+    expect(w.serverRejects.at(-1)!.reqId).toBe('REQ-LOG-016');
+    w.advance(FAILURE_WINDOW_MS);
+    w.login('alice');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+  });
+});
+
+describe('bad input to the login server', () => {
+  it('answers garbage, a room message and a compat message on a hardened relay with typed rejections and keeps serving', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 7, crypto: c });
+    w.addClient('alice', 'pw');
+    w.register('alice');
+    const adv = w.adversaryConnection();
+    for (const bytes of [new Uint8Array([1, 2, 3]), new Uint8Array([1, 0, 1, 0x30, 0, 0]), new Uint8Array([1, 0, 1, 0x71, 0, 5, 97, 108, 105, 99, 101])]) {
+      w.inject({ conn: adv.conn, dir: 'up', bytes, origin: 'injected' });
+    }
+    w.settle();
+    expect(w.serverRejects.length).toBe(3);
+    for (const r of w.serverRejects) expect(r.reqId).toMatch(/^REQ-/);
+    w.login('alice');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+  });
+  it('compat refuses an unknown username with an error (REQ-LOG-006)', () => {
+    const w = createLoginWorld({ profile: 'compat', seed: 7, crypto: c });
+    w.addClient('nobody', 'pw');
+    w.login('nobody');
+    expect(w.serverRejects.map((r) => r.reqId)).toEqual(['REQ-LOG-006']);
+  });
+});
