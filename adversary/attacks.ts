@@ -356,11 +356,7 @@ export const ATTACKS: readonly Attack[] = [
 ];
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
-export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-21': 'peer verification and key-change alarms (accounts issue)',
-  'ATK-22': 'fingerprint comparison (accounts issue)',
-  'ATK-23': 'ML-KEM key rotation in the directory (accounts issue)',
-};
+export const PENDING_ATTACKS: Readonly<Record<string, string>> = {};
 
 /** Options of one attack run. */
 export interface AttackOptions {

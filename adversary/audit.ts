@@ -15,6 +15,7 @@ import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
 import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
 import { NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
@@ -144,13 +145,9 @@ export interface AuditResult {
 export const PARTIAL_PROPERTIES: Readonly<Record<string, string>> = {};
 
 /** Properties spec 12 defines that no oracle checks yet, and why. */
-export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {
-  'PROP-23': 'trust and fingerprints (issue 6)',
-  'PROP-24': 'trust and fingerprints (issue 6)',
-  'PROP-25': 'ML-KEM key rotation and directory checks (issue 6)',
-};
+export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {};
 
-const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES, ...LOGIN_PROPERTIES])].sort() as PropId[];
+const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES, ...LOGIN_PROPERTIES, ...TRUST_PROPERTIES])].sort() as PropId[];
 
 function gitCommit(): string {
   try {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PENDING_ATTACKS } from './attacks.ts';
 import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { NAMED_ATTACKS } from './named.ts';
 import { CAPABILITIES } from './capabilities.ts';
 import { CHECKED_PROPERTIES } from './oracles.ts';
@@ -33,6 +34,6 @@ describe('the adversary model follows spec 11 and 12', () => {
   });
   it('every checked property is a PROP-nn of spec 12', () => {
     const known = new Set(ids(props, /^\| (PROP-\d+) \|/gm));
-    for (const p of [...CHECKED_PROPERTIES, ...LOGIN_PROPERTIES]) expect(known.has(p), p).toBe(true);
+    for (const p of [...CHECKED_PROPERTIES, ...LOGIN_PROPERTIES, ...TRUST_PROPERTIES]) expect(known.has(p), p).toBe(true);
   });
 });

@@ -26,7 +26,7 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-05', name: 'duplicate and replay', via: ['replay', 'replay with reappend'] },
   { id: 'CAP-06', name: 'inject', via: ['MaliciousRelay.inject', 'TapApi.asPrincipal', 'Attack.injectJoin (a join request for an invite id never issued)'], pending: 'injection as a generated plan operation' },
   { id: 'CAP-07', name: 'modify and re-encode', via: ['mutate', 'retype'] },
-  { id: 'CAP-08', name: 'substitute keys', via: [], pending: 'key substitution in join requests, served owner keys and the directory' },
+  { id: 'CAP-08', name: 'substitute keys', via: ['a served identity key for a peer (ATK-21, ATK-22)'], pending: 'key substitution in join requests and served owner keys' },
   { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype', 'substitute (a commit the adversary signed)', 'rewrite (a served roster with a ghost member: ATK-05)'], pending: 'rollback of served rosters (an old RosterInfo served again)' },
   { id: 'CAP-10', name: 'split views', via: ['withhold (per client)'], pending: 'different rosters per group of members' },
   { id: 'CAP-11', name: 'tamper with, truncate or withhold history', via: ['withhold', 'truncate', 'mutate on HistoryChunk'] },
@@ -38,5 +38,5 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (the current epoch secret or room key)'], pending: "leak of a member's ML-KEM private key" },
   { id: 'CAP-18', name: 'sit on the network with its own relay key', via: ["WorldOptions.mitm: 'swap-key' (its own key) or 'forged-signature' (the pinned key, its own signature)"] },
   { id: 'CAP-19', name: 'steal stored login verifiers', via: ['crackVerifier (the offline dictionary attack of L2) and a compat server impersonated with the verifier (adversary/login-attacks.test.ts)'], pending: 'a named attack in the audit' },
-  { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: [], pending: 'trust and fingerprint comparison (issue 6)' },
+  { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: ['ATK-22 (key pairs ground until 3 hex characters match)'] },
 ];

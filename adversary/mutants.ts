@@ -41,6 +41,9 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'no-login-binding', removes: 'REQ-LOG-011', check: 'the login challenge echoes this login (username, client nonce) and this connection (channel binding)', killers: ['ATK-25'] },
   { id: 'no-login-confirm', removes: 'REQ-LOG-013', check: 'each side checks the other\'s confirmation over the transcript', killers: ['ATK-25'] },
   { id: 'login-session-reuse', removes: 'REQ-LOG-014', check: 'a login session accepts exactly one response', killers: ['ATK-25'] },
+  { id: 'short-fingerprint-check', removes: 'REQ-KEY-031', check: 'a peer is verified only if all 32 hex characters (128 bits) of its fingerprint match', killers: ['ATK-22'] },
+  { id: 'no-key-change-alarm', removes: 'REQ-KEY-033', check: 'a key served for a verified peer that is not the verified one raises the key-change alarm', killers: ['ATK-21'] },
+  { id: 'no-kem-rollback-check', removes: 'REQ-KEY-003', check: 'an ML-KEM key older than the newest seen, or a second one with the same version, is refused', killers: ['ATK-23'] },
 ];
 
 /**

@@ -1,7 +1,8 @@
 /**
  * One entry point for every named attack of spec 11.4, whichever world it runs in: the room
  * attacks (adversary/attacks.ts, the simulated room under the malicious relay) and the login
- * attacks (adversary/login-attacks.ts, the login world). The audit, the mutant hunt and
+ * attacks (adversary/login-attacks.ts, the login world) and the trust attacks
+ * (adversary/trust-attacks.ts, a served directory). The audit, the mutant hunt and
  * `pqroom replay` see both through {@link Outcome}.
  */
 import type { ReqId } from '../impl/errors.ts';
@@ -9,6 +10,7 @@ import type { Profile } from '../impl/suite.ts';
 import type { Backend } from '../simulator/run.ts';
 import { ATTACKS, runAttack, type AttackResult } from './attacks.ts';
 import { findLoginAttack, LOGIN_ATTACKS, LOGIN_PROPERTIES, runLoginAttack } from './login-attacks.ts';
+import { findTrustAttack, runTrustAttack, TRUST_ATTACKS, TRUST_PROPERTIES } from './trust-attacks.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 
 const ROOM_PROPERTIES: readonly PropId[] = [...new Set([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES])];
@@ -40,8 +42,8 @@ export interface NamedAttack {
   readonly openFinding?: string;
 }
 
-/** Every named attack that runs: the room ones, then the login ones. */
-export const NAMED_ATTACKS: readonly NamedAttack[] = [...ATTACKS, ...LOGIN_ATTACKS];
+/** Every named attack that runs (room, trust and login), by id. */
+export const NAMED_ATTACKS: readonly NamedAttack[] = [...ATTACKS, ...TRUST_ATTACKS, ...LOGIN_ATTACKS].sort((a, b) => a.id.localeCompare(b.id));
 
 /** Runs the named attack `id` (throws for an unknown id). */
 export function runNamed(id: string, o: { profile: Profile; seed: number; backend: Backend; trace?: boolean }): Outcome {
@@ -49,6 +51,11 @@ export function runNamed(id: string, o: { profile: Profile; seed: number; backen
   if (login) {
     const r = runLoginAttack(login, o);
     return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: r.findings, lines: r.world.trace.lines(), elapsed: r.world.now(), checked: LOGIN_PROPERTIES };
+  }
+  const trust = findTrustAttack(id);
+  if (trust) {
+    const r = runTrustAttack(trust, o);
+    return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: [], lines: r.world.trace.lines(), elapsed: r.world.t, checked: TRUST_PROPERTIES };
   }
   const room = ATTACKS.find((a) => a.id === id);
   if (!room) throw new Error(`no attack named ${id}`);
