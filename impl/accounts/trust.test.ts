@@ -3,28 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import { nobleCrypto as c } from '../crypto/noble.ts';
-import { ProtocolError } from '../errors.ts';
 import { safetyString } from '../fingerprint.ts';
 import { KemCert } from '../messages/index.ts';
 import { createIdentity, makeKemKey, rotateKem } from '../protocol/identity.ts';
 import { deterministicRng } from '../rng.ts';
 import { acceptIdentity, acceptKemCert, checkStatement, EMPTY_TRUST, verifyPeer } from './trust.ts';
+import { rejectsWith } from '../expect-reject.ts';
 
 const rng = deterministicRng(utf8('trust test'));
 const alice = createIdentity(c, rng);
 const bob = createIdentity(c, rng);
 const mallory = createIdentity(c, rng);
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
 
 describe('REQ-KEY-030 REQ-KEY-031 REQ-KEY-032 verifying a peer', () => {
   it('hardened compares the first 32 hex characters and signs a trust statement over the fingerprint', () => {

@@ -1,23 +1,12 @@
 /** Application messages (spec 7.5, 7.6): sealing, and the signature and AEAD checks of opening. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decode, encode } from '../codec.ts';
-import { ProtocolError } from '../errors.ts';
 import { AppMessage, MsgType } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { signStruct } from './identity.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
 import { c, joinedRoom, type JoinedRoom } from './testkit.ts';
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
+import { rejectsWith } from '../expect-reject.ts';
 
 let room: JoinedRoom;
 let msg: AppMessage;

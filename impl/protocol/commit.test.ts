@@ -1,7 +1,6 @@
 /** Commits (spec 5.4, 5.5, 6.5..6.8, 7.7): the successor checks one by one, removal and the key chain. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../bytes.ts';
-import { ProtocolError } from '../errors.ts';
 import { epochHash, epochKeys, groupContextOf } from '../keyschedule.ts';
 import type { Commit } from '../messages/index.ts';
 import {
@@ -17,17 +16,7 @@ import {
 import { createIdentity, memberRecordOf, signStruct, type Identity } from './identity.ts';
 import { Commit as CommitCodec } from '../messages/index.ts';
 import { c, joinedRoom, type JoinedRoom } from './testkit.ts';
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
+import { rejectsWith } from '../expect-reject.ts';
 
 let room: JoinedRoom;
 let view1: EpochView;

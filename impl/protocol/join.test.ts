@@ -2,7 +2,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, type Bytes } from '../bytes.ts';
 import { encode, encodePrefix } from '../codec.ts';
-import { ProtocolError } from '../errors.ts';
 import { createInvite, type IssuedInvite } from '../invite.ts';
 import { epochHash, joinMacKey, welcomeHash } from '../keyschedule.ts';
 import { GroupInfo, JoinRequest, Welcome, type Invite } from '../messages/index.ts';
@@ -18,17 +17,7 @@ import {
   type Encoded,
 } from './join.ts';
 import { c, genesisRoom, type GenesisRoom } from './testkit.ts';
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
+import { rejectsWith } from '../expect-reject.ts';
 
 let room: GenesisRoom;
 let invitee: Identity;

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
-import { ProtocolError } from '../errors.ts';
 import { CompatLoginChallenge, LoginChallenge, LoginFinish, LoginResponse, Register, type KdfParams } from '../messages/index.ts';
 import {
   acceptRegister,
@@ -25,17 +24,7 @@ import {
   type Verifier,
 } from './login.ts';
 import { c, testRng } from './testkit.ts';
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
+import { rejectsWith } from '../expect-reject.ts';
 
 const TEST = KDF_PROFILES.test;
 const rng = testRng('login');

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
-import { ProtocolError } from '../errors.ts';
 import { ClientAuth, ServerHello, TransportFrame } from '../messages/index.ts';
 import { decode } from '../codec.ts';
 import { MAX_FRAME_BYTES } from '../messages/types.ts';
@@ -22,17 +21,7 @@ import {
   windowAdd,
 } from './transport.ts';
 import { c, testRng } from './testkit.ts';
-
-function rejectsWith(reqId: string, f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reqId}`).toBeInstanceOf(ProtocolError);
-  expect((err as ProtocolError).reqId).toBe(reqId);
-}
+import { rejectsWith } from '../expect-reject.ts';
 
 const rng = testRng('transport');
 let relay: { publicKey: Uint8Array; secretKey: Uint8Array };
