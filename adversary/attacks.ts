@@ -30,7 +30,8 @@ import { checkSecrecy, propertyMonitor, type PropId, type SecrecyContext, type V
 import { maliciousRelay, type MaliciousRelay, type Plan } from './relay.ts';
 
 /** A named attack. */
-export interface Attack {
+/** What every named attack of spec 11.4 says of itself, whichever world it runs in (room, login, trust). */
+export interface NamedAttack {
   /** `ATK-nn` of spec 11.4. */
   readonly id: string;
   /** What the adversary does. */
@@ -41,6 +42,16 @@ export interface Attack {
   readonly props: readonly PropId[];
   /** What compat must show: `broken` (default: a counterexample to one of `props`) or `blocked` (spec 12 says the property holds in compat). */
   readonly compat?: 'broken' | 'blocked';
+  /**
+   * An open finding: this attack breaks the hardened profile today. The audit reports it as
+   * broken with its counterexample (never as blocked), the tests assert that it still breaks
+   * (so that the fix is noticed), and mutant hunting leaves it out.
+   */
+  readonly openFinding?: string;
+}
+
+/** A named attack on a room. */
+export interface Attack extends NamedAttack {
   /** The plan, by profile (the chat and rotation messages differ). */
   readonly plan: (profile: Profile) => Plan;
   /** Rotation period for the run (default 15, so that a run sees several epochs). */
@@ -103,12 +114,6 @@ export interface Attack {
   readonly honestRelay?: boolean;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
   readonly joinTimeoutMs?: number;
-  /**
-   * An open finding: this attack breaks the hardened profile today. The audit reports it as
-   * broken with its counterexample (never as blocked), the tests assert that it still breaks
-   * (so that the fix is noticed), and mutant hunting leaves it out.
-   */
-  readonly openFinding?: string;
 }
 
 const chat = (p: Profile): string => (p === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)');

@@ -19,16 +19,11 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { createLoginWorld, type LoginFrame, type LoginWorld } from '../simulator/login-world.ts';
 import { crackCompatResponse, DICTIONARY, FAKE_SERVER_C1, FAKE_SERVER_KDF, FAKE_SERVER_SALT } from './dictionary.ts';
+import type { NamedAttack } from './attacks.ts';
 import type { PropId, Violation } from './oracles.ts';
 
 /** A login attack. */
-export interface LoginAttack {
-  readonly id: string;
-  readonly title: string;
-  readonly weakness: string;
-  readonly props: readonly PropId[];
-  /** What compat shows for `props` (spec 12): broken (default) or blocked. */
-  readonly compat?: 'broken' | 'blocked';
+export interface LoginAttack extends NamedAttack {
   /** The attack, after alice's honest login; returns how often each of its steps fired. */
   readonly run: (w: LoginWorld, recorded: Recorded, found: (finding: string) => void) => number[];
 }
@@ -54,7 +49,15 @@ export interface LoginAttackResult {
   readonly world: LoginWorld;
 }
 
-const typeOf = (b: Bytes): number => peekType(b);
+/** Drops the first honest frame that `match`es, after `act` on it; every other frame goes through. */
+function interceptOnce(w: LoginWorld, match: (f: LoginFrame) => boolean, act: (f: LoginFrame) => void): void {
+  w.tap = (f) => {
+    if (!match(f)) return 'deliver';
+    w.tap = () => 'deliver';
+    act(f);
+    return 'drop';
+  };
+}
 
 /** The properties the login oracles check. */
 export const LOGIN_PROPERTIES: readonly PropId[] = ['PROP-21', 'PROP-22'];
@@ -114,7 +117,7 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
       let captured: Bytes | undefined;
       w.tap = (f: LoginFrame) => {
         if (f.conn !== alice.conn || f.dir !== 'up') return 'deliver';
-        const t = typeOf(f.bytes);
+        const t = peekType(f.bytes);
         if (t === MsgType.CompatLoginStart || t === MsgType.LoginStart) {
           fake = fakeChallenge(w, w.profile, f.bytes, alice.th, adv.secretKey);
           w.inject({ conn: f.conn, dir: 'down', bytes: fake.bytes, origin: 'injected' }); // CAP-14: pose as the login server
@@ -153,8 +156,8 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
     run(w, rec) {
       const fired = [0, 0, 0, 0];
       const alice = w.clients.get('alice')!;
-      const recResponse = rec.up.find((b) => typeOf(b) === MsgType.CompatLoginResponse || typeOf(b) === MsgType.LoginResponse)!;
-      const recChallenge = rec.down.find((b) => typeOf(b) === MsgType.CompatLoginChallenge || typeOf(b) === MsgType.LoginChallenge)!;
+      const recResponse = rec.up.find((b) => peekType(b) === MsgType.CompatLoginResponse || peekType(b) === MsgType.LoginResponse)!;
+      const recChallenge = rec.down.find((b) => peekType(b) === MsgType.CompatLoginChallenge || peekType(b) === MsgType.LoginChallenge)!;
       // (a) the recorded response again on alice's own connection, right after the login it belongs to (the session it answered is used up: REQ-LOG-014)
       w.inject({ conn: alice.conn, dir: 'up', bytes: recResponse, origin: 'replayed' });
       w.settle();
@@ -167,7 +170,7 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
       const challenge = w.adversaryInbox.get(own.conn)!.at(-1);
       if (challenge !== undefined) {
         let replay = recResponse;
-        if (w.profile === 'hardened' && typeOf(challenge) === MsgType.LoginChallenge) {
+        if (w.profile === 'hardened' && peekType(challenge) === MsgType.LoginChallenge) {
           const sid = decode(LoginChallenge, challenge).session_id; // the recorded response, edited into the new session
           replay = encode(LoginResponse, { ...decode(LoginResponse, recResponse), session_id: sid });
         }
@@ -176,33 +179,29 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
         fired[1]!++;
       }
       // (c) alice logs in again; the adversary drops the server's fresh challenge and replays the recorded one
-      w.tap = (f) => {
-        if (f.conn === alice.conn && f.dir === 'down' && (typeOf(f.bytes) === MsgType.CompatLoginChallenge || typeOf(f.bytes) === MsgType.LoginChallenge)) {
+      interceptOnce(
+        w,
+        (f) => f.conn === alice.conn && f.dir === 'down' && (peekType(f.bytes) === MsgType.CompatLoginChallenge || peekType(f.bytes) === MsgType.LoginChallenge),
+        () => {
           w.inject({ conn: alice.conn, dir: 'down', bytes: recChallenge, origin: 'replayed' });
           fired[2]!++;
-          w.tap = () => 'deliver';
-          return 'drop';
-        }
-        return 'deliver';
-      };
+        },
+      );
       w.login('alice');
       w.tap = () => 'deliver';
-      // (d) alice logs in; the adversary drops the server's finish and reflects her own confirmation to her as the server's
-      w.tap = (f) => {
-        if (f.conn !== alice.conn) return 'deliver';
-        const t = typeOf(f.bytes);
-        if (f.dir === 'up' && (t === MsgType.CompatLoginResponse || t === MsgType.LoginResponse)) {
+      // (d) alice logs in; the adversary drops her response and reflects her own confirmation to her as the server's
+      interceptOnce(
+        w,
+        (f) => f.conn === alice.conn && f.dir === 'up' && (peekType(f.bytes) === MsgType.CompatLoginResponse || peekType(f.bytes) === MsgType.LoginResponse),
+        (f) => {
           const reflected =
-            t === MsgType.CompatLoginResponse
+            peekType(f.bytes) === MsgType.CompatLoginResponse
               ? encode(CompatLoginFinish, { response: decode(CompatLoginResponse, f.bytes).response })
               : encode(LoginFinish, { session_id: decode(LoginResponse, f.bytes).session_id, confirm: decode(LoginResponse, f.bytes).confirm, expires_at: w.now() + 3_600_000 });
           w.inject({ conn: alice.conn, dir: 'down', bytes: reflected, origin: 'replayed' });
           fired[3]!++;
-          w.tap = () => 'deliver';
-          return 'drop';
-        }
-        return 'deliver';
-      };
+        },
+      );
       w.login('alice');
       w.tap = () => 'deliver';
       return fired;

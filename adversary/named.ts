@@ -8,7 +8,7 @@
 import type { ReqId } from '../impl/errors.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { Backend } from '../simulator/run.ts';
-import { ATTACKS, runAttack, type AttackResult } from './attacks.ts';
+import { ATTACKS, runAttack, type AttackResult, type NamedAttack } from './attacks.ts';
 import { findLoginAttack, LOGIN_ATTACKS, LOGIN_PROPERTIES, runLoginAttack } from './login-attacks.ts';
 import { findTrustAttack, runTrustAttack, TRUST_ATTACKS, TRUST_PROPERTIES } from './trust-attacks.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
@@ -30,16 +30,6 @@ export interface Outcome {
   readonly elapsed: number;
   /** The properties this kind of run checks (a room run cannot break a login property). */
   readonly checked: readonly PropId[];
-}
-
-/** A named attack, as listed in reports. */
-export interface NamedAttack {
-  readonly id: string;
-  readonly title: string;
-  readonly weakness: string;
-  readonly props: readonly PropId[];
-  readonly compat?: 'broken' | 'blocked';
-  readonly openFinding?: string;
 }
 
 /** Every named attack that runs (room, trust and login), by id. */

@@ -17,6 +17,7 @@ import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { traceRecorder, type TraceRecorder } from '../simulator/trace.ts';
+import type { NamedAttack } from './attacks.ts';
 import type { PropId, Violation } from './oracles.ts';
 
 /** Hex characters ATK-22 grinds: 3 (12 bits) keeps a real-key run to seconds; the seed's 5 take 256 times as many key generations. */
@@ -46,12 +47,7 @@ export interface TrustWorld {
 }
 
 /** A trust attack. */
-export interface TrustAttack {
-  readonly id: string;
-  readonly title: string;
-  readonly weakness: string;
-  readonly props: readonly PropId[];
-  readonly compat?: 'broken' | 'blocked';
+export interface TrustAttack extends NamedAttack {
   /** Runs the attack; returns how often each step fired. */
   readonly run: (w: TrustWorld) => number[];
 }
@@ -61,14 +57,19 @@ function note(w: TrustWorld, actor: string, what: string, detail?: string): void
   w.trace.add({ t: w.t, kind: 'event', actor, what, ...(detail === undefined ? {} : { detail }) });
 }
 
+/** alice refused what was served: the requirement is recorded as detected and traced. */
+function refused(w: TrustWorld, kind: 'reject' | 'alarm', r: { readonly reqId: ReqId; readonly error: string }): void {
+  w.detected.push(r.reqId);
+  w.trace.add({ t: ++w.t, kind, actor: 'alice', reqId: r.reqId, detail: r.error });
+}
+
 /** alice verifies the identity key served for bob, comparing with bob's own display (REQ-KEY-030, 031). */
 function verifyServed(w: TrustWorld, served: Bytes, suffixChars?: number): boolean {
   const real = toHex(w.bob.fp);
   const entered = w.profile === 'compat' ? real.slice(64 - (suffixChars ?? COMPAT_SUFFIX_CHARS)) : safetyString(w.bob.fp);
   const r = attempt(() => verifyPeer(w.crypto, w.rng, w.profile, w.alice, w.trust, 'bob', served, { entered, ...(suffixChars === undefined ? {} : { suffixChars }) }, w.t));
   if (!r.ok) {
-    w.detected.push(r.reqId);
-    w.trace.add({ t: ++w.t, kind: 'reject', actor: 'alice', reqId: r.reqId, detail: r.error });
+    refused(w, 'reject', r);
     return false;
   }
   w.trust = r.value;
@@ -82,11 +83,7 @@ function verifyServed(w: TrustWorld, served: Bytes, suffixChars?: number): boole
 /** The relay serves bob's identity key again (the directory, CAP-08); alice uses it unless it is a key change (REQ-KEY-033). */
 function serveIdentity(w: TrustWorld, served: Bytes): void {
   const r = attempt(() => acceptIdentity(w.crypto, w.trust, 'bob', served));
-  if (!r.ok) {
-    w.detected.push(r.reqId);
-    w.trace.add({ t: ++w.t, kind: 'alarm', actor: 'alice', reqId: r.reqId, detail: r.error });
-    return;
-  }
+  if (!r.ok) return refused(w, 'alarm', r);
   const before = w.bobKeyInUse;
   w.bobKeyInUse = served;
   note(w, 'alice', 'uses key for bob', toHex(fingerprint(w.crypto, served)).slice(0, 16));
@@ -97,11 +94,7 @@ function serveIdentity(w: TrustWorld, served: Bytes): void {
 /** The relay serves a certificate of bob's ML-KEM key (REQ-KEY-003, 004). */
 function serveKem(w: TrustWorld, cert: KemCert): void {
   const r = attempt(() => acceptKemCert(w.crypto, w.profile, w.trust, w.bob.publicKey, cert));
-  if (!r.ok) {
-    w.detected.push(r.reqId);
-    w.trace.add({ t: ++w.t, kind: 'reject', actor: 'alice', reqId: r.reqId, detail: r.error });
-    return;
-  }
+  if (!r.ok) return refused(w, 'reject', r);
   w.trust = r.value;
   // PROP-25: never an older version than the newest seen, never two keys with one version
   const newest = Math.max(0, ...w.kemAccepted.map((k) => k.version));

@@ -90,6 +90,18 @@ function recentFailures(ctx: LoginServerContext, username: string, now: number):
   return (ctx.failures.get(username) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
 }
 
+/** A login that succeeded: the finish goes out, and the relay rekeys the connection (REQ-LOG-020). */
+function loggedIn(ctx: LoginServerContext, e: { readonly conn: string }, pending: ReadonlyMap<string, Pending>, username: string, fin: { bytes: Bytes; sessionKey: Bytes }, expiresAt: number): Step {
+  const v = ctx.accounts.get(username)!;
+  return {
+    patch: { pending },
+    effects: [
+      { type: 'effect.send', conn: e.conn, bytes: fin.bytes },
+      { type: 'effect.loggedIn', conn: e.conn, username: v.username, sessionKey: fin.sessionKey, expiresAt, identityPk: v.identity_pk },
+    ],
+  };
+}
+
 /** One message of one connection. Everything it refuses leaves the context as it was, except the counts of REQ-LOG-016. */
 function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'login.receive' }>): Step {
   const reject = (reqId: ReqId, detail: string, patch: Partial<LoginServerContext> = {}): Step => ({ patch, effects: [{ type: 'effect.reject', conn: e.conn, reqId, detail }] });
@@ -117,15 +129,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
         const pending = without(ctx.pending, e.conn); // REQ-LOG-003: each login state is used once
         const fin = attempt(() => compatFinish(ctx.crypto, p.state, e.bytes));
         if (!fin.ok) return { patch: { pending }, effects: [{ type: 'effect.reject', conn: e.conn, reqId: fin.reqId, detail: fin.error }] };
-        const v = ctx.accounts.get(p.state.username)!;
-        const expiresAt = e.now + ctx.lifetimeMs;
-        return {
-          patch: { pending },
-          effects: [
-            { type: 'effect.send', conn: e.conn, bytes: fin.value.bytes },
-            { type: 'effect.loggedIn', conn: e.conn, username: v.username, sessionKey: fin.value.sessionKey, expiresAt, identityPk: v.identity_pk },
-          ],
-        };
+        return loggedIn(ctx, e, pending, p.state.username, fin.value, e.now + ctx.lifetimeMs);
       }
       case MsgType.LoginStart: {
         if (!hardened) throw new ProtocolError('REQ-ENC-004', 'a hardened login message on a compat relay');
@@ -147,14 +151,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
           const failures = withEntry(ctx.failures, p.session.username, [...recentFailures(ctx, p.session.username, e.now), e.now]);
           return { patch: { pending, failures }, effects: [{ type: 'effect.reject', conn: e.conn, reqId: fin.reqId, detail: fin.error }] };
         }
-        const v = ctx.accounts.get(p.session.username)!;
-        return {
-          patch: { pending },
-          effects: [
-            { type: 'effect.send', conn: e.conn, bytes: fin.value.bytes },
-            { type: 'effect.loggedIn', conn: e.conn, username: v.username, sessionKey: fin.value.sessionKey, expiresAt, identityPk: v.identity_pk },
-          ],
-        };
+        return loggedIn(ctx, e, pending, p.session.username, fin.value, expiresAt);
       }
       default:
         throw new ProtocolError('REQ-ENC-004', `message type 0x${type.value.toString(16)} is not a login message`);

@@ -47,8 +47,6 @@ export interface LoginClientNode {
   readonly conn: string;
   readonly th: Bytes;
   readonly actor: Actor<typeof loginClientMachine>;
-  /** Provenance of the last message delivered to it. */
-  lastOrigin: Origin | undefined;
   /** Session keys it accepted. */
   readonly sessions: { readonly t: number; readonly sessionKey: Bytes; readonly origin: Origin }[];
   /** Password-dependent messages it sent, with the provenance of the challenge they answered. */
@@ -135,7 +133,7 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
   const adversaryInbox = new Map<string, Bytes[]>();
   const ths = new Map<string, Bytes>();
   let advConns = 0;
-  let current: LoginFrame | undefined;
+  let current: LoginFrame | undefined; // the frame being delivered: what a party's effects answer
 
   const server = createActor(loginServerMachine, { input: { crypto: c, profile: o.profile, relayKeys, serverSecret, rngSeed: seedOf('login server') } });
   server.on('effect.send', (e) => queue.push({ conn: e.conn, dir: 'down', bytes: e.bytes, origin: 'honest' }));
@@ -175,13 +173,13 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
       const actor = createActor(loginClientMachine, {
         input: { crypto: c, profile: o.profile, username, password, pinnedRelayPk: relayKeys.publicKey, rngSeed: seedOf(name), minKdf: KDF_PROFILES.test },
       });
-      const node: LoginClientNode = { name, conn, th, actor, lastOrigin: undefined, sessions: [], passwordSends: [], rejects: [] };
+      const node: LoginClientNode = { name, conn, th, actor, sessions: [], passwordSends: [], rejects: [] };
       actor.on('effect.send', (e) => {
-        if (PASSWORD_DEPENDENT.has(peekType(e.bytes))) node.passwordSends.push({ t, answered: node.lastOrigin ?? 'honest' });
+        if (PASSWORD_DEPENDENT.has(peekType(e.bytes))) node.passwordSends.push({ t, answered: current?.origin ?? 'honest' });
         queue.push({ conn, dir: 'up', bytes: e.bytes, origin: 'honest' });
       });
       actor.on('effect.loggedIn', (e) => {
-        node.sessions.push({ t, sessionKey: e.sessionKey, origin: node.lastOrigin ?? 'honest' });
+        node.sessions.push({ t, sessionKey: e.sessionKey, origin: current?.origin ?? 'honest' });
         trace.add({ t, kind: 'event', actor: name, what: 'logged in' });
       });
       actor.on('effect.reject', (e) => {
@@ -234,10 +232,8 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
         if (f.dir === 'up') server.send({ type: 'login.receive', conn: f.conn, th: ths.get(f.conn)!, bytes: f.bytes, now: t });
         else {
           const node = byConn.get(f.conn);
-          if (node) {
-            node.lastOrigin = f.origin;
-            node.actor.send({ type: 'net.receive', bytes: f.bytes, now: t });
-          } else adversaryInbox.get(f.conn)?.push(f.bytes);
+          if (node) node.actor.send({ type: 'net.receive', bytes: f.bytes, now: t });
+          else adversaryInbox.get(f.conn)?.push(f.bytes);
         }
         current = undefined;
       }
