@@ -21,6 +21,8 @@ export interface Match {
   readonly msg?: string;
   /** Only room entries whose message was sent by this client (by its member id in the clear: `sender` of compat chat, the owner of an AppMessage's `sender`). */
   readonly sender?: string;
+  /** Only room entries sent by someone other than the client receiving them (not its own message coming back). */
+  readonly toOthers?: boolean;
   /** Only the nth matching frame (1-based); every matching frame when absent. */
   readonly nth?: number;
   /** Only frames at or after this virtual time (ms since the start). */
@@ -113,9 +115,10 @@ function roomIndex(bytes: Bytes): number | undefined {
 
 /**
  * Makes the malicious relay for a plan. `senderIds` maps client names to member ids (hex), for
- * `Match.sender`; the harness fills it as clients are made.
+ * `Match.sender`; the harness fills it as clients are made. `keepObserved: false` (the live
+ * relay, which runs without end) keeps no copy of the frames it handled.
  */
-export function maliciousRelay(initial: Plan, senderIds: (client: string) => string | undefined): MaliciousRelay {
+export function maliciousRelay(initial: Plan, senderIds: (client: string) => string | undefined, o: { readonly keepObserved?: boolean } = {}): MaliciousRelay {
   const plan: PlanStep[] = [...initial];
   const observed: Observation[] = [];
   const fired: number[] = plan.map(() => 0);
@@ -133,6 +136,10 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     if (m.sender !== undefined) {
       const id = senderIds(m.sender);
       if (id === undefined || senderOf(bytes) !== id) return false;
+    }
+    if (m.toOthers) {
+      const sender = senderOf(bytes);
+      if (sender === undefined || sender === senderIds(to.client)) return false;
     }
     return true;
   };
@@ -177,7 +184,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   };
 
   const handle = (dir: 'down' | 'up', conn: TapConn, bytes: Bytes): readonly TapOut[] => {
-    if (api) observed.push({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
+    if (api && o.keepObserved !== false) observed.push({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
     if (!armed) return [{ bytes }];
     if (api) for (const w of watchers) w({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
     const label = messageLabel(bytes);

@@ -5,6 +5,7 @@
  * prints a live transcript and exits 0 only if every member received and verified every message
  * it was entitled to, and no client raised an alarm.
  */
+import { createWriteStream } from 'node:fs';
 import { fromHex } from '../impl/bytes.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import { fingerprintEmoji } from '../impl/fingerprint.ts';
@@ -14,6 +15,7 @@ import type { Profile } from '../impl/suite.ts';
 import type { Invite } from '../impl/messages/index.ts';
 import { intArg } from './cli.ts';
 import { startLiveClient, type LiveClient } from './live-client.ts';
+import type { TraceLine } from './relay-host.ts';
 
 /** Options of a demo run. */
 export interface DemoOptions {
@@ -27,6 +29,10 @@ export interface DemoOptions {
   /** Give up after this long (ms). */
   readonly timeoutMs?: number;
   readonly out?: (line: string) => void;
+  /** How long to keep listening after the last message arrived, for late replays and alarms (ms, default 1000). */
+  readonly lingerMs?: number;
+  /** Writes a JSONL trace of every client (the simulator's format, wall-clock milliseconds). */
+  readonly trace?: string;
 }
 
 /** What a demo run found. */
@@ -37,11 +43,27 @@ export interface DemoResult {
   /** Per member: messages it was entitled to and how many it got. */
   readonly members: { name: string; entitled: number; received: number; removed: boolean }[];
   readonly alarms: string[];
+  /** Inputs the clients refused (a tampered or replayed message, say), as `name REQ-ID: detail`. */
+  readonly refused: string[];
+  /** Messages a client delivered more than once (an accepted replay). */
+  readonly duplicates: string[];
   readonly epochs: number;
   readonly ms: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** How long deliveries may stall before the demo stops waiting and reports what arrived. */
+const STALL_MS = 10_000;
+
+/** Waits until `done`, or until nothing was delivered for STALL_MS (false: a message is missing). */
+async function settle(done: () => boolean, progress: () => number, deadline: number): Promise<boolean> {
+  while (!done()) {
+    if (Date.now() > deadline || Date.now() - progress() > STALL_MS) return false;
+    await sleep(20);
+  }
+  return true;
+}
 
 async function until(what: string, done: () => boolean, deadline: number): Promise<void> {
   while (!done()) {
@@ -63,7 +85,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     out(`pinned the relay key served at /relay-key (trust on first use): ${fingerprintEmoji(c.sha256(relayPk))}`);
   }
   const alarms: string[] = [];
+  const refused: string[] = [];
+  const duplicates: string[] = [];
+  let lastDelivery = Date.now();
   const got = new Map<string, Set<string>>();
+  const traceOut = o.trace === undefined ? undefined : createWriteStream(o.trace, { flags: 'w' });
+  const record = traceOut && ((e: TraceLine): void => void traceOut.write(`${JSON.stringify({ t: Date.now() - t0, ...e })}\n`));
+  record?.({ kind: 'run', live: true, role: 'demo', relay: o.relay, profile: o.profile, members: o.members, messages: o.messages });
   const invites: Invite[] = [];
   let epochs = 0;
   const clients: LiveClient[] = [];
@@ -78,9 +106,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       profile: o.profile,
       identity,
       ...(relayPk === undefined ? {} : { relayPk }),
-      config: { rotateEvery: o.rotateEvery ?? 50 },
+      // short timers, so that a gap a malicious relay opens is raised within the demo (REQ-MEM-020)
+      config: { rotateEvery: o.rotateEvery ?? 50, syncMs: 2_000, gapGraceMs: 5_000 },
+      ...(record === undefined ? {} : { record }),
       on: {
-        deliver: (d) => got.get(name)!.add(d.text),
+        deliver: (d) => {
+          const mine = got.get(name)!;
+          if (mine.has(d.text)) {
+            duplicates.push(`${name}: ${d.text}`);
+            out(`DUPLICATE ${name} delivered "${d.text}" a second time (an accepted replay)`);
+          }
+          mine.add(d.text);
+          lastDelivery = Date.now();
+        },
         status: (s) => {
           if (s.kind === 'invite') invites.push(s.invite);
           if (s.kind === 'joined') out(`${name} joined at epoch ${s.epoch}`);
@@ -94,6 +132,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           if (kind === 'alarm') {
             alarms.push(`${name} ${reqId}: ${detail}`);
             out(`ALARM ${name} ${reqId}: ${detail}`);
+          } else {
+            refused.push(`${name} ${reqId}: ${detail}`);
+            out(`REFUSED ${name} ${reqId}: ${detail}`);
           }
         },
       },
@@ -134,27 +175,34 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const complete = (clientsToCheck: LiveClient[], phases: readonly number[]) => () => clientsToCheck.every((cl) => entitledOf(cl.name, phases).every((t) => got.get(cl.name)!.has(t)));
     const half = removed ? Math.floor(o.messages / 2) : o.messages;
     await send(half, 1, everyone);
-    await until('every message of the first half', complete(everyone, [1]), deadline);
-    out(`${half} messages delivered to everyone`);
-    if (removed) {
+    let stalled = !(await settle(complete(everyone, [1]), () => lastDelivery, deadline));
+    if (stalled) out(`deliveries stalled for ${STALL_MS / 1000} s: some messages of the first half never arrived`);
+    else out(`${half} messages delivered to everyone`);
+    if (removed && !stalled) {
       owner.user({ type: 'user.remove', memberId: removed.identity.fp });
       await until(`${removed.name}'s removal`, () => removed.state() === 'removed', deadline);
       const rest = everyone.filter((x) => x !== removed);
       await send(o.messages - half, 2, rest);
-      await until('every message of the second half', complete(rest, [1, 2]), deadline);
+      lastDelivery = Date.now();
+      stalled = !(await settle(complete(rest, [1, 2]), () => lastDelivery, deadline));
+      if (stalled) out(`deliveries stalled for ${STALL_MS / 1000} s: some messages of the second half never arrived`);
     }
+    // a late replay or alarm still counts: linger before the verdict
+    await sleep(o.lingerMs ?? 1_000);
     const report = everyone.map((cl) => {
       const phases = cl === removed ? [1] : [1, 2];
       const entitled = entitledOf(cl.name, phases);
       return { name: cl.name, entitled: entitled.length, received: entitled.filter((t) => got.get(cl.name)!.has(t)).length, removed: cl === removed };
     });
-    const ok = alarms.length === 0 && report.every((r) => r.received === r.entitled);
+    const ok = alarms.length === 0 && duplicates.length === 0 && report.every((r) => r.received === r.entitled);
     out('');
     for (const r of report) out(`${r.name.padEnd(9)} ${String(r.received).padStart(5)} of ${String(r.entitled).padEnd(5)} delivered and verified${r.removed ? ' (removed halfway)' : ''}`);
-    out(`${sent.length} messages, ${epochs} epochs, ${alarms.length} alarms, ${((Date.now() - t0) / 1000).toFixed(1)} s: ${ok ? 'OK' : 'FAILED'}`);
-    return { ok, sent: sent.length, members: report, alarms, epochs, ms: Date.now() - t0 };
+    out(`${sent.length} messages, ${epochs} epochs, ${alarms.length} alarms, ${refused.length} refused inputs, ${duplicates.length} duplicates, ${((Date.now() - t0) / 1000).toFixed(1)} s: ${ok ? 'OK' : 'FAILED'}`);
+    record?.({ kind: 'summary', ok, sent: sent.length, epochs, alarms: alarms.length, refused: refused.length, duplicates: duplicates.length, members: report });
+    return { ok, sent: sent.length, members: report, alarms, refused, duplicates, epochs, ms: Date.now() - t0 };
   } finally {
     for (const cl of clients) cl.stop();
+    await new Promise<void>((resolve) => (traceOut ? traceOut.end(resolve) : resolve()));
   }
 }
 
@@ -170,7 +218,11 @@ received and verified every message it was entitled to and no client raised an a
   --messages M     messages (default 250)
   --profile P      hardened (default) or compat
   --relay-key HEX  the relay key to pin (default: fetched from the relay's /relay-key)
-  --timeout S      give up after S seconds (default 300)`;
+  --timeout S      give up after S seconds (default 300)
+  --trace FILE     write a JSONL trace of every client (render it with pqroom replay --mermaid)
+
+Against a malicious relay (pqroom relay --adversary PLAN) the transcript shows what the
+clients refused (REFUSED), raised (ALARM) or accepted twice (DUPLICATE).`;
 
 /** `pqroom demo`. */
 export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
@@ -180,6 +232,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let profile: Profile = 'hardened';
   let relayPk: Uint8Array | undefined;
   let timeout = 300;
+  let trace: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') {
@@ -194,6 +247,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       else if (a === '--messages') messages = intArg(a, v);
       else if (a === '--timeout') timeout = intArg(a, v);
       else if (a === '--relay-key') relayPk = fromHex(v);
+      else if (a === '--trace') trace = v;
       else if (a === '--profile' && (v === 'hardened' || v === 'compat')) profile = v;
       else throw new Error(`bad option ${a} ${v}`);
     } catch (e) {
@@ -206,7 +260,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 2;
   }
   try {
-    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }) });
+    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }) });
     return r.ok ? 0 : 1;
   } catch (e) {
     out(`pqroom demo: ${(e as Error).message}`);

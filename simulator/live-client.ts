@@ -19,6 +19,8 @@ import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '..
 import { memberMachine } from '../machines/member.ts';
 import { ownerMachine } from '../machines/owner.ts';
 import { relayMessageToEvent } from './envelope.ts';
+import type { TraceLine } from './relay-host.ts';
+import { messageLabel, shortHash } from './trace.ts';
 import type { Link } from './transport.ts';
 import { wsDial } from './ws-transport.ts';
 
@@ -42,7 +44,12 @@ export interface LiveClientOptions {
   readonly relayPk?: Bytes;
   readonly config?: Partial<ClientConfig>;
   readonly on?: LiveClientEvents;
+  /** REQ-TRN-009 timings (ms): reconnect after a loss (1000), give up a handshake (3000), give up a silent relay (8000). */
   readonly reconnectMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly silenceMs?: number;
+  /** Trace lines of this client (the simulator's format; the caller stamps the time). */
+  readonly record?: (e: TraceLine) => void;
 }
 
 /** A running live client. */
@@ -73,6 +80,22 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   let wakeAt: number | undefined;
   let stopped = false;
   let reconnect: NodeJS.Timeout | undefined;
+  // REQ-TRN-009: a handshake that does not complete, or a relay that answers nothing, ends the connection
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, f: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+  let unansweredSince: number | undefined;
+  const silenceMs = o.silenceMs ?? 8_000;
+  const silenceCheck = (l: Link): void => {
+    if (link !== l || unansweredSince === undefined) return;
+    if (Date.now() - unansweredSince >= silenceMs) l.close('relay silent');
+    else later(unansweredSince + silenceMs - Date.now(), () => silenceCheck(l));
+  };
 
   function newConn() {
     return start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, {
@@ -84,9 +107,15 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
     }).snapshot;
   }
 
+  const record = o.record;
   const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (stopped) return;
     const r = step<RoleMachine, ClientEffect>(machine, snapshot as never, event as never);
+    if (record) {
+      const from = JSON.stringify(snapshot.value);
+      const to = JSON.stringify(r.snapshot.value);
+      if (from !== to) record({ kind: 'state', actor: o.name, from, to });
+    }
     snapshot = r.snapshot as RoleSnapshot;
     for (const fx of r.effects) effect(fx);
   };
@@ -94,18 +123,23 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   const effect = (fx: ClientEffect): void => {
     switch (fx.type) {
       case 'effect.send':
+        record?.({ kind: 'send', actor: o.name, to: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
         feedConn({ type: 'app.send', bytes: fx.bytes, now: Date.now() });
         break;
       case 'effect.deliver':
+        record?.({ kind: 'deliver', actor: o.name, sender: toHex(fx.sender).slice(0, 16), seq: fx.seq, epoch: fx.epoch, hash: shortHash(fx.text) });
         o.on?.deliver?.({ sender: toHex(fx.sender), seq: fx.seq, epoch: fx.epoch, text: fx.text });
         break;
       case 'effect.reject':
+        record?.({ kind: 'reject', actor: o.name, reqId: fx.reqId, detail: `${fx.input}: ${fx.detail}` });
         o.on?.raise?.('reject', fx.reqId, `${fx.input}: ${fx.detail}`);
         break;
       case 'effect.alarm':
+        record?.({ kind: 'alarm', actor: o.name, reqId: fx.reqId, detail: fx.detail });
         o.on?.raise?.('alarm', fx.reqId, fx.detail);
         break;
       case 'effect.status':
+        record?.({ kind: 'status', actor: o.name, status: fx.status.kind, ...('epoch' in fx.status ? { epoch: fx.status.epoch } : {}) });
         o.on?.status?.(fx.status);
         break;
       case 'effect.wake':
@@ -128,9 +162,16 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
     conn = r.snapshot;
     for (const fx of r.effects) {
       switch (fx.type) {
-        case 'effect.wire':
-          link?.send(fx.bytes);
+        case 'effect.wire': {
+          const l = link;
+          if (!l) break;
+          if (unansweredSince === undefined) {
+            unansweredSince = Date.now();
+            later(silenceMs, () => silenceCheck(l));
+          }
+          l.send(fx.bytes);
           break;
+        }
         case 'effect.up':
           o.on?.connected?.();
           feedRole({ type: 'net.up', now: Date.now() });
@@ -139,6 +180,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
           feedRole({ type: 'net.down', now: Date.now() });
           break;
         case 'effect.receive':
+          record?.({ kind: 'recv', actor: o.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
           feedRole(relayMessageToEvent(fx.bytes, Date.now()));
           break;
         case 'effect.reject':
@@ -156,18 +198,24 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   const connect = (): void => {
     if (stopped || link) return;
     conn = newConn();
+    unansweredSince = undefined;
     const l: Link = wsDial(o.url, {
       onFrame: (bytes) => {
-        if (link === l) feedConn({ type: 'net.wire', bytes, now: Date.now() });
+        if (link !== l) return;
+        unansweredSince = undefined;
+        feedConn({ type: 'net.wire', bytes, now: Date.now() });
       },
       onClose: () => {
         if (link !== l) return;
         link = undefined;
         feedConn({ type: 'conn.lost', now: Date.now() });
-        if (!stopped) reconnect = setTimeout(connect, o.reconnectMs ?? 500);
+        if (!stopped) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
       },
     });
     link = l;
+    later(o.handshakeTimeoutMs ?? 3_000, () => {
+      if (link === l && conn.value !== 'open') l.close('handshake timeout');
+    });
     feedConn({ type: 'conn.start', now: Date.now() });
   };
   connect();
@@ -176,6 +224,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
     name: o.name,
     identity: o.identity,
     user(event) {
+      record?.({ kind: 'user', actor: o.name, event: event.type });
       feedRole({ ...event, now: Date.now() } as OwnerEvent);
     },
     state: () => snapshot.value,
@@ -183,6 +232,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
     stop() {
       stopped = true;
       if (wake) clearTimeout(wake);
+      for (const t of timers) clearTimeout(t);
       if (reconnect) clearTimeout(reconnect);
       const l = link;
       link = undefined;

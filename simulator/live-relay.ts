@@ -4,6 +4,7 @@
  * One HTTP port serves the WebSocket upgrade, `/healthz`, `/metrics` (Prometheus text) and
  * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
  */
+import { createWriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
@@ -13,9 +14,12 @@ import { fingerprint } from '../impl/keyschedule.ts';
 import { emptyRelay } from '../impl/protocol/relay-state.ts';
 import { systemRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
+import type { RelayConfig } from '../machines/relay.ts';
+import { liveAdversary, loadLivePlan, type LivePlan } from '../adversary/live-plans.ts';
 import { intArg } from './cli.ts';
-import { createRelayHost, type RelayHost } from './relay-host.ts';
+import { createRelayHost, type RelayHost, type RelayTapHooks, type TraceLine } from './relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
+import type { RelayTap } from './world.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 
 /** Options of a live relay. */
@@ -27,8 +31,19 @@ export interface LiveRelayOptions {
   /** The profile served (default hardened): the connection handshake differs between profiles (spec 4.3). */
   readonly profile?: Profile;
   readonly limits?: WsLimits;
+  /** The relay machine's limits (rate, burst, malformed frames; spec 8.9). */
+  readonly config?: Partial<RelayConfig>;
   /** Where log lines go (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * The malicious relay (adversary/): a tap around the honest relay logic that sees and may change
+   * every frame. Live, a client is named by the first 16 hex characters of its principal.
+   */
+  readonly tap?: RelayTap;
+  /** Writes a JSONL trace of the run here (the simulator's format, wall-clock milliseconds). */
+  readonly trace?: string;
+  /** Extra fields for the trace's first line (the adversary's plan, say). */
+  readonly traceHeader?: Record<string, unknown>;
 }
 
 /** A running live relay. */
@@ -40,6 +55,8 @@ export interface LiveRelay {
   readonly publicKey: Bytes;
   readonly host: RelayHost;
   readonly store: SqliteStore;
+  /** The full principal (hex) of a live client name (the first 16 hex characters). */
+  principalOf(name: string): string | undefined;
   /** Prometheus text of the counters. */
   metrics(): string;
   /** Stops accepting, closes every connection, closes the database. */
@@ -79,26 +96,81 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   let latencySum = 0;
   let latencyCount = 0;
   const timers = new Set<NodeJS.Timeout>();
+  const startedAt = Date.now();
+  // a client's name, live: its principal's first 16 hex characters, once it authenticated
+  const names = new Map<string, string>(); // peer -> name
+  const principals = new Map<string, string>(); // name -> principal (hex)
+  const nameOf = (peer: string): string => names.get(peer) ?? peer;
+  const traceOut = o.trace === undefined ? undefined : createWriteStream(o.trace, { flags: 'w' });
+  const trace = (e: TraceLine): void => {
+    if (!traceOut) return;
+    const named = { ...e } as Record<string, unknown>;
+    for (const k of ['to', 'from'] as const) if (typeof named[k] === 'string') named[k] = nameOf(named[k]);
+    traceOut.write(`${JSON.stringify({ t: Date.now() - startedAt, ...named })}\n`);
+  };
+  trace({ kind: 'run', live: true, role: 'relay', profile: o.profile ?? 'hardened', ...(o.traceHeader ?? {}) });
+  const at = (when: number, f: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      guarded(f);
+    }, Math.max(0, when - Date.now()));
+    timers.add(t);
+  };
+  const tap = o.tap;
+  const tapHooks: RelayTapHooks | undefined = tap && {
+    up: (from, bytes) => tap.up({ conn: from.conn, client: nameOf(from.client) }, bytes),
+    down: (to, bytes) => tap.down({ conn: to.conn, client: nameOf(to.client) }, bytes),
+  };
 
   const host = createRelayHost({
     crypto: nodeCrypto,
     profile,
     keys,
     store,
+    ...(o.config === undefined ? {} : { config: o.config }),
     now: () => Date.now(),
-    at: (when, f) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        guarded(f);
-      }, Math.max(0, when - Date.now()));
-      timers.add(t);
-    },
+    at,
+    ...(tapHooks === undefined ? {} : { tap: tapHooks }),
+    ...(traceOut === undefined ? {} : { record: trace }),
     connSeed: () => systemRng.bytes(48),
     raise: (reqId, detail) => {
+      trace({ kind: 'reject', actor: 'relay', reqId, detail });
       rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
       emit('warn', 'rejected', { reqId, detail });
     },
-    onAuthenticated: (client, principal) => emit('info', 'authenticated', { conn: client, principal: toHex(principal).slice(0, 16) }),
+    onAuthenticated: (client, principal) => {
+      const p = toHex(principal);
+      names.set(client, p.slice(0, 16));
+      principals.set(p.slice(0, 16), p);
+      emit('info', 'authenticated', { conn: client, principal: p.slice(0, 16) });
+    },
+  });
+
+  // the adversary acts on the live relay as on the simulated one (CAP-05, CAP-06, CAP-13)
+  const connOfName = (name: string): string | undefined => {
+    for (const [peer, n] of names) if (n === name) return host.connOf(peer);
+    return host.connOf(name);
+  };
+  tap?.attach?.({
+    now: () => Date.now(),
+    startTime: startedAt,
+    at,
+    sendDown(client, bytes) {
+      const id = connOfName(client);
+      if (id !== undefined) host.sendDown(id, bytes);
+      return id !== undefined;
+    },
+    sendUp(client, bytes) {
+      const id = connOfName(client);
+      if (id !== undefined) host.sendUp(id, bytes);
+      return id !== undefined;
+    },
+    asPrincipal: (principal, bytes) => host.asPrincipal(principal, bytes),
+    clients: new Map(),
+    note(what, detail) {
+      trace({ kind: 'event', actor: 'adversary', what, detail });
+      emit('warn', 'adversary', { what, detail });
+    },
   });
 
   const server: Server = createServer((req, res) => {
@@ -110,6 +182,41 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
     } else res.writeHead(404).end();
   });
+
+  /**
+   * Group commit: the frames read in one turn of the event loop are handled in one transaction,
+   * and everything they make the relay send waits until it commits (REQ-REL-050: nothing is
+   * acknowledged before it is durable). One fsync then covers a burst of requests.
+   */
+  let batch: (() => void)[] | undefined;
+  const later = (f: () => void): void => {
+    if (batch) batch.push(f);
+    else f();
+  };
+  const commitBatch = (): void => {
+    const ops = batch ?? [];
+    batch = undefined;
+    try {
+      store.commit();
+    } catch (e) {
+      // nothing of the batch was acknowledged: drop its output, restart the relay logic from the
+      // store, and close the connections so that clients retransmit (REQ-REL-004)
+      store.rollback();
+      host.resume();
+      emit('error', 'commit failed; the batch is dropped and its connections closed', { error: e instanceof Error ? e.message : String(e) });
+      void ws.close('relay commit failed');
+      return;
+    }
+    for (const op of ops) op();
+  };
+  const inBatch = (f: () => void): void => {
+    if (!batch) {
+      store.begin();
+      batch = [];
+      setImmediate(commitBatch);
+    }
+    f();
+  };
 
   /** Runs one input through the host; a failure is logged and disturbs no other connection (its writes were rolled back). */
   const guarded = (f: () => void): void => {
@@ -130,9 +237,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         send(bytes: Bytes) {
           counters.frames_out++;
           counters.bytes_out += bytes.length;
-          link.send(bytes);
+          later(() => link.send(bytes));
         },
-        close: (reason: string) => link.close(reason),
+        close: (reason: string) => later(() => link.close(reason)),
       };
       const h = host.accept(counted, peer);
       return {
@@ -140,7 +247,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
           counters.frames_in++;
           counters.bytes_in += bytes.length;
           const t0 = performance.now();
-          guarded(() => h.onFrame(bytes));
+          inBatch(() => guarded(() => h.onFrame(bytes)));
           const ms = performance.now() - t0;
           latencySum += ms;
           latencyCount++;
@@ -151,6 +258,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
           guarded(() => h.onClose(reason));
+          names.delete(peer);
         },
       };
     },
@@ -205,19 +313,27 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     host,
     store,
     metrics,
+    principalOf: (name) => principals.get(name),
     async close(reason = 'shutdown') {
       if (closed) return;
       closed = true;
       for (const t of timers) clearTimeout(t);
-      ws.close(reason);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (batch) commitBatch();
+      // REQ-REL-044: stop accepting, then close every connection and let the relay logic see each one go
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await ws.close(reason);
+      await stopped;
+      if (batch) commitBatch();
       store.close();
+      trace({ kind: 'summary', reason, ...counters, rejections: Object.fromEntries(rejections) });
+      await new Promise<void>((resolve) => (traceOut ? traceOut.end(resolve) : resolve()));
       emit('info', 'stopped', { reason });
     },
   };
 }
 
 const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile hardened|compat]
+                    [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
 
 Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
 --db (default relay.db); restarting with the same file resumes every room.
@@ -226,6 +342,13 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
   --host H      address to bind (default 127.0.0.1)
   --db FILE     database file (default relay.db)
   --profile P   the profile served: hardened (default) or compat
+  --trace FILE  write a JSONL trace of every frame (the simulator's format, wall-clock ms)
+  --adversary PLAN
+                be the malicious relay: PLAN is a preset (tamper, replay, withhold) or a
+                JSON file holding a plan (adversary/relay.ts); live clients are named by
+                the first 16 hex characters of their principal
+  --rate N      requests per second per connection (default 200, REQ-REL-041)
+  --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
 
 GET /healthz, /metrics (Prometheus) and /relay-key on the same port. SIGTERM or SIGINT:
@@ -237,6 +360,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let host = '127.0.0.1';
   let db = 'relay.db';
   let profile: Profile = 'hardened';
+  let trace: string | undefined;
+  let adversary: LivePlan | undefined;
+  const config: { rate?: number; burst?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => {
@@ -251,6 +377,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       } else if (a === '--port') port = intArg(a, v());
       else if (a === '--host') host = v();
       else if (a === '--db') db = v();
+      else if (a === '--trace') trace = v();
+      else if (a === '--adversary') adversary = loadLivePlan(v());
+      else if (a === '--rate') config.rate = intArg(a, v());
+      else if (a === '--burst') config.burst = intArg(a, v());
       else if (a === '--profile') {
         const p = v();
         if (p !== 'hardened' && p !== 'compat') throw new Error(`--profile must be hardened or compat, not ${p}`);
@@ -267,12 +397,23 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   }
   let relay: LiveRelay;
   try {
-    relay = await startRelay({ port, host, db, profile });
+    let ref: LiveRelay | undefined;
+    const tap = adversary && liveAdversary(adversary, (name) => ref?.principalOf(name));
+    relay = ref = await startRelay({
+      port,
+      host,
+      db,
+      profile,
+      config,
+      ...(trace === undefined ? {} : { trace }),
+      ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, plan: adversary!.plan } }),
+    });
   } catch (e) {
     out(`pqroom relay: ${(e as Error).message}`);
     return 1;
   }
   out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
+  if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => void relay.close(sig).then(resolve);
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -14,6 +14,9 @@ import { toHex } from '../impl/bytes.ts';
 import { runDemo } from './demo.ts';
 import { startRelay } from './live-relay.ts';
 import { sqliteStore } from './sqlite-store.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { emptyRelay, handleRequest, type RelayState } from '../impl/protocol/relay-state.ts';
+import { genesisRoom } from '../impl/protocol/testkit.ts';
 import { memoryStore } from './store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-live-'));
@@ -57,6 +60,49 @@ describe('the SQLite store', () => {
       { numRuns: 60 },
     ));
 
+  it('REQ-REL-050 should write only what changed, and forget a save whose transaction rolled back', () => {
+    const file = join(dir, 'diff.db');
+    const g = genesisRoom('sqlite diff');
+    const created = handleRequest(c, emptyRelay('hardened'), g.owner.fp, { name: 'CreateRoom', value: { req_id: 1, room_id: g.roomId, profile: 'hardened', payload: g.genesis.commit.bytes } }, 0);
+    expect(created.rejected).toBeUndefined();
+    const key = Object.keys(created.state.rooms)[0]!;
+    const room = created.state.rooms[key]!;
+    const answers = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ reqId: from + i, reply: new Uint8Array([from + i]) }));
+    const s1: RelayState = {
+      ...created.state,
+      rooms: { [key]: { ...room, members: { ...room.members, ['ab'.repeat(32)]: { role: 'member', addedIndex: 2, addedEpoch: 1 } }, invites: { ['cd'.repeat(32)]: { expiresAt: 9, status: 'open' }, ['ef'.repeat(32)]: { expiresAt: 9, status: 'claimed', claimant: 'ab'.repeat(32), joinPayload: new Uint8Array([1, 2]) } } } },
+      mailboxes: { ['ab'.repeat(32)]: 3 },
+      answered: { ...created.state.answered, ['ab'.repeat(32)]: answers(5, 10) },
+    };
+    const r1 = s1.rooms[key]!;
+    // an invite gone, a member removed, the oldest answers dropped and one added, a counter moved
+    const s2: RelayState = {
+      ...s1,
+      rooms: { [key]: { ...r1, nextIndex: r1.nextIndex + 1, invites: { ['ef'.repeat(32)]: r1.invites['ef'.repeat(32)]! }, members: { ...r1.members, ['ab'.repeat(32)]: { role: 'removed', addedIndex: 2, addedEpoch: 1, removedIndex: 3 } } } },
+      mailboxes: { ['ab'.repeat(32)]: 4 },
+      answered: { ...s1.answered, ['ab'.repeat(32)]: [...s1.answered['ab'.repeat(32)]!.slice(2), ...answers(1, 20)] },
+    };
+    const s3: RelayState = { ...s2, answered: { ...s2.answered, ['ab'.repeat(32)]: answers(2, 30) } };
+    const a = sqliteStore(file);
+    a.saveState(s1);
+    a.saveState(s2);
+    expect(() =>
+      a.atomically(() => {
+        a.saveState(s3);
+        throw new Error('the step failed');
+      }),
+    ).toThrow('the step failed');
+    expect(a.loadState()).toBe(s2);
+    a.close();
+    const b = sqliteStore(file);
+    expect(b.loadState()).toEqual(s2);
+    b.saveState(s3); // had the rolled-back save counted, this would write nothing
+    b.close();
+    const d = sqliteStore(file);
+    expect(d.loadState()).toEqual(s3);
+    d.close();
+  });
+
   it('REQ-REL-050 should keep the relay state across a reopen, and refuse a database of another version', () => {
     const file = join(dir, 'state.db');
     const a = sqliteStore(file);
@@ -81,6 +127,12 @@ describe('the live relay over WebSocket (loopback)', () => {
         expect(r.ok).toBe(true);
         expect(relay.metrics()).toMatch(/pqroom_rooms 1\n/);
         expect(relay.store.integrityOk()).toBe(true);
+        // what the tables hold after the run is the relay machine's state, row by row (REQ-REL-050)
+        const state = relay.host.state();
+        await relay.close();
+        const reopened = sqliteStore(join(dir, `${profile}.db`));
+        expect(reopened.loadState()).toEqual(state);
+        reopened.close();
       } finally {
         await relay.close();
       }

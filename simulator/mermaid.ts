@@ -45,7 +45,8 @@ export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions 
   const clients: string[] = [];
   for (const e of evs) if (e.kind === 'event' && e.what === 'added' && !clients.includes(String(e.actor))) clients.push(String(e.actor));
   const out: string[] = ['sequenceDiagram'];
-  if (header) out.push(`  %% ${clean(`scenario ${String(header.scenario)}, seed ${String(header.seed)}, ${String(header.profile)}, faults ${String(header.faults)}, backend ${String(header.backend)}`)}`);
+  if (header?.live === true) out.push(`  %% ${clean(`live run of the ${String(header.role)}, ${String(header.profile)}${header.adversary === undefined ? '' : `, adversary ${String(header.adversary)}`}`)}`);
+  else if (header) out.push(`  %% ${clean(`scenario ${String(header.scenario)}, seed ${String(header.seed)}, ${String(header.profile)}, faults ${String(header.faults)}, backend ${String(header.backend)}`)}`);
   for (const c of clients) out.push(`  participant ${idOf(c)} as ${clean(c)}`);
   out.push('  participant relay');
   const body: string[] = [];

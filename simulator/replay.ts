@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { intArg, writeMermaid } from './cli.ts';
 import { attackTrace, runSpec, specFromHeader } from '../adversary/audit.ts';
 import { optionsFromHeader, simulate } from './run.ts';
+import { parseTrace } from './trace.ts';
 
 const HELP = `usage: pqroom replay TRACE [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS] [--mermaid-limit N]
 
@@ -14,6 +15,7 @@ Reads a trace written by pqroom simulate --trace or by pqroom audit (a counterex
 it again with the seed and options of its first line (scenario, or attack, plan and mutant),
 and compares the two traces line by line; for an attack it also shows the verdict. Exits 0 when they are
 identical, 1 at the first differing line (both are shown), 2 when TRACE cannot be read.
+A live trace (pqroom relay --trace, pqroom demo --trace) is summarised and rendered, not run.
 
 options:
   --mermaid FILE   also write the recorded trace as a Mermaid sequenceDiagram
@@ -59,6 +61,20 @@ function verdictOf(trace: string): string | undefined {
   return ['verdict: the same violations', ...(v.violations ?? []).slice(0, 5).map((x) => `  ${x.prop} at ${x.party}, t=${x.t} ms: ${x.detail}`), ...((v.violations?.length ?? 0) > 5 ? [`  ... ${v.violations!.length - 5} more`] : [])].join('\n');
 }
 
+/**
+ * A live trace (`pqroom relay --trace`, `pqroom demo --trace`) depends on the wall clock, the
+ * network and the platform generator: it is not re-run, only summarised (and rendered).
+ */
+function liveSummary(text: string): string | undefined {
+  const events = parseTrace(text);
+  const head = events[0] as { kind?: string; live?: boolean; role?: string } | undefined;
+  if (head?.kind !== 'run' || head.live !== true) return undefined;
+  const kinds = new Map<string, number>();
+  for (const e of events) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
+  const counts = [...kinds].filter(([k]) => k !== 'run').map(([k, n]) => `${k} ${n}`).join(', ');
+  return `live trace of the ${head.role ?? '?'} (${events.length} lines: ${counts}); a live run is not re-run, only rendered with --mermaid`;
+}
+
 /** Runs `pqroom replay ...`; returns the exit code. */
 export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
   let file: string | undefined;
@@ -92,6 +108,12 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   let outcome: ReplayOutcome;
   try {
     text = readFileSync(file, 'utf8');
+    const live = liveSummary(text);
+    if (live !== undefined) {
+      if (mermaid !== undefined) writeMermaid(mermaid, text, m);
+      out(live);
+      return 0;
+    }
     outcome = replayTrace(text);
   } catch (e) {
     out(`pqroom replay: ${file}: ${(e as Error).message}`);

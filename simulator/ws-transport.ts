@@ -43,7 +43,7 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
 }
 
 /** The relay end on an HTTP server: upgrades requests, and hands each connection to `accept`. */
-export function wsListen(server: Server, accept: (link: Link, peer: string) => LinkHandlers, limits: WsLimits = DEFAULT_WS_LIMITS): { readonly close: (reason: string) => void; readonly clients: () => number } {
+export function wsListen(server: Server, accept: (link: Link, peer: string) => LinkHandlers, limits: WsLimits = DEFAULT_WS_LIMITS): { readonly close: (reason: string, graceMs?: number) => Promise<void>; readonly clients: () => number } {
   const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
   let next = 0;
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -68,9 +68,20 @@ export function wsListen(server: Server, accept: (link: Link, peer: string) => L
     ws.on('error', (e) => finish(e.message));
   });
   return {
-    close(reason) {
-      for (const ws of wss.clients) ws.close(1001, reason);
+    /** Closes every connection (1001, going away) and resolves once each has closed; a client that does not answer within `graceMs` is cut off. */
+    close(reason, graceMs = 2_000) {
+      const open = [...wss.clients];
+      const closedAll = Promise.all(open.map((ws) => new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', () => r()))))).then(() => undefined);
+      for (const ws of open) ws.close(1001, reason);
       wss.close();
+      let timer: NodeJS.Timeout | undefined;
+      const cutOff = new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          for (const ws of open) ws.terminate();
+          r();
+        }, graceMs);
+      });
+      return Promise.race([closedAll, cutOff]).finally(() => clearTimeout(timer));
     },
     clients: () => wss.clients.size,
   };
