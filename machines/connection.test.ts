@@ -115,3 +115,33 @@ describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {
     expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006', 'effect.close']);
   });
 });
+
+describe('REQ-LOG-020 rekey after a login', () => {
+  const send = (from: CSnap | RSnap, bytes: Bytes) =>
+    'identity' in from.context
+      ? step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, from as CSnap, { type: 'app.send', bytes, now: 5 })
+      : step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, from as RSnap, { type: 'app.send', bytes, now: 5 });
+  const request = encode(GetKeys, { req_id: 7, member_id: new Uint8Array(32) });
+
+  for (const profile of ['hardened', 'compat'] as const) {
+    it(`${profile}: both ends rekeyed with one session key still talk; one end rekeyed alone refuses the other's frames`, () => {
+      const h = handshake(profile, profile === 'hardened' ? relayKeys.publicKey : undefined);
+      const session = rng.bytes(32);
+      const rekeyC = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, h.client, { type: 'conn.rekey', sessionKey: session, now: 4 }).snapshot;
+      const rekeyR = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'conn.rekey', sessionKey: session, now: 4 }).snapshot;
+      expect(toHex(rekeyC.context.keys!.c2r)).not.toBe(toHex(h.client.context.keys!.c2r));
+      // both rekeyed: the request arrives as it was sent
+      const sent = send(rekeyC, request);
+      const got = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, rekeyR, { type: 'net.wire', bytes: wires(sent.effects)[0]!, now: 6 });
+      expect(got.effects).toEqual([{ type: 'effect.receive', bytes: request }]);
+      // the relay rekeyed, the client did not: the client's frame is refused (REQ-TRN-005)
+      const stale = send(h.client, request);
+      const refused = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, rekeyR, { type: 'net.wire', bytes: wires(stale.effects)[0]!, now: 6 });
+      expect(kinds(refused.effects)).toEqual(['reject REQ-TRN-005']);
+      // and the other way round
+      const down = send(rekeyR, request);
+      const refusedDown = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, h.client, { type: 'net.wire', bytes: wires(down.effects)[0]!, now: 7 });
+      expect(kinds(refusedDown.effects)).toEqual(['reject REQ-TRN-005']);
+    });
+  }
+});

@@ -9,7 +9,7 @@ import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { PqroomError, type ReqId } from '../impl/errors.ts';
-import type { TransportKeys } from '../impl/keyschedule.ts';
+import { transportRekey, type TransportKeys } from '../impl/keyschedule.ts';
 import { MsgType } from '../impl/messages/index.ts';
 import type { Identity } from '../impl/protocol/identity.ts';
 import {
@@ -34,7 +34,9 @@ export type ConnEvent =
   | { readonly type: 'conn.start'; readonly now: number }
   | { readonly type: 'conn.lost'; readonly now: number }
   | { readonly type: 'net.wire'; readonly bytes: Bytes; readonly now: number }
-  | { readonly type: 'app.send'; readonly bytes: Bytes; readonly now: number };
+  | { readonly type: 'app.send'; readonly bytes: Bytes; readonly now: number }
+  /** A login succeeded on this connection: from now on it is keyed by the session too (REQ-LOG-020, spec 5.8). */
+  | { readonly type: 'conn.rekey'; readonly sessionKey: Bytes; readonly now: number };
 
 /** Effects of a connection machine. */
 export type ConnEffect =
@@ -165,6 +167,10 @@ export const clientConnectionMachine = setup({
       enqueue.assign({ sendSeq: s.sendSeq });
       enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
     }),
+    rekey: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-LOG-020: transport_secret' = LabeledExtract(transport_secret, "login rekey", session_key); seq numbers continue
+      enqueue.assign({ keys: transportRekey(context.crypto, context.keys!, context.th!, (event as Extract<ConnEvent, { type: 'conn.rekey' }>).sessionKey) });
+    }),
     refuseSend: enqueueActions(({ enqueue }) => {
       enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });
     }),
@@ -207,6 +213,7 @@ export const clientConnectionMachine = setup({
       on: {
         'net.wire': [{ guard: 'repeatedServerHello' }, { guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
         'app.send': { actions: 'send' },
+        'conn.rekey': { actions: 'rekey' },
         'conn.lost': { target: 'closed', actions: 'down' },
       },
     },
@@ -349,6 +356,10 @@ export const relayConnectionMachine = setup({
       enqueue.assign({ sendSeq: s.sendSeq });
       enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
     }),
+    rekey: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-LOG-020: transport_secret' = LabeledExtract(transport_secret, "login rekey", session_key); seq numbers continue
+      enqueue.assign({ keys: transportRekey(context.crypto, context.keys!, context.th!, (event as Extract<ConnEvent, { type: 'conn.rekey' }>).sessionKey) });
+    }),
     refuseSend: enqueueActions(({ enqueue }) => {
       enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });
     }),
@@ -386,6 +397,7 @@ export const relayConnectionMachine = setup({
       on: {
         'net.wire': [{ guard: 'repeatedHello', actions: 'answerAgain' }, { guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
         'app.send': { actions: 'send' },
+        'conn.rekey': { actions: 'rekey' },
       },
     },
     closed: {},

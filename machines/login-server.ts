@@ -43,6 +43,8 @@ export interface LoginServerInput {
   readonly rngSeed: Bytes;
   /** Session lifetime (REQ-LOG-020); default 4 hours. */
   readonly lifetimeMs?: number;
+  /** The accounts registered before (a relay restarting from its database). */
+  readonly accounts?: ReadonlyMap<string, Verifier>;
 }
 
 /** Events of a login server. */
@@ -183,7 +185,7 @@ export const loginServerMachine = setup({
       serverSecret: input.serverSecret,
       rng: drbgInstantiate(input.rngSeed),
       lifetimeMs: input.lifetimeMs ?? SESSION_LIFETIME_MS,
-      accounts: new Map(),
+      accounts: new Map(input.accounts ?? []),
       pending: new Map(),
       failures: new Map(),
     }),

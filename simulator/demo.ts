@@ -6,7 +6,8 @@
  * it was entitled to, and no client raised an alarm.
  */
 import { createWriteStream } from 'node:fs';
-import { fromHex } from '../impl/bytes.ts';
+import { fromHex, toHex } from '../impl/bytes.ts';
+import { KDF_PROFILES } from '../impl/protocol/login.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import { fingerprintEmoji } from '../impl/fingerprint.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
@@ -29,6 +30,11 @@ export interface DemoOptions {
   /** Give up after this long (ms). */
   readonly timeoutMs?: number;
   readonly out?: (line: string) => void;
+  /**
+   * Register and log in every client before it goes online (spec 9; default true), with the test
+   * KDF profile so that a demo starts in milliseconds (a deployment uses `interactive` or `seed`).
+   */
+  readonly login?: boolean;
   /** How long to keep listening after the last message arrived, for late replays and alarms (ms, default 1000). */
   readonly lingerMs?: number;
   /** Writes a JSONL trace of every client (the simulator's format, wall-clock milliseconds). */
@@ -109,6 +115,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       // short timers, so that a gap a malicious relay opens is raised within the demo (REQ-MEM-020)
       config: { rotateEvery: o.rotateEvery ?? 50, syncMs: 2_000, gapGraceMs: 5_000 },
       ...(record === undefined ? {} : { record }),
+      ...(o.login === false ? {} : { login: { username: `${name}-${toHex(systemRng.bytes(4))}`, password: toHex(systemRng.bytes(12)), register: true, kdf: KDF_PROFILES.test, minKdf: KDF_PROFILES.test } }),
       on: {
         deliver: (d) => {
           const mine = got.get(name)!;
@@ -220,6 +227,9 @@ received and verified every message it was entitled to and no client raised an a
   --relay-key HEX  the relay key to pin (default: fetched from the relay's /relay-key)
   --timeout S      give up after S seconds (default 300)
   --trace FILE     write a JSONL trace of every client (render it with pqroom replay --mermaid)
+  --no-login       do not register and log in (spec 9) before going online; by default every
+                   client does, with the test KDF profile, and its connection is rekeyed with
+                   the session (REQ-LOG-020)
 
 Against a malicious relay (pqroom relay --adversary PLAN) the transcript shows what the
 clients refused (REFUSED), raised (ALARM) or accepted twice (DUPLICATE).`;
@@ -233,11 +243,16 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let relayPk: Uint8Array | undefined;
   let timeout = 300;
   let trace: string | undefined;
+  let login = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') {
       out(HELP);
       return 0;
+    }
+    if (a === '--no-login') {
+      login = false;
+      continue;
     }
     const v = argv[++i];
     try {
@@ -260,7 +275,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 2;
   }
   try {
-    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }) });
+    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }), login });
     return r.ok ? 0 : 1;
   } catch (e) {
     out(`pqroom demo: ${(e as Error).message}`);

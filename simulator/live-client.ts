@@ -10,12 +10,16 @@ import { toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import type { Identity } from '../impl/protocol/identity.ts';
-import { systemRng } from '../impl/rng.ts';
+import { deterministicRng, systemRng } from '../impl/rng.ts';
+import { decode, peekType } from '../impl/codec.ts';
+import { MsgType, Reject, type KdfParams } from '../impl/messages/index.ts';
+import { register } from '../impl/protocol/login.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientConfig } from '../machines/client-core.ts';
 import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
 import { start, step } from '../machines/driver.ts';
 import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../machines/events.ts';
+import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } from '../machines/login-client.ts';
 import { memberMachine } from '../machines/member.ts';
 import { ownerMachine } from '../machines/owner.ts';
 import { relayMessageToEvent } from './envelope.ts';
@@ -48,6 +52,12 @@ export interface LiveClientOptions {
   readonly reconnectMs?: number;
   readonly handshakeTimeoutMs?: number;
   readonly silenceMs?: number;
+  /**
+   * Log in on every connection before the role machine goes online (spec 9, REQ-LOG-020): the
+   * connection is rekeyed with the session. `register` registers the account on the first
+   * connection first (its KDF parameters are `kdf`; hardened refuses a challenge below `minKdf`).
+   */
+  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly kdf: KdfParams; readonly minKdf: KdfParams };
   /** Trace lines of this client (the simulator's format; the caller stamps the time). */
   readonly record?: (e: TraceLine) => void;
 }
@@ -108,6 +118,53 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   }
 
   const record = o.record;
+  // the login on the current connection (spec 9): undefined when there is none, or once it is done
+  let loginSnap: SnapshotFrom<typeof loginClientMachine> | undefined;
+  let mustRegister = o.login?.register ?? false;
+  let loginFailed = false;
+  /** A `Reject` the relay answered the login with: its reason is the one to report. */
+  let refusal: { readonly requirement: string; readonly detail: string } | undefined;
+  const feedLogin = (event: LoginClientEvent): void => {
+    if (!loginSnap) return;
+    const r = step<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, loginSnap, event);
+    loginSnap = r.snapshot;
+    for (const fx of r.effects) {
+      if (fx.type === 'effect.send') feedConn({ type: 'app.send', bytes: fx.bytes, now: Date.now() });
+      else if (fx.type === 'effect.reject') {
+        // a refused login (a wrong password, a relay that is not the pinned one): no retry loop
+        const reqId = (refusal?.requirement ?? fx.reqId) as ReqId;
+        const detail = refusal ? `login refused by the relay: ${refusal.detail}` : `login: ${fx.detail}`;
+        record?.({ kind: 'reject', actor: o.name, reqId, detail });
+        o.on?.raise?.('reject', reqId, detail);
+        loginSnap = undefined;
+        loginFailed = true;
+        link?.close('login refused');
+      } else if (fx.type === 'effect.loggedIn') {
+        loginSnap = undefined;
+        feedConn({ type: 'conn.rekey', sessionKey: fx.sessionKey, now: Date.now() }); // REQ-LOG-020, REQ-LOG-023: the finish checked, nothing sent since the response
+        record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
+        o.on?.connected?.();
+        feedRole({ type: 'net.up', now: Date.now() });
+      }
+    }
+  };
+  const startLogin = (): void => {
+    const l = o.login!;
+    if (mustRegister) {
+      mustRegister = false;
+      feedConn({ type: 'app.send', bytes: register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, l.kdf, o.identity.publicKey, l.minKdf), now: Date.now() });
+    }
+    loginSnap = start<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, {
+      crypto: o.crypto,
+      profile: o.profile,
+      username: l.username,
+      password: l.password,
+      pinnedRelayPk: o.relayPk,
+      rngSeed: systemRng.bytes(48),
+      minKdf: l.minKdf,
+    }).snapshot;
+    feedLogin({ type: 'login.start', th: conn.context.th!, now: Date.now() });
+  };
   const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (stopped) return;
     const r = step<RoleMachine, ClientEffect>(machine, snapshot as never, event as never);
@@ -173,15 +230,22 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
           break;
         }
         case 'effect.up':
-          o.on?.connected?.();
-          feedRole({ type: 'net.up', now: Date.now() });
+          if (o.login) startLogin();
+          else {
+            o.on?.connected?.();
+            feedRole({ type: 'net.up', now: Date.now() });
+          }
           break;
         case 'effect.down':
           feedRole({ type: 'net.down', now: Date.now() });
           break;
         case 'effect.receive':
           record?.({ kind: 'recv', actor: o.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
-          feedRole(relayMessageToEvent(fx.bytes, Date.now()));
+          if (loginSnap) {
+            refusal = peekType(fx.bytes) === MsgType.Reject ? decode(Reject, fx.bytes) : undefined;
+            feedLogin({ type: 'net.receive', bytes: fx.bytes, now: Date.now() });
+          }
+          else feedRole(relayMessageToEvent(fx.bytes, Date.now()));
           break;
         case 'effect.reject':
           o.on?.raise?.('reject', fx.reqId, fx.detail);
@@ -209,7 +273,8 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
         if (link !== l) return;
         link = undefined;
         feedConn({ type: 'conn.lost', now: Date.now() });
-        if (!stopped) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
+        loginSnap = undefined;
+        if (!stopped && !loginFailed) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
       },
     });
     link = l;

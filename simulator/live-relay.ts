@@ -44,6 +44,10 @@ export interface LiveRelayOptions {
   readonly trace?: string;
   /** Extra fields for the trace's first line (the adversary's plan, say). */
   readonly traceHeader?: Record<string, unknown>;
+  /** Serve nothing but registration and login before a connection logged in (REQ-LOG-020). Registration and login are always served. */
+  readonly requireLogin?: boolean;
+  /** Login session lifetime (ms, default 4 hours, REQ-LOG-020). */
+  readonly sessionMs?: number;
 }
 
 /** A running live relay. */
@@ -75,6 +79,15 @@ function relayKeys(store: SqliteStore): KeyPair {
   const k = nodeCrypto.sigKeygen(systemRng.bytes(32));
   store.setMeta('relay-key', JSON.stringify({ publicKey: toHex(k.publicKey), secretKey: toHex(k.secretKey) }));
   return k;
+}
+
+/** The secret the login server's fake verifiers derive from (REQ-LOG-015), made once and kept: a restart must not change what an unknown username is answered. */
+function loginSecret(store: SqliteStore): Bytes {
+  const saved = store.meta('login-secret');
+  if (saved !== undefined) return fromHex(saved);
+  const secret = systemRng.bytes(32);
+  store.setMeta('login-secret', toHex(secret));
+  return secret;
 }
 
 /** Starts a relay; resolves once it listens. */
@@ -133,6 +146,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     ...(tapHooks === undefined ? {} : { tap: tapHooks }),
     ...(traceOut === undefined ? {} : { record: trace }),
     connSeed: () => systemRng.bytes(48),
+    login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
       trace({ kind: 'reject', actor: 'relay', reqId, detail });
       rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
@@ -334,6 +348,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
 
 const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile hardened|compat]
                     [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
+                    [--require-login] [--session-minutes M]
 
 Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
 --db (default relay.db); restarting with the same file resumes every room.
@@ -347,6 +362,11 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
                 be the malicious relay: PLAN is a preset (tamper, replay, withhold) or a
                 JSON file holding a plan (adversary/relay.ts); live clients are named by
                 the first 16 hex characters of their principal
+  --require-login
+                serve nothing but registration and login before a connection logged in
+                (registration and login are always served; REQ-LOG-020)
+  --session-minutes M
+                login session lifetime (default 240); then the relay closes the connection
   --rate N      requests per second per connection (default 200, REQ-REL-041)
   --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
@@ -363,6 +383,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let trace: string | undefined;
   let adversary: LivePlan | undefined;
   const config: { rate?: number; burst?: number } = {};
+  let requireLogin = false;
+  let sessionMs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => {
@@ -379,6 +401,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       else if (a === '--db') db = v();
       else if (a === '--trace') trace = v();
       else if (a === '--adversary') adversary = loadLivePlan(v());
+      else if (a === '--require-login') requireLogin = true;
+      else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
       else if (a === '--rate') config.rate = intArg(a, v());
       else if (a === '--burst') config.burst = intArg(a, v());
       else if (a === '--profile') {
@@ -405,6 +429,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       db,
       profile,
       config,
+      requireLogin,
+      ...(sessionMs === undefined ? {} : { sessionMs }),
       ...(trace === undefined ? {} : { trace }),
       ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, plan: adversary!.plan } }),
     });

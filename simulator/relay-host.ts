@@ -7,13 +7,16 @@
  * are given to it.
  */
 import type { SnapshotFrom } from 'xstate';
-import { toHex, type Bytes } from '../impl/bytes.ts';
+import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider, KeyPair } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
-import { emptyRelay, type RelayState } from '../impl/protocol/relay-state.ts';
+import { fingerprint } from '../impl/keyschedule.ts';
+import { MsgType } from '../impl/messages/index.ts';
+import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
 import { start, step } from '../machines/driver.ts';
+import { loginServerMachine, type LoginServerEffect, type LoginServerEvent } from '../machines/login-server.ts';
 import type { RelayEffect, RelayEvent } from '../machines/events.ts';
 import { relayMachine, type RelayConfig } from '../machines/relay.ts';
 import { decodeRequest } from './envelope.ts';
@@ -71,6 +74,19 @@ export interface RelayHostOptions {
   readonly onAuthenticated?: (client: string, principal: Bytes) => void;
   /** Called for every event fed to a machine. */
   readonly onEvent?: () => void;
+  /**
+   * The login server (spec 9): registration and login on every connection, the connection
+   * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
+   * is served on a connection before it logged in.
+   */
+  readonly login?: {
+    readonly required: boolean;
+    /** The secret fake verifiers derive from (REQ-LOG-015). */
+    readonly serverSecret: Bytes;
+    readonly rngSeed: Bytes;
+    /** Session lifetime (default 4 hours, REQ-LOG-020). */
+    readonly lifetimeMs?: number;
+  };
 }
 
 /** A running relay host. */
@@ -99,7 +115,15 @@ interface ConnNode {
   snapshot: SnapshotFrom<typeof relayConnectionMachine>;
   readonly client: string;
   readonly link: Link;
+  /** The principal the handshake authenticated. */
+  principal?: Bytes;
+  /** The login session on this connection (REQ-LOG-020). */
+  session?: { readonly username: string; readonly expiresAt: number };
 }
+
+/** Registration and login messages, which go to the login server. */
+const LOGIN_TYPES: ReadonlySet<number> = new Set([MsgType.Register, MsgType.CompatLoginStart, MsgType.CompatLoginResponse, MsgType.LoginStart, MsgType.LoginResponse]);
+const isLogin = (bytes: Bytes): boolean => bytes.length >= 4 && LOGIN_TYPES.has(bytes[3]!);
 
 /** Starts a relay host on the state the store holds (or an empty relay). */
 export function createRelayHost(o: RelayHostOptions): RelayHost {
@@ -109,6 +133,59 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
   const conns = new Map<string, ConnNode>();
   const posing = new Set<string>();
   const record = o.record;
+  const loginInput = () =>
+    o.login &&
+    start<typeof loginServerMachine, LoginServerEffect>(loginServerMachine, {
+      crypto: o.crypto,
+      profile: o.profile,
+      relayKeys: o.keys,
+      serverSecret: o.login.serverSecret,
+      rngSeed: o.login.rngSeed,
+      ...(o.login.lifetimeMs === undefined ? {} : { lifetimeMs: o.login.lifetimeMs }),
+      ...(o.store.accounts ? { accounts: o.store.accounts() } : {}),
+    }).snapshot;
+  let login = loginInput();
+
+  const feedLogin = (event: LoginServerEvent): void => {
+    if (!login || halted) return;
+    o.onEvent?.();
+    const r = step<typeof loginServerMachine, LoginServerEffect>(loginServerMachine, login, event);
+    for (const fx of r.effects) if (fx.type === 'effect.registered') o.store.saveAccount?.(r.snapshot.context.accounts.get(fx.username)!);
+    login = r.snapshot;
+    for (const fx of r.effects) {
+      const node = conns.get(fx.conn);
+      switch (fx.type) {
+        case 'effect.send':
+          relaySend(fx.conn, fx.bytes);
+          break;
+        case 'effect.registered':
+          record?.({ kind: 'event', actor: 'relay', what: 'registered', detail: fx.username });
+          break;
+        case 'effect.reject':
+          o.raise(fx.reqId, `${fx.conn}: ${fx.detail}`);
+          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail));
+          break;
+        case 'effect.loggedIn': {
+          if (!node) break;
+          // REQ-LOG-022: the account must be the identity the connection authenticated as
+          if (o.profile === 'hardened' && (node.principal === undefined || !equalBytes(fingerprint(o.crypto, fx.identityPk), node.principal))) {
+            o.raise('REQ-LOG-022', `${fx.conn}: logged in as ${fx.username}, whose identity key is not the connection's principal`);
+            node.link.close('login for another identity (REQ-LOG-022)');
+            break;
+          }
+          feedConn(fx.conn, { type: 'conn.rekey', sessionKey: fx.sessionKey, now: o.now() }); // REQ-LOG-020, REQ-LOG-023: right after the finish was sealed
+          const session = { username: fx.username, expiresAt: fx.expiresAt };
+          node.session = session;
+          record?.({ kind: 'event', actor: 'relay', what: 'logged in', detail: `${node.client} as ${fx.username}` });
+          o.at(fx.expiresAt, () => {
+            if (conns.get(fx.conn)?.session === session) node.link.close('session expired (REQ-LOG-020)');
+          });
+          if (o.login?.required && node.principal) feedRelay({ type: 'conn.open', conn: fx.conn, principal: node.principal, now: o.now() });
+          break;
+        }
+      }
+    }
+  };
 
   const feedRelay = (event: RelayEvent): void => {
     if (halted) return;
@@ -171,6 +248,19 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     const node = conns.get(connId);
     if (!node || halted) return;
     record?.({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
+    if (login && isLogin(bytes)) {
+      // REQ-LOG-023: registration and login are inner messages of the connection, for the login server
+      const th = node.snapshot.context.th;
+      if (th) feedLogin({ type: 'login.receive', conn: connId, th, bytes, now: o.now() });
+      return;
+    }
+    if (o.login?.required && !node.session) {
+      // REQ-LOG-020: a relay that requires a login serves nothing else before it
+      const d = decodeRequest(bytes);
+      o.raise('REQ-LOG-020', `${connId}: a request before the login`);
+      relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : 0, 'REQ-LOG-020', 'log in first'));
+      return;
+    }
     request(connId, bytes);
   };
 
@@ -192,8 +282,9 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           node.link.send(fx.bytes);
           break;
         case 'effect.authenticated':
+          node.principal = fx.principal;
           o.onAuthenticated?.(node.client, fx.principal);
-          feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: o.now() });
+          if (!o.login?.required) feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: o.now() });
           break;
         case 'effect.receive':
           if (!o.tap) relayReceive(connId, fx.bytes);
@@ -227,6 +318,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
         onFrame: (bytes) => feedConn(link.id, { type: 'net.wire', bytes, now: o.now() }),
         onClose: () => {
           if (!conns.delete(link.id)) return;
+          feedLogin({ type: 'conn.closed', conn: link.id });
           feedRelay({ type: 'conn.close', conn: link.id, now: o.now() });
         },
       };
@@ -236,6 +328,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     },
     resume() {
       relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;
+      login = loginInput();
       halted = false;
     },
     state: () => relay.context.state,

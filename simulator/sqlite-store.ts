@@ -1,6 +1,6 @@
 /**
  * The live relay's store on SQLite (better-sqlite3): room logs, mailboxes, the relay machine's
- * state and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
+ * state, login accounts and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
  * writes one relay step (appends, mail, state) in one transaction, committed before anything the
  * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
  * at any moment loses nothing that was acknowledged.
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
 import type { LogEntry, MailboxEntry } from '../impl/messages/index.ts';
 import type { Answered, RelayInvite, RelayMember, RelayRoom, RelayState } from '../impl/protocol/relay-state.ts';
+import type { Verifier } from '../impl/protocol/login.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { RelayStore } from './store.ts';
 
@@ -198,6 +199,7 @@ export function sqliteStore(file: string): SqliteStore {
     CREATE TABLE IF NOT EXISTS invite (room TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS mailbox (principal TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS directory (principal TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id)) WITHOUT ROWID;
   `);
   const logLen = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM log WHERE room = ?');
@@ -236,6 +238,8 @@ export function sqliteStore(file: string): SqliteStore {
       const entries = mailFrom.all(principal, from, limit).map((r) => fromJson<MailboxEntry>(r.entry));
       return { entries, end: (mailEnd.get(principal)?.n ?? 0) + 1 };
     },
+    accounts: () => new Map(db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account').all().map((r) => [r.username, fromJson<Verifier>(r.json)])),
+    saveAccount: (v) => void db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)').run(v.username, toJson(v)),
     saveState: state.save,
     loadState: state.load,
     atomically(f) {

@@ -5,6 +5,7 @@
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import { HistoryChunk, MailboxChunk, type LogEntry, type MailboxEntry } from '../impl/messages/index.ts';
+import type { Verifier } from '../impl/protocol/login.ts';
 import type { RelayState } from '../impl/protocol/relay-state.ts';
 
 /** Durable relay storage: the relay machine's state plus log and mailbox contents. */
@@ -26,6 +27,10 @@ export interface RelayStore {
   loadState(): RelayState | undefined;
   /** Runs `f` as one transaction (one relay step's writes), when the store has transactions. */
   atomically?<T>(f: () => T): T;
+  /** The login verifiers registered (spec 9.2), when the store keeps accounts. */
+  accounts?(): ReadonlyMap<string, Verifier>;
+  /** Stores a newly registered account. */
+  saveAccount?(v: Verifier): void;
 }
 
 /** An in-memory store. */
