@@ -1,6 +1,6 @@
 /**
  * The audit campaign (`pqroom audit`): every named attack in each profile, generated attack
- * plans (fast-check, shrunk to a minimal plan when a property fails), every mutant hunted until
+ * plans and login adversaries (fast-check, shrunk to a minimal plan when a property fails), every mutant hunted until
  * a property fails, and, with `--backend both`, the named attacks again on the real crypto to
  * show the symbolic findings hold on the actual bytes. Every counterexample is written as a
  * trace that `pqroom replay` re-runs to the same bytes and the same violation.
@@ -15,6 +15,7 @@ import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
 import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
 import { NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
@@ -24,9 +25,10 @@ import type { Plan } from './relay.ts';
 
 /** What one run was: enough to run it again. */
 export interface RunSpec {
-  /** A named attack, or `generated` with its plan. */
+  /** A named attack, `generated` with its plan, or `generated-login` with its login plan. */
   readonly attack: string;
   readonly plan?: Plan;
+  readonly loginPlan?: LoginPlan;
   readonly profile: Profile;
   readonly seed: number;
   readonly backend: Backend;
@@ -40,6 +42,10 @@ export function runSpec(spec: RunSpec, trace = false): Outcome {
   if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
   const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
   return withCheckOff(mutant?.removes, () => {
+    if (spec.attack === 'generated-login') {
+      const r = runLoginPlan(spec.loginPlan ?? [], o);
+      return { violations: r.violations, blocked: r.violations.length === 0, detected: r.detected, fired: r.fired, findings: [], lines: r.lines, elapsed: r.elapsed, checked: LOGIN_PROPERTIES };
+    }
     if (spec.attack !== 'generated') return runNamed(spec.attack, o);
     const plan = spec.plan ?? [];
     const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
@@ -71,6 +77,7 @@ export function specFromHeader(line: string): RunSpec | undefined {
   return {
     attack: h.attack,
     ...(Array.isArray(h.plan) ? { plan: h.plan as Plan } : {}),
+    ...(Array.isArray(h.loginPlan) ? { loginPlan: h.loginPlan as LoginPlan } : {}),
     profile,
     seed: h.seed,
     backend,
@@ -106,7 +113,7 @@ export interface PropertyResult {
   readonly expected: 'holds' | 'broken';
   /** Whether the campaign showed what spec 12 says (a property the spec calls broken needs a counterexample). */
   readonly asSpecified: boolean;
-  readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly detail: string; readonly replay: string };
+  readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly loginPlan?: LoginPlan; readonly detail: string; readonly replay: string };
 }
 
 /** A named attack's verdict in one profile. */
@@ -131,7 +138,7 @@ export interface AuditResult {
   readonly backend: Backend | 'both';
   readonly commit: string;
   readonly versions: Readonly<Record<string, string>>;
-  readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedFinds: PropId[] }>>;
+  readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedLoginRuns: number; generatedFinds: PropId[] }>>;
   readonly mutants: { id: string; removes: string; killed: boolean; by?: string; replay?: string }[];
   readonly mutationScore: number;
   /** Attacks of spec 11.4 not run yet, with what they need. */
@@ -222,6 +229,28 @@ export function audit(o: AuditOptions): AuditResult {
       say(`${profile}: a generated plan broke ${generatedFinds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${generatedRuns} runs)`);
     }
     say(`${profile}: ${generatedRuns} generated plans`);
+    // 2b. generated login adversaries (spec 9.6), a fifth as many; a failure shrinks likewise
+    let generatedLoginRuns = 0;
+    const loginOut = fc.check(
+      fc.property(arbLoginPlan(3), fc.integer({ min: 1, max: 1_000_000 }), (loginPlan, seed) => {
+        const spec: RunSpec = { attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend };
+        const r = runSpec(spec);
+        generatedLoginRuns++;
+        record(spec, r);
+        return r.violations.length === 0;
+      }),
+      { numRuns: Math.max(10, Math.ceil(o.runs / 5)), seed: o.seed },
+    );
+    if (loginOut.failed && loginOut.counterexample) {
+      const [loginPlan, seed] = loginOut.counterexample;
+      const spec: RunSpec = { attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend };
+      const r = runSpec(spec);
+      const finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+      generatedFinds = [...new Set([...generatedFinds, ...finds])].sort() as PropId[];
+      for (const v of r.violations) first.set(v.prop, { spec, v });
+      say(`${profile}: a generated login adversary broke ${finds.join(', ')} (shrunk to ${loginPlan.length} move(s), seed ${seed}, after ${generatedLoginRuns} runs)`);
+    }
+    say(`${profile}: ${generatedLoginRuns} generated login adversaries`);
     // 3. the property table, against what spec 12 says each profile must show
     const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
     const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
@@ -240,9 +269,9 @@ export function audit(o: AuditOptions): AuditResult {
         continue;
       }
       const replay = save(`${profile}-${id}`, f.spec);
-      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
     }
-    profiles[profile] = { properties, attacks, generatedRuns, generatedFinds };
+    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
   }
 
   // 4. mutants
@@ -273,7 +302,7 @@ export function audit(o: AuditOptions): AuditResult {
 export function auditTable(r: AuditResult): string {
   const ps = Object.keys(r.profiles) as Profile[];
   const lines: string[] = [];
-  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans per profile, backend ${r.backend}, ${r.seconds} s`);
+  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans and ${r.profiles[ps[0]!]?.generatedLoginRuns ?? 0} generated login adversaries per profile, backend ${r.backend}, ${r.seconds} s`);
   lines.push('');
   lines.push(['property'.padEnd(8), ...ps.map((p) => p.padEnd(28))].join('  '));
   const ids = r.profiles[ps[0]!]!.properties.map((p) => p.id);

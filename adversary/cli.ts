@@ -22,7 +22,7 @@ traceability report (spec requirements x code x tests x verdicts) beside them.
 
 options:
   --profile P    hardened, compat or all (default all)
-  --runs N       generated plans per profile (default 40)
+  --runs N       generated plans per profile (default 40), and a fifth as many login adversaries
   --seed S       campaign seed (default 1)
   --backend B    symbolic (default), real, or both (named attacks again on real crypto)
   --json FILE    also write the result here

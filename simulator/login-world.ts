@@ -11,7 +11,7 @@
  * which the login oracles (PROP-21, PROP-22) judge.
  */
 import { createActor, type Actor } from 'xstate';
-import type { Bytes } from '../impl/bytes.ts';
+import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
@@ -134,6 +134,7 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
   const ths = new Map<string, Bytes>();
   let advConns = 0;
   let current: LoginFrame | undefined; // the frame being delivered: what a party's effects answer
+  const withheld: LoginFrame[] = []; // honest frames the adversary dropped, not delivered since
 
   const server = createActor(loginServerMachine, { input: { crypto: c, profile: o.profile, relayKeys, serverSecret, rngSeed: seedOf('login server') } });
   server.on('effect.send', (e) => queue.push({ conn: e.conn, dir: 'down', bytes: e.bytes, origin: 'honest' }));
@@ -218,12 +219,19 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
     settle(limit = 1000) {
       for (let n = 0; queue.length > 0; n++) {
         if (n >= limit) throw new Error(`login world: more than ${limit} frames without settling`);
-        const f = queue.shift()!;
+        let f = queue.shift()!;
         t += 1;
         observed.push(f);
         if (f.origin === 'honest' && world.tap(f) === 'drop') {
           trace.add({ t, kind: 'fault', fault: 'drop', from: f.dir === 'up' ? f.conn : 'server', to: f.dir === 'up' ? 'server' : f.conn, size: f.bytes.length, hash: shortHash(f.bytes) });
+          withheld.push(f);
           continue;
+        }
+        // the first copy of a dropped honest frame, on its own connection and direction, is that frame delivered late (CAP-03), not a replay
+        const late = f.origin === 'replayed' ? withheld.findIndex((w) => w.conn === f.conn && w.dir === f.dir && equalBytes(w.bytes, f.bytes)) : -1;
+        if (late >= 0) {
+          trace.add({ t, kind: 'event', actor: 'adversary', what: 'CAP-03 delay', detail: `the copy delivers ${messageLabel(f.bytes)}, which was dropped, late` });
+          f = { ...withheld.splice(late, 1)[0]! };
         }
         const from = f.origin === 'honest' ? (f.dir === 'up' ? byConn.get(f.conn)?.name ?? f.conn : 'server') : 'adversary';
         const to = f.dir === 'up' ? 'server' : byConn.get(f.conn)?.name ?? f.conn;
