@@ -11,9 +11,10 @@ import { decode, peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { attempt, ProtocolError, type ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
-import { CompatLoginStart, LoginStart, MsgType } from '../impl/messages/index.ts';
+import { CompatLoginStart, LoginStart, MsgType, Register } from '../impl/messages/index.ts';
 import {
   acceptRegister,
+  isRegisterRetransmission,
   compatChallenge,
   compatFinish,
   loginChallenge,
@@ -114,6 +115,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
   const r = attempt((): Step => {
     switch (type.value) {
       case MsgType.Register: {
+        if (isRegisterRetransmission(e.bytes, ctx.accounts.get(decode(Register, e.bytes).username))) return { patch: {}, effects: [] }; // REQ-LOG-001
         const v = acceptRegister(e.bytes, (u) => ctx.accounts.has(u));
         return { patch: { accounts: withEntry(ctx.accounts, v.username, v) }, effects: [{ type: 'effect.registered', conn: e.conn, username: v.username }] };
       }

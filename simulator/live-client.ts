@@ -120,6 +120,8 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   const record = o.record;
   // the login on the current connection (spec 9): undefined when there is none, or once it is done
   let loginSnap: SnapshotFrom<typeof loginClientMachine> | undefined;
+  // REQ-LOG-001: Register has no answer, so the same bytes go out on every connection until a login succeeds
+  let registration: Bytes | undefined;
   let mustRegister = o.login?.register ?? false;
   let loginFailed = false;
   /** A `Reject` the relay answered the login with: its reason is the one to report. */
@@ -141,6 +143,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
         link?.close('login refused');
       } else if (fx.type === 'effect.loggedIn') {
         loginSnap = undefined;
+        mustRegister = false;
         feedConn({ type: 'conn.rekey', sessionKey: fx.sessionKey, now: Date.now() }); // REQ-LOG-020, REQ-LOG-023: the finish checked, nothing sent since the response
         record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
         o.on?.connected?.();
@@ -151,8 +154,8 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   const startLogin = (): void => {
     const l = o.login!;
     if (mustRegister) {
-      mustRegister = false;
-      feedConn({ type: 'app.send', bytes: register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, l.kdf, o.identity.publicKey, l.minKdf), now: Date.now() });
+      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, l.kdf, o.identity.publicKey, l.minKdf);
+      feedConn({ type: 'app.send', bytes: registration, now: Date.now() });
     }
     loginSnap = start<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, {
       crypto: o.crypto,

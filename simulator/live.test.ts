@@ -188,7 +188,7 @@ describe('the live relay over WebSocket (loopback)', () => {
       const r = await runDemo({ relay: url, members: 3, messages: 250, profile: 'hardened', out: quiet, timeoutMs: 120_000, relayPk: Uint8Array.from(Buffer.from(pk.trim(), 'hex')) });
       expect(second, 'the relay was killed and restarted during the run').toBeDefined();
       expect(r.alarms).toEqual([]);
-      expect(r.ok).toBe(true);
+      expect(r.ok, JSON.stringify({ refused: r.refused, duplicates: r.duplicates, members: r.members })).toBe(true);
       expect(toHex(Buffer.from(await (await fetch(`http://127.0.0.1:${first.port}/relay-key`)).text(), 'hex'))).toBe(pk.trim());
     } finally {
       clearTimeout(kill);

@@ -6,6 +6,7 @@ import { decode, encode } from '../codec.ts';
 import { CompatLoginChallenge, LoginChallenge, LoginFinish, LoginResponse, Register, type KdfParams } from '../messages/index.ts';
 import {
   acceptRegister,
+  isRegisterRetransmission,
   checkChallenge,
   compatChallenge,
   compatComplete,
@@ -57,6 +58,14 @@ describe('REQ-LOG-001 registration', () => {
     expect(toHex(passwordKey(c, 'correct horse', verifier.salt, TEST).publicKey)).toBe(toHex(verifier.pk_pw));
     expect(toHex(passwordKey(c, 'correct horsf', verifier.salt, TEST).publicKey)).not.toBe(toHex(verifier.pk_pw));
     rejectsWith('REQ-LOG-001', () => acceptRegister(register(c, rng, 'alice', 'x', TEST, new Uint8Array(1952)), (u) => u === 'alice'));
+  });
+  it('REQ-LOG-001 takes the same Register again as its retransmission, and no other Register for the username', () => {
+    const reg = register(c, rng, 'dave', 'pw', TEST, new Uint8Array(1952).fill(3));
+    const held = acceptRegister(reg, () => false);
+    expect(isRegisterRetransmission(reg, held)).toBe(true);
+    expect(isRegisterRetransmission(reg, undefined)).toBe(false);
+    expect(isRegisterRetransmission(register(c, rng, 'dave', 'pw', TEST, new Uint8Array(1952).fill(3)), held)).toBe(false); // a fresh salt
+    expect(isRegisterRetransmission(register(c, rng, 'dave', 'pw', TEST, new Uint8Array(1952).fill(4)), held)).toBe(false);
   });
   it('uses the NFC form of the password: the composed and decomposed spellings give one key', () => {
     const salt = new Uint8Array(16);

@@ -94,6 +94,14 @@ export function acceptRegister(bytes: Bytes, exists: (username: string) => boole
   return { username: r.username, salt: r.salt, kdf: r.kdf, pk_pw: r.pk_pw, identity_pk: r.identity_pk };
 }
 
+/** REQ-LOG-001: a `Register` identical to the account held is its retransmission (it has no answer). */
+export function isRegisterRetransmission(bytes: Bytes, held: Verifier | undefined): boolean {
+  if (!held) return false;
+  const r = decode(Register, bytes);
+  const same = (a: Bytes, b: Bytes) => a.length === b.length && a.every((x, i) => x === b[i]);
+  return r.username === held.username && same(r.salt, held.salt) && same(r.pk_pw, held.pk_pw) && same(r.identity_pk, held.identity_pk) && JSON.stringify(r.kdf) === JSON.stringify(held.kdf);
+}
+
 // ---------------------------------------------------------------------------------------------
 // compat (spec 9.3): the seed's protocol
 
