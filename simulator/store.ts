@@ -8,6 +8,8 @@ import { HistoryChunk, MailboxChunk, type LogEntry, type MailboxEntry } from '..
 import type { Verifier } from '../impl/protocol/login.ts';
 import type { RelayState } from '../impl/protocol/relay-state.ts';
 
+export type { Verifier };
+
 /** Durable relay storage: the relay machine's state plus log and mailbox contents. */
 export interface RelayStore {
   /** Appends a log entry with the epoch of its message, if any; entries are contiguous from 1 (REQ-REL-030). */
