@@ -372,19 +372,23 @@ export interface AttackOptions {
   readonly trace?: boolean;
 }
 
-/** What one attack run showed. */
-export interface AttackResult {
-  readonly id: string;
-  readonly profile: Profile;
-  readonly seed: number;
+/** What any attack run (room, login or trust) showed. */
+export interface RunVerdict {
   /** Every property violation the oracles saw, in order. */
   readonly violations: readonly Violation[];
   /** No property failed. */
   readonly blocked: boolean;
-  /** Requirement ids of the rejections and alarms honest clients raised. */
+  /** Requirement ids of the rejections and alarms honest parties raised. */
   readonly detected: readonly ReqId[];
-  /** How often each plan step fired (a step that never fired means the attack did not happen). */
+  /** How often each step fired (a step that never fired means the attack did not happen). */
   readonly fired: readonly number[];
+}
+
+/** What one room attack run showed. */
+export interface AttackResult extends RunVerdict {
+  readonly id: string;
+  readonly profile: Profile;
+  readonly seed: number;
   /** The world, for inspection. */
   readonly world: World;
   /** The malicious relay. */

@@ -18,7 +18,7 @@ import { LOGIN_PROPERTIES } from './login-attacks.ts';
 import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
-import { NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
+import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 import { arbPlan } from './plans.ts';
 import type { Plan } from './relay.ts';
@@ -42,10 +42,7 @@ export function runSpec(spec: RunSpec, trace = false): Outcome {
   if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
   const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
   return withCheckOff(mutant?.removes, () => {
-    if (spec.attack === 'generated-login') {
-      const r = runLoginPlan(spec.loginPlan ?? [], o);
-      return { violations: r.violations, blocked: r.violations.length === 0, detected: r.detected, fired: r.fired, findings: [], lines: r.lines, elapsed: r.elapsed, checked: LOGIN_PROPERTIES };
-    }
+    if (spec.attack === 'generated-login') return loginOutcome(runLoginPlan(spec.loginPlan ?? [], o));
     if (spec.attack !== 'generated') return runNamed(spec.attack, o);
     const plan = spec.plan ?? [];
     const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
@@ -206,51 +203,38 @@ export function audit(o: AuditOptions): AuditResult {
       attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
       say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
     }
-    // 2. generated plans; a failure shrinks to a minimal plan
-    let generatedRuns = 0;
-    const out = fc.check(
-      fc.property(arbPlan(profile), fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
-        const spec: RunSpec = { attack: 'generated', plan, profile, seed, backend: symbolicBackend };
+    // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
+    //    shrinks to a minimal plan, which becomes the counterexample of what it broke
+    const generate = <P extends readonly unknown[]>(what: string, arb: fc.Arbitrary<P>, specOf: (plan: P, seed: number) => RunSpec, numRuns: number): { runs: number; finds: PropId[] } => {
+      let runs = 0;
+      const out = fc.check(
+        fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
+          const spec = specOf(plan, seed);
+          const r = runSpec(spec);
+          runs++;
+          record(spec, r);
+          if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
+          return r.violations.length === 0;
+        }),
+        { numRuns, seed: o.seed },
+      );
+      let finds: PropId[] = [];
+      if (out.failed && out.counterexample) {
+        const [plan, seed] = out.counterexample;
+        const spec = specOf(plan, seed);
         const r = runSpec(spec);
-        generatedRuns++;
-        record(spec, r);
-        if (generatedRuns % 10 === 0) say(`${profile} generated plans: ${generatedRuns} run`);
-        return r.violations.length === 0;
-      }),
-      { numRuns: o.runs, seed: o.seed },
-    );
-    let generatedFinds: PropId[] = [];
-    if (out.failed && out.counterexample) {
-      const [plan, seed] = out.counterexample;
-      const spec: RunSpec = { attack: 'generated', plan, profile, seed, backend: symbolicBackend };
-      const r = runSpec(spec);
-      generatedFinds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-      for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-      say(`${profile}: a generated plan broke ${generatedFinds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${generatedRuns} runs)`);
-    }
-    say(`${profile}: ${generatedRuns} generated plans`);
-    // 2b. generated login adversaries (spec 9.6), a fifth as many; a failure shrinks likewise
-    let generatedLoginRuns = 0;
-    const loginOut = fc.check(
-      fc.property(arbLoginPlan(3), fc.integer({ min: 1, max: 1_000_000 }), (loginPlan, seed) => {
-        const spec: RunSpec = { attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend };
-        const r = runSpec(spec);
-        generatedLoginRuns++;
-        record(spec, r);
-        return r.violations.length === 0;
-      }),
-      { numRuns: Math.max(10, Math.ceil(o.runs / 5)), seed: o.seed },
-    );
-    if (loginOut.failed && loginOut.counterexample) {
-      const [loginPlan, seed] = loginOut.counterexample;
-      const spec: RunSpec = { attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend };
-      const r = runSpec(spec);
-      const finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-      generatedFinds = [...new Set([...generatedFinds, ...finds])].sort() as PropId[];
-      for (const v of r.violations) first.set(v.prop, { spec, v });
-      say(`${profile}: a generated login adversary broke ${finds.join(', ')} (shrunk to ${loginPlan.length} move(s), seed ${seed}, after ${generatedLoginRuns} runs)`);
-    }
-    say(`${profile}: ${generatedLoginRuns} generated login adversaries`);
+        finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+        for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
+        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${runs} runs)`);
+      }
+      say(`${profile}: ${runs} ${what}`);
+      return { runs, finds };
+    };
+    const rooms = generate('generated plans', arbPlan(profile), (plan, seed) => ({ attack: 'generated', plan, profile, seed, backend: symbolicBackend }), o.runs);
+    const logins = generate('generated login adversaries', arbLoginPlan(3), (loginPlan, seed) => ({ attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend }), Math.max(10, Math.ceil(o.runs / 5)));
+    const generatedRuns = rooms.runs;
+    const generatedLoginRuns = logins.runs;
+    const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
     // 3. the property table, against what spec 12 says each profile must show
     const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
     const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');

@@ -19,7 +19,7 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { createLoginWorld, type LoginFrame, type LoginWorld } from '../simulator/login-world.ts';
 import { crackCompatResponse, DICTIONARY, FAKE_SERVER_C1, FAKE_SERVER_KDF, FAKE_SERVER_SALT } from './dictionary.ts';
-import type { NamedAttack } from './attacks.ts';
+import type { NamedAttack, RunVerdict } from './attacks.ts';
 import type { PropId, Violation } from './oracles.ts';
 
 /** A login attack. */
@@ -35,15 +35,10 @@ export interface Recorded {
 }
 
 /** The outcome of a login attack run. */
-export interface LoginAttackResult {
+export interface LoginAttackResult extends RunVerdict {
   readonly id: string;
   readonly profile: Profile;
   readonly seed: number;
-  readonly violations: readonly Violation[];
-  readonly blocked: boolean;
-  /** Requirement ids of the rejections honest parties raised. */
-  readonly detected: readonly ReqId[];
-  readonly fired: readonly number[];
   /** What the attack achieved beyond the property (a recovered password, a stolen login). */
   readonly findings: readonly string[];
   readonly world: LoginWorld;
@@ -209,6 +204,11 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
   },
 ];
 
+/** Requirement ids of the rejections the server and the honest clients of a login world raised. */
+export function loginDetected(w: LoginWorld): ReqId[] {
+  return [...new Set([...w.serverRejects.map((r) => r.reqId), ...[...w.clients.values()].flatMap((n) => n.rejects.map((r) => r.reqId))])].sort() as ReqId[];
+}
+
 /** Runs a login attack (or, with `attack` undefined, only the honest registration and login). */
 export function runLoginAttack(attack: LoginAttack | undefined, o: { profile: Profile; seed: number; backend: Backend; trace?: boolean }): LoginAttackResult {
   const w = createLoginWorld({ profile: o.profile, seed: o.seed, crypto: backendCrypto(o.backend), trace: o.trace ?? false });
@@ -220,7 +220,7 @@ export function runLoginAttack(attack: LoginAttack | undefined, o: { profile: Pr
   const findings: string[] = [];
   const fired = attack ? attack.run(w, rec, (f) => findings.push(f)) : [];
   const violations = loginViolations(w, new Set(['thief']));
-  const detected = [...new Set([...w.serverRejects.map((r) => r.reqId), ...[...w.clients.values()].flatMap((n) => n.rejects.map((r) => r.reqId))])].sort() as ReqId[];
+  const detected = loginDetected(w);
   return { id: attack?.id ?? 'honest', profile: o.profile, seed: o.seed, violations, blocked: violations.length === 0, detected, fired, findings, world: w };
 }
 

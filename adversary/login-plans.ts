@@ -13,7 +13,7 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { createLoginWorld, type LoginFrame } from '../simulator/login-world.ts';
 import { DICTIONARY } from './dictionary.ts';
-import { loginViolations } from './login-attacks.ts';
+import { loginDetected, loginViolations } from './login-attacks.ts';
 import type { Violation } from './oracles.ts';
 
 /** One move on the honest frame numbered `nth` (1-based, in the order the adversary sees them). */
@@ -92,8 +92,7 @@ export function runLoginPlan(plan: LoginPlan, o: { readonly profile: Profile; re
   w.login('bob');
   w.login('alice');
   w.settle();
-  const detected = [...new Set([...w.serverRejects.map((r) => r.reqId), ...[...w.clients.values()].flatMap((n) => n.rejects.map((r) => r.reqId))])].sort() as ReqId[];
-  return { violations: loginViolations(w, new Set()), fired, frames: seen.length, detected, lines: w.trace.lines(), elapsed: w.now() };
+  return { violations: loginViolations(w, new Set()), fired, frames: seen.length, detected: loginDetected(w), lines: w.trace.lines(), elapsed: w.now() };
 }
 
 /** Plans of 1 to `maxSteps` moves over the schedule's frames. */

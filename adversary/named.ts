@@ -40,7 +40,7 @@ export function runNamed(id: string, o: { profile: Profile; seed: number; backen
   const login = findLoginAttack(id);
   if (login) {
     const r = runLoginAttack(login, o);
-    return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: r.findings, lines: r.world.trace.lines(), elapsed: r.world.now(), checked: LOGIN_PROPERTIES };
+    return loginOutcome({ ...r, lines: r.world.trace.lines(), elapsed: r.world.now() });
   }
   const trust = findTrustAttack(id);
   if (trust) {
@@ -50,6 +50,11 @@ export function runNamed(id: string, o: { profile: Profile; seed: number; backen
   const room = ATTACKS.find((a) => a.id === id);
   if (!room) throw new Error(`no attack named ${id}`);
   return roomOutcome(runAttack(room, o));
+}
+
+/** A run of the login world (a named login attack or a generated login plan) as an {@link Outcome}. */
+export function loginOutcome(r: { readonly violations: readonly Violation[]; readonly detected: readonly ReqId[]; readonly fired: readonly number[]; readonly findings?: readonly string[]; readonly lines: readonly string[]; readonly elapsed: number }): Outcome {
+  return { violations: r.violations, blocked: r.violations.length === 0, detected: r.detected, fired: r.fired, findings: r.findings ?? [], lines: r.lines, elapsed: r.elapsed, checked: LOGIN_PROPERTIES };
 }
 
 /** A room attack's result as an {@link Outcome}. */

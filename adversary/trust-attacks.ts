@@ -17,7 +17,7 @@ import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { traceRecorder, type TraceRecorder } from '../simulator/trace.ts';
-import type { NamedAttack } from './attacks.ts';
+import type { NamedAttack, RunVerdict } from './attacks.ts';
 import type { PropId, Violation } from './oracles.ts';
 
 /** Hex characters ATK-22 grinds: 3 (12 bits) keeps a real-key run to seconds; the seed's 5 take 256 times as many key generations. */
@@ -168,11 +168,7 @@ export const TRUST_ATTACKS: readonly TrustAttack[] = [
 ];
 
 /** What a trust attack run showed. */
-export interface TrustAttackResult {
-  readonly violations: readonly Violation[];
-  readonly blocked: boolean;
-  readonly detected: readonly ReqId[];
-  readonly fired: readonly number[];
+export interface TrustAttackResult extends RunVerdict {
   readonly world: TrustWorld;
 }
 

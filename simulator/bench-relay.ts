@@ -36,7 +36,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { fromHex, toHex, utf8, type Bytes } from '../impl/bytes.ts';
 import { encode, peekType } from '../impl/codec.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
-import { fingerprint, INITIAL_INIT_SECRET } from '../impl/keyschedule.ts';
+import { INITIAL_INIT_SECRET } from '../impl/keyschedule.ts';
 import { MsgType, Send } from '../impl/messages/index.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { epochRecordOf, newGroupView, prepareMessage } from '../impl/protocol/group.ts';
@@ -44,7 +44,7 @@ import { createIdentity, memberRecordOf, type Identity } from '../impl/protocol/
 import { emptyRelay, handleRequest, type RelayState } from '../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import { startRelay } from './live-relay.ts';
-import { dialSession } from './session-client.ts';
+import { dialSession, signingIdentity } from './session-client.ts';
 import { sqliteStore } from './sqlite-store.ts';
 
 const c = nodeCrypto;
@@ -308,19 +308,12 @@ function seedRoom(db: string, owner: Identity, receivers: readonly Identity[], r
   return { roomId, view };
 }
 
-/** A signing-only identity for a member connection (the handshake needs nothing else). */
-function transportIdentity(i: number): Identity {
-  const seed = c.sha256(utf8(`pqroom bench member ${i}`));
-  const k = c.sigKeygen(seed);
-  return { seed, publicKey: k.publicKey, secretKey: k.secretKey, fp: fingerprint(c, k.publicKey), kemKeys: [] };
-}
-
-async function benchSize(members: number, deliveriesGoal: number, window: number, pool: number, text: number, dir: string, out: (s: string) => void): Promise<Row[]> {
+async function benchSize(members: number, deliveriesGoal: number, window: number, pool: number, text: number, dir: string): Promise<Row[]> {
   const receivers = members - 1;
   const messages = Math.max(50, Math.ceil(deliveriesGoal / receivers));
   const rng = deterministicRng(utf8(`pqroom bench ${members}`));
   const owner = createIdentity(c, rng);
-  const ids = Array.from({ length: receivers }, (_, i) => transportIdentity(i));
+  const ids = Array.from({ length: receivers }, (_, i) => signingIdentity(c, `pqroom bench member ${i}`));
   const db = join(dir, `bench-${members}.db`);
   const { roomId, view: view0 } = seedRoom(db, owner, ids, rng);
   // the owner's messages, signed before the measurement
@@ -378,7 +371,6 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
   } finally {
     await bare.stop();
   }
-  void out;
   return rows;
 }
 
@@ -423,15 +415,21 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     '| members | frame B | server | delivered/s | vs bare | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | server CPU | client CPU | server KiB/conn |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const l of head) out(l);
+  // every line of the report is printed as it comes and kept for the file
+  const lines: string[] = [];
+  const keep = (l: string): void => {
+    out(l);
+    lines.push(l);
+  };
+  for (const l of head) keep(l);
   const rows: Row[] = [];
   try {
     for (const n of sizes) {
-      const [pq, bare] = await benchSize(n, deliveries, window, pool, text, dir, out);
+      const [pq, bare] = await benchSize(n, deliveries, window, pool, text, dir);
       for (const r of [pq!, bare!]) {
-        const ratio = r.mode === 'pqroom' ? `${f2(r.deliveredPerSecond / bare!.deliveredPerSecond)}` : '1';
-        const p99 = r.mode === 'pqroom' ? `${f2(r.p99Ms / bare!.p99Ms)}` : '1';
-        out(`| ${n} | ${r.frameBytes} | ${r.mode} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
+        const ratio = r.mode === 'pqroom' ? f2(r.deliveredPerSecond / bare!.deliveredPerSecond) : '1';
+        const p99 = r.mode === 'pqroom' ? f2(r.p99Ms / bare!.p99Ms) : '1';
+        keep(`| ${n} | ${r.frameBytes} | ${r.mode} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
       }
       rows.push(pq!, bare!);
     }
@@ -448,22 +446,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     "rate limit is raised for the run. The owner's messages are signed before the measurement and cycle through a pool of distinct messages.",
     'CPU shares are CPU time over wall time (100% = one core); the client process runs every member connection.',
   ];
-  for (const l of notes) out(l);
+  for (const l of notes) keep(l);
   if (file !== undefined) {
     mkdirSync(dirname(file), { recursive: true });
-    const lines: string[] = [];
-    const keep = (s: string) => lines.push(s);
-    for (const l of head) keep(l);
-    for (const n of sizes) {
-      const pq = rows.find((r) => r.members === n && r.mode === 'pqroom')!;
-      const bare = rows.find((r) => r.members === n && r.mode === 'bare')!;
-      for (const r of [pq, bare]) {
-        const ratio = r.mode === 'pqroom' ? f2(r.deliveredPerSecond / bare.deliveredPerSecond) : '1';
-        const p99 = r.mode === 'pqroom' ? f2(r.p99Ms / bare.p99Ms) : '1';
-        keep(`| ${n} | ${r.frameBytes} | ${r.mode} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
-      }
-    }
-    for (const l of notes) keep(l);
     writeFileSync(file, `${lines.join('\n')}\n`);
     writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ command, node: process.version, cpus: cpus().length, deliveries, window, rows }, null, 2)}\n`);
     out(`\nwritten to ${file}`);

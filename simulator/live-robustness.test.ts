@@ -13,17 +13,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { liveAdversary, loadLivePlan, LIVE_PLANS } from '../adversary/live-plans.ts';
-import { fromHex, utf8, type Bytes } from '../impl/bytes.ts';
+import { fromHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, peekType } from '../impl/codec.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
-import { fingerprint } from '../impl/keyschedule.ts';
 import { FetchHistory, GetKeys, MsgType, PostCommit, Reject, Send } from '../impl/messages/index.ts';
 import type { Identity } from '../impl/protocol/identity.ts';
 import { runDemo } from './demo.ts';
 import { startRelay, type LiveRelay } from './live-relay.ts';
 import { startLiveClient } from './live-client.ts';
 import { main as replayMain } from './replay.ts';
-import { dialSession } from './session-client.ts';
+import { dialSession, signingIdentity } from './session-client.ts';
 import { sqliteStore } from './sqlite-store.ts';
 import { parseTrace } from './trace.ts';
 
@@ -32,11 +31,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = (): void => {};
 const c = nodeCrypto;
 
-function identity(name: string): Identity {
-  const seed = c.sha256(utf8(`pqroom robustness ${name}`));
-  const k = c.sigKeygen(seed);
-  return { seed, publicKey: k.publicKey, secretKey: k.secretKey, fp: fingerprint(c, k.publicKey), kemKeys: [] };
-}
+const identity = (name: string): Identity => signingIdentity(c, `pqroom robustness ${name}`);
 
 async function relayKey(relay: LiveRelay): Promise<Bytes> {
   return fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());

@@ -150,7 +150,6 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     if (!login || halted) return;
     o.onEvent?.();
     const r = step<typeof loginServerMachine, LoginServerEffect>(loginServerMachine, login, event);
-    for (const fx of r.effects) if (fx.type === 'effect.registered') o.store.saveAccount?.(r.snapshot.context.accounts.get(fx.username)!);
     login = r.snapshot;
     for (const fx of r.effects) {
       const node = conns.get(fx.conn);
@@ -159,6 +158,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           relaySend(fx.conn, fx.bytes);
           break;
         case 'effect.registered':
+          o.store.saveAccount?.(r.snapshot.context.accounts.get(fx.username)!);
           record?.({ kind: 'event', actor: 'relay', what: 'registered', detail: fx.username });
           break;
         case 'effect.reject':

@@ -73,6 +73,8 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     delAnswer: db.prepare<[string, number]>('DELETE FROM answered WHERE principal = ? AND req_id = ?'),
     answers: db.prepare<[], { principal: string; req_id: number; seq: number; reply: Buffer }>('SELECT principal, req_id, seq, reply FROM answered ORDER BY principal, seq'),
     maxSeq: db.prepare<[], { n: number | null }>('SELECT max(seq) AS n FROM answered'),
+    delRoomMembers: db.prepare<[string]>('DELETE FROM member WHERE room = ?'),
+    delRoomInvites: db.prepare<[string]>('DELETE FROM invite WHERE room = ?'),
   };
   /** The state the tables hold (after the last commit), and the one saved in the open transaction. */
   let last: RelayState | undefined;
@@ -121,8 +123,8 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     if (prev === state) return;
     if (prev === undefined || prev.profile !== state.profile) putMeta.run('state-profile', state.profile ?? '');
     diff(prev?.rooms, state.rooms, (id, r) => saveRoom(id, prev?.rooms[id], r), (id) => {
-      db.prepare('DELETE FROM member WHERE room = ?').run(id);
-      db.prepare('DELETE FROM invite WHERE room = ?').run(id);
+      q.delRoomMembers.run(id);
+      q.delRoomInvites.run(id);
       q.delRoom.run(id);
     });
     diff(prev?.mailboxes, state.mailboxes, (p, n) => q.putMailbox.run(p, n), (p) => q.delMailbox.run(p));
@@ -202,6 +204,8 @@ export function sqliteStore(file: string): SqliteStore {
     CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id)) WITHOUT ROWID;
   `);
+  const allAccounts = db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account');
+  const insAccount = db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)');
   const logLen = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM log WHERE room = ?');
   const insLog = db.prepare<[Bytes, number, number | null, Bytes]>('INSERT INTO log (room, idx, epoch, payload) VALUES (?, ?, ?, ?)');
   const range = db.prepare<[Bytes, number, number], { idx: number; epoch: number | null; payload: Buffer }>('SELECT idx, epoch, payload FROM log WHERE room = ? AND idx >= ? AND idx <= ? ORDER BY idx');
@@ -238,8 +242,8 @@ export function sqliteStore(file: string): SqliteStore {
       const entries = mailFrom.all(principal, from, limit).map((r) => fromJson<MailboxEntry>(r.entry));
       return { entries, end: (mailEnd.get(principal)?.n ?? 0) + 1 };
     },
-    accounts: () => new Map(db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account').all().map((r) => [r.username, fromJson<Verifier>(r.json)])),
-    saveAccount: (v) => void db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)').run(v.username, toJson(v)),
+    accounts: () => new Map(allAccounts.all().map((r) => [r.username, fromJson<Verifier>(r.json)])),
+    saveAccount: (v) => void insAccount.run(v.username, toJson(v)),
     saveState: state.save,
     loadState: state.load,
     atomically(f) {

@@ -96,10 +96,8 @@ export function acceptRegister(bytes: Bytes, exists: (username: string) => boole
 
 /** REQ-LOG-001: a `Register` identical to the account held is its retransmission (it has no answer). */
 export function isRegisterRetransmission(bytes: Bytes, held: Verifier | undefined): boolean {
-  if (!held) return false;
-  const r = decode(Register, bytes);
-  const same = (a: Bytes, b: Bytes) => a.length === b.length && a.every((x, i) => x === b[i]);
-  return r.username === held.username && same(r.salt, held.salt) && same(r.pk_pw, held.pk_pw) && same(r.identity_pk, held.identity_pk) && JSON.stringify(r.kdf) === JSON.stringify(held.kdf);
+  // a Verifier holds exactly Register's fields, and the encoding is canonical
+  return held !== undefined && equalBytes(bytes, encode(Register, held));
 }
 
 // ---------------------------------------------------------------------------------------------
