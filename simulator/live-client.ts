@@ -8,10 +8,10 @@
 import type { SnapshotFrom } from 'xstate';
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
-import type { ReqId } from '../impl/errors.ts';
+import { attempt, type ReqId } from '../impl/errors.ts';
 import type { Identity } from '../impl/protocol/identity.ts';
 import { deterministicRng, systemRng } from '../impl/rng.ts';
-import { decode, peekType } from '../impl/codec.ts';
+import { decode } from '../impl/codec.ts';
 import { MsgType, Reject, type KdfParams } from '../impl/messages/index.ts';
 import { register } from '../impl/protocol/login.ts';
 import type { Profile } from '../impl/suite.ts';
@@ -77,6 +77,9 @@ export interface LiveClient {
 }
 
 type RoleMachine = typeof ownerMachine | typeof memberMachine;
+
+/** What the relay answers a login with (spec 9.5): everything else that arrives meanwhile is the role machine's. */
+const LOGIN_REPLIES: ReadonlySet<number> = new Set([MsgType.LoginChallenge, MsgType.LoginFinish, MsgType.CompatLoginChallenge, MsgType.CompatLoginFinish, MsgType.Reject]);
 type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memberMachine>;
 
 /** Starts a client and connects it. */
@@ -124,6 +127,8 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   let registration: Bytes | undefined;
   let mustRegister = o.login?.register ?? false;
   let loginFailed = false;
+  /** Relay messages that arrived during the login and are not for it. */
+  const held: Bytes[] = [];
   /** A `Reject` the relay answered the login with: its reason is the one to report. */
   let refusal: { readonly requirement: string; readonly detail: string } | undefined;
   const feedLogin = (event: LoginClientEvent): void => {
@@ -148,6 +153,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
         record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
         o.on?.connected?.();
         feedRole({ type: 'net.up', now: Date.now() });
+        for (const bytes of held.splice(0)) feedRole(relayMessageToEvent(bytes, Date.now()));
       }
     }
   };
@@ -244,9 +250,13 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
           break;
         case 'effect.receive':
           record?.({ kind: 'recv', actor: o.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
-          if (loginSnap) {
-            refusal = peekType(fx.bytes) === MsgType.Reject ? decode(Reject, fx.bytes) : undefined;
+          if (loginSnap && fx.bytes.length >= 4 && LOGIN_REPLIES.has(fx.bytes[3]!)) {
+            const rj = fx.bytes[3] === MsgType.Reject ? attempt(() => decode(Reject, fx.bytes)) : undefined;
+            refusal = rj?.ok ? rj.value : undefined;
             feedLogin({ type: 'net.receive', bytes: fx.bytes, now: Date.now() });
+          } else if (loginSnap) {
+            // a push of a relay that does not wait for the login: the role machine's, once online (bounded: history sync refetches the rest)
+            if (held.length < 10_000) held.push(fx.bytes);
           }
           else feedRole(relayMessageToEvent(fx.bytes, Date.now()));
           break;
@@ -277,6 +287,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
         link = undefined;
         feedConn({ type: 'conn.lost', now: Date.now() });
         loginSnap = undefined;
+        held.length = 0;
         if (!stopped && !loginFailed) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
       },
     });
