@@ -14,7 +14,8 @@ import { Vault } from '../messages/index.ts';
 import { createIdentity, rotateKem, type Identity } from '../protocol/identity.ts';
 import { KDF_PROFILES } from '../protocol/login.ts';
 import { deterministicRng } from '../rng.ts';
-import { contentsOf, identityOf, openVault, readVaultFile, sealVault, vaultHeader, writeVaultFile } from './vault.ts';
+import { contentsOf, identityOf, openVault, sealVault, vaultHeader } from './vault.ts';
+import { readVaultFile, writeVaultFile } from './vault-file.ts';
 
 const rng = deterministicRng(utf8('vault test'));
 const TEST = KDF_PROFILES.test;

@@ -1,13 +1,12 @@
 /**
  * The vault (spec 5.10, 10.3): a person's private keys and trust records, sealed under a key
- * derived from the password, and written to a file atomically.
+ * derived from the password. Where it is kept: `vault-file.ts` (Node, a file written atomically)
+ * and `vault-idb.ts` (browsers, IndexedDB); this module does no I/O and runs in both.
  *
  * hardened: `vault_key = ExpandLabel(Argon2id(password, salt, kdf, 32), "vault key", user_id, 32)`,
  * XChaCha20-Poly1305 with the encoding of every header field as associated data (REQ-KEY-010).
  * compat: `vault_key = LabeledHash("compat vault", password)`, unsalted and fast (W13, REQ-KEY-014).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Bytes } from '../bytes.ts';
 import { decode, encode, encodePrefix } from '../codec.ts';
 import { fastestArgon2id, type Argon2idAsync } from '../crypto/argon2.ts';
@@ -26,6 +25,18 @@ export const VAULT_FORMAT = 1;
 
 /** The KDF parameters of a compat vault (REQ-KEY-014). */
 export const COMPAT_VAULT_KDF: KdfParams = { algorithm: 'compat_sha256', memory_kib: 0, iterations: 0, parallelism: 0 };
+
+/** Where sealed vaults are kept, by user id. */
+export interface VaultStore {
+  /** The stored vault of `userId`, or undefined. */
+  get(userId: string): Promise<Bytes | undefined>;
+  /** Stores `bytes` as the vault of `userId`, replacing the old one whole or not at all. */
+  put(userId: string, bytes: Bytes): Promise<void>;
+  /** The user ids that have a vault. */
+  users(): Promise<string[]>;
+  /** Closes the database. */
+  close(): void;
+}
 
 /** What sealing needs. */
 export interface SealOptions {
@@ -87,45 +98,4 @@ export function contentsOf(identity: Identity, rest: Pick<VaultContents, 'truste
 /** The identity a vault holds. */
 export function identityOf(c: CryptoProvider, contents: VaultContents): Identity {
   return identityFromSeeds(c, contents.identity_seed, contents.kem_keys);
-}
-
-/** What {@link writeVaultFile} does between its steps, for crash tests. */
-export interface WriteHooks {
-  /** Called after the new bytes are written and flushed to the temporary file, before the rename. */
-  readonly beforeRename?: () => void;
-}
-
-/**
- * Writes a vault file atomically (REQ-KEY-013): the new bytes go to a temporary file beside the
- * old one, are flushed, and the temporary file is renamed over the old one; then the directory
- * is flushed. A crash at any point leaves either the old vault or the new one, never a mix.
- */
-export function writeVaultFile(path: string, bytes: Bytes, hooks: WriteHooks = {}): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  hooks.beforeRename?.();
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // some platforms cannot open a directory for fsync; the rename itself is atomic
-  }
-}
-
-/** Reads a vault file's bytes (a missing file is an error naming the path). */
-export function readVaultFile(path: string): Bytes {
-  if (!existsSync(path)) throw new Error(`no vault at ${path}`);
-  return new Uint8Array(readFileSync(path));
 }

@@ -1,0 +1,197 @@
+/**
+ * `pqroom account`: a person's keys in a vault file (spec 10): create one (with the breached
+ * password check, REQ-KEY-041), show its fingerprint, emoji and comparison string, rotate its
+ * ML-KEM key, change its password; and serve the browser keystore page (IndexedDB, REQ-KEY-015).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { nodeCrypto } from '../crypto/node.ts';
+import { PqroomError } from '../errors.ts';
+import { compatVerificationPrompt, fingerprintEmoji, fingerprintHexGroups, safetyString } from '../fingerprint.ts';
+import { KDF_PROFILES } from '../protocol/login.ts';
+import { systemRng } from '../rng.ts';
+import type { Profile } from '../suite.ts';
+import { checkPassword, HIBP_ENDPOINT, parseOfflineList, registrationDecision, type HibpOptions, type HibpPolicy } from './hibp.ts';
+import { changePassword, createAccount, openAccount, rotateAccountKem, type Account } from './keystore.ts';
+import { fileVaultStore } from './vault-file.ts';
+
+const HELP = `usage: pqroom account <create|show|rotate|passwd|page> [options]
+
+A person's keys (spec 10): the ML-DSA-65 identity and the ML-KEM-768 keys, sealed in a
+vault file with Argon2id and XChaCha20-Poly1305 (hardened) or the seed's SHA-256 (compat).
+
+  create   a new identity in a new vault (never overwrites one); checks the password
+           against Have I Been Pwned first (only 5 hex characters of its SHA-1 leave)
+  show     the fingerprint (hex groups), the 8 emoji of the login self-check, the string
+           to compare with a peer (hardened: 128 bits; compat: the seed's prompt)
+  rotate   a new ML-KEM key, version + 1, signed by the identity; old keys kept
+  passwd   seal the vault again under a new password (PQROOM_NEW_PASSWORD)
+  page     serve the browser keystore (vault in IndexedDB) on loopback
+
+options:
+  --vault FILE          the vault file (create, show, rotate, passwd)
+  --user ID             the user id the vault is sealed to (default: the file's)
+  --profile P           hardened (default) or compat
+  --kdf K               Argon2id profile for create/passwd: interactive (default), seed
+                        (500 MiB, t=3, p=2, the seed's), test (64 KiB, tests only)
+  --hibp URL            the range endpoint (default ${HIBP_ENDPOINT})
+  --hibp-offline FILE   check against a local list of SHA-1 hashes instead (HASH[:COUNT])
+  --no-hibp             skip the breach check
+  --hibp-policy P       refuse (default) or allow when the service cannot be reached
+  --port P              page: the port (default 0, any free one); 127.0.0.1 only
+  -h, --help            this help
+
+The password is read from the environment variable PQROOM_PASSWORD, else from the first
+line of standard input (hidden when it is a terminal).`;
+
+/** What the command reads and writes; tests pass their own. */
+export interface AccountIo {
+  readonly out: (s: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly readLine: (prompt: string) => Promise<string>;
+}
+
+let piped: string[] | undefined;
+
+/** Reads the next line of standard input; on a terminal, without echoing it. */
+async function readLine(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    if (piped === undefined) {
+      let data = '';
+      for await (const chunk of stdin) data += String(chunk);
+      piped = data.split(/\r?\n/);
+    }
+    return piped.shift() ?? '';
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve) => {
+    let line = '';
+    const onData = (b: Buffer): void => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          process.stderr.write('\n');
+          resolve(line);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        line = ch === '\u007f' ? line.slice(0, -1) : line + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+function show(out: (s: string) => void, userId: string, profile: Profile, a: Account): void {
+  const fp = a.identity.fp;
+  out(`user         ${userId}`);
+  out(`fingerprint  ${fingerprintHexGroups(fp)}`);
+  out(`emoji        ${fingerprintEmoji(fp)}`);
+  out(profile === 'hardened' ? `compare      ${safetyString(fp)}   (read it to your peer: 128 bits, REQ-KEY-031)` : `compare      ${compatVerificationPrompt(fp)}…   (the seed's check: the peer types the last 5 characters, REQ-KEY-030)`);
+  out(`ML-KEM keys  ${a.identity.kemKeys.map((k) => `v${k.version}`).join(', ')} (newest last; old ones kept to read old messages)`);
+  out(`vault KDF    ${a.kdf.algorithm}${a.kdf.algorithm === 'argon2id' ? ` m=${a.kdf.memory_kib} KiB t=${a.kdf.iterations} p=${a.kdf.parallelism}` : ' (unsalted, fast: W13)'}`);
+  out(`trusted      ${a.contents.trusted.length} peer statement(s); ${a.contents.peers.length} peer key record(s)`);
+}
+
+async function servePage(port: number, out: (s: string) => void): Promise<number> {
+  const { build } = await import('esbuild');
+  const bundle = await build({ entryPoints: [join(import.meta.dirname, 'browser.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error' });
+  const js = bundle.outputFiles[0]!.contents;
+  const html = readFileSync(join(import.meta.dirname, 'vault-page.html'));
+  const server = createServer((req, res) => {
+    const body = req.url === '/vault.js' ? js : req.url === '/' ? html : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': req.url === '/vault.js' ? 'text/javascript' : 'text/html; charset=utf-8' });
+    res.end(body ?? 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  out(`the browser keystore is at http://127.0.0.1:${(server.address() as AddressInfo).port}/ (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  server.close();
+  return 0;
+}
+
+/** Runs `pqroom account ...`; returns the exit code. */
+export async function main(argv: readonly string[], io: AccountIo = { out: console.log, env: process.env, readLine }): Promise<number> {
+  const { out } = io;
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    out(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  const o: Record<string, string | true> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '-h' || a === '--help') {
+      out(HELP);
+      return 0;
+    }
+    if (a === '--no-hibp') o['no-hibp'] = true;
+    else if (['--vault', '--user', '--profile', '--kdf', '--hibp', '--hibp-offline', '--hibp-policy', '--port'].includes(a) && rest[i + 1] !== undefined) o[a.slice(2)] = rest[++i]!;
+    else {
+      out(`pqroom account: unknown or incomplete argument ${a}\n\n${HELP}`);
+      return 2;
+    }
+  }
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const profile = (str('profile') ?? 'hardened') as Profile;
+  const kdfName = str('kdf') ?? 'interactive';
+  const policy = str('hibp-policy') ?? 'refuse';
+  if (!['hardened', 'compat'].includes(profile) || !(kdfName in KDF_PROFILES) || !['refuse', 'allow'].includes(policy)) {
+    out(`pqroom account: --profile is hardened or compat, --kdf interactive, seed or test, --hibp-policy refuse or allow\n\n${HELP}`);
+    return 2;
+  }
+  const kdf = KDF_PROFILES[kdfName as keyof typeof KDF_PROFILES];
+  if (sub === 'page') return servePage(Number(str('port') ?? 0), out);
+  if (!['create', 'show', 'rotate', 'passwd'].includes(sub)) {
+    out(`pqroom account: unknown subcommand ${sub}\n\n${HELP}`);
+    return 2;
+  }
+  const file = str('vault');
+  if (file === undefined) {
+    out(`pqroom account ${sub}: --vault FILE is required`);
+    return 2;
+  }
+  const vaults = fileVaultStore(file);
+  try {
+    const userId = str('user') ?? (await vaults.users())[0];
+    if (userId === undefined) {
+      out(sub === 'create' ? 'pqroom account create: --user ID is required' : `pqroom account ${sub}: no vault at ${file}`);
+      return 2;
+    }
+    const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
+    if (sub === 'create') {
+      if (o['no-hibp'] !== true) {
+        const h: HibpOptions = str('hibp-offline') !== undefined ? { offline: parseOfflineList(readFileSync(str('hibp-offline')!, 'utf8')) } : { endpoint: str('hibp') ?? HIBP_ENDPOINT };
+        const d = registrationDecision(await checkPassword(password, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
+        out(`breach check: ${d.reason}`);
+        if (!d.proceed) return 1;
+      }
+      const a = await createAccount(nodeCrypto, systemRng, vaults, { userId, password, profile, kdf });
+      out(`created ${file}`);
+      show(out, userId, profile, a);
+      return 0;
+    }
+    if (sub === 'show') show(out, userId, profile, await openAccount(nodeCrypto, vaults, { userId, password, profile }));
+    else if (sub === 'rotate') {
+      const a = await rotateAccountKem(nodeCrypto, systemRng, vaults, { userId, password, profile });
+      out(`ML-KEM key rotated to v${a.identity.kemKeys.at(-1)!.version}; ${file} rewritten`);
+      show(out, userId, profile, a);
+    } else {
+      const newPassword = io.env.PQROOM_NEW_PASSWORD ?? (await io.readLine('new password: '));
+      await changePassword(nodeCrypto, systemRng, vaults, { userId, password, newPassword, profile, kdf: str('kdf') === undefined ? undefined : kdf });
+      out(`${file} sealed under the new password`);
+    }
+    return 0;
+  } catch (e) {
+    if (!(e instanceof PqroomError)) throw e;
+    out(`pqroom account ${sub}: ${e.message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * REQ-KEY-015: the vault in a real browser's IndexedDB. `browser.ts` is bundled with esbuild and
+ * served on loopback with `vault-page.html`; Debian's Chromium (never a downloaded browser) runs
+ * it headless through playwright-core, with a profile directory that outlives the browser, so a
+ * vault written by one browser process is read by the next. `.ci/run` installs Chromium; without
+ * it these tests are skipped with the reason printed, unless PQROOM_REQUIRE_BROWSER=1 (CI).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { equalBytes, fromHex, toHex } from '../bytes.ts';
+import { nodeCrypto } from '../crypto/node.ts';
+import { fingerprintHexGroups } from '../fingerprint.ts';
+import { KDF_PROFILES } from '../protocol/login.ts';
+import { deterministicRng } from '../rng.ts';
+import type { Outcome, Summary } from './browser.ts';
+import { createAccount, openAccount } from './keystore.ts';
+import { fileVaultStore } from './vault-file.ts';
+import { identityOf, openVault } from './vault.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const present = existsSync(CHROMIUM);
+if (!present && process.env.PQROOM_REQUIRE_BROWSER === '1') throw new Error(`PQROOM_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+if (!present) console.warn(`vault-browser.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+/** A Chromium process of our own, so that it can be killed with SIGKILL, and the playwright connection to it. */
+interface Running {
+  readonly proc: ChildProcess;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+let server: Server;
+let origin = '';
+let profile = '';
+
+async function launch(): Promise<Running> {
+  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ws = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`Chromium did not start in 20 s: ${err}`)), 20_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`Chromium exited with ${code}: ${err}`)));
+  });
+  const browser = await chromium.connectOverCDP(ws);
+  const page = await browser.contexts()[0]!.newPage();
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => 'pqroomVault' in globalThis);
+  return { proc, browser, page };
+}
+
+async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const exited = new Promise<void>((resolve) => (r.proc.exitCode !== null ? resolve() : r.proc.once('exit', () => resolve())));
+  if (signal === 'SIGTERM') await r.browser.close().catch(() => {});
+  r.proc.kill(signal);
+  await exited;
+}
+
+/** Fills the page's form and clicks a button, as a person would; returns what the page shows. */
+async function click(page: Page, button: 'create' | 'open' | 'rotate', user: string, password: string, kdf = 'test'): Promise<string> {
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.selectOption('#kdf', kdf);
+  await page.click(`#${button}`);
+  await page.waitForFunction(() => !['', 'working…'].includes(document.getElementById('out')!.textContent ?? ''));
+  return (await page.textContent('#out')) ?? '';
+}
+
+const call = <T = Summary>(page: Page, method: string, ...args: unknown[]): Promise<Outcome<T>> =>
+  page.evaluate(([m, a]) => (globalThis.pqroomVault as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[m as string]!(...(a as unknown[])), [method, args] as const) as Promise<Outcome<T>>;
+
+describe.skipIf(!present)('REQ-KEY-015: the vault in a browser (Chromium, IndexedDB)', () => {
+  beforeAll(async () => {
+    const bundle = await build({ entryPoints: [join(import.meta.dirname, 'browser.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error' });
+    const js = bundle.outputFiles[0]!.contents;
+    const html = readFileSync(join(import.meta.dirname, 'vault-page.html'));
+    server = createServer((req, res) => {
+      const [type, body] = req.url === '/vault.js' ? ['text/javascript', js] : req.url === '/' ? ['text/html; charset=utf-8', html] : ['text/plain', 'not found'];
+      res.writeHead(body === 'not found' ? 404 : 200, { 'content-type': type });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`; // one origin for every browser process: one IndexedDB
+    profile = mkdtempSync(join(tmpdir(), 'pqroom-chromium-'));
+  });
+  afterAll(() => {
+    server?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('REQ-KEY-015: a vault created on the page opens after the browser restarts; a wrong password is refused (REQ-KEY-012); a rotation keeps the old key (REQ-KEY-002)', async () => {
+    let b = await launch();
+    const created = await click(b.page, 'create', 'alice', 'correct horse');
+    const fp = (JSON.parse(created) as Summary).fingerprint;
+    expect(fp).toMatch(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
+    expect(await click(b.page, 'create', 'alice', 'other')).toMatch(/^refused: REQ-KEY-013/); // never overwritten
+    await stop(b);
+
+    b = await launch();
+    expect(JSON.parse(await click(b.page, 'open', 'alice', 'correct horse'))).toMatchObject({ userId: 'alice', fingerprint: fp, kemVersions: [1], kdf: 'argon2id m=64 KiB t=1 p=1' });
+    expect(await click(b.page, 'open', 'alice', 'wrong horse')).toMatch(/^refused: REQ-KEY-012: wrong password or corrupted vault/);
+    expect(await click(b.page, 'rotate', 'alice', 'wrong horse')).toMatch(/^refused: REQ-KEY-012/);
+    expect(JSON.parse(await click(b.page, 'rotate', 'alice', 'correct horse'))).toMatchObject({ fingerprint: fp, kemVersions: [1, 2] });
+    const pw = await call(b.page, 'passwd', 'alice', 'correct horse', 'battery staple');
+    expect(pw.ok).toBe(true);
+    await stop(b);
+
+    b = await launch();
+    expect(await call(b.page, 'open', 'alice', 'correct horse')).toMatchObject({ ok: false, requirement: 'REQ-KEY-012' });
+    expect(await call(b.page, 'open', 'alice', 'battery staple')).toMatchObject({ ok: true, value: { fingerprint: fp, kemVersions: [1, 2] } });
+    expect(await call<string[]>(b.page, 'users')).toEqual({ ok: true, value: ['alice'] });
+    await stop(b);
+  });
+
+  it('REQ-KEY-015: the bytes are the same vault on both platforms: one sealed in the browser opens in Node, one sealed in Node opens in the browser', async () => {
+    const b = await launch();
+    try {
+      expect((await call(b.page, 'create', 'bob', 'pw-b', 'test')).ok).toBe(true);
+      const hex = await call<string>(b.page, 'exportSealed', 'bob');
+      if (!hex.ok) throw new Error(hex.message);
+      const inNode = await openVault(nodeCrypto, fromHex(hex.value), { profile: 'hardened', password: 'pw-b' });
+      const opened = await call(b.page, 'open', 'bob', 'pw-b');
+      expect(opened.ok && opened.value.fingerprint).toBe(fingerprintHexGroups(identityOf(nodeCrypto, inNode.contents).fp));
+
+      const dir = mkdtempSync(join(tmpdir(), 'pqroom-vault-'));
+      try {
+        const file = join(dir, 'carol.vault');
+        const made = await createAccount(nodeCrypto, deterministicRng(new Uint8Array(32).fill(7)), fileVaultStore(file), { userId: 'carol', password: 'pw-c', profile: 'hardened', kdf: KDF_PROFILES.test });
+        expect((await call(b.page, 'importSealed', 'carol', toHex(readFileSync(file)))).ok).toBe(true);
+        expect(await call(b.page, 'open', 'carol', 'pw-c')).toMatchObject({ ok: true, value: { fingerprint: fingerprintHexGroups(made.identity.fp) } });
+        expect((await openAccount(nodeCrypto, fileVaultStore(file), { userId: 'carol', password: 'pw-c', profile: 'hardened' })).identity.fp).toEqual(made.identity.fp);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      await stop(b);
+    }
+  });
+
+  it('REQ-KEY-011: a stored vault of an unknown protocol version is refused in the browser, not misread', async () => {
+    const b = await launch();
+    try {
+      expect((await call(b.page, 'create', 'dave', 'pw-d', 'test')).ok).toBe(true);
+      const hex = await call<string>(b.page, 'exportSealed', 'dave');
+      if (!hex.ok) throw new Error(hex.message);
+      const future = fromHex(hex.value);
+      future[0] = future[0]! + 1;
+      expect((await call(b.page, 'importSealed', 'dave', toHex(future))).ok).toBe(true);
+      expect(await call(b.page, 'open', 'dave', 'pw-d')).toMatchObject({ ok: false, requirement: 'REQ-KEY-011' });
+    } finally {
+      await stop(b);
+    }
+  });
+
+  it('REQ-KEY-015: a browser killed (SIGKILL) while it rewrites a vault in a loop leaves one whole vault, old or new, three times', async () => {
+    let b = await launch();
+    expect((await call(b.page, 'create', 'erin', 'pw-e', 'test')).ok).toBe(true);
+    const v1 = await call<string>(b.page, 'exportSealed', 'erin');
+    expect((await call(b.page, 'rotate', 'erin', 'pw-e')).ok).toBe(true);
+    const v2 = await call<string>(b.page, 'exportSealed', 'erin');
+    if (!v1.ok || !v2.ok) throw new Error('export failed');
+    const versions = [fromHex(v1.value), fromHex(v2.value)];
+    for (let round = 0; round < 3; round++) {
+      // writes alternate between the two vaults, without end, until the process is killed
+      void b.page.evaluate(async ([a, z]) => {
+        const g = globalThis as unknown as { writes: number };
+        g.writes = 0;
+        for (let i = 0; ; i++, g.writes++) await globalThis.pqroomVault.importSealed('erin', i % 2 === 0 ? a : z);
+      }, [v1.value, v2.value] as const).catch(() => {});
+      await new Promise((r) => setTimeout(r, 300 + 200 * round));
+      expect(await b.page.evaluate(() => (globalThis as unknown as { writes: number }).writes)).toBeGreaterThan(2); // it was writing
+      await stop(b, 'SIGKILL');
+      b = await launch();
+      const now = await call<string>(b.page, 'exportSealed', 'erin');
+      if (!now.ok) throw new Error(now.message);
+      expect(versions.some((v) => equalBytes(v, fromHex(now.value)))).toBe(true);
+      expect((await call(b.page, 'open', 'erin', 'pw-e')).ok).toBe(true);
+    }
+    await stop(b);
+  });
+});

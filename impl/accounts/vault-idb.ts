@@ -1,0 +1,65 @@
+/**
+ * The vault kept in a browser's IndexedDB (spec 10.3, REQ-KEY-015): one object store, the vault
+ * bytes (already sealed, `vault.ts`) under the user id. A write is one `readwrite` transaction
+ * with strict durability, resolved only when the transaction completes: it either replaces the
+ * old vault whole or leaves it, which is what the atomic file write gives Node (REQ-KEY-013).
+ *
+ * The transport's session key is not kept here, and not as a non-extractable WebCrypto key:
+ * REQ-LOG-021 is not met (spec 9.5 says why).
+ */
+import type { VaultStore } from './vault.ts';
+
+/** The object store's name; its version is {@link IDB_VERSION}. */
+export const IDB_STORE = 'vaults';
+/** The database schema version this code creates and reads. */
+export const IDB_VERSION = 1;
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
+}
+
+/**
+ * Opens (creating if needed) the IndexedDB database `name` as a vault store. A database of a
+ * newer schema version than {@link IDB_VERSION} is refused by IndexedDB itself (VersionError),
+ * never read with this layout (REQ-KEY-011).
+ */
+export async function openIdbVaultStore(name = 'pqroom-vaults', idb: IDBFactory = indexedDB): Promise<VaultStore> {
+  const open = idb.open(name, IDB_VERSION);
+  open.onupgradeneeded = () => {
+    if (!open.result.objectStoreNames.contains(IDB_STORE)) open.result.createObjectStore(IDB_STORE);
+  };
+  const db = await request(open);
+  return {
+    async get(userId) {
+      const tx = db.transaction(IDB_STORE, 'readonly');
+      const v: unknown = await request(tx.objectStore(IDB_STORE).get(userId));
+      if (v === undefined) return undefined;
+      if (!(v instanceof ArrayBuffer)) throw new TypeError(`the vault stored for ${userId} is not bytes`);
+      return new Uint8Array(v);
+    },
+    async put(userId, bytes) {
+      const tx = db.transaction(IDB_STORE, 'readwrite', { durability: 'strict' });
+      const finished = done(tx);
+      // an ArrayBuffer copy: what is stored does not alias the caller's array
+      tx.objectStore(IDB_STORE).put(bytes.slice().buffer, userId);
+      await finished;
+    },
+    async users() {
+      const tx = db.transaction(IDB_STORE, 'readonly');
+      const keys = await request(tx.objectStore(IDB_STORE).getAllKeys());
+      return keys.map(String);
+    },
+    close: () => db.close(),
+  };
+}
