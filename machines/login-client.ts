@@ -72,8 +72,7 @@ export interface LoginClientContext {
   readonly start: ClientStartState | undefined;
   readonly compat: CompatClientState | undefined;
   readonly response: ClientResponseState | undefined;
-  /** The session key of the last successful login. */
-  readonly sessionKey: Bytes | undefined;
+  /** When the last successful login's session expires (its key is handed over in `effect.loggedIn` and not kept: REQ-LOG-021). */
   readonly expiresAt: number | undefined;
   /** Logins completed. */
   readonly logins: number;
@@ -134,7 +133,8 @@ export const loginClientMachine = setup({
     loggedIn: enqueueActions(({ context, event, enqueue }) => {
       const r = once(context, event, 'complete', () => complete(context, bytesOf(event)));
       if (!r.ok) return;
-      enqueue.assign({ sessionKey: r.value.sessionKey, expiresAt: r.value.expiresAt, logins: context.logins + 1, start: undefined, compat: undefined, response: undefined });
+      // REQ-LOG-021: the session key is handed over for the rekey and not kept
+      enqueue.assign({ expiresAt: r.value.expiresAt, logins: context.logins + 1, start: undefined, compat: undefined, response: undefined });
       enqueue.emit({ type: 'effect.loggedIn', sessionKey: r.value.sessionKey, expiresAt: r.value.expiresAt });
     }),
     refuseChallenge: enqueueActions(({ context, event, enqueue }) => {
@@ -164,7 +164,6 @@ export const loginClientMachine = setup({
       start: undefined,
       compat: undefined,
       response: undefined,
-      sessionKey: undefined,
       expiresAt: undefined,
       logins: 0,
     }),

@@ -24,6 +24,23 @@ describe('login machines, honest run', () => {
       expect(w.serverRejects.map((r) => r.reqId)).toEqual([profile === 'hardened' ? 'REQ-LOG-013' : 'REQ-LOG-005']);
     });
   }
+  for (const profile of ['hardened', 'compat'] as Profile[]) {
+    it(`REQ-LOG-021 ${profile}: the login client hands the session key over and keeps no copy of it`, () => {
+      const w = createLoginWorld({ profile, seed: 6, crypto: c });
+      const alice = w.addClient('alice', 'hunter2');
+      w.register('alice');
+      w.login('alice');
+      const key = alice.sessions[0]!.sessionKey;
+      const held: Uint8Array[] = [];
+      const walk = (v: unknown, depth: number): void => {
+        if (v instanceof Uint8Array) held.push(v);
+        else if (v !== null && typeof v === 'object' && depth < 8) for (const x of v instanceof Map ? v.values() : Object.values(v)) walk(x, depth + 1);
+      };
+      walk(alice.actor.getSnapshot().context, 0);
+      expect(held.length).toBeGreaterThan(3); // the walk sees the context's byte strings (pinned key, password seed, …)
+      expect(held.filter((b) => Buffer.from(b).equals(Buffer.from(key)))).toEqual([]);
+    });
+  }
   it('the same seed gives the same trace, byte for byte', () => {
     const run = () => {
       const w = createLoginWorld({ profile: 'hardened', seed: 8, crypto: c, trace: true });

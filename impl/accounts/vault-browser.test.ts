@@ -4,6 +4,8 @@
  * it headless through playwright-core, with a profile directory that outlives the browser, so a
  * vault written by one browser process is read by the next. `.ci/run` installs Chromium; without
  * it these tests are skipped with the reason printed, unless PQROOM_REQUIRE_BROWSER=1 (CI).
+ * The unlocked session of REQ-LOG-021 (a non-extractable WebCrypto key in IndexedDB) is tested
+ * here too, in the browser that keeps it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, fromHex, toHex } from '../bytes.ts';
 import { nodeCrypto } from '../crypto/node.ts';
 import { fingerprintHexGroups } from '../fingerprint.ts';
@@ -37,6 +39,8 @@ interface Running {
 }
 
 let server: Server;
+/** The browser running now, killed after each test whatever happened in it (a failed test must not leave the profile locked). */
+let current: Running | undefined;
 let origin = '';
 let profile = '';
 
@@ -58,8 +62,10 @@ async function launch(): Promise<Running> {
   const browser = await chromium.connectOverCDP(ws);
   const page = await browser.contexts()[0]!.newPage();
   await page.goto(`${origin}/`);
-  await page.waitForFunction(() => 'pqroomVault' in globalThis);
-  return { proc, browser, page };
+  await page.waitForFunction(() => 'pqroomSwept' in globalThis);
+  await page.evaluate(() => globalThis.pqroomSwept);
+  current = { proc, browser, page };
+  return current;
 }
 
 async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -70,7 +76,7 @@ async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<voi
 }
 
 /** Fills the page's form and clicks a button, as a person would; returns what the page shows. */
-async function click(page: Page, button: 'create' | 'open' | 'rotate', user: string, password: string, kdf = 'test'): Promise<string> {
+async function click(page: Page, button: 'create' | 'open' | 'rotate' | 'unlock' | 'resume' | 'lock', user: string, password: string, kdf = 'test'): Promise<string> {
   await page.fill('#user', user);
   await page.fill('#password', password);
   await page.selectOption('#kdf', kdf);
@@ -95,6 +101,10 @@ describe.skipIf(!present)('REQ-KEY-015: the vault in a browser (Chromium, Indexe
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`; // one origin for every browser process: one IndexedDB
     profile = mkdtempSync(join(tmpdir(), 'pqroom-chromium-'));
+  });
+  afterEach(async () => {
+    if (current && current.proc.exitCode === null && current.proc.signalCode === null) await stop(current, 'SIGKILL');
+    current = undefined;
   });
   afterAll(() => {
     server?.close();
@@ -189,6 +199,57 @@ describe.skipIf(!present)('REQ-KEY-015: the vault in a browser (Chromium, Indexe
       expect(versions.some((v) => equalBytes(v, fromHex(now.value)))).toBe(true);
       expect((await call(b.page, 'open', 'erin', 'pw-e')).ok).toBe(true);
     }
+    await stop(b);
+  });
+
+  it('REQ-LOG-021: an unlocked session survives a browser restart without the password, its key is not extractable, and at expiry it is refused and deleted', async () => {
+    let b = await launch();
+    expect((await call(b.page, 'create', 'gina', 'pw-g', 'test')).ok).toBe(true);
+    const unlocked = JSON.parse(await click(b.page, 'unlock', 'gina', 'pw-g')) as Summary & { expiresAt: number };
+    expect(unlocked.expiresAt - Date.now()).toBeGreaterThan(4 * 3600_000 - 60_000);
+    expect(await call(b.page, 'sessionKey', 'gina')).toEqual({ ok: true, value: { extractable: false, algorithm: 'AES-GCM', usages: ['decrypt', 'encrypt'], exportRaw: 'InvalidAccessError' } });
+    expect(await call(b.page, 'unlock', 'gina', 'wrong')).toMatchObject({ ok: false, requirement: 'REQ-KEY-012' });
+    await stop(b);
+
+    b = await launch();
+    expect(JSON.parse(await click(b.page, 'resume', 'gina', ''))).toMatchObject({ userId: 'gina', fingerprint: unlocked.fingerprint, kemVersions: [1] });
+    expect(await call(b.page, 'sessionKey', 'gina')).toMatchObject({ ok: true, value: { extractable: false } }); // still not extractable after IndexedDB's round trip
+    expect(await call(b.page, 'resume', 'gina', unlocked.expiresAt)).toMatchObject({ ok: false, requirement: 'REQ-LOG-021', message: expect.stringMatching(/expired at .*: deleted/) });
+    expect(await call<string[]>(b.page, 'sessions')).toEqual({ ok: true, value: [] });
+    expect(await click(b.page, 'resume', 'gina', '')).toMatch(/^refused: REQ-LOG-021: no unlocked session of gina/);
+    // locking deletes at once
+    expect((await call(b.page, 'unlock', 'gina', 'pw-g')).ok).toBe(true);
+    expect(JSON.parse(await click(b.page, 'lock', 'gina', ''))).toEqual({ userId: 'gina', locked: true });
+    expect(await call<string[]>(b.page, 'sessions')).toEqual({ ok: true, value: [] });
+    await stop(b);
+  });
+
+  it('REQ-LOG-021: a session that expires while no page is open is gone, key and contents, from IndexedDB after the next load; one that expires in an open page is deleted on time', async () => {
+    let b = await launch();
+    expect((await call(b.page, 'create', 'hugo', 'pw-h', 'test')).ok).toBe(true);
+    expect((await call(b.page, 'unlock', 'hugo', 'pw-h', 'hardened', 1500)).ok).toBe(true);
+    expect((await call(b.page, 'unlock', 'gina', 'pw-g', 'hardened')).ok).toBe(true); // a 4-hour one stays
+    await stop(b);
+    await new Promise((r) => setTimeout(r, 1600));
+    b = await launch();
+    expect(await b.page.evaluate(() => globalThis.pqroomSwept)).toEqual({ ok: true, value: ['hugo'] });
+    // read IndexedDB directly, not through the page's API: one record left, and it is gina's
+    const raw = await b.page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const open = indexedDB.open('pqroom-sessions');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const keys = open.result.transaction('sessions', 'readonly').objectStore('sessions').getAllKeys();
+            keys.onsuccess = () => resolve(keys.result.map(String));
+          };
+        }),
+    );
+    expect(raw).toEqual(['gina']);
+
+    expect((await call(b.page, 'unlock', 'hugo', 'pw-h', 'hardened', 400)).ok).toBe(true);
+    expect(await call<string[]>(b.page, 'sessions')).toMatchObject({ value: expect.arrayContaining(['hugo']) });
+    await b.page.waitForFunction(() => globalThis.pqroomVault.sessions().then((o) => o.ok && !o.value.includes('hugo')), undefined, { timeout: 5000, polling: 100 });
     await stop(b);
   });
 });

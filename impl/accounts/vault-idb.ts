@@ -3,9 +3,7 @@
  * bytes (already sealed, `vault.ts`) under the user id. A write is one `readwrite` transaction
  * with strict durability, resolved only when the transaction completes: it either replaces the
  * old vault whole or leaves it, which is what the atomic file write gives Node (REQ-KEY-013).
- *
- * The transport's session key is not kept here, and not as a non-extractable WebCrypto key:
- * REQ-LOG-021 is not met (spec 9.5 says why).
+ * Unlocked sessions (REQ-LOG-021) are kept in their own database: `session-idb.ts`.
  */
 import type { VaultStore } from './vault.ts';
 
@@ -14,19 +12,30 @@ export const IDB_STORE = 'vaults';
 /** The database schema version this code creates and reads. */
 export const IDB_VERSION = 1;
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
+/** A request's result as a promise. */
+export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
   });
 }
 
-function done(tx: IDBTransaction): Promise<void> {
+/** Resolves when the transaction completes (its writes are durable as its durability says). */
+export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
   });
+}
+
+/** Opens (creating if needed) database `name` of schema version {@link IDB_VERSION} with one object store. */
+export async function openDatabase(idb: IDBFactory, name: string, store: string): Promise<IDBDatabase> {
+  const open = idb.open(name, IDB_VERSION);
+  open.onupgradeneeded = () => {
+    if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
+  };
+  return request(open);
 }
 
 /**
@@ -35,11 +44,7 @@ function done(tx: IDBTransaction): Promise<void> {
  * never read with this layout (REQ-KEY-011).
  */
 export async function openIdbVaultStore(name = 'pqroom-vaults', idb: IDBFactory = indexedDB): Promise<VaultStore> {
-  const open = idb.open(name, IDB_VERSION);
-  open.onupgradeneeded = () => {
-    if (!open.result.objectStoreNames.contains(IDB_STORE)) open.result.createObjectStore(IDB_STORE);
-  };
-  const db = await request(open);
+  const db = await openDatabase(idb, name, IDB_STORE);
   return {
     async get(userId) {
       const tx = db.transaction(IDB_STORE, 'readonly');

@@ -81,6 +81,7 @@ export const MESSAGES: { readonly [N in MsgName]: StructCodec<unknown> } = {
   LoginFinish: login.LoginFinish,
   Vault: keystore.Vault,
   VaultContents: keystore.VaultContents,
+  UnlockedSession: keystore.UnlockedSession,
 } as const;
 
 /** Structs without a header that appear inside messages (spec 4.3). */

@@ -51,3 +51,13 @@ export const VaultContents = message('VaultContents', MsgType.VaultContents, [
 ]);
 /** What a vault seals. */
 export type VaultContents = ValueOf<typeof VaultContents>;
+
+/** `UnlockedSession` (type 0x82, spec 4.10, 9.5): vault contents sealed under a non-extractable session wrap key (REQ-LOG-021). */
+export const UnlockedSession = message('UnlockedSession', MsgType.UnlockedSession, [
+  f('user_id', text(1, 64)),
+  f('expires_at', u64),
+  f('nonce', fixed(12)),
+  f('sealed', opaque(16, 16777216)),
+]);
+/** A stored unlocked session. */
+export type UnlockedSession = ValueOf<typeof UnlockedSession>;

@@ -69,6 +69,7 @@ export const MsgType = {
   LoginFinish: 0x78,
   Vault: 0x80,
   VaultContents: 0x81,
+  UnlockedSession: 0x82,
 } as const;
 
 /** The name of a registered message. */
