@@ -94,14 +94,15 @@ export function symbolicCrypto(): SymbolicCrypto {
   const kemPk = (seed: Bytes): Bytes => pad(concat(MAGIC_KEM_PK, h('kem pk', seed)), KEM_PK_BYTES);
   // AEADs (both suites): a ciphertext is a handle (magic, serial number, zero padding) of the real
   // length that opens only with the key, nonce and associated data it was sealed with
-  const sealed: { ct: Bytes; key: Bytes; nonce: Bytes; ad: Bytes; pt: Bytes }[] = [];
+  const sealed: { key: Bytes; nonce: Bytes; ad: Bytes; pt: Bytes }[] = [];
+  const HEADER = MAGIC_AEAD.length + 4;
   const aeadSeal = (nonceLength: number, realSeal: CryptoProvider['aeadSeal']) => (key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes): Bytes => {
     ops++;
     if (key.length !== 32 || nonce.length !== nonceLength) return realSeal(key, nonce, ad, pt); // the real errors
     const ct = new Uint8Array(pt.length + AEAD_TAG_BYTES);
     ct.set(MAGIC_AEAD);
     new DataView(ct.buffer).setUint32(MAGIC_AEAD.length, sealed.length);
-    sealed.push({ ct: ct.slice(), key: key.slice(), nonce: nonce.slice(), ad: ad.slice(), pt: pt.slice() });
+    sealed.push({ key: key.slice(), nonce: nonce.slice(), ad: ad.slice(), pt: pt.slice() });
     return ct;
   };
   const aeadOpen = (key: Bytes, nonce: Bytes, ad: Bytes, ct: Bytes): Bytes | undefined => {
@@ -109,7 +110,9 @@ export function symbolicCrypto(): SymbolicCrypto {
     if (ct.length < AEAD_TAG_BYTES) return undefined;
     for (let i = 0; i < MAGIC_AEAD.length; i++) if (ct[i] !== MAGIC_AEAD[i]) return undefined;
     const rec = sealed[new DataView(ct.buffer, ct.byteOffset, ct.byteLength).getUint32(MAGIC_AEAD.length)];
-    if (!rec || !equalBytes(rec.ct, ct) || !equalBytes(rec.key, key) || !equalBytes(rec.nonce, nonce) || !equalBytes(rec.ad, ad)) return undefined;
+    // the ciphertext is exactly the handle it was sealed as: magic, serial number, zeros, its length
+    if (!rec || ct.length !== rec.pt.length + AEAD_TAG_BYTES || !equalBytes(rec.key, key) || !equalBytes(rec.nonce, nonce) || !equalBytes(rec.ad, ad)) return undefined;
+    for (let i = HEADER; i < ct.length; i++) if (ct[i] !== 0) return undefined;
     return rec.pt.slice();
   };
   const symSig = (signKey: Bytes, msg: Bytes, context: Bytes): Bytes =>
@@ -145,9 +148,12 @@ export function symbolicCrypto(): SymbolicCrypto {
       const id = handle(pk, MAGIC_DSA_PK, DSA_PK_BYTES);
       const key = id === undefined ? undefined : dsaKeys.get(id);
       if (!key || !equalBytes(key.publicKey, pk) || sig.length !== DSA_SIG_BYTES || context.length > 255) return false;
-      const expected = symSig(key.signKey, msg, context);
+      // the signature is MAGIC_SIG || mac, zero-padded: compare without building the padded copy
+      const mac = real.hmacSha256(key.signKey, concat(new Uint8Array([context.length]), context, msg));
       let d = 0;
-      for (let i = 0; i < expected.length; i++) d |= expected[i]! ^ sig[i]!;
+      for (let i = 0; i < MAGIC_SIG.length; i++) d |= MAGIC_SIG[i]! ^ sig[i]!;
+      for (let i = 0; i < mac.length; i++) d |= mac[i]! ^ sig[MAGIC_SIG.length + i]!;
+      for (let i = MAGIC_SIG.length + mac.length; i < sig.length; i++) d |= sig[i]!;
       return d === 0;
     },
     kemKeygen(seed: Bytes): KeyPair {

@@ -87,10 +87,11 @@ export function rngFromState(state: DrbgState, mac?: HmacSha256): StatefulRng {
 
 /**
  * A deterministic generator for tests, simulations and vectors: the same seed always gives
- * the same bytes. Never use it to protect anything real.
+ * the same bytes. Never use it to protect anything real. `mac` (HMAC-SHA-256, noble by default) only
+ * changes the speed: a provider's HMAC gives the same bytes.
  */
-export function deterministicRng(seed: Bytes): StatefulRng {
-  return rngFromState(drbgInstantiate(seed));
+export function deterministicRng(seed: Bytes, mac?: HmacSha256): StatefulRng {
+  return rngFromState(drbgInstantiate(seed), mac);
 }
 
 /** The platform CSPRNG (`crypto.getRandomValues`), for real deployments. */

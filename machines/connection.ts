@@ -115,7 +115,7 @@ type Handshake = { readonly ok: true; readonly ctx: ClientConnContext; readonly 
 function finishHandshake(ctx: ClientConnContext, bytes: Bytes): Handshake {
   try {
     const fin = clientFinish(ctx.crypto, ctx.hello!, bytes, ctx.profile, ctx.pinnedRelayPk);
-    const rng = rngFromState(ctx.rng);
+    const rng = rngFromState(ctx.rng, ctx.crypto.hmacSha256);
     const auth = clientAuth(ctx.crypto, rng, fin.th, ctx.identity, ctx.profile);
     const ch: ClientConnContext = { ...ctx, rng: rng.state(), th: fin.th, keys: fin.keys, relayPk: fin.relayPk, hello: undefined, sendSeq: 0, window: EMPTY_WINDOW, serverHello: bytes };
     const s = seal(ch, fin.keys.c2r, auth);
@@ -136,7 +136,7 @@ export const clientConnectionMachine = setup({
   },
   actions: {
     sendHello: enqueueActions(({ context, enqueue }) => {
-      const rng = rngFromState(context.rng);
+      const rng = rngFromState(context.rng, context.crypto.hmacSha256);
       const hello = clientHello(context.crypto, rng); // REQ-TRN-001: fresh ephemeral key per connection
       enqueue.assign({ hello, rng: rng.state(), keys: undefined, th: undefined });
       enqueue.emit({ type: 'effect.wire', bytes: hello.helloBytes });
@@ -252,7 +252,7 @@ type Answered = { readonly ok: true; readonly ctx: RelayConnContext; readonly wi
 
 function answerHello(ctx: RelayConnContext, bytes: Bytes): Answered {
   try {
-    const rng = rngFromState(ctx.rng);
+    const rng = rngFromState(ctx.rng, ctx.crypto.hmacSha256);
     const sh = serverHello(ctx.crypto, rng, bytes, ctx.relayKeys);
     return { ok: true, ctx: { ...ctx, rng: rng.state(), th: sh.th, keys: sh.keys, sendSeq: 0, window: EMPTY_WINDOW, hello: { client: bytes, server: sh.helloBytes } }, wire: sh.helloBytes };
   } catch (e) {

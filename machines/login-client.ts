@@ -83,7 +83,7 @@ type Answer = { readonly bytes: Bytes; readonly rng: DrbgState; readonly compat?
 /** Step 3 of either profile; in hardened the checks come first and the password after them. */
 function answer(ctx: LoginClientContext, bytes: Bytes): Result<Answer> {
   return attempt(() => {
-    const rng = rngFromState(ctx.rng);
+    const rng = rngFromState(ctx.rng, ctx.crypto.hmacSha256);
     if (ctx.profile === 'compat') {
       const r = compatRespond(ctx.crypto, rng, ctx.password, bytes); // REQ-LOG-004: salt and KDF as served
       return { bytes: r.bytes, rng: rng.state(), compat: r.state };
@@ -119,7 +119,7 @@ export const loginClientMachine = setup({
         enqueue.emit({ type: 'effect.send', bytes: compatStart(context.username) });
         return;
       }
-      const rng = rngFromState(context.rng);
+      const rng = rngFromState(context.rng, context.crypto.hmacSha256);
       const start = loginStart(rng, context.username);
       enqueue.assign({ th: e.th, start, rng: rng.state(), compat: undefined, response: undefined });
       enqueue.emit({ type: 'effect.send', bytes: start.startBytes });

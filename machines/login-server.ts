@@ -110,7 +110,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
   const reject = (reqId: ReqId, detail: string, patch: Partial<LoginServerContext> = {}): Step => ({ patch, effects: [{ type: 'effect.reject', conn: e.conn, reqId, detail }] });
   const type = attempt(() => peekType(e.bytes));
   if (!type.ok) return reject(type.reqId, type.error);
-  const rng = rngFromState(ctx.rng);
+  const rng = rngFromState(ctx.rng, ctx.crypto.hmacSha256);
   const hardened = ctx.profile === 'hardened';
   const r = attempt((): Step => {
     switch (type.value) {
