@@ -145,3 +145,34 @@ describe('REQ-LOG-020 rekey after a login', () => {
     });
   }
 });
+
+describe('REQ-TRN-008 app.sendMany (the live relay\'s group commit)', () => {
+  it('seals the same frames, in the same order, with the same sequence numbers, as one app.send each; the client opens them in order', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const inners = [0, 1, 2, 3].map((i) => encode(GetKeys, { req_id: 10 + i, member_id: new Uint8Array(32).fill(i) }));
+    let one = h.relay;
+    const singly: Bytes[] = [];
+    for (const bytes of inners) {
+      const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, one, { type: 'app.send', bytes, now: 5 });
+      one = r.snapshot;
+      singly.push(...wires(r.effects));
+    }
+    const many = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'app.sendMany', bytes: inners, now: 5 });
+    expect(wires(many.effects).map(toHex)).toEqual(singly.map(toHex));
+    expect(many.snapshot.context.sendSeq).toBe(one.context.sendSeq);
+    let client = h.client;
+    const got: Bytes[] = [];
+    for (const w of wires(many.effects)) {
+      const r = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'net.wire', bytes: w, now: 6 });
+      client = r.snapshot;
+      got.push(...r.effects.flatMap((e) => (e.type === 'effect.receive' ? [e.bytes] : [])));
+    }
+    expect(got.map(toHex)).toEqual(inners.map(toHex));
+  });
+
+  it('REQ-TRN-006: is refused before the connection is established, like app.send', () => {
+    const relay = start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: c, profile: 'hardened', relayKeys, rngSeed: rng.bytes(48) }).snapshot;
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, relay, { type: 'app.sendMany', bytes: [utf8('x'), utf8('y')], now: 0 });
+    expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006']);
+  });
+});

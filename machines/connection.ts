@@ -35,6 +35,8 @@ export type ConnEvent =
   | { readonly type: 'conn.lost'; readonly now: number }
   | { readonly type: 'net.wire'; readonly bytes: Bytes; readonly now: number }
   | { readonly type: 'app.send'; readonly bytes: Bytes; readonly now: number }
+  /** relay: several inner messages for this connection at once, sealed in order in one step (the live relay's group commit). */
+  | { readonly type: 'app.sendMany'; readonly bytes: readonly Bytes[]; readonly now: number }
   /** A login succeeded on this connection: from now on it is keyed by the session too (REQ-LOG-020, spec 5.8). */
   | { readonly type: 'conn.rekey'; readonly sessionKey: Bytes; readonly now: number };
 
@@ -356,6 +358,16 @@ export const relayConnectionMachine = setup({
       enqueue.assign({ sendSeq: s.sendSeq });
       enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
     }),
+    sendMany: enqueueActions(({ context, event, enqueue }) => {
+      // the same frames, in the same order, as one app.send each (REQ-TRN-008: one seq each)
+      let seq = context.sendSeq;
+      for (const inner of (event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes) {
+        const s = seal({ ...context, sendSeq: seq }, context.keys!.r2c, inner);
+        seq = s.sendSeq;
+        enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
+      }
+      enqueue.assign({ sendSeq: seq });
+    }),
     rekey: enqueueActions(({ context, event, enqueue }) => {
       // REQ-LOG-020: transport_secret' = LabeledExtract(transport_secret, "login rekey", session_key); seq numbers continue
       enqueue.assign({ keys: transportRekey(context.crypto, context.keys!, context.th!, (event as Extract<ConnEvent, { type: 'conn.rekey' }>).sessionKey) });
@@ -381,7 +393,7 @@ export const relayConnectionMachine = setup({
     held: [],
   })),
   initial: 'awaitingHello',
-  on: { 'app.send': { actions: 'refuseSend' }, 'conn.lost': { target: '.closed' } },
+  on: { 'app.send': { actions: 'refuseSend' }, 'app.sendMany': { actions: 'refuseSend' }, 'conn.lost': { target: '.closed' } },
   states: {
     awaitingHello: { on: { 'net.wire': [{ guard: 'helloValid', target: 'awaitingAuth', actions: 'answer' }, { target: 'closed', actions: 'refuseHello' }] } },
     awaitingAuth: {
@@ -397,6 +409,7 @@ export const relayConnectionMachine = setup({
       on: {
         'net.wire': [{ guard: 'repeatedHello', actions: 'answerAgain' }, { guard: 'frameValid', actions: 'receive' }, { actions: 'refuseFrame' }],
         'app.send': { actions: 'send' },
+        'app.sendMany': { actions: 'sendMany' },
         'conn.rekey': { actions: 'rekey' },
       },
     },

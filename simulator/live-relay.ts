@@ -126,6 +126,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     const t = setTimeout(() => {
       timers.delete(t);
       guarded(f);
+      host.flush(); // outside a batch: what the timer made the relay send goes now
     }, Math.max(0, when - Date.now()));
     timers.add(t);
   };
@@ -145,6 +146,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     at,
     ...(tapHooks === undefined ? {} : { tap: tapHooks }),
     ...(traceOut === undefined ? {} : { record: trace }),
+    coalesce: true,
     connSeed: () => systemRng.bytes(48),
     login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
@@ -208,6 +210,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     else f();
   };
   const commitBatch = (): void => {
+    host.flush(); // the batch's frames, each connection's sealed in one step; sending them waits for the commit
     const ops = batch ?? [];
     batch = undefined;
     try {
@@ -272,6 +275,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
           guarded(() => h.onClose(reason));
+          host.flush(); // what the relay logic sent to the others about it
           names.delete(peer);
         },
       };

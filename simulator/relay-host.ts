@@ -75,6 +75,13 @@ export interface RelayHostOptions {
   /** Called for every event fed to a machine. */
   readonly onEvent?: () => void;
   /**
+   * Hold what the relay logic sends and seal it at {@link RelayHost.flush}, every connection's
+   * frames in one step of its machine (`app.sendMany`): the live relay flushes once per group
+   * commit. The frames and their order are those of one `app.send` each; a connection's frames are
+   * always sealed before anything else is fed to its machine and before it is closed.
+   */
+  readonly coalesce?: boolean;
+  /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
    * is served on a connection before it logged in.
@@ -97,6 +104,8 @@ export interface RelayHost {
   halt(): void;
   /** The relay machine restarts from the state last saved in the store (REQ-REL-050). */
   resume(): void;
+  /** With `coalesce`: seals and sends everything held (nothing to do without it). */
+  flush(): void;
   /** The relay machine's current state. */
   state(): RelayState;
   /** Open connections. */
@@ -170,7 +179,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           // REQ-LOG-022: the account must be the identity the connection authenticated as
           if (o.profile === 'hardened' && (node.principal === undefined || !equalBytes(fingerprint(o.crypto, fx.identityPk), node.principal))) {
             o.raise('REQ-LOG-022', `${fx.conn}: logged in as ${fx.username}, whose identity key is not the connection's principal`);
-            node.link.close('login for another identity (REQ-LOG-022)');
+            closeConn(fx.conn, 'login for another identity (REQ-LOG-022)');
             break;
           }
           feedConn(fx.conn, { type: 'conn.rekey', sessionKey: fx.sessionKey, now: o.now() }); // REQ-LOG-020, REQ-LOG-023: right after the finish was sealed
@@ -178,7 +187,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           node.session = session;
           record?.({ kind: 'event', actor: 'relay', what: 'logged in', detail: `${node.client} as ${fx.username}` });
           o.at(fx.expiresAt, () => {
-            if (conns.get(fx.conn)?.session === session) node.link.close('session expired (REQ-LOG-020)');
+            if (conns.get(fx.conn)?.session === session) closeConn(fx.conn, 'session expired (REQ-LOG-020)');
           });
           if (o.login?.required && node.principal) feedRelay({ type: 'conn.open', conn: fx.conn, principal: node.principal, now: o.now() });
           break;
@@ -216,7 +225,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           relaySend(fx.conn, mailboxChunk(o.store, fx.reqId, fx.principal, fx.from));
           break;
         case 'effect.close':
-          conns.get(fx.conn)?.link.close(fx.reason);
+          closeConn(fx.conn, fx.reason);
           break;
         case 'effect.reject':
           o.raise(fx.reqId, `${fx.conn}: ${fx.detail}`);
@@ -241,7 +250,24 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     const node = conns.get(connId);
     if (!node) return;
     record?.({ kind: 'send', actor: 'relay', to: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
-    feedConn(connId, { type: 'app.send', bytes, now: o.now() });
+    if (!o.coalesce) return feedConn(connId, { type: 'app.send', bytes, now: o.now() });
+    const q = held.get(connId);
+    if (q) q.push(bytes);
+    else held.set(connId, [bytes]);
+  };
+
+  /** What the relay logic sent and `coalesce` holds, by connection, in order. */
+  const held = new Map<string, Bytes[]>();
+  const flushConn = (connId: string): void => {
+    const q = held.get(connId);
+    if (!q) return;
+    held.delete(connId);
+    stepConn(connId, q.length === 1 ? { type: 'app.send', bytes: q[0]!, now: o.now() } : { type: 'app.sendMany', bytes: q, now: o.now() });
+  };
+  /** Closes a connection after sealing what is held for it. */
+  const closeConn = (connId: string, reason: string): void => {
+    flushConn(connId);
+    conns.get(connId)?.link.close(reason);
   };
 
   const relayReceive = (connId: string, bytes: Bytes): void => {
@@ -271,6 +297,11 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
   };
 
   const feedConn = (connId: string, event: ConnEvent): void => {
+    flushConn(connId); // what is held was sent before this event, under the keys before it
+    stepConn(connId, event);
+  };
+
+  const stepConn = (connId: string, event: ConnEvent): void => {
     const node = conns.get(connId);
     if (!node || halted) return;
     o.onEvent?.();
@@ -299,7 +330,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           o.raise(fx.reqId, `${connId}: ${fx.detail}`);
           break;
         case 'effect.close':
-          node.link.close(fx.reason);
+          closeConn(connId, fx.reason);
           break;
         default:
           break;
@@ -317,6 +348,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       return {
         onFrame: (bytes) => feedConn(link.id, { type: 'net.wire', bytes, now: o.now() }),
         onClose: () => {
+          held.delete(link.id);
           if (!conns.delete(link.id)) return;
           feedLogin({ type: 'conn.closed', conn: link.id });
           feedRelay({ type: 'conn.close', conn: link.id, now: o.now() });
@@ -325,6 +357,10 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     },
     halt() {
       halted = true;
+      held.clear(); // a crash loses what was not sent
+    },
+    flush() {
+      for (const connId of [...held.keys()]) flushConn(connId);
     },
     resume() {
       relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;

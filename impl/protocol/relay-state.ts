@@ -4,7 +4,7 @@
  * the key directory. Pure: a request and a state in, a new state and outputs out. Room logs and
  * mailboxes are stored by the driver; the state holds only what the checks need.
  */
-import { equalBytes, toHex, type Bytes } from '../bytes.ts';
+import { equalBytes, fromHex, toHex, type Bytes } from '../bytes.ts';
 import { decode, encode, type Codec } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, ProtocolError, type ReqId } from '../errors.ts';
@@ -298,12 +298,8 @@ function payloadType(payload: Bytes): number | undefined {
 /** Principals that receive a room's deliveries: the owner and current members. */
 export function recipientsOf(room: RelayRoom): Bytes[] {
   const out: Bytes[] = [room.owner];
-  for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(hexBytes(hex));
+  for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(fromHex(hex));
   return out;
-}
-
-function hexBytes(hex: string): Bytes {
-  return Uint8Array.from(hex.match(/../g)!.map((x) => parseInt(x, 16)));
 }
 
 function remember(state: RelayState, principal: string, reqId: number, reply: Bytes): RelayState {
@@ -485,7 +481,7 @@ function sendWelcome(state: RelayState, room: RelayRoom, req: M.SendWelcome): Di
   decodePayload<unknown>(hardened ? Welcome : CompatWelcome, req.payload, 'welcome');
   const inv = room.invites[toHex(req.invite_id)];
   if (!inv || inv.status !== 'claimed' || !inv.claimant) fail('REQ-REL-013', 'the invite is not claimed');
-  const m = mail(state, hexBytes(inv.claimant), req.room_id, req.invite_id, req.payload);
+  const m = mail(state, fromHex(inv.claimant), req.room_id, req.invite_id, req.payload);
   return { state: m.state, outputs: [m.output], reply: ack(req.req_id, 0) };
 }
 
