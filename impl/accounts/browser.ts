@@ -22,7 +22,7 @@ import { changePassword, createAccount, openAccount, rotateAccountKem, type Acco
 import { openIdbSessionStore } from './session-idb.ts';
 import { lockSession, resumeSession, SESSION_LIFETIME_MS, sweepSessions, unlockSession, type SessionStore } from './session.ts';
 import { openIdbVaultStore } from './vault-idb.ts';
-import { identityOf } from './vault.ts';
+import { identityOf, type VaultStore } from './vault.ts';
 
 /** What an opened account shows: never a secret. */
 export interface Summary {
@@ -56,15 +56,6 @@ async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-async function withSessions<T>(f: (s: SessionStore) => Promise<T>): Promise<T> {
-  const s = await openIdbSessionStore();
-  try {
-    return await f(s);
-  } finally {
-    s.close();
-  }
-}
-
 /** What the page shows of a session's key: never its bytes. */
 export interface KeyInfo {
   readonly extractable: boolean;
@@ -81,14 +72,17 @@ function lockAt(userId: string, expiresAt: number, now: number): void {
   expiryTimers.set(userId, setTimeout(() => void withSessions((s) => sweepSessions(s, Date.now())), Math.min(2 ** 31 - 1, Math.max(0, expiresAt - now))));
 }
 
-async function withStore<T>(f: (s: Awaited<ReturnType<typeof openIdbVaultStore>>) => Promise<T>): Promise<T> {
-  const s = await openIdbVaultStore();
+/** Opens a store, runs `f` on it, and closes it whatever happens. */
+async function using<S extends { close(): void }, T>(open: () => Promise<S>, f: (s: S) => Promise<T>): Promise<T> {
+  const s = await open();
   try {
     return await f(s);
   } finally {
     s.close();
   }
 }
+const withStore = <T>(f: (s: VaultStore) => Promise<T>): Promise<T> => using(openIdbVaultStore, f);
+const withSessions = <T>(f: (s: SessionStore) => Promise<T>): Promise<T> => using(openIdbSessionStore, f);
 
 /** The page's API. */
 export const pqroomVault = {
