@@ -152,15 +152,32 @@ export function prefixWidth(max: number): 1 | 2 | 4 {
 
 // ---------------------------------------------------------------- writer
 
+/**
+ * Where a coder is inside a value: the root's name, then field names and list indices. Kept as a
+ * stack of segments and formatted (`Root.field[3].name`) only for an error, so that coding
+ * allocates no path strings.
+ */
+type Path = (string | number)[];
+
+function pathString(p: Path, extra?: string): string {
+  let out = String(p[0]);
+  for (let i = 1; i < p.length; i++) {
+    const seg = p[i]!;
+    out += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
+  }
+  return extra === undefined ? out : `${out}.${extra}`;
+}
+
 interface Writer {
   buf: Uint8Array;
   view: DataView;
   pos: number;
+  readonly path: Path;
 }
 
-function newWriter(capacity = 256): Writer {
+function newWriter(root: string, capacity = 256): Writer {
   const buf = new Uint8Array(Math.max(capacity, 1));
-  return { buf, view: new DataView(buf.buffer), pos: 0 };
+  return { buf, view: new DataView(buf.buffer), pos: 0, path: [root] };
 }
 
 function ensure(w: Writer, n: number): void {
@@ -199,73 +216,81 @@ function writeBytes(w: Writer, b: Bytes): void {
   w.pos += b.length;
 }
 
-function encErr(reqId: ReqId, path: string, msg: string): never {
-  throw new EncodeError(reqId, path, msg);
+function encErr(reqId: ReqId, w: Writer, msg: string): never {
+  throw new EncodeError(reqId, pathString(w.path), msg);
 }
 
 function uintMax(bits: 8 | 16 | 32 | 64): number {
   return bits === 64 ? MAX_UINT64 : 2 ** bits - 1;
 }
 
-function encodeValue(w: Writer, c: Codec<unknown>, v: unknown, path: string, strict = true): void {
+function encodeValue(w: Writer, c: Codec<unknown>, v: unknown, strict = true): void {
   const d = c.desc;
   switch (d.k) {
     case 'uint': {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > uintMax(d.bits))
-        encErr(d.bits === 64 ? 'REQ-ENC-012' : 'REQ-ENC-001', path, `not a uint${d.bits}: ${String(v)}`);
+        encErr(d.bits === 64 ? 'REQ-ENC-012' : 'REQ-ENC-001', w, `not a uint${d.bits}: ${String(v)}`);
       writeUint(w, d.bits, v);
       return;
     }
     case 'bool':
-      if (typeof v !== 'boolean') encErr('REQ-ENC-011', path, 'not a boolean');
+      if (typeof v !== 'boolean') encErr('REQ-ENC-011', w, 'not a boolean');
       writeUint(w, 8, v ? 1 : 0);
       return;
     case 'fixed':
-      if (!(v instanceof Uint8Array) || (strict && v.length !== d.n)) encErr('REQ-ENC-008', path, `expected ${d.n} bytes`);
+      if (!(v instanceof Uint8Array) || (strict && v.length !== d.n)) encErr('REQ-ENC-008', w, `expected ${d.n} bytes`);
       writeBytes(w, v);
       return;
     case 'opaque':
     case 'utf8': {
       let b: Bytes;
       if (d.k === 'utf8') {
-        if (typeof v !== 'string') encErr('REQ-ENC-013', path, 'not a string');
+        if (typeof v !== 'string') encErr('REQ-ENC-013', w, 'not a string');
         b = utf8Bytes(v);
       } else {
-        if (!(v instanceof Uint8Array)) encErr('REQ-ENC-008', path, 'not a byte string');
+        if (!(v instanceof Uint8Array)) encErr('REQ-ENC-008', w, 'not a byte string');
         b = v;
       }
-      if (strict && (b.length < d.min || b.length > d.max)) encErr('REQ-ENC-008', path, `length ${b.length} outside ${d.min}..${d.max}`);
+      if (strict && (b.length < d.min || b.length > d.max)) encErr('REQ-ENC-008', w, `length ${b.length} outside ${d.min}..${d.max}`);
       writeUint(w, (prefixWidth(d.max) * 8) as 8 | 16 | 32, b.length);
       writeBytes(w, b);
       return;
     }
     case 'enum': {
       const n = typeof v === 'string' ? d.values[v] : undefined;
-      if (n === undefined) encErr('REQ-ENC-010', path, `not a ${d.name}: ${String(v)}`);
+      if (n === undefined) encErr('REQ-ENC-010', w, `not a ${d.name}: ${String(v)}`);
       writeUint(w, 8, n);
       return;
     }
     case 'list': {
-      if (!Array.isArray(v)) encErr('REQ-ENC-009', path, 'not a list');
-      if (strict && (v.length < d.min || v.length > d.max)) encErr('REQ-ENC-009', path, `count ${v.length} outside ${d.min}..${d.max}`);
-      if (strict && d.sortedBy !== undefined) checkSorted(d.of, d.sortedBy, v, path, 'encode');
+      if (!Array.isArray(v)) encErr('REQ-ENC-009', w, 'not a list');
+      if (strict && (v.length < d.min || v.length > d.max)) encErr('REQ-ENC-009', w, `count ${v.length} outside ${d.min}..${d.max}`);
+      if (strict && d.sortedBy !== undefined) checkSorted(d.of, d.sortedBy, v, w.path, 'encode');
       writeUint(w, (prefixWidth(d.max) * 8) as 8 | 16 | 32, v.length);
-      v.forEach((e, i) => encodeValue(w, d.of, e, `${path}[${i}]`, strict));
+      for (let i = 0; i < v.length; i++) {
+        w.path.push(i);
+        encodeValue(w, d.of, v[i], strict);
+        w.path.pop();
+      }
       return;
     }
     case 'struct': {
-      if (typeof v !== 'object' || v === null) encErr('REQ-ENC-017', path, `not a ${d.name}`);
+      if (typeof v !== 'object' || v === null) encErr('REQ-ENC-017', w, `not a ${d.name}`);
       const o = v as Record<string, unknown>;
       if (strict && d.validate) {
         const problem = (d.validate as (x: unknown) => string | undefined)(o);
-        if (problem !== undefined) encErr('REQ-ENC-017', path, problem);
+        if (problem !== undefined) encErr('REQ-ENC-017', w, problem);
       }
       if (d.type !== undefined) {
         writeUint(w, 8, PROTOCOL_VERSION);
         writeUint(w, 16, SUITE_ID);
         writeUint(w, 8, d.type);
       }
-      for (const field of d.fields) encodeValue(w, field.codec, o[field.name], `${path}.${field.name}`, strict);
+      for (const field of d.fields) {
+        w.path.push(field.name);
+        encodeValue(w, field.codec, o[field.name], strict);
+        w.path.pop();
+      }
       return;
     }
   }
@@ -319,8 +344,8 @@ function utf8Length(s: string): number {
 
 /** Canonical encoding of `value` (REQ-ENC-015). Throws {@link EncodeError} if it has none. */
 export function encode<T>(codec: Codec<T>, value: T): Bytes {
-  const w = newWriter(sizeOf(codec as Codec<unknown>, value));
-  encodeValue(w, codec as Codec<unknown>, value, rootName(codec));
+  const w = newWriter(rootName(codec), sizeOf(codec as Codec<unknown>, value));
+  encodeValue(w, codec as Codec<unknown>, value);
   return w.pos === w.buf.length ? w.buf : w.buf.slice(0, w.pos);
 }
 
@@ -330,8 +355,8 @@ export function encode<T>(codec: Codec<T>, value: T): Bytes {
  * (negative vectors, the adversary's mutations) only; integers must still fit their width.
  */
 export function encodeUnchecked<T>(codec: Codec<T>, value: T): Bytes {
-  const w = newWriter();
-  encodeValue(w, codec as Codec<unknown>, value, rootName(codec), false);
+  const w = newWriter(rootName(codec));
+  encodeValue(w, codec as Codec<unknown>, value, false);
   return w.buf.slice(0, w.pos);
 }
 
@@ -347,14 +372,18 @@ export function encodePrefix<T>(codec: StructCodec<T>, value: T, field: keyof T 
   const o0 = value as Record<string, unknown>;
   let size = d.type !== undefined ? 4 : 0;
   for (const x of d.fields.slice(0, idx)) size += sizeOf(x.codec, o0[x.name]);
-  const w = newWriter(size);
+  const w = newWriter(d.name, size);
   if (d.type !== undefined) {
     writeUint(w, 8, PROTOCOL_VERSION);
     writeUint(w, 16, SUITE_ID);
     writeUint(w, 8, d.type);
   }
   const o = value as Record<string, unknown>;
-  for (const x of d.fields.slice(0, idx)) encodeValue(w, x.codec, o[x.name], `${d.name}.${x.name}`);
+  for (const x of d.fields.slice(0, idx)) {
+    w.path.push(x.name);
+    encodeValue(w, x.codec, o[x.name]);
+    w.path.pop();
+  }
   return w.buf.slice(0, w.pos);
 }
 
@@ -368,18 +397,20 @@ interface Reader {
   readonly buf: Uint8Array;
   readonly view: DataView;
   pos: number;
+  readonly path: Path;
 }
 
-function decErr(reqId: ReqId, reason: DecodeReason, path: string, msg: string): never {
-  throw new DecodeError(reqId, reason, path, msg);
+/** A decoding error at the reader's place (`extra`: a part below it, such as `header.version`). */
+function decErr(reqId: ReqId, reason: DecodeReason, r: Reader, msg: string, extra?: string): never {
+  throw new DecodeError(reqId, reason, pathString(r.path, extra), msg);
 }
 
-function need(r: Reader, n: number, path: string): void {
-  if (r.pos + n > r.buf.length) decErr('REQ-ENC-006', 'truncated', path, `needs ${n} more bytes, ${r.buf.length - r.pos} left`);
+function need(r: Reader, n: number, extra?: string): void {
+  if (r.pos + n > r.buf.length) decErr('REQ-ENC-006', 'truncated', r, `needs ${n} more bytes, ${r.buf.length - r.pos} left`, extra);
 }
 
-function readUint(r: Reader, bits: 8 | 16 | 32 | 64, path: string): number {
-  need(r, bits / 8, path);
+function readUint(r: Reader, bits: 8 | 16 | 32 | 64, extra?: string): number {
+  need(r, bits / 8, extra);
   let v: number;
   switch (bits) {
     case 8:
@@ -394,7 +425,7 @@ function readUint(r: Reader, bits: 8 | 16 | 32 | 64, path: string): number {
     case 64: {
       const hi = r.view.getUint32(r.pos);
       const lo = r.view.getUint32(r.pos + 4);
-      if (hi >= 2 ** 21) decErr('REQ-ENC-012', 'uint64', path, 'uint64 above 2^53 - 1');
+      if (hi >= 2 ** 21) decErr('REQ-ENC-012', 'uint64', r, 'uint64 above 2^53 - 1', extra);
       v = hi * 2 ** 32 + lo;
       break;
     }
@@ -403,8 +434,8 @@ function readUint(r: Reader, bits: 8 | 16 | 32 | 64, path: string): number {
   return v;
 }
 
-function readBytes(r: Reader, n: number, path: string): Bytes {
-  need(r, n, path);
+function readBytes(r: Reader, n: number): Bytes {
+  need(r, n);
   // a view into the decoder's private copy of the input (see `decode`), never into the input itself (REQ-ENC-016)
   const out = r.buf.subarray(r.pos, r.pos + n);
   r.pos += n;
@@ -412,81 +443,102 @@ function readBytes(r: Reader, n: number, path: string): Bytes {
 }
 
 /** Reads and checks a header (spec 2.4); returns the type byte. */
-function readHeader(r: Reader, expected: number | undefined, path: string): number {
-  const version = readUint(r, 8, `${path}.header.version`);
-  if (version !== PROTOCOL_VERSION) decErr('REQ-ENC-002', 'version', `${path}.header.version`, `unsupported version ${version}`);
-  const suite = readUint(r, 16, `${path}.header.suite`);
-  if (!REGISTERED_SUITES.has(suite) && enforced('REQ-ENC-003')) decErr('REQ-ENC-003', 'suite', `${path}.header.suite`, `unknown suite 0x${suite.toString(16).padStart(4, '0')}`);
-  const type = readUint(r, 8, `${path}.header.type`);
-  if (!REGISTERED_TYPES.has(type)) decErr('REQ-ENC-004', 'type', `${path}.header.type`, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+function readHeader(r: Reader, expected: number | undefined): number {
+  const version = readUint(r, 8, 'header.version');
+  if (version !== PROTOCOL_VERSION) decErr('REQ-ENC-002', 'version', r, `unsupported version ${version}`, 'header.version');
+  const suite = readUint(r, 16, 'header.suite');
+  if (!REGISTERED_SUITES.has(suite) && enforced('REQ-ENC-003')) decErr('REQ-ENC-003', 'suite', r, `unknown suite 0x${suite.toString(16).padStart(4, '0')}`, 'header.suite');
+  const type = readUint(r, 8, 'header.type');
+  if (!REGISTERED_TYPES.has(type)) decErr('REQ-ENC-004', 'type', r, `unknown message type 0x${type.toString(16).padStart(2, '0')}`, 'header.type');
   if (expected !== undefined && type !== expected)
-    decErr('REQ-ENC-005', 'unexpected-type', `${path}.header.type`, `expected type 0x${expected.toString(16).padStart(2, '0')}, got 0x${type.toString(16).padStart(2, '0')}`);
+    decErr('REQ-ENC-005', 'unexpected-type', r, `expected type 0x${expected.toString(16).padStart(2, '0')}, got 0x${type.toString(16).padStart(2, '0')}`, 'header.type');
   return type;
 }
 
-function decodeValue(r: Reader, c: Codec<unknown>, path: string): unknown {
+function decodeValue(r: Reader, c: Codec<unknown>): unknown {
   const d = c.desc;
   switch (d.k) {
     case 'uint':
-      return readUint(r, d.bits, path);
+      return readUint(r, d.bits);
     case 'bool': {
-      const b = readUint(r, 8, path);
-      if (b > 1) decErr('REQ-ENC-011', 'bool', path, `boolean byte ${b}`);
+      const b = readUint(r, 8);
+      if (b > 1) decErr('REQ-ENC-011', 'bool', r, `boolean byte ${b}`);
       return b === 1;
     }
     case 'fixed':
-      return readBytes(r, d.n, path);
+      return readBytes(r, d.n);
     case 'opaque':
     case 'utf8': {
-      const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32, path);
-      if (n < d.min || n > d.max) decErr('REQ-ENC-008', 'length', path, `length ${n} outside ${d.min}..${d.max}`);
-      const b = readBytes(r, n, path);
+      const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32);
+      if (n < d.min || n > d.max) decErr('REQ-ENC-008', 'length', r, `length ${n} outside ${d.min}..${d.max}`);
+      const b = readBytes(r, n);
       if (d.k === 'opaque') return b;
       const s = decodeUtf8(b);
-      if (s === undefined) decErr('REQ-ENC-013', 'utf8', path, 'invalid UTF-8');
+      if (s === undefined) decErr('REQ-ENC-013', 'utf8', r, 'invalid UTF-8');
       return s;
     }
     case 'enum': {
-      const n = readUint(r, 8, path);
+      const n = readUint(r, 8);
       for (const [name, value] of Object.entries(d.values)) if (value === n) return name;
-      return decErr('REQ-ENC-010', 'enum', path, `value ${n} is not a ${d.name}`);
+      return decErr('REQ-ENC-010', 'enum', r, `value ${n} is not a ${d.name}`);
     }
     case 'list': {
-      const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32, path);
-      if (n < d.min || n > d.max) decErr('REQ-ENC-009', 'count', path, `count ${n} outside ${d.min}..${d.max}`);
+      const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32);
+      if (n < d.min || n > d.max) decErr('REQ-ENC-009', 'count', r, `count ${n} outside ${d.min}..${d.max}`);
       const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(decodeValue(r, d.of, `${path}[${i}]`));
-      if (d.sortedBy !== undefined) checkSorted(d.of, d.sortedBy, out, path, 'decode');
+      for (let i = 0; i < n; i++) {
+        r.path.push(i);
+        out.push(decodeValue(r, d.of));
+        r.path.pop();
+      }
+      if (d.sortedBy !== undefined) checkSorted(d.of, d.sortedBy, out, r.path, 'decode');
       return out;
     }
     case 'struct': {
-      if (d.type !== undefined) readHeader(r, d.type, path);
+      if (d.type !== undefined) readHeader(r, d.type);
       const o: Record<string, unknown> = {};
-      for (const field of d.fields) o[field.name] = decodeValue(r, field.codec, `${path}.${field.name}`);
+      for (const field of d.fields) {
+        r.path.push(field.name);
+        o[field.name] = decodeValue(r, field.codec);
+        r.path.pop();
+      }
       if (d.validate) {
         const problem = (d.validate as (x: unknown) => string | undefined)(o);
-        if (problem !== undefined) decErr('REQ-ENC-017', 'value', path, problem);
+        if (problem !== undefined) decErr('REQ-ENC-017', 'value', r, problem);
       }
       return o;
     }
   }
 }
 
-function checkSorted(of: Codec<unknown>, key: string, items: readonly unknown[], path: string, mode: 'encode' | 'decode'): void {
+/**
+ * REQ-ENC-014: list elements strictly ascending by `key`, compared as their encodings compare.
+ * A fixed-size key compares as its bytes and an integer key as its value, which is the order of
+ * their encodings, without encoding them.
+ */
+function checkSorted(of: Codec<unknown>, key: string, items: readonly unknown[], path: Path, mode: 'encode' | 'decode'): void {
   const od = of.desc;
   if (od.k !== 'struct') throw new Error(`sortedBy on a list of ${od.k}`);
   const keyField = od.fields.find((x) => x.name === key);
   if (!keyField) throw new Error(`sortedBy: ${od.name} has no field ${key}`);
-  let prev: Bytes | undefined;
-  items.forEach((item, i) => {
-    const k = encode(keyField.codec, (item as Record<string, unknown>)[key]);
-    if (prev !== undefined && compareBytes(prev, k) >= 0) {
+  const kd = keyField.codec.desc;
+  const keyOf = (item: unknown): unknown => {
+    const v = (item as Record<string, unknown>)[key];
+    if ((kd.k === 'fixed' && v instanceof Uint8Array && v.length === kd.n) || (kd.k === 'uint' && typeof v === 'number')) return v;
+    return encode(keyField.codec, v);
+  };
+  const ascending = (a: unknown, b: unknown): boolean => (typeof a === 'number' ? a < (b as number) : compareBytes(a as Bytes, b as Bytes) < 0);
+  let prev: unknown;
+  for (let i = 0; i < items.length; i++) {
+    const k = keyOf(items[i]);
+    if (i > 0 && !ascending(prev, k)) {
       const msg = `not strictly ascending by ${key} at element ${i}`;
-      if (mode === 'decode') decErr('REQ-ENC-014', 'order', `${path}[${i}]`, msg);
-      encErr('REQ-ENC-014', `${path}[${i}]`, msg);
+      const at = `${pathString(path)}[${i}]`;
+      if (mode === 'decode') throw new DecodeError('REQ-ENC-014', 'order', at, msg);
+      throw new EncodeError('REQ-ENC-014', at, msg);
     }
     prev = k;
-  });
+  }
 }
 
 /** Options of {@link decode}. */
@@ -502,13 +554,13 @@ export interface DecodeOptions {
 export function decode<T>(codec: Codec<T>, bytes: Bytes, options: DecodeOptions = {}): T {
   const name = rootName(codec);
   const max = options.maxBytes ?? MAX_MESSAGE_BYTES;
-  if (bytes.length > max) decErr('REQ-ENC-019', 'size', name, `${bytes.length} bytes exceeds the limit of ${max}`);
+  if (bytes.length > max) throw new DecodeError('REQ-ENC-019', 'size', name, `${bytes.length} bytes exceeds the limit of ${max}`);
   // One private copy of the input: decoded byte fields are views into it, so that nothing decoded
   // shares memory with the caller's buffer (REQ-ENC-016), at the cost of a single copy.
   const own = bytes.slice();
-  const r: Reader = { buf: own, view: new DataView(own.buffer, own.byteOffset, own.byteLength), pos: 0 };
-  const v = decodeValue(r, codec as Codec<unknown>, name);
-  if (r.pos !== bytes.length) decErr('REQ-ENC-007', 'trailing', name, `${bytes.length - r.pos} trailing bytes`);
+  const r: Reader = { buf: own, view: new DataView(own.buffer, own.byteOffset, own.byteLength), pos: 0, path: [name] };
+  const v = decodeValue(r, codec as Codec<unknown>);
+  if (r.pos !== bytes.length) decErr('REQ-ENC-007', 'trailing', r, `${bytes.length - r.pos} trailing bytes`);
   return v as T;
 }
 
@@ -517,8 +569,8 @@ export function decode<T>(codec: Codec<T>, bytes: Bytes, options: DecodeOptions 
  * version, suite and that the type is registered.
  */
 export function peekType(bytes: Bytes): number {
-  const r: Reader = { buf: bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos: 0 };
-  return readHeader(r, undefined, 'message');
+  const r: Reader = { buf: bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos: 0, path: ['message'] };
+  return readHeader(r, undefined);
 }
 
 // ---------------------------------------------------------------- JSON form (vectors)
