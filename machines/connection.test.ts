@@ -1,11 +1,11 @@
 /** The relay connection machines (spec 8.2): handshake, authentication, frames, both ends. */
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8, type Bytes } from '../impl/bytes.ts';
-import { encode } from '../impl/codec.ts';
+import { decode, encode, peekType } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { ClientAuth, GetKeys } from '../impl/messages/index.ts';
+import { ClientAuth, FrameBatch, GetKeys, MsgType, Send } from '../impl/messages/index.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
-import { sealFrame } from '../impl/protocol/transport.ts';
+import { batchInners, EMPTY_WINDOW, openFrame, sealFrame } from '../impl/protocol/transport.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ConnEffect } from './connection.ts';
@@ -146,28 +146,62 @@ describe('REQ-LOG-020 rekey after a login', () => {
   }
 });
 
-describe('REQ-TRN-008 app.sendMany (the live relay\'s group commit)', () => {
-  it('seals the same frames, in the same order, with the same sequence numbers, as one app.send each; the client opens them in order', () => {
-    const h = handshake('hardened', relayKeys.publicKey);
-    const inners = [0, 1, 2, 3].map((i) => encode(GetKeys, { req_id: 10 + i, member_id: new Uint8Array(32).fill(i) }));
-    let one = h.relay;
-    const singly: Bytes[] = [];
-    for (const bytes of inners) {
-      const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, one, { type: 'app.send', bytes, now: 5 });
-      one = r.snapshot;
-      singly.push(...wires(r.effects));
-    }
-    const many = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'app.sendMany', bytes: inners, now: 5 });
-    expect(wires(many.effects).map(toHex)).toEqual(singly.map(toHex));
-    expect(many.snapshot.context.sendSeq).toBe(one.context.sendSeq);
-    let client = h.client;
+describe('REQ-TRN-010 app.sendMany batches a group commit\'s messages (the live relay)', () => {
+  const inners = [0, 1, 2, 3].map((i) => encode(GetKeys, { req_id: 10 + i, member_id: new Uint8Array(32).fill(i) }));
+  const received = (effects: readonly ConnEffect[]) => effects.flatMap((e) => (e.type === 'effect.receive' ? [e.bytes] : []));
+  /** Feeds `frames` to the client in order; returns the inner messages it received and every effect kind. */
+  const deliver = (client: CSnap, frames: readonly Bytes[]) => {
     const got: Bytes[] = [];
-    for (const w of wires(many.effects)) {
+    const seen: string[] = [];
+    for (const w of frames) {
       const r = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'net.wire', bytes: w, now: 6 });
       client = r.snapshot;
-      got.push(...r.effects.flatMap((e) => (e.type === 'effect.receive' ? [e.bytes] : [])));
+      got.push(...received(r.effects));
+      seen.push(...kinds(r.effects));
     }
-    expect(got.map(toHex)).toEqual(inners.map(toHex));
+    return { got, seen, client };
+  };
+
+  it('seals consecutive messages in one FrameBatch frame with one sequence number; the client receives them in order', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const many = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'app.sendMany', bytes: inners, now: 5 });
+    const frames = wires(many.effects);
+    expect(frames).toHaveLength(1);
+    expect(many.snapshot.context.sendSeq).toBe(h.relay.context.sendSeq + 1);
+    // the frame carries exactly a FrameBatch of the four messages
+    const opened = openFrame(c, h.relay.context.keys!.r2c, frames[0]!, EMPTY_WINDOW);
+    expect(peekType(opened.inner)).toBe(MsgType.FrameBatch);
+    expect(decode(FrameBatch, opened.inner).messages.map((m) => toHex(m.message))).toEqual(inners.map(toHex));
+    expect(deliver(h.client, frames).got.map(toHex)).toEqual(inners.map(toHex));
+  });
+
+  it('splits at the byte limit and sends a message larger than it alone; the order holds across frames', () => {
+    const big = encode(Send, { req_id: 99, room_id: new Uint8Array(16), payload: new Uint8Array(inners[0]!.length * 3) });
+    const parts = batchInners([inners[0]!, inners[1]!, big, inners[2]!], inners[0]!.length * 2);
+    expect(parts.map((p) => (peekType(p) === MsgType.FrameBatch ? decode(FrameBatch, p).messages.length : 1))).toEqual([2, 1, 1]);
+    expect(batchInners([inners[0]!])).toEqual([inners[0]!]);
+    expect(batchInners([])).toEqual([]);
+    const h = handshake('hardened', relayKeys.publicKey);
+    const many = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'app.sendMany', bytes: [...inners, ...inners], now: 5 });
+    expect(deliver(h.client, wires(many.effects)).got.map(toHex)).toEqual([...inners, ...inners].map(toHex));
+  });
+
+  it('a client refuses a nested or malformed batch whole (nothing of it received) and goes on with the next frame', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const key = h.relay.context.keys!.r2c;
+    const batch = encode(FrameBatch, { messages: inners.slice(0, 2).map((message) => ({ message })) });
+    const nested = encode(FrameBatch, { messages: [{ message: inners[0]! }, { message: batch }] });
+    const truncated = batch.subarray(0, batch.length - 1);
+    const r = deliver(h.client, [sealFrame(c, key, 0, nested), sealFrame(c, key, 1, truncated), sealFrame(c, key, 2, batch)]);
+    expect(r.seen.filter((k) => k.startsWith('reject'))).toEqual(['reject REQ-TRN-010', expect.stringMatching(/^reject REQ-ENC-/)]);
+    expect(r.got.map(toHex)).toEqual(inners.slice(0, 2).map(toHex));
+  });
+
+  it('a FrameBatch from a client is not unpacked by the relay end: it reaches the relay logic as one message', () => {
+    const h = handshake('hardened', relayKeys.publicKey);
+    const batch = encode(FrameBatch, { messages: inners.slice(0, 2).map((message) => ({ message })) });
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'net.wire', bytes: sealFrame(c, h.client.context.keys!.c2r, h.client.context.sendSeq, batch), now: 5 });
+    expect(received(r.effects).map(toHex)).toEqual([toHex(batch)]);
   });
 
   it('REQ-TRN-006: is refused before the connection is established, like app.send', () => {

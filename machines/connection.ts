@@ -20,6 +20,8 @@ import {
   openFrame,
   sealFrame,
   serverHello,
+  batchInners,
+  unbatch,
   verifyClientAuth,
   type ClientHelloState,
   type ReplayWindow,
@@ -35,7 +37,7 @@ export type ConnEvent =
   | { readonly type: 'conn.lost'; readonly now: number }
   | { readonly type: 'net.wire'; readonly bytes: Bytes; readonly now: number }
   | { readonly type: 'app.send'; readonly bytes: Bytes; readonly now: number }
-  /** relay: several inner messages for this connection at once, sealed in order in one step (the live relay's group commit). */
+  /** relay: several inner messages for this connection at once, batched and sealed in order in one step (the live relay's group commit, REQ-TRN-010). */
   | { readonly type: 'app.sendMany'; readonly bytes: readonly Bytes[]; readonly now: number }
   /** A login succeeded on this connection: from now on it is keyed by the session too (REQ-LOG-020, spec 5.8). */
   | { readonly type: 'conn.rekey'; readonly sessionKey: Bytes; readonly now: number };
@@ -73,6 +75,20 @@ function openWith(ch: Channel, key: Bytes, bytes: Bytes): Opened {
   try {
     const r = openFrame(ch.crypto, key, bytes, ch.window);
     return { ok: true, inner: r.inner, window: r.window, seq: r.seq };
+  } catch (e) {
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    throw e;
+  }
+}
+
+type OpenedMany = { readonly ok: true; readonly inners: readonly Bytes[]; readonly window: ReplayWindow } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+
+/** The client's frames: a `FrameBatch` is opened into its messages, or refused whole (REQ-TRN-010). */
+function openInners(ch: Channel, key: Bytes, bytes: Bytes): OpenedMany {
+  const r = openWith(ch, key, bytes);
+  if (!r.ok) return r;
+  try {
+    return { ok: true, inners: unbatch(r.inner), window: r.window };
   } catch (e) {
     if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
     throw e;
@@ -133,7 +149,7 @@ export const clientConnectionMachine = setup({
   types: { context: {} as ClientConnContext, events: {} as ConnEvent, input: {} as ClientConnInput, emitted: {} as ConnEffect },
   guards: {
     serverHelloValid: ({ context, event }) => once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
-    frameValid: ({ context, event }) => once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
+    frameValid: ({ context, event }) => once(context, event, 'frame', () => openInners(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
     repeatedServerHello: ({ context, event }) => context.serverHello !== undefined && equalBytes((event as Extract<ConnEvent, { type: 'net.wire' }>).bytes, context.serverHello),
   },
   actions: {
@@ -155,13 +171,13 @@ export const clientConnectionMachine = setup({
       if (!hs.ok) enqueue.emit({ type: 'effect.reject', reqId: hs.reqId, detail: hs.detail });
     }),
     receive: enqueueActions(({ context, event, enqueue }) => {
-      const r = once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      const r = once(context, event, 'frame', () => openInners(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
       if (!r.ok) return;
       enqueue.assign({ window: r.window });
-      enqueue.emit({ type: 'effect.receive', bytes: r.inner });
+      for (const bytes of r.inners) enqueue.emit({ type: 'effect.receive', bytes }); // REQ-TRN-010: in order
     }),
     refuseFrame: enqueueActions(({ context, event, enqueue }) => {
-      const r = once(context, event, 'frame', () => openWith(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
+      const r = once(context, event, 'frame', () => openInners(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes));
       if (!r.ok) enqueue.emit({ type: 'effect.reject', reqId: r.reqId, detail: r.detail });
     }),
     send: enqueueActions(({ context, event, enqueue }) => {
@@ -359,9 +375,9 @@ export const relayConnectionMachine = setup({
       enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
     }),
     sendMany: enqueueActions(({ context, event, enqueue }) => {
-      // the same frames, in the same order, as one app.send each (REQ-TRN-008: one seq each)
+      // REQ-TRN-010: consecutive messages batched into as few frames as the limits allow, in order; REQ-TRN-008: one seq each
       let seq = context.sendSeq;
-      for (const inner of (event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes) {
+      for (const inner of batchInners((event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes)) {
         const s = seal({ ...context, sendSeq: seq }, context.keys!.r2c, inner);
         seq = s.sendSeq;
         enqueue.emit({ type: 'effect.wire', bytes: s.bytes });

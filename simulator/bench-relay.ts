@@ -119,6 +119,22 @@ async function serve(mode: string, db: string): Promise<void> {
   process.send!({ port });
 }
 
+/** BENCH_PROF=FILE: a CPU profile of the client process over a measured phase too; returns its stop. */
+async function profileClients(mode: Mode): Promise<(() => Promise<void>) | undefined> {
+  if (!process.env.BENCH_PROF) return undefined;
+  const session = new (await import('node:inspector')).Session();
+  session.connect();
+  await new Promise<void>((r) => session.post('Profiler.enable', () => session.post('Profiler.start', () => r())));
+  return () =>
+    new Promise<void>((r) =>
+      session.post('Profiler.stop', (_e, p) => {
+        writeFileSync(`${process.env.BENCH_PROF}.clients-${mode}.cpuprofile`, JSON.stringify(p.profile));
+        session.disconnect();
+        r();
+      }),
+    );
+}
+
 /** A server child process and its IPC. */
 interface ServerProc {
   readonly port: number;
@@ -160,8 +176,8 @@ interface BenchConn {
   close(): void;
 }
 
-const pqConn = (url: string, identity: Identity, relayPk: Bytes, onInner: (inner: Bytes, wireBytes: number) => void): Promise<BenchConn> =>
-  dialSession({ url, crypto: c, profile: 'hardened', identity, relayPk, onInner });
+const pqConn = (url: string, identity: Identity, relayPk: Bytes, onInner: (inner: Bytes, wireBytes: number) => void, onFrame?: () => void): Promise<BenchConn> =>
+  dialSession({ url, crypto: c, profile: 'hardened', identity, relayPk, onInner, ...(onFrame ? { onFrame } : {}) });
 
 /** A bare client connection. */
 function bareConn(url: string, onFrame: (bytes: Bytes) => void): Promise<BenchConn> {
@@ -250,7 +266,10 @@ const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare+seal',
 interface Row {
   readonly members: number;
   readonly mode: Mode;
+  /** The size of a frame carrying one delivery alone. */
   readonly frameBytes: number;
+  /** Deliveries per frame the members received (pqroom batches a group commit's deliveries, REQ-TRN-010). */
+  readonly deliveriesPerFrame: number;
   readonly messages: number;
   readonly deliveries: number;
   readonly seconds: number;
@@ -273,21 +292,25 @@ async function measure(
   messages: number,
   window: number,
   server: ServerProc,
-  connect: (onDeliver: (r: number) => void, onFrameSize: (n: number) => void) => Promise<{ send: (k: number) => void; close: () => void }>,
+  connect: (onDeliver: (r: number) => void, onFrameSize: (n: number) => void, onFrame: () => void) => Promise<{ send: (k: number) => void; close: () => void }>,
 ): Promise<Row> {
   const receivers = members - 1;
   const idle = await server.stats();
   let frameBytes = 0;
   let meter: Meter | undefined;
+  let frames = 0;
   const conns = await connect(
     (r) => meter?.deliver(r),
     (n) => (frameBytes = n),
+    () => meter && frames++,
   );
   const connected = await server.stats();
   meter = new Meter(messages, receivers, window, conns.send);
   const cpu0 = process.cpuUsage();
   const before = await server.stats();
+  const prof = await profileClients(mode);
   const ms = await meter.run(300_000);
+  await prof?.();
   const after = await server.stats();
   const cpu1 = process.cpuUsage(cpu0);
   conns.close();
@@ -296,6 +319,7 @@ async function measure(
     members,
     mode,
     frameBytes,
+    deliveriesPerFrame: frames > 0 ? meter.deliveries / frames : 1,
     messages,
     deliveries,
     seconds: ms / 1000,
@@ -347,19 +371,27 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
     payloads.push(m.message.bytes);
   }
   const rows: Row[] = [];
+  // a frame's bytes beyond its inner message; bare+seal's sender sends what, sealed, is a frame of one delivery's size
+  const overhead = sealFrame(c, new Uint8Array(32), 0, new Uint8Array(0)).length;
 
   const pq = await spawnServer('pqroom', db);
   try {
     const url = `ws://127.0.0.1:${pq.port}`;
     const relayPk = fromHex((await (await fetch(`http://127.0.0.1:${pq.port}/relay-key`)).text()).trim());
     rows.push(
-      await measure('pqroom', members, messages, window, pq, async (deliver, size) => {
+      await measure('pqroom', members, messages, window, pq, async (deliver, size, frame) => {
         const conns = await connectAll(receivers, (r) =>
-          pqConn(url, ids[r]!, relayPk, (inner, wire) => {
-            if (peekType(inner) !== MsgType.RoomDelivery) return;
-            if (r === 0) size(wire);
-            deliver(r);
-          }),
+          pqConn(
+            url,
+            ids[r]!,
+            relayPk,
+            (inner) => {
+              if (peekType(inner) !== MsgType.RoomDelivery) return;
+              if (r === 0) size(inner.length + overhead); // a frame of this delivery alone
+              deliver(r);
+            },
+            frame,
+          ),
         );
         let rejected: string | undefined;
         const sender = await pqConn(url, owner, relayPk, (inner) => {
@@ -378,8 +410,6 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
     await pq.stop();
   }
   const frameBytes = rows[0]!.frameBytes;
-  // bare+seal's sender sends what, sealed, is a frame of the relay's size
-  const overhead = sealFrame(c, new Uint8Array(32), 0, new Uint8Array(0)).length;
   for (const mode of ['sealed', 'bare'] as const) {
     const server = await spawnServer(mode, db);
     try {
@@ -442,8 +472,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback, one run.`,
     `About ${deliveries} deliveries per room size (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
     '',
-    '| members | frame B | server | delivered/s | vs bare | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | server CPU | client CPU | server KiB/conn |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| members | frame B | server | delivered/s | vs bare | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | deliveries/frame | server CPU | client CPU | server KiB/conn |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   // every line of the report is printed as it comes and kept for the file
   const lines: string[] = [];
@@ -460,7 +490,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       for (const r of got) {
         const ratio = r.mode !== 'bare' ? f2(r.deliveredPerSecond / bare.deliveredPerSecond) : '1';
         const p99 = r.mode !== 'bare' ? f2(r.p99Ms / bare.p99Ms) : '1';
-        keep(`| ${n} | ${r.frameBytes} | ${MODE_NAME[r.mode]} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
+        keep(`| ${n} | ${r.frameBytes} | ${MODE_NAME[r.mode]} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${f1(r.deliveriesPerFrame)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
       }
       rows.push(...got);
     }

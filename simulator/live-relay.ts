@@ -103,7 +103,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     store.close();
     throw new Error(`${o.db} holds a ${saved.profile} relay; start it with --profile ${saved.profile}`);
   }
-  const counters = { frames_in: 0, frames_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
+  const counters = { frames_in: 0, frames_out: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
   const rejections = new Map<string, number>();
   const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   let latencySum = 0;
@@ -147,6 +147,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     ...(tapHooks === undefined ? {} : { tap: tapHooks }),
     ...(traceOut === undefined ? {} : { record: trace }),
     coalesce: true,
+    onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
     login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
@@ -296,6 +297,8 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       `pqroom_frames_in_total ${counters.frames_in}`,
       '# TYPE pqroom_frames_out_total counter',
       `pqroom_frames_out_total ${counters.frames_out}`,
+      '# TYPE pqroom_messages_out_total counter',
+      `pqroom_messages_out_total ${counters.messages_out}`,
       '# TYPE pqroom_bytes_in_total counter',
       `pqroom_bytes_in_total ${counters.bytes_in}`,
       '# TYPE pqroom_bytes_out_total counter',

@@ -121,6 +121,9 @@ describe('the live relay under bad input and load', () => {
         expect(r.members.map((m) => m.received)).toEqual(r.members.map((m) => m.entitled));
       }
       expect(relay.metrics()).toMatch(/pqroom_rooms 4\n/);
+      // REQ-TRN-010: the clients received (and verified, above) messages that shared frames
+      const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(relay.metrics())?.[1]);
+      expect(count('pqroom_messages_out_total')).toBeGreaterThan(count('pqroom_frames_out_total'));
       expect(relay.store.integrityOk()).toBe(true);
     } finally {
       await relay.close();

@@ -76,11 +76,13 @@ export interface RelayHostOptions {
   readonly onEvent?: () => void;
   /**
    * Hold what the relay logic sends and seal it at {@link RelayHost.flush}, every connection's
-   * frames in one step of its machine (`app.sendMany`): the live relay flushes once per group
-   * commit. The frames and their order are those of one `app.send` each; a connection's frames are
-   * always sealed before anything else is fed to its machine and before it is closed.
+   * messages in one step of its machine (`app.sendMany`, batched by REQ-TRN-010): the live relay
+   * flushes once per group commit. A connection's messages are always sealed in order, before
+   * anything else is fed to its machine and before it is closed.
    */
   readonly coalesce?: boolean;
+  /** With `coalesce`: `messages` inner messages held for one connection were sealed at a flush (REQ-TRN-010 batches them). */
+  readonly onFlushed?: (messages: number) => void;
   /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
@@ -263,6 +265,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     if (!q) return;
     held.delete(connId);
     stepConn(connId, q.length === 1 ? { type: 'app.send', bytes: q[0]!, now: o.now() } : { type: 'app.sendMany', bytes: q, now: o.now() });
+    o.onFlushed?.(q.length);
   };
   /** Closes a connection after sealing what is held for it. */
   const closeConn = (connId: string, reason: string): void => {

@@ -30,8 +30,10 @@ export interface SessionOptions {
   readonly identity: Identity;
   /** hardened: the pinned relay key. */
   readonly relayPk?: Bytes;
-  /** A relay message (plaintext), and the size of the frame that carried it. */
+  /** A relay message (plaintext), and the size of the frame that carried it (a batch's frame carries several, REQ-TRN-010). */
   readonly onInner: (inner: Bytes, wireBytes: number) => void;
+  /** A frame arrived, before it is opened (the benchmark counts them). */
+  readonly onFrame?: (wireBytes: number) => void;
   /** The connection closed (after it was up). */
   readonly onClose?: (code: number, reason: string) => void;
   /** Seed of the connection's generator (default: from the identity's seed, for reproducible runs). */
@@ -83,6 +85,7 @@ export function dialSession(o: SessionOptions): Promise<Session> {
     ws.on('open', () => feed({ type: 'conn.start', now: Date.now() }));
     ws.on('message', (data: Buffer) => {
       wire = data.byteLength;
+      o.onFrame?.(wire);
       feed({ type: 'net.wire', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), now: Date.now() });
     });
     ws.on('close', (code, why) => {

@@ -49,12 +49,14 @@ function sample(codec: Codec<unknown>, rng: Rng, mode: SampleMode): unknown {
       return rng.bytes(mode === 'min' ? d.min : Math.min(d.max, d.min + uint(rng, 8)));
     case 'utf8': {
       const n = mode === 'min' ? d.min : Math.min(d.max, d.min + uint(rng, 8));
-      const alphabet = 'abcdefghijklmnopqrstuvwxyzé€😀 ';
-      let s = '';
-      while (new TextEncoder().encode(s).length < n) s += alphabet[uint(rng, alphabet.length - 1)];
-      while (new TextEncoder().encode(s).length > n) s = s.slice(0, -1);
-      while (new TextEncoder().encode(s).length < n) s += 'x';
-      return s;
+      // code points, not UTF-16 units: a lone surrogate has no UTF-8 encoding (it would come back as U+FFFD)
+      const alphabet = [...'abcdefghijklmnopqrstuvwxyzé€😀 '];
+      const chars: string[] = [];
+      const size = () => new TextEncoder().encode(chars.join('')).length;
+      while (size() < n) chars.push(alphabet[uint(rng, alphabet.length - 1)]!);
+      while (size() > n) chars.pop();
+      while (size() < n) chars.push('x');
+      return chars.join('');
     }
     case 'enum': {
       const names = Object.keys(d.values);

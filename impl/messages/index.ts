@@ -27,6 +27,7 @@ export const MESSAGES: { readonly [N in MsgName]: StructCodec<unknown> } = {
   ServerHello: transport.ServerHello,
   ClientAuth: transport.ClientAuth,
   TransportFrame: transport.TransportFrame,
+  FrameBatch: transport.FrameBatch,
   CreateRoom: relay.CreateRoom,
   PostInvite: relay.PostInvite,
   SubmitJoin: relay.SubmitJoin,
@@ -94,6 +95,7 @@ export const SUB_STRUCTS: readonly StructCodec<unknown>[] = [
   common.MailboxEntry,
   keystore.KemKeyEntry,
   keystore.PeerRecord,
+  transport.BatchedMessage,
 ];
 
 /** Enumerations of spec 4.2. */

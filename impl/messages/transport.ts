@@ -1,5 +1,5 @@
 /** Relay connection messages of spec section 4.4 (handshake and frames, spec 8.2). */
-import { f, fixed, message, opaque, u64, type ValueOf } from '../codec.ts';
+import { f, fixed, list, message, opaque, struct, u64, type ValueOf } from '../codec.ts';
 import { DSA_PK_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES } from '../suite.ts';
 import { MsgType } from './types.ts';
 
@@ -38,3 +38,19 @@ export const TransportFrame = message('TransportFrame', MsgType.TransportFrame, 
 ]);
 /** A sealed frame on the relay connection. */
 export type TransportFrame = ValueOf<typeof TransportFrame>;
+
+/** One inner message of a {@link FrameBatch}. */
+export const BatchedMessage = struct('BatchedMessage', [f('message', opaque(1, 16777216))]);
+/** An inner message carried in a batch. */
+export type BatchedMessage = ValueOf<typeof BatchedMessage>;
+
+/** Most inner messages in one `FrameBatch` (REQ-TRN-010). */
+export const MAX_BATCH_MESSAGES = 1024;
+
+/**
+ * `FrameBatch` (type 0x05, REQ-TRN-010): several inner messages the relay sends one client in
+ * one frame, in order; never nested, never sent by a client.
+ */
+export const FrameBatch = message('FrameBatch', MsgType.FrameBatch, [f('messages', list(BatchedMessage, 2, MAX_BATCH_MESSAGES))]);
+/** Inner messages for one connection, sealed in one frame. */
+export type FrameBatch = ValueOf<typeof FrameBatch>;

@@ -15,6 +15,7 @@ export const MsgType = {
   ServerHello: 0x02,
   ClientAuth: 0x03,
   TransportFrame: 0x04,
+  FrameBatch: 0x05,
   CreateRoom: 0x10,
   PostInvite: 0x11,
   SubmitJoin: 0x12,

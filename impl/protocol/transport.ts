@@ -7,7 +7,7 @@ import { decode, encode, encodePrefix } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check } from '../errors.ts';
 import { fingerprint, frameNonce, transportKeys, type TransportKeys } from '../keyschedule.ts';
-import { ClientAuth, ClientHello, ServerHello, TransportFrame } from '../messages/index.ts';
+import { ClientAuth, ClientHello, FrameBatch, MAX_BATCH_MESSAGES, ServerHello, TransportFrame } from '../messages/index.ts';
 import { MAX_FRAME_BYTES, MsgType, PROTOCOL_VERSION, SUITE_ID } from '../messages/types.ts';
 import type { Rng } from '../rng.ts';
 import { KEM_SEED_BYTES, type Profile } from '../suite.ts';
@@ -164,4 +164,48 @@ export function openFrame(c: CryptoProvider, key: Bytes, frameBytes: Bytes, w: R
   const inner = c.transportOpen(key, frameNonce(fr.seq), frameAd(fr.seq), fr.sealed);
   check(inner !== undefined, 'REQ-TRN-005', `frame ${fr.seq} does not authenticate`);
   return { inner, window: windowAdd(w, fr.seq), seq: fr.seq };
+}
+
+/** Most bytes of inner messages the relay puts in one `FrameBatch` (REQ-TRN-010). */
+export const MAX_BATCH_BYTES = 256 * 1024;
+
+/**
+ * REQ-TRN-010: the relay's inner messages for one connection, in order, as the fewest inner
+ * messages to seal: consecutive messages grouped into `FrameBatch`es of at most
+ * {@link MAX_BATCH_MESSAGES} messages and {@link MAX_BATCH_BYTES} bytes; a message alone in its
+ * group (or larger than the limit) is sealed as it is.
+ */
+export function batchInners(inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES): Bytes[] {
+  const out: Bytes[] = [];
+  let group: Bytes[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (group.length === 1) out.push(group[0]!);
+    else if (group.length > 1) out.push(encode(FrameBatch, { messages: group.map((message) => ({ message })) }));
+    group = [];
+    bytes = 0;
+  };
+  for (const inner of inners) {
+    if (group.length > 0 && (bytes + inner.length > maxBytes || group.length === MAX_BATCH_MESSAGES)) close();
+    group.push(inner);
+    bytes += inner.length;
+  }
+  close();
+  return out;
+}
+
+/**
+ * REQ-TRN-010: the inner messages an opened frame carries: its inner message, or the messages of
+ * its `FrameBatch` in order. A batch that does not decode or that holds a batch is refused whole.
+ */
+export function unbatch(inner: Bytes): readonly Bytes[] {
+  if (!isBatch(inner)) return [inner];
+  const out = decode(FrameBatch, inner).messages.map((m) => m.message);
+  for (const m of out) check(!isBatch(m), 'REQ-TRN-010', 'a FrameBatch inside a FrameBatch');
+  return out;
+}
+
+/** Whether `bytes` starts with a FrameBatch header (a header that does not decode is not one). */
+function isBatch(bytes: Bytes): boolean {
+  return bytes.length >= 4 && bytes[0] === PROTOCOL_VERSION && bytes[1] === SUITE_ID >> 8 && bytes[2] === (SUITE_ID & 0xff) && bytes[3] === MsgType.FrameBatch;
 }
