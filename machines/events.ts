@@ -99,6 +99,8 @@ export type RelayEvent =
 export type RelayEffect =
   /** Send bytes to one connection. */
   | { readonly type: 'effect.reply'; readonly conn: string; readonly bytes: Bytes }
+  /** Send the same bytes to each of `conns`, in this order (a room delivery or a mailbox push to every connection of its recipients). */
+  | { readonly type: 'effect.push'; readonly conns: readonly string[]; readonly bytes: Bytes }
   /** Append to a room log, durably, before any reply of the same step is sent (REQ-REL-050). */
   | { readonly type: 'effect.append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly epoch?: number }
   /** Append to a principal's mailbox, durably (REQ-REL-050). */

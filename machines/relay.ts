@@ -34,6 +34,8 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = { rate: 200, burst: 400, maxMal
 export interface RelayConn {
   /** Its principal (REQ-TRN-004). */
   readonly principal: Bytes;
+  /** The principal in hex, as the relay state keys principals. */
+  readonly key: string;
   /** Malformed frames seen (REQ-REL-040). */
   readonly malformed: number;
   /** Token bucket (REQ-REL-041). */
@@ -72,10 +74,9 @@ type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;
 function connsByPrincipal(ctx: RelayContext): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [id, c] of Object.entries(ctx.conns)) {
-    const p = toHex(c.principal);
-    const list = out.get(p);
+    const list = out.get(c.key);
     if (list) list.push(id);
-    else out.set(p, [id]);
+    else out.set(c.key, [id]);
   }
   return out;
 }
@@ -83,7 +84,7 @@ function connsByPrincipal(ctx: RelayContext): Map<string, string[]> {
 /** Turns the outputs of one request into effects: stores first, then the reply, then deliveries. */
 function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
   let index: Map<string, string[]> | undefined;
-  const connsOf = (principal: Bytes): readonly string[] => (index ??= connsByPrincipal(ctx)).get(toHex(principal)) ?? [];
+  const connsOf = (principal: string): readonly string[] => (index ??= connsByPrincipal(ctx)).get(principal) ?? [];
   const stores: RelayEffect[] = [];
   const replies: RelayEffect[] = [];
   const pushes: RelayEffect[] = [];
@@ -95,13 +96,14 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
       case 'append': {
         stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) });
         const bytes = encode(RoomDelivery, { room_id: o.roomId, index: o.index, payload: o.payload });
-        for (const r of o.recipients) for (const c of connsOf(r)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        const conns = o.recipients.flatMap(connsOf);
+        if (conns.length > 0) pushes.push({ type: 'effect.push', conns, bytes });
         break;
       }
       case 'mail': {
         stores.push({ type: 'effect.storeMail', principal: o.to, entry: o.entry });
-        const bytes = encode(MailboxDelivery, { entry: o.entry });
-        for (const c of connsOf(o.to)) pushes.push({ type: 'effect.reply', conn: c, bytes });
+        const conns = connsOf(toHex(o.to));
+        if (conns.length > 0) pushes.push({ type: 'effect.push', conns, bytes: encode(MailboxDelivery, { entry: o.entry }) });
         break;
       }
       case 'history':
@@ -139,7 +141,7 @@ export const relayMachine = setup({
   actions: {
     open: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'conn.open'>;
-      const conn: RelayConn = { principal: e.principal, malformed: 0, tokens: context.config.burst, at: e.now, overLimit: 0 };
+      const conn: RelayConn = { principal: e.principal, key: toHex(e.principal), malformed: 0, tokens: context.config.burst, at: e.now, overLimit: 0 };
       enqueue.assign({ conns: { ...context.conns, [e.conn]: conn } });
     }),
     refuseOpen: enqueueActions(({ event, enqueue }) => {

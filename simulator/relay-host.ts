@@ -220,6 +220,9 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
         case 'effect.reply':
           relaySend(fx.conn, fx.bytes);
           break;
+        case 'effect.push':
+          for (const c of fx.conns) relaySend(c, fx.bytes);
+          break;
         case 'effect.serveHistory':
           relaySend(fx.conn, historyChunk(o.store, fx.reqId, fx.roomId, fx.from, fx.to, fx.limit, fx.lateBefore));
           break;

@@ -324,7 +324,7 @@ describe('per-operation checks (hardened)', () => {
     const room = step.state.rooms[toHex(f.roomId)]!;
     expect(room.invites[toHex(f.invites.claimed.inviteId)]).toEqual({ expiresAt: f.invites.claimed.invite.expires_at, status: 'consumed' });
     expect(roleOf(room, f.ids.invitee.fp)).toBe('member');
-    expect(step.outputs.some((o) => o.kind === 'append' && o.recipients.some((r) => toHex(r) === toHex(f.ids.invitee.fp)))).toBe(true);
+    expect(step.outputs.some((o) => o.kind === 'append' && o.recipients.includes(toHex(f.ids.invitee.fp)))).toBe(true);
   });
   it('REQ-REL-015 should refuse a commit that skips an epoch or does not chain', () => {
     const b = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 2, prevEpochHash: f.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });

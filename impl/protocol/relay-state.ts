@@ -169,7 +169,7 @@ export type RelayOutput =
   /** Send `bytes` back to the requester. */
   | { readonly kind: 'reply'; readonly bytes: Bytes }
   /** Append `payload` to the room log at `index`, durably, and push it to the room's connected members. */
-  | { readonly kind: 'append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly recipients: readonly Bytes[]; readonly epoch?: number }
+  | { readonly kind: 'append'; readonly roomId: Bytes; readonly index: number; readonly payload: Bytes; readonly recipients: readonly string[]; readonly epoch?: number }
   /** Append `entry` to the mailbox of `to`, durably, and push it. */
   | { readonly kind: 'mail'; readonly to: Bytes; readonly entry: MailboxEntry }
   /** Answer a FetchHistory from the store: entries `from..to` (inclusive), at most `limit`. */
@@ -295,10 +295,10 @@ function payloadType(payload: Bytes): number | undefined {
   return payload.length >= 4 ? payload[3] : undefined;
 }
 
-/** Principals that receive a room's deliveries: the owner and current members. */
-export function recipientsOf(room: RelayRoom): Bytes[] {
-  const out: Bytes[] = [room.owner];
-  for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(fromHex(hex));
+/** Principals (hex ids, as the state keys them) that receive a room's deliveries: the owner and current members. */
+export function recipientsOf(room: RelayRoom): string[] {
+  const out: string[] = [toHex(room.owner)];
+  for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(hex);
   return out;
 }
 
