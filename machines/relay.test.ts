@@ -50,7 +50,7 @@ describe('REQ-REL-050 REQ-REL-031 effects order and deliveries', () => {
     const s = withConns(['c1', owner.fp], ['c2', owner.fp]);
     const r = feed(s, { type: 'net.request', conn: 'c1', request: create, now: 1 });
     expect(r.effects.map((e) => e.type)).toEqual(['effect.append', 'effect.reply', 'effect.push']);
-    const push = r.effects[2] as { conns: string[]; bytes: Bytes };
+    const push = r.effects[2] as { readonly conns: readonly string[]; readonly bytes: Bytes };
     expect([...push.conns].sort()).toEqual(['c1', 'c2']);
     expect(decode(RoomDelivery, push.bytes).index).toBe(1);
   });

@@ -11,14 +11,14 @@
  * - pqroom: the owner sends a `Send` carrying a signed, sealed hardened `AppMessage` (3.6 KB)
  *   in a transport frame; the relay opens the frame, checks the request (spec 8.4), appends the
  *   entry to the room log in SQLite and commits (durable, `synchronous = FULL`) before it seals
- *   one `RoomDelivery` frame per member and acknowledges; each member's connection machine opens
- *   its frame.
+ *   the `RoomDelivery`s and acknowledges, a member's deliveries of one group commit in one frame
+ *   (REQ-TRN-010); each member's connection machine opens its frames.
  * - bare: the sender sends a binary frame of the size the members received from the relay; the
  *   server sends it to every other connection.
- * - bare+seal: bare, but the server seals each frame it sends with that connection's transport
- *   keys (`sealFrame`, ChaCha20-Poly1305 and the frame encoding, REQ-CRY-005), as the relay does
- *   for every delivery, and does nothing else. It is the floor of any relay that encrypts each
- *   delivery for its recipient's connection: what no machine, store or check costs.
+ * - bare+seal: bare, but the server seals each delivery in a frame of its own with that
+ *   connection's transport keys (`sealFrame`, ChaCha20-Poly1305 and the frame encoding,
+ *   REQ-CRY-005), and does nothing else: what sealing costs per delivery without batching, and
+ *   no machine, store or check.
  *
  * Fixture (stated in the output): the room is created through the relay's own request handling
  * from a real genesis commit, and its N-1 members are then written into the relay's state
@@ -500,14 +500,16 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const notes = [
     '',
     'pqroom: each message is a signed, sealed hardened AppMessage sent by the owner; the relay opens the transport frame, checks the',
-    'request, appends it to the room log in SQLite and commits durably (WAL, synchronous = FULL) before it seals one delivery frame per',
-    'member and acknowledges. bare: a `ws` server sending each frame, of the same size, to every other connection. bare+seal: bare, sealing',
-    "each frame it sends under the recipient connection's transport keys (ChaCha20-Poly1305, REQ-CRY-005) and doing nothing else: the floor",
-    'of any relay that encrypts each delivery for its recipient.',
+    'request, appends it to the room log in SQLite and commits durably (WAL, synchronous = FULL) before it seals the deliveries and',
+    "acknowledges. The deliveries of one group commit to one member share a frame (FrameBatch, REQ-TRN-010): 'deliveries/frame' is the",
+    "mean the members received. 'frame B' is the size of a frame carrying one delivery alone. bare: a `ws` server sending each frame, of",
+    "that size, to every other connection. bare+seal: bare, sealing each delivery in a frame of its own under the recipient connection's",
+    'transport keys (ChaCha20-Poly1305, REQ-CRY-005) and doing nothing else: what per-delivery sealing costs without batching.',
     'Fixture: the room is created by the relay from a real genesis commit; its other members are written into the relay state directly',
     '(joining 1,000 members through the protocol costs O(N^2) KEM operations). Members authenticate with the real handshake. The relay',
     "rate limit is raised for the run. The owner's messages are signed before the measurement and cycle through a pool of distinct messages.",
-    'CPU shares are CPU time over wall time (100% = one core); the client process runs every member connection.',
+    'CPU shares are CPU time over wall time (100% = one core); the client process runs every member connection, so on a 2-core machine the',
+    "clients' work (opening every frame) competes with the server's.",
   ];
   for (const l of notes) keep(l);
   if (file !== undefined) {
