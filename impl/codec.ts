@@ -545,6 +545,13 @@ function checkSorted(of: Codec<unknown>, key: string, items: readonly unknown[],
 export interface DecodeOptions {
   /** Largest accepted input, checked before decoding (REQ-ENC-019). Default 2^24. */
   readonly maxBytes?: number;
+  /**
+   * Decode in place: byte fields are views into `bytes` instead of into a private copy. Only for
+   * a caller that hands `bytes` over (a buffer it just made and nobody else holds), or that reads
+   * the decoded value and lets none of it escape before `bytes` can change; REQ-ENC-016 then
+   * holds for everyone else, without copying large inputs (a transport frame) once more.
+   */
+  readonly inPlace?: boolean;
 }
 
 /**
@@ -557,7 +564,7 @@ export function decode<T>(codec: Codec<T>, bytes: Bytes, options: DecodeOptions 
   if (bytes.length > max) throw new DecodeError('REQ-ENC-019', 'size', name, `${bytes.length} bytes exceeds the limit of ${max}`);
   // One private copy of the input: decoded byte fields are views into it, so that nothing decoded
   // shares memory with the caller's buffer (REQ-ENC-016), at the cost of a single copy.
-  const own = bytes.slice();
+  const own = options.inPlace === true ? bytes : bytes.slice();
   const r: Reader = { buf: own, view: new DataView(own.buffer, own.byteOffset, own.byteLength), pos: 0, path: [name] };
   const v = decodeValue(r, codec as Codec<unknown>);
   if (r.pos !== bytes.length) decErr('REQ-ENC-007', 'trailing', r, `${bytes.length - r.pos} trailing bytes`);

@@ -6,22 +6,25 @@
  * rosters hash tens of KB, where OpenSSL is many times faster than JavaScript.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
-import type { Bytes } from '../bytes.ts';
+import { concat, type Bytes } from '../bytes.ts';
 import { nobleCrypto } from './noble.ts';
 import type { CryptoProvider } from './provider.ts';
 
 const TAG = 16;
 
-function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes): Bytes {
+/** `prefix || ChaCha20-Poly1305(key, nonce, ad, pt) || tag` in one buffer (the ciphertext is copied once, into it). */
+function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes): Bytes {
   const ci = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   ci.setAAD(ad, { plaintextLength: pt.length });
   const a = ci.update(pt);
   const b = ci.final();
   const tag = ci.getAuthTag();
-  const out = new Uint8Array(a.length + b.length + TAG);
-  out.set(a, 0);
-  out.set(b, a.length);
-  out.set(tag, a.length + b.length);
+  const p = prefix?.length ?? 0;
+  const out = new Uint8Array(p + a.length + b.length + TAG);
+  if (prefix) out.set(prefix, 0);
+  out.set(a, p);
+  out.set(b, p + a.length);
+  out.set(tag, p + a.length + b.length);
   return out;
 }
 
@@ -33,6 +36,7 @@ function open(key: Bytes, nonce: Bytes, ad: Bytes, ct: Bytes): Bytes | undefined
     de.setAuthTag(ct.subarray(ct.length - TAG));
     const a = de.update(ct.subarray(0, ct.length - TAG));
     const b = de.final();
+    if (b.length === 0) return u8(a); // a stream cipher's final() adds nothing: no second copy of the plaintext
     const out = new Uint8Array(a.length + b.length);
     out.set(a, 0);
     out.set(b, a.length);
@@ -73,6 +77,10 @@ export const nodeCrypto: CryptoProvider = {
   transportSeal: (key, nonce, ad, pt) => {
     if (key.length !== 32 || nonce.length !== 12) return nobleCrypto.transportSeal(key, nonce, ad, pt); // same errors as noble
     return seal(key, nonce, ad, pt);
+  },
+  transportSealAfter: (prefix, key, nonce, ad, pt) => {
+    if (key.length !== 32 || nonce.length !== 12) return concat(prefix, nobleCrypto.transportSeal(key, nonce, ad, pt)); // same errors as noble
+    return seal(key, nonce, ad, pt, prefix);
   },
   transportOpen: open,
 };

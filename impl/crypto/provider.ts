@@ -49,7 +49,15 @@ export interface CryptoProvider {
   aeadOpen(key: Bytes, nonce: Bytes, ad: Bytes, ciphertext: Bytes): Bytes | undefined;
   /** ChaCha20-Poly1305 seal (RFC 8439; REQ-CRY-005): 12-byte nonce. */
   transportSeal(key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
-  /** ChaCha20-Poly1305 open; `undefined` when authentication fails. */
+  /**
+   * Optional: `prefix || transportSeal(key, nonce, ad, plaintext)` in one new buffer, for a
+   * backend that can write the ciphertext after a frame's prefix without a further copy of it.
+   */
+  transportSealAfter?(prefix: Bytes, key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
+  /**
+   * ChaCha20-Poly1305 open; `undefined` when authentication fails. The plaintext is a new buffer
+   * that shares no memory with the arguments (a transport frame's reader keeps views into it).
+   */
   transportOpen(key: Bytes, nonce: Bytes, ad: Bytes, ciphertext: Bytes): Bytes | undefined;
   /** ML-KEM-768 KeyGen_internal(d, z) from a 64-byte seed `d || z` (REQ-CRY-001). */
   kemKeygen(seed: Bytes): KeyPair;

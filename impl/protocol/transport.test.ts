@@ -6,6 +6,9 @@ import { encode } from '../codec.ts';
 import { ClientAuth, ServerHello, TransportFrame } from '../messages/index.ts';
 import { decode } from '../codec.ts';
 import { MAX_FRAME_BYTES } from '../messages/types.ts';
+import { nobleCrypto } from '../crypto/noble.ts';
+import { nodeCrypto } from '../crypto/node.ts';
+import { frameNonce } from '../keyschedule.ts';
 import { createIdentity, type Identity } from './identity.ts';
 import {
   clientAuth,
@@ -134,4 +137,20 @@ describe('REQ-TRN-005 REQ-TRN-007 REQ-TRN-008 frames', () => {
   it('should refuse an oversized frame before decoding it', () => {
     rejectsWith('REQ-TRN-007', () => openFrame(c, key, new Uint8Array(MAX_FRAME_BYTES + 1), EMPTY_WINDOW));
   });
+  it('REQ-CRY-005 should seal the same frame bytes with node:crypto writing after the prefix (transportSealAfter) as with the encoder over noble', () =>
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat({ max: 2 ** 40 }), fc.uint8Array({ maxLength: 9000 }), (k, seq, inner) => {
+        const viaNode = sealFrame(nodeCrypto, k, seq, inner);
+        expect(nodeCrypto.transportSealAfter).toBeDefined();
+        expect(equalBytes(viaNode, sealFrame(nobleCrypto, k, seq, inner))).toBe(true);
+        expect(equalBytes(viaNode, encode(TransportFrame, { seq, sealed: nobleCrypto.transportSeal(k, frameNonce(seq), decodeAd(viaNode), inner) }))).toBe(true);
+        expect(equalBytes(openFrame(nodeCrypto, k, viaNode, EMPTY_WINDOW).inner, inner)).toBe(true);
+      }),
+      { numRuns: 200 },
+    ));
 });
+
+/** A frame's associated data: its header and seq, the first 12 bytes of its encoding (spec 5.8). */
+function decodeAd(frame: Uint8Array): Uint8Array {
+  return frame.subarray(0, 12);
+}

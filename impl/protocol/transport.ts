@@ -2,15 +2,15 @@
  * The relay connection (spec 5.8, 8.2): the ML-KEM/ML-DSA handshake, client authentication,
  * sealed frames and the replay window. Pure functions; the drivers keep the state.
  */
-import { concat, equalBytes, u64be, type Bytes } from '../bytes.ts';
+import { concat, equalBytes, u32be, u64be, type Bytes } from '../bytes.ts';
 import { decode, encode, encodePrefix } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check } from '../errors.ts';
 import { fingerprint, frameNonce, transportKeys, type TransportKeys } from '../keyschedule.ts';
 import { ClientAuth, ClientHello, FrameBatch, MAX_BATCH_MESSAGES, ServerHello, TransportFrame } from '../messages/index.ts';
-import { MAX_FRAME_BYTES, MsgType, PROTOCOL_VERSION, SUITE_ID } from '../messages/types.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, MsgType, PROTOCOL_VERSION, SUITE_ID } from '../messages/types.ts';
 import type { Rng } from '../rng.ts';
-import { KEM_SEED_BYTES, type Profile } from '../suite.ts';
+import { AEAD_TAG_BYTES, KEM_SEED_BYTES, type Profile } from '../suite.ts';
 import { labeledHash, sigContext } from '../labels.ts';
 import type { Identity } from './identity.ts';
 
@@ -99,7 +99,12 @@ function frameAd(seq: number): Bytes {
 
 /** Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005). */
 export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Bytes): Bytes {
-  return encode(TransportFrame, { seq, sealed: c.transportSeal(key, frameNonce(seq), frameAd(seq), inner) });
+  if (c.transportSealAfter === undefined || inner.length > MAX_MESSAGE_BYTES) {
+    return encode(TransportFrame, { seq, sealed: c.transportSeal(key, frameNonce(seq), frameAd(seq), inner) });
+  }
+  // the encoding of TransportFrame up to its sealed bytes: header, seq, the 4-byte length of `sealed` (spec 4.4)
+  const prefix = concat(frameAd(seq), u32be(inner.length + AEAD_TAG_BYTES));
+  return c.transportSealAfter(prefix, key, frameNonce(seq), frameAd(seq), inner);
 }
 
 /** The replay window of a connection direction (REQ-TRN-005, decision D10). */
@@ -159,7 +164,8 @@ export function windowAdd(w: ReplayWindow, seq: number): ReplayWindow {
  */
 export function openFrame(c: CryptoProvider, key: Bytes, frameBytes: Bytes, w: ReplayWindow): { inner: Bytes; window: ReplayWindow; seq: number } {
   check(frameBytes.length <= MAX_FRAME_BYTES, 'REQ-TRN-007', `frame of ${frameBytes.length} bytes exceeds the limit`);
-  const fr = decode(TransportFrame, frameBytes, { maxBytes: MAX_FRAME_BYTES });
+  // in place: `sealed` is only read by the AEAD, whose plaintext is a new buffer (REQ-ENC-016 holds for what is returned)
+  const fr = decode(TransportFrame, frameBytes, { maxBytes: MAX_FRAME_BYTES, inPlace: true });
   check(windowAccepts(w, fr.seq), 'REQ-TRN-005', `frame ${fr.seq} is a replay or too old`);
   const inner = c.transportOpen(key, frameNonce(fr.seq), frameAd(fr.seq), fr.sealed);
   check(inner !== undefined, 'REQ-TRN-005', `frame ${fr.seq} does not authenticate`);
@@ -197,10 +203,11 @@ export function batchInners(inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES
 /**
  * REQ-TRN-010: the inner messages an opened frame carries: its inner message, or the messages of
  * its `FrameBatch` in order. A batch that does not decode or that holds a batch is refused whole.
+ * Takes `inner` over (the frame's fresh plaintext): the messages are views into it.
  */
 export function unbatch(inner: Bytes): readonly Bytes[] {
   if (!isBatch(inner)) return [inner];
-  const out = decode(FrameBatch, inner).messages.map((m) => m.message);
+  const out = decode(FrameBatch, inner, { inPlace: true }).messages.map((m) => m.message);
   for (const m of out) check(!isBatch(m), 'REQ-TRN-010', 'a FrameBatch inside a FrameBatch');
   return out;
 }
