@@ -200,12 +200,18 @@ export function propertyMonitor(
     return s !== undefined && s.from === sender.name && s.at - world.startTime < removedAt ? undefined : `accepted "${d.text}" as ${sender.name}'s after ${sender.name} was removed, which ${sender.name} did not send before`;
   };
 
+  /** What checkKeys last judged for each client: contexts are immutable, so the same objects give the same verdicts. */
+  const keysJudged = new Map<string, readonly unknown[]>();
   const checkKeys = (node: ClientNode, owner: Map<number, Uint8Array>): void => {
     if (node.role === 'owner') return;
     const ctx = node.snapshot.context as ClientCore;
+    const pending = (ctx as ClientCore & { pendingGroup?: { view: GroupView } }).pendingGroup?.view;
+    const inputs = [ctx.group, ctx.compat, pending, owner, world.clients.get('owner')];
+    const last = keysJudged.get(node.name);
+    if (last && last.every((x, i) => x === inputs[i])) return;
+    keysJudged.set(node.name, inputs);
     // PROP-07 (invitee half): the owner an invitee accepts is the owner its invite names
     const realOwner = world.clients.get('owner')?.identity.fp;
-    const pending = (ctx as ClientCore & { pendingGroup?: { view: GroupView } }).pendingGroup?.view;
     for (const g of [ctx.group, pending]) {
       if (!g || !realOwner) continue;
       const rec = g.epochs[g.joinEpoch]?.roster.find((r) => r.role === 'owner');

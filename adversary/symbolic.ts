@@ -8,7 +8,7 @@
  * Symbolic runs are for breadth and exact secrecy checks; real runs prove the findings hold on
  * the actual bytes. Never use this backend to protect anything.
  */
-import { concat, equalBytes, toHex, utf8, type Bytes } from '../impl/bytes.ts';
+import { concat, equalBytes, isZero, toHex, utf8, type Bytes } from '../impl/bytes.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import type { CryptoProvider, Encapsulation, KeyPair } from '../impl/crypto/provider.ts';
 import { CryptoError } from '../impl/errors.ts';
@@ -112,7 +112,7 @@ export function symbolicCrypto(): SymbolicCrypto {
     const rec = sealed[new DataView(ct.buffer, ct.byteOffset, ct.byteLength).getUint32(MAGIC_AEAD.length)];
     // the ciphertext is exactly the handle it was sealed as: magic, serial number, zeros, its length
     if (!rec || ct.length !== rec.pt.length + AEAD_TAG_BYTES || !equalBytes(rec.key, key) || !equalBytes(rec.nonce, nonce) || !equalBytes(rec.ad, ad)) return undefined;
-    for (let i = HEADER; i < ct.length; i++) if (ct[i] !== 0) return undefined;
+    if (!isZero(ct, HEADER)) return undefined;
     return rec.pt.slice();
   };
   const symSig = (signKey: Bytes, msg: Bytes, context: Bytes): Bytes =>
@@ -156,8 +156,7 @@ export function symbolicCrypto(): SymbolicCrypto {
       let d = 0;
       for (let i = 0; i < MAGIC_SIG.length; i++) d |= MAGIC_SIG[i]! ^ sig[i]!;
       for (let i = 0; i < mac.length; i++) d |= mac[i]! ^ sig[MAGIC_SIG.length + i]!;
-      for (let i = MAGIC_SIG.length + mac.length; i < sig.length; i++) d |= sig[i]!;
-      return d === 0;
+      return d === 0 && isZero(sig, MAGIC_SIG.length + mac.length);
     },
     kemKeygen(seed: Bytes): KeyPair {
       ops++;

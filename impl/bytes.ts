@@ -64,10 +64,19 @@ export function concat(...parts: readonly Bytes[]): Bytes {
 
 /** Bytewise equality (not constant time; use {@link equalConstantTime} for secrets). */
 export function equalBytes(a: Bytes, b: Bytes): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const n = a.length;
+  if (n !== b.length) return false;
+  let i = 0;
+  if (n >= 256) {
+    // keys, signatures and ciphertexts: 8 bytes a step through DataViews (about 3x a byte loop)
+    const da = new DataView(a.buffer, a.byteOffset, n);
+    const db = new DataView(b.buffer, b.byteOffset, n);
+    for (; i + 8 <= n; i += 8) if (da.getUint32(i) !== db.getUint32(i) || da.getUint32(i + 4) !== db.getUint32(i + 4)) return false;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
 
 /**
  * Equality whose running time does not depend on where the inputs differ (REQ-CRY-014).
@@ -95,9 +104,15 @@ export function zeros(n: number): Bytes {
   return new Uint8Array(n);
 }
 
-/** True if every byte of `b` is zero. */
-export function isZero(b: Bytes): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+/** True if every byte of `b` from `start` (default 0) on is zero. */
+export function isZero(b: Bytes, start = 0): boolean {
+  const n = b.length;
+  let i = start;
+  if (n - start >= 256) {
+    const d = new DataView(b.buffer, b.byteOffset, n);
+    for (; i + 8 <= n; i += 8) if ((d.getUint32(i) | d.getUint32(i + 4)) !== 0) return false;
+  }
+  for (; i < n; i++) if (b[i] !== 0) return false;
   return true;
 }
 
