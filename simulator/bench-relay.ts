@@ -1,11 +1,13 @@
 /**
  * `npm run bench:relay`: the live relay forwarding sealed messages to the members of one room,
  * against a bare `ws` broadcast server forwarding frames of the same size, on loopback, in one
- * run (spec 8.10). Each server runs in a child process of its own so that its CPU time and memory
- * are its own; the clients run in this process. Not a test: nothing here asserts a time.
+ * invocation (spec 8.10): each room size `--reps` times (default 3), each time every server one
+ * after the other, then medians. Each server runs in a child process of its own so that its CPU
+ * time and memory are its own; the clients run in this process. Not a test: nothing here asserts
+ * a time.
  *
  *   npm run bench:relay                                   # rooms of 2, 10, 100 and 1000 members
- *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64
+ *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64 --reps 3
  *
  * What each side does per message:
  * - pqroom: the owner sends a `Send` carrying a signed, sealed hardened `AppMessage` (3.6 KB)
@@ -354,7 +356,50 @@ function seedRoom(db: string, owner: Identity, receivers: readonly Identity[], r
   return { roomId, view };
 }
 
-async function benchSize(members: number, deliveriesGoal: number, window: number, pool: number, text: number, dir: string): Promise<Row[]> {
+/** A row's medians over the repetitions, and its ratios to bare's row of the same repetition, median. */
+interface Summary extends Row {
+  readonly reps: number;
+  /** Median over repetitions of delivered/s over bare's delivered/s in the same repetition. */
+  readonly vsBare: number;
+  /** Median over repetitions of p99 over bare's p99 in the same repetition. */
+  readonly p99VsBare: number;
+  /** Every repetition's row. */
+  readonly runs: readonly Row[];
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Medians of every measured field of `runs` (one mode), with the ratios to `bare` (the same repetitions). */
+function summarize(runs: readonly Row[], bare: readonly Row[]): Summary {
+  const first = runs[0]!;
+  const med = (f: (r: Row) => number) => median(runs.map(f));
+  return {
+    ...first,
+    reps: runs.length,
+    deliveriesPerFrame: med((r) => r.deliveriesPerFrame),
+    seconds: med((r) => r.seconds),
+    deliveredPerSecond: med((r) => r.deliveredPerSecond),
+    p50Ms: med((r) => r.p50Ms),
+    p99Ms: med((r) => r.p99Ms),
+    serverCpuUsPerDelivery: med((r) => r.serverCpuUsPerDelivery),
+    serverCpuShare: med((r) => r.serverCpuShare),
+    clientCpuShare: med((r) => r.clientCpuShare),
+    memPerConnKiB: med((r) => r.memPerConnKiB),
+    vsBare: median(runs.map((r, i) => r.deliveredPerSecond / bare[i]!.deliveredPerSecond)),
+    p99VsBare: median(runs.map((r, i) => r.p99Ms / bare[i]!.p99Ms)),
+    runs,
+  };
+}
+
+/**
+ * One room size: `reps` repetitions, each measuring pqroom, bare+seal and bare one after the
+ * other (so that the machine's noise falls on all three alike), then medians.
+ */
+async function benchSize(members: number, deliveriesGoal: number, window: number, pool: number, text: number, reps: number, dir: string): Promise<Summary[]> {
   const receivers = members - 1;
   const messages = Math.max(50, Math.ceil(deliveriesGoal / receivers));
   const rng = deterministicRng(utf8(`pqroom bench ${members}`));
@@ -370,68 +415,72 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
     view = m.view;
     payloads.push(m.message.bytes);
   }
-  const rows: Row[] = [];
   // a frame's bytes beyond its inner message; bare+seal's sender sends what, sealed, is a frame of one delivery's size
   const overhead = sealFrame(c, new Uint8Array(32), 0, new Uint8Array(0)).length;
+  const runs: Record<Mode, Row[]> = { pqroom: [], sealed: [], bare: [] };
 
-  const pq = await spawnServer('pqroom', db);
-  try {
-    const url = `ws://127.0.0.1:${pq.port}`;
-    const relayPk = fromHex((await (await fetch(`http://127.0.0.1:${pq.port}/relay-key`)).text()).trim());
-    rows.push(
-      await measure('pqroom', members, messages, window, pq, async (deliver, size, frame) => {
-        const conns = await connectAll(receivers, (r) =>
-          pqConn(
-            url,
-            ids[r]!,
-            relayPk,
-            (inner) => {
-              if (peekType(inner) !== MsgType.RoomDelivery) return;
-              if (r === 0) size(inner.length + overhead); // a frame of this delivery alone
-              deliver(r);
-            },
-            frame,
-          ),
-        );
-        let rejected: string | undefined;
-        const sender = await pqConn(url, owner, relayPk, (inner) => {
-          if (peekType(inner) === MsgType.Reject) rejected ??= toHex(inner.subarray(0, 64));
-        });
-        return {
-          send: (k) => {
-            if (rejected) throw new Error(`the relay rejected a message: ${rejected}`);
-            sender.send(encode(Send, { req_id: k + 2, room_id: roomId, payload: payloads[k % payloads.length]! }));
-          },
-          close: () => [sender, ...conns].forEach((x) => x.close()),
-        };
-      }),
-    );
-  } finally {
-    await pq.stop();
-  }
-  const frameBytes = rows[0]!.frameBytes;
-  for (const mode of ['sealed', 'bare'] as const) {
-    const server = await spawnServer(mode, db);
+  for (let rep = 0; rep < reps; rep++) {
+    // request ids never repeat on the same relay state: a repeated one would be answered as a retransmission (REQ-REL-004)
+    const reqBase = 2 + rep * messages;
+    const pq = await spawnServer('pqroom', db);
     try {
-      const url = `ws://127.0.0.1:${server.port}`;
-      const frame = new Uint8Array(mode === 'bare' ? frameBytes : frameBytes - overhead).fill(7);
-      rows.push(
-        await measure(mode, members, messages, window, server, async (deliver, size) => {
+      const url = `ws://127.0.0.1:${pq.port}`;
+      const relayPk = fromHex((await (await fetch(`http://127.0.0.1:${pq.port}/relay-key`)).text()).trim());
+      runs.pqroom.push(
+        await measure('pqroom', members, messages, window, pq, async (deliver, size, frame) => {
           const conns = await connectAll(receivers, (r) =>
-            bareConn(url, (b) => {
-              if (r === 0) size(b.length);
-              deliver(r);
-            }),
+            pqConn(
+              url,
+              ids[r]!,
+              relayPk,
+              (inner) => {
+                if (peekType(inner) !== MsgType.RoomDelivery) return;
+                if (r === 0) size(inner.length + overhead); // a frame of this delivery alone
+                deliver(r);
+              },
+              frame,
+            ),
           );
-          const sender = await bareConn(url, () => {});
-          return { send: () => sender.send(frame), close: () => [sender, ...conns].forEach((x) => x.close()) };
+          let rejected: string | undefined;
+          const sender = await pqConn(url, owner, relayPk, (inner) => {
+            if (peekType(inner) === MsgType.Reject) rejected ??= toHex(inner.subarray(0, 64));
+          });
+          return {
+            send: (k) => {
+              if (rejected) throw new Error(`the relay rejected a message: ${rejected}`);
+              sender.send(encode(Send, { req_id: reqBase + k, room_id: roomId, payload: payloads[k % payloads.length]! }));
+            },
+            close: () => [sender, ...conns].forEach((x) => x.close()),
+          };
         }),
       );
     } finally {
-      await server.stop();
+      await pq.stop();
+    }
+    const frameBytes = runs.pqroom[0]!.frameBytes;
+    for (const mode of ['sealed', 'bare'] as const) {
+      const server = await spawnServer(mode, db);
+      try {
+        const url = `ws://127.0.0.1:${server.port}`;
+        const frame = new Uint8Array(mode === 'bare' ? frameBytes : frameBytes - overhead).fill(7);
+        runs[mode].push(
+          await measure(mode, members, messages, window, server, async (deliver, size) => {
+            const conns = await connectAll(receivers, (r) =>
+              bareConn(url, (b) => {
+                if (r === 0) size(b.length);
+                deliver(r);
+              }),
+            );
+            const sender = await bareConn(url, () => {});
+            return { send: () => sender.send(frame), close: () => [sender, ...conns].forEach((x) => x.close()) };
+          }),
+        );
+      } finally {
+        await server.stop();
+      }
     }
   }
-  return rows;
+  return (['pqroom', 'sealed', 'bare'] as const).map((mode) => summarize(runs[mode], runs.bare));
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -444,6 +493,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let window = 64;
   let pool = 200;
   let text = 200;
+  let reps = 3;
   let file: string | undefined = 'reports/out/bench-relay.md';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -453,12 +503,17 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     else if (a === '--window') window = Number(v());
     else if (a === '--pool') pool = Number(v());
     else if (a === '--text') text = Number(v());
+    else if (a === '--reps') reps = Number(v());
     else if (a === '--out') file = v();
     else if (a === '--no-out') file = undefined;
     else {
-      out(`bench:relay: unknown argument ${a}\nusage: npm run bench:relay -- [--members 2,10,100,1000] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--out FILE | --no-out]`);
+      out(`bench:relay: unknown argument ${a}\nusage: npm run bench:relay -- [--members 2,10,100,1000] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]`);
       return 2;
     }
+  }
+  if (!(Number.isInteger(reps) && reps >= 1)) {
+    out('bench:relay: --reps is a positive integer');
+    return 2;
   }
   if (sizes.some((n) => !(n >= 2 && n <= 1000))) {
     out('bench:relay: room sizes are 2..1000 members');
@@ -469,8 +524,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const head = [
     `# Relay benchmark`,
     '',
-    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback, one run.`,
-    `About ${deliveries} deliveries per room size (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
+    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback.`,
+    `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
+    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal and bare one after the other; the table gives medians, and 'vs bare' is the median of each repetition's ratio to bare's figure in the same repetition.`,
     '',
     '| members | frame B | server | delivered/s | vs bare | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | deliveries/frame | server CPU | client CPU | server KiB/conn |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -482,14 +538,13 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     lines.push(l);
   };
   for (const l of head) keep(l);
-  const rows: Row[] = [];
+  const rows: Summary[] = [];
   try {
     for (const n of sizes) {
-      const got = await benchSize(n, deliveries, window, pool, text, dir);
-      const bare = got.find((r) => r.mode === 'bare')!;
+      const got = await benchSize(n, deliveries, window, pool, text, reps, dir);
       for (const r of got) {
-        const ratio = r.mode !== 'bare' ? f2(r.deliveredPerSecond / bare.deliveredPerSecond) : '1';
-        const p99 = r.mode !== 'bare' ? f2(r.p99Ms / bare.p99Ms) : '1';
+        const ratio = r.mode !== 'bare' ? f2(r.vsBare) : '1';
+        const p99 = r.mode !== 'bare' ? f2(r.p99VsBare) : '1';
         keep(`| ${n} | ${r.frameBytes} | ${MODE_NAME[r.mode]} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${f1(r.deliveriesPerFrame)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
       }
       rows.push(...got);
@@ -515,7 +570,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   if (file !== undefined) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${lines.join('\n')}\n`);
-    writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ command, node: process.version, cpus: cpus().length, deliveries, window, rows }, null, 2)}\n`);
+    writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ command, node: process.version, cpus: cpus().length, deliveries, window, reps, rows }, null, 2)}\n`);
     out(`\nwritten to ${file}`);
   }
   return 0;
