@@ -96,15 +96,20 @@ export function symbolicCrypto(): SymbolicCrypto {
   // length that opens only with the key, nonce and associated data it was sealed with
   const sealed: { key: Bytes; nonce: Bytes; ad: Bytes; pt: Bytes }[] = [];
   const HEADER = MAGIC_AEAD.length + 4;
-  const aeadSeal = (nonceLength: number, realSeal: CryptoProvider['aeadSeal']) => (key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes): Bytes => {
-    ops++;
-    if (key.length !== 32 || nonce.length !== nonceLength) return realSeal(key, nonce, ad, pt); // the real errors
-    const ct = new Uint8Array(pt.length + AEAD_TAG_BYTES);
-    ct.set(MAGIC_AEAD);
-    new DataView(ct.buffer).setUint32(MAGIC_AEAD.length, sealed.length);
-    sealed.push({ key: key.slice(), nonce: nonce.slice(), ad: ad.slice(), pt: pt.slice() });
-    return ct;
-  };
+  /** Seals into a handle; with `prefix`, returns `prefix || handle` in one buffer (a transport frame). */
+  const aeadSeal =
+    (nonceLength: number, realSeal: CryptoProvider['aeadSeal']) =>
+    (key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes): Bytes => {
+      ops++;
+      if (key.length !== 32 || nonce.length !== nonceLength) return prefix ? concat(prefix, realSeal(key, nonce, ad, pt)) : realSeal(key, nonce, ad, pt); // the real errors
+      const p = prefix?.length ?? 0;
+      const out = new Uint8Array(p + pt.length + AEAD_TAG_BYTES);
+      if (prefix) out.set(prefix);
+      out.set(MAGIC_AEAD, p);
+      new DataView(out.buffer).setUint32(p + MAGIC_AEAD.length, sealed.length);
+      sealed.push({ key: key.slice(), nonce: nonce.slice(), ad: ad.slice(), pt: pt.slice() });
+      return out;
+    };
   const aeadOpen = (key: Bytes, nonce: Bytes, ad: Bytes, ct: Bytes): Bytes | undefined => {
     ops++;
     if (ct.length < AEAD_TAG_BYTES) return undefined;
@@ -130,7 +135,7 @@ export function symbolicCrypto(): SymbolicCrypto {
     aeadOpen,
     transportSeal,
     // never the real backend's: its frames would carry real ciphertexts
-    transportSealAfter: (prefix, key, nonce, ad, pt) => concat(prefix, transportSeal(key, nonce, ad, pt)),
+    transportSealAfter: (prefix, key, nonce, ad, pt) => transportSeal(key, nonce, ad, pt, prefix),
     transportOpen: aeadOpen,
     sigKeygen(seed: Bytes): KeyPair {
       ops++;

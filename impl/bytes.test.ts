@@ -1,7 +1,7 @@
 /** Byte helpers (spec 2.1): hex and strict base64url. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareBytes, equalBytes, fromBase64Url, fromHex, isZero, toBase64Url, toHex } from './bytes.ts';
+import { compareBytes, equalBytes, fromBase64Url, fromHex, isZero, toBase64Url, toHex, u32be, u64be } from './bytes.ts';
 
 describe('hex', () => {
   it('should round-trip and match Buffer, short and long (two code paths)', () =>
@@ -69,6 +69,21 @@ describe('equalBytes and isZero (a byte loop below 256 bytes, 8-byte steps above
         z[i] = v;
         expect(isZero(z, start)).toBe(i < start);
         expect(isZero(z)).toBe(false);
+      }),
+    ));
+});
+
+describe('u32be and u64be', () => {
+  it('should encode big-endian as Buffer does, over the whole range (2^53 - 1 for u64)', () =>
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER)), (n) => {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64BE(BigInt(n));
+        expect(toHex(u64be(n))).toBe(b.toString('hex'));
+        const m = n % 2 ** 32;
+        const c = Buffer.alloc(4);
+        c.writeUInt32BE(m);
+        expect(toHex(u32be(m))).toBe(c.toString('hex'));
       }),
     ));
 });

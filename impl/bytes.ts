@@ -136,17 +136,29 @@ export function decodeUtf8(b: Bytes): string | undefined {
 /** Big-endian 4-byte encoding of `n` (0 ≤ n < 2^32). */
 export function u32be(n: number): Bytes {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n >>> 0);
+  putU32(out, 0, n >>> 0);
   return out;
 }
 
 /** Big-endian 8-byte encoding of `n` (0 ≤ n ≤ 2^53 − 1). */
 export function u64be(n: number): Bytes {
   const out = new Uint8Array(8);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, Math.floor(n / 2 ** 32));
-  v.setUint32(4, n >>> 0);
+  putU64(out, 0, n);
   return out;
+}
+
+/** Writes `n` (0 ≤ n < 2^32) big-endian at `out[at..at+4)` (no DataView: this runs for every frame). */
+export function putU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
+}
+
+/** Writes `n` (0 ≤ n ≤ 2^53 − 1) big-endian at `out[at..at+8)`. */
+export function putU64(out: Uint8Array, at: number, n: number): void {
+  putU32(out, at, Math.floor(n / 2 ** 32) >>> 0);
+  putU32(out, at + 4, n >>> 0);
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

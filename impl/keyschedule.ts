@@ -1,5 +1,5 @@
 /** The key schedule of spec section 5: every derived hash, secret and key, one function each. */
-import { concat, u32be, u64be, utf8, zeros, type Bytes } from './bytes.ts';
+import { concat, putU64, u32be, u64be, utf8, zeros, type Bytes } from './bytes.ts';
 import { encode, f, fixed, list, struct, u16, u32, type ValueOf } from './codec.ts';
 import type { CryptoProvider } from './crypto/provider.ts';
 import { CryptoError } from './errors.ts';
@@ -201,7 +201,9 @@ export function transportRekey(c: CryptoProvider, keys: TransportKeys, th: Bytes
 
 /** Transport frame nonce `zeros(4) || uint64(seq)` (spec 5.8). */
 export function frameNonce(seq: number): Bytes {
-  return concat(zeros(4), u64be(seq));
+  const out = new Uint8Array(12); // zeros(4) || u64be(seq)
+  putU64(out, 4, seq);
+  return out;
 }
 
 /** hardened vault key (spec 5.10; REQ-KEY-010). */

@@ -73,6 +73,9 @@ export interface MemoryTransportOptions {
   readonly onFault?: (f: AppliedFault) => void;
 }
 
+/** What a frame's decisions read when the fault set needs no randomness: every uniform number 0, never read. */
+const NO_DRAW = new Uint8Array(24);
+
 /** The `i`-th of the uniform numbers in [0, 1) that 4-byte groups of `b` encode. */
 function uniform(b: Uint8Array, i: number): number {
   const o = 4 * i;
@@ -92,10 +95,13 @@ interface Pair {
  * duplicated, held back (reordered) or delayed, each with its probability; frames of a
  * partitioned client are lost both ways while the partition lasts. Six draws per frame (24 bytes
  * of the network's generator), always, so that one decision never shifts the others: the same
- * seed gives the same schedule.
+ * seed gives the same schedule. A fault set that needs no randomness (no jitter, every
+ * probability 0) draws nothing: no decision would read the draws, and the generator is the
+ * network's alone, so the schedule is the same either way.
  */
 export function memoryTransport(o: MemoryTransportOptions): Transport {
   const { scheduler, faults, rng } = o;
+  const random = faults.jitterMs > 0 || faults.drop > 0 || faults.reorder > 0 || faults.delay > 0 || faults.duplicate > 0;
   const pairs = new Map<string, Pair>();
   let counter = 0;
   let accept: ((link: Link, peer: string) => LinkHandlers) | undefined;
@@ -112,7 +118,7 @@ export function memoryTransport(o: MemoryTransportOptions): Transport {
       o.onFault?.({ fault: 'partition', from, to, bytes });
       return;
     }
-    const draw = rng.bytes(24);
+    const draw = random ? rng.bytes(24) : NO_DRAW;
     const uDrop = uniform(draw, 0);
     const uJitter = uniform(draw, 1);
     const uReorder = uniform(draw, 2);

@@ -2,7 +2,7 @@
  * The relay connection (spec 5.8, 8.2): the ML-KEM/ML-DSA handshake, client authentication,
  * sealed frames and the replay window. Pure functions; the drivers keep the state.
  */
-import { concat, equalBytes, u32be, u64be, type Bytes } from '../bytes.ts';
+import { concat, equalBytes, putU32, putU64, type Bytes } from '../bytes.ts';
 import { decode, encode, encodePrefix } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check } from '../errors.ts';
@@ -94,7 +94,10 @@ export function verifyClientAuth(c: CryptoProvider, authBytes: Bytes, th: Bytes,
 }
 
 function frameAd(seq: number): Bytes {
-  return concat(new Uint8Array([PROTOCOL_VERSION, SUITE_ID >> 8, SUITE_ID & 0xff, MsgType.TransportFrame]), u64be(seq));
+  const out = new Uint8Array(12); // the frame's header || u64be(seq)
+  out.set([PROTOCOL_VERSION, SUITE_ID >> 8, SUITE_ID & 0xff, MsgType.TransportFrame]);
+  putU64(out, 4, seq);
+  return out;
 }
 
 /** Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005). */
@@ -102,9 +105,12 @@ export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Byt
   if (c.transportSealAfter === undefined || inner.length > MAX_MESSAGE_BYTES) {
     return encode(TransportFrame, { seq, sealed: c.transportSeal(key, frameNonce(seq), frameAd(seq), inner) });
   }
-  // the encoding of TransportFrame up to its sealed bytes: header, seq, the 4-byte length of `sealed` (spec 4.4)
-  const prefix = concat(frameAd(seq), u32be(inner.length + AEAD_TAG_BYTES));
-  return c.transportSealAfter(prefix, key, frameNonce(seq), frameAd(seq), inner);
+  // the encoding of TransportFrame up to its sealed bytes: header, seq (the AD), the 4-byte length of `sealed` (spec 4.4)
+  const ad = frameAd(seq);
+  const prefix = new Uint8Array(16);
+  prefix.set(ad);
+  putU32(prefix, 12, inner.length + AEAD_TAG_BYTES);
+  return c.transportSealAfter(prefix, key, frameNonce(seq), ad, inner);
 }
 
 /** The replay window of a connection direction (REQ-TRN-005, decision D10). */
