@@ -59,4 +59,15 @@ describe('generated login adversaries', () => {
     expect(r.fired.every((n) => n > 0)).toBe(true);
     expect(r.violations).toEqual([]);
   });
+
+  it('PROP-22 REQ-LOG-013: an edited expiry in LoginFinish is refused (the audit of --runs 500 --seed 1 found it accepted, when server_confirm did not cover expires_at)', () => {
+    const plan = [
+      { op: 'edit', nth: 6, at: 829 }, // the server's LoginFinish to alice, a byte of expires_at
+      { op: 'drop', nth: 2 },
+    ] as const;
+    const r = runLoginPlan(plan, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    expect(r.fired.every((n) => n > 0)).toBe(true);
+    expect(r.violations).toEqual([]);
+    expect(r.detected).toContain('REQ-LOG-013');
+  });
 });

@@ -242,9 +242,12 @@ export function loginClientConfirm(c: CryptoProvider, k: Bytes, h2: Bytes): Byte
   return c.hmacSha256(expandLabel(c, k, 'client confirm', h2, 32), concat(utf8('client'), h2));
 }
 
-/** `server_confirm = HMAC(ExpandLabel(K, "server confirm", h3, 32), "server" || h3)` (spec 5.9; REQ-LOG-013). */
-export function loginServerConfirm(c: CryptoProvider, k: Bytes, h3: Bytes): Bytes {
-  return c.hmacSha256(expandLabel(c, k, 'server confirm', h3, 32), concat(utf8('server'), h3));
+/**
+ * `server_confirm = HMAC(ExpandLabel(K, "server confirm", h3, 32), "server" || h3 || uint64(expires_at))`
+ * (spec 5.9; REQ-LOG-013): it covers the session's expiry too, which `LoginFinish` carries.
+ */
+export function loginServerConfirm(c: CryptoProvider, k: Bytes, h3: Bytes, expiresAt: number): Bytes {
+  return c.hmacSha256(expandLabel(c, k, 'server confirm', h3, 32), concat(utf8('server'), h3, u64be(expiresAt)));
 }
 
 /** `session_key = ExpandLabel(K, "session", h3, 32)` (spec 5.9). */

@@ -212,7 +212,7 @@ function loginClientModel() {
   const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, verifier, channelBinding: th, now: 1 }));
   const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, verifier, channelBinding: th, now: 1 }).bytes);
   // the server's finish, made from the client's own transcript state (a fixture may play the other side)
-  const finish = (ctx: LoginClientContext): Uint8Array => encode(LoginFinish, { session_id: ctx.response!.sessionId, confirm: loginServerConfirm(c, ctx.response!.k, ctx.response!.h3), expires_at: 9 });
+  const finish = (ctx: LoginClientContext): Uint8Array => encode(LoginFinish, { session_id: ctx.response!.sessionId, confirm: loginServerConfirm(c, ctx.response!.k, ctx.response!.h3, 9), expires_at: 9 });
   const events = (s: AnyMachineSnapshot): AnyEvent[] => {
     const ctx = s.context as LoginClientContext;
     switch (valueOf(s)) {

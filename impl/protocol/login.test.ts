@@ -146,6 +146,14 @@ describe('hardened login (spec 9.4)', () => {
     const r = decode(LoginResponse, resp.bytes);
     rejectsWith('REQ-LOG-013', () => loginComplete(c, resp.state, encode(LoginFinish, { session_id: r.session_id, confirm: r.confirm, expires_at: 9 })));
   });
+  it('REQ-LOG-013: a LoginFinish whose expiry was changed on the way is refused (PROP-22: the audit found it accepted)', () => {
+    const a = hardenedLogin('correct horse');
+    expect(a.client.expiresAt).toBe(5000);
+    const f = decode(LoginFinish, a.fin.bytes);
+    for (const expires_at of [5001, 4999, 0, Number.MAX_SAFE_INTEGER]) {
+      rejectsWith('REQ-LOG-013', () => loginComplete(c, a.resp.state, encode(LoginFinish, { ...f, expires_at })));
+    }
+  });
   it('REQ-LOG-014: a response for another session is refused', () => {
     const a = hardenedLogin('correct horse');
     const start = loginStart(rng, 'alice');

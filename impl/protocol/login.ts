@@ -297,13 +297,13 @@ export function loginFinish(c: CryptoProvider, s: ServerSession, responseBytes: 
   const k = loginKey(c, h2, s.ss1, ss2);
   check(s.known && equalConstantTime(r.confirm, loginClientConfirm(c, k, h2)), 'REQ-LOG-013', 'client_confirm does not verify');
   const h3 = loginTranscriptHash(c, concat(s.t1, r.c2, r.confirm));
-  return { bytes: encode(LoginFinish, { session_id: s.sessionId, confirm: loginServerConfirm(c, k, h3), expires_at: expiresAt }), sessionKey: loginSessionKey(c, k, h3) };
+  return { bytes: encode(LoginFinish, { session_id: s.sessionId, confirm: loginServerConfirm(c, k, h3, expiresAt), expires_at: expiresAt }), sessionKey: loginSessionKey(c, k, h3) };
 }
 
-/** hardened client, step 5: checks `server_confirm` over the transcript extended by `client_confirm` (REQ-LOG-013). */
+/** hardened client, step 5: checks `server_confirm` over the transcript extended by `client_confirm`, and the expiry (REQ-LOG-013). */
 export function loginComplete(c: CryptoProvider, s: ClientResponseState, finishBytes: Bytes): { sessionKey: Bytes; expiresAt: number } {
   const f = decode(LoginFinish, finishBytes);
   check(equalBytes(f.session_id, s.sessionId), 'REQ-LOG-014', 'LoginFinish for another session');
-  check(equalConstantTime(f.confirm, loginServerConfirm(c, s.k, s.h3)), 'REQ-LOG-013', 'server_confirm does not verify');
+  check(equalConstantTime(f.confirm, loginServerConfirm(c, s.k, s.h3, f.expires_at)), 'REQ-LOG-013', 'server_confirm does not verify');
   return { sessionKey: loginSessionKey(c, s.k, s.h3), expiresAt: f.expires_at };
 }
