@@ -15,7 +15,7 @@ import { createWorld, type World } from '../simulator/world.ts';
 import { propertyMonitor, type Monitor } from './oracles.ts';
 import { maliciousRelay, type MaliciousRelay, type PlanStep } from './relay.ts';
 
-const RUNS = Number(process.env.PQROOM_FC_RUNS ?? 30);
+const RUNS = Number(process.env.PQROOM_FC_RUNS ?? 200);
 const SEED = Number(process.env.PQROOM_FC_SEED ?? 20261123);
 const MEMBERS = ['alice', 'bob'] as const;
 
@@ -119,7 +119,7 @@ const commands = fc.commands(
     fc.integer({ min: 100, max: 5_000 }).map((ms) => new Wait(ms)),
     fc.constantFrom<string>(...MEMBERS).map((w) => new Offline(w)),
   ],
-  { maxCommands: 14 },
+  { maxCommands: 14, size: 'max' },
 );
 
 /** Runs the commands, lets the room settle, and judges what must eventually hold. */
@@ -144,6 +144,22 @@ describe('model-based adversary (fc.commands)', () => {
       { numRuns: RUNS, seed: SEED },
     );
   }, 600_000);
+
+  it('REQ-MEM-061: a genuine message the relay serves under an index the member already processed is processed, so a withheld one is alarmed (found by generation: PQROOM_FC_SEED=7, 3000 runs)', () => {
+    // The shrunk counterexample, kept as it was printed: world seed 1, path "2170:0:2:8:19".
+    // The relay withholds owner's c0 from alice, swaps her next two deliveries, and after her
+    // reconnect owner's c2 arrives under an index she already processed. A member that skipped it
+    // by index never saw evidence of c0 and raised nothing (PROP-10 broken in hardened).
+    const cmds = [new Relay('withhold', 'alice'), new Send('owner'), new Relay('swap', 'alice'), new Offline('alice'), new Send('alice'), new Send('owner'), new Wait(100)];
+    const r = playAndSettle('hardened', 1, cmds);
+    const alice = r.world.clients.get('alice')!;
+    // c2 cannot be delivered before the c0 it follows (REQ-MEM-017); it is held, the full fetch
+    // finds no c0, and alice alarms for owner's missing message
+    const owner = toHex(r.world.clients.get('owner')!.identity.fp);
+    expect(alice.deliveries.map((d) => d.text)).not.toContain('c0 from owner');
+    const alarms = r.world.raised.filter((x) => x.party === 'alice' && x.kind === 'alarm');
+    expect(alarms.map((x) => [x.reqId, x.detail.slice(0, 23)])).toContainEqual(['REQ-MEM-020', `sender ${owner.slice(0, 16)}`]);
+  }, 60_000);
 
   it('compat: generation finds a violated property and shrinks it to a short command sequence that replays the same way', () => {
     const out = fc.check(

@@ -271,6 +271,9 @@ export function propertyMonitor(
   /**
    * What the relay handed a client as evidence about each sender: the highest seq of that
    * sender's messages, and the highest seq a commit's heads count for it (PROP-10, hardened).
+   * Only what reached the client counts, and only as an honest party sent it: a delivery the
+   * relay withheld or dropped after it was observed is no evidence, nor is a message it forged or
+   * changed, which the client refuses (the model-based test found PROP-10 wrongly raised for both).
    */
   const receivedCache = new Map<string, Map<string, number>>();
   const received = (client: string): Map<string, number> => {
@@ -280,9 +283,12 @@ export function propertyMonitor(
     const note = (sender: string, seq: number): void => {
       if (seq > (out.get(sender) ?? -1)) out.set(sender, seq);
     };
-    for (const o of observed()) {
-      if (o.dir !== 'down' || o.client !== client) continue;
-      for (const p of payloadsOf(o.bytes)) {
+    // the payloads honest clients sent up: their messages and commits as they signed them
+    const genuine = new Set<string>();
+    for (const o of observed()) if (o.dir === 'up' && !controlled.has(o.client)) for (const p of payloadsOf(o.bytes)) genuine.add(toHex(p));
+    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+      for (const p of payloadsOf(bytes)) {
+        if (!genuine.has(toHex(p))) continue;
         try {
           const type = peekType(p);
           if (type === MsgType.AppMessage) {

@@ -21,7 +21,7 @@ import {
   type CompatEvent,
   type CompatView,
 } from '../impl/protocol/compat-group.ts';
-import { gaps, prepareMessage, receiveAppMessage, receiveCommit, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
+import { gaps, hasEntry, prepareMessage, receiveAppMessage, receiveCommit, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
 import { rngFromState, type DrbgState, type StatefulRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientEffect, Status } from './events.ts';
@@ -350,12 +350,15 @@ function compatEffects(events: readonly CompatEvent[], input: string): ClientEff
 }
 
 /**
- * Processes one room log entry, live or from history (spec 7.6, 7.7, 7.9). Entries already seen
- * (by log index) are skipped; the end-to-end checks decide everything else.
+ * Processes one room log entry, live or from history (spec 7.6, 7.7, 7.9). compat skips an entry
+ * at a log index already processed. hardened skips it only when it already has the entry: the
+ * index is a hint, never evidence (REQ-MEM-061), so a message the relay serves under a reused
+ * index, or serves genuine after a changed copy was refused, is processed; the end-to-end checks
+ * decide everything else.
  */
 export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, payload: Bytes, addIndex?: number): Out<C> & EntrySignals {
   const adv = advance(ctx.log, index);
-  if (!adv.fresh) return { ctx, effects: [], removed: false };
+  if (!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || hasEntry(ctx.group, payload))) return { ctx, effects: [], removed: false };
   let c: C = { ...ctx, log: adv.progress };
   const type = payload.length >= 4 ? payload[3] : undefined;
   const input = `room entry ${index}`;

@@ -155,6 +155,12 @@ export interface ClientNode {
   wakeAt: number | undefined;
   /** Messages delivered to the application. */
   readonly deliveries: Delivery[];
+  /**
+   * The relay's messages its connection handed up, in order: what actually reached it, after
+   * anything a malicious relay dropped, withheld, changed or injected (the oracles' evidence of
+   * what a client was told, PROP-10).
+   */
+  readonly inbox: Bytes[];
   /** Status changes. */
   readonly statuses: { at: number; status: Status }[];
   /** Connections made so far. */
@@ -386,6 +392,7 @@ export function createWorld(options: WorldOptions): World {
           break;
         case 'effect.receive': {
           if (trace.enabled) record({ kind: 'recv', actor: node.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
+          node.inbox.push(fx.bytes);
           const ev = relayMessageToEvent(fx.bytes, time);
           const suite = fx.bytes.length >= 3 ? (fx.bytes[1]! << 8) | fx.bytes[2]! : SUITE_ID;
           if (ev.type !== 'net.malformed' && suite !== SUITE_ID) wrongSuite.push({ party: node.name, at: time, suite, msg: messageLabel(fx.bytes) });
@@ -425,6 +432,7 @@ export function createWorld(options: WorldOptions): World {
       link: undefined,
       wakeAt: undefined,
       deliveries: [],
+      inbox: [],
       statuses: [],
       connections: 0,
       crashed: false,

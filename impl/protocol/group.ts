@@ -9,7 +9,7 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
-import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
+import { AppMessage, Commit, MsgType, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
@@ -217,6 +217,32 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   const accepted: GroupEvent = { kind: 'accepted', sender: msg.sender, seq: msg.seq, epoch: msg.epoch };
   const { sender: ns, events } = deliverReady(view, msg.sender, { ...s, held, head });
   return { view: { ...setSender(view, key, ns), epochCount: counted }, events: [accepted, ...events] };
+}
+
+/**
+ * Whether a room entry served at a log index this member already processed is one it already
+ * has, and may be skipped (REQ-MEM-061: the index is a hint, never evidence): an AppMessage
+ * whose `(sender, seq)` it delivered or holds, that precedes its entitlement, or of an epoch
+ * before it joined; a later-epoch message it holds. Anything else (another message under a
+ * reused index, a message it refused when it came changed) is processed as a new entry; commits
+ * always are, and a known one is ignored there (REQ-MEM-042) or is a fork (REQ-MEM-049).
+ */
+export function hasEntry(view: GroupView, bytes: Bytes): boolean {
+  if (bytes.length < 4 || bytes[3] !== MsgType.AppMessage) return false;
+  let msg: AppMessage;
+  try {
+    msg = decode(AppMessage, bytes);
+  } catch {
+    return false;
+  }
+  if (!equalBytes(msg.room_id, view.roomId)) return false;
+  if (msg.epoch < view.joinEpoch) return true;
+  if (msg.epoch > view.epoch) return view.futureMessages.some((b) => equalBytes(b, bytes));
+  const s = view.senders[toHex(msg.sender)];
+  if (!s) return false;
+  if (s.base !== undefined && msg.seq < s.base) return true;
+  if (s.next !== undefined && msg.seq < s.next) return true;
+  return s.held.some((h) => h.seq === msg.seq && equalBytes(h.bytes, bytes));
 }
 
 /** Establishes the entitlement start (REQ-MEM-019) and delivers held messages in order (REQ-MEM-017, REQ-MEM-018). */
