@@ -158,6 +158,18 @@ export const ATTACKS: readonly Attack[] = [
     plan: (p) => [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 2 } }],
   },
   {
+    id: 'ATK-13b',
+    title: "selective drop of one member's message to one recipient, its later messages delivered under a log index the recipient already processed",
+    weakness: 'W6',
+    props: ['PROP-10'],
+    plan: (p) => [
+      { cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'carol', msg: chat(p), sender: 'alice', nth: 2 } },
+      { cap: 'CAP-04', op: 'reindex', match: { dir: 'down', client: 'carol', msg: chat(p), sender: 'alice' }, index: 1 },
+    ],
+    // no rotation, whose heads would show carol the gap whatever she does with the index
+    rotateEvery: 100,
+  },
+  {
     id: 'ATK-14',
     title: 'a message delivered claiming another member as its sender',
     weakness: 'W5',

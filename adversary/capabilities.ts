@@ -22,7 +22,7 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-01', name: 'observe', via: ['MaliciousRelay.observed (every frame, both directions)'] },
   { id: 'CAP-02', name: 'drop', via: ['drop'] },
   { id: 'CAP-03', name: 'delay', via: ['delay'] },
-  { id: 'CAP-04', name: 'reorder', via: ['swap'] },
+  { id: 'CAP-04', name: 'reorder', via: ['swap', 'reindex'] },
   { id: 'CAP-05', name: 'duplicate and replay', via: ['replay', 'replay with reappend'] },
   { id: 'CAP-06', name: 'inject', via: ['MaliciousRelay.inject', 'TapApi.asPrincipal', 'Attack.injectJoin (a join request for an invite id never issued)'], pending: 'injection as a generated plan operation' },
   { id: 'CAP-07', name: 'modify and re-encode', via: ['mutate', 'retype'] },

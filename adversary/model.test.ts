@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../impl/bytes.ts';
+import { withCheckOff } from '../impl/mutants.ts';
 import type { Profile } from '../impl/suite.ts';
 import { backendCrypto } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
@@ -159,6 +160,8 @@ describe('model-based adversary (fc.commands)', () => {
     expect(alice.deliveries.map((d) => d.text)).not.toContain('c0 from owner');
     const alarms = r.world.raised.filter((x) => x.party === 'alice' && x.kind === 'alarm');
     expect(alarms.map((x) => [x.reqId, x.detail.slice(0, 23)])).toContainEqual(['REQ-MEM-020', `sender ${owner.slice(0, 16)}`]);
+    // the mutant that skips by index alone (mutant index-as-evidence) fails the same sequence
+    expect(() => withCheckOff('REQ-MEM-061', () => playAndSettle('hardened', 1, cmds))).toThrow(/^PROP-10 at alice/);
   }, 60_000);
 
   it('compat: generation finds a violated property and shrinks it to a short command sequence that replays the same way', () => {

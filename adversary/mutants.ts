@@ -24,6 +24,7 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
   { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'] },
   { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
+  { id: 'index-as-evidence', removes: 'REQ-MEM-061', check: 'an entry at a log index already processed is skipped only when the member already has it (the index is a hint, never evidence)', killers: ['ATK-13b'] },
   { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'] },
   { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'] },
   { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'] },

@@ -68,6 +68,8 @@ export function propertyMonitor(
   const flagged = new Set<string>();
   const per = new Map<string, PerClient>();
   const truth = new Map<string, Sent & { order: number }>();
+  /** The sealed messages honest parties sent (hex), to what they sent (PROP-10 evidence). */
+  const truthByPayload = new Map<string, Sent & { order: number }>();
   const statusSeen = new Map<string, number>();
   const orderOf = new Map<string, number>();
   const hardened = world.options.profile === 'hardened';
@@ -98,7 +100,9 @@ export function propertyMonitor(
         const senderId = toHex(node.identity.fp);
         const order = orderOf.get(senderId) ?? 0;
         orderOf.set(senderId, order + 1);
-        truth.set(s.status.text, { from: node.name, senderId, seq: s.status.seq, epoch: s.status.epoch, text: s.status.text, at: s.at, order });
+        const sent = { from: node.name, senderId, seq: s.status.seq, epoch: s.status.epoch, text: s.status.text, at: s.at, order };
+        truth.set(s.status.text, sent);
+        truthByPayload.set(toHex(s.status.payload), sent);
       }
       statusSeen.set(node.name, node.statuses.length);
     }
@@ -306,6 +310,27 @@ export function propertyMonitor(
     return out;
   };
 
+  /**
+   * The messages that reached a client byte for byte as their senders sealed them, by sender: the
+   * highest send order among them (PROP-10 evidence in both profiles, whether the client
+   * accepted them or not: a compat client that drops a genuine message because of the log index
+   * it came under was still shown it).
+   */
+  const reachedCache = new Map<string, Map<string, number>>();
+  const reached = (client: string): Map<string, number> => {
+    const cached = reachedCache.get(client);
+    if (cached) return cached;
+    const out = new Map<string, number>();
+    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+      for (const p of payloadsOf(bytes)) {
+        const s = truthByPayload.get(toHex(p));
+        if (s && s.order > (out.get(s.senderId) ?? -1)) out.set(s.senderId, s.order);
+      }
+    }
+    reachedCache.set(client, out);
+    return out;
+  };
+
   /** The highest epoch of any room entry the relay handed to a client. */
   /**
    * PROP-07 (owner half): the keys the owner admitted through an invite are the keys of the
@@ -440,7 +465,9 @@ export function propertyMonitor(
             node.deliveries.some((d) => {
               const x = truth.get(d.text);
               return x !== undefined && x.senderId === s.senderId && x.order > s.order;
-            }) || (hardened && (received(node.name).get(s.senderId) ?? -1) > s.seq);
+            }) ||
+            (reached(node.name).get(s.senderId) ?? -1) > s.order ||
+            (hardened && (received(node.name).get(s.senderId) ?? -1) > s.seq);
           if (later && !raisedBy(node.name, 'alarm')) {
             violate('PROP-10', node.name, `never got "${s.text}" of ${s.from}, got a later message of ${s.from}, raised no alarm`);
             violate('PROP-15', node.name, `history without "${s.text}" accepted without an alarm`);

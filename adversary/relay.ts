@@ -38,6 +38,12 @@ export type PlanStep =
   /** CAP-04: the frame is held and delivered right after the next frame the step's match (without `nth`) matches; without `nth`, frames are swapped in pairs. */
   | { readonly cap: 'CAP-04'; readonly op: 'swap'; readonly match: Match }
   /**
+   * CAP-04: the room delivery is handed over under log index `index` (one the client already
+   * processed) instead of its own, and its own index is removed from every history chunk the
+   * client is served afterwards: the client only ever sees the entry under the index it was told.
+   */
+  | { readonly cap: 'CAP-04'; readonly op: 'reindex'; readonly match: Match; readonly index: number }
+  /**
    * CAP-05: the frame is delivered, and again `afterMs` later: to `to` (default the same
    * client), or, with `reappend`, appended to the room log again as if its sender had sent it
    * once more, so that every member gets it under a fresh log index.
@@ -176,7 +182,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
-      if (step.op === 'withhold' || step.op === 'substitute') return roomIndex(bytes) !== undefined;
+      if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex') return roomIndex(bytes) !== undefined;
       return true;
     } catch {
       return false;
@@ -266,14 +272,15 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
             return inner ? { ...o, bytes: mutate(o.bytes, 'payload', { op: 'set', value: { hex: toHex(retype(inner.bytes, step.to)) } }) } : o;
           });
           break;
-        case 'withhold': {
+        case 'withhold':
+        case 'reindex': {
           const idx = roomIndex(bytes);
           if (idx !== undefined) {
             const set = withheld[i]!.get(conn.client) ?? new Set<number>();
             set.add(idx);
             withheld[i]!.set(conn.client, set);
           }
-          outs = [];
+          outs = step.op === 'withhold' ? [] : outs.map((o) => ({ ...o, bytes: mutate(o.bytes, 'index', { op: 'set', value: step.index }) }));
           break;
         }
         case 'substitute': {

@@ -358,7 +358,7 @@ function compatEffects(events: readonly CompatEvent[], input: string): ClientEff
  */
 export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, payload: Bytes, addIndex?: number): Out<C> & EntrySignals {
   const adv = advance(ctx.log, index);
-  if (!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || hasEntry(ctx.group, payload))) return { ctx, effects: [], removed: false };
+  if (!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || !enforced('REQ-MEM-061') || hasEntry(ctx.group, payload))) return { ctx, effects: [], removed: false };
   let c: C = { ...ctx, log: adv.progress };
   const type = payload.length >= 4 ? payload[3] : undefined;
   const input = `room entry ${index}`;

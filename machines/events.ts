@@ -66,7 +66,8 @@ export type Status =
   | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }
   /** hardened owner: the join timed out and the add commit was published without the invitee's confirmation (REQ-OWN-021). */
   | { readonly kind: 'join-unconfirmed'; readonly reqId: string; readonly memberId: Bytes; readonly detail: string }
-  | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string }
+  /** A message sealed and handed to the relay: `payload` is the sealed message (AppMessage, compat: CompatChat) as its sender made it. */
+  | { readonly kind: 'sent'; readonly seq: number; readonly epoch: number; readonly text: string; readonly payload: Bytes }
   /** The member list a member shows (REQ-MEM-062; compat: as served, REQ-MEM-073), with the epoch (compat: room key generation) it holds. */
   | { readonly kind: 'roster'; readonly epoch: number; readonly members: readonly Bytes[]; readonly served: boolean }
   /** The relay refused a message this client sent (for instance: it was removed before the message arrived). */

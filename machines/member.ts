@@ -356,7 +356,7 @@ export const memberMachine = setup({
       const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes }), meta); // REQ-MEM-002: stored before it leaves
       enqueue.assign(r.ctx);
       for (const fx of r.effects) enqueue.emit(fx);
-      enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text }));
+      enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text, payload: sealed.bytes }));
       enqueue.emit(wake(r.ctx, e.now));
     }),
     rejectSend: enqueueActions(({ enqueue }) => {

@@ -793,7 +793,7 @@ export const ownerMachine = setup({
       const r = request(sealed.ctx, e.now, 'send', (req_id) => encode(Send, { req_id, room_id: roomId, payload: sealed.bytes }), meta);
       enqueue.assign(r.ctx);
       emitAll(enqueue, r.effects);
-      enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text }));
+      enqueue.emit(status({ kind: 'sent', seq: sealed.seq, epoch: sealed.epoch, text: e.text, payload: sealed.bytes }));
       enqueue.emit(wake(r.ctx, e.now));
     }),
     applyEntry: enqueueActions(({ context, event, enqueue }) => {
