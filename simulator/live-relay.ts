@@ -17,6 +17,7 @@ import type { Profile } from '../impl/suite.ts';
 import type { RelayConfig } from '../machines/relay.ts';
 import { liveAdversary, loadLivePlan, type LivePlan } from '../adversary/live-plans.ts';
 import { intArg } from './cli.ts';
+import { logBudget } from './log-budget.ts';
 import { createRelayHost, type RelayHost, type RelayTapHooks, type TraceLine } from './relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import type { RelayTap } from './world.ts';
@@ -48,6 +49,8 @@ export interface LiveRelayOptions {
   readonly requireLogin?: boolean;
   /** Login session lifetime (ms, default 4 hours, REQ-LOG-020). */
   readonly sessionMs?: number;
+  /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
+  readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
 }
 
 /** A running live relay. */
@@ -105,6 +108,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   }
   const counters = { frames_in: 0, frames_out: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
   const rejections = new Map<string, number>();
+  const rejectLog = o.rejectLog ?? { perWindow: 20, windowMs: 10_000 };
+  const rejectBudget = logBudget(rejectLog.perWindow, rejectLog.windowMs); // REQ-REL-045
+  const notLogged = (reqId: string, suppressed: number): void => emit('warn', 'rejections not logged', { reqId, suppressed, windowMs: rejectLog.windowMs });
   const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   let latencySum = 0;
   let latencyCount = 0;
@@ -153,7 +159,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     raise: (reqId, detail) => {
       trace({ kind: 'reject', actor: 'relay', reqId, detail });
       rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
-      emit('warn', 'rejected', { reqId, detail });
+      const b = rejectBudget.take(reqId, Date.now()); // REQ-REL-045: a flood of rejections is not a flood of log lines
+      if (b.suppressed > 0) notLogged(reqId, b.suppressed);
+      if (b.write) emit('warn', 'rejected', { reqId, detail });
     },
     onAuthenticated: (client, principal) => {
       const p = toHex(principal);
@@ -347,6 +355,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       if (batch) commitBatch();
       store.close();
       trace({ kind: 'summary', reason, ...counters, rejections: Object.fromEntries(rejections) });
+      for (const [reqId, n] of rejectBudget.drain()) notLogged(reqId, n);
       await new Promise<void>((resolve) => (traceOut ? traceOut.end(resolve) : resolve()));
       emit('info', 'stopped', { reason });
     },
