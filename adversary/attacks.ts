@@ -110,6 +110,8 @@ export interface Attack extends NamedAttack {
    * as itself, a message no one accepts (its signature broken), which the relay counts (ATK-29).
    */
   readonly junkBeforeRemoval?: boolean;
+  /** CAP-09 (W10): every roster the relay serves is the first one it served (members ask for it before and after the removal). */
+  readonly rollbackRosters?: boolean;
   /** The relay is honest (only members misbehave): a removal that never happens is then a PROP-27 violation. */
   readonly honestRelay?: boolean;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
@@ -352,6 +354,15 @@ export const ATTACKS: readonly Attack[] = [
     ghost: 'mallory',
   },
   {
+    id: 'ATK-05b',
+    title: 'roster rollback: after a removal the relay serves the roster it served before it',
+    weakness: 'W10',
+    props: ['PROP-05'],
+    plan: (p) => [{ cap: 'CAP-09', op: 'rewrite', match: { dir: 'down', msg: p === 'hardened' ? 'RosterInfo' : 'CompatRosterInfo' }, craft: 'rollback' }],
+    removes: 'carol',
+    rollbackRosters: true,
+  },
+  {
     id: 'ATK-29',
     title: 'a member about to be removed sends a message no one accepts, so that the relay counts more of its messages than the owner',
     weakness: '-',
@@ -464,6 +475,26 @@ function ghostRosters(world: World, relay: MaliciousRelay, ghost: string): void 
       const info = decode(RosterInfo, frame);
       const members = [...info.members, memberRecordOf(g, 'member', info.head.epoch)].sort((a, b) => compareBytes(a.member_id, b.member_id));
       return encodeUnchecked(RosterInfo, { ...info, members });
+    }
+    return undefined;
+  });
+}
+
+/** CAP-09 (W10): every roster served is the first one served (its request id excepted): a rollback once the roster changed. */
+function rollbackRosters(relay: MaliciousRelay): void {
+  let hardened: RosterInfo | undefined;
+  let compat: CompatRosterInfo | undefined;
+  relay.rewrites.set('rollback', (_client, frame) => {
+    const label = messageLabel(frame);
+    if (label.startsWith('CompatRosterInfo')) {
+      const info = decode(CompatRosterInfo, frame);
+      if (compat === undefined) return void (compat = info);
+      return encodeUnchecked(CompatRosterInfo, { ...compat, req_id: info.req_id });
+    }
+    if (label.startsWith('RosterInfo')) {
+      const info = decode(RosterInfo, frame);
+      if (hardened === undefined) return void (hardened = info);
+      return encodeUnchecked(RosterInfo, { ...hardened, req_id: info.req_id });
     }
     return undefined;
   });
@@ -768,6 +799,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
       if (attack.raceJoin) raceJoin(w, relay);
       if (attack.ghost) ghostRosters(w, relay, attack.ghost);
+      if (attack.rollbackRosters) rollbackRosters(relay);
       if (attack.substituteJoinKem) substituteJoinKem(w, k, relay, attack.substituteJoinKem, o.seed);
       if (attack.welcomeFork && o.profile === 'hardened') welcomeFork(w, relay, attack.welcomeFork.by, attack.welcomeFork.to);
       if (attack.impostor) {

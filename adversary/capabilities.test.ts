@@ -18,6 +18,10 @@ describe('the adversary model follows spec 11 and 12', () => {
   it('a capability the harness does not exercise says what is pending', () => {
     for (const c of CAPABILITIES) if (c.via.length === 0) expect(c.pending, c.id).toBeTruthy();
   });
+  it('every attack a capability names as exercising it is a named attack that runs', () => {
+    const run = new Set(NAMED_ATTACKS.map((a) => a.id));
+    for (const c of CAPABILITIES) for (const id of c.via.join(' ').match(/ATK-\d+[a-z]?/g) ?? []) expect(run.has(id), `${c.id} ${id}`).toBe(true);
+  });
   it('every named attack is an ATK-nn of spec 11.4 and targets properties of its row', () => {
     const rows = new Map(ids(threat, /^\| (ATK-\d+[a-z]? \|.*)$/gm).map((r) => [r.split(' ')[0]!, r] as const));
     for (const a of NAMED_ATTACKS) {

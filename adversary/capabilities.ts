@@ -24,19 +24,29 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-03', name: 'delay', via: ['delay'] },
   { id: 'CAP-04', name: 'reorder', via: ['swap', 'reindex'] },
   { id: 'CAP-05', name: 'duplicate and replay', via: ['replay', 'replay with reappend'] },
-  { id: 'CAP-06', name: 'inject', via: ['MaliciousRelay.inject', 'TapApi.asPrincipal', 'Attack.injectJoin (a join request for an invite id never issued)'], pending: 'injection as a generated plan operation' },
+  { id: 'CAP-06', name: 'inject', via: ['MaliciousRelay.inject', 'TapApi.asPrincipal', 'Attack.injectJoin (ATK-01: a join request for an invite id never issued)', 'Attack.forgeCommitTo (ATK-07: a commit it signed)', 'Attack.forgeWelcome (ATK-04: a welcome of its own)'], pending: 'injection as a generated plan operation (generated plans only drop, delay, swap, replay, mutate, retype, withhold and truncate)' },
   { id: 'CAP-07', name: 'modify and re-encode', via: ['mutate', 'retype'] },
-  { id: 'CAP-08', name: 'substitute keys', via: ['a served identity key for a peer (ATK-21, ATK-22)'], pending: 'key substitution in join requests and served owner keys' },
-  { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype', 'substitute (a commit the adversary signed)', 'rewrite (a served roster with a ghost member: ATK-05)'], pending: 'rollback of served rosters (an old RosterInfo served again)' },
-  { id: 'CAP-10', name: 'split views', via: ['withhold (per client)'], pending: 'different rosters per group of members' },
+  { id: 'CAP-08', name: 'substitute keys', via: ['Attack.substituteJoinKem (ATK-03: its own ML-KEM key in a join request)', 'Attack.forgeWelcome (ATK-04: a welcome under a key other than the owner the invite names)', 'a served identity key for a peer (ATK-21, ATK-22)', 'a served ML-KEM key rolled back or equivocated (ATK-23)'] },
+  { id: 'CAP-09', name: 'forge, replay or roll back rosters and rotations', via: ['replay of commits and rotations', 'retype', 'substitute (a commit the adversary signed: ATK-07)', 'rewrite (a served roster with a ghost member: ATK-05; the roster served before a removal served again: ATK-05b)'] },
+  { id: 'CAP-10', name: 'split views', via: ['withhold (per client: ATK-08, ATK-13)', 'Attack.fork (ATK-19: two commits for one epoch, each shown to one group)', 'Attack.welcomeFork (ATK-19b)'] },
   { id: 'CAP-11', name: 'tamper with, truncate or withhold history', via: ['withhold', 'truncate', 'mutate on HistoryChunk'] },
-  { id: 'CAP-12', name: 'burn invites', via: [], pending: 'claiming an invite id, refusing joins' },
+  { id: 'CAP-12', name: 'burn invites', via: ['Attack.injectJoin (ATK-01: a join request of its own)', 'Attack.raceJoin (ATK-02: two join requests for one invite, both delivered to the owner)'], pending: 'a join request of its own under an invite id the owner issued, before its invitee; refused joins (denial of service, spec 11.3)' },
   { id: 'CAP-13', name: 'pose as another client towards the relay logic', via: ['TapApi.asPrincipal', 'World.addImpostor (a client claiming another identity key)'] },
   { id: 'CAP-14', name: 'pose as the login server', via: ['LoginWorld.tap and inject (ATK-24: a fake server with its own key; ATK-25: replayed and reflected login messages)'] },
   { id: 'CAP-15', name: 'know everything public', via: ['MaliciousRelay.observed', 'member ids in plans'] },
-  { id: 'CAP-16', name: 'be or control a member', via: ['Attack.controlled (its keys and epochs feed the knowledge closure)'], pending: 'a controlled member that sends forged messages of its own' },
-  { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (the current epoch secret or room key)'], pending: "leak of a member's ML-KEM private key" },
+  { id: 'CAP-16', name: 'be or control a member', via: ['Attack.controlled (its keys and epochs feed the knowledge closure)', 'Attack.forge (ATK-14: a message claiming another sender)', 'Attack.backdateTo (ATK-28, ATK-28b)', 'Attack.junkBeforeRemoval (ATK-29)', 'Attack.welcomeFork (ATK-19b)'] },
+  { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (ATK-10: the current epoch secret or room key)', 'Attack.backdateIntoLeakedEpoch (ATK-28b)', 'Attack.forgeWelcome (ATK-04: a leaked invite token)'], pending: "leak of a member's ML-KEM private key" },
   { id: 'CAP-18', name: 'sit on the network with its own relay key', via: ["WorldOptions.mitm: 'swap-key' (its own key) or 'forged-signature' (the pinned key, its own signature)"] },
   { id: 'CAP-19', name: 'steal stored login verifiers', via: ['crackVerifier (the offline dictionary attack of L2) and a compat server impersonated with the verifier (adversary/login-attacks.test.ts)'], pending: 'a named attack in the audit' },
   { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: ['ATK-22 (key pairs ground until 3 hex characters match)'] },
 ];
+
+/** The capabilities as a Markdown table for the audit report: what exercises each, and what does not yet. */
+export function capabilityTable(): string {
+  const cell = (t: string): string => t.replaceAll('|', '\\|');
+  return [
+    '| id | capability | exercised by | not yet exercised |',
+    '|---|---|---|---|',
+    ...CAPABILITIES.map((c) => `| ${c.id} | ${cell(c.name)} | ${cell(c.via.join('; ') || '-')} | ${cell(c.pending ?? '-')} |`),
+  ].join('\n');
+}

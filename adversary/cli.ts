@@ -9,6 +9,7 @@ import { intArg } from '../simulator/cli.ts';
 import type { Backend } from '../simulator/run.ts';
 import { writeTraceability } from '../reports/traceability.ts';
 import { audit, auditTable } from './audit.ts';
+import { capabilityTable } from './capabilities.ts';
 
 const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S]
                     [--backend symbolic|real|both] [--json FILE] [--out DIR] [--quiet]
@@ -81,7 +82,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   out(table);
   const text = JSON.stringify(result, null, 2) + '\n';
   writeFileSync(join(dir, 'audit.json'), text);
-  writeFileSync(join(dir, 'audit.md'), `# pqroom audit\n\n\`\`\`\n${table}\n\`\`\`\n\nMachine-readable: \`audit.json\`. Counterexamples: \`counterexamples/\`, each replayable with \`npx pqroom replay FILE\`.\n`);
+  writeFileSync(join(dir, 'audit.md'), `# pqroom audit\n\n\`\`\`\n${table}\n\`\`\`\n\nMachine-readable: \`audit.json\`. Counterexamples: \`counterexamples/\`, each replayable with \`npx pqroom replay FILE\`.\n\n## The adversary's capabilities (spec 11.2)\n\n${capabilityTable()}\n`);
   if (json !== undefined) writeFileSync(json, text);
   const trace = writeTraceability(dir, join(dir, 'audit.json'));
   out(`\nwritten: ${join(dir, 'audit.json')}, ${join(dir, 'audit.md')}, ${trace}${json === undefined ? '' : `, ${json}`}`);

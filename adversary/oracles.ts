@@ -6,9 +6,9 @@
  *
  * Honest parties are the clients the adversary does not control (CAP-16).
  */
-import { equalBytes, toHex } from '../impl/bytes.ts';
+import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import { decode, peekType } from '../impl/codec.ts';
-import { AppMessage, Commit, MsgType } from '../impl/messages/index.ts';
+import { AppMessage, Commit, MsgType, RemoveMember } from '../impl/messages/index.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
@@ -37,6 +37,15 @@ export interface Violation {
  * issue). PROP-27 is judged by the attack runner at the end of a run whose relay is honest.
  */
 export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27'];
+
+/** Whether `bytes` is a message of `type` (false for anything that does not even have a type). */
+function isType(bytes: Bytes, type: number): boolean {
+  try {
+    return peekType(bytes) === type;
+  } catch {
+    return false;
+  }
+}
 
 /** Watches a world and records every property violation. */
 export interface Monitor {
@@ -380,10 +389,27 @@ export function propertyMonitor(
    * PROP-05: every member of a roster an honest member shows (REQ-MEM-062, compat REQ-MEM-073)
    * was added by the owner. hardened, exactly: the shown roster of epoch e is the owner's roster
    * of epoch e, so a member removed by then is not in it either. compat: every member id is the
-   * owner's or one the owner admitted (a member the relay has not dropped yet after a removal is
+   * owner's or one the owner admitted, and no member the owner removed before the relay received
+   * the roster request (a roster asked for while the owner's RemoveMember was still on its way is
    * a race the oracle does not judge).
    */
   const rostersSeen = new Map<string, number>();
+  /** compat: the members the owner asked the relay to remove (hex), with when the relay received the request. */
+  const removedAtRelay = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const o of observed()) {
+      if (o.dir !== 'up' || o.client !== 'owner' || !isType(o.bytes, MsgType.RemoveMember)) continue;
+      const id = toHex(decode(RemoveMember, o.bytes).member_id);
+      if (!out.has(id)) out.set(id, o.t);
+    }
+    return out;
+  };
+  /** When the relay last received a request of `type` from `client` at or before `t` (ms since the start). */
+  const lastRequest = (client: string, type: number, t: number): number | undefined => {
+    let last: number | undefined;
+    for (const o of observed()) if (o.dir === 'up' && o.client === client && o.t <= t && isType(o.bytes, type)) last = o.t;
+    return last;
+  };
   const checkRosters = (node: ClientNode): void => {
     const owner = world.clients.get('owner');
     if (!owner || node.role !== 'member') return;
@@ -403,6 +429,13 @@ export function propertyMonitor(
         const added = new Set([toHex(owner.identity.fp)]);
         for (const x of owner.statuses) if (x.status.kind === 'admitted') added.add(toHex(x.status.memberId));
         for (const id of shown) if (!added.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner never added it`);
+        // a member the owner removed is judged once the relay had the owner's RemoveMember before
+        // this roster's GetRoster: an honest relay handles a connection's requests in the order it
+        // receives them, so its answer left the member out (no race there)
+        const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
+        for (const [id, removedT] of removedAtRelay()) {
+          if (asked !== undefined && asked > removedT && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${removedT} ms) before this roster was asked for at t=${asked} ms`);
+        }
       }
     }
     rostersSeen.set(node.name, node.statuses.length);
