@@ -10,7 +10,7 @@ import { decode, encode, encodeUnchecked } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { epochHash, fingerprint, inviteId, simSeed } from '../impl/keyschedule.ts';
-import { Commit, CompatRosterInfo, JoinRequest, RosterInfo, MailboxDelivery, PostCommit, Reject, Send, SendWelcome, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
+import { Commit, CompatRosterInfo, JoinRequest, RosterInfo, MailboxDelivery, PostCommit, PostInvite, Reject, Send, SendWelcome, SubmitJoin, type Invite, type MemberRecord } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
@@ -64,6 +64,12 @@ export interface Attack extends NamedAttack {
   readonly leak?: boolean;
   /** An injected join request for an invite id the owner never issued (CAP-06, W1). */
   readonly injectJoin?: boolean;
+  /**
+   * CAP-12 (W1): after the first round of chat the owner issues an invite that no one redeems yet;
+   * the relay claims it at once, as its own principal, with a join request of its own (its own
+   * keys, a guessed token), through the relay logic (the invite is `claimed` by the adversary).
+   */
+  readonly claimInvite?: boolean;
   /** A fourth member, dave, joins after the first round of chat and fetches history. */
   readonly lateJoin?: boolean;
   /** After the first round of chat, a controlled member sends a message claiming another member as sender (CAP-16). */
@@ -209,6 +215,20 @@ export const ATTACKS: readonly Attack[] = [
     props: ['PROP-01', 'PROP-16'],
     plan: () => [],
     injectJoin: true,
+  },
+  {
+    id: 'ATK-01b',
+    title: 'invite burning: the relay claims an invite id the owner issued with a join request of its own (a guessed token) before its invitee uses it',
+    weakness: 'W1',
+    props: ['PROP-01', 'PROP-16'],
+    plan: () => [],
+    // the invite's token keys the welcome in both profiles, so a claim without it gets nothing
+    // but a burnt invite (denial of service, spec 11.3)
+    compat: 'blocked',
+    claimInvite: true,
+    // an owner that admitted the claim (mutant no-token-mac) publishes its add commit once the
+    // join times out (REQ-OWN-021); the rotations after it are then encrypted to the adversary too
+    joinTimeoutMs: 3_000,
   },
   {
     id: 'ATK-09',
@@ -724,6 +744,41 @@ function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, seed: num
   relay.inject('owner', encode(MailboxDelivery, { entry: { index: 1_000_000, room_id: roomId, invite_id: id, payload } }));
 }
 
+/** See {@link Attack.claimInvite}. */
+function claimInvite(world: World, k: Knowledge, relay: MaliciousRelay, seed: number): () => void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary claim', 0));
+  const me = adversaryIdentity(c, seed);
+  k.addKemSecret(newestKem(me).secretKey);
+  let armed = false;
+  relay.watch((o) => {
+    // the invite the owner issues after the first round of chat (the earlier ones were redeemed)
+    if (!armed || o.dir !== 'up' || o.client !== 'owner' || !messageLabel(o.bytes).startsWith('PostInvite')) return;
+    armed = false;
+    // CAP-15: the invite id is public; the token is not, so the adversary's is a guess
+    const inv = decode(PostInvite, o.bytes);
+    const owner = world.clients.get('owner')!;
+    const guess: Invite = { profile: world.options.profile, room_id: inv.room_id, owner_fp: owner.identity.fp, token: rng.bytes(32), expires_at: inv.expires_at, relay: '' };
+    let payload: Uint8Array;
+    if (world.options.profile === 'hardened') payload = buildJoinRequest(c, rng, guess, me, inv.invite_id).bytes;
+    else {
+      const r = buildCompatJoinRequest(c, rng, { invite: guess, inviteId: inv.invite_id, identity: me, ownerKemPk: newestKem(owner.identity).publicKey });
+      payload = r.request.bytes;
+      k.addConnectionKey(r.connectionKey);
+    }
+    relay.later(() => relay.post(me.fp, encode(SubmitJoin, { req_id: 0x7e000000, room_id: inv.room_id, invite_id: inv.invite_id, payload })));
+  });
+  return () => {
+    armed = true;
+    world.user('owner', { type: 'user.invite' });
+    // the owner answers the claim (a rejection, or an admission once the join timed out) before the chat goes on
+    const owner = world.clients.get('owner')!;
+    const admitted = owner.statuses.filter((x) => x.status.kind === 'admitted').length;
+    const raised = world.raised.length;
+    world.runUntilTrue(() => owner.statuses.filter((x) => x.status.kind === 'admitted').length > admitted || world.raised.slice(raised).some((x) => x.party === 'owner'), 30_000);
+  };
+}
+
 /** Runs one attack, with the oracles checking after every step. */
 export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   let world: World | undefined;
@@ -738,6 +793,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const leaks = new Map<number, number>(); // epochs whose secret leaked, and when
   const secrecy: SecrecyContext = { controlled, removedAt, leaks };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
+  let armClaim: (() => void) | undefined; // ATK-01b
   const removals = new Map<string, number>();
   let observedUpTo = 0;
   let secrecyKey = '';
@@ -795,6 +851,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     },
     armed: () => {
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
+      if (attack.claimInvite) armClaim = claimInvite(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
       if (attack.fork && o.profile === 'hardened') forkCommits(relay, attack.fork.to, attack.fork.reason);
       if (attack.raceJoin) raceJoin(w, relay);
@@ -808,6 +865,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       }
     },
     midway: () => {
+      armClaim?.();
       if (attack.junkBeforeRemoval && attack.removes) sendJunk(w, relay, attack.removes, o.seed);
       if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);

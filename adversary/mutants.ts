@@ -21,6 +21,7 @@ export interface Mutant {
 
 /** Every mutant of the hardened profile. */
 export const MUTANTS: readonly Mutant[] = [
+  { id: 'no-token-mac', removes: 'REQ-OWN-014', check: "a join request's token_mac verifies under the invite's token", killers: ['ATK-01b'] },
   { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
   { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'] },
   { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },

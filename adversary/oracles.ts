@@ -343,8 +343,9 @@ export function propertyMonitor(
   /** The highest epoch of any room entry the relay handed to a client. */
   /**
    * PROP-07 (owner half): the keys the owner admitted through an invite are the keys of the
-   * invitee that joined with it. An admission through an invite no client holds (an injected
-   * join, W1) is PROP-16's concern, not this one's.
+   * invitee that joined with it. PROP-16: an admission through an invite that no client
+   * holding its token redeemed (a join request the relay made itself, W1) admits someone
+   * without the token.
    */
   let admissionsSeen = 0;
   const checkAdmissions = (): void => {
@@ -359,6 +360,7 @@ export function propertyMonitor(
         return n.role === 'member' && id !== undefined && equalBytes(id, st.inviteId);
       });
       const invitee = holders.find((n) => equalBytes(n.identity.publicKey, st.identityPk)) ?? holders[0];
+      if (!invitee) violate('PROP-16', 'owner', `admitted ${toHex(st.memberId).slice(0, 16)} through invite ${toHex(st.inviteId).slice(0, 16)}, which no holder of its token redeemed`);
       if (!invitee || controlled.has(invitee.name)) continue;
       if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', 'owner', `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
       else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', 'owner', `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);
