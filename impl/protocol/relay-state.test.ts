@@ -14,6 +14,7 @@ import {
   CompatChat,
   CompatConfirm,
   CompatMember,
+  CompatRosterInfo,
   CompatRotation,
   CompatWelcome,
   JoinConfirm,
@@ -424,6 +425,15 @@ describe('per-operation checks (compat)', () => {
   });
   it('REQ-REL-016 should not check the claimed sender of a compat chat (W5)', () => {
     expect(run(f.state, f.ids.member, requestFor(f, 'send', f.ids.owner)).rejected).toBeUndefined();
+  });
+  it('REQ-REL-019 REQ-REL-021 should leave a removed member out of the compat member list it serves', () => {
+    // the fixture removed ids.removed after adding it
+    const step = run(f.state, f.ids.member, { name: 'GetRoster', value: { req_id: 77, room_id: f.roomId } });
+    const reply = step.outputs.find((o) => o.kind === 'reply') as { bytes: Bytes } | undefined;
+    const served = decode(CompatRosterInfo, reply!.bytes).members.map((m) => toHex(fingerprint(c, m.identity_pk)));
+    expect(served).toContain(toHex(f.ids.member.fp));
+    expect(served).toContain(toHex(f.ids.owner.fp));
+    expect(served).not.toContain(toHex(f.ids.removed.fp));
   });
   it('REQ-REL-020 should serve a compat member from the latest rotation before its join (W15)', () => {
     const rot = run(f.state, f.ids.owner, requestFor(f, 'rotate', f.ids.owner));

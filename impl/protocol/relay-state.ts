@@ -384,7 +384,7 @@ function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes, req: R
     case 'AddMember':
       return compatAddMember(c, state, room!, req.value);
     case 'RemoveMember':
-      return room!.profile === 'hardened' ? freezeMember(state, room!, req.value) : compatRemoveMember(state, room!, req.value);
+      return room!.profile === 'hardened' ? freezeMember(state, room!, req.value) : compatRemoveMember(c, state, room!, req.value);
     case 'Send':
       return send(state, room!, principal, req.value);
     case 'Rotate':
@@ -554,12 +554,14 @@ function compatAddMember(c: CryptoProvider, state: RelayState, room: RelayRoom, 
 }
 
 /** REQ-REL-019 (compat RemoveMember, decision D11). */
-function compatRemoveMember(state: RelayState, room: RelayRoom, req: M.RemoveMember): Dispatched {
+function compatRemoveMember(c: CryptoProvider, state: RelayState, room: RelayRoom, req: M.RemoveMember): Dispatched {
   const key = toHex(req.member_id);
   const m = room.members[key];
   if (!m || m.role !== 'member') fail('REQ-REL-019', 'not a current member');
   const last = room.nextIndex - 1;
-  return { state: withRoom(state, { ...room, members: { ...room.members, [key]: { ...m, role: 'removed', removedIndex: last } } }), outputs: [], reply: ack(req.req_id, 0) };
+  // REQ-REL-021: the member list the relay serves is its current members, so the removed one leaves it
+  const compatRoster = room.compatRoster.filter((x) => !equalBytes(fingerprint(c, x.identity_pk), req.member_id));
+  return { state: withRoom(state, { ...room, compatRoster, members: { ...room.members, [key]: { ...m, role: 'removed', removedIndex: last } } }), outputs: [], reply: ack(req.req_id, 0) };
 }
 
 /**
