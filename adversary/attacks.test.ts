@@ -42,6 +42,19 @@ describe('named attacks (spec 11.4) under the malicious relay', () => {
   }
 });
 
+describe('what PROP-12 does not cover (spec 12)', () => {
+  it("PROP-12 hardened: an epoch secret leaked alone is healed by the next rotation; leaked with a member's ML-KEM private key, it is not", () => {
+    const healed = runAttack(ATTACKS.find((a) => a.id === 'ATK-10')!, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    expect(healed.violations).toEqual([]);
+    // ATK-10b (the ML-KEM key alone) is blocked: the attack loop above; with the epoch secret beside it:
+    const both = runAttack({ ...ATTACKS.find((a) => a.id === 'ATK-10b')!, leak: true }, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    const later = both.violations.filter((v) => v.prop === 'PROP-12');
+    expect(later.length).toBeGreaterThan(0);
+    expect(later[0]!.detail).toMatch(/^after the leak of epoch \d+ and a later rotation, the adversary knows the epoch secret of epoch \d+$/);
+    expect(both.violations.find((v) => v.prop === 'PROP-01')?.detail).toMatch(/\(through commit entry\)/);
+  });
+});
+
 describe('counterexamples replay byte for byte', () => {
   it('ATK-14 compat: the same seed gives the same trace and the same PROP-04 violation', () => {
     const atk = ATTACKS.find((a) => a.id === 'ATK-14')!;

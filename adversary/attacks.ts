@@ -62,6 +62,8 @@ export interface Attack extends NamedAttack {
   readonly removes?: string;
   /** Leak the current epoch secret (compat: room key) after the first round of chat (CAP-17). */
   readonly leak?: boolean;
+  /** After the first round of chat, this member's ML-KEM private keys leak to the adversary (CAP-17). */
+  readonly leakKem?: string;
   /** An injected join request for an invite id the owner never issued (CAP-06, W1). */
   readonly injectJoin?: boolean;
   /**
@@ -143,6 +145,15 @@ export const ATTACKS: readonly Attack[] = [
     weakness: 'W8',
     props: ['PROP-14'],
     plan: (p) => [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: rotation(p) } }],
+  },
+  {
+    id: 'ATK-10b',
+    title: "a member's ML-KEM private key leaks: the commits and welcomes encrypted to it afterwards must stay closed",
+    weakness: 'W4',
+    props: ['PROP-01', 'PROP-02'],
+    compat: 'blocked',
+    plan: () => [],
+    leakKem: 'alice',
   },
   {
     id: 'ATK-11',
@@ -871,6 +882,11 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
       if (attack.removes) removals.set(attack.removes, w.now() - w.startTime);
       if (attack.removes && controlled.has(attack.removes)) removedAt.set(attack.removes, w.now() - w.startTime);
+      if (attack.leakKem) {
+        // CAP-17: the member's ML-KEM private keys (every version it holds) reach the adversary
+        for (const kp of w.clients.get(attack.leakKem)!.identity.kemKeys) k.addKemSecret(kp.secretKey);
+        w.note('leak', `${attack.leakKem}'s ML-KEM private key`);
+      }
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary
         const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;

@@ -35,9 +35,9 @@ export const CAPABILITIES: readonly Capability[] = [
   { id: 'CAP-14', name: 'pose as the login server', via: ['LoginWorld.tap and inject (ATK-24: a fake server with its own key; ATK-25: replayed and reflected login messages)'] },
   { id: 'CAP-15', name: 'know everything public', via: ['MaliciousRelay.observed', 'member ids in plans'] },
   { id: 'CAP-16', name: 'be or control a member', via: ['Attack.controlled (its keys and epochs feed the knowledge closure)', 'Attack.forge (ATK-14: a message claiming another sender)', 'Attack.backdateTo (ATK-28, ATK-28b)', 'Attack.junkBeforeRemoval (ATK-29)', 'Attack.welcomeFork (ATK-19b)'] },
-  { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (ATK-10: the current epoch secret or room key)', 'Attack.backdateIntoLeakedEpoch (ATK-28b)', 'Attack.forgeWelcome (ATK-04: a leaked invite token)'], pending: "leak of a member's ML-KEM private key" },
+  { id: 'CAP-17', name: 'hold a leaked secret', via: ['Attack.leak (ATK-10: the current epoch secret or room key)', 'Attack.backdateIntoLeakedEpoch (ATK-28b)', 'Attack.forgeWelcome (ATK-04: a leaked invite token)', "Attack.leakKem (ATK-10b: a member's ML-KEM private keys; with an epoch secret too, the limit of spec 12 shown in attacks.test.ts)"] },
   { id: 'CAP-18', name: 'sit on the network with its own relay key', via: ["WorldOptions.mitm: 'swap-key' (its own key) or 'forged-signature' (the pinned key, its own signature)"] },
-  { id: 'CAP-19', name: 'steal stored login verifiers', via: ['crackVerifier (the offline dictionary attack of L2) and a compat server impersonated with the verifier (adversary/login-attacks.test.ts)'], pending: 'a named attack in the audit' },
+  { id: 'CAP-19', name: 'steal stored login verifiers', via: ['crackVerifier (the offline dictionary attack of L2) and a compat server impersonated with the verifier (adversary/login-attacks.test.ts)'], pending: 'a named attack in the audit: spec 9.1 promises nothing against a thief of the verifier in either profile (L2), so no property of spec 12 can break; the tests show the attack working' },
   { id: 'CAP-20', name: 'grind key pairs against short fingerprints', via: ['ATK-22 (key pairs ground until 3 hex characters match)'] },
 ];
 
