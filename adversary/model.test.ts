@@ -67,8 +67,10 @@ class Send implements fc.Command<Model, Real> {
 
 class Relay implements fc.Command<Model, Real> {
   constructor(
-    readonly op: 'drop' | 'swap' | 'replay' | 'withhold' | 'forge-sender',
+    readonly op: 'drop' | 'swap' | 'replay' | 'withhold' | 'forge-sender' | 'reindex',
     readonly to: string,
+    /** reindex: the log index the chat is delivered under. */
+    readonly index = 2,
   ) {}
   check = (): boolean => true;
   run(_m: Model, r: Real): void {
@@ -82,11 +84,13 @@ class Relay implements fc.Command<Model, Real> {
             ? { cap: 'CAP-05', op: 'replay', match, afterMs: 400, reappend: true }
             : this.op === 'withhold'
               ? { cap: 'CAP-11', op: 'withhold', match }
-              : { cap: 'CAP-07', op: 'mutate', match, path: 'payload.sender', mutation: { op: 'member', name: 'owner' } };
+              : this.op === 'reindex'
+                ? { cap: 'CAP-04', op: 'reindex', match, index: this.index }
+                : { cap: 'CAP-07', op: 'mutate', match, path: 'payload.sender', mutation: { op: 'member', name: 'owner' } };
     r.relay.addStep(step);
     quiet(r);
   }
-  toString = (): string => `${this.op}(next chat to ${this.to})`;
+  toString = (): string => (this.op === 'reindex' ? `reindex(next chat to ${this.to}, index ${this.index})` : `${this.op}(next chat to ${this.to})`);
 }
 
 class Wait implements fc.Command<Model, Real> {
@@ -116,7 +120,7 @@ const commands = fc.commands(
   [
     who.map((w) => new Send(w)),
     who.map((w) => new Send(w)),
-    fc.tuple(fc.constantFrom('drop', 'swap', 'replay', 'withhold', 'forge-sender') as fc.Arbitrary<Relay['op']>, who).map(([op, to]) => new Relay(op, to)),
+    fc.tuple(fc.constantFrom('drop', 'swap', 'replay', 'withhold', 'forge-sender', 'reindex') as fc.Arbitrary<Relay['op']>, who, fc.integer({ min: 1, max: 12 })).map(([op, to, index]) => new Relay(op, to, index)),
     fc.integer({ min: 100, max: 5_000 }).map((ms) => new Wait(ms)),
     fc.constantFrom<string>(...MEMBERS).map((w) => new Offline(w)),
   ],

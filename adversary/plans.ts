@@ -28,6 +28,7 @@ export function arbPlan(profile: Profile, maxSteps = 2): fc.Arbitrary<Plan> {
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-02', op: 'drop', match: down(m) })),
     fc.tuple(roomMatch, fc.integer({ min: 50, max: 3_000 })).map(([m, ms]): PlanStep => ({ cap: 'CAP-03', op: 'delay', match: down(m), ms })),
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-04', op: 'swap', match: down(m) })),
+    fc.tuple(roomMatch, fc.integer({ min: 1, max: 40 })).map(([m, index]): PlanStep => ({ cap: 'CAP-04', op: 'reindex', match: down(m), index })),
     fc.tuple(roomMatch, fc.integer({ min: 10, max: 5_000 })).map(([m, afterMs]): PlanStep => ({ cap: 'CAP-05', op: 'replay', match: down(m), afterMs, reappend: true })),
     fc.tuple(roomMatch, client).map(([m, as]): PlanStep => ({ cap: 'CAP-07', op: 'mutate', match: down(m), path: 'payload.sender', mutation: { op: 'member', name: as } })),
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-07', op: 'retype', match: down(m), to: profile === 'hardened' ? 'Commit' : 'CompatRotation' })),
