@@ -5,13 +5,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, utf8 } from '../impl/bytes.ts';
-import { decode, encode } from '../impl/codec.ts';
+import { decode, encode, encodePrefix } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { simSeed } from '../impl/keyschedule.ts';
+import { epochHash, simSeed } from '../impl/keyschedule.ts';
+import { sigContext } from '../impl/labels.ts';
 import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
-import { createIdentity, newestKem, signStruct, type Identity } from '../impl/protocol/identity.ts';
+import { createIdentity, newestKem, requireSigned, signStruct, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinRequest } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { World } from '../simulator/world.ts';
@@ -280,6 +281,24 @@ describe('REQ-OWN-030 REQ-OWN-031 rotation and removal (hardened)', () => {
     expect(world.runUntilTrue(() => world.stateOf('bob') === 'removed', 30_000)).toBe(true);
     expect(owner().group!.epoch).toBe(epoch0 + 2);
     expect(world.raised).toEqual([]);
+  });
+  it('REQ-OWN-034 REQ-KS-003 every commit the owner made is signed by its key for "commit" and chains to the one before', () => {
+    const world = joinedWorld('hardened', ['alice', 'bob'], 12);
+    world.user('owner', { type: 'user.rotate' });
+    world.runUntil(world.now() + 5_000);
+    world.user('owner', { type: 'user.remove', memberId: world.clients.get('bob')!.identity.fp });
+    expect(world.runUntilTrue(() => world.stateOf('bob') === 'removed', 30_000)).toBe(true);
+    const owner = world.clients.get('owner')!;
+    const group = (owner.snapshot as Snap).context.group!;
+    expect(group.epoch).toBeGreaterThanOrEqual(4); // genesis, two adds, a rotation, a removal
+    for (let e = 0; e <= group.epoch; e++) {
+      const bytes = group.epochs[e]!.commitBytes;
+      const commit = decode(Commit, bytes);
+      expect(commit.epoch).toBe(e);
+      expect(commit.prev_epoch_hash).toEqual(e === 0 ? new Uint8Array(32) : epochHash(c, group.epochs[e - 1]!.commitBytes));
+      expect(() => requireSigned(c, Commit, commit, 'commit', owner.identity.publicKey, 'REQ-OWN-034', `commit ${e}`)).not.toThrow();
+      expect(c.verify(owner.identity.publicKey, encodePrefix(Commit, commit, 'signature'), sigContext('app message'), commit.signature)).toBe(false);
+    }
   });
   it('REQ-OWN-031 should refuse to remove the owner or a non-member', () => {
     const world = joinedWorld('hardened', ['alice'], 12);

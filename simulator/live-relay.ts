@@ -244,7 +244,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     f();
   };
 
-  /** Runs one input through the host; a failure is logged and disturbs no other connection (its writes were rolled back). */
+  /** Runs one input through the host; a failure is logged and disturbs no other connection (its writes were rolled back: REQ-REL-043). */
   const guarded = (f: () => void): void => {
     try {
       f();

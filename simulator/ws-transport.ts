@@ -30,6 +30,7 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
     send(bytes) {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount + bytes.length > maxBuffered) {
+        // REQ-REL-042: a slow consumer is closed rather than buffered without bound
         onClose('slow consumer');
         ws.close(1013, 'slow consumer');
         return;

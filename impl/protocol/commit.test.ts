@@ -102,13 +102,15 @@ describe('REQ-MEM-040..045 a member checks each commit', () => {
   });
 });
 
-describe('REQ-OWN-031 REQ-MEM-046 REQ-MEM-050 removal', () => {
+describe('REQ-OWN-031 REQ-OWN-033 REQ-MEM-046 REQ-MEM-050 removal', () => {
   it('should give the removed member no entry and the remaining members the new epoch', () => {
     const third = createIdentity(c, room.rng);
     const addThird = buildCommit(c, room.rng, {
       roomId: room.roomId, epoch: 2, prevEpochHash: view1.epochHash, reason: 'add', inviteId: new Uint8Array(32).fill(7),
       adds: [memberRecordOf(third, 'member', 2)], removes: [], roster: room.roster1, heads: [], owner: room.owner,
     });
+    // REQ-OWN-033: an entry for every member of the new roster but the owner and the one this commit adds
+    expect(addThird.commit.value.entries.map((e) => toHex(e.member_id))).toEqual([toHex(room.member.fp)]);
     const k2 = ownerEpochKeys(c, addThird, room.keys1.initSecret);
     const view2: EpochView = { roomId: room.roomId, epoch: 2, epochHash: epochHash(c, addThird.commit.bytes), roster: addThird.roster };
     const removal = buildCommit(c, room.rng, {

@@ -317,6 +317,22 @@ describe('per-operation checks (hardened)', () => {
     const payload = buildJoinRequest(c, rng, unknown.invite, f.ids.stranger, unknown.inviteId).bytes;
     rejectedWith(run(f.state, f.ids.stranger, { name: 'SubmitJoin', value: { req_id: 77, room_id: f.roomId, invite_id: unknown.inviteId, payload } }), 'REQ-REL-012');
   });
+  it("REQ-REL-013 REQ-REL-024 should deliver a welcome only for a claimed invite, into the claimant's mailbox; a mailbox fetch reads the requester's own", () => {
+    const welcome = (inviteId: Bytes): RelayRequest => {
+      const payload = encode(Welcome, { room_id: f.roomId, invite_id: inviteId, join_hash: rng.bytes(32), epoch: f.epoch + 1, kem_ct: rng.bytes(1088), nonce: rng.bytes(24), sealed: rng.bytes(40), signature: rng.bytes(3309) });
+      return { name: 'SendWelcome', value: { req_id: 8, room_id: f.roomId, invite_id: inviteId, payload } };
+    };
+    rejectedWith(run(f.state, f.ids.owner, welcome(f.invites.free.inviteId)), 'REQ-REL-013'); // open, not claimed
+    const ok1 = run(f.state, f.ids.owner, welcome(f.invites.claimed.inviteId));
+    expect(ok1.rejected).toBeUndefined();
+    const mail = ok1.outputs.filter((o) => o.kind === 'mail') as { to: Bytes }[];
+    expect(mail.map((m) => toHex(m.to))).toEqual([toHex(f.ids.invitee.fp)]);
+    // a mailbox fetch is answered from the requester's own mailbox, whatever it asks
+    for (const who of [f.ids.invitee, f.ids.owner, f.ids.member, f.ids.stranger]) {
+      const step = run(ok1.state, who, { name: 'FetchMailbox', value: { req_id: 9, from_index: 0 } });
+      expect(step.outputs.map((o) => (o.kind === 'mailbox' ? toHex(o.principal) : o.kind))).toEqual([toHex(who.fp)]);
+    }
+  });
   it('REQ-REL-014 should take a confirmation only from the claimant', () => {
     expect(run(f.state, f.ids.invitee, requestFor(f, 'submit a confirmation', f.ids.invitee)).rejected).toBeUndefined();
   });

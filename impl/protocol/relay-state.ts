@@ -409,6 +409,7 @@ function appendLog(
 ): { state: RelayState; index: number; output: RelayOutput } {
   const index = room.nextIndex;
   const updated = update({ ...room, nextIndex: index + 1 }, index);
+  // REQ-REL-031: every append is pushed to every current owner or member (the host sends a RoomDelivery to each connected one)
   const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients: recipientsOf(updated), ...(epoch === undefined ? {} : { epoch }) };
   return { state: withRoom(state, updated), index, output };
 }
