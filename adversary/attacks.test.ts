@@ -42,6 +42,31 @@ describe('named attacks (spec 11.4) under the malicious relay', () => {
   }
 });
 
+describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () => {
+  const run = (id: string, profile: 'hardened' | 'compat') => runAttack(ATTACKS.find((a) => a.id === id)!, { profile, seed: 1, backend: 'symbolic' });
+  const props = (r: ReturnType<typeof run>) => new Set(r.violations.map((v) => v.prop));
+  it('REQ-MEM-030 hardened: a member kept from rotations (ATK-08) raises the stale-view alarm, and nothing breaks', () => {
+    const r = run('ATK-08', 'hardened');
+    expect(r.violations).toEqual([]);
+    expect(r.world.raised.filter((x) => x.kind === 'alarm').map((x) => [x.party, x.reqId])).toContainEqual(['bob', 'REQ-MEM-030']);
+  });
+  it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
+    const r = run('ATK-07', 'compat');
+    expect(r.detected).toContain('REQ-MEM-071');
+    expect(props(r).has('PROP-06')).toBe(true);
+  });
+  it('REQ-MEM-072 REQ-MEM-073 compat: the member list and the history are taken as served (ATK-05, ATK-16; W9, W10)', () => {
+    expect(run('ATK-05', 'compat').violations.find((v) => v.prop === 'PROP-05')?.detail).toMatch(/owner never added it/);
+    expect(run('ATK-16', 'compat').violations.find((v) => v.prop === 'PROP-15')?.detail).toMatch(/^accepted a modified or inserted history item/);
+  });
+  it('REQ-OWN-042 compat: the owner counts replayed messages toward its rotation (ATK-26, W7)', () => {
+    expect(run('ATK-26', 'compat').violations.find((v) => v.prop === 'PROP-18')?.detail).toMatch(/^rotated out of epoch 0 when \d+ distinct messages/);
+  });
+  it('REQ-OWN-043 compat: the key after a removal is sealed under one the removed member holds (ATK-09, W4)', () => {
+    expect(run('ATK-09', 'compat').violations.find((v) => v.prop === 'PROP-11')?.detail).toMatch(/^carol, removed before it began, knows the room key/);
+  });
+});
+
 describe('what PROP-12 does not cover (spec 12)', () => {
   it("PROP-12 hardened: an epoch secret leaked alone is healed by the next rotation; leaked with a member's ML-KEM private key, it is not", () => {
     const healed = runAttack(ATTACKS.find((a) => a.id === 'ATK-10')!, { profile: 'hardened', seed: 1, backend: 'symbolic' });

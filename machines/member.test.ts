@@ -124,6 +124,29 @@ describe('REQ-INV-010..012 the invitee checks the welcome', () => {
     const w = buildWelcome(c, rng, { joinRequest: { value: other, bytes: encode(JoinRequest, other) }, token: inv.token, groupInfo: gi(), owner: ownerIdentity() });
     expectRejected(joining, welcomeEntry(w.bytes), 'REQ-INV-010');
   });
+  it("REQ-INV-016 becomes a member on the log's commit equal to the welcome's, and calls another commit for that epoch a fork", () => {
+    const info = gi();
+    const w = buildWelcome(c, rng, { joinRequest: joining.context.joinRequest!, token: inv.token, groupInfo: info, owner: ownerIdentity() });
+    const welcomed = feed(joining, welcomeEntry(w.bytes));
+    expect(welcomed.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+    const index = joining.context.log.index + 1;
+    const logEntry = (commit: Commit) => ({ type: 'net.room' as const, roomId: inv.room_id, index, payload: encode(Commit, commit), now: world.now() });
+    // another add commit for the same epoch, signed by the owner too: a fork
+    const other = gi().commit;
+    const forked = feed(welcomed.snapshot, logEntry(other));
+    expect(forked.snapshot.context.group).toBeUndefined();
+    expect(forked.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toContain('REQ-MEM-049');
+    // the same fork in a history answer
+    const fromHistory = feed(welcomed.snapshot, { type: 'net.history', reqId: 0, roomId: inv.room_id, entries: [{ index, payload: encode(Commit, other) }], nextIndex: index + 1, complete: true, now: world.now() });
+    expect(fromHistory.snapshot.context.group).toBeUndefined();
+    expect(fromHistory.effects.filter((e) => e.type === 'effect.alarm').map((e) => (e as { reqId: string }).reqId)).toContain('REQ-MEM-049');
+    // an unsigned or foreign entry is no evidence of a fork: only rejected
+    expect(feed(welcomed.snapshot, { type: 'net.room', roomId: inv.room_id, index, payload: new Uint8Array(10), now: world.now() }).effects.some((e) => e.type === 'effect.alarm')).toBe(false);
+    // the welcome's own commit: a member at that epoch
+    const joined = feed(welcomed.snapshot, logEntry(info.commit));
+    expect(joined.snapshot.context.group?.epoch).toBe(info.commit.epoch);
+    expect(joined.effects.filter((e) => e.type === 'effect.alarm')).toEqual([]);
+  });
   it('should reject garbage in the mailbox with its decoding requirement', () => {
     const bad = encode(Welcome, { room_id: inv.room_id, invite_id: joining.context.inviteId!, join_hash: new Uint8Array(32), epoch: 1, kem_ct: new Uint8Array(1088), nonce: new Uint8Array(24), sealed: new Uint8Array(16), signature: new Uint8Array(3309) });
     expectRejected(joining, welcomeEntry(bad.subarray(0, 100)), 'REQ-ENC-006');

@@ -6,14 +6,16 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
-import { decode, encode } from '../impl/codec.ts';
+import { decode, encode, peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { PqroomError, type ReqId } from '../impl/errors.ts';
 import { epochKeys, fingerprint, groupContextOf, inviteId as inviteIdOf } from '../impl/keyschedule.ts';
 import {
+  Commit,
   CompatWelcome,
   GetKeys,
   GetRoster,
+  MsgType,
   Send,
   SubmitConfirm,
   SubmitJoin,
@@ -25,7 +27,8 @@ import {
 import { buildCompatConfirm, buildCompatJoinRequest, compatOpenWelcome } from '../impl/protocol/compat.ts';
 import { currentCompatKey, newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
 import { checkServedRoster, currentEpoch, epochRecordOf, newGroupView, type GroupView } from '../impl/protocol/group.ts';
-import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
+import { newestKem, requireSigned, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
+import { ownerOf } from '../impl/protocol/commit.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
@@ -195,6 +198,26 @@ function isOwnAdd(ctx: MemberContext, payload: Bytes): boolean {
   return ctx.pendingCompat !== undefined && isOwnCompatAdd(ctx.crypto, payload, ctx.identity.fp);
 }
 
+/**
+ * REQ-INV-016 (hardened): a room entry that is an owner-signed commit for the epoch of the
+ * welcome's add commit, but not that commit, is a fork: the detail of its alarm (REQ-MEM-049).
+ */
+function forkOfOwnAdd(ctx: MemberContext, payload: Bytes): string | undefined {
+  const pending = ctx.pendingGroup;
+  if (ctx.profile !== 'hardened' || pending === undefined || equalBytes(payload, pending.commitBytes)) return undefined;
+  try {
+    if (peekType(payload) !== MsgType.Commit) return undefined;
+    const commit = decode(Commit, payload);
+    if (commit.epoch !== pending.view.epoch) return undefined;
+    const owner = ownerOf(currentEpoch(pending.view).roster);
+    if (!owner) return undefined;
+    requireSigned(ctx.crypto, Commit, commit, 'commit', owner.identity_pk, 'REQ-MEM-049', 'commit');
+    return `fork: the log shows another owner-signed commit for epoch ${commit.epoch} than the one the welcome carried`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Becomes a member at log entry `index`, then fetches the whole window (spec 8.6). */
 function becomeMember(ctx: MemberContext, index: number, now: number): Out<MemberContext> {
   const roomId = ctx.invite!.room_id;
@@ -316,6 +339,13 @@ export const memberMachine = setup({
       enqueue.assign(out.ctx);
       for (const fx of out.effects) enqueue.emit(fx);
       enqueue.emit(wake(out.ctx, e.now));
+    }),
+    /** REQ-INV-016: a history answer that shows another commit for the welcome's epoch is a fork. */
+    alarmForks: enqueueActions(({ context, event, enqueue }) => {
+      for (const entry of (event as Ev<'net.history'>).entries) {
+        const fork = forkOfOwnAdd(context, entry.payload);
+        if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-MEM-049', detail: fork });
+      }
     }),
     settleAnswer: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.history'> | Ev<'net.mailboxChunk'> | Ev<'net.ack'>;
@@ -446,8 +476,11 @@ export const memberMachine = setup({
     rejectJoin: enqueueActions(({ enqueue }) => {
       enqueue.emit(rejection('REQ-INV-004', 'this client already redeemed an invite', 'user.join'));
     }),
-    rejectEntry: enqueueActions(({ event, enqueue }) => {
-      enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${(event as Ev<'net.room'>).index}`));
+    rejectEntry: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'net.room'>;
+      const fork = forkOfOwnAdd(context, e.payload); // REQ-INV-016
+      if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-MEM-049', detail: fork });
+      else enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${e.index}`));
     }),
     malformed: enqueueActions(({ event, enqueue }) => {
       const e = event as Ev<'net.malformed'>;
@@ -503,7 +536,7 @@ export const memberMachine = setup({
     confirming: {
       on: {
         'net.room': [{ guard: 'ownAddSeen', target: 'member', actions: 'becomeMember' }, { actions: 'rejectEntry' }],
-        'net.history': [{ guard: 'historyHasOwnAdd', target: 'member', actions: 'becomeMemberFromHistory' }, { actions: 'settleAnswer' }],
+        'net.history': [{ guard: 'historyHasOwnAdd', target: 'member', actions: 'becomeMemberFromHistory' }, { actions: ['alarmForks', 'settleAnswer'] }],
         'net.reject': [{ guard: 'joinRefused', target: 'failed', actions: 'failJoin' }, { actions: 'noteReject' }],
         'timer.tick': { actions: 'pollTick' },
       },

@@ -4,12 +4,12 @@
  * with the owner's security state unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { equalBytes, utf8 } from '../impl/bytes.ts';
+import { equalBytes, toHex as toHexOf, utf8 } from '../impl/bytes.ts';
 import { decode, encode, encodePrefix } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { epochHash, simSeed } from '../impl/keyschedule.ts';
+import { epochHash, inviteId as inviteIdOf, simSeed } from '../impl/keyschedule.ts';
 import { sigContext } from '../impl/labels.ts';
-import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
+import { Commit, CreateRoom, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
 import { createIdentity, newestKem, requireSigned, signStruct, type Identity } from '../impl/protocol/identity.ts';
@@ -51,11 +51,21 @@ function freshOwner(profile: 'hardened' | 'compat' = 'hardened'): Snap {
 }
 
 describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
-  it('should send CreateRoom and wait for the relay', () => {
-    const r = feed(freshOwner(), { type: 'user.create', now: 1 });
+  it('REQ-OWN-002 should send CreateRoom with its genesis commit and wait for the relay', () => {
+    const fresh = freshOwner();
+    const r = feed(fresh, { type: 'user.create', now: 1 });
     expect(r.snapshot.value).toBe('creating');
     expect(r.snapshot.context.roomId).toBeUndefined();
     expect(r.snapshot.context.outbox.map((p) => p.kind)).toEqual(['create']);
+    // the genesis: epoch 0, zero prev_epoch_hash and invite_id, the owner's own record alone, signed for "commit"
+    const genesis = decode(Commit, decode(CreateRoom, r.snapshot.context.outbox[0]!.bytes).payload);
+    const me = fresh.context.identity;
+    expect([genesis.epoch, genesis.reason]).toEqual([0, 'create']);
+    expect(genesis.prev_epoch_hash).toEqual(new Uint8Array(32));
+    expect(genesis.invite_id).toEqual(new Uint8Array(32));
+    expect(genesis.adds.map((a) => [a.member_id, a.role, a.added_epoch])).toEqual([[me.fp, 'owner', 0]]);
+    expect([genesis.removes.length, genesis.heads.length, genesis.entries.length]).toEqual([0, 0, 0]);
+    expect(() => requireSigned(c, Commit, genesis, 'commit', me.publicKey, 'REQ-OWN-002', 'genesis')).not.toThrow();
   });
   it('REQ-OWN-003 should keep no room when the relay refuses', () => {
     const creating = feed(freshOwner(), { type: 'user.create', now: 1 }).snapshot;
@@ -93,11 +103,28 @@ describe('REQ-OWN-010..019 admitting an invitee (hardened)', () => {
     return encode(JoinRequest, signStruct(c, rng, JoinRequest, unsigned, 'join request', signer.secretKey));
   };
 
-  it('should admit a valid join request: welcome sent, invite consumed, commit pending', () => {
+  it("REQ-OWN-006 an invite names the room's profile, the room, the owner's fingerprint, a fresh token and its expiry", () => {
+    const ctx = owner.context;
+    expect(invite.profile).toBe('hardened');
+    expect(invite.room_id).toEqual(ctx.roomId);
+    expect(invite.owner_fp).toEqual(ctx.identity.fp);
+    expect(invite.token.length).toBe(32);
+    expect(world.invites()[0]!.token).not.toEqual(invite.token);
+    expect(invite.expires_at).toBeGreaterThan(0);
+    expect(inviteId).toEqual(inviteIdOf(c, invite.token));
+  });
+  it('REQ-OWN-020 should admit a valid join request: the add commit pending, a welcome sent, the invite consumed', () => {
     const jr = buildJoinRequest(c, rng, invite, bob, inviteId);
     const r = feed(owner, mailbox(jr.bytes));
     expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });
-    expect(r.snapshot.context.pending?.built.commit.value.epoch).toBe(owner.context.group!.epoch + 1);
+    const e = owner.context.group!.epoch;
+    const commit = r.snapshot.context.pending!.built.commit.value;
+    expect([commit.epoch, commit.reason, commit.invite_id]).toEqual([e + 1, 'add', inviteId]);
+    expect(commit.adds.map((a) => [a.member_id, a.identity_pk, a.role, a.added_epoch])).toEqual([[bob.fp, bob.publicKey, 'member', e + 1]]);
+    expect(commit.adds[0]!.kem_cert).toEqual(jr.value.kem_cert);
+    // entries for every other member of the new roster but the owner itself
+    const others = owner.context.group!.epochs[e]!.roster.filter((m) => !equalBytes(m.member_id, owner.context.identity.fp)).map((m) => m.member_id);
+    expect(commit.entries.map((x) => x.member_id)).toEqual(others);
     const rec = r.snapshot.context.invites.find((i) => i.inviteId.every((b, k) => b === inviteId[k]))!;
     expect(rec.status).toBe('pending');
     expect(rec.invite).toBeUndefined(); // REQ-OWN-019: token erased
@@ -299,6 +326,26 @@ describe('REQ-OWN-030 REQ-OWN-031 rotation and removal (hardened)', () => {
       expect(() => requireSigned(c, Commit, commit, 'commit', owner.identity.publicKey, 'REQ-OWN-034', `commit ${e}`)).not.toThrow();
       expect(c.verify(owner.identity.publicKey, encodePrefix(Commit, commit, 'signature'), sigContext('app message'), commit.signature)).toBe(false);
     }
+  });
+  it("REQ-OWN-032 a rotation's heads give, per member the owner accepted messages from, one more than the highest seq and that message's epoch", () => {
+    const world = joinedWorld('hardened', ['alice', 'bob'], 13);
+    const texts: [string, number][] = [['alice', 3], ['bob', 2], ['owner', 1]];
+    let k = 0;
+    for (const [who, n] of texts) for (let i = 0; i < n; i++) world.user(who, { type: 'user.send', text: `${who} ${i}` }, 20 * k++);
+    world.runUntil(world.now() + 5_000);
+    world.user('owner', { type: 'user.rotate' });
+    world.runUntil(world.now() + 5_000);
+    const group = (world.clients.get('owner')!.snapshot as Snap).context.group!;
+    const rotation = decode(Commit, group.epochs[group.epoch]!.commitBytes);
+    expect(rotation.reason).toBe('rotate');
+    const heads = new Map(rotation.heads.map((h) => [toHexOf(h.member_id), [h.next_seq, h.last_epoch]]));
+    for (const [who] of texts.filter(([w]) => w !== 'owner')) {
+      const node = world.clients.get(who)!;
+      const sent = node.statuses.flatMap((x) => (x.status.kind === 'sent' ? [x.status] : []));
+      const last = sent.reduce((a, b) => (b.seq > a.seq ? b : a));
+      expect(heads.get(toHexOf(node.identity.fp)), who).toEqual([last.seq + 1, last.epoch]);
+    }
+    expect([...heads.keys()].every((id) => group.epochs[group.epoch - 1]!.roster.some((m) => toHexOf(m.member_id) === id))).toBe(true);
   });
   it('REQ-OWN-031 should refuse to remove the owner or a non-member', () => {
     const world = joinedWorld('hardened', ['alice'], 12);

@@ -223,6 +223,8 @@ export interface World {
   connect(name: string): void;
   /** Drops a client's connection, and keeps it down until `connect`. */
   disconnect(name: string): void;
+  /** Crashes a client now, as a `crash` fault does: what it did not persist is lost, and it restarts `downtimeMs` later. */
+  crash(name: string, downtimeMs: number): void;
   /** Queues a user event for a client, at the current time plus `delayMs`. */
   user(name: string, event: { type: string } & Record<string, unknown>, delayMs?: number): void;
   /** Records a note in the trace (scenario steps). */
@@ -617,6 +619,9 @@ export function createWorld(options: WorldOptions): World {
       const node = clients.get(name)!;
       node.wantsConnection = false;
       node.link?.close('disconnect');
+    },
+    crash(name, downtimeMs) {
+      crash(clients.get(name)!, downtimeMs);
     },
     user(name, event, delayMs = 0) {
       at(time + delayMs, () => {
