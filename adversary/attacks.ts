@@ -148,7 +148,7 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     id: 'ATK-10b',
-    title: "a member's ML-KEM private key leaks: the commits and welcomes encrypted to it afterwards must stay closed",
+    title: "a member's ML-KEM private key leaks, and nothing else: the commit entries it opens must give the adversary no epoch secret",
     weakness: 'W4',
     props: ['PROP-01', 'PROP-02'],
     compat: 'blocked',
@@ -238,7 +238,8 @@ export const ATTACKS: readonly Attack[] = [
     compat: 'blocked',
     claimInvite: true,
     // an owner that admitted the claim (mutant no-token-mac) publishes its add commit once the
-    // join times out (REQ-OWN-021); the rotations after it are then encrypted to the adversary too
+    // join times out (REQ-OWN-021): the adversary's key is then in the roster, though it never
+    // learns an epoch secret (PROP-16's oracle judges the admission)
     joinTimeoutMs: 3_000,
   },
   {
