@@ -45,7 +45,7 @@ let origin = '';
 let profile = '';
 
 async function launch(): Promise<Running> {
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: see stop()
   const ws = await new Promise<string>((resolve, reject) => {
     let err = '';
     const t = setTimeout(() => reject(new Error(`Chromium did not start in 20 s: ${err}`)), 20_000);
@@ -71,7 +71,13 @@ async function launch(): Promise<Running> {
 async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const exited = new Promise<void>((resolve) => (r.proc.exitCode !== null ? resolve() : r.proc.once('exit', () => resolve())));
   if (signal === 'SIGTERM') await r.browser.close().catch(() => {});
-  r.proc.kill(signal);
+  // the whole process group: Chromium's helpers (zygote, renderers) outlive a killed main process
+  // and go on writing into the profile, which the next launch or the cleanup then trips over
+  try {
+    process.kill(-r.proc.pid!, signal);
+  } catch {
+    r.proc.kill(signal); // the group is gone already
+  }
   await exited;
 }
 
@@ -108,7 +114,7 @@ describe.skipIf(!present)('REQ-KEY-015: the vault in a browser (Chromium, Indexe
   });
   afterAll(() => {
     server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('REQ-KEY-015: a vault created on the page opens after the browser restarts; a wrong password is refused (REQ-KEY-012); a rotation keeps the old key (REQ-KEY-002)', async () => {
