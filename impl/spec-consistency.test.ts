@@ -2,6 +2,8 @@
  * The spec is the source of truth: these tests read `spec/` and check that the codecs, the
  * label registry, the size table and the emoji table agree with it, entry by entry.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specEnums, specStructs, specTable } from '../reports/spec.ts';
 import { encode, specStructLines, type Codec, type StructCodec } from './codec.ts';
@@ -99,5 +101,28 @@ describe('REQ-KEY-021 the emoji table of spec 10.4 is the table of the code', ()
       const r = parseInt(row.r!, 16);
       for (let i = 0; i < 16; i++) expect(row[i.toString(16)]).toBe(EMOJI[16 * r + i]);
     }
+  });
+});
+
+describe('REQ-CRY-007 every hash is labelled, but the four the spec names', () => {
+  it('should call plain SHA-256 in impl/ only for the fingerprint, the compat login key, the invite checksum, the trust record of a KEM certificate, and inside LabeledHash', () => {
+    const allowed: Record<string, number> = { 'labels.ts': 1, 'keyschedule.ts': 2, 'invite.ts': 2, 'accounts/trust.ts': 1 };
+    const found: Record<string, number> = {};
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !path.includes('/crypto/')) {
+          const n = (readFileSync(path, 'utf8').match(/\.sha256\(/g) ?? []).length;
+          if (n > 0) found[relative(import.meta.dirname, path)] = n;
+        }
+      }
+    };
+    walk(import.meta.dirname);
+    expect(found).toEqual(allowed);
+    // and the two in keyschedule.ts are the fingerprint and the compat login key
+    const ks = readFileSync(join(import.meta.dirname, 'keyschedule.ts'), 'utf8');
+    expect(ks).toMatch(/export function fingerprint\([^)]*\): Bytes \{\n  return c\.sha256\(identityPk\);/);
+    expect(ks).toMatch(/export function compatLoginKey\([^)]*\): Bytes \{\n  return c\.sha256\(concat\(ss1, ss2\)\);/);
   });
 });

@@ -13,6 +13,8 @@ import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
 import { createIdentity, memberRecordOf, newestKem, type Identity } from '../impl/protocol/identity.ts';
 import { buildWelcome } from '../impl/protocol/join.ts';
+import { buildCompatMemberAdd } from '../impl/protocol/compat.ts';
+import { isOwnCompatAdd } from './client-core.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import { NO_EPOCH } from '../impl/suite.ts';
 import type { World } from '../simulator/world.ts';
@@ -247,6 +249,14 @@ describe('REQ-MEM-060 REQ-MEM-062 REQ-MEM-073 the roster a member shows', () => 
   });
   it('REQ-MEM-062 should refuse a roster request before joining', () => {
     expectRejected(freshMember('r'), { type: 'user.roster', now: 1 }, 'REQ-MEM-062');
+  });
+  it("REQ-INV-032 compat: a CompatMemberAdd of its own key makes it a member, whoever signed it (W10)", () => {
+    const me = createIdentity(c, rng);
+    const other = createIdentity(c, rng);
+    const add = (who: Identity, signer: Identity) => buildCompatMemberAdd(c, rng, { roomId: new Uint8Array(16), member: { identity_pk: who.publicKey, kem_pk: newestKem(who).publicKey, role: 'member' }, owner: signer }).bytes;
+    expect(isOwnCompatAdd(c, add(me, other), me.fp)).toBe(true); // signed by someone who is not the owner: taken all the same
+    expect(isOwnCompatAdd(c, add(other, me), me.fp)).toBe(false); // someone else's add
+    expect(isOwnCompatAdd(c, add(me, other).subarray(0, 40), me.fp)).toBe(false); // not a whole message
   });
   it('REQ-MEM-073 compat: shows the member list as served, a ghost included (W10)', () => {
     const cw = joinedWorld('compat', ['alice']);

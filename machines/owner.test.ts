@@ -166,6 +166,17 @@ describe('REQ-OWN-010..019 admitting an invitee (hardened)', () => {
   it('REQ-OWN-017 should refuse someone who is already a member', () => {
     expectRejected(owner, mailbox(buildJoinRequest(c, rng, invite, world.clients.get('alice')!.identity, inviteId).bytes), 'REQ-OWN-017');
   });
+  it('REQ-OWN-018 should refuse a join into a room of 1000 members, and take one into a room of 999', () => {
+    const group = owner.context.group!;
+    const rec = group.epochs[group.epoch]!;
+    const withRoster = (n: number): Snap => {
+      const filler = Array.from({ length: n - rec.roster.length }, (_, i) => ({ ...rec.roster.at(-1)!, member_id: new Uint8Array(32).fill(0xff).map((b, k) => (k < 4 ? (i >> (8 * k)) & 0xff : b)) }));
+      const roster = [...rec.roster, ...filler];
+      return { ...owner, context: { ...owner.context, group: { ...group, epochs: { ...group.epochs, [group.epoch]: { ...rec, roster } } } } } as Snap;
+    };
+    expectRejected(withRoster(1000), mailbox(buildJoinRequest(c, rng, invite, bob, inviteId).bytes), 'REQ-OWN-018');
+    expect(rejections(feed(withRoster(999), mailbox(buildJoinRequest(c, rng, invite, bob, inviteId).bytes)).effects)).not.toContain('REQ-OWN-018');
+  });
 });
 
 describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
