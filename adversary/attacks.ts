@@ -14,9 +14,9 @@ import { Commit, CompatRosterInfo, JoinRequest, RosterInfo, MailboxDelivery, Pos
 import { sealAppMessage } from '../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, sealCompatChat } from '../impl/protocol/compat.ts';
-import { createIdentity, memberRecordOf, newestKem } from '../impl/protocol/identity.ts';
+import { createIdentity, memberRecordOf, newestKem, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinRequest, buildWelcome } from '../impl/protocol/join.ts';
-import { deterministicRng } from '../impl/rng.ts';
+import { deterministicRng, type Rng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import type { MemberContext } from '../machines/member.ts';
@@ -734,6 +734,18 @@ function adversaryIdentity(c: CryptoProvider, seed: number) {
 }
 
 /** CAP-06 (W1): a join request for an invite id the owner never issued, put into the owner's mailbox. */
+/**
+ * A join request the adversary makes with its own keys for `invite` (whose token it may not
+ * hold), filed under invite id `id`; in compat the knowledge learns the connection key it sets up.
+ */
+function adversaryJoinRequest(world: World, k: Knowledge, rng: Rng, me: Identity, invite: Invite, id: Uint8Array): Uint8Array {
+  const c = world.options.crypto;
+  if (world.options.profile === 'hardened') return buildJoinRequest(c, rng, invite, me, id).bytes;
+  const r = buildCompatJoinRequest(c, rng, { invite, inviteId: id, identity: me, ownerKemPk: newestKem(world.clients.get('owner')!.identity).publicKey });
+  k.addConnectionKey(r.connectionKey);
+  return r.request.bytes;
+}
+
 function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, seed: number): void {
   const c = world.options.crypto;
   const rng = deterministicRng(simSeed(c, seed, 'adversary join', 0));
@@ -744,14 +756,7 @@ function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, seed: num
   const token = rng.bytes(32);
   const fake: Invite = { profile: world.options.profile, room_id: roomId, owner_fp: owner.identity.fp, token, expires_at: 0, relay: '' };
   const id = inviteId(c, token);
-  let payload: Uint8Array;
-  if (world.options.profile === 'hardened') {
-    payload = buildJoinRequest(c, rng, fake, me, id).bytes;
-  } else {
-    const r = buildCompatJoinRequest(c, rng, { invite: fake, inviteId: id, identity: me, ownerKemPk: newestKem(owner.identity).publicKey });
-    payload = r.request.bytes;
-    k.addConnectionKey(r.connectionKey);
-  }
+  const payload = adversaryJoinRequest(world, k, rng, me, fake, id);
   // a mailbox index far above any real one, so that the owner's real mail keeps its numbers
   relay.inject('owner', encode(MailboxDelivery, { entry: { index: 1_000_000, room_id: roomId, invite_id: id, payload } }));
 }
@@ -771,13 +776,7 @@ function claimInvite(world: World, k: Knowledge, relay: MaliciousRelay, seed: nu
     const inv = decode(PostInvite, o.bytes);
     const owner = world.clients.get('owner')!;
     const guess: Invite = { profile: world.options.profile, room_id: inv.room_id, owner_fp: owner.identity.fp, token: rng.bytes(32), expires_at: inv.expires_at, relay: '' };
-    let payload: Uint8Array;
-    if (world.options.profile === 'hardened') payload = buildJoinRequest(c, rng, guess, me, inv.invite_id).bytes;
-    else {
-      const r = buildCompatJoinRequest(c, rng, { invite: guess, inviteId: inv.invite_id, identity: me, ownerKemPk: newestKem(owner.identity).publicKey });
-      payload = r.request.bytes;
-      k.addConnectionKey(r.connectionKey);
-    }
+    const payload = adversaryJoinRequest(world, k, rng, me, guess, inv.invite_id);
     relay.later(() => relay.post(me.fp, encode(SubmitJoin, { req_id: 0x7e000000, room_id: inv.room_id, invite_id: inv.invite_id, payload })));
   });
   return () => {

@@ -435,8 +435,9 @@ export function propertyMonitor(
         // this roster's GetRoster: an honest relay handles a connection's requests in the order it
         // receives them, so its answer left the member out (no race there)
         const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
+        if (asked === undefined) continue;
         for (const [id, removedT] of removedAtRelay()) {
-          if (asked !== undefined && asked > removedT && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${removedT} ms) before this roster was asked for at t=${asked} ms`);
+          if (asked > removedT && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${removedT} ms) before this roster was asked for at t=${asked} ms`);
         }
       }
     }

@@ -26,9 +26,8 @@ import {
 } from '../impl/messages/index.ts';
 import { buildCompatConfirm, buildCompatJoinRequest, compatOpenWelcome } from '../impl/protocol/compat.ts';
 import { currentCompatKey, newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
-import { checkServedRoster, currentEpoch, epochRecordOf, newGroupView, type GroupView } from '../impl/protocol/group.ts';
-import { newestKem, requireSigned, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
-import { ownerOf } from '../impl/protocol/commit.ts';
+import { checkServedRoster, currentEpoch, epochRecordOf, knownEpochCommit, newGroupView, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
+import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
@@ -200,19 +199,16 @@ function isOwnAdd(ctx: MemberContext, payload: Bytes): boolean {
 
 /**
  * REQ-INV-016 (hardened): a room entry that is an owner-signed commit for the epoch of the
- * welcome's add commit, but not that commit, is a fork: the detail of its alarm (REQ-MEM-049).
+ * welcome's add commit, but not that commit, is a fork: the alarm a member raises for it
+ * (REQ-MEM-049, `knownEpochCommit`), since the welcome's view already holds that epoch.
  */
-function forkOfOwnAdd(ctx: MemberContext, payload: Bytes): string | undefined {
+function forkOfOwnAdd(ctx: MemberContext, payload: Bytes): Extract<GroupEvent, { kind: 'alarm' }> | undefined {
   const pending = ctx.pendingGroup;
-  if (ctx.profile !== 'hardened' || pending === undefined || equalBytes(payload, pending.commitBytes)) return undefined;
+  if (ctx.profile !== 'hardened' || pending === undefined) return undefined;
   try {
     if (peekType(payload) !== MsgType.Commit) return undefined;
-    const commit = decode(Commit, payload);
-    if (commit.epoch !== pending.view.epoch) return undefined;
-    const owner = ownerOf(currentEpoch(pending.view).roster);
-    if (!owner) return undefined;
-    requireSigned(ctx.crypto, Commit, commit, 'commit', owner.identity_pk, 'REQ-MEM-049', 'commit');
-    return `fork: the log shows another owner-signed commit for epoch ${commit.epoch} than the one the welcome carried`;
+    const events = knownEpochCommit(ctx.crypto, pending.view, decode(Commit, payload), payload).events;
+    return events.find((e): e is Extract<GroupEvent, { kind: 'alarm' }> => e.kind === 'alarm');
   } catch {
     return undefined;
   }
@@ -344,7 +340,7 @@ export const memberMachine = setup({
     alarmForks: enqueueActions(({ context, event, enqueue }) => {
       for (const entry of (event as Ev<'net.history'>).entries) {
         const fork = forkOfOwnAdd(context, entry.payload);
-        if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-MEM-049', detail: fork });
+        if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: fork.reqId, detail: fork.detail });
       }
     }),
     settleAnswer: enqueueActions(({ context, event, enqueue }) => {
@@ -479,7 +475,7 @@ export const memberMachine = setup({
     rejectEntry: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
       const fork = forkOfOwnAdd(context, e.payload); // REQ-INV-016
-      if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-MEM-049', detail: fork });
+      if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: fork.reqId, detail: fork.detail });
       else enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${e.index}`));
     }),
     malformed: enqueueActions(({ event, enqueue }) => {

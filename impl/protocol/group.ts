@@ -387,7 +387,8 @@ function epochOfMessage(bytes: Bytes): number {
   return new DataView(bytes.buffer, bytes.byteOffset).getUint32(20);
 }
 
-function knownEpochCommit(c: CryptoProvider, view: GroupView, commit: Commit, bytes: Bytes): GroupStep {
+/** A commit for an epoch this view already holds: ignored if it is that epoch's commit, a fork alarm (REQ-MEM-049) if it is another owner-signed one. */
+export function knownEpochCommit(c: CryptoProvider, view: GroupView, commit: Commit, bytes: Bytes): GroupStep {
   const known = view.epochs[commit.epoch];
   if (!known) return { view, events: [{ kind: 'ignored', detail: `commit of epoch ${commit.epoch}, before this member joined` }] };
   if (equalBytes(known.commitBytes, bytes)) return { view, events: [{ kind: 'ignored', detail: `commit of epoch ${commit.epoch} already installed` }] };

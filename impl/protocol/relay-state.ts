@@ -547,11 +547,16 @@ function compatAddMember(c: CryptoProvider, state: RelayState, room: RelayRoom, 
   verifyCompatMemberAdd(c, add, owner!.identity_pk);
   const r = appendLog(state, room, req.payload, (rm, index) => ({
     ...rm,
-    compatRoster: [...rm.compatRoster.filter((m) => !equalBytes(fingerprint(c, m.identity_pk), memberId)), { ...add.member, role: 'member' }],
+    compatRoster: [...withoutMember(c, rm.compatRoster, memberId), { ...add.member, role: 'member' }],
     members: { ...rm.members, [toHex(memberId)]: { role: 'member', addedIndex: index, addedEpoch: 0 } },
     invites: { ...rm.invites, [key]: { expiresAt: inv.expiresAt, status: 'consumed' } },
   }));
   return { state: r.state, outputs: [r.output], reply: ack(req.req_id, r.index) };
+}
+
+/** A compat member list without the member whose id is `memberId`. */
+function withoutMember(c: CryptoProvider, roster: readonly CompatMember[], memberId: Bytes): CompatMember[] {
+  return roster.filter((m) => !equalBytes(fingerprint(c, m.identity_pk), memberId));
 }
 
 /** REQ-REL-019 (compat RemoveMember, decision D11). */
@@ -561,7 +566,7 @@ function compatRemoveMember(c: CryptoProvider, state: RelayState, room: RelayRoo
   if (!m || m.role !== 'member') fail('REQ-REL-019', 'not a current member');
   const last = room.nextIndex - 1;
   // REQ-REL-021: the member list the relay serves is its current members, so the removed one leaves it
-  const compatRoster = room.compatRoster.filter((x) => !equalBytes(fingerprint(c, x.identity_pk), req.member_id));
+  const compatRoster = withoutMember(c, room.compatRoster, req.member_id);
   return { state: withRoom(state, { ...room, compatRoster, members: { ...room.members, [key]: { ...m, role: 'removed', removedIndex: last } } }), outputs: [], reply: ack(req.req_id, 0) };
 }
 
