@@ -63,7 +63,14 @@ export type PlanStep =
   /** CAP-09: a whole reply rewritten by a recipe (`MaliciousRelay.rewrites`): a served roster with a ghost member, say. */
   | { readonly cap: 'CAP-09'; readonly op: 'rewrite'; readonly match: Match; readonly craft: string }
   /** CAP-11: history chunks served to the client keep only their first `keep` entries and claim to be complete. */
-  | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number };
+  | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number }
+  /**
+   * CAP-11: the client is frozen at the matched room delivery: that delivery and every later one
+   * to the client are dropped, and every history chunk served to it afterwards ends before that
+   * entry's log index and claims to be complete. Everything else (rosters, acknowledgements,
+   * the client's own sends) is served honestly.
+   */
+  | { readonly cap: 'CAP-11'; readonly op: 'freeze'; readonly match: Match };
 
 /** An attack plan: capability uses, applied in order to every frame. */
 export type Plan = readonly PlanStep[];
@@ -172,6 +179,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   const rewrites = new Map<string, (client: string, frame: Bytes) => Bytes | undefined>();
   const watchers: ((o: Observation) => void)[] = [];
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
+  const frozen = new Map<string, number>(); // client -> first log index never delivered to it again (freeze)
 
   const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
     m.op === 'member' ? { op: 'set', value: { hex: senderIds(m.name) ?? '' } } : m;
@@ -182,7 +190,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
-      if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex') return roomIndex(bytes) !== undefined;
+      if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex' || step.op === 'freeze') return roomIndex(bytes) !== undefined;
       return true;
     } catch {
       return false;
@@ -293,6 +301,12 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           if (f) outs = outs.map((o) => ({ ...o, bytes: f(conn.client, o.bytes) ?? o.bytes }));
           break;
         }
+        case 'freeze': {
+          const idx = roomIndex(bytes)!;
+          frozen.set(conn.client, Math.min(frozen.get(conn.client) ?? Infinity, idx));
+          cuts.set(conn.client, Math.min(cuts.get(conn.client) ?? Infinity, idx));
+          break;
+        }
         case 'truncate': {
           // the history ends early: from the first chunk on, nothing at or after the cut is served
           const h = decode(HistoryChunk, bytes);
@@ -303,6 +317,9 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       }
     });
     filterHistory();
+    // a frozen client gets no room delivery at or after its freeze (CAP-11)
+    const freeze = dir === 'down' ? frozen.get(conn.client) : undefined;
+    if (freeze !== undefined) outs = outs.filter((o) => (roomIndex(o.bytes) ?? -1) < freeze);
     return outs;
   };
 
