@@ -174,7 +174,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     api.asPrincipal(sender, req);
   };
   let replays = 0;
-  const replayed = new Set<string>();
+  const replayed: Set<string>[] = plan.map(() => new Set<string>()); // step -> entries it replayed
   const crafts = new Map<string, (client: string) => Bytes | undefined>();
   const rewrites = new Map<string, (client: string, frame: Bytes) => Bytes | undefined>();
   const watchers: ((o: Observation) => void)[] = [];
@@ -234,6 +234,10 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
         return;
       }
       if (step.match.nth !== undefined && seen[i] !== step.match.nth) return;
+      // each entry is replayed once per step (a replay of a replay would never end); a step that
+      // meets an entry it already replayed does nothing, and does not count as fired
+      const replayKey = step.op === 'replay' ? toHex(innerMessage(bytes)?.bytes ?? bytes) : '';
+      if (step.op === 'replay' && replayed[i]!.has(replayKey)) return;
       fired[i]!++;
       api?.note(`${step.cap} ${step.op}`, `${dir} ${conn.client} ${label}`);
       switch (step.op) {
@@ -250,10 +254,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           }
           return;
         case 'replay': {
-          // each entry is replayed once per step (a replay of a replay would never end)
-          const key = toHex(innerMessage(bytes)?.bytes ?? bytes);
-          if (replayed.has(key)) break;
-          replayed.add(key);
+          replayed[i]!.add(replayKey);
           const again = outs.map((o) => o.bytes);
           const to = step.to ?? conn.client;
           api?.at(api.now() + step.afterMs, () => {
@@ -346,6 +347,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       fired.push(0);
       seen.push(0);
       withheld.push(new Map());
+      replayed.push(new Set());
     },
     inject(client, bytes) {
       api?.note('CAP-06 inject', `${client} ${messageLabel(bytes)}`);
