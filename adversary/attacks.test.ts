@@ -77,6 +77,17 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(r.world.raised.filter((x) => x.party === 'bob' && x.kind === 'alarm')).toEqual([]);
     expect(r.violations).toEqual([]);
   });
+  it('PROP-05 oracle: a rollback to the roster before an add, which omits the new member, is judged (compat broken, hardened blocked)', () => {
+    // ATK-05b's rollback without the removal, and a late joiner: every roster served is the first one, from before dave joined
+    const atk = { ...ATTACKS.find((a) => a.id === 'ATK-05b')!, removes: undefined, lateJoin: true };
+    const compat = runAttack(atk, { profile: 'compat', seed: 1, backend: 'symbolic' });
+    expect(compat.fired.every((n) => n > 0)).toBe(true);
+    // the compat oracle used to judge only who is shown, never who is missing
+    expect(compat.violations.filter((v) => v.prop === 'PROP-05').map((v) => v.detail)).toContainEqual(expect.stringMatching(/^shows the member list without dave; the owner added it/));
+    const hardened = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    expect(hardened.violations).toEqual([]);
+    expect(hardened.detected).toContain('REQ-MEM-060');
+  });
   it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
     const r = run('ATK-07', 'compat');
     expect(r.detected).toContain('REQ-MEM-071');

@@ -8,7 +8,8 @@
  */
 import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, peekType } from '../impl/codec.ts';
-import { AppMessage, Commit, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
+import { AddMember, AppMessage, Commit, CompatMemberAdd, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
+import { fingerprint } from '../impl/keyschedule.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
@@ -421,6 +422,21 @@ export function propertyMonitor(
     }
     return out;
   };
+  /** compat: when the relay first had the owner's AddMember for each member (hex id), ms since the start. */
+  const addedAtRelay = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const o of observed()) {
+      if (o.dir !== 'up' || o.client !== 'owner' || !isType(o.bytes, MsgType.AddMember)) continue;
+      try {
+        const add = decode(CompatMemberAdd, decode(AddMember, o.bytes).payload);
+        const id = toHex(fingerprint(world.options.crypto, add.member.identity_pk));
+        if (!out.has(id)) out.set(id, o.t);
+      } catch {
+        // not an add the relay could take
+      }
+    }
+    return out;
+  };
   /** When the relay last received a request of `type` from `client` at or before `t` (ms since the start). */
   const lastRequest = (client: string, type: number, t: number): number | undefined => {
     let last: number | undefined;
@@ -451,8 +467,15 @@ export function propertyMonitor(
         // receives them, so its answer left the member out (no race there)
         const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
         if (asked === undefined) continue;
-        for (const [id, removedT] of removedAtRelay()) {
-          if (asked > removedT && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${removedT} ms) before this roster was asked for at t=${asked} ms`);
+        const removedT = removedAtRelay();
+        for (const [id, t] of removedT) {
+          if (asked > t && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
+        }
+        // and a member the owner added before the GetRoster, and did not remove, is in the answer
+        for (const [id, t] of addedAtRelay()) {
+          const gone = removedT.get(id);
+          if (asked > t && (gone === undefined || gone > asked) && !shown.has(id))
+            violate('PROP-05', node.name, `shows the member list without ${name(id)}; the owner added it (the relay had its AddMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
         }
       }
     }
