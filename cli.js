@@ -42,6 +42,13 @@ if (!entry) {
   console.error(`pqroom: unknown command '${cmd}'\n\n${help()}`);
   process.exit(2);
 }
+// The command line composes the layers (impl <- machines <- simulator <- adversary): the
+// simulator's live relay takes any relay tap and its replay any rebuilder of a recorded run; here
+// the adversary's are plugged in, as main's arguments after the output function.
+const PLUG_INS = {
+  relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
+  replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace]],
+};
 const mod = await import(new URL(entry[0], import.meta.url).href);
-const code = await mod.main(args);
+const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
 process.exitCode = typeof code === 'number' ? code : 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay.ts';
-import type { AuditResult } from './audit.ts';
+import { rebuildAuditTrace, type AuditResult } from './audit.ts';
 import { main as audit } from './cli.ts';
 
 describe('pqroom audit', () => {
@@ -45,7 +45,7 @@ describe('pqroom audit', () => {
     expect(files.length).toBeGreaterThan(10);
     for (const f of files.filter((x) => x.startsWith('compat-PROP-04') || x.startsWith('mutant-'))) {
       const out: string[] = [];
-      expect(replay([join(dir, 'counterexamples', f)], (s) => out.push(s)), f).toBe(0);
+      expect(replay([join(dir, 'counterexamples', f)], (s) => out.push(s), [rebuildAuditTrace]), f).toBe(0);
       expect(out.join('\n')).toMatch(/identical: \d+ lines/);
       expect(out.join('\n')).toMatch(/verdict: the same violations\n {2}PROP-\d+ at/);
     }
@@ -57,7 +57,7 @@ describe('pqroom audit', () => {
     const g = join(dir, 'edited.jsonl');
     writeFileSync(g, text);
     const out: string[] = [];
-    expect(replay([g], (s) => out.push(s))).toBe(1);
+    expect(replay([g], (s) => out.push(s), [rebuildAuditTrace])).toBe(1);
     expect(out.join('\n')).toMatch(/differs at line/);
   }, 600_000);
 

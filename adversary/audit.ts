@@ -82,6 +82,12 @@ export function specFromHeader(line: string): RunSpec | undefined {
   };
 }
 
+/** Rebuilds an audit run from its trace's first line (undefined for a header of another kind): what `pqroom replay` needs from the adversary (cli.js passes it). */
+export function rebuildAuditTrace(header: string): string | undefined {
+  const spec = specFromHeader(header);
+  return spec && attackTrace(spec, runSpec(spec, true));
+}
+
 /** Options of a campaign. */
 export interface AuditOptions {
   readonly profiles: readonly Profile[];

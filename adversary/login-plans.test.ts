@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replayTrace } from '../simulator/replay.ts';
-import { attackTrace, runSpec, type RunSpec } from './audit.ts';
+import { attackTrace, rebuildAuditTrace, runSpec, type RunSpec } from './audit.ts';
 import { arbLoginPlan, runLoginPlan, LOGIN_SCHEDULE_FRAMES } from './login-plans.ts';
 
 describe('generated login adversaries', () => {
@@ -44,7 +44,7 @@ describe('generated login adversaries', () => {
     expect(runLoginPlan(plan, { profile: 'hardened', seed: 1, backend: 'symbolic' }).violations).toEqual([]);
     // as the audit writes it, the counterexample replays to the same bytes
     const spec: RunSpec = { attack: 'generated-login', loginPlan: plan, profile: 'compat', seed: 1, backend: 'symbolic' };
-    const replayed = replayTrace(attackTrace(spec, runSpec(spec, true)));
+    const replayed = replayTrace(attackTrace(spec, runSpec(spec, true)), [rebuildAuditTrace]);
     expect(replayed.identical).toBe(true);
     expect(replayed.replayed).toMatch(/"prop":"PROP-21"/);
   });

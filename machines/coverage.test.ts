@@ -250,7 +250,7 @@ describe('model-based coverage (xstate/graph)', () => {
     const shortest = getShortestPaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState });
     expect(reached(shortest)).toEqual([...describeMachine('owner', ownerMachine).atomic].sort());
     expect(shortest.length).toBe(38);
-    // REQ-OWN-024: a refused commit keeps the owner publishing it (the re-post is in owner.test.ts)
+    // REQ-OWN-024: a refused commit keeps the owner publishing it (the re-post is in simulator/world-owner.test.ts)
     expect(shortest.some((p) => valueOf(p.state) === 'active.publishing' && p.steps.at(-1)!.event.type === 'net.reject')).toBe(true);
     const refused = getSimplePaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState, toState: (s) => valueOf(s) === 'idle' && (s.context as OwnerContext).outbox.length === 0 && (s.context as OwnerContext).nextReqId > 1 });
     expect(refused.map((p) => p.steps.map((x) => x.event.type).join(' > '))).toEqual(['xstate.init > user.create > net.reject']);

@@ -15,13 +15,30 @@ import { emptyRelay } from '../impl/protocol/relay-state.ts';
 import { systemRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { RelayConfig } from '../machines/relay.ts';
-import { liveAdversary, loadLivePlan, type LivePlan } from '../adversary/live-plans.ts';
 import { intArg } from './cli.ts';
 import { logBudget } from './log-budget.ts';
-import { createRelayHost, type RelayHost, type RelayTapHooks, type TraceLine } from './relay-host.ts';
+import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from './relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
-import type { RelayTap } from './world.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
+
+/**
+ * A relay tap that `pqroom relay --adversary ARG` plugs in. The live relay knows only this
+ * interface; the command line (cli.js) passes the loader of the malicious relay
+ * (adversary/live-plans.ts), so that nothing here depends on the adversary.
+ */
+export interface LiveTapPlan {
+  /** The plan's name (the trace header's `adversary` field). */
+  readonly name: string;
+  /** What it does and what an honest client should make of it (printed at start). */
+  readonly describe: string;
+  /** More fields for the trace's first line, after `adversary` (the plan itself). */
+  readonly traceHeader: Record<string, unknown>;
+  /** The tap, armed; `principalOf` gives the principal of a client named live (16 hex characters). */
+  tap(principalOf: (name: string) => string | undefined): RelayTap;
+}
+
+/** Reads the argument of `--adversary` into a plan; throws an error with a readable message. */
+export type LiveTapLoader = (arg: string) => LiveTapPlan;
 
 /** Options of a live relay. */
 export interface LiveRelayOptions {
@@ -37,8 +54,8 @@ export interface LiveRelayOptions {
   /** Where log lines go (default: stderr). */
   readonly log?: (line: string) => void;
   /**
-   * The malicious relay (adversary/): a tap around the honest relay logic that sees and may change
-   * every frame. Live, a client is named by the first 16 hex characters of its principal.
+   * A tap around the honest relay logic that sees and may change every frame (the malicious relay
+   * of adversary/, say). Live, a client is named by the first 16 hex characters of its principal.
    */
   readonly tap?: RelayTap;
   /** Writes a JSONL trace of the run here (the simulator's format, wall-clock milliseconds). */
@@ -191,7 +208,6 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       return id !== undefined;
     },
     asPrincipal: (principal, bytes) => host.asPrincipal(principal, bytes),
-    clients: new Map(),
     note(what, detail) {
       trace({ kind: 'event', actor: 'adversary', what, detail });
       emit('warn', 'adversary', { what, detail });
@@ -390,14 +406,14 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
 GET /healthz, /metrics (Prometheus) and /relay-key on the same port. SIGTERM or SIGINT:
 stop accepting, close connections, close the database.`;
 
-/** `pqroom relay`. */
-export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
+/** `pqroom relay`; `loadTap` reads `--adversary` (cli.js passes the adversary's, adversary/live-plans.ts). */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, loadTap?: LiveTapLoader): Promise<number> {
   let port = 8080;
   let host = '127.0.0.1';
   let db = 'relay.db';
   let profile: Profile = 'hardened';
   let trace: string | undefined;
-  let adversary: LivePlan | undefined;
+  let adversary: LiveTapPlan | undefined;
   const config: { rate?: number; burst?: number } = {};
   let requireLogin = false;
   let sessionMs: number | undefined;
@@ -416,7 +432,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       else if (a === '--host') host = v();
       else if (a === '--db') db = v();
       else if (a === '--trace') trace = v();
-      else if (a === '--adversary') adversary = loadLivePlan(v());
+      else if (a === '--adversary') {
+        if (loadTap === undefined) throw new Error('--adversary: no malicious relay was plugged in (the pqroom command plugs in the one of adversary/live-plans.ts)');
+        adversary = loadTap(v());
+      }
       else if (a === '--require-login') requireLogin = true;
       else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
       else if (a === '--rate') config.rate = intArg(a, v());
@@ -438,7 +457,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let relay: LiveRelay;
   try {
     let ref: LiveRelay | undefined;
-    const tap = adversary && liveAdversary(adversary, (name) => ref?.principalOf(name));
+    const tap = adversary?.tap((name) => ref?.principalOf(name));
     relay = ref = await startRelay({
       port,
       host,
@@ -448,7 +467,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       requireLogin,
       ...(sessionMs === undefined ? {} : { sessionMs }),
       ...(trace === undefined ? {} : { trace }),
-      ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, plan: adversary!.plan } }),
+      ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, ...adversary!.traceHeader } }),
     });
   } catch (e) {
     out(`pqroom relay: ${(e as Error).message}`);

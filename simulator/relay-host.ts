@@ -51,6 +51,34 @@ export interface RelayTapHooks {
   down(to: TapConn, bytes: Bytes): readonly TapOut[];
 }
 
+/** What a tap may do besides answering for one frame, in the simulated world or live (times in ms). */
+export interface TapApi {
+  /** Current time. */
+  now(): number;
+  /** Time at which the run started. */
+  readonly startTime: number;
+  /** Runs `f` at time `when`. */
+  at(when: number, f: () => void): void;
+  /** Sends bytes to a client's current connection as the relay (CAP-06); false when it has none. */
+  sendDown(client: string, bytes: Bytes): boolean;
+  /** Feeds bytes to the relay logic as a request on a client's current connection (CAP-13); false when it has none. */
+  sendUp(client: string, bytes: Bytes): boolean;
+  /**
+   * Feeds bytes to the relay logic as a request from `principal` (a member id) on a connection
+   * of the adversary's own, whose replies go nowhere (CAP-13: the relay attributes anything to
+   * anyone; CAP-05: a replay appended to the log again).
+   */
+  asPrincipal(principal: Bytes, bytes: Bytes): void;
+  /** Records a note in the trace. */
+  note(what: string, detail: string): void;
+}
+
+/** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */
+export interface RelayTap extends RelayTapHooks {
+  /** Called once, when the world or the live relay is made. */
+  attach?(api: TapApi): void;
+}
+
 /** What a relay host needs. */
 export interface RelayHostOptions {
   readonly crypto: CryptoProvider;

@@ -3,9 +3,9 @@
  * the crypto backend. The trace's first line records exactly those options, so that
  * `pqroom replay` can run it again and compare the new trace with the old, line by line.
  */
-import { symbolicCrypto } from '../adversary/symbolic.ts';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import type { Profile } from '../impl/suite.ts';
 import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
 import { findScenario, runScenario, summarize, type RunSummary, type ScenarioResult } from './scenarios.ts';
@@ -20,8 +20,8 @@ export type Backend = 'real' | 'symbolic';
 
 /**
  * `real`: the production primitives (ML-KEM-768, ML-DSA-65 from noble; node:crypto's ChaCha20-Poly1305).
- * `symbolic`: real hashes, KDFs and AEADs, but table-backed ML-KEM and ML-DSA with the real sizes
- * (adversary/symbolic.ts): the same protocol behaviour, several times faster.
+ * `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and AEADs with the real sizes
+ * (impl/crypto/symbolic.ts): the same protocol behaviour, several times faster.
  */
 export function backendCrypto(b: Backend): CryptoProvider {
   return b === 'real' ? nodeCrypto : symbolicCrypto();

@@ -18,7 +18,7 @@ import { parseTrace } from './trace.ts';
 import { createWorld } from './world.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import { toHex } from '../impl/bytes.ts';
-import { symbolicCrypto } from '../adversary/symbolic.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { decode } from '../impl/codec.ts';
 import { AppMessage } from '../impl/messages/index.ts';
 
@@ -94,6 +94,18 @@ describe('replay', () => {
     const cut = replayTrace(`${lines.slice(0, -3).join('\n')}\n`);
     expect(cut.firstDifference?.line).toBe(lines.length - 2);
     expect(cut.firstDifference?.recorded).toBeUndefined();
+  });
+  it('should ask the rebuilders it is given first, and run a scenario itself when none knows the header', () => {
+    const [header, ...rest] = recorded.trimEnd().split('\n');
+    const asked: string[] = [];
+    const other = `{"kind":"run","format":"pqroom-trace/1","attack":"ATK-00","profile":"hardened","seed":1,"backend":"symbolic"}\n${rest.join('\n')}\n`;
+    const byAttack = (h: string): string | undefined => (asked.push(h), h.includes('"attack"') ? other : undefined);
+    // a header no rebuilder knows: the simulator's own scenario, as without rebuilders
+    expect(replayTrace(recorded, [byAttack]).identical).toBe(true);
+    expect(asked).toEqual([header]);
+    // a header the rebuilder knows: its trace, not a scenario's
+    expect(replayTrace(other, [byAttack]).identical).toBe(true);
+    expect(() => replayTrace(other)).toThrow('run header: scenario missing');
   });
   it('should read the options back from the header, and refuse a file that is not a trace', () => {
     expect(optionsFromHeader(JSON.stringify(runHeader(RUN)))).toEqual(RUN);

@@ -24,7 +24,7 @@ import { ownerMachine } from '../machines/owner.ts';
 import type { RelayInput } from '../machines/relay.ts';
 import { relayMessageToEvent } from './envelope.ts';
 import { NO_FAULTS, type Faults } from './faults.ts';
-import { createRelayHost, type RelayTapHooks, type TraceLine } from './relay-host.ts';
+import { createRelayHost, type RelayTap, type TraceLine } from './relay-host.ts';
 import { memoryStore, type RelayStore } from './store.ts';
 import { messageLabel, shortHash, traceRecorder, type TraceEvent, type TraceRecorder } from './trace.ts';
 import { memoryTransport, type Link, type Scheduler } from './transport.ts';
@@ -69,37 +69,7 @@ export interface WorldOptions {
   readonly mitm?: 'swap-key' | 'forged-signature';
 }
 
-export type { TapConn, TapOut } from './relay-host.ts';
-
-/** What a tap may do besides answering for one frame. */
-export interface TapApi {
-  /** Current virtual time. */
-  now(): number;
-  /** Virtual time at which the run started. */
-  readonly startTime: number;
-  /** Runs `f` at virtual time `when`. */
-  at(when: number, f: () => void): void;
-  /** Sends bytes to a client's current connection as the relay (CAP-06); false when it has none. */
-  sendDown(client: string, bytes: Bytes): boolean;
-  /** Feeds bytes to the relay logic as a request on a client's current connection (CAP-13); false when it has none. */
-  sendUp(client: string, bytes: Bytes): boolean;
-  /**
-   * Feeds bytes to the relay logic as a request from `principal` (a member id) on a connection
-   * of the adversary's own, whose replies go nowhere (CAP-13: the relay attributes anything to
-   * anyone; CAP-05: a replay appended to the log again).
-   */
-  asPrincipal(principal: Bytes, bytes: Bytes): void;
-  /** The clients by name. */
-  readonly clients: ReadonlyMap<string, ClientNode>;
-  /** Records a note in the trace. */
-  note(what: string, detail: string): void;
-}
-
-/** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */
-export interface RelayTap extends RelayTapHooks {
-  /** Called once, when the world is made. */
-  attach?(api: TapApi): void;
-}
+export type { RelayTap, TapApi, TapConn, TapOut } from './relay-host.ts';
 
 /** A message delivered to a client's application. */
 export interface Delivery {
@@ -570,7 +540,6 @@ export function createWorld(options: WorldOptions): World {
     now: () => time,
     startTime,
     at,
-    clients,
     note: (what, detail) => record({ kind: 'event', actor: 'adversary', what, detail }),
     sendDown(client, bytes) {
       const id = relayHost.connOf(client);

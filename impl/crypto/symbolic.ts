@@ -6,13 +6,14 @@
  * the Dolev-Yao knowledge closure of the adversary is computed from.
  *
  * Symbolic runs are for breadth and exact secrecy checks; real runs prove the findings hold on
- * the actual bytes. Never use this backend to protect anything.
+ * the actual bytes. Never use this backend to protect anything. It is a crypto provider like
+ * noble.ts and node.ts; its tables are read through the `SymbolicCrypto` interface.
  */
-import { concat, equalBytes, isZero, toHex, utf8, type Bytes } from '../impl/bytes.ts';
-import { nodeCrypto } from '../impl/crypto/node.ts';
-import type { CryptoProvider, Encapsulation, KeyPair } from '../impl/crypto/provider.ts';
-import { CryptoError } from '../impl/errors.ts';
-import { DSA_PK_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SK_BYTES } from '../impl/suite.ts';
+import { concat, equalBytes, isZero, toHex, utf8, type Bytes } from '../bytes.ts';
+import { nodeCrypto } from './node.ts';
+import type { CryptoProvider, Encapsulation, KeyPair } from './provider.ts';
+import { CryptoError } from '../errors.ts';
+import { DSA_PK_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SK_BYTES } from '../suite.ts';
 
 const real = nodeCrypto;
 const DSA_SK_BYTES = 4032;

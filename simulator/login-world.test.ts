@@ -1,9 +1,9 @@
-/** The login machines (spec 9): honest logins in both profiles, the rate limit, stray input. */
+/** The login machines (spec 9) in the login world: honest logins in both profiles, the rate limit, stray input. */
 import { describe, expect, it } from 'vitest';
 import { nobleCrypto } from '../impl/crypto/noble.ts';
 import type { Profile } from '../impl/suite.ts';
-import { createLoginWorld } from '../simulator/login-world.ts';
-import { FAILURE_WINDOW_MS, MAX_LOGIN_FAILURES } from './login-server.ts';
+import { FAILURE_WINDOW_MS, MAX_LOGIN_FAILURES } from '../machines/login-server.ts';
+import { createLoginWorld } from './login-world.ts';
 
 const c = nobleCrypto;
 
