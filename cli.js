@@ -10,9 +10,9 @@ const COMMANDS = {
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
-  relay: ['./simulator/live-relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
+  relay: ['./simulator/live/relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
   account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
-  demo: ['./simulator/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
+  demo: ['./simulator/live/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
   replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };

@@ -6,7 +6,7 @@
  * the presets name no client, so they hit whoever receives the matching frame.
  */
 import { readFileSync } from 'node:fs';
-import type { LiveTapPlan } from '../simulator/live-relay.ts';
+import type { LiveTapPlan } from '../simulator/live/relay.ts';
 import { maliciousRelay, type MaliciousRelay, type Plan, type PlanStep } from './relay.ts';
 
 /** A named live plan. */

@@ -37,6 +37,8 @@ describe('checkLayers', () => {
       { path: 'machines/testkit.ts', text: `${importLine('type { World }', '../simulator/world.ts')}\n` },
       { path: 'impl/index.ts', text: `export * from '../machines/driver.ts';\n` },
       { path: 'simulator/replay.ts', text: `const audit = await import('../adversary/audit.ts');\n// ${importLine('x', '../adversary/x.ts')}\nconst s = "${importLine('y', '../adversary/y.ts')}";\n` },
+      { path: 'simulator/world.ts', text: `${importLine('type { LiveRelay }', './live/relay.ts')}\n` },
+      { path: 'simulator/live/relay.ts', text: `${importLine('{ createRelayHost }', '../relay-host.ts')}\n` },
     ];
     const r = checkLayers(bad);
     expect(r.violations.map((v) => [v.from, v.line, v.to, v.fromLayer, v.toLayer])).toEqual([
@@ -44,6 +46,7 @@ describe('checkLayers', () => {
       ['machines/testkit.ts', 1, 'simulator/world.ts', 'machines', 'simulator'],
       ['impl/index.ts', 1, 'machines/driver.ts', 'impl', 'machines'],
       ['simulator/replay.ts', 1, 'adversary/audit.ts', 'simulator', 'adversary'],
+      ['simulator/world.ts', 1, 'simulator/live/relay.ts', 'simulator', 'simulator/live'],
     ]);
   });
 

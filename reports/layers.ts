@@ -23,7 +23,9 @@ export const LAYERS: readonly Layer[] = [
   { folder: 'impl', may: [] },
   { folder: 'machines', may: ['impl'] },
   { folder: 'simulator', may: ['impl', 'machines'] },
-  { folder: 'adversary', may: ['impl', 'machines', 'simulator', 'reports'] },
+  // the live side builds on the simulated world's parts (relay host, transports, traces), never the other way
+  { folder: 'simulator/live', may: ['impl', 'machines', 'simulator'] },
+  { folder: 'adversary', may: ['impl', 'machines', 'simulator', 'simulator/live', 'reports'] },
   { folder: 'vectors', may: ['impl'] },
   { folder: 'reports', may: [] },
 ];

@@ -6,26 +6,26 @@
  * reconnects a lost connection. Effects it does not act on are handed to `on`.
  */
 import type { SnapshotFrom } from 'xstate';
-import { toHex, type Bytes } from '../impl/bytes.ts';
-import type { CryptoProvider } from '../impl/crypto/provider.ts';
-import { attempt, type ReqId } from '../impl/errors.ts';
-import type { Identity } from '../impl/protocol/identity.ts';
-import { deterministicRng, systemRng } from '../impl/rng.ts';
-import { decode } from '../impl/codec.ts';
-import { MsgType, Reject, type KdfParams } from '../impl/messages/index.ts';
-import { register } from '../impl/protocol/login.ts';
-import type { Profile } from '../impl/suite.ts';
-import type { ClientConfig } from '../machines/client-core.ts';
-import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
-import { start, step } from '../machines/driver.ts';
-import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../machines/events.ts';
-import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } from '../machines/login-client.ts';
-import { memberMachine } from '../machines/member.ts';
-import { ownerMachine } from '../machines/owner.ts';
-import { relayMessageToEvent } from './envelope.ts';
-import type { TraceLine } from './relay-host.ts';
-import { messageLabel, shortHash } from './trace.ts';
-import type { Link } from './transport.ts';
+import { toHex, type Bytes } from '../../impl/bytes.ts';
+import type { CryptoProvider } from '../../impl/crypto/provider.ts';
+import { attempt, type ReqId } from '../../impl/errors.ts';
+import type { Identity } from '../../impl/protocol/identity.ts';
+import { deterministicRng, systemRng } from '../../impl/rng.ts';
+import { decode } from '../../impl/codec.ts';
+import { MsgType, Reject, type KdfParams } from '../../impl/messages/index.ts';
+import { register } from '../../impl/protocol/login.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { ClientConfig } from '../../machines/client-core.ts';
+import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
+import { start, step } from '../../machines/driver.ts';
+import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../../machines/events.ts';
+import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } from '../../machines/login-client.ts';
+import { memberMachine } from '../../machines/member.ts';
+import { ownerMachine } from '../../machines/owner.ts';
+import { relayMessageToEvent } from '../envelope.ts';
+import type { TraceLine } from '../relay-host.ts';
+import { messageLabel, shortHash } from '../trace.ts';
+import type { Link } from '../transport.ts';
 import { wsDial } from './ws-transport.ts';
 
 /** What a live client reports. */

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { Link } from './transport.ts';
+import type { Link } from '../transport.ts';
 import { wsListen } from './ws-transport.ts';
 
 describe('REQ-REL-042 slow consumers', () => {

@@ -6,17 +6,17 @@
  * it was entitled to, and no client raised an alarm.
  */
 import { createWriteStream } from 'node:fs';
-import { fromHex, toHex } from '../impl/bytes.ts';
-import { KDF_PROFILES } from '../impl/protocol/login.ts';
-import { nodeCrypto } from '../impl/crypto/node.ts';
-import { fingerprintEmoji } from '../impl/fingerprint.ts';
-import { createIdentity } from '../impl/protocol/identity.ts';
-import { deterministicRng, systemRng } from '../impl/rng.ts';
-import type { Profile } from '../impl/suite.ts';
-import type { Invite } from '../impl/messages/index.ts';
-import { intArg } from './cli.ts';
-import { startLiveClient, type LiveClient } from './live-client.ts';
-import type { TraceLine } from './relay-host.ts';
+import { fromHex, toHex } from '../../impl/bytes.ts';
+import { KDF_PROFILES } from '../../impl/protocol/login.ts';
+import { nodeCrypto } from '../../impl/crypto/node.ts';
+import { fingerprintEmoji } from '../../impl/fingerprint.ts';
+import { createIdentity } from '../../impl/protocol/identity.ts';
+import { deterministicRng, systemRng } from '../../impl/rng.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { Invite } from '../../impl/messages/index.ts';
+import { intArg } from '../cli.ts';
+import { startLiveClient, type LiveClient } from './client.ts';
+import type { TraceLine } from '../relay-host.ts';
 
 /** Options of a demo run. */
 export interface DemoOptions {

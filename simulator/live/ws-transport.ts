@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Bytes } from '../impl/bytes.ts';
-import type { Link, LinkHandlers } from './transport.ts';
+import type { Bytes } from '../../impl/bytes.ts';
+import type { Link, LinkHandlers } from '../transport.ts';
 
 /** Limits of the relay end. */
 export interface WsLimits {

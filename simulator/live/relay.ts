@@ -7,17 +7,17 @@
 import { createWriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
-import { nodeCrypto } from '../impl/crypto/node.ts';
-import type { KeyPair } from '../impl/crypto/provider.ts';
-import { fingerprint } from '../impl/keyschedule.ts';
-import { emptyRelay } from '../impl/protocol/relay-state.ts';
-import { systemRng } from '../impl/rng.ts';
-import type { Profile } from '../impl/suite.ts';
-import type { RelayConfig } from '../machines/relay.ts';
-import { intArg } from './cli.ts';
+import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
+import { nodeCrypto } from '../../impl/crypto/node.ts';
+import type { KeyPair } from '../../impl/crypto/provider.ts';
+import { fingerprint } from '../../impl/keyschedule.ts';
+import { emptyRelay } from '../../impl/protocol/relay-state.ts';
+import { systemRng } from '../../impl/rng.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { RelayConfig } from '../../machines/relay.ts';
+import { intArg } from '../cli.ts';
 import { logBudget } from './log-budget.ts';
-import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from './relay-host.ts';
+import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 

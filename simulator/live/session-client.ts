@@ -6,14 +6,14 @@
  */
 import type { SnapshotFrom } from 'xstate';
 import { WebSocket } from 'ws';
-import { utf8, type Bytes } from '../impl/bytes.ts';
-import type { CryptoProvider } from '../impl/crypto/provider.ts';
-import { fingerprint } from '../impl/keyschedule.ts';
-import type { Identity } from '../impl/protocol/identity.ts';
-import { deterministicRng, systemRng } from '../impl/rng.ts';
-import type { Profile } from '../impl/suite.ts';
-import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
-import { start, step } from '../machines/driver.ts';
+import { utf8, type Bytes } from '../../impl/bytes.ts';
+import type { CryptoProvider } from '../../impl/crypto/provider.ts';
+import { fingerprint } from '../../impl/keyschedule.ts';
+import type { Identity } from '../../impl/protocol/identity.ts';
+import { deterministicRng, systemRng } from '../../impl/rng.ts';
+import type { Profile } from '../../impl/suite.ts';
+import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
+import { start, step } from '../../machines/driver.ts';
 
 /** A signing-only identity named by `label` (the handshake needs nothing else): for connections that join no room. */
 export function signingIdentity(c: CryptoProvider, label: string): Identity {

@@ -6,12 +6,12 @@
  * at any moment loses nothing that was acknowledged.
  */
 import Database from 'better-sqlite3';
-import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
-import type { LogEntry, MailboxEntry } from '../impl/messages/index.ts';
-import type { Answered, RelayInvite, RelayMember, RelayRoom, RelayState } from '../impl/protocol/relay-state.ts';
-import type { Verifier } from '../impl/protocol/login.ts';
-import type { Profile } from '../impl/suite.ts';
-import type { RelayStore } from './store.ts';
+import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
+import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
+import type { Answered, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
+import type { Verifier } from '../../impl/protocol/login.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { RelayStore } from '../store.ts';
 
 /** The schema version this code writes; a database of another version is refused, not misread. */
 export const STORE_VERSION = 2;
