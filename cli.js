@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // The `pqroom` command. It registers the TypeScript loader (tsx) so that the sources run as
 // they are, with no build step after `npm ci`, then hands over to a subcommand's module.
-import { register } from 'tsx/esm/api';
-
-register();
+import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
   audit: ['./adversary/cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
@@ -49,6 +47,27 @@ const PLUG_INS = {
   relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
   replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace]],
 };
-const mod = await import(new URL(entry[0], import.meta.url).href);
+// before `npm ci` there is no loader: say so in one line instead of a module-resolution stack trace
+const checkout = fileURLToPath(new URL('.', import.meta.url));
+const notInstalled = (what) => {
+  console.error(`pqroom: ${what} is not installed; run 'npm ci' in ${checkout} first`);
+  process.exit(2);
+};
+try {
+  import.meta.resolve('tsx/esm/api');
+} catch {
+  notInstalled('tsx (the TypeScript loader)');
+}
+const { register } = await import('tsx/esm/api');
+register();
+let mod;
+try {
+  mod = await import(new URL(entry[0], import.meta.url).href);
+} catch (e) {
+  // a dependency missing from a partial install; any other failure to load is a bug, shown as it is
+  const missing = e?.code === 'ERR_MODULE_NOT_FOUND' && /^Cannot find package '([^']+)'/.exec(e.message);
+  if (missing) notInstalled(`the package ${missing[1]}`);
+  throw e;
+}
 const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
 process.exitCode = typeof code === 'number' ? code : 0;
