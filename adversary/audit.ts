@@ -353,7 +353,7 @@ export function audit(o: AuditOptions): AuditResult {
     const h = huntMutant(m, [o.seed, o.seed + 1]);
     const ms = Date.now() - t0;
     const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
-    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: `${h.by.detail}` } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms });
+    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms });
     say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
   }
   const killed = mutants.filter((m) => m.killed).length;

@@ -20,7 +20,8 @@ function propText(p: PropertyResult | undefined): string {
   if (p.holds === null) return `NOT CHECKED ✗ ${p.pending ?? ''}`;
   if (p.runs === 0) return 'CHECKED IN 0 RUNS ✗';
   const mark = p.asSpecified ? '✓' : `✗ spec: ${p.expected}`;
-  return p.holds ? `holds (${p.runs} runs) ${mark}` : `BROKEN by ${p.counterexample?.attack ?? '?'} (seed ${p.counterexample?.seed ?? '?'}) ${mark}`;
+  const partial = p.partial === undefined ? '' : ` (only partly checked: ${p.partial})`;
+  return p.holds ? `holds (${p.runs} runs) ${mark}${partial}` : `BROKEN by ${p.counterexample?.attack ?? '?'} (seed ${p.counterexample?.seed ?? '?'}) ${mark}${partial}`;
 }
 
 function attackText(a: AttackVerdict | undefined): string {

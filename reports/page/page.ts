@@ -63,9 +63,10 @@ function propCell(profile: string, p: PropertyResult | undefined): Html {
   if (p.holds === null) return h`<span class="cell unchecked">not checked</span> <span class="small">${p.pending ?? ''}</span>`;
   if (p.runs === 0) return h`<span class="cell unchecked">checked in 0 runs</span>`;
   const mark = p.asSpecified ? h`<span class="spec-ok">✓ as specified</span>` : h`<span class="spec-no">✗ spec: ${p.expected}</span>`;
-  if (p.holds) return h`<span class="cell holds">holds</span> <span class="small">${p.runs} runs</span> ${mark}`;
+  const partial = p.partial === undefined ? '' : h` <span class="spec-no" title="${p.partial}">only partly checked</span>`;
+  if (p.holds) return h`<span class="cell holds">holds</span> <span class="small">${p.runs} runs</span> ${mark}${partial}`;
   const ce = p.counterexample!;
-  return h`<a class="cell broken" href="#${ids.prop(profile, p.id)}">BROKEN</a> <span class="small">${p.runs} runs · by ${ce.attack}</span> ${mark}`;
+  return h`<a class="cell broken" href="#${ids.prop(profile, p.id)}">BROKEN</a> <span class="small">${p.runs} runs · by ${ce.attack}</span> ${mark}${partial}`;
 }
 
 function attackCell(profile: string, a: AttackVerdict | undefined): Html {
