@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { withCheckOff } from '../impl/mutants.ts';
+import type { ClientCore } from '../machines/client-core.ts';
 import { ATTACKS, runAttack, type Attack } from './attacks.ts';
 
 const HONEST: Attack = { id: 'honest', title: 'no attack', weakness: '-', props: [], plan: () => [] };
@@ -49,6 +51,42 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     const r = run('ATK-08', 'hardened');
     expect(r.violations).toEqual([]);
     expect(r.world.raised.filter((x) => x.kind === 'alarm').map((x) => [x.party, x.reqId])).toContainEqual(['bob', 'REQ-MEM-030']);
+  });
+  it('REQ-MEM-063 REQ-MEM-030 hardened: a member frozen on an old epoch while rosters are served honestly (ATK-08b) raises the stale-view alarm from the roster head', () => {
+    // regression of the outside audit's F1: the freeze (every room entry from the first rotation
+    // on withheld from bob, history cut short as complete) with rosters served honestly; bob used
+    // to verify the newer head and raise nothing while the owner was two epochs ahead
+    const r = run('ATK-08b', 'hardened');
+    expect(r.fired).toEqual([1]);
+    expect(r.violations).toEqual([]);
+    const bob = r.world.raised.filter((x) => x.party === 'bob' && x.kind === 'alarm');
+    expect(bob.map((x) => x.reqId)).toEqual(['REQ-MEM-030']);
+    // bob was really frozen: the owner is ahead of it at the end
+    const epochOf = (name: string) => (r.world.clients.get(name)!.snapshot.context as ClientCore).group!.epoch;
+    expect(epochOf('owner')).toBeGreaterThan(epochOf('bob'));
+    // and it is the roster head that told it: without REQ-MEM-063 nothing is raised and PROP-14 breaks
+    const m = withCheckOff('REQ-MEM-063', () => run('ATK-08b', 'hardened'));
+    expect(m.world.raised.filter((x) => x.party === 'bob' && x.kind === 'alarm')).toEqual([]);
+    expect(m.violations.map((v) => [v.prop, v.party])).toEqual([['PROP-14', 'bob']]);
+  });
+  it('PROP-14 oracle: a member frozen without any evidence of a later epoch reaching it (rosters dropped too) is denial of service, not a violation', () => {
+    // the oracle used to read what the relay observed, withheld frames included, and flagged this
+    const atk = { ...ATTACKS.find((a) => a.id === 'ATK-08b')!, plan: (p: 'hardened' | 'compat') => [...ATTACKS.find((a) => a.id === 'ATK-08b')!.plan(p), { cap: 'CAP-02', op: 'drop', match: { dir: 'down', client: 'bob', msg: 'RosterInfo' } } as const] };
+    const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    expect(r.fired.every((n) => n > 0)).toBe(true);
+    expect(r.world.raised.filter((x) => x.party === 'bob' && x.kind === 'alarm')).toEqual([]);
+    expect(r.violations).toEqual([]);
+  });
+  it('PROP-05 oracle: a rollback to the roster before an add, which omits the new member, is judged (compat broken, hardened blocked)', () => {
+    // ATK-05b's rollback without the removal, and a late joiner: every roster served is the first one, from before dave joined
+    const atk = { ...ATTACKS.find((a) => a.id === 'ATK-05b')!, removes: undefined, lateJoin: true };
+    const compat = runAttack(atk, { profile: 'compat', seed: 1, backend: 'symbolic' });
+    expect(compat.fired.every((n) => n > 0)).toBe(true);
+    // the compat oracle used to judge only who is shown, never who is missing
+    expect(compat.violations.filter((v) => v.prop === 'PROP-05').map((v) => v.detail)).toContainEqual(expect.stringMatching(/^shows the member list without dave; the owner added it/));
+    const hardened = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
+    expect(hardened.violations).toEqual([]);
+    expect(hardened.detected).toContain('REQ-MEM-060');
   });
   it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
     const r = run('ATK-07', 'compat');

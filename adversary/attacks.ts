@@ -147,6 +147,16 @@ export const ATTACKS: readonly Attack[] = [
     plan: (p) => [{ cap: 'CAP-11', op: 'withhold', match: { dir: 'down', client: 'bob', msg: rotation(p) } }],
   },
   {
+    id: 'ATK-08b',
+    title: 'one member frozen on an old epoch: every room entry from a rotation on withheld from it, history cut short as complete, rosters served honestly',
+    weakness: 'W8',
+    props: ['PROP-14'],
+    // compat: the frozen member is shown no evidence of a later generation (a compat roster
+    // carries none), so it notices nothing and PROP-14 is not violated; the freeze goes unseen (W8)
+    compat: 'blocked',
+    plan: (p) => [{ cap: 'CAP-11', op: 'freeze', match: { dir: 'down', client: 'bob', msg: rotation(p), nth: 1 } }],
+  },
+  {
     id: 'ATK-10b',
     title: "a member's ML-KEM private key leaks, and nothing else: the commit entries it opens must give the adversary no epoch secret",
     weakness: 'W4',

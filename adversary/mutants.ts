@@ -27,6 +27,7 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
   { id: 'index-as-evidence', removes: 'REQ-MEM-061', check: 'an entry at a log index already processed is skipped only when the member already has it (the index is a hint, never evidence)', killers: ['ATK-13b'] },
   { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'] },
+  { id: 'newer-head-ignored', removes: 'REQ-MEM-063', check: 'an owner-signed roster head of a later epoch is evidence that commits are missing (fetched, then alarmed)', killers: ['ATK-08b'] },
   { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'] },
   { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'] },
   { id: 'no-suite-check', removes: 'REQ-ENC-003', check: "a message's header names a registered suite, the one of its room or connection", killers: ['ATK-20'] },

@@ -7,8 +7,9 @@
  * Honest parties are the clients the adversary does not control (CAP-16).
  */
 import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
-import { decode, peekType } from '../impl/codec.ts';
-import { AppMessage, Commit, MsgType, RemoveMember } from '../impl/messages/index.ts';
+import { decode, encode, peekType } from '../impl/codec.ts';
+import { AddMember, AppMessage, Commit, CompatMemberAdd, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
+import { fingerprint } from '../impl/keyschedule.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
@@ -44,6 +45,15 @@ function isType(bytes: Bytes, type: number): boolean {
     return peekType(bytes) === type;
   } catch {
     return false;
+  }
+}
+
+/** The head of a served roster, encoded as the commit it claims to be (none when it does not decode). */
+function rosterHead(bytes: Bytes): Bytes[] {
+  try {
+    return [encode(Commit, decode(RosterInfo, bytes).head)];
+  } catch {
+    return [];
   }
 }
 
@@ -288,6 +298,14 @@ export function propertyMonitor(
    * relay withheld or dropped after it was observed is no evidence, nor is a message it forged or
    * changed, which the client refuses (the model-based test found PROP-10 wrongly raised for both).
    */
+  /** The payloads honest clients sent up: their messages and commits as they signed them (judged once the run has settled). */
+  let genuineCache: Set<string> | undefined;
+  const genuinePayloads = (): Set<string> => {
+    if (genuineCache) return genuineCache;
+    genuineCache = new Set<string>();
+    for (const o of observed()) if (o.dir === 'up' && !controlled.has(o.client)) for (const p of payloadsOf(o.bytes)) genuineCache.add(toHex(p));
+    return genuineCache;
+  };
   const receivedCache = new Map<string, Map<string, number>>();
   const received = (client: string): Map<string, number> => {
     const cached = receivedCache.get(client);
@@ -296,9 +314,7 @@ export function propertyMonitor(
     const note = (sender: string, seq: number): void => {
       if (seq > (out.get(sender) ?? -1)) out.set(sender, seq);
     };
-    // the payloads honest clients sent up: their messages and commits as they signed them
-    const genuine = new Set<string>();
-    for (const o of observed()) if (o.dir === 'up' && !controlled.has(o.client)) for (const p of payloadsOf(o.bytes)) genuine.add(toHex(p));
+    const genuine = genuinePayloads();
     for (const bytes of world.clients.get(client)?.inbox ?? []) {
       for (const p of payloadsOf(bytes)) {
         if (!genuine.has(toHex(p))) continue;
@@ -406,6 +422,21 @@ export function propertyMonitor(
     }
     return out;
   };
+  /** compat: when the relay first had the owner's AddMember for each member (hex id), ms since the start. */
+  const addedAtRelay = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const o of observed()) {
+      if (o.dir !== 'up' || o.client !== 'owner' || !isType(o.bytes, MsgType.AddMember)) continue;
+      try {
+        const add = decode(CompatMemberAdd, decode(AddMember, o.bytes).payload);
+        const id = toHex(fingerprint(world.options.crypto, add.member.identity_pk));
+        if (!out.has(id)) out.set(id, o.t);
+      } catch {
+        // not an add the relay could take
+      }
+    }
+    return out;
+  };
   /** When the relay last received a request of `type` from `client` at or before `t` (ms since the start). */
   const lastRequest = (client: string, type: number, t: number): number | undefined => {
     let last: number | undefined;
@@ -436,19 +467,34 @@ export function propertyMonitor(
         // receives them, so its answer left the member out (no race there)
         const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
         if (asked === undefined) continue;
-        for (const [id, removedT] of removedAtRelay()) {
-          if (asked > removedT && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${removedT} ms) before this roster was asked for at t=${asked} ms`);
+        const removedT = removedAtRelay();
+        for (const [id, t] of removedT) {
+          if (asked > t && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
+        }
+        // and a member the owner added before the GetRoster, and did not remove, is in the answer
+        for (const [id, t] of addedAtRelay()) {
+          const gone = removedT.get(id);
+          if (asked > t && (gone === undefined || gone > asked) && !shown.has(id))
+            violate('PROP-05', node.name, `shows the member list without ${name(id)}; the owner added it (the relay had its AddMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
         }
       }
     }
     rostersSeen.set(node.name, node.statuses.length);
   };
 
+  /**
+   * PROP-14 (hardened): the latest epoch a client was shown evidence of, counting only what
+   * reached it (its inbox, never what the relay observed and then withheld) and only as an honest
+   * party made it: a message or commit as its sender signed it, or a served roster whose head is
+   * the owner's commit byte for byte (a roster head proves its epoch exists as much as the commit
+   * does, REQ-MEM-063).
+   */
   const evidenceOfEpoch = (client: string): number => {
+    const genuine = genuinePayloads();
     let max = -1;
-    for (const o of observed()) {
-      if (o.dir !== 'down' || o.client !== client) continue;
-      for (const p of payloadsOf(o.bytes)) max = Math.max(max, epochOfEntry(p) ?? -1);
+    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+      const payloads = isType(bytes, MsgType.RosterInfo) ? rosterHead(bytes) : payloadsOf(bytes);
+      for (const p of payloads) if (genuine.has(toHex(p))) max = Math.max(max, epochOfEntry(p) ?? -1);
     }
     return max;
   };

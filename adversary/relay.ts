@@ -63,7 +63,14 @@ export type PlanStep =
   /** CAP-09: a whole reply rewritten by a recipe (`MaliciousRelay.rewrites`): a served roster with a ghost member, say. */
   | { readonly cap: 'CAP-09'; readonly op: 'rewrite'; readonly match: Match; readonly craft: string }
   /** CAP-11: history chunks served to the client keep only their first `keep` entries and claim to be complete. */
-  | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number };
+  | { readonly cap: 'CAP-11'; readonly op: 'truncate'; readonly match: Match; readonly keep: number }
+  /**
+   * CAP-11: the client is frozen at the matched room delivery: that delivery and every later one
+   * to the client are dropped, and every history chunk served to it afterwards ends before that
+   * entry's log index and claims to be complete. Everything else (rosters, acknowledgements,
+   * the client's own sends) is served honestly.
+   */
+  | { readonly cap: 'CAP-11'; readonly op: 'freeze'; readonly match: Match };
 
 /** An attack plan: capability uses, applied in order to every frame. */
 export type Plan = readonly PlanStep[];
@@ -167,11 +174,12 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     api.asPrincipal(sender, req);
   };
   let replays = 0;
-  const replayed = new Set<string>();
+  const replayed: Set<string>[] = plan.map(() => new Set<string>()); // step -> entries it replayed
   const crafts = new Map<string, (client: string) => Bytes | undefined>();
   const rewrites = new Map<string, (client: string, frame: Bytes) => Bytes | undefined>();
   const watchers: ((o: Observation) => void)[] = [];
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
+  const frozen = new Map<string, number>(); // client -> first log index never delivered to it again (freeze)
 
   const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
     m.op === 'member' ? { op: 'set', value: { hex: senderIds(m.name) ?? '' } } : m;
@@ -182,7 +190,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
-      if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex') return roomIndex(bytes) !== undefined;
+      if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex' || step.op === 'freeze') return roomIndex(bytes) !== undefined;
       return true;
     } catch {
       return false;
@@ -226,6 +234,10 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
         return;
       }
       if (step.match.nth !== undefined && seen[i] !== step.match.nth) return;
+      // each entry is replayed once per step (a replay of a replay would never end); a step that
+      // meets an entry it already replayed does nothing, and does not count as fired
+      const replayKey = step.op === 'replay' ? toHex(innerMessage(bytes)?.bytes ?? bytes) : '';
+      if (step.op === 'replay' && replayed[i]!.has(replayKey)) return;
       fired[i]!++;
       api?.note(`${step.cap} ${step.op}`, `${dir} ${conn.client} ${label}`);
       switch (step.op) {
@@ -242,10 +254,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           }
           return;
         case 'replay': {
-          // each entry is replayed once per step (a replay of a replay would never end)
-          const key = toHex(innerMessage(bytes)?.bytes ?? bytes);
-          if (replayed.has(key)) break;
-          replayed.add(key);
+          replayed[i]!.add(replayKey);
           const again = outs.map((o) => o.bytes);
           const to = step.to ?? conn.client;
           api?.at(api.now() + step.afterMs, () => {
@@ -293,6 +302,12 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           if (f) outs = outs.map((o) => ({ ...o, bytes: f(conn.client, o.bytes) ?? o.bytes }));
           break;
         }
+        case 'freeze': {
+          const idx = roomIndex(bytes)!;
+          frozen.set(conn.client, Math.min(frozen.get(conn.client) ?? Infinity, idx));
+          cuts.set(conn.client, Math.min(cuts.get(conn.client) ?? Infinity, idx));
+          break;
+        }
         case 'truncate': {
           // the history ends early: from the first chunk on, nothing at or after the cut is served
           const h = decode(HistoryChunk, bytes);
@@ -303,6 +318,9 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       }
     });
     filterHistory();
+    // a frozen client gets no room delivery at or after its freeze (CAP-11)
+    const freeze = dir === 'down' ? frozen.get(conn.client) : undefined;
+    if (freeze !== undefined) outs = outs.filter((o) => (roomIndex(o.bytes) ?? -1) < freeze);
     return outs;
   };
 
@@ -329,6 +347,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       fired.push(0);
       seen.push(0);
       withheld.push(new Map());
+      replayed.push(new Set());
     },
     inject(client, bytes) {
       api?.note('CAP-06 inject', `${client} ${messageLabel(bytes)}`);

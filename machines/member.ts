@@ -444,20 +444,29 @@ export const memberMachine = setup({
     checkRoster: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.roster'>;
       const s = settle(context, e.reqId);
-      enqueue.assign(s.ctx);
       if (context.group && 'head' in e.info) {
-        const found = checkServedRoster(context.crypto, context.group, e.info.head, e.info.members);
-        for (const g of found) {
+        const found = checkServedRoster(context.crypto, context.group, e.info);
+        for (const g of found.events) {
           if (g.kind === 'alarm') enqueue.emit({ type: 'effect.alarm', reqId: g.reqId, detail: g.detail });
           if (g.kind === 'rejected') enqueue.emit(rejection(g.reqId, g.detail, 'served roster'));
         }
         // REQ-MEM-062: what it shows is its own epoch's roster, and only when the served head is its own commit
         const own = currentEpoch(context.group);
-        if (found.length === 0 && s.pending?.kind === 'roster') enqueue.emit(status({ kind: 'roster', epoch: context.group.epoch, members: own.roster.map((r) => r.member_id), served: false }));
-      } else if (context.compat && !('head' in e.info) && s.pending?.kind === 'roster') {
-        // REQ-MEM-073 (W10): the list as the relay served it
-        const members = e.info.members.map((m) => fingerprint(context.crypto, m.identity_pk));
-        enqueue.emit(status({ kind: 'roster', epoch: currentCompatKey(context.compat).generation, members, served: true }));
+        if (found.events.length === 0 && s.pending?.kind === 'roster') enqueue.emit(status({ kind: 'roster', epoch: context.group.epoch, members: own.roster.map((r) => r.member_id), served: false }));
+        // REQ-MEM-063: a newer head opens a gap in the commits: fetched now, alarmed if history cannot fill it (REQ-MEM-030)
+        if (found.view === context.group) enqueue.assign(s.ctx);
+        else {
+          const out = afterEntries(e.now, { ctx: { ...s.ctx, group: found.view }, effects: [] });
+          enqueue.assign(out.ctx);
+          for (const fx of out.effects) enqueue.emit(fx);
+        }
+      } else {
+        enqueue.assign(s.ctx);
+        if (context.compat && !('head' in e.info) && s.pending?.kind === 'roster') {
+          // REQ-MEM-073 (W10): the list as the relay served it
+          const members = e.info.members.map((m) => fingerprint(context.crypto, m.identity_pk));
+          enqueue.emit(status({ kind: 'roster', epoch: currentCompatKey(context.compat).generation, members, served: true }));
+        }
       }
     }),
     askRoster: enqueueActions(({ context, event, enqueue }) => {

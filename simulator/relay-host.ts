@@ -247,8 +247,16 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     if (!o.tap) return relayWire(connId, bytes);
     for (const out of o.tap.down({ conn: connId, client: node.client }, bytes)) {
       if (!out.delayMs) relayWire(connId, out.bytes);
-      else o.at(o.now() + out.delayMs, () => relayWire(connId, out.bytes));
+      // a delayed frame goes to the client's connection at the time it is let go: a client that
+      // reconnected meanwhile gets it on its new connection
+      else o.at(o.now() + out.delayMs, () => relayWire(openConnOf(node.client) ?? connId, out.bytes));
     }
+  };
+
+  /** The client's open connection, if it has one. */
+  const openConnOf = (client: string): string | undefined => {
+    for (const [id, n] of conns) if (n.client === client && n.snapshot.value === 'open') return id;
+    return undefined;
   };
 
   const relayWire = (connId: string, bytes: Bytes): void => {
@@ -375,10 +383,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     },
     state: () => relay.context.state,
     connections: () => conns.size,
-    connOf(client) {
-      for (const [id, n] of conns) if (n.client === client && n.snapshot.value === 'open') return id;
-      return undefined;
-    },
+    connOf: openConnOf,
     sendDown: relayWire,
     sendUp: relayReceive,
     asPrincipal(principal, bytes) {

@@ -2,10 +2,12 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.ts';
-import type { AppContent } from '../messages/index.ts';
+import { decode } from '../codec.ts';
+import { Commit, type AppContent } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from './commit.ts';
 import {
+  checkServedRoster,
   epochRecordOf,
   gaps,
   headsOf,
@@ -217,5 +219,52 @@ describe('REQ-MEM-040..050 commits', () => {
     expect(r.view.removed).toBe(true);
     expect(r.events.map((e) => e.kind)).toEqual(['epoch', 'removed']);
     expect(() => prepareMessage(c, room.rng, r.view, room.member, text(1))).toThrow(/REQ-MEM-003/);
+  });
+});
+
+describe('REQ-MEM-060 REQ-MEM-063 a served roster', () => {
+  const rotation = (epoch: number, prev: Uint8Array, roomId = room.roomId) =>
+    buildCommit(c, room.rng, { roomId, epoch, prevEpochHash: epochHash(c, prev), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.owner });
+  const served = (head: Uint8Array, roomId = room.roomId) => ({ req_id: 1, room_id: roomId, head: decode(Commit, head), members: room.roster1 });
+
+  it('REQ-MEM-060 should accept its own commit of its current epoch as the head, with nothing raised', () => {
+    const r = checkServedRoster(c, memberView, served(room.add.commit.bytes));
+    expect(r.events).toEqual([]);
+    expect(r.view).toBe(memberView);
+  });
+  it('REQ-MEM-060 should reject a roster of another room, never raising a fork or stale-view alarm (F2)', () => {
+    const other = new Uint8Array(room.roomId.length).fill(7);
+    // the other room's head is owner-signed and for an epoch this member has: without the room check it would be a fork alarm
+    const foreign = rotation(1, room.genesis.commit.bytes, other).commit.bytes;
+    for (const info of [served(foreign, other), served(foreign), served(room.add.commit.bytes, other)]) {
+      const r = checkServedRoster(c, memberView, info);
+      expect(r.events).toEqual([{ kind: 'rejected', reqId: 'REQ-MEM-060', detail: 'roster of another room' }]);
+      expect(r.view).toBe(memberView);
+    }
+  });
+  it('REQ-MEM-063 should take a newer owner-signed head as evidence: the commits up to it are a gap until installed (F1)', () => {
+    const r2 = rotation(2, room.add.commit.bytes);
+    const r3 = rotation(3, r2.commit.bytes);
+    const r = checkServedRoster(c, memberView, served(r3.commit.bytes));
+    expect(r.events).toEqual([{ kind: 'held', what: 'commit', epoch: 3 }]);
+    expect(r.view.servedEpoch).toBe(3);
+    expect(gaps(r.view).map((g) => g.sender)).toEqual(['commits']);
+    expect(gaps(memberView)).toEqual([]); // the view it was given is unchanged
+    // once the member installs the commits up to that epoch, the gap closes
+    const v2 = receiveCommit(c, r.view, r2.commit.bytes, room.member).view;
+    expect(gaps(v2).map((g) => g.sender)).toEqual(['commits']);
+    const v3 = receiveCommit(c, v2, r3.commit.bytes, room.member).view;
+    expect(v3.epoch).toBe(3);
+    expect(gaps(v3)).toEqual([]);
+  });
+  it('REQ-MEM-063 should not take a newer head that is not the owner\'s, or whose members do not match, as evidence', () => {
+    const forged = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 5, prevEpochHash: ZERO_HASH, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: room.roster1, heads: [], owner: room.member });
+    const a = checkServedRoster(c, memberView, served(forged.commit.bytes));
+    expect(rejections(a.events)).toEqual(['REQ-MEM-060']);
+    expect(a.view.servedEpoch).toBe(memberView.epoch);
+    const r2 = rotation(2, room.add.commit.bytes);
+    const b = checkServedRoster(c, memberView, { ...served(r2.commit.bytes), members: room.roster1.slice(0, 1) });
+    expect(rejections(b.events)).toEqual(['REQ-MEM-060']);
+    expect(gaps(b.view)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
-import { AppMessage, Commit, MsgType, type AppContent, type EpochHead, type MemberRecord } from '../messages/index.ts';
+import { AppMessage, Commit, MsgType, type AppContent, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
@@ -83,6 +83,8 @@ export interface GroupView {
   readonly futureCommits: Readonly<Record<number, Bytes>>;
   /** Messages of later epochs, held until their commits arrive (REQ-MEM-011). */
   readonly futureMessages: readonly Bytes[];
+  /** The latest epoch an owner-signed head served with a roster showed to exist (REQ-MEM-063); until this member reaches it, commits are missing. */
+  readonly servedEpoch: number;
   /** Whether a commit removed this member (REQ-MEM-050). */
   readonly removed: boolean;
   /** Distinct authentic messages accepted in the current epoch (the owner's rotation counter, REQ-OWN-030). */
@@ -128,6 +130,7 @@ export function newGroupView(roomId: Bytes, me: Bytes, record: EpochRecord): Gro
     ownPrevEpoch: NO_EPOCH,
     futureCommits: {},
     futureMessages: [],
+    servedEpoch: record.epoch,
     removed: false,
     epochCount: 0,
     finalHeads: {},
@@ -429,7 +432,7 @@ export function gaps(view: GroupView): Gap[] {
     else if (s.held.length > 0) out.push({ sender, key, detail: `seq ${String(s.next)} to ${s.held[0]!.seq - 1} missing` });
     else if (s.next === undefined ? s.expect > 0 : s.expect > s.next) out.push({ sender, key, detail: `messages up to seq ${s.expect - 1} missing` });
   }
-  if (Object.keys(view.futureCommits).length > 0 || view.futureMessages.length > 0)
+  if (Object.keys(view.futureCommits).length > 0 || view.futureMessages.length > 0 || (view.servedEpoch > view.epoch && !view.removed))
     out.push({ sender: 'commits', key: `commits:${view.epoch}`, detail: `commits after epoch ${view.epoch} missing` });
   return out;
 }
@@ -450,22 +453,30 @@ export function commitBytes(commit: Commit): Bytes {
 }
 
 /**
- * Checks a roster served by the relay (REQ-MEM-060): the head must be owner-signed, match the
- * served members, and equal this member's own commit for that epoch. A head older than the
- * member's epoch is a stale view; a newer one means commits are missing.
+ * Checks a roster served by the relay (REQ-MEM-060): it must be this room's, its head
+ * owner-signed, match the served members, and equal this member's own commit for that epoch. A
+ * head older than the member's epoch is a stale view; a newer one is evidence that commits are
+ * missing (REQ-MEM-063): the view records it, and the gap it opens is fetched and, if history
+ * cannot fill it, alarmed (REQ-MEM-030).
  */
-export function checkServedRoster(c: CryptoProvider, view: GroupView, head: Commit, members: readonly MemberRecord[]): GroupEvent[] {
-  const known = view.epochs[head.epoch];
+export function checkServedRoster(c: CryptoProvider, view: GroupView, info: RosterInfo): GroupStep {
+  const { head, members } = info;
+  const refuse = (reqId: ReqId, detail: string): GroupStep => ({ view, events: [{ kind: 'rejected', reqId, detail }] });
+  if (!equalBytes(info.room_id, view.roomId) || !equalBytes(head.room_id, view.roomId)) return refuse('REQ-MEM-060', 'roster of another room');
   const owner = ownerOf(currentEpoch(view).roster);
   try {
     requireSigned(c, Commit, head, 'commit', owner!.identity_pk, 'REQ-MEM-060', 'served roster head');
   } catch (e) {
-    return [rejected(e)];
+    return { view, events: [rejected(e)] };
   }
-  if (!equalBytes(rosterHashOf(c, members), head.roster_hash)) return [{ kind: 'rejected', reqId: 'REQ-MEM-060', detail: 'served members do not match the head roster hash' }];
-  if (head.epoch > view.epoch) return [{ kind: 'held', what: 'commit', epoch: head.epoch }];
+  if (!equalBytes(rosterHashOf(c, members), head.roster_hash)) return refuse('REQ-MEM-060', 'served members do not match the head roster hash');
+  if (head.epoch > view.epoch) {
+    if (view.removed || head.epoch <= view.servedEpoch || !enforced('REQ-MEM-063')) return { view, events: [{ kind: 'held', what: 'commit', epoch: head.epoch }] };
+    return { view: { ...view, servedEpoch: head.epoch }, events: [{ kind: 'held', what: 'commit', epoch: head.epoch }] };
+  }
+  const known = view.epochs[head.epoch];
   if (!known || !equalBytes(known.commitBytes, encode(Commit, head)))
-    return [{ kind: 'alarm', reqId: 'REQ-MEM-049', detail: `served head for epoch ${head.epoch} differs from this member's commit` }];
-  if (head.epoch < view.epoch) return [{ kind: 'alarm', reqId: 'REQ-MEM-060', detail: `stale roster served: epoch ${head.epoch}, current ${view.epoch}` }];
-  return [];
+    return { view, events: [{ kind: 'alarm', reqId: 'REQ-MEM-049', detail: `served head for epoch ${head.epoch} differs from this member's commit` }] };
+  if (head.epoch < view.epoch) return { view, events: [{ kind: 'alarm', reqId: 'REQ-MEM-060', detail: `stale roster served: epoch ${head.epoch}, current ${view.epoch}` }] };
+  return { view, events: [] };
 }

@@ -45,6 +45,8 @@ export function describeStep(s: PlanStep): string {
       return `${s.cap}: rewrites ${f} (${s.craft})`;
     case 'truncate':
       return `${s.cap}: truncates history served with ${f} to its first ${s.keep} entries`;
+    case 'freeze':
+      return `${s.cap}: freezes the client at ${f}: from that log index on it gets no room entry, live or in history`;
   }
 }
 
