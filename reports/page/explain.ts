@@ -122,7 +122,7 @@ export function explainProperty(g: Glossary, r: AuditResult, profile: string, p:
   out.push(`${propName(g, p.id)} says: ${spec?.statement ?? '(not in spec 12)'}`);
   if (ce.attack === 'generated' || ce.attack === 'generated-login') {
     const steps = describePlan(ce.plan, ce.loginPlan);
-    out.push(`Found by a generated ${ce.attack === 'generated' ? 'attack plan' : 'login adversary'} (fast-check, seed ${ce.seed}), shrunk to ${steps.length} step${steps.length === 1 ? '' : 's'}: the relay ${steps.join('; then ')}.`);
+    out.push(`Found by a generated ${ce.attack === 'generated' ? 'attack plan' : 'login adversary'} (fast-check, seed ${ce.seed}), shrunk to ${steps.length} step${steps.length === 1 ? '' : 's'} of the relay, listed below.`);
   } else {
     const info = g.attacks.get(ce.attack);
     out.push(`Found by the named attack ${ce.attack}${info ? `: ${info.title}` : ''}.`);
