@@ -4,8 +4,9 @@
 import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
-  audit: ['./adversary/cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
+  audit: ['./reports/audit-cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
+  report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
   relay: ['./simulator/live/relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],

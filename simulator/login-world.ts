@@ -23,6 +23,7 @@ import { deterministicRng, type StatefulRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import { loginClientMachine } from '../machines/login-client.ts';
 import { loginServerMachine } from '../machines/login-server.ts';
+import { inspectActors } from '../machines/observe.ts';
 import { messageLabel, shortHash, traceRecorder, type TraceRecorder } from './trace.ts';
 
 /** Where a message came from, as the oracles judge it. */
@@ -136,7 +137,7 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
   let current: LoginFrame | undefined; // the frame being delivered: what a party's effects answer
   const withheld: LoginFrame[] = []; // honest frames the adversary dropped, not delivered since
 
-  const server = createActor(loginServerMachine, { input: { crypto: c, profile: o.profile, relayKeys, serverSecret, rngSeed: seedOf('login server') } });
+  const server = createActor(loginServerMachine, { inspect: inspectActors, input: { crypto: c, profile: o.profile, relayKeys, serverSecret, rngSeed: seedOf('login server') } });
   server.on('effect.send', (e) => queue.push({ conn: e.conn, dir: 'down', bytes: e.bytes, origin: 'honest' }));
   server.on('effect.loggedIn', (e) => {
     serverLogins.push({ t, conn: e.conn, username: e.username, origin: current?.origin ?? 'honest', sessionKey: e.sessionKey });
@@ -172,6 +173,7 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
       ths.set(conn, th);
       passwords.set(name, password);
       const actor = createActor(loginClientMachine, {
+        inspect: inspectActors,
         input: { crypto: c, profile: o.profile, username, password, pinnedRelayPk: relayKeys.publicKey, rngSeed: seedOf(name), minKdf: KDF_PROFILES.test },
       });
       const node: LoginClientNode = { name, conn, th, actor, sessions: [], passwordSends: [], rejects: [] };

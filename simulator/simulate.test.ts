@@ -190,6 +190,17 @@ describe('the Mermaid rendering', () => {
     const times = [...window.matchAll(/: (\d+) /g)].map((m) => Number(m[1]));
     expect(times.every((x) => x >= 5_000 && x <= 6_000)).toBe(true);
   });
+  it("should keep the last lines before a moment, highlight a marked note there, and draw the adversary's moves", () => {
+    const moved = [...trace.slice(0, 40), { t: trace[39]!.t, kind: 'event', actor: 'adversary', what: 'CAP-02 drop', detail: 'down alice RoomDelivery' } as const, ...trace.slice(40)];
+    const at = trace[60]!.t;
+    const text = traceToMermaid(moved, { to: at, limit: 15, keep: 'last', marks: [{ t: at, over: 'alice', text: 'PROP-10 violated: lost' }] });
+    const body = text.trimEnd().split('\n').filter((l) => /->>|-x|Note over|rect|end$/.test(l));
+    expect(body.slice(-4, -1)).toEqual(['  rect rgb(255, 215, 215)', `  Note over alice: ${at} PROP-10 violated: lost`, '  end']);
+    expect(body.at(-1)).toMatch(/earlier lines cut/);
+    expect(body.length).toBe(16);
+    expect([...text.matchAll(/: (\d+) /g)].every((m) => Number(m[1]) <= at)).toBe(true);
+    expect(traceToMermaid(moved, { limit: 100_000 })).toContain(`Note over relay: ${trace[39]!.t} adversary: CAP-02 drop down alice RoomDelivery`);
+  });
 });
 
 describe('crashes while sending (spec 7.6, 8.12)', () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay.ts';
-import { rebuildAuditTrace, type AuditResult } from './audit.ts';
-import { main as audit } from './cli.ts';
+import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
+import { main as audit } from './audit-cli.ts';
 
 describe('pqroom audit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));

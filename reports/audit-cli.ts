@@ -1,15 +1,19 @@
 /**
- * `pqroom audit`: the campaign of `adversary/audit.ts`, a summary table on the terminal, and
- * the machine-readable result (`--json FILE`, and `audit.json` with `audit.md` in `--out DIR`).
+ * `pqroom audit`: the campaign of `adversary/audit.ts`, a summary table on the terminal, the
+ * machine-readable result (`--json FILE`, and `audit.json` in `--out DIR`, with the conformance
+ * vectors as verified now), and the report beside it: `index.html`, `audit.md`, `junit.xml`
+ * (reports/page/) and the traceability report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../impl/suite.ts';
 import { intArg } from '../simulator/cli.ts';
 import type { Backend } from '../simulator/run.ts';
-import { writeTraceability } from '../reports/traceability.ts';
-import { audit, auditTable } from './audit.ts';
-import { capabilityTable } from './capabilities.ts';
+import { writeReport } from './page/write.ts';
+import { writeTraceability } from './traceability.ts';
+import { VECTORS_DIR } from '../vectors/cli.ts';
+import { vectorSummary } from '../vectors/verify.ts';
+import { audit, auditTable, type AuditResult } from '../adversary/audit.ts';
 
 const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S]
                     [--backend symbolic|real|both] [--json FILE] [--out DIR] [--quiet]
@@ -18,8 +22,10 @@ Runs the audit campaign against a malicious relay: every named attack of spec 11
 profile, N generated attack plans per profile (fast-check; a failure is shrunk to a minimal
 plan), and every mutant of the hardened profile until some property fails. Prints a table
 (property x profile: holds or broken with the counterexample's seed), writes the result as
-JSON and every counterexample as a trace that 'pqroom replay' runs again, and the
-traceability report (spec requirements x code x tests x verdicts) beside them.
+JSON and every counterexample as a trace that 'pqroom replay' runs again, and beside them the
+report: index.html (open it from disk), audit.md, junit.xml, and the traceability report
+(spec requirements x code x tests x verdicts). 'pqroom report' writes the report again from a
+saved result.
 
 options:
   --profile P    hardened, compat or all (default all)
@@ -27,13 +33,15 @@ options:
   --seed S       campaign seed (default 1)
   --backend B    symbolic (default), real, or both (named attacks again on real crypto)
   --json FILE    also write the result here
-  --out DIR      result, table and counterexample traces (default reports/out)
+  --out DIR      result, report and counterexample traces (default reports/out)
   --quiet        no progress lines
   -h, --help     show this help
 
 Exit status: 0 when every property is as the spec says (hardened: holds; compat: holds or
 broken as spec 12 lists it, a broken one with a replayable counterexample) and every mutant is
-killed; 1 otherwise (a compat weakness not found within N runs counts too); 2 on bad arguments.`;
+killed, and the report shows no other problem (every attack as spec 11.4 says, every vector
+file verifies, every requirement cited by code and named by a test); 1 otherwise (a compat
+weakness not found within N runs counts too); 2 on bad arguments.`;
 
 /** Runs `pqroom audit ...`; returns the exit code. */
 export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
@@ -77,16 +85,19 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     }
   }
   mkdirSync(dir, { recursive: true });
-  const result = audit({ profiles, runs, seed, backend, out: dir, progress: quiet ? undefined : (l) => err(`  ${l}`) });
+  const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, progress: quiet ? undefined : (l) => err(`  ${l}`) }), vectors: vectorSummary(VECTORS_DIR) };
   const table = auditTable(result);
   out(table);
   const text = JSON.stringify(result, null, 2) + '\n';
   writeFileSync(join(dir, 'audit.json'), text);
-  writeFileSync(join(dir, 'audit.md'), `# pqroom audit\n\n\`\`\`\n${table}\n\`\`\`\n\nMachine-readable: \`audit.json\`. Counterexamples: \`counterexamples/\`, each replayable with \`npx pqroom replay FILE\`.\n\n## The adversary's capabilities (spec 11.2)\n\n${capabilityTable()}\n`);
   if (json !== undefined) writeFileSync(json, text);
   const trace = writeTraceability(dir, join(dir, 'audit.json'));
-  out(`\nwritten: ${join(dir, 'audit.json')}, ${join(dir, 'audit.md')}, ${trace}${json === undefined ? '' : `, ${json}`}`);
-  // the issue's acceptance: every hardened property holds, every compat weakness is broken, every mutant killed
+  const report = writeReport(join(dir, 'audit.json'), dir);
+  out(`\nwritten: ${join(dir, 'audit.json')}, ${report.files.slice(0, 3).join(', ')}, ${trace}${json === undefined ? '' : `, ${json}`}`);
+  if (report.model.problems.length > 0) out(`the report shows ${report.model.problems.length} problem(s): see ${report.files[0]}`);
+  // the issue's acceptance: every hardened property holds, every compat weakness is broken, every
+  // mutant killed; and nothing else the report counts as a failure (an attack not as specified,
+  // a vector file that fails, a traceability gap)
   const asSpecified = Object.values(result.profiles).every((prof) => prof.properties.every((p) => p.asSpecified));
-  return asSpecified && result.mutationScore === 1 ? 0 : 1;
+  return asSpecified && result.mutationScore === 1 && report.model.problems.length === 0 ? 0 : 1;
 }
