@@ -14,7 +14,7 @@ import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
-import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
