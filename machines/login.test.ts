@@ -86,6 +86,20 @@ describe('REQ-LOG-016 login attempts are rate-limited per account (hardened)', (
     w.login('bob');
     expect(w.serverLogins.map((l) => l.username)).toEqual(['bob']);
   });
+  it('counts the failures of a username it does not hold the same way (REQ-LOG-015: the limit does not tell them apart)', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: sym() });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    const held = w.addClient('guesser', 'wrong', 'alice');
+    const none = w.addClient('prober', 'wrong', 'alicf');
+    for (let i = 0; i <= MAX_LOGIN_FAILURES; i++) {
+      w.login('guesser');
+      w.login('prober');
+    }
+    const seen = (node: typeof held): string[] => w.serverRejects.filter((r) => r.conn === node.conn).map((r) => r.reqId);
+    expect(seen(held)).toEqual([...Array<string>(MAX_LOGIN_FAILURES).fill('REQ-LOG-013'), 'REQ-LOG-016']);
+    expect(seen(none)).toEqual(seen(held));
+  });
   it('counts failures inside the window only: after 15 minutes the account can log in again', () => {
     const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: sym() });
     w.addClient('alice', 'right');
