@@ -34,6 +34,16 @@ async function within(ms: number, done: () => boolean): Promise<boolean> {
 
 const person = (name: string): Identity => createIdentity(c, deterministicRng(utf8(`pqroom live login ${name}`)));
 
+/** The relay key the relay serves at `/relay-key`. */
+const relayKeyOf = async (relay: LiveRelay): Promise<Uint8Array> => fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
+
+/** A bare relay session of `name`, collecting the `Reject`s the relay sends it. */
+async function rejectsTo(relay: LiveRelay, profile: Profile, name: string): Promise<{ session: Awaited<ReturnType<typeof dialSession>>; got: Reject[] }> {
+  const got: Reject[] = [];
+  const session = await dialSession({ url: relay.url, crypto: c, profile, identity: person(name), relayPk: await relayKeyOf(relay), onInner: (b) => peekType(b) === MsgType.Reject && void got.push(decode(Reject, b)) });
+  return { session, got };
+}
+
 /** A member client that only logs in (it joins nothing), counting its logins, refusals and pins; with the test configuration unless `real`. */
 function loginClient(relay: LiveRelay, profile: Profile, relayPk: Uint8Array, identity: Identity, username: string, password: string, register: boolean, o: { real?: boolean; pin?: LoginPin } = {}) {
   const seen = { logins: 0, refused: [] as string[], connected: 0, pins: [] as LoginPin[] };
@@ -64,13 +74,11 @@ describe('the login on the live relay connection', () => {
         expect(r.ok).toBe(true);
         expect(relay.store.accounts?.().size).toBe(3);
         // a connection that does not log in is served nothing but login
-        const pk = fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
-        const rejects: string[] = [];
-        const s = await dialSession({ url: relay.url, crypto: c, profile, identity: person('lazy'), relayPk: pk, onInner: (b) => peekType(b) === MsgType.Reject && void rejects.push(decode(Reject, b).requirement) });
-        s.send(encode(GetKeys, { req_id: 1, member_id: new Uint8Array(32) }));
-        expect(await within(5_000, () => rejects.length > 0)).toBe(true);
-        expect(rejects).toEqual(['REQ-LOG-020']);
-        s.close();
+        const { session, got } = await rejectsTo(relay, profile, 'lazy');
+        session.send(encode(GetKeys, { req_id: 1, member_id: new Uint8Array(32) }));
+        expect(await within(5_000, () => got.length > 0)).toBe(true);
+        expect(got.map((r) => r.requirement)).toEqual(['REQ-LOG-020']);
+        session.close();
       } finally {
         await relay.close();
       }
@@ -79,7 +87,7 @@ describe('the login on the live relay connection', () => {
 
   it('REQ-LOG-013 REQ-LOG-022 hardened: a wrong password is refused once (no retry loop); a login into another identity\'s account closes the connection', async () => {
     const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'accounts.db'), profile: 'hardened', log: quiet, requireLogin: true });
-    const pk = fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
+    const pk = await relayKeyOf(relay);
     const alice = person('alice');
     const clients: LiveClient[] = [];
     try {
@@ -108,7 +116,7 @@ describe('the login on the live relay connection', () => {
   it('REQ-LOG-020 should close a connection when its session expires; the client logs in again, and accounts survive a relay restart', async () => {
     const db = join(dir, 'expiry.db');
     let relay = await startRelay({ insecureTestKdf: true, port: 0, db, profile: 'hardened', log: quiet, requireLogin: true, sessionMs: 800 });
-    const pk = fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
+    const pk = await relayKeyOf(relay);
     const bob = loginClient(relay, 'hardened', pk, person('bob'), 'bob', 'hunter2', true);
     try {
       expect(await within(10_000, () => bob.seen.logins >= 3)).toBe(true); // 800 ms sessions: closed, reconnected, logged in again
@@ -132,15 +140,13 @@ describe('the login on the live relay connection', () => {
   it('REQ-LOG-018 REQ-LOG-023 hardened: a Register with other KDF parameters than the relay\'s is refused with a Reject of req_id 0', async () => {
     const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'kdf.db'), profile: 'hardened', log: quiet, requireLogin: true });
     try {
-      const pk = fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
-      const got: Reject[] = [];
-      const s = await dialSession({ url: relay.url, crypto: c, profile: 'hardened', identity: person('ivy'), relayPk: pk, onInner: (b) => peekType(b) === MsgType.Reject && void got.push(decode(Reject, b)) });
+      const { session, got } = await rejectsTo(relay, 'hardened', 'ivy');
       const good = decode(Register, registration(c, deterministicRng(utf8('ivy')), 'ivy', 'pw', KDF_PROFILES.test, person('ivy').publicKey));
-      s.send(encode(Register, { ...good, kdf: DEFAULT_MIN_KDF })); // the interactive profile, at a relay of the test configuration
+      session.send(encode(Register, { ...good, kdf: DEFAULT_MIN_KDF })); // the interactive profile, at a relay of the test configuration
       expect(await within(5_000, () => got.length > 0)).toBe(true);
       expect(got.map((r) => [r.req_id, r.requirement])).toEqual([[0, 'REQ-LOG-018']]);
       expect(relay.store.accounts?.().size).toBe(0);
-      s.close();
+      session.close();
     } finally {
       await relay.close();
     }
@@ -148,7 +154,7 @@ describe('the login on the live relay connection', () => {
 
   it('REQ-LOG-012 REQ-LOG-019 REQ-LOG-015 REQ-LOG-017 hardened: the live client pins its registration; a client without the test configuration refuses the test profile; an unknown username is refused like a wrong password', async () => {
     const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'pins.db'), profile: 'hardened', log: quiet, requireLogin: true });
-    const pk = fromHex((await (await fetch(relay.url.replace('ws', 'http') + '/relay-key')).text()).trim());
+    const pk = await relayKeyOf(relay);
     const clients: LiveClient[] = [];
     try {
       const a = loginClient(relay, 'hardened', pk, person('judy'), 'judy', 'pw-judy', true);
