@@ -177,7 +177,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           break;
         case 'effect.reject':
           o.raise(fx.reqId, `${fx.conn}: ${fx.detail}`);
-          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail));
+          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail)); // REQ-LOG-023: login messages carry no request id
           break;
         case 'effect.loggedIn': {
           if (!node) break;
