@@ -18,7 +18,7 @@ import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
 import { drawCounterexample, type Drawn } from './counterexample.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
-import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';

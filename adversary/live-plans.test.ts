@@ -24,9 +24,9 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     const tap = liveAdversary(plan, (name) => ref?.principalOf(name));
     const trace = join(dir, `relay-${profile}-${preset}.jsonl`);
     const demoTrace = join(dir, `demo-${profile}-${preset}.jsonl`);
-    const relay = (ref = await startRelay({ port: 0, db: join(dir, `${profile}-${preset}.db`), profile, log: quiet, tap, trace, traceHeader: { adversary: plan.name, plan: plan.plan } }));
+    const relay = (ref = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, `${profile}-${preset}.db`), profile, log: quiet, tap, trace, traceHeader: { adversary: plan.name, plan: plan.plan } }));
     try {
-      const r = await runDemo({ relay: relay.url, members: 2, messages: 40, profile, out: quiet, timeoutMs: 60_000, trace: demoTrace });
+      const r = await runDemo({ insecureTestKdf: true, relay: relay.url, members: 2, messages: 40, profile, out: quiet, timeoutMs: 60_000, trace: demoTrace });
       return { r, fired: tap.fired, relayTrace: parseTrace(readFileSync(trace, 'utf8')), demoTrace: () => parseTrace(readFileSync(demoTrace, 'utf8')) };
     } finally {
       await relay.close();

@@ -1,5 +1,5 @@
 /**
- * Generated login adversaries (spec 9.6): hardened keeps PROP-21 and PROP-22 over generated
+ * Generated login adversaries (spec 9.6): hardened keeps PROP-21, PROP-22 and PROP-28 over generated
  * plans; in compat, generation finds a violation on its own and shrinks it.
  */
 import fc from 'fast-check';
@@ -17,7 +17,7 @@ describe('generated login adversaries', () => {
     }
   });
 
-  it('PROP-21 PROP-22 hardened: no generated plan makes a client answer a challenge it did not get from the server, or anyone accept a replayed login', () => {
+  it('PROP-21 PROP-22 PROP-28 hardened: no generated plan makes a client answer a challenge that does not prove the relay key, or under a salt or KDF it must refuse, or anyone accept a replayed login', () => {
     let biting = 0; // plans that do break compat: the ones hardened's result is about
     fc.assert(
       fc.property(arbLoginPlan(3), fc.integer({ min: 1, max: 1_000 }), (plan, seed) => {

@@ -209,8 +209,8 @@ function loginClientModel() {
   const other = c.sigKeygen(rng.bytes(32));
   const th = rng.bytes(32);
   const verifier = acceptRegister(register(c, rng, 'alice', 'pw', KDF_PROFILES.test, new Uint8Array(1952)), () => false);
-  const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, verifier, channelBinding: th, now: 1 }));
-  const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, verifier, channelBinding: th, now: 1 }).bytes);
+  const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, kdf: KDF_PROFILES.test, verifier, channelBinding: th, now: 1 }));
+  const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, kdf: KDF_PROFILES.test, verifier, channelBinding: th, now: 1 }).bytes);
   // the server's finish, made from the client's own transcript state (a fixture may play the other side)
   const finish = (ctx: LoginClientContext): Uint8Array => encode(LoginFinish, { session_id: ctx.response!.sessionId, confirm: loginServerConfirm(c, ctx.response!.k, ctx.response!.h3, 9), expires_at: 9 });
   const events = (s: AnyMachineSnapshot): AnyEvent[] => {
@@ -228,7 +228,7 @@ function loginClientModel() {
         return [];
     }
   };
-  return { input: { crypto: c, profile: 'hardened' as const, username: 'alice', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: utf8('login client'), minKdf: KDF_PROFILES.test }, events };
+  return { input: { crypto: c, profile: 'hardened' as const, username: 'alice', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: utf8('login client'), insecureTestKdf: true }, events };
 }
 
 // ------------------------------------------------------------------ tests

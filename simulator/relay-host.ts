@@ -11,7 +11,7 @@ import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider, KeyPair } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { fingerprint } from '../impl/keyschedule.ts';
-import { MsgType } from '../impl/messages/index.ts';
+import { MsgType, type KdfParams } from '../impl/messages/index.ts';
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
@@ -120,6 +120,8 @@ export interface RelayHostOptions {
     readonly required: boolean;
     /** The secret fake verifiers derive from (REQ-LOG-015). */
     readonly serverSecret: Bytes;
+    /** The KDF parameters accounts register with (REQ-LOG-018; default the interactive profile). */
+    readonly kdf?: KdfParams;
     readonly rngSeed: Bytes;
     /** Session lifetime (default 4 hours, REQ-LOG-020). */
     readonly lifetimeMs?: number;
@@ -179,6 +181,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       profile: o.profile,
       relayKeys: o.keys,
       serverSecret: o.login.serverSecret,
+      ...(o.login.kdf === undefined ? {} : { kdf: o.login.kdf }),
       rngSeed: o.login.rngSeed,
       ...(o.login.lifetimeMs === undefined ? {} : { lifetimeMs: o.login.lifetimeMs }),
       ...(o.store.accounts ? { accounts: o.store.accounts() } : {}),
@@ -202,7 +205,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           break;
         case 'effect.reject':
           o.raise(fx.reqId, `${fx.conn}: ${fx.detail}`);
-          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail));
+          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail)); // REQ-LOG-023: login messages carry no request id
           break;
         case 'effect.loggedIn': {
           if (!node) break;

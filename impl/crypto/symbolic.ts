@@ -1,7 +1,9 @@
 /**
  * The symbolic crypto backend (spec 11.1): ML-KEM, ML-DSA and both AEADs replaced by opaque
  * handles of the real sizes that only the right key opens or verifies, kept in per-run tables;
- * hashing and key derivation stay real. Every party of a run shares one instance, so that a value
+ * hashing and key derivation stay real, except Argon2id, whose stand-in is a hash of all its
+ * inputs, its parameters included: the same function of them to the protocol, at a cost that does
+ * not grow with the parameters (spec 9.6: logins run at the interactive profile). Every party of a run shares one instance, so that a value
  * made by one is recognised by another, and the instance records what it issued, which is what
  * the Dolev-Yao knowledge closure of the adversary is computed from.
  *
@@ -9,9 +11,9 @@
  * the actual bytes. Never use this backend to protect anything. It is a crypto provider like
  * noble.ts and node.ts; its tables are read through the `SymbolicCrypto` interface.
  */
-import { concat, equalBytes, isZero, toHex, utf8, type Bytes } from '../bytes.ts';
+import { concat, equalBytes, isZero, toHex, u32be, utf8, type Bytes } from '../bytes.ts';
 import { nodeCrypto } from './node.ts';
-import type { CryptoProvider, Encapsulation, KeyPair } from './provider.ts';
+import type { Argon2Params, CryptoProvider, Encapsulation, KeyPair } from './provider.ts';
 import { CryptoError } from '../errors.ts';
 import { DSA_PK_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SK_BYTES } from '../suite.ts';
 
@@ -34,6 +36,20 @@ function pad(prefix: Bytes, n: number): Bytes {
 
 function h(label: string, ...parts: Bytes[]): Bytes {
   return real.sha256(concat(utf8(`pqroom symbolic ${label}`), ...parts));
+}
+
+const isU32 = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n < 2 ** 32;
+/** Inputs the real Argon2id takes (noble's rules); for any other the stand-in gives the real error. */
+const argon2Takes = (salt: Bytes, a: Argon2Params, length: number): boolean =>
+  isU32(a.m) && isU32(a.t) && isU32(a.p) && a.t >= 1 && a.p >= 1 && a.p < 2 ** 24 && a.m >= 8 * a.p && salt.length >= 8 && Number.isSafeInteger(length) && length >= 4 && length <= 255 * 32;
+
+/**
+ * The Argon2id stand-in: `HKDF-Expand(SHA-256(label || m || t || p || len(salt) || salt || password), label, length)`,
+ * a different output for any change of password, salt, parameters or length, as the real function gives.
+ */
+function argon2idStandIn(password: Bytes, salt: Bytes, a: Argon2Params, length: number): Bytes {
+  if (!argon2Takes(salt, a, length)) return real.argon2id(password, salt, a, length);
+  return real.hkdfExpand(h('argon2id', u32be(a.m), u32be(a.t), u32be(a.p), u32be(salt.length), salt, password), utf8('pqroom symbolic argon2id'), length);
 }
 
 /** One encapsulation the backend issued: who it is for, and the secret it carries. */
@@ -134,6 +150,10 @@ export function symbolicCrypto(): SymbolicCrypto {
     operations: () => ops,
     aeadSeal: aeadSeal(24, real.aeadSeal),
     aeadOpen,
+    argon2id: (password, salt, params, length) => {
+      ops++;
+      return argon2idStandIn(password, salt, params, length);
+    },
     transportSeal,
     // never the real backend's: its frames would carry real ciphertexts
     transportSealAfter: (prefix, key, nonce, ad, pt) => transportSeal(key, nonce, ad, pt, prefix),

@@ -12,8 +12,8 @@ import { attempt, type ReqId } from '../../impl/errors.ts';
 import type { Identity } from '../../impl/protocol/identity.ts';
 import { deterministicRng, systemRng } from '../../impl/rng.ts';
 import { decode } from '../../impl/codec.ts';
-import { MsgType, Reject, type KdfParams } from '../../impl/messages/index.ts';
-import { register } from '../../impl/protocol/login.ts';
+import { MsgType, Reject } from '../../impl/messages/index.ts';
+import { configuredKdf, register, registrationPin, type LoginPin } from '../../impl/protocol/login.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { ClientConfig } from '../../machines/client-core.ts';
 import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
@@ -34,6 +34,8 @@ export interface LiveClientEvents {
   status?(s: Status): void;
   raise?(kind: 'reject' | 'alarm', reqId: ReqId, detail: string): void;
   connected?(): void;
+  /** hardened: the client pinned its account's salt and KDF parameters (REQ-LOG-017); a host with a vault keeps them there. */
+  pinned?(pin: LoginPin): void;
 }
 
 /** Options of a live client. */
@@ -55,9 +57,12 @@ export interface LiveClientOptions {
   /**
    * Log in on every connection before the role machine goes online (spec 9, REQ-LOG-020): the
    * connection is rekeyed with the session. `register` registers the account on the first
-   * connection first (its KDF parameters are `kdf`; hardened refuses a challenge below `minKdf`).
+   * connection first, with the interactive profile, which is also the floor (REQ-LOG-012);
+   * `insecureTestKdf` (tests and the demo only) lowers both to the test profile (REQ-LOG-019).
+   * hardened: `pin` is the account's pin from the vault; without one the client pins what it
+   * registers with, or what its first login used (REQ-LOG-017).
    */
-  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly kdf: KdfParams; readonly minKdf: KdfParams };
+  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly insecureTestKdf?: boolean; readonly pin?: LoginPin };
   /** Trace lines of this client (the simulator's format; the caller stamps the time). */
   readonly record?: (e: TraceLine) => void;
 }
@@ -127,6 +132,12 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   let registration: Bytes | undefined;
   let mustRegister = o.login?.register ?? false;
   let loginFailed = false;
+  // REQ-LOG-017: the account's salt and KDF parameters, kept across connections
+  let pin: LoginPin | undefined = o.profile === 'hardened' ? o.login?.pin : undefined;
+  const pinNow = (p: LoginPin): void => {
+    pin = p;
+    o.on?.pinned?.(p);
+  };
   /** Relay messages that arrived during the login and are not for it. */
   const held: Bytes[] = [];
   /** A `Reject` the relay answered the login with: its reason is the one to report. */
@@ -149,6 +160,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
       } else if (fx.type === 'effect.loggedIn') {
         loginSnap = undefined;
         mustRegister = false;
+        if (pin === undefined && fx.pin !== undefined) pinNow(fx.pin); // REQ-LOG-017: trust on first use
         feedConn({ type: 'conn.rekey', sessionKey: fx.sessionKey, now: Date.now() }); // REQ-LOG-020, REQ-LOG-023: the finish checked, nothing sent since the response
         record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
         o.on?.connected?.();
@@ -160,7 +172,9 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
   const startLogin = (): void => {
     const l = o.login!;
     if (mustRegister) {
-      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, l.kdf, o.identity.publicKey, l.minKdf);
+      const kdf = configuredKdf(l.insecureTestKdf); // REQ-LOG-019: the configuration's, at the floor
+      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
+      if (o.profile === 'hardened' && pin === undefined) pinNow(registrationPin(registration)); // REQ-LOG-017
       feedConn({ type: 'app.send', bytes: registration, now: Date.now() });
     }
     loginSnap = start<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, {
@@ -170,9 +184,9 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
       password: l.password,
       pinnedRelayPk: o.relayPk,
       rngSeed: systemRng.bytes(48),
-      minKdf: l.minKdf,
+      ...(l.insecureTestKdf === true ? { insecureTestKdf: true } : {}),
     }).snapshot;
-    feedLogin({ type: 'login.start', th: conn.context.th!, now: Date.now() });
+    feedLogin({ type: 'login.start', th: conn.context.th!, now: Date.now(), ...(pin === undefined ? {} : { pin }) });
   };
   const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (stopped) return;

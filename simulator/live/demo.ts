@@ -7,7 +7,6 @@
  */
 import { createWriteStream } from 'node:fs';
 import { fromHex, toHex } from '../../impl/bytes.ts';
-import { KDF_PROFILES } from '../../impl/protocol/login.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
 import { fingerprintEmoji } from '../../impl/fingerprint.ts';
 import { createIdentity } from '../../impl/protocol/identity.ts';
@@ -30,11 +29,14 @@ export interface DemoOptions {
   /** Give up after this long (ms). */
   readonly timeoutMs?: number;
   readonly out?: (line: string) => void;
-  /**
-   * Register and log in every client before it goes online (spec 9; default true), with the test
-   * KDF profile so that a demo starts in milliseconds (a deployment uses `interactive` or `seed`).
-   */
+  /** Register and log in every client before it goes online (spec 9; default true), at the interactive KDF profile. */
   readonly login?: boolean;
+  /**
+   * INSECURE, for tests and throwaway demo accounts only: register and log in with the test KDF
+   * profile, which a client without this configuration refuses (REQ-LOG-019); the relay must be
+   * started with it too (`pqroom relay --insecure-test-kdf`: REQ-LOG-018).
+   */
+  readonly insecureTestKdf?: boolean;
   /** How long to keep listening after the last message arrived, for late replays and alarms (ms, default 1000). */
   readonly lingerMs?: number;
   /** Writes a JSONL trace of every client (the simulator's format, wall-clock milliseconds). */
@@ -90,6 +92,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     relayPk = fromHex((await res.text()).trim());
     out(`pinned the relay key served at /relay-key (trust on first use): ${fingerprintEmoji(c.sha256(relayPk))}`);
   }
+  if (o.login !== false && o.insecureTestKdf === true) out('INSECURE: logins use the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf, for throwaway demo accounts; a real client refuses it (REQ-LOG-012, REQ-LOG-019)');
   const alarms: string[] = [];
   const refused: string[] = [];
   const duplicates: string[] = [];
@@ -115,7 +118,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       // short timers, so that a gap a malicious relay opens is raised within the demo (REQ-MEM-020)
       config: { rotateEvery: o.rotateEvery ?? 50, syncMs: 2_000, gapGraceMs: 5_000 },
       ...(record === undefined ? {} : { record }),
-      ...(o.login === false ? {} : { login: { username: `${name}-${toHex(systemRng.bytes(4))}`, password: toHex(systemRng.bytes(12)), register: true, kdf: KDF_PROFILES.test, minKdf: KDF_PROFILES.test } }),
+      ...(o.login === false ? {} : { login: { username: `${name}-${toHex(systemRng.bytes(4))}`, password: toHex(systemRng.bytes(12)), register: true, ...(o.insecureTestKdf === true ? { insecureTestKdf: true } : {}) } }),
       on: {
         deliver: (d) => {
           const mine = got.get(name)!;
@@ -213,7 +216,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-const HELP = `usage: pqroom demo --relay ws://HOST:PORT [--members N] [--messages M] [--profile hardened|compat] [--relay-key HEX]
+const HELP = `usage: pqroom demo --relay ws://HOST:PORT [--members N] [--messages M] [--profile hardened|compat] [--relay-key HEX] [--insecure-test-kdf]
 
 Starts an owner and N invitees as WebSocket clients of a running relay (pqroom relay),
 creates a room, invites and joins everyone, sends M messages (the owner rotates every 50),
@@ -228,8 +231,12 @@ received and verified every message it was entitled to and no client raised an a
   --timeout S      give up after S seconds (default 300)
   --trace FILE     write a JSONL trace of every client (render it with pqroom replay --mermaid)
   --no-login       do not register and log in (spec 9) before going online; by default every
-                   client does, with the test KDF profile, and its connection is rekeyed with
-                   the session (REQ-LOG-020)
+                   client does, with the interactive KDF profile (64 MiB, t=3), and its
+                   connection is rekeyed with the session (REQ-LOG-020)
+  --insecure-test-kdf
+                   INSECURE, tests and throwaway accounts only: register and log in with the
+                   test KDF profile (64 KiB, t=1), which a real client refuses (REQ-LOG-019);
+                   the relay must run with --insecure-test-kdf too (REQ-LOG-018)
 
 Against a malicious relay (pqroom relay --adversary PLAN) the transcript shows what the
 clients refused (REFUSED), raised (ALARM) or accepted twice (DUPLICATE).`;
@@ -244,6 +251,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let timeout = 300;
   let trace: string | undefined;
   let login = true;
+  let insecureTestKdf = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') {
@@ -252,6 +260,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     }
     if (a === '--no-login') {
       login = false;
+      continue;
+    }
+    if (a === '--insecure-test-kdf') {
+      insecureTestKdf = true;
       continue;
     }
     const v = argv[++i];
@@ -275,7 +287,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 2;
   }
   try {
-    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }), login });
+    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }), login, insecureTestKdf });
     return r.ok ? 0 : 1;
   } catch (e) {
     out(`pqroom demo: ${(e as Error).message}`);

@@ -119,9 +119,9 @@ describe('the SQLite store', () => {
 describe('the live relay over WebSocket (loopback)', () => {
   for (const profile of ['hardened', 'compat'] as const) {
     it(`${profile}: the demo with 3 members and 250 messages delivers everything it should`, async () => {
-      const relay = await startRelay({ port: 0, db: join(dir, `${profile}.db`), profile, log: quiet });
+      const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, `${profile}.db`), profile, log: quiet });
       try {
-        const r = await runDemo({ relay: relay.url, members: 3, messages: 250, profile, out: quiet, timeoutMs: 120_000 });
+        const r = await runDemo({ insecureTestKdf: true, relay: relay.url, members: 3, messages: 250, profile, out: quiet, timeoutMs: 120_000 });
         expect(r.alarms).toEqual([]);
         expect(r.members.map((m) => m.received)).toEqual(r.members.map((m) => m.entitled));
         expect(r.ok).toBe(true);
@@ -140,7 +140,7 @@ describe('the live relay over WebSocket (loopback)', () => {
   }
 
   it('should survive garbage, oversized and text frames, then serve an honest demo with its database intact', async () => {
-    const relay = await startRelay({ port: 0, db: join(dir, 'fuzz.db'), profile: 'hardened', log: quiet, limits: { maxFrameBytes: 64 * 1024, maxBufferedBytes: 1 << 20 } });
+    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'fuzz.db'), profile: 'hardened', log: quiet, limits: { maxFrameBytes: 64 * 1024, maxBufferedBytes: 1 << 20 } });
     try {
       const frames = fc.sample(fc.oneof(fc.uint8Array({ maxLength: 300, size: 'max' }), fc.constant(new Uint8Array(70_000)), fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => new Uint8Array([0, 1, ...b]))), { numRuns: 60, seed: 7 });
       expect(frames.filter((f) => f.length > 100 && f.length <= 300).length).toBeGreaterThan(5); // garbage of every length up to 300 bytes, not fast-check's default of about 10
@@ -155,7 +155,7 @@ describe('the live relay over WebSocket (loopback)', () => {
         ws.terminate();
       }
       expect(closes.length).toBeGreaterThan(0);
-      const r = await runDemo({ relay: relay.url, members: 2, messages: 40, profile: 'hardened', out: quiet, timeoutMs: 60_000 });
+      const r = await runDemo({ insecureTestKdf: true, relay: relay.url, members: 2, messages: 40, profile: 'hardened', out: quiet, timeoutMs: 60_000 });
       expect(r.ok).toBe(true);
       expect(relay.store.integrityOk()).toBe(true);
       expect((await fetch(relay.url.replace('ws', 'http') + '/healthz')).status).toBe(200);
@@ -168,7 +168,7 @@ describe('the live relay over WebSocket (loopback)', () => {
     const db = join(dir, 'killed.db');
     const spawnRelay = (port: number): Promise<{ child: ChildProcess; port: number }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['cli.js', 'relay', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawn(process.execPath, ['cli.js', 'relay', '--insecure-test-kdf', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'ignore'] });
         let text = '';
         child.stdout!.on('data', (d: Buffer) => {
           text += d.toString();
@@ -186,7 +186,7 @@ describe('the live relay over WebSocket (loopback)', () => {
       first.child.once('exit', () => void spawnRelay(first.port).then((s) => (second = s.child)));
     }, 4_000);
     try {
-      const r = await runDemo({ relay: url, members: 3, messages: 250, profile: 'hardened', out: quiet, timeoutMs: 120_000, relayPk: Uint8Array.from(Buffer.from(pk.trim(), 'hex')) });
+      const r = await runDemo({ insecureTestKdf: true, relay: url, members: 3, messages: 250, profile: 'hardened', out: quiet, timeoutMs: 120_000, relayPk: Uint8Array.from(Buffer.from(pk.trim(), 'hex')) });
       expect(second, 'the relay was killed and restarted during the run').toBeDefined();
       expect(r.alarms).toEqual([]);
       expect(r.ok, JSON.stringify({ refused: r.refused, duplicates: r.duplicates, members: r.members })).toBe(true);

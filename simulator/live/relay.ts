@@ -11,6 +11,7 @@ import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
+import { configuredKdf } from '../../impl/protocol/login.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
 import type { Profile } from '../../impl/suite.ts';
@@ -66,6 +67,11 @@ export interface LiveRelayOptions {
   readonly requireLogin?: boolean;
   /** Login session lifetime (ms, default 4 hours, REQ-LOG-020). */
   readonly sessionMs?: number;
+  /**
+   * INSECURE, tests and throwaway demo accounts only: register accounts with the test KDF profile,
+   * and announce it for unknown usernames, instead of the interactive profile (REQ-LOG-018, REQ-LOG-019).
+   */
+  readonly insecureTestKdf?: boolean;
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
 }
@@ -172,7 +178,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     coalesce: true,
     onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
-    login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
+    login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), kdf: configuredKdf(o.insecureTestKdf), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
       trace({ kind: 'reject', actor: 'relay', reqId, detail });
       rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
@@ -380,7 +386,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
 
 const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile hardened|compat]
                     [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
-                    [--require-login] [--session-minutes M]
+                    [--require-login] [--session-minutes M] [--insecure-test-kdf]
 
 Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
 --db (default relay.db); restarting with the same file resumes every room.
@@ -399,6 +405,10 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
                 (registration and login are always served; REQ-LOG-020)
   --session-minutes M
                 login session lifetime (default 240); then the relay closes the connection
+  --insecure-test-kdf
+                INSECURE, tests and throwaway demo accounts only: register accounts with the
+                test KDF profile (64 KiB, t=1) instead of the interactive one (64 MiB, t=3);
+                clients must run with it too (pqroom demo --insecure-test-kdf; REQ-LOG-018)
   --rate N      requests per second per connection (default 200, REQ-REL-041)
   --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
@@ -417,6 +427,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const config: { rate?: number; burst?: number } = {};
   let requireLogin = false;
   let sessionMs: number | undefined;
+  let insecureTestKdf = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => {
@@ -437,6 +448,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
         adversary = loadTap(v());
       }
       else if (a === '--require-login') requireLogin = true;
+      else if (a === '--insecure-test-kdf') insecureTestKdf = true;
       else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
       else if (a === '--rate') config.rate = intArg(a, v());
       else if (a === '--burst') config.burst = intArg(a, v());
@@ -465,6 +477,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       profile,
       config,
       requireLogin,
+      insecureTestKdf,
       ...(sessionMs === undefined ? {} : { sessionMs }),
       ...(trace === undefined ? {} : { trace }),
       ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, ...adversary!.traceHeader } }),
@@ -474,6 +487,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 1;
   }
   out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
+  if (insecureTestKdf) out('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
   if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => void relay.close(sig).then(resolve);

@@ -44,12 +44,12 @@ async function within(ms: number, done: () => boolean): Promise<boolean> {
 describe('the live relay under bad input and load', () => {
   it('REQ-REL-040 REQ-REL-041 REQ-REL-043 REQ-REL-045 should answer wrong-state frames, foreign rooms and a flood with typed rejections, and keep serving an honest demo', async () => {
     const logged: Record<string, unknown>[] = [];
-    const relay = await startRelay({ port: 0, db: join(dir, 'wrong-state.db'), profile: 'hardened', log: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'wrong-state.db'), profile: 'hardened', log: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
     const started = Date.now();
     try {
       const pk = await relayKey(relay);
       // an honest demo runs throughout
-      const demo = runDemo({ relay: relay.url, members: 2, messages: 60, profile: 'hardened', out: quiet, timeoutMs: 90_000, lingerMs: 0 });
+      const demo = runDemo({ insecureTestKdf: true, relay: relay.url, members: 2, messages: 60, profile: 'hardened', out: quiet, timeoutMs: 90_000, lingerMs: 0 });
 
       // 1. a valid relay request as the first frame, before any handshake: refused, connection closed
       const early = new WebSocket(relay.url);
@@ -124,9 +124,9 @@ describe('the live relay under bad input and load', () => {
   }, 120_000);
 
   it('should serve many clients in many rooms at once and lose nothing (4 rooms of 3 members, 60 messages each)', async () => {
-    const relay = await startRelay({ port: 0, db: join(dir, 'load.db'), profile: 'hardened', log: quiet });
+    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'load.db'), profile: 'hardened', log: quiet });
     try {
-      const runs = await Promise.all(Array.from({ length: 4 }, () => runDemo({ relay: relay.url, members: 2, messages: 60, profile: 'hardened', out: quiet, timeoutMs: 110_000, lingerMs: 0 })));
+      const runs = await Promise.all(Array.from({ length: 4 }, () => runDemo({ insecureTestKdf: true, relay: relay.url, members: 2, messages: 60, profile: 'hardened', out: quiet, timeoutMs: 110_000, lingerMs: 0 })));
       for (const r of runs) {
         expect(r.alarms).toEqual([]);
         expect(r.members.map((m) => m.received)).toEqual(r.members.map((m) => m.entitled));
