@@ -101,8 +101,23 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
       askRosters(r);
     });
   if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
-  if (attack.lateJoin) s.admit('dave');
+  if (attack.lateJoin && attack.lateJoinMayFail !== undefined) s.step((r) => tryJoin(r, 'dave', attack.lateJoinMayFail === true ? 0 : attack.lateJoinMayFail!));
+  else if (attack.lateJoin) s.admit('dave');
   return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).step(askRosters).wait(SETTLE_MS);
+}
+
+/**
+ * The owner invites `who`, which uses the invite `laterMs` after it was issued; the run goes on
+ * whether or not the join completes (a join through an invite that expires on the way fails).
+ */
+function tryJoin(r: ScenarioRun, who: string, laterMs: number): void {
+  const n = r.world.invites().length;
+  r.world.note('admit', `${who} (may fail)`);
+  r.world.user('owner', { type: 'user.invite' });
+  if (!r.world.runUntilTrue(() => r.world.invites().length > n, 60_000)) return;
+  r.world.runUntil(r.world.now() + laterMs);
+  r.world.user(who, { type: 'user.join', invite: r.world.invites()[n]! });
+  if (r.world.runUntilTrue(() => r.world.stateOf(who) === 'member', 30_000)) r.speakers.add(who);
 }
 
 /** Every current member asks the relay for the roster (REQ-MEM-062), so that every run serves rosters (PROP-05). */
@@ -150,7 +165,11 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     profile: o.profile,
     crypto,
     trace: o.trace ?? false,
-    clientConfig: { rotateEvery: attack.rotateEvery ?? 15, ...(attack.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: attack.joinTimeoutMs }) },
+    clientConfig: {
+      rotateEvery: attack.rotateEvery ?? 15,
+      ...(attack.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: attack.joinTimeoutMs }),
+      ...(attack.inviteLifetimeMs === undefined ? {} : { inviteLifetimeMs: attack.inviteLifetimeMs }),
+    },
     tap: relay,
     ...(attack.mitm === undefined ? {} : { mitm: attack.mitm }),
     onStep: () => {
