@@ -271,8 +271,13 @@ export function propertyMonitor(
     if (key === rotationsKey) return;
     rotationsKey = key;
     const n = world.options.clientConfig?.rotateEvery ?? 100;
+    let since = -Infinity; // the previous rotation
     for (const s of owner.statuses) {
       if (s.status.kind !== 'epoch' || s.status.reason !== 'rotate') continue;
+      const previous = since;
+      since = s.at;
+      // a rotation the user asked for since the previous one is not count-driven (REQ-OWN-030 allows it at any time)
+      if (owner.asked.some((a) => a.type === 'user.rotate' && a.at > previous && a.at <= s.at)) continue;
       const prev = s.status.epoch - 1;
       let distinct = 0;
       for (const x of truth.values()) if (x.epoch === prev && x.at <= s.at) distinct++;

@@ -264,6 +264,7 @@ export function createWorld(options: WorldOptions): World {
           return;
         }
         if (trace.enabled) record({ kind: 'user', actor: node.name, event: event.type, ...('text' in event ? { detail: shortHash(String(event.text)) } : {}) });
+        node.asked.push({ at: time, type: event.type });
         feedRole(node, { ...event, now: time } as OwnerEvent);
       });
     },
