@@ -217,6 +217,13 @@ export function createWorld(options: WorldOptions): World {
       return true;
     },
     asPrincipal: (principal, bytes) => relayHost.asPrincipal(principal, bytes),
+    crash(client, downtimeMs) {
+      const node = clients.get(client);
+      if (!node || node.crashed) return false;
+      crash(node, downtimeMs);
+      return true;
+    },
+    restartRelay: (downtimeMs) => relayGoesDown(downtimeMs),
   });
 
   const world: World = {
