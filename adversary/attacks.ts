@@ -14,6 +14,7 @@ import type { ReqId } from '../impl/errors.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import type { OwnerContext } from '../machines/owner.ts';
+import { parseFaults } from '../simulator/faults.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
 import { createWorld, type World } from '../simulator/world.ts';
@@ -42,6 +43,8 @@ export interface AttackOptions {
   readonly backend: Backend;
   /** Record a trace. */
   readonly trace?: boolean;
+  /** A fault schedule for the run (spec 8.12; `pqroom simulate --faults` syntax): the attack under crashes, partitions and a lossy network. */
+  readonly faults?: string;
 }
 
 /** What any attack run (room, login or trust) showed. */
@@ -171,6 +174,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       ...(attack.inviteLifetimeMs === undefined ? {} : { inviteLifetimeMs: attack.inviteLifetimeMs }),
     },
     tap: relay,
+    ...((o.faults ?? attack.faults) === undefined ? {} : { faults: parseFaults((o.faults ?? attack.faults)!) }),
     ...(attack.mitm === undefined ? {} : { mitm: attack.mitm }),
     onStep: () => {
       if (!monitor || !world) return;

@@ -24,7 +24,7 @@ import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
 import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
-import { arbPlan } from './plans.ts';
+import { arbFaults, arbPlan } from './plans.ts';
 import type { Plan } from './relay.ts';
 
 /** What one run was: enough to run it again. */
@@ -38,13 +38,15 @@ export interface RunSpec {
   readonly backend: Backend;
   /** The mutant's switched-off requirement, if any. */
   readonly mutant?: string;
+  /** A fault schedule the run was made under (`--faults` syntax), if any. */
+  readonly faults?: string;
 }
 
 /** Runs a spec, with or without a trace. */
 export function runSpec(spec: RunSpec, trace = false): Outcome {
   const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
   if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
-  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
+  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace, ...(spec.faults === undefined ? {} : { faults: spec.faults }) };
   return withCheckOff(mutant?.removes, () => {
     if (spec.attack === 'generated-login') return loginOutcome(runLoginPlan(spec.loginPlan ?? [], o));
     if (spec.attack !== 'generated') return runNamed(spec.attack, o);
@@ -83,6 +85,7 @@ export function specFromHeader(line: string): RunSpec | undefined {
     seed: h.seed,
     backend,
     ...(typeof h.mutant === 'string' ? { mutant: h.mutant } : {}),
+    ...(typeof h.faults === 'string' ? { faults: h.faults } : {}),
   };
 }
 
@@ -299,7 +302,7 @@ export function audit(o: AuditOptions): AuditResult {
     }
     // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
     //    shrinks to a minimal plan, which becomes the counterexample of what it broke
-    const generate = <P extends readonly unknown[]>(what: string, arb: fc.Arbitrary<P>, specOf: (plan: P, seed: number) => RunSpec, numRuns: number): { runs: number; finds: PropId[] } => {
+    const generate = <P,>(what: string, arb: fc.Arbitrary<P>, specOf: (plan: P, seed: number) => RunSpec, numRuns: number): { runs: number; finds: PropId[] } => {
       let runs = 0;
       const out = fc.check(
         fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
@@ -319,12 +322,18 @@ export function audit(o: AuditOptions): AuditResult {
         const r = runSpec(spec);
         finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
         for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${runs} runs)`);
+        const steps = spec.plan?.length ?? spec.loginPlan?.length ?? 0;
+        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${seed}, after ${runs} runs)`);
       }
       say(`${profile}: ${runs} ${what}`);
       return { runs, finds };
     };
-    const rooms = generate('generated plans', arbPlan(profile), (plan, seed) => ({ attack: 'generated', plan, profile, seed, backend: symbolicBackend }), o.runs);
+    const rooms = generate(
+      'generated plans',
+      fc.tuple(arbPlan(profile), arbFaults()),
+      ([plan, faults], seed) => ({ attack: 'generated', plan, profile, seed, backend: symbolicBackend, ...(faults === undefined ? {} : { faults }) }),
+      o.runs,
+    );
     const logins = generate('generated login adversaries', arbLoginPlan(3), (loginPlan, seed) => ({ attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend }), Math.max(10, Math.ceil(o.runs / 5)));
     const generatedRuns = rooms.runs;
     const generatedLoginRuns = logins.runs;

@@ -106,6 +106,8 @@ export interface Attack extends NamedAttack {
   readonly honestRelay?: boolean;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
   readonly joinTimeoutMs?: number;
+  /** A fault schedule the attack runs under (`--faults` syntax, spec 8.12): crashes, partitions, a lossy network. */
+  readonly faults?: string;
   /** The lifetime of the owner's invites in the run (REQ-OWN-005; default 7 days). */
   readonly inviteLifetimeMs?: number;
   /**
