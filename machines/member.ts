@@ -155,6 +155,7 @@ function welcomeOutcome(ctx: MemberContext, entries: readonly MailboxEntry[], no
     c = { ...c, mail: adv.progress };
     const input = `mailbox entry ${entry.index}`;
     const invite = c.invite;
+    if (invite && !equalBytes(entry.room_id, invite.room_id)) continue; // REQ-MEM-064: another room's entry (the mailbox is the principal's)
     if (!invite || !c.inviteId || !equalBytes(entry.invite_id, c.inviteId)) {
       effects.push(rejection('REQ-INV-010', 'mailbox entry for another invite', input));
       continue;

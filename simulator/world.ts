@@ -247,8 +247,8 @@ export function createWorld(options: WorldOptions): World {
     store,
     relayPk: relayKeys.publicKey,
     trace,
-    addOwner: (name) => makeClient(name, 'owner'),
-    addMember: (name) => makeClient(name, 'member'),
+    addOwner: (name, person) => makeClient(name, 'owner', person),
+    addMember: (name, person) => makeClient(name, 'member', person),
     connect(name) {
       const node = clients.get(name)!;
       node.wantsConnection = true;
@@ -295,8 +295,8 @@ export function createWorld(options: WorldOptions): World {
       return true;
     },
     stateOf: (name) => stateString(clients.get(name)!.snapshot.value),
-    invites() {
-      const owner = [...clients.values()].find((n) => n.role === 'owner');
+    invites(ownerName) {
+      const owner = ownerName === undefined ? [...clients.values()].find((n) => n.role === 'owner') : clients.get(ownerName);
       return (owner?.statuses ?? []).flatMap((s) => (s.status.kind === 'invite' ? [s.status.invite] : []));
     },
   };

@@ -139,7 +139,10 @@ function compatConfirm(ctx: OwnerContext, entry: MailboxEntry, now: number): Out
   }
 }
 
-/** Mailbox entries the owner has not seen yet, each marked seen. */
+/**
+ * Mailbox entries of this room the owner has not seen yet, each marked seen. The mailbox is the
+ * principal's: an entry of another room is another room's (REQ-MEM-064), marked seen and left.
+ */
 export function freshMail(ctx: OwnerContext, entries: readonly MailboxEntry[]): { ctx: OwnerContext; fresh: MailboxEntry[] } {
   let mail = ctx.mail;
   const fresh: MailboxEntry[] = [];
@@ -147,6 +150,7 @@ export function freshMail(ctx: OwnerContext, entries: readonly MailboxEntry[]): 
     const a = advance(mail, e.index);
     if (!a.fresh) continue;
     mail = a.progress;
+    if (ctx.roomId !== undefined && !equalBytes(e.room_id, ctx.roomId)) continue;
     fresh.push(e);
   }
   return { ctx: { ...ctx, mail }, fresh };

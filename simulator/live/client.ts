@@ -12,10 +12,10 @@ import { attempt, type ReqId } from '../../impl/errors.ts';
 import type { Identity } from '../../impl/protocol/identity.ts';
 import { deterministicRng, systemRng } from '../../impl/rng.ts';
 import { decode } from '../../impl/codec.ts';
-import { MsgType, Reject } from '../../impl/messages/index.ts';
+import { MsgType, Reject, type Invite } from '../../impl/messages/index.ts';
 import { configuredKdf, register, registrationPin, type LoginPin } from '../../impl/protocol/login.ts';
 import type { Profile } from '../../impl/suite.ts';
-import type { ClientConfig } from '../../machines/client-core.ts';
+import type { ClientConfig, ClientCore } from '../../machines/client-core.ts';
 import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
 import { start, step } from '../../machines/driver.ts';
 import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../../machines/events.ts';
@@ -23,6 +23,7 @@ import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } fro
 import { memberMachine } from '../../machines/member.ts';
 import { ownerMachine } from '../../machines/owner.ts';
 import { relayMessageToEvent } from '../envelope.ts';
+import { roomOf, routeToRoom } from '../../machines/route.ts';
 import type { TraceLine } from '../relay-host.ts';
 import { messageLabel, shortHash } from '../trace.ts';
 import type { Link } from '../transport.ts';
@@ -165,7 +166,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
         record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
         o.on?.connected?.();
         feedRole({ type: 'net.up', now: Date.now() });
-        for (const bytes of held.splice(0)) feedRole(relayMessageToEvent(bytes, Date.now()));
+        for (const bytes of held.splice(0)) feedRelay(bytes);
       }
     }
   };
@@ -187,6 +188,11 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
       ...(l.insecureTestKdf === true ? { insecureTestKdf: true } : {}),
     }).snapshot;
     feedLogin({ type: 'login.start', th: conn.context.th!, now: Date.now(), ...(pin === undefined ? {} : { pin }) });
+  };
+  /** A relay message, routed to this client's room (REQ-MEM-064) and fed to its role machine. */
+  const feedRelay = (bytes: Bytes): void => {
+    const ev = routeToRoom(roomOf(snapshot.context as ClientCore & { invite?: Invite }), relayMessageToEvent(bytes, Date.now()));
+    if (ev !== undefined) feedRole(ev);
   };
   const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (stopped) return;
@@ -272,7 +278,7 @@ export function startLiveClient(o: LiveClientOptions): LiveClient {
             // a push of a relay that does not wait for the login: the role machine's, once online (bounded: history sync refetches the rest)
             if (held.length < 10_000) held.push(fx.bytes);
           }
-          else feedRole(relayMessageToEvent(fx.bytes, Date.now()));
+          else feedRelay(fx.bytes);
           break;
         case 'effect.reject':
           o.on?.raise?.('reject', fx.reqId, fx.detail);

@@ -6,7 +6,8 @@
 import { toHex, type Bytes } from '../../impl/bytes.ts';
 import type { ReqId } from '../../impl/errors.ts';
 import { simSeed } from '../../impl/keyschedule.ts';
-import { SUITE_ID } from '../../impl/messages/index.ts';
+import { SUITE_ID, type Invite } from '../../impl/messages/index.ts';
+import type { ClientCore } from '../../machines/client-core.ts';
 import { createIdentity, type Identity } from '../../impl/protocol/identity.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
@@ -15,6 +16,7 @@ import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent } from '../../mach
 import { memberMachine } from '../../machines/member.ts';
 import { ownerMachine } from '../../machines/owner.ts';
 import { relayMessageToEvent } from '../envelope.ts';
+import { roomOf, routeToRoom } from '../../machines/route.ts';
 import type { TraceLine } from '../relay-host.ts';
 import { messageLabel, shortHash } from '../trace.ts';
 import type { Link, Transport } from '../transport.ts';
@@ -66,8 +68,8 @@ export interface ClientHost {
 export interface ClientDriver {
   /** Feeds an event to a client's role machine and carries out its effects. */
   feedRole(node: ClientNode, event: OwnerEvent | MemberEvent | NetEvent): void;
-  /** Adds a client (its keys and machines), named `name`. */
-  makeClient(name: string, role: 'owner' | 'member'): ClientNode;
+  /** Adds a client (its keys and machines), named `name`; `person` (default `name`) owns the identity, which a person's clients in several rooms share. */
+  makeClient(name: string, role: 'owner' | 'member', person?: string): ClientNode;
   /** Opens a client's connection to the relay, unless it has one or is crashed. */
   openConnection(node: ClientNode): void;
   /** A client's role machine. */
@@ -169,7 +171,10 @@ export function clientDriver(host: ClientHost): ClientDriver {
           const ev = relayMessageToEvent(fx.bytes, now());
           const suite = fx.bytes.length >= 3 ? (fx.bytes[1]! << 8) | fx.bytes[2]! : SUITE_ID;
           if (ev.type !== 'net.malformed' && suite !== SUITE_ID) wrongSuite.push({ party: node.name, at: now(), suite, msg: messageLabel(fx.bytes) });
-          feedRole(node, ev);
+          const routed = routeToRoom(roomOf(node.snapshot.context as ClientCore & { invite?: Invite }), ev); // REQ-MEM-064
+          if (routed === undefined) {
+            if (traceEnabled) record({ kind: 'event', actor: node.name, what: 'another room', detail: messageLabel(fx.bytes) });
+          } else feedRole(node, routed);
           break;
         }
         case 'effect.reject':
@@ -190,13 +195,14 @@ export function clientDriver(host: ClientHost): ClientDriver {
       rngSeed: simSeed(c, options.seed, `${node.name} connection ${node.connections}`, node.restarts),
     }).snapshot;
 
-  const makeClient = (name: string, role: 'owner' | 'member'): ClientNode => {
+  const makeClient = (name: string, role: 'owner' | 'member', person = name): ClientNode => {
     if (clients.has(name)) throw new Error(`client ${name} exists`);
-    const identity = createIdentity(c, deterministicRng(simSeed(c, options.seed, `identity ${name}`, 0)));
+    const identity = createIdentity(c, deterministicRng(simSeed(c, options.seed, `identity ${person}`, 0)));
     const input = { crypto: c, profile: options.profile, identity, rngSeed: simSeed(c, options.seed, name, 0), config: options.clientConfig ?? {} };
     const roleStart = role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input);
     const node: ClientNode = {
       name,
+      person,
       role,
       identity,
       snapshot: roleStart.snapshot,

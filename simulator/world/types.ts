@@ -97,6 +97,8 @@ export type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<type
 export interface ClientNode {
   /** Its name. */
   readonly name: string;
+  /** The person whose identity it holds (its name unless the person keeps several rooms, spec 7.11). */
+  readonly person: string;
   /** `owner` or `member`. */
   readonly role: 'owner' | 'member';
   /** Its keys. */
@@ -170,9 +172,9 @@ export interface World {
   /** The trace recorder. */
   readonly trace: TraceRecorder;
   /** Adds the owner. */
-  addOwner(name: string): ClientNode;
+  addOwner(name: string, person?: string): ClientNode;
   /** Adds a member-to-be. */
-  addMember(name: string): ClientNode;
+  addMember(name: string, person?: string): ClientNode;
   /** Opens a client's connection to the relay (and keeps it open: reconnects after losses). */
   connect(name: string): void;
   /** Drops a client's connection, and keeps it down until `connect`. */
@@ -189,6 +191,6 @@ export interface World {
   runUntilTrue(done: () => boolean, maxMs: number): boolean;
   /** The state value of a client's role machine, as a dotted string. */
   stateOf(name: string): string;
-  /** The invites the owner announced, oldest first. */
-  invites(): Invite[];
+  /** The invites an owner announced (default: the first owner added), oldest first. */
+  invites(owner?: string): Invite[];
 }
