@@ -6,21 +6,20 @@
  * trace that `pqroom replay` re-runs to the same bytes and the same violation.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import fc from 'fast-check';
 import { withCheckOff } from '../impl/mutants.ts';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
-import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
+import { isBackend, TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
 import { LOGIN_PROPERTIES } from './login-attacks.ts';
-import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
+import { runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
+import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
 import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
-import { arbPlan } from './plans.ts';
+import { progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
 
 /** What one run was: enough to run it again. */
@@ -69,7 +68,7 @@ export function specFromHeader(line: string): RunSpec | undefined {
   const profile = h.profile;
   const backend = h.backend;
   if (profile !== 'hardened' && profile !== 'compat') throw new Error('run header: unknown profile');
-  if (backend !== 'real' && backend !== 'symbolic') throw new Error('run header: unknown backend');
+  if (!isBackend(backend)) throw new Error('run header: unknown backend');
   if (typeof h.seed !== 'number' || !Number.isSafeInteger(h.seed)) throw new Error('run header: seed must be an integer');
   return {
     attack: h.attack,
@@ -93,6 +92,10 @@ export interface AuditOptions {
   readonly out: string;
   /** Progress lines. */
   readonly progress?: (line: string) => void;
+  /** Worker threads (default 1: everything in this thread); the result is the same for any number. */
+  readonly workers?: number;
+  /** A live progress line on a terminal (runs done, runs/s, counterexamples). */
+  readonly progressLine?: boolean;
 }
 
 /** A property's verdict in one profile. */
@@ -135,6 +138,8 @@ export interface AuditResult {
   readonly backend: Backend | 'both';
   readonly commit: string;
   readonly versions: Readonly<Record<string, string>>;
+  /** The real backends: which are present, what each primitive runs on, and how far they agreed. */
+  readonly crypto: CryptoReport;
   readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedLoginRuns: number; generatedFinds: PropId[] }>>;
   readonly mutants: { id: string; removes: string; killed: boolean; by?: string; replay?: string }[];
   readonly mutationScore: number;
@@ -170,123 +175,146 @@ function versions(): Record<string, string> {
 export function audit(o: AuditOptions): AuditResult {
   const started = Date.now();
   const say = o.progress ?? (() => undefined);
-  const symbolicBackend: Backend = o.backend === 'real' ? 'real' : 'symbolic';
+  const symbolicBackend: Backend = o.backend === 'both' ? 'symbolic' : o.backend;
   mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
   const rel = (f: string): string => relative(process.cwd(), f) || f;
+  const traces: { spec: RunSpec; file: string }[] = [];
   const save = (name: string, spec: RunSpec): string => {
     const file = join(o.out, 'counterexamples', `${name}.jsonl`);
-    writeFileSync(file, attackTrace(spec, runSpec(spec, true)));
+    traces.push({ spec, file });
     return `npx pqroom replay ${rel(file)}`;
   };
-
-  const profiles: AuditResult['profiles'] = {};
-  for (const profile of o.profiles) {
-    const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
-    const checkedRuns = new Map<PropId, number>();
-    const record = (spec: RunSpec, r: Outcome): void => {
-      for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
-      for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
-    };
-    // 1. named attacks
-    const attacks: AttackVerdict[] = [];
-    for (const a of NAMED_ATTACKS) {
-      const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
-      const r = runSpec(spec);
-      record(spec, r);
-      const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-      let realAgrees: boolean | undefined;
-      if (o.backend === 'both') {
-        const real = runSpec({ ...spec, backend: 'real' });
-        realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
+  // the whole campaign's runs, on o.workers threads; what follows reads their results in the
+  // order of a sequential campaign (adversary/parallel.ts), so the result is the same for any number
+  const gen = (what: Generator['what'], profile: Profile, numRuns: number): Generator => ({ what, profile, backend: symbolicBackend, numRuns, seed: o.seed });
+  const named = (profile: Profile, backend: Backend): RunSpec[] => NAMED_ATTACKS.map((a) => ({ attack: a.id, profile, seed: o.seed, backend }));
+  const work: CampaignWork = {
+    runs: o.profiles.flatMap((p) => [...(o.backend === 'both' ? named(p, 'real') : []), ...named(p, symbolicBackend)]),
+    generators: o.profiles.flatMap((p) => [gen('plans', p, o.runs), gen('logins', p, Math.max(10, Math.ceil(o.runs / 5)))]),
+    hunts: MUTANTS.map((m) => ({ mutant: m.id, seeds: [o.seed, o.seed + 1] })),
+    differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
+  };
+  const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
+  try {
+    const profiles: AuditResult['profiles'] = {};
+    for (const profile of o.profiles) {
+      const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
+      const checkedRuns = new Map<PropId, number>();
+      const record = (spec: RunSpec, r: RunResult): void => {
+        for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
+        for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
+      };
+      // 1. named attacks
+      const attacks: AttackVerdict[] = [];
+      for (const a of NAMED_ATTACKS) {
+        const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
+        const r = done.run(spec);
+        record(spec, r);
+        const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+        let realAgrees: boolean | undefined;
+        if (o.backend === 'both') {
+          const real = done.run({ ...spec, backend: 'real' });
+          realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
+        }
+        const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
+        attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
+        say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
       }
-      const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
-      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
-    }
-    // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
-    //    shrinks to a minimal plan, which becomes the counterexample of what it broke
-    const generate = <P extends readonly unknown[]>(what: string, arb: fc.Arbitrary<P>, specOf: (plan: P, seed: number) => RunSpec, numRuns: number): { runs: number; finds: PropId[] } => {
-      let runs = 0;
-      const out = fc.check(
-        fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
-          const spec = specOf(plan, seed);
-          const r = runSpec(spec);
+      // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
+      //    shrinks to a minimal plan, which becomes the counterexample of what it broke
+      const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
+        const x = done.generated(g);
+        let runs = 0;
+        for (const { spec, r } of x.runs) {
           runs++;
           record(spec, r);
           if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
-          return r.violations.length === 0;
-        }),
-        { numRuns, seed: o.seed },
-      );
-      let finds: PropId[] = [];
-      if (out.failed && out.counterexample) {
-        const [plan, seed] = out.counterexample;
-        const spec = specOf(plan, seed);
-        const r = runSpec(spec);
-        finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-        for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${plan.length} step(s), seed ${seed}, after ${runs} runs)`);
+        }
+        let finds: PropId[] = [];
+        if (x.counterexample) {
+          const { spec, r } = x.counterexample;
+          finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+          for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
+          say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${(spec.plan ?? spec.loginPlan ?? []).length} step(s), seed ${spec.seed}, after ${runs} runs)`);
+        }
+        say(`${profile}: ${runs} ${what}`);
+        return { runs, finds };
+      };
+      const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
+      const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
+      const generatedRuns = rooms.runs;
+      const generatedLoginRuns = logins.runs;
+      const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
+      // 3. the property table, against what spec 12 says each profile must show
+      const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
+      const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
+      const properties: PropertyResult[] = [];
+      for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
+        const pending = PENDING_PROPERTIES[id];
+        const expected = expectedOf(id);
+        if (pending !== undefined) {
+          properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
+          continue;
+        }
+        const f = first.get(id);
+        const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
+        if (!f) {
+          properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
+          continue;
+        }
+        const replay = save(`${profile}-${id}`, f.spec);
+        properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
       }
-      say(`${profile}: ${runs} ${what}`);
-      return { runs, finds };
-    };
-    const rooms = generate('generated plans', arbPlan(profile), (plan, seed) => ({ attack: 'generated', plan, profile, seed, backend: symbolicBackend }), o.runs);
-    const logins = generate('generated login adversaries', arbLoginPlan(3), (loginPlan, seed) => ({ attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend }), Math.max(10, Math.ceil(o.runs / 5)));
-    const generatedRuns = rooms.runs;
-    const generatedLoginRuns = logins.runs;
-    const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
-    // 3. the property table, against what spec 12 says each profile must show
-    const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
-    const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
-    const properties: PropertyResult[] = [];
-    for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
-      const pending = PENDING_PROPERTIES[id];
-      const expected = expectedOf(id);
-      if (pending !== undefined) {
-        properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
-        continue;
-      }
-      const f = first.get(id);
-      const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
-      if (!f) {
-        properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
-        continue;
-      }
-      const replay = save(`${profile}-${id}`, f.spec);
-      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+      profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
     }
-    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
-  }
 
-  // 4. mutants
-  const mutants: AuditResult['mutants'] = [];
-  for (const m of MUTANTS) {
-    const h = huntMutant(m, [o.seed, o.seed + 1]);
-    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
-    mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
-    say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
+    // 4. mutants
+    const mutants: AuditResult['mutants'] = [];
+    for (const m of MUTANTS) {
+      const h = done.hunt(m.id);
+      const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
+      mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
+      say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
+    }
+    const killed = mutants.filter((m) => m.killed).length;
+    // 5. the counterexample traces, written by the workers
+    done.traces(traces);
+    const crypto = done.crypto();
+    say(`real backends ${crypto.differential.backends.join(', ')}: agreed on ${crypto.differential.agreed} of ${crypto.differential.checks} differential checks`);
+    return {
+      seed: o.seed,
+      runs: o.runs,
+      backend: o.backend,
+      commit: gitCommit(),
+      versions: versions(),
+      crypto,
+      profiles,
+      mutants,
+      mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
+      pendingAttacks: PENDING_ATTACKS,
+      equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    done.close();
   }
-  const killed = mutants.filter((m) => m.killed).length;
-  return {
-    seed: o.seed,
-    runs: o.runs,
-    backend: o.backend,
-    commit: gitCommit(),
-    versions: versions(),
-    profiles,
-    mutants,
-    mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
-    pendingAttacks: PENDING_ATTACKS,
-    equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
-    seconds: Math.round((Date.now() - started) / 1000),
-  };
+}
+
+/** One paragraph on the real backends: what each is made of, and how far they agreed. */
+function cryptoLine(c: CryptoReport): string {
+  const d = c.differential;
+  const w = 'skipped' in c.wycheproof ? `Wycheproof skipped (${String(c.wycheproof.skipped)})` : `Wycheproof ${Object.entries(c.wycheproof).map(([b, x]) => `${b} ${x.passed} of ${x.cases - x.notApplicable}`).join(', ')} cases as the files say`;
+  const absent = Object.entries(c.backends).filter(([, x]) => !x.present).map(([b, x]) => `${b} absent: ${x.unavailable}`);
+  return [`real backends ${d.backends.join(', ')} agreed on ${d.agreed} of ${d.checks} differential checks (${d.cases} seeded cases); ${w}`, ...absent].join('\n');
 }
 
 /** The human summary: property × profile, attacks, mutants. */
 export function auditTable(r: AuditResult): string {
   const ps = Object.keys(r.profiles) as Profile[];
   const lines: string[] = [];
-  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans and ${r.profiles[ps[0]!]?.generatedLoginRuns ?? 0} generated login adversaries per profile, backend ${r.backend}, ${r.seconds} s`);
+  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans and ${r.profiles[ps[0]!]?.generatedLoginRuns ?? 0} generated login adversaries per profile, backend ${r.backend === 'real' || r.backend === 'both' ? `${r.backend} (real: ${r.crypto.real})` : r.backend}, ${r.seconds} s`);
+  lines.push('');
+  lines.push(cryptoLine(r.crypto));
   lines.push('');
   lines.push(['property'.padEnd(8), ...ps.map((p) => p.padEnd(28))].join('  '));
   const ids = r.profiles[ps[0]!]!.properties.map((p) => p.id);

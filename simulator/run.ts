@@ -4,7 +4,7 @@
  * `pqroom replay` can run it again and compare the new trace with the old, line by line.
  */
 import { symbolicCrypto } from '../adversary/symbolic.ts';
-import { nodeCrypto } from '../impl/crypto/node.ts';
+import { fastestReal, realCrypto, REAL_BACKENDS } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { Profile } from '../impl/suite.ts';
 import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
@@ -15,16 +15,37 @@ import { createWorld, type World } from './world.ts';
 /** The trace format this module writes and reads. */
 export const TRACE_FORMAT = 'pqroom-trace/1';
 
+/** The crypto backends a run can use: `real` is the fastest real backend present (impl/crypto/backends.ts). */
+export const BACKENDS = ['real', 'symbolic', ...REAL_BACKENDS] as const;
+
 /** The crypto backends a run can use. */
-export type Backend = 'real' | 'symbolic';
+export type Backend = (typeof BACKENDS)[number];
+
+/** True when `s` names a backend. */
+export function isBackend(s: unknown): s is Backend {
+  return (BACKENDS as readonly unknown[]).includes(s);
+}
 
 /**
- * `real`: the production primitives (ML-KEM-768, ML-DSA-65 from noble; node:crypto's ChaCha20-Poly1305).
- * `symbolic`: real hashes, KDFs and AEADs, but table-backed ML-KEM and ML-DSA with the real sizes
- * (adversary/symbolic.ts): the same protocol behaviour, several times faster.
+ * `noble`, `liboqs`, `native`: the production primitives (ML-KEM-768, ML-DSA-65) from that
+ * implementation, node:crypto's hashes and ChaCha20-Poly1305; all give the same bytes. `real`: the
+ * fastest of them present. `symbolic`: real hashes, KDFs and AEADs, but table-backed ML-KEM and
+ * ML-DSA with the real sizes (adversary/symbolic.ts): the same protocol behaviour, several times
+ * faster. Throws one line when the backend asked for is not present here.
  */
 export function backendCrypto(b: Backend): CryptoProvider {
-  return b === 'real' ? nodeCrypto : symbolicCrypto();
+  return b === 'symbolic' ? symbolicCrypto() : realCrypto(b === 'real' ? fastestReal() : b);
+}
+
+/** The backend as results report it: `real` with the backend it stands for here. */
+export function backendLabel(b: Backend): string {
+  return b === 'real' ? `real (${fastestReal()})` : b;
+}
+
+/** Throws one line when `b` is a real backend this process does not have. */
+export function requireBackend(b: Backend): Backend {
+  if (b !== 'symbolic' && b !== 'real') realCrypto(b);
+  return b;
 }
 
 /** Everything a run depends on. */
@@ -92,7 +113,7 @@ export function optionsFromHeader(line: string): RunOptions {
   const profile = str('profile');
   if (profile !== 'hardened' && profile !== 'compat') throw new Error(`run header: unknown profile ${profile}`);
   const backend = str('backend');
-  if (backend !== 'real' && backend !== 'symbolic') throw new Error(`run header: unknown backend ${backend}`);
+  if (!isBackend(backend)) throw new Error(`run header: unknown backend ${backend}`);
   const opt = (k: string): number | undefined => (typeof h[k] === 'number' ? h[k] : undefined);
   const messages = opt('messages');
   const members = opt('members');

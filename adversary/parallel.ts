@@ -1,0 +1,366 @@
+/**
+ * Parallel campaigns (`pqroom audit --workers N`, spec 11.6): the runs of a campaign (named
+ * attacks, generated plans and login adversaries, mutant hunts, counterexample traces) sharded
+ * over worker threads, and merged in the order a single worker runs them, so that the result is
+ * the same for any number of workers.
+ *
+ * Generated plans are drawn as fast-check draws them for the seed (a first pass that only
+ * collects the values), run in parallel, and read in order up to the first failure; the failing
+ * draw is then shrunk by fast-check from its path, in one worker, exactly as a sequential run
+ * would have shrunk it. The audit stays synchronous: the main thread hands out tasks and blocks
+ * on a shared counter (Atomics.wait) until a worker posts a result.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import fc from 'fast-check';
+import { backendReport, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
+import { differential, wycheproof, type DifferentialResult, type WycheproofResult } from '../impl/crypto/differential.ts';
+import type { Profile } from '../impl/suite.ts';
+import type { Backend } from '../simulator/run.ts';
+import { attackTrace, runSpec, type RunSpec } from './audit.ts';
+import { arbLoginPlan } from './login-plans.ts';
+import { huntMutant, MUTANTS } from './mutants.ts';
+import type { Outcome } from './named.ts';
+import { arbPlan } from './plans.ts';
+
+/** What the merge needs of a run (its trace lines stay in the worker). */
+export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'>;
+
+/** A generator of a campaign: generated room plans or login adversaries of one profile. */
+export interface Generator {
+  readonly what: 'plans' | 'logins';
+  readonly profile: Profile;
+  readonly backend: Backend;
+  readonly numRuns: number;
+  readonly seed: number;
+}
+
+/** A mutant hunt's result. */
+export interface HuntResult {
+  readonly killed: boolean;
+  readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
+}
+
+/** A generator's runs in campaign order: each run's spec and result, the shrunk counterexample last. */
+export interface Generated {
+  /** Every run in the order a sequential campaign makes them (draws up to the first failure, then each shrinking step). */
+  readonly runs: readonly { readonly spec: RunSpec; readonly r: RunResult }[];
+  /** The shrunk counterexample and its result, when a run failed. */
+  readonly counterexample?: { readonly spec: RunSpec; readonly r: RunResult };
+}
+
+/** One unit of work for a worker. */
+export type Task =
+  | { readonly kind: 'run'; readonly spec: RunSpec }
+  | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
+  | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
+  | { readonly kind: 'trace'; readonly spec: RunSpec; readonly file: string }
+  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
+  | { readonly kind: 'wycheproof'; readonly backend: RealBackend };
+
+type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | WycheproofResult | null;
+
+/** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
+export interface CryptoReport {
+  /** The backend `real` stands for here. */
+  readonly real: RealBackend;
+  readonly backends: ReturnType<typeof backendReport>;
+  /** Seeded differential cases through every backend present. */
+  readonly differential: DifferentialResult & { readonly seed: number; readonly cases: number };
+  /** The ML-KEM-768 and ML-DSA-65 Wycheproof cases on each backend, or why they did not run. */
+  readonly wycheproof: Partial<Record<RealBackend, WycheproofResult>> | { readonly skipped: string };
+}
+
+/** The default number of workers: the machine's cores. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+function lite(r: Outcome): RunResult {
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked };
+}
+
+function specOf(g: Generator, plan: unknown, seed: number): RunSpec {
+  return g.what === 'plans'
+    ? { attack: 'generated', plan: plan as RunSpec['plan'], profile: g.profile, seed, backend: g.backend }
+    : { attack: 'generated-login', loginPlan: plan as RunSpec['loginPlan'], profile: g.profile, seed, backend: g.backend };
+}
+
+function property(g: Generator, predicate: (plan: unknown, seed: number) => boolean): fc.IProperty<[unknown, number]> {
+  const arb: fc.Arbitrary<unknown> = g.what === 'plans' ? arbPlan(g.profile) : arbLoginPlan(3);
+  return fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), predicate);
+}
+
+/** The run specs fast-check draws for a generator, in order (a pass whose predicate only collects). */
+export function draws(g: Generator): RunSpec[] {
+  const out: RunSpec[] = [];
+  fc.check(
+    property(g, (plan, seed) => {
+      out.push(specOf(g, plan, seed));
+      return true;
+    }),
+    { numRuns: g.numRuns, seed: g.seed },
+  );
+  return out;
+}
+
+/** Shrinks the failing draw `index` of `g` as fast-check does from its path; the runs exclude the draw itself. */
+function shrink(g: Generator, index: number): Generated {
+  const runs: { spec: RunSpec; r: RunResult }[] = [];
+  let first = true;
+  const out = fc.check(
+    property(g, (plan, seed) => {
+      const spec = specOf(g, plan, seed);
+      const r = lite(runSpec(spec));
+      if (first) first = false; // the failing draw again: the campaign has it already
+      else runs.push({ spec, r });
+      return r.violations.length === 0;
+    }),
+    { numRuns: g.numRuns, seed: g.seed, path: String(index) },
+  );
+  if (!out.failed || !out.counterexample) throw new Error(`draw ${index} of the ${g.what} of ${g.profile} did not fail again`);
+  const [plan, seed] = out.counterexample;
+  const spec = specOf(g, plan, seed);
+  return { runs, counterexample: { spec, r: lite(runSpec(spec)) } };
+}
+
+/** Carries out one task (in a worker, or in the main thread with one worker). */
+export function execute(t: Task): TaskResult {
+  switch (t.kind) {
+    case 'run':
+      return lite(runSpec(t.spec));
+    case 'hunt': {
+      const m = MUTANTS.find((x) => x.id === t.mutant);
+      if (!m) throw new Error(`no mutant named ${t.mutant}`);
+      const h = huntMutant(m, t.seeds);
+      return { killed: h.killed, ...(h.by ? { by: h.by } : {}) };
+    }
+    case 'shrink':
+      return shrink(t.gen, t.index);
+    case 'trace':
+      writeFileSync(t.file, attackTrace(t.spec, runSpec(t.spec, true)));
+      return null;
+    case 'differential':
+      return differential(Object.fromEntries(presentBackends().map((b) => [b, realCrypto(b)])), t.seed, t.cases);
+    case 'wycheproof':
+      return wycheproof(realCrypto(t.backend)) ?? null;
+  }
+}
+
+/** Progress of a campaign: runs done, runs per second, counterexamples so far. */
+export interface Progress {
+  /** Counts a finished task. */
+  done(r: TaskResult): void;
+  /** Ends the line. */
+  end(): void;
+}
+
+/** A progress line rewritten in place on a terminal (at most 5 times a second); nothing elsewhere. */
+export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return { done: () => undefined, end: () => undefined };
+  const started = performance.now();
+  let runs = 0;
+  let found = 0;
+  let shown = 0;
+  const show = (): void => {
+    const s = (performance.now() - started) / 1000;
+    stream.write(`\r  pqroom audit: ${runs} runs, ${(runs / Math.max(s, 0.001)).toFixed(1)} runs/s, ${found} counterexamples\x1b[K`);
+  };
+  return {
+    done(r) {
+      if (r === null) return;
+      if ('checks' in r || 'passed' in r) return;
+      if ('violations' in r) {
+        runs++;
+        if (r.violations.length > 0) found++;
+      } else if ('runs' in r) {
+        runs += r.runs.length;
+        found += r.runs.filter((x) => x.r.violations.length > 0).length;
+      } else runs++;
+      if (performance.now() - shown > 200) {
+        shown = performance.now();
+        show();
+      }
+    },
+    end() {
+      show();
+      stream.write('\n');
+    },
+  };
+}
+
+/** Runs tasks in parallel; `onResult` may add tasks; `skip` drops a task not yet started. */
+interface Runner {
+  run(tasks: Task[], o: { skip?: (i: number) => boolean; onResult?: (i: number, r: TaskResult) => void }): (TaskResult | undefined)[];
+  close(): void;
+}
+
+function inline(progress: Progress): Runner {
+  return {
+    run(tasks, o) {
+      const out: (TaskResult | undefined)[] = [];
+      for (let i = 0; i < tasks.length; i++) {
+        if (o.skip?.(i)) continue;
+        out[i] = execute(tasks[i]!);
+        progress.done(out[i]!);
+        o.onResult?.(i, out[i]!);
+      }
+      return out;
+    },
+    close: () => undefined,
+  };
+}
+
+/** The longest the main thread waits for any result before it gives up on the workers. */
+const STALL_MS = 30 * 60_000;
+
+function threads(n: number, progress: Progress): Runner {
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const pool = Array.from({ length: n }, () => {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer }, transferList: [port2] });
+    worker.unref();
+    return { worker, port: port1 as MessagePort, busy: -1 };
+  });
+  return {
+    run(tasks, o) {
+      const out: (TaskResult | undefined)[] = [];
+      let next = 0;
+      let inFlight = 0;
+      const started = Date.now();
+      for (;;) {
+        for (const w of pool) {
+          while (w.busy < 0 && next < tasks.length) {
+            const i = next++;
+            if (o.skip?.(i)) continue;
+            w.busy = i;
+            inFlight++;
+            w.port.postMessage({ i, task: tasks[i] });
+          }
+        }
+        if (inFlight === 0 && next >= tasks.length) return out;
+        const seen = Atomics.load(signal, 0);
+        let got = false;
+        for (const w of pool) {
+          for (let m = receiveMessageOnPort(w.port); m; m = receiveMessageOnPort(w.port)) {
+            const msg = m.message as { i: number; result?: TaskResult; error?: string };
+            if (msg.error !== undefined) throw new Error(`worker: ${msg.error}`);
+            w.busy = -1;
+            inFlight--;
+            got = true;
+            out[msg.i] = msg.result!;
+            progress.done(msg.result!);
+            o.onResult?.(msg.i, msg.result!);
+          }
+        }
+        if (!got) {
+          if (Date.now() - started > STALL_MS) throw new Error(`no result from the workers in ${STALL_MS / 60_000} minutes`);
+          Atomics.wait(signal, 0, seen, 1000);
+        }
+      }
+    },
+    close() {
+      for (const w of pool) void w.worker.terminate();
+    },
+  };
+}
+
+/** A campaign's work, as the audit asks for it. */
+export interface CampaignWork {
+  readonly runs: readonly RunSpec[];
+  readonly generators: readonly Generator[];
+  readonly hunts: readonly { readonly mutant: string; readonly seeds: readonly number[] }[];
+  /** Differential cases of the real backends, and Wycheproof on each. */
+  readonly differential: { readonly seed: number; readonly cases: number };
+}
+
+/** What a campaign's work gave, looked up by what was asked. */
+export interface CampaignResults {
+  run(spec: RunSpec): RunResult;
+  generated(g: Generator): Generated;
+  hunt(mutant: string): HuntResult;
+  /** The real backends' report. */
+  crypto(): CryptoReport;
+  /** Writes the counterexample traces (files), in parallel. */
+  traces(jobs: readonly { readonly spec: RunSpec; readonly file: string }[]): void;
+  close(): void;
+}
+
+const key = (x: unknown): string => JSON.stringify(x);
+
+/**
+ * Carries out a campaign's work on `workers` threads (1: in this thread) and returns the results
+ * a sequential campaign would have: the same runs, the same first failures, the same shrinking.
+ */
+export function runCampaign(work: CampaignWork, workers: number, progress: Progress = progressLine()): CampaignResults {
+  const runner = workers > 1 ? threads(workers, progress) : inline(progress);
+  try {
+    const tasks: Task[] = [];
+    const runAt = new Map<string, number>();
+    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec }) - 1);
+    // the slow ones first: Wycheproof and the differential cases run noble's ML-DSA
+    const backends = presentBackends();
+    const wycheAt = backends.map((b) => tasks.push({ kind: 'wycheproof', backend: b }) - 1);
+    const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
+    const huntAt = new Map<string, number>();
+    for (const h of work.hunts) huntAt.set(h.mutant, tasks.push({ kind: 'hunt', mutant: h.mutant, seeds: h.seeds }) - 1);
+    // each generator's draws, in order; the first failure stops the draws after it
+    const gens = work.generators.map((g) => {
+      const specs = draws(g);
+      const first = tasks.length;
+      for (const spec of specs) tasks.push({ kind: 'run', spec });
+      return { g, first, n: specs.length, done: new Set<number>(), failed: undefined as number | undefined, shrinkAt: undefined as number | undefined };
+    });
+    const genOf = (i: number): (typeof gens)[number] | undefined => gens.find((x) => i >= x.first && i < x.first + x.n);
+    const results = runner.run(tasks, {
+      skip: (i) => {
+        const x = genOf(i);
+        return x !== undefined && x.failed !== undefined && i - x.first > x.failed;
+      },
+      onResult: (i, r) => {
+        const x = genOf(i);
+        if (!x) return;
+        const j = i - x.first;
+        x.done.add(j);
+        if ((r as RunResult).violations.length > 0 && (x.failed === undefined || j < x.failed)) x.failed = j;
+        // shrink once every draw before the first failure is in (an earlier one might still fail)
+        const f = x.failed;
+        if (f !== undefined && x.shrinkAt === undefined && Array.from({ length: f }, (_, k) => x.done.has(k)).every(Boolean)) {
+          x.shrinkAt = tasks.push({ kind: 'shrink', gen: x.g, index: f }) - 1;
+        }
+      },
+    });
+    return {
+      run: (spec) => results[runAt.get(key(spec))!] as RunResult,
+      hunt: (m) => results[huntAt.get(m)!] as HuntResult,
+      crypto() {
+        const w = wycheAt.map((i) => results[i] as WycheproofResult | null);
+        return {
+          real: fastestReal(),
+          backends: backendReport(),
+          differential: { seed: work.differential.seed, cases: work.differential.cases, ...(results[diffAt] as DifferentialResult) },
+          wycheproof: w.some((x) => x === null) ? { skipped: '../shared/vectors-external is absent' } : Object.fromEntries(backends.map((b, k) => [b, w[k]!])),
+        };
+      },
+      generated(g) {
+        const x = gens.find((y) => key(y.g) === key(g))!;
+        const upTo = x.failed === undefined ? x.n : x.failed + 1;
+        const runs = Array.from({ length: upTo }, (_, k) => ({ spec: (tasks[x.first + k] as { spec: RunSpec }).spec, r: results[x.first + k] as RunResult }));
+        if (x.shrinkAt === undefined) return { runs };
+        const s = results[x.shrinkAt] as Generated;
+        return { runs: [...runs, ...s.runs], ...(s.counterexample ? { counterexample: s.counterexample } : {}) };
+      },
+      traces(jobs) {
+        runner.run(
+          jobs.map((j) => ({ kind: 'trace', spec: j.spec, file: j.file })),
+          {},
+        );
+      },
+      close: () => runner.close(),
+    };
+  } catch (e) {
+    runner.close();
+    throw e;
+  }
+}
