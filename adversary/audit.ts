@@ -303,9 +303,11 @@ export function audit(o: AuditOptions): AuditResult {
 /** One paragraph on the real backends: what each is made of, and how far they agreed. */
 function cryptoLine(c: CryptoReport): string {
   const d = c.differential;
-  const w = 'skipped' in c.wycheproof ? `Wycheproof skipped (${String(c.wycheproof.skipped)})` : `Wycheproof ${Object.entries(c.wycheproof).map(([b, x]) => `${b} ${x.passed} of ${x.cases - x.notApplicable}`).join(', ')} cases as the files say`;
   const absent = Object.entries(c.backends).filter(([, x]) => !x.present).map(([b, x]) => `${b} absent: ${x.unavailable}`);
-  return [`real backends ${d.backends.join(', ')} agreed on ${d.agreed} of ${d.checks} differential checks (${d.cases} seeded cases); ${w}`, ...absent].join('\n');
+  const mixed = Object.entries(c.backends)
+    .filter(([b, x]) => x.present && b !== 'noble')
+    .map(([b, x]) => `${b}: ${Object.entries(x.primitives ?? {}).map(([p, o]) => `${p} ${o}`).join(', ')}`);
+  return [`real backends ${d.backends.join(', ')} agreed on ${d.agreed} of ${d.checks} differential checks (${d.cases} seeded cases); real is ${c.real}`, ...mixed, ...absent].join('\n');
 }
 
 /** The human summary: property × profile, attacks, mutants. */

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { backendReport, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
-import { differential, wycheproof, type DifferentialResult, type WycheproofResult } from '../impl/crypto/differential.ts';
+import { differential, type DifferentialResult } from '../impl/crypto/differential.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { Backend } from '../simulator/run.ts';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
@@ -56,20 +56,17 @@ export type Task =
   | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
   | { readonly kind: 'trace'; readonly spec: RunSpec; readonly file: string }
-  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
-  | { readonly kind: 'wycheproof'; readonly backend: RealBackend };
+  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number };
 
-type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | WycheproofResult | null;
+type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | null;
 
 /** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
 export interface CryptoReport {
   /** The backend `real` stands for here. */
   readonly real: RealBackend;
   readonly backends: ReturnType<typeof backendReport>;
-  /** Seeded differential cases through every backend present. */
+  /** Seeded differential cases through every backend present (Wycheproof runs on each in the tests). */
   readonly differential: DifferentialResult & { readonly seed: number; readonly cases: number };
-  /** The ML-KEM-768 and ML-DSA-65 Wycheproof cases on each backend, or why they did not run. */
-  readonly wycheproof: Partial<Record<RealBackend, WycheproofResult>> | { readonly skipped: string };
 }
 
 /** The default number of workers: the machine's cores. */
@@ -143,8 +140,6 @@ export function execute(t: Task): TaskResult {
       return null;
     case 'differential':
       return differential(Object.fromEntries(presentBackends().map((b) => [b, realCrypto(b)])), t.seed, t.cases);
-    case 'wycheproof':
-      return wycheproof(realCrypto(t.backend)) ?? null;
   }
 }
 
@@ -170,7 +165,7 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
   return {
     done(r) {
       if (r === null) return;
-      if ('checks' in r || 'passed' in r) return;
+      if ('checks' in r) return;
       if ('violations' in r) {
         runs++;
         if (r.violations.length > 0) found++;
@@ -271,7 +266,7 @@ export interface CampaignWork {
   readonly runs: readonly RunSpec[];
   readonly generators: readonly Generator[];
   readonly hunts: readonly { readonly mutant: string; readonly seeds: readonly number[] }[];
-  /** Differential cases of the real backends, and Wycheproof on each. */
+  /** Seeded differential cases of the real backends. */
   readonly differential: { readonly seed: number; readonly cases: number };
 }
 
@@ -299,9 +294,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     const tasks: Task[] = [];
     const runAt = new Map<string, number>();
     for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec }) - 1);
-    // the slow ones first: Wycheproof and the differential cases run noble's ML-DSA
-    const backends = presentBackends();
-    const wycheAt = backends.map((b) => tasks.push({ kind: 'wycheproof', backend: b }) - 1);
+    // the slow one first: the differential cases run noble's ML-DSA
     const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
     const huntAt = new Map<string, number>();
     for (const h of work.hunts) huntAt.set(h.mutant, tasks.push({ kind: 'hunt', mutant: h.mutant, seeds: h.seeds }) - 1);
@@ -334,15 +327,11 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     return {
       run: (spec) => results[runAt.get(key(spec))!] as RunResult,
       hunt: (m) => results[huntAt.get(m)!] as HuntResult,
-      crypto() {
-        const w = wycheAt.map((i) => results[i] as WycheproofResult | null);
-        return {
-          real: fastestReal(),
-          backends: backendReport(),
-          differential: { seed: work.differential.seed, cases: work.differential.cases, ...(results[diffAt] as DifferentialResult) },
-          wycheproof: w.some((x) => x === null) ? { skipped: '../shared/vectors-external is absent' } : Object.fromEntries(backends.map((b, k) => [b, w[k]!])),
-        };
-      },
+      crypto: () => ({
+        real: fastestReal(),
+        backends: backendReport(),
+        differential: { seed: work.differential.seed, cases: work.differential.cases, ...(results[diffAt] as DifferentialResult) },
+      }),
       generated(g) {
         const x = gens.find((y) => key(y.g) === key(g))!;
         const upTo = x.failed === undefined ? x.n : x.failed + 1;

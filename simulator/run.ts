@@ -128,11 +128,14 @@ export function optionsFromHeader(line: string): RunOptions {
   };
 }
 
-/** Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported, never thrown. */
-export function simulate(o: RunOptions, trace = false): RunOutput {
+/**
+ * Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported,
+ * never thrown. `crypto` replaces the backend's provider (tests mix backends primitive by primitive).
+ */
+export function simulate(o: RunOptions, trace = false, crypto: CryptoProvider = backendCrypto(o.backend)): RunOutput {
   const named = findScenario(o.scenario);
   if (!named) throw new Error(`no scenario named ${o.scenario}`);
-  const world = createWorld({ seed: o.seed, profile: o.profile, crypto: backendCrypto(o.backend), faults: o.faults, clientConfig: named.clientConfig ?? {}, trace });
+  const world = createWorld({ seed: o.seed, profile: o.profile, crypto, faults: o.faults, clientConfig: named.clientConfig ?? {}, trace });
   let result: ScenarioResult | undefined;
   let error: string | undefined;
   try {

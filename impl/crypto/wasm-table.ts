@@ -69,7 +69,7 @@ function importedTables(b: Uint8Array, start: number): number {
  * The module `bytes` with table 0 exported as `name`. Throws when the bytes are not a
  * WebAssembly module, have no table, or have no export section.
  */
-export function exportFunctionTable(bytes: Uint8Array, name: string): Uint8Array {
+export function exportFunctionTable(bytes: Uint8Array, name: string): Uint8Array<ArrayBuffer> {
   if (bytes.length < 8 || bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error('wasm: not a WebAssembly module');
   let tables = 0;
   let exportAt: { start: number; body: number; end: number } | undefined;
