@@ -184,8 +184,9 @@ export function audit(o: AuditOptions): AuditResult {
     traces.push({ spec, file });
     return `npx pqroom replay ${rel(file)}`;
   };
-  // the whole campaign's runs, on o.workers threads; what follows reads their results in the
-  // order of a sequential campaign (adversary/parallel.ts), so the result is the same for any number
+  // the whole campaign's runs, on o.workers threads (unref'd: they never keep the process alive);
+  // what follows reads their results in the order of a sequential campaign (adversary/parallel.ts),
+  // so the result is the same for any number of workers
   const gen = (what: Generator['what'], profile: Profile, numRuns: number): Generator => ({ what, profile, backend: symbolicBackend, numRuns, seed: o.seed });
   const named = (profile: Profile, backend: Backend): RunSpec[] => NAMED_ATTACKS.map((a) => ({ attack: a.id, profile, seed: o.seed, backend }));
   const work: CampaignWork = {
@@ -195,109 +196,106 @@ export function audit(o: AuditOptions): AuditResult {
     differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
   };
   const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
-  try {
-    const profiles: AuditResult['profiles'] = {};
-    for (const profile of o.profiles) {
-      const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
-      const checkedRuns = new Map<PropId, number>();
-      const record = (spec: RunSpec, r: RunResult): void => {
-        for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
-        for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
-      };
-      // 1. named attacks
-      const attacks: AttackVerdict[] = [];
-      for (const a of NAMED_ATTACKS) {
-        const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
-        const r = done.run(spec);
-        record(spec, r);
-        const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-        let realAgrees: boolean | undefined;
-        if (o.backend === 'both') {
-          const real = done.run({ ...spec, backend: 'real' });
-          realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
-        }
-        const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-        attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
-        say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
-      }
-      // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
-      //    shrinks to a minimal plan, which becomes the counterexample of what it broke
-      const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
-        const x = done.generated(g);
-        let runs = 0;
-        for (const { spec, r } of x.runs) {
-          runs++;
-          record(spec, r);
-          if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
-        }
-        let finds: PropId[] = [];
-        if (x.counterexample) {
-          const { spec, r } = x.counterexample;
-          finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-          for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-          say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${(spec.plan ?? spec.loginPlan ?? []).length} step(s), seed ${spec.seed}, after ${runs} runs)`);
-        }
-        say(`${profile}: ${runs} ${what}`);
-        return { runs, finds };
-      };
-      const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
-      const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
-      const generatedRuns = rooms.runs;
-      const generatedLoginRuns = logins.runs;
-      const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
-      // 3. the property table, against what spec 12 says each profile must show
-      const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
-      const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
-      const properties: PropertyResult[] = [];
-      for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
-        const pending = PENDING_PROPERTIES[id];
-        const expected = expectedOf(id);
-        if (pending !== undefined) {
-          properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
-          continue;
-        }
-        const f = first.get(id);
-        const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
-        if (!f) {
-          properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
-          continue;
-        }
-        const replay = save(`${profile}-${id}`, f.spec);
-        properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
-      }
-      profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
-    }
-
-    // 4. mutants
-    const mutants: AuditResult['mutants'] = [];
-    for (const m of MUTANTS) {
-      const h = done.hunt(m.id);
-      const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
-      mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
-      say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
-    }
-    const killed = mutants.filter((m) => m.killed).length;
-    // 5. the counterexample traces, written by the workers
-    done.traces(traces);
-    const crypto = done.crypto();
-    say(`real backends ${crypto.differential.backends.join(', ')}: agreed on ${crypto.differential.agreed} of ${crypto.differential.checks} differential checks`);
-    return {
-      seed: o.seed,
-      runs: o.runs,
-      backend: o.backend,
-      commit: gitCommit(),
-      versions: versions(),
-      crypto,
-      profiles,
-      mutants,
-      mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
-      pendingAttacks: PENDING_ATTACKS,
-      equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
-      seconds: Math.round((Date.now() - started) / 1000),
+  const profiles: AuditResult['profiles'] = {};
+  for (const profile of o.profiles) {
+    const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
+    const checkedRuns = new Map<PropId, number>();
+    const record = (spec: RunSpec, r: RunResult): void => {
+      for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
+      for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
     };
-  } finally {
-    done.close();
+    // 1. named attacks
+    const attacks: AttackVerdict[] = [];
+    for (const a of NAMED_ATTACKS) {
+      const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
+      const r = done.run(spec);
+      record(spec, r);
+      const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+      let realAgrees: boolean | undefined;
+      if (o.backend === 'both') {
+        const real = done.run({ ...spec, backend: 'real' });
+        realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
+      }
+      const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
+      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
+      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
+    }
+    // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
+    //    shrinks to a minimal plan, which becomes the counterexample of what it broke
+    const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
+      const x = done.generated(g);
+      let runs = 0;
+      for (const { spec, r } of x.runs) {
+        runs++;
+        record(spec, r);
+        if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
+      }
+      let finds: PropId[] = [];
+      if (x.counterexample) {
+        const { spec, r } = x.counterexample;
+        finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+        for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
+        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${(spec.plan ?? spec.loginPlan ?? []).length} step(s), seed ${spec.seed}, after ${runs} runs)`);
+      }
+      say(`${profile}: ${runs} ${what}`);
+      return { runs, finds };
+    };
+    const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
+    const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
+    const generatedRuns = rooms.runs;
+    const generatedLoginRuns = logins.runs;
+    const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
+    // 3. the property table, against what spec 12 says each profile must show
+    const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
+    const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
+    const properties: PropertyResult[] = [];
+    for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
+      const pending = PENDING_PROPERTIES[id];
+      const expected = expectedOf(id);
+      if (pending !== undefined) {
+        properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
+        continue;
+      }
+      const f = first.get(id);
+      const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
+      if (!f) {
+        properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
+        continue;
+      }
+      const replay = save(`${profile}-${id}`, f.spec);
+      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+    }
+    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
   }
+
+  // 4. mutants
+  const mutants: AuditResult['mutants'] = [];
+  for (const m of MUTANTS) {
+    const h = done.hunt(m.id);
+    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
+    mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
+    say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
+  }
+  const killed = mutants.filter((m) => m.killed).length;
+  // 5. the counterexample traces, written by the workers
+  done.traces(traces);
+  const crypto = done.crypto();
+  done.close();
+  say(`real backends ${crypto.differential.backends.join(', ')}: agreed on ${crypto.differential.agreed} of ${crypto.differential.checks} differential checks`);
+  return {
+    seed: o.seed,
+    runs: o.runs,
+    backend: o.backend,
+    commit: gitCommit(),
+    versions: versions(),
+    crypto,
+    profiles,
+    mutants,
+    mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
+    pendingAttacks: PENDING_ATTACKS,
+    equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
 }
 
 /** One paragraph on the real backends: what each is made of, and how far they agreed. */

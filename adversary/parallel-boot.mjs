@@ -1,4 +1,4 @@
-// Worker thread entry of adversary/parallel.ts (spec 11.6): registers the TypeScript loader, then runs the worker.
+// Worker thread entry of adversary/parallel.ts (spec 11.4): registers the TypeScript loader, then runs the worker.
 import { register } from 'tsx/esm/api';
 
 register();

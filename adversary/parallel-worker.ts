@@ -1,5 +1,5 @@
 /**
- * One worker thread of a parallel campaign (adversary/parallel.ts, spec 11.6): carries out each
+ * One worker thread of a parallel campaign (adversary/parallel.ts, spec 11.4): carries out each
  * task it is sent and posts the result back, then bumps the shared counter the main thread waits on.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';

@@ -1,5 +1,5 @@
 /**
- * Parallel campaigns (spec 11.6): a generator's runs, on any number of workers, are the ones a
+ * Parallel campaigns (spec 11.4): a generator's runs, on any number of workers, are the ones a
  * sequential fast-check campaign makes (draws up to the first failure, then the same shrinking
  * steps). That a whole audit gives the same result on 1 and 2 workers is in audit.test.ts.
  */

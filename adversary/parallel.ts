@@ -1,5 +1,5 @@
 /**
- * Parallel campaigns (`pqroom audit --workers N`, spec 11.6): the runs of a campaign (named
+ * Parallel campaigns (`pqroom audit --workers N`, spec 11.4): the runs of a campaign (named
  * attacks, generated plans and login adversaries, mutant hunts, counterexample traces) sharded
  * over worker threads, and merged in the order a single worker runs them, so that the result is
  * the same for any number of workers.

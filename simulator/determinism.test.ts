@@ -1,5 +1,5 @@
 /**
- * A run is a function of its seed on every crypto backend (spec 3.1, 11.1): the same seed gives the
+ * A run is a function of its seed on every crypto backend (spec 3.1, 3.7): the same seed gives the
  * same trace byte for byte on each backend and on any mix of backends, primitive by primitive; and
  * since every real backend computes the same bytes (de-randomised key generation, encapsulation
  * and hedged signing with the seed's randomness), the trace is the same on all of them.
@@ -17,7 +17,7 @@ const run = (backend: Backend, profile: RunOptions['profile'] = 'hardened'): Run
 /** The trace without its first line (the header names the backend). */
 const body = (trace: string): string => trace.slice(trace.indexOf('\n') + 1);
 
-describe('REQ-CRY-001 REQ-CRY-003 determinism on every backend', () => {
+describe('REQ-CRY-011 determinism on every backend (REQ-CRY-001, REQ-CRY-003)', () => {
   for (const profile of ['hardened', 'compat'] as const) {
     it(`should give byte-identical traces for one seed, twice on each backend (${profile})`, () => {
       for (const b of ['symbolic', ...present] as const) {

@@ -55,7 +55,7 @@ interface Emscripten {
 
 type WasmFn = (...args: number[]) => number;
 
-/** The random bytes one call may draw, and how many it drew. */
+/** The random bytes one call may draw, and how many it drew: liboqs reads no random source of its own (REQ-CRY-011). */
 class Tape {
   private bytes: Bytes = new Uint8Array(0);
   private drawn = 0;
@@ -79,7 +79,7 @@ class Tape {
     this.over = false;
     try {
       const r = f();
-      if (this.over || this.drawn !== bytes.length) throw new CryptoError('REQ-CRY-001', `liboqs ${what} drew ${this.drawn} random bytes, expected ${bytes.length}`);
+      if (this.over || this.drawn !== bytes.length) throw new CryptoError('REQ-CRY-011', `liboqs ${what} drew ${this.drawn} random bytes, expected ${bytes.length}`);
       return r;
     } finally {
       this.bytes = new Uint8Array(0);

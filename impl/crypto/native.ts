@@ -155,7 +155,8 @@ export function loadNative(deterministic: Loaded = liboqs): Loaded {
   if (why) return { unavailable: why };
   const base = deterministic.provider ?? nodeCrypto;
   const native = `node:crypto (OpenSSL ${process.versions.openssl})`;
-  // node:crypto takes neither m nor rnd: those two come from the deterministic backend
+  // node:crypto takes neither m nor rnd, it would draw them itself: those two calls go to the
+  // deterministic backend, which takes them from the party's injected generator (REQ-CRY-011)
   const origins: Record<string, string> = {
     kemKeygen: native,
     kemEncapsulate: base.origins?.kemEncapsulate ?? 'noble',
