@@ -172,7 +172,10 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
       } else if ('runs' in r) {
         runs += r.runs.length;
         found += r.runs.filter((x) => x.r.violations.length > 0).length;
-      } else runs++;
+      } else {
+        runs++;
+        if (r.killed) found++; // a mutant hunt: its kill is a counterexample (against the mutant)
+      }
       if (performance.now() - shown > 200) {
         shown = performance.now();
         show();
