@@ -1,18 +1,17 @@
 #!/usr/bin/env node
 // The `pqroom` command. It registers the TypeScript loader (tsx) so that the sources run as
 // they are, with no build step after `npm ci`, then hands over to a subcommand's module.
-import { register } from 'tsx/esm/api';
-
-register();
+import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
-  audit: ['./adversary/cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
+  audit: ['./reports/audit-cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
+  report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
-  relay: ['./simulator/live-relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
+  relay: ['./simulator/live/relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
   account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
-  demo: ['./simulator/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
+  demo: ['./simulator/live/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
   replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };
@@ -42,6 +41,34 @@ if (!entry) {
   console.error(`pqroom: unknown command '${cmd}'\n\n${help()}`);
   process.exit(2);
 }
-const mod = await import(new URL(entry[0], import.meta.url).href);
-const code = await mod.main(args);
+// The command line composes the layers (impl <- machines <- simulator <- adversary): the
+// simulator's live relay takes any relay tap and its replay any rebuilder of a recorded run; here
+// the adversary's are plugged in, as main's arguments after the output function.
+const PLUG_INS = {
+  relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
+  replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace]],
+};
+// before `npm ci` there is no loader: say so in one line instead of a module-resolution stack trace
+const checkout = fileURLToPath(new URL('.', import.meta.url));
+const notInstalled = (what) => {
+  console.error(`pqroom: ${what} is not installed; run 'npm ci' in ${checkout} first`);
+  process.exit(2);
+};
+try {
+  import.meta.resolve('tsx/esm/api');
+} catch {
+  notInstalled('tsx (the TypeScript loader)');
+}
+const { register } = await import('tsx/esm/api');
+register();
+let mod;
+try {
+  mod = await import(new URL(entry[0], import.meta.url).href);
+} catch (e) {
+  // a dependency missing from a partial install; any other failure to load is a bug, shown as it is
+  const missing = e?.code === 'ERR_MODULE_NOT_FOUND' && /^Cannot find package '([^']+)'/.exec(e.message);
+  if (missing) notInstalled(`the package ${missing[1]}`);
+  throw e;
+}
+const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
 process.exitCode = typeof code === 'number' ? code : 0;

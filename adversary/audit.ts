@@ -6,20 +6,23 @@
  * trace that `pqroom replay` re-runs to the same bytes and the same violation.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { withCheckOff } from '../impl/mutants.ts';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { isBackend, TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
-import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { drawCounterexample, type Drawn } from './counterexample.ts';
+import { coverageCollector, type MachineCoverage } from './coverage.ts';
+import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
 import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
-import { progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
+import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
 
 /** What one run was: enough to run it again. */
@@ -81,6 +84,12 @@ export function specFromHeader(line: string): RunSpec | undefined {
   };
 }
 
+/** Rebuilds an audit run from its trace's first line (undefined for a header of another kind): what `pqroom replay` needs from the adversary (cli.js passes it). */
+export function rebuildAuditTrace(header: string): string | undefined {
+  const spec = specFromHeader(header);
+  return spec && attackTrace(spec, runSpec(spec, true));
+}
+
 /** Options of a campaign. */
 export interface AuditOptions {
   readonly profiles: readonly Profile[];
@@ -113,7 +122,7 @@ export interface PropertyResult {
   readonly expected: 'holds' | 'broken';
   /** Whether the campaign showed what spec 12 says (a property the spec calls broken needs a counterexample). */
   readonly asSpecified: boolean;
-  readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly loginPlan?: LoginPlan; readonly detail: string; readonly replay: string };
+  readonly counterexample?: { readonly attack: string; readonly seed: number; readonly plan?: Plan; readonly loginPlan?: LoginPlan; readonly detail: string; readonly replay: string } & Drawn;
 }
 
 /** A named attack's verdict in one profile. */
@@ -129,6 +138,63 @@ export interface AttackVerdict {
   readonly openFinding?: string;
   /** What the attack achieved beyond the properties (a recovered password, a stolen login). */
   readonly findings?: readonly string[];
+  /** What this profile must show: hardened blocks every attack; in compat, `broken` means one of the attack's target properties breaks, `blocked` that none does. */
+  readonly expected: 'blocked' | 'broken';
+  /** Whether the run showed what `expected` says. */
+  readonly asSpecified: boolean;
+  /** The counterexample drawn, when the attack broke a property. */
+  readonly counterexample?: Drawn;
+}
+
+/** A named attack as the report describes it (spec 11.4). */
+export interface AttackInfo {
+  readonly id: string;
+  readonly title: string;
+  /** The seed weakness it exercises (`W1`, `L1`, `T1`, or `–`). */
+  readonly weakness: string;
+  /** The properties it targets. */
+  readonly props: readonly PropId[];
+  /** What compat must show. */
+  readonly compat: 'broken' | 'blocked';
+}
+
+/** A mutant's result. */
+export interface MutantVerdict {
+  readonly id: string;
+  /** The requirement whose check it switches off. */
+  readonly removes: string;
+  /** What that check is. */
+  readonly check: string;
+  readonly killed: boolean;
+  /** `ATK-nn → PROP-nn`: the attack that killed it and the first property that failed. */
+  readonly by?: string;
+  /** The first violation of the killing run. */
+  readonly detail?: string;
+  readonly replay?: string;
+  /** Attack runs tried until it died (or all of them). */
+  readonly runs: number;
+  /** Wall-clock milliseconds the hunt took. */
+  readonly ms: number;
+}
+
+/** The machine this campaign ran on. */
+export interface HostInfo {
+  readonly platform: string;
+  readonly release: string;
+  readonly arch: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+}
+
+/** One vector file as `pqroom vectors verify` found it when the audit ran. */
+export interface VectorFileResult {
+  readonly file: string;
+  readonly cases: number;
+  readonly passed: number;
+  readonly failed: number;
+  /** SHA-256 of the file, hex. */
+  readonly sha256: string;
 }
 
 /** The machine-readable result (issue 5's shape, plus fields). */
@@ -137,17 +203,26 @@ export interface AuditResult {
   readonly runs: number;
   readonly backend: Backend | 'both';
   readonly commit: string;
+  /** Whether the checkout had changes git had not committed. */
+  readonly dirty: boolean;
+  /** When the campaign began (ISO 8601). */
+  readonly startedAt: string;
+  readonly machine: HostInfo;
   readonly versions: Readonly<Record<string, string>>;
   /** The real backends: which are present, what each primitive runs on, and how far they agreed. */
   readonly crypto: CryptoReport;
-  readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedLoginRuns: number; generatedFinds: PropId[] }>>;
-  readonly mutants: { id: string; removes: string; killed: boolean; by?: string; replay?: string }[];
+  readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedLoginRuns: number; generatedFinds: PropId[]; coverage: MachineCoverage[] }>>;
+  /** The named attacks of this campaign. */
+  readonly attackInfo: readonly AttackInfo[];
+  readonly mutants: MutantVerdict[];
   readonly mutationScore: number;
   /** Attacks of spec 11.4 not run yet, with what they need. */
   readonly pendingAttacks: Readonly<Record<string, string>>;
   /** Mutants a second check makes equivalent (kept out of the score), with that check. */
-  readonly equivalentMutants: { id: string; removes: string; stoppedBy: string; why: string }[];
+  readonly equivalentMutants: { id: string; removes: string; check: string; attack: string; stoppedBy: string; why: string }[];
   readonly seconds: number;
+  /** The conformance vectors as verified when the audit ran (`pqroom audit` adds them). */
+  readonly vectors?: readonly VectorFileResult[];
 }
 
 /** Properties whose oracle covers only part of the sentence, and what is left. */
@@ -158,17 +233,28 @@ export const PENDING_PROPERTIES: Readonly<Record<string, string>> = {};
 
 const ALL_PROPS: readonly PropId[] = [...new Set<PropId>([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES, ...LOGIN_PROPERTIES, ...TRUST_PROPERTIES])].sort() as PropId[];
 
-function gitCommit(): string {
+function git(args: readonly string[]): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: new URL('..', import.meta.url) }).trim();
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
 
+/** The checkout's commit, and whether it has uncommitted changes. */
+export function gitState(): { commit: string; dirty: boolean } {
+  const commit = git(['rev-parse', 'HEAD']) ?? 'unknown';
+  return { commit, dirty: commit !== 'unknown' && (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '' };
+}
+
 function versions(): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; dependencies: Record<string, string> };
-  return { pqroom: pkg.version, node: process.versions.node, ...pkg.dependencies };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  return { pqroom: pkg.version, node: process.versions.node, ...pkg.dependencies, 'fast-check': pkg.devDependencies['fast-check'] ?? 'unknown' };
+}
+
+function hostInfo(): HostInfo {
+  const cs = cpus();
+  return { platform: platform(), release: release(), arch: arch(), cpu: cs[0]?.model.trim() ?? 'unknown', cores: cs.length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
 }
 
 /** Runs the campaign. */
@@ -178,11 +264,12 @@ export function audit(o: AuditOptions): AuditResult {
   const symbolicBackend: Backend = o.backend === 'both' ? 'symbolic' : o.backend;
   mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
   const rel = (f: string): string => relative(process.cwd(), f) || f;
-  const traces: { spec: RunSpec; file: string }[] = [];
-  const save = (name: string, spec: RunSpec): string => {
+  /** Writes the run's trace; returns the replay command and the counterexample drawn at the first violation of `prop`. */
+  const save = (name: string, spec: RunSpec, prop?: string): { replay: string } & Drawn => {
     const file = join(o.out, 'counterexamples', `${name}.jsonl`);
-    traces.push({ spec, file });
-    return `npx pqroom replay ${rel(file)}`;
+    const text = attackTrace(spec, runSpec(spec, true));
+    writeFileSync(file, text);
+    return { replay: `npx pqroom replay ${rel(file)}`, ...drawCounterexample(`counterexamples/${name}.jsonl`, text, prop) };
   };
   // the whole campaign's runs, on o.workers threads (unref'd: they never keep the process alive);
   // what follows reads their results in the order of a sequential campaign (adversary/parallel.ts),
@@ -191,6 +278,7 @@ export function audit(o: AuditOptions): AuditResult {
   const named = (profile: Profile, backend: Backend): RunSpec[] => NAMED_ATTACKS.map((a) => ({ attack: a.id, profile, seed: o.seed, backend }));
   const work: CampaignWork = {
     runs: o.profiles.flatMap((p) => [...(o.backend === 'both' ? named(p, 'real') : []), ...named(p, symbolicBackend)]),
+    observed: symbolicBackend,
     generators: o.profiles.flatMap((p) => [gen('plans', p, o.runs), gen('logins', p, Math.max(10, Math.ceil(o.runs / 5)))]),
     hunts: MUTANTS.map((m) => ({ mutant: m.id, seeds: [o.seed, o.seed + 1] })),
     differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
@@ -200,9 +288,12 @@ export function audit(o: AuditOptions): AuditResult {
   for (const profile of o.profiles) {
     const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
     const checkedRuns = new Map<PropId, number>();
+    // the machine coverage of the runs recorded (counted in the worker that made each run)
+    let coverage: MachineCoverage[] = coverageCollector().coverage();
     const record = (spec: RunSpec, r: RunResult): void => {
       for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
       for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
+      if (r.coverage) coverage = addCoverage(coverage, r.coverage);
     };
     // 1. named attacks
     const attacks: AttackVerdict[] = [];
@@ -216,8 +307,11 @@ export function audit(o: AuditOptions): AuditResult {
         const real = done.run({ ...spec, backend: 'real' });
         realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
       }
-      const replay = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}) });
+      const saved = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
+      const expected = profile === 'hardened' || a.compat === 'blocked' ? 'blocked' : 'broken';
+      const asSpecified = profile === 'hardened' ? r.blocked : (expected === 'broken') === a.props.some((p) => broken.includes(p));
+      const { replay, ...counterexample } = saved ?? { replay: undefined };
+      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}), expected, asSpecified, ...(saved ? { counterexample: counterexample as Drawn } : {}) });
       say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
     }
     // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
@@ -262,23 +356,22 @@ export function audit(o: AuditOptions): AuditResult {
         properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
         continue;
       }
-      const replay = save(`${profile}-${id}`, f.spec);
-      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, replay } });
+      const saved = save(`${profile}-${id}`, f.spec, id);
+      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, ...saved } });
     }
-    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds };
+    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds, coverage };
   }
 
   // 4. mutants
   const mutants: AuditResult['mutants'] = [];
   for (const m of MUTANTS) {
     const h = done.hunt(m.id);
-    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }) : undefined;
-    mutants.push({ id: m.id, removes: m.removes, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}` } : {}), ...(replay ? { replay } : {}) });
+    const ms = h.ms; // measured in the worker that hunted it
+    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
+    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms });
     say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
   }
   const killed = mutants.filter((m) => m.killed).length;
-  // 5. the counterexample traces, written by the workers
-  done.traces(traces);
   const crypto = done.crypto();
   done.close();
   say(`real backends ${crypto.differential.backends.join(', ')}: agreed on ${crypto.differential.agreed} of ${crypto.differential.checks} differential checks`);
@@ -286,14 +379,17 @@ export function audit(o: AuditOptions): AuditResult {
     seed: o.seed,
     runs: o.runs,
     backend: o.backend,
-    commit: gitCommit(),
+    ...gitState(),
+    startedAt: new Date(started).toISOString(),
+    machine: hostInfo(),
     versions: versions(),
     crypto,
     profiles,
+    attackInfo: NAMED_ATTACKS.map((a) => ({ id: a.id, title: a.title, weakness: a.weakness, props: a.props, compat: a.compat ?? 'broken' })),
     mutants,
     mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
     pendingAttacks: PENDING_ATTACKS,
-    equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, stoppedBy: m.stoppedBy, why: m.why })),
+    equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, check: m.check, attack: m.attack, stoppedBy: m.stoppedBy, why: m.why })),
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }

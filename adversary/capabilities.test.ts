@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PENDING_ATTACKS } from './attacks.ts';
-import { LOGIN_PROPERTIES } from './login-attacks.ts';
+import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { NAMED_ATTACKS } from './named.ts';
 import { CAPABILITIES } from './capabilities.ts';

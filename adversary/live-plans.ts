@@ -6,6 +6,7 @@
  * the presets name no client, so they hit whoever receives the matching frame.
  */
 import { readFileSync } from 'node:fs';
+import type { LiveTapPlan } from '../simulator/live/relay.ts';
 import { maliciousRelay, type MaliciousRelay, type Plan, type PlanStep } from './relay.ts';
 
 /** A named live plan. */
@@ -67,4 +68,10 @@ export function liveAdversary(plan: LivePlan, principalOf: (name: string) => str
   const relay = maliciousRelay(plan.plan, (name) => principalOf(name) ?? (/^[0-9a-f]{64}$/.test(name) ? name : undefined), { keepObserved: false });
   relay.arm();
   return relay;
+}
+
+/** What `pqroom relay --adversary ARG` plugs into the live relay (cli.js passes this loader to it). */
+export function loadLiveTap(arg: string): LiveTapPlan {
+  const plan = loadLivePlan(arg);
+  return { name: plan.name, describe: plan.describe, traceHeader: { plan: plan.plan }, tap: (principalOf) => liveAdversary(plan, principalOf) };
 }

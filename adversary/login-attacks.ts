@@ -1,26 +1,23 @@
 /**
- * Login attacks (spec 11.4 ATK-24, ATK-25) and the login property oracles (spec 12 PROP-21,
- * PROP-22), run in the login world (simulator/login-world.ts) with the adversary holding the
- * network between the clients and the login server.
+ * Login attacks (spec 11.4 ATK-24, ATK-24b, ATK-24c, ATK-25), run in the login world
+ * (simulator/login-world.ts) with the adversary holding the network between the clients and the
+ * login server; for ATK-24b and ATK-24c it is the relay itself and signs with the relay's key
+ * (spec 9.6). The oracles are adversary/login-oracles.ts.
  *
  * In every run alice registers and logs in once honestly, the adversary recording it all; then
- * the attack. The oracles judge what honest parties did with what the adversary sent them:
- * - PROP-21: an honest client sent a password-dependent message (a login response) in answer to
- *   a challenge the adversary injected or replayed;
- * - PROP-22: the server or an honest client accepted a login on a replayed or edited message.
+ * the attack.
  */
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, peekType } from '../impl/codec.ts';
-import type { ReqId } from '../impl/errors.ts';
 import { CompatLoginChallenge, CompatLoginFinish, CompatLoginResponse, LoginChallenge, LoginFinish, LoginResponse, LoginStart, MsgType } from '../impl/messages/index.ts';
 import { signStruct } from '../impl/protocol/identity.ts';
-import { compatStart, KDF_PROFILES, loginStart } from '../impl/protocol/login.ts';
+import { compatStart, KDF_PROFILES, loginStart, registrationPin, type LoginPin } from '../impl/protocol/login.ts';
 import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
-import { createLoginWorld, type LoginFrame, type LoginWorld } from '../simulator/login-world.ts';
+import { createLoginWorld, type LoginClientNode, type LoginFrame, type LoginWorld } from '../simulator/login-world.ts';
 import { crackCompatResponse, DICTIONARY, FAKE_SERVER_C1, FAKE_SERVER_KDF, FAKE_SERVER_SALT } from './dictionary.ts';
 import type { NamedAttack, RunVerdict } from './attacks.ts';
-import type { PropId, Violation } from './oracles.ts';
+import { loginDetected, loginViolations } from './login-oracles.ts';
 
 /** A login attack. */
 export interface LoginAttack extends NamedAttack {
@@ -28,7 +25,7 @@ export interface LoginAttack extends NamedAttack {
   readonly run: (w: LoginWorld, recorded: Recorded, found: (finding: string) => void) => number[];
 }
 
-/** What the adversary recorded of alice's honest login. */
+/** What the adversary recorded of alice's honest registration and login. */
 export interface Recorded {
   readonly up: readonly Bytes[];
   readonly down: readonly Bytes[];
@@ -54,47 +51,83 @@ function interceptOnce(w: LoginWorld, match: (f: LoginFrame) => boolean, act: (f
   };
 }
 
-/** The properties the login oracles check. */
-export const LOGIN_PROPERTIES: readonly PropId[] = ['PROP-21', 'PROP-22'];
-
-/** The login oracles over a finished world (PROP-21, PROP-22). */
-export function loginViolations(w: LoginWorld, controlled: ReadonlySet<string>): Violation[] {
-  const out: Violation[] = [];
-  for (const node of w.clients.values()) {
-    if (controlled.has(node.name)) continue;
-    for (const s of node.passwordSends) {
-      if (s.answered !== 'honest') out.push({ prop: 'PROP-21', party: node.name, t: s.t, detail: `${node.name} sent a password-dependent login response in answer to a challenge the adversary ${s.answered}` });
-    }
-    for (const s of node.sessions) {
-      if (s.origin === 'replayed') out.push({ prop: 'PROP-22', party: node.name, t: s.t, detail: `${node.name} accepted a login on a replayed or reflected message` });
-    }
-  }
-  for (const l of w.serverLogins) {
-    if (l.origin === 'replayed') out.push({ prop: 'PROP-22', party: 'server', t: l.t, detail: `the server accepted a login as ${l.username} on a replayed message (${l.conn})` });
-  }
-  return out.sort((a, b) => a.t - b.t);
+/** A weak password drawn by the world's generator (the dictionary attack's targets). */
+function weakPassword(w: LoginWorld): string {
+  return DICTIONARY[Number(BigInt(`0x${toHex(w.rng.bytes(4))}`) % BigInt(DICTIONARY.length))]!;
 }
 
-function fakeChallenge(w: LoginWorld, profile: Profile, start: Bytes, th: Bytes, advSk: Bytes): { bytes: Bytes; ephSk: Bytes; challengeC: Bytes } {
+/** The salt and KDF parameters alice registered with, as the adversary saw her `Register` go by (CAP-01). */
+function registeredWith(rec: Recorded): LoginPin {
+  return registrationPin(rec.up.find((b) => peekType(b) === MsgType.Register)!);
+}
+
+/** What a fake challenge serves: the salt and KDF parameters, and `c1` (any bytes: decapsulation never fails). */
+type Served = LoginPin & { readonly c1: Bytes };
+
+/** A fake server's challenge and what it keeps to read the answer. */
+interface Fake {
+  readonly bytes: Bytes;
+  readonly ephSk: Bytes;
+  readonly challengeC: Bytes;
+}
+
+/**
+ * A challenge of the adversary's for the login `start` on the connection whose binding is `th`:
+ * compat, unsigned; hardened, everything the client checks right except what `served` names,
+ * signed with `signKey` (its own key, or the relay's when the adversary is the relay).
+ */
+function fakeChallenge(w: LoginWorld, start: Bytes, th: Bytes, signKey: Bytes, served: Served): Fake {
   const c = w.crypto;
   const eph = c.kemKeygen(w.rng.bytes(64));
-  if (profile === 'compat') {
+  if (w.profile === 'compat') {
     const challengeC = w.rng.bytes(32);
-    const bytes = encode(CompatLoginChallenge, { pk_e: eph.publicKey, c1: FAKE_SERVER_C1, salt: FAKE_SERVER_SALT, kdf: FAKE_SERVER_KDF, challenge: challengeC });
-    return { bytes, ephSk: eph.secretKey, challengeC };
+    return { bytes: encode(CompatLoginChallenge, { pk_e: eph.publicKey, c1: served.c1, salt: served.salt, kdf: served.kdf, challenge: challengeC }), ephSk: eph.secretKey, challengeC };
   }
-  // hardened: everything the client checks after the signature is right (it is the connection's
-  // end, so it knows th), and the KDF meets the minimum; only the relay key is missing
   const s = decode(LoginStart, start);
   const ch = signStruct(
     c,
     w.rng,
     LoginChallenge,
-    { session_id: w.rng.bytes(32), username: s.username, client_nonce: s.client_nonce, channel_binding: th, salt: FAKE_SERVER_SALT, kdf: KDF_PROFILES.test, pk_e: eph.publicKey, c1: FAKE_SERVER_C1, issued_at: w.now() },
+    { session_id: w.rng.bytes(32), username: s.username, client_nonce: s.client_nonce, channel_binding: th, salt: served.salt, kdf: served.kdf, pk_e: eph.publicKey, c1: served.c1, issued_at: w.now() },
     'login challenge',
-    advSk,
+    signKey,
   );
   return { bytes: encode(LoginChallenge, ch), ephSk: eph.secretKey, challengeC: new Uint8Array(0) };
+}
+
+/**
+ * Answers the next login of each of `clients` with the fake challenge `make` builds (CAP-14), and
+ * keeps each client's answer; the real server never sees these logins. Counts the challenges in
+ * `fired[0]`. Returns, per client name, the fake and the answer captured.
+ */
+function answerLogins(w: LoginWorld, clients: readonly LoginClientNode[], make: (node: LoginClientNode, start: Bytes) => Fake, fired: number[]): Map<string, { fake: Fake; answer?: Bytes }> {
+  const got = new Map<string, { fake: Fake; answer?: Bytes }>();
+  w.tap = (f: LoginFrame) => {
+    const node = clients.find((n) => n.conn === f.conn);
+    if (node === undefined || f.dir !== 'up') return 'deliver';
+    const t = peekType(f.bytes);
+    if ((t === MsgType.CompatLoginStart || t === MsgType.LoginStart) && !got.has(node.name)) {
+      const fake = make(node, f.bytes);
+      got.set(node.name, { fake });
+      w.inject({ conn: f.conn, dir: 'down', bytes: fake.bytes, origin: 'injected' });
+      fired[0]!++;
+      return 'drop';
+    }
+    const mine = got.get(node.name);
+    if ((t === MsgType.CompatLoginResponse || t === MsgType.LoginResponse) && mine) {
+      got.set(node.name, { ...mine, answer: f.bytes });
+      return 'drop';
+    }
+    return 'deliver';
+  };
+  return got;
+}
+
+/** compat: tests the dictionary against a captured answer to a challenge made with the FAKE_SERVER_* choices. */
+function crack(w: LoginWorld, got: { fake: Fake; answer?: Bytes } | undefined): ReturnType<typeof crackCompatResponse> {
+  if (w.profile !== 'compat' || got?.answer === undefined) return undefined;
+  const ss2 = w.crypto.kemDecapsulate(decode(CompatLoginResponse, got.answer).c2, got.fake.ephSk);
+  return crackCompatResponse(w.crypto, got.answer, got.fake.challengeC, ss2);
 }
 
 /** The login attacks of spec 11.4. */
@@ -103,41 +136,66 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
     id: 'ATK-24',
     title: 'a fake login server answers the login and runs an offline dictionary attack on the response',
     weakness: 'L1',
-    props: ['PROP-21'],
-    run(w, _rec, found) {
+    props: ['PROP-21', 'PROP-28'],
+    run(w, rec, found) {
       const fired = [0];
       const alice = w.clients.get('alice')!;
       const adv = w.crypto.sigKeygen(w.rng.bytes(32)); // the fake server's own signing key: it lacks the relay's
-      let fake: ReturnType<typeof fakeChallenge> | undefined;
-      let captured: Bytes | undefined;
-      w.tap = (f: LoginFrame) => {
-        if (f.conn !== alice.conn || f.dir !== 'up') return 'deliver';
-        const t = peekType(f.bytes);
-        if (t === MsgType.CompatLoginStart || t === MsgType.LoginStart) {
-          fake = fakeChallenge(w, w.profile, f.bytes, alice.th, adv.secretKey);
-          w.inject({ conn: f.conn, dir: 'down', bytes: fake.bytes, origin: 'injected' }); // CAP-14: pose as the login server
-          fired[0]!++;
-          return 'drop';
-        }
-        if (t === MsgType.CompatLoginResponse || t === MsgType.LoginResponse) {
-          captured = f.bytes; // the fake server keeps the answer; the real one never sees this login
-          return 'drop';
-        }
-        return 'deliver';
-      };
+      // compat: the choices its precomputed table is made for; hardened: alice's own salt and parameters (only the relay key is missing)
+      const served: Served = w.profile === 'compat' ? { salt: FAKE_SERVER_SALT, kdf: FAKE_SERVER_KDF, c1: FAKE_SERVER_C1 } : { ...registeredWith(rec), c1: FAKE_SERVER_C1 };
+      const got = answerLogins(w, [alice], (node, start) => fakeChallenge(w, start, node.th, adv.secretKey, served), fired);
       w.login('alice');
-      if (captured && fake && w.profile === 'compat') {
-        const r = decode(CompatLoginResponse, captured);
-        const ss2 = w.crypto.kemDecapsulate(r.c2, fake.ephSk);
-        const hit = crackCompatResponse(w.crypto, captured, fake.challengeC, ss2);
-        w.tap = () => 'deliver';
-        if (hit) {
-          w.note('offline dictionary attack', `recovered alice's password after ${hit.index + 1} of ${DICTIONARY.length} guesses`);
-          found(`recovered alice's password "${hit.password}" from one login after ${hit.index + 1} of ${DICTIONARY.length} guesses`);
-          const thief = w.addClient('thief', hit.password, 'alice');
-          w.login(thief.name);
-          if (thief.sessions.length > 0) found('then logged in to the real server as alice with it');
-        }
+      w.tap = () => 'deliver';
+      const hit = crack(w, got.get('alice'));
+      if (hit) {
+        w.note('offline dictionary attack', `recovered alice's password after ${hit.index + 1} of ${DICTIONARY.length} guesses`);
+        found(`recovered alice's password "${hit.password}" from one login after ${hit.index + 1} of ${DICTIONARY.length} guesses`);
+        const thief = w.addClient('thief', hit.password, 'alice');
+        w.login(thief.name);
+        if (thief.sessions.length > 0) found('then logged in to the real server as alice with it');
+      }
+      return fired;
+    },
+  },
+  {
+    id: 'ATK-24b',
+    title: "the relay, with its own key, answers the login of alice's second device (no pin there) with KDF parameters below the floor",
+    weakness: 'L3',
+    props: ['PROP-28'],
+    run(w, rec) {
+      const fired = [0];
+      const alice = w.clients.get('alice')!;
+      // the same person on a device without her vault: it holds no pin (REQ-LOG-017), only the floor protects it
+      const phone = w.addClient('alice-phone', alice.actor.getSnapshot().context.password, 'alice');
+      const served: Served = { salt: registeredWith(rec).salt, kdf: KDF_PROFILES.test, c1: FAKE_SERVER_C1 };
+      answerLogins(w, [phone], (node, start) => fakeChallenge(w, start, node.th, w.relayKeys.secretKey, served), fired);
+      w.login(phone.name);
+      w.tap = () => 'deliver';
+      return fired;
+    },
+  },
+  {
+    id: 'ATK-24c',
+    title: "the relay, with its own key, answers alice's and bob's logins under one salt of its choosing, for one precomputed table",
+    weakness: 'L1',
+    props: ['PROP-28'],
+    run(w, rec, found) {
+      const fired = [0];
+      const bob = w.addClient('bob', weakPassword(w));
+      w.register('bob');
+      w.login('bob');
+      const alice = w.clients.get('alice')!;
+      // hardened: the accounts' own parameters, so that only the salt is the relay's choice; compat: the cheapest ones
+      const served: Served = { salt: FAKE_SERVER_SALT, kdf: w.profile === 'compat' ? FAKE_SERVER_KDF : registeredWith(rec).kdf, c1: FAKE_SERVER_C1 };
+      const got = answerLogins(w, [alice, bob], (node, start) => fakeChallenge(w, start, node.th, w.relayKeys.secretKey, served), fired);
+      w.login('alice');
+      w.login('bob');
+      w.tap = () => 'deliver';
+      const hits = [alice, bob].map((n) => [n.name, crack(w, got.get(n.name))] as const).filter(([, h]) => h !== undefined);
+      if (hits.length === 2) {
+        const table = Math.max(...hits.map(([, h]) => h!.index + 1));
+        w.note('offline dictionary attack', `one table of ${table} entries recovered ${hits.map(([n]) => n).join(' and ')}'s passwords`);
+        found(`recovered ${hits.map(([n, h]) => `${n}'s password "${h!.password}"`).join(' and ')} from one login each, with one precomputed table of ${table} entries`);
       }
       return fired;
     },
@@ -204,16 +262,10 @@ export const LOGIN_ATTACKS: readonly LoginAttack[] = [
   },
 ];
 
-/** Requirement ids of the rejections the server and the honest clients of a login world raised. */
-export function loginDetected(w: LoginWorld): ReqId[] {
-  return [...new Set([...w.serverRejects.map((r) => r.reqId), ...[...w.clients.values()].flatMap((n) => n.rejects.map((r) => r.reqId))])].sort() as ReqId[];
-}
-
 /** Runs a login attack (or, with `attack` undefined, only the honest registration and login). */
 export function runLoginAttack(attack: LoginAttack | undefined, o: { profile: Profile; seed: number; backend: Backend; trace?: boolean }): LoginAttackResult {
   const w = createLoginWorld({ profile: o.profile, seed: o.seed, crypto: backendCrypto(o.backend), trace: o.trace ?? false });
-  const password = DICTIONARY[Number(BigInt(`0x${toHex(w.rng.bytes(4))}`) % BigInt(DICTIONARY.length))]!; // a weak password, drawn by the seed
-  w.addClient('alice', password);
+  w.addClient('alice', weakPassword(w)); // a weak password, drawn by the seed
   w.register('alice');
   w.login('alice');
   const rec = { up: w.observed.filter((f) => f.dir === 'up').map((f) => f.bytes), down: w.observed.filter((f) => f.dir === 'down').map((f) => f.bytes) };

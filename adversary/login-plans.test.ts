@@ -1,11 +1,11 @@
 /**
- * Generated login adversaries (spec 9.6): hardened keeps PROP-21 and PROP-22 over generated
+ * Generated login adversaries (spec 9.6): hardened keeps PROP-21, PROP-22 and PROP-28 over generated
  * plans; in compat, generation finds a violation on its own and shrinks it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replayTrace } from '../simulator/replay.ts';
-import { attackTrace, runSpec, type RunSpec } from './audit.ts';
+import { attackTrace, rebuildAuditTrace, runSpec, type RunSpec } from './audit.ts';
 import { arbLoginPlan, runLoginPlan, LOGIN_SCHEDULE_FRAMES } from './login-plans.ts';
 
 describe('generated login adversaries', () => {
@@ -17,7 +17,7 @@ describe('generated login adversaries', () => {
     }
   });
 
-  it('PROP-21 PROP-22 hardened: no generated plan makes a client answer a challenge it did not get from the server, or anyone accept a replayed login', () => {
+  it('PROP-21 PROP-22 PROP-28 hardened: no generated plan makes a client answer a challenge that does not prove the relay key, or under a salt or KDF it must refuse, or anyone accept a replayed login', () => {
     let biting = 0; // plans that do break compat: the ones hardened's result is about
     fc.assert(
       fc.property(arbLoginPlan(3), fc.integer({ min: 1, max: 1_000 }), (plan, seed) => {
@@ -44,7 +44,7 @@ describe('generated login adversaries', () => {
     expect(runLoginPlan(plan, { profile: 'hardened', seed: 1, backend: 'symbolic' }).violations).toEqual([]);
     // as the audit writes it, the counterexample replays to the same bytes
     const spec: RunSpec = { attack: 'generated-login', loginPlan: plan, profile: 'compat', seed: 1, backend: 'symbolic' };
-    const replayed = replayTrace(attackTrace(spec, runSpec(spec, true)));
+    const replayed = replayTrace(attackTrace(spec, runSpec(spec, true)), [rebuildAuditTrace]);
     expect(replayed.identical).toBe(true);
     expect(replayed.replayed).toMatch(/"prop":"PROP-21"/);
   });

@@ -13,7 +13,7 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { createLoginWorld, type LoginFrame } from '../simulator/login-world.ts';
 import { DICTIONARY } from './dictionary.ts';
-import { loginDetected, loginViolations } from './login-attacks.ts';
+import { loginDetected, loginViolations } from './login-oracles.ts';
 import type { Violation } from './oracles.ts';
 
 /** One move on the honest frame numbered `nth` (1-based, in the order the adversary sees them). */

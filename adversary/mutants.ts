@@ -42,6 +42,8 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'] },
   { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'] },
   { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'] },
+  { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'] },
+  { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'] },
   { id: 'no-login-binding', removes: 'REQ-LOG-011', check: 'the login challenge echoes this login (username, client nonce) and this connection (channel binding)', killers: ['ATK-25'] },
   { id: 'no-login-confirm', removes: 'REQ-LOG-013', check: 'each side checks the other\'s confirmation over the transcript', killers: ['ATK-25'] },
   { id: 'login-session-reuse', removes: 'REQ-LOG-014', check: 'a login session accepts exactly one response', killers: ['ATK-25'] },

@@ -9,7 +9,8 @@ import type { ReqId } from '../impl/errors.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { Backend } from '../simulator/run.ts';
 import { ATTACKS, runAttack, type AttackResult, type NamedAttack } from './attacks.ts';
-import { findLoginAttack, LOGIN_ATTACKS, LOGIN_PROPERTIES, runLoginAttack } from './login-attacks.ts';
+import { findLoginAttack, LOGIN_ATTACKS, runLoginAttack } from './login-attacks.ts';
+import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { findTrustAttack, runTrustAttack, TRUST_ATTACKS, TRUST_PROPERTIES } from './trust-attacks.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 

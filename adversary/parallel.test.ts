@@ -37,7 +37,7 @@ describe('runCampaign', () => {
     );
     expect(out.failed).toBe(true); // compat breaks within a few plans: the shrinking is exercised
     for (const workers of [1, 2]) {
-      const c = runCampaign({ runs: [], generators: [gen], hunts: [], differential: { seed: 1, cases: 1 } }, workers);
+      const c = runCampaign({ runs: [], observed: 'symbolic', generators: [gen], hunts: [], differential: { seed: 1, cases: 1 } }, workers);
       try {
         const g = c.generated(gen);
         expect(g.runs.map((x) => JSON.stringify([x.spec, x.r.violations])), `${workers} worker(s)`).toEqual(sequential);

@@ -10,22 +10,23 @@
  * would have shrunk it. The audit stays synchronous: the main thread hands out tasks and blocks
  * on a shared counter (Atomics.wait) until a worker posts a result.
  */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { backendReport, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
 import { differential, type DifferentialResult } from '../impl/crypto/differential.ts';
 import type { Profile } from '../impl/suite.ts';
+import { withTransitionObserver } from '../machines/observe.ts';
 import type { Backend } from '../simulator/run.ts';
-import { attackTrace, runSpec, type RunSpec } from './audit.ts';
+import { runSpec, type RunSpec } from './audit.ts';
+import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
 import { huntMutant, MUTANTS } from './mutants.ts';
 import type { Outcome } from './named.ts';
 import { arbPlan } from './plans.ts';
 
-/** What the merge needs of a run (its trace lines stay in the worker). */
-export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'>;
+/** What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of an observed run. */
+export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'> & { readonly coverage?: MachineCoverage[] };
 
 /** A generator of a campaign: generated room plans or login adversaries of one profile. */
 export interface Generator {
@@ -40,6 +41,10 @@ export interface Generator {
 export interface HuntResult {
   readonly killed: boolean;
   readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
+  /** Runs tried. */
+  readonly runs: number;
+  /** Milliseconds the hunt took (a timing: it differs from run to run). */
+  readonly ms: number;
 }
 
 /** A generator's runs in campaign order: each run's spec and result, the shrunk counterexample last. */
@@ -52,13 +57,12 @@ export interface Generated {
 
 /** One unit of work for a worker. */
 export type Task =
-  | { readonly kind: 'run'; readonly spec: RunSpec }
+  | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean }
   | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
-  | { readonly kind: 'trace'; readonly spec: RunSpec; readonly file: string }
   | { readonly kind: 'differential'; readonly seed: number; readonly cases: number };
 
-type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | null;
+type TaskResult = RunResult | HuntResult | Generated | DifferentialResult;
 
 /** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
 export interface CryptoReport {
@@ -74,8 +78,25 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-function lite(r: Outcome): RunResult {
-  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked };
+function lite(r: Outcome, coverage?: MachineCoverage[]): RunResult {
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked, ...(coverage ? { coverage } : {}) };
+}
+
+/** Runs a spec; observed, with the machine coverage of that run (machines/observe.ts). */
+function run(spec: RunSpec, observe: boolean): RunResult {
+  if (!observe) return lite(runSpec(spec));
+  const c = coverageCollector();
+  const r = withTransitionObserver(c, () => runSpec(spec));
+  return lite(r, c.coverage());
+}
+
+/** `total` with the counts of `add` added (the same machines, states and transitions: coverage is a sum). */
+export function addCoverage(total: readonly MachineCoverage[], add: readonly MachineCoverage[]): MachineCoverage[] {
+  const sum = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + (b[k] ?? 0)]));
+  return total.map((m, i) => {
+    const n = add[i]!;
+    return { ...m, starts: m.starts + n.starts, states: sum(m.states, n.states), transitions: sum(m.transitions, n.transitions) };
+  });
 }
 
 function specOf(g: Generator, plan: unknown, seed: number): RunSpec {
@@ -109,7 +130,7 @@ function shrink(g: Generator, index: number): Generated {
   const out = fc.check(
     property(g, (plan, seed) => {
       const spec = specOf(g, plan, seed);
-      const r = lite(runSpec(spec));
+      const r = run(spec, true);
       if (first) first = false; // the failing draw again: the campaign has it already
       else runs.push({ spec, r });
       return r.violations.length === 0;
@@ -126,18 +147,16 @@ function shrink(g: Generator, index: number): Generated {
 export function execute(t: Task): TaskResult {
   switch (t.kind) {
     case 'run':
-      return lite(runSpec(t.spec));
+      return run(t.spec, t.observe === true);
     case 'hunt': {
       const m = MUTANTS.find((x) => x.id === t.mutant);
       if (!m) throw new Error(`no mutant named ${t.mutant}`);
+      const t0 = Date.now();
       const h = huntMutant(m, t.seeds);
-      return { killed: h.killed, ...(h.by ? { by: h.by } : {}) };
+      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, ms: Date.now() - t0 };
     }
     case 'shrink':
       return shrink(t.gen, t.index);
-    case 'trace':
-      writeFileSync(t.file, attackTrace(t.spec, runSpec(t.spec, true)));
-      return null;
     case 'differential':
       return differential(Object.fromEntries(presentBackends().map((b) => [b, realCrypto(b)])), t.seed, t.cases);
   }
@@ -151,9 +170,12 @@ export interface Progress {
   end(): void;
 }
 
+/** No progress shown. */
+const SILENT: Progress = { done: () => undefined, end: () => undefined };
+
 /** A progress line rewritten in place on a terminal (at most 5 times a second); nothing elsewhere. */
 export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) return { done: () => undefined, end: () => undefined };
+  if (!stream.isTTY) return SILENT;
   const started = performance.now();
   let runs = 0;
   let found = 0;
@@ -164,17 +186,16 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
   };
   return {
     done(r) {
-      if (r === null) return;
       if ('checks' in r) return;
       if ('violations' in r) {
         runs++;
         if (r.violations.length > 0) found++;
-      } else if ('runs' in r) {
+      } else if ('killed' in r) {
+        runs += r.runs;
+        if (r.killed) found++; // a mutant hunt: its kill is a counterexample (against the mutant)
+      } else {
         runs += r.runs.length;
         found += r.runs.filter((x) => x.r.violations.length > 0).length;
-      } else {
-        runs++;
-        if (r.killed) found++; // a mutant hunt: its kill is a counterexample (against the mutant)
       }
       if (performance.now() - shown > 200) {
         shown = performance.now();
@@ -266,7 +287,10 @@ function threads(n: number, progress: Progress): Runner {
 
 /** A campaign's work, as the audit asks for it. */
 export interface CampaignWork {
+  /** Runs; those on the `observed` backend are observed (machine coverage), the others not. */
   readonly runs: readonly RunSpec[];
+  /** The backend of the runs the campaign records (the real re-runs of `--backend both` are not). */
+  readonly observed: Backend;
   readonly generators: readonly Generator[];
   readonly hunts: readonly { readonly mutant: string; readonly seeds: readonly number[] }[];
   /** Seeded differential cases of the real backends. */
@@ -280,8 +304,6 @@ export interface CampaignResults {
   hunt(mutant: string): HuntResult;
   /** The real backends' report. */
   crypto(): CryptoReport;
-  /** Writes the counterexample traces (files), in parallel. */
-  traces(jobs: readonly { readonly spec: RunSpec; readonly file: string }[]): void;
   close(): void;
 }
 
@@ -291,12 +313,12 @@ const key = (x: unknown): string => JSON.stringify(x);
  * Carries out a campaign's work on `workers` threads (1: in this thread) and returns the results
  * a sequential campaign would have: the same runs, the same first failures, the same shrinking.
  */
-export function runCampaign(work: CampaignWork, workers: number, progress: Progress = progressLine()): CampaignResults {
+export function runCampaign(work: CampaignWork, workers: number, progress: Progress = SILENT): CampaignResults {
   const runner = workers > 1 ? threads(workers, progress) : inline(progress);
   try {
     const tasks: Task[] = [];
     const runAt = new Map<string, number>();
-    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec }) - 1);
+    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed }) - 1);
     // the slow one first: the differential cases run noble's ML-DSA
     const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
     const huntAt = new Map<string, number>();
@@ -305,7 +327,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     const gens = work.generators.map((g) => {
       const specs = draws(g);
       const first = tasks.length;
-      for (const spec of specs) tasks.push({ kind: 'run', spec });
+      for (const spec of specs) tasks.push({ kind: 'run', spec, observe: true });
       return { g, first, n: specs.length, done: new Set<number>(), failed: undefined as number | undefined, shrinkAt: undefined as number | undefined };
     });
     const genOf = (i: number): (typeof gens)[number] | undefined => gens.find((x) => i >= x.first && i < x.first + x.n);
@@ -327,6 +349,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
         }
       },
     });
+    progress.end();
     return {
       run: (spec) => results[runAt.get(key(spec))!] as RunResult,
       hunt: (m) => results[huntAt.get(m)!] as HuntResult,
@@ -342,12 +365,6 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
         if (x.shrinkAt === undefined) return { runs };
         const s = results[x.shrinkAt] as Generated;
         return { runs: [...runs, ...s.runs], ...(s.counterexample ? { counterexample: s.counterexample } : {}) };
-      },
-      traces(jobs) {
-        runner.run(
-          jobs.map((j) => ({ kind: 'trace', spec: j.spec, file: j.file })),
-          {},
-        );
       },
       close: () => runner.close(),
     };

@@ -1,8 +1,8 @@
 /** Typed errors: every failure names the requirement id of the spec that it enforces (spec 1.4). */
 import { enforced } from './mutants.ts';
+import type { ReqId } from './reqid.ts';
 
-/** A requirement id of the spec (`REQ-XXX-nnn`). */
-export type ReqId = `REQ-${string}-${string}`;
+export type { ReqId } from './reqid.ts';
 
 /** Base class of every pqroom error; `reqId` names the requirement that failed. */
 export class PqroomError extends Error {

@@ -7,7 +7,7 @@
  * world never yields), so a mutant never leaks into another run. It exists for the audit
  * harness; nothing else turns checks off.
  */
-import type { ReqId } from './errors.ts';
+import type { ReqId } from './reqid.ts';
 
 let off: ReqId | undefined;
 

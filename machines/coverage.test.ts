@@ -209,8 +209,8 @@ function loginClientModel() {
   const other = c.sigKeygen(rng.bytes(32));
   const th = rng.bytes(32);
   const verifier = acceptRegister(register(c, rng, 'alice', 'pw', KDF_PROFILES.test, new Uint8Array(1952)), () => false);
-  const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, verifier, channelBinding: th, now: 1 }));
-  const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, verifier, channelBinding: th, now: 1 }).bytes);
+  const challenge = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys, serverSecret: th, kdf: KDF_PROFILES.test, verifier, channelBinding: th, now: 1 }));
+  const forged = cached((ctx: LoginClientContext) => loginChallenge(c, rng, ctx.start!.startBytes, { relayKeys: other, serverSecret: th, kdf: KDF_PROFILES.test, verifier, channelBinding: th, now: 1 }).bytes);
   // the server's finish, made from the client's own transcript state (a fixture may play the other side)
   const finish = (ctx: LoginClientContext): Uint8Array => encode(LoginFinish, { session_id: ctx.response!.sessionId, confirm: loginServerConfirm(c, ctx.response!.k, ctx.response!.h3, 9), expires_at: 9 });
   const events = (s: AnyMachineSnapshot): AnyEvent[] => {
@@ -228,7 +228,7 @@ function loginClientModel() {
         return [];
     }
   };
-  return { input: { crypto: c, profile: 'hardened' as const, username: 'alice', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: utf8('login client'), minKdf: KDF_PROFILES.test }, events };
+  return { input: { crypto: c, profile: 'hardened' as const, username: 'alice', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: utf8('login client'), insecureTestKdf: true }, events };
 }
 
 // ------------------------------------------------------------------ tests
@@ -250,7 +250,7 @@ describe('model-based coverage (xstate/graph)', () => {
     const shortest = getShortestPaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState });
     expect(reached(shortest)).toEqual([...describeMachine('owner', ownerMachine).atomic].sort());
     expect(shortest.length).toBe(38);
-    // REQ-OWN-024: a refused commit keeps the owner publishing it (the re-post is in owner.test.ts)
+    // REQ-OWN-024: a refused commit keeps the owner publishing it (the re-post is in simulator/world-owner.test.ts)
     expect(shortest.some((p) => valueOf(p.state) === 'active.publishing' && p.steps.at(-1)!.event.type === 'net.reject')).toBe(true);
     const refused = getSimplePaths(ownerMachine, { input: m.input, events: m.events as never, serializeState: m.serializeState, toState: (s) => valueOf(s) === 'idle' && (s.context as OwnerContext).outbox.length === 0 && (s.context as OwnerContext).nextReqId > 1 });
     expect(refused.map((p) => p.steps.map((x) => x.event.type).join(' > '))).toEqual(['xstate.init > user.create > net.reject']);

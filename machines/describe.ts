@@ -34,6 +34,8 @@ export interface MachineInfo {
   readonly atomic: readonly string[];
   /** Initial state path. */
   readonly initial: string;
+  /** The initial child of each compound state, by path. */
+  readonly initialChild: Readonly<Record<string, string>>;
   /** Every transition. */
   readonly transitions: readonly TransitionInfo[];
 }
@@ -73,36 +75,50 @@ function actionName(a: unknown): string {
   return 'inline';
 }
 
-/** Describes a machine from its definition. */
-export function describeMachine(role: string, machine: AnyStateMachine): MachineInfo {
+interface Walked {
+  readonly info: MachineInfo;
+  /** xstate's transition objects, index for index with `info.transitions`. */
+  readonly defs: readonly object[];
+}
+
+function walk(role: string, machine: AnyStateMachine): Walked {
   const states: string[] = [];
   const atomic: string[] = [];
   const transitions: TransitionInfo[] = [];
+  const defs: object[] = [];
+  const initialChild: Record<string, string> = {};
+  const add = (source: string, event: string, t: { guard?: unknown; target?: readonly AnyStateNode[]; actions?: readonly unknown[] }): void => {
+    transitions.push({ source, event, guard: guardName(t.guard), target: t.target?.map((n: AnyStateNode) => pathOf(n)).join(','), actions: (t.actions ?? []).map(actionName) });
+    defs.push(t);
+  };
   const visit = (node: AnyStateNode): void => {
     const source = pathOf(node);
     if (node.path.length > 0) {
       states.push(source);
       if (Object.keys(node.states).length === 0) atomic.push(source);
+      const first = node.initial?.target?.[0] as AnyStateNode | undefined;
+      if (first) initialChild[source] = pathOf(first);
     }
-    for (const [event, defs] of node.transitions) {
-      for (const t of defs) {
-        transitions.push({
-          source,
-          event,
-          guard: guardName(t.guard),
-          target: t.target?.map((n: AnyStateNode) => pathOf(n)).join(','),
-          actions: (t.actions ?? []).map(actionName),
-        });
-      }
-    }
-    for (const t of node.always ?? []) {
-      transitions.push({ source, event: 'always', guard: guardName(t.guard), target: t.target?.map((n: AnyStateNode) => pathOf(n)).join(','), actions: (t.actions ?? []).map(actionName) });
-    }
+    for (const [event, list] of node.transitions) for (const t of list) add(source, event, t);
+    for (const t of node.always ?? []) add(source, 'always', t);
     for (const child of Object.values(node.states)) visit(child as AnyStateNode);
   };
   visit(machine.root);
   const initialNode = machine.root.initial?.target?.[0] as AnyStateNode | undefined;
-  return { role, id: machine.id, states, atomic, initial: initialNode ? pathOf(initialNode) : '', transitions };
+  return { info: { role, id: machine.id, states, atomic, initial: initialNode ? pathOf(initialNode) : '', initialChild, transitions }, defs };
+}
+
+/** Describes a machine from its definition. */
+export function describeMachine(role: string, machine: AnyStateMachine): MachineInfo {
+  return walk(role, machine).info;
+}
+
+/**
+ * xstate's own transition objects of a machine, index for index with
+ * `describeMachine(...).transitions`: what machines/observe.ts reports a microstep took.
+ */
+export function transitionObjects(machine: AnyStateMachine): readonly object[] {
+  return walk('', machine).defs;
 }
 
 /** Every role's machine, described. */

@@ -5,6 +5,7 @@
  * machines through it.
  */
 import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from 'xstate';
+import { inspectMicrosteps, observer } from './observe.ts';
 
 /** The next snapshot and the effects emitted on the way there. */
 export interface Stepped<TMachine extends AnyStateMachine, TEffect> {
@@ -25,6 +26,7 @@ function emitted<TEffect>(actions: readonly { type: string; params?: unknown }[]
 /** Starts a machine: its initial snapshot and entry effects. */
 export function start<TMachine extends AnyStateMachine, TEffect>(machine: TMachine, input: InputFrom<TMachine>): Stepped<TMachine, TEffect> {
   const [snapshot, actions] = (initialTransition as (m: AnyStateMachine, i: unknown) => [SnapshotFrom<TMachine>, { type: string; params?: unknown }[]])(machine, input);
+  observer()?.started(machine);
   return { snapshot, effects: emitted<TEffect>(actions) };
 }
 
@@ -42,6 +44,7 @@ function scopeOf(machine: AnyStateMachine): AnyActorScope {
   let scope = scopes.get(machine);
   if (!scope) {
     const self = createActor(machine);
+    self.system.inspect(inspectMicrosteps); // the audit's machine coverage (machines/observe.ts)
     scope = { self, id: '', sessionId: '', logger: () => {}, defer: () => {}, emit: () => {}, system: self.system, stopChild: () => {}, actionExecutor: () => {} };
     scopes.set(machine, scope);
   }

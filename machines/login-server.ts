@@ -3,7 +3,9 @@
  * It serves many connections at once: each has at most one login under way, keyed by the
  * connection's name. hardened signs its challenges with the relay key (REQ-LOG-010), binds them
  * to the connection (REQ-LOG-011), answers unknown usernames with a fake verifier (REQ-LOG-015),
- * accepts one response per session (REQ-LOG-014) and limits failures per account (REQ-LOG-016).
+ * registers accounts with its own KDF parameters only, the ones it announces for an unknown
+ * username (REQ-LOG-018), accepts one response per session (REQ-LOG-014) and limits failures per
+ * account (REQ-LOG-016).
  */
 import { enqueueActions, setup } from 'xstate';
 import type { Bytes } from '../impl/bytes.ts';
@@ -11,12 +13,13 @@ import { decode, peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { attempt, ProtocolError, type ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
-import { CompatLoginStart, LoginStart, MsgType, Register } from '../impl/messages/index.ts';
+import { CompatLoginStart, LoginStart, MsgType, Register, type KdfParams } from '../impl/messages/index.ts';
 import {
   acceptRegister,
   isRegisterRetransmission,
   compatChallenge,
   compatFinish,
+  DEFAULT_MIN_KDF,
   loginChallenge,
   loginFinish,
   SESSION_LIFETIME_MS,
@@ -41,6 +44,8 @@ export interface LoginServerInput {
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   /** The secret fake verifiers derive from (REQ-LOG-015). */
   readonly serverSecret: Bytes;
+  /** hardened: the KDF parameters accounts register with and unknown usernames are announced with (REQ-LOG-018); default the interactive profile. */
+  readonly kdf?: KdfParams;
   readonly rngSeed: Bytes;
   /** Session lifetime (REQ-LOG-020); default 4 hours. */
   readonly lifetimeMs?: number;
@@ -70,6 +75,8 @@ export interface LoginServerContext {
   readonly profile: Profile;
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   readonly serverSecret: Bytes;
+  /** hardened: the relay's KDF parameters (REQ-LOG-018). */
+  readonly kdf: KdfParams;
   readonly rng: DrbgState;
   readonly lifetimeMs: number;
   /** Verifiers by username (REQ-LOG-001). */
@@ -116,7 +123,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
     switch (type.value) {
       case MsgType.Register: {
         if (isRegisterRetransmission(e.bytes, ctx.accounts.get(decode(Register, e.bytes).username))) return { patch: {}, effects: [] }; // REQ-LOG-001
-        const v = acceptRegister(e.bytes, (u) => ctx.accounts.has(u));
+        const v = acceptRegister(e.bytes, (u) => ctx.accounts.has(u), hardened ? ctx.kdf : undefined); // REQ-LOG-018: one set of parameters for every account
         return { patch: { accounts: withEntry(ctx.accounts, v.username, v) }, effects: [{ type: 'effect.registered', conn: e.conn, username: v.username }] };
       }
       case MsgType.CompatLoginStart: {
@@ -141,7 +148,7 @@ function serve(ctx: LoginServerContext, e: Extract<LoginServerEvent, { type: 'lo
         if (recentFailures(ctx, username, e.now).length >= MAX_LOGIN_FAILURES && enforced('REQ-LOG-016')) {
           throw new ProtocolError('REQ-LOG-016', `too many failed logins for ${username}; try later`); // before any KEM work
         }
-        const ch = loginChallenge(ctx.crypto, rng, e.bytes, { relayKeys: ctx.relayKeys, serverSecret: ctx.serverSecret, verifier: ctx.accounts.get(username), channelBinding: e.th, now: e.now });
+        const ch = loginChallenge(ctx.crypto, rng, e.bytes, { relayKeys: ctx.relayKeys, serverSecret: ctx.serverSecret, kdf: ctx.kdf, verifier: ctx.accounts.get(username), channelBinding: e.th, now: e.now });
         return { patch: { rng: rng.state(), pending: withEntry(ctx.pending, e.conn, { kind: 'hardened', session: ch.session }) }, effects: [{ type: 'effect.send', conn: e.conn, bytes: ch.bytes }] };
       }
       case MsgType.LoginResponse: {
@@ -185,6 +192,7 @@ export const loginServerMachine = setup({
       profile: input.profile,
       relayKeys: input.relayKeys,
       serverSecret: input.serverSecret,
+      kdf: input.kdf ?? DEFAULT_MIN_KDF,
       rng: drbgInstantiate(input.rngSeed),
       lifetimeMs: input.lifetimeMs ?? SESSION_LIFETIME_MS,
       accounts: new Map(input.accounts ?? []),

@@ -1,33 +1,27 @@
 /**
- * Fixtures for the machine tests: a world advanced to a chosen point, snapshots to step from,
- * and the "security state" of each role, which a rejected input must leave unchanged.
+ * Fixtures for the role machine tests (spec 6, 7, 8): fresh machines, one step through the pure
+ * driver, and the "security state" of each role, which a rejected input must leave unchanged
+ * (spec 1.4). (A world advanced to a joined room is simulator/testkit.ts's.)
  */
+import { expect } from 'vitest';
+import { utf8 } from '../impl/bytes.ts';
 import { valuesEqual } from '../impl/codec.ts';
-import { nodeCrypto } from '../impl/crypto/node.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import { simSeed } from '../impl/keyschedule.ts';
+import { createIdentity } from '../impl/protocol/identity.ts';
+import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
-import { createWorld, type World } from '../simulator/world.ts';
-import type { MemberContext } from './member.ts';
-import type { OwnerContext } from './owner.ts';
+import { start, step } from './driver.ts';
+import type { ClientEffect, MemberEvent, OwnerEvent } from './events.ts';
+import { memberMachine, type MemberContext } from './member.ts';
+import { ownerMachine, type OwnerContext } from './owner.ts';
 import type { RelayContext } from './relay.ts';
 
-/** A world with an owner and `members` who joined, ready to chat. */
-export function joinedWorld(profile: Profile, members: readonly string[] = ['alice'], seed = 7): World {
-  const w = createWorld({ seed, profile, crypto: nodeCrypto });
-  w.addOwner('owner');
-  for (const m of members) w.addMember(m);
-  for (const n of ['owner', ...members]) w.connect(n);
-  w.user('owner', { type: 'user.create' });
-  if (!w.runUntilTrue(() => w.stateOf('owner').startsWith('active'), 30_000)) throw new Error('room not created');
-  for (const m of members) {
-    const n = w.invites().length;
-    w.user('owner', { type: 'user.invite' });
-    if (!w.runUntilTrue(() => w.invites().length > n, 30_000)) throw new Error('no invite');
-    w.user(m, { type: 'user.join', invite: w.invites()[n]! });
-    if (!w.runUntilTrue(() => w.stateOf(m) === 'member', 60_000)) throw new Error(`${m} did not join`);
-  }
-  w.runUntil(w.now() + 1_000);
-  return w;
-}
+/** A snapshot of the owner machine. */
+export type OwnerSnap = ReturnType<typeof start<typeof ownerMachine, ClientEffect>>['snapshot'];
+
+/** A snapshot of the member machine. */
+export type MemberSnap = ReturnType<typeof start<typeof memberMachine, ClientEffect>>['snapshot'];
 
 /** What a member must not lose or change on a rejected input (spec 1.4). */
 export function memberSecurityState(ctx: MemberContext): unknown {
@@ -48,4 +42,56 @@ export function relaySecurityState(ctx: RelayContext): unknown {
 /** Deep equality of security states (byte strings compared bytewise). */
 export function sameState(a: unknown, b: unknown): boolean {
   return valuesEqual(a, b);
+}
+
+/** One step of the owner machine. */
+export function feedOwner(snapshot: OwnerSnap, event: OwnerEvent) {
+  return step<typeof ownerMachine, ClientEffect>(ownerMachine, snapshot, event);
+}
+
+/** One step of the member machine. */
+export function feedMember(snapshot: MemberSnap, event: MemberEvent) {
+  return step<typeof memberMachine, ClientEffect>(memberMachine, snapshot, event);
+}
+
+/** The requirement ids of the rejections among `effects`. */
+export function rejectionsOf(effects: readonly ClientEffect[]): string[] {
+  return effects.filter((e) => e.type === 'effect.reject').map((e) => (e as { reqId: string }).reqId);
+}
+
+/** The requirement ids of the alarms among `effects`. */
+export function alarmsOf(effects: readonly ClientEffect[]): string[] {
+  return effects.flatMap((e) => (e.type === 'effect.alarm' ? [e.reqId] : []));
+}
+
+/** Feeds `event` to the owner and checks it is rejected with `reqId` and its security state unchanged. */
+export function expectOwnerRejected(snapshot: OwnerSnap, event: OwnerEvent, reqId: string) {
+  const r = feedOwner(snapshot, event);
+  expect(rejectionsOf(r.effects), JSON.stringify(r.effects.map((e) => e.type))).toContain(reqId);
+  expect(sameState(ownerSecurityState(r.snapshot.context), ownerSecurityState(snapshot.context))).toBe(true);
+  return r;
+}
+
+/** Feeds `event` to a member and checks it is rejected with `reqId`, its security state and machine state unchanged. */
+export function expectMemberRejected(snapshot: MemberSnap, event: MemberEvent, reqId: string) {
+  const r = feedMember(snapshot, event);
+  expect(rejectionsOf(r.effects), JSON.stringify(r.effects.map((e) => e.type))).toContain(reqId);
+  expect(sameState(memberSecurityState(r.snapshot.context), memberSecurityState(snapshot.context))).toBe(true);
+  expect(r.snapshot.value).toEqual(snapshot.value);
+  return r;
+}
+
+/** An owner machine that has done nothing yet. */
+export function freshOwner(profile: Profile = 'hardened'): OwnerSnap {
+  return start<typeof ownerMachine, ClientEffect>(ownerMachine, { crypto: c, profile, identity: createIdentity(c, deterministicRng(utf8('fresh owner'))), rngSeed: simSeed(c, 2, 'owner', 0) }).snapshot;
+}
+
+/** A member machine that has not joined yet, with keys of its own (`name` seeds them). */
+export function freshMember(name: string, profile: Profile = 'hardened'): MemberSnap {
+  return start<typeof memberMachine, ClientEffect>(memberMachine, {
+    crypto: c,
+    profile,
+    identity: createIdentity(c, deterministicRng(utf8(`fresh ${name}`))),
+    rngSeed: simSeed(c, 1, name, 0),
+  }).snapshot;
 }

@@ -4,7 +4,7 @@
  * that measured it, its median and min-max, the machine and the Node version (and what else ran on
  * the machine when the suite started: its load). Parts: the protocol against its primitives per
  * real backend (simulator/bench.ts), campaign throughput per backend (adversary/bench.ts) and per
- * worker count (`pqroom audit --workers N`), the relay against bare+seal (simulator/bench-relay.ts),
+ * worker count (`pqroom audit --workers N`), the relay against bare+seal (simulator/live/bench-relay.ts),
  * Argon2id per implementation (impl/crypto/bench-argon2.ts), and the peak memory of simulated rooms
  * (simulator/bench-memory.ts). A measurement, never a test: nothing here asserts a time.
  *
@@ -151,7 +151,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       if (!quick) {
         out('relay against bare+seal');
         const relayMd = join(tmp, 'relay.md');
-        child(bin, tsx, 'simulator/bench-relay.ts', ['--out', relayMd]);
+        child(bin, tsx, 'simulator/live/bench-relay.ts', ['--out', relayMd]);
         const relay = JSON.parse(readFileSync(relayMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { members: number; mode: string; deliveredPerSecond: number; vsBare: number; runs: { deliveredPerSecond: number }[] }[] };
         raw.relay = relay;
         for (const r of relay.rows) {

@@ -37,7 +37,7 @@ export interface Requirement {
 
 /**
  * Every requirement id the spec defines: a `**REQ-...**` bullet, or a `PROP-nn` row of the
- * properties table. Throws if an id is defined twice.
+ * properties table (its summary is the property's sentence, not its name). Throws if an id is defined twice.
  */
 export function requirements(files: readonly SpecFile[] = readSpec()): Requirement[] {
   const out: Requirement[] = [];
@@ -57,7 +57,7 @@ export function requirements(files: readonly SpecFile[] = readSpec()): Requireme
         for (let j = i + 1; j < lines.length && /^\s{2,}\S/.test(lines[j]!); j++) text += ' ' + lines[j]!.trim();
         add(m[1]!, f.name, firstSentence(text));
       }
-      const p = /^\| (PROP-\d\d) \| (.*?) \|/.exec(line);
+      const p = /^\| (PROP-\d\d) \| [^|]* \| (.*?) \|/.exec(line); // id | name | property | compat
       if (p) add(p[1]!, f.name, p[2]!);
     });
   }
@@ -143,4 +143,44 @@ function splitRow(line: string): string[] | undefined {
     .slice(1, -1)
     .split('|')
     .map((c) => c.trim());
+}
+
+/** A security property of spec 12: its short name, its sentence, and what compat must show. */
+export interface SpecProperty {
+  /** `PROP-nn`. */
+  readonly id: string;
+  /** Its short name (the table's "name" column). */
+  readonly name: string;
+  /** The property's sentence. */
+  readonly statement: string;
+  /** The "compat" column: `holds`, or `broken (W1, W2)`. */
+  readonly compat: string;
+  /** The seed weaknesses the compat column names (`W1`, `L1`, `T1`, ...). */
+  readonly weaknesses: readonly string[];
+}
+
+/** The properties table of spec 12. */
+export function specProperties(files: readonly SpecFile[] = readSpec()): SpecProperty[] {
+  return specTable('12-properties.md', ['id', 'name', 'property', 'compat'], files).map((r) => ({
+    id: r.id!,
+    name: r.name!,
+    statement: r.property!,
+    compat: r.compat!,
+    weaknesses: [...(r.compat ?? '').matchAll(/\b([WLT]\d+)\b/g)].map((m) => m[1]!),
+  }));
+}
+
+/** A seed weakness of spec 11.6. */
+export interface SpecWeakness {
+  /** `W1`..`W15`, `L1`..`L4`, `T1`..`T3`. */
+  readonly id: string;
+  /** Its short name. */
+  readonly name: string;
+  /** What goes wrong, in one sentence. */
+  readonly text: string;
+}
+
+/** The seed weaknesses of spec 11.6. */
+export function specWeaknesses(files: readonly SpecFile[] = readSpec()): SpecWeakness[] {
+  return specTable('11-threat-model.md', ['id', 'weakness', 'what goes wrong'], files).map((r) => ({ id: r.id!, name: r.weakness!, text: r['what goes wrong']! }));
 }

@@ -41,25 +41,49 @@ function sources(root: string): string[] {
   return out.sort();
 }
 
+/** One place a requirement id appears in the sources. */
+export interface Citation {
+  readonly id: string;
+  /** `path:line`. */
+  readonly where: string;
+  /** In a test file (`*.test.ts`). */
+  readonly test: boolean;
+}
+
+/** Every requirement or property id the sources mention, with where (one entry per id and line). */
+export function citations(root: string = ROOT): Citation[] {
+  const out: Citation[] = [];
+  const idRe = /\b(REQ-[A-Z]+-\d{3}|PROP-\d\d)\b/g;
+  for (const file of sources(root)) {
+    const rel = relative(root, file);
+    const test = rel.endsWith('.test.ts');
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const seen = new Set<string>();
+        for (const m of line.matchAll(idRe)) {
+          if (seen.has(m[1]!)) continue;
+          seen.add(m[1]!);
+          out.push({ id: m[1]!, where: `${rel}:${i + 1}`, test });
+        }
+      });
+  }
+  return out;
+}
+
+/** Ids the sources cite that the spec does not define (a typo, or a requirement that was removed). */
+export function unknownCitations(root: string = ROOT): Citation[] {
+  const known = new Set(requirements().map((r) => r.id));
+  return citations(root).filter((c) => !known.has(c.id));
+}
+
 /** Builds the traces; `auditJson` is a `pqroom audit` result to fold in (optional). */
 export function traceability(root: string = ROOT, auditJson?: string): Trace[] {
   const reqs: Requirement[] = requirements();
   const byId = new Map<string, { code: string[]; tests: string[] }>(reqs.map((r) => [r.id, { code: [], tests: [] }]));
-  const idRe = /\b(REQ-[A-Z]+-\d{3}|PROP-\d\d)\b/g;
-  for (const file of sources(root)) {
-    const rel = relative(root, file);
-    const isTest = rel.endsWith('.test.ts');
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .forEach((line, i) => {
-        for (const m of line.matchAll(idRe)) {
-          const t = byId.get(m[1]!);
-          if (!t) continue;
-          const where = `${rel}:${i + 1}`;
-          const list = isTest ? t.tests : t.code;
-          if (list.at(-1) !== where) list.push(where);
-        }
-      });
+  for (const c of citations(root)) {
+    const t = byId.get(c.id);
+    if (t) (c.test ? t.tests : t.code).push(c.where);
   }
   let verdicts: Map<string, Record<string, string>> | undefined;
   if (auditJson !== undefined && existsSync(auditJson)) {

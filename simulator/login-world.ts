@@ -8,21 +8,28 @@
  * terminates (compat takes any relay key, W12) or a hardened client whose transport check failed
  * open, so that what is tested is the login's own guarantee (spec 9.1). Every message carries its
  * provenance (`honest`, `injected` by the adversary, or a `replayed` or edited copy of one seen),
- * which the login oracles (PROP-21, PROP-22) judge.
+ * which the login oracles (PROP-21, PROP-22, PROP-28) judge with what the parties recorded.
+ *
+ * The world runs at the spec's defaults (spec 9.6): clients have the interactive floor of
+ * REQ-LOG-012, the server registers accounts with the interactive profile (REQ-LOG-018), and a
+ * client that registered its account pins its salt and KDF parameters (REQ-LOG-017). Argon2id at
+ * that profile is cheap on the symbolic backend (a stand-in); on the real backend each distinct
+ * derivation of a run is computed once and its bytes reused.
  */
 import { createActor, type Actor } from 'xstate';
-import { equalBytes, type Bytes } from '../impl/bytes.ts';
+import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import { peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { simSeed } from '../impl/keyschedule.ts';
 import { MsgType, type KdfParams } from '../impl/messages/index.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
-import { KDF_PROFILES, register } from '../impl/protocol/login.ts';
+import { configuredKdf, register, registrationPin, type LoginPin } from '../impl/protocol/login.ts';
 import { deterministicRng, type StatefulRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import { loginClientMachine } from '../machines/login-client.ts';
 import { loginServerMachine } from '../machines/login-server.ts';
+import { inspectActors } from '../machines/observe.ts';
 import { messageLabel, shortHash, traceRecorder, type TraceRecorder } from './trace.ts';
 
 /** Where a message came from, as the oracles judge it. */
@@ -41,16 +48,31 @@ export interface LoginFrame {
 /** What the adversary does with an honest frame: let it through or drop it (and act through `inject`). */
 export type Verdict = 'deliver' | 'drop';
 
-/** A login client on its connection. */
+/** A password-dependent message a client sent, and what it answered (PROP-21, PROP-28). */
+export interface PasswordSend {
+  readonly t: number;
+  /** The provenance of the challenge it answered. */
+  readonly answered: Origin;
+  /** The challenge it answered, as delivered. */
+  readonly challenge: Bytes;
+  /** The client's own start message of the login under way. */
+  readonly start: Bytes | undefined;
+}
+
+/** A login client on its connection (one device of the person with the password). */
 export interface LoginClientNode {
   readonly name: string;
+  /** The account it logs in to. */
+  readonly username: string;
   readonly conn: string;
   readonly th: Bytes;
   readonly actor: Actor<typeof loginClientMachine>;
+  /** hardened: the account's salt and KDF parameters it pinned, at registration or after its first login (REQ-LOG-017). */
+  pin: LoginPin | undefined;
   /** Session keys it accepted. */
   readonly sessions: { readonly t: number; readonly sessionKey: Bytes; readonly origin: Origin }[];
-  /** Password-dependent messages it sent, with the provenance of the challenge they answered. */
-  readonly passwordSends: { readonly t: number; readonly answered: Origin }[];
+  /** Password-dependent messages it sent. */
+  readonly passwordSends: PasswordSend[];
   readonly rejects: { readonly t: number; readonly reqId: ReqId; readonly detail: string }[];
 }
 
@@ -69,15 +91,18 @@ export interface LoginWorldOptions {
   readonly seed: number;
   readonly crypto: CryptoProvider;
   readonly trace?: boolean;
-  /** KDF parameters accounts register with (default: the test profile of spec 10.3). */
-  readonly kdf?: KdfParams;
 }
 
 /** The world. */
 export interface LoginWorld {
   readonly profile: Profile;
   readonly crypto: CryptoProvider;
+  /** The relay's key pair: clients pin its public key; an adversary that is the relay holds all of it (spec 9.6). */
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
+  /** The clients' KDF floor (REQ-LOG-012), which is also what the server registers accounts with (REQ-LOG-018): the interactive profile. */
+  readonly kdfFloor: KdfParams;
+  /** Accounts registered, with the client that registered each and what it registered with (PROP-28's ground truth). */
+  readonly registrations: ReadonlyMap<string, { readonly by: string; readonly pin: LoginPin }>;
   readonly server: Actor<typeof loginServerMachine>;
   readonly clients: Map<string, LoginClientNode>;
   readonly serverLogins: ServerLogin[];
@@ -112,15 +137,34 @@ export interface LoginWorld {
 
 /** Message types whose content depends on the client's password (PROP-21). */
 export const PASSWORD_DEPENDENT: ReadonlySet<number> = new Set([MsgType.CompatLoginResponse, MsgType.LoginResponse]);
+const LOGIN_STARTS: ReadonlySet<number> = new Set([MsgType.CompatLoginStart, MsgType.LoginStart]);
+
+/**
+ * `c` with each distinct Argon2id of the run computed once (spec 9.6): the same bytes as the real
+ * function's, so that a client's second login under its pin costs no second derivation.
+ */
+function onceEachArgon2id(c: CryptoProvider): CryptoProvider {
+  const done = new Map<string, Bytes>();
+  return {
+    ...c,
+    argon2id(password, salt, p, length) {
+      const key = `${toHex(password)} ${toHex(salt)} ${p.m} ${p.t} ${p.p} ${length}`;
+      let out = done.get(key);
+      if (out === undefined) done.set(key, (out = c.argon2id(password, salt, p, length)));
+      return out.slice();
+    },
+  };
+}
 
 /** Creates a login world; the server's keys and every party's randomness come from the seed. */
 export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
-  const c = o.crypto;
+  const c = onceEachArgon2id(o.crypto);
   const seedOf = (party: string): Bytes => simSeed(c, o.seed, party, 0);
   const rng = deterministicRng(seedOf('login world'));
   const relayKeys = c.sigKeygen(deterministicRng(seedOf('relay')).bytes(32));
   const serverSecret = deterministicRng(seedOf('server secret')).bytes(32);
-  const kdf = o.kdf ?? KDF_PROFILES.test;
+  const kdf = configuredKdf(false); // the spec's defaults: the floor of REQ-LOG-012, the relay's parameters of REQ-LOG-018
+  const registrations = new Map<string, { readonly by: string; readonly pin: LoginPin }>();
   let t = 0;
   const queue: LoginFrame[] = [];
   const trace = traceRecorder(o.trace ?? false);
@@ -136,7 +180,7 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
   let current: LoginFrame | undefined; // the frame being delivered: what a party's effects answer
   const withheld: LoginFrame[] = []; // honest frames the adversary dropped, not delivered since
 
-  const server = createActor(loginServerMachine, { input: { crypto: c, profile: o.profile, relayKeys, serverSecret, rngSeed: seedOf('login server') } });
+  const server = createActor(loginServerMachine, { inspect: inspectActors, input: { crypto: c, profile: o.profile, relayKeys, serverSecret, kdf, rngSeed: seedOf('login server') } });
   server.on('effect.send', (e) => queue.push({ conn: e.conn, dir: 'down', bytes: e.bytes, origin: 'honest' }));
   server.on('effect.loggedIn', (e) => {
     serverLogins.push({ t, conn: e.conn, username: e.username, origin: current?.origin ?? 'honest', sessionKey: e.sessionKey });
@@ -153,6 +197,8 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
     profile: o.profile,
     crypto: c,
     relayKeys,
+    kdfFloor: kdf,
+    registrations,
     server,
     clients,
     serverLogins,
@@ -172,14 +218,19 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
       ths.set(conn, th);
       passwords.set(name, password);
       const actor = createActor(loginClientMachine, {
-        input: { crypto: c, profile: o.profile, username, password, pinnedRelayPk: relayKeys.publicKey, rngSeed: seedOf(name), minKdf: KDF_PROFILES.test },
+        inspect: inspectActors,
+        input: { crypto: c, profile: o.profile, username, password, pinnedRelayPk: relayKeys.publicKey, rngSeed: seedOf(name) },
       });
-      const node: LoginClientNode = { name, conn, th, actor, sessions: [], passwordSends: [], rejects: [] };
+      const node: LoginClientNode = { name, username, conn, th, actor, pin: undefined, sessions: [], passwordSends: [], rejects: [] };
+      let start: Bytes | undefined; // the start message of the login under way
       actor.on('effect.send', (e) => {
-        if (PASSWORD_DEPENDENT.has(peekType(e.bytes))) node.passwordSends.push({ t, answered: current?.origin ?? 'honest' });
+        const type = peekType(e.bytes);
+        if (LOGIN_STARTS.has(type)) start = e.bytes;
+        if (PASSWORD_DEPENDENT.has(type)) node.passwordSends.push({ t, answered: current?.origin ?? 'honest', challenge: current?.bytes ?? new Uint8Array(0), start });
         queue.push({ conn, dir: 'up', bytes: e.bytes, origin: 'honest' });
       });
       actor.on('effect.loggedIn', (e) => {
+        node.pin ??= e.pin; // REQ-LOG-017: a client that held no pin pins what its first login used
         node.sessions.push({ t, sessionKey: e.sessionKey, origin: current?.origin ?? 'honest' });
         trace.add({ t, kind: 'event', actor: name, what: 'logged in' });
       });
@@ -195,14 +246,17 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
     register(name) {
       const node = clients.get(name)!;
       const identity = createIdentity(c, deterministicRng(seedOf(`${name} identity`)));
-      const bytes = register(c, deterministicRng(seedOf(`${name} registration`)), name, passwords.get(name)!, kdf, identity.publicKey);
+      const bytes = register(c, deterministicRng(seedOf(`${name} registration`)), node.username, passwords.get(name)!, kdf, identity.publicKey, kdf);
+      const pin = registrationPin(bytes);
+      if (!registrations.has(node.username)) registrations.set(node.username, { by: name, pin });
+      if (o.profile === 'hardened') node.pin = pin; // REQ-LOG-017: the client keeps what it registered with (compat keeps nothing: REQ-LOG-004)
       queue.push({ conn: node.conn, dir: 'up', bytes, origin: 'honest' });
       world.settle();
     },
     login(name) {
       const node = clients.get(name)!;
       trace.add({ t, kind: 'user', actor: name, event: 'login.start' });
-      node.actor.send({ type: 'login.start', th: node.th, now: t });
+      node.actor.send({ type: 'login.start', th: node.th, now: t, ...(node.pin === undefined ? {} : { pin: node.pin }) });
       world.settle();
     },
     adversaryConnection() {

@@ -2,7 +2,9 @@
  * A trace as a Mermaid `sequenceDiagram` an auditor can read: one arrow per message a party sent
  * (a lost frame ends in a cross, a held-back one says by how much), notes for epochs, joins,
  * removals, crashes, partitions and disconnections, and a marked note for every alarm and every
- * rejection that is not a routine duplicate. Long runs are cut to a window and a length.
+ * rejection that is not a routine duplicate, and the adversary's moves (spec 11.2) as notes on the
+ * relay. Long runs are cut to a window and a length (the first lines, or the last ones before a
+ * moment, such as a property violation, which can be marked).
  */
 import type { TraceEvent } from './trace.ts';
 
@@ -14,6 +16,10 @@ export interface MermaidOptions {
   readonly to?: number;
   /** Most diagram lines (arrows and notes) to emit before cutting (default 600). */
   readonly limit?: number;
+  /** Which lines to keep when there are more than `limit`: the first (default) or the last. */
+  readonly keep?: 'first' | 'last';
+  /** Notes to add at given moments, highlighted (a property violation, say). */
+  readonly marks?: readonly { readonly t: number; readonly over: string; readonly text: string }[];
 }
 
 /** Rejections that retransmission and network duplication cause in every run (spec 12.1): counted, not drawn. */
@@ -33,6 +39,22 @@ function idOf(name: string): string {
 
 type Ev = TraceEvent & Record<string, unknown>;
 
+/** The parties of a run without room clients, in the order they first act; the adversary last. */
+function partiesOf(evs: readonly Ev[]): string[] {
+  const seen: string[] = [];
+  const add = (x: unknown): void => {
+    const name = String(x);
+    if (x !== undefined && name !== 'adversary' && name !== 'network' && name !== 'scenario' && !seen.includes(name)) seen.push(name);
+  };
+  for (const e of evs) {
+    if (e.kind === 'send') {
+      add(e.actor);
+      add(e.to);
+    } else if (e.kind === 'event' || e.kind === 'reject' || e.kind === 'alarm' || e.kind === 'user') add(e.actor);
+  }
+  return [...seen, 'adversary'];
+}
+
 /** Renders a trace (its parsed lines, header and summary included) as a Mermaid sequence diagram. */
 export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions = {}): string {
   const from = o.from ?? 0;
@@ -44,21 +66,38 @@ export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions 
   // participants: clients in the order they were added, then the relay
   const clients: string[] = [];
   for (const e of evs) if (e.kind === 'event' && e.what === 'added' && !clients.includes(String(e.actor))) clients.push(String(e.actor));
+  // a login or trust run has no room clients: its parties are whoever sends or acts, the adversary last
+  const room = clients.length > 0;
+  const parties = room ? [...clients, 'relay'] : partiesOf(evs);
+  const adversaryAt = room ? 'relay' : 'adversary';
   const out: string[] = ['sequenceDiagram'];
   if (header?.live === true) out.push(`  %% ${clean(`live run of the ${String(header.role)}, ${String(header.profile)}${header.adversary === undefined ? '' : `, adversary ${String(header.adversary)}`}`)}`);
-  else if (header) out.push(`  %% ${clean(`scenario ${String(header.scenario)}, seed ${String(header.seed)}, ${String(header.profile)}, faults ${String(header.faults)}, backend ${String(header.backend)}`)}`);
-  for (const c of clients) out.push(`  participant ${idOf(c)} as ${clean(c)}`);
-  out.push('  participant relay');
-  const body: string[] = [];
+  else if (header?.scenario !== undefined) out.push(`  %% ${clean(`scenario ${String(header.scenario)}, seed ${String(header.seed)}, ${String(header.profile)}, faults ${String(header.faults)}, backend ${String(header.backend)}`)}`);
+  else if (header?.attack !== undefined) out.push(`  %% ${clean(`attack ${String(header.attack)}, seed ${String(header.seed)}, ${String(header.profile)}, backend ${String(header.backend)}${header.mutant === undefined ? '' : `, mutant ${String(header.mutant)}`}`)}`);
+  for (const c of parties) out.push(c === 'relay' ? '  participant relay' : `  participant ${idOf(c)} as ${clean(c)}`);
+  let body: string[] = [];
   let routine = 0;
   let cut = 0;
+  const keepFirst = o.keep !== 'last';
   const emit = (line: string): void => {
-    if (body.length < limit) body.push(`  ${line}`);
+    if (!keepFirst || body.length < limit) body.push(`  ${line}`);
     else cut++;
+  };
+  const marks = [...(o.marks ?? [])].sort((a, b) => a.t - b.t);
+  const flushMarks = (before: number): void => {
+    while (marks.length > 0 && marks[0]!.t < before) {
+      const m = marks.shift()!;
+      if (m.t >= from && m.t <= to) {
+        emit('rect rgb(255, 215, 215)');
+        emit(`Note over ${idOf(m.over)}: ${m.t} ${clean(m.text)}`);
+        emit('end');
+      }
+    }
   };
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
-    if (e.kind === 'run' || e.kind === 'summary' || e.t < from || e.t > to) continue;
+    if (e.kind === 'run' || e.kind === 'summary' || (e.kind as string) === 'verdict' || e.t < from || e.t > to) continue;
+    flushMarks(e.t);
     const who = idOf(String(e.actor ?? ''));
     switch (e.kind) {
       case 'send': {
@@ -76,8 +115,8 @@ export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions 
         break;
       }
       case 'fault':
-        // a frame with no message line of its own: the handshake
-        emit(`Note over ${idOf(String(e.from))},${idOf(String(e.to))}: ${e.t} handshake frame ${String(e.fault)}`);
+        // a frame with no message line of its own: the handshake (room runs), a dropped login frame
+        emit(room ? `Note over ${idOf(String(e.from))},${idOf(String(e.to))}: ${e.t} handshake frame ${String(e.fault)}` : `Note over ${adversaryAt}: ${e.t} ${clean(`${String(e.fault)} ${String(e.from)} to ${String(e.to)}`)}`);
         break;
       case 'alarm':
         emit(`Note over ${who}: ${e.t} ALARM ${clean(`${String(e.reqId)} ${String(e.detail)}`)}`);
@@ -90,8 +129,9 @@ export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions 
         if (STATUS_NOTES.has(String(e.status))) emit(`Note over ${who}: ${e.t} ${clean(String(e.status))}${e.epoch === undefined ? '' : ` ${String(e.epoch)}`}`);
         break;
       case 'event':
-        if (EVENT_NOTES.has(String(e.what))) {
-          const over = e.actor === 'network' || e.actor === 'scenario' ? (clients.length > 0 ? `${idOf(clients[0]!)},relay` : 'relay') : who;
+        if (e.actor === 'adversary') emit(`Note over ${adversaryAt}: ${e.t} ${clean(`adversary: ${String(e.what)}${e.detail === undefined ? '' : ` ${String(e.detail)}`}`)}`);
+        else if (EVENT_NOTES.has(String(e.what)) || (!room && e.what !== 'added')) {
+          const over = e.actor === 'network' || e.actor === 'scenario' ? (room ? `${idOf(clients[0]!)},relay` : 'relay') : who;
           emit(`Note over ${over}: ${e.t} ${clean(`${e.actor === 'scenario' ? 'scenario: ' : ''}${String(e.what)}${e.detail === undefined ? '' : ` ${String(e.detail)}`}`)}`);
         }
         break;
@@ -99,11 +139,18 @@ export function traceToMermaid(events: readonly TraceEvent[], o: MermaidOptions 
         break;
     }
   }
+  flushMarks(Infinity);
+  if (!keepFirst && body.length > limit) {
+    cut = body.length - limit;
+    body = body.slice(cut);
+    // a highlighted block must not lose its opening line
+    while (body[0]?.trim() === 'end' || body[0]?.trim().startsWith('Note') && body[1]?.trim() === 'end') body = body.slice(1);
+  }
   out.push(...body);
   const tail: string[] = [];
-  if (cut > 0) tail.push(`${cut} more lines cut (see the JSONL trace, or choose a window)`);
+  if (cut > 0) tail.push(keepFirst ? `${cut} more lines cut (see the JSONL trace, or choose a window)` : `${cut} earlier lines cut (see the JSONL trace)`);
   if (routine > 0) tail.push(`${routine} routine duplicate rejections not drawn`);
   if (summary) tail.push(`summary: ${summary.ok === true ? 'checks hold' : 'checks FAILED'}, ${String(summary.sent)} sent, ${String(summary.delivered)} delivered, ${String(summary.alarms)} alarms, transcript ${String(summary.transcriptHash)}`);
-  if (tail.length > 0 && clients.length > 0) out.push(`  Note over ${idOf(clients[0]!)},relay: ${clean(tail.join(' / '))}`);
+  if (tail.length > 0 && parties.length > 0) out.push(`  Note over ${idOf(parties[0]!)}${parties.length > 1 ? `,${idOf(parties.at(-1)!)}` : ''}: ${clean(tail.join(' / '))}`);
   return `${out.join('\n')}\n`;
 }

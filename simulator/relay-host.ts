@@ -11,7 +11,7 @@ import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider, KeyPair } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { fingerprint } from '../impl/keyschedule.ts';
-import { MsgType } from '../impl/messages/index.ts';
+import { MsgType, type KdfParams } from '../impl/messages/index.ts';
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
@@ -49,6 +49,34 @@ export interface RelayTapHooks {
   up(from: TapConn, bytes: Bytes): readonly TapOut[];
   /** A frame the relay logic sends to a client: what goes out instead. */
   down(to: TapConn, bytes: Bytes): readonly TapOut[];
+}
+
+/** What a tap may do besides answering for one frame, in the simulated world or live (times in ms). */
+export interface TapApi {
+  /** Current time. */
+  now(): number;
+  /** Time at which the run started. */
+  readonly startTime: number;
+  /** Runs `f` at time `when`. */
+  at(when: number, f: () => void): void;
+  /** Sends bytes to a client's current connection as the relay (CAP-06); false when it has none. */
+  sendDown(client: string, bytes: Bytes): boolean;
+  /** Feeds bytes to the relay logic as a request on a client's current connection (CAP-13); false when it has none. */
+  sendUp(client: string, bytes: Bytes): boolean;
+  /**
+   * Feeds bytes to the relay logic as a request from `principal` (a member id) on a connection
+   * of the adversary's own, whose replies go nowhere (CAP-13: the relay attributes anything to
+   * anyone; CAP-05: a replay appended to the log again).
+   */
+  asPrincipal(principal: Bytes, bytes: Bytes): void;
+  /** Records a note in the trace. */
+  note(what: string, detail: string): void;
+}
+
+/** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */
+export interface RelayTap extends RelayTapHooks {
+  /** Called once, when the world or the live relay is made. */
+  attach?(api: TapApi): void;
 }
 
 /** What a relay host needs. */
@@ -92,6 +120,8 @@ export interface RelayHostOptions {
     readonly required: boolean;
     /** The secret fake verifiers derive from (REQ-LOG-015). */
     readonly serverSecret: Bytes;
+    /** The KDF parameters accounts register with (REQ-LOG-018; default the interactive profile). */
+    readonly kdf?: KdfParams;
     readonly rngSeed: Bytes;
     /** Session lifetime (default 4 hours, REQ-LOG-020). */
     readonly lifetimeMs?: number;
@@ -151,6 +181,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       profile: o.profile,
       relayKeys: o.keys,
       serverSecret: o.login.serverSecret,
+      ...(o.login.kdf === undefined ? {} : { kdf: o.login.kdf }),
       rngSeed: o.login.rngSeed,
       ...(o.login.lifetimeMs === undefined ? {} : { lifetimeMs: o.login.lifetimeMs }),
       ...(o.store.accounts ? { accounts: o.store.accounts() } : {}),
@@ -174,7 +205,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           break;
         case 'effect.reject':
           o.raise(fx.reqId, `${fx.conn}: ${fx.detail}`);
-          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail));
+          relaySend(fx.conn, rejectBytes(0, fx.reqId, fx.detail)); // REQ-LOG-023: login messages carry no request id
           break;
         case 'effect.loggedIn': {
           if (!node) break;

@@ -1,11 +1,12 @@
 /**
  * The `pqroom replay` command: runs a recorded trace's seed and options again and compares the new
  * trace with the recorded one, line by line. A run is a function of its options, so any
- * difference means the code changed behaviour (or the trace was edited).
+ * difference means the code changed behaviour (or the trace was edited). The simulator rebuilds
+ * its own scenarios; runs of other kinds (the audit's attacks) are rebuilt by the
+ * {@link TraceRebuilder}s the caller passes in (cli.js passes the adversary's).
  */
 import { readFileSync } from 'node:fs';
 import { intArg, writeMermaid } from './cli.ts';
-import { attackTrace, runSpec, specFromHeader } from '../adversary/audit.ts';
 import { optionsFromHeader, simulate } from './run.ts';
 import { parseTrace } from './trace.ts';
 
@@ -35,13 +36,27 @@ export interface ReplayOutcome {
   readonly replayed: string;
 }
 
-/** Replays a trace text (throws on a trace without a valid run header). */
-export function replayTrace(recorded: string): ReplayOutcome {
+/**
+ * Runs a recorded run again from its trace's first line and returns the new trace, or undefined
+ * when the header is not of its kind (throws when it is, but cannot be read).
+ */
+export type TraceRebuilder = (header: string) => string | undefined;
+
+/** Rebuilds a run from its header: the first rebuilder that knows it, else a simulator scenario. */
+function rebuild(header: string, rebuilders: readonly TraceRebuilder[]): string {
+  for (const r of rebuilders) {
+    const trace = r(header);
+    if (trace !== undefined) return trace;
+  }
+  return simulate(optionsFromHeader(header), true).trace;
+}
+
+/** Replays a trace text (throws on a trace without a valid run header); `rebuilders` know runs other than the simulator's scenarios. */
+export function replayTrace(recorded: string, rebuilders: readonly TraceRebuilder[] = []): ReplayOutcome {
   const old = recorded.split('\n');
   if (old.at(-1) === '') old.pop();
   if (old.length === 0) throw new Error('the trace is empty');
-  const spec = specFromHeader(old[0]!);
-  const replayed = spec ? attackTrace(spec, runSpec(spec, true)) : simulate(optionsFromHeader(old[0]!), true).trace;
+  const replayed = rebuild(old[0]!, rebuilders);
   const now = replayed.split('\n');
   if (now.at(-1) === '') now.pop();
   const n = Math.max(old.length, now.length);
@@ -75,8 +90,8 @@ function liveSummary(text: string): string | undefined {
   return `live trace of the ${head.role ?? '?'} (${events.length} lines: ${counts}); a live run is not re-run, only rendered with --mermaid`;
 }
 
-/** Runs `pqroom replay ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
+/** Runs `pqroom replay ...`; returns the exit code. `rebuilders` rebuild runs other than the simulator's (cli.js passes the adversary's). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, rebuilders: readonly TraceRebuilder[] = []): number {
   let file: string | undefined;
   let mermaid: string | undefined;
   const m: { from?: number; to?: number; limit?: number } = {};
@@ -114,7 +129,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       out(live);
       return 0;
     }
-    outcome = replayTrace(text);
+    outcome = replayTrace(text, rebuilders);
   } catch (e) {
     out(`pqroom replay: ${file}: ${(e as Error).message}`);
     return 2;

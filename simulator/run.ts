@@ -3,9 +3,9 @@
  * the crypto backend. The trace's first line records exactly those options, so that
  * `pqroom replay` can run it again and compare the new trace with the old, line by line.
  */
-import { symbolicCrypto } from '../adversary/symbolic.ts';
 import { fastestReal, realCrypto, REAL_BACKENDS } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import type { Profile } from '../impl/suite.ts';
 import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
 import { findScenario, runScenario, summarize, type RunSummary, type ScenarioResult } from './scenarios.ts';
@@ -29,8 +29,8 @@ export function isBackend(s: unknown): s is Backend {
 /**
  * `noble`, `liboqs`, `native`: the production primitives (ML-KEM-768, ML-DSA-65) from that
  * implementation, node:crypto's hashes and ChaCha20-Poly1305; all give the same bytes. `real`: the
- * fastest of them present. `symbolic`: real hashes, KDFs and AEADs, but table-backed ML-KEM and
- * ML-DSA with the real sizes (adversary/symbolic.ts): the same protocol behaviour, several times
+ * fastest of them present. `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and
+ * AEADs with the real sizes (impl/crypto/symbolic.ts): the same protocol behaviour, several times
  * faster. Throws one line when the backend asked for is not present here.
  */
 export function backendCrypto(b: Backend): CryptoProvider {

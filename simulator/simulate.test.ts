@@ -18,7 +18,7 @@ import { parseTrace } from './trace.ts';
 import { createWorld } from './world.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import { toHex } from '../impl/bytes.ts';
-import { symbolicCrypto } from '../adversary/symbolic.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { decode } from '../impl/codec.ts';
 import { AppMessage } from '../impl/messages/index.ts';
 
@@ -94,6 +94,18 @@ describe('replay', () => {
     const cut = replayTrace(`${lines.slice(0, -3).join('\n')}\n`);
     expect(cut.firstDifference?.line).toBe(lines.length - 2);
     expect(cut.firstDifference?.recorded).toBeUndefined();
+  });
+  it('should ask the rebuilders it is given first, and run a scenario itself when none knows the header', () => {
+    const [header, ...rest] = recorded.trimEnd().split('\n');
+    const asked: string[] = [];
+    const other = `{"kind":"run","format":"pqroom-trace/1","attack":"ATK-00","profile":"hardened","seed":1,"backend":"symbolic"}\n${rest.join('\n')}\n`;
+    const byAttack = (h: string): string | undefined => (asked.push(h), h.includes('"attack"') ? other : undefined);
+    // a header no rebuilder knows: the simulator's own scenario, as without rebuilders
+    expect(replayTrace(recorded, [byAttack]).identical).toBe(true);
+    expect(asked).toEqual([header]);
+    // a header the rebuilder knows: its trace, not a scenario's
+    expect(replayTrace(other, [byAttack]).identical).toBe(true);
+    expect(() => replayTrace(other)).toThrow('run header: scenario missing');
   });
   it('should read the options back from the header, and refuse a file that is not a trace', () => {
     expect(optionsFromHeader(JSON.stringify(runHeader(RUN)))).toEqual(RUN);
@@ -177,6 +189,17 @@ describe('the Mermaid rendering', () => {
     const window = traceToMermaid(trace, { from: 5_000, to: 6_000, limit: 100_000 });
     const times = [...window.matchAll(/: (\d+) /g)].map((m) => Number(m[1]));
     expect(times.every((x) => x >= 5_000 && x <= 6_000)).toBe(true);
+  });
+  it("should keep the last lines before a moment, highlight a marked note there, and draw the adversary's moves", () => {
+    const moved = [...trace.slice(0, 40), { t: trace[39]!.t, kind: 'event', actor: 'adversary', what: 'CAP-02 drop', detail: 'down alice RoomDelivery' } as const, ...trace.slice(40)];
+    const at = trace[60]!.t;
+    const text = traceToMermaid(moved, { to: at, limit: 15, keep: 'last', marks: [{ t: at, over: 'alice', text: 'PROP-10 violated: lost' }] });
+    const body = text.trimEnd().split('\n').filter((l) => /->>|-x|Note over|rect|end$/.test(l));
+    expect(body.slice(-4, -1)).toEqual(['  rect rgb(255, 215, 215)', `  Note over alice: ${at} PROP-10 violated: lost`, '  end']);
+    expect(body.at(-1)).toMatch(/earlier lines cut/);
+    expect(body.length).toBe(16);
+    expect([...text.matchAll(/: (\d+) /g)].every((m) => Number(m[1]) <= at)).toBe(true);
+    expect(traceToMermaid(moved, { limit: 100_000 })).toContain(`Note over relay: ${trace[39]!.t} adversary: CAP-02 drop down alice RoomDelivery`);
   });
 });
 

@@ -1,9 +1,13 @@
 /**
- * Generators for the simulator's tests: fault sets (fast-check shrinks them towards no faults,
- * so a failing schedule comes out as small as it can be).
+ * Fixtures for the simulator's tests: fault sets (fast-check shrinks them towards no faults, so
+ * a failing schedule comes out as small as it can be), and a world advanced to a joined room,
+ * whose snapshots the role tests step from.
  */
 import fc from 'fast-check';
+import { nodeCrypto } from '../impl/crypto/node.ts';
+import type { Profile } from '../impl/suite.ts';
 import type { Faults } from './faults.ts';
+import { createWorld, type World } from './world.ts';
 
 /** Names in the generated schedules: clients of the small scenarios, and one that never exists. */
 const NODES = ['owner', 'alice', 'bob', 'carol', 'nobody'];
@@ -38,4 +42,23 @@ export function arbFaults(horizonMs = 40_000): fc.Arbitrary<Faults> {
       crashes: r.crashes.map((c) => ({ node: c.node, at: c.w.at, downtime: c.w.span })),
       relayRestarts: r.relayRestarts.map((w) => ({ at: w.at, downtime: w.span })),
     }));
+}
+
+/** A world with an owner and `members` who joined, ready to chat. */
+export function joinedWorld(profile: Profile, members: readonly string[] = ['alice'], seed = 7): World {
+  const w = createWorld({ seed, profile, crypto: nodeCrypto });
+  w.addOwner('owner');
+  for (const m of members) w.addMember(m);
+  for (const n of ['owner', ...members]) w.connect(n);
+  w.user('owner', { type: 'user.create' });
+  if (!w.runUntilTrue(() => w.stateOf('owner').startsWith('active'), 30_000)) throw new Error('room not created');
+  for (const m of members) {
+    const n = w.invites().length;
+    w.user('owner', { type: 'user.invite' });
+    if (!w.runUntilTrue(() => w.invites().length > n, 30_000)) throw new Error('no invite');
+    w.user(m, { type: 'user.join', invite: w.invites()[n]! });
+    if (!w.runUntilTrue(() => w.stateOf(m) === 'member', 60_000)) throw new Error(`${m} did not join`);
+  }
+  w.runUntil(w.now() + 1_000);
+  return w;
 }

@@ -3,6 +3,7 @@
  * fails if it cannot be parsed, is not canonical, has a digest mismatch, has zero cases, is of
  * an unknown kind, or any case does not recompute.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseVectorFile } from './format.ts';
@@ -54,4 +55,16 @@ export function verifyVectorText(file: string, text: string): FileReport {
 export function verifyVectorDir(dir: string): FileReport[] {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   return files.map((f) => verifyVectorText(f, readFileSync(join(dir, f), 'utf8')));
+}
+
+/** Every `*.json` vector file of `dir` verified, with the file's SHA-256 (what an audit records). */
+export function vectorSummary(dir: string): { file: string; cases: number; passed: number; failed: number; sha256: string }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const r = verifyVectorText(f, text);
+      return { file: f, cases: r.cases, passed: r.passed, failed: r.failed, sha256: createHash('sha256').update(text).digest('hex') };
+    });
 }

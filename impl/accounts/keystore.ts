@@ -1,12 +1,15 @@
 /**
  * Accounts kept in a {@link VaultStore} (spec 10.3): create one, open it, rotate its ML-KEM key,
- * change its password. The same code runs in Node (a vault file) and in browsers (IndexedDB).
+ * change its password, keep its login pins (REQ-LOG-017). The same code runs in Node (a vault
+ * file) and in browsers (IndexedDB).
  * Every change opens the stored vault first, so a wrong password changes nothing (REQ-KEY-012),
  * and stores the new vault whole (REQ-KEY-013, REQ-KEY-015).
  */
+import { compareBytes, type Bytes } from '../bytes.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { ProtocolError } from '../errors.ts';
-import type { KdfParams, VaultContents } from '../messages/index.ts';
+import { fingerprint } from '../keyschedule.ts';
+import type { KdfParams, LoginPin, VaultContents } from '../messages/index.ts';
 import { createIdentity, rotateKem, type Identity } from '../protocol/identity.ts';
 import type { Rng } from '../rng.ts';
 import type { Profile } from '../suite.ts';
@@ -53,7 +56,25 @@ export async function openAccount(c: CryptoProvider, vaults: VaultStore, o: Acco
 /** Rotates the account's ML-KEM key (REQ-KEY-002): version + 1, certified, the old keys kept. */
 export async function rotateAccountKem(c: CryptoProvider, rng: Rng, vaults: VaultStore, o: AccountOptions): Promise<Account> {
   const a = await openAccount(c, vaults, o);
-  return store(c, rng, vaults, o, contentsOf(rotateKem(c, rng, a.identity), { trusted: a.contents.trusted, peers: a.contents.peers }), a.kdf);
+  return store(c, rng, vaults, o, contentsOf(rotateKem(c, rng, a.identity), { trusted: a.contents.trusted, peers: a.contents.peers, login_pins: a.contents.login_pins }), a.kdf);
+}
+
+/** The login pin the account keeps for the relay whose key is `relayPk` (REQ-LOG-017), if any. */
+export function loginPinOf(c: CryptoProvider, account: Account, relayPk: Bytes): LoginPin | undefined {
+  const fp = fingerprint(c, relayPk);
+  return account.contents.login_pins.find((p) => compareBytes(p.relay_fp, fp) === 0);
+}
+
+/**
+ * Keeps the salt and KDF parameters of the account at the relay whose key is `relayPk` as its
+ * login pin (REQ-LOG-017): the ones the client registered with, or those of its first login on a
+ * device without the pin. One pin per relay: a new one replaces the old.
+ */
+export async function pinLogin(c: CryptoProvider, rng: Rng, vaults: VaultStore, o: AccountOptions, relayPk: Bytes, pin: Omit<LoginPin, 'relay_fp'>): Promise<Account> {
+  const a = await openAccount(c, vaults, o);
+  const relay_fp = fingerprint(c, relayPk);
+  const login_pins = [...a.contents.login_pins.filter((p) => compareBytes(p.relay_fp, relay_fp) !== 0), { relay_fp, ...pin }].sort((x, y) => compareBytes(x.relay_fp, y.relay_fp));
+  return store(c, rng, vaults, o, { ...a.contents, login_pins }, a.kdf);
 }
 
 /** Reseals the account under a new password (and, if given, new KDF parameters). */

@@ -7,16 +7,16 @@
  * The unlocked session of REQ-LOG-021 (a non-extractable WebCrypto key in IndexedDB) is tested
  * here too, in the browser that keeps it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, fromHex, toHex } from '../bytes.ts';
+import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, type RunningChromium } from '../chromium-testkit.ts';
 import { nodeCrypto } from '../crypto/node.ts';
 import { fingerprintHexGroups } from '../fingerprint.ts';
 import { KDF_PROFILES } from '../protocol/login.ts';
@@ -26,60 +26,24 @@ import { createAccount, openAccount } from './keystore.ts';
 import { fileVaultStore } from './vault-file.ts';
 import { identityOf, openVault } from './vault.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present && process.env.PQROOM_REQUIRE_BROWSER === '1') throw new Error(`PQROOM_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-if (!present) console.warn(`vault-browser.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-
-/** A Chromium process of our own, so that it can be killed with SIGKILL, and the playwright connection to it. */
-interface Running {
-  readonly proc: ChildProcess;
-  readonly browser: Browser;
-  readonly page: Page;
-}
+const present = chromiumPresent('vault-browser.test.ts');
 
 let server: Server;
 /** The browser running now, killed after each test whatever happened in it (a failed test must not leave the profile locked). */
-let current: Running | undefined;
+let current: RunningChromium | undefined;
 let origin = '';
 let profile = '';
 
-async function launch(): Promise<Running> {
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: see stop()
-  const ws = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`Chromium did not start in 20 s: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`Chromium exited with ${code}: ${err}`)));
-  });
-  const browser = await chromium.connectOverCDP(ws);
-  const page = await browser.contexts()[0]!.newPage();
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => 'pqroomSwept' in globalThis);
-  await page.evaluate(() => globalThis.pqroomSwept);
-  current = { proc, browser, page };
-  return current;
+async function launch(): Promise<RunningChromium> {
+  const r = await launchChromium(profile);
+  current = r;
+  await r.page.goto(`${origin}/`);
+  await r.page.waitForFunction(() => 'pqroomSwept' in globalThis);
+  await r.page.evaluate(() => globalThis.pqroomSwept);
+  return r;
 }
 
-async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  const exited = new Promise<void>((resolve) => (r.proc.exitCode !== null ? resolve() : r.proc.once('exit', () => resolve())));
-  if (signal === 'SIGTERM') await r.browser.close().catch(() => {});
-  // the whole process group: Chromium's helpers (zygote, renderers) outlive a killed main process
-  // and go on writing into the profile, which the next launch or the cleanup then trips over
-  try {
-    process.kill(-r.proc.pid!, signal);
-  } catch {
-    r.proc.kill(signal); // the group is gone already
-  }
-  await exited;
-}
+const stop = stopChromium;
 
 /** Fills the page's form and clicks a button, as a person would; returns what the page shows. */
 async function click(page: Page, button: 'create' | 'open' | 'rotate' | 'unlock' | 'resume' | 'lock', user: string, password: string, kdf = 'test'): Promise<string> {
@@ -109,12 +73,12 @@ describe.skipIf(!present)('REQ-KEY-015: the vault in a browser (Chromium, Indexe
     profile = mkdtempSync(join(tmpdir(), 'pqroom-chromium-'));
   });
   afterEach(async () => {
-    if (current && current.proc.exitCode === null && current.proc.signalCode === null) await stop(current, 'SIGKILL');
+    if (running(current)) await stop(current, 'SIGKILL');
     current = undefined;
   });
   afterAll(() => {
     server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    removeProfile(profile);
   });
 
   it('REQ-KEY-015: a vault created on the page opens after the browser restarts; a wrong password is refused (REQ-KEY-012); a rotation keeps the old key (REQ-KEY-002)', async () => {

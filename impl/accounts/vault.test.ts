@@ -1,11 +1,11 @@
-/** The vault (spec 5.10, 10.3): sealing, opening, refusals, the ML-KEM archive and atomic writes. */
+/** The vault (spec 5.10, 10.3): sealing, opening, refusals, the ML-KEM archive, the login pins, format 1 still read, and atomic writes. */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { equalBytes, toHex, utf8 } from '../bytes.ts';
+import { equalBytes, fromHex, toHex, utf8 } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
 import { ARGON2ID } from '../crypto/argon2.ts';
 import { nobleCrypto as c } from '../crypto/noble.ts';
@@ -14,8 +14,10 @@ import { Vault } from '../messages/index.ts';
 import { createIdentity, rotateKem, type Identity } from '../protocol/identity.ts';
 import { KDF_PROFILES } from '../protocol/login.ts';
 import { deterministicRng } from '../rng.ts';
-import { contentsOf, identityOf, openVault, sealVault, vaultHeader } from './vault.ts';
-import { readVaultFile, writeVaultFile } from './vault-file.ts';
+import { changePassword, loginPinOf, openAccount, pinLogin, rotateAccountKem } from './keystore.ts';
+import { contentsOf, identityOf, openVault, sealVault, VAULT_FORMAT, vaultHeader } from './vault.ts';
+import { fileVaultStore, readVaultFile, writeVaultFile } from './vault-file.ts';
+import { VAULT_FORMAT_1_FINGERPRINT, VAULT_FORMAT_1_HEX } from './vault-format1.fixture.ts';
 
 const rng = deterministicRng(utf8('vault test'));
 const TEST = KDF_PROFILES.test;
@@ -82,8 +84,55 @@ describe('REQ-KEY-011 REQ-KEY-012 refusals change nothing', () => {
     future[0] = 2;
     await rejects('REQ-KEY-011', openVault(c, future, { profile: 'hardened', password: 'pw' }));
     const v = decode(Vault, sealed);
-    await rejects('REQ-KEY-011', openVault(c, encode(Vault, { ...v, format: 2 }), { profile: 'hardened', password: 'pw' }));
-    expect(() => vaultHeader(encode(Vault, { ...v, format: 2 }))).toThrow(/format 2/);
+    await rejects('REQ-KEY-011', openVault(c, encode(Vault, { ...v, format: 3 }), { profile: 'hardened', password: 'pw' }));
+    expect(() => vaultHeader(encode(Vault, { ...v, format: 3 }))).toThrow(/format 3/);
+  });
+});
+
+describe('REQ-KEY-011 REQ-LOG-017 vault format 2: the login pins', () => {
+  const old = fromHex(VAULT_FORMAT_1_HEX);
+  const relayA = c.sigKeygen(new Uint8Array(32).fill(1)).publicKey;
+  const relayB = c.sigKeygen(new Uint8Array(32).fill(2)).publicKey;
+  const store = (bytes: Uint8Array) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pqroom-pins-')), 'alice.vault');
+    writeVaultFile(path, bytes);
+    return { path, vaults: fileVaultStore(path) };
+  };
+  it('writes format 2', () => {
+    expect(VAULT_FORMAT).toBe(2);
+    expect(vaultHeader(sealed).format).toBe(2);
+  });
+  it('reads a format 1 vault written before login pins as one without pins, and writes it as format 2 when it is next stored', async () => {
+    expect(vaultHeader(old).format).toBe(1);
+    const { contents } = await openVault(c, old, { profile: 'hardened', password: 'pw' });
+    expect(toHex(c.sha256(identityOf(c, contents).publicKey))).toBe(VAULT_FORMAT_1_FINGERPRINT);
+    expect(contents.login_pins).toEqual([]);
+    const { path, vaults } = store(old);
+    const a = await pinLogin(c, rng, vaults, { userId: 'alice', password: 'pw', profile: 'hardened' }, relayA, { username: 'alice', salt: new Uint8Array(16).fill(3), kdf: KDF_PROFILES.interactive });
+    const now = readVaultFile(path);
+    expect(vaultHeader(now).format).toBe(2);
+    const reopened = await openAccount(c, vaults, { userId: 'alice', password: 'pw', profile: 'hardened' });
+    expect(toHex(reopened.identity.publicKey)).toBe(toHex(identityOf(c, contents).publicKey));
+    expect(reopened.contents.kem_keys.map((k) => k.version)).toEqual(contents.kem_keys.map((k) => k.version));
+    expect(loginPinOf(c, reopened, relayA)).toEqual(loginPinOf(c, a, relayA));
+    expect(loginPinOf(c, reopened, relayA)?.salt).toEqual(new Uint8Array(16).fill(3));
+  });
+  it('a format 1 vault relabelled format 2 does not open: the header is associated data, so it is never misread', async () => {
+    const v = decode(Vault, old);
+    await rejects('REQ-KEY-012', openVault(c, encode(Vault, { ...v, format: 2 }), { profile: 'hardened', password: 'pw' }));
+  });
+  it('keeps one pin per relay key: a new one replaces the old, another relay gets its own, and rotation and a password change keep them', async () => {
+    const { vaults } = store(sealed);
+    const o = { userId: 'alice', password: 'pw', profile: 'hardened' as const };
+    await pinLogin(c, rng, vaults, o, relayA, { username: 'alice', salt: new Uint8Array(16).fill(4), kdf: TEST });
+    await pinLogin(c, rng, vaults, o, relayB, { username: 'alice@b', salt: new Uint8Array(16).fill(5), kdf: TEST });
+    await pinLogin(c, rng, vaults, o, relayA, { username: 'alice', salt: new Uint8Array(16).fill(6), kdf: TEST });
+    await rotateAccountKem(c, rng, vaults, o);
+    const a = await changePassword(c, rng, vaults, { ...o, newPassword: 'pw2' });
+    expect(a.contents.login_pins).toHaveLength(2);
+    expect(loginPinOf(c, a, relayA)?.salt).toEqual(new Uint8Array(16).fill(6));
+    expect(loginPinOf(c, a, relayB)?.username).toBe('alice@b');
+    expect(loginPinOf(c, a, c.sigKeygen(new Uint8Array(32).fill(9)).publicKey)).toBeUndefined();
   });
 });
 

@@ -6,6 +6,9 @@
  * hardened: `vault_key = ExpandLabel(Argon2id(password, salt, kdf, 32), "vault key", user_id, 32)`,
  * XChaCha20-Poly1305 with the encoding of every header field as associated data (REQ-KEY-010).
  * compat: `vault_key = LabeledHash("compat vault", password)`, unsalted and fast (W13, REQ-KEY-014).
+ *
+ * Format 2 adds the login pins of REQ-LOG-017 to the contents; a format 1 vault (written before)
+ * is read as one without pins and written as format 2 when it is next stored (REQ-KEY-011).
  */
 import type { Bytes } from '../bytes.ts';
 import { decode, encode, encodePrefix } from '../codec.ts';
@@ -13,15 +16,21 @@ import { fastestArgon2id, type Argon2idAsync } from '../crypto/argon2.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { CryptoError, ProtocolError } from '../errors.ts';
 import { compatVaultKey, vaultKey } from '../keyschedule.ts';
-import { Vault, VaultContents, type KdfParams } from '../messages/index.ts';
+import { Vault, VaultContents, VaultContentsFormat1, type KdfParams } from '../messages/index.ts';
 import { PROTOCOL_VERSION } from '../messages/types.ts';
 import { identityFromSeeds, type Identity } from '../protocol/identity.ts';
 import { passwordBytes } from '../protocol/login.ts';
 import type { Rng } from '../rng.ts';
 import type { Profile } from '../suite.ts';
 
-/** The vault layout this code reads and writes (REQ-KEY-011). */
-export const VAULT_FORMAT = 1;
+/** The vault layout this code writes (REQ-KEY-011): 2, the contents with login pins (REQ-LOG-017). */
+export const VAULT_FORMAT = 2;
+
+/** The vault layouts this code reads, with the contents each seals (REQ-KEY-011). */
+const CONTENTS_OF_FORMAT: ReadonlyMap<number, (plain: Bytes) => VaultContents> = new Map([
+  [1, (plain: Bytes): VaultContents => ({ ...decode(VaultContentsFormat1, plain), login_pins: [] })],
+  [2, (plain: Bytes): VaultContents => decode(VaultContents, plain)],
+]);
 
 /** The KDF parameters of a compat vault (REQ-KEY-014). */
 export const COMPAT_VAULT_KDF: KdfParams = { algorithm: 'compat_sha256', memory_kib: 0, iterations: 0, parallelism: 0 };
@@ -76,7 +85,7 @@ export interface OpenOptions {
 export function vaultHeader(bytes: Bytes): Vault {
   if (bytes.length > 0 && bytes[0] !== PROTOCOL_VERSION) throw new ProtocolError('REQ-KEY-011', `vault of protocol version ${bytes[0]}, this reader knows ${PROTOCOL_VERSION}: refused`);
   const v = decode(Vault, bytes);
-  if (v.format !== VAULT_FORMAT) throw new ProtocolError('REQ-KEY-011', `vault format ${v.format}, this reader knows ${VAULT_FORMAT}: refused`);
+  if (!CONTENTS_OF_FORMAT.has(v.format)) throw new ProtocolError('REQ-KEY-011', `vault format ${v.format}, this reader knows ${[...CONTENTS_OF_FORMAT.keys()].join(' and ')}: refused`);
   return v;
 }
 
@@ -87,11 +96,11 @@ export async function openVault(c: CryptoProvider, bytes: Bytes, o: OpenOptions)
   const key = await keyFor(c, v, o.password, o.argon2 ?? fastestArgon2id);
   const plain = c.aeadOpen(key, v.nonce, encodePrefix(Vault, v, 'sealed'), v.sealed);
   if (plain === undefined) throw new CryptoError('REQ-KEY-012', 'wrong password or corrupted vault');
-  return { header: v, contents: decode(VaultContents, plain) };
+  return { header: v, contents: CONTENTS_OF_FORMAT.get(v.format)!(plain) };
 }
 
-/** The vault contents of an identity (its ML-KEM archive included, REQ-KEY-002). */
-export function contentsOf(identity: Identity, rest: Pick<VaultContents, 'trusted' | 'peers'> = { trusted: [], peers: [] }): VaultContents {
+/** The vault contents of an identity (its ML-KEM archive included, REQ-KEY-002), with the trust records and login pins `rest` gives. */
+export function contentsOf(identity: Identity, rest: Pick<VaultContents, 'trusted' | 'peers' | 'login_pins'> = { trusted: [], peers: [], login_pins: [] }): VaultContents {
   return { identity_seed: identity.seed, kem_keys: identity.kemKeys.map((k) => ({ version: k.version, seed: k.seed, cert: k.cert })), ...rest };
 }
 

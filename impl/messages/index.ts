@@ -95,6 +95,7 @@ export const SUB_STRUCTS: readonly StructCodec<unknown>[] = [
   common.MailboxEntry,
   keystore.KemKeyEntry,
   keystore.PeerRecord,
+  keystore.LoginPin,
   transport.BatchedMessage,
 ];
 

@@ -42,15 +42,25 @@ export const Vault = message('Vault', MsgType.Vault, [
 /** A sealed vault file. */
 export type Vault = ValueOf<typeof Vault>;
 
-/** `VaultContents` (type 0x81). */
-export const VaultContents = message('VaultContents', MsgType.VaultContents, [
+/** `LoginPin` (spec 4.10): the salt and KDF parameters an account registered with at the relay whose key has fingerprint `relay_fp` (REQ-LOG-017). */
+export const LoginPin = struct('LoginPin', [f('relay_fp', fixed(HASH_BYTES)), f('username', text(1, 64)), f('salt', fixed(16)), f('kdf', KdfParams)]);
+/** A login pin kept in the vault. */
+export type LoginPin = ValueOf<typeof LoginPin>;
+
+const CONTENTS_FORMAT_1 = [
   f('identity_seed', fixed(32)),
   f('kem_keys', list(KemKeyEntry, 1, 1024, 'version')),
   f('trusted', list(TrustStatement, 0, 65535, 'peer_fp')),
   f('peers', list(PeerRecord, 0, 65535, 'member_id')),
-]);
+] as const;
+
+/** `VaultContents` (type 0x81), vault format 2. */
+export const VaultContents = message('VaultContents', MsgType.VaultContents, [...CONTENTS_FORMAT_1, f('login_pins', list(LoginPin, 0, 1024, 'relay_fp'))]);
 /** What a vault seals. */
 export type VaultContents = ValueOf<typeof VaultContents>;
+
+/** `VaultContents` as vault format 1 sealed it, before login pins (spec 4.10): read, never written. */
+export const VaultContentsFormat1 = message('VaultContents', MsgType.VaultContents, CONTENTS_FORMAT_1);
 
 /** `UnlockedSession` (type 0x82, spec 4.10, 9.5): vault contents sealed under a non-extractable session wrap key (REQ-LOG-021). */
 export const UnlockedSession = message('UnlockedSession', MsgType.UnlockedSession, [

@@ -12,6 +12,7 @@ import {
   compatComplete,
   compatFinish,
   compatRespond,
+  configuredKdf,
   DEFAULT_MIN_KDF,
   KDF_PROFILES,
   kdfAtLeast,
@@ -22,6 +23,7 @@ import {
   loginStart,
   passwordKey,
   register,
+  registrationPin,
   type Verifier,
 } from './login.ts';
 import { c, testRng } from './testkit.ts';
@@ -45,8 +47,8 @@ beforeAll(() => {
 /** A whole hardened login; returns both session keys. */
 function hardenedLogin(password: string, v: Verifier | undefined = verifier) {
   const start = loginStart(rng, 'alice');
-  const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier: v, channelBinding: th, now: 1000 });
-  const checked = checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST });
+  const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier: v, channelBinding: th, now: 1000 });
+  const checked = checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined });
   const resp = loginRespond(c, rng, start, ch.bytes, checked, password);
   const fin = loginFinish(c, ch.session, resp.bytes, 5000);
   return { start, ch, resp, fin, client: loginComplete(c, resp.state, fin.bytes) };
@@ -85,6 +87,26 @@ describe('REQ-LOG-002 REQ-LOG-012 KDF minimum', () => {
   });
 });
 
+describe('REQ-LOG-019 the KDF parameters come from the configuration', () => {
+  it('are the interactive profile unless the configuration says insecureTestKdf, and then the test profile', () => {
+    expect(configuredKdf(undefined)).toEqual(KDF_PROFILES.interactive);
+    expect(configuredKdf(false)).toEqual(DEFAULT_MIN_KDF);
+    expect(configuredKdf(true)).toEqual(KDF_PROFILES.test);
+  });
+});
+
+describe('REQ-LOG-018 the relay registers accounts with its own KDF parameters only', () => {
+  it('takes a Register with exactly its parameters and refuses any other, stronger ones included', () => {
+    const good = decode(Register, register(c, rng, 'erin', 'pw', TEST, new Uint8Array(1952)));
+    expect(acceptRegister(encode(Register, good), () => false, TEST).username).toBe('erin');
+    // (the relay reads the parameters, it derives nothing: the Register is edited, not made with them)
+    for (const other of [KDF_PROFILES.interactive, KDF_PROFILES.seed, { ...TEST, iterations: 2 }, { ...TEST, memory_kib: 128 }]) {
+      rejectsWith('REQ-LOG-018', () => acceptRegister(encode(Register, { ...good, kdf: other }), () => false, TEST));
+    }
+    rejectsWith('REQ-LOG-018', () => acceptRegister(encode(Register, good), () => false, DEFAULT_MIN_KDF));
+  });
+});
+
 describe('REQ-LOG-003 REQ-LOG-004 REQ-LOG-005 compat login (the seed protocol)', () => {
   it('gives both ends K = SHA-256(ss1 || ss2) as the session key with the right password', () => {
     const ch = compatChallenge(c, rng, verifier);
@@ -115,34 +137,52 @@ describe('hardened login (spec 9.4)', () => {
   });
   it('REQ-LOG-010: refuses a challenge signed by another key, before using the password', () => {
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: other, serverSecret, verifier, channelBinding: th, now: 1 });
-    rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: other, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
+    rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }));
   });
   it('REQ-LOG-010: refuses a challenge with any signed field changed', () => {
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
     const v = decode(LoginChallenge, ch.bytes);
     for (const edited of [{ ...v, salt: new Uint8Array(16) }, { ...v, kdf: { ...v.kdf, iterations: 2 } }, { ...v, issued_at: 2 }, { ...v, pk_e: v.pk_e.map((x, i) => (i === 0 ? x ^ 1 : x)) }]) {
-      rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, encode(LoginChallenge, edited), { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
+      rejectsWith('REQ-LOG-010', () => checkChallenge(c, start, encode(LoginChallenge, edited), { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }));
     }
   });
   it('REQ-LOG-011: refuses a genuine challenge for another login or another connection', () => {
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
     const later = loginStart(rng, 'alice');
-    rejectsWith('REQ-LOG-011', () => checkChallenge(c, later, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }));
-    rejectsWith('REQ-LOG-011', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: new Uint8Array(32), minKdf: TEST }));
+    rejectsWith('REQ-LOG-011', () => checkChallenge(c, later, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }));
+    rejectsWith('REQ-LOG-011', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: new Uint8Array(32), minKdf: TEST, pin: undefined }));
   });
   it('REQ-LOG-012: refuses KDF parameters below the minimum', () => {
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
-    rejectsWith('REQ-LOG-012', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: DEFAULT_MIN_KDF }));
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
+    rejectsWith('REQ-LOG-012', () => checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: DEFAULT_MIN_KDF, pin: undefined }));
+  });
+  it('REQ-LOG-017: refuses a genuine challenge whose salt or KDF parameters are not the pinned ones, and takes the pinned ones', () => {
+    const pin = { salt: verifier.salt, kdf: verifier.kdf };
+    const start = loginStart(rng, 'alice');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
+    expect(checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin }).session_id.length).toBe(32);
+    // the relay (it holds its key) answers with another salt, or the same salt at other parameters: both signed, both refused
+    for (const other of [{ ...verifier, salt: new Uint8Array(16).fill(0x5a) }, { ...verifier, kdf: { ...TEST, iterations: 2 } }]) {
+      const forged = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier: other, channelBinding: th, now: 1 });
+      rejectsWith('REQ-LOG-017', () => checkChallenge(c, start, forged.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin }));
+      // a client that holds no pin takes it (trust on first use)
+      expect(checkChallenge(c, start, forged.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }).username).toBe('alice');
+    }
+  });
+  it('REQ-LOG-017: a registration pins the salt and KDF parameters it sent', () => {
+    const reg = register(c, rng, 'frank', 'pw', TEST, new Uint8Array(1952));
+    const v = acceptRegister(reg, () => false);
+    expect(registrationPin(reg)).toEqual({ salt: v.salt, kdf: v.kdf });
   });
   it('REQ-LOG-013: a wrong password fails at the server; a reflected client confirmation fails at the client', () => {
     rejectsWith('REQ-LOG-013', () => hardenedLogin('wrong'));
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
-    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }), 'correct horse');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
+    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }), 'correct horse');
     const r = decode(LoginResponse, resp.bytes);
     rejectsWith('REQ-LOG-013', () => loginComplete(c, resp.state, encode(LoginFinish, { session_id: r.session_id, confirm: r.confirm, expires_at: 9 })));
   });
@@ -157,26 +197,27 @@ describe('hardened login (spec 9.4)', () => {
   it('REQ-LOG-014: a response for another session is refused', () => {
     const a = hardenedLogin('correct horse');
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
     rejectsWith('REQ-LOG-014', () => loginFinish(c, ch.session, a.resp.bytes, 9));
   });
   it('REQ-LOG-015: an unknown username gets a deterministic fake salt, a challenge of the same shape, and fails at REQ-LOG-013', () => {
     const challengeFor = (name: string) => {
       const start = loginStart(rng, name);
-      return { start, ch: loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier: undefined, channelBinding: th, now: 1 }) };
+      return { start, ch: loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier: undefined, channelBinding: th, now: 1 }) };
     };
     const a = challengeFor('bobby'); // as long as 'alice', so the sizes compare
     const b = challengeFor('bobby');
     expect(toHex(decode(LoginChallenge, a.ch.bytes).salt)).toBe(toHex(decode(LoginChallenge, b.ch.bytes).salt));
     expect(toHex(decode(LoginChallenge, a.ch.bytes).salt)).not.toBe(toHex(decode(LoginChallenge, challengeFor('somebody').ch.bytes).salt));
     expect(a.ch.bytes.length).toBe(hardenedLogin('correct horse').ch.bytes.length);
-    const checked = checkChallenge(c, a.start, a.ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST });
+    expect(decode(LoginChallenge, a.ch.bytes).kdf).toEqual(TEST); // REQ-LOG-018: the relay's parameters, which its accounts have
+    const checked = checkChallenge(c, a.start, a.ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined });
     rejectsWith('REQ-LOG-013', () => loginFinish(c, a.ch.session, loginRespond(c, rng, a.start, a.ch.bytes, checked, 'any').bytes, 9));
   });
   it('binds confirmations and the session key to the transcript: any changed byte of c2 or confirm fails (REQ-LOG-013)', () => {
     const start = loginStart(rng, 'alice');
-    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, verifier, channelBinding: th, now: 1 });
-    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST }), 'correct horse');
+    const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
+    const resp = loginRespond(c, rng, start, ch.bytes, checkChallenge(c, start, ch.bytes, { pinnedRelayPk: relay.publicKey, channelBinding: th, minKdf: TEST, pin: undefined }), 'correct horse');
     const r = decode(LoginResponse, resp.bytes);
     fc.assert(
       fc.property(fc.constantFrom('c2' as const, 'confirm' as const), fc.nat(), fc.integer({ min: 1, max: 255 }), (field, at, x) => {

@@ -46,6 +46,17 @@ export const KDF_PROFILES: Readonly<Record<'seed' | 'interactive' | 'test', KdfP
 /** The hardened client's minimum KDF parameters by default (REQ-LOG-012): the interactive profile. */
 export const DEFAULT_MIN_KDF: KdfParams = KDF_PROFILES.interactive;
 
+/**
+ * The KDF parameters of a client's or a relay's own configuration (REQ-LOG-019): the interactive
+ * profile, or the test profile of spec 10.3 when the configuration says `insecureTestKdf` (tests
+ * and the demo's throwaway accounts, never a real client). For a client they are its floor
+ * (REQ-LOG-012) and what it registers with; for a relay, what it registers accounts with and
+ * announces for a username it does not hold (REQ-LOG-018). Nothing received ever sets them.
+ */
+export function configuredKdf(insecureTestKdf: boolean | undefined): KdfParams {
+  return insecureTestKdf === true ? KDF_PROFILES.test : DEFAULT_MIN_KDF;
+}
+
 /** Default session lifetime (REQ-LOG-020): 4 hours. */
 export const SESSION_LIFETIME_MS = 4 * 3600 * 1000;
 
@@ -70,6 +81,22 @@ export function kdfAtLeast(kdf: KdfParams, min: KdfParams): boolean {
   return kdf.algorithm === 'argon2id' && kdf.memory_kib >= min.memory_kib && kdf.iterations >= min.iterations && kdf.parallelism >= min.parallelism;
 }
 
+/** Whether two KDF parameter sets are the same (REQ-LOG-017, REQ-LOG-018). */
+export function sameKdf(a: KdfParams, b: KdfParams): boolean {
+  return a.algorithm === b.algorithm && a.memory_kib === b.memory_kib && a.iterations === b.iterations && a.parallelism === b.parallelism;
+}
+
+/** The salt and KDF parameters of an account, as the hardened client pins them (REQ-LOG-017). */
+export interface LoginPin {
+  readonly salt: Bytes;
+  readonly kdf: KdfParams;
+}
+
+/** Whether a challenge's salt and KDF parameters are the pinned ones (REQ-LOG-017). */
+export function matchesPin(served: LoginPin, pin: LoginPin): boolean {
+  return equalBytes(served.salt, pin.salt) && sameKdf(served.kdf, pin.kdf);
+}
+
 /** What the relay stores for an account (REQ-LOG-001): the verifier and the identity key. */
 export interface Verifier {
   readonly username: string;
@@ -87,10 +114,20 @@ export function register(c: CryptoProvider, rng: Rng, username: string, password
   return encode(Register, { username, salt, kdf, pk_pw: publicKey, identity_pk: identityPk });
 }
 
-/** The relay's reading of a registration (REQ-LOG-001): a username is registered once. */
-export function acceptRegister(bytes: Bytes, exists: (username: string) => boolean): Verifier {
+/** The pin a registration gives its client: the salt and KDF parameters it registered with (REQ-LOG-017). */
+export function registrationPin(registerBytes: Bytes): LoginPin {
+  const r = decode(Register, registerBytes);
+  return { salt: r.salt, kdf: r.kdf };
+}
+
+/**
+ * The relay's reading of a registration (REQ-LOG-001): a username is registered once; a hardened
+ * relay passes its KDF parameters as `kdf` and takes no others (REQ-LOG-018).
+ */
+export function acceptRegister(bytes: Bytes, exists: (username: string) => boolean, kdf?: KdfParams): Verifier {
   const r = decode(Register, bytes);
   check(!exists(r.username), 'REQ-LOG-001', `username ${r.username} is already registered`);
+  if (kdf) check(sameKdf(r.kdf, kdf), 'REQ-LOG-018', `this relay registers accounts with Argon2id m=${kdf.memory_kib} KiB, t=${kdf.iterations}, p=${kdf.parallelism} only`);
   return { username: r.username, salt: r.salt, kdf: r.kdf, pk_pw: r.pk_pw, identity_pk: r.identity_pk };
 }
 
@@ -196,6 +233,8 @@ export interface ChallengeInput {
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   /** The secret the fake verifiers are derived from (REQ-LOG-015). */
   readonly serverSecret: Bytes;
+  /** The relay's KDF parameters, announced for a username it does not hold (REQ-LOG-018). */
+  readonly kdf: KdfParams;
   /** The account's verifier, or undefined for an unknown username. */
   readonly verifier: Verifier | undefined;
   /** The `th` of the connection the login runs in (REQ-LOG-011). */
@@ -203,13 +242,10 @@ export interface ChallengeInput {
   readonly now: number;
 }
 
-/** The KDF parameters announced for an unknown user (REQ-LOG-015): the interactive profile. */
-export const FAKE_KDF: KdfParams = KDF_PROFILES.interactive;
-
 /**
- * hardened server, step 2: a fresh session id (REQ-LOG-014); for an unknown user the fake salt
- * and a `c1` under the fake key (REQ-LOG-015); the whole message signed with the relay key
- * (REQ-LOG-010).
+ * hardened server, step 2: a fresh session id (REQ-LOG-014); for an unknown user the fake salt,
+ * the relay's KDF parameters and a `c1` under the fake key (REQ-LOG-015, REQ-LOG-018); the whole
+ * message signed with the relay key (REQ-LOG-010).
  */
 export function loginChallenge(c: CryptoProvider, rng: Rng, startBytes: Bytes, i: ChallengeInput): { bytes: Bytes; session: ServerSession } {
   const start = decode(LoginStart, startBytes);
@@ -221,7 +257,7 @@ export function loginChallenge(c: CryptoProvider, rng: Rng, startBytes: Bytes, i
   } else {
     const fake = fakeLoginVerifier(c, i.serverSecret, start.username);
     salt = fake.salt;
-    kdf = FAKE_KDF;
+    kdf = i.kdf; // REQ-LOG-018: what every account of this relay shows
     pkPw = c.kemKeygen(fake.seed).publicKey;
   }
   const sessionId = rng.bytes(32);
@@ -253,11 +289,14 @@ export interface ClientCheck {
   readonly channelBinding: Bytes;
   /** The minimum KDF parameters (REQ-LOG-012). */
   readonly minKdf: KdfParams;
+  /** The account's pinned salt and KDF parameters, if the client holds a pin (REQ-LOG-017). */
+  readonly pin: LoginPin | undefined;
 }
 
 /**
- * hardened client, the checks of step 3 (REQ-LOG-010, 011, 012), which touch no password: the
- * signature first, then the echo of this login and connection, then the KDF minimum.
+ * hardened client, the checks of step 3 (REQ-LOG-010, 011, 012, 017), which touch no password:
+ * the signature first, then the echo of this login and connection, then the KDF minimum, then the
+ * pin.
  */
 export function checkChallenge(c: CryptoProvider, s: ClientStartState, challengeBytes: Bytes, k: ClientCheck): LoginChallenge {
   const ch = decode(LoginChallenge, challengeBytes);
@@ -265,6 +304,7 @@ export function checkChallenge(c: CryptoProvider, s: ClientStartState, challenge
   check(ch.username === s.username && equalBytes(ch.client_nonce, s.clientNonce), 'REQ-LOG-011', 'LoginChallenge answers another login');
   check(equalBytes(ch.channel_binding, k.channelBinding), 'REQ-LOG-011', 'LoginChallenge is bound to another connection');
   check(kdfAtLeast(ch.kdf, k.minKdf), 'REQ-LOG-012', 'KDF parameters below the minimum');
+  if (k.pin) check(matchesPin(ch, k.pin), 'REQ-LOG-017', 'salt or KDF parameters other than the ones this account registered with');
   return ch;
 }
 

@@ -1,0 +1,161 @@
+/**
+ * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-26,
+ * ATK-28, ATK-28b, ATK-29): forged rotations, a removed member reading on or writing back, leaked
+ * epoch secrets and ML-KEM keys, an inflated rotation counter, a member's junk before its removal.
+ */
+import { utf8 } from '../../impl/bytes.ts';
+import { encode } from '../../impl/codec.ts';
+import { simSeed } from '../../impl/keyschedule.ts';
+import { Send } from '../../impl/messages/index.ts';
+import { sealAppMessage } from '../../impl/protocol/app.ts';
+import { buildCommit, ZERO_HASH } from '../../impl/protocol/commit.ts';
+import { sealCompatChat } from '../../impl/protocol/compat.ts';
+import { deterministicRng } from '../../impl/rng.ts';
+import type { ClientCore } from '../../machines/client-core.ts';
+import type { OwnerContext } from '../../machines/owner.ts';
+import type { World } from '../../simulator/world.ts';
+import type { MaliciousRelay } from '../relay.ts';
+import { adversaryIdentity, chat, type Attack } from './attack.ts';
+
+/** Attacks on epochs, removals and leaked keys. */
+export const EPOCH_ATTACKS: readonly Attack[] = [
+  {
+    id: 'ATK-07',
+    title: 'forged rotation: a chat message relabelled as a rotation (W2)',
+    weakness: 'W2',
+    props: ['PROP-06'],
+    plan: (p) => [{ cap: 'CAP-07', op: 'retype', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 1 }, to: p === 'hardened' ? 'Commit' : 'CompatRotation' }],
+    forgeCommitTo: 'bob',
+  },
+  {
+    id: 'ATK-10b',
+    title: "a member's ML-KEM private key leaks, and nothing else: the commit entries it opens must give the adversary no epoch secret",
+    weakness: 'W4',
+    props: ['PROP-01', 'PROP-02'],
+    compat: 'blocked',
+    plan: () => [],
+    leakKem: 'alice',
+  },
+  {
+    id: 'ATK-09',
+    title: 'a removed member, with the relay, reads what follows its removal',
+    weakness: 'W4',
+    props: ['PROP-11'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+  },
+  {
+    id: 'ATK-10',
+    title: 'an epoch key leaks; the epochs after the next honest rotation must stay secret',
+    weakness: 'W4',
+    props: ['PROP-12'],
+    plan: () => [],
+    leak: true,
+  },
+  {
+    id: 'ATK-28',
+    title: 'a removed member, with the relay, adds a message to an epoch it belonged to',
+    weakness: 'W4',
+    props: ['PROP-26'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    backdateTo: 'bob',
+  },
+  {
+    id: 'ATK-28b',
+    title: 'a removed member, holding a leaked key of the epoch after its removal, sends into that epoch',
+    weakness: 'W4',
+    props: ['PROP-26'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    backdateTo: 'bob',
+    backdateIntoLeakedEpoch: true,
+  },
+  {
+    id: 'ATK-29',
+    title: 'a member about to be removed sends a message no one accepts, so that the relay counts more of its messages than the owner',
+    weakness: '-',
+    props: ['PROP-27'],
+    compat: 'blocked',
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    junkBeforeRemoval: true,
+    honestRelay: true,
+  },
+  {
+    id: 'ATK-26',
+    title: "the relay replays messages to the owner to inflate its rotation counter",
+    weakness: 'W7',
+    props: ['PROP-18'],
+    plan: (p) => [{ cap: 'CAP-05', op: 'replay', match: { dir: 'down', client: 'owner', msg: chat(p), after: 0 }, afterMs: 5, reappend: true }],
+  },
+];
+
+
+/**
+ * CAP-16 (ATK-29): a controlled member sends, as itself and through the honest relay logic, a
+ * message no one accepts: its own next message with the last byte of the signature flipped
+ * (compat: a chat under a key no one holds).
+ */
+export function sendJunk(world: World, relay: MaliciousRelay, by: string, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary junk', 0));
+  const node = world.clients.get(by)!;
+  const ctx = node.snapshot.context as ClientCore;
+  const roomId = ctx.roomId!;
+  let payload: Uint8Array;
+  if (ctx.group) {
+    const g = ctx.group;
+    payload = sealAppMessage(c, rng, { roomId, epoch: g.epoch, appKey: g.epochs[g.epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text: `junk from ${by}` } }).bytes.slice();
+    payload[payload.length - 1]! ^= 1;
+  } else {
+    payload = sealCompatChat(c, rng, { roomId, sender: node.identity.fp, roomKey: new Uint8Array(32), text: utf8(`junk from ${by}`) }).bytes;
+  }
+  world.note('junk', `${by} sends a message no one accepts`);
+  relay.post(node.identity.fp, encode(Send, { req_id: 0x7d000000, room_id: roomId, payload }));
+}
+
+/** CAP-09 (hardened): a rotation commit for the victim's next epoch, signed by the adversary, with fresh secrets for every member. */
+export function forgeCommit(world: World, relay: MaliciousRelay, to: string, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary commit', 0));
+  relay.crafts.set('forged-commit', (client) => {
+    const g = (world.clients.get(client)!.snapshot.context as ClientCore).group;
+    if (!g) return undefined;
+    const cur = g.epochs[g.epoch]!;
+    return buildCommit(c, rng, { roomId: g.roomId, epoch: g.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: adversaryIdentity(c, seed) }).commit.bytes;
+  });
+  relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, craft: 'forged-commit' });
+}
+
+/**
+ * CAP-16 with CAP-09: the removed member's next message, in the last epoch it belonged to (hardened) or under
+ * a room key it holds (compat), put in place of another member's next delivery.
+ */
+export function backdate(world: World, relay: MaliciousRelay, by: string, to: string, seed: number, leaked?: (epoch: number) => void): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary backdated', 0));
+  const node = world.clients.get(by)!;
+  relay.crafts.set('backdated', () => {
+    const ctx = node.snapshot.context as ClientCore;
+    const text = `backdated by ${by}`;
+    if (ctx.group) {
+      const g = ctx.group;
+      if (leaked) {
+        // CAP-17: the epoch after the removal, with its key leaked to the adversary
+        const og = (world.clients.get('owner')!.snapshot.context as OwnerContext).group!;
+        leaked(og.epoch);
+        return sealAppMessage(c, rng, { roomId: g.roomId, epoch: og.epoch, appKey: og.epochs[og.epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text } }).bytes;
+      }
+      const epoch = Math.max(...Object.entries(g.epochs).filter(([, r]) => r.keys !== undefined).map(([e]) => Number(e)));
+      return sealAppMessage(c, rng, { roomId: g.roomId, epoch, appKey: g.epochs[epoch]!.keys!.appKey, seq: g.ownNextSeq, prevEpoch: g.ownPrevEpoch, sender: node.identity, content: { sent_at: world.now(), text } }).bytes;
+    }
+    return sealCompatChat(c, rng, { roomId: ctx.roomId!, sender: node.identity.fp, roomKey: ctx.compat!.keys[0]!.key, text: utf8(text) }).bytes;
+  });
+  const chatLabel = world.options.profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
+  relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: chatLabel, nth: 1 }, craft: 'backdated' });
+}

@@ -1,0 +1,69 @@
+/** The `pqroom` command (cli.js): what it says before `npm ci`, and the adversary's parts it plugs into the simulator's commands. */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, parse } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attackTrace, runSpec, type RunSpec } from './adversary/audit.ts';
+
+const here = import.meta.dirname;
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `node cli.js ...` in `cwd` (the checkout unless given), bounded in time. */
+function pqroom(args: readonly string[], cli = join(here, 'cli.js')) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dirname(cli), encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether a `node_modules` folder lies in `d` or above it (where Node would find packages). */
+function modulesAbove(d: string): boolean {
+  for (let p = d; ; p = dirname(p)) {
+    if (existsSync(join(p, 'node_modules'))) return true;
+    if (p === parse(p).root) return false;
+  }
+}
+
+describe('pqroom before npm ci', () => {
+  it('should say in one line on stderr what to run first, and exit 2, instead of a stack trace', () => {
+    const bare = join(dir, 'bare');
+    mkdirSync(bare);
+    copyFileSync(join(here, 'cli.js'), join(bare, 'cli.js'));
+    expect(modulesAbove(bare), `${bare} must have no node_modules above it for this test`).toBe(false);
+    const r = pqroom(['audit', '--runs', '1'], join(bare, 'cli.js'));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([`pqroom: tsx (the TypeScript loader) is not installed; run 'npm ci' in ${bare}/ first`]);
+    // the help needs nothing installed
+    expect(pqroom(['--help'], join(bare, 'cli.js')).status).toBe(0);
+  });
+
+  it('should name a package that a partial install lacks, in one line', () => {
+    const partial = join(dir, 'partial');
+    mkdirSync(join(partial, 'vectors'), { recursive: true });
+    copyFileSync(join(here, 'cli.js'), join(partial, 'cli.js'));
+    symlinkSync(join(here, 'node_modules'), join(partial, 'node_modules'));
+    writeFileSync(join(partial, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(partial, 'vectors', 'cli.ts'), "import 'pqroom-test-missing-package';\nexport function main(): number {\n  return 0;\n}\n");
+    const r = pqroom(['vectors'], join(partial, 'cli.js'));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([`pqroom: the package pqroom-test-missing-package is not installed; run 'npm ci' in ${partial}/ first`]);
+  });
+});
+
+describe('pqroom composes the layers', () => {
+  it('should replay an audit counterexample: the adversary rebuilds the run for the simulator replay', () => {
+    const spec: RunSpec = { attack: 'ATK-11', profile: 'compat', seed: 1, backend: 'symbolic' };
+    const file = join(dir, 'compat-ATK-11.jsonl');
+    writeFileSync(file, attackTrace(spec, runSpec(spec, true)));
+    const r = pqroom(['replay', file]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^identical: \d+ lines replayed from .*\nverdict: the same violations\n {2}PROP-08 /);
+  });
+
+  it('should give the live relay the malicious relay of --adversary', () => {
+    const r = pqroom(['relay', '--port', '0', '--db', ':memory:', '--adversary', join(dir, 'no-such-plan.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^pqroom relay: --adversary: .*no-such-plan\.json is neither a preset \(tamper, replay, withhold\) nor a readable plan file/);
+  });
+});

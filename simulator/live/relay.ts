@@ -1,0 +1,498 @@
+/**
+ * `pqroom relay`: the honest relay machine behind WebSocket (spec 8), with the very relay host
+ * the simulator uses, its state and logs in SQLite, the wall clock and the platform generator.
+ * One HTTP port serves the WebSocket upgrade, `/healthz`, `/metrics` (Prometheus text) and
+ * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
+ */
+import { createWriteStream } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
+import { nodeCrypto } from '../../impl/crypto/node.ts';
+import type { KeyPair } from '../../impl/crypto/provider.ts';
+import { fingerprint } from '../../impl/keyschedule.ts';
+import { configuredKdf } from '../../impl/protocol/login.ts';
+import { emptyRelay } from '../../impl/protocol/relay-state.ts';
+import { systemRng } from '../../impl/rng.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { RelayConfig } from '../../machines/relay.ts';
+import { intArg } from '../cli.ts';
+import { logBudget } from './log-budget.ts';
+import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
+import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
+import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
+
+/**
+ * A relay tap that `pqroom relay --adversary ARG` plugs in. The live relay knows only this
+ * interface; the command line (cli.js) passes the loader of the malicious relay
+ * (adversary/live-plans.ts), so that nothing here depends on the adversary.
+ */
+export interface LiveTapPlan {
+  /** The plan's name (the trace header's `adversary` field). */
+  readonly name: string;
+  /** What it does and what an honest client should make of it (printed at start). */
+  readonly describe: string;
+  /** More fields for the trace's first line, after `adversary` (the plan itself). */
+  readonly traceHeader: Record<string, unknown>;
+  /** The tap, armed; `principalOf` gives the principal of a client named live (16 hex characters). */
+  tap(principalOf: (name: string) => string | undefined): RelayTap;
+}
+
+/** Reads the argument of `--adversary` into a plan; throws an error with a readable message. */
+export type LiveTapLoader = (arg: string) => LiveTapPlan;
+
+/** Options of a live relay. */
+export interface LiveRelayOptions {
+  readonly port: number;
+  readonly host?: string;
+  /** Database file (`:memory:` keeps nothing across restarts). */
+  readonly db: string;
+  /** The profile served (default hardened): the connection handshake differs between profiles (spec 4.3). */
+  readonly profile?: Profile;
+  readonly limits?: WsLimits;
+  /** The relay machine's limits (rate, burst, malformed frames; spec 8.9). */
+  readonly config?: Partial<RelayConfig>;
+  /** Where log lines go (default: stderr). */
+  readonly log?: (line: string) => void;
+  /**
+   * A tap around the honest relay logic that sees and may change every frame (the malicious relay
+   * of adversary/, say). Live, a client is named by the first 16 hex characters of its principal.
+   */
+  readonly tap?: RelayTap;
+  /** Writes a JSONL trace of the run here (the simulator's format, wall-clock milliseconds). */
+  readonly trace?: string;
+  /** Extra fields for the trace's first line (the adversary's plan, say). */
+  readonly traceHeader?: Record<string, unknown>;
+  /** Serve nothing but registration and login before a connection logged in (REQ-LOG-020). Registration and login are always served. */
+  readonly requireLogin?: boolean;
+  /** Login session lifetime (ms, default 4 hours, REQ-LOG-020). */
+  readonly sessionMs?: number;
+  /**
+   * INSECURE, tests and throwaway demo accounts only: register accounts with the test KDF profile,
+   * and announce it for unknown usernames, instead of the interactive profile (REQ-LOG-018, REQ-LOG-019).
+   */
+  readonly insecureTestKdf?: boolean;
+  /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
+  readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
+}
+
+/** A running live relay. */
+export interface LiveRelay {
+  /** `ws://host:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** The relay's ML-DSA public key (what clients pin). */
+  readonly publicKey: Bytes;
+  readonly host: RelayHost;
+  readonly store: SqliteStore;
+  /** The full principal (hex) of a live client name (the first 16 hex characters). */
+  principalOf(name: string): string | undefined;
+  /** Prometheus text of the counters. */
+  metrics(): string;
+  /** Stops accepting, closes every connection, closes the database. */
+  close(reason?: string): Promise<void>;
+}
+
+const LATENCY_BUCKETS_MS = [0.1, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+
+/** The relay's key pair, made once and kept in the database so that clients can pin it. */
+function relayKeys(store: SqliteStore): KeyPair {
+  const saved = store.meta('relay-key');
+  if (saved !== undefined) {
+    const k = JSON.parse(saved) as { publicKey: string; secretKey: string };
+    return { publicKey: fromHex(k.publicKey), secretKey: fromHex(k.secretKey) };
+  }
+  const k = nodeCrypto.sigKeygen(systemRng.bytes(32));
+  store.setMeta('relay-key', JSON.stringify({ publicKey: toHex(k.publicKey), secretKey: toHex(k.secretKey) }));
+  return k;
+}
+
+/** The secret the login server's fake verifiers derive from (REQ-LOG-015), made once and kept: a restart must not change what an unknown username is answered. */
+function loginSecret(store: SqliteStore): Bytes {
+  const saved = store.meta('login-secret');
+  if (saved !== undefined) return fromHex(saved);
+  const secret = systemRng.bytes(32);
+  store.setMeta('login-secret', toHex(secret));
+  return secret;
+}
+
+/** Starts a relay; resolves once it listens. */
+export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const emit = (level: string, msg: string, fields: Record<string, unknown> = {}): void => log(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
+  const store = sqliteStore(o.db);
+  const keys = relayKeys(store);
+  const profile = o.profile ?? 'hardened';
+  const saved = store.loadState();
+  if (saved === undefined) store.saveState(emptyRelay(profile));
+  else if (saved.profile !== undefined && saved.profile !== profile) {
+    store.close();
+    throw new Error(`${o.db} holds a ${saved.profile} relay; start it with --profile ${saved.profile}`);
+  }
+  const counters = { frames_in: 0, frames_out: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
+  const rejections = new Map<string, number>();
+  const rejectLog = o.rejectLog ?? { perWindow: 20, windowMs: 10_000 };
+  const rejectBudget = logBudget(rejectLog.perWindow, rejectLog.windowMs); // REQ-REL-045
+  const notLogged = (reqId: string, suppressed: number): void => emit('warn', 'rejections not logged', { reqId, suppressed, windowMs: rejectLog.windowMs });
+  const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  let latencySum = 0;
+  let latencyCount = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  const startedAt = Date.now();
+  // a client's name, live: its principal's first 16 hex characters, once it authenticated
+  const names = new Map<string, string>(); // peer -> name
+  const principals = new Map<string, string>(); // name -> principal (hex)
+  const nameOf = (peer: string): string => names.get(peer) ?? peer;
+  const traceOut = o.trace === undefined ? undefined : createWriteStream(o.trace, { flags: 'w' });
+  const trace = (e: TraceLine): void => {
+    if (!traceOut) return;
+    const named = { ...e } as Record<string, unknown>;
+    for (const k of ['to', 'from'] as const) if (typeof named[k] === 'string') named[k] = nameOf(named[k]);
+    traceOut.write(`${JSON.stringify({ t: Date.now() - startedAt, ...named })}\n`);
+  };
+  trace({ kind: 'run', live: true, role: 'relay', profile: o.profile ?? 'hardened', ...(o.traceHeader ?? {}) });
+  const at = (when: number, f: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      guarded(f);
+      host.flush(); // outside a batch: what the timer made the relay send goes now
+    }, Math.max(0, when - Date.now()));
+    timers.add(t);
+  };
+  const tap = o.tap;
+  const tapHooks: RelayTapHooks | undefined = tap && {
+    up: (from, bytes) => tap.up({ conn: from.conn, client: nameOf(from.client) }, bytes),
+    down: (to, bytes) => tap.down({ conn: to.conn, client: nameOf(to.client) }, bytes),
+  };
+
+  const host = createRelayHost({
+    crypto: nodeCrypto,
+    profile,
+    keys,
+    store,
+    ...(o.config === undefined ? {} : { config: o.config }),
+    now: () => Date.now(),
+    at,
+    ...(tapHooks === undefined ? {} : { tap: tapHooks }),
+    ...(traceOut === undefined ? {} : { record: trace }),
+    coalesce: true,
+    onFlushed: (n) => (counters.messages_out += n),
+    connSeed: () => systemRng.bytes(48),
+    login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), kdf: configuredKdf(o.insecureTestKdf), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
+    raise: (reqId, detail) => {
+      trace({ kind: 'reject', actor: 'relay', reqId, detail });
+      rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
+      const b = rejectBudget.take(reqId, Date.now()); // REQ-REL-045: a flood of rejections is not a flood of log lines
+      if (b.suppressed > 0) notLogged(reqId, b.suppressed);
+      if (b.write) emit('warn', 'rejected', { reqId, detail });
+    },
+    onAuthenticated: (client, principal) => {
+      const p = toHex(principal);
+      names.set(client, p.slice(0, 16));
+      principals.set(p.slice(0, 16), p);
+      emit('info', 'authenticated', { conn: client, principal: p.slice(0, 16) });
+    },
+  });
+
+  // the adversary acts on the live relay as on the simulated one (CAP-05, CAP-06, CAP-13)
+  const connOfName = (name: string): string | undefined => {
+    for (const [peer, n] of names) if (n === name) return host.connOf(peer);
+    return host.connOf(name);
+  };
+  tap?.attach?.({
+    now: () => Date.now(),
+    startTime: startedAt,
+    at,
+    sendDown(client, bytes) {
+      const id = connOfName(client);
+      if (id !== undefined) host.sendDown(id, bytes);
+      return id !== undefined;
+    },
+    sendUp(client, bytes) {
+      const id = connOfName(client);
+      if (id !== undefined) host.sendUp(id, bytes);
+      return id !== undefined;
+    },
+    asPrincipal: (principal, bytes) => host.asPrincipal(principal, bytes),
+    note(what, detail) {
+      trace({ kind: 'event', actor: 'adversary', what, detail });
+      emit('warn', 'adversary', { what, detail });
+    },
+  });
+
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
+    } else if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
+    } else if (req.url === '/relay-key') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
+    } else res.writeHead(404).end();
+  });
+
+  /**
+   * Group commit: the frames read in one turn of the event loop are handled in one transaction,
+   * and everything they make the relay send waits until it commits (REQ-REL-050: nothing is
+   * acknowledged before it is durable). One fsync then covers a burst of requests.
+   */
+  let batch: (() => void)[] | undefined;
+  const later = (f: () => void): void => {
+    if (batch) batch.push(f);
+    else f();
+  };
+  const commitBatch = (): void => {
+    host.flush(); // the batch's frames, each connection's sealed in one step; sending them waits for the commit
+    const ops = batch ?? [];
+    batch = undefined;
+    try {
+      store.commit();
+    } catch (e) {
+      // nothing of the batch was acknowledged: drop its output, restart the relay logic from the
+      // store, and close the connections so that clients retransmit (REQ-REL-004)
+      store.rollback();
+      host.resume();
+      emit('error', 'commit failed; the batch is dropped and its connections closed', { error: e instanceof Error ? e.message : String(e) });
+      void ws.close('relay commit failed');
+      return;
+    }
+    for (const op of ops) op();
+  };
+  const inBatch = (f: () => void): void => {
+    if (!batch) {
+      store.begin();
+      batch = [];
+      setImmediate(commitBatch);
+    }
+    f();
+  };
+
+  /** Runs one input through the host; a failure is logged and disturbs no other connection (its writes were rolled back: REQ-REL-043). */
+  const guarded = (f: () => void): void => {
+    try {
+      f();
+    } catch (e) {
+      emit('error', 'relay step failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  const ws = wsListen(
+    server,
+    (link, peer) => {
+      counters.connections_total++;
+      emit('info', 'connected', { conn: peer });
+      const counted = {
+        id: link.id,
+        send(bytes: Bytes) {
+          counters.frames_out++;
+          counters.bytes_out += bytes.length;
+          later(() => link.send(bytes));
+        },
+        close: (reason: string) => later(() => link.close(reason)),
+      };
+      const h = host.accept(counted, peer);
+      return {
+        onFrame(bytes) {
+          counters.frames_in++;
+          counters.bytes_in += bytes.length;
+          const t0 = performance.now();
+          inBatch(() => guarded(() => h.onFrame(bytes)));
+          const ms = performance.now() - t0;
+          latencySum += ms;
+          latencyCount++;
+          let i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
+          if (i < 0) i = LATENCY_BUCKETS_MS.length;
+          latency[i]!++;
+        },
+        onClose(reason) {
+          emit('info', 'disconnected', { conn: peer, reason });
+          guarded(() => h.onClose(reason));
+          host.flush(); // what the relay logic sent to the others about it
+          names.delete(peer);
+        },
+      };
+    },
+    o.limits ?? DEFAULT_WS_LIMITS,
+  );
+
+  function metrics(): string {
+    const state = host.state();
+    const lines = [
+      '# TYPE pqroom_connections gauge',
+      `pqroom_connections ${host.connections()}`,
+      '# TYPE pqroom_connections_total counter',
+      `pqroom_connections_total ${counters.connections_total}`,
+      '# TYPE pqroom_rooms gauge',
+      `pqroom_rooms ${Object.keys(state.rooms).length}`,
+      '# TYPE pqroom_frames_in_total counter',
+      `pqroom_frames_in_total ${counters.frames_in}`,
+      '# TYPE pqroom_frames_out_total counter',
+      `pqroom_frames_out_total ${counters.frames_out}`,
+      '# TYPE pqroom_messages_out_total counter',
+      `pqroom_messages_out_total ${counters.messages_out}`,
+      '# TYPE pqroom_bytes_in_total counter',
+      `pqroom_bytes_in_total ${counters.bytes_in}`,
+      '# TYPE pqroom_bytes_out_total counter',
+      `pqroom_bytes_out_total ${counters.bytes_out}`,
+      '# TYPE pqroom_log_entries gauge',
+      `pqroom_log_entries ${Object.values(state.rooms).reduce((n, r) => n + r.nextIndex - 1, 0)}`,
+      '# TYPE pqroom_rejections_total counter',
+      ...[...rejections].sort().map(([id, n]) => `pqroom_rejections_total{reason="${id}"} ${n}`),
+      '# TYPE pqroom_step_latency_ms histogram',
+    ];
+    let cum = 0;
+    LATENCY_BUCKETS_MS.forEach((b, i) => {
+      cum += latency[i]!;
+      lines.push(`pqroom_step_latency_ms_bucket{le="${b}"} ${cum}`);
+    });
+    lines.push(`pqroom_step_latency_ms_bucket{le="+Inf"} ${cum + latency[LATENCY_BUCKETS_MS.length]!}`, `pqroom_step_latency_ms_sum ${latencySum}`, `pqroom_step_latency_ms_count ${latencyCount}`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `ws://${o.host ?? '127.0.0.1'}:${port}`;
+  emit('info', 'listening', { url, db: o.db, relayKey: toHex(fingerprint(nodeCrypto, keys.publicKey)).slice(0, 32), rooms: Object.keys(host.state().rooms).length });
+
+  let closed = false;
+  return {
+    url,
+    port,
+    publicKey: keys.publicKey,
+    host,
+    store,
+    metrics,
+    principalOf: (name) => principals.get(name),
+    async close(reason = 'shutdown') {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      if (batch) commitBatch();
+      // REQ-REL-044: stop accepting, then close every connection and let the relay logic see each one go
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await ws.close(reason);
+      await stopped;
+      if (batch) commitBatch();
+      store.close();
+      trace({ kind: 'summary', reason, ...counters, rejections: Object.fromEntries(rejections) });
+      for (const [reqId, n] of rejectBudget.drain()) notLogged(reqId, n);
+      await new Promise<void>((resolve) => (traceOut ? traceOut.end(resolve) : resolve()));
+      emit('info', 'stopped', { reason });
+    },
+  };
+}
+
+const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile hardened|compat]
+                    [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
+                    [--require-login] [--session-minutes M] [--insecure-test-kdf]
+
+Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
+--db (default relay.db); restarting with the same file resumes every room.
+
+  --port P      TCP port (default 8080; 0 picks a free one)
+  --host H      address to bind (default 127.0.0.1)
+  --db FILE     database file (default relay.db)
+  --profile P   the profile served: hardened (default) or compat
+  --trace FILE  write a JSONL trace of every frame (the simulator's format, wall-clock ms)
+  --adversary PLAN
+                be the malicious relay: PLAN is a preset (tamper, replay, withhold) or a
+                JSON file holding a plan (adversary/relay.ts); live clients are named by
+                the first 16 hex characters of their principal
+  --require-login
+                serve nothing but registration and login before a connection logged in
+                (registration and login are always served; REQ-LOG-020)
+  --session-minutes M
+                login session lifetime (default 240); then the relay closes the connection
+  --insecure-test-kdf
+                INSECURE, tests and throwaway demo accounts only: register accounts with the
+                test KDF profile (64 KiB, t=1) instead of the interactive one (64 MiB, t=3);
+                clients must run with it too (pqroom demo --insecure-test-kdf; REQ-LOG-018)
+  --rate N      requests per second per connection (default 200, REQ-REL-041)
+  --burst N     token-bucket burst per connection (default 400)
+  -h, --help    this text
+
+GET /healthz, /metrics (Prometheus) and /relay-key on the same port. SIGTERM or SIGINT:
+stop accepting, close connections, close the database.`;
+
+/** `pqroom relay`; `loadTap` reads `--adversary` (cli.js passes the adversary's, adversary/live-plans.ts). */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, loadTap?: LiveTapLoader): Promise<number> {
+  let port = 8080;
+  let host = '127.0.0.1';
+  let db = 'relay.db';
+  let profile: Profile = 'hardened';
+  let trace: string | undefined;
+  let adversary: LiveTapPlan | undefined;
+  const config: { rate?: number; burst?: number } = {};
+  let requireLogin = false;
+  let sessionMs: number | undefined;
+  let insecureTestKdf = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    try {
+      if (a === '-h' || a === '--help') {
+        out(HELP);
+        return 0;
+      } else if (a === '--port') port = intArg(a, v());
+      else if (a === '--host') host = v();
+      else if (a === '--db') db = v();
+      else if (a === '--trace') trace = v();
+      else if (a === '--adversary') {
+        if (loadTap === undefined) throw new Error('--adversary: no malicious relay was plugged in (the pqroom command plugs in the one of adversary/live-plans.ts)');
+        adversary = loadTap(v());
+      }
+      else if (a === '--require-login') requireLogin = true;
+      else if (a === '--insecure-test-kdf') insecureTestKdf = true;
+      else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
+      else if (a === '--rate') config.rate = intArg(a, v());
+      else if (a === '--burst') config.burst = intArg(a, v());
+      else if (a === '--profile') {
+        const p = v();
+        if (p !== 'hardened' && p !== 'compat') throw new Error(`--profile must be hardened or compat, not ${p}`);
+        profile = p;
+      } else throw new Error(`unknown option ${a}`);
+    } catch (e) {
+      out(`pqroom relay: ${(e as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+  }
+  if (port > 65535) {
+    out(`pqroom relay: --port must be 0..65535\n\n${HELP}`);
+    return 2;
+  }
+  let relay: LiveRelay;
+  try {
+    let ref: LiveRelay | undefined;
+    const tap = adversary?.tap((name) => ref?.principalOf(name));
+    relay = ref = await startRelay({
+      port,
+      host,
+      db,
+      profile,
+      config,
+      requireLogin,
+      insecureTestKdf,
+      ...(sessionMs === undefined ? {} : { sessionMs }),
+      ...(trace === undefined ? {} : { trace }),
+      ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, ...adversary!.traceHeader } }),
+    });
+  } catch (e) {
+    out(`pqroom relay: ${(e as Error).message}`);
+    return 1;
+  }
+  out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
+  if (insecureTestKdf) out('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
+  if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => void relay.close(sig).then(resolve);
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,277 @@
+/**
+ * The live relay's store on SQLite (better-sqlite3): room logs, mailboxes, the relay machine's
+ * state, login accounts and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
+ * writes one relay step (appends, mail, state) in one transaction, committed before anything the
+ * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
+ * at any moment loses nothing that was acknowledged.
+ */
+import Database from 'better-sqlite3';
+import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
+import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
+import type { Answered, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
+import type { Verifier } from '../../impl/protocol/login.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { RelayStore } from '../store.ts';
+
+/** The schema version this code writes; a database of another version is refused, not misread. */
+export const STORE_VERSION = 2;
+/** A RelayStore on a database file, with what only the live relay needs. */
+export interface SqliteStore extends RelayStore {
+  /** Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it. */
+  atomically<T>(f: () => T): T;
+  /** Opens a batch: the steps until `commit` become durable together (group commit). */
+  begin(): void;
+  /** Commits the batch: durable once this returns. */
+  commit(): void;
+  /** Rolls the batch back (after a failed commit): the store holds what it held before `begin`. */
+  rollback(): void;
+  /** A stored value of the relay (its key pair, say), or undefined. */
+  meta(key: string): string | undefined;
+  /** Stores a value of the relay. */
+  setMeta(key: string, value: string): void;
+  /** `PRAGMA integrity_check` says `ok`. */
+  integrityOk(): boolean;
+  close(): void;
+}
+
+/** JSON with byte strings as `{ "$hex": ... }`: the relay state is plain records, lists, numbers, strings and bytes. */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? { $hex: toHex(x) } : x));
+}
+function fromJson<T>(s: string): T {
+  return JSON.parse(s, (_k, x: unknown) => (x !== null && typeof x === 'object' && typeof (x as { $hex?: unknown }).$hex === 'string' && Object.keys(x).length === 1 ? fromHex((x as { $hex: string }).$hex) : x)) as T;
+}
+
+type Row<K extends string> = Readonly<Record<K, string>>;
+
+/**
+ * The relay state in tables: one row per room (its scalars, its epoch, its compat lists), per
+ * membership, per invite, per mailbox counter, per directory entry and per remembered answer.
+ * A save writes only the rows whose objects changed since the last save: the relay machine's
+ * state is immutable, so an unchanged part is the same object. A relay step thus writes a few
+ * small rows, not the whole state (a 1,000-member roster is rewritten only by a commit).
+ */
+function stateTables(db: Database.Database, getMeta: Database.Statement<[string], { value: string }>, putMeta: Database.Statement<[string, string]>) {
+  const q = {
+    putRoom: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO room (id, core, epoch, compat) VALUES (?, ?, ?, ?)'),
+    putRoomCore: db.prepare<[string, string]>('UPDATE room SET core = ? WHERE id = ?'),
+    delRoom: db.prepare<[string]>('DELETE FROM room WHERE id = ?'),
+    rooms: db.prepare<[], Row<'id' | 'core' | 'epoch' | 'compat'>>('SELECT id, core, epoch, compat FROM room'),
+    putMember: db.prepare<[string, string, string]>('INSERT OR REPLACE INTO member (room, principal, json) VALUES (?, ?, ?)'),
+    delMember: db.prepare<[string, string]>('DELETE FROM member WHERE room = ? AND principal = ?'),
+    members: db.prepare<[], Row<'room' | 'principal' | 'json'>>('SELECT room, principal, json FROM member'),
+    putInvite: db.prepare<[string, string, string]>('INSERT OR REPLACE INTO invite (room, id, json) VALUES (?, ?, ?)'),
+    delInvite: db.prepare<[string, string]>('DELETE FROM invite WHERE room = ? AND id = ?'),
+    invites: db.prepare<[], Row<'room' | 'id' | 'json'>>('SELECT room, id, json FROM invite'),
+    putMailbox: db.prepare<[string, number]>('INSERT OR REPLACE INTO mailbox (principal, next) VALUES (?, ?)'),
+    delMailbox: db.prepare<[string]>('DELETE FROM mailbox WHERE principal = ?'),
+    mailboxes: db.prepare<[], { principal: string; next: number }>('SELECT principal, next FROM mailbox'),
+    putDirectory: db.prepare<[string, string]>('INSERT OR REPLACE INTO directory (principal, json) VALUES (?, ?)'),
+    delDirectory: db.prepare<[string]>('DELETE FROM directory WHERE principal = ?'),
+    directory: db.prepare<[], Row<'principal' | 'json'>>('SELECT principal, json FROM directory'),
+    putAnswer: db.prepare<[string, number, number, Bytes]>('INSERT OR REPLACE INTO answered (principal, req_id, seq, reply) VALUES (?, ?, ?, ?)'),
+    delAnswer: db.prepare<[string, number]>('DELETE FROM answered WHERE principal = ? AND req_id = ?'),
+    answers: db.prepare<[], { principal: string; req_id: number; seq: number; reply: Buffer }>('SELECT principal, req_id, seq, reply FROM answered ORDER BY principal, seq'),
+    maxSeq: db.prepare<[], { n: number | null }>('SELECT max(seq) AS n FROM answered'),
+    delRoomMembers: db.prepare<[string]>('DELETE FROM member WHERE room = ?'),
+    delRoomInvites: db.prepare<[string]>('DELETE FROM invite WHERE room = ?'),
+  };
+  /** The state the tables hold (after the last commit), and the one saved in the open transaction. */
+  let last: RelayState | undefined;
+  let pending: RelayState | undefined;
+  let seq = q.maxSeq.get()?.n ?? 0;
+
+  const core = (r: RelayRoom): string => toJson({ roomId: r.roomId, profile: r.profile, owner: r.owner, nextIndex: r.nextIndex });
+  const epochPart = (r: RelayRoom): string => toJson({ epoch: r.epoch, epochHash: r.epochHash, head: r.head, roster: r.roster });
+  const compatPart = (r: RelayRoom): string => toJson({ compatRoster: r.compatRoster, rotations: r.rotations });
+
+  /** Calls `put` for each key whose value changed and `del` for each key gone. */
+  function diff<V>(prev: Readonly<Record<string, V>> | undefined, next: Readonly<Record<string, V>>, put: (k: string, v: V) => void, del: (k: string) => void): void {
+    if (prev === next) return;
+    for (const k in next) if (prev?.[k] !== next[k]) put(k, next[k]!);
+    if (prev) for (const k in prev) if (!(k in next)) del(k);
+  }
+
+  function saveRoom(id: string, prev: RelayRoom | undefined, r: RelayRoom): void {
+    if (!prev) q.putRoom.run(id, core(r), epochPart(r), compatPart(r));
+    else {
+      if (r.epoch !== prev.epoch || r.epochHash !== prev.epochHash || r.head !== prev.head || r.roster !== prev.roster || r.compatRoster !== prev.compatRoster || r.rotations !== prev.rotations) {
+        q.putRoom.run(id, core(r), epochPart(r), compatPart(r));
+      } else if (r.nextIndex !== prev.nextIndex || r.owner !== prev.owner) q.putRoomCore.run(core(r), id);
+    }
+    diff(prev?.members, r.members, (p, m) => q.putMember.run(id, p, toJson(m)), (p) => q.delMember.run(id, p));
+    diff(prev?.invites, r.invites, (i, v) => q.putInvite.run(id, i, toJson(v)), (i) => q.delInvite.run(id, i));
+  }
+
+  function saveAnswers(p: string, prev: readonly Answered[], next: readonly Answered[]): void {
+    // the usual change: a few of the oldest dropped, one appended
+    const k = next.length === 0 ? -1 : prev.indexOf(next[0]!);
+    if (k >= 0 && prev.length - k <= next.length && prev.every((a, i) => i < k || next[i - k] === a)) {
+      for (const a of prev.slice(0, k)) q.delAnswer.run(p, a.reqId);
+      for (const a of next.slice(prev.length - k)) q.putAnswer.run(p, a.reqId, ++seq, a.reply);
+      return;
+    }
+    const kept = new Set(next);
+    for (const a of prev) if (!kept.has(a)) q.delAnswer.run(p, a.reqId);
+    const had = new Set(prev);
+    for (const a of next) if (!had.has(a)) q.putAnswer.run(p, a.reqId, ++seq, a.reply);
+  }
+
+  /** Saves within the open transaction: `committed` or `rolledBack` follows. */
+  function saveIn(state: RelayState): void {
+    const prev = pending ?? last;
+    if (prev === state) return;
+    if (prev === undefined || prev.profile !== state.profile) putMeta.run('state-profile', state.profile ?? '');
+    diff(prev?.rooms, state.rooms, (id, r) => saveRoom(id, prev?.rooms[id], r), (id) => {
+      q.delRoomMembers.run(id);
+      q.delRoomInvites.run(id);
+      q.delRoom.run(id);
+    });
+    diff(prev?.mailboxes, state.mailboxes, (p, n) => q.putMailbox.run(p, n), (p) => q.delMailbox.run(p));
+    diff(prev?.directory, state.directory, (p, d) => q.putDirectory.run(p, toJson(d)), (p) => q.delDirectory.run(p));
+    diff(prev?.answered, state.answered, (p, list) => saveAnswers(p, prev?.answered[p] ?? [], list), (p) => saveAnswers(p, prev?.answered[p] ?? [], []));
+    pending = state;
+  }
+
+  return {
+    save(state: RelayState): void {
+      if (db.inTransaction) return saveIn(state);
+      try {
+        db.transaction(saveIn)(state);
+        last = pending;
+      } finally {
+        pending = undefined;
+      }
+    },
+    load(): RelayState | undefined {
+      if (last) return last;
+      const profile = getMeta.get('state-profile')?.value;
+      if (profile === undefined) return undefined;
+      const rooms: Record<string, RelayRoom> = {};
+      const members = new Map<string, Record<string, RelayMember>>();
+      const invites = new Map<string, Record<string, RelayInvite>>();
+      for (const m of q.members.all()) (members.get(m.room) ?? members.set(m.room, {}).get(m.room)!)[m.principal] = fromJson<RelayMember>(m.json);
+      for (const i of q.invites.all()) (invites.get(i.room) ?? invites.set(i.room, {}).get(i.room)!)[i.id] = fromJson<RelayInvite>(i.json);
+      for (const r of q.rooms.all()) rooms[r.id] = { ...fromJson(r.core), ...fromJson(r.epoch), ...fromJson(r.compat), members: members.get(r.id) ?? {}, invites: invites.get(r.id) ?? {} } as RelayRoom;
+      const mailboxes: Record<string, number> = {};
+      for (const m of q.mailboxes.all()) mailboxes[m.principal] = m.next;
+      const directory: Record<string, RelayState['directory'][string]> = {};
+      for (const d of q.directory.all()) directory[d.principal] = fromJson(d.json);
+      const answered: Record<string, Answered[]> = {};
+      for (const a of q.answers.all()) (answered[a.principal] ??= []).push({ reqId: a.req_id, reply: new Uint8Array(a.reply.buffer, a.reply.byteOffset, a.reply.byteLength) });
+      last = { ...(profile === '' ? {} : { profile: profile as Profile }), rooms, mailboxes, directory, answered };
+      return last;
+    },
+    /** The open transaction committed: what it saved is what the tables hold. */
+    committed(): void {
+      if (pending) last = pending;
+      pending = undefined;
+    },
+    /** The open transaction rolled back: the tables hold what they held before it. */
+    rolledBack(): void {
+      pending = undefined;
+    },
+    /** A savepoint within the open transaction rolled back: what was saved before it stands. */
+    restore(before: RelayState | undefined): void {
+      pending = before;
+    },
+    pending: () => pending,
+  };
+}
+
+/** Opens (creating if needed) the store in `file` (`:memory:` for tests). */
+export function sqliteStore(file: string): SqliteStore {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+  const putMeta = db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const version = getMeta.get('version')?.value;
+  if (version === undefined) putMeta.run('version', String(STORE_VERSION));
+  else if (version !== String(STORE_VERSION)) {
+    db.close();
+    throw new Error(`${file}: relay database version ${version}, this pqroom reads version ${STORE_VERSION}`);
+  }
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS log (room BLOB NOT NULL, idx INTEGER NOT NULL, epoch INTEGER, payload BLOB NOT NULL, PRIMARY KEY (room, idx)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS mail (principal BLOB NOT NULL, idx INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (principal, idx)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS room (id TEXT PRIMARY KEY, core TEXT NOT NULL, epoch TEXT NOT NULL, compat TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS member (room TEXT NOT NULL, principal TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (room, principal)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS invite (room TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS mailbox (principal TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS directory (principal TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id)) WITHOUT ROWID;
+  `);
+  const allAccounts = db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account');
+  const insAccount = db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)');
+  const logLen = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM log WHERE room = ?');
+  const insLog = db.prepare<[Bytes, number, number | null, Bytes]>('INSERT INTO log (room, idx, epoch, payload) VALUES (?, ?, ?, ?)');
+  const range = db.prepare<[Bytes, number, number], { idx: number; epoch: number | null; payload: Buffer }>('SELECT idx, epoch, payload FROM log WHERE room = ? AND idx >= ? AND idx <= ? ORDER BY idx');
+  const insMail = db.prepare<[Bytes, number, string]>('INSERT INTO mail (principal, idx, entry) VALUES (?, ?, ?)');
+  const mailFrom = db.prepare<[Bytes, number, number], { entry: string }>('SELECT entry FROM mail WHERE principal = ? AND idx >= ? ORDER BY idx LIMIT ?');
+  const mailEnd = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM mail WHERE principal = ?');
+  const state = stateTables(db, getMeta, putMeta);
+  const u8 = (b: Buffer): Bytes => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+  return {
+    append(roomId, index, payload, epoch) {
+      const n = logLen.get(roomId)?.n ?? 0;
+      if (index !== n + 1) throw new Error(`log append out of order: ${index} after ${n}`);
+      insLog.run(roomId, index, epoch ?? null, payload);
+    },
+    storeMail(principal, entry) {
+      insMail.run(principal, entry.index, toJson(entry));
+    },
+    window(roomId, from, to, limit, lateBefore) {
+      const len = logLen.get(roomId)?.n ?? 0;
+      const end = lateBefore === undefined ? Math.min(to, len) : len;
+      const entries: LogEntry[] = [];
+      let i = Math.max(1, from);
+      // the same walk as the memory store: entries up to `to`, then late ones below `lateBefore`
+      for (const row of range.iterate(roomId, i, end)) {
+        if (entries.length >= limit) break;
+        i = row.idx + 1;
+        if (row.idx <= to || (row.epoch !== null && row.epoch < lateBefore!)) entries.push({ index: row.idx, payload: u8(row.payload) });
+      }
+      if (entries.length < limit) i = Math.max(i, end + 1);
+      return { entries, nextIndex: i, complete: i > end };
+    },
+    mail(principal, from, limit) {
+      const entries = mailFrom.all(principal, from, limit).map((r) => fromJson<MailboxEntry>(r.entry));
+      return { entries, end: (mailEnd.get(principal)?.n ?? 0) + 1 };
+    },
+    accounts: () => new Map(allAccounts.all().map((r) => [r.username, fromJson<Verifier>(r.json)])),
+    saveAccount: (v) => void insAccount.run(v.username, toJson(v)),
+    saveState: state.save,
+    loadState: state.load,
+    atomically(f) {
+      // inside a batch (begin ... commit) this is a savepoint: durable only when the batch commits
+      const outer = db.inTransaction;
+      const before = state.pending();
+      try {
+        const r = db.transaction(f)();
+        if (!outer) state.committed();
+        return r;
+      } catch (e) {
+        if (outer) state.restore(before);
+        else state.rolledBack();
+        throw e;
+      }
+    },
+    begin: () => void db.exec('BEGIN IMMEDIATE'),
+    commit() {
+      db.exec('COMMIT');
+      state.committed();
+    },
+    rollback() {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      state.rolledBack();
+    },
+    meta: (key) => getMeta.get(key)?.value,
+    setMeta: (key, value) => void putMeta.run(key, value),
+    integrityOk: () => db.pragma('integrity_check', { simple: true }) === 'ok',
+    close: () => db.close(),
+  };
+}

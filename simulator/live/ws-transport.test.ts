@@ -1,0 +1,58 @@
+/** The WebSocket transport's own bounds (spec 8.9), on loopback: a slow consumer is cut off, memory stays bounded. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Link } from '../transport.ts';
+import { wsListen } from './ws-transport.ts';
+
+describe('REQ-REL-042 slow consumers', () => {
+  it('REQ-REL-042 should close a connection whose unsent bytes would pass the bound, with the reason "slow consumer", and keep serving a reader', async () => {
+    const server = createServer();
+    const links: Link[] = [];
+    const closed = new Map<string, string>();
+    const listener = wsListen(server, (link) => {
+      links.push(link);
+      return { onFrame: () => {}, onClose: (reason) => closed.set(link.id, reason) };
+    }, { maxFrameBytes: 1 << 20, maxBufferedBytes: 1 << 20 });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // a client that stops reading, and one that reads everything
+      const slow = new WebSocket(url);
+      await new Promise<void>((r) => slow.once('open', () => r()));
+      let slowCode = 0;
+      const slowClosed = new Promise<void>((r) => slow.once('close', (code) => ((slowCode = code), r())));
+      (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+      const reader = new WebSocket(url);
+      let got = 0;
+      reader.on('message', () => got++);
+      await new Promise<void>((r) => reader.once('open', () => r()));
+      expect(links).toHaveLength(2);
+      const [toSlow, toReader] = links as [Link, Link];
+      const frame = new Uint8Array(64 * 1024);
+      let sent = 0;
+      // bounded: at most 4,000 frames (256 MiB) or 20 s, whichever comes first
+      const end = Date.now() + 20_000;
+      while (!closed.has(toSlow.id) && sent < 4_000 && Date.now() < end) {
+        toSlow.send(frame);
+        toReader.send(frame);
+        sent++;
+        if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(closed.get(toSlow.id)).toBe('slow consumer');
+      (slow as unknown as { _socket: { resume(): void } })._socket.resume();
+      await slowClosed;
+      expect(slowCode).toBe(1013);
+      // the reader was not disturbed: it gets every frame sent to it
+      const deadline = Date.now() + 10_000;
+      while (got < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toBe(sent);
+      expect(closed.has(toReader.id)).toBe(false);
+      reader.close();
+    } finally {
+      await listener.close('test over', 500);
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
+});

@@ -1,0 +1,122 @@
+/**
+ * The WebSocket transport (`ws`): the same `Link` and `LinkHandlers` as the simulator's
+ * in-memory transport, on real sockets. One binary WebSocket message is one frame. The relay
+ * end refuses frames above a size limit (the connection closes with 1009) and closes a
+ * connection whose unsent bytes pass a bound (a slow consumer), so memory stays bounded.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Bytes } from '../../impl/bytes.ts';
+import type { Link, LinkHandlers } from '../transport.ts';
+
+/** Limits of the relay end. */
+export interface WsLimits {
+  /** Largest frame accepted (bytes). */
+  readonly maxFrameBytes: number;
+  /** Unsent bytes queued for one connection before it is closed as a slow consumer. */
+  readonly maxBufferedBytes: number;
+}
+
+export const DEFAULT_WS_LIMITS: WsLimits = { maxFrameBytes: 1 << 20, maxBufferedBytes: 8 << 20 };
+
+function bytesOf(data: RawData): Bytes {
+  const b = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: string) => void): Link {
+  return {
+    id,
+    send(bytes) {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.bufferedAmount + bytes.length > maxBuffered) {
+        // REQ-REL-042: a slow consumer is closed rather than buffered without bound
+        onClose('slow consumer');
+        ws.close(1013, 'slow consumer');
+        return;
+      }
+      ws.send(bytes, { binary: true });
+    },
+    close(reason) {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, reason.slice(0, 120));
+    },
+  };
+}
+
+/** The relay end on an HTTP server: upgrades requests, and hands each connection to `accept`. */
+export function wsListen(server: Server, accept: (link: Link, peer: string) => LinkHandlers, limits: WsLimits = DEFAULT_WS_LIMITS): { readonly close: (reason: string, graceMs?: number) => Promise<void>; readonly clients: () => number } {
+  const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+  let next = 0;
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const id = `ws${++next}`;
+    let closed = false;
+    const finish = (reason: string): void => {
+      if (closed) return;
+      closed = true;
+      handlers.onClose(reason);
+    };
+    const handlers = accept(link(ws, id, limits.maxBufferedBytes, finish), `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}#${id}`);
+    ws.on('message', (data, isBinary) => {
+      if (closed) return;
+      if (!isBinary) {
+        finish('text frame');
+        ws.close(1003, 'binary frames only');
+        return;
+      }
+      handlers.onFrame(bytesOf(data));
+    });
+    ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
+    ws.on('error', (e) => finish(e.message));
+  });
+  return {
+    /** Closes every connection (1001, going away) and resolves once each has closed; a client that does not answer within `graceMs` is cut off. */
+    close(reason, graceMs = 2_000) {
+      const open = [...wss.clients];
+      const closedAll = Promise.all(open.map((ws) => new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', () => r()))))).then(() => undefined);
+      for (const ws of open) ws.close(1001, reason);
+      wss.close();
+      let timer: NodeJS.Timeout | undefined;
+      const cutOff = new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          for (const ws of open) ws.terminate();
+          r();
+        }, graceMs);
+      });
+      return Promise.race([closedAll, cutOff]).finally(() => clearTimeout(timer));
+    },
+    clients: () => wss.clients.size,
+  };
+}
+
+/** The client end: opens a connection to `url`; frames and the close come to `handlers`. */
+export function wsDial(url: string, handlers: LinkHandlers & { readonly onOpen?: () => void }, limits: WsLimits = DEFAULT_WS_LIMITS): Link {
+  const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+  let closed = false;
+  const finish = (reason: string): void => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(reason);
+  };
+  const pending: Bytes[] = [];
+  ws.on('open', () => {
+    for (const b of pending.splice(0)) ws.send(b, { binary: true });
+    handlers.onOpen?.();
+  });
+  ws.on('message', (data) => {
+    if (!closed) handlers.onFrame(bytesOf(data));
+  });
+  ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
+  ws.on('error', (e) => finish(e.message));
+  const l = link(ws, url, limits.maxBufferedBytes, finish);
+  return {
+    id: l.id,
+    send(bytes) {
+      if (ws.readyState === WebSocket.CONNECTING) pending.push(bytes);
+      else l.send(bytes);
+    },
+    close: (reason) => {
+      l.close(reason);
+      finish(reason);
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The login machines (spec 9): honest logins in both profiles, the rate limit, stray input, the
+ * KDF floor of the configuration. The honest run is on the real backend (real Argon2id at the
+ * interactive profile); the rest on the symbolic one, whose Argon2id costs nothing (spec 9.6).
+ */
+import { createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { nobleCrypto } from '../impl/crypto/noble.ts';
+import { decode } from '../impl/codec.ts';
+import { LoginChallenge } from '../impl/messages/index.ts';
+import { DEFAULT_MIN_KDF, KDF_PROFILES, register } from '../impl/protocol/login.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import { utf8 } from '../impl/bytes.ts';
+import type { Profile } from '../impl/suite.ts';
+import { createLoginWorld } from './login-world.ts';
+import { backendCrypto } from './run.ts';
+import { loginClientMachine } from '../machines/login-client.ts';
+import { FAILURE_WINDOW_MS, loginServerMachine, MAX_LOGIN_FAILURES } from '../machines/login-server.ts';
+
+const real = nobleCrypto;
+const sym = () => backendCrypto('symbolic');
+
+describe('login machines, honest run', () => {
+  for (const profile of ['hardened', 'compat'] as Profile[]) {
+    it(`${profile}: registration then login gives client and server one session key; a wrong password gives none`, () => {
+      const w = createLoginWorld({ profile, seed: 5, crypto: real });
+      const alice = w.addClient('alice', 'hunter2');
+      w.register('alice');
+      w.login('alice');
+      expect(alice.actor.getSnapshot().value).toBe('loggedIn');
+      expect(alice.sessions.length).toBe(1);
+      expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+      expect(Buffer.from(alice.sessions[0]!.sessionKey).equals(Buffer.from(w.serverLogins[0]!.sessionKey))).toBe(true);
+      const wrong = w.addClient('mallory', 'hunter3', 'alice');
+      w.login('mallory');
+      expect(wrong.sessions).toEqual([]);
+      expect(w.serverRejects.map((r) => r.reqId)).toEqual([profile === 'hardened' ? 'REQ-LOG-013' : 'REQ-LOG-005']);
+    });
+  }
+  for (const profile of ['hardened', 'compat'] as Profile[]) {
+    it(`REQ-LOG-021 ${profile}: the login client hands the session key over and keeps no copy of it`, () => {
+      const w = createLoginWorld({ profile, seed: 6, crypto: sym() });
+      const alice = w.addClient('alice', 'hunter2');
+      w.register('alice');
+      w.login('alice');
+      const key = alice.sessions[0]!.sessionKey;
+      const held: Uint8Array[] = [];
+      const walk = (v: unknown, depth: number): void => {
+        if (v instanceof Uint8Array) held.push(v);
+        else if (v !== null && typeof v === 'object' && depth < 8) for (const x of v instanceof Map ? v.values() : Object.values(v)) walk(x, depth + 1);
+      };
+      walk(alice.actor.getSnapshot().context, 0);
+      expect(held.length).toBeGreaterThan(3); // the walk sees the context's byte strings (pinned key, password seed, …)
+      expect(held.filter((b) => Buffer.from(b).equals(Buffer.from(key)))).toEqual([]);
+    });
+  }
+  it('the same seed gives the same trace, byte for byte', () => {
+    const run = () => {
+      const w = createLoginWorld({ profile: 'hardened', seed: 8, crypto: sym(), trace: true });
+      w.addClient('alice', 'pw');
+      w.register('alice');
+      w.login('alice');
+      return w.trace.text();
+    };
+    const a = run();
+    expect(a).toContain('"what":"logged in"');
+    expect(run()).toBe(a);
+  });
+});
+
+describe('REQ-LOG-016 login attempts are rate-limited per account (hardened)', () => {
+  it(`refuses the attempt after ${MAX_LOGIN_FAILURES} failures before any KEM work, and allows it again after the window`, () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: sym() });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    const guesser = w.addClient('guesser', 'wrong', 'alice');
+    for (let i = 0; i < MAX_LOGIN_FAILURES; i++) w.login('guesser');
+    expect(w.serverRejects.filter((r) => r.reqId === 'REQ-LOG-013').length).toBe(MAX_LOGIN_FAILURES);
+    const before = guesser.rejects.length;
+    w.login('guesser');
+    expect(w.serverRejects.at(-1)!.reqId).toBe('REQ-LOG-016');
+    expect(guesser.rejects.length).toBe(before); // no challenge came back
+    // the limit is per account: bob is not affected
+    w.addClient('bob', 'b');
+    w.register('bob');
+    w.login('bob');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['bob']);
+  });
+  it('counts the failures of a username it does not hold the same way (REQ-LOG-015: the limit does not tell them apart)', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: sym() });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    const held = w.addClient('guesser', 'wrong', 'alice');
+    const none = w.addClient('prober', 'wrong', 'alicf');
+    for (let i = 0; i <= MAX_LOGIN_FAILURES; i++) {
+      w.login('guesser');
+      w.login('prober');
+    }
+    const seen = (node: typeof held): string[] => w.serverRejects.filter((r) => r.conn === node.conn).map((r) => r.reqId);
+    expect(seen(held)).toEqual([...Array<string>(MAX_LOGIN_FAILURES).fill('REQ-LOG-013'), 'REQ-LOG-016']);
+    expect(seen(none)).toEqual(seen(held));
+  });
+  it('counts failures inside the window only: after 15 minutes the account can log in again', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 6, crypto: sym() });
+    w.addClient('alice', 'right');
+    w.register('alice');
+    w.addClient('guesser', 'wrong', 'alice');
+    for (let i = 0; i < MAX_LOGIN_FAILURES; i++) w.login('guesser');
+    w.login('alice');
+    expect(w.serverRejects.at(-1)!.reqId).toBe('REQ-LOG-016');
+    w.advance(FAILURE_WINDOW_MS);
+    w.login('alice');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+  });
+});
+
+describe('bad input to the login server', () => {
+  it('answers garbage, a room message and a compat message on a hardened relay with typed rejections and keeps serving', () => {
+    const w = createLoginWorld({ profile: 'hardened', seed: 7, crypto: sym() });
+    w.addClient('alice', 'pw');
+    w.register('alice');
+    const adv = w.adversaryConnection();
+    for (const bytes of [new Uint8Array([1, 2, 3]), new Uint8Array([1, 0, 1, 0x30, 0, 0]), new Uint8Array([1, 0, 1, 0x71, 0, 5, 97, 108, 105, 99, 101])]) {
+      w.inject({ conn: adv.conn, dir: 'up', bytes, origin: 'injected' });
+    }
+    w.settle();
+    expect(w.serverRejects.length).toBe(3);
+    for (const r of w.serverRejects) expect(r.reqId).toMatch(/^REQ-/);
+    w.login('alice');
+    expect(w.serverLogins.map((l) => l.username)).toEqual(['alice']);
+  });
+  it('compat refuses an unknown username with an error (REQ-LOG-006)', () => {
+    const w = createLoginWorld({ profile: 'compat', seed: 7, crypto: sym() });
+    w.addClient('nobody', 'pw');
+    w.login('nobody');
+    expect(w.serverRejects.map((r) => r.reqId)).toEqual(['REQ-LOG-006']);
+  });
+});
+
+describe('REQ-LOG-012 REQ-LOG-019 the KDF floor is the configuration\'s', () => {
+  /** A login against a relay that registers accounts with `relayKdf`, by a client built with `insecureTestKdf`. */
+  function loginAgainst(relayKdf: typeof DEFAULT_MIN_KDF, insecureTestKdf: boolean) {
+    const c = real;
+    const rng = deterministicRng(utf8('kdf floor'));
+    const relayKeys = c.sigKeygen(rng.bytes(32));
+    const server = createActor(loginServerMachine, { input: { crypto: c, profile: 'hardened', relayKeys, serverSecret: rng.bytes(32), kdf: relayKdf, rngSeed: rng.bytes(32) } });
+    const client = createActor(loginClientMachine, { input: { crypto: c, profile: 'hardened', username: 'tess', password: 'pw', pinnedRelayPk: relayKeys.publicKey, rngSeed: rng.bytes(32), ...(insecureTestKdf ? { insecureTestKdf } : {}) } });
+    const th = rng.bytes(32);
+    const rejects: string[] = [];
+    let challenge: Uint8Array | undefined;
+    server.on('effect.send', (e) => {
+      challenge ??= e.bytes;
+      client.send({ type: 'net.receive', bytes: e.bytes, now: 2 });
+    });
+    client.on('effect.send', (e) => server.send({ type: 'login.receive', conn: 'c', th, bytes: e.bytes, now: 2 }));
+    client.on('effect.reject', (e) => rejects.push(e.reqId));
+    server.start();
+    client.start();
+    server.send({ type: 'login.receive', conn: 'c', th, bytes: register(c, rng, 'tess', 'pw', relayKdf, new Uint8Array(1952)), now: 1 });
+    client.send({ type: 'login.start', th, now: 1 });
+    return { rejects, state: client.getSnapshot().value, served: decode(LoginChallenge, challenge!).kdf };
+  }
+  it('a client built without the test configuration refuses a genuine challenge at the test profile', () => {
+    const r = loginAgainst(KDF_PROFILES.test, false);
+    expect(r.served).toEqual(KDF_PROFILES.test);
+    expect(r.rejects).toEqual(['REQ-LOG-012']);
+    expect(r.state).toBe('failed');
+  });
+  it('the explicit test configuration (insecureTestKdf) lowers the floor to the test profile, and nothing else does', () => {
+    expect(loginAgainst(KDF_PROFILES.test, true).state).toBe('loggedIn');
+    const c = real;
+    const actor = createActor(loginClientMachine, { input: { crypto: c, profile: 'hardened', username: 'x', password: 'pw', pinnedRelayPk: new Uint8Array(1952), rngSeed: new Uint8Array(32) } });
+    expect(actor.getSnapshot().context.minKdf).toEqual(DEFAULT_MIN_KDF);
+  });
+});
