@@ -9,48 +9,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { withCheckOff } from '../impl/mutants.ts';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { isBackend, TRACE_FORMAT, type Backend } from '../simulator/run.ts';
-import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
+import { PENDING_ATTACKS } from './attacks.ts';
 import { drawCounterexample, type Drawn } from './counterexample.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { LOGIN_PROPERTIES } from './login-oracles.ts';
-import { runLoginPlan, type LoginPlan } from './login-plans.ts';
+import type { LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
-import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
+import { NAMED_ATTACKS, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
 import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
+import { runSpec, type RunSpec } from './run-spec.ts';
 
-/** What one run was: enough to run it again. */
-export interface RunSpec {
-  /** A named attack, `generated` with its plan, or `generated-login` with its login plan. */
-  readonly attack: string;
-  readonly plan?: Plan;
-  readonly loginPlan?: LoginPlan;
-  readonly profile: Profile;
-  readonly seed: number;
-  readonly backend: Backend;
-  /** The mutant's switched-off requirement, if any. */
-  readonly mutant?: string;
-}
-
-/** Runs a spec, with or without a trace. */
-export function runSpec(spec: RunSpec, trace = false): Outcome {
-  const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
-  if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
-  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
-  return withCheckOff(mutant?.removes, () => {
-    if (spec.attack === 'generated-login') return loginOutcome(runLoginPlan(spec.loginPlan ?? [], o));
-    if (spec.attack !== 'generated') return runNamed(spec.attack, o);
-    const plan = spec.plan ?? [];
-    const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
-    return roomOutcome(runAttack(generated, o));
-  });
-}
+export { runSpec, type RunSpec } from './run-spec.ts';
 
 /** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
 export function attackTrace(spec: RunSpec, r: Outcome): string {

@@ -18,7 +18,7 @@ import { differential, type DifferentialResult } from '../impl/crypto/differenti
 import type { Profile } from '../impl/suite.ts';
 import { withTransitionObserver } from '../machines/observe.ts';
 import type { Backend } from '../simulator/run.ts';
-import { runSpec, type RunSpec } from './audit.ts';
+import { runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
 import { huntMutant, MUTANTS } from './mutants.ts';
