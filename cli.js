@@ -46,7 +46,8 @@ if (!entry) {
 // the adversary's are plugged in, as main's arguments after the output function.
 const PLUG_INS = {
   relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
-  replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace]],
+  replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
+  simulate: async () => [console.log, (await import('./adversary/sim-plans.ts')).loadSimulationAdversary],
 };
 // before `npm ci` there is no loader: say so in one line instead of a module-resolution stack trace
 const checkout = fileURLToPath(new URL('.', import.meta.url));

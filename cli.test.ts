@@ -66,4 +66,14 @@ describe('pqroom composes the layers', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/^pqroom relay: --adversary: .*no-such-plan\.json is neither a preset \(tamper, replay, withhold\) nor a readable plan file/);
   });
+
+  it('should give pqroom simulate the malicious relay of --adversary, and replay its trace with the same relay', () => {
+    const trace = join(dir, 'sim-adversary.jsonl');
+    const r = pqroom(['simulate', '--scenario', 'removal', '--seed', '3', '--messages', '20', '--backend', 'symbolic', '--profile', 'compat', '--adversary', 'replay', '--trace', trace]);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/properties: BROKEN .*PROP-08/);
+    const again = pqroom(['replay', trace]);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^identical: \d+ lines replayed/);
+  });
 });

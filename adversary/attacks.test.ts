@@ -88,6 +88,23 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(hardened.violations).toEqual([]);
     expect(hardened.detected).toContain('REQ-MEM-060');
   });
+  it('REQ-OWN-013 REQ-INV-017 REQ-INV-002 REQ-REL-012 PROP-29 hardened: no join goes through an expired invite, whoever holds it back (ATK-02b to ATK-02e)', () => {
+    // each check refuses its own case: the owner a join request that reaches it late, the invitee a
+    // welcome that reaches it late or an invite it got late, the relay a join request that reaches it late
+    const refusedBy = (id: string) => run(id, 'hardened');
+    for (const [id, check] of [['ATK-02b', 'REQ-OWN-013'], ['ATK-02c', 'REQ-INV-017'], ['ATK-02d', 'REQ-INV-002'], ['ATK-02e', 'REQ-REL-012']] as const) {
+      const r = refusedBy(id);
+      expect(r.violations, id).toEqual([]);
+      expect(r.detected, id).toContain(check);
+      expect(r.world.stateOf('dave'), id).not.toBe('member');
+    }
+    // and without the check, the join goes through after the expiry: PROP-29 broken (the relay's is the exception: the owner stops it)
+    for (const [id, check] of [['ATK-02b', 'REQ-OWN-013'], ['ATK-02c', 'REQ-INV-017'], ['ATK-02d', 'REQ-INV-002']] as const) {
+      const m = withCheckOff(check, () => refusedBy(id));
+      expect(m.violations.map((v) => v.prop), id).toEqual(['PROP-29']);
+    }
+    expect(withCheckOff('REQ-REL-012', () => refusedBy('ATK-02e')).detected).toContain('REQ-OWN-013');
+  });
   it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
     const r = run('ATK-07', 'compat');
     expect(r.detected).toContain('REQ-MEM-071');

@@ -14,6 +14,7 @@ import type { ReqId } from '../impl/errors.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import type { OwnerContext } from '../machines/owner.ts';
+import { parseFaults } from '../simulator/faults.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
 import { createWorld, type World } from '../simulator/world.ts';
@@ -42,6 +43,8 @@ export interface AttackOptions {
   readonly backend: Backend;
   /** Record a trace. */
   readonly trace?: boolean;
+  /** A fault schedule for the run (spec 8.12; `pqroom simulate --faults` syntax): the attack under crashes, partitions and a lossy network. */
+  readonly faults?: string;
 }
 
 /** What any attack run (room, login or trust) showed. */
@@ -101,8 +104,23 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
       askRosters(r);
     });
   if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
-  if (attack.lateJoin) s.admit('dave');
+  if (attack.lateJoin && attack.lateJoinMayFail !== undefined) s.step((r) => tryJoin(r, 'dave', attack.lateJoinMayFail === true ? 0 : attack.lateJoinMayFail!));
+  else if (attack.lateJoin) s.admit('dave');
   return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).step(askRosters).wait(SETTLE_MS);
+}
+
+/**
+ * The owner invites `who`, which uses the invite `laterMs` after it was issued; the run goes on
+ * whether or not the join completes (a join through an invite that expires on the way fails).
+ */
+function tryJoin(r: ScenarioRun, who: string, laterMs: number): void {
+  const n = r.world.invites().length;
+  r.world.note('admit', `${who} (may fail)`);
+  r.world.user('owner', { type: 'user.invite' });
+  if (!r.world.runUntilTrue(() => r.world.invites().length > n, 60_000)) return;
+  r.world.runUntil(r.world.now() + laterMs);
+  r.world.user(who, { type: 'user.join', invite: r.world.invites()[n]! });
+  if (r.world.runUntilTrue(() => r.world.stateOf(who) === 'member', 30_000)) r.speakers.add(who);
 }
 
 /** Every current member asks the relay for the roster (REQ-MEM-062), so that every run serves rosters (PROP-05). */
@@ -150,8 +168,13 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
     profile: o.profile,
     crypto,
     trace: o.trace ?? false,
-    clientConfig: { rotateEvery: attack.rotateEvery ?? 15, ...(attack.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: attack.joinTimeoutMs }) },
+    clientConfig: {
+      rotateEvery: attack.rotateEvery ?? 15,
+      ...(attack.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: attack.joinTimeoutMs }),
+      ...(attack.inviteLifetimeMs === undefined ? {} : { inviteLifetimeMs: attack.inviteLifetimeMs }),
+    },
     tap: relay,
+    ...((o.faults ?? attack.faults) === undefined ? {} : { faults: parseFaults((o.faults ?? attack.faults)!) }),
     ...(attack.mitm === undefined ? {} : { mitm: attack.mitm }),
     onStep: () => {
       if (!monitor || !world) return;

@@ -56,6 +56,7 @@ export function specFromHeader(line: string): RunSpec | undefined {
     seed: h.seed,
     backend,
     ...(typeof h.mutant === 'string' ? { mutant: h.mutant } : {}),
+    ...(typeof h.faults === 'string' ? { faults: h.faults } : {}),
   };
 }
 
@@ -304,7 +305,8 @@ export function audit(o: AuditOptions): AuditResult {
         const { spec, r } = x.counterexample;
         finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
         for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${(spec.plan ?? spec.loginPlan ?? []).length} step(s), seed ${spec.seed}, after ${runs} runs)`);
+        const steps = spec.plan?.length ?? spec.loginPlan?.length ?? 0;
+        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${spec.seed}, after ${runs} runs)`);
       }
       say(`${profile}: ${runs} ${what}`);
       return { runs, finds };

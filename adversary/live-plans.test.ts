@@ -37,9 +37,9 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     expect(LIVE_PLANS.map((p) => p.name)).toEqual(['tamper', 'replay', 'withhold']);
     const bad = join(dir, 'bad-plan.json');
     writeFileSync(bad, JSON.stringify([{ op: 'drop' }]));
-    expect(() => loadLivePlan(bad)).toThrow(/list of plan steps/);
+    expect(() => loadLivePlan(bad)).toThrow(/step 1: drop is a use of CAP-02, not undefined/);
     expect(() => loadLivePlan(join(dir, 'missing.json'))).toThrow(/neither a preset/);
-    expect(() => loadLiveTap(bad)).toThrow(/list of plan steps/);
+    expect(() => loadLiveTap(bad)).toThrow(/step 1: drop is a use of CAP-02/);
   });
 
   it('should give the live relay the plan as its tap, named in the trace header as before', () => {

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LiveTapPlan } from '../simulator/live/relay.ts';
-import { maliciousRelay, type MaliciousRelay, type Plan, type PlanStep } from './relay.ts';
+import { checkPlan } from './plan-format.ts';
+import { maliciousRelay, type MaliciousRelay, type Plan } from './relay.ts';
 
 /** A named live plan. */
 export interface LivePlan {
@@ -36,13 +37,6 @@ export const LIVE_PLANS: readonly LivePlan[] = [
   },
 ];
 
-const isStep = (x: unknown): x is PlanStep => {
-  if (x === null || typeof x !== 'object') return false;
-  const s = x as Record<string, unknown>;
-  const m = s.match as Record<string, unknown> | undefined;
-  return typeof s.cap === 'string' && /^CAP-\d\d$/.test(s.cap) && typeof s.op === 'string' && m !== undefined && (m.dir === 'down' || m.dir === 'up');
-};
-
 /** A preset by name, or a plan read from a JSON file (throws with a readable message). */
 export function loadLivePlan(arg: string): LivePlan {
   const preset = LIVE_PLANS.find((p) => p.name === arg);
@@ -59,8 +53,11 @@ export function loadLivePlan(arg: string): LivePlan {
   } catch {
     throw new Error(`--adversary: ${arg} is not JSON`);
   }
-  if (!Array.isArray(plan) || !plan.every(isStep)) throw new Error(`--adversary: ${arg} must hold a list of plan steps ({ cap, op, match: { dir, ... }, ... })`);
-  return { name: arg, describe: `the plan in ${arg}`, plan };
+  try {
+    return { name: arg, describe: `the plan in ${arg}`, plan: checkPlan(plan) };
+  } catch (e) {
+    throw new Error(`--adversary: ${arg}: ${(e as Error).message} (spec 11.2.1)`);
+  }
 }
 
 /** The malicious relay for a live plan, armed from the start; `principalOf` names live clients. */

@@ -23,6 +23,9 @@ export interface Mutant {
 /** Every mutant of the hardened profile. */
 export const MUTANTS: readonly Mutant[] = [
   { id: 'no-token-mac', removes: 'REQ-OWN-014', check: "a join request's token_mac verifies under the invite's token", killers: ['ATK-01b'] },
+  { id: 'no-owner-invite-expiry', removes: 'REQ-OWN-013', check: "the owner admits a join request only while its invite has not expired", killers: ['ATK-02b'] },
+  { id: 'no-invitee-invite-expiry', removes: 'REQ-INV-002', check: 'an invitee begins a join only with an invite that has not expired', killers: ['ATK-02d'] },
+  { id: 'no-welcome-expiry', removes: 'REQ-INV-017', check: "an invitee accepts a welcome only while its invite has not expired", killers: ['ATK-02c'] },
   { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
   { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'] },
   { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
@@ -67,6 +70,15 @@ export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; r
     attack: 'ATK-28b',
     stoppedBy: 'REQ-MEM-021',
     why: "a sender outside an epoch's roster is a removed member, whose final head then rejects the message",
+  },
+  {
+    id: 'no-relay-invite-expiry',
+    removes: 'REQ-REL-012',
+    check: 'the relay takes a join request only while its invite has not expired',
+    killers: [],
+    attack: 'ATK-02e',
+    stoppedBy: 'REQ-OWN-013',
+    why: 'the relay is trusted with availability only: a join request that reaches it after the expiry is refused by the owner (REQ-OWN-013), and an honest invitee never sends one through an expired invite (REQ-INV-002); the relay check spares the owner the work',
   },
   {
     id: 'no-entitlement-start',

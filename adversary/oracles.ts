@@ -8,8 +8,8 @@
  */
 import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, peekType } from '../impl/codec.ts';
-import { AddMember, AppMessage, Commit, CompatMemberAdd, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
-import { fingerprint } from '../impl/keyschedule.ts';
+import { AddMember, AppMessage, Commit, CompatMemberAdd, MESSAGES, messageName, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
+import { fingerprint, inviteId } from '../impl/keyschedule.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientCore } from '../machines/client-core.ts';
@@ -37,7 +37,7 @@ export interface Violation {
  * The properties these oracles check (the others need the knowledge closure or the accounts
  * issue). PROP-27 is judged by the attack runner at the end of a run whose relay is honest.
  */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27'];
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27', 'PROP-29'];
 
 /** Whether `bytes` is a message of `type` (false for anything that does not even have a type). */
 function isType(bytes: Bytes, type: number): boolean {
@@ -271,8 +271,13 @@ export function propertyMonitor(
     if (key === rotationsKey) return;
     rotationsKey = key;
     const n = world.options.clientConfig?.rotateEvery ?? 100;
+    let since = -Infinity; // the previous rotation
     for (const s of owner.statuses) {
       if (s.status.kind !== 'epoch' || s.status.reason !== 'rotate') continue;
+      const previous = since;
+      since = s.at;
+      // a rotation the user asked for since the previous one is not count-driven (REQ-OWN-030 allows it at any time)
+      if (owner.asked.some((a) => a.type === 'user.rotate' && a.at > previous && a.at <= s.at)) continue;
       const prev = s.status.epoch - 1;
       let distinct = 0;
       for (const x of truth.values()) if (x.epoch === prev && x.at <= s.at) distinct++;
@@ -404,6 +409,38 @@ export function propertyMonitor(
   };
 
   /**
+   * PROP-29: no join goes through an invite after its signed expiry. Judged on what honest parties
+   * sent, as the relay received it: the owner's first SendWelcome for an invite (it admitted the
+   * join request), an invitee's first SubmitJoin and first SubmitConfirm for it (it began the join,
+   * it accepted the welcome). Retransmissions of a request first sent in time are not new acts.
+   */
+  let expirySeen = 0;
+  const firstActs = new Set<string>();
+  const checkExpiry = (): void => {
+    const all = observed();
+    if (expirySeen === all.length) return;
+    const expiry = new Map<string, number>();
+    for (const inv of world.invites()) if (inv.expires_at !== 0) expiry.set(toHex(inviteId(world.options.crypto, inv.token)), inv.expires_at);
+    for (; expirySeen < all.length; expirySeen++) {
+      const o = all[expirySeen]!;
+      if (o.dir !== 'up' || controlled.has(o.client)) continue;
+      const act = isType(o.bytes, MsgType.SendWelcome) ? 'admitted a join request (sent its welcome)' : isType(o.bytes, MsgType.SubmitJoin) ? 'sent a join request' : isType(o.bytes, MsgType.SubmitConfirm) ? 'accepted a welcome (sent its confirmation)' : undefined;
+      if (act === undefined) continue;
+      let invite: string;
+      try {
+        invite = toHex((decode(MESSAGES[messageName(peekType(o.bytes))!], o.bytes) as { invite_id: Uint8Array }).invite_id);
+      } catch {
+        continue;
+      }
+      const key = `${o.client}|${act}|${invite}`;
+      if (firstActs.has(key)) continue;
+      firstActs.add(key);
+      const expires = expiry.get(invite);
+      if (expires !== undefined && world.startTime + o.t > expires) violate('PROP-29', o.client, `${act} through invite ${invite.slice(0, 16)} ${world.startTime + o.t - expires} ms after it expired`);
+    }
+  };
+
+  /**
    * PROP-05: every member of a roster an honest member shows (REQ-MEM-062, compat REQ-MEM-073)
    * was added by the owner. hardened, exactly: the shown roster of epoch e is the owner's roster
    * of epoch e, so a member removed by then is not in it either. compat: every member id is the
@@ -513,6 +550,7 @@ export function propertyMonitor(
       checkRotations();
       checkAdmissions();
       checkInviteUse();
+      checkExpiry();
       // PROP-19: no connection completed with an endpoint that lacks the pinned relay key
       for (; unpinnedSeen < world.unpinned.length; unpinnedSeen++) {
         const u = world.unpinned[unpinnedSeen]!;

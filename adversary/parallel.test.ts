@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runSpec, type RunSpec } from './audit.ts';
 import { draws, runCampaign, type Generator } from './parallel.ts';
-import { arbPlan } from './plans.ts';
+import { arbFaults, arbPlan } from './plans.ts';
 
 describe('runCampaign', () => {
   const gen: Generator = { what: 'plans', profile: 'compat', backend: 'symbolic', numRuns: 8, seed: 1 };
@@ -15,8 +15,8 @@ describe('runCampaign', () => {
   it('should draw the plans fast-check draws for the seed', () => {
     const seen: RunSpec[] = [];
     fc.check(
-      fc.property(arbPlan('compat'), fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
-        seen.push({ attack: 'generated', plan, profile: 'compat', seed, backend: 'symbolic' });
+      fc.property(fc.tuple(arbPlan('compat'), arbFaults()), fc.integer({ min: 1, max: 1_000_000 }), ([plan, faults], seed) => {
+        seen.push({ attack: 'generated', plan, profile: 'compat', seed, backend: 'symbolic', ...(faults === undefined ? {} : { faults }) });
         return true;
       }),
       { numRuns: 8, seed: 1 },
@@ -27,8 +27,8 @@ describe('runCampaign', () => {
   it('should make the runs of a sequential campaign: the draws up to the first failure, then the same shrinking', () => {
     const sequential: string[] = [];
     const out = fc.check(
-      fc.property(arbPlan('compat'), fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
-        const spec: RunSpec = { attack: 'generated', plan, profile: 'compat', seed, backend: 'symbolic' };
+      fc.property(fc.tuple(arbPlan('compat'), arbFaults()), fc.integer({ min: 1, max: 1_000_000 }), ([plan, faults], seed) => {
+        const spec: RunSpec = { attack: 'generated', plan, profile: 'compat', seed, backend: 'symbolic', ...(faults === undefined ? {} : { faults }) };
         const r = runSpec(spec);
         sequential.push(JSON.stringify([spec, r.violations]));
         return r.violations.length === 0;
@@ -41,7 +41,7 @@ describe('runCampaign', () => {
       try {
         const g = c.generated(gen);
         expect(g.runs.map((x) => JSON.stringify([x.spec, x.r.violations])), `${workers} worker(s)`).toEqual(sequential);
-        expect(JSON.stringify(g.counterexample!.spec.plan)).toBe(JSON.stringify(out.counterexample![0]));
+        expect(JSON.stringify(g.counterexample!.spec.plan)).toBe(JSON.stringify(out.counterexample![0][0]));
       } finally {
         c.close();
       }

@@ -23,7 +23,7 @@ import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
 import { huntMutant, MUTANTS } from './mutants.ts';
 import type { Outcome } from './named.ts';
-import { arbPlan } from './plans.ts';
+import { arbFaults, arbPlan } from './plans.ts';
 
 /** What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of an observed run. */
 export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'> & { readonly coverage?: MachineCoverage[] };
@@ -99,14 +99,16 @@ export function addCoverage(total: readonly MachineCoverage[], add: readonly Mac
   });
 }
 
-function specOf(g: Generator, plan: unknown, seed: number): RunSpec {
-  return g.what === 'plans'
-    ? { attack: 'generated', plan: plan as RunSpec['plan'], profile: g.profile, seed, backend: g.backend }
-    : { attack: 'generated-login', loginPlan: plan as RunSpec['loginPlan'], profile: g.profile, seed, backend: g.backend };
+/** The spec of a draw: room plans come with a fault schedule (or none), login plans alone. */
+function specOf(g: Generator, drawn: unknown, seed: number): RunSpec {
+  if (g.what === 'logins') return { attack: 'generated-login', loginPlan: drawn as RunSpec['loginPlan'], profile: g.profile, seed, backend: g.backend };
+  const [plan, faults] = drawn as [RunSpec['plan'], string | undefined];
+  return { attack: 'generated', plan, profile: g.profile, seed, backend: g.backend, ...(faults === undefined ? {} : { faults }) };
 }
 
-function property(g: Generator, predicate: (plan: unknown, seed: number) => boolean): fc.IProperty<[unknown, number]> {
-  const arb: fc.Arbitrary<unknown> = g.what === 'plans' ? arbPlan(g.profile) : arbLoginPlan(3);
+/** The audit's property over a generator's draws (the arbitraries the sequential campaign uses). */
+function property(g: Generator, predicate: (drawn: unknown, seed: number) => boolean): fc.IProperty<[unknown, number]> {
+  const arb: fc.Arbitrary<unknown> = g.what === 'plans' ? fc.tuple(arbPlan(g.profile), arbFaults()) : arbLoginPlan(3);
   return fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), predicate);
 }
 

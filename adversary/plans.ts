@@ -13,6 +13,7 @@ const CLIENTS = ['owner', 'alice', 'bob', 'carol'] as const;
 /** Arbitrary plans of 1 to `maxSteps` capability uses against the room of `runAttack`. */
 export function arbPlan(profile: Profile, maxSteps = 2): fc.Arbitrary<Plan> {
   const chat = profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
+  const roster = profile === 'hardened' ? 'RosterInfo' : 'CompatRosterInfo';
   const rotation = profile === 'hardened' ? 'RoomDelivery(Commit)' : 'RoomDelivery(CompatRotation)';
   const client = fc.constantFrom(...CLIENTS);
   const nth = fc.integer({ min: 1, max: 6 });
@@ -34,6 +35,40 @@ export function arbPlan(profile: Profile, maxSteps = 2): fc.Arbitrary<Plan> {
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-07', op: 'retype', match: down(m), to: profile === 'hardened' ? 'Commit' : 'CompatRotation' })),
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-11', op: 'withhold', match: down(m) })),
     fc.tuple(client, fc.integer({ min: 0, max: 3 })).map(([c, keep]): PlanStep => ({ cap: 'CAP-11', op: 'truncate', match: { dir: 'down', client: c, msg: 'HistoryChunk' }, keep })),
+    roomMatch.map((m): PlanStep => ({ cap: 'CAP-11', op: 'freeze', match: down(m) })),
+    // CAP-09: an earlier roster or history page served again in place of the current one
+    fc.tuple(client, fc.constantFrom(roster, 'HistoryChunk'), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })).map(
+      ([c, msg, nth, to]): PlanStep => ({ cap: 'CAP-09', op: 'rollback', match: { dir: 'down', client: c, msg, nth }, to }),
+    ),
+    // CAP-06: a room entry some client got, sent to another one, under a log index moved on by `shift`
+    fc.tuple(roomMatch, roomMatch, fc.integer({ min: 0, max: 40 })).map(
+      ([when, what, shift]): PlanStep => ({ cap: 'CAP-06', op: 'inject', match: down(when), bytes: { recorded: down(what), ...(shift === 0 ? {} : { mutate: { path: 'index', mutation: { op: 'add', by: shift } } }) }, to: when.client }),
+    ),
+    // CAP-13: a request some client made, given to the relay again as that client (a fresh req_id) or as another one
+    fc.tuple(roomMatch, client, client, fc.constantFrom('Send', 'PostCommit', 'GetRoster', 'FetchHistory')).map(
+      ([when, from, as, msg]): PlanStep => ({ cap: 'CAP-13', op: 'post', match: down(when), bytes: { recorded: { dir: 'up', client: from, msg }, mutate: { path: 'req_id', mutation: { op: 'add', by: 0x10000 } } }, as }),
+    ),
+    // faults at the moment a frame passes: a client crashes, or the relay restarts (spec 11.2.1)
+    fc.tuple(roomMatch, client, fc.integer({ min: 100, max: 20_000 })).map(([m, c, downtimeMs]): PlanStep => ({ cap: 'FAULT', op: 'crash', match: down(m), client: c, downtimeMs })),
+    fc.tuple(roomMatch, fc.integer({ min: 100, max: 10_000 })).map(([m, downtimeMs]): PlanStep => ({ cap: 'FAULT', op: 'restart-relay', match: down(m), downtimeMs })),
   );
   return fc.array(step, { minLength: 1, maxLength: maxSteps });
+}
+
+/**
+ * Fault schedules (the `--faults` syntax of spec 8.12) that a generated attack may run under: none
+ * most of the time, else a lossy or reordering network, a member's crash, a partition or a
+ * relay restart in the middle of the attack room's chat (it runs from about 5 s to 60 s).
+ */
+export function arbFaults(): fc.Arbitrary<string | undefined> {
+  const client = fc.constantFrom(...CLIENTS);
+  const at = fc.integer({ min: 5_000, max: 60_000 });
+  const span = fc.integer({ min: 500, max: 20_000 });
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    fc.constantFrom('drop=0.03', 'dup=0.05', 'reorder=0.2:300', 'drop=0.02,dup=0.02,reorder=0.1:200'),
+    fc.tuple(client, at, span).map(([c, a, s]) => `crash=${c}@${a}~${s}`),
+    fc.tuple(client, at, span).map(([c, a, s]) => `partition=${c}@${a}~${s}`),
+    fc.tuple(at, fc.integer({ min: 500, max: 5_000 })).map(([a, s]) => `relay-restart=@${a}~${s}`),
+  );
 }

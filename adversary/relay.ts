@@ -4,9 +4,9 @@
  * forwarding, and records everything it handled (CAP-01). Plans are JSON, so that a run's trace
  * header can carry its plan and `pqroom replay` can re-run it.
  */
-import { toHex, type Bytes } from '../impl/bytes.ts';
-import { decode, encode, encodeUnchecked } from '../impl/codec.ts';
-import { HistoryChunk, MESSAGES, PostCommit, RoomDelivery, Rotate, Send, type MsgName } from '../impl/messages/index.ts';
+import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
+import { decode, encode, encodeUnchecked, peekType } from '../impl/codec.ts';
+import { HistoryChunk, MESSAGES, messageName, PostCommit, RoomDelivery, Rotate, Send, type MsgName } from '../impl/messages/index.ts';
 import { messageLabel } from '../simulator/trace.ts';
 import type { RelayTap, TapApi, TapConn, TapOut } from '../simulator/world.ts';
 import { innerMessage, mutate, retype, type Mutation } from './mutate.ts';
@@ -27,7 +27,16 @@ export interface Match {
   readonly nth?: number;
   /** Only frames at or after this virtual time (ms since the start). */
   readonly after?: number;
+  /** Only frames before this virtual time (ms since the start). */
+  readonly before?: number;
 }
+
+/**
+ * Bytes a plan step uses: written out (`hex`), or a frame the relay handled earlier (`recorded`:
+ * the `nth` frame, default the first, that the match would have matched, judged at the time the
+ * relay handled it). Either may then have one field changed (`mutate`, the toolkit of CAP-07).
+ */
+export type PlanBytes = ({ readonly hex: string } | { readonly recorded: Match }) & { readonly mutate?: { readonly path: string; readonly mutation: Mutation } };
 
 /** One use of a capability (spec 11.2). */
 export type PlanStep =
@@ -70,7 +79,24 @@ export type PlanStep =
    * entry's log index and claims to be complete. Everything else (rosters, acknowledgements,
    * the client's own sends) is served honestly.
    */
-  | { readonly cap: 'CAP-11'; readonly op: 'freeze'; readonly match: Match };
+  | { readonly cap: 'CAP-11'; readonly op: 'freeze'; readonly match: Match }
+  /** CAP-06: when the matched frame passes, the adversary also sends `bytes` to client `to` (default the frame's client), as the relay. */
+  | { readonly cap: 'CAP-06'; readonly op: 'inject'; readonly match: Match; readonly bytes: PlanBytes; readonly to?: string }
+  /** CAP-13: when the matched frame passes, the adversary feeds `bytes` to the relay logic as a request of client `as`'s principal. */
+  | { readonly cap: 'CAP-13'; readonly op: 'post'; readonly match: Match; readonly bytes: PlanBytes; readonly as: string }
+  /**
+   * CAP-09: the matched frame is replaced by an earlier one of the same kind (label) that the
+   * client got: the `to`-th (default the first); a `req_id` is set to the current frame's, so that
+   * the client takes it as the answer it is waiting for (a roster or history rolled back).
+   */
+  | { readonly cap: 'CAP-09'; readonly op: 'rollback'; readonly match: Match; readonly to?: number }
+  /**
+   * Not a capability of the relay but the world around it (spec 11.2.1): when the matched frame
+   * passes, client `client` (default the frame's) crashes and restarts `downtimeMs` later, or the
+   * relay does, so that an attack can be combined with a crash at the moment that matters.
+   */
+  | { readonly cap: 'FAULT'; readonly op: 'crash'; readonly match: Match; readonly client?: string; readonly downtimeMs: number }
+  | { readonly cap: 'FAULT'; readonly op: 'restart-relay'; readonly match: Match; readonly downtimeMs: number };
 
 /** An attack plan: capability uses, applied in order to every frame. */
 export type Plan = readonly PlanStep[];
@@ -141,20 +167,55 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   let api: TapApi | undefined;
   let armed = false;
 
-  const matches = (m: Match, dir: 'down' | 'up', to: TapConn, bytes: Bytes, label: string): boolean => {
+  /** Whether a frame of `client`, handled at `t` (ms since the start), is one `m` names (`nth` aside). */
+  const matchesAt = (m: Match, dir: 'down' | 'up', client: string, bytes: Bytes, label: string, t: number): boolean => {
     if (m.dir !== dir) return false;
-    if (m.client !== undefined && m.client !== to.client) return false;
+    if (m.client !== undefined && m.client !== client) return false;
     if (m.msg !== undefined && !label.startsWith(m.msg)) return false;
-    if (m.after !== undefined && api && api.now() - api.startTime < m.after) return false;
+    if (m.after !== undefined && t < m.after) return false;
+    if (m.before !== undefined && t >= m.before) return false;
     if (m.sender !== undefined) {
       const id = senderIds(m.sender);
       if (id === undefined || senderOf(bytes) !== id) return false;
     }
     if (m.toOthers) {
       const sender = senderOf(bytes);
-      if (sender === undefined || sender === senderIds(to.client)) return false;
+      if (sender === undefined || sender === senderIds(client)) return false;
     }
     return true;
+  };
+  const matches = (m: Match, dir: 'down' | 'up', to: TapConn, bytes: Bytes, label: string): boolean => matchesAt(m, dir, to.client, bytes, label, api ? api.now() - api.startTime : 0);
+
+  /** The `nth` (default first) frame handled so far that `m` names, as it was handled (needs the record, CAP-01). */
+  const recordedFrame = (m: Match): Bytes | undefined => {
+    let n = 0;
+    for (const o of observed) {
+      if (!matchesAt(m, o.dir, o.client, o.bytes, messageLabel(o.bytes), o.t)) continue;
+      if (++n === (m.nth ?? 1)) return o.bytes;
+    }
+    return undefined;
+  };
+  /** The bytes a step names, with its one change made; undefined when the recorded frame is not there (yet). */
+  const planBytes = (b: PlanBytes): Bytes | undefined => {
+    const raw = 'hex' in b ? fromHex(b.hex) : recordedFrame(b.recorded);
+    if (raw === undefined || b.mutate === undefined) return raw;
+    return mutate(raw, b.mutate.path, b.mutate.mutation);
+  };
+  /** For a rollback: the `to`-th earlier frame of this label that the client got, with the current frame's req_id. */
+  const rolledBack = (step: { readonly to?: number }, client: string, bytes: Bytes, label: string): Bytes | undefined => {
+    let n = 0;
+    for (const o of observed) {
+      if (o.bytes === bytes) break; // only what came before the current frame
+      if (o.dir !== 'down' || o.client !== client || messageLabel(o.bytes) !== label) continue;
+      if (++n !== (step.to ?? 1)) continue;
+      try {
+        const reqId = (decode(MESSAGES[messageName(peekType(bytes))!], bytes) as { req_id?: unknown }).req_id;
+        return typeof reqId === 'number' ? mutate(o.bytes, 'req_id', { op: 'set', value: reqId }) : o.bytes;
+      } catch {
+        return o.bytes;
+      }
+    }
+    return undefined;
   };
 
   /** Appends a delivered room entry to the log again, posing as its sender (CAP-05, CAP-13). */
@@ -185,12 +246,14 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
     m.op === 'member' ? { op: 'set', value: { hex: senderIds(m.name) ?? '' } } : m;
 
   /** Whether a step can act on this frame at all (a mutation needs its field, a truncation a non-empty chunk). */
-  const applicable = (step: PlanStep, bytes: Bytes, label: string): boolean => {
+  const applicable = (step: PlanStep, conn: TapConn, bytes: Bytes, label: string): boolean => {
     try {
       if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
       if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex' || step.op === 'freeze') return roomIndex(bytes) !== undefined;
+      if (step.op === 'inject' || step.op === 'post') return planBytes(step.bytes) !== undefined && (step.op === 'inject' || senderIds(step.as) !== undefined);
+      if (step.op === 'rollback') return rolledBack(step, conn.client, bytes, label) !== undefined;
       return true;
     } catch {
       return false;
@@ -219,7 +282,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
       });
     };
     plan.forEach((step, i) => {
-      if (!matches(step.match, dir, conn, bytes, label) || !applicable(step, bytes, label)) return;
+      if (!matches(step.match, dir, conn, bytes, label) || !applicable(step, conn, bytes, label)) return;
       seen[i]!++;
       // a frame held for a swap goes out right after the next frame this step matches; two
       // room deliveries also exchange their log indices, as a relay numbering the log would
@@ -308,6 +371,30 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
           cuts.set(conn.client, Math.min(cuts.get(conn.client) ?? Infinity, idx));
           break;
         }
+        case 'inject': {
+          const b = planBytes(step.bytes)!;
+          const to = step.to ?? conn.client;
+          api?.at(api.now(), () => void api?.sendDown(to, b));
+          break;
+        }
+        case 'post': {
+          const b = planBytes(step.bytes)!;
+          const principal = fromHex(senderIds(step.as)!);
+          api?.note('CAP-13 pose', `as ${step.as} ${messageLabel(b)}`);
+          api?.at(api.now(), () => api?.asPrincipal(principal, b));
+          break;
+        }
+        case 'rollback':
+          outs = outs.map((o) => ({ ...o, bytes: rolledBack(step, conn.client, bytes, label)! }));
+          break;
+        case 'crash': {
+          const who = step.client ?? conn.client;
+          api?.at(api.now(), () => api?.crash?.(who, step.downtimeMs));
+          break;
+        }
+        case 'restart-relay':
+          api?.at(api.now(), () => api?.restartRelay?.(step.downtimeMs));
+          break;
         case 'truncate': {
           // the history ends early: from the first chunk on, nothing at or after the cut is served
           const h = decode(HistoryChunk, bytes);

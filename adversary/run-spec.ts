@@ -23,13 +23,15 @@ export interface RunSpec {
   readonly backend: Backend;
   /** The mutant's switched-off requirement, if any. */
   readonly mutant?: string;
+  /** A fault schedule the run was made under (`--faults` syntax), if any. */
+  readonly faults?: string;
 }
 
 /** Runs a spec, with or without a trace. */
 export function runSpec(spec: RunSpec, trace = false): Outcome {
   const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
   if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
-  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace };
+  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace, ...(spec.faults === undefined ? {} : { faults: spec.faults }) };
   return withCheckOff(mutant?.removes, () => {
     if (spec.attack === 'generated-login') return loginOutcome(runLoginPlan(spec.loginPlan ?? [], o));
     if (spec.attack !== 'generated') return runNamed(spec.attack, o);

@@ -8,7 +8,8 @@ import { enqueueActions, setup } from 'xstate';
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, peekType } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
-import { PqroomError, type ReqId } from '../impl/errors.ts';
+import { PqroomError, ProtocolError, type ReqId } from '../impl/errors.ts';
+import { enforced } from '../impl/mutants.ts';
 import { epochKeys, fingerprint, groupContextOf, inviteId as inviteIdOf } from '../impl/keyschedule.ts';
 import {
   Commit,
@@ -105,7 +106,7 @@ function rejected(e: unknown, input: string): ClientEffect {
 /** REQ-INV-001, REQ-INV-002 */
 function inviteProblem(ctx: MemberContext, e: Ev<'user.join'>): { reqId: ReqId; detail: string } | undefined {
   if (e.invite.profile !== ctx.profile) return { reqId: 'REQ-INV-001', detail: `a ${e.invite.profile} invite for a ${ctx.profile} client` };
-  if (ctx.profile === 'hardened' && (e.invite.expires_at === 0 || e.now > e.invite.expires_at))
+  if (ctx.profile === 'hardened' && (e.invite.expires_at === 0 || (e.now > e.invite.expires_at && enforced('REQ-INV-002'))))
     return { reqId: 'REQ-INV-002', detail: e.invite.expires_at === 0 ? 'hardened invites must expire' : 'invite expired' };
   return undefined;
 }
@@ -160,6 +161,7 @@ function welcomeOutcome(ctx: MemberContext, entries: readonly MailboxEntry[], no
     }
     try {
       if (c.profile === 'hardened') {
+        if (now > invite.expires_at && enforced('REQ-INV-017')) throw new ProtocolError('REQ-INV-017', 'welcome after the invite expired');
         const welcome: Encoded<Welcome> = { value: decode(Welcome, entry.payload), bytes: entry.payload };
         const kem = newestKem(c.identity);
         const opened = openWelcome(c.crypto, welcome, invite, c.joinRequest!, kem.secretKey);

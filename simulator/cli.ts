@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseFaults, faultsToString, type Faults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
-import { BACKENDS, backendLabel, DEFAULT_RUN, isBackend, requireBackend, simulate, type RunOptions } from './run.ts';
+import { BACKENDS, backendLabel, DEFAULT_RUN, isBackend, requireBackend, simulate, type RunOptions, type RunPlugin } from './run.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { parseTrace } from './trace.ts';
 
@@ -10,7 +10,7 @@ const HELP = `usage: pqroom simulate [--scenario NAME] [--seed N] [--profile har
                        [--faults SPEC|@FILE] [--backend B]
                        [--messages N] [--members N]
                        [--trace FILE] [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS]
-                       [--mermaid-limit N] [--json]
+                       [--mermaid-limit N] [--adversary PLAN] [--json]
        pqroom simulate --list
 
 Runs a named scenario in the deterministic simulator: the owner, the members and the relay
@@ -35,6 +35,10 @@ options:
   --mermaid FILE    write the run as a Mermaid sequenceDiagram
   --mermaid-from MS, --mermaid-to MS, --mermaid-limit N
                     the window and the most lines drawn (default: whole run, 600 lines)
+  --adversary PLAN  the relay is the malicious relay of spec 11.2 executing PLAN (a JSON plan
+                    file, spec 11.2.1, or a preset: tamper, replay, withhold), and the
+                    property oracles of spec 12 judge the run; exit 1 when one fails (the
+                    scenario's own checks are shown, but an attack may deny service)
   --json            print the summary as JSON instead of text
   --list            print the scenarios, one per line, name first
   -h, --help        show this help`;
@@ -50,6 +54,7 @@ interface Args {
   json: boolean;
   list: boolean;
   help: boolean;
+  adversary?: string;
 }
 
 /** A non-negative integer option value, or an error naming the option (shared by the CLIs). */
@@ -131,6 +136,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--mermaid-limit':
         a.mermaidLimit = intArg('--mermaid-limit', value());
         break;
+      case '--adversary':
+        a.adversary = value();
+        break;
       default:
         throw new Error(`unknown argument ${raw}`);
     }
@@ -144,8 +152,11 @@ export function writeMermaid(file: string, traceText: string, o: { from?: number
   writeFileSync(file, traceToMermaid(parseTrace(traceText), { ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), ...(o.limit === undefined ? {} : { limit: o.limit }) }));
 }
 
-/** Runs `pqroom simulate ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
+/** Makes the plugin of `--adversary ARG` for a run (cli.js passes the adversary's). */
+export type AdversaryLoader = (arg: string, run: RunOptions) => RunPlugin;
+
+/** Runs `pqroom simulate ...`; returns the exit code. `loadAdversary` makes the malicious relay of `--adversary` (cli.js passes the adversary's). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, loadAdversary?: AdversaryLoader): number {
   let a: Args;
   try {
     a = parseArgs(argv);
@@ -166,14 +177,27 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     out(`pqroom simulate: no scenario named ${a.run.scenario} (pqroom simulate --list names them)`);
     return 2;
   }
+  let plugin: RunPlugin | undefined;
+  if (a.adversary !== undefined) {
+    if (!loadAdversary) {
+      out('pqroom simulate: --adversary needs the adversary, which this entry point does not load (run it through cli.js)');
+      return 2;
+    }
+    try {
+      plugin = loadAdversary(a.adversary, a.run);
+    } catch (e) {
+      out(`pqroom simulate: ${(e as Error).message}`);
+      return 2;
+    }
+  }
   const wantTrace = a.trace !== undefined || a.mermaid !== undefined;
-  const r = simulate(a.run, wantTrace);
+  const r = simulate(a.run, wantTrace, plugin);
   if (a.trace !== undefined) writeFileSync(a.trace, r.trace);
   if (a.mermaid !== undefined) writeMermaid(a.mermaid, r.trace, { from: a.mermaidFrom, to: a.mermaidTo, limit: a.mermaidLimit });
   const s = r.summary;
   if (a.json) {
-    out(JSON.stringify({ scenario: a.run.scenario, seed: a.run.seed, profile: a.run.profile, faultSpec: faultsToString(a.run.faults), backend: a.run.backend, crypto: backendLabel(a.run.backend), ...s, checks: r.result?.checks ?? [] }, null, 2));
-    return s.ok ? 0 : 1;
+    out(JSON.stringify({ scenario: a.run.scenario, seed: a.run.seed, profile: a.run.profile, faultSpec: faultsToString(a.run.faults), backend: a.run.backend, crypto: backendLabel(a.run.backend), ...s, checks: r.result?.checks ?? [], ...(r.verdict === undefined ? {} : { adversary: r.verdict }) }, null, 2));
+    return r.verdict !== undefined ? (r.verdict.failed ? 1 : 0) : s.ok ? 0 : 1;
   }
   const lines = [
     `scenario ${a.run.scenario}: ${a.run.profile}, seed ${a.run.seed}, faults ${faultsToString(a.run.faults)}, backend ${backendLabel(a.run.backend)}`,
@@ -188,8 +212,10 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   const failed = checks.filter((c) => !c.ok);
   lines.push(`checks: ${checks.length - failed.length} of ${checks.length} hold`);
   for (const c of checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.detail}`}`);
+  if (r.verdict !== undefined) lines.push(...r.verdict.lines);
   if (a.trace !== undefined) lines.push(`trace written to ${a.trace} (replay: pqroom replay ${a.trace})`);
   if (a.mermaid !== undefined) lines.push(`diagram written to ${a.mermaid}`);
   out(lines.join('\n'));
+  if (r.verdict !== undefined) return r.verdict.failed ? 1 : 0;
   return s.ok ? 0 : 1;
 }

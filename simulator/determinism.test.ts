@@ -41,9 +41,9 @@ describe('REQ-CRY-011 determinism on every backend (REQ-CRY-001, REQ-CRY-003)', 
       const pick = PRIMITIVES.map((_, j) => present[(i + j * (1 + (i % 2))) % present.length]!);
       const mixed: CryptoProvider = { ...realCrypto('noble'), name: `mix ${pick.join('/')}` };
       PRIMITIVES.forEach((p, j) => Object.assign(mixed, { [p]: realCrypto(pick[j]!)[p] }));
-      const a = body(simulate(run('noble'), true, mixed).trace);
+      const a = body(simulate(run('noble'), true, undefined, mixed).trace);
       expect(a, mixed.name).toBe(noble);
-      expect(body(simulate(run('noble'), true, mixed).trace), mixed.name).toBe(a);
+      expect(body(simulate(run('noble'), true, undefined, mixed).trace), mixed.name).toBe(a);
     }
   }, 300_000);
 });

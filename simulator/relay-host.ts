@@ -71,6 +71,10 @@ export interface TapApi {
   asPrincipal(principal: Bytes, bytes: Bytes): void;
   /** Records a note in the trace. */
   note(what: string, detail: string): void;
+  /** The simulated world only: crashes a client, which restarts `downtimeMs` later (a fault timed by the plan); false when there is no such client. */
+  crash?(client: string, downtimeMs: number): boolean;
+  /** The simulated world only: the relay goes down and restarts from its store `downtimeMs` later. */
+  restartRelay?(downtimeMs: number): void;
 }
 
 /** The adversary's hold on the relay: sees and decides every frame (CAP-01..CAP-07). */

@@ -10,6 +10,7 @@ import type { Profile } from '../impl/suite.ts';
 import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
 import { findScenario, runScenario, summarize, type RunSummary, type ScenarioResult } from './scenarios.ts';
 import type { TraceEvent } from './trace.ts';
+import type { RelayTap } from './relay-host.ts';
 import { createWorld, type World } from './world.ts';
 
 /** The trace format this module writes and reads. */
@@ -129,13 +130,47 @@ export function optionsFromHeader(line: string): RunOptions {
 }
 
 /**
+ * Something plugged into a simulated run from outside the simulator (cli.js plugs in the
+ * adversary's malicious relay for `pqroom simulate --adversary`): a relay tap, what the trace's
+ * first line says of it (so that a rebuilder can make it again), a watch on the world, and its
+ * verdict at the end.
+ */
+export interface RunPlugin {
+  /** The relay tap (spec 11.2). */
+  readonly tap: RelayTap;
+  /** Fields added to the trace's first line. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** Called once the world exists, before the scenario runs. */
+  attach(world: World): void;
+  /** Called after every step of the world. */
+  onStep(): void;
+  /** Called when the run has ended (`removed`: the members the scenario removed): lines for the person, and whether anything it judges failed. */
+  finish(world: World, removed: readonly string[]): { readonly lines: readonly string[]; readonly failed: boolean };
+}
+
+/** The outcome of a run with a plugin. */
+export interface PluggedOutput extends RunOutput {
+  /** The plugin's verdict. */
+  readonly verdict: { readonly lines: readonly string[]; readonly failed: boolean } | undefined;
+}
+
+/**
  * Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported,
  * never thrown. `crypto` replaces the backend's provider (tests mix backends primitive by primitive).
  */
-export function simulate(o: RunOptions, trace = false, crypto: CryptoProvider = backendCrypto(o.backend)): RunOutput {
+export function simulate(o: RunOptions, trace = false, plugin?: RunPlugin, crypto: CryptoProvider = backendCrypto(o.backend)): PluggedOutput {
   const named = findScenario(o.scenario);
   if (!named) throw new Error(`no scenario named ${o.scenario}`);
-  const world = createWorld({ seed: o.seed, profile: o.profile, crypto, faults: o.faults, clientConfig: named.clientConfig ?? {}, trace });
+  const world = createWorld({
+    seed: o.seed,
+    profile: o.profile,
+    crypto,
+    faults: o.faults,
+    clientConfig: named.clientConfig ?? {},
+    trace,
+    ...(plugin === undefined ? {} : { tap: plugin.tap, onStep: () => plugin.onStep() }),
+  });
+  plugin?.attach(world);
   let result: ScenarioResult | undefined;
   let error: string | undefined;
   try {
@@ -144,10 +179,10 @@ export function simulate(o: RunOptions, trace = false, crypto: CryptoProvider = 
     error = e instanceof Error ? e.message : String(e);
   }
   const summary = summarize(world, result ?? { sent: [], checks: [], ok: false, members: [], removed: [] }, error);
-  const text = trace
-    ? [JSON.stringify(runHeader(o)), ...world.trace.lines(), JSON.stringify({ t: world.now() - world.startTime, kind: 'summary', ...summary })].join('\n') + '\n'
-    : '';
-  return { world, result, error, summary, trace: text };
+  const verdict = plugin?.finish(world, result?.removed ?? []);
+  const end = { t: world.now() - world.startTime, kind: 'summary', ...summary, ...(verdict === undefined ? {} : { verdict: verdict.lines, failed: verdict.failed }) };
+  const text = trace ? [JSON.stringify({ ...runHeader(o), ...plugin?.header }), ...world.trace.lines(), JSON.stringify(end)].join('\n') + '\n' : '';
+  return { world, result, error, summary, trace: text, verdict };
 }
 
 /** The default options of `pqroom simulate`. */

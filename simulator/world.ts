@@ -217,6 +217,13 @@ export function createWorld(options: WorldOptions): World {
       return true;
     },
     asPrincipal: (principal, bytes) => relayHost.asPrincipal(principal, bytes),
+    crash(client, downtimeMs) {
+      const node = clients.get(client);
+      if (!node || node.crashed) return false;
+      crash(node, downtimeMs);
+      return true;
+    },
+    restartRelay: (downtimeMs) => relayGoesDown(downtimeMs),
   });
 
   const world: World = {
@@ -264,6 +271,7 @@ export function createWorld(options: WorldOptions): World {
           return;
         }
         if (trace.enabled) record({ kind: 'user', actor: node.name, event: event.type, ...('text' in event ? { detail: shortHash(String(event.text)) } : {}) });
+        node.asked.push({ at: time, type: event.type });
         feedRole(node, { ...event, now: time } as OwnerEvent);
       });
     },

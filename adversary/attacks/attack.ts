@@ -106,6 +106,16 @@ export interface Attack extends NamedAttack {
   readonly honestRelay?: boolean;
   /** The owner's join timeout for the run (REQ-OWN-021; default 10 minutes). */
   readonly joinTimeoutMs?: number;
+  /** A fault schedule the attack runs under (`--faults` syntax, spec 8.12): crashes, partitions, a lossy network. */
+  readonly faults?: string;
+  /** The lifetime of the owner's invites in the run (REQ-OWN-005; default 7 days). */
+  readonly inviteLifetimeMs?: number;
+  /**
+   * With `lateJoin`: the late joiner's join is expected to fail (its invite expires on the way),
+   * so the run goes on after a bounded wait instead of requiring it; with a number, the late
+   * joiner uses its invite only that many ms after the owner issued it.
+   */
+  readonly lateJoinMayFail?: true | number;
 }
 
 /** The label of a chat message delivered in `p` (what a plan step matches). */

@@ -64,6 +64,57 @@ export const JOIN_ATTACKS: readonly Attack[] = [
     raceJoin: true,
   },
   {
+    id: 'ATK-02b',
+    title: "a join request held back from the owner until its invite has expired: the relay takes it in time, then delays the owner's mailbox",
+    weakness: 'W11',
+    props: ['PROP-29'],
+    compat: 'blocked', // compat invites carry no expiry (W11): PROP-29 has nothing to judge there
+    // invites live 4 s; every mailbox frame to the owner (push and poll) comes 6 s late
+    plan: (p) => [
+      { cap: 'CAP-03', op: 'delay', match: { dir: 'down', client: 'owner', msg: p === 'hardened' ? 'MailboxDelivery(JoinRequest)' : 'MailboxDelivery(CompatJoinRequest)' }, ms: 6_000 },
+      { cap: 'CAP-03', op: 'delay', match: { dir: 'down', client: 'owner', msg: 'MailboxChunk' }, ms: 6_000 },
+    ],
+    lateJoin: true,
+    lateJoinMayFail: true,
+    inviteLifetimeMs: 4_000,
+  },
+  {
+    id: 'ATK-02c',
+    title: 'a welcome held back from the invitee until its invite has expired: the owner admitted it in time, the relay delays the invitee\'s mailbox',
+    weakness: 'W11',
+    props: ['PROP-29'],
+    compat: 'blocked', // compat invites carry no expiry (W11): PROP-29 has nothing to judge there
+    plan: () => [
+      { cap: 'CAP-03', op: 'delay', match: { dir: 'down', client: 'dave', msg: 'MailboxDelivery' }, ms: 6_000 },
+      { cap: 'CAP-03', op: 'delay', match: { dir: 'down', client: 'dave', msg: 'MailboxChunk' }, ms: 6_000 },
+    ],
+    lateJoin: true,
+    lateJoinMayFail: true,
+    inviteLifetimeMs: 4_000,
+  },
+  {
+    id: 'ATK-02d',
+    title: 'an invite used after its expiry: it reached the invitee late (the relay only watches)',
+    weakness: 'W11',
+    props: ['PROP-29'],
+    compat: 'blocked', // compat invites carry no expiry (W11): PROP-29 has nothing to judge there
+    plan: () => [],
+    lateJoin: true,
+    lateJoinMayFail: 6_000,
+    inviteLifetimeMs: 4_000,
+  },
+  {
+    id: 'ATK-02e',
+    title: 'a join request held back on its way to the relay until its invite has expired (the invitee sent it in time)',
+    weakness: 'W11',
+    props: ['PROP-29'],
+    compat: 'blocked', // compat invites carry no expiry (W11): PROP-29 has nothing to judge there
+    plan: () => [{ cap: 'CAP-03', op: 'delay', match: { dir: 'up', client: 'dave', msg: 'SubmitJoin' }, ms: 6_000 }],
+    lateJoin: true,
+    lateJoinMayFail: 3_000,
+    inviteLifetimeMs: 4_000,
+  },
+  {
     id: 'ATK-03',
     title: "key substitution: the relay puts its own ML-KEM key into an invitee's join request",
     weakness: '-',

@@ -24,6 +24,17 @@ export const MESSAGE_ATTACKS: readonly Attack[] = [
     plan: (p) => [{ cap: 'CAP-05', op: 'replay', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 2 }, afterMs: 300, reappend: true }],
   },
   {
+    id: 'ATK-11b',
+    title: 'message replay across a crash, on a lossy network: bob crashes as alice\'s third message reaches him and restarts from what he persisted; the relay then appends her second message again',
+    weakness: 'W6',
+    props: ['PROP-08'],
+    faults: 'drop=0.03,dup=0.03,reorder=0.1:200',
+    plan: (p) => [
+      { cap: 'CAP-05', op: 'replay', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 2 }, afterMs: 8_000, reappend: true },
+      { cap: 'FAULT', op: 'crash', match: { dir: 'down', client: 'bob', msg: chat(p), sender: 'alice', nth: 3 }, client: 'bob', downtimeMs: 3_000 },
+    ],
+  },
+  {
     id: 'ATK-12',
     title: "reorder of a sender's messages",
     weakness: 'W6',

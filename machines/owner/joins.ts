@@ -6,6 +6,7 @@ import { equalBytes, toHex } from '../../impl/bytes.ts';
 import { decode, encode } from '../../impl/codec.ts';
 import { ProtocolError } from '../../impl/errors.ts';
 import { createInvite } from '../../impl/invite.ts';
+import { enforced } from '../../impl/mutants.ts';
 import { fingerprint, welcomeHash } from '../../impl/keyschedule.ts';
 import { AddMember, CompatConfirm, CompatJoinRequest, JoinConfirm, JoinRequest, MsgType, PostInvite, SendWelcome, type MailboxEntry } from '../../impl/messages/index.ts';
 import { buildCommit, ownerEpochKeys } from '../../impl/protocol/commit.ts';
@@ -55,7 +56,7 @@ export function admit(ctx: OwnerContext, entry: MailboxEntry, now: number): Admi
       return { kind: 'resent', out: r };
     }
     if (inv.status !== 'open' || !inv.invite) throw new ProtocolError('REQ-OWN-012', 'invite already consumed');
-    if (now > inv.expiresAt) throw new ProtocolError('REQ-OWN-013', 'invite expired');
+    if (now > inv.expiresAt && enforced('REQ-OWN-013')) throw new ProtocolError('REQ-OWN-013', 'invite expired');
     verifyJoinRequest(ctx.crypto, req, inv.invite.token); // REQ-OWN-014, REQ-OWN-015, REQ-OWN-016
     const roster = currentEpoch(group).roster;
     if (roster.some((r) => equalBytes(r.member_id, fingerprint(ctx.crypto, req.identity_pk)))) throw new ProtocolError('REQ-OWN-017', 'already a member');

@@ -5,7 +5,7 @@
  */
 import type { AttackInfo, AttackVerdict, AuditResult, PropertyResult } from '../../adversary/audit.ts';
 import type { LoginPlan, LoginPlanStep } from '../../adversary/login-plans.ts';
-import type { Match, Plan, PlanStep } from '../../adversary/relay.ts';
+import type { Match, Plan, PlanBytes, PlanStep } from '../../adversary/relay.ts';
 import type { SpecProperty, SpecWeakness } from '../spec.ts';
 
 const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
@@ -16,7 +16,14 @@ function frames(m: Match): string {
   const sender = m.sender === undefined ? '' : ` sent by ${m.sender}`;
   const others = m.toOthers ? ' (not its sender)' : '';
   const after = m.after === undefined ? '' : ` after ${m.after} ms`;
-  return `${m.nth === undefined ? `every ${what}` : `the ${ordinal(m.nth)} ${what}`} ${who}${sender}${others}${after}`;
+  const before = m.before === undefined ? '' : ` before ${m.before} ms`;
+  return `${m.nth === undefined ? `every ${what}` : `the ${ordinal(m.nth)} ${what}`} ${who}${sender}${others}${after}${before}`;
+}
+
+/** The bytes a step uses, in words. */
+function bytesOf(b: PlanBytes): string {
+  const what = 'hex' in b ? `${b.hex.length / 2} bytes it wrote` : `a copy of ${frames(b.recorded)}`;
+  return b.mutate === undefined ? what : `${what} with ${b.mutate.path} changed`;
 }
 
 /** One step of a relay attack plan (spec 11.2), in words. */
@@ -47,6 +54,16 @@ export function describeStep(s: PlanStep): string {
       return `${s.cap}: truncates history served with ${f} to its first ${s.keep} entries`;
     case 'freeze':
       return `${s.cap}: freezes the client at ${f}: from that log index on it gets no room entry, live or in history`;
+    case 'inject':
+      return `${s.cap}: when ${f} passes, sends ${bytesOf(s.bytes)} to ${s.to ?? 'that client'} as the relay`;
+    case 'post':
+      return `${s.cap}: when ${f} passes, gives the relay ${bytesOf(s.bytes)} as a request of ${s.as}`;
+    case 'rollback':
+      return `${s.cap}: serves, instead of ${f}, the ${ordinal(s.to ?? 1)} earlier one of its kind the client got`;
+    case 'crash':
+      return `fault: when ${f} passes, ${s.client ?? 'that client'} crashes for ${s.downtimeMs} ms`;
+    case 'restart-relay':
+      return `fault: when ${f} passes, the relay restarts after ${s.downtimeMs} ms`;
   }
 }
 

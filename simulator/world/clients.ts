@@ -213,6 +213,7 @@ export function clientDriver(host: ClientHost): ClientDriver {
       wantsConnection: false,
       unansweredSince: undefined,
       lostUserEvents: 0,
+      asked: [],
     };
     clients.set(name, node);
     record({ kind: 'event', actor: name, what: 'added', detail: role });

@@ -133,6 +133,8 @@ export interface ClientNode {
   unansweredSince: number | undefined;
   /** User events that arrived while it was crashed (and were lost). */
   lostUserEvents: number;
+  /** What its user asked of it, in order: the event type and when it reached the program (ground truth for the oracles). */
+  readonly asked: { readonly at: number; readonly type: string }[];
 }
 
 /** The simulated world. */

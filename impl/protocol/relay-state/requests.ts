@@ -2,6 +2,7 @@
  * The relay's operations (spec 8.4 to 8.8), one function per request: the authorization matrix
  * applied, then each operation's own checks, its new state, its outputs and its answer.
  */
+import { enforced } from '../../mutants.ts';
 import { equalBytes, fromHex, toHex, type Bytes } from '../../bytes.ts';
 import { decode, encode, type Codec } from '../../codec.ts';
 import type { CryptoProvider } from '../../crypto/provider.ts';
@@ -170,7 +171,7 @@ function submitJoin(state: RelayState, room: RelayRoom, principal: Bytes, req: M
   const key = toHex(req.invite_id);
   const inv = room.invites[key];
   if (!inv) fail('REQ-REL-012', 'unknown invite id');
-  if (inv.expiresAt !== 0 && now > inv.expiresAt) fail('REQ-REL-012', 'invite expired');
+  if (inv.expiresAt !== 0 && now > inv.expiresAt && enforced('REQ-REL-012')) fail('REQ-REL-012', 'invite expired');
   if (inv.status !== 'open') fail('REQ-REL-012', `invite is ${inv.status}`);
   const claimed: RelayInvite = { ...inv, status: 'claimed', claimant: toHex(principal), joinPayload: req.payload };
   const st = withRoom(state, { ...room, invites: { ...room.invites, [key]: claimed } });
