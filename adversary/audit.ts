@@ -9,52 +9,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import fc from 'fast-check';
-import { withCheckOff } from '../impl/mutants.ts';
-import { withTransitionObserver } from '../machines/observe.ts';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
-import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
-import { PENDING_ATTACKS, runAttack, type Attack } from './attacks.ts';
+import { isBackend, TRACE_FORMAT, type Backend } from '../simulator/run.ts';
+import { PENDING_ATTACKS } from './attacks.ts';
 import { drawCounterexample, type Drawn } from './counterexample.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { LOGIN_PROPERTIES } from './login-oracles.ts';
-import { arbLoginPlan, runLoginPlan, type LoginPlan } from './login-plans.ts';
+import type { LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
-import { loginOutcome, NAMED_ATTACKS, roomOutcome, runNamed, type Outcome } from './named.ts';
+import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
+import { NAMED_ATTACKS, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
-import { arbFaults, arbPlan } from './plans.ts';
+import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
+import { runSpec, type RunSpec } from './run-spec.ts';
 
-/** What one run was: enough to run it again. */
-export interface RunSpec {
-  /** A named attack, `generated` with its plan, or `generated-login` with its login plan. */
-  readonly attack: string;
-  readonly plan?: Plan;
-  readonly loginPlan?: LoginPlan;
-  readonly profile: Profile;
-  readonly seed: number;
-  readonly backend: Backend;
-  /** The mutant's switched-off requirement, if any. */
-  readonly mutant?: string;
-  /** A fault schedule the run was made under (`--faults` syntax), if any. */
-  readonly faults?: string;
-}
-
-/** Runs a spec, with or without a trace. */
-export function runSpec(spec: RunSpec, trace = false): Outcome {
-  const mutant = spec.mutant === undefined ? undefined : MUTANTS.find((m) => m.id === spec.mutant);
-  if (spec.mutant !== undefined && !mutant) throw new Error(`no mutant named ${spec.mutant}`);
-  const o = { profile: spec.profile, seed: spec.seed, backend: spec.backend, trace, ...(spec.faults === undefined ? {} : { faults: spec.faults }) };
-  return withCheckOff(mutant?.removes, () => {
-    if (spec.attack === 'generated-login') return loginOutcome(runLoginPlan(spec.loginPlan ?? [], o));
-    if (spec.attack !== 'generated') return runNamed(spec.attack, o);
-    const plan = spec.plan ?? [];
-    const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
-    return roomOutcome(runAttack(generated, o));
-  });
-}
+export { runSpec, type RunSpec } from './run-spec.ts';
 
 /** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
 export function attackTrace(spec: RunSpec, r: Outcome): string {
@@ -75,7 +46,7 @@ export function specFromHeader(line: string): RunSpec | undefined {
   const profile = h.profile;
   const backend = h.backend;
   if (profile !== 'hardened' && profile !== 'compat') throw new Error('run header: unknown profile');
-  if (backend !== 'real' && backend !== 'symbolic') throw new Error('run header: unknown backend');
+  if (!isBackend(backend)) throw new Error('run header: unknown backend');
   if (typeof h.seed !== 'number' || !Number.isSafeInteger(h.seed)) throw new Error('run header: seed must be an integer');
   return {
     attack: h.attack,
@@ -106,6 +77,10 @@ export interface AuditOptions {
   readonly out: string;
   /** Progress lines. */
   readonly progress?: (line: string) => void;
+  /** Worker threads (default 1: everything in this thread); the result is the same for any number. */
+  readonly workers?: number;
+  /** A live progress line on a terminal (runs done, runs/s, counterexamples). */
+  readonly progressLine?: boolean;
 }
 
 /** A property's verdict in one profile. */
@@ -210,6 +185,8 @@ export interface AuditResult {
   readonly startedAt: string;
   readonly machine: HostInfo;
   readonly versions: Readonly<Record<string, string>>;
+  /** The real backends: which are present, what each primitive runs on, and how far they agreed. */
+  readonly crypto: CryptoReport;
   readonly profiles: Partial<Record<Profile, { properties: PropertyResult[]; attacks: AttackVerdict[]; generatedRuns: number; generatedLoginRuns: number; generatedFinds: PropId[]; coverage: MachineCoverage[] }>>;
   /** The named attacks of this campaign. */
   readonly attackInfo: readonly AttackInfo[];
@@ -260,7 +237,7 @@ function hostInfo(): HostInfo {
 export function audit(o: AuditOptions): AuditResult {
   const started = Date.now();
   const say = o.progress ?? (() => undefined);
-  const symbolicBackend: Backend = o.backend === 'real' ? 'real' : 'symbolic';
+  const symbolicBackend: Backend = o.backend === 'both' ? 'symbolic' : o.backend;
   mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
   const rel = (f: string): string => relative(process.cwd(), f) || f;
   /** Writes the run's trace; returns the replay command and the counterexample drawn at the first violation of `prop`. */
@@ -270,27 +247,40 @@ export function audit(o: AuditOptions): AuditResult {
     writeFileSync(file, text);
     return { replay: `npx pqroom replay ${rel(file)}`, ...drawCounterexample(`counterexamples/${name}.jsonl`, text, prop) };
   };
-
+  // the whole campaign's runs, on o.workers threads (unref'd: they never keep the process alive);
+  // what follows reads their results in the order of a sequential campaign (adversary/parallel.ts),
+  // so the result is the same for any number of workers
+  const gen = (what: Generator['what'], profile: Profile, numRuns: number): Generator => ({ what, profile, backend: symbolicBackend, numRuns, seed: o.seed });
+  const named = (profile: Profile, backend: Backend): RunSpec[] => NAMED_ATTACKS.map((a) => ({ attack: a.id, profile, seed: o.seed, backend }));
+  const work: CampaignWork = {
+    runs: o.profiles.flatMap((p) => [...(o.backend === 'both' ? named(p, 'real') : []), ...named(p, symbolicBackend)]),
+    observed: symbolicBackend,
+    generators: o.profiles.flatMap((p) => [gen('plans', p, o.runs), gen('logins', p, Math.max(10, Math.ceil(o.runs / 5)))]),
+    hunts: MUTANTS.map((m) => ({ mutant: m.id, seeds: [o.seed, o.seed + 1] })),
+    differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
+  };
+  const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
   const profiles: AuditResult['profiles'] = {};
   for (const profile of o.profiles) {
     const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
     const checkedRuns = new Map<PropId, number>();
-    const coverage = coverageCollector();
-    const observed = (spec: RunSpec): Outcome => withTransitionObserver(coverage, () => runSpec(spec));
-    const record = (spec: RunSpec, r: Outcome): void => {
+    // the machine coverage of the runs recorded (counted in the worker that made each run)
+    let coverage: MachineCoverage[] = coverageCollector().coverage();
+    const record = (spec: RunSpec, r: RunResult): void => {
       for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
       for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
+      if (r.coverage) coverage = addCoverage(coverage, r.coverage);
     };
     // 1. named attacks
     const attacks: AttackVerdict[] = [];
     for (const a of NAMED_ATTACKS) {
       const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
-      const r = observed(spec);
+      const r = done.run(spec);
       record(spec, r);
       const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
       let realAgrees: boolean | undefined;
       if (o.backend === 'both') {
-        const real = runSpec({ ...spec, backend: 'real' });
+        const real = done.run({ ...spec, backend: 'real' });
         realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
       }
       const saved = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
@@ -302,39 +292,27 @@ export function audit(o: AuditOptions): AuditResult {
     }
     // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
     //    shrinks to a minimal plan, which becomes the counterexample of what it broke
-    const generate = <P,>(what: string, arb: fc.Arbitrary<P>, specOf: (plan: P, seed: number) => RunSpec, numRuns: number): { runs: number; finds: PropId[] } => {
+    const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
+      const x = done.generated(g);
       let runs = 0;
-      const out = fc.check(
-        fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), (plan, seed) => {
-          const spec = specOf(plan, seed);
-          const r = observed(spec);
-          runs++;
-          record(spec, r);
-          if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
-          return r.violations.length === 0;
-        }),
-        { numRuns, seed: o.seed },
-      );
+      for (const { spec, r } of x.runs) {
+        runs++;
+        record(spec, r);
+        if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
+      }
       let finds: PropId[] = [];
-      if (out.failed && out.counterexample) {
-        const [plan, seed] = out.counterexample;
-        const spec = specOf(plan, seed);
-        const r = runSpec(spec);
+      if (x.counterexample) {
+        const { spec, r } = x.counterexample;
         finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
         for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
         const steps = spec.plan?.length ?? spec.loginPlan?.length ?? 0;
-        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${seed}, after ${runs} runs)`);
+        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${spec.seed}, after ${runs} runs)`);
       }
       say(`${profile}: ${runs} ${what}`);
       return { runs, finds };
     };
-    const rooms = generate(
-      'generated plans',
-      fc.tuple(arbPlan(profile), arbFaults()),
-      ([plan, faults], seed) => ({ attack: 'generated', plan, profile, seed, backend: symbolicBackend, ...(faults === undefined ? {} : { faults }) }),
-      o.runs,
-    );
-    const logins = generate('generated login adversaries', arbLoginPlan(3), (loginPlan, seed) => ({ attack: 'generated-login', loginPlan, profile, seed, backend: symbolicBackend }), Math.max(10, Math.ceil(o.runs / 5)));
+    const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
+    const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
     const generatedRuns = rooms.runs;
     const generatedLoginRuns = logins.runs;
     const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
@@ -358,20 +336,22 @@ export function audit(o: AuditOptions): AuditResult {
       const saved = save(`${profile}-${id}`, f.spec, id);
       properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, ...saved } });
     }
-    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds, coverage: coverage.coverage() };
+    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds, coverage };
   }
 
   // 4. mutants
   const mutants: AuditResult['mutants'] = [];
   for (const m of MUTANTS) {
-    const t0 = Date.now();
-    const h = huntMutant(m, [o.seed, o.seed + 1]);
-    const ms = Date.now() - t0;
+    const h = done.hunt(m.id);
+    const ms = h.ms; // measured in the worker that hunted it
     const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
     mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms });
     say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
   }
   const killed = mutants.filter((m) => m.killed).length;
+  const crypto = done.crypto();
+  done.close();
+  say(`real backends ${crypto.differential.backends.join(', ')}: agreed on ${crypto.differential.agreed} of ${crypto.differential.checks} differential checks`);
   return {
     seed: o.seed,
     runs: o.runs,
@@ -380,6 +360,7 @@ export function audit(o: AuditOptions): AuditResult {
     startedAt: new Date(started).toISOString(),
     machine: hostInfo(),
     versions: versions(),
+    crypto,
     profiles,
     attackInfo: NAMED_ATTACKS.map((a) => ({ id: a.id, title: a.title, weakness: a.weakness, props: a.props, compat: a.compat ?? 'broken' })),
     mutants,
@@ -390,11 +371,23 @@ export function audit(o: AuditOptions): AuditResult {
   };
 }
 
+/** One paragraph on the real backends: what each is made of, and how far they agreed. */
+function cryptoLine(c: CryptoReport): string {
+  const d = c.differential;
+  const absent = Object.entries(c.backends).filter(([, x]) => !x.present).map(([b, x]) => `${b} absent: ${x.unavailable}`);
+  const mixed = Object.entries(c.backends)
+    .filter(([b, x]) => x.present && b !== 'noble')
+    .map(([b, x]) => `${b}: ${Object.entries(x.primitives ?? {}).map(([p, o]) => `${p} ${o}`).join(', ')}`);
+  return [`real backends ${d.backends.join(', ')} agreed on ${d.agreed} of ${d.checks} differential checks (${d.cases} seeded cases); real is ${c.real}`, ...mixed, ...absent].join('\n');
+}
+
 /** The human summary: property × profile, attacks, mutants. */
 export function auditTable(r: AuditResult): string {
   const ps = Object.keys(r.profiles) as Profile[];
   const lines: string[] = [];
-  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans and ${r.profiles[ps[0]!]?.generatedLoginRuns ?? 0} generated login adversaries per profile, backend ${r.backend}, ${r.seconds} s`);
+  lines.push(`pqroom audit: seed ${r.seed}, ${r.runs} generated plans and ${r.profiles[ps[0]!]?.generatedLoginRuns ?? 0} generated login adversaries per profile, backend ${r.backend === 'real' || r.backend === 'both' ? `${r.backend} (real: ${r.crypto.real})` : r.backend}, ${r.seconds} s`);
+  lines.push('');
+  lines.push(cryptoLine(r.crypto));
   lines.push('');
   lines.push(['property'.padEnd(8), ...ps.map((p) => p.padEnd(28))].join('  '));
   const ids = r.profiles[ps[0]!]!.properties.map((p) => p.id);

@@ -6,6 +6,7 @@
 import type { ReqId } from '../impl/errors.ts';
 import { withCheckOff } from '../impl/mutants.ts';
 import { NAMED_ATTACKS, runNamed, type Outcome } from './named.ts';
+import type { Backend } from '../simulator/run.ts';
 
 /** One mutant. */
 export interface Mutant {
@@ -101,7 +102,7 @@ export interface MutantResult {
 }
 
 /** Runs one attack against a mutant. */
-export function runAgainstMutant(m: Mutant, attackId: string, seed: number, backend: 'symbolic' | 'real' = 'symbolic', trace = false): Outcome {
+export function runAgainstMutant(m: Mutant, attackId: string, seed: number, backend: Backend = 'symbolic', trace = false): Outcome {
   return withCheckOff(m.removes, () => runNamed(attackId, { profile: 'hardened', seed, backend, trace }));
 }
 

@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
@@ -12,7 +12,7 @@ describe('pqroom audit', () => {
   let code = -1;
 
   it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
-    code = audit(['--runs', '3', '--seed', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+    code = audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
@@ -38,6 +38,20 @@ describe('pqroom audit', () => {
     expect(code).toBe(props.every((x) => x.asSpecified) && r.mutationScore === 1 ? 0 : 1);
     expect(open).toEqual([]); // ATK-19 was one until REQ-OWN-024
     expect(lines.join('\n')).toMatch(/PROP-04\s+holds \(\d+ runs\)\s+BROKEN \(seed 2, ATK-14\)/);
+  }, 600_000);
+
+  it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', () => {
+    const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
+    expect(audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
+    // timings aside: the campaign's seconds, its start, and how long each mutant hunt took
+    const read = (d: string): string => {
+      const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8').replaceAll(basename(d), 'OUT')) as Record<string, unknown> & { mutants: Record<string, unknown>[] };
+      return JSON.stringify({ ...r, seconds: 0, startedAt: '', mutants: r.mutants.map((m) => ({ ...m, ms: 0 })) }, null, 1);
+    };
+    expect(read(one)).toBe(read(dir));
+    const files = readdirSync(join(dir, 'counterexamples')).sort();
+    expect(readdirSync(join(one, 'counterexamples')).sort()).toEqual(files);
+    for (const f of files) expect(readFileSync(join(one, 'counterexamples', f), 'utf8'), f).toBe(readFileSync(join(dir, 'counterexamples', f), 'utf8'));
   }, 600_000);
 
   it('every counterexample it wrote replays to the same bytes and shows the violation', () => {

@@ -8,15 +8,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../impl/suite.ts';
 import { intArg } from '../simulator/cli.ts';
-import type { Backend } from '../simulator/run.ts';
+import { BACKENDS, isBackend, requireBackend, type Backend } from '../simulator/run.ts';
 import { writeReport } from './page/write.ts';
 import { writeTraceability } from './traceability.ts';
 import { VECTORS_DIR } from '../vectors/cli.ts';
 import { vectorSummary } from '../vectors/verify.ts';
 import { audit, auditTable, type AuditResult } from '../adversary/audit.ts';
+import { defaultWorkers } from '../adversary/parallel.ts';
 
-const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S]
-                    [--backend symbolic|real|both] [--json FILE] [--out DIR] [--quiet]
+const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S] [--backend B]
+                    [--workers N] [--json FILE] [--out DIR] [--quiet]
 
 Runs the audit campaign against a malicious relay: every named attack of spec 11.4 in each
 profile, N generated attack plans per profile (fast-check; a failure is shrunk to a minimal
@@ -31,7 +32,9 @@ options:
   --profile P    hardened, compat or all (default all)
   --runs N       generated plans per profile (default 40), and a fifth as many login adversaries
   --seed S       campaign seed (default 1)
-  --backend B    symbolic (default), real, or both (named attacks again on real crypto)
+  --backend B    symbolic (default); real (the fastest real backend present), noble, liboqs
+                 or native (that one); or both (symbolic, and the named attacks again on real)
+  --workers N    worker threads (default: the number of cores); the result is the same for any N
   --json FILE    also write the result here
   --out DIR      result, report and counterexample traces (default reports/out)
   --quiet        no progress lines
@@ -52,6 +55,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   let json: string | undefined;
   let dir = 'reports/out';
   let quiet = false;
+  let workers = defaultWorkers();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -73,8 +77,11 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       else if (a === '--seed') seed = num();
       else if (a === '--backend') {
         const b = val();
-        if (b !== 'symbolic' && b !== 'real' && b !== 'both') throw new Error(`unknown backend ${b}`);
-        backend = b;
+        if (b !== 'both' && !isBackend(b)) throw new Error(`unknown backend ${b} (one of ${BACKENDS.join(', ')}, both)`);
+        backend = b === 'both' ? b : requireBackend(b);
+      } else if (a === '--workers') {
+        workers = num();
+        if (workers < 1 || workers > 64) throw new Error('--workers must be between 1 and 64');
       } else if (a === '--json') json = val();
       else if (a === '--out') dir = val();
       else if (a === '--quiet') quiet = true;
@@ -85,7 +92,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     }
   }
   mkdirSync(dir, { recursive: true });
-  const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, progress: quiet ? undefined : (l) => err(`  ${l}`) }), vectors: vectorSummary(VECTORS_DIR) };
+  const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, workers, progressLine: !quiet, progress: quiet ? undefined : (l) => err(`  ${l}`) }), vectors: vectorSummary(VECTORS_DIR) };
   const table = auditTable(result);
   out(table);
   const text = JSON.stringify(result, null, 2) + '\n';

@@ -4,14 +4,14 @@
  * run reports its own ratio of simulator-and-machines time to crypto time (measured in the same
  * run: machine noise cancels). Medians over repetitions. Not a test: nothing here asserts a time.
  *
- *   npm run bench                      # 3 and 50 members, 3 repetitions, writes reports/out/bench.json
- *   npm run bench -- --reps 5 --messages 300
+ *   tsx simulator/bench.ts --backend noble   # 3 and 50 members, 3 repetitions (npm run bench runs it per backend)
+ *   tsx simulator/bench.ts --reps 5 --messages 300 --out FILE
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { nodeCrypto } from '../impl/crypto/node.ts';
+import { fastestReal, realCrypto, REAL_BACKENDS, type RealBackend } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { scenario, type ScenarioRun } from './scenarios.ts';
 import { createWorld } from './world.ts';
@@ -59,8 +59,8 @@ interface Measurement {
   readonly byPrimitive: Record<string, { ms: number; calls: number }>;
 }
 
-function measure(members: number, messages: number, seed: number): Measurement {
-  const t = timed(nodeCrypto);
+function measure(crypto: CryptoProvider, members: number, messages: number, seed: number): Measurement {
+  const t = timed(crypto);
   const world = createWorld({ seed, profile: 'hardened', crypto: t.crypto });
   const names = Array.from({ length: members }, (_, i) => `m${i + 1}`);
   const run: ScenarioRun = { world, members: [], removed: [], speakers: new Set(), next: 0, extraChecks: [] };
@@ -101,28 +101,43 @@ function median(xs: readonly number[]): number {
 export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
   let reps = 3;
   let messages = 200;
-  let file: string | undefined = 'reports/out/bench.json';
+  let file: string | undefined = 'reports/out/bench-protocol.json';
   let sizes = [3, 50];
+  let backend: RealBackend = fastestReal();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--reps') reps = Number(argv[++i]);
+    if (a === '--backend') {
+      const b = argv[++i];
+      if (!(REAL_BACKENDS as readonly (string | undefined)[]).includes(b)) {
+        out(`bench: --backend must be one of ${REAL_BACKENDS.join(', ')}`);
+        return 2;
+      }
+      backend = b as RealBackend;
+    } else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--messages') messages = Number(argv[++i]);
     else if (a === '--members') sizes = String(argv[++i]).split(',').map(Number);
     else if (a === '--out') file = argv[++i];
     else if (a === '--no-out') file = undefined;
     else {
-      out(`bench: unknown argument ${a}\nusage: npm run bench -- [--reps N] [--messages N] [--members 3,50] [--out FILE | --no-out]`);
+      out(`bench: unknown argument ${a}\nusage: tsx simulator/bench.ts [--backend B] [--reps N] [--messages N] [--members 3,50] [--out FILE | --no-out]`);
       return 2;
     }
   }
+  let crypto: CryptoProvider;
+  try {
+    crypto = realCrypto(backend);
+  } catch (e) {
+    out(`bench: ${(e as Error).message}`);
+    return 2;
+  }
   const rows: Record<string, unknown>[] = [];
-  out(`pqroom bench: hardened rooms, real primitives (${nodeCrypto.name}), ${reps} repetitions, ${messages} messages each; medians`);
+  out(`pqroom bench: hardened rooms, real primitives (${crypto.name}), ${reps} repetitions, ${messages} messages each; medians`);
   out(`node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'})`);
   out('');
   out('members  msgs  wall s  crypto s  sim share  overhead  events/s  delivered/s  setup s');
   for (const members of sizes) {
     const ms: Measurement[] = [];
-    for (let r = 0; r < reps; r++) ms.push(measure(members, messages, 100 + r));
+    for (let r = 0; r < reps; r++) ms.push(measure(crypto, members, messages, 100 + r));
     // the chat phase: what a room does once it is set up
     const chatWall = median(ms.map((m) => m.chatMs));
     const chatCrypto = median(ms.map((m) => m.chatCryptoMs));
@@ -131,20 +146,21 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     const eventsPerS = median(ms.map((m) => m.events / (m.chatMs / 1000)));
     const deliveredPerS = median(ms.map((m) => m.delivered / (m.chatMs / 1000)));
     const setup = median(ms.map((m) => m.setupMs));
+    const range = (f: (m: Measurement) => number): [number, number] => [Math.min(...ms.map(f)), Math.max(...ms.map(f))];
     out(
       `${String(members).padStart(7)}  ${String(messages).padStart(4)}  ${(chatWall / 1000).toFixed(2).padStart(6)}  ${(chatCrypto / 1000).toFixed(2).padStart(8)}  ${`${(share * 100).toFixed(1)}%`.padStart(9)}  ${`${(overhead * 100).toFixed(1)}%`.padStart(8)}  ${eventsPerS.toFixed(0).padStart(8)}  ${deliveredPerS.toFixed(0).padStart(11)}  ${(setup / 1000).toFixed(2).padStart(7)}`,
     );
     const prim = ms[0]!.byPrimitive;
     const top = Object.entries(prim).sort((a, b) => b[1].ms - a[1].ms).slice(0, 4);
     out(`         crypto time by primitive (first run, whole run): ${top.map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(2)} s / ${v.calls} calls`).join(', ')}`);
-    rows.push({ members, messages, reps, chatWallMs: chatWall, chatCryptoMs: chatCrypto, simulatorShare: share, overheadOverCrypto: overhead, eventsPerSecond: eventsPerS, deliveredPerSecond: deliveredPerS, setupMs: setup, runs: ms });
+    rows.push({ members, messages, reps, chatWallMs: chatWall, chatWallRangeMs: range((m) => m.chatMs), chatCryptoMs: chatCrypto, simulatorShare: share, overheadOverCrypto: overhead, overheadRange: range((m) => (m.chatMs - m.chatCryptoMs) / m.chatCryptoMs), eventsPerSecond: eventsPerS, deliveredPerSecond: deliveredPerS, setupMs: setup, runs: ms });
   }
   out('');
   out('sim share = (wall − crypto) / wall of the chat phase; overhead = (wall − crypto) / crypto (goal: at most 15%).');
   out('Setup (joins, each a commit with one KEM ciphertext per member) is reported apart.');
   if (file !== undefined) {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`.trim(), node: process.version, cpus: cpus().length, backend: nodeCrypto.name, results: rows }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`.trim(), node: process.version, cpus: cpus().length, backend, crypto: crypto.name, origins: crypto.origins ?? {}, results: rows }, null, 2)}\n`);
     out(`written to ${file}`);
   }
   return 0;

@@ -2,12 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseFaults, faultsToString, type Faults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
-import { DEFAULT_RUN, simulate, type Backend, type RunOptions, type RunPlugin } from './run.ts';
+import { BACKENDS, backendLabel, DEFAULT_RUN, isBackend, requireBackend, simulate, type RunOptions, type RunPlugin } from './run.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { parseTrace } from './trace.ts';
 
 const HELP = `usage: pqroom simulate [--scenario NAME] [--seed N] [--profile hardened|compat]
-                       [--faults SPEC|@FILE] [--backend real|symbolic]
+                       [--faults SPEC|@FILE] [--backend B]
                        [--messages N] [--members N]
                        [--trace FILE] [--mermaid FILE] [--mermaid-from MS] [--mermaid-to MS]
                        [--mermaid-limit N] [--adversary PLAN] [--json]
@@ -26,8 +26,9 @@ options:
                     jitter=20,latency=5,partition=alice+bob@20000~5000,crash=bob@30000~4000,
                     relay-restart=@40000~2000 (times in virtual ms after the start);
                     a JSON object; or @FILE holding either. Default: none
-  --backend B       real (default): ML-KEM-768 and ML-DSA-65 as deployed; symbolic: the
-                    same protocol over table-backed stand-ins of the real sizes, faster
+  --backend B       real (default): ML-KEM-768 and ML-DSA-65 as deployed, from the fastest
+                    backend present; noble, liboqs or native: that one (the same bytes);
+                    symbolic: the same protocol over table-backed stand-ins, faster
   --messages N      scenario size: messages (each scenario has a default)
   --members N       scenario size: members at the start (room, rotation-load)
   --trace FILE      write the trace (JSON Lines; its first line is what pqroom replay needs)
@@ -110,8 +111,8 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--backend': {
         const b = value();
-        if (b !== 'real' && b !== 'symbolic') throw new Error('--backend must be real or symbolic');
-        run = { ...run, backend: b as Backend };
+        if (!isBackend(b)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}`);
+        run = { ...run, backend: requireBackend(b) };
         break;
       }
       case '--messages':
@@ -195,11 +196,11 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   if (a.mermaid !== undefined) writeMermaid(a.mermaid, r.trace, { from: a.mermaidFrom, to: a.mermaidTo, limit: a.mermaidLimit });
   const s = r.summary;
   if (a.json) {
-    out(JSON.stringify({ scenario: a.run.scenario, seed: a.run.seed, profile: a.run.profile, faultSpec: faultsToString(a.run.faults), backend: a.run.backend, ...s, checks: r.result?.checks ?? [], ...(r.verdict === undefined ? {} : { adversary: r.verdict }) }, null, 2));
+    out(JSON.stringify({ scenario: a.run.scenario, seed: a.run.seed, profile: a.run.profile, faultSpec: faultsToString(a.run.faults), backend: a.run.backend, crypto: backendLabel(a.run.backend), ...s, checks: r.result?.checks ?? [], ...(r.verdict === undefined ? {} : { adversary: r.verdict }) }, null, 2));
     return r.verdict !== undefined ? (r.verdict.failed ? 1 : 0) : s.ok ? 0 : 1;
   }
   const lines = [
-    `scenario ${a.run.scenario}: ${a.run.profile}, seed ${a.run.seed}, faults ${faultsToString(a.run.faults)}, backend ${a.run.backend}`,
+    `scenario ${a.run.scenario}: ${a.run.profile}, seed ${a.run.seed}, faults ${faultsToString(a.run.faults)}, backend ${backendLabel(a.run.backend)}`,
     `  messages  sent ${s.sent}, delivered ${s.delivered} (all members), lost ${s.lost}, refused ${s.refused}`,
     `  security  alarms ${s.alarms}, rejections ${s.rejections}, epochs ${s.epochs}`,
     `  network   ${Object.keys(s.faults).length === 0 ? 'no faults applied' : Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,

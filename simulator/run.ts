@@ -3,7 +3,7 @@
  * the crypto backend. The trace's first line records exactly those options, so that
  * `pqroom replay` can run it again and compare the new trace with the old, line by line.
  */
-import { nodeCrypto } from '../impl/crypto/node.ts';
+import { fastestReal, realCrypto, REAL_BACKENDS } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import type { Profile } from '../impl/suite.ts';
@@ -16,16 +16,37 @@ import { createWorld, type World } from './world.ts';
 /** The trace format this module writes and reads. */
 export const TRACE_FORMAT = 'pqroom-trace/1';
 
+/** The crypto backends a run can use: `real` is the fastest real backend present (impl/crypto/backends.ts). */
+export const BACKENDS = ['real', 'symbolic', ...REAL_BACKENDS] as const;
+
 /** The crypto backends a run can use. */
-export type Backend = 'real' | 'symbolic';
+export type Backend = (typeof BACKENDS)[number];
+
+/** True when `s` names a backend. */
+export function isBackend(s: unknown): s is Backend {
+  return (BACKENDS as readonly unknown[]).includes(s);
+}
 
 /**
- * `real`: the production primitives (ML-KEM-768, ML-DSA-65 from noble; node:crypto's ChaCha20-Poly1305).
- * `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and AEADs with the real sizes
- * (impl/crypto/symbolic.ts): the same protocol behaviour, several times faster.
+ * `noble`, `liboqs`, `native`: the production primitives (ML-KEM-768, ML-DSA-65) from that
+ * implementation, node:crypto's hashes and ChaCha20-Poly1305; all give the same bytes. `real`: the
+ * fastest of them present. `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and
+ * AEADs with the real sizes (impl/crypto/symbolic.ts): the same protocol behaviour, several times
+ * faster. Throws one line when the backend asked for is not present here.
  */
 export function backendCrypto(b: Backend): CryptoProvider {
-  return b === 'real' ? nodeCrypto : symbolicCrypto();
+  return b === 'symbolic' ? symbolicCrypto() : realCrypto(b === 'real' ? fastestReal() : b);
+}
+
+/** The backend as results report it: `real` with the backend it stands for here. */
+export function backendLabel(b: Backend): string {
+  return b === 'real' ? `real (${fastestReal()})` : b;
+}
+
+/** Throws one line when `b` is a real backend this process does not have. */
+export function requireBackend(b: Backend): Backend {
+  if (b !== 'symbolic' && b !== 'real') realCrypto(b);
+  return b;
 }
 
 /** Everything a run depends on. */
@@ -93,7 +114,7 @@ export function optionsFromHeader(line: string): RunOptions {
   const profile = str('profile');
   if (profile !== 'hardened' && profile !== 'compat') throw new Error(`run header: unknown profile ${profile}`);
   const backend = str('backend');
-  if (backend !== 'real' && backend !== 'symbolic') throw new Error(`run header: unknown backend ${backend}`);
+  if (!isBackend(backend)) throw new Error(`run header: unknown backend ${backend}`);
   const opt = (k: string): number | undefined => (typeof h[k] === 'number' ? h[k] : undefined);
   const messages = opt('messages');
   const members = opt('members');
@@ -133,14 +154,17 @@ export interface PluggedOutput extends RunOutput {
   readonly verdict: { readonly lines: readonly string[]; readonly failed: boolean } | undefined;
 }
 
-/** Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported, never thrown. */
-export function simulate(o: RunOptions, trace = false, plugin?: RunPlugin): PluggedOutput {
+/**
+ * Runs a scenario; with `trace`, records the whole run. A failed step ends the run and is reported,
+ * never thrown. `crypto` replaces the backend's provider (tests mix backends primitive by primitive).
+ */
+export function simulate(o: RunOptions, trace = false, plugin?: RunPlugin, crypto: CryptoProvider = backendCrypto(o.backend)): PluggedOutput {
   const named = findScenario(o.scenario);
   if (!named) throw new Error(`no scenario named ${o.scenario}`);
   const world = createWorld({
     seed: o.seed,
     profile: o.profile,
-    crypto: backendCrypto(o.backend),
+    crypto,
     faults: o.faults,
     clientConfig: named.clientConfig ?? {},
     trace,

@@ -11,7 +11,7 @@ import { ARGON2ID } from './argon2.ts';
 
 const runsFor = { test: 21, interactive: 5, seed: 1 } as const;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rows: { profile: string; impl: string; ms: number; runs: number }[] = [];
+const rows: { profile: string; impl: string; ms: number; min: number; max: number; runs: number }[] = [];
 for (const profile of ['test', 'interactive', 'seed'] as const) {
   const k = KDF_PROFILES[profile];
   for (const [impl, argon2] of Object.entries(ARGON2ID)) {
@@ -21,7 +21,7 @@ for (const profile of ['test', 'interactive', 'seed'] as const) {
       await argon2(utf8(`benchmark password ${i}`), new Uint8Array(16).fill(i), { m: k.memory_kib, t: k.iterations, p: k.parallelism }, 32);
       times.push(performance.now() - t);
     }
-    rows.push({ profile, impl, ms: median(times), runs: times.length });
+    rows.push({ profile, impl, ms: median(times), min: Math.min(...times), max: Math.max(...times), runs: times.length });
   }
 }
 const lines = [
@@ -41,4 +41,5 @@ const out = process.argv[2];
 if (out) {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${lines.join('\n')}\n`);
+  if (out.endsWith('.md')) writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ command: 'npm run bench:argon2', node: process.version, rows }, null, 2)}\n`);
 }

@@ -35,6 +35,8 @@ export interface Argon2Params {
 export interface CryptoProvider {
   /** Backend name, recorded in traces and reports. */
   readonly name: string;
+  /** Where each public-key primitive comes from, when it is not from the backend named (reported with results). */
+  readonly origins?: Readonly<Record<string, string>>;
   /** SHA-256 (FIPS 180-4). */
   sha256(data: Bytes): Bytes;
   /** HMAC-SHA-256 (RFC 2104). */

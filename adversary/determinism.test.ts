@@ -1,0 +1,23 @@
+/**
+ * An attack run is a function of its seed on every real backend, and the same function (spec 3.1,
+ * 3.7): the trace and the verdict of a named attack are the same on noble, liboqs and native.
+ * (The simulator's runs are checked the same way in simulator/determinism.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { presentBackends } from '../impl/crypto/backends.ts';
+import type { Backend } from '../simulator/run.ts';
+import { runNamed } from './named.ts';
+
+const present = presentBackends();
+
+describe('REQ-CRY-011 determinism of attack runs on every backend', () => {
+  it('should give the same attack run (trace and verdict) on every real backend, and twice on the fastest', () => {
+    const lines = (b: Backend): string => {
+      const r = runNamed('ATK-11', { profile: 'hardened', seed: 2, backend: b, trace: true });
+      return JSON.stringify([r.lines, r.violations, r.blocked, r.detected]);
+    };
+    const noble = lines('noble');
+    for (const b of present.filter((x) => x !== 'noble')) expect(lines(b), b).toBe(noble);
+    expect(lines('real')).toBe(lines('real'));
+  }, 300_000);
+});

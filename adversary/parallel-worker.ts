@@ -1,0 +1,21 @@
+/**
+ * One worker thread of a parallel campaign (adversary/parallel.ts, spec 11.4): carries out each
+ * task it is sent and posts the result back, then bumps the shared counter the main thread waits on.
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { execute, type Task } from './parallel.ts';
+
+const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer };
+const counter = new Int32Array(signal);
+
+port.on('message', (msg: { i: number; task: Task }) => {
+  let reply: { i: number; result?: unknown; error?: string };
+  try {
+    reply = { i: msg.i, result: execute(msg.task) };
+  } catch (e) {
+    reply = { i: msg.i, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  port.postMessage(reply);
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+});

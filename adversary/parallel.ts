@@ -1,0 +1,377 @@
+/**
+ * Parallel campaigns (`pqroom audit --workers N`, spec 11.4): the runs of a campaign (named
+ * attacks, generated plans and login adversaries, mutant hunts, counterexample traces) sharded
+ * over worker threads, and merged in the order a single worker runs them, so that the result is
+ * the same for any number of workers.
+ *
+ * Generated plans are drawn as fast-check draws them for the seed (a first pass that only
+ * collects the values), run in parallel, and read in order up to the first failure; the failing
+ * draw is then shrunk by fast-check from its path, in one worker, exactly as a sequential run
+ * would have shrunk it. The audit stays synchronous: the main thread hands out tasks and blocks
+ * on a shared counter (Atomics.wait) until a worker posts a result.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import fc from 'fast-check';
+import { backendReport, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
+import { differential, type DifferentialResult } from '../impl/crypto/differential.ts';
+import type { Profile } from '../impl/suite.ts';
+import { withTransitionObserver } from '../machines/observe.ts';
+import type { Backend } from '../simulator/run.ts';
+import { runSpec, type RunSpec } from './run-spec.ts';
+import { coverageCollector, type MachineCoverage } from './coverage.ts';
+import { arbLoginPlan } from './login-plans.ts';
+import { huntMutant, MUTANTS } from './mutants.ts';
+import type { Outcome } from './named.ts';
+import { arbFaults, arbPlan } from './plans.ts';
+
+/** What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of an observed run. */
+export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'> & { readonly coverage?: MachineCoverage[] };
+
+/** A generator of a campaign: generated room plans or login adversaries of one profile. */
+export interface Generator {
+  readonly what: 'plans' | 'logins';
+  readonly profile: Profile;
+  readonly backend: Backend;
+  readonly numRuns: number;
+  readonly seed: number;
+}
+
+/** A mutant hunt's result. */
+export interface HuntResult {
+  readonly killed: boolean;
+  readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
+  /** Runs tried. */
+  readonly runs: number;
+  /** Milliseconds the hunt took (a timing: it differs from run to run). */
+  readonly ms: number;
+}
+
+/** A generator's runs in campaign order: each run's spec and result, the shrunk counterexample last. */
+export interface Generated {
+  /** Every run in the order a sequential campaign makes them (draws up to the first failure, then each shrinking step). */
+  readonly runs: readonly { readonly spec: RunSpec; readonly r: RunResult }[];
+  /** The shrunk counterexample and its result, when a run failed. */
+  readonly counterexample?: { readonly spec: RunSpec; readonly r: RunResult };
+}
+
+/** One unit of work for a worker. */
+export type Task =
+  | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean }
+  | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
+  | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
+  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number };
+
+type TaskResult = RunResult | HuntResult | Generated | DifferentialResult;
+
+/** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
+export interface CryptoReport {
+  /** The backend `real` stands for here. */
+  readonly real: RealBackend;
+  readonly backends: ReturnType<typeof backendReport>;
+  /** Seeded differential cases through every backend present (Wycheproof runs on each in the tests). */
+  readonly differential: DifferentialResult & { readonly seed: number; readonly cases: number };
+}
+
+/** The default number of workers: the machine's cores. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+function lite(r: Outcome, coverage?: MachineCoverage[]): RunResult {
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked, ...(coverage ? { coverage } : {}) };
+}
+
+/** Runs a spec; observed, with the machine coverage of that run (machines/observe.ts). */
+function run(spec: RunSpec, observe: boolean): RunResult {
+  if (!observe) return lite(runSpec(spec));
+  const c = coverageCollector();
+  const r = withTransitionObserver(c, () => runSpec(spec));
+  return lite(r, c.coverage());
+}
+
+/** `total` with the counts of `add` added (the same machines, states and transitions: coverage is a sum). */
+export function addCoverage(total: readonly MachineCoverage[], add: readonly MachineCoverage[]): MachineCoverage[] {
+  const sum = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + (b[k] ?? 0)]));
+  return total.map((m, i) => {
+    const n = add[i]!;
+    return { ...m, starts: m.starts + n.starts, states: sum(m.states, n.states), transitions: sum(m.transitions, n.transitions) };
+  });
+}
+
+/** The spec of a draw: room plans come with a fault schedule (or none), login plans alone. */
+function specOf(g: Generator, drawn: unknown, seed: number): RunSpec {
+  if (g.what === 'logins') return { attack: 'generated-login', loginPlan: drawn as RunSpec['loginPlan'], profile: g.profile, seed, backend: g.backend };
+  const [plan, faults] = drawn as [RunSpec['plan'], string | undefined];
+  return { attack: 'generated', plan, profile: g.profile, seed, backend: g.backend, ...(faults === undefined ? {} : { faults }) };
+}
+
+/** The audit's property over a generator's draws (the arbitraries the sequential campaign uses). */
+function property(g: Generator, predicate: (drawn: unknown, seed: number) => boolean): fc.IProperty<[unknown, number]> {
+  const arb: fc.Arbitrary<unknown> = g.what === 'plans' ? fc.tuple(arbPlan(g.profile), arbFaults()) : arbLoginPlan(3);
+  return fc.property(arb, fc.integer({ min: 1, max: 1_000_000 }), predicate);
+}
+
+/** The run specs fast-check draws for a generator, in order (a pass whose predicate only collects). */
+export function draws(g: Generator): RunSpec[] {
+  const out: RunSpec[] = [];
+  fc.check(
+    property(g, (plan, seed) => {
+      out.push(specOf(g, plan, seed));
+      return true;
+    }),
+    { numRuns: g.numRuns, seed: g.seed },
+  );
+  return out;
+}
+
+/** Shrinks the failing draw `index` of `g` as fast-check does from its path; the runs exclude the draw itself. */
+function shrink(g: Generator, index: number): Generated {
+  const runs: { spec: RunSpec; r: RunResult }[] = [];
+  let first = true;
+  const out = fc.check(
+    property(g, (plan, seed) => {
+      const spec = specOf(g, plan, seed);
+      const r = run(spec, true);
+      if (first) first = false; // the failing draw again: the campaign has it already
+      else runs.push({ spec, r });
+      return r.violations.length === 0;
+    }),
+    { numRuns: g.numRuns, seed: g.seed, path: String(index) },
+  );
+  if (!out.failed || !out.counterexample) throw new Error(`draw ${index} of the ${g.what} of ${g.profile} did not fail again`);
+  const [plan, seed] = out.counterexample;
+  const spec = specOf(g, plan, seed);
+  return { runs, counterexample: { spec, r: lite(runSpec(spec)) } };
+}
+
+/** Carries out one task (in a worker, or in the main thread with one worker). */
+export function execute(t: Task): TaskResult {
+  switch (t.kind) {
+    case 'run':
+      return run(t.spec, t.observe === true);
+    case 'hunt': {
+      const m = MUTANTS.find((x) => x.id === t.mutant);
+      if (!m) throw new Error(`no mutant named ${t.mutant}`);
+      const t0 = Date.now();
+      const h = huntMutant(m, t.seeds);
+      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, ms: Date.now() - t0 };
+    }
+    case 'shrink':
+      return shrink(t.gen, t.index);
+    case 'differential':
+      return differential(Object.fromEntries(presentBackends().map((b) => [b, realCrypto(b)])), t.seed, t.cases);
+  }
+}
+
+/** Progress of a campaign: runs done, runs per second, counterexamples so far. */
+export interface Progress {
+  /** Counts a finished task. */
+  done(r: TaskResult): void;
+  /** Ends the line. */
+  end(): void;
+}
+
+/** No progress shown. */
+const SILENT: Progress = { done: () => undefined, end: () => undefined };
+
+/** A progress line rewritten in place on a terminal (at most 5 times a second); nothing elsewhere. */
+export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return SILENT;
+  const started = performance.now();
+  let runs = 0;
+  let found = 0;
+  let shown = 0;
+  const show = (): void => {
+    const s = (performance.now() - started) / 1000;
+    stream.write(`\r  pqroom audit: ${runs} runs, ${(runs / Math.max(s, 0.001)).toFixed(1)} runs/s, ${found} counterexamples\x1b[K`);
+  };
+  return {
+    done(r) {
+      if ('checks' in r) return;
+      if ('violations' in r) {
+        runs++;
+        if (r.violations.length > 0) found++;
+      } else if ('killed' in r) {
+        runs += r.runs;
+        if (r.killed) found++; // a mutant hunt: its kill is a counterexample (against the mutant)
+      } else {
+        runs += r.runs.length;
+        found += r.runs.filter((x) => x.r.violations.length > 0).length;
+      }
+      if (performance.now() - shown > 200) {
+        shown = performance.now();
+        show();
+      }
+    },
+    end() {
+      show();
+      stream.write('\n');
+    },
+  };
+}
+
+/** Runs tasks in parallel; `onResult` may add tasks; `skip` drops a task not yet started. */
+interface Runner {
+  run(tasks: Task[], o: { skip?: (i: number) => boolean; onResult?: (i: number, r: TaskResult) => void }): (TaskResult | undefined)[];
+  close(): void;
+}
+
+function inline(progress: Progress): Runner {
+  return {
+    run(tasks, o) {
+      const out: (TaskResult | undefined)[] = [];
+      for (let i = 0; i < tasks.length; i++) {
+        if (o.skip?.(i)) continue;
+        out[i] = execute(tasks[i]!);
+        progress.done(out[i]!);
+        o.onResult?.(i, out[i]!);
+      }
+      return out;
+    },
+    close: () => undefined,
+  };
+}
+
+/** The longest the main thread waits for any result before it gives up on the workers. */
+const STALL_MS = 30 * 60_000;
+
+function threads(n: number, progress: Progress): Runner {
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const pool = Array.from({ length: n }, () => {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer }, transferList: [port2] });
+    worker.unref();
+    return { worker, port: port1 as MessagePort, busy: -1 };
+  });
+  return {
+    run(tasks, o) {
+      const out: (TaskResult | undefined)[] = [];
+      let next = 0;
+      let inFlight = 0;
+      const started = Date.now();
+      for (;;) {
+        for (const w of pool) {
+          while (w.busy < 0 && next < tasks.length) {
+            const i = next++;
+            if (o.skip?.(i)) continue;
+            w.busy = i;
+            inFlight++;
+            w.port.postMessage({ i, task: tasks[i] });
+          }
+        }
+        if (inFlight === 0 && next >= tasks.length) return out;
+        const seen = Atomics.load(signal, 0);
+        let got = false;
+        for (const w of pool) {
+          for (let m = receiveMessageOnPort(w.port); m; m = receiveMessageOnPort(w.port)) {
+            const msg = m.message as { i: number; result?: TaskResult; error?: string };
+            if (msg.error !== undefined) throw new Error(`worker: ${msg.error}`);
+            w.busy = -1;
+            inFlight--;
+            got = true;
+            out[msg.i] = msg.result!;
+            progress.done(msg.result!);
+            o.onResult?.(msg.i, msg.result!);
+          }
+        }
+        if (!got) {
+          if (Date.now() - started > STALL_MS) throw new Error(`no result from the workers in ${STALL_MS / 60_000} minutes`);
+          Atomics.wait(signal, 0, seen, 1000);
+        }
+      }
+    },
+    close() {
+      for (const w of pool) void w.worker.terminate();
+    },
+  };
+}
+
+/** A campaign's work, as the audit asks for it. */
+export interface CampaignWork {
+  /** Runs; those on the `observed` backend are observed (machine coverage), the others not. */
+  readonly runs: readonly RunSpec[];
+  /** The backend of the runs the campaign records (the real re-runs of `--backend both` are not). */
+  readonly observed: Backend;
+  readonly generators: readonly Generator[];
+  readonly hunts: readonly { readonly mutant: string; readonly seeds: readonly number[] }[];
+  /** Seeded differential cases of the real backends. */
+  readonly differential: { readonly seed: number; readonly cases: number };
+}
+
+/** What a campaign's work gave, looked up by what was asked. */
+export interface CampaignResults {
+  run(spec: RunSpec): RunResult;
+  generated(g: Generator): Generated;
+  hunt(mutant: string): HuntResult;
+  /** The real backends' report. */
+  crypto(): CryptoReport;
+  close(): void;
+}
+
+const key = (x: unknown): string => JSON.stringify(x);
+
+/**
+ * Carries out a campaign's work on `workers` threads (1: in this thread) and returns the results
+ * a sequential campaign would have: the same runs, the same first failures, the same shrinking.
+ */
+export function runCampaign(work: CampaignWork, workers: number, progress: Progress = SILENT): CampaignResults {
+  const runner = workers > 1 ? threads(workers, progress) : inline(progress);
+  try {
+    const tasks: Task[] = [];
+    const runAt = new Map<string, number>();
+    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed }) - 1);
+    // the slow one first: the differential cases run noble's ML-DSA
+    const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
+    const huntAt = new Map<string, number>();
+    for (const h of work.hunts) huntAt.set(h.mutant, tasks.push({ kind: 'hunt', mutant: h.mutant, seeds: h.seeds }) - 1);
+    // each generator's draws, in order; the first failure stops the draws after it
+    const gens = work.generators.map((g) => {
+      const specs = draws(g);
+      const first = tasks.length;
+      for (const spec of specs) tasks.push({ kind: 'run', spec, observe: true });
+      return { g, first, n: specs.length, done: new Set<number>(), failed: undefined as number | undefined, shrinkAt: undefined as number | undefined };
+    });
+    const genOf = (i: number): (typeof gens)[number] | undefined => gens.find((x) => i >= x.first && i < x.first + x.n);
+    const results = runner.run(tasks, {
+      skip: (i) => {
+        const x = genOf(i);
+        return x !== undefined && x.failed !== undefined && i - x.first > x.failed;
+      },
+      onResult: (i, r) => {
+        const x = genOf(i);
+        if (!x) return;
+        const j = i - x.first;
+        x.done.add(j);
+        if ((r as RunResult).violations.length > 0 && (x.failed === undefined || j < x.failed)) x.failed = j;
+        // shrink once every draw before the first failure is in (an earlier one might still fail)
+        const f = x.failed;
+        if (f !== undefined && x.shrinkAt === undefined && Array.from({ length: f }, (_, k) => x.done.has(k)).every(Boolean)) {
+          x.shrinkAt = tasks.push({ kind: 'shrink', gen: x.g, index: f }) - 1;
+        }
+      },
+    });
+    progress.end();
+    return {
+      run: (spec) => results[runAt.get(key(spec))!] as RunResult,
+      hunt: (m) => results[huntAt.get(m)!] as HuntResult,
+      crypto: () => ({
+        real: fastestReal(),
+        backends: backendReport(),
+        differential: { seed: work.differential.seed, cases: work.differential.cases, ...(results[diffAt] as DifferentialResult) },
+      }),
+      generated(g) {
+        const x = gens.find((y) => key(y.g) === key(g))!;
+        const upTo = x.failed === undefined ? x.n : x.failed + 1;
+        const runs = Array.from({ length: upTo }, (_, k) => ({ spec: (tasks[x.first + k] as { spec: RunSpec }).spec, r: results[x.first + k] as RunResult }));
+        if (x.shrinkAt === undefined) return { runs };
+        const s = results[x.shrinkAt] as Generated;
+        return { runs: [...runs, ...s.runs], ...(s.counterexample ? { counterexample: s.counterexample } : {}) };
+      },
+      close: () => runner.close(),
+    };
+  } catch (e) {
+    runner.close();
+    throw e;
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The liboqs backend (spec 3.1): ML-KEM-768 (FIPS 203) and ML-DSA-65 (FIPS 204) from liboqs 0.15
+ * compiled to WebAssembly (@oqs/liboqs-js); hashing and both AEADs as in `nodeCrypto`.
+ *
+ * The package's JavaScript wrapper offers only randomised key generation and encapsulation and
+ * signatures with an empty context, so this module drives the WebAssembly module itself, through
+ * liboqs's public structs (`OQS_KEM`, `OQS_SIG` of liboqs 0.15, wasm32 layout):
+ * - ML-KEM: `keypair_derand(pk, sk, d || z)`, the de-randomised key generation (REQ-CRY-001);
+ *   `decaps`; and `encaps`, which draws its 32 random bytes `m` from the module's entropy import.
+ *   (`encaps_derand` exists in the struct, but in this build it is a stub that traps.)
+ * - ML-DSA: `keypair`, `sign_with_ctx_str` and `verify_with_ctx_str` (REQ-CRY-009). liboqs has no
+ *   de-randomised ML-DSA key generation or signing: both draw their 32 random bytes (ξ, rnd) from
+ *   the entropy import. The builds on npm (0.15.1, and @openforge-sh/liboqs 0.14.3 alike) have
+ *   no context-string functions: nothing in them calls those, and the optimiser replaced their
+ *   bodies with a trap. A load-time self-test finds that, and signing and verification then stay
+ *   with noble (`origins` says so); keys still come from liboqs.
+ * The entropy import is fed from a tape holding exactly the seed, `m` or `rnd` the caller passed,
+ * and a call that draws any other number of bytes is an error: so every output is a function of
+ * the inputs, as noble's is (tested against noble and against Wycheproof).
+ * Those entry points are reachable only through the structs' function pointers, that is through
+ * the module's function table, which the build does not export: the module is instantiated with
+ * one export added for it (impl/crypto/wasm-table.ts). Loading fails, and the backend reports
+ * itself unavailable with the reason, if the struct layout or the entropy import is not what this
+ * module expects.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Bytes } from '../bytes.ts';
+import { CryptoError } from '../errors.ts';
+import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SEED_BYTES, KEM_SK_BYTES } from '../suite.ts';
+import { mlKemPublicKeyIsValid } from './noble.ts';
+import { nodeCrypto } from './node.ts';
+import type { CryptoProvider, Encapsulation, KeyPair } from './provider.ts';
+import { exportFunctionTable } from './wasm-table.ts';
+
+/** ML-DSA-65 secret key size (FIPS 204 Table 2). */
+const DSA_SK_BYTES = 4032;
+const SS_BYTES = 32;
+const RND_BYTES = 32;
+const MAX_CONTEXT = 255;
+const TABLE_EXPORT = 'pqroom_function_table';
+
+/** What an Emscripten module of @oqs/liboqs-js exposes that this backend uses. */
+interface Emscripten {
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _OQS_init(): void;
+  _OQS_KEM_new?(name: number): number;
+  _OQS_SIG_new?(name: number): number;
+  lengthBytesUTF8(s: string): number;
+  stringToUTF8(s: string, p: number, max: number): void;
+}
+
+type WasmFn = (...args: number[]) => number;
+
+/** The random bytes one call may draw, and how many it drew: liboqs reads no random source of its own (REQ-CRY-011). */
+class Tape {
+  private bytes: Bytes = new Uint8Array(0);
+  private drawn = 0;
+  private over = false;
+  memory: WebAssembly.Memory | undefined;
+
+  /** The module's entropy import: copies the next `len` bytes of the tape to `ptr` (zeros past its end, remembered). */
+  fill(ptr: number, len: number): void {
+    const out = new Uint8Array(this.memory!.buffer, ptr, len);
+    if (this.drawn + len > this.bytes.length) {
+      this.over = true;
+      out.fill(0);
+    } else out.set(this.bytes.subarray(this.drawn, this.drawn + len));
+    this.drawn += len;
+  }
+
+  /** Runs `f` with `bytes` on the tape; throws unless `f` drew exactly all of them. */
+  with<T>(bytes: Bytes, what: string, f: () => T): T {
+    this.bytes = bytes;
+    this.drawn = 0;
+    this.over = false;
+    try {
+      const r = f();
+      if (this.over || this.drawn !== bytes.length) throw new CryptoError('REQ-CRY-011', `liboqs ${what} drew ${this.drawn} random bytes, expected ${bytes.length}`);
+      return r;
+    } finally {
+      this.bytes = new Uint8Array(0);
+    }
+  }
+}
+
+/** One instantiated module: its exports, its memory, its function table and its tape. */
+interface Instance {
+  readonly m: Emscripten;
+  readonly memory: WebAssembly.Memory;
+  readonly table: WebAssembly.Table;
+  readonly tape: Tape;
+}
+
+function packageDir(): string | undefined {
+  for (const p of createRequire(import.meta.url).resolve.paths('@oqs/liboqs-js') ?? []) {
+    const dir = join(p, '@oqs', 'liboqs-js');
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * Instantiates one algorithm's module with its function table exported and its entropy import
+ * replaced by a tape. The Emscripten loader calls `WebAssembly.instantiate(bytes, imports)`
+ * itself, so that call is intercepted for the duration of the load (and only a call whose imports
+ * have the entropy function, a two-argument function filling `HEAPU8.subarray(ptr, ptr + len)`).
+ */
+async function instantiate(file: string): Promise<Instance> {
+  const factory = ((await import(pathToFileURL(file).href)) as { default: () => Promise<Emscripten> }).default;
+  const tape = new Tape();
+  let exports: WebAssembly.Exports | undefined;
+  const original = WebAssembly.instantiate;
+  const hooked = async (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
+    const entropy = imports
+      ? Object.entries(imports).flatMap(([ns, fns]) =>
+          Object.entries(fns).filter(([, f]) => typeof f === 'function' && f.length === 2 && /\.subarray\(/.test(String(f))).map(([name]) => [ns, name] as const),
+        )
+      : [];
+    if (!(source instanceof Uint8Array || source instanceof ArrayBuffer) || entropy.length !== 1) return (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
+    const [ns, name] = entropy[0]!;
+    const patched: WebAssembly.Imports = { ...imports, [ns]: { ...imports![ns], [name]: (ptr: number, len: number) => (tape.fill(ptr, len), 0) } };
+    const r = (await original(exportFunctionTable(new Uint8Array(source as ArrayBuffer), TABLE_EXPORT), patched)) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    exports = r.instance.exports;
+    return r;
+  };
+  WebAssembly.instantiate = hooked as typeof WebAssembly.instantiate;
+  let m: Emscripten;
+  try {
+    m = await factory();
+  } finally {
+    WebAssembly.instantiate = original;
+  }
+  if (!exports) throw new Error(`${file}: no entropy import found to feed`);
+  const table = exports[TABLE_EXPORT];
+  const memory = Object.values(exports).find((e) => e instanceof WebAssembly.Memory);
+  if (!(table instanceof WebAssembly.Table) || !(memory instanceof WebAssembly.Memory)) throw new Error(`${file}: no table or memory exported`);
+  tape.memory = memory;
+  m._OQS_init();
+  return { m, memory, table, tape };
+}
+
+/** Memory access and scratch buffers of one instance. */
+class Heap {
+  private view: Uint8Array;
+  constructor(private readonly i: Instance) {
+    this.view = new Uint8Array(i.memory.buffer);
+  }
+  /** A current view of the whole memory (a grown memory detaches the old one). */
+  u8(): Uint8Array {
+    if (this.view.buffer !== this.i.memory.buffer) this.view = new Uint8Array(this.i.memory.buffer);
+    return this.view;
+  }
+  u32(ptr: number): number {
+    return new DataView(this.i.memory.buffer).getUint32(ptr, true);
+  }
+  alloc(n: number): number {
+    const p = this.i.m._malloc(Math.max(1, n));
+    if (p === 0) throw new Error('liboqs: out of memory');
+    return p;
+  }
+  put(ptr: number, b: Bytes): void {
+    this.u8().set(b, ptr);
+  }
+  take(ptr: number, n: number): Bytes {
+    return this.u8().slice(ptr, ptr + n);
+  }
+  wipe(ptr: number, n: number): void {
+    this.u8().fill(0, ptr, ptr + n);
+  }
+  /** The function a struct field points to (a function table index). */
+  fn(ptr: number): WasmFn {
+    const f = this.i.table.get(this.u32(ptr)) as WasmFn | null;
+    if (typeof f !== 'function') throw new Error('liboqs: null function pointer');
+    return f;
+  }
+  /** The struct `new(name)` returns, after checking its `size_t` fields (wasm32: 4 bytes) from `at`. */
+  struct(make: ((name: number) => number) | undefined, name: string, at: number, sizes: readonly number[]): number {
+    if (!make) throw new Error(`liboqs: no constructor for ${name}`);
+    const n = this.i.m.lengthBytesUTF8(name) + 1;
+    const np = this.alloc(n);
+    this.i.m.stringToUTF8(name, np, n);
+    const s = make(np);
+    this.i.m._free(np);
+    if (s === 0) throw new Error(`liboqs: ${name} is not enabled in this build`);
+    const got = sizes.map((_, i) => this.u32(s + at + 4 * i));
+    if (got.join() !== sizes.join()) throw new Error(`liboqs: ${name} struct layout not as expected (sizes ${got.join(', ')}, expected ${sizes.join(', ')})`);
+    return s;
+  }
+}
+
+/** ML-KEM-768 through `OQS_KEM`: method_name, alg_version, level, ind_cca, six size_t, then the functions. */
+function mlKem768(i: Instance): Pick<CryptoProvider, 'kemKeygen' | 'kemEncapsulate' | 'kemDecapsulate'> {
+  const h = new Heap(i);
+  const s = h.struct(i.m._OQS_KEM_new?.bind(i.m), 'ML-KEM-768', 12, [KEM_PK_BYTES, KEM_SK_BYTES, KEM_CT_BYTES, SS_BYTES, KEM_SEED_BYTES, 32]);
+  const keypairDerand = h.fn(s + 36);
+  const encaps = h.fn(s + 48);
+  const decaps = h.fn(s + 52);
+  const pk = h.alloc(KEM_PK_BYTES);
+  const sk = h.alloc(KEM_SK_BYTES);
+  const ct = h.alloc(KEM_CT_BYTES);
+  const ss = h.alloc(SS_BYTES);
+  const seed = h.alloc(KEM_SEED_BYTES);
+  const none = new Uint8Array(0);
+  return {
+    kemKeygen(d: Bytes): KeyPair {
+      if (d.length !== KEM_SEED_BYTES) throw new CryptoError('REQ-CRY-001', 'ML-KEM seed must be 64 bytes');
+      h.put(seed, d);
+      const rc = i.tape.with(none, 'ML-KEM keypair_derand', () => keypairDerand(pk, sk, seed));
+      if (rc !== 0) throw new CryptoError('REQ-CRY-001', 'ML-KEM key generation failed');
+      const out = { publicKey: h.take(pk, KEM_PK_BYTES), secretKey: h.take(sk, KEM_SK_BYTES) };
+      h.wipe(sk, KEM_SK_BYTES);
+      h.wipe(seed, KEM_SEED_BYTES);
+      return out;
+    },
+    kemEncapsulate(publicKey: Bytes, m: Bytes): Encapsulation {
+      if (!mlKemPublicKeyIsValid(publicKey)) throw new CryptoError('REQ-CRY-002', 'ML-KEM encapsulation key check failed');
+      if (m.length !== 32) throw new CryptoError('REQ-CRY-001', 'ML-KEM encapsulation randomness must be 32 bytes');
+      h.put(pk, publicKey);
+      const rc = i.tape.with(m, 'ML-KEM encaps', () => encaps(ct, ss, pk));
+      if (rc !== 0) throw new CryptoError('REQ-CRY-002', 'ML-KEM encapsulation failed');
+      const out = { ct: h.take(ct, KEM_CT_BYTES), ss: h.take(ss, SS_BYTES) };
+      h.wipe(ss, SS_BYTES);
+      return out;
+    },
+    kemDecapsulate(ciphertext: Bytes, secretKey: Bytes): Bytes {
+      if (ciphertext.length !== KEM_CT_BYTES) throw new CryptoError('REQ-CRY-001', 'ML-KEM ciphertext of wrong length');
+      if (secretKey.length !== KEM_SK_BYTES) throw new CryptoError('REQ-CRY-001', 'ML-KEM decapsulation key of wrong length');
+      h.put(ct, ciphertext);
+      h.put(sk, secretKey);
+      const rc = i.tape.with(none, 'ML-KEM decaps', () => decaps(ss, ct, sk));
+      h.wipe(sk, KEM_SK_BYTES);
+      // FIPS 203 §7.3 decapsulation key check (the hash of ek inside dk) failed
+      if (rc !== 0) throw new CryptoError('REQ-CRY-001', 'ML-KEM decapsulation key check failed');
+      const out = h.take(ss, SS_BYTES);
+      h.wipe(ss, SS_BYTES);
+      return out;
+    },
+  };
+}
+
+/** The ML-DSA-65 functions of one instance; `sign` and `verify` are absent when the build has no context-string entry points. */
+type MlDsa = Pick<CryptoProvider, 'sigKeygen'> & Partial<Pick<CryptoProvider, 'sign' | 'verify'>>;
+
+/** ML-DSA-65 through `OQS_SIG`: method_name, alg_version, four flags, three size_t, then the functions. */
+function mlDsa65(i: Instance): MlDsa {
+  const h = new Heap(i);
+  const s = h.struct(i.m._OQS_SIG_new?.bind(i.m), 'ML-DSA-65', 12, [DSA_PK_BYTES, DSA_SK_BYTES, DSA_SIG_BYTES]);
+  if (h.u8()[s + 11] !== 1) throw new Error('liboqs: ML-DSA-65 without context-string support');
+  const keypair = h.fn(s + 24);
+  const signCtx = h.fn(s + 32);
+  const verifyCtx = h.fn(s + 40);
+  const pk = h.alloc(DSA_PK_BYTES);
+  const sk = h.alloc(DSA_SK_BYTES);
+  const sig = h.alloc(DSA_SIG_BYTES);
+  const sigLen = h.alloc(4);
+  const ctx = h.alloc(MAX_CONTEXT);
+  let msg = h.alloc(4096);
+  let msgCap = 4096;
+  const putMessage = (b: Bytes): void => {
+    if (b.length > msgCap) {
+      i.m._free(msg);
+      msgCap = Math.max(b.length, 2 * msgCap);
+      msg = h.alloc(msgCap);
+    }
+    h.put(msg, b);
+  };
+  const sigKeygen = (seed: Bytes): KeyPair => {
+    if (seed.length !== DSA_SEED_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA seed must be 32 bytes');
+    const rc = i.tape.with(seed, 'ML-DSA keypair', () => keypair(pk, sk));
+    if (rc !== 0) throw new CryptoError('REQ-CRY-003', 'ML-DSA key generation failed');
+    const out = { publicKey: h.take(pk, DSA_PK_BYTES), secretKey: h.take(sk, DSA_SK_BYTES) };
+    h.wipe(sk, DSA_SK_BYTES);
+    return out;
+  };
+  const sign = (secretKey: Bytes, message: Bytes, context: Bytes, rnd: Bytes): Bytes => {
+    if (secretKey.length !== DSA_SK_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA secret key of wrong length');
+    if (context.length > MAX_CONTEXT) throw new CryptoError('REQ-CRY-009', 'context longer than 255 bytes');
+    if (rnd.length !== RND_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA signing randomness must be 32 bytes');
+    h.put(sk, secretKey);
+    h.put(ctx, context);
+    putMessage(message);
+    new DataView(i.memory.buffer).setUint32(sigLen, DSA_SIG_BYTES, true);
+    const rc = i.tape.with(rnd, 'ML-DSA sign', () => signCtx(sig, sigLen, msg, message.length, ctx, context.length, sk));
+    h.wipe(sk, DSA_SK_BYTES);
+    if (rc !== 0 || h.u32(sigLen) !== DSA_SIG_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA signing failed');
+    return h.take(sig, DSA_SIG_BYTES);
+  };
+  const verify = (publicKey: Bytes, message: Bytes, context: Bytes, signature: Bytes): boolean => {
+    if (publicKey.length !== DSA_PK_BYTES || signature.length !== DSA_SIG_BYTES || context.length > MAX_CONTEXT) return false;
+    h.put(pk, publicKey);
+    h.put(sig, signature);
+    h.put(ctx, context);
+    putMessage(message);
+    return i.tape.with(new Uint8Array(0), 'ML-DSA verify', () => verifyCtx(msg, message.length, sig, DSA_SIG_BYTES, ctx, context.length, pk)) === 0;
+  };
+  // the published builds compile the context-string functions out (their bodies trap: nothing in
+  // the build calls them); a build that has them is used for signing and verification
+  try {
+    const k = sigKeygen(new Uint8Array(DSA_SEED_BYTES));
+    const one = new Uint8Array([1]);
+    if (!verify(k.publicKey, one, one, sign(k.secretKey, one, one, new Uint8Array(RND_BYTES)))) throw new Error('liboqs: ML-DSA context-string self-test failed');
+    return { sigKeygen, sign, verify };
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    return { sigKeygen };
+  }
+}
+
+/** A backend that loaded, or why it did not. */
+export type Loaded = { readonly provider: CryptoProvider; readonly unavailable?: undefined } | { readonly provider?: undefined; readonly unavailable: string };
+
+/** Where each public-key primitive of the liboqs backend comes from. */
+function origins(dsa: MlDsa): Record<string, string> {
+  const oqs = 'liboqs 0.15 (wasm)';
+  const noble = 'noble'; // this liboqs build has no ML-DSA with a context string
+  return { kemKeygen: oqs, kemEncapsulate: oqs, kemDecapsulate: oqs, sigKeygen: oqs, sign: dsa.sign ? oqs : noble, verify: dsa.verify ? oqs : noble };
+}
+
+/** Loads both modules; never throws (a failure is reported as the backend being unavailable). */
+export async function loadLiboqs(): Promise<Loaded> {
+  try {
+    const dir = packageDir();
+    if (!dir) return { unavailable: '@oqs/liboqs-js is not installed' };
+    // one after the other: each load intercepts WebAssembly.instantiate while it runs
+    const kem = mlKem768(await instantiate(join(dir, 'dist', 'ml-kem-768.min.js')));
+    const file = join(dir, 'dist', 'ml-dsa-65.min.js');
+    let dsa = mlDsa65(await instantiate(file));
+    if (!dsa.sign) dsa = { sigKeygen: mlDsa65(await instantiate(file)).sigKeygen }; // a fresh instance: the probe trapped in the first
+    const provider: CryptoProvider = { ...nodeCrypto, name: 'liboqs', origins: origins(dsa), kemCheckPublicKey: mlKemPublicKeyIsValid, ...kem, ...dsa };
+    return { provider };
+  } catch (e) {
+    return { unavailable: `liboqs could not be loaded: ${(e as Error).message}` };
+  }
+}
+
+/** The liboqs backend of this process, loaded once. */
+export const liboqs: Loaded = await loadLiboqs();
