@@ -3,8 +3,8 @@
  * happened. The first line describes the run (seed, options) so that it can be replayed; the
  * last line summarises it. Bytes are recorded as sizes and short hashes, never in full.
  */
-import { createHash } from 'node:crypto';
-import type { Bytes } from '../impl/bytes.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, type Bytes } from '../impl/bytes.ts';
 import { peekType } from '../impl/codec.ts';
 import { messageName, MsgType } from '../impl/messages/index.ts';
 
@@ -24,7 +24,8 @@ export type TraceEvent =
 
 /** The first 16 hex characters of SHA-256: enough to tell messages apart in a trace. */
 export function shortHash(b: Bytes | string): string {
-  return createHash('sha256').update(b).digest('hex').slice(0, 16);
+  // noble's SHA-256 (not node:crypto's): the live client host runs in browsers too
+  return toHex(sha256(typeof b === 'string' ? new TextEncoder().encode(b) : b)).slice(0, 16);
 }
 
 const PAYLOAD_OFFSET: Readonly<Record<number, number>> = {

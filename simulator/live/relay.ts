@@ -12,6 +12,7 @@ import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
 import { configuredKdf } from '../../impl/protocol/login.ts';
+import { buildWebApp, serveWeb, type WebApp } from './web/serve.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
 import type { Profile } from '../../impl/suite.ts';
@@ -72,6 +73,8 @@ export interface LiveRelayOptions {
    * and announce it for unknown usernames, instead of the interactive profile (REQ-LOG-018, REQ-LOG-019).
    */
   readonly insecureTestKdf?: boolean;
+  /** The web app to serve at `/` (`web/serve.ts`; `pqroom relay` always serves it). */
+  readonly web?: WebApp;
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
 }
@@ -227,7 +230,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
-    } else res.writeHead(404).end();
+    } else if (o.web === undefined || !serveWeb(o.web, req, res)) res.writeHead(404).end();
   });
 
   /**
@@ -413,7 +416,7 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
   --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
 
-GET /healthz, /metrics (Prometheus) and /relay-key on the same port. SIGTERM or SIGINT:
+GET /healthz, /metrics (Prometheus), /relay-key and the web chat (/) on the same port. SIGTERM or SIGINT:
 stop accepting, close connections, close the database.`;
 
 /** `pqroom relay`; `loadTap` reads `--adversary` (cli.js passes the adversary's, adversary/live-plans.ts). */
@@ -470,7 +473,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   try {
     let ref: LiveRelay | undefined;
     const tap = adversary?.tap((name) => ref?.principalOf(name));
+    const web = await buildWebApp(profile);
     relay = ref = await startRelay({
+      web,
       port,
       host,
       db,
@@ -487,6 +492,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 1;
   }
   out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
+  out(`the web chat: http://${host}:${relay.port}/`);
   if (insecureTestKdf) out('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
   if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
   await new Promise<void>((resolve) => {

@@ -1,0 +1,346 @@
+/**
+ * A live client: an owner or member machine and the client connection machine, driven on the
+ * wall clock over a WebSocket (the same machines the simulated world drives on a virtual clock).
+ * This module knows no WebSocket implementation: the host dials through `dial`, so the same code
+ * runs in Node (`client.ts` gives it the `ws` transport) and in a browser (the web app gives it
+ * the browser's WebSocket).
+ * The host does what the world does for a client: it feeds the role machine its user and network
+ * events, carries its frames through the connection machine, keeps its wake-up timer, and
+ * reconnects a lost connection. Effects it does not act on are handed to `on`.
+ */
+import type { SnapshotFrom } from 'xstate';
+import { toHex, type Bytes } from '../../impl/bytes.ts';
+import type { CryptoProvider } from '../../impl/crypto/provider.ts';
+import { attempt, type ReqId } from '../../impl/errors.ts';
+import type { Identity } from '../../impl/protocol/identity.ts';
+import { deterministicRng, systemRng } from '../../impl/rng.ts';
+import { decode } from '../../impl/codec.ts';
+import { MsgType, Reject, type Invite } from '../../impl/messages/index.ts';
+import { configuredKdf, register, registrationPin, type LoginPin } from '../../impl/protocol/login.ts';
+import type { Profile } from '../../impl/suite.ts';
+import type { ClientConfig, ClientCore } from '../../machines/client-core.ts';
+import { clientConnectionMachine, type ConnEffect, type ConnEvent } from '../../machines/connection.ts';
+import { start, step } from '../../machines/driver.ts';
+import type { ClientEffect, MemberEvent, NetEvent, OwnerEvent, Status } from '../../machines/events.ts';
+import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } from '../../machines/login-client.ts';
+import { memberMachine } from '../../machines/member.ts';
+import { ownerMachine } from '../../machines/owner.ts';
+import { relayMessageToEvent } from '../envelope.ts';
+import { roomOf, routeToRoom } from '../../machines/route.ts';
+import type { TraceLine } from '../relay-host.ts';
+import { messageLabel, shortHash } from '../trace.ts';
+import type { Link, LinkHandlers } from '../transport.ts';
+
+/** What a live client reports. */
+export interface LiveClientEvents {
+  deliver?(d: { sender: string; seq: number; epoch: number; text: string }): void;
+  status?(s: Status): void;
+  raise?(kind: 'reject' | 'alarm', reqId: ReqId, detail: string): void;
+  connected?(): void;
+  /** hardened: the client pinned its account's salt and KDF parameters (REQ-LOG-017); a host with a vault keeps them there. */
+  pinned?(pin: LoginPin): void;
+}
+
+/** Options of a live client. */
+export interface LiveClientOptions {
+  readonly name: string;
+  readonly role: 'owner' | 'member';
+  readonly url: string;
+  readonly crypto: CryptoProvider;
+  readonly profile: Profile;
+  readonly identity: Identity;
+  /** hardened: the relay key the client pins. */
+  readonly relayPk?: Bytes;
+  readonly config?: Partial<ClientConfig>;
+  readonly on?: LiveClientEvents;
+  /** REQ-TRN-009 timings (ms): reconnect after a loss (1000), give up a handshake (3000), give up a silent relay (8000). */
+  readonly reconnectMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly silenceMs?: number;
+  /**
+   * Log in on every connection before the role machine goes online (spec 9, REQ-LOG-020): the
+   * connection is rekeyed with the session. `register` registers the account on the first
+   * connection first, with the interactive profile, which is also the floor (REQ-LOG-012);
+   * `insecureTestKdf` (tests and the demo only) lowers both to the test profile (REQ-LOG-019).
+   * hardened: `pin` is the account's pin from the vault; without one the client pins what it
+   * registers with, or what its first login used (REQ-LOG-017).
+   */
+  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly insecureTestKdf?: boolean; readonly pin?: LoginPin };
+  /** Trace lines of this client (the simulator's format; the caller stamps the time). */
+  readonly record?: (e: TraceLine) => void;
+}
+
+/** Opens a connection to the relay at `url` (a WebSocket: one binary message per frame). */
+export type Dial = (url: string, handlers: LinkHandlers) => Link;
+
+/** A running live client. */
+export interface LiveClient {
+  readonly name: string;
+  readonly identity: Identity;
+  /** Feeds a user event (`user.send`, `user.invite`, ...). */
+  user(event: { type: string } & Record<string, unknown>): void;
+  /** The role machine's state value. */
+  state(): unknown;
+  /** The role machine's context. */
+  context(): unknown;
+  /** Stops: closes the connection, cancels timers, never reconnects. */
+  stop(): void;
+}
+
+type RoleMachine = typeof ownerMachine | typeof memberMachine;
+
+/** What the relay answers a login with (spec 9.5): everything else that arrives meanwhile is the role machine's. */
+const LOGIN_REPLIES: ReadonlySet<number> = new Set([MsgType.LoginChallenge, MsgType.LoginFinish, MsgType.CompatLoginChallenge, MsgType.CompatLoginFinish, MsgType.Reject]);
+type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memberMachine>;
+
+/** Starts a client and connects it. */
+export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }): LiveClient {
+  const machine: RoleMachine = o.role === 'owner' ? ownerMachine : memberMachine;
+  const input = { crypto: o.crypto, profile: o.profile, identity: o.identity, rngSeed: systemRng.bytes(48), config: o.config ?? {} };
+  let snapshot: RoleSnapshot = (o.role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input)).snapshot;
+  let conn = newConn();
+  let link: Link | undefined;
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  let wakeAt: number | undefined;
+  let stopped = false;
+  let reconnect: ReturnType<typeof setTimeout> | undefined;
+  // REQ-TRN-009: a handshake that does not complete, or a relay that answers nothing, ends the connection
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (ms: number, f: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+  let unansweredSince: number | undefined;
+  const silenceMs = o.silenceMs ?? 8_000;
+  const silenceCheck = (l: Link): void => {
+    if (link !== l || unansweredSince === undefined) return;
+    if (Date.now() - unansweredSince >= silenceMs) l.close('relay silent');
+    else later(unansweredSince + silenceMs - Date.now(), () => silenceCheck(l));
+  };
+
+  function newConn() {
+    return start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, {
+      crypto: o.crypto,
+      profile: o.profile,
+      identity: o.identity,
+      pinnedRelayPk: o.profile === 'hardened' ? o.relayPk : undefined,
+      rngSeed: systemRng.bytes(48),
+    }).snapshot;
+  }
+
+  const record = o.record;
+  // the login on the current connection (spec 9): undefined when there is none, or once it is done
+  let loginSnap: SnapshotFrom<typeof loginClientMachine> | undefined;
+  // REQ-LOG-001: Register has no answer, so the same bytes go out on every connection until a login succeeds
+  let registration: Bytes | undefined;
+  let mustRegister = o.login?.register ?? false;
+  let loginFailed = false;
+  // REQ-LOG-017: the account's salt and KDF parameters, kept across connections
+  let pin: LoginPin | undefined = o.profile === 'hardened' ? o.login?.pin : undefined;
+  const pinNow = (p: LoginPin): void => {
+    pin = p;
+    o.on?.pinned?.(p);
+  };
+  /** Relay messages that arrived during the login and are not for it. */
+  const held: Bytes[] = [];
+  /** A `Reject` the relay answered the login with: its reason is the one to report. */
+  let refusal: { readonly requirement: string; readonly detail: string } | undefined;
+  const feedLogin = (event: LoginClientEvent): void => {
+    if (!loginSnap) return;
+    const r = step<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, loginSnap, event);
+    loginSnap = r.snapshot;
+    for (const fx of r.effects) {
+      if (fx.type === 'effect.send') feedConn({ type: 'app.send', bytes: fx.bytes, now: Date.now() });
+      else if (fx.type === 'effect.reject') {
+        // a refused login (a wrong password, a relay that is not the pinned one): no retry loop
+        const reqId = (refusal?.requirement ?? fx.reqId) as ReqId;
+        const detail = refusal ? `login refused by the relay: ${refusal.detail}` : `login: ${fx.detail}`;
+        record?.({ kind: 'reject', actor: o.name, reqId, detail });
+        o.on?.raise?.('reject', reqId, detail);
+        loginSnap = undefined;
+        loginFailed = true;
+        link?.close('login refused');
+      } else if (fx.type === 'effect.loggedIn') {
+        loginSnap = undefined;
+        mustRegister = false;
+        if (pin === undefined && fx.pin !== undefined) pinNow(fx.pin); // REQ-LOG-017: trust on first use
+        feedConn({ type: 'conn.rekey', sessionKey: fx.sessionKey, now: Date.now() }); // REQ-LOG-020, REQ-LOG-023: the finish checked, nothing sent since the response
+        record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
+        o.on?.connected?.();
+        feedRole({ type: 'net.up', now: Date.now() });
+        for (const bytes of held.splice(0)) feedRelay(bytes);
+      }
+    }
+  };
+  const startLogin = (): void => {
+    const l = o.login!;
+    if (mustRegister) {
+      const kdf = configuredKdf(l.insecureTestKdf); // REQ-LOG-019: the configuration's, at the floor
+      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
+      if (o.profile === 'hardened' && pin === undefined) pinNow(registrationPin(registration)); // REQ-LOG-017
+      feedConn({ type: 'app.send', bytes: registration, now: Date.now() });
+    }
+    loginSnap = start<typeof loginClientMachine, LoginClientEffect>(loginClientMachine, {
+      crypto: o.crypto,
+      profile: o.profile,
+      username: l.username,
+      password: l.password,
+      pinnedRelayPk: o.relayPk,
+      rngSeed: systemRng.bytes(48),
+      ...(l.insecureTestKdf === true ? { insecureTestKdf: true } : {}),
+    }).snapshot;
+    feedLogin({ type: 'login.start', th: conn.context.th!, now: Date.now(), ...(pin === undefined ? {} : { pin }) });
+  };
+  /** A relay message, routed to this client's room (REQ-MEM-064) and fed to its role machine. */
+  const feedRelay = (bytes: Bytes): void => {
+    const ev = routeToRoom(roomOf(snapshot.context as ClientCore & { invite?: Invite }), relayMessageToEvent(bytes, Date.now()));
+    if (ev !== undefined) feedRole(ev);
+  };
+  const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
+    if (stopped) return;
+    const r = step<RoleMachine, ClientEffect>(machine, snapshot as never, event as never);
+    if (record) {
+      const from = JSON.stringify(snapshot.value);
+      const to = JSON.stringify(r.snapshot.value);
+      if (from !== to) record({ kind: 'state', actor: o.name, from, to });
+    }
+    snapshot = r.snapshot as RoleSnapshot;
+    for (const fx of r.effects) effect(fx);
+  };
+
+  const effect = (fx: ClientEffect): void => {
+    switch (fx.type) {
+      case 'effect.send':
+        record?.({ kind: 'send', actor: o.name, to: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
+        feedConn({ type: 'app.send', bytes: fx.bytes, now: Date.now() });
+        break;
+      case 'effect.deliver':
+        record?.({ kind: 'deliver', actor: o.name, sender: toHex(fx.sender).slice(0, 16), seq: fx.seq, epoch: fx.epoch, hash: shortHash(fx.text) });
+        o.on?.deliver?.({ sender: toHex(fx.sender), seq: fx.seq, epoch: fx.epoch, text: fx.text });
+        break;
+      case 'effect.reject':
+        record?.({ kind: 'reject', actor: o.name, reqId: fx.reqId, detail: `${fx.input}: ${fx.detail}` });
+        o.on?.raise?.('reject', fx.reqId, `${fx.input}: ${fx.detail}`);
+        break;
+      case 'effect.alarm':
+        record?.({ kind: 'alarm', actor: o.name, reqId: fx.reqId, detail: fx.detail });
+        o.on?.raise?.('alarm', fx.reqId, fx.detail);
+        break;
+      case 'effect.status':
+        record?.({ kind: 'status', actor: o.name, status: fx.status.kind, ...('epoch' in fx.status ? { epoch: fx.status.epoch } : {}) });
+        o.on?.status?.(fx.status);
+        break;
+      case 'effect.wake':
+        if (wakeAt !== fx.at) {
+          wakeAt = fx.at;
+          if (wake) clearTimeout(wake);
+          wake = setTimeout(() => {
+            wake = undefined;
+            wakeAt = undefined;
+            feedRole({ type: 'timer.tick', now: Date.now() });
+          }, Math.max(0, fx.at - Date.now()));
+        }
+        break;
+    }
+  };
+
+  const feedConn = (event: ConnEvent): void => {
+    if (stopped) return;
+    const r = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, conn, event);
+    conn = r.snapshot;
+    for (const fx of r.effects) {
+      switch (fx.type) {
+        case 'effect.wire': {
+          const l = link;
+          if (!l) break;
+          if (unansweredSince === undefined) {
+            unansweredSince = Date.now();
+            later(silenceMs, () => silenceCheck(l));
+          }
+          l.send(fx.bytes);
+          break;
+        }
+        case 'effect.up':
+          if (o.login) startLogin();
+          else {
+            o.on?.connected?.();
+            feedRole({ type: 'net.up', now: Date.now() });
+          }
+          break;
+        case 'effect.down':
+          feedRole({ type: 'net.down', now: Date.now() });
+          break;
+        case 'effect.receive':
+          record?.({ kind: 'recv', actor: o.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
+          if (loginSnap && fx.bytes.length >= 4 && LOGIN_REPLIES.has(fx.bytes[3]!)) {
+            const rj = fx.bytes[3] === MsgType.Reject ? attempt(() => decode(Reject, fx.bytes)) : undefined;
+            refusal = rj?.ok ? rj.value : undefined;
+            feedLogin({ type: 'net.receive', bytes: fx.bytes, now: Date.now() });
+          } else if (loginSnap) {
+            // a push of a relay that does not wait for the login: the role machine's, once online (bounded: history sync refetches the rest)
+            if (held.length < 10_000) held.push(fx.bytes);
+          }
+          else feedRelay(fx.bytes);
+          break;
+        case 'effect.reject':
+          o.on?.raise?.('reject', fx.reqId, fx.detail);
+          break;
+        case 'effect.close':
+          link?.close(fx.reason);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+
+  const connect = (): void => {
+    if (stopped || link) return;
+    conn = newConn();
+    unansweredSince = undefined;
+    const l: Link = o.dial(o.url, {
+      onFrame: (bytes) => {
+        if (link !== l) return;
+        unansweredSince = undefined;
+        feedConn({ type: 'net.wire', bytes, now: Date.now() });
+      },
+      onClose: () => {
+        if (link !== l) return;
+        link = undefined;
+        feedConn({ type: 'conn.lost', now: Date.now() });
+        loginSnap = undefined;
+        held.length = 0;
+        if (!stopped && !loginFailed) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
+      },
+    });
+    link = l;
+    later(o.handshakeTimeoutMs ?? 3_000, () => {
+      if (link === l && conn.value !== 'open') l.close('handshake timeout');
+    });
+    feedConn({ type: 'conn.start', now: Date.now() });
+  };
+  connect();
+
+  return {
+    name: o.name,
+    identity: o.identity,
+    user(event) {
+      record?.({ kind: 'user', actor: o.name, event: event.type });
+      feedRole({ ...event, now: Date.now() } as OwnerEvent);
+    },
+    state: () => snapshot.value,
+    context: () => snapshot.context,
+    stop() {
+      stopped = true;
+      if (wake) clearTimeout(wake);
+      for (const t of timers) clearTimeout(t);
+      if (reconnect) clearTimeout(reconnect);
+      const l = link;
+      link = undefined;
+      l?.close('client stopped');
+    },
+  };
+}
