@@ -92,7 +92,8 @@ export type ClientEffect =
 export type RelayEvent =
   | (Timed & { readonly type: 'conn.open'; readonly conn: string; readonly principal: Bytes })
   | (Timed & { readonly type: 'conn.close'; readonly conn: string })
-  | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest })
+  /** A decoded request; `digest` is SHA-256 of the bytes received (REQ-REL-004), computed from the request when absent. */
+  | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest; readonly digest?: Bytes })
   | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string })
   | (Timed & { readonly type: 'admin.shutdown' });
 

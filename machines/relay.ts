@@ -154,7 +154,7 @@ export const relayMachine = setup({
     handle: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.request'>;
       const conn = refill(context.conns[e.conn]!, e.now, context.config);
-      const step = once(context, event, 'step', () => handleRequest(context.crypto, context.state, conn.principal, e.request, e.now));
+      const step = once(context, event, 'step', () => handleRequest(context.crypto, context.state, conn.principal, e.request, e.now, e.digest));
       const next: RelayContext = { ...context, state: step.state, conns: { ...context.conns, [e.conn]: { ...conn, tokens: conn.tokens - 1 } } };
       enqueue.assign(next);
       for (const fx of effectsOf(next, e.conn, step)) enqueue.emit(fx);

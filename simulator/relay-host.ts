@@ -342,7 +342,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
   const request = (connId: string, bytes: Bytes): void => {
     const d = decodeRequest(bytes);
     const now = o.now();
-    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now });
+    // REQ-REL-004: the digest of the bytes received recognises a retransmission
+    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, digest: o.crypto.sha256(bytes), now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now });
   };
 
   const feedConn = (connId: string, event: ConnEvent): void => {

@@ -67,7 +67,7 @@ describe('the SQLite store', () => {
     expect(created.rejected).toBeUndefined();
     const key = Object.keys(created.state.rooms)[0]!;
     const room = created.state.rooms[key]!;
-    const answers = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ reqId: from + i, reply: new Uint8Array([from + i]) }));
+    const answers = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ reqId: from + i, digest: new Uint8Array(32).fill(from + i), reply: new Uint8Array([from + i]) }));
     const s1: RelayState = {
       ...created.state,
       rooms: { [key]: { ...room, members: { ...room.members, ['ab'.repeat(32)]: { role: 'member', addedIndex: 2, addedEpoch: 1 } }, invites: { ['cd'.repeat(32)]: { expiresAt: 9, status: 'open' }, ['ef'.repeat(32)]: { expiresAt: 9, status: 'claimed', claimant: 'ab'.repeat(32), joinPayload: new Uint8Array([1, 2]) } } } },
@@ -75,12 +75,12 @@ describe('the SQLite store', () => {
       answered: { ...created.state.answered, ['ab'.repeat(32)]: answers(5, 10) },
     };
     const r1 = s1.rooms[key]!;
-    // an invite gone, a member removed, the oldest answers dropped and one added, a counter moved
+    // an invite gone, a member removed, the oldest answers dropped and two added (one req_id, two requests: REQ-REL-004), a counter moved
     const s2: RelayState = {
       ...s1,
       rooms: { [key]: { ...r1, nextIndex: r1.nextIndex + 1, invites: { ['ef'.repeat(32)]: r1.invites['ef'.repeat(32)]! }, members: { ...r1.members, ['ab'.repeat(32)]: { role: 'removed', addedIndex: 2, addedEpoch: 1, removedIndex: 3 } } } },
       mailboxes: { ['ab'.repeat(32)]: 4 },
-      answered: { ...s1.answered, ['ab'.repeat(32)]: [...s1.answered['ab'.repeat(32)]!.slice(2), ...answers(1, 20)] },
+      answered: { ...s1.answered, ['ab'.repeat(32)]: [...s1.answered['ab'.repeat(32)]!.slice(2), ...answers(1, 20), { reqId: 20, digest: new Uint8Array(32).fill(99), reply: new Uint8Array([99]) }] },
     };
     const s3: RelayState = { ...s2, answered: { ...s2.answered, ['ab'.repeat(32)]: answers(2, 30) } };
     const a = sqliteStore(file);

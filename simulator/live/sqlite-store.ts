@@ -14,7 +14,7 @@ import type { Profile } from '../../impl/suite.ts';
 import type { RelayStore } from '../store.ts';
 
 /** The schema version this code writes; a database of another version is refused, not misread. */
-export const STORE_VERSION = 2;
+export const STORE_VERSION = 3;
 /** A RelayStore on a database file, with what only the live relay needs. */
 export interface SqliteStore extends RelayStore {
   /** Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it. */
@@ -69,9 +69,9 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     putDirectory: db.prepare<[string, string]>('INSERT OR REPLACE INTO directory (principal, json) VALUES (?, ?)'),
     delDirectory: db.prepare<[string]>('DELETE FROM directory WHERE principal = ?'),
     directory: db.prepare<[], Row<'principal' | 'json'>>('SELECT principal, json FROM directory'),
-    putAnswer: db.prepare<[string, number, number, Bytes]>('INSERT OR REPLACE INTO answered (principal, req_id, seq, reply) VALUES (?, ?, ?, ?)'),
-    delAnswer: db.prepare<[string, number]>('DELETE FROM answered WHERE principal = ? AND req_id = ?'),
-    answers: db.prepare<[], { principal: string; req_id: number; seq: number; reply: Buffer }>('SELECT principal, req_id, seq, reply FROM answered ORDER BY principal, seq'),
+    putAnswer: db.prepare<[string, number, Bytes, number, Bytes]>('INSERT OR REPLACE INTO answered (principal, req_id, digest, seq, reply) VALUES (?, ?, ?, ?, ?)'),
+    delAnswer: db.prepare<[string, number, Bytes]>('DELETE FROM answered WHERE principal = ? AND req_id = ? AND digest = ?'),
+    answers: db.prepare<[], { principal: string; req_id: number; digest: Buffer; seq: number; reply: Buffer }>('SELECT principal, req_id, digest, seq, reply FROM answered ORDER BY principal, seq'),
     maxSeq: db.prepare<[], { n: number | null }>('SELECT max(seq) AS n FROM answered'),
     delRoomMembers: db.prepare<[string]>('DELETE FROM member WHERE room = ?'),
     delRoomInvites: db.prepare<[string]>('DELETE FROM invite WHERE room = ?'),
@@ -107,14 +107,14 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     // the usual change: a few of the oldest dropped, one appended
     const k = next.length === 0 ? -1 : prev.indexOf(next[0]!);
     if (k >= 0 && prev.length - k <= next.length && prev.every((a, i) => i < k || next[i - k] === a)) {
-      for (const a of prev.slice(0, k)) q.delAnswer.run(p, a.reqId);
-      for (const a of next.slice(prev.length - k)) q.putAnswer.run(p, a.reqId, ++seq, a.reply);
+      for (const a of prev.slice(0, k)) q.delAnswer.run(p, a.reqId, a.digest);
+      for (const a of next.slice(prev.length - k)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
       return;
     }
     const kept = new Set(next);
-    for (const a of prev) if (!kept.has(a)) q.delAnswer.run(p, a.reqId);
+    for (const a of prev) if (!kept.has(a)) q.delAnswer.run(p, a.reqId, a.digest);
     const had = new Set(prev);
-    for (const a of next) if (!had.has(a)) q.putAnswer.run(p, a.reqId, ++seq, a.reply);
+    for (const a of next) if (!had.has(a)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
   }
 
   /** Saves within the open transaction: `committed` or `rolledBack` follows. */
@@ -158,7 +158,7 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
       const directory: Record<string, RelayState['directory'][string]> = {};
       for (const d of q.directory.all()) directory[d.principal] = fromJson(d.json);
       const answered: Record<string, Answered[]> = {};
-      for (const a of q.answers.all()) (answered[a.principal] ??= []).push({ reqId: a.req_id, reply: new Uint8Array(a.reply.buffer, a.reply.byteOffset, a.reply.byteLength) });
+      for (const a of q.answers.all()) (answered[a.principal] ??= []).push({ reqId: a.req_id, digest: new Uint8Array(a.digest.buffer, a.digest.byteOffset, a.digest.byteLength), reply: new Uint8Array(a.reply.buffer, a.reply.byteOffset, a.reply.byteLength) });
       last = { ...(profile === '' ? {} : { profile: profile as Profile }), rooms, mailboxes, directory, answered };
       return last;
     },
@@ -202,7 +202,7 @@ export function sqliteStore(file: string): SqliteStore {
     CREATE TABLE IF NOT EXISTS mailbox (principal TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS directory (principal TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id, digest)) WITHOUT ROWID;
   `);
   const allAccounts = db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account');
   const insAccount = db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)');

@@ -103,10 +103,12 @@ export interface RelayRoom {
   readonly nextIndex: number;
 }
 
-/** One remembered answer, for retransmitted requests (REQ-REL-004). */
+/** One remembered answer, for retransmitted requests (REQ-REL-004): a request is its (principal, req_id, digest). */
 export interface Answered {
   /** The request id. */
   readonly reqId: number;
+  /** SHA-256 of the request's bytes (REQ-REL-004: a retransmission is byte-identical). */
+  readonly digest: Bytes;
   /** The answer sent. */
   readonly reply: Bytes;
 }
@@ -133,7 +135,7 @@ export function emptyRelay(profile: Profile): RelayState {
   return { ...EMPTY_RELAY, profile };
 }
 
-/** How many answers per principal are remembered (REQ-REL-004). */
+/** How many answers per principal are remembered (REQ-REL-004); the oldest answered is evicted first. */
 export const ANSWER_MEMORY = 1024;
 
 /** What a request makes the relay do. */
