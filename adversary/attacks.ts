@@ -25,7 +25,7 @@ import { claimInvite, forgeWelcome, injectJoin, JOIN_ATTACKS, raceJoin, substitu
 import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
 import { knowledge, type Knowledge } from './knowledge.ts';
-import { checkSecrecy, propertyMonitor, type SecrecyContext, type Violation } from './oracles.ts';
+import { checkSecrecy, propertyMonitor, type SecrecyContext, type Violation } from './oracles/index.ts';
 import { maliciousRelay, type MaliciousRelay } from './relay.ts';
 
 export { type Attack, type NamedAttack } from './attacks/attack.ts';

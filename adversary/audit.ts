@@ -20,7 +20,7 @@ import type { LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
 import { NAMED_ATTACKS, type Outcome } from './named.ts';
-import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
+import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles/index.ts';
 import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
 import { runSpec, type RunSpec } from './run-spec.ts';

@@ -5,7 +5,7 @@ import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { NAMED_ATTACKS } from './named.ts';
 import { CAPABILITIES } from './capabilities.ts';
-import { CHECKED_PROPERTIES } from './oracles.ts';
+import { CHECKED_PROPERTIES } from './oracles/index.ts';
 
 const threat = readFileSync(new URL('../spec/11-threat-model.md', import.meta.url), 'utf8');
 const props = readFileSync(new URL('../spec/12-properties.md', import.meta.url), 'utf8');

@@ -6,7 +6,7 @@
  */
 import { traceToMermaid } from '../simulator/mermaid.ts';
 import { parseTrace } from '../simulator/trace.ts';
-import type { Violation } from './oracles.ts';
+import type { Violation } from './oracles/index.ts';
 
 /** What the report draws and says of one counterexample run. */
 export interface Drawn {

@@ -11,7 +11,7 @@ import { CompatLoginChallenge, LoginChallenge, LoginStart, MsgType } from '../im
 import { verifyStruct } from '../impl/protocol/identity.ts';
 import { kdfAtLeast, matchesPin, type LoginPin } from '../impl/protocol/login.ts';
 import type { LoginClientNode, LoginWorld, PasswordSend } from '../simulator/login-world.ts';
-import type { PropId, Violation } from './oracles.ts';
+import type { PropId, Violation } from './oracles/index.ts';
 
 /** The properties the login oracles check. */
 export const LOGIN_PROPERTIES: readonly PropId[] = ['PROP-21', 'PROP-22', 'PROP-28'];

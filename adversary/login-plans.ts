@@ -14,7 +14,7 @@ import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { createLoginWorld, type LoginFrame } from '../simulator/login-world.ts';
 import { DICTIONARY } from './dictionary.ts';
 import { loginDetected, loginViolations } from './login-oracles.ts';
-import type { Violation } from './oracles.ts';
+import type { Violation } from './oracles/index.ts';
 
 /** One move on the honest frame numbered `nth` (1-based, in the order the adversary sees them). */
 export type LoginPlanStep =

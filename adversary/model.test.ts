@@ -13,7 +13,7 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto } from '../simulator/run.ts';
 import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
 import { createWorld, type World } from '../simulator/world.ts';
-import { propertyMonitor, type Monitor } from './oracles.ts';
+import { propertyMonitor, type Monitor } from './oracles/index.ts';
 import { maliciousRelay, type MaliciousRelay, type PlanStep } from './relay.ts';
 
 const RUNS = Number(process.env.PQROOM_FC_RUNS ?? 200);

@@ -12,7 +12,7 @@ import { ATTACKS, runAttack, type AttackResult, type NamedAttack } from './attac
 import { findLoginAttack, LOGIN_ATTACKS, runLoginAttack } from './login-attacks.ts';
 import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import { findTrustAttack, runTrustAttack, TRUST_ATTACKS, TRUST_PROPERTIES } from './trust-attacks.ts';
-import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles.ts';
+import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles/index.ts';
 
 const ROOM_PROPERTIES: readonly PropId[] = [...new Set([...CHECKED_PROPERTIES, ...SECRECY_PROPERTIES])];
 

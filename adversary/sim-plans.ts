@@ -9,7 +9,7 @@ import { optionsFromHeader, simulate, type RunOptions, type RunPlugin } from '..
 import type { World } from '../simulator/world.ts';
 import { knowledge } from './knowledge.ts';
 import { loadLivePlan } from './live-plans.ts';
-import { checkSecrecy, propertyMonitor, type Violation } from './oracles.ts';
+import { checkSecrecy, propertyMonitor, type Violation } from './oracles/index.ts';
 import { checkPlan } from './plan-format.ts';
 import { maliciousRelay, type Plan } from './relay.ts';
 

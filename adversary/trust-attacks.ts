@@ -18,7 +18,7 @@ import type { Profile } from '../impl/suite.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
 import { traceRecorder, type TraceRecorder } from '../simulator/trace.ts';
 import type { NamedAttack, RunVerdict } from './attacks.ts';
-import type { PropId, Violation } from './oracles.ts';
+import type { PropId, Violation } from './oracles/index.ts';
 
 /** Hex characters ATK-22 grinds: 3 (12 bits) keeps a real-key run to seconds; the seed's 5 take 256 times as many key generations. */
 export const GRIND_HEX_CHARS = 3;

@@ -9,7 +9,7 @@ import { simSeed } from '../../impl/keyschedule.ts';
 import { createIdentity } from '../../impl/protocol/identity.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import type { Profile } from '../../impl/suite.ts';
-import type { PropId } from '../oracles.ts';
+import type { PropId } from '../oracles/index.ts';
 import type { Plan } from '../relay.ts';
 
 /** What every named attack of spec 11.4 says of itself, whichever world it runs in (room, login, trust). */

@@ -1,10 +1,10 @@
 /** The property oracles (spec 12) on runs built for one judgement each: what they must flag, and what they must not. */
 import { describe, expect, it } from 'vitest';
-import { backendCrypto } from '../simulator/run.ts';
-import { scenario, type ScenarioRun } from '../simulator/scenarios.ts';
-import { createWorld } from '../simulator/world.ts';
-import { propertyMonitor } from './oracles.ts';
-import { maliciousRelay } from './relay.ts';
+import { backendCrypto } from '../../simulator/run.ts';
+import { scenario, type ScenarioRun } from '../../simulator/scenarios.ts';
+import { createWorld } from '../../simulator/world.ts';
+import { propertyMonitor } from './index.ts';
+import { maliciousRelay } from '../relay.ts';
 
 /** An honest room of owner, alice and bob (rotation every 15 messages) running `steps`, the oracles watching. */
 function judged(profile: 'hardened' | 'compat', steps: (r: ScenarioRun) => void) {

@@ -6,38 +6,18 @@
  *
  * Honest parties are the clients the adversary does not control (CAP-16).
  */
-import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
-import { decode, encode, peekType } from '../impl/codec.ts';
-import { AddMember, AppMessage, Commit, CompatMemberAdd, MESSAGES, messageName, MsgType, RemoveMember, RosterInfo } from '../impl/messages/index.ts';
-import { fingerprint, inviteId } from '../impl/keyschedule.ts';
-import type { OwnerContext } from '../machines/owner.ts';
-import type { GroupView } from '../impl/protocol/group.ts';
-import type { ClientCore } from '../machines/client-core.ts';
-import { entitledTo, sentMessages, type Sent } from '../simulator/scenarios.ts';
-import type { ClientNode, World } from '../simulator/world.ts';
-import { payloadsOf, type Knowledge } from './knowledge.ts';
-import type { Observation } from './relay.ts';
-
-/** A property id of spec 12. */
-export type PropId = `PROP-${string}`;
-
-/** A property seen failing. */
-export interface Violation {
-  /** The property. */
-  readonly prop: PropId;
-  /** The honest party at which it failed. */
-  readonly party: string;
-  /** Virtual time (ms since the start). */
-  readonly t: number;
-  /** What happened. */
-  readonly detail: string;
-}
-
-/**
- * The properties these oracles check (the others need the knowledge closure or the accounts
- * issue). PROP-27 is judged by the attack runner at the end of a run whose relay is honest.
- */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27', 'PROP-29'];
+import { equalBytes, toHex, type Bytes } from '../../impl/bytes.ts';
+import { decode, encode, peekType } from '../../impl/codec.ts';
+import { AddMember, AppMessage, Commit, CompatMemberAdd, MESSAGES, messageName, MsgType, RemoveMember, RosterInfo } from '../../impl/messages/index.ts';
+import { fingerprint, inviteId } from '../../impl/keyschedule.ts';
+import type { OwnerContext } from '../../machines/owner.ts';
+import type { GroupView } from '../../impl/protocol/group.ts';
+import type { ClientCore } from '../../machines/client-core.ts';
+import { entitledTo, sentMessages, type Sent } from '../../simulator/scenarios.ts';
+import type { ClientNode, World } from '../../simulator/world.ts';
+import { payloadsOf } from '../knowledge.ts';
+import type { Observation } from '../relay.ts';
+import type { Monitor, PropId, Violation } from './types.ts';
 
 /** Whether `bytes` is a message of `type` (false for anything that does not even have a type). */
 function isType(bytes: Bytes, type: number): boolean {
@@ -57,17 +37,6 @@ function rosterHead(bytes: Bytes): Bytes[] {
   }
 }
 
-/** Watches a world and records every property violation. */
-export interface Monitor {
-  /** Checks what changed since the last call (call after every step). */
-  step(): void;
-  /** The checks that judge a settled run (recoveries and alarms owed). */
-  finish(removed: readonly string[]): void;
-  /** Records a violation found by another oracle (the secrecy ones). */
-  report(v: Omit<Violation, 't'>): void;
-  /** Violations so far, in order. */
-  readonly violations: readonly Violation[];
-}
 
 interface PerClient {
   delivered: number;
@@ -603,80 +572,4 @@ export function propertyMonitor(
       }
     },
   };
-}
-
-/** What the secrecy oracles need to know about the adversary's position in a run. */
-export interface SecrecyContext {
-  /** Clients the adversary controls (CAP-16). */
-  readonly controlled: ReadonlySet<string>;
-  /** When each controlled member was removed (virtual ms since the start). */
-  readonly removedAt: ReadonlyMap<string, number>;
-  /** Epochs (compat: generations) whose secret was leaked to the adversary, with when (CAP-17). */
-  readonly leaks: ReadonlyMap<number, number>;
-}
-
-/** Secrecy properties PROP-01, 02, 03, 11, 12, 16 against the adversary's knowledge closure. */
-export const SECRECY_PROPERTIES: readonly PropId[] = ['PROP-01', 'PROP-02', 'PROP-03', 'PROP-11', 'PROP-12', 'PROP-16'];
-
-/**
- * Checks the secrecy properties: which epoch secrets (compat: room keys), tokens and
- * plaintexts the adversary knows, against which epochs it was entitled to know.
- */
-export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, report: (v: Omit<Violation, 't'>) => void): void {
-  const owner = world.clients.get('owner');
-  if (!owner || x.controlled.has('owner')) return;
-  const ctx = owner.snapshot.context as OwnerContext;
-  const hardened = world.options.profile === 'hardened';
-  const t0 = world.startTime;
-  // epoch e: its secret, when it began, and which controlled members were in it
-  const starts = new Map<number, number>([[0, 0]]);
-  for (const s of owner.statuses) if (s.status.kind === 'epoch') starts.set(s.status.epoch, s.at - t0);
-  const secrets: [number, Uint8Array][] = [];
-  if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) secrets.push([Number(e), r.keys.epochSecret]);
-  if (ctx.compat) for (const key of ctx.compat.keys) secrets.push([key.generation, key.key]);
-  const admitted = (name: string): number | undefined => {
-    const id = world.clients.get(name)!.identity.fp;
-    const s = owner.statuses.find((y) => y.status.kind === 'admitted' && equalBytes(y.status.memberId, id));
-    return s ? s.at - t0 : undefined;
-  };
-  const insiders = (e: number): string[] => {
-    const start = starts.get(e) ?? Infinity;
-    const end = starts.get(e + 1) ?? Infinity;
-    return [...x.controlled].filter((name) => {
-      if (hardened) {
-        const id = world.clients.get(name)!.identity.fp;
-        return (ctx.group?.epochs[e]?.roster ?? []).some((r) => equalBytes(r.member_id, id));
-      }
-      const a = admitted(name);
-      const r = x.removedAt.get(name) ?? Infinity;
-      return a !== undefined && a < end && r > start;
-    });
-  };
-  const what = hardened ? 'epoch secret of epoch' : 'room key of generation';
-  const firstLeak = Math.min(...x.leaks.keys());
-  for (const [e, secret] of secrets) {
-    if (!k.knows(secret) || insiders(e).length > 0 || x.leaks.has(e)) continue;
-    const start = starts.get(e) ?? 0;
-    const removedBefore = [...x.removedAt].filter(([, r]) => r <= start).map(([n]) => n);
-    const leakedBefore = [...x.leaks].filter(([le, at]) => le < e && at <= start);
-    const via = k.provenance(secret)?.via ?? '?';
-    report({ prop: 'PROP-01', party: 'owner', detail: `the adversary knows the ${what} ${e} (through ${via}), which no member it controls was in` });
-    if (removedBefore.length > 0) report({ prop: 'PROP-11', party: 'owner', detail: `${removedBefore.join(', ')}, removed before it began, knows the ${what} ${e}` });
-    if (leakedBefore.length > 0) report({ prop: 'PROP-12', party: 'owner', detail: `after the leak of epoch ${firstLeak} and a later rotation, the adversary knows the ${what} ${e}` });
-    const p = k.provenance(secret);
-    if (p?.via === 'compat welcome' && p.withToken === false) report({ prop: 'PROP-16', party: 'owner', detail: `the ${what} ${e} was obtained through invite ${p.inviteId?.slice(0, 16)} without its token` });
-  }
-  // PROP-02: plaintexts of honest members' messages in those epochs
-  for (const node of world.clients.values()) {
-    if (x.controlled.has(node.name)) continue;
-    for (const s of node.statuses) {
-      if (s.status.kind !== 'sent' || !k.plaintexts.has(s.status.text)) continue;
-      const e = s.status.epoch;
-      if (insiders(e).length === 0 && !x.leaks.has(e)) report({ prop: 'PROP-02', party: node.name, detail: `the adversary reads "${s.status.text}" (${what} ${e})` });
-    }
-  }
-  // PROP-03: invite tokens
-  for (const s of owner.statuses) {
-    if (s.status.kind === 'invite' && k.knows(s.status.invite.token)) report({ prop: 'PROP-03', party: 'owner', detail: 'the adversary knows an invite token' });
-  }
 }
