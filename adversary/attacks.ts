@@ -26,7 +26,7 @@ import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
 import { knowledge, type Knowledge } from './knowledge.ts';
 import { checkSecrecy, propertyMonitor, type SecrecyContext, type Violation } from './oracles/index.ts';
-import { maliciousRelay, type MaliciousRelay } from './relay.ts';
+import { maliciousRelay, type MaliciousRelay, type Plan } from './relay.ts';
 
 export { type Attack, type NamedAttack } from './attacks/attack.ts';
 
@@ -84,13 +84,55 @@ interface Hooks {
   readonly removed: (r: ScenarioRun) => void;
 }
 
-/** The room every named attack runs in. */
-function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
+/**
+ * The second room of a world with several rooms (spec 7.11): the owner's person keeps it from a
+ * second client, `owner2`, and alice's person is in it from hers, `alice2`. Its clients share the
+ * people's identities (one principal each), so the relay sees one person in two rooms.
+ */
+export const ANNEX_CLIENTS = ['owner2', 'alice2'] as const;
+
+/** Whether a run needs the second room: the attack asks for it, or its plan names one of its clients. */
+export function needsAnnex(attack: Attack, plan: Plan): boolean {
+  return attack.annex === true || ANNEX_CLIENTS.some((c) => JSON.stringify(plan).includes(`"${c}"`));
+}
+
+/** Opens the second room: owner2 creates it and invites alice2, who joins. */
+function openAnnex(r: ScenarioRun): void {
+  const w = r.world;
+  w.note('annex', 'a second room: owner2 (the owner\'s person) and alice2 (alice\'s person)');
+  w.addOwner('owner2', 'owner');
+  w.addMember('alice2', 'alice');
+  w.connect('owner2');
+  w.connect('alice2');
+  w.user('owner2', { type: 'user.create' });
+  if (!w.runUntilTrue(() => w.stateOf('owner2').startsWith('active'), 30_000)) return;
+  w.user('owner2', { type: 'user.invite' });
+  if (!w.runUntilTrue(() => w.invites('owner2').length > 0, 30_000)) return;
+  w.user('alice2', { type: 'user.join', invite: w.invites('owner2')[0]! });
+  w.runUntilTrue(() => w.stateOf('alice2') === 'member', 60_000);
+}
+
+/** A few messages in the second room, while the first one chats (texts unique to that room; `said` counts them). */
+function annexChat(r: ScenarioRun, count: number, said: { n: number }): void {
+  if (!r.world.clients.has('alice2')) return;
+  for (let i = 0; i < count; i++) {
+    const who = i % 2 === 0 ? 'alice2' : 'owner2';
+    r.world.user(who, { type: 'user.send', text: `in the second room, ${++said.n} from ${who}` }, 20 * i);
+  }
+}
+
+/** The room every named attack runs in (and the second room, when the run needs it). */
+function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks, annex: boolean) {
+  const said = { n: 0 };
   const s = scenario('attack', 'a room under a malicious relay')
     .members('alice', 'bob', 'carol', ...(attack.lateJoin ? ['dave'] : []), ...(attack.raceJoin ? ['erin'] : []), ...(attack.ghost ? [attack.ghost] : []))
     .create()
     .admit('alice', 'bob', 'carol')
     .step((r) => {
+      if (annex) {
+        openAnnex(r);
+        annexChat(r, 4, said);
+      }
       relay.arm();
       hooks.armed(r);
       // a message of exactly 32 bytes, as a pasted key or code would be (W2 turns it into a room key)
@@ -101,12 +143,21 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks) {
     .chat(12)
     .step((r) => {
       hooks.midway(r);
+      annexChat(r, 4, said);
       askRosters(r);
     });
   if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
   if (attack.lateJoin && attack.lateJoinMayFail !== undefined) s.step((r) => tryJoin(r, 'dave', attack.lateJoinMayFail === true ? 0 : attack.lateJoinMayFail!));
   else if (attack.lateJoin) s.admit('dave');
-  return s.offline('bob').chat(12).online('bob').wait(3_000).chat(24).step(askRosters).wait(SETTLE_MS);
+  return s
+    .offline('bob')
+    .chat(12)
+    .step((r) => annexChat(r, 4, said))
+    .online('bob')
+    .wait(3_000)
+    .chat(24)
+    .step(askRosters)
+    .wait(SETTLE_MS);
 }
 
 /**
@@ -132,7 +183,8 @@ function askRosters(r: ScenarioRun): void {
 /** Runs one attack, with the oracles checking after every step. */
 export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   let world: World | undefined;
-  const relay = maliciousRelay(attack.plan(o.profile), (name) => {
+  const plan = attack.plan(o.profile);
+  const relay = maliciousRelay(plan, (name) => {
     const n = world?.clients.get(name);
     return n ? toHex(n.identity.fp) : undefined;
   });
@@ -159,7 +211,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (fed.get(name) === tag) continue;
       fed.set(name, tag);
       for (const kk of node.identity.kemKeys) k.addKemSecret(kk.secretKey);
-      for (const [e, r] of Object.entries(ctx.group?.epochs ?? {})) if (r.keys) k.addEpochKeys(Number(e), r.keys, 'controlled member');
+      for (const [e, r] of Object.entries(ctx.group?.epochs ?? {})) if (r.keys && ctx.group) k.addEpochKeys(ctx.group.roomId, Number(e), r.keys, 'controlled member');
       for (const key of ctx.compat?.keys ?? []) k.addRoomKey(key.key, 'controlled member');
     }
   };
@@ -198,7 +250,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
               if (leaks.has(epoch)) return;
               leaks.set(epoch, w.now() - w.startTime);
               const og = (w.clients.get('owner')!.snapshot.context as OwnerContext).group!;
-              k.addEpochKeys(epoch, og.epochs[epoch]!.keys!, 'leak');
+              k.addEpochKeys(og.roomId, epoch, og.epochs[epoch]!.keys!, 'leak');
             }
           : undefined;
         backdate(w, relay, attack.controlled[0], attack.backdateTo, o.seed, leaked);
@@ -236,7 +288,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
         const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
         const epoch = ctx.group?.epoch ?? ctx.compat!.keys[0]!.generation;
         leaks.set(epoch, w.now() - w.startTime);
-        if (ctx.group) k.addEpochKeys(epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
+        if (ctx.group) k.addEpochKeys(ctx.group.roomId, epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
         else k.addRoomKey(ctx.compat!.keys[0]!.key, 'leak');
         w.note('leak', `${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);
       }
@@ -245,7 +297,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const run: ScenarioRun = { world, members: [], removed: [], speakers: new Set(), next: 0, extraChecks: [] };
   let stalled: string | undefined;
   try {
-    for (const s of attackScenario(relay, attack, hooks).steps) s(run);
+    for (const s of attackScenario(relay, attack, hooks, needsAnnex(attack, plan)).steps) s(run);
   } catch (e) {
     // the attack denied service (out of scope, spec 11.3): the properties are judged on what happened
     stalled = e instanceof Error ? e.message : String(e);

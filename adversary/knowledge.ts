@@ -53,12 +53,12 @@ export interface Knowledge {
   addToken(token: Bytes): void;
   /** The adversary knows a compat connection key (it made the encapsulation itself). */
   addConnectionKey(k: Bytes): void;
-  /** A leaked hardened epoch secret (CAP-17); its group context follows from the observed commit. */
-  addEpochSecret(epoch: number, secret: Bytes, via: Provenance['via']): void;
+  /** A leaked hardened epoch secret of room `room` (CAP-17); its group context follows from the observed commit. */
+  addEpochSecret(room: Bytes, epoch: number, secret: Bytes, via: Provenance['via']): void;
   /** A leaked or held compat room key. */
   addRoomKey(key: Bytes, via: Provenance['via']): void;
-  /** Keys of a hardened epoch the adversary holds outright (a controlled member's). */
-  addEpochKeys(epoch: number, keys: EpochKeys, via: Provenance['via']): void;
+  /** Keys of a hardened epoch of room `room` the adversary holds outright (a controlled member's). */
+  addEpochKeys(room: Bytes, epoch: number, keys: EpochKeys, via: Provenance['via']): void;
   /** Whether the adversary knows these bytes as a secret (epoch secret, room key, token). */
   knows(secret: Bytes): boolean;
   /** How it learned a secret it knows. */
@@ -67,8 +67,13 @@ export interface Knowledge {
   version(): number;
   /** Plaintexts of application messages it can read. */
   readonly plaintexts: ReadonlySet<string>;
-  /** Hardened epochs whose keys it holds. */
-  readonly epochs: ReadonlyMap<number, EpochKeys>;
+  /** Hardened epochs whose keys it holds, by `epochKey(room, epoch)`: epochs are numbered per room (spec 7.11). */
+  readonly epochs: ReadonlyMap<string, EpochKeys>;
+}
+
+/** How `Knowledge.epochs` names epoch `epoch` of room `room`. */
+export function epochKey(room: Bytes, epoch: number): string {
+  return `${toHex(room)}:${epoch}`;
 }
 
 /** The payloads a frame carries (room entries, mailbox entries, request payloads), flattened. */
@@ -109,16 +114,17 @@ export function knowledge(c: CryptoProvider): Knowledge {
   const roomKeys: Bytes[] = [];
   // each stored item remembers how far along the key lists it has been tried: the lists only grow,
   // so every (item, key) pair is tried exactly once, and a pass costs nothing when nothing is new
-  const commits = new Map<number, { value: Commit; bytes: Bytes; key: string; ctx: Bytes; sksTried: number }[]>();
+  // epochs are numbered per room: every map below is keyed by epochKey(room, epoch)
+  const commits = new Map<string, { value: Commit; bytes: Bytes; key: string; ctx: Bytes; sksTried: number }[]>();
   const commitSecrets = new Map<string, Bytes>(); // commit digest (hex) -> commit secret
-  const epochs = new Map<number, EpochKeys>();
-  const epochSecrets = new Map<number, Bytes>(); // leaked, waiting for their commit
+  const epochs = new Map<string, EpochKeys>();
+  const epochSecrets = new Map<string, Bytes>(); // leaked, waiting for their commit
   const joinRequests = new Map<string, { bytes: Bytes; hash: Bytes }[]>(); // invite id hex -> join requests
   const compatJoins: { value: CompatJoinRequest; sksTried: number }[] = [];
   const welcomes: { value: Welcome; bytes: Bytes; triedAt: string }[] = [];
   const compatWelcomes: { value: CompatWelcome; triedAt: string }[] = [];
   const sealed: { msg: CompatChat; rotation: boolean }[] = [];
-  const pendingApps = new Map<number, AppMessage[]>(); // by epoch, until that epoch's keys are known
+  const pendingApps = new Map<string, AppMessage[]>(); // by epoch, until that epoch's keys are known
   const seen = new Set<string>();
   const secrets = new Map<string, Provenance>();
   const plaintexts = new Set<string>();
@@ -135,7 +141,7 @@ export function knowledge(c: CryptoProvider): Knowledge {
   };
 
   const installEpoch = (commit: { value: Commit; bytes: Bytes }, secret: Bytes, p: Provenance): boolean => {
-    const e = commit.value.epoch;
+    const e = epochKey(commit.value.room_id, commit.value.epoch);
     if (epochs.has(e) && equalBytes(epochs.get(e)!.epochSecret, secret)) return false;
     epochs.set(e, epochKeys(c, secret, groupContextOf(c, commit.value, commit.bytes)));
     learnSecret(secret, p);
@@ -148,6 +154,7 @@ export function knowledge(c: CryptoProvider): Knowledge {
     // hardened: commit entries open with a known KEM secret key; the epoch follows from the previous init secret
     for (const [e, list] of commits) {
       for (const cm of list) {
+        const n = cm.value.epoch;
         const ck = cm.key;
         if (!commitSecrets.has(ck) && cm.sksTried < kemSks.length) {
           const from = cm.sksTried;
@@ -165,7 +172,7 @@ export function knowledge(c: CryptoProvider): Knowledge {
           }
         }
         const cs = commitSecrets.get(ck);
-        const prevInit = e === 0 ? INITIAL_INIT_SECRET : epochs.get(e - 1)?.initSecret;
+        const prevInit = n === 0 ? INITIAL_INIT_SECRET : epochs.get(epochKey(cm.value.room_id, n - 1))?.initSecret;
         if (cs && prevInit && !epochs.has(e)) grew = installEpoch(cm, epochSecret(c, prevInit, cs), { via: 'commit entry' }) || grew;
         const leaked = epochSecrets.get(e);
         if (leaked && !epochs.has(e)) grew = installEpoch(cm, leaked, { via: 'leak' }) || grew;
@@ -174,7 +181,7 @@ export function knowledge(c: CryptoProvider): Knowledge {
     // hardened: a welcome opens with the invite token and the join request's KEM secret key
     for (let wi = 0; wi < welcomes.length; wi++) {
       const w = welcomes[wi]!;
-      if (epochs.has(w.value.epoch) || kemSks.length === 0) continue;
+      if (epochs.has(epochKey(w.value.room_id, w.value.epoch)) || kemSks.length === 0) continue;
       const jrs = joinRequests.get(toHex(w.value.invite_id)) ?? [];
       const at = `${jrs.length}|${tokens.length}|${kemSks.length}`;
       if (w.triedAt === at) continue;
@@ -282,7 +289,8 @@ export function knowledge(c: CryptoProvider): Knowledge {
         case MsgType.Commit: {
           const value = decode(Commit, payload);
           const ctx = commitContextHash(c, value.room_id, value.epoch, value.prev_epoch_hash, value.roster_hash);
-          commits.set(value.epoch, [...(commits.get(value.epoch) ?? []), { value, bytes: payload, key: h, ctx, sksTried: 0 }]);
+          const ek = epochKey(value.room_id, value.epoch);
+          commits.set(ek, [...(commits.get(ek) ?? []), { value, bytes: payload, key: h, ctx, sksTried: 0 }]);
           break;
         }
         case MsgType.Welcome:
@@ -295,9 +303,10 @@ export function knowledge(c: CryptoProvider): Knowledge {
         }
         case MsgType.AppMessage: {
           const m = decode(AppMessage, payload);
-          const list = pendingApps.get(m.epoch);
+          const ek = epochKey(m.room_id, m.epoch);
+          const list = pendingApps.get(ek);
           if (list) list.push(m);
-          else pendingApps.set(m.epoch, [m]);
+          else pendingApps.set(ek, [m]);
           break;
         }
         case MsgType.CompatJoinRequest:
@@ -343,9 +352,10 @@ export function knowledge(c: CryptoProvider): Knowledge {
       connKeys.push(k);
       close();
     },
-    addEpochSecret(epoch, secret, via) {
-      if (epochSecrets.has(epoch) && equalBytes(epochSecrets.get(epoch)!, secret)) return;
-      epochSecrets.set(epoch, secret);
+    addEpochSecret(room, epoch, secret, via) {
+      const ek = epochKey(room, epoch);
+      if (epochSecrets.has(ek) && equalBytes(epochSecrets.get(ek)!, secret)) return;
+      epochSecrets.set(ek, secret);
       learnSecret(secret, { via });
       close();
     },
@@ -355,9 +365,10 @@ export function knowledge(c: CryptoProvider): Knowledge {
       learnSecret(key, { via });
       close();
     },
-    addEpochKeys(epoch, keys, via) {
-      if (epochs.has(epoch)) return;
-      epochs.set(epoch, keys);
+    addEpochKeys(room, epoch, keys, via) {
+      const ek = epochKey(room, epoch);
+      if (epochs.has(ek)) return;
+      epochs.set(ek, keys);
       learnSecret(keys.epochSecret, { via });
       close();
     },

@@ -59,7 +59,8 @@ function mutationProblem(x: unknown): string | undefined {
     return isObject(v) && typeof v.hex === 'string' && /^([0-9a-f]{2})*$/.test(v.hex) ? undefined : 'set needs a value: a number, a boolean, a string or { "hex": ... }';
   }
   if (x.op === 'member') return typeof x.name === 'string' ? undefined : 'member needs a client "name"';
-  return 'op must be flip, add, set or member';
+  if (x.op === 'room') return typeof x.of === 'string' ? undefined : 'room needs a client "of"';
+  return 'op must be flip, add, set, member or room';
 }
 
 /** Why `x` is not plan bytes, or undefined when it is. */

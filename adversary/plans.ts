@@ -48,6 +48,21 @@ export function arbPlan(profile: Profile, maxSteps = 2): fc.Arbitrary<Plan> {
     fc.tuple(roomMatch, client, client, fc.constantFrom('Send', 'PostCommit', 'GetRoster', 'FetchHistory')).map(
       ([when, from, as, msg]): PlanStep => ({ cap: 'CAP-13', op: 'post', match: down(when), bytes: { recorded: { dir: 'up', client: from, msg }, mutate: { path: 'req_id', mutation: { op: 'add', by: 0x10000 } } }, as }),
     ),
+    // CAP-06 across rooms (spec 7.11): a frame of the second room (owner2 and alice2, the owner's and
+    // alice's people again: a plan naming them runs with that room) sent to a client of the first,
+    // or the other way, as it was or rebound to the receiver's room (its room id set to it)
+    fc.tuple(roomMatch, fc.constantFrom('owner2', 'alice2'), fc.constantFrom(chat, rotation, roster, 'HistoryChunk', 'MailboxChunk'), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean()).map(
+      ([when, annex, msg, nth, rebind, intoAnnex]): PlanStep => {
+        const [to, from] = intoAnnex ? [annex, when.client] : [when.client, annex];
+        return {
+          cap: 'CAP-06',
+          op: 'inject',
+          match: intoAnnex ? { dir: 'down', client: annex, nth: when.nth } : down(when),
+          bytes: { recorded: { dir: 'down', client: from, msg, nth }, ...(rebind ? { mutate: { path: 'room_id', mutation: { op: 'room', of: to } } } : {}) },
+          to,
+        };
+      },
+    ),
     // faults at the moment a frame passes: a client crashes, or the relay restarts (spec 11.2.1)
     fc.tuple(roomMatch, client, fc.integer({ min: 100, max: 20_000 })).map(([m, c, downtimeMs]): PlanStep => ({ cap: 'FAULT', op: 'crash', match: down(m), client: c, downtimeMs })),
     fc.tuple(roomMatch, fc.integer({ min: 100, max: 10_000 })).map(([m, downtimeMs]): PlanStep => ({ cap: 'FAULT', op: 'restart-relay', match: down(m), downtimeMs })),

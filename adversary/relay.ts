@@ -36,7 +36,14 @@ export interface Match {
  * the `nth` frame, default the first, that the match would have matched, judged at the time the
  * relay handled it). Either may then have one field changed (`mutate`, the toolkit of CAP-07).
  */
-export type PlanBytes = ({ readonly hex: string } | { readonly recorded: Match }) & { readonly mutate?: { readonly path: string; readonly mutation: Mutation } };
+export type PlanBytes = ({ readonly hex: string } | { readonly recorded: Match }) & { readonly mutate?: { readonly path: string; readonly mutation: PlanMutation } };
+
+/**
+ * A field change in a plan: a mutation of the toolkit, or a value the relay knows when it acts:
+ * `member`, a client's member id; `room`, the room id the client `of` last named on its connection
+ * (a frame of one room rebound to another: cross-room splicing, spec 7.11).
+ */
+export type PlanMutation = Mutation | { readonly op: 'member'; readonly name: string } | { readonly op: 'room'; readonly of: string };
 
 /** One use of a capability (spec 11.2). */
 export type PlanStep =
@@ -59,7 +66,7 @@ export type PlanStep =
    */
   | { readonly cap: 'CAP-05'; readonly op: 'replay'; readonly match: Match; readonly afterMs: number; readonly to?: string; readonly reappend?: boolean }
   /** CAP-07: one field changed and the message re-encoded. */
-  | { readonly cap: 'CAP-07' | 'CAP-08'; readonly op: 'mutate'; readonly match: Match; readonly path: string; readonly mutation: Mutation | { readonly op: 'member'; readonly name: string } }
+  | { readonly cap: 'CAP-07' | 'CAP-08'; readonly op: 'mutate'; readonly match: Match; readonly path: string; readonly mutation: PlanMutation }
   /** CAP-07 (W2): the message inside `payload` relabelled as another type with the same fields. */
   | { readonly cap: 'CAP-07'; readonly op: 'retype'; readonly match: Match; readonly to: MsgName }
   /**
@@ -199,7 +206,8 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   const planBytes = (b: PlanBytes): Bytes | undefined => {
     const raw = 'hex' in b ? fromHex(b.hex) : recordedFrame(b.recorded);
     if (raw === undefined || b.mutate === undefined) return raw;
-    return mutate(raw, b.mutate.path, b.mutate.mutation);
+    const m = resolve(b.mutate.mutation);
+    return m === undefined ? undefined : mutate(raw, b.mutate.path, m);
   };
   /** For a rollback: the `to`-th earlier frame of this label that the client got, with the current frame's req_id. */
   const rolledBack = (step: { readonly to?: number }, client: string, bytes: Bytes, label: string): Bytes | undefined => {
@@ -242,13 +250,35 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
   const cuts = new Map<string, number>(); // client -> first log index never served in history again
   const frozen = new Map<string, number>(); // client -> first log index never delivered to it again (freeze)
 
-  const resolve = (m: Mutation | { readonly op: 'member'; readonly name: string }): Mutation =>
-    m.op === 'member' ? { op: 'set', value: { hex: senderIds(m.name) ?? '' } } : m;
+  /** The mutation a plan's field change stands for now; undefined when the value is not known yet (a room not named yet). */
+  function resolve(m: PlanMutation): Mutation | undefined {
+    if (m.op === 'member') return { op: 'set', value: { hex: senderIds(m.name) ?? '' } };
+    if (m.op === 'room') {
+      const room = roomNamed.get(m.of);
+      return room === undefined ? undefined : { op: 'set', value: { hex: room } };
+    }
+    return m;
+  }
+  // the room each client's connection last named (only kept when a plan rebinds frames to a room)
+  const roomNamed = new Map<string, string>();
+  const rebinds = JSON.stringify(plan).includes('"op":"room"');
+  const noteRoom = (client: string, bytes: Bytes): void => {
+    try {
+      const room = (decode(MESSAGES[messageName(peekType(bytes))!], bytes) as { room_id?: unknown }).room_id;
+      if (room instanceof Uint8Array) roomNamed.set(client, toHex(room));
+    } catch {
+      // names no room
+    }
+  };
 
   /** Whether a step can act on this frame at all (a mutation needs its field, a truncation a non-empty chunk). */
   const applicable = (step: PlanStep, conn: TapConn, bytes: Bytes, label: string): boolean => {
     try {
-      if (step.op === 'mutate') mutate(bytes, step.path, resolve(step.mutation));
+      if (step.op === 'mutate') {
+        const m = resolve(step.mutation);
+        if (m === undefined) return false;
+        mutate(bytes, step.path, m);
+      }
       if (step.op === 'retype') return innerMessage(bytes) !== undefined;
       if (step.op === 'truncate') return label.startsWith('HistoryChunk') && decode(HistoryChunk, bytes).entries.length > step.keep;
       if (step.op === 'withhold' || step.op === 'substitute' || step.op === 'reindex' || step.op === 'freeze') return roomIndex(bytes) !== undefined;
@@ -262,6 +292,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
 
   const handle = (dir: 'down' | 'up', conn: TapConn, bytes: Bytes): readonly TapOut[] => {
     if (api && o.keepObserved !== false) observed.push({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
+    if (rebinds && dir === 'up') noteRoom(conn.client, bytes);
     if (!armed) return [{ bytes }];
     if (api) for (const w of watchers) w({ t: api.now() - api.startTime, dir, client: conn.client, bytes });
     const label = messageLabel(bytes);
@@ -332,7 +363,7 @@ export function maliciousRelay(initial: Plan, senderIds: (client: string) => str
         case 'mutate':
           outs = outs.map((o) => {
             try {
-              return { ...o, bytes: mutate(o.bytes, step.path, resolve(step.mutation)) };
+              return { ...o, bytes: mutate(o.bytes, step.path, resolve(step.mutation)!) };
             } catch {
               return o; // an earlier step changed the frame so that the field is gone
             }

@@ -236,25 +236,26 @@ function check(name: string, ok: boolean, detail = ''): Check {
   return { name, ok, detail: ok ? '' : detail };
 }
 
-function ownerGroup(world: World): GroupView | undefined {
-  return (world.clients.get('owner')!.snapshot.context as OwnerContext).group;
+function ownerGroup(world: World, owner = 'owner'): GroupView | undefined {
+  return (world.clients.get(owner)!.snapshot.context as OwnerContext).group;
 }
 
 /**
  * The messages a client should end up with: hardened, every stored message of an epoch whose
  * roster (as the owner's chain records it) contains the client; compat, which has no epochs a
- * member could check, every stored message sent while the client was in the room.
+ * member could check, every stored message sent while the client was in the room. `owner` names
+ * the room (its owner's client; default `owner`), and `sent` should hold that room's messages.
  */
-export function entitledTo(world: World, sent: readonly Sent[], name: string, removed: readonly string[]): string[] {
+export function entitledTo(world: World, sent: readonly Sent[], name: string, removed: readonly string[], owner = 'owner'): string[] {
   const node = world.clients.get(name)!;
   const stored = sent.filter((s) => s.refused === undefined);
   if (world.options.profile === 'hardened') {
-    const group = ownerGroup(world);
+    const group = ownerGroup(world, owner);
     const me = toHex(node.identity.fp);
     return stored.filter((s) => (group?.epochs[s.epoch]?.roster ?? []).some((r) => toHex(r.member_id) === me)).map((s) => s.text);
   }
   const joined = node.role === 'owner' ? 0 : (node.statuses.find((s) => s.status.kind === 'joined')?.at ?? Infinity);
-  const left = removed.includes(name) ? (world.clients.get('owner')!.statuses.find((s) => s.status.kind === 'epoch' && s.at >= joined)?.at ?? Infinity) : Infinity;
+  const left = removed.includes(name) ? (world.clients.get(owner)!.statuses.find((s) => s.status.kind === 'epoch' && s.at >= joined)?.at ?? Infinity) : Infinity;
   return stored.filter((s) => s.at >= joined && s.at < left).map((s) => s.text);
 }
 

@@ -116,6 +116,8 @@ export interface Attack extends NamedAttack {
    * joiner uses its invite only that many ms after the owner issued it.
    */
   readonly lateJoinMayFail?: true | number;
+  /** Run a second room beside the first (owner2 and alice2: the owner's and alice's people again, spec 7.11); a plan naming either client gets it too. */
+  readonly annex?: boolean;
 }
 
 /** The label of a chat message delivered in `p` (what a plan step matches). */

@@ -17,6 +17,7 @@ import { entitledTo, sentMessages, type Sent } from '../../simulator/scenarios.t
 import type { ClientNode, World } from '../../simulator/world.ts';
 import { payloadsOf } from '../knowledge.ts';
 import type { Observation } from '../relay.ts';
+import { rooms } from './rooms.ts';
 import type { Monitor, PropId, Violation } from './types.ts';
 
 /** Whether `bytes` is a message of `type` (false for anything that does not even have a type). */
@@ -38,6 +39,9 @@ function rosterHead(bytes: Bytes): Bytes[] {
 }
 
 
+/** What an honest client sent, in which room, and its place among its sender's messages of that room. */
+type Truth = Sent & { readonly order: number; readonly room: string };
+
 interface PerClient {
   delivered: number;
   readonly seen: Set<string>;
@@ -55,9 +59,11 @@ export function propertyMonitor(
   const violations: Violation[] = [];
   const flagged = new Set<string>();
   const per = new Map<string, PerClient>();
-  const truth = new Map<string, Sent & { order: number }>();
+  /** What was sent, by room and text (`room|text`): a text is judged within its room (spec 7.11). */
+  const truth = new Map<string, Truth>();
   /** The sealed messages honest parties sent (hex), to what they sent (PROP-10 evidence). */
-  const truthByPayload = new Map<string, Sent & { order: number }>();
+  const truthByPayload = new Map<string, Truth>();
+  const R = rooms(world);
   const statusSeen = new Map<string, number>();
   const orderOf = new Map<string, number>();
   const hardened = world.options.profile === 'hardened';
@@ -86,10 +92,11 @@ export function propertyMonitor(
         const s = node.statuses[i]!;
         if (s.status.kind !== 'sent') continue;
         const senderId = toHex(node.identity.fp);
-        const order = orderOf.get(senderId) ?? 0;
-        orderOf.set(senderId, order + 1);
-        const sent = { from: node.name, senderId, seq: s.status.seq, epoch: s.status.epoch, text: s.status.text, at: s.at, order };
-        truth.set(s.status.text, sent);
+        const room = R.roomOf(node);
+        const order = orderOf.get(`${room}|${senderId}`) ?? 0;
+        orderOf.set(`${room}|${senderId}`, order + 1);
+        const sent = { from: node.name, senderId, seq: s.status.seq, epoch: s.status.epoch, text: s.status.text, at: s.at, order, room };
+        truth.set(`${room}|${s.status.text}`, sent);
         truthByPayload.set(toHex(s.status.payload), sent);
       }
       statusSeen.set(node.name, node.statuses.length);
@@ -97,23 +104,26 @@ export function propertyMonitor(
   };
 
   const admittedAt = (node: ClientNode): { at: number; epoch: number } | undefined => {
-    const owner = world.clients.get('owner');
+    const owner = R.ownerOf(node);
     const id = node.identity.fp;
     const s = owner?.statuses.find((x) => x.status.kind === 'admitted' && equalBytes(x.status.memberId, id));
     return s && s.status.kind === 'admitted' ? { at: s.at, epoch: s.status.epoch } : undefined;
   };
 
-  /** Every epoch secret (compat: room key) the owner has created, installed or not: epoch -> hex set. */
-  const created = new Map<number, Set<string>>();
-  let ownerKeysOf: { readonly from: readonly unknown[]; readonly keys: Map<number, Uint8Array> } | undefined;
-  const ownerKeys = (): Map<number, Uint8Array> => {
+  /** Every epoch secret (compat: room key) each owner has created, installed or not: owner -> epoch -> hex set. */
+  const createdBy = new Map<string, Map<number, Set<string>>>();
+  const ownerKeysOf = new Map<string, { readonly from: readonly unknown[]; readonly keys: Map<number, Uint8Array> }>();
+  const ownerKeys = (owner: ClientNode | undefined): Map<number, Uint8Array> => {
     const out = new Map<number, Uint8Array>();
-    const ctx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
-    if (!ctx) return out;
+    const ctx = owner?.snapshot.context as OwnerContext | undefined;
+    if (!owner || !ctx) return out;
     // contexts are immutable: while these four are the same objects, so is the answer
     const from = [ctx.group, ctx.compat, ctx.publishing, ctx.pending];
-    if (ownerKeysOf && ownerKeysOf.from.every((x, i) => x === from[i])) return ownerKeysOf.keys;
-    ownerKeysOf = { from, keys: out };
+    const last = ownerKeysOf.get(owner.name);
+    if (last && last.from.every((x, i) => x === from[i])) return last.keys;
+    ownerKeysOf.set(owner.name, { from, keys: out });
+    const created = createdBy.get(owner.name) ?? new Map<number, Set<string>>();
+    createdBy.set(owner.name, created);
     if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) out.set(Number(e), r.keys.epochSecret);
     if (ctx.compat) for (const k of ctx.compat.keys) out.set(k.generation, k.key);
     const note = (e: number, k: Uint8Array): void => {
@@ -136,7 +146,7 @@ export function propertyMonitor(
     }
     for (; pc.delivered < node.deliveries.length; pc.delivered++) {
       const d = node.deliveries[pc.delivered]!;
-      const s = truth.get(d.text);
+      const s = truth.get(`${R.roomOf(node)}|${d.text}`);
       const claimed = clientById(d.sender);
       const claimedHonest = claimed !== undefined && !controlled.has(claimed.name);
       // PROP-04: what an honest sender is said to have sent, it sent
@@ -171,11 +181,11 @@ export function propertyMonitor(
    * PROP-26: hardened, the owner's removal commit counts the removed sender's messages with its
    * head (next_seq); compat, which has no heads, counts what the sender sent before it was removed.
    */
-  const beyondRemoval = (node: ClientNode, sender: ClientNode, d: ClientNode['deliveries'][number], s: (Sent & { order: number }) | undefined): string | undefined => {
+  const beyondRemoval = (node: ClientNode, sender: ClientNode, d: ClientNode['deliveries'][number], s: Truth | undefined): string | undefined => {
     const removedAt = removals.get(sender.name);
     if (removedAt === undefined || node.name === sender.name) return undefined;
     if (hardened) {
-      const g = (world.clients.get('owner')?.snapshot.context as OwnerContext | undefined)?.group;
+      const g = (R.ownerOf(node)?.snapshot.context as OwnerContext | undefined)?.group;
       const mine = (node.snapshot.context as ClientCore).group;
       if (!g || !mine) return undefined;
       for (const [e, rec] of Object.entries(g.epochs)) {
@@ -194,16 +204,19 @@ export function propertyMonitor(
 
   /** What checkKeys last judged for each client: contexts are immutable, so the same objects give the same verdicts. */
   const keysJudged = new Map<string, readonly unknown[]>();
-  const checkKeys = (node: ClientNode, owner: Map<number, Uint8Array>): void => {
+  const checkKeys = (node: ClientNode): void => {
     if (node.role === 'owner') return;
+    const ownerNode = R.ownerOf(node);
+    const owner = ownerKeys(ownerNode);
+    const created = createdBy.get(ownerNode?.name ?? '') ?? new Map<number, Set<string>>();
     const ctx = node.snapshot.context as ClientCore;
     const pending = (ctx as ClientCore & { pendingGroup?: { view: GroupView } }).pendingGroup?.view;
-    const inputs = [ctx.group, ctx.compat, pending, owner, world.clients.get('owner')];
+    const inputs = [ctx.group, ctx.compat, pending, owner, ownerNode];
     const last = keysJudged.get(node.name);
     if (last && last.every((x, i) => x === inputs[i])) return;
     keysJudged.set(node.name, inputs);
     // PROP-07 (invitee half): the owner an invitee accepts is the owner its invite names
-    const realOwner = world.clients.get('owner')?.identity.fp;
+    const realOwner = ownerNode?.identity.fp;
     for (const g of [ctx.group, pending]) {
       if (!g || !realOwner) continue;
       const rec = g.epochs[g.joinEpoch]?.roster.find((r) => r.role === 'owner');
@@ -229,16 +242,15 @@ export function propertyMonitor(
    * messages of epoch e, as the senders' own records say, sent before it. Messages that are held
    * (accepted, not yet delivered) count, as they do for the owner (REQ-OWN-030).
    */
-  let rotationsKey = '';
+  const rotationsKey = new Map<string, string>();
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
-  const checkRotations = (): void => {
-    const owner = world.clients.get('owner');
-    if (!owner || controlled.has('owner')) return;
+  const checkRotations = (owner: ClientNode): void => {
+    if (controlled.has(owner.name)) return;
     const key = `${truth.size}|${owner.statuses.length}`;
-    if (key === rotationsKey) return;
-    rotationsKey = key;
+    if (key === rotationsKey.get(owner.name)) return;
+    rotationsKey.set(owner.name, key);
     const n = world.options.clientConfig?.rotateEvery ?? 100;
     let since = -Infinity; // the previous rotation
     for (const s of owner.statuses) {
@@ -249,20 +261,20 @@ export function propertyMonitor(
       if (owner.asked.some((a) => a.type === 'user.rotate' && a.at > previous && a.at <= s.at)) continue;
       const prev = s.status.epoch - 1;
       let distinct = 0;
-      for (const x of truth.values()) if (x.epoch === prev && x.at <= s.at) distinct++;
-      if (distinct < n) violate('PROP-18', 'owner', `rotated out of epoch ${prev} when ${distinct} distinct messages of that epoch had been sent (N = ${n})`);
+      for (const x of truth.values()) if (x.room === owner.name && x.epoch === prev && x.at <= s.at) distinct++;
+      if (distinct < n) violate('PROP-18', owner.name, `rotated out of epoch ${prev} when ${distinct} distinct messages of that epoch had been sent (N = ${n})`);
     }
   };
 
-  const epochOfEntry = (bytes: Uint8Array): number | undefined => {
+  /** The epoch of a room entry of the room `roomId` (hex), or undefined (another room's entry, or not an entry). */
+  const epochOfEntry = (bytes: Uint8Array, roomId: string | undefined): number | undefined => {
     try {
       const type = peekType(bytes);
-      if (type === MsgType.AppMessage) return decode(AppMessage, bytes).epoch;
-      if (type === MsgType.Commit) return decode(Commit, bytes).epoch;
+      const e = type === MsgType.AppMessage ? decode(AppMessage, bytes) : type === MsgType.Commit ? decode(Commit, bytes) : undefined;
+      return e !== undefined && R.roomIdOf(e) === roomId ? e.epoch : undefined;
     } catch {
       return undefined;
     }
-    return undefined;
   };
 
   /**
@@ -289,16 +301,19 @@ export function propertyMonitor(
       if (seq > (out.get(sender) ?? -1)) out.set(sender, seq);
     };
     const genuine = genuinePayloads();
-    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+    const node = world.clients.get(client);
+    const roomId = node ? R.idOf(R.roomOf(node)) : undefined;
+    for (const bytes of node?.inbox ?? []) {
       for (const p of payloadsOf(bytes)) {
         if (!genuine.has(toHex(p))) continue;
         try {
           const type = peekType(p);
           if (type === MsgType.AppMessage) {
             const m = decode(AppMessage, p);
-            note(toHex(m.sender), m.seq);
+            if (R.roomIdOf(m) === roomId) note(toHex(m.sender), m.seq); // another room's message is no evidence here (spec 7.11)
           } else if (type === MsgType.Commit) {
-            for (const h of decode(Commit, p).heads) note(toHex(h.member_id), h.next_seq - 1);
+            const cm = decode(Commit, p);
+            if (R.roomIdOf(cm) === roomId) for (const h of cm.heads) note(toHex(h.member_id), h.next_seq - 1);
           }
         } catch {
           // not evidence
@@ -320,10 +335,12 @@ export function propertyMonitor(
     const cached = reachedCache.get(client);
     if (cached) return cached;
     const out = new Map<string, number>();
-    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+    const node = world.clients.get(client);
+    const room = node ? R.roomOf(node) : undefined;
+    for (const bytes of node?.inbox ?? []) {
       for (const p of payloadsOf(bytes)) {
         const s = truthByPayload.get(toHex(p));
-        if (s && s.order > (out.get(s.senderId) ?? -1)) out.set(s.senderId, s.order);
+        if (s && s.room === room && s.order > (out.get(s.senderId) ?? -1)) out.set(s.senderId, s.order);
       }
     }
     reachedCache.set(client, out);
@@ -337,12 +354,10 @@ export function propertyMonitor(
    * holding its token redeemed (a join request the relay made itself, W1) admits someone
    * without the token.
    */
-  let admissionsSeen = 0;
-  const checkAdmissions = (): void => {
-    const owner = world.clients.get('owner');
-    if (!owner) return;
-    for (; admissionsSeen < owner.statuses.length; admissionsSeen++) {
-      const st = owner.statuses[admissionsSeen]!.status;
+  const admissionsSeen = new Map<string, number>();
+  const checkAdmissions = (owner: ClientNode): void => {
+    for (let i = admissionsSeen.get(owner.name) ?? 0; i < owner.statuses.length; admissionsSeen.set(owner.name, ++i)) {
+      const st = owner.statuses[i]!.status;
       if (st.kind !== 'admitted') continue;
       // the invite's holders (two when it was handed to two people, ATK-02): the admitted one if its identity is among them
       const holders = [...world.clients.values()].filter((n) => {
@@ -350,10 +365,10 @@ export function propertyMonitor(
         return n.role === 'member' && id !== undefined && equalBytes(id, st.inviteId);
       });
       const invitee = holders.find((n) => equalBytes(n.identity.publicKey, st.identityPk)) ?? holders[0];
-      if (!invitee) violate('PROP-16', 'owner', `admitted ${toHex(st.memberId).slice(0, 16)} through invite ${toHex(st.inviteId).slice(0, 16)}, which no holder of its token redeemed`);
+      if (!invitee) violate('PROP-16', owner.name, `admitted ${toHex(st.memberId).slice(0, 16)} through invite ${toHex(st.inviteId).slice(0, 16)}, which no holder of its token redeemed`);
       if (!invitee || controlled.has(invitee.name)) continue;
-      if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', 'owner', `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
-      else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', 'owner', `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);
+      if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', owner.name, `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
+      else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', owner.name, `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);
     }
   };
 
@@ -389,7 +404,7 @@ export function propertyMonitor(
     const all = observed();
     if (expirySeen === all.length) return;
     const expiry = new Map<string, number>();
-    for (const inv of world.invites()) if (inv.expires_at !== 0) expiry.set(toHex(inviteId(world.options.crypto, inv.token)), inv.expires_at);
+    for (const o of R.owners()) for (const inv of world.invites(o.name)) if (inv.expires_at !== 0) expiry.set(toHex(inviteId(world.options.crypto, inv.token)), inv.expires_at);
     for (; expirySeen < all.length; expirySeen++) {
       const o = all[expirySeen]!;
       if (o.dir !== 'up' || controlled.has(o.client)) continue;
@@ -419,20 +434,20 @@ export function propertyMonitor(
    */
   const rostersSeen = new Map<string, number>();
   /** compat: the members the owner asked the relay to remove (hex), with when the relay received the request. */
-  const removedAtRelay = (): Map<string, number> => {
+  const removedAtRelay = (owner: string): Map<string, number> => {
     const out = new Map<string, number>();
     for (const o of observed()) {
-      if (o.dir !== 'up' || o.client !== 'owner' || !isType(o.bytes, MsgType.RemoveMember)) continue;
+      if (o.dir !== 'up' || o.client !== owner || !isType(o.bytes, MsgType.RemoveMember)) continue;
       const id = toHex(decode(RemoveMember, o.bytes).member_id);
       if (!out.has(id)) out.set(id, o.t);
     }
     return out;
   };
   /** compat: when the relay first had the owner's AddMember for each member (hex id), ms since the start. */
-  const addedAtRelay = (): Map<string, number> => {
+  const addedAtRelay = (owner: string): Map<string, number> => {
     const out = new Map<string, number>();
     for (const o of observed()) {
-      if (o.dir !== 'up' || o.client !== 'owner' || !isType(o.bytes, MsgType.AddMember)) continue;
+      if (o.dir !== 'up' || o.client !== owner || !isType(o.bytes, MsgType.AddMember)) continue;
       try {
         const add = decode(CompatMemberAdd, decode(AddMember, o.bytes).payload);
         const id = toHex(fingerprint(world.options.crypto, add.member.identity_pk));
@@ -450,7 +465,7 @@ export function propertyMonitor(
     return last;
   };
   const checkRosters = (node: ClientNode): void => {
-    const owner = world.clients.get('owner');
+    const owner = R.ownerOf(node);
     if (!owner || node.role !== 'member') return;
     for (let i = rostersSeen.get(node.name) ?? 0; i < node.statuses.length; i++) {
       const st = node.statuses[i]!.status;
@@ -473,12 +488,12 @@ export function propertyMonitor(
         // receives them, so its answer left the member out (no race there)
         const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
         if (asked === undefined) continue;
-        const removedT = removedAtRelay();
+        const removedT = removedAtRelay(owner.name);
         for (const [id, t] of removedT) {
           if (asked > t && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
         }
         // and a member the owner added before the GetRoster, and did not remove, is in the answer
-        for (const [id, t] of addedAtRelay()) {
+        for (const [id, t] of addedAtRelay(owner.name)) {
           const gone = removedT.get(id);
           if (asked > t && (gone === undefined || gone > asked) && !shown.has(id))
             violate('PROP-05', node.name, `shows the member list without ${name(id)}; the owner added it (the relay had its AddMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
@@ -497,10 +512,12 @@ export function propertyMonitor(
    */
   const evidenceOfEpoch = (client: string): number => {
     const genuine = genuinePayloads();
+    const node = world.clients.get(client);
+    const roomId = node ? R.idOf(R.roomOf(node)) : undefined;
     let max = -1;
-    for (const bytes of world.clients.get(client)?.inbox ?? []) {
+    for (const bytes of node?.inbox ?? []) {
       const payloads = isType(bytes, MsgType.RosterInfo) ? rosterHead(bytes) : payloadsOf(bytes);
-      for (const p of payloads) if (genuine.has(toHex(p))) max = Math.max(max, epochOfEntry(p) ?? -1);
+      for (const p of payloads) if (genuine.has(toHex(p))) max = Math.max(max, epochOfEntry(p, roomId) ?? -1);
     }
     return max;
   };
@@ -510,14 +527,16 @@ export function propertyMonitor(
     report: (v) => violate(v.prop, v.party, v.detail),
     step() {
       refreshTruth();
-      const owner = ownerKeys();
+      for (const o of R.owners()) ownerKeys(o); // every owner's creations, before any member's keys are judged
       for (const node of honest()) {
         checkDeliveries(node);
-        checkKeys(node, owner);
+        checkKeys(node);
         checkRosters(node);
       }
-      checkRotations();
-      checkAdmissions();
+      for (const o of R.owners()) {
+        checkRotations(o);
+        checkAdmissions(o);
+      }
       checkInviteUse();
       checkExpiry();
       // PROP-19: no connection completed with an endpoint that lacks the pinned relay key
@@ -539,20 +558,23 @@ export function propertyMonitor(
     },
     finish(removed) {
       this.step();
-      const sent = [...truth.values()].filter((s) => s.refused === undefined);
       const raisedBy = (name: string, kind: 'alarm' | 'reject', req?: string): boolean => world.raised.some((r) => r.party === name && r.kind === kind && (req === undefined || r.reqId === req));
-      const ownerCtx = world.clients.get('owner')?.snapshot.context as OwnerContext | undefined;
-      const ownerEpoch = ownerCtx?.group?.epoch ?? ownerCtx?.compat?.keys[0]?.generation ?? 0;
+      const allSent = sentMessages(world);
       for (const node of honest()) {
         if (node.role === 'owner' || removed.includes(node.name) || node.statuses.every((s) => s.status.kind !== 'joined')) continue;
+        const room = R.roomOf(node);
+        const ownerCtx = R.ownerOf(node)?.snapshot.context as OwnerContext | undefined;
+        const ownerEpoch = ownerCtx?.group?.epoch ?? ownerCtx?.compat?.keys[0]?.generation ?? 0;
+        const sent = [...truth.values()].filter((s) => s.refused === undefined && s.room === room);
         // PROP-10 and PROP-15: a message withheld while a later one of its sender arrived is recovered or alarmed
         const got = new Set(node.deliveries.map((d) => d.text));
-        const entitled = new Set(entitledTo(world, sentMessages(world), node.name, removed));
+        const inRoom = allSent.filter((s) => world.clients.get(s.from) !== undefined && R.roomOf(world.clients.get(s.from)!) === room);
+        const entitled = new Set(entitledTo(world, inRoom, node.name, removed, room));
         for (const s of sent) {
           if (!entitled.has(s.text) || got.has(s.text) || s.from === node.name) continue;
           const later =
             node.deliveries.some((d) => {
-              const x = truth.get(d.text);
+              const x = truth.get(`${room}|${d.text}`);
               return x !== undefined && x.senderId === s.senderId && x.order > s.order;
             }) ||
             (reached(node.name).get(s.senderId) ?? -1) > s.order ||

@@ -4,8 +4,9 @@
  */
 import { equalBytes } from '../../impl/bytes.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
-import type { World } from '../../simulator/world.ts';
+import type { ClientNode, World } from '../../simulator/world.ts';
 import type { Knowledge } from '../knowledge.ts';
+import { rooms } from './rooms.ts';
 import type { PropId, Violation } from './types.ts';
 
 /** What the secrecy oracles need to know about the adversary's position in a run. */
@@ -14,7 +15,7 @@ export interface SecrecyContext {
   readonly controlled: ReadonlySet<string>;
   /** When each controlled member was removed (virtual ms since the start). */
   readonly removedAt: ReadonlyMap<string, number>;
-  /** Epochs (compat: generations) whose secret was leaked to the adversary, with when (CAP-17). */
+  /** Epochs (compat: generations) of the first room (its owner's client is `owner`) whose secret was leaked to the adversary, with when (CAP-17). */
   readonly leaks: ReadonlyMap<number, number>;
 }
 
@@ -26,8 +27,18 @@ export const SECRECY_PROPERTIES: readonly PropId[] = ['PROP-01', 'PROP-02', 'PRO
  * plaintexts the adversary knows, against which epochs it was entitled to know.
  */
 export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, report: (v: Omit<Violation, 't'>) => void): void {
-  const owner = world.clients.get('owner');
-  if (!owner || x.controlled.has('owner')) return;
+  // each room is judged on its own owner's records (spec 7.11); leaks name epochs of the first room
+  const R = rooms(world);
+  for (const owner of R.owners()) {
+    if (x.controlled.has(owner.name)) continue;
+    const leaks = owner.name === 'owner' ? x.leaks : new Map<number, number>();
+    const members = new Set([...world.clients.values()].filter((n) => R.ownerOf(n) === owner).map((n) => n.name));
+    checkRoom(world, k, { ...x, leaks }, owner, members, report);
+  }
+}
+
+/** The secrecy properties of the room `owner` keeps, whose clients are `members` (the owner among them). */
+function checkRoom(world: World, k: Knowledge, x: SecrecyContext, owner: ClientNode, members: ReadonlySet<string>, report: (v: Omit<Violation, 't'>) => void): void {
   const ctx = owner.snapshot.context as OwnerContext;
   const hardened = world.options.profile === 'hardened';
   const t0 = world.startTime;
@@ -45,7 +56,7 @@ export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, repo
   const insiders = (e: number): string[] => {
     const start = starts.get(e) ?? Infinity;
     const end = starts.get(e + 1) ?? Infinity;
-    return [...x.controlled].filter((name) => {
+    return [...x.controlled].filter((name) => members.has(name)).filter((name) => {
       if (hardened) {
         const id = world.clients.get(name)!.identity.fp;
         return (ctx.group?.epochs[e]?.roster ?? []).some((r) => equalBytes(r.member_id, id));
@@ -63,15 +74,15 @@ export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, repo
     const removedBefore = [...x.removedAt].filter(([, r]) => r <= start).map(([n]) => n);
     const leakedBefore = [...x.leaks].filter(([le, at]) => le < e && at <= start);
     const via = k.provenance(secret)?.via ?? '?';
-    report({ prop: 'PROP-01', party: 'owner', detail: `the adversary knows the ${what} ${e} (through ${via}), which no member it controls was in` });
-    if (removedBefore.length > 0) report({ prop: 'PROP-11', party: 'owner', detail: `${removedBefore.join(', ')}, removed before it began, knows the ${what} ${e}` });
-    if (leakedBefore.length > 0) report({ prop: 'PROP-12', party: 'owner', detail: `after the leak of epoch ${firstLeak} and a later rotation, the adversary knows the ${what} ${e}` });
+    report({ prop: 'PROP-01', party: owner.name, detail: `the adversary knows the ${what} ${e} (through ${via}), which no member it controls was in` });
+    if (removedBefore.length > 0) report({ prop: 'PROP-11', party: owner.name, detail: `${removedBefore.join(', ')}, removed before it began, knows the ${what} ${e}` });
+    if (leakedBefore.length > 0) report({ prop: 'PROP-12', party: owner.name, detail: `after the leak of epoch ${firstLeak} and a later rotation, the adversary knows the ${what} ${e}` });
     const p = k.provenance(secret);
-    if (p?.via === 'compat welcome' && p.withToken === false) report({ prop: 'PROP-16', party: 'owner', detail: `the ${what} ${e} was obtained through invite ${p.inviteId?.slice(0, 16)} without its token` });
+    if (p?.via === 'compat welcome' && p.withToken === false) report({ prop: 'PROP-16', party: owner.name, detail: `the ${what} ${e} was obtained through invite ${p.inviteId?.slice(0, 16)} without its token` });
   }
   // PROP-02: plaintexts of honest members' messages in those epochs
   for (const node of world.clients.values()) {
-    if (x.controlled.has(node.name)) continue;
+    if (x.controlled.has(node.name) || !members.has(node.name)) continue;
     for (const s of node.statuses) {
       if (s.status.kind !== 'sent' || !k.plaintexts.has(s.status.text)) continue;
       const e = s.status.epoch;
@@ -80,6 +91,6 @@ export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, repo
   }
   // PROP-03: invite tokens
   for (const s of owner.statuses) {
-    if (s.status.kind === 'invite' && k.knows(s.status.invite.token)) report({ prop: 'PROP-03', party: 'owner', detail: 'the adversary knows an invite token' });
+    if (s.status.kind === 'invite' && k.knows(s.status.invite.token)) report({ prop: 'PROP-03', party: owner.name, detail: 'the adversary knows an invite token' });
   }
 }
