@@ -41,7 +41,7 @@ describe.skipIf(!present)('the web chat under a malicious relay, in Chromium', (
       profileDir = mkdtempSync(join(tmpdir(), 'pqroom-web-adv-chrome-'));
       let ref: LiveRelay | undefined;
       const tap = liveAdversary(loadLivePlan(preset), (name) => ref?.principalOf(name));
-      relay = ref = await startRelay({ port: 0, db: join(dir, 'relay.db'), profile: 'hardened', web: await buildWebApp('hardened'), log: () => {}, tap });
+      relay = ref = await startRelay({ port: 0, db: join(dir, 'relay.db'), profile: 'hardened', requireLogin: true, web: await buildWebApp('hardened'), log: () => {}, tap });
       chrome = await launchChromium(profileDir);
       other = await chrome.browser.newContext();
       const origin = `http://127.0.0.1:${relay.port}`;

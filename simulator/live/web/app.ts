@@ -9,14 +9,26 @@
  * a refused input appears in the alarm list, never in the conversation. Peer text is put into
  * the page as text (`textContent`), never as markup.
  *
- * Not yet: login (spec 9) and the vault (keys are this page's only: a reload starts afresh).
+ * A person first creates an account or unlocks it: the identity lives in the browser's vault
+ * (IndexedDB, sealed under the password with Argon2id at the interactive profile, in WebAssembly;
+ * spec 10.3, REQ-KEY-015), so a reload keeps the person, and every connection registers or logs
+ * in with the hardened login of spec 9 (the password never leaves the page), whose pin
+ * (REQ-LOG-017) goes into the vault. The login's own Argon2id runs in the crypto provider
+ * (noble, synchronous: about a second at the interactive profile, the page waits meanwhile).
+ *
+ * Not yet: the room's state across a reload (a reload keeps the person, not the room), leaving by
+ * a commit, and the second seed's session rules.
  */
 import { fromHex, toHex, type Bytes } from '../../../impl/bytes.ts';
+import { createAccount, loginPinOf, openAccount, pinLogin, type Account, type AccountOptions } from '../../../impl/accounts/keystore.ts';
+import { openIdbVaultStore } from '../../../impl/accounts/vault-idb.ts';
+import { fastestArgon2id } from '../../../impl/crypto/argon2.ts';
 import { nobleCrypto } from '../../../impl/crypto/noble.ts';
 import { fingerprintEmoji, safetyString, verifySafetyString } from '../../../impl/fingerprint.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
-import { createIdentity } from '../../../impl/protocol/identity.ts';
-import { deterministicRng, systemRng } from '../../../impl/rng.ts';
+import type { Identity } from '../../../impl/protocol/identity.ts';
+import { DEFAULT_MIN_KDF, type LoginPin } from '../../../impl/protocol/login.ts';
+import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import type { ClientCore } from '../../../machines/client-core.ts';
 import type { Status } from '../../../machines/events.ts';
@@ -37,8 +49,9 @@ const el = (tag: string, text: string, cls?: string): HTMLElement => {
 };
 
 const profile = (document.querySelector('meta[name="pqroom-profile"]')?.getAttribute('content') ?? 'hardened') as Profile;
-const identity = createIdentity(c, deterministicRng(systemRng.bytes(32)));
-const me = toHex(identity.fp);
+let identity: Identity | undefined;
+let me = '';
+let account: { readonly o: AccountOptions; readonly register: boolean; pin: LoginPin | undefined } | undefined;
 let client: LiveClient | undefined;
 let myRole: 'owner' | 'member' | undefined;
 let relayPk: Bytes | undefined;
@@ -148,21 +161,29 @@ function enterRoom(role: 'owner' | 'member'): void {
 function start(role: 'owner' | 'member'): LiveClient {
   myRole = role;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+  const a = account!;
   return startClientHost({
     name: role,
     role,
     url,
     crypto: c,
     profile,
-    identity,
+    identity: identity!,
     dial: browserDial,
+    // spec 9: registered on the first connection, logged in on every one; the password stays here
+    login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }) },
     ...(relayPk === undefined ? {} : { relayPk }),
     config: { syncMs: 2_000, gapGraceMs: 5_000 },
     on: {
       deliver: (d) => timeline(`${short(d.sender)}: ${d.text}`, 'message'),
       status: onStatus,
       raise: (kind, reqId, detail) => alarm(kind, reqId, detail),
-      connected: () => ($('conn').textContent = 'connected'),
+      connected: () => ($('conn').textContent = `connected, logged in as ${a.o.userId}`),
+      // REQ-LOG-017: the account's salt and KDF parameters at this relay, kept in the vault
+      pinned: (pin) => {
+        a.pin = pin;
+        if (relayPk) void openIdbVaultStore().then((v) => pinLogin(c, systemRng, v, a.o, relayPk!, { username: a.o.userId, salt: pin.salt, kdf: pin.kdf }));
+      },
     },
   });
 }
@@ -173,12 +194,49 @@ async function pinRelay(): Promise<void> {
   $('relay-fp').textContent = fingerprintEmoji(c.sha256(relayPk));
 }
 
+/** Creates the account (a new identity in a new vault) or unlocks it (REQ-KEY-010 to REQ-KEY-015). */
+async function unlock(create: boolean): Promise<void> {
+  const userId = ($('user') as HTMLInputElement).value.trim();
+  const password = ($('password') as HTMLInputElement).value;
+  $('account-error').textContent = '';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(userId)) {
+    $('account-error').textContent = 'a user name is 1 to 64 letters, digits, dots, dashes or underscores';
+    return;
+  }
+  if (create && password.length < 12) {
+    $('account-error').textContent = 'choose a password of at least 12 characters';
+    return;
+  }
+  for (const b of ['create-account', 'unlock'] as const) ($(b) as HTMLButtonElement).disabled = true;
+  $('account-status').textContent = 'deriving the vault key (Argon2id, 64 MiB)…';
+  try {
+    const vaults = await openIdbVaultStore();
+    const o: AccountOptions = { userId, password, profile, argon2: fastestArgon2id };
+    const acc: Account = create ? await createAccount(c, systemRng, vaults, { ...o, kdf: DEFAULT_MIN_KDF }) : await openAccount(c, vaults, o);
+    await relayReady;
+    identity = acc.identity;
+    me = toHex(identity.fp);
+    account = { o, register: create, pin: relayPk ? loginPinOf(c, acc, relayPk) : undefined };
+    $('you').textContent = `${userId}: ${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
+    $('account').hidden = true;
+    $('setup').hidden = false;
+  } catch (e) {
+    $('account-error').textContent = e instanceof Error ? e.message : String(e);
+    for (const b of ['create-account', 'unlock'] as const) ($(b) as HTMLButtonElement).disabled = false;
+  } finally {
+    $('account-status').textContent = '';
+  }
+}
+
+let relayReady: Promise<void> = Promise.resolve();
+
 function main(): void {
-  $('you').textContent = `${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
   $('profile').textContent = profile;
   const fromLink = /^#invite=(.+)$/.exec(location.hash);
   if (fromLink) ($('invite-in') as HTMLTextAreaElement).value = decodeURIComponent(fromLink[1]!);
-  const ready = pinRelay().catch((e: unknown) => alarm('alarm', 'REQ-TRN-002', `could not read the relay key: ${String(e)}`));
+  const ready = (relayReady = pinRelay().catch((e: unknown) => alarm('alarm', 'REQ-TRN-002', `could not read the relay key: ${String(e)}`)));
+  $('create-account').addEventListener('click', () => void unlock(true));
+  $('unlock').addEventListener('click', () => void unlock(false));
   $('create').addEventListener('click', () => {
     void ready.then(() => {
       client = start('owner');

@@ -2,7 +2,8 @@
  * The web app's files, as `pqroom relay` serves them at `/` (issue 27): `app.ts` bundled by
  * esbuild with everything it imports (the machines, the protocol, noble), no CDN, no network at
  * run time. Every answer carries a strict Content-Security-Policy (scripts, styles and
- * connections from this origin only, no inline script, no framing), `nosniff`, no referrer, and
+ * connections from this origin only, no inline script, no framing; WebAssembly may be compiled,
+ * for Argon2id), `nosniff`, no referrer, and
  * `no-store`.
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ export interface WebApp {
 
 /** What every answer of the app says about itself (the page's security headers). */
 export const WEB_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',

@@ -36,6 +36,15 @@ export async function say(page: Page, text: string): Promise<void> {
   await page.click('#send-form button[type=submit]');
 }
 
+/** Creates an account on the page (or, with `create` false, logs in to the one the browser keeps). */
+export async function signIn(page: Page, user: string, password: string, create = true): Promise<void> {
+  await page.waitForSelector('body[data-ready="yes"]');
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click(create ? '#create-account' : '#unlock');
+  await page.waitForSelector('#setup:not([hidden])', { timeout: 60_000 });
+}
+
 /** The owner (on `ownerPage`) creates a room and an invite; a guest (a new page of `guestContext`) joins through the invite link. */
 export async function openRoom(ownerPage: Page, guestContext: BrowserContext, origin: string, problems: string[]): Promise<{ owner: Page; guest: Page; link: string; text: string }> {
   const owner = ownerPage;
@@ -43,7 +52,7 @@ export async function openRoom(ownerPage: Page, guestContext: BrowserContext, or
   watchPage(owner, 'owner', origin, problems);
   watchPage(guest, 'guest', origin, problems);
   await owner.goto(`${origin}/`);
-  await owner.waitForSelector('body[data-ready="yes"]');
+  await signIn(owner, 'olivia', 'correct horse battery staple');
   await owner.waitForFunction(() => !document.getElementById('relay-fp')!.textContent!.includes('not pinned'));
   await owner.click('#create');
   await owner.waitForSelector('#room:not([hidden])', { timeout: 30_000 });
@@ -52,7 +61,7 @@ export async function openRoom(ownerPage: Page, guestContext: BrowserContext, or
   const link = (await owner.getAttribute('#invite-link', 'href')) ?? '';
   const text = await owner.inputValue('#invite-text');
   await guest.goto(link);
-  await guest.waitForSelector('body[data-ready="yes"]');
+  await signIn(guest, 'gustav', 'a different long passphrase');
   await guest.click('#join');
   await guest.waitForSelector('#room:not([hidden])', { timeout: 60_000 });
   await timelineHas(owner, 'joined at epoch 1');

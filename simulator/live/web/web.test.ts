@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, type RunningChromium } from '../../../impl/chromium-testkit.ts';
 import { startRelay, type LiveRelay } from '../relay.ts';
 import { buildWebApp, WEB_HEADERS } from './serve.ts';
-import { alarms, openRoom, say, timelineHas } from './testkit.ts';
+import { alarms, openRoom, say, signIn, timelineHas } from './testkit.ts';
 
 const present = chromiumPresent('simulator/live/web/web.test.ts');
 
@@ -27,7 +27,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pqroom-web-'));
     profileDir = mkdtempSync(join(tmpdir(), 'pqroom-web-chrome-'));
-    relay = await startRelay({ port: 0, db: join(dir, 'relay.db'), profile: 'hardened', web: await buildWebApp('hardened'), log: () => {} });
+    relay = await startRelay({ port: 0, db: join(dir, 'relay.db'), profile: 'hardened', requireLogin: true, web: await buildWebApp('hardened'), log: () => {} });
     chrome = await launchChromium(profileDir);
     other = await chrome.browser.newContext();
   }, 60_000);
@@ -90,4 +90,52 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(await alarms(guest)).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it('REQ-KEY-015 REQ-KEY-012 the person survives a reload: the vault in IndexedDB opens with the password only, and the relay login succeeds again (REQ-LOG-017 pin kept)', async () => {
+    const origin = `http://127.0.0.1:${relay!.port}`;
+    const page = chrome!.page;
+    const before = await page.textContent('#you');
+    expect(before).toMatch(/^olivia: /);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="yes"]');
+    expect(await page.isVisible('#account')).toBe(true);
+    await page.fill('#user', 'olivia');
+    await page.fill('#password', 'not the password');
+    await page.click('#unlock');
+    await page.waitForFunction(() => document.getElementById('account-error')!.textContent !== '', undefined, { timeout: 60_000 });
+    expect(await page.textContent('#account-error')).toMatch(/REQ-KEY-012|password/i);
+    await page.fill('#password', 'correct horse battery staple');
+    await page.click('#unlock');
+    await page.waitForSelector('#setup:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#you')).toBe(before);
+    // a new room, through a login with the pinned salt and parameters
+    await page.click('#create');
+    await page.waitForSelector('#room:not([hidden])', { timeout: 30_000 });
+    expect(await page.textContent('#conn')).toBe('connected, logged in as olivia');
+    // another person's browser holds no vault of olivia's
+    const stranger = await other!.newPage();
+    await stranger.goto(`${origin}/`);
+    await stranger.waitForSelector('body[data-ready="yes"]');
+    await stranger.fill('#user', 'olivia');
+    await stranger.fill('#password', 'correct horse battery staple');
+    await stranger.click('#unlock');
+    await stranger.waitForFunction(() => document.getElementById('account-error')!.textContent !== '', undefined, { timeout: 60_000 });
+    expect(await stranger.textContent('#account-error')).toMatch(/no vault of olivia/);
+    expect(await alarms(page)).toEqual([]);
+  }, 180_000);
+
+  it('the page refuses a user name it cannot use and a short password before any work', async () => {
+    const page = await other!.newPage();
+    await page.goto(`http://127.0.0.1:${relay!.port}/`);
+    await page.waitForSelector('body[data-ready="yes"]');
+    await page.fill('#user', 'no spaces please');
+    await page.fill('#password', 'long enough password');
+    await page.click('#create-account');
+    expect(await page.textContent('#account-error')).toMatch(/user name/);
+    await page.fill('#user', 'nora');
+    await page.fill('#password', 'short');
+    await page.click('#create-account');
+    expect(await page.textContent('#account-error')).toMatch(/at least 12/);
+    await signIn(page, 'nora', 'long enough password');
+  }, 120_000);
 });
