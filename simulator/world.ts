@@ -15,6 +15,7 @@ import type { Identity } from '../impl/protocol/identity.ts';
 import { deterministicRng, drbgInstantiate } from '../impl/rng.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import type { OwnerEvent } from '../machines/events.ts';
+import { persistedRole, resumeRole } from '../machines/resume.ts';
 import { NO_FAULTS } from './faults.ts';
 import { createRelayHost, type TraceLine } from './relay-host.ts';
 import { memoryStore } from './store.ts';
@@ -151,10 +152,9 @@ export function createWorld(options: WorldOptions): World {
 
   const restart = (node: ClientNode): void => {
     node.restarts++;
-    const ctx = node.persisted.context as ClientCore; // REQ-MEM-026: resume from what was persisted
-    // REQ-CRY-015: a restarted party gets a fresh generator, never the stored state
-    const context = { ...ctx, rng: drbgInstantiate(simSeed(c, options.seed, node.name, node.restarts)), online: false, sync: { ...ctx.sync, inFlight: undefined, mailInFlight: undefined } };
-    node.snapshot = (roleMachineOf(node) as AnyStateMachine).resolveState({ value: node.persisted.value, context }) as RoleSnapshot;
+    // REQ-MEM-026: resume from what was persisted; REQ-CRY-015: with a fresh generator, never the stored state
+    const fresh = drbgInstantiate(simSeed(c, options.seed, node.name, node.restarts));
+    node.snapshot = resumeRole(roleMachineOf(node) as AnyStateMachine, persistedRole(node.persisted), (node.persisted.context as ClientCore).crypto, fresh) as RoleSnapshot;
     node.persisted = node.snapshot;
     node.crashed = false;
     record({ kind: 'event', actor: node.name, what: 'restart', detail: `restart ${node.restarts}` });

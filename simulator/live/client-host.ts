@@ -13,7 +13,7 @@ import { toHex, type Bytes } from '../../impl/bytes.ts';
 import type { CryptoProvider } from '../../impl/crypto/provider.ts';
 import { attempt, type ReqId } from '../../impl/errors.ts';
 import type { Identity } from '../../impl/protocol/identity.ts';
-import { deterministicRng, systemRng } from '../../impl/rng.ts';
+import { deterministicRng, drbgInstantiate, systemRng } from '../../impl/rng.ts';
 import { decode } from '../../impl/codec.ts';
 import { MsgType, Reject, type Invite } from '../../impl/messages/index.ts';
 import { configuredKdf, register, registrationPin, type LoginPin } from '../../impl/protocol/login.ts';
@@ -26,6 +26,7 @@ import { loginClientMachine, type LoginClientEffect, type LoginClientEvent } fro
 import { memberMachine } from '../../machines/member.ts';
 import { ownerMachine } from '../../machines/owner.ts';
 import { relayMessageToEvent } from '../envelope.ts';
+import { persistedRole, resumeRole, type PersistedRole } from '../../machines/resume.ts';
 import { roomOf, routeToRoom } from '../../machines/route.ts';
 import type { TraceLine } from '../relay-host.ts';
 import { messageLabel, shortHash } from '../trace.ts';
@@ -68,6 +69,13 @@ export interface LiveClientOptions {
   readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly insecureTestKdf?: boolean; readonly pin?: LoginPin };
   /** Trace lines of this client (the simulator's format; the caller stamps the time). */
   readonly record?: (e: TraceLine) => void;
+  /** Resume the role machine from this persisted state (REQ-MEM-026), instead of starting afresh. */
+  readonly resume?: PersistedRole;
+  /**
+   * Called after every step of the role machine with what to persist (REQ-MEM-026). When it
+   * returns a promise, the step's effects leave only once it resolves, in step order (REQ-MEM-002).
+   */
+  readonly persist?: (state: PersistedRole) => void | Promise<void>;
 }
 
 /** Opens a connection to the relay at `url` (a WebSocket: one binary message per frame). */
@@ -97,7 +105,10 @@ type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memb
 export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }): LiveClient {
   const machine: RoleMachine = o.role === 'owner' ? ownerMachine : memberMachine;
   const input = { crypto: o.crypto, profile: o.profile, identity: o.identity, rngSeed: systemRng.bytes(48), config: o.config ?? {} };
-  let snapshot: RoleSnapshot = (o.role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input)).snapshot;
+  let snapshot: RoleSnapshot =
+    o.resume !== undefined
+      ? (resumeRole(machine as typeof memberMachine, o.resume, o.crypto, drbgInstantiate(systemRng.bytes(48))) as RoleSnapshot) // REQ-CRY-015: a fresh generator
+      : (o.role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input)).snapshot;
   let conn = newConn();
   let link: Link | undefined;
   let wake: ReturnType<typeof setTimeout> | undefined;
@@ -199,6 +210,8 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
     const ev = routeToRoom(roomOf(snapshot.context as ClientCore & { invite?: Invite }), relayMessageToEvent(bytes, Date.now()));
     if (ev !== undefined) feedRole(ev);
   };
+  /** The chain of persisted steps whose effects are waiting (REQ-MEM-002). */
+  let persisted: Promise<void> = Promise.resolve();
   const feedRole = (event: OwnerEvent | MemberEvent | NetEvent): void => {
     if (stopped) return;
     const r = step<RoleMachine, ClientEffect>(machine, snapshot as never, event as never);
@@ -208,7 +221,15 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
       if (from !== to) record({ kind: 'state', actor: o.name, from, to });
     }
     snapshot = r.snapshot as RoleSnapshot;
-    for (const fx of r.effects) effect(fx);
+    const saved = o.persist?.(persistedRole(snapshot)); // REQ-MEM-026: before any effect of the step leaves
+    if (saved instanceof Promise) {
+      const effects = r.effects;
+      persisted = persisted.then(
+        () => saved.then(() => effects.forEach(effect)),
+        () => undefined,
+      );
+      persisted.catch((e: unknown) => o.on?.raise?.('alarm', 'REQ-MEM-026', `the state could not be kept: ${String(e)}`));
+    } else for (const fx of r.effects) effect(fx);
   };
 
   const effect = (fx: ClientEffect): void => {
@@ -323,6 +344,7 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
     feedConn({ type: 'conn.start', now: Date.now() });
   };
   connect();
+  if (o.resume !== undefined) feedRole({ type: 'timer.tick', now: Date.now() }); // what was due while it was down
 
   return {
     name: o.name,

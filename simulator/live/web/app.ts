@@ -16,8 +16,13 @@
  * (REQ-LOG-017) goes into the vault. The login's own Argon2id runs in the crypto provider
  * (noble, synchronous: about a second at the interactive profile, the page waits meanwhile).
  *
- * Not yet: the room's state across a reload (a reload keeps the person, not the room), leaving by
- * a commit, and the second seed's session rules.
+ * The room survives a reload too: the role machine's state is kept after every step, sealed in
+ * IndexedDB (`room-store.ts`, REQ-KEY-016), and a step's frames leave only once it is kept
+ * (REQ-MEM-002); after the next login the page resumes the room (REQ-MEM-026) with a fresh
+ * generator (REQ-CRY-015). Messages shown before the reload are not shown again (the machine
+ * keeps keys and progress, not plaintexts).
+ *
+ * Not yet: leaving by a commit, and the second seed's session rules.
  */
 import { fromHex, toHex, type Bytes } from '../../../impl/bytes.ts';
 import { createAccount, loginPinOf, openAccount, pinLogin, type Account, type AccountOptions } from '../../../impl/accounts/keystore.ts';
@@ -32,8 +37,10 @@ import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import type { ClientCore } from '../../../machines/client-core.ts';
 import type { Status } from '../../../machines/events.ts';
+import type { PersistedRole } from '../../../machines/resume.ts';
 import { startClientHost, type LiveClient } from '../client-host.ts';
 import { browserDial } from './dial.ts';
+import { openRoomStore, type RoomStore } from './room-store.ts';
 
 const c = nobleCrypto;
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -53,6 +60,7 @@ let identity: Identity | undefined;
 let me = '';
 let account: { readonly o: AccountOptions; readonly register: boolean; pin: LoginPin | undefined } | undefined;
 let client: LiveClient | undefined;
+let rooms: RoomStore | undefined;
 let myRole: 'owner' | 'member' | undefined;
 let relayPk: Bytes | undefined;
 const verified = new Set<string>();
@@ -158,8 +166,9 @@ function enterRoom(role: 'owner' | 'member'): void {
   $('owner-tools').hidden = role !== 'owner';
 }
 
-function start(role: 'owner' | 'member'): LiveClient {
+function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
   myRole = role;
+  const store = rooms;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
   const a = account!;
   return startClientHost({
@@ -173,6 +182,8 @@ function start(role: 'owner' | 'member'): LiveClient {
     // spec 9: registered on the first connection, logged in on every one; the password stays here
     login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }) },
     ...(relayPk === undefined ? {} : { relayPk }),
+    ...(resume === undefined ? {} : { resume }),
+    ...(store === undefined ? {} : { persist: (state: PersistedRole) => store.save({ role, state }) }),
     config: { syncMs: 2_000, gapGraceMs: 5_000 },
     on: {
       deliver: (d) => timeline(`${short(d.sender)}: ${d.text}`, 'message'),
@@ -219,7 +230,16 @@ async function unlock(create: boolean): Promise<void> {
     account = { o, register: create, pin: relayPk ? loginPinOf(c, acc, relayPk) : undefined };
     $('you').textContent = `${userId}: ${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
     $('account').hidden = true;
-    $('setup').hidden = false;
+    rooms = await openRoomStore(userId, systemRng);
+    const kept = await rooms.load();
+    if (kept) {
+      // REQ-MEM-026: the room this browser kept, resumed
+      client = start(kept.role, kept.state);
+      enterRoom(kept.role);
+      const g = (kept.state.context as { group?: { epoch: number } }).group;
+      timeline(`room resumed${g ? ` at epoch ${g.epoch}` : ''}`, 'event');
+      renderRoster();
+    } else $('setup').hidden = false;
   } catch (e) {
     $('account-error').textContent = e instanceof Error ? e.message : String(e);
     for (const b of ['create-account', 'unlock'] as const) ($(b) as HTMLButtonElement).disabled = false;
@@ -273,6 +293,7 @@ function main(): void {
   $('leave').addEventListener('click', () => {
     client?.stop();
     client = undefined;
+    void rooms?.clear();
     timeline('you left: this page forgot the room and its keys', 'removed');
     $('send-form').hidden = true;
   });

@@ -36,13 +36,13 @@ export async function say(page: Page, text: string): Promise<void> {
   await page.click('#send-form button[type=submit]');
 }
 
-/** Creates an account on the page (or, with `create` false, logs in to the one the browser keeps). */
+/** Creates an account on the page (or, with `create` false, logs in to the one the browser keeps, resuming its room if it kept one). */
 export async function signIn(page: Page, user: string, password: string, create = true): Promise<void> {
   await page.waitForSelector('body[data-ready="yes"]');
   await page.fill('#user', user);
   await page.fill('#password', password);
   await page.click(create ? '#create-account' : '#unlock');
-  await page.waitForSelector('#setup:not([hidden])', { timeout: 60_000 });
+  await page.waitForSelector('#setup:not([hidden]), #room:not([hidden])', { timeout: 60_000 });
 }
 
 /** The owner (on `ownerPage`) creates a room and an invite; a guest (a new page of `guestContext`) joins through the invite link. */

@@ -83,6 +83,16 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     await say(owner, 'after the rotation');
     await timelineHas(guest, 'after the rotation');
 
+    // REQ-MEM-026 REQ-KEY-016: the guest reloads; the room comes back after the login, and the chat goes on
+    await guest.reload();
+    await signIn(guest, 'gustav', 'a different long passphrase', false);
+    await guest.waitForSelector('#room:not([hidden])');
+    await timelineHas(guest, 'room resumed at epoch 2');
+    await say(owner, 'after the reload');
+    await timelineHas(guest, 'after the reload');
+    await say(guest, 'back again');
+    await timelineHas(owner, 'back again');
+
     await owner.click('#roster button:has-text("remove")');
     await timelineHas(guest, 'you were removed');
 
@@ -91,7 +101,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(problems).toEqual([]);
   }, 180_000);
 
-  it('REQ-KEY-015 REQ-KEY-012 the person survives a reload: the vault in IndexedDB opens with the password only, and the relay login succeeds again (REQ-LOG-017 pin kept)', async () => {
+  it('REQ-KEY-015 REQ-KEY-012 the person and the room survive a reload: the vault in IndexedDB opens with the password only, the relay login succeeds again (REQ-LOG-017 pin kept), and the owner machine resumes (REQ-MEM-026)', async () => {
     const origin = `http://127.0.0.1:${relay!.port}`;
     const page = chrome!.page;
     const before = await page.textContent('#you');
@@ -106,12 +116,14 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(await page.textContent('#account-error')).toMatch(/REQ-KEY-012|password/i);
     await page.fill('#password', 'correct horse battery staple');
     await page.click('#unlock');
-    await page.waitForSelector('#setup:not([hidden])', { timeout: 60_000 });
+    await page.waitForSelector('#room:not([hidden])', { timeout: 60_000 });
     expect(await page.textContent('#you')).toBe(before);
-    // a new room, through a login with the pinned salt and parameters
-    await page.click('#create');
-    await page.waitForSelector('#room:not([hidden])', { timeout: 30_000 });
-    expect(await page.textContent('#conn')).toBe('connected, logged in as olivia');
+    // the room resumed, through a login with the pinned salt and parameters; the owner's machine goes on
+    await timelineHas(page, 'room resumed at epoch');
+    await page.waitForFunction(() => document.getElementById('conn')!.textContent === 'connected, logged in as olivia', undefined, { timeout: 30_000 });
+    const epoch = Number(await page.textContent('#epoch'));
+    await page.click('#rotate');
+    await page.waitForFunction((e) => Number(document.getElementById('epoch')!.textContent) === e + 1, epoch, { timeout: 30_000 });
     // another person's browser holds no vault of olivia's
     const stranger = await other!.newPage();
     await stranger.goto(`${origin}/`);
