@@ -12,7 +12,7 @@ import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
 import { configuredKdf } from '../../impl/protocol/login.ts';
-import { buildWebApp, serveWeb, type WebApp } from './web/serve.ts';
+import { answerNonce, buildWebApp, originAllowed, securityHeaders, serveWeb, type WebApp } from './web/serve.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
 import type { Profile } from '../../impl/suite.ts';
@@ -75,6 +75,8 @@ export interface LiveRelayOptions {
   readonly insecureTestKdf?: boolean;
   /** The web app to serve at `/` (`web/serve.ts`; `pqroom relay` always serves it). */
   readonly web?: WebApp;
+  /** Origins besides the relay's own whose pages may open a WebSocket to it (REQ-WEB-002). */
+  readonly allowedOrigins?: readonly string[];
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
 }
@@ -224,13 +226,17 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   });
 
   const server: Server = createServer((req, res) => {
+    // REQ-WEB-003: the security headers on every answer, each with a nonce of its own; REQ-WEB-004:
+    // no cookie is ever set, and no HTTP endpoint changes state
+    const nonce = answerNonce(systemRng);
+    for (const [k, v] of Object.entries(securityHeaders(nonce))) res.setHeader(k, v);
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
-    } else if (o.web === undefined || !serveWeb(o.web, req, res)) res.writeHead(404).end();
+    } else if (o.web === undefined || !serveWeb(o.web, req, res, nonce)) res.writeHead(404).end();
   });
 
   /**
@@ -315,6 +321,12 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       };
     },
     o.limits ?? DEFAULT_WS_LIMITS,
+    (req) => {
+      // REQ-WEB-002: a page of another origin may not open a connection through its visitor's browser
+      const ok = originAllowed(req.headers.origin, req.headers.host, o.allowedOrigins);
+      if (!ok) emit('warn', 'upgrade refused: origin not allowed', { origin: req.headers.origin });
+      return ok;
+    },
   );
 
   function metrics(): string {

@@ -44,8 +44,19 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
 }
 
 /** The relay end on an HTTP server: upgrades requests, and hands each connection to `accept`. */
-export function wsListen(server: Server, accept: (link: Link, peer: string) => LinkHandlers, limits: WsLimits = DEFAULT_WS_LIMITS): { readonly close: (reason: string, graceMs?: number) => Promise<void>; readonly clients: () => number } {
-  const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+export function wsListen(
+  server: Server,
+  accept: (link: Link, peer: string) => LinkHandlers,
+  limits: WsLimits = DEFAULT_WS_LIMITS,
+  /** Whether an upgrade request may become a connection (the relay's origin check); refused ones get 403. */
+  upgradeAllowed: (req: IncomingMessage) => boolean = () => true,
+): { readonly close: (reason: string, graceMs?: number) => Promise<void>; readonly clients: () => number } {
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => (upgradeAllowed(info.req) ? done(true) : done(false, 403, 'origin not allowed')),
+  });
   let next = 0;
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const id = `ws${++next}`;

@@ -1,5 +1,5 @@
 /**
- * The web chat (issue 27, first part): a room in a browser, on the very machines of `machines/`
+ * The web chat (spec 13, REQ-WEB-001): a room in a browser, on the very machines of `machines/`
  * that the simulator and `pqroom demo` run, hosted by the same client host (`../client-host.ts`)
  * over the browser's WebSocket. The page pins the relay key it is served (trust on first use,
  * W12), creates a room or joins one with an invite (text or link: the invite rides in the URL's

@@ -6,6 +6,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 
 /** Collects what must not happen on a page: console errors, page errors, requests leaving the origin. */
 export function watchPage(page: Page, who: string, origin: string, problems: string[]): void {
+  // REQ-WEB-003: a violation of the page's Content-Security-Policy is reported as a console error, which fails the run
+  void page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`${who} console: ${m.text()}`);
   });

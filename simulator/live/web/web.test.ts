@@ -11,7 +11,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, type RunningChromium } from '../../../impl/chromium-testkit.ts';
 import { startRelay, type LiveRelay } from '../relay.ts';
-import { buildWebApp, WEB_HEADERS } from './serve.ts';
+import { WebSocket } from 'ws';
+import { buildWebApp } from './serve.ts';
 import { alarms, openRoom, say, signIn, timelineHas } from './testkit.ts';
 
 const present = chromiumPresent('simulator/live/web/web.test.ts');
@@ -40,17 +41,48 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the app with its security headers, and nothing from elsewhere', async () => {
+  it('REQ-WEB-003 every answer carries the security headers, each with a nonce of its own, and the script of the page carries the nonce of its answer', async () => {
     const origin = `http://127.0.0.1:${relay!.port}`;
-    for (const path of ['/', '/app.js', '/app.css']) {
+    const nonces = new Set<string>();
+    for (const path of ['/', '/app.js', '/app.css', '/relay-key', '/healthz', '/metrics', '/nothing-here']) {
       const res = await fetch(`${origin}${path}`);
-      expect(res.status).toBe(200);
-      for (const [k, v] of Object.entries(WEB_HEADERS)) expect(res.headers.get(k)).toBe(v);
+      expect(res.status).toBe(path === '/nothing-here' ? 404 : 200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      const m = /^default-src 'none'; script-src 'nonce-([A-Za-z0-9+/]{22}==)' 'strict-dynamic' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/.exec(csp);
+      expect(m, `${path}: ${csp}`).not.toBeNull();
+      nonces.add(m![1]!);
+      for (const [k, v] of Object.entries({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cross-origin-opener-policy': 'same-origin', 'cache-control': 'no-store' })) expect(res.headers.get(k)).toBe(v);
+      expect(res.headers.get('strict-transport-security')).toBeNull(); // not over TLS
+      expect(res.headers.get('set-cookie')).toBeNull(); // REQ-WEB-004: no cookie, ever
+      if (path === '/') {
+        const html = await res.text();
+        expect(html).toContain(`<script type="module" src="/app.js" nonce="${m![1]!}"></script>`);
+        expect(html).toContain('<meta name="pqroom-profile" content="hardened">');
+        expect(html.match(/<script/g)).toHaveLength(1); // no inline script
+      }
     }
-    expect((await fetch(`${origin}/nothing-here`)).status).toBe(404);
-    const html = await (await fetch(`${origin}/`)).text();
-    expect(html).toContain('<meta name="pqroom-profile" content="hardened">');
-    expect(html).not.toMatch(/<script(?![^>]*src="\/app\.js")/); // no inline script: the policy forbids it
+    expect(nonces.size).toBe(7);
+  });
+
+  it('REQ-WEB-002 a WebSocket upgrade from another origin is refused; the relay origin itself and non-browser clients are served', async () => {
+    const port = relay!.port;
+    const tryOrigin = (origin: string | undefined) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, origin === undefined ? {} : { origin });
+        ws.on('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(`refused ${res.statusCode}`);
+          ws.terminate();
+        });
+        ws.on('error', () => resolve('error'));
+      });
+    expect(await tryOrigin('http://evil.example')).toBe('refused 403');
+    expect(await tryOrigin(`http://127.0.0.1:${port + 1}`)).toBe('refused 403');
+    expect(await tryOrigin(`http://127.0.0.1:${port}`)).toBe('open');
+    expect(await tryOrigin(undefined)).toBe('open');
   });
 
   it('two people: create, invite by link, join, chat both ways, rotate, remove', async () => {
