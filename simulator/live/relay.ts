@@ -4,8 +4,9 @@
  * One HTTP port serves the WebSocket upgrade, `/healthz`, `/metrics` (Prometheus text) and
  * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
  */
-import { createWriteStream } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
@@ -77,13 +78,15 @@ export interface LiveRelayOptions {
   readonly web?: WebApp;
   /** Origins besides the relay's own whose pages may open a WebSocket to it (REQ-WEB-002). */
   readonly allowedOrigins?: readonly string[];
+  /** Serve https and wss with this certificate chain and private key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
 }
 
 /** A running live relay. */
 export interface LiveRelay {
-  /** `ws://host:port`. */
+  /** `ws://host:port` (`wss://` over TLS). */
   readonly url: string;
   readonly port: number;
   /** The relay's ML-DSA public key (what clients pin). */
@@ -225,11 +228,11 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     },
   });
 
-  const server: Server = createServer((req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     // REQ-WEB-003: the security headers on every answer, each with a nonce of its own; REQ-WEB-004:
     // no cookie is ever set, and no HTTP endpoint changes state
     const nonce = answerNonce(systemRng);
-    for (const [k, v] of Object.entries(securityHeaders(nonce))) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(securityHeaders(nonce, o.tls !== undefined))) res.setHeader(k, v);
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
     } else if (req.url === '/metrics') {
@@ -237,7 +240,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     } else if (req.url === '/relay-key') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
     } else if (o.web === undefined || !serveWeb(o.web, req, res, nonce)) res.writeHead(404).end();
-  });
+  };
+  // over TLS (https and wss) when given a certificate and its key (REQ-WEB-003: then with HSTS)
+  const server: Server = o.tls === undefined ? createServer(answer) : createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, answer);
 
   /**
    * Group commit: the frames read in one turn of the event loop are handled in one transaction,
@@ -368,7 +373,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `ws://${o.host ?? '127.0.0.1'}:${port}`;
+  const url = `${o.tls === undefined ? 'ws' : 'wss'}://${o.host ?? '127.0.0.1'}:${port}`;
   emit('info', 'listening', { url, db: o.db, relayKey: toHex(fingerprint(nodeCrypto, keys.publicKey)).slice(0, 32), rooms: Object.keys(host.state().rooms).length });
 
   let closed = false;
@@ -402,6 +407,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
 const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile hardened|compat]
                     [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
                     [--require-login] [--session-minutes M] [--insecure-test-kdf]
+                    [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...
 
 Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
 --db (default relay.db); restarting with the same file resumes every room.
@@ -424,6 +430,12 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
                 INSECURE, tests and throwaway demo accounts only: register accounts with the
                 test KDF profile (64 KiB, t=1) instead of the interactive one (64 MiB, t=3);
                 clients must run with it too (pqroom demo --insecure-test-kdf; REQ-LOG-018)
+  --tls-cert FILE, --tls-key FILE
+                serve https and wss with this certificate chain and key (PEM); the web chat
+                then also sends Strict-Transport-Security
+  --allow-origin ORIGIN
+                let pages of ORIGIN (e.g. https://chat.example) open a connection, besides the
+                relay's own origin (REQ-WEB-002); repeatable
   --rate N      requests per second per connection (default 200, REQ-REL-041)
   --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
@@ -443,6 +455,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let requireLogin = false;
   let sessionMs: number | undefined;
   let insecureTestKdf = false;
+  let tlsCert: string | undefined;
+  let tlsKey: string | undefined;
+  const allowedOrigins: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => {
@@ -464,6 +479,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       }
       else if (a === '--require-login') requireLogin = true;
       else if (a === '--insecure-test-kdf') insecureTestKdf = true;
+      else if (a === '--tls-cert') tlsCert = v();
+      else if (a === '--tls-key') tlsKey = v();
+      else if (a === '--allow-origin') allowedOrigins.push(v());
       else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
       else if (a === '--rate') config.rate = intArg(a, v());
       else if (a === '--burst') config.burst = intArg(a, v());
@@ -477,6 +495,17 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       return 2;
     }
   }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    out(`pqroom relay: --tls-cert and --tls-key go together\n\n${HELP}`);
+    return 2;
+  }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    if (tlsCert !== undefined && tlsKey !== undefined) tls = { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) };
+  } catch (e) {
+    out(`pqroom relay: cannot read the TLS certificate or key: ${(e as Error).message}`);
+    return 2;
+  }
   if (port > 65535) {
     out(`pqroom relay: --port must be 0..65535\n\n${HELP}`);
     return 2;
@@ -488,6 +517,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     const web = await buildWebApp(profile);
     relay = ref = await startRelay({
       web,
+      allowedOrigins,
+      ...(tls === undefined ? {} : { tls }),
       port,
       host,
       db,
@@ -504,7 +535,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 1;
   }
   out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
-  out(`the web chat: http://${host}:${relay.port}/`);
+  out(`the web chat: ${tls === undefined ? 'http' : 'https'}://${host}:${relay.port}/`);
   if (insecureTestKdf) out('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
   if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
   await new Promise<void>((resolve) => {

@@ -186,7 +186,8 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
     ...(store === undefined ? {} : { persist: (state: PersistedRole) => store.save({ role, state }) }),
     config: { syncMs: 2_000, gapGraceMs: 5_000 },
     on: {
-      deliver: (d) => timeline(`${short(d.sender)}: ${d.text}`, 'message'),
+      // one's own message is shown when sent ('sent'); its copy from the log is not shown again
+      deliver: (d) => (d.sender === me ? undefined : timeline(`${short(d.sender)}: ${d.text}`, 'message')),
       status: onStatus,
       raise: (kind, reqId, detail) => alarm(kind, reqId, detail),
       connected: () => ($('conn').textContent = `connected, logged in as ${a.o.userId}`),

@@ -4,7 +4,7 @@
  * invite link, the other joins through the link, both chat, the owner rotates and removes; the
  * pages run the machines of `machines/` over the browser's WebSocket.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -124,6 +124,13 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     await timelineHas(guest, 'after the reload');
     await say(guest, 'back again');
     await timelineHas(owner, 'back again');
+
+    // the main screens, for the test output (reports/out/web-*.png)
+    const shots = join(import.meta.dirname, '..', '..', '..', 'reports', 'out');
+    mkdirSync(shots, { recursive: true });
+    await owner.screenshot({ path: join(shots, 'web-owner.png'), fullPage: true });
+    await guest.screenshot({ path: join(shots, 'web-member.png'), fullPage: true });
+    expect(statSync(join(shots, 'web-owner.png')).size).toBeGreaterThan(10_000);
 
     await owner.click('#roster button:has-text("remove")');
     await timelineHas(guest, 'you were removed');
