@@ -40,6 +40,7 @@ export const EXPAND_LABELS = [
   'fake salt',
   'fake key',
   'vault key',
+  'room state key',
 ] as const;
 /** Labels of kind "sig": ML-DSA context strings (spec 3.5, 3.6). */
 export const SIG_LABELS = [

@@ -31,6 +31,7 @@ import { fastestArgon2id } from '../../../impl/crypto/argon2.ts';
 import { nobleCrypto } from '../../../impl/crypto/noble.ts';
 import { fingerprintEmoji, safetyString, verifySafetyString } from '../../../impl/fingerprint.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
+import { expandLabel } from '../../../impl/labels.ts';
 import type { Identity } from '../../../impl/protocol/identity.ts';
 import { DEFAULT_MIN_KDF, type LoginPin } from '../../../impl/protocol/login.ts';
 import { systemRng } from '../../../impl/rng.ts';
@@ -231,7 +232,8 @@ async function unlock(create: boolean): Promise<void> {
     account = { o, register: create, pin: relayPk ? loginPinOf(c, acc, relayPk) : undefined };
     $('you').textContent = `${userId}: ${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
     $('account').hidden = true;
-    rooms = await openRoomStore(userId, systemRng);
+    // REQ-KEY-016: the kept room opens only with a key derived from the open vault's identity
+    rooms = await openRoomStore(userId, expandLabel(c, identity.seed, 'room state key', new TextEncoder().encode(userId), 32), systemRng);
     const kept = await rooms.load();
     if (kept) {
       // REQ-MEM-026: the room this browser kept, resumed

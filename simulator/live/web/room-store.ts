@@ -1,10 +1,10 @@
 /**
  * The room a person keeps in a browser, across reloads (REQ-KEY-016): the role machine's
- * persisted state (REQ-MEM-026), sealed with AES-256-GCM under a WebCrypto key that cannot be
- * exported (its bytes come from the injected generator and are overwritten, as REQ-CRY-017 does
- * for the unlocked session), in IndexedDB beside the key, one record per user id. What this buys
- * and what it does not is spec 9.5's argument: the bytes on disk are sealed, a script running in
- * the page while it is open can still ask WebCrypto to open them.
+ * persisted state (REQ-MEM-026), sealed with AES-256-GCM in IndexedDB, one record per user id,
+ * under `room_state_key` (spec 5.10): derived from the identity seed once the vault is open,
+ * imported into WebCrypto as a key that cannot be exported, never stored. Before the vault is
+ * opened and after the page is closed, nothing in the browser opens the record; a script running
+ * in the page while it is open still can (spec 9.5's argument).
  *
  * The state is written as JSON with byte strings and big integers tagged, so that every field
  * comes back with its type. Writes are chained: each resolves once its transaction is durable,
@@ -52,30 +52,33 @@ export function decodeState(bytes: Bytes): KeptRoom {
 }
 
 interface Record_ {
-  readonly key: CryptoKey;
   readonly iv: ArrayBuffer;
   readonly sealed: ArrayBuffer;
 }
 
 const buf = (b: Bytes): ArrayBuffer => b.slice().buffer as ArrayBuffer;
 
-/** The room store of `userId` in database `name`; `rng` gives the keys' bytes and the nonces. */
-export async function openRoomStore(userId: string, rng: Rng, name = 'pqroom-rooms', idb: IDBFactory = indexedDB): Promise<RoomStore> {
+/**
+ * The room store of `userId` in database `name`, sealed under `rawKey` (`room_state_key`, 32
+ * bytes: overwritten here once imported); `rng` gives the nonces.
+ */
+export async function openRoomStore(userId: string, rawKey: Bytes, rng: Rng, name = 'pqroom-rooms', idb: IDBFactory = indexedDB): Promise<RoomStore> {
   const db = await openDatabase(idb, name, STORE);
   const subtle = globalThis.crypto.subtle;
   const aad = new TextEncoder().encode(`pqroom room state ${userId}`);
+  const key = await subtle.importKey('raw', buf(rawKey), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  rawKey.fill(0); // the key lives on only inside WebCrypto
   const read = async (): Promise<Record_ | undefined> => {
     const v: unknown = await request(db.transaction(STORE, 'readonly').objectStore(STORE).get(userId));
-    return v !== undefined && typeof v === 'object' && v !== null && 'key' in v ? (v as Record_) : undefined;
+    return v !== undefined && typeof v === 'object' && v !== null && 'sealed' in v ? (v as Record_) : undefined;
   };
-  let key: CryptoKey | undefined = (await read())?.key;
   let chain: Promise<void> = Promise.resolve();
   return {
     async load() {
       const r = await read();
       if (!r) return undefined;
       try {
-        const plain = await subtle.decrypt({ name: 'AES-GCM', iv: r.iv, additionalData: aad }, r.key, r.sealed);
+        const plain = await subtle.decrypt({ name: 'AES-GCM', iv: r.iv, additionalData: aad }, key, r.sealed);
         return decodeState(new Uint8Array(plain));
       } catch {
         return undefined;
@@ -83,16 +86,11 @@ export async function openRoomStore(userId: string, rng: Rng, name = 'pqroom-roo
     },
     save(room) {
       chain = chain.then(async () => {
-        if (key === undefined) {
-          const raw = rng.bytes(32);
-          key = await subtle.importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-          raw.fill(0);
-        }
         const iv = rng.bytes(12);
         const sealed = await subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: aad }, key, buf(encodeState(room)));
         const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
         const finished = done(tx);
-        tx.objectStore(STORE).put({ key, iv: buf(iv), sealed } satisfies Record_, userId);
+        tx.objectStore(STORE).put({ iv: buf(iv), sealed } satisfies Record_, userId);
         await finished;
       });
       return chain;

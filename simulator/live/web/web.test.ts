@@ -148,6 +148,20 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     await page.reload();
     await page.waitForSelector('body[data-ready="yes"]');
     expect(await page.isVisible('#account')).toBe(true);
+    // REQ-KEY-016: what the browser keeps of the room is sealed, and no key to it is kept anywhere
+    const kept = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const open = indexedDB.open('pqroom-rooms');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('rooms', 'readonly').objectStore('rooms').get('olivia');
+            get.onsuccess = () => resolve(Object.keys(get.result ?? {}).sort());
+            get.onerror = () => reject(get.error);
+          };
+        }),
+    );
+    expect(kept).toEqual(['iv', 'sealed']);
     await page.fill('#user', 'olivia');
     await page.fill('#password', 'not the password');
     await page.click('#unlock');
