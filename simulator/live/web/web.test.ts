@@ -13,7 +13,12 @@ import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, 
 import { startRelay, type LiveRelay } from '../relay.ts';
 import { WebSocket } from 'ws';
 import { buildWebApp } from './serve.ts';
-import { alarms, openRoom, say, signIn, timelineHas } from './testkit.ts';
+import { alarms, openRoom, say, signIn, timeline, timelineHas } from './testkit.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { inviteFromText } from '../../../impl/invite.ts';
+import { createIdentity } from '../../../impl/protocol/identity.ts';
+import { deterministicRng } from '../../../impl/rng.ts';
+import { startLiveClient } from '../client.ts';
 
 const present = chromiumPresent('simulator/live/web/web.test.ts');
 
@@ -187,6 +192,51 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     await stranger.waitForFunction(() => document.getElementById('account-error')!.textContent !== '', undefined, { timeout: 60_000 });
     expect(await stranger.textContent('#account-error')).toMatch(/no vault of olivia/);
     expect(await alarms(page)).toEqual([]);
+  }, 180_000);
+
+  it('REQ-WEB-001 a browser owner and a command-line member (the Node client host of pqroom demo) share a room: 30 messages each way, each shown once and in order', async () => {
+    const owner = chrome!.page; // olivia, her room resumed by the previous test
+    await owner.click('#invite');
+    await owner.waitForFunction(() => (document.getElementById('invite-text') as HTMLTextAreaElement).value !== '');
+    const n0 = await owner.inputValue('#invite-text');
+    await owner.click('#invite'); // a fresh invite, not one used before
+    await owner.waitForFunction((old) => (document.getElementById('invite-text') as HTMLTextAreaElement).value !== old, n0);
+    const invite = inviteFromText(nodeCrypto, await owner.inputValue('#invite-text'));
+    const got: string[] = [];
+    const cli = startLiveClient({
+      name: 'cli',
+      role: 'member',
+      url: relay!.url,
+      crypto: nodeCrypto,
+      profile: 'hardened',
+      identity: createIdentity(nodeCrypto, deterministicRng(new TextEncoder().encode('web test cli member'))),
+      relayPk: relay!.publicKey,
+      login: { username: 'cli-member', password: 'the command line member', register: true },
+      on: { deliver: (d) => void got.push(d.text) },
+    });
+    try {
+      cli.user({ type: 'user.join', invite });
+      const until = async (done: () => boolean, ms: number) => {
+        const end = Date.now() + ms;
+        while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        return done();
+      };
+      expect(await until(() => cli.state() === 'member', 60_000)).toBe(true);
+      const fromCli = Array.from({ length: 30 }, (_, i) => `from the command line ${i + 1}`);
+      const fromPage = Array.from({ length: 30 }, (_, i) => `from the page ${i + 1}`);
+      for (let i = 0; i < 30; i++) {
+        cli.user({ type: 'user.send', text: fromCli[i]! });
+        await say(owner, fromPage[i]!);
+      }
+      expect(await until(() => fromPage.every((t) => got.includes(t)), 60_000)).toBe(true);
+      await timelineHas(owner, 'from the command line 30');
+      expect(got.filter((t) => t.startsWith('from the page'))).toEqual(fromPage);
+      const shown = (await timeline(owner)).filter((l) => l.includes(': from the command line ')).map((l) => l.slice(l.indexOf('from the command line')));
+      expect(shown).toEqual(fromCli);
+      expect(await alarms(owner)).toEqual([]);
+    } finally {
+      cli.stop();
+    }
   }, 180_000);
 
   it('the page refuses a user name it cannot use and a short password before any work', async () => {
