@@ -293,6 +293,12 @@ function main(): void {
   $('invite').addEventListener('click', () => client?.user({ type: 'user.invite' }));
   $('rotate').addEventListener('click', () => client?.user({ type: 'user.rotate' }));
   $('roster-refresh').addEventListener('click', () => client?.user({ type: 'user.roster' }));
+  // log out: the connection ends and the page forgets the account, its keys and the room key; what
+  // stays in IndexedDB (the vault, the kept room) opens only with the password (REQ-KEY-016)
+  $('logout').addEventListener('click', () => {
+    client?.stop();
+    location.reload();
+  });
   $('leave').addEventListener('click', () => {
     client?.stop();
     client = undefined;
