@@ -39,12 +39,29 @@ describe('pqroom account', () => {
     expect(rotated.text).toContain('ML-KEM keys  v1, v2');
     expect(rotated.text).toContain(`fingerprint  ${fp}`);
 
-    expect((await run(['passwd', '--vault', vault], { PQROOM_PASSWORD: 'pw-1', PQROOM_NEW_PASSWORD: 'pw-2' })).code).toBe(0);
+    expect((await run(['passwd', '--vault', vault, '--no-hibp'], { PQROOM_PASSWORD: 'pw-1', PQROOM_NEW_PASSWORD: 'pw-2' })).code).toBe(0);
     expect((await run(['show', '--vault', vault], { PQROOM_PASSWORD: 'pw-1' })).code).toBe(1);
     const shown = await run(['show', '--vault', vault], { PQROOM_PASSWORD: 'pw-2' });
     expect(shown.code).toBe(0);
     expect(shown.text).toContain(`fingerprint  ${fp}`);
     expect(shown.text).toMatch(/compare {6}([0-9a-f]{4} ){7}[0-9a-f]{4} {3}\(read it to your peer: 128 bits/);
+  });
+
+  it('REQ-KEY-041: passwd applies the breach check create applies: a breached new password is refused and the vault is not rewritten', async () => {
+    const vault = join(dir, 'bob.vault');
+    const list = join(dir, 'breached.txt');
+    const h = hibpHash('hunter2');
+    writeFileSync(list, `${h.prefix}${h.suffix}:17\n`);
+    expect((await run(['create', '--vault', vault, '--user', 'bob', '--kdf', 'test', '--hibp-offline', list], { PQROOM_PASSWORD: 'hunter2' })).code).toBe(1);
+    expect((await run(['create', '--vault', vault, '--user', 'bob', '--kdf', 'test', '--hibp-offline', list], { PQROOM_PASSWORD: 'a fine old one' })).code).toBe(0);
+    const before = readFileSync(vault);
+    const refused = await run(['passwd', '--vault', vault, '--hibp-offline', list], { PQROOM_PASSWORD: 'a fine old one', PQROOM_NEW_PASSWORD: 'hunter2' });
+    expect(refused.code).toBe(1);
+    expect(refused.text).toMatch(/breach check/);
+    expect(readFileSync(vault)).toEqual(before);
+    expect((await run(['show', '--vault', vault], { PQROOM_PASSWORD: 'hunter2' })).code).toBe(1);
+    expect((await run(['passwd', '--vault', vault, '--hibp-offline', list], { PQROOM_PASSWORD: 'a fine old one', PQROOM_NEW_PASSWORD: 'another fine one' })).code).toBe(0);
+    expect((await run(['show', '--vault', vault], { PQROOM_PASSWORD: 'another fine one' })).code).toBe(0);
   });
 
   it('REQ-KEY-013: create never overwrites an existing vault', async () => {

@@ -166,13 +166,16 @@ export async function main(argv: readonly string[], io: AccountIo = { out: conso
       return 2;
     }
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
+    /** REQ-KEY-041: every password that is set (create, passwd) passes the same breach check. */
+    const acceptable = async (candidate: string): Promise<boolean> => {
+      if (o['no-hibp'] === true) return true;
+      const h: HibpOptions = str('hibp-offline') !== undefined ? { offline: parseOfflineList(readFileSync(str('hibp-offline')!, 'utf8')) } : { endpoint: str('hibp') ?? HIBP_ENDPOINT };
+      const d = registrationDecision(await checkPassword(candidate, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
+      out(`breach check: ${d.reason}`);
+      return d.proceed;
+    };
     if (sub === 'create') {
-      if (o['no-hibp'] !== true) {
-        const h: HibpOptions = str('hibp-offline') !== undefined ? { offline: parseOfflineList(readFileSync(str('hibp-offline')!, 'utf8')) } : { endpoint: str('hibp') ?? HIBP_ENDPOINT };
-        const d = registrationDecision(await checkPassword(password, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
-        out(`breach check: ${d.reason}`);
-        if (!d.proceed) return 1;
-      }
+      if (!(await acceptable(password))) return 1;
       const a = await createAccount(nodeCrypto, systemRng, vaults, { userId, password, profile, kdf });
       out(`created ${file}`);
       show(out, userId, profile, a);
@@ -185,6 +188,7 @@ export async function main(argv: readonly string[], io: AccountIo = { out: conso
       show(out, userId, profile, a);
     } else {
       const newPassword = io.env.PQROOM_NEW_PASSWORD ?? (await io.readLine('new password: '));
+      if (!(await acceptable(newPassword))) return 1;
       await changePassword(nodeCrypto, systemRng, vaults, { userId, password, newPassword, profile, kdf: str('kdf') === undefined ? undefined : kdf });
       out(`${file} sealed under the new password`);
     }
