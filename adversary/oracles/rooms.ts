@@ -26,18 +26,31 @@ export interface Rooms {
 
 /** The rooms of `world`. */
 export function rooms(world: World): Rooms {
-  const owners = (): ClientNode[] => [...world.clients.values()].filter((n) => n.role === 'owner');
+  // the oracles ask after every step: the owners are listed again only when a client is added, and
+  // a member's room is looked up once it has one (a client keeps one room for good)
+  let ownersOf = { size: -1, list: [] as ClientNode[] };
+  const owners = (): ClientNode[] => {
+    if (ownersOf.size !== world.clients.size) ownersOf = { size: world.clients.size, list: [...world.clients.values()].filter((n) => n.role === 'owner') };
+    return ownersOf.list;
+  };
   const idOfNode = (n: ClientNode): Bytes | undefined => roomOf(n.snapshot.context as ClientCore & { invite?: Invite });
+  const found = new Map<string, ClientNode>();
   const ownerOf = (node: ClientNode): ClientNode | undefined => {
     if (node.role === 'owner') return node;
+    const known = found.get(node.name);
+    if (known) return known;
     const all = owners();
+    if (all.length === 1) return all[0]; // one room: nothing to look up
     const id = idOfNode(node);
     if (id !== undefined) {
       const o = all.find((x) => {
         const oid = idOfNode(x);
         return oid !== undefined && equalBytes(oid, id);
       });
-      if (o) return o;
+      if (o) {
+        found.set(node.name, o);
+        return o;
+      }
     }
     return world.clients.get('owner') ?? all[0];
   };
