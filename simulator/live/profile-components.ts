@@ -3,7 +3,7 @@
  * process (`BENCH_PROF=FILE npm run bench:relay ...` writes `FILE.pqroom.cpuprofile` over the
  * measured phase) and sums the self time of every sampled function into the component its source
  * belongs to: the transport's frame opening and sealing (AEAD included), decoding and encoding,
- * the relay's request checks, the XState machine steps, the SQLite store, the socket (ws, streams),
+ * hashing, the relay's request checks, the XState machine steps, the SQLite store, the socket (ws, streams),
  * the relay host around them, the garbage collector, the rest. Divided by the messages of the
  * measured phase, it says how many microseconds of each one message costs.
  *
@@ -23,7 +23,11 @@ interface CpuProfile {
 
 /** The components, in the order a request meets them, each with how its source is recognised. */
 export const COMPONENTS: readonly { readonly name: string; readonly match: (url: string, fn: string) => boolean }[] = [
-  { name: 'frame open and seal (transport, AEAD)', match: (u) => /impl\/protocol\/transport\.ts|@noble\/ciphers|node:internal\/crypto\/cipher|machines\/connection\.ts/.test(u) },
+  {
+    name: 'frame open and seal (transport, AEAD)',
+    match: (u, f) => /impl\/protocol\/transport\.ts|@noble\/ciphers|node:internal\/crypto\/cipher|machines\/connection\.ts|node:crypto$/.test(u) || (/impl\/crypto\/node\.ts/.test(u) && /^(seal|open|)$/.test(f)) || (u === '' && /^(update|initiv|CipherBase|setAAD|final|getAuthTag|setAuthTag)$/.test(f)),
+  },
+  { name: 'hashing (SHA-256: request digests, REQ-REL-004)', match: (u, f) => /node:internal\/crypto\/(hash|util)/.test(u) || (u === '' && /^(Hash|digest)$/.test(f)) || (/impl\/crypto\/node\.ts/.test(u) && f === 'sha256') },
   { name: 'decode and encode (codec)', match: (u) => /impl\/codec|impl\/messages|impl\/bytes\.ts/.test(u) },
   { name: 'request checks (relay state)', match: (u) => /impl\/protocol\/relay-state/.test(u) },
   { name: 'machine steps (XState, relay machine)', match: (u) => /node_modules\/xstate|machines\/(relay|driver|memo)\.ts/.test(u) },
