@@ -16,7 +16,7 @@ import type { ClientCore } from '../machines/client-core.ts';
 import type { OwnerContext } from '../machines/owner.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { backendCrypto, type Backend } from '../simulator/run.ts';
-import { scenario, SETTLE_MS, type ScenarioRun } from '../simulator/scenarios.ts';
+import { scenario, SETTLE_MS, StepFailed, type ScenarioRun } from '../simulator/scenarios.ts';
 import { createWorld, type World } from '../simulator/world.ts';
 import type { Attack } from './attacks/attack.ts';
 import { CONNECTION_ATTACKS } from './attacks/connections.ts';
@@ -299,8 +299,10 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   try {
     for (const s of attackScenario(relay, attack, hooks, needsAnnex(attack, plan)).steps) s(run);
   } catch (e) {
+    // a crash of the code under test is no outcome of the attack: it goes up (a mutant hunt refuses it)
+    if (!(e instanceof StepFailed)) throw e;
     // the attack denied service (out of scope, spec 11.3): the properties are judged on what happened
-    stalled = e instanceof Error ? e.message : String(e);
+    stalled = e.message;
     world.note('stalled', stalled);
   }
   monitor.finish(run.removed);

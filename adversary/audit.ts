@@ -142,7 +142,7 @@ export interface MutantVerdict {
   /** What that check is. */
   readonly check: string;
   readonly killed: boolean;
-  /** `ATK-nn → PROP-nn`: the attack that killed it and the first property that failed. */
+  /** `ATK-nn → PROP-nn`: the attack that killed it and the property that failed (for its first killer, the property the mutant pins). */
   readonly by?: string;
   /** The first violation of the killing run. */
   readonly detail?: string;
@@ -151,6 +151,10 @@ export interface MutantVerdict {
   readonly runs: number;
   /** Wall-clock milliseconds the hunt took. */
   readonly ms: number;
+  /** The property its first killer must break (spec 12.2): a kill by another property there does not count. */
+  readonly pinned?: string;
+  /** Runs whose broken properties were not counted as a kill: the room stalled, or the run threw. */
+  readonly refused: readonly string[];
 }
 
 /** The machine this campaign ran on. */
@@ -345,7 +349,7 @@ export function audit(o: AuditOptions): AuditResult {
     const h = done.hunt(m.id);
     const ms = h.ms; // measured in the worker that hunted it
     const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
-    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms });
+    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms, ...(m.breaks ? { pinned: m.breaks } : {}), refused: h.refused });
     say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
   }
   const killed = mutants.filter((m) => m.killed).length;

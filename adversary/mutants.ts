@@ -7,6 +7,7 @@ import type { ReqId } from '../impl/errors.ts';
 import { withCheckOff } from '../impl/mutants.ts';
 import { NAMED_ATTACKS, runNamed, type Outcome } from './named.ts';
 import type { Backend } from '../simulator/run.ts';
+import type { PropId } from './oracles/index.ts';
 
 /** One mutant. */
 export interface Mutant {
@@ -18,41 +19,48 @@ export interface Mutant {
   readonly check: string;
   /** Attacks expected to kill it, tried first (every attack is tried after them). */
   readonly killers: readonly string[];
+  /** The property its first killer must break (pinned: a kill by another property or an exception is not this mutant's kill). */
+  readonly breaks?: PropId;
+  /**
+   * The first killer's run ends with the room stalled (a step whose outcome never came) rather than completing.
+   * Pinned like the property: a stall where none is pinned, or none where one is, is no kill.
+   */
+  readonly stalls?: true;
 }
 
 /** Every mutant of the hardened profile. */
 export const MUTANTS: readonly Mutant[] = [
-  { id: 'no-token-mac', removes: 'REQ-OWN-014', check: "a join request's token_mac verifies under the invite's token", killers: ['ATK-01b'] },
-  { id: 'no-owner-invite-expiry', removes: 'REQ-OWN-013', check: "the owner admits a join request only while its invite has not expired", killers: ['ATK-02b'] },
-  { id: 'no-invitee-invite-expiry', removes: 'REQ-INV-002', check: 'an invitee begins a join only with an invite that has not expired', killers: ['ATK-02d'] },
-  { id: 'no-welcome-expiry', removes: 'REQ-INV-017', check: "an invitee accepts a welcome only while its invite has not expired", killers: ['ATK-02c'] },
-  { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'] },
-  { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'] },
-  { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'] },
-  { id: 'index-as-evidence', removes: 'REQ-MEM-061', check: 'an entry at a log index already processed is skipped only when the member already has it (the index is a hint, never evidence)', killers: ['ATK-13b'] },
-  { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'] },
-  { id: 'newer-head-ignored', removes: 'REQ-MEM-063', check: 'an owner-signed roster head of a later epoch is evidence that commits are missing (fetched, then alarmed)', killers: ['ATK-08b'] },
-  { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'] },
-  { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'] },
-  { id: 'no-suite-check', removes: 'REQ-ENC-003', check: "a message's header names a registered suite, the one of its room or connection", killers: ['ATK-20'] },
-  { id: 'no-relay-key-pinning', removes: 'REQ-TRN-002', check: "the ServerHello's relay key is the pinned one", killers: ['ATK-27'] },
-  { id: 'no-server-hello-signature', removes: 'REQ-TRN-003', check: "the ServerHello's signature over the transcript verifies under the relay key", killers: ['ATK-27b'] },
-  { id: 'no-client-auth-check', removes: 'REQ-TRN-004', check: "the relay verifies ClientAuth's signature before it attributes a connection", killers: ['ATK-06'] },
-  { id: 'no-final-head', removes: 'REQ-MEM-021', check: "a removed sender's messages beyond the head its removal counted are rejected", killers: ['ATK-28'] },
-  { id: 'no-welcome-owner-check', removes: 'REQ-INV-012', check: "the welcome's roster owner is the owner the invite names, and the welcome is signed by it", killers: ['ATK-04'] },
-  { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'] },
-  { id: 'resign-refused-commit', removes: 'REQ-OWN-024', check: 'a refused commit is posted again byte for byte, never replaced by a second commit for its epoch', killers: ['ATK-19'] },
-  { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'] },
-  { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'] },
-  { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'] },
-  { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'] },
-  { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'] },
-  { id: 'no-login-binding', removes: 'REQ-LOG-011', check: 'the login challenge echoes this login (username, client nonce) and this connection (channel binding)', killers: ['ATK-25'] },
-  { id: 'no-login-confirm', removes: 'REQ-LOG-013', check: 'each side checks the other\'s confirmation over the transcript', killers: ['ATK-25'] },
-  { id: 'login-session-reuse', removes: 'REQ-LOG-014', check: 'a login session accepts exactly one response', killers: ['ATK-25'] },
-  { id: 'short-fingerprint-check', removes: 'REQ-KEY-031', check: 'a peer is verified only if all 32 hex characters (128 bits) of its fingerprint match', killers: ['ATK-22'] },
-  { id: 'no-key-change-alarm', removes: 'REQ-KEY-033', check: 'a key served for a verified peer that is not the verified one raises the key-change alarm', killers: ['ATK-21'] },
-  { id: 'no-kem-rollback-check', removes: 'REQ-KEY-003', check: 'an ML-KEM key older than the newest seen, or a second one with the same version, is refused', killers: ['ATK-23'] },
+  { id: 'no-token-mac', removes: 'REQ-OWN-014', check: "a join request's token_mac verifies under the invite's token", killers: ['ATK-01b'], breaks: 'PROP-16' },
+  { id: 'no-owner-invite-expiry', removes: 'REQ-OWN-013', check: "the owner admits a join request only while its invite has not expired", killers: ['ATK-02b'], breaks: 'PROP-29' },
+  { id: 'no-invitee-invite-expiry', removes: 'REQ-INV-002', check: 'an invitee begins a join only with an invite that has not expired', killers: ['ATK-02d'], breaks: 'PROP-29' },
+  { id: 'no-welcome-expiry', removes: 'REQ-INV-017', check: "an invitee accepts a welcome only while its invite has not expired", killers: ['ATK-02c'], breaks: 'PROP-29' },
+  { id: 'no-replay-window', removes: 'REQ-MEM-016', check: 'a (sender, seq) already accepted is rejected', killers: ['ATK-11', 'ATK-15'], breaks: 'PROP-18' },
+  { id: 'no-seq-order', removes: 'REQ-MEM-017', check: 'messages are delivered in seq order per sender, later ones held', killers: ['ATK-13', 'ATK-12'], breaks: 'PROP-10' },
+  { id: 'no-gap-alarm', removes: 'REQ-MEM-020', check: 'a gap history cannot fill raises an alarm', killers: ['ATK-13', 'ATK-17'], breaks: 'PROP-10' },
+  { id: 'index-as-evidence', removes: 'REQ-MEM-061', check: 'an entry at a log index already processed is skipped only when the member already has it (the index is a hint, never evidence)', killers: ['ATK-13b'], breaks: 'PROP-10' },
+  { id: 'no-stale-view-alarm', removes: 'REQ-MEM-030', check: 'evidence of a later epoch whose commit never comes raises an alarm', killers: ['ATK-08'], breaks: 'PROP-14' },
+  { id: 'newer-head-ignored', removes: 'REQ-MEM-063', check: 'an owner-signed roster head of a later epoch is evidence that commits are missing (fetched, then alarmed)', killers: ['ATK-08b'], breaks: 'PROP-14' },
+  { id: 'no-sender-signature', removes: 'REQ-MEM-014', check: "an application message's ML-DSA signature verifies under its sender's identity key", killers: ['ATK-14'], breaks: 'PROP-04' },
+  { id: 'no-commit-signature', removes: 'REQ-MEM-041', check: "a commit's signature verifies under the owner's identity key", killers: ['ATK-07'], breaks: 'PROP-06' },
+  { id: 'no-suite-check', removes: 'REQ-ENC-003', check: "a message's header names a registered suite, the one of its room or connection", killers: ['ATK-20'], breaks: 'PROP-17' },
+  { id: 'no-relay-key-pinning', removes: 'REQ-TRN-002', check: "the ServerHello's relay key is the pinned one", killers: ['ATK-27'], breaks: 'PROP-19' },
+  { id: 'no-server-hello-signature', removes: 'REQ-TRN-003', check: "the ServerHello's signature over the transcript verifies under the relay key", killers: ['ATK-27b'], breaks: 'PROP-19' },
+  { id: 'no-client-auth-check', removes: 'REQ-TRN-004', check: "the relay verifies ClientAuth's signature before it attributes a connection", killers: ['ATK-06'], breaks: 'PROP-20' },
+  { id: 'no-final-head', removes: 'REQ-MEM-021', check: "a removed sender's messages beyond the head its removal counted are rejected", killers: ['ATK-28'], breaks: 'PROP-26' },
+  { id: 'no-welcome-owner-check', removes: 'REQ-INV-012', check: "the welcome's roster owner is the owner the invite names, and the welcome is signed by it", killers: ['ATK-04'], breaks: 'PROP-07', stalls: true },
+  { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'], breaks: 'PROP-18' },
+  { id: 'resign-refused-commit', removes: 'REQ-OWN-024', check: 'a refused commit is posted again byte for byte, never replaced by a second commit for its epoch', killers: ['ATK-19'], breaks: 'PROP-14' },
+  { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'], breaks: 'PROP-27', stalls: true },
+  { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'], breaks: 'PROP-14', stalls: true },
+  { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'], breaks: 'PROP-21' },
+  { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'], breaks: 'PROP-28' },
+  { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'], breaks: 'PROP-28' },
+  { id: 'no-login-binding', removes: 'REQ-LOG-011', check: 'the login challenge echoes this login (username, client nonce) and this connection (channel binding)', killers: ['ATK-25'], breaks: 'PROP-21' },
+  { id: 'no-login-confirm', removes: 'REQ-LOG-013', check: 'each side checks the other\'s confirmation over the transcript', killers: ['ATK-25'], breaks: 'PROP-22' },
+  { id: 'login-session-reuse', removes: 'REQ-LOG-014', check: 'a login session accepts exactly one response', killers: ['ATK-25'], breaks: 'PROP-22' },
+  { id: 'short-fingerprint-check', removes: 'REQ-KEY-031', check: 'a peer is verified only if all 32 hex characters (128 bits) of its fingerprint match', killers: ['ATK-22'], breaks: 'PROP-23' },
+  { id: 'no-key-change-alarm', removes: 'REQ-KEY-033', check: 'a key served for a verified peer that is not the verified one raises the key-change alarm', killers: ['ATK-21'], breaks: 'PROP-24' },
+  { id: 'no-kem-rollback-check', removes: 'REQ-KEY-003', check: 'an ML-KEM key older than the newest seen, or a second one with the same version, is refused', killers: ['ATK-23'], breaks: 'PROP-25' },
 ];
 
 /**
@@ -99,6 +107,8 @@ export interface MutantResult {
   readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
   /** Runs tried. */
   readonly runs: number;
+  /** Runs whose violations were not counted as a kill: the room stalled, or the run threw (each `ATK-nn seed: why`). */
+  readonly refused: readonly string[];
 }
 
 /** Runs one attack against a mutant. */
@@ -111,13 +121,33 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantRes
   // an attack that breaks the unmutated profile (an open finding) would "kill" every mutant: left out
   const order = [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
   let runs = 0;
+  const refused: string[] = [];
   for (const seed of seeds) {
     for (const attack of order) {
       runs++;
-      const r = runAgainstMutant(m, attack, seed);
+      let r;
+      try {
+        r = runAgainstMutant(m, attack, seed);
+      } catch (e) {
+        // an exception is a bug of the harness or the mutant, never a kill
+        refused.push(`${attack} seed ${seed}: threw ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      // the first killer: the pinned property and the pinned status (stalled or not)
+      if (attack === m.killers[0] && m.breaks !== undefined) {
+        const v = r.violations.find((x) => x.prop === m.breaks);
+        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
+        if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: ${v ? `${r.stalled === undefined ? 'completed' : `stalled (${r.stalled})`}, not as pinned` : `broke ${r.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}`);
+        continue;
+      }
+      // any other attack: a room that stalled is judged on what happened, but a property broken there is no kill
+      if (r.stalled !== undefined) {
+        if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: stalled (${r.stalled})`);
+        continue;
+      }
       const v = r.violations[0];
-      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs };
+      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
     }
   }
-  return { mutant: m, killed: false, runs };
+  return { mutant: m, killed: false, runs, refused };
 }

@@ -31,6 +31,8 @@ export interface Outcome {
   readonly elapsed: number;
   /** The properties this kind of run checks (a room run cannot break a login property). */
   readonly checked: readonly PropId[];
+  /** Set when the room could not go on (denial of service, spec 11.3): what stopped it. */
+  readonly stalled?: string;
 }
 
 /** Every named attack that runs (room, trust and login), by id. */
@@ -60,5 +62,5 @@ export function loginOutcome(r: { readonly violations: readonly Violation[]; rea
 
 /** A room attack's result as an {@link Outcome}. */
 export function roomOutcome(r: AttackResult): Outcome {
-  return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: [], lines: r.world.trace.lines(), elapsed: r.world.now() - r.world.startTime, checked: ROOM_PROPERTIES };
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, fired: r.fired, findings: [], lines: r.world.trace.lines(), elapsed: r.world.now() - r.world.startTime, checked: ROOM_PROPERTIES, ...(r.stalled === undefined ? {} : { stalled: r.stalled }) };
 }

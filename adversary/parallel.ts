@@ -43,6 +43,8 @@ export interface HuntResult {
   readonly by?: { readonly attack: string; readonly seed: number; readonly prop: string; readonly detail: string };
   /** Runs tried. */
   readonly runs: number;
+  /** Runs whose violations were not counted as a kill (a stall or an exception), each `ATK-nn seed s: why`. */
+  readonly refused: readonly string[];
   /** Milliseconds the hunt took (a timing: it differs from run to run). */
   readonly ms: number;
 }
@@ -155,7 +157,7 @@ export function execute(t: Task): TaskResult {
       if (!m) throw new Error(`no mutant named ${t.mutant}`);
       const t0 = Date.now();
       const h = huntMutant(m, t.seeds);
-      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, ms: Date.now() - t0 };
+      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Date.now() - t0 };
     }
     case 'shrink':
       return shrink(t.gen, t.index);

@@ -73,8 +73,16 @@ export interface ScenarioRun {
 /** One step of a scenario. */
 export type Step = (run: ScenarioRun) => void;
 
+/** A step whose outcome did not come (the room could not go on): distinct from a crash, which is any other exception. */
+export class StepFailed extends Error {
+  override readonly name = 'StepFailed';
+  constructor(readonly step: string) {
+    super(`scenario step failed: ${step}`);
+  }
+}
+
 function must(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`scenario step failed: ${what}`);
+  if (!ok) throw new StepFailed(what);
 }
 
 /**

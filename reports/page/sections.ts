@@ -22,11 +22,11 @@ export function mutantSection(m: ReportModel): Html {
   const killed = r.mutants.filter((x) => x.killed).length;
   const rows = r.mutants.map((x) => {
     const status = x.runs === 0 ? h`<span class="cell unchecked">never run</span>` : x.killed ? h`<span class="cell holds">killed</span>` : h`<span class="cell unchecked">SURVIVED</span>`;
-    return h`<tr id="${ids.mutant(x.id)}"><td class="mono">${x.id}</td><td>${reqLink(x.removes)}</td><td>${x.check ?? ''}</td><td>${status}</td><td>${x.by ?? '–'}${x.detail ? h`<div class="small">${x.detail}</div>` : ''}</td><td class="num">${x.runs ?? '?'}</td><td class="num">${x.ms === undefined ? '?' : `${(x.ms / 1000).toFixed(1)} s`}</td><td>${x.replay ? h`<code class="small">${x.replay}</code>` : '–'}</td></tr>`;
+    return h`<tr id="${ids.mutant(x.id)}"><td class="mono">${x.id}</td><td>${reqLink(x.removes)}</td><td>${x.check ?? ''}</td><td>${status}</td><td>${x.by ?? '–'}${x.detail ? h`<div class="small">${x.detail}</div>` : ''}${x.refused !== undefined && x.refused.length > 0 ? h`<div class="small">not counted as kills (stalled or threw): ${x.refused.join('; ')}</div>` : ''}</td><td class="num">${x.runs ?? '?'}</td><td class="num">${x.ms === undefined ? '?' : `${(x.ms / 1000).toFixed(1)} s`}</td><td>${x.replay ? h`<code class="small">${x.replay}</code>` : '–'}</td></tr>`;
   });
   const eq = r.equivalentMutants.map((x) => [h`<span class="mono">${x.id}</span>`, reqLink(x.removes), x.check ?? '', x.attack ?? '', reqLink(x.stoppedBy), x.why] as Part[]);
   return h`<h2 id="mutants">Mutants <span class="small">(spec 12.2)</span></h2>
-<p>Each mutant is the hardened profile with one requirement's check switched off; the harness must make some property fail against it. <strong>Mutation score ${(r.mutationScore * 100).toFixed(0)}%</strong> (${killed} of ${r.mutants.length} killed).</p>
+<p>Each mutant is the hardened profile with one requirement's check switched off; the harness must make some property fail against it (for the mutant's first killer, the property it pins); a run that stalled or threw is never a kill. <strong>Mutation score ${(r.mutationScore * 100).toFixed(0)}%</strong> (${killed} of ${r.mutants.length} killed).</p>
 <table><thead><tr><th>mutant</th><th>removes</th><th>the check</th><th>result</th><th>killed by → property</th><th class="num">runs</th><th class="num">time to kill</th><th>replay</th></tr></thead><tbody>${rows}</tbody></table>
 <h3>Equivalent mutants</h3><p class="small">A second check stops every attack that would get through the first, so no property can tell these from the hardened profile; kept out of the score.</p>
 ${eq.length === 0 ? h`<p>None.</p>` : table(['mutant', 'removes', 'the check', 'shown by', 'stopped instead by', 'why'], eq)}`;
