@@ -105,7 +105,7 @@ describe('REQ-KEY-021 the emoji table of spec 10.4 is the table of the code', ()
 });
 
 describe('REQ-CRY-007 every hash is labelled, but the five the spec names', () => {
-  it('should call plain SHA-256 in impl/ only for the fingerprint, the compat login key, the invite checksum, the trust record of a KEM certificate, the relay request digest, and inside LabeledHash', () => {
+  it('should call plain SHA-256 in impl/ only for the fingerprint, the compat login key, the invite checksum, the trust record of a KEM certificate, the relay request digest (REQ-REL-004), and inside LabeledHash', () => {
     const allowed: Record<string, number> = { 'labels.ts': 1, 'keyschedule.ts': 2, 'invite.ts': 2, 'accounts/trust.ts': 1, 'protocol/relay-state.ts': 1 };
     const found: Record<string, number> = {};
     const walk = (dir: string): void => {

@@ -88,6 +88,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const c = nodeCrypto;
   let relayPk = o.relayPk;
   if (o.profile === 'hardened' && relayPk === undefined) {
+    // REQ-TRN-012: trust on first use, said so, the fingerprint shown, the key pinned for the whole run
     const res = await fetch(`${o.relay.replace(/^ws/, 'http')}/relay-key`);
     relayPk = fromHex((await res.text()).trim());
     out(`pinned the relay key served at /relay-key (trust on first use): ${fingerprintEmoji(c.sha256(relayPk))}`);

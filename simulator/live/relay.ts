@@ -233,11 +233,15 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     // no cookie is ever set, and no HTTP endpoint changes state
     const nonce = answerNonce(systemRng);
     for (const [k, v] of Object.entries(securityHeaders(nonce, o.tls !== undefined))) res.setHeader(k, v);
-    if (req.url === '/healthz') {
+    // REQ-TRN-012, REQ-TRN-013: the key and the operator interfaces, GET only
+    if ((req.url === '/healthz' || req.url === '/metrics' || req.url === '/relay-key') && req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end();
+    } else if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
+      // REQ-TRN-012: the key as 3904 hex characters; a convenience, never a pin (W12)
       res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
     } else if (o.web === undefined || !serveWeb(o.web, req, res, nonce)) res.writeHead(404).end();
   };

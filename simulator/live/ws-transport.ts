@@ -1,6 +1,7 @@
 /**
  * The WebSocket transport (`ws`): the same `Link` and `LinkHandlers` as the simulator's
- * in-memory transport, on real sockets. One binary WebSocket message is one frame. The relay
+ * in-memory transport, on real sockets. One binary WebSocket message is one frame, no
+ * subprotocol, no compression, a text message closes with 1003 (REQ-TRN-011). The relay
  * end refuses frames above a size limit (the connection closes with 1009) and closes a
  * connection whose unsent bytes pass a bound (a slow consumer), so memory stays bounded.
  */
@@ -51,8 +52,11 @@ export function wsListen(
   /** Whether an upgrade request may become a connection (the relay's origin check); refused ones get 403. */
   upgradeAllowed: (req: IncomingMessage) => boolean = () => true,
 ): { readonly close: (reason: string, graceMs?: number) => Promise<void>; readonly clients: () => number } {
+  // REQ-TRN-011: no subprotocol is selected (even when one is offered), no compression; a message
+  // above the frame limit closes the connection with 1009 before it is read (REQ-TRN-007)
   const wss = new WebSocketServer({
     server,
+    handleProtocols: () => false,
     maxPayload: limits.maxFrameBytes,
     perMessageDeflate: false,
     verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => (upgradeAllowed(info.req) ? done(true) : done(false, 403, 'origin not allowed')),
@@ -70,6 +74,7 @@ export function wsListen(
     ws.on('message', (data, isBinary) => {
       if (closed) return;
       if (!isBinary) {
+        // REQ-TRN-011: every message of the connection is a binary WebSocket message
         finish('text frame');
         ws.close(1003, 'binary frames only');
         return;
@@ -113,8 +118,15 @@ export function wsDial(url: string, handlers: LinkHandlers & { readonly onOpen?:
     for (const b of pending.splice(0)) ws.send(b, { binary: true });
     handlers.onOpen?.();
   });
-  ws.on('message', (data) => {
-    if (!closed) handlers.onFrame(bytesOf(data));
+  ws.on('message', (data, isBinary) => {
+    if (closed) return;
+    if (!isBinary) {
+      // REQ-TRN-011: a text message closes the connection, at either end
+      finish('text frame');
+      ws.close(1003, 'binary frames only');
+      return;
+    }
+    handlers.onFrame(bytesOf(data));
   });
   ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
   ws.on('error', (e) => finish(e.message));
