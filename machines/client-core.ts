@@ -10,8 +10,8 @@ import { encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { fingerprint } from '../impl/keyschedule.ts';
-import { CompatMemberAdd, FetchHistory, FetchMailbox, MsgType, PublishKeys, type AppContent } from '../impl/messages/index.ts';
-import { decode } from '../impl/codec.ts';
+import { FetchHistory, FetchMailbox, MsgType, PublishKeys, type AppContent, type LogEntry } from '../impl/messages/index.ts';
+import { entryType, parseRoomEntry, type ParsedLogEntry, type RoomEntry } from '../impl/protocol/entry.ts';
 import { newestKem, type Identity } from '../impl/protocol/identity.ts';
 import {
   currentCompatKey,
@@ -349,73 +349,97 @@ function compatEffects(events: readonly CompatEvent[], input: string): ClientEff
   });
 }
 
+const ENTRY_CACHE = new WeakMap<object, RoomEntry>();
+const HISTORY_CACHE = new WeakMap<object, readonly ParsedLogEntry[]>();
+
 /**
- * Processes one room log entry, live or from history (spec 7.6, 7.7, 7.9). compat skips an entry
- * at a log index already processed. hardened skips it only when it already has the entry: the
- * index is a hint, never evidence (REQ-MEM-061), so a message the relay serves under a reused
- * index, or serves genuine after a changed copy was refused, is processed; the end-to-end checks
- * decide everything else.
+ * The room entry a `net.room` event carries, parsed once where it enters the client (spec 7.6):
+ * every guard and action of the event, and every protocol step after them, take this one parsed
+ * value (events are never mutated, so the parse is kept per event).
  */
-export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, payload: Bytes, addIndex?: number): Out<C> & EntrySignals {
+export function roomEntryOf(ctx: { readonly profile: Profile }, event: { readonly payload: Bytes }): RoomEntry {
+  let entry = ENTRY_CACHE.get(event);
+  if (entry === undefined) {
+    entry = parseRoomEntry(event.payload, ctx.profile);
+    ENTRY_CACHE.set(event, entry);
+  }
+  return entry;
+}
+
+/** The entries of a `net.history` event, each parsed once where it enters the client (as `roomEntryOf`). */
+export function historyEntriesOf(ctx: { readonly profile: Profile }, event: { readonly entries: readonly LogEntry[] }): readonly ParsedLogEntry[] {
+  let entries = HISTORY_CACHE.get(event);
+  if (entries === undefined) {
+    entries = event.entries.map((x) => ({ index: x.index, entry: parseRoomEntry(x.payload, ctx.profile) }));
+    HISTORY_CACHE.set(event, entries);
+  }
+  return entries;
+}
+
+/**
+ * Processes one room log entry, live or from history (spec 7.6, 7.7, 7.9), parsed where it
+ * entered. compat skips an entry at a log index already processed. hardened skips it only when
+ * it already has the entry: the index is a hint, never evidence (REQ-MEM-061), so a message the
+ * relay serves under a reused index, or serves genuine after a changed copy was refused, is
+ * processed; the end-to-end checks decide everything else.
+ */
+export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, entry: RoomEntry, addIndex?: number): Out<C> & EntrySignals {
   const adv = advance(ctx.log, index);
-  if (!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || !enforced('REQ-MEM-061') || hasEntry(ctx.group, payload))) return { ctx, effects: [], removed: false };
+  if (!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || !enforced('REQ-MEM-061') || hasEntry(ctx.group, entry))) return { ctx, effects: [], removed: false };
   let c: C = { ...ctx, log: adv.progress };
-  const type = payload.length >= 4 ? payload[3] : undefined;
+  const payload = entry.bytes;
+  const type = entryType(payload);
   const input = `room entry ${index}`;
   if (c.profile === 'hardened' && c.group) {
-    if (type === MsgType.Commit) {
-      const r = receiveCommit(c.crypto, c.group, payload, c.identity);
+    if (entry.kind === 'Commit') {
+      const r = receiveCommit(c.crypto, c.group, entry.parsed, c.identity);
       c = { ...c, group: r.view };
       const g = groupEffects(r.events, input);
       return { ctx: c, effects: g.effects, removed: g.removed };
     }
-    if (type === MsgType.AppMessage) {
-      const r = receiveAppMessage(c.crypto, c.group, payload);
+    if (entry.kind === 'AppMessage') {
+      const r = receiveAppMessage(c.crypto, c.group, entry.parsed);
       return { ctx: { ...c, group: r.view }, effects: groupEffects(r.events, input).effects, removed: false };
     }
     return { ctx: c, effects: [rejection('REQ-REL-003', `unexpected entry of type ${String(type)} in a hardened room`, input)], removed: false };
   }
   if (c.profile === 'compat' && c.compat) {
     const preJoin = addIndex !== undefined && index < addIndex;
-    if (type === MsgType.CompatChat) {
-      const r = receiveCompatChat(c.crypto, c.compat, payload);
+    if (entry.kind === 'CompatChat') {
+      const r = receiveCompatChat(c.crypto, c.compat, entry.parsed);
       return { ctx: { ...c, compat: r.view }, effects: compatEffects(r.events, input), removed: false };
     }
-    if (type === MsgType.CompatRotation) {
+    if (entry.kind === 'CompatRotation') {
       if (equalBytes(payload.subarray(20, 52), c.identity.fp)) return { ctx: c, effects: [], removed: false }; // own rotation, installed when made
-      const r = receiveCompatRotation(c.crypto, c.compat, payload);
+      const r = receiveCompatRotation(c.crypto, c.compat, entry.parsed);
       if (preJoin && r.events.some((e) => e.kind === 'rejected')) return { ctx: c, effects: [], removed: false }; // a rotation of a generation before ours
       return { ctx: { ...c, compat: r.view }, effects: compatEffects(r.events, input), removed: false };
     }
-    if (type === MsgType.CompatMemberAdd || (type === MsgType.CompatMember && index === 1)) return { ctx: c, effects: [], removed: false }; // roster changes: the relay's business in compat (W10)
+    if (entry.kind === 'CompatMemberAdd' || (type === MsgType.CompatMember && index === 1)) return { ctx: c, effects: [], removed: false }; // roster changes: the relay's business in compat (W10)
     return { ctx: c, effects: [rejection('REQ-MEM-072', `unexpected entry of type ${String(type)} in a compat room`, input)], removed: false };
   }
   return { ctx: c, effects: [], removed: false };
 }
 
-/** The index of this member's own add in a compat log entry, if the entry is one (REQ-INV-032). */
-export function isOwnCompatAdd(crypto: CryptoProvider, payload: Bytes, me: Bytes): boolean {
-  if (payload.length < 4 || payload[3] !== MsgType.CompatMemberAdd) return false;
-  try {
-    const add = decode(CompatMemberAdd, payload);
-    return equalBytes(fingerprint(crypto, add.member.identity_pk), me);
-  } catch {
-    return false;
-  }
+/** Whether a compat log entry, parsed where it entered (or bytes), is this member's own add (REQ-INV-032). */
+export function isOwnCompatAdd(crypto: CryptoProvider, input: Bytes | RoomEntry, me: Bytes): boolean {
+  const entry = input instanceof Uint8Array ? parseRoomEntry(input, 'compat') : input;
+  if (entry.kind !== 'CompatMemberAdd' || !entry.parsed.ok) return false;
+  return equalBytes(fingerprint(crypto, entry.parsed.value.member.identity_pk), me);
 }
 
-/** Processes a history chunk: every entry exactly as a live delivery (REQ-MEM-061), then continues or finishes the fetch. */
+/** Processes a history chunk, its entries parsed where they entered: every entry exactly as a live delivery (REQ-MEM-061), then continues or finishes the fetch. */
 export function processHistory<C extends ClientCore>(
   ctx: C,
   now: number,
-  chunk: { reqId: number; entries: readonly { index: number; payload: Bytes }[]; nextIndex: number; complete: boolean },
+  chunk: { reqId: number; entries: readonly ParsedLogEntry[]; nextIndex: number; complete: boolean },
   addIndex?: number,
 ): Out<C> & EntrySignals {
   let c = ctx;
   const effects: ClientEffect[] = [];
   let removed = false;
   for (const e of chunk.entries) {
-    const r = processRoomEntry(c, e.index, e.payload, addIndex);
+    const r = processRoomEntry(c, e.index, e.entry, addIndex);
     c = r.ctx;
     effects.push(...r.effects);
     removed ||= r.removed;

@@ -6,17 +6,15 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
-import { decode, encode, peekType } from '../impl/codec.ts';
+import { decode, encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { PqroomError, ProtocolError, type ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
 import { epochKeys, fingerprint, groupContextOf, inviteId as inviteIdOf } from '../impl/keyschedule.ts';
 import {
-  Commit,
   CompatWelcome,
   GetKeys,
   GetRoster,
-  MsgType,
   Send,
   SubmitConfirm,
   SubmitJoin,
@@ -29,6 +27,7 @@ import { buildCompatConfirm, buildCompatJoinRequest, compatOpenWelcome } from '.
 import { currentCompatKey, newCompatView, type CompatView } from '../impl/protocol/compat-group.ts';
 import { checkServedRoster, currentEpoch, epochRecordOf, knownEpochCommit, newGroupView, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
 import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
+import type { RoomEntry } from '../impl/protocol/entry.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
@@ -36,6 +35,7 @@ import {
   advance,
   checkGaps,
   fetchHistory,
+  historyEntriesOf,
   initialCore,
   isOwnCompatAdd,
   onDown,
@@ -44,6 +44,7 @@ import {
   processHistory,
   processRoomEntry,
   rejection,
+  roomEntryOf,
   request,
   sealOutgoing,
   settle,
@@ -195,9 +196,9 @@ function welcomeOutcome(ctx: MemberContext, entries: readonly MailboxEntry[], no
 }
 
 /** REQ-INV-016, REQ-INV-032: the room log shows this member's own add. */
-function isOwnAdd(ctx: MemberContext, payload: Bytes): boolean {
-  if (ctx.profile === 'hardened') return ctx.pendingGroup !== undefined && equalBytes(payload, ctx.pendingGroup.commitBytes);
-  return ctx.pendingCompat !== undefined && isOwnCompatAdd(ctx.crypto, payload, ctx.identity.fp);
+function isOwnAdd(ctx: MemberContext, entry: RoomEntry): boolean {
+  if (ctx.profile === 'hardened') return ctx.pendingGroup !== undefined && equalBytes(entry.bytes, ctx.pendingGroup.commitBytes);
+  return ctx.pendingCompat !== undefined && isOwnCompatAdd(ctx.crypto, entry, ctx.identity.fp);
 }
 
 /**
@@ -205,12 +206,12 @@ function isOwnAdd(ctx: MemberContext, payload: Bytes): boolean {
  * welcome's add commit, but not that commit, is a fork: the alarm a member raises for it
  * (REQ-MEM-049, `knownEpochCommit`), since the welcome's view already holds that epoch.
  */
-function forkOfOwnAdd(ctx: MemberContext, payload: Bytes): Extract<GroupEvent, { kind: 'alarm' }> | undefined {
+function forkOfOwnAdd(ctx: MemberContext, entry: RoomEntry): Extract<GroupEvent, { kind: 'alarm' }> | undefined {
   const pending = ctx.pendingGroup;
   if (ctx.profile !== 'hardened' || pending === undefined) return undefined;
+  if (entry.kind !== 'Commit' || !entry.parsed.ok) return undefined;
   try {
-    if (peekType(payload) !== MsgType.Commit) return undefined;
-    const events = knownEpochCommit(ctx.crypto, pending.view, decode(Commit, payload), payload).events;
+    const events = knownEpochCommit(ctx.crypto, pending.view, entry.parsed.value, entry.bytes).events;
     return events.find((e): e is Extract<GroupEvent, { kind: 'alarm' }> => e.kind === 'alarm');
   } catch {
     return undefined;
@@ -238,7 +239,7 @@ function pollForAdd(ctx: MemberContext, now: number): Out<MemberContext> {
 }
 
 function historyAddIndex(ctx: MemberContext, e: Ev<'net.history'>): number | undefined {
-  return e.entries.find((x) => isOwnAdd(ctx, x.payload))?.index;
+  return historyEntriesOf(ctx, e).find((x) => isOwnAdd(ctx, x.entry))?.index;
 }
 
 function afterEntries(now: number, out: Out<MemberContext>): Out<MemberContext> {
@@ -272,16 +273,16 @@ export const memberMachine = setup({
       const p = context.outbox.find((x) => x.reqId === (event as Ev<'net.reject'>).reqId);
       return p?.kind === 'join' || p?.kind === 'keys' || p?.kind === 'confirm';
     },
-    ownAddSeen: ({ context, event }) => isOwnAdd(context, (event as Ev<'net.room'>).payload),
+    ownAddSeen: ({ context, event }) => isOwnAdd(context, roomEntryOf(context, event as Ev<'net.room'>)),
     historyHasOwnAdd: ({ context, event }) => historyAddIndex(context, event as Ev<'net.history'>) !== undefined,
     canSend: ({ context }) => (context.profile === 'hardened' ? context.group !== undefined && !context.group.removed : context.compat !== undefined),
     entryRemovesMe: ({ context, event }) => {
       const e = event as Ev<'net.room'>;
-      return once(context, event, 'entry', () => processRoomEntry(context, e.index, e.payload, context.addIndex)).removed;
+      return once(context, event, 'entry', () => processRoomEntry(context, e.index, roomEntryOf(context, e), context.addIndex)).removed;
     },
     historyRemovesMe: ({ context, event }) => {
       const e = event as Ev<'net.history'>;
-      return once(context, event, 'history', () => processHistory(context, e.now, e, context.addIndex)).removed;
+      return once(context, event, 'history', () => processHistory(context, e.now, { ...e, entries: historyEntriesOf(context, e) }, context.addIndex)).removed;
     },
   },
   actions: {
@@ -325,7 +326,7 @@ export const memberMachine = setup({
     becomeMember: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
       const out = becomeMember(context, e.index, e.now);
-      const entry = processRoomEntry(out.ctx, e.index, e.payload, out.ctx.addIndex);
+      const entry = processRoomEntry(out.ctx, e.index, roomEntryOf(context, e), out.ctx.addIndex);
       enqueue.assign(entry.ctx);
       for (const fx of [...out.effects, ...entry.effects]) enqueue.emit(fx);
       enqueue.emit(wake(entry.ctx, e.now));
@@ -341,8 +342,8 @@ export const memberMachine = setup({
     }),
     /** REQ-INV-016: a history answer that shows another commit for the welcome's epoch is a fork. */
     alarmForks: enqueueActions(({ context, event, enqueue }) => {
-      for (const entry of (event as Ev<'net.history'>).entries) {
-        const fork = forkOfOwnAdd(context, entry.payload);
+      for (const x of historyEntriesOf(context, event as Ev<'net.history'>)) {
+        const fork = forkOfOwnAdd(context, x.entry);
         if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: fork.reqId, detail: fork.detail });
       }
     }),
@@ -354,7 +355,7 @@ export const memberMachine = setup({
     }),
     applyEntry: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
-      const r = once(context, event, 'entry', () => processRoomEntry(context, e.index, e.payload, context.addIndex));
+      const r = once(context, event, 'entry', () => processRoomEntry(context, e.index, roomEntryOf(context, e), context.addIndex));
       let out: Out<MemberContext> = { ctx: r.ctx, effects: r.effects };
       if (r.ctx.log.above.length > 0) {
         const h = fetchHistory(out.ctx, e.now, false);
@@ -371,7 +372,7 @@ export const memberMachine = setup({
         enqueue.assign(s.ctx);
         return;
       }
-      const r = once(context, event, 'history', () => processHistory(context, e.now, e, context.addIndex));
+      const r = once(context, event, 'history', () => processHistory(context, e.now, { ...e, entries: historyEntriesOf(context, e) }, context.addIndex));
       const ctx = { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) };
       enqueue.assign(ctx);
       for (const fx of r.effects) enqueue.emit(fx);
@@ -486,7 +487,7 @@ export const memberMachine = setup({
     }),
     rejectEntry: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
-      const fork = forkOfOwnAdd(context, e.payload); // REQ-INV-016
+      const fork = forkOfOwnAdd(context, roomEntryOf(context, e)); // REQ-INV-016
       if (fork !== undefined) enqueue.emit({ type: 'effect.alarm', reqId: fork.reqId, detail: fork.detail });
       else enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${e.index}`));
     }),

@@ -14,13 +14,13 @@ import { inviteToText } from '../impl/invite.ts';
 import { Send } from '../impl/messages/index.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
 import { drbgInstantiate } from '../impl/rng.ts';
-import { advance, fetchHistory, fetchMailbox, initialCore, onDown, onTick, onUp, processHistory, processRoomEntry, rejection, request, sealOutgoing, sendRefused, settle, status, wake, type Out, type SendMeta } from './client-core.ts';
+import { advance, fetchHistory, fetchMailbox, historyEntriesOf, initialCore, onDown, onTick, onUp, processHistory, processRoomEntry, rejection, request, roomEntryOf, sealOutgoing, sendRefused, settle, status, wake, type Out, type SendMeta } from './client-core.ts';
 import { fromInput } from './driver.ts';
 import type { ClientEffect, OwnerEvent } from './events.ts';
 import { once } from './memo.ts';
 import { afterEntries, commitChange, commitDue, compatRemove, compatRotate, freezeDue, installPublished, isPublishedCommit, noteLog, publishSigned, requestFreeze } from './owner/commits.ts';
 import { setInvite, type Ev, type OwnerContext, type OwnerInput } from './owner/context.ts';
-import { createRoom, payloadOf } from './owner/genesis.ts';
+import { createRoom, type CreateMeta } from './owner/genesis.ts';
 import { admit, compatMail, freshMail, hardenedMail, issueInvite, mailEntries } from './owner/joins.ts';
 
 export { type CompatJoin, type Freeze, type IssuedInvite, type OwnerContext, type OwnerInput, type PendingJoin, type Publishing } from './owner/context.ts';
@@ -42,7 +42,7 @@ export const ownerMachine = setup({
     isCommitAnswer: ({ context, event }) => context.publishing?.reqId === (event as Ev<'net.ack'>).reqId,
     isCreateEcho: ({ context, event }) => {
       const create = context.outbox.find((p) => p.kind === 'create');
-      return create !== undefined && (event as Ev<'net.room'>).index === 1 && equalBytes(payloadOf(create.bytes), (event as Ev<'net.room'>).payload);
+      return create !== undefined && (event as Ev<'net.room'>).index === 1 && equalBytes((create.meta as CreateMeta).payload, (event as Ev<'net.room'>).payload);
     },
     isPublishedEcho: ({ context, event }) => isPublishedCommit(context, (event as Ev<'net.room'>).payload),
     historyHasPublished: ({ context, event }) => {
@@ -70,7 +70,7 @@ export const ownerMachine = setup({
     roomCreated: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.ack'>;
       const s = settle(context, e.reqId);
-      const roomId = (s.pending!.meta as { roomId: Bytes }).roomId;
+      const roomId = (s.pending!.meta as CreateMeta).roomId;
       const log = advance(s.ctx.log, e.index).progress;
       const m = fetchMailbox({ ...s.ctx, roomId, log }, e.now);
       enqueue.assign(m.ctx);
@@ -251,7 +251,8 @@ export const ownerMachine = setup({
     }),
     applyEntry: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.room'>;
-      const r = processRoomEntry(noteLog(context, [e.payload]), e.index, e.payload);
+      const entry = roomEntryOf(context, e);
+      const r = processRoomEntry(noteLog(context, [entry]), e.index, entry);
       let out: Out<OwnerContext> = { ctx: r.ctx, effects: r.effects };
       if (r.ctx.log.above.length > 0) {
         const h = fetchHistory(out.ctx, e.now, false);
@@ -268,14 +269,15 @@ export const ownerMachine = setup({
         return;
       }
       const echo = context.publishing && e.entries.find((x) => isPublishedCommit(context, x.payload));
-      let base = noteLog(settle(context, e.reqId).ctx, e.entries.map((x) => x.payload));
+      const entries = historyEntriesOf(context, e);
+      let base = noteLog(settle(context, e.reqId).ctx, entries.map((x) => x.entry));
       const pre: ClientEffect[] = [];
       if (echo) {
         const inst = installPublished({ ...base, log: advance(base.log, echo.index).progress });
         base = inst.ctx;
         pre.push(...inst.effects);
       }
-      const r = processHistory(base, e.now, e);
+      const r = processHistory(base, e.now, { ...e, entries });
       const done = afterEntries(e.now, { ctx: r.ctx, effects: [...pre, ...r.effects] });
       enqueue.assign(done.ctx);
       emitAll(enqueue, done.effects);

@@ -4,12 +4,12 @@
  * the seed's: W2 (type confusion), W4, W5, W6, W7.
  */
 import { equalBytes, utf8, type Bytes } from '../bytes.ts';
-import { decode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { CompatChat, CompatRotation } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { openCompatSealed, sealCompatChat, sealCompatRotation } from './compat.ts';
+import { parsedOf, type MessageInput } from './entry.ts';
 import type { Encoded } from './join.ts';
 
 /** A room key and its generation (0, 1, 2, ...). */
@@ -56,13 +56,10 @@ function reject(view: CompatView, e: unknown): { view: CompatView; events: Compa
 }
 
 /** Receives a chat: opened under any key held, sender as written, no replay or order check (REQ-MEM-070; W5, W6). */
-export function receiveCompatChat(c: CryptoProvider, view: CompatView, bytes: Bytes): { view: CompatView; events: CompatEvent[] } {
-  let msg: CompatChat;
-  try {
-    msg = decode(CompatChat, bytes);
-  } catch (e) {
-    return reject(view, e);
-  }
+export function receiveCompatChat(c: CryptoProvider, view: CompatView, input: MessageInput<CompatChat>): { view: CompatView; events: CompatEvent[] } {
+  const parsed = parsedOf(CompatChat, input);
+  if (!parsed.ok) return reject(view, parsed.error);
+  const msg = parsed.value;
   if (!equalBytes(msg.room_id, view.roomId)) return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-070', detail: 'chat for another room' }] };
   const opened = openCompatSealed(c, msg, view.keys);
   if (!opened) return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-070', detail: 'chat does not open under any room key held' }] };
@@ -74,13 +71,10 @@ export function receiveCompatChat(c: CryptoProvider, view: CompatView, bytes: By
  * Receives a rotation: whatever the header calls a rotation and opens under the current key
  * to 32 bytes becomes the next room key (REQ-MEM-071; W2, W4).
  */
-export function receiveCompatRotation(c: CryptoProvider, view: CompatView, bytes: Bytes): { view: CompatView; events: CompatEvent[] } {
-  let msg: CompatRotation;
-  try {
-    msg = decode(CompatRotation, bytes);
-  } catch (e) {
-    return reject(view, e);
-  }
+export function receiveCompatRotation(c: CryptoProvider, view: CompatView, input: MessageInput<CompatRotation>): { view: CompatView; events: CompatEvent[] } {
+  const parsed = parsedOf(CompatRotation, input);
+  if (!parsed.ok) return reject(view, parsed.error);
+  const msg = parsed.value;
   const cur = currentCompatKey(view);
   if (!equalBytes(msg.room_id, view.roomId)) return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-071', detail: 'rotation for another room' }] };
   const opened = openCompatSealed(c, msg, [cur]);

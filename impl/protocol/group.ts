@@ -4,17 +4,18 @@
  * and sending. Pure: every function returns a new view and the events it produced.
  */
 import { equalBytes, toHex, type Bytes } from '../bytes.ts';
-import { decode, encode } from '../codec.ts';
+import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
-import { AppMessage, Commit, MsgType, type AppContent, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
+import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
 import { checkCommitSuccessor, MEMBER_COMMIT_CHECKS, openCommit, ownerOf } from './commit.ts';
 import { requireSigned, type Identity } from './identity.ts';
+import { parsedOf, type Decoded, type MessageInput, type RoomEntry } from './entry.ts';
 import type { Encoded } from './join.ts';
 
 /** What a member holds about one epoch. */
@@ -79,10 +80,10 @@ export interface GroupView {
   readonly ownNextSeq: number;
   /** The epoch of this member's previous message, or `NO_EPOCH`. */
   readonly ownPrevEpoch: number;
-  /** Commits of later epochs, held until their predecessors arrive (REQ-MEM-042). */
-  readonly futureCommits: Readonly<Record<number, Bytes>>;
-  /** Messages of later epochs, held until their commits arrive (REQ-MEM-011). */
-  readonly futureMessages: readonly Bytes[];
+  /** Commits of later epochs, held until their predecessors arrive (REQ-MEM-042), as they were decoded. */
+  readonly futureCommits: Readonly<Record<number, Decoded<Commit>>>;
+  /** Messages of later epochs, held until their commits arrive (REQ-MEM-011), as they were decoded. */
+  readonly futureMessages: readonly Decoded<AppMessage>[];
   /** The latest epoch an owner-signed head served with a roster showed to exist (REQ-MEM-063); until this member reaches it, commits are missing. */
   readonly servedEpoch: number;
   /** Whether a commit removed this member (REQ-MEM-050). */
@@ -160,15 +161,13 @@ function setSender(view: GroupView, key: string, s: SenderView): GroupView {
 
 /**
  * Receives an application message, live or from history (REQ-MEM-010 to REQ-MEM-019): checks it,
- * holds it in sender order, and delivers every message whose turn has come.
+ * holds it in sender order, and delivers every message whose turn has come. The message comes
+ * parsed where it entered the client (a decoding error is rejected here), or as bytes.
  */
-export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Bytes): GroupStep {
-  let msg: AppMessage;
-  try {
-    msg = decode(AppMessage, bytes);
-  } catch (e) {
-    return { view, events: [rejected(e)] };
-  }
+export function receiveAppMessage(c: CryptoProvider, view: GroupView, input: MessageInput<AppMessage>): GroupStep {
+  const parsed = parsedOf(AppMessage, input);
+  if (!parsed.ok) return { view, events: [rejected(parsed.error)] };
+  const { value: msg, bytes } = parsed;
   const reject = (reqId: ReqId, detail: string): GroupStep => {
     // mutant REQ-OWN-030: a replay of this epoch advances the rotation counter after all
     const counts = reqId === 'REQ-MEM-016' && msg.epoch === view.epoch && !enforced('REQ-OWN-030');
@@ -178,8 +177,8 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
   if (msg.epoch > view.epoch) {
     if (view.removed) return reject('REQ-MEM-050', `message of epoch ${msg.epoch} after this member's removal`);
     if (view.futureMessages.length >= MAX_FUTURE_ITEMS) return reject('REQ-MEM-011', 'too many messages held for later epochs');
-    if (view.futureMessages.some((b) => equalBytes(b, bytes))) return { view, events: [{ kind: 'ignored', detail: 'already held' }] };
-    return { view: { ...view, futureMessages: [...view.futureMessages, bytes] }, events: [{ kind: 'held', what: 'message', epoch: msg.epoch }] };
+    if (view.futureMessages.some((m) => equalBytes(m.bytes, bytes))) return { view, events: [{ kind: 'ignored', detail: 'already held' }] };
+    return { view: { ...view, futureMessages: [...view.futureMessages, parsed] }, events: [{ kind: 'held', what: 'message', epoch: msg.epoch }] };
   }
   if (msg.epoch < view.joinEpoch) return reject('REQ-MEM-012', `message of epoch ${msg.epoch}, before this member joined at ${view.joinEpoch}`);
   const record = view.epochs[msg.epoch];
@@ -230,17 +229,12 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, bytes: Byt
  * reused index, a message it refused when it came changed) is processed as a new entry; commits
  * always are, and a known one is ignored there (REQ-MEM-042) or is a fork (REQ-MEM-049).
  */
-export function hasEntry(view: GroupView, bytes: Bytes): boolean {
-  if (bytes.length < 4 || bytes[3] !== MsgType.AppMessage) return false;
-  let msg: AppMessage;
-  try {
-    msg = decode(AppMessage, bytes);
-  } catch {
-    return false;
-  }
+export function hasEntry(view: GroupView, entry: RoomEntry): boolean {
+  if (entry.kind !== 'AppMessage' || !entry.parsed.ok) return false;
+  const { value: msg, bytes } = entry.parsed;
   if (!equalBytes(msg.room_id, view.roomId)) return false;
   if (msg.epoch < view.joinEpoch) return true;
-  if (msg.epoch > view.epoch) return view.futureMessages.some((b) => equalBytes(b, bytes));
+  if (msg.epoch > view.epoch) return view.futureMessages.some((m) => equalBytes(m.bytes, bytes));
   const s = view.senders[toHex(msg.sender)];
   if (!s) return false;
   if (s.base !== undefined && msg.seq < s.base) return true;
@@ -276,15 +270,13 @@ function deliverReady(view: GroupView, senderId: Bytes, s0: SenderView): { sende
 
 /**
  * Receives a commit, live or from history (REQ-MEM-040 to REQ-MEM-050): installs the next
- * epoch, holds later ones, ignores repeats, and raises a fork alarm on a conflicting one.
+ * epoch, holds later ones, ignores repeats, and raises a fork alarm on a conflicting one. The
+ * commit comes parsed where it entered the client (a decoding error is rejected here), or as bytes.
  */
-export function receiveCommit(c: CryptoProvider, view: GroupView, bytes: Bytes, me: Identity): GroupStep {
-  let commit: Commit;
-  try {
-    commit = decode(Commit, bytes);
-  } catch (e) {
-    return { view, events: [rejected(e)] };
-  }
+export function receiveCommit(c: CryptoProvider, view: GroupView, input: MessageInput<Commit>, me: Identity): GroupStep {
+  const parsed = parsedOf(Commit, input);
+  if (!parsed.ok) return { view, events: [rejected(parsed.error)] };
+  const { value: commit, bytes } = parsed;
   if (!equalBytes(commit.room_id, view.roomId)) return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-040', detail: 'commit for another room' }] };
   if (commit.epoch <= view.epoch) return knownEpochCommit(c, view, commit, bytes);
   if (commit.epoch > view.epoch + 1) {
@@ -292,7 +284,7 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, bytes: Bytes, 
     if (view.futureCommits[commit.epoch] !== undefined) return { view, events: [{ kind: 'ignored', detail: 'commit already held' }] };
     if (Object.keys(view.futureCommits).length >= MAX_FUTURE_ITEMS)
       return { view, events: [{ kind: 'rejected', reqId: 'REQ-MEM-042', detail: 'too many commits held for later epochs' }] };
-    return { view: { ...view, futureCommits: { ...view.futureCommits, [commit.epoch]: bytes } }, events: [{ kind: 'held', what: 'commit', epoch: commit.epoch }] };
+    return { view: { ...view, futureCommits: { ...view.futureCommits, [commit.epoch]: parsed } }, events: [{ kind: 'held', what: 'commit', epoch: commit.epoch }] };
   }
   if (view.removed) return { view, events: [{ kind: 'ignored', detail: 'commit after removal' }] };
   const cur = currentEpoch(view);
@@ -367,11 +359,11 @@ function applyHeads(view: GroupView, heads: readonly EpochHead[]): GroupView {
 function drainFuture(c: CryptoProvider, view: GroupView, me: Identity, events: GroupEvent[]): GroupStep {
   let v = view;
   const out = [...events];
-  const readable = v.futureMessages.filter((b) => epochOfMessage(b) <= v.epoch);
+  const readable = v.futureMessages.filter((m) => m.value.epoch <= v.epoch);
   if (readable.length > 0) {
-    v = { ...v, futureMessages: v.futureMessages.filter((b) => epochOfMessage(b) > v.epoch) };
-    for (const b of readable) {
-      const r = receiveAppMessage(c, v, b);
+    v = { ...v, futureMessages: v.futureMessages.filter((m) => m.value.epoch > v.epoch) };
+    for (const m of readable) {
+      const r = receiveAppMessage(c, v, m);
       v = r.view;
       out.push(...r.events);
     }
@@ -383,11 +375,6 @@ function drainFuture(c: CryptoProvider, view: GroupView, me: Identity, events: G
     return { view: r.view, events: [...out, ...r.events] };
   }
   return { view: v, events: out };
-}
-
-function epochOfMessage(bytes: Bytes): number {
-  // header (4) + room_id (16), then uint32 epoch: the message already decoded once when it was held
-  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(20);
 }
 
 /** A commit for an epoch this view already holds: ignored if it is that epoch's commit, a fork alarm (REQ-MEM-049) if it is another owner-signed one. */

@@ -4,30 +4,26 @@
  * rotation under the old key.
  */
 import { equalBytes, toHex, type Bytes } from '../../impl/bytes.ts';
-import { decode, encode, peekType } from '../../impl/codec.ts';
+import { encode } from '../../impl/codec.ts';
 import type { ReqId } from '../../impl/errors.ts';
 import type { EpochKeys } from '../../impl/keyschedule.ts';
-import { AppMessage, MsgType, PostCommit, RemoveMember, Rotate, type Commit, type EpochHead } from '../../impl/messages/index.ts';
+import { PostCommit, RemoveMember, Rotate, type Commit, type EpochHead } from '../../impl/messages/index.ts';
 import { enforced } from '../../impl/mutants.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH, type BuiltCommit } from '../../impl/protocol/commit.ts';
 import { currentCompatKey, prepareCompatRotation } from '../../impl/protocol/compat-group.ts';
+import type { RoomEntry } from '../../impl/protocol/entry.ts';
 import { currentEpoch, headsOf, installOwnCommit } from '../../impl/protocol/group.ts';
 import { checkGaps, rejection, request, settle, status, wake, withRng, type Out } from '../client-core.ts';
 import type { ClientEffect } from '../events.ts';
 import { setInvite, type OwnerContext } from './context.ts';
 
-/** Notes the `AppMessage` entries among `payloads` in `logHeads` (REQ-OWN-036). */
-export function noteLog(ctx: OwnerContext, payloads: readonly Bytes[]): OwnerContext {
+/** Notes the `AppMessage` entries among `entries` (parsed where they entered) in `logHeads` (REQ-OWN-036). */
+export function noteLog(ctx: OwnerContext, entries: readonly RoomEntry[]): OwnerContext {
   if (ctx.profile !== 'hardened' || ctx.roomId === undefined) return ctx;
   let heads = ctx.logHeads;
-  for (const p of payloads) {
-    let m: AppMessage;
-    try {
-      if (peekType(p) !== MsgType.AppMessage) continue;
-      m = decode(AppMessage, p);
-    } catch {
-      continue;
-    }
+  for (const e of entries) {
+    if (e.kind !== 'AppMessage' || !e.parsed.ok) continue;
+    const m = e.parsed.value;
     if (!equalBytes(m.room_id, ctx.roomId)) continue;
     const key = toHex(m.sender);
     if (m.seq + 1 > (heads[key]?.nextSeq ?? 0)) heads = { ...heads, [key]: { nextSeq: m.seq + 1, lastEpoch: m.epoch } };

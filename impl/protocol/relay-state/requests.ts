@@ -12,6 +12,7 @@ import type * as M from '../../messages/index.ts';
 import { Ack, AppMessage, Commit, CompatChat, CompatConfirm, CompatJoinRequest, CompatMember, CompatMemberAdd, CompatRosterInfo, CompatRotation, CompatWelcome, JoinConfirm, JoinRequest, KeysInfo, MsgType, RosterInfo, Welcome } from '../../messages/index.ts';
 import { checkCommitSuccessor, checkGenesis, type CommitCheckIds } from '../commit.ts';
 import { verifyCompatMemberAdd } from '../compat.ts';
+import { parse, type Parsed } from '../entry.ts';
 import { verifyKemCert } from '../identity.ts';
 import { AUTH_MATRIX, historyWindow, operationOf, recipientsOf, roleOf, type RelayInvite, type RelayOutput, type RelayRequest, type RelayRoom, type RelayState } from './state.ts';
 
@@ -30,6 +31,22 @@ function decodePayload<T>(codec: Codec<T>, payload: Bytes, what: string): T {
     if (e instanceof PqroomError) fail('REQ-REL-003', `payload is not a valid ${what}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The decoded head commits, by the head's bytes: a head is decoded where it enters (CreateRoom,
+ * PostCommit) and its value kept, so that serving a roster (REQ-REL-021) does not decode it again;
+ * a head the relay did not decode in this process (a state restored from its store) is decoded once.
+ */
+const HEADS = new WeakMap<Bytes, Commit>();
+
+function headCommit(head: Bytes): Commit {
+  let commit = HEADS.get(head);
+  if (commit === undefined) {
+    commit = decode(Commit, head);
+    HEADS.set(head, commit);
+  }
+  return commit;
 }
 
 function payloadType(payload: Bytes): number | undefined {
@@ -67,7 +84,9 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   }
   if (room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat'))
     fail('REQ-REL-003', `${req.name} is not part of the ${room.profile} profile`);
-  const op = operationOf(req);
+  // a PostCommit's payload is decoded once, here: its reason picks the matrix row, and postCommit checks it
+  const commit = req.name === 'PostCommit' ? parse(Commit, req.value.payload) : undefined;
+  const op = operationOf(req, commit);
   if (op === undefined) fail('REQ-REL-003', 'undecodable commit');
   const role = roleOf(room, principal);
   const rule = AUTH_MATRIX[op];
@@ -84,7 +103,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
     case 'SubmitConfirm':
       return submitConfirm(state, room!, principal, req.value);
     case 'PostCommit':
-      return postCommit(c, state, room!, req.value);
+      return postCommit(c, state, room!, req.value, commit!);
     case 'AddMember':
       return compatAddMember(c, state, room!, req.value);
     case 'RemoveMember':
@@ -138,6 +157,7 @@ function createRoom(c: CryptoProvider, state: RelayState, principal: Bytes, req:
     if (!equalBytes(commit.room_id, req.room_id)) fail('REQ-REL-003', 'genesis commit is for another room id');
     const roster = checkGenesis(c, commit, 'REQ-REL-010');
     if (!equalBytes(roster[0]!.member_id, principal)) fail('REQ-REL-010', 'the genesis owner is not the requesting principal');
+    HEADS.set(req.payload, commit);
     room = { ...base, epoch: 0, epochHash: epochHash(c, req.payload), head: req.payload, roster, compatRoster: [] };
   } else {
     const owner = decodePayload(CompatMember, req.payload, 'CompatMember');
@@ -206,9 +226,10 @@ const RELAY_COMMIT_IDS = (reason: string): CommitCheckIds => {
   return { room: 'REQ-REL-003', signature: id, epoch: id, chain: id, reason: id, rosterHash: id, record: id };
 };
 
-/** REQ-REL-015, REQ-REL-017, REQ-REL-019 (hardened). */
-function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: M.PostCommit): Dispatched {
-  const commit = decodePayload(Commit, req.payload, 'Commit');
+/** REQ-REL-015, REQ-REL-017, REQ-REL-019 (hardened): `parsed` is the payload, decoded once by dispatch. */
+function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: M.PostCommit, parsed: Parsed<Commit>): Dispatched {
+  if (!parsed.ok) fail('REQ-REL-003', `payload is not a valid Commit: ${parsed.error.message}`);
+  const commit = parsed.value;
   const ids = RELAY_COMMIT_IDS(commit.reason);
   const roster = checkCommitSuccessor(c, { roomId: room.roomId, epoch: room.epoch, epochHash: room.epochHash, roster: room.roster }, commit, ids);
   let invites = room.invites;
@@ -233,6 +254,7 @@ function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: 
       const finalSeq = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;
       if (prev) members[toHex(x.member_id)] = { ...prev, role: 'removed', removedIndex: index, removedEpoch: commit.epoch, finalSeq };
     }
+    HEADS.set(req.payload, commit);
     return { ...rm, epoch: commit.epoch, epochHash: epochHash(c, req.payload), head: req.payload, roster, members, invites };
   }, commit.epoch);
   return { state: r.state, outputs: [r.output], reply: ack(req.req_id, r.index) };
@@ -340,7 +362,7 @@ function fetchHistory(state: RelayState, room: RelayRoom, principal: Bytes, req:
 function getRoster(state: RelayState, room: RelayRoom, req: M.GetRoster): Dispatched {
   const reply =
     room.profile === 'hardened'
-      ? encode(RosterInfo, { req_id: req.req_id, room_id: room.roomId, head: decode(Commit, room.head), members: room.roster })
+      ? encode(RosterInfo, { req_id: req.req_id, room_id: room.roomId, head: headCommit(room.head), members: room.roster })
       : encode(CompatRosterInfo, { req_id: req.req_id, room_id: room.roomId, members: room.compatRoster });
   return { state, outputs: [], reply };
 }

@@ -9,6 +9,7 @@ import type { ReqId } from '../../errors.ts';
 import type * as M from '../../messages/index.ts';
 import { Commit, CompatMember, type KemCert, type MailboxEntry, type MemberRecord } from '../../messages/index.ts';
 import type { Profile } from '../../suite.ts';
+import type { Parsed } from '../entry.ts';
 
 /** The roles a principal can hold in a room (spec 8.3). */
 export type RelayRole = 'owner' | 'member' | 'invitee' | 'removed' | 'stranger';
@@ -197,8 +198,12 @@ export function roleOf(room: RelayRoom | undefined, principal: Bytes): RelayRole
   return 'stranger';
 }
 
-/** The matrix operation a request exercises (PostCommit by its reason), or undefined for non-room requests. */
-export function operationOf(req: RelayRequest): RelayOperation | undefined {
+/**
+ * The matrix operation a request exercises (PostCommit by its reason; an undecodable one as a
+ * rotation, its payload refused after the matrix), or undefined for non-room requests. `commit`
+ * is the PostCommit's payload already parsed, when the caller has it (dispatch parses it once).
+ */
+export function operationOf(req: RelayRequest, commit?: Parsed<Commit>): RelayOperation | undefined {
   switch (req.name) {
     case 'CreateRoom':
       return 'create room';
@@ -211,7 +216,7 @@ export function operationOf(req: RelayRequest): RelayOperation | undefined {
     case 'SubmitConfirm':
       return 'submit a confirmation';
     case 'PostCommit': {
-      const reason = commitReasonOf(req.value.payload);
+      const reason = commit === undefined ? commitReasonOf(req.value.payload) : commit.ok ? commit.value.reason : undefined;
       return reason === 'add' ? 'add a member' : reason === 'remove' ? 'remove a member' : 'rotate';
     }
     case 'AddMember':
