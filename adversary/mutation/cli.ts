@@ -3,16 +3,16 @@
  * (adversary/mutation/sites.ts) against the campaign (adversary/mutation/campaign.ts), each in a
  * worker of its own; prints the score and every survivor, argued or not.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Budget } from './campaign.ts';
-import { ROOT, runInWorker, runMutants } from './run.ts';
+import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from './run.ts';
 import { score, scoreLines } from './score.ts';
 import { generateMutants, OUT_OF_SCOPE, type GeneratedMutant } from './sites.ts';
 import { ARGUED_SURVIVORS } from './survivors.ts';
 
 const HELP = `usage: pqroom mutate --generated [--limit N] [--filter TEXT] [--seeds S,S] [--plans N]
-                     [--timeout SEC] [--workers N] [--json FILE] [--list]
+                     [--timeout SEC] [--workers N] [--json FILE] [--list] [--from FILE]
 
 Generates mutants of the check sites of impl/ and machines/ (statements citing a requirement id:
 conditions negated or made false, call statements dropped, bounds moved by one) and runs each
@@ -31,6 +31,7 @@ options:
   --workers N    mutants run at once (default: the number of cores)
   --json FILE    also write every mutant's result here
   --list         list the mutants and exit
+  --from FILE    score a saved --json result against the arguments as they are now (no run)
   -h, --help     show this help
 
 Exit status: 0 when the unmutated code passes the campaign and every survivor is argued (and no
@@ -53,6 +54,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let workers = availableParallelism();
   let json: string | undefined;
   let list = false;
+  let from: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -80,6 +82,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
         if (workers < 1 || workers > 64) throw new Error('--workers must be between 1 and 64');
       } else if (a === '--json') json = val();
       else if (a === '--list') list = true;
+      else if (a === '--from') from = val();
       else throw new Error(`unexpected argument ${a}`);
       if (seeds.length === 0) throw new Error('--seeds needs at least one seed');
     } catch (e) {
@@ -92,6 +95,28 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     return 2;
   }
   const all = generateMutants(ROOT);
+  if (from !== undefined) {
+    let saved: { results: (Outcome & { id: string; original: string })[] };
+    try {
+      saved = JSON.parse(readFileSync(from, 'utf8')) as typeof saved;
+      if (!Array.isArray(saved.results)) throw new Error('no results');
+    } catch (e) {
+      err(`pqroom mutate: ${from} is not a saved result of pqroom mutate --json (${(e as Error).message}); run pqroom mutate --generated --json FILE first`);
+      return 2;
+    }
+    const byId = new Map(all.map((m) => [m.id, m]));
+    const results: MutantOutcome[] = [];
+    let changed = 0;
+    for (const r of saved.results) {
+      const m = byId.get(r.id);
+      if (m && m.original === r.original) results.push({ mutant: m, outcome: r });
+      else changed++;
+    }
+    const s = score(results, ARGUED_SURVIVORS, all);
+    out(`pqroom mutate --generated --from ${from}: ${results.length} mutants scored${changed > 0 ? `, ${changed} left out (their code changed since)` : ''}`);
+    for (const l of scoreLines(s)) out(l);
+    return s.unexplained === 0 && s.stale.length === 0 && changed === 0 ? 0 : 1;
+  }
   let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter));
   if (limit !== undefined) chosen = spread(chosen, limit);
   if (list) {
