@@ -10,6 +10,7 @@ import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from 
 import { score, scoreLines } from './score.ts';
 import { generateMutants, OUT_OF_SCOPE, type GeneratedMutant } from './sites.ts';
 import { ARGUED_SURVIVORS } from './survivors.ts';
+import { unitVerdicts } from './unit.ts';
 
 const HELP = `usage: pqroom mutate --generated [--limit N] [--filter TEXT] [--seeds S,S] [--plans N]
                      [--timeout SEC] [--workers N] [--json FILE] [--list] [--from FILE]
@@ -32,6 +33,8 @@ options:
   --json FILE    also write every mutant's result here
   --list         list the mutants and exit
   --from FILE    score a saved --json result against the arguments as they are now (no run)
+  --tests        with --from: run the unit tests of each unexplained survivor's module against
+                 it (vitest, in a copy of the committed checkout) and report which they kill
   -h, --help     show this help
 
 Exit status: 0 when the unmutated code passes the campaign and every survivor is argued (and no
@@ -55,6 +58,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let json: string | undefined;
   let list = false;
   let from: string | undefined;
+  let tests = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -83,6 +87,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       } else if (a === '--json') json = val();
       else if (a === '--list') list = true;
       else if (a === '--from') from = val();
+      else if (a === '--tests') tests = true;
       else throw new Error(`unexpected argument ${a}`);
       if (seeds.length === 0) throw new Error('--seeds needs at least one seed');
     } catch (e) {
@@ -115,7 +120,19 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     const s = score(results, ARGUED_SURVIVORS, all);
     out(`pqroom mutate --generated --from ${from}: ${results.length} mutants scored${changed > 0 ? `, ${changed} left out (their code changed since)` : ''}`);
     for (const l of scoreLines(s)) out(l);
-    return s.unexplained === 0 && s.stale.length === 0 && changed === 0 ? 0 : 1;
+    if (!tests) return s.unexplained === 0 && s.stale.length === 0 && changed === 0 ? 0 : 1;
+    const unexplained = s.survivors.filter((x) => !x.argued).map((x) => byId.get(x.id)!);
+    out(`the unit tests of each unexplained survivor's module (${unexplained.length}), ${workers} at once:`);
+    const verdicts = await unitVerdicts(ROOT, unexplained, {
+      lanes: workers,
+      timeoutMs: timeout * 1000,
+      onDone: (v, n) => err(`  [${n}/${unexplained.length}] ${v.id} ${v.status}${v.failed ? `: ${v.failed}` : ''}`),
+    });
+    const count = (st: string): number => verdicts.filter((v) => v.status === st).length;
+    out(`  killed by a unit test ${count('killed')}, survived the unit tests ${count('survived')}, no verdict ${count('no-verdict')} (no tests found, or they fail as written)`);
+    for (const v of verdicts) if (v.status !== 'killed') out(`  ${v.status === 'survived' ? 'SURVIVED the tests too' : 'no verdict'} ${v.id} (${v.tests.join(', ') || 'no tests'})${v.failed ? `: ${v.failed}` : ''}`);
+    if (json !== undefined) writeFileSync(json, JSON.stringify({ from, verdicts }, null, 2) + '\n');
+    return 1;
   }
   let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter));
   if (limit !== undefined) chosen = spread(chosen, limit);
