@@ -35,6 +35,7 @@ options:
   --from FILE    score a saved --json result against the arguments as they are now (no run)
   --tests        with --from: run the unit tests of each unexplained survivor's module against
                  it (vitest, in a copy of the committed checkout) and report which they kill
+                 (--limit N: N of them, spread over the list)
   -h, --help     show this help
 
 Exit status: 0 when the unmutated code passes the campaign and every survivor is argued (and no
@@ -121,8 +122,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     out(`pqroom mutate --generated --from ${from}: ${results.length} mutants scored${changed > 0 ? `, ${changed} left out (their code changed since)` : ''}`);
     for (const l of scoreLines(s)) out(l);
     if (!tests) return s.unexplained === 0 && s.stale.length === 0 && changed === 0 ? 0 : 1;
-    const unexplained = s.survivors.filter((x) => !x.argued).map((x) => byId.get(x.id)!);
-    out(`the unit tests of each unexplained survivor's module (${unexplained.length}), ${workers} at once:`);
+    const every = s.survivors.filter((x) => !x.argued).map((x) => byId.get(x.id)!);
+    const unexplained = limit === undefined ? every : spread(every, limit);
+    out(`the unit tests of each unexplained survivor's module (${unexplained.length} of ${every.length}${limit === undefined ? '' : ', spread over the list'}), ${workers} at once:`);
     const verdicts = await unitVerdicts(ROOT, unexplained, {
       lanes: workers,
       timeoutMs: timeout * 1000,
