@@ -79,6 +79,7 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
     ];
     const s = score(results, [{ id: b!.id, original: b!.original, kind: 'equivalent', why: 'w' }, { id: 'gone.ts:1:negate', original: 'x', kind: 'equivalent', why: 'w' }], ALL);
     expect(s.score).toBe(1 / 2);
+    expect(score(results, [{ id: b!.id, original: b!.original, kind: 'killed-by-test', why: 't' }], ALL).score).toBe(2 / 3);
     expect(s.unexplained).toBe(1);
     expect(s.survivors.find((x) => x.id === b!.id)?.argued?.why).toBe('w');
     expect(s.stale).toEqual(['gone.ts:1:negate: no such mutant is generated any more']);

@@ -25,9 +25,9 @@ export interface Survivor {
 export interface Score {
   readonly mutants: number;
   readonly counts: Readonly<Record<Status, number>>;
-  /** Killed, broke the honest run or hung, out of all but the argued survivors. */
+  /** Killed, broke the honest run, hung or killed by a unit test, out of all but the survivors argued equivalent or unreachable. */
   readonly score: number;
-  /** Killed by a property, out of all but the argued survivors. */
+  /** Killed by a property, out of the same. */
   readonly propertyScore: number;
   readonly survivors: readonly Survivor[];
   /** Survivors without an argument. */
@@ -57,12 +57,14 @@ export function score(results: readonly MutantOutcome[], argued: readonly Argued
     else if (m.original !== a.original) stale.push(`${a.id}: the code changed (now \`${m.original}\`)`);
     else if (ran.get(a.id) !== undefined && ran.get(a.id)!.outcome.verdict.status !== 'survived') stale.push(`${a.id}: argued as a survivor, but it is ${ran.get(a.id)!.outcome.verdict.status}`);
   }
+  // equivalent and unreachable survivors leave the score; one a unit test kills counts as killed
   const arguedCount = survivors.filter((s) => s.argued).length;
-  const denominator = results.length - arguedCount;
+  const byTest = survivors.filter((s) => s.argued?.kind === 'killed-by-test').length;
+  const denominator = results.length - arguedCount + byTest;
   return {
     mutants: results.length,
     counts,
-    score: denominator === 0 ? 1 : (counts.killed + counts['broke-honest'] + counts.timeout) / denominator,
+    score: denominator === 0 ? 1 : (counts.killed + counts['broke-honest'] + counts.timeout + byTest) / denominator,
     propertyScore: denominator === 0 ? 1 : counts.killed / denominator,
     survivors,
     unexplained: survivors.length - arguedCount,
@@ -75,13 +77,15 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 /** The summary lines: counts, score, every survivor. */
 export function scoreLines(s: Score): string[] {
   const argued = s.survivors.filter((x) => x.argued).length;
+  const byTest = s.survivors.filter((x) => x.argued?.kind === 'killed-by-test').length;
   const lines = [
     `  killed by a property (a completed run)   ${s.counts.killed}`,
     `  broke an honest scenario (checks, stall, exception)   ${s.counts['broke-honest']}`,
     `  hung (no result in time)                 ${s.counts.timeout}`,
-    `  survived, argued (adversary/mutation/survivors.ts)   ${argued}`,
+    `  survived the campaign, killed by a unit test (adversary/mutation/survivors.ts)   ${byTest}`,
+    `  survived, argued equivalent or unreachable (adversary/mutation/survivors.ts)   ${argued - byTest}`,
     `  survived, unexplained                    ${s.unexplained}`,
-    `mutation score ${pct(s.score)} (${s.counts.killed + s.counts['broke-honest'] + s.counts.timeout} of ${s.mutants - argued}; argued survivors left out); by a property alone ${pct(s.propertyScore)}`,
+    `mutation score ${pct(s.score)} (${s.counts.killed + s.counts['broke-honest'] + s.counts.timeout + byTest} of ${s.mutants - argued + byTest}; equivalent and unreachable survivors left out); by a property alone ${pct(s.propertyScore)}`,
   ];
   for (const x of s.survivors) {
     const reach = x.reached === 0 ? 'never reached' : x.infected === 0 ? `reached ${x.reached}×, never computed anything else` : `reached ${x.reached}×, computed something else ${x.infected}×`;

@@ -6,7 +6,9 @@
  * - `equivalent`: no input changes what the protocol does (another check rejects the same input
  *   first or later, or the mutated value cannot differ where it matters);
  * - `unreachable`: the hardened campaign cannot reach it by construction (compat-only code), said
- *   with what does.
+ *   with what does;
+ * - `killed-by-test`: the campaign does not notice it, a unit test does (`why` names the test; it was
+ *   checked to fail on the mutant with `pqroom mutate --generated --from FILE --tests`).
  */
 
 /** An argued survivor. */
@@ -15,7 +17,7 @@ export interface ArguedSurvivor {
   readonly id: string;
   /** The text it replaces, as generated (whitespace collapsed): the argument holds for this text only. */
   readonly original: string;
-  readonly kind: 'equivalent' | 'unreachable';
+  readonly kind: 'equivalent' | 'unreachable' | 'killed-by-test';
   /** Why. */
   readonly why: string;
 }
@@ -58,4 +60,22 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
   ...['no-guard', 'boundary', 'bound+1', 'bound-1'].map((op) => ({ id: `impl/crypto/symbolic.ts:172:${op}`, original: 'context.length > 255', kind: 'equivalent' as const, why: CONTEXT })),
   { id: 'impl/protocol/group.ts:191:no-guard', original: 'replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base)', kind: 'equivalent', why: EARLY_REPLAY },
   { id: 'impl/protocol/group.ts:191:boundary#1', original: 'msg.seq >= known.base', kind: 'equivalent', why: EARLY_REPLAY },
+  {
+    id: 'impl/protocol/group.ts:213:no-guard',
+    original: 'replayCheck && s.next !== undefined && msg.seq < s.next',
+    kind: 'equivalent',
+    why: 'the late replay check repeats the early cut (line 191) on the same sender view: every message it would reject (base <= seq < next, REQ-MEM-018 having rejected seq < base) the early cut rejected before the signature work, so it never fires (the probes agree: reached, never different)',
+  },
+  ...(['negate', 'no-guard', 'boundary'] as const).map((op) => ({
+    id: `impl/protocol/group.ts:180:${op}`,
+    original: 'view.futureMessages.length >= MAX_FUTURE_ITEMS',
+    kind: 'killed-by-test' as const,
+    why: 'impl/protocol/group.test.ts "REQ-MEM-011 should hold at most MAX_FUTURE_ITEMS messages of later epochs, and reject the next one" (new: the campaign never sends 4,096 messages ahead of an epoch)',
+  })),
+  ...(['negate', 'no-guard', 'boundary'] as const).map((op) => ({
+    id: `impl/protocol/group.ts:293:${op}`,
+    original: 'Object.keys(view.futureCommits).length >= MAX_FUTURE_ITEMS',
+    kind: 'killed-by-test' as const,
+    why: 'impl/protocol/group.test.ts "REQ-MEM-042 should hold at most MAX_FUTURE_ITEMS commits of later epochs, and reject the next one" (new: the campaign never holds 4,096 commits)',
+  })),
 ];
