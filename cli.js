@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
   audit: ['./reports/audit-cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
+  mutate: ['./adversary/mutation/cli.ts', 'generated mutants of the check sites of impl/ and machines/ against the campaign: score and survivors'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
   report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
