@@ -16,6 +16,8 @@ import { configuredKdf } from '../../impl/protocol/login.ts';
 import { answerNonce, buildWebApp, originAllowed, securityHeaders, serveWeb, type WebApp } from './web/serve.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
+import type { ReqId } from '../../impl/errors.ts';
+import { withCheckOff } from '../../impl/mutants.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
 import { intArg } from '../cli.ts';
@@ -82,6 +84,11 @@ export interface LiveRelayOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
+  /**
+   * A broken relay, for the tests of `pqroom conformance` only (spec 12.2): the honest relay with
+   * the check of this one requirement switched off in every step it takes. `pqroom relay` never sets it.
+   */
+  readonly checkOff?: ReqId;
 }
 
 /** A running live relay. */
@@ -162,7 +169,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   const at = (when: number, f: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
-      guarded(f);
+      guarded(() => withCheckOff(o.checkOff, f));
       host.flush(); // outside a batch: what the timer made the relay send goes now
     }, Math.max(0, when - Date.now()));
     timers.add(t);
@@ -313,7 +320,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
           counters.frames_in++;
           counters.bytes_in += bytes.length;
           const t0 = performance.now();
-          inBatch(() => guarded(() => h.onFrame(bytes)));
+          inBatch(() => guarded(() => withCheckOff(o.checkOff, () => h.onFrame(bytes))));
           const ms = performance.now() - t0;
           latencySum += ms;
           latencyCount++;
@@ -323,7 +330,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         },
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
-          guarded(() => h.onClose(reason));
+          guarded(() => withCheckOff(o.checkOff, () => h.onClose(reason)));
           host.flush(); // what the relay logic sent to the others about it
           names.delete(peer);
         },
