@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.ts';
 import { decode } from '../codec.ts';
-import { Commit, type AppContent } from '../messages/index.ts';
+import { AppMessage, Commit, type AppContent } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from './commit.ts';
 import {
@@ -103,7 +103,7 @@ describe('REQ-MEM-010..015 checks before acceptance', () => {
     expect(held.view.futureMessages).toHaveLength(1);
   });
   it('REQ-MEM-011 should hold at most MAX_FUTURE_ITEMS messages of later epochs, and reject the next one', () => {
-    const full = { ...ownerView, epoch: 0, futureMessages: Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => new Uint8Array([i & 255, i >> 8])) };
+    const full = { ...ownerView, epoch: 0, futureMessages: Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => ({ ok: true as const, bytes: new Uint8Array([i & 255, i >> 8]), value: decode(AppMessage, bobMsgs[0]!) })) };
     const last = receiveAppMessage(c, full, bobMsgs[0]!);
     expect(last.events).toEqual([{ kind: 'held', what: 'message', epoch: 1 }]);
     expect(last.view.futureMessages).toHaveLength(MAX_FUTURE_ITEMS);
@@ -256,7 +256,7 @@ describe('REQ-MEM-060 REQ-MEM-063 a served roster', () => {
     const r2 = rotation(2, room.add.commit.bytes);
     const r3 = rotation(3, r2.commit.bytes);
     const r4 = rotation(4, r3.commit.bytes);
-    const full = { ...memberView, futureCommits: Object.fromEntries(Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => [1000 + i, new Uint8Array([i & 255])])) };
+    const full = { ...memberView, futureCommits: Object.fromEntries(Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => [1000 + i, { ok: true as const, bytes: new Uint8Array([i & 255]), value: decode(Commit, r2.commit.bytes) }])) };
     const last = receiveCommit(c, full, r3.commit.bytes, room.member);
     expect(last.events).toEqual([{ kind: 'held', what: 'commit', epoch: 3 }]);
     expect(Object.keys(last.view.futureCommits)).toHaveLength(MAX_FUTURE_ITEMS);
