@@ -35,14 +35,14 @@ const EARLY_REPLAY =
 export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
   ...(
     [
-      ['impl/protocol/compat-group.ts:66:negate', '!equalBytes(msg.room_id, view.roomId)'],
-      ['impl/protocol/compat-group.ts:66:no-guard', '!equalBytes(msg.room_id, view.roomId)'],
-      ['impl/protocol/compat-group.ts:68:negate', '!opened'],
-      ['impl/protocol/compat-group.ts:68:no-guard', '!opened'],
-      ['impl/protocol/compat-group.ts:85:negate', '!equalBytes(msg.room_id, view.roomId)'],
-      ['impl/protocol/compat-group.ts:85:no-guard', '!equalBytes(msg.room_id, view.roomId)'],
-      ['impl/protocol/compat-group.ts:87:negate', '!opened || opened.plaintext.length !== 32'],
-      ['impl/protocol/compat-group.ts:87:no-guard', '!opened || opened.plaintext.length !== 32'],
+      ['impl/protocol/compat-group.ts:63:negate', '!equalBytes(msg.room_id, view.roomId)'],
+      ['impl/protocol/compat-group.ts:63:no-guard', '!equalBytes(msg.room_id, view.roomId)'],
+      ['impl/protocol/compat-group.ts:65:negate', '!opened'],
+      ['impl/protocol/compat-group.ts:65:no-guard', '!opened'],
+      ['impl/protocol/compat-group.ts:79:negate', '!equalBytes(msg.room_id, view.roomId)'],
+      ['impl/protocol/compat-group.ts:79:no-guard', '!equalBytes(msg.room_id, view.roomId)'],
+      ['impl/protocol/compat-group.ts:81:negate', '!opened || opened.plaintext.length !== 32'],
+      ['impl/protocol/compat-group.ts:81:no-guard', '!opened || opened.plaintext.length !== 32'],
       ['impl/protocol/compat.ts:63:drop-call', "check(plain !== undefined, 'REQ-INV-031', 'compat welcome does not open');"],
       ['impl/protocol/compat.ts:82:drop-call', "check(plain !== undefined, 'REQ-OWN-041', 'compat confirmation does not open under the room key');"],
       ['impl/protocol/compat.ts:83:drop-call', "check(equalBytes(plain, concat(conf.invite_id, memberId)), 'REQ-OWN-041', 'compat confirmation names another joiner');"],
@@ -58,10 +58,10 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     ] as const
   ).map(([id, original]) => ({ id, original, kind: 'equivalent' as const, why: OWN_KEY })),
   ...['no-guard', 'boundary', 'bound+1', 'bound-1'].map((op) => ({ id: `impl/crypto/symbolic.ts:172:${op}`, original: 'context.length > 255', kind: 'equivalent' as const, why: CONTEXT })),
-  { id: 'impl/protocol/group.ts:191:no-guard', original: 'replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base)', kind: 'equivalent', why: EARLY_REPLAY },
-  { id: 'impl/protocol/group.ts:191:boundary#1', original: 'msg.seq >= known.base', kind: 'equivalent', why: EARLY_REPLAY },
+  { id: 'impl/protocol/group.ts:190:no-guard', original: 'replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base)', kind: 'equivalent', why: EARLY_REPLAY },
+  { id: 'impl/protocol/group.ts:190:boundary#1', original: 'msg.seq >= known.base', kind: 'equivalent', why: EARLY_REPLAY },
   {
-    id: 'impl/protocol/group.ts:213:no-guard',
+    id: 'impl/protocol/group.ts:212:no-guard',
     original: 'replayCheck && s.next !== undefined && msg.seq < s.next',
     kind: 'equivalent',
     why: 'the late replay check repeats the early cut (line 191) on the same sender view: every message it would reject (base <= seq < next, REQ-MEM-018 having rejected seq < base) the early cut rejected before the signature work, so it never fires (the probes agree: reached, never different)',
