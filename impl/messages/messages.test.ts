@@ -96,7 +96,7 @@ describe('REQ-ENC-016 codecs do not mutate their inputs and decoded values do no
   }
 });
 
-describe('REQ-ENC-002..005 the header is checked before anything else', () => {
+describe('REQ-ENC-002 REQ-ENC-003 REQ-ENC-004 REQ-ENC-005 the header is checked before anything else', () => {
   for (const [name, codec] of Object.entries(MESSAGES)) {
     it(`should reject a ${name} with a wrong version, suite or type`, () => {
       fc.assert(
