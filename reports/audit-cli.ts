@@ -15,6 +15,7 @@ import { VECTORS_DIR } from '../vectors/cli.ts';
 import { vectorSummary } from '../vectors/verify.ts';
 import { audit, auditTable, type AuditResult } from '../adversary/audit.ts';
 import { defaultWorkers } from '../adversary/parallel.ts';
+import { unexplained } from '../adversary/requirement-table.ts';
 
 const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S] [--backend B]
                     [--workers N] [--json FILE] [--out DIR] [--quiet]
@@ -41,8 +42,9 @@ options:
   -h, --help     show this help
 
 Exit status: 0 when every property is as the spec says (hardened: holds; compat: holds or
-broken as spec 12 lists it, a broken one with a replayable counterexample) and every mutant is
-killed, and the report shows no other problem (every attack as spec 11.4 says, every vector
+broken as spec 12 lists it, a broken one with a replayable counterexample), every mutant is
+killed, no equivalent mutant's claim is refuted by its hunt, every requirement a property rests
+on (spec 12.3) is guarded by a mutant or has the reason spec 12.4 states, and the report shows no other problem (every attack as spec 11.4 says, every vector
 file verifies, every requirement cited by code and named by a test); 1 otherwise (a compat
 weakness not found within N runs counts too); 2 on bad arguments.`;
 
@@ -105,6 +107,17 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   // the issue's acceptance: every hardened property holds, every compat weakness is broken, every
   // mutant killed; and nothing else the report counts as a failure (an attack not as specified,
   // a vector file that fails, a traceability gap)
+  return auditExit(result, report.model.problems.length);
+}
+
+/**
+ * The exit status of `pqroom audit` for a result: 0 when every property is as spec 12 says, every
+ * mutant is killed, no equivalence claim was refuted, every requirement a property rests on is
+ * guarded by a mutant or explained (spec 12.3, 12.4), and the report shows no other problem; 1 otherwise.
+ */
+export function auditExit(result: AuditResult, problems: number): 0 | 1 {
   const asSpecified = Object.values(result.profiles).every((prof) => prof.properties.every((p) => p.asSpecified));
-  return asSpecified && result.mutationScore === 1 && report.model.problems.length === 0 ? 0 : 1;
+  const claims = result.equivalentMutants.every((e) => e.refuted !== true && (e.runs ?? 0) > 0);
+  const explained = result.requirementTable !== undefined && unexplained(result.requirementTable).length === 0;
+  return asSpecified && result.mutationScore === 1 && claims && explained && problems === 0 ? 0 : 1;
 }

@@ -160,6 +160,11 @@ export function propertyMonitor(
         const why = beyondRemoval(node, claimed, d, s);
         if (why) violate('PROP-26', node.name, why);
       }
+      // PROP-30: only from a member of the message's epoch (compat: generation), as the owner's records have it
+      if (claimed !== undefined) {
+        const why = outsideEpoch(node, claimed, d);
+        if (why) violate('PROP-30', node.name, why);
+      }
       // PROP-08: at most once
       if (pc.seen.has(d.text)) violate('PROP-08', node.name, `accepted "${d.text}" a second time`);
       pc.seen.add(d.text);
@@ -175,6 +180,24 @@ export function propertyMonitor(
         if (before) violate('PROP-13', node.name, `accepted "${d.text}", sent by ${s.from} before it joined`);
       }
     }
+  };
+
+  /**
+   * PROP-30: hardened, the sender is in the owner's roster of the message's epoch; compat, whose
+   * rosters the relay keeps, the sender is the owner or a member the owner admitted at or before
+   * the message's generation.
+   */
+  const outsideEpoch = (node: ClientNode, sender: ClientNode, d: ClientNode['deliveries'][number]): string | undefined => {
+    const owner = R.ownerOf(node);
+    if (!owner || sender === owner) return undefined;
+    if (hardened) {
+      const rec = (owner.snapshot.context as OwnerContext).group?.epochs[d.epoch];
+      if (!rec || rec.roster.some((r) => equalBytes(r.member_id, sender.identity.fp))) return undefined;
+      return `accepted "${d.text}" as ${sender.name}'s in epoch ${d.epoch}, whose roster does not hold ${sender.name}`;
+    }
+    const adm = admittedAt(sender);
+    if (adm !== undefined && adm.epoch <= d.epoch) return undefined;
+    return `accepted "${d.text}" as ${sender.name}'s under generation ${d.epoch}, ${adm === undefined ? `and the owner never admitted ${sender.name}` : `before the owner admitted ${sender.name} (generation ${adm.epoch})`}`;
   };
 
   /**
