@@ -168,7 +168,7 @@ describe('the audit report of a small campaign', () => {
     const gap = edited.requirementTable.find((q) => q.id === 'REQ-MEM-013')!;
     Object.assign(gap, { status: 'gap', mutants: [] });
     Object.assign(edited.requirementTable.find((q) => q.id === 'REQ-LOG-012')!, { status: 'stale', reason: 'no switch' });
-    Object.assign(edited.equivalentMutants[0]!, { refuted: true, by: 'ATK-99 → PROP-99', detail: 'broken' });
+    Object.assign(edited.equivalentMutants[0]!, { refuted: true, by: 'ATK-11 → PROP-08', detail: 'broken' });
     const g = join(dir, 'gap.json');
     writeFileSync(g, JSON.stringify(edited));
     expect(report(['--in', g, '--out', join(dir, 'gap')], () => undefined)).toBe(1);
@@ -180,7 +180,7 @@ describe('the audit report of a small campaign', () => {
     expect(readFileSync(join(dir, 'gap', 'audit.md'), 'utf8')).toContain('| REQ-MEM-013 | PROP-04, PROP-30 | UNEXPLAINED GAP |');
     const junit = readFileSync(join(dir, 'gap', 'junit.xml'), 'utf8');
     expect(junit).toContain('an unexplained gap');
-    expect(junit).toContain('refuted: ATK-99');
+    expect(junit).toContain('refuted: ATK-11');
   });
 
   it('pqroom report refuses a missing or malformed result with one line and exit 2', () => {
