@@ -78,6 +78,6 @@ describe('pqroom audit', () => {
   it('refuses unknown options with exit 2', () => {
     const err: string[] = [];
     expect(audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
-    expect(err.join('\n')).toMatch(/unknown profile weak/);
+    expect(err.join('\n')).toMatch(/--profile must be one of all, hardened, compat, not 'weak'/);
   });
 });
