@@ -92,6 +92,8 @@ const fail = (e) => {
   if (process.env.PQROOM_DEBUG) console.error(e);
   process.exit(code);
 };
+// output piped into a program that stopped reading (`| head`): not an error of pqroom's
+process.stdout.on('error', (e) => (e.code === 'EPIPE' ? process.exit(0) : fail(e)));
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 try {

@@ -171,7 +171,7 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     try {
       userId = p.str('user') ?? (await vaults.users())[0];
     } catch (e) {
-      throw new CliError(`${file}: ${(e as Error).message}`);
+      throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
     }
     if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));

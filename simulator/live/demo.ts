@@ -69,20 +69,40 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 const INCURABLE = /^REQ-(TRN-00[1-4]|LOG-\d+)$/;
 
-/** The key a relay serves at `/relay-key`; one clear error when nothing answers there. */
-async function servedRelayKey(relay: string): Promise<Uint8Array> {
-  const url = `${relay.replace(/^ws/, 'http')}/relay-key`;
-  let text: string;
+/** GETs `path` of the relay: its body, or undefined when it answers with another status than 200; one clear error when nothing answers. */
+async function relayGet(relay: string, path: string): Promise<string | undefined> {
+  const url = `${relay.replace(/^ws/, 'http')}${path}`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    text = (await res.text()).trim();
+    return res.ok ? (await res.text()).trim() : undefined;
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`no relay answers at ${url} (${cause?.code ?? cause?.message ?? (e as Error).message}); start one (pqroom relay --port P) or check --relay`);
+    throw new Error(`no relay answers at ${relay} (${cause?.code ?? cause?.message ?? (e as Error).message}); start one (pqroom relay --port P) or check --relay`);
   }
-  if (!/^([0-9a-f]{2})+$/.test(text)) throw new Error(`${url} did not serve a relay key; is ${relay} a pqroom relay?`);
+}
+
+/** The key a relay serves at `/relay-key` (REQ-TRN-012), or undefined when it serves none. */
+async function servedRelayKey(relay: string): Promise<Uint8Array | undefined> {
+  const text = await relayGet(relay, '/relay-key');
+  if (text === undefined) return undefined;
+  if (!/^([0-9a-f]{2})+$/.test(text)) throw new Error(`${relay}/relay-key did not serve a relay key; is ${relay} a pqroom relay?`);
   return fromHex(text);
+}
+
+/**
+ * A relay of the other profile never completes the handshake (the connection messages differ), which
+ * reconnecting cannot cure: when the relay says its profile at `/healthz` (REQ-TRN-013, the
+ * reference relay's; a relay that does not is simply tried), a mismatch ends the demo at once.
+ */
+async function checkProfile(relay: string, profile: Profile): Promise<void> {
+  const text = await relayGet(relay, '/healthz');
+  let served: unknown;
+  try {
+    served = text === undefined ? undefined : (JSON.parse(text) as { profile?: unknown }).profile;
+  } catch {
+    served = undefined;
+  }
+  if ((served === 'hardened' || served === 'compat') && served !== profile) throw new Error(`the relay at ${relay} serves the ${served} profile, the demo runs ${profile}; give --profile ${served}, or start a relay with --profile ${profile}`);
 }
 
 /** The default time limit, sized to the work: logins at the interactive KDF, joins, and the messages each member receives. */
@@ -120,16 +140,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const deadline = t0 + (o.timeoutMs ?? 300_000);
   const c = nodeCrypto;
   let relayPk = o.relayPk;
+  await checkProfile(o.relay, o.profile);
   if (o.profile === 'hardened' && relayPk === undefined) {
     // REQ-TRN-012: trust on first use, said so, the fingerprint shown, the key pinned for the whole run
     relayPk = await servedRelayKey(o.relay);
+    if (relayPk === undefined) throw new Error(`the relay at ${o.relay} serves no key at /relay-key; give it with --relay-key HEX`);
     out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(c, relayPk))}`);
   } else if (o.profile === 'hardened' && relayPk !== undefined) {
     // REQ-TRN-002: the key given is compared with the one served before any client connects, both shown on a mismatch
     const served = await servedRelayKey(o.relay);
-    const [want, got] = [relayKeyFingerprint(fingerprint(c, relayPk)), relayKeyFingerprint(fingerprint(c, served))];
-    if (want !== got) throw new Error(`the relay at ${o.relay} serves another key than --relay-key: given ${want}, served ${got}; check --relay-key or the relay`);
-    out(`the relay serves the key of --relay-key: ${want}`);
+    const [want, got] = [relayKeyFingerprint(fingerprint(c, relayPk)), served === undefined ? undefined : relayKeyFingerprint(fingerprint(c, served))];
+    if (got !== undefined && want !== got) throw new Error(`the relay at ${o.relay} serves another key than --relay-key: given ${want}, served ${got}; check --relay-key or the relay`);
+    out(`pinned the relay key of --relay-key: ${want}${got === undefined ? '' : ' (the key the relay serves at /relay-key)'}`);
   }
   const alarms: string[] = [];
   const refused: string[] = [];

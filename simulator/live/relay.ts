@@ -238,7 +238,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     if ((req.url === '/healthz' || req.url === '/metrics' || req.url === '/relay-key') && req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, profile, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
