@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    // the default reporter, then one line saying what was skipped and why (vitest.skipped.ts)
+    reporters: ['default', './vitest.skipped.ts'],
   },
 });
