@@ -3,12 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.test.ts', 'cli.test.ts'],
+    include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.test.ts', 'cli.test.ts', 'cli-mistakes.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     setupFiles: ['impl/fc-setup.ts'],
-    reporters: ['default'],
+    // the default reporter, then one line saying what was skipped and why (vitest.skipped.ts)
+    reporters: ['default', './vitest.skipped.ts'],
     // `npm run coverage`: line and branch coverage of the sources (tests excluded), measured by V8
     coverage: {
       provider: 'v8',

@@ -84,7 +84,7 @@ describe('pqroom audit', () => {
   it('refuses unknown options with exit 2', () => {
     const err: string[] = [];
     expect(audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
-    expect(err.join('\n')).toMatch(/unknown profile weak/);
+    expect(err.join('\n')).toMatch(/--profile must be one of all, hardened, compat, not 'weak'/);
   });
 
   it('exit rule: an unexplained gap in the requirement table (spec 12.3, 12.4), or a refuted or unhunted equivalence claim, fails the audit', () => {

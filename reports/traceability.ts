@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkInputFile, checkOutputDir, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { requirements, type Requirement } from './spec.ts';
 import { testNames } from './test-names.ts';
 
@@ -168,26 +169,23 @@ that cite it, the tests that name it, and (with an audit result) each property's
 Writes DIR/traceability.md and DIR/traceability.json (default DIR: reports/out; the audit
 result is read from DIR/audit.json when present).`;
 
-/** Runs `pqroom traceability ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
-  let dir = 'reports/out';
-  let audit: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
+/** Runs `pqroom traceability ...`; returns the exit code (errors in one line on `err`). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  return runCommand('traceability', err, () => {
+    const p = parseCommand('traceability', argv, { out: { type: 'string' }, audit: { type: 'string' } });
+    if (p.help) {
       out(HELP);
       return 0;
-    } else if (a === '--out' && argv[i + 1] !== undefined) dir = argv[++i]!;
-    else if (a === '--audit' && argv[i + 1] !== undefined) audit = argv[++i]!;
-    else {
-      out(`pqroom traceability: unexpected argument ${a}\n\n${HELP}`);
-      return 2;
     }
-  }
-  const md = writeTraceability(dir, audit ?? join(dir, 'audit.json'));
-  const traces = traceability(ROOT);
-  const reqs = traces.filter((t) => t.id.startsWith('REQ-'));
-  out(`${reqs.length} requirements, ${reqs.filter((t) => t.code.length > 0).length} cited by code, ${reqs.filter((t) => t.tests.length > 0).length} named by tests; ${traces.length - reqs.length} properties`);
-  out(`written: ${md}`);
-  return 0;
+    const dir = p.str('out') ?? 'reports/out';
+    const audit = p.str('audit');
+    checkOutputDir('--out', dir);
+    if (audit !== undefined) checkInputFile('--audit', audit);
+    const md = writeTraceability(dir, audit ?? join(dir, 'audit.json'));
+    const traces = traceability(ROOT);
+    const reqs = traces.filter((t) => t.id.startsWith('REQ-'));
+    out(`${reqs.length} requirements, ${reqs.filter((t) => t.code.length > 0).length} cited by code, ${reqs.filter((t) => t.tests.length > 0).length} named by tests; ${traces.length - reqs.length} properties`);
+    out(`written: ${md}, ${join(dir, 'traceability.json')}`);
+    return 0;
+  });
 }

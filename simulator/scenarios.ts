@@ -359,6 +359,8 @@ export interface NamedScenario {
   readonly expectedRejections?: readonly string[];
   /** Client tunables the scenario needs. */
   readonly clientConfig?: Partial<ClientConfig>;
+  /** Whether `--members` sizes it (a scenario with a fixed cast refuses the option). */
+  readonly sizedByMembers?: true;
 }
 
 /**
@@ -371,6 +373,7 @@ export const SETTLE_MS = 60_000;
 export const SCENARIOS: readonly NamedScenario[] = [
   {
     name: 'room',
+    sizedByMembers: true,
     description: 'create, three joins, 250 messages through two rotations, a member offline and back, a removal (hardened), a late joiner',
     build: (o, w) => {
       // 42% then 40% of the messages: with 250 and N = 100, two rotations before the removal
@@ -417,6 +420,7 @@ export const SCENARIOS: readonly NamedScenario[] = [
   },
   {
     name: 'rotation-load',
+    sizedByMembers: true,
     description: 'five members, 300 messages fast, rotation every 20 messages',
     build: (o) => {
       const names = memberNames(o.members ?? 4);

@@ -191,7 +191,7 @@ describe('the audit report of a small campaign', () => {
     expect(report(['--bogus'], () => undefined, (s) => err.push(s))).toBe(2);
     expect(err[0]).toMatch(/^pqroom report: no such file .*nope\.json/);
     expect(err[1]).toMatch(/not a pqroom audit result/);
-    expect(err[2]).toMatch(/unexpected argument --bogus/);
+    expect(err[2]).toMatch(/unknown option --bogus/);
   });
 });
 
