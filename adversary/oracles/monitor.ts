@@ -76,11 +76,20 @@ export function propertyMonitor(
     violations.push({ prop, party, t: t(), detail });
   };
 
-  const byId = new Map<string, ClientNode>();
+  // clients by identity fingerprint; a person may be a client in several rooms, so one id can name several
+  const byId = new Map<string, ClientNode[]>();
+  let indexed = 0;
   /** The client whose member id (hex) this is. */
-  const clientById = (id: string): ClientNode | undefined => {
-    if (byId.size !== world.clients.size) for (const n of world.clients.values()) byId.set(toHex(n.identity.fp), n);
-    return byId.get(id);
+  /** The client an id names, as seen from `from`: the one in from's room when the id names several. */
+  const clientById = (id: string, from?: ClientNode): ClientNode | undefined => {
+    if (indexed !== world.clients.size) {
+      byId.clear();
+      for (const n of world.clients.values()) byId.set(toHex(n.identity.fp), [...(byId.get(toHex(n.identity.fp)) ?? []), n]);
+      indexed = world.clients.size;
+    }
+    const all = byId.get(id);
+    if (all === undefined || all.length === 1 || from === undefined) return all?.[0];
+    return all.find((n) => R.roomOf(n) === R.roomOf(from)) ?? all[0];
   };
 
   const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
@@ -147,7 +156,7 @@ export function propertyMonitor(
     for (; pc.delivered < node.deliveries.length; pc.delivered++) {
       const d = node.deliveries[pc.delivered]!;
       const s = truth.get(`${R.roomOf(node)}|${d.text}`);
-      const claimed = clientById(d.sender);
+      const claimed = clientById(d.sender, node);
       const claimedHonest = claimed !== undefined && !controlled.has(claimed.name);
       // PROP-04: what an honest sender is said to have sent, it sent
       if (claimedHonest && (s === undefined || s.senderId !== d.sender)) {
