@@ -76,6 +76,7 @@ export type Step = (run: ScenarioRun) => void;
 /** A step whose outcome did not come (the room could not go on): distinct from a crash, which is any other exception. */
 export class StepFailed extends Error {
   override readonly name = 'StepFailed';
+  /** The failure of the step that waited for `step` (`dave joins`). */
   constructor(readonly step: string) {
     super(`scenario step failed: ${step}`);
   }
