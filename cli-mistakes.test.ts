@@ -73,7 +73,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const COMMANDS = ['audit', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'demo', 'vectors verify'];
+const COMMANDS = ['audit', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'demo', 'vectors verify', 'conformance'];
 
 describe('pqroom: every command answers a mistake with one line on stderr, its exit code, no stack trace', () => {
   it('an unknown command, and an unknown option of every command: exit 2, naming it', async () => {
@@ -107,6 +107,10 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a fault spec of bad JSON', () => ['simulate', '--faults', '{"drop":'], 2, /--faults .*not valid JSON/],
     ['an option the scenario does not take', () => ['simulate', '--scenario', 'removal', '--members', '5'], 2, /--members: scenario removal has a fixed cast/],
     ['a scenario that does not exist', () => ['simulate', '--scenario', 'nope'], 2, /no scenario named 'nope'/],
+    ['an unknown option of pqroom mutate (its own parser still)', () => ['mutate', '--generated', '--bogus'], 2, /unexpected argument --bogus; see pqroom mutate --help/],
+    ['a number that is not one, to pqroom mutate', () => ['mutate', '--generated', '--limit', 'x'], 2, /--limit needs a non-negative integer/],
+    ['a conformance run without its relay', () => ['conformance'], 2, /--relay ws:\/\/HOST:PORT is required/],
+    ['a conformance relay that is not a WebSocket URL', () => ['conformance', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ URL/],
     // inputs
     ['a missing input file', () => ['replay', join(dir, 'none.jsonl')], 2, /none\.jsonl: no such file/],
     ['a folder for an input file', () => ['account', 'show', '--vault', join(dir, 'a-folder')], 2, /--vault .* is a folder/],

@@ -7,6 +7,8 @@ import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { toHex } from '../../../impl/bytes.ts';
 import { resultLine, runConformance, totalsLine } from './suite.ts';
+import { checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
+import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
 
 const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile hardened|compat]
                           [--json FILE] [--only TEXT] [--seed HEX]
@@ -32,35 +34,42 @@ The relay must be fresh enough to accept new rooms and run with its default rate
 
 /** `pqroom conformance`. */
 export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
-  let url: string | undefined;
-  let keyHex: string | undefined;
-  let profile: Profile = 'hardened';
-  let json: string | undefined;
-  let only: string | undefined;
-  let seed: Bytes = systemRng.bytes(32);
   const fail = (msg: string): number => {
     process.stderr.write(`pqroom conformance: ${msg}; see pqroom conformance --help\n`);
     return 2;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
-      out(HELP);
-      return 0;
+  // one parser for every command (util.parseArgs, strict): unknown options and missing values named
+  let p;
+  try {
+    p = parseCommand('conformance', argv, { relay: { type: 'string' }, 'relay-key': { type: 'string' }, profile: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, seed: { type: 'string' } });
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`pqroom conformance: ${e.message}\n`);
+      return e.code;
     }
-    const v = argv[++i];
-    if (v === undefined) return fail(`${a} needs a value`);
-    if (a === '--relay') url = v;
-    else if (a === '--relay-key') keyHex = v.trim();
-    else if (a === '--json') json = v;
-    else if (a === '--only') only = v;
-    else if (a === '--seed') {
-      if (!/^[0-9a-f]{64}$/i.test(v)) return fail('--seed needs 64 hex characters');
-      seed = fromHex(v.toLowerCase());
-    } else if (a === '--profile') {
-      if (v !== 'hardened' && v !== 'compat') return fail(`--profile must be hardened or compat, not ${v}`);
-      profile = v;
-    } else return fail(`unknown option ${a}`);
+    throw e;
+  }
+  if (p.help) {
+    out(HELP);
+    return 0;
+  }
+  const url = p.str('relay');
+  let keyHex = p.str('relay-key')?.trim();
+  const json = p.str('json');
+  const only = p.str('only');
+  const profileArg = p.str('profile') ?? 'hardened';
+  if (profileArg !== 'hardened' && profileArg !== 'compat') return fail(`--profile must be hardened or compat, not ${profileArg}`);
+  const profile: Profile = profileArg;
+  const seedArg = p.str('seed');
+  if (seedArg !== undefined && !/^[0-9a-f]{64}$/i.test(seedArg)) return fail('--seed needs 64 hex characters');
+  const seed: Bytes = seedArg === undefined ? systemRng.bytes(32) : fromHex(seedArg.toLowerCase());
+  if (json !== undefined) {
+    try {
+      checkOutputFile('--json', json);
+    } catch (e) {
+      if (e instanceof CliError) return fail(e.message);
+      throw e;
+    }
   }
   if (url === undefined) return fail('--relay ws://HOST:PORT is required');
   if (!/^wss?:\/\/[^/]+/.test(url)) return fail(`--relay must be a ws:// or wss:// URL, not ${url}`);
@@ -75,7 +84,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
         return fail(`cannot reach ${url} (${(e as Error).message})`);
       }
       if (!/^[0-9a-f]{3904}$/.test(keyHex)) return fail('GET /relay-key did not serve 3904 hex characters: give the key with --relay-key');
-      out(`pinned the relay key served at /relay-key (trust on first use): fingerprint ${toHex(fingerprint(nodeCrypto, fromHex(keyHex))).slice(0, 32)}`);
+      out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(nodeCrypto, fromHex(keyHex)))}`);
     } else if (!/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
     relayPk = fromHex(keyHex.toLowerCase());
   }
