@@ -4,12 +4,13 @@
  * step of a run, plus the few that speak of what must eventually happen (a recovery or an
  * alarm), which are checked when the run has settled.
  *
- * Honest parties are the clients the adversary does not control (CAP-16).
+ * Honest parties are the clients the adversary does not control (CAP-16). The invite oracles
+ * (invites.ts) and the roster oracle (rosters.ts) are judged here too, through the run's context
+ * (context.ts).
  */
 import { equalBytes, toHex, type Bytes } from '../../impl/bytes.ts';
 import { decode, encode, peekType } from '../../impl/codec.ts';
-import { AddMember, AppMessage, Commit, CompatMemberAdd, MESSAGES, messageName, MsgType, RemoveMember, RosterInfo } from '../../impl/messages/index.ts';
-import { fingerprint, inviteId } from '../../impl/keyschedule.ts';
+import { AppMessage, Commit, MsgType, RosterInfo } from '../../impl/messages/index.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
 import type { GroupView } from '../../impl/protocol/group.ts';
 import type { ClientCore } from '../../machines/client-core.ts';
@@ -17,17 +18,11 @@ import { entitledTo, sentMessages, type Sent } from '../../simulator/scenarios.t
 import type { ClientNode, World } from '../../simulator/world.ts';
 import { payloadsOf } from '../knowledge.ts';
 import type { Observation } from '../relay.ts';
+import { isType, type OracleContext } from './context.ts';
+import { inviteOracles } from './invites.ts';
 import { rooms } from './rooms.ts';
+import { rosterOracle } from './rosters.ts';
 import type { Monitor, PropId, Violation } from './types.ts';
-
-/** Whether `bytes` is a message of `type` (false for anything that does not even have a type). */
-function isType(bytes: Bytes, type: number): boolean {
-  try {
-    return peekType(bytes) === type;
-  } catch {
-    return false;
-  }
-}
 
 /** The head of a served roster, encoded as the commit it claims to be (none when it does not decode). */
 function rosterHead(bytes: Bytes): Bytes[] {
@@ -79,7 +74,6 @@ export function propertyMonitor(
   // clients by identity fingerprint; a person may be a client in several rooms, so one id can name several
   const byId = new Map<string, ClientNode[]>();
   let indexed = 0;
-  /** The client whose member id (hex) this is. */
   /** The client an id names, as seen from `from`: the one in from's room when the id names several. */
   const clientById = (id: string, from?: ClientNode): ClientNode | undefined => {
     if (indexed !== world.clients.size) {
@@ -93,6 +87,9 @@ export function propertyMonitor(
   };
 
   const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
+  const run: OracleContext = { world, controlled, observed, rooms: R, hardened, honest, clientById, violate };
+  const { checkAdmissions, checkInviteUse, checkExpiry } = inviteOracles(run);
+  const checkRosters = rosterOracle(run);
 
   const refreshTruth = (): void => {
     for (const node of world.clients.values()) {
@@ -309,13 +306,6 @@ export function propertyMonitor(
     }
   };
 
-  /**
-   * What the relay handed a client as evidence about each sender: the highest seq of that
-   * sender's messages, and the highest seq a commit's heads count for it (PROP-10, hardened).
-   * Only what reached the client counts, and only as an honest party sent it: a delivery the
-   * relay withheld or dropped after it was observed is no evidence, nor is a message it forged or
-   * changed, which the client refuses (the model-based test found PROP-10 wrongly raised for both).
-   */
   /** The payloads honest clients sent up: their messages and commits as they signed them (judged once the run has settled). */
   let genuineCache: Set<string> | undefined;
   const genuinePayloads = (): Set<string> => {
@@ -324,6 +314,13 @@ export function propertyMonitor(
     for (const o of observed()) if (o.dir === 'up' && !controlled.has(o.client)) for (const p of payloadsOf(o.bytes)) genuineCache.add(toHex(p));
     return genuineCache;
   };
+  /**
+   * What the relay handed a client as evidence about each sender: the highest seq of that
+   * sender's messages, and the highest seq a commit's heads count for it (PROP-10, hardened).
+   * Only what reached the client counts, and only as an honest party sent it: a delivery the
+   * relay withheld or dropped after it was observed is no evidence, nor is a message it forged or
+   * changed, which the client refuses (the model-based test found PROP-10 wrongly raised for both).
+   */
   const receivedCache = new Map<string, Map<string, number>>();
   const received = (client: string): Map<string, number> => {
     const cached = receivedCache.get(client);
@@ -377,162 +374,6 @@ export function propertyMonitor(
     }
     reachedCache.set(client, out);
     return out;
-  };
-
-  /** The highest epoch of any room entry the relay handed to a client. */
-  /**
-   * PROP-07 (owner half): the keys the owner admitted through an invite are the keys of the
-   * invitee that joined with it. PROP-16: an admission through an invite that no client
-   * holding its token redeemed (a join request the relay made itself, W1) admits someone
-   * without the token.
-   */
-  const admissionsSeen = new Map<string, number>();
-  const checkAdmissions = (owner: ClientNode): void => {
-    for (let i = admissionsSeen.get(owner.name) ?? 0; i < owner.statuses.length; admissionsSeen.set(owner.name, ++i)) {
-      const st = owner.statuses[i]!.status;
-      if (st.kind !== 'admitted') continue;
-      // the invite's holders (two when it was handed to two people, ATK-02): the admitted one if its identity is among them
-      const holders = [...world.clients.values()].filter((n) => {
-        const id = (n.snapshot.context as ClientCore & { inviteId?: Uint8Array }).inviteId;
-        return n.role === 'member' && id !== undefined && equalBytes(id, st.inviteId);
-      });
-      const invitee = holders.find((n) => equalBytes(n.identity.publicKey, st.identityPk)) ?? holders[0];
-      if (!invitee) violate('PROP-16', owner.name, `admitted ${toHex(st.memberId).slice(0, 16)} through invite ${toHex(st.inviteId).slice(0, 16)}, which no holder of its token redeemed`);
-      if (!invitee || controlled.has(invitee.name)) continue;
-      if (!equalBytes(st.identityPk, invitee.identity.publicKey)) violate('PROP-07', owner.name, `admitted an identity key through ${invitee.name}'s invite that ${invitee.name} did not generate`);
-      else if (!invitee.identity.kemKeys.some((k) => equalBytes(k.publicKey, st.kemPk))) violate('PROP-07', owner.name, `admitted ${invitee.name} with an ML-KEM key ${invitee.name} did not generate`);
-    }
-  };
-
-  /**
-   * PROP-16 (first half): an invite lets at most one party into the room: at most one honest
-   * joiner ever obtains the room's keys through a welcome for it.
-   */
-  const keysThrough = new Map<string, Set<string>>();
-  const obtained = new Set<string>(); // members already counted
-  const checkInviteUse = (): void => {
-    for (const node of honest()) {
-      if (node.role !== 'member' || obtained.has(node.name)) continue;
-      const ctx = node.snapshot.context as ClientCore & { inviteId?: Uint8Array; pendingGroup?: unknown; pendingCompat?: unknown };
-      if (ctx.inviteId === undefined || (ctx.pendingGroup === undefined && ctx.pendingCompat === undefined && ctx.group === undefined && ctx.compat === undefined)) continue;
-      const key = toHex(ctx.inviteId);
-      const set = keysThrough.get(key) ?? new Set<string>();
-      obtained.add(node.name);
-      set.add(node.name);
-      keysThrough.set(key, set);
-      if (set.size > 1) violate('PROP-16', 'owner', `invite ${key.slice(0, 16)} let ${[...set].sort().join(' and ')} obtain the room's keys`);
-    }
-  };
-
-  /**
-   * PROP-29: no join goes through an invite after its signed expiry. Judged on what honest parties
-   * sent, as the relay received it: the owner's first SendWelcome for an invite (it admitted the
-   * join request), an invitee's first SubmitJoin and first SubmitConfirm for it (it began the join,
-   * it accepted the welcome). Retransmissions of a request first sent in time are not new acts.
-   */
-  let expirySeen = 0;
-  const firstActs = new Set<string>();
-  const checkExpiry = (): void => {
-    const all = observed();
-    if (expirySeen === all.length) return;
-    const expiry = new Map<string, number>();
-    for (const o of R.owners()) for (const inv of world.invites(o.name)) if (inv.expires_at !== 0) expiry.set(toHex(inviteId(world.options.crypto, inv.token)), inv.expires_at);
-    for (; expirySeen < all.length; expirySeen++) {
-      const o = all[expirySeen]!;
-      if (o.dir !== 'up' || controlled.has(o.client)) continue;
-      const act = isType(o.bytes, MsgType.SendWelcome) ? 'admitted a join request (sent its welcome)' : isType(o.bytes, MsgType.SubmitJoin) ? 'sent a join request' : isType(o.bytes, MsgType.SubmitConfirm) ? 'accepted a welcome (sent its confirmation)' : undefined;
-      if (act === undefined) continue;
-      let invite: string;
-      try {
-        invite = toHex((decode(MESSAGES[messageName(peekType(o.bytes))!], o.bytes) as { invite_id: Uint8Array }).invite_id);
-      } catch {
-        continue;
-      }
-      const key = `${o.client}|${act}|${invite}`;
-      if (firstActs.has(key)) continue;
-      firstActs.add(key);
-      const expires = expiry.get(invite);
-      if (expires !== undefined && world.startTime + o.t > expires) violate('PROP-29', o.client, `${act} through invite ${invite.slice(0, 16)} ${world.startTime + o.t - expires} ms after it expired`);
-    }
-  };
-
-  /**
-   * PROP-05: every member of a roster an honest member shows (REQ-MEM-062, compat REQ-MEM-073)
-   * was added by the owner. hardened, exactly: the shown roster of epoch e is the owner's roster
-   * of epoch e, so a member removed by then is not in it either. compat: every member id is the
-   * owner's or one the owner admitted, and no member the owner removed before the relay received
-   * the roster request (a roster asked for while the owner's RemoveMember was still on its way is
-   * a race the oracle does not judge).
-   */
-  const rostersSeen = new Map<string, number>();
-  /** compat: the members the owner asked the relay to remove (hex), with when the relay received the request. */
-  const removedAtRelay = (owner: string): Map<string, number> => {
-    const out = new Map<string, number>();
-    for (const o of observed()) {
-      if (o.dir !== 'up' || o.client !== owner || !isType(o.bytes, MsgType.RemoveMember)) continue;
-      const id = toHex(decode(RemoveMember, o.bytes).member_id);
-      if (!out.has(id)) out.set(id, o.t);
-    }
-    return out;
-  };
-  /** compat: when the relay first had the owner's AddMember for each member (hex id), ms since the start. */
-  const addedAtRelay = (owner: string): Map<string, number> => {
-    const out = new Map<string, number>();
-    for (const o of observed()) {
-      if (o.dir !== 'up' || o.client !== owner || !isType(o.bytes, MsgType.AddMember)) continue;
-      try {
-        const add = decode(CompatMemberAdd, decode(AddMember, o.bytes).payload);
-        const id = toHex(fingerprint(world.options.crypto, add.member.identity_pk));
-        if (!out.has(id)) out.set(id, o.t);
-      } catch {
-        // not an add the relay could take
-      }
-    }
-    return out;
-  };
-  /** When the relay last received a request of `type` from `client` at or before `t` (ms since the start). */
-  const lastRequest = (client: string, type: number, t: number): number | undefined => {
-    let last: number | undefined;
-    for (const o of observed()) if (o.dir === 'up' && o.client === client && o.t <= t && isType(o.bytes, type)) last = o.t;
-    return last;
-  };
-  const checkRosters = (node: ClientNode): void => {
-    const owner = R.ownerOf(node);
-    if (!owner || node.role !== 'member') return;
-    for (let i = rostersSeen.get(node.name) ?? 0; i < node.statuses.length; i++) {
-      const st = node.statuses[i]!.status;
-      if (st.kind !== 'roster') continue;
-      const shown = new Set(st.members.map(toHex));
-      const name = (id: string): string => clientById(id)?.name ?? id.slice(0, 16);
-      if (hardened) {
-        const og = (owner.snapshot.context as OwnerContext).group;
-        const rec = og?.epochs[st.epoch];
-        if (!rec) continue;
-        const real = new Set(rec.roster.map((r) => toHex(r.member_id)));
-        for (const id of shown) if (!real.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member of epoch ${st.epoch}; the owner's roster of that epoch does not have it`);
-        for (const id of real) if (!shown.has(id)) violate('PROP-05', node.name, `shows the roster of epoch ${st.epoch} without ${name(id)}`);
-      } else {
-        const added = new Set([toHex(owner.identity.fp)]);
-        for (const x of owner.statuses) if (x.status.kind === 'admitted') added.add(toHex(x.status.memberId));
-        for (const id of shown) if (!added.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner never added it`);
-        // a member the owner removed is judged once the relay had the owner's RemoveMember before
-        // this roster's GetRoster: an honest relay handles a connection's requests in the order it
-        // receives them, so its answer left the member out (no race there)
-        const asked = lastRequest(node.name, MsgType.GetRoster, node.statuses[i]!.at - world.startTime);
-        if (asked === undefined) continue;
-        const removedT = removedAtRelay(owner.name);
-        for (const [id, t] of removedT) {
-          if (asked > t && shown.has(id)) violate('PROP-05', node.name, `shows ${name(id)} as a member; the owner removed it (the relay had its RemoveMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
-        }
-        // and a member the owner added before the GetRoster, and did not remove, is in the answer
-        for (const [id, t] of addedAtRelay(owner.name)) {
-          const gone = removedT.get(id);
-          if (asked > t && (gone === undefined || gone > asked) && !shown.has(id))
-            violate('PROP-05', node.name, `shows the member list without ${name(id)}; the owner added it (the relay had its AddMember at t=${t} ms) before this roster was asked for at t=${asked} ms`);
-        }
-      }
-    }
-    rostersSeen.set(node.name, node.statuses.length);
   };
 
   /**
