@@ -173,6 +173,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a vault that is a folder', () => ['account', 'create', '--vault', join(dir, 'a-folder'), '--user', 'u', '--no-hibp'], 2, /--vault .* is a folder/],
     ['a relay database in a missing folder', () => ['relay', '--port', '0', '--db', join(missing, 'r.db')], 2, /--db .*does not exist/],
     ['a relay trace in a missing folder', () => ['relay', '--port', '0', '--db', ':memory:', '--trace', join(missing, 't.jsonl')], 2, /--trace .*does not exist/],
+    ['a conformance result in a missing folder', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--json', join(missing, 'c.json')], 2, /--json .*does not exist; create it first or choose another path$/],
     ['a replay diagram in a missing folder', () => ['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], 2, /--mermaid .*does not exist/],
     // the demo: the wrong option named; what retrying cannot cure ends at once
     ['an http relay address', () => ['demo', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ address.*try ws:/],
