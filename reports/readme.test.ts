@@ -20,11 +20,11 @@ afterAll(() => {
   for (const d of folders) rmSync(d, { recursive: true, force: true });
 });
 
-/** Runs one command line of a block with sh in `cwd`, `npx pqroom` being this checkout's cli.js; killed after `ms`. */
+/** Runs one command line of a block with sh in `cwd`, `npx pqroom` being this checkout's cli.js on the Node that runs the tests; killed after `ms`. */
 function sh(command: string, cwd: string, ms = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const prelude = `npx() { if [ "$1" = pqroom ]; then shift; node "$PQROOM_CLI" "$@"; else command npx "$@"; fi; }\n`;
+  const prelude = `npx() { if [ "$1" = pqroom ]; then shift; "$PQROOM_NODE" "$PQROOM_CLI" "$@"; else command npx "$@"; fi; }\n`;
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', prelude + command], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_CLI: join(root, 'cli.js'), PQROOM_DEBUG: '' } });
+    const child = spawn('sh', ['-c', prelude + command], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_NODE: process.execPath, PQROOM_CLI: join(root, 'cli.js'), PQROOM_DEBUG: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
