@@ -6,7 +6,7 @@
  * timeout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +23,38 @@ writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
 writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
 writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
 
+/**
+ * Permission denied, even for root: root passes every permission check, so when these tests run
+ * as root (as in CI's container) the commands that must meet a folder or file they may not write
+ * or read run as the unprivileged user nobody (uid and gid 65534); as anyone else, as themselves.
+ */
+const nobody: { uid: number; gid: number } | undefined = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+chmodSync(dir, 0o755);
+const readOnly = join(dir, 'read-only');
+mkdirSync(readOnly);
+chmodSync(readOnly, 0o555);
+// a folder the user who runs the commands may write, holding a file it may not
+const writable = join(dir, 'writable');
+mkdirSync(writable);
+if (nobody !== undefined) chownSync(writable, nobody.uid, nobody.gid);
+const readOnlyFile = join(writable, 'read-only.jsonl');
+writeFileSync(readOnlyFile, '');
+chmodSync(readOnlyFile, 0o444);
+const unreadable = join(dir, 'unreadable.vault');
+writeFileSync(unreadable, '{}\n');
+chmodSync(unreadable, 0o000);
+
+/** How a command is run: its environment beside the test's, and whether it runs as an unprivileged user. */
+interface RunAs {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly unprivileged?: boolean;
+}
+
 /** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
-function pqroom(args: readonly string[], ms = 30_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(here, 'cli.js'), ...args], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '' } });
+    const child = spawn(process.execPath, [join(here, 'cli.js'), ...args], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env }, ...(as.unprivileged === true ? nobody : undefined) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -52,8 +79,8 @@ async function freePort(): Promise<number> {
 /** The mistake's expected answer: exit code and what the one stderr line must say. */
 type Case = readonly [what: string, args: () => readonly string[], code: 1 | 2, says: RegExp];
 
-async function expectOneLine(args: readonly string[], code: number, says: RegExp): Promise<void> {
-  const r = await pqroom(args);
+async function expectOneLine(args: readonly string[], code: number, says: RegExp, as: RunAs = {}): Promise<void> {
+  const r = await pqroom(args, 30_000, as);
   const lines = r.stderr.trimEnd().split('\n');
   expect(r.stderr, `stack trace for ${args.join(' ')}`).not.toMatch(/^\s+at |Error:.*\n\s+at /m);
   expect(lines, `stderr of ${args.join(' ').slice(0, 200)}`).toHaveLength(1);
@@ -73,7 +100,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const COMMANDS = ['audit', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'demo', 'vectors verify', 'conformance'];
+const COMMANDS = ['audit', 'mutate', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'account create', 'account rotate', 'account passwd', 'account page', 'demo', 'vectors verify', 'vectors generate', 'conformance'];
 
 describe('pqroom: every command answers a mistake with one line on stderr, its exit code, no stack trace', () => {
   it('an unknown command, and an unknown option of every command: exit 2, naming it', async () => {
@@ -107,8 +134,20 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a fault spec of bad JSON', () => ['simulate', '--faults', '{"drop":'], 2, /--faults .*not valid JSON/],
     ['an option the scenario does not take', () => ['simulate', '--scenario', 'removal', '--members', '5'], 2, /--members: scenario removal has a fixed cast/],
     ['a scenario that does not exist', () => ['simulate', '--scenario', 'nope'], 2, /no scenario named 'nope'/],
-    ['an unknown option of pqroom mutate (its own parser still)', () => ['mutate', '--generated', '--bogus'], 2, /unexpected argument --bogus; see pqroom mutate --help/],
-    ['a number that is not one, to pqroom mutate', () => ['mutate', '--generated', '--limit', 'x'], 2, /--limit needs a non-negative integer/],
+    ['a value that starts with a dash', () => ['simulate', '--seed', '-1'], 2, /--seed needs a value; '-1' starts with a dash .*write --seed=-1/],
+    ['a relay host that does not resolve', () => ['relay', '--port', '0', '--db', ':memory:', '--host', 'no-such-host.invalid'], 2, /host no-such-host\.invalid does not resolve/],
+    ['TLS files that are not PEM', () => ['relay', '--port', '0', '--db', ':memory:', '--tls-cert', file, '--tls-key', file], 2, /--tls-cert .* and --tls-key .* are not a PEM certificate and its private key/],
+    // pqroom mutate, on the one parser too: each mistake named before the search for check sites
+    ['a number that is not one, to pqroom mutate', () => ['mutate', '--generated', '--limit', 'x'], 2, /--limit must be a whole number of at least 0, not 'x'/],
+    ['a worker count out of range, to pqroom mutate', () => ['mutate', '--generated', '--workers', '0'], 2, /--workers must be a whole number from 1 to 64/],
+    ['a seed list with a hole, to pqroom mutate', () => ['mutate', '--generated', '--seeds', '1,,2'], 2, /--seeds must be whole numbers .* not '1,,2'/],
+    ['a value given to a flag of pqroom mutate', () => ['mutate', '--generated', '--list=yes'], 2, /--list takes no value/],
+    ['a missing value of pqroom mutate', () => ['mutate', '--generated', '--filter'], 2, /--filter needs a value/],
+    ['pqroom mutate without --generated', () => ['mutate', '--list'], 2, /add --generated/],
+    ['pqroom mutate --tests without --from', () => ['mutate', '--generated', '--tests'], 2, /--tests runs with --from FILE/],
+    ['a missing saved result of pqroom mutate', () => ['mutate', '--generated', '--from', join(dir, 'none.json')], 2, /--from .*none\.json: no such file/],
+    ['a file that is not a saved result of pqroom mutate', () => ['mutate', '--generated', '--from', join(dir, 'junk.jsonl')], 2, /--from .*junk\.jsonl is not a saved result of pqroom mutate --json/],
+    ['a mutate result in a missing folder', () => ['mutate', '--generated', '--list', '--json', join(missing, 'm.json')], 2, /--json .*does not exist/],
     ['a conformance run without its relay', () => ['conformance'], 2, /--relay ws:\/\/HOST:PORT is required/],
     ['a conformance relay that is not a WebSocket URL', () => ['conformance', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ URL/],
     // inputs
@@ -118,6 +157,8 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a missing faults file', () => ['simulate', '--faults', `@${join(dir, 'none')}`], 2, /--faults .*no such file/],
     ['a malformed input file', () => ['replay', join(dir, 'junk.jsonl')], 2, /junk\.jsonl: .*is it a trace/],
     ['a missing audit result', () => ['report', '--in', join(dir, 'none.json')], 2, /no such file .*none\.json/],
+    ['a folder for an audit result', () => ['report', '--in', join(dir, 'a-folder')], 2, /--in .*a-folder is a folder; give a file/],
+    ['a folder for a trace', () => ['replay', join(dir, 'a-folder')], 2, /a-folder is a folder; give a file/],
     ['a missing breach list', () => ['account', 'create', '--vault', join(dir, 'v1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline .*no such file/],
     ['a malformed breach list', () => ['account', 'create', '--vault', join(dir, 'v2'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], 2, /--hibp-offline .*malformed/],
     ['a file that is not a vault', () => ['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/],
@@ -132,6 +173,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a vault that is a folder', () => ['account', 'create', '--vault', join(dir, 'a-folder'), '--user', 'u', '--no-hibp'], 2, /--vault .* is a folder/],
     ['a relay database in a missing folder', () => ['relay', '--port', '0', '--db', join(missing, 'r.db')], 2, /--db .*does not exist/],
     ['a relay trace in a missing folder', () => ['relay', '--port', '0', '--db', ':memory:', '--trace', join(missing, 't.jsonl')], 2, /--trace .*does not exist/],
+    ['a conformance result in a missing folder', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--json', join(missing, 'c.json')], 2, /--json .*does not exist; create it first or choose another path$/],
     ['a replay diagram in a missing folder', () => ['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], 2, /--mermaid .*does not exist/],
     // the demo: the wrong option named; what retrying cannot cure ends at once
     ['an http relay address', () => ['demo', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ address.*try ws:/],
@@ -146,6 +188,29 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     it(`${what}: exit ${code}, one line`, async () => {
       // demo's --relay-key case: the stdout lines before it are the transcript; stderr holds the one line
       await expectOneLine(args(), code, says);
+    }, 60_000);
+  }
+
+  it('a vault command with no password (no PQROOM_PASSWORD, nothing on standard input): exit 2, saying where a password comes from', async () => {
+    await expectOneLine(['account', 'create', '--vault', join(dir, 'v3'), '--user', 'u', '--no-hibp'], 2, /no password given: set PQROOM_PASSWORD/, { env: { PQROOM_PASSWORD: '' } });
+  }, 60_000);
+
+  const denied: readonly Case[] = [
+    ['a trace in a folder it may not write', () => ['simulate', '--trace', join(readOnly, 't.jsonl')], 2, /--trace .*the folder .*read-only cannot be written \(permission denied\)/],
+    ['a trace over a file it may not write', () => ['simulate', '--trace', readOnlyFile], 2, /--trace .*read-only\.jsonl cannot be written \(permission denied\)/],
+    ['an audit folder it may not make', () => ['audit', '--out', join(readOnly, 'out')], 2, /--out .* cannot be written \(.*read-only: permission denied\)/],
+    ['an audit JSON in a folder it may not write', () => ['audit', '--out', writable, '--json', join(readOnly, 'a.json')], 2, /--json .*cannot be written \(permission denied\)/],
+    ['vectors generated into a folder it may not write', () => ['vectors', 'generate', join(readOnly, 'v')], 2, /cannot be written \(.*permission denied\)/],
+    ['a traceability folder it may not make', () => ['traceability', '--out', join(readOnly, 't')], 2, /--out .* cannot be written/],
+    ['a report folder it may not make', () => ['report', '--in', join(dir, 'junk.jsonl'), '--out', join(readOnly, 'r')], 2, /--out .* cannot be written/],
+    ['a vault in a folder it may not write', () => ['account', 'create', '--vault', join(readOnly, 'v'), '--user', 'u', '--no-hibp'], 2, /--vault .*cannot be written \(permission denied\)/],
+    ['a relay database in a folder it may not write', () => ['relay', '--port', '0', '--db', join(readOnly, 'r.db')], 2, /--db .*cannot be written \(permission denied\)/],
+    ['a mutate result in a folder it may not write', () => ['mutate', '--generated', '--list', '--json', join(readOnly, 'm.json')], 2, /--json .*cannot be written \(permission denied\)/],
+    ['a vault it may not read', () => ['account', 'show', '--vault', unreadable], 2, /--vault .*unreadable\.vault cannot be read \(permission denied\)/],
+  ];
+  for (const [what, args, code, says] of denied) {
+    it(`permission denied, ${what}: exit ${code}, one line${nobody !== undefined ? ' (run as nobody)' : ''}`, async () => {
+      await expectOneLine(args(), code, says, { unprivileged: true });
     }, 60_000);
   }
 

@@ -63,6 +63,11 @@ export function parseCommand(command: string, argv: readonly string[], options: 
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new CliError(`unknown option ${opt ?? err.message} ${hint}`);
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       if (/does not take an argument/.test(err.message)) throw new CliError(`${opt} takes no value ${hint}`);
+      // `--seed -1`: the value starts with a dash, so it reads as an option; say how to give it
+      if (/argument is ambiguous/.test(err.message)) {
+        const next = argv[argv.indexOf(opt ?? '') + 1];
+        throw new CliError(`${opt} needs a value; '${next}' starts with a dash and reads as an option (write ${opt}=${next} to give it as the value) ${hint}`);
+      }
       throw new CliError(`${opt} needs a value ${hint}`);
     }
     throw new CliError(`${err.message} ${hint}`);
@@ -157,6 +162,16 @@ export function checkInputFile(option: string, file: string): void {
  * error (a bug) without its stack. Returns the line and the exit code.
  */
 export function describeFailure(e: unknown): { line: string; code: 1 | 2 } {
+  const d = failureLine(e);
+  return { line: oneLine(d.line), code: d.code };
+}
+
+/** A message made one line (a wrapped error's text may hold line breaks, e.g. a JSON parser quoting its input). */
+export function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function failureLine(e: unknown): { line: string; code: 1 | 2 } {
   if (e instanceof CliError) return { line: e.message, code: e.code };
   const x = e as (Error & { code?: string; path?: string; syscall?: string; hostname?: string; port?: number; address?: string }) | undefined;
   const msg = x?.message ?? String(e);
@@ -188,7 +203,7 @@ export function describeFailure(e: unknown): { line: string; code: 1 | 2 } {
 export function runCommand<R extends number | Promise<number>>(command: string, err: (s: string) => void, body: () => R): R {
   const report = (e: unknown): number => {
     if (!(e instanceof CliError)) throw e;
-    err(`pqroom ${command}: ${e.message}`);
+    err(`pqroom ${command}: ${oneLine(e.message)}`);
     return e.code;
   };
   try {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
-import { auditExit, main as audit } from './audit-cli.ts';
+import { auditExit, main as audit, realLine } from './audit-cli.ts';
 import { specRequirementTable } from '../adversary/audit.ts';
 import { MUTANTS } from '../adversary/mutants.ts';
 
@@ -44,6 +44,9 @@ describe('pqroom audit', () => {
     expect(code).toBe(props.every((x) => x.asSpecified) && r.mutationScore === 1 ? 0 : 1);
     expect(open).toEqual([]); // ATK-19 was one until REQ-OWN-024
     expect(lines.join('\n')).toMatch(/PROP-04\s+holds \(\d+ runs\)\s+BROKEN \(seed 2, ATK-14\)/);
+    // what it wrote, every file and folder of it named on the console (issue 26)
+    const files = readdirSync(join(dir, 'counterexamples')).length;
+    expect(lines.join('\n')).toContain(`written: ${join(dir, 'audit.json')}, ${join(dir, 'index.html')}, ${join(dir, 'audit.md')}, ${join(dir, 'junit.xml')}, ${join(dir, 'traceability.md')}, ${join(dir, 'traceability.json')}, ${join(dir, 'counterexamples')}/ (${files} replayable traces), ${join(dir, 'a.json')}`);
   }, 600_000);
 
   it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', () => {
@@ -80,6 +83,13 @@ describe('pqroom audit', () => {
     expect(replay([g], (s) => out.push(s), [rebuildAuditTrace])).toBe(1);
     expect(out.join('\n')).toMatch(/differs at line/);
   }, 600_000);
+
+  it('--backend both says on the console whether the real verdicts agree with the symbolic ones (issue 26)', () => {
+    const attacks = (agree: (boolean | undefined)[]) => agree.map((realAgrees, i) => ({ id: `ATK-0${i + 1}`, realAgrees }));
+    const result = (h: (boolean | undefined)[], c: (boolean | undefined)[]) => ({ profiles: { hardened: { attacks: attacks(h) }, compat: { attacks: attacks(c) } } }) as unknown as AuditResult;
+    expect(realLine(result([true, true], [true, undefined]))).toBe("--backend both: the real backend's verdicts agree with the symbolic ones on all 3 named attack runs");
+    expect(realLine(result([true, false], [true, true]))).toBe('--backend both: the real backend DISAGREES on 1 of 4 named attack runs: ATK-02');
+  });
 
   it('refuses unknown options with exit 2', () => {
     const err: string[] = [];

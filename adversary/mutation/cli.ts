@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import type { Budget } from './campaign.ts';
 import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from './run.ts';
 import { score, scoreLines } from './score.ts';
@@ -49,67 +50,68 @@ export function spread<T>(xs: readonly T[], n: number): T[] {
 
 /** Runs `pqroom mutate ...`; returns the exit code. */
 export async function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
-  let generated = false;
-  let limit: number | undefined;
-  let filter: string | undefined;
-  let seeds: number[] = [1];
-  let plans = 8;
-  let timeout = 120;
-  let workers = availableParallelism();
-  let json: string | undefined;
-  let list = false;
-  let from: string | undefined;
-  let tests = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const num = (v = val()): number => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Error(`${a} needs a non-negative integer`);
-      return n;
-    };
-    try {
-      if (a === '-h' || a === '--help') {
-        out(HELP);
-        return 0;
-      } else if (a === '--generated') generated = true;
-      else if (a === '--limit') limit = num();
-      else if (a === '--filter') filter = val();
-      else if (a === '--seeds') seeds = val().split(',').map((s) => num(s));
-      else if (a === '--plans') plans = num();
-      else if (a === '--timeout') timeout = num();
-      else if (a === '--workers') {
-        workers = num();
-        if (workers < 1 || workers > 64) throw new Error('--workers must be between 1 and 64');
-      } else if (a === '--json') json = val();
-      else if (a === '--list') list = true;
-      else if (a === '--from') from = val();
-      else if (a === '--tests') tests = true;
-      else throw new Error(`unexpected argument ${a}`);
-      if (seeds.length === 0) throw new Error('--seeds needs at least one seed');
-    } catch (e) {
-      err(`pqroom mutate: ${(e as Error).message}; see pqroom mutate --help`);
-      return 2;
+  return runCommand('mutate', err, async () => {
+    const s = { type: 'string' } as const;
+    const f = { type: 'boolean' } as const;
+    const p = parseCommand('mutate', argv, { generated: f, limit: s, filter: s, seeds: s, plans: s, timeout: s, workers: s, json: s, list: f, from: s, tests: f });
+    if (p.help) {
+      out(HELP);
+      return 0;
     }
-  }
-  if (!generated) {
-    err("pqroom mutate: only the generated mutants run here: add --generated (the hand-written ones run in 'pqroom audit')");
-    return 2;
-  }
-  const all = generateMutants(ROOT);
+    const limit = p.str('limit') === undefined ? undefined : p.int('limit', 0);
+    const seedsArg = p.str('seeds');
+    const seeds = seedsArg === undefined ? [1] : seedsArg.split(',').map((x) => {
+      const n = Number(x);
+      if (x.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new CliError(`--seeds must be whole numbers of at least 0 separated by commas, not '${seedsArg}'`);
+      return n;
+    });
+    const opts: Options = {
+      limit,
+      filter: p.str('filter'),
+      seeds,
+      plans: p.int('plans', 8),
+      timeout: p.int('timeout', 120, { min: 1 }),
+      workers: p.int('workers', Math.min(64, availableParallelism()), { min: 1, max: 64 }),
+      json: p.str('json'),
+      list: p.flag('list'),
+      from: p.str('from'),
+      tests: p.flag('tests'),
+    };
+    if (!p.flag('generated')) throw new CliError("only the generated mutants run here: add --generated (the hand-written ones run in 'pqroom audit')");
+    if (opts.tests && opts.from === undefined) throw new CliError('--tests runs with --from FILE (a saved result of pqroom mutate --generated --json FILE)');
+    if (opts.from !== undefined) checkInputFile('--from', opts.from);
+    if (opts.json !== undefined) checkOutputFile('--json', opts.json);
+    return run(opts, out, err);
+  });
+}
+
+interface Options {
+  readonly limit: number | undefined;
+  readonly filter: string | undefined;
+  readonly seeds: number[];
+  readonly plans: number;
+  readonly timeout: number;
+  readonly workers: number;
+  readonly json: string | undefined;
+  readonly list: boolean;
+  readonly from: string | undefined;
+  readonly tests: boolean;
+}
+
+/** The work of `pqroom mutate --generated`, its arguments checked. */
+async function run({ limit, filter, seeds, plans, timeout, workers, json, list, from, tests }: Options, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  // a saved result is read before the (slower) search for check sites
+  let saved: { results: (Outcome & { id: string; original: string })[] } | undefined;
   if (from !== undefined) {
-    let saved: { results: (Outcome & { id: string; original: string })[] };
     try {
-      saved = JSON.parse(readFileSync(from, 'utf8')) as typeof saved;
+      saved = JSON.parse(readFileSync(from, 'utf8')) as NonNullable<typeof saved>;
       if (!Array.isArray(saved.results)) throw new Error('no results');
     } catch (e) {
-      err(`pqroom mutate: ${from} is not a saved result of pqroom mutate --json (${(e as Error).message}); run pqroom mutate --generated --json FILE first`);
-      return 2;
+      throw new CliError(`--from ${from} is not a saved result of pqroom mutate --json (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message}); run pqroom mutate --generated --json FILE first`);
     }
+  }
+  const all = generateMutants(ROOT);
+  if (from !== undefined && saved !== undefined) {
     const byId = new Map(all.map((m) => [m.id, m]));
     const results: MutantOutcome[] = [];
     let changed = 0;

@@ -175,6 +175,8 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     }
     if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
+    // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
+    if (password === '') throw new CliError('no password given: set PQROOM_PASSWORD, give it as the first line of standard input, or run on a terminal');
     /** REQ-KEY-041: every password that is set (create, passwd) passes the same breach check. */
     const acceptable = async (candidate: string): Promise<boolean> => {
       if (p.flag('no-hibp')) return true;

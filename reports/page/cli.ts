@@ -39,7 +39,8 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       throw new CliError(`${input}: ${(e as Error).message}`);
     }
     const { model } = written;
-    if (model.otherCommit) out(`note: the result is from commit ${model.result.commit.slice(0, 12)}, this checkout is ${model.current.commit.slice(0, 12)}; the page says so`);
+    // a warning, so on stderr with the other warnings; the result lines stay on stdout
+    if (model.otherCommit) err(`note: the result is from commit ${model.result.commit.slice(0, 12)}, this checkout is ${model.current.commit.slice(0, 12)}; the page says so`);
     out(`${model.problems.length === 0 ? 'no problems' : `${model.problems.length} problem(s): ${model.problems.slice(0, 5).map((x) => x.text).join('; ')}${model.problems.length > 5 ? '; ...' : ''}`}`);
     out(`written: ${written.files.join(', ')}`);
     return model.problems.length === 0 ? 0 : 1;

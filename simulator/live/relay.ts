@@ -5,6 +5,7 @@
  * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -492,6 +493,14 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     if (tlsCert !== undefined) checkInputFile('--tls-cert', tlsCert);
     if (tlsKey !== undefined) checkInputFile('--tls-key', tlsKey);
     const tls = tlsCert !== undefined && tlsKey !== undefined ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+    if (tls !== undefined) {
+      // a file that is no PEM certificate, or a key that is not the certificate's, is named before anything starts
+      try {
+        createSecureContext(tls);
+      } catch (e) {
+        throw new CliError(`--tls-cert ${tlsCert} and --tls-key ${tlsKey} are not a PEM certificate and its private key (${(e as Error).message}); give those two files`);
+      }
+    }
     let adversary: LiveTapPlan | undefined;
     const plan = p.str('adversary');
     if (plan !== undefined) {

@@ -67,8 +67,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     try {
       checkOutputFile('--json', json);
     } catch (e) {
-      if (e instanceof CliError) return fail(e.message);
-      throw e;
+      // the line already says what to do: no --help pointer after it
+      if (!(e instanceof CliError)) throw e;
+      process.stderr.write(`pqroom conformance: ${e.message}\n`);
+      return e.code;
     }
   }
   if (url === undefined) return fail('--relay ws://HOST:PORT is required');
