@@ -136,7 +136,7 @@ function appendLog(
   const updated = update({ ...room, nextIndex: index + 1 }, index);
   // REQ-REL-031: every append is pushed to the owner and every member just before or just after it (the host sends a
   // RoomDelivery to each connected one): a commit reaches the member it adds and the member it removes
-  const recipients = [...new Set([...recipientsOf(room), ...recipientsOf(updated)])];
+  const recipients = [...new Set([...(enforced('REQ-REL-031') ? recipientsOf(room) : []), ...recipientsOf(updated)])];
   const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients, ...(epoch === undefined ? {} : { epoch }) };
   return { state: withRoom(state, updated), index, output };
 }
@@ -330,7 +330,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
       if (msg.seq >= (m.finalSeq ?? 0)) fail('REQ-REL-016', `seq ${msg.seq} is beyond the removed sender's final head ${m.finalSeq ?? 0}`);
     }
     // REQ-REL-025: a member being removed may only deliver a late message the log's count already covers
-    if (m.frozen && m.role === 'member' && msg.seq >= (m.sentSeq ?? 0)) fail('REQ-REL-025', `the member is being removed: seq ${msg.seq} is beyond the ${m.sentSeq ?? 0} messages the log counts`);
+    if (m.frozen && m.role === 'member' && msg.seq >= (m.sentSeq ?? 0) && enforced('REQ-REL-025')) fail('REQ-REL-025', `the member is being removed: seq ${msg.seq} is beyond the ${m.sentSeq ?? 0} messages the log counts`);
     epoch = msg.epoch;
     seq = msg.seq;
   } else {

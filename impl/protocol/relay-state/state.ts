@@ -8,6 +8,7 @@ import { decode } from '../../codec.ts';
 import type { ReqId } from '../../errors.ts';
 import type * as M from '../../messages/index.ts';
 import { Commit, CompatMember, type KemCert, type MailboxEntry, type MemberRecord } from '../../messages/index.ts';
+import { enforced } from '../../mutants.ts';
 import type { Profile } from '../../suite.ts';
 import type { Parsed } from '../entry.ts';
 
@@ -202,6 +203,7 @@ export function roleOf(room: RelayRoom | undefined, principal: Bytes): RelayRole
   if (equalBytes(room.owner, principal)) return 'owner';
   const m = room.members[toHex(principal)];
   if (m?.role === 'member') return 'member';
+  if (m?.role === 'removed' && !enforced('REQ-REL-009')) return 'removed'; // the order without REQ-REL-009 (a mutant)
   const p = toHex(principal);
   // REQ-REL-009: a removed member that claimed a new invite is an invitee
   if (Object.values(room.invites).some((i) => i.status === 'claimed' && i.claimant === p)) return 'invitee';
