@@ -80,6 +80,18 @@ describe('REQ-TRN-001..004 handshake', () => {
     expect(r.snapshot.value).toBe('closed');
     expect(kinds(r.effects)).toEqual(['reject REQ-TRN-004', 'effect.close']);
   });
+  it('REQ-TRN-004 the relay answers ClientAuth with nothing: no frame when it passes, a close and no frame when it fails', () => {
+    for (const profile of ['hardened', 'compat'] as const) {
+      const h = handshake(profile, profile === 'hardened' ? relayKeys.publicKey : undefined);
+      expect(h.relay.value).toBe('open');
+      expect(h.log.filter((l) => l.startsWith('relay '))).toEqual(['relay effect.authenticated']);
+    }
+    const { h, withKeys } = relayAwaitingAuth();
+    const spoiled = sealFrame(c, h.relay.context.keys!.c2r, 0, encode(ClientAuth, { identity_pk: alice.publicKey, signature: new Uint8Array(3309) }));
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: spoiled, now: 5 });
+    expect(wires(r.effects)).toEqual([]);
+    expect(r.effects.some((e) => e.type === 'effect.close')).toBe(true);
+  });
 });
 
 describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {

@@ -430,10 +430,10 @@ export const memberMachine = setup({
     noteReject: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.reject'>;
       const s = settle(context, e.reqId);
-      const quiet = s.pending?.kind === 'history' && s.ctx.roomId === undefined; // polling before the add is published
+      // an invitee's poll for its add is answered with its empty window (spec 8.4), so a Reject of it is the relay's to explain
       const sync = s.pending?.kind === 'history' ? { ...s.ctx.sync, inFlight: undefined } : s.pending?.kind === 'mailbox' ? { ...s.ctx.sync, mailInFlight: undefined } : s.ctx.sync;
       enqueue.assign({ ...s.ctx, sync });
-      if (!quiet) enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
+      enqueue.emit(rejection(e.requirement as ReqId, `relay refused ${s.pending?.kind ?? 'an unknown request'}: ${e.detail}`, `request ${e.reqId}`));
       for (const fx of sendRefused(s.pending, e.requirement)) enqueue.emit(fx);
     }),
     noteMailbox: enqueueActions(({ context, event, enqueue }) => {

@@ -62,6 +62,7 @@ export interface Dispatched {
 
 /** Runs one request: the operations that need no room, or the room's checks, the authorization matrix (spec 8.4) and the operation. Throws a typed error on a rejection. */
 export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes, req: RelayRequest, now: number): Dispatched {
+  // these name no room: the matrix allows them to every role (REQ-REL-001), and only their own checks apply
   switch (req.name) {
     case 'PublishKeys':
       return publishKeys(c, state, principal, req.value);
@@ -82,6 +83,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   } else if (!room) {
     fail('REQ-REL-002', 'unknown room');
   }
+  // spec 8.4: a request the room's profile does not define is refused with REQ-REL-003, after REQ-REL-002, before the matrix
   if (room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat'))
     fail('REQ-REL-003', `${req.name} is not part of the ${room.profile} profile`);
   // a PostCommit's payload is decoded once, here: its reason picks the matrix row, and postCommit checks it
@@ -132,8 +134,10 @@ function appendLog(
 ): { state: RelayState; index: number; output: RelayOutput } {
   const index = room.nextIndex;
   const updated = update({ ...room, nextIndex: index + 1 }, index);
-  // REQ-REL-031: every append is pushed to every current owner or member (the host sends a RoomDelivery to each connected one)
-  const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients: recipientsOf(updated), ...(epoch === undefined ? {} : { epoch }) };
+  // REQ-REL-031: every append is pushed to the owner and every member just before or just after it (the host sends a
+  // RoomDelivery to each connected one): a commit reaches the member it adds and the member it removes
+  const recipients = [...new Set([...(enforced('REQ-REL-031') ? recipientsOf(room) : []), ...recipientsOf(updated)])];
+  const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients, ...(epoch === undefined ? {} : { epoch }) };
   return { state: withRoom(state, updated), index, output };
 }
 
@@ -326,7 +330,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
       if (msg.seq >= (m.finalSeq ?? 0)) fail('REQ-REL-016', `seq ${msg.seq} is beyond the removed sender's final head ${m.finalSeq ?? 0}`);
     }
     // REQ-REL-025: a member being removed may only deliver a late message the log's count already covers
-    if (m.frozen && m.role === 'member' && msg.seq >= (m.sentSeq ?? 0)) fail('REQ-REL-025', `the member is being removed: seq ${msg.seq} is beyond the ${m.sentSeq ?? 0} messages the log counts`);
+    if (m.frozen && m.role === 'member' && msg.seq >= (m.sentSeq ?? 0) && enforced('REQ-REL-025')) fail('REQ-REL-025', `the member is being removed: seq ${msg.seq} is beyond the ${m.sentSeq ?? 0} messages the log counts`);
     epoch = msg.epoch;
     seq = msg.seq;
   } else {

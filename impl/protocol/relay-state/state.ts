@@ -8,6 +8,7 @@ import { decode } from '../../codec.ts';
 import type { ReqId } from '../../errors.ts';
 import type * as M from '../../messages/index.ts';
 import { Commit, CompatMember, type KemCert, type MailboxEntry, type MemberRecord } from '../../messages/index.ts';
+import { enforced } from '../../mutants.ts';
 import type { Profile } from '../../suite.ts';
 import type { Parsed } from '../entry.ts';
 
@@ -26,7 +27,12 @@ export type RelayOperation =
   | 'send'
   | 'rotate'
   | 'fetch history'
-  | 'read the roster';
+  | 'read the roster'
+  | 'fetch the own mailbox'
+  | 'publish the own keys'
+  | 'look up keys';
+
+const ALL_ROLES: readonly RelayRole[] = ['owner', 'member', 'invitee', 'removed', 'stranger'];
 
 /** The authorization matrix of spec 8.4, as data: operation × role → allowed, and the requirement cited. */
 export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: readonly RelayRole[]; readonly late?: readonly RelayRole[]; readonly reqId: ReqId }>> = {
@@ -40,8 +46,13 @@ export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: read
   // a removed member may still deliver a late message of its own epochs (REQ-REL-016)
   send: { allow: ['owner', 'member'], late: ['removed'], reqId: 'REQ-REL-016' },
   rotate: { allow: ['owner'], reqId: 'REQ-REL-017' },
-  'fetch history': { allow: ['owner', 'member', 'removed'], reqId: 'REQ-REL-020' },
+  // an invitee polls for its add while confirming: its window is empty until then (spec 8.4, REQ-REL-020)
+  'fetch history': { allow: ['owner', 'member', 'invitee', 'removed'], reqId: 'REQ-REL-020' },
   'read the roster': { allow: ['owner', 'member'], reqId: 'REQ-REL-021' },
+  // these name no room: every principal may make them, whatever its roles (spec 8.4)
+  'fetch the own mailbox': { allow: ALL_ROLES, reqId: 'REQ-REL-024' },
+  'publish the own keys': { allow: ALL_ROLES, reqId: 'REQ-REL-022' },
+  'look up keys': { allow: ALL_ROLES, reqId: 'REQ-REL-023' },
 };
 
 /** A principal's membership of a room, as the relay keeps it. */
@@ -186,21 +197,23 @@ export interface RelayStep {
   readonly rejected?: ReqId;
 }
 
-/** The role of `principal` in `room` (spec 8.3). */
+/** The role of `principal` in `room` (spec 8.3): the first that applies, in the order owner, member, invitee, removed, stranger (REQ-REL-009). */
 export function roleOf(room: RelayRoom | undefined, principal: Bytes): RelayRole {
   if (!room) return 'stranger';
   if (equalBytes(room.owner, principal)) return 'owner';
   const m = room.members[toHex(principal)];
   if (m?.role === 'member') return 'member';
-  if (m?.role === 'removed') return 'removed';
+  if (m?.role === 'removed' && !enforced('REQ-REL-009')) return 'removed'; // the order without REQ-REL-009 (a mutant)
   const p = toHex(principal);
+  // REQ-REL-009: a removed member that claimed a new invite is an invitee
   if (Object.values(room.invites).some((i) => i.status === 'claimed' && i.claimant === p)) return 'invitee';
+  if (m?.role === 'removed') return 'removed';
   return 'stranger';
 }
 
 /**
  * The matrix operation a request exercises (PostCommit by its reason; an undecodable one as a
- * rotation, its payload refused after the matrix), or undefined for non-room requests. `commit`
+ * rotation, its payload refused after the matrix). `commit`
  * is the PostCommit's payload already parsed, when the caller has it (dispatch parses it once).
  */
 export function operationOf(req: RelayRequest, commit?: Parsed<Commit>): RelayOperation | undefined {
@@ -231,8 +244,12 @@ export function operationOf(req: RelayRequest, commit?: Parsed<Commit>): RelayOp
       return 'fetch history';
     case 'GetRoster':
       return 'read the roster';
-    default:
-      return undefined;
+    case 'FetchMailbox':
+      return 'fetch the own mailbox';
+    case 'PublishKeys':
+      return 'publish the own keys';
+    case 'GetKeys':
+      return 'look up keys';
   }
 }
 
@@ -244,7 +261,7 @@ function commitReasonOf(payload: Bytes): string | undefined {
   }
 }
 
-/** Principals (hex ids, as the state keys them) that receive a room's deliveries: the owner and current members. */
+/** Principals (hex ids, as the state keys them) who are the room's owner or current members. */
 export function recipientsOf(room: RelayRoom): string[] {
   const out: string[] = [toHex(room.owner)];
   for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(hex);

@@ -15,7 +15,7 @@ const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX]
 
 Audits a relay over the wire: scripted cases, each naming the requirement of spec/ it checks
 (the handshake, the authorization matrix, rooms, invites, joins, commits, sends, history,
-mailboxes, retransmissions, malformed frames, the rate limit). It connects as several
+mailboxes, retransmissions, malformed frames, the rate limit, the login). It connects as several
 principals and never reads the relay's database or process. One line per case (pass, FAIL
 with what was expected and what came back, skip for a case of the other profile), then
 'N passed, N failed, N skipped'. Exit 0 only when nothing failed.

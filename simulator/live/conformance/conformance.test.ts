@@ -38,7 +38,7 @@ describe('pqroom conformance against the honest relay', () => {
       expect(failures(r)).toEqual([]);
       expect(r.passed).toBeGreaterThan(75);
       // the matrix: every cell of spec 8.4 is a case
-      const ops = ['create room', 'post an invite hash', 'submit a join', 'deliver a welcome', 'submit a confirmation', 'add a member', 'remove a member', 'send', 'rotate', 'fetch history', 'read the roster'];
+      const ops = ['create room', 'post an invite hash', 'submit a join', 'deliver a welcome', 'submit a confirmation', 'add a member', 'remove a member', 'send', 'rotate', 'fetch history', 'read the roster', 'fetch the own mailbox', 'publish the own keys', 'look up keys'];
       for (const op of ops) for (const role of ['owner', 'member', 'invitee', 'removed', 'stranger']) expect(r.results.some((x) => x.name.startsWith(`${op} × ${role}: `)), `${op} × ${role}`).toBe(true);
       // a case of the other profile is skipped, never passed
       expect(r.skipped).toBe(r.results.filter((x) => x.name.endsWith('only)')).length);

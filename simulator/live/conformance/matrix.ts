@@ -7,7 +7,9 @@
 import { decode } from '../../../impl/codec.ts';
 import type { ReqId } from '../../../impl/errors.ts';
 import type { IssuedInvite } from '../../../impl/invite.ts';
-import { HistoryChunk, MsgType, Reject } from '../../../impl/messages/index.ts';
+import { encode } from '../../../impl/codec.ts';
+import { FetchMailbox, GetKeys, HistoryChunk, MsgType, PublishKeys, Reject } from '../../../impl/messages/index.ts';
+import { newestKem } from '../../../impl/protocol/identity.ts';
 import type { Bytes } from '../../../impl/bytes.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { describe } from './peer.ts';
@@ -28,8 +30,11 @@ const MATRIX: readonly { readonly op: string; readonly allow: readonly Role[]; r
   { op: 'remove a member', allow: ['owner'], id: 'REQ-REL-019' },
   { op: 'send', allow: ['owner', 'member'], late: ['removed'], id: 'REQ-REL-016' },
   { op: 'rotate', allow: ['owner'], id: 'REQ-REL-017' },
-  { op: 'fetch history', allow: ['owner', 'member', 'removed'], id: 'REQ-REL-020' },
+  { op: 'fetch history', allow: ['owner', 'member', 'invitee', 'removed'], id: 'REQ-REL-020' },
   { op: 'read the roster', allow: ['owner', 'member'], id: 'REQ-REL-021' },
+  { op: 'fetch the own mailbox', allow: ROLES, id: 'REQ-REL-024' },
+  { op: 'publish the own keys', allow: ROLES, id: 'REQ-REL-022' },
+  { op: 'look up keys', allow: ROLES, id: 'REQ-REL-023' },
 ];
 
 /** The room every cell runs against, built once per profile. */
@@ -85,6 +90,12 @@ function requestFor(f: Fixture, x: CaseContext, op: string, role: Role, o: { inv
       return room.historyRequest();
     case 'read the roster':
       return room.rosterRequest();
+    case 'fetch the own mailbox':
+      return encode(FetchMailbox, { req_id: x.reqId(), from_index: 1 });
+    case 'publish the own keys':
+      return encode(PublishKeys, { req_id: x.reqId(), identity_pk: f.who[role].id.publicKey, kem_cert: newestKem(f.who[role].id).cert });
+    case 'look up keys':
+      return encode(GetKeys, { req_id: x.reqId(), member_id: f.who.owner.id.fp }); // published by the owner's cell before
   }
   throw new Error(`no request for ${op}`);
 }
@@ -94,9 +105,16 @@ function refused(answer: Bytes, id: ReqId): void {
   if (got !== id) throw new Mismatch(`Reject ${id}`, describe(answer));
 }
 
+/** The answer an allowed request gets: its specific response, or an Ack. */
+const SERVED: Readonly<Record<string, readonly [number, string]>> = {
+  'fetch history': [MsgType.HistoryChunk, 'a HistoryChunk'],
+  'fetch the own mailbox': [MsgType.MailboxChunk, 'a MailboxChunk'],
+  'look up keys': [MsgType.KeysInfo, 'a KeysInfo'],
+};
+
 function served(answer: Bytes, op: string): void {
-  const want = op === 'fetch history' ? MsgType.HistoryChunk : op === 'read the roster' ? (answer[3] === MsgType.CompatRosterInfo ? MsgType.CompatRosterInfo : MsgType.RosterInfo) : MsgType.Ack;
-  if (answer[3] !== want) throw new Mismatch(op === 'fetch history' ? 'a HistoryChunk' : op === 'read the roster' ? 'a roster' : 'an Ack', describe(answer));
+  const [want, what] = op === 'read the roster' ? [answer[3] === MsgType.CompatRosterInfo ? MsgType.CompatRosterInfo : MsgType.RosterInfo, 'a roster'] : (SERVED[op] ?? [MsgType.Ack, 'an Ack']);
+  if (answer[3] !== want) throw new Mismatch(what, describe(answer));
 }
 
 /** The cases of the matrix for one profile; they share one fixture, built by the first that runs. */
@@ -142,6 +160,17 @@ export function matrixCases(profile: Profile): Case[] {
   };
   // the allowed cells, in an order where none changes a role another needs
   for (const role of ['owner', 'member', 'removed'] as const) cases.push(allow('fetch history', role));
+  // the invitee's poll for its add (spec 8.4): answered with its window, which is empty before the add
+  cases.push(
+    allow('fetch history', 'invitee', ' (its window is empty before its add)', {
+      after: (_f, answer) => {
+        const h = decode(HistoryChunk, answer);
+        if (h.entries.length !== 0 || !h.complete) throw new Mismatch('a HistoryChunk with no entries, complete', describe(answer));
+      },
+    }),
+  );
+  // the requests that name no room: every role (spec 8.4); the owner publishes first, so that its keys can be looked up
+  for (const op of ['publish the own keys', 'fetch the own mailbox', 'look up keys'] as const) for (const role of ROLES) cases.push(allow(op, role));
   for (const role of ['owner', 'member'] as const) cases.push(allow('read the roster', role));
   cases.push(allow('send', 'owner', '', { after: (f) => f.room.entries++ }), allow('send', 'member', '', { after: (f) => f.room.entries++ }));
   if (profile === 'hardened') cases.push(allow('send', 'removed', ' (late: an epoch before its removal, below its final head)', { late: true }));

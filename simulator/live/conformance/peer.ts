@@ -55,6 +55,8 @@ export class Peer {
     private readonly ws: WebSocket,
     private readonly c: CryptoProvider,
     private readonly key: Bytes,
+    /** The connection's transcript hash `th`: the channel binding of a login (REQ-LOG-011). */
+    readonly th: Bytes,
   ) {}
 
   /** Connects and completes the handshake; rejects with a {@link Mismatch} when the relay's ServerHello fails REQ-TRN-002 or REQ-TRN-003, or the socket fails first. */
@@ -77,7 +79,7 @@ export class Peer {
             const est = clientFinish(o.crypto, hello, bytes, o.profile, o.relayPk);
             let auth = clientAuth(o.crypto, o.rng, est.th, o.identity, o.profile);
             if (o.spoilAuth) auth = o.spoilAuth(auth);
-            peer = new Peer(ws, o.crypto, est.keys.c2r);
+            peer = new Peer(ws, o.crypto, est.keys.c2r, est.th);
             r2c = est.keys.r2c;
             peer.sendInner(auth);
             resolve(peer);

@@ -11,6 +11,8 @@ import type { Profile } from '../../../impl/suite.ts';
 import { CASES } from './cases.ts';
 import { matrixCases } from './matrix.ts';
 import { Peer } from './peer.ts';
+import { LOGIN_CASES } from './login.ts';
+import { ROLE_CASES } from './roles.ts';
 import { Mismatch, type Case, type CaseContext, type CaseResult } from './verdict.ts';
 
 /** Options of a conformance run. */
@@ -45,7 +47,7 @@ export interface ConformanceReport {
 
 /** Every case, in the order they run. */
 export function allCases(profile: Profile): Case[] {
-  return [...CASES, ...matrixCases(profile)];
+  return [...CASES, ...ROLE_CASES, ...LOGIN_CASES, ...matrixCases(profile)];
 }
 
 /** Runs the cases one after the other. */
