@@ -66,6 +66,7 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
       return p;
     },
     reqId: () => next++,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
   const results: CaseResult[] = [];
   const limit = o.caseTimeoutMs ?? 30_000;

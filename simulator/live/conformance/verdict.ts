@@ -26,6 +26,8 @@ export interface CaseContext {
   connect(who: Identity, o?: { readonly spoilAuth?: (auth: Bytes) => Bytes; readonly relayPk?: Bytes }): Promise<Peer>;
   /** A request id not used before in this run. */
   reqId(): number;
+  /** Waits `ms` (a case that lets time pass says so here, so that a recorded case waits as long: vectors/relay-conformance.md). */
+  sleep(ms: number): Promise<void>;
 }
 
 /** One scripted case. */
