@@ -34,6 +34,8 @@ export interface Principal {
   readonly principal: number;
   readonly dsaSeed: Bytes;
   readonly identityPk: Bytes;
+  /** hardened: the secret key (FIPS 204's encoding), for a library that cannot derive it from the seed. */
+  readonly identitySk?: Bytes;
   /** SHA-256 of identity_pk (spec 5.1). */
   readonly memberId: Bytes;
 }
@@ -64,6 +66,8 @@ export interface RelayCase {
   readonly profile: Profile;
   readonly requirement: string;
   readonly name: string;
+  /** Why the case is no fixed script (it is reported as skipped); absent for a case to run. */
+  readonly skipped?: string;
   readonly principals: readonly Principal[];
   readonly steps: readonly Step[];
 }
@@ -239,9 +243,16 @@ export function parseRelayCase(v: Obj): RelayCase {
     profile,
     requirement,
     name: str(v.name, 'name'),
+    ...(v.skipped !== undefined ? { skipped: str(v.skipped, 'skipped') } : {}),
     principals: arr(v.principals, 'principals').map((p, i) => {
       const o = obj(p, `principals[${i}]`);
-      return { principal: int(o.principal, `principals[${i}].principal`), dsaSeed: hex(o.dsa_seed, `principals[${i}].dsa_seed`), identityPk: hex(o.identity_pk, `principals[${i}].identity_pk`), memberId: hex(o.member_id, `principals[${i}].member_id`) };
+      return {
+        principal: int(o.principal, `principals[${i}].principal`),
+        dsaSeed: hex(o.dsa_seed, `principals[${i}].dsa_seed`),
+        identityPk: hex(o.identity_pk, `principals[${i}].identity_pk`),
+        ...(o.identity_sk !== undefined ? { identitySk: hex(o.identity_sk, `principals[${i}].identity_sk`) } : {}),
+        memberId: hex(o.member_id, `principals[${i}].member_id`),
+      };
     }),
     steps: arr(v.steps, 'steps').map((s, i) => parseStep(s, `steps[${i}]`)),
   };

@@ -7,7 +7,7 @@ import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { toHex } from '../../../impl/bytes.ts';
 import { resultLine, runConformance, totalsLine } from './suite.ts';
-import { checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
+import { checkInputFile, checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
 import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
 import type { Json } from '../../../impl/codec.ts';
 import { parseRelayCase, RELAY_KIND, type RelayCase } from '../../../impl/conformance-script.ts';
@@ -88,9 +88,11 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   if (vectorsFile !== undefined) {
     let text: string;
     try {
+      checkInputFile('--vectors', vectorsFile);
       text = readFileSync(vectorsFile, 'utf8');
     } catch (e) {
-      return fail(`cannot read --vectors ${vectorsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (e instanceof CliError) return fail(e.message);
+      return fail(`cannot read --vectors ${vectorsFile}: ${(e as Error).message}`);
     }
     const { file, problems } = readVectorFile(text);
     if (file === undefined || problems.length > 0) return fail(`--vectors ${vectorsFile}: ${problems[0]?.message ?? 'not a vector file'} (pqroom vectors verify names the case)`);

@@ -38,6 +38,12 @@ export interface Case {
   readonly name: string;
   /** The profiles it applies to (default both); on another it is reported as skipped. */
   readonly profiles?: readonly Profile[];
+  /**
+   * Why the case cannot be a fixed script, when it cannot (its requests depend on what the relay
+   * answers, as a login proof on the relay's challenge does): the vector recorder leaves it out and
+   * the vectors list it as skipped with this reason (vectors/relay-conformance.md).
+   */
+  readonly notAVector?: string;
   run(x: CaseContext): Promise<void>;
 }
 

@@ -190,7 +190,7 @@ class Replay {
     for (const p of k.principals) {
       const id = identityFromSeeds(this.o.crypto, p.dsaSeed, []);
       this.principals.set(p.principal, id);
-      if (Buffer.compare(id.publicKey, p.identityPk) !== 0) failure ??= new Mismatch(`principal ${p.principal}'s identity_pk from its dsa_seed`, 'another key');
+      if (Buffer.compare(id.publicKey, p.identityPk) !== 0 || (p.identitySk !== undefined && Buffer.compare(id.secretKey, p.identitySk) !== 0)) failure ??= new Mismatch(`principal ${p.principal}'s keys from its dsa_seed`, 'other keys');
     }
     for (const st of k.steps) {
       try {
@@ -227,12 +227,18 @@ export async function replayVectors(o: VectorRunOptions): Promise<ConformanceRep
   try {
     for (const k of o.cases) {
       if (k.profile !== o.profile) continue;
+      const name = `${k.name} [${k.id}]`;
+      if (k.skipped !== undefined) {
+        const res: CaseResult = { verdict: 'skip', id: k.requirement as CaseResult['id'], name: `${name} (no fixed script: ${k.skipped})`, ms: 0 };
+        results.push(res);
+        o.onResult?.(res);
+        continue;
+      }
       const t0 = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const failure = await Promise.race([r.runCase(k), new Promise<Mismatch>((resolve) => (timer = setTimeout(() => resolve(new Mismatch(`the case done within ${limit} ms`, 'it was not')), limit)))]);
       clearTimeout(timer);
       if (o.only !== undefined && !k.requirement.includes(o.only) && !k.name.includes(o.only)) continue;
-      const name = `${k.name} [${k.id}]`;
       const res: CaseResult = failure ? { verdict: 'FAIL', id: k.requirement as CaseResult['id'], name, expected: failure.expected, got: failure.got, ms: Date.now() - t0 } : { verdict: 'pass', id: k.requirement as CaseResult['id'], name, ms: Date.now() - t0 };
       results.push(res);
       o.onResult?.(res);
