@@ -132,7 +132,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   if (vectorCases !== undefined) out(`pqroom conformance: ${url}, profile ${profile}, vectors ${vectorsFile} (${vectorCases.filter((c) => c.profile === profile).length} cases)`);
   else out(`pqroom conformance: ${url}, profile ${profile}, seed ${toHex(seed)}`);
   const report = vectorCases
-    ? await replayVectors({ url, crypto: nodeCrypto, profile, cases: vectorCases, source: `vectors ${vectorsFile}`, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })
+    ? await replayVectors({ url, crypto: nodeCrypto, profile, cases: vectorCases, source: vectorsFile!, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })
     : await runConformance({ url, crypto: nodeCrypto, profile, seed, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) });
   out(totalsLine(report));
   if (json !== undefined) {

@@ -36,7 +36,10 @@ export interface ConformanceOptions {
 export interface ConformanceReport {
   readonly url: string;
   readonly profile: Profile;
-  readonly seed: string;
+  /** The seed of a live run. */
+  readonly seed?: string;
+  /** The vector file a replay ran (`--vectors`). */
+  readonly vectors?: string;
   readonly results: readonly CaseResult[];
   readonly passed: number;
   readonly failed: number;

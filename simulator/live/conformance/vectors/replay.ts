@@ -30,7 +30,7 @@ export interface VectorRunOptions {
   readonly onResult?: (r: CaseResult) => void;
   /** Longest a case may take (ms, default 30 s). */
   readonly caseTimeoutMs?: number;
-  /** What the report names as its source (the file). */
+  /** The file, as the report names it. */
   readonly source: string;
 }
 
@@ -184,7 +184,7 @@ class Replay {
     for (const c of this.conns.values()) c.peer.inbox.forEach((_, i) => c.taken.add(i));
   }
 
-  async runCase(k: RelayCase): Promise<Mismatch | undefined> {
+  async runCase(k: RelayCase, stop: { stopped: boolean }): Promise<Mismatch | undefined> {
     let failure: Mismatch | undefined;
     this.degraded = false;
     for (const p of k.principals) {
@@ -193,6 +193,7 @@ class Replay {
       if (Buffer.compare(id.publicKey, p.identityPk) !== 0 || (p.identitySk !== undefined && Buffer.compare(id.secretKey, p.identitySk) !== 0)) failure ??= new Mismatch(`principal ${p.principal}'s keys from its dsa_seed`, 'other keys');
     }
     for (const st of k.steps) {
+      if (stop.stopped) return failure; // the case ran out of time: the next one starts now
       try {
         await this.step(st);
       } catch (e) {
@@ -236,7 +237,10 @@ export async function replayVectors(o: VectorRunOptions): Promise<ConformanceRep
       }
       const t0 = Date.now();
       let timer: NodeJS.Timeout | undefined;
-      const failure = await Promise.race([r.runCase(k), new Promise<Mismatch>((resolve) => (timer = setTimeout(() => resolve(new Mismatch(`the case done within ${limit} ms`, 'it was not')), limit)))]);
+      const stop = { stopped: false };
+      const timeout = new Promise<Mismatch>((resolve) => (timer = setTimeout(() => resolve(new Mismatch(`the case done within ${limit} ms`, 'it was not')), limit)));
+      const failure = await Promise.race([r.runCase(k, stop), timeout]);
+      stop.stopped = true;
       clearTimeout(timer);
       if (o.only !== undefined && !k.requirement.includes(o.only) && !k.name.includes(o.only)) continue;
       const res: CaseResult = failure ? { verdict: 'FAIL', id: k.requirement as CaseResult['id'], name, expected: failure.expected, got: failure.got, ms: Date.now() - t0 } : { verdict: 'pass', id: k.requirement as CaseResult['id'], name, ms: Date.now() - t0 };
@@ -247,5 +251,5 @@ export async function replayVectors(o: VectorRunOptions): Promise<ConformanceRep
     r.close();
   }
   const count = (v: CaseResult['verdict']): number => results.filter((x) => x.verdict === v).length;
-  return { url: o.url, profile: o.profile, seed: o.source, results, passed: count('pass'), failed: count('FAIL'), skipped: count('skip') };
+  return { url: o.url, profile: o.profile, vectors: o.source, results, passed: count('pass'), failed: count('FAIL'), skipped: count('skip') };
 }
