@@ -70,6 +70,7 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
     },
     reqId: () => next++,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
   };
   const results: CaseResult[] = [];
   const limit = o.caseTimeoutMs ?? 30_000;

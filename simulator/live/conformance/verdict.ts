@@ -26,6 +26,12 @@ export interface CaseContext {
   connect(who: Identity, o?: { readonly spoilAuth?: (auth: Bytes) => Bytes; readonly relayPk?: Bytes }): Promise<Peer>;
   /** A request id not used before in this run. */
   reqId(): number;
+  /**
+   * The time (ms since the epoch) that expiries are computed from. A recorded case reads the time
+   * of its first call throughout, so that an invite's expiry is recorded as an exact duration
+   * (vectors/relay-conformance.md): use this, not Date.now(), for anything the relay compares with its clock.
+   */
+  now(): number;
   /** Waits `ms` (a case that lets time pass says so here, so that a recorded case waits as long: vectors/relay-conformance.md). */
   sleep(ms: number): Promise<void>;
 }

@@ -60,6 +60,8 @@ class CaseRecord {
   readonly unawaited = new Map<number, number>();
   group: Awaited[] | undefined;
   outstanding: Awaited[] = [];
+  /** The case's clock: the time of its first `now()`, then the same. */
+  now: number | undefined;
 }
 
 function stripped(s: Shape, drop: readonly string[]): Shape {
@@ -71,8 +73,8 @@ function sortedDistinct(shapes: readonly Shape[]): Shape[] {
   return [...byText.keys()].sort().map((k) => byText.get(k)!);
 }
 
-/** An inner message as sent in a script: hex, and an invite's expiry as time from now. */
-function sendJson(conn: number, inner: Bytes): Record<string, Json> {
+/** An inner message as sent in a script: hex, and an invite's expiry as the time from the case's clock (`now`, frozen per case). */
+function sendJson(conn: number, inner: Bytes, now: number | undefined): Record<string, Json> {
   if (inner[3] === MsgType.PostInvite && inner.length >= 8) {
     let expiresAt = 0;
     try {
@@ -81,10 +83,12 @@ function sendJson(conn: number, inner: Bytes): Record<string, Json> {
       // not a well-formed PostInvite: sent as it is
     }
     if (expiresAt !== 0) {
+      // an expiry not computed from the case's clock would be recorded as a duration that varies
+      if (now === undefined) throw new Error(`a PostInvite's expires_at was not computed from the case's now() (CaseContext.now)`);
       const offset = inner.length - 8; // expires_at is PostInvite's last field (u64)
       const blank = inner.slice();
       blank.fill(0, offset);
-      return { conn, inner: toHex(blank), expires_at: { offset, in_ms: Math.round((expiresAt - Date.now()) / 100) * 100 } };
+      return { conn, inner: toHex(blank), expires_at: { offset, in_ms: expiresAt - now } };
     }
   }
   return { conn, inner: toHex(inner) };
@@ -111,6 +115,7 @@ export async function recordProfile(profile: Profile, crypto: CryptoProvider = n
     rng,
     identity: () => createIdentity(crypto, rng),
     reqId: () => nextReq++,
+    now: () => (rec.now ??= Date.now()),
     async sleep(ms) {
       rec.steps.push({ kind: 'step', json: { op: 'sleep', ms } });
       await new Promise((r) => setTimeout(r, ms));
@@ -142,9 +147,9 @@ export async function recordProfile(profile: Profile, crypto: CryptoProvider = n
           }
           if (!awaited) {
             rec.unawaited.set(conn, (rec.unawaited.get(conn) ?? 0) + 1);
-            return void rec.steps.push({ kind: 'step', json: { op: 'send', ...sendJson(conn, bytes) } });
+            return void rec.steps.push({ kind: 'step', json: { op: 'send', ...sendJson(conn, bytes, rec.now) } });
           }
-          const a: Awaited = { conn, reqId: getU32(bytes, 4), json: sendJson(conn, bytes) };
+          const a: Awaited = { conn, reqId: getU32(bytes, 4), json: sendJson(conn, bytes, rec.now) };
           rec.outstanding.push(a);
           // sent while another awaited request is unanswered: the two race (answers in any order)
           if (rec.group?.some((g) => g.answer === undefined)) rec.group.push(a);
