@@ -12,10 +12,9 @@
  * Times are relative: an invite's `expires_at` is written as "now + in_ms" when the runner sends it.
  */
 import { toHex, type Bytes } from '../../../../impl/bytes.ts';
-import type { Json } from '../../../../impl/codec.ts';
 import { nodeCrypto } from '../../../../impl/crypto/node.ts';
 import type { CryptoProvider } from '../../../../impl/crypto/provider.ts';
-import { decode, encode } from '../../../../impl/codec.ts';
+import { decode, encode, type Json } from '../../../../impl/codec.ts';
 import { GetKeys, MsgType, PostInvite } from '../../../../impl/messages/index.ts';
 import { createIdentity, type Identity } from '../../../../impl/protocol/identity.ts';
 import { deterministicRng } from '../../../../impl/rng.ts';
