@@ -152,6 +152,9 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a conformance relay that is not a WebSocket URL', () => ['conformance', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ URL/],
     // inputs
     ['a missing input file', () => ['replay', join(dir, 'none.jsonl')], 2, /none\.jsonl: no such file/],
+    ['a missing conformance vector file', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--profile', 'compat', '--vectors', join(dir, 'none.json')], 2, /--vectors .*none\.json: no such file/],
+    ['a vector file of another kind for conformance', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /--vectors vectors\/labels\.json holds labels vectors, not relay-conformance/],
+    ['conformance with both --seed and --vectors', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--seed', '00'.repeat(32), '--vectors', 'vectors/relay-conformance.json'], 2, /--seed and --vectors exclude each other/],
     ['a folder for an input file', () => ['account', 'show', '--vault', join(dir, 'a-folder')], 2, /--vault .* is a folder/],
     ['a file for an input folder', () => ['vectors', 'verify', file], 2, /is a file; give the folder/],
     ['a missing faults file', () => ['simulate', '--faults', `@${join(dir, 'none')}`], 2, /--faults .*no such file/],

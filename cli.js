@@ -62,6 +62,10 @@ const PLUG_INS = {
   relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
   replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
   simulate: async () => [console.log, (await import('./adversary/sim-plans.ts')).loadSimulationAdversary],
+  // --vectors FILE: the vector file's form and digests are checked by vectors/, beside the live suite
+  conformance: async () => [console.log, (await import('./vectors/format.ts')).parseVectorFile],
+  // the relay conformance vectors are recorded against the project's relay (simulator/live), above vectors/
+  vectors: async () => [console.log, console.error, async (kind) => (await import('./simulator/live/conformance/vectors/record.ts')).recordCases(kind)],
 };
 // before `npm ci` there is no loader: say so in one line instead of a module-resolution stack trace
 const checkout = fileURLToPath(new URL('.', import.meta.url));

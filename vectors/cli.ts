@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { checkOutputDir, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateVectors } from './generate.ts';
+import { generateVectors, type RecordCases } from './generate.ts';
 import { verifyVectorDir } from './verify.ts';
 
 /** Where the committed vectors live. */
@@ -19,14 +19,20 @@ commands:
                    vectors shipped with pqroom); prints one line per file and a total;
                    exits 1 if any case fails or any file has zero cases
   generate [DIR]   rewrite the vector files into DIR (default: the shipped folder);
-                   the output is byte-identical for the same code
+                   the output is byte-identical for the same code. The relay conformance
+                   vectors (relay-conformance.json) are recorded by running the conformance
+                   cases against the project's relay in-process (about a minute)
 
 options:
   -h, --help       show this help`;
 
-/** Runs `pqroom vectors ...`; returns the exit code (errors in one line on `err`). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
-  return runCommand('vectors', err, () => {
+/**
+ * Runs `pqroom vectors ...`; returns the exit code (errors in one line on `err`). `record` makes
+ * the recorded kinds (cli.js hands in the conformance recorder, which sits above this layer);
+ * without it `generate` writes the computed files only.
+ */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error, record?: RecordCases): number | Promise<number> {
+  return runCommand<number | Promise<number>>('vectors', err, () => {
     const p = parseCommand('vectors', argv, {}, { positionals: 2 });
     const [cmd, dirArg] = p.positionals;
     if (p.help) {
@@ -40,8 +46,10 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       checkOutputDir('vectors generate', dir);
       if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`generate ${dirArg}: that is a file; give a folder`);
       mkdirSync(dir, { recursive: true });
-      for (const f of generateVectors(dir)) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
-      return 0;
+      return generateVectors(dir, record).then((files) => {
+        for (const f of files) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
+        return 0;
+      });
     }
     if (!existsSync(dir)) throw new CliError(`verify: no such folder ${dir}; give the folder holding the *.json vector files`);
     if (!statSync(dir).isDirectory()) throw new CliError(`verify: ${dir} is a file; give the folder that holds it`);

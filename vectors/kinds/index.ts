@@ -3,6 +3,7 @@ import { fingerprintsKind, inviteTextKind, malformedKind, messagesKind } from '.
 import type { VectorKind } from './kind.ts';
 import { aeadKind, drbgKind, kemKind, labelsKind, signaturesKind } from './primitives.ts';
 import { handshakeKind, keyScheduleKind } from './schedule.ts';
+import { relayConformanceKind } from './relay.ts';
 
 /** All kinds; each owns one file. */
 export const VECTOR_KINDS: readonly VectorKind[] = [
@@ -17,6 +18,7 @@ export const VECTOR_KINDS: readonly VectorKind[] = [
   inviteTextKind,
   keyScheduleKind,
   handshakeKind,
+  relayConformanceKind,
 ];
 
 export type { VectorKind } from './kind.ts';

@@ -20,8 +20,6 @@ function refusedWith(answer: Bytes, id: string): void {
   if (rejectId(answer) !== id) throw new Mismatch(`Reject ${id}`, describe(answer));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export const CASES: readonly Case[] = [
   // --- 8.2 the connection
   {
@@ -236,7 +234,7 @@ export const CASES: readonly Case[] = [
     async run(x) {
       const room = await Room.create(x);
       const inv = await room.invite(1_500);
-      await sleep(2_000);
+      await x.sleep(2_000);
       const p = await Room.principal(x);
       refusedWith(await p.peer.request(room.joinRequest(p.id, inv)), 'REQ-REL-012');
     },

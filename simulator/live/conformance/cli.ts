@@ -1,5 +1,5 @@
 /** `pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile P] [--json FILE]`. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex, type Bytes } from '../../../impl/bytes.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import { fingerprint } from '../../../impl/keyschedule.ts';
@@ -7,11 +7,14 @@ import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { toHex } from '../../../impl/bytes.ts';
 import { resultLine, runConformance, totalsLine } from './suite.ts';
-import { checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
+import { checkInputFile, checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
 import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
+import type { Json } from '../../../impl/codec.ts';
+import { parseRelayCase, RELAY_KIND, type RelayCase } from '../../../impl/conformance-script.ts';
+import { replayVectors } from './vectors/replay.ts';
 
 const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile hardened|compat]
-                          [--json FILE] [--only TEXT] [--seed HEX]
+                          [--json FILE] [--only TEXT] [--seed HEX | --vectors FILE]
 
 Audits a relay over the wire: scripted cases, each naming the requirement of spec/ it checks
 (the handshake, the authorization matrix, rooms, invites, joins, commits, sends, history,
@@ -27,13 +30,29 @@ with what was expected and what came back, skip for a case of the other profile)
   --json FILE      also write the results as JSON
   --only TEXT      only the cases whose requirement id or name contains TEXT
   --seed HEX       seed of the principals and room ids (default: random; printed)
+  --vectors FILE   replay the relay conformance vectors instead (vectors/relay-conformance.json:
+                   the same cases as data, fixed keys and requests; vectors/relay-conformance.md);
+                   the relay must be fresh (an empty database), since the room ids are fixed
   -h, --help       this text
 
 The relay must be fresh enough to accept new rooms and run with its default rate limit
 (200 requests/s, burst 400). A case runs at most 30 s.`;
 
+/** Reads a vector file and checks its form and digests (vectors/format.ts's parseVectorFile, which cli.js hands in: vectors/ sits beside this layer). */
+export type VectorFileReader = (text: string) => { file?: { readonly kind: string; readonly cases: readonly Readonly<Record<string, Json>>[] }; problems: readonly { readonly message: string }[] };
+
+/** A reader that checks only that the text is JSON with cases (what runs without cli.js). */
+const plainReader: VectorFileReader = (text) => {
+  try {
+    const file = JSON.parse(text) as { kind: string; cases: Readonly<Record<string, Json>>[] };
+    return Array.isArray(file.cases) ? { file, problems: [] } : { problems: [{ message: 'no cases array' }] };
+  } catch (e) {
+    return { problems: [{ message: `not valid JSON: ${(e as Error).message}` }] };
+  }
+};
+
 /** `pqroom conformance`. */
-export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, readVectorFile: VectorFileReader = plainReader): Promise<number> {
   const fail = (msg: string): number => {
     process.stderr.write(`pqroom conformance: ${msg}; see pqroom conformance --help\n`);
     return 2;
@@ -41,7 +60,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   // one parser for every command (util.parseArgs, strict): unknown options and missing values named
   let p;
   try {
-    p = parseCommand('conformance', argv, { relay: { type: 'string' }, 'relay-key': { type: 'string' }, profile: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, seed: { type: 'string' } });
+    p = parseCommand('conformance', argv, { relay: { type: 'string' }, 'relay-key': { type: 'string' }, profile: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, seed: { type: 'string' }, vectors: { type: 'string' } });
   } catch (e) {
     if (e instanceof CliError) {
       process.stderr.write(`pqroom conformance: ${e.message}\n`);
@@ -63,6 +82,28 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const seedArg = p.str('seed');
   if (seedArg !== undefined && !/^[0-9a-f]{64}$/i.test(seedArg)) return fail('--seed needs 64 hex characters');
   const seed: Bytes = seedArg === undefined ? systemRng.bytes(32) : fromHex(seedArg.toLowerCase());
+  const vectorsFile = p.str('vectors');
+  if (vectorsFile !== undefined && seedArg !== undefined) return fail('--seed and --vectors exclude each other (the vectors fix their keys)');
+  let vectorCases: RelayCase[] | undefined;
+  if (vectorsFile !== undefined) {
+    let text: string;
+    try {
+      checkInputFile('--vectors', vectorsFile);
+      text = readFileSync(vectorsFile, 'utf8');
+    } catch (e) {
+      if (e instanceof CliError) return fail(e.message);
+      return fail(`cannot read --vectors ${vectorsFile}: ${(e as Error).message}`);
+    }
+    const { file, problems } = readVectorFile(text);
+    if (file === undefined || problems.length > 0) return fail(`--vectors ${vectorsFile}: ${problems[0]?.message ?? 'not a vector file'} (pqroom vectors verify names the case)`);
+    if (file.kind !== RELAY_KIND) return fail(`--vectors ${vectorsFile} holds ${file.kind} vectors, not ${RELAY_KIND}`);
+    try {
+      vectorCases = file.cases.map((c) => parseRelayCase(c));
+    } catch (e) {
+      return fail(`--vectors ${vectorsFile}: ${(e as Error).message}`);
+    }
+    if (!vectorCases.some((c) => c.profile === profile)) return fail(`--vectors ${vectorsFile} has no case of the ${profile} profile`);
+  }
   if (json !== undefined) {
     try {
       checkOutputFile('--json', json);
@@ -90,8 +131,11 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     } else if (!/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
     relayPk = fromHex(keyHex.toLowerCase());
   }
-  out(`pqroom conformance: ${url}, profile ${profile}, seed ${toHex(seed)}`);
-  const report = await runConformance({ url, crypto: nodeCrypto, profile, seed, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) });
+  if (vectorCases !== undefined) out(`pqroom conformance: ${url}, profile ${profile}, vectors ${vectorsFile} (${vectorCases.filter((c) => c.profile === profile).length} cases)`);
+  else out(`pqroom conformance: ${url}, profile ${profile}, seed ${toHex(seed)}`);
+  const report = vectorCases
+    ? await replayVectors({ url, crypto: nodeCrypto, profile, cases: vectorCases, source: vectorsFile!, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })
+    : await runConformance({ url, crypto: nodeCrypto, profile, seed, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) });
   out(totalsLine(report));
   if (json !== undefined) {
     try {

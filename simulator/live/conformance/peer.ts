@@ -34,6 +34,20 @@ export interface PeerOptions {
   readonly rng: Rng;
   /** Changes the encoded ClientAuth before it is sealed (a test of REQ-TRN-004). */
   readonly spoilAuth?: (auth: Bytes) => Bytes;
+  /** Told what the peer sends and receives (the vector recorder, vectors/relay-conformance.md). */
+  readonly observer?: PeerObserver;
+}
+
+/** What a recorder sees of a peer: its sends in plaintext, what it receives, how it closed. */
+export interface PeerObserver {
+  /** The ClientAuth as built and as sent (they differ when `spoilAuth` changed it). */
+  auth?(built: Bytes, sent: Bytes): void;
+  /** An inner message sealed and sent (`awaited`: by {@link Peer.request}), or raw bytes or text sent unsealed. */
+  sent?(kind: 'inner' | 'raw' | 'text', bytes: Bytes, awaited: boolean): void;
+  /** An inner message received. */
+  received?(inner: Bytes): void;
+  /** The connection ended. */
+  closed?(c: Closed): void;
 }
 
 /** How a connection ended. */
@@ -57,6 +71,7 @@ export class Peer {
     private readonly key: Bytes,
     /** The connection's transcript hash `th`: the channel binding of a login (REQ-LOG-011). */
     readonly th: Bytes,
+    private readonly observer?: PeerObserver,
   ) {}
 
   /** Connects and completes the handshake; rejects with a {@link Mismatch} when the relay's ServerHello fails REQ-TRN-002 or REQ-TRN-003, or the socket fails first. */
@@ -77,11 +92,12 @@ export class Peer {
         if (!peer) {
           try {
             const est = clientFinish(o.crypto, hello, bytes, o.profile, o.relayPk);
-            let auth = clientAuth(o.crypto, o.rng, est.th, o.identity, o.profile);
-            if (o.spoilAuth) auth = o.spoilAuth(auth);
-            peer = new Peer(ws, o.crypto, est.keys.c2r, est.th);
+            const built = clientAuth(o.crypto, o.rng, est.th, o.identity, o.profile);
+            const auth = o.spoilAuth ? o.spoilAuth(built) : built;
+            o.observer?.auth?.(built, auth);
+            peer = new Peer(ws, o.crypto, est.keys.c2r, est.th, o.observer);
             r2c = est.keys.r2c;
-            peer.sendInner(auth);
+            peer.seal(auth);
             resolve(peer);
           } catch (e) {
             ws.terminate();
@@ -108,12 +124,14 @@ export class Peer {
   }
 
   private note(c: Closed): void {
+    if (this.closedWith === undefined) this.observer?.closed?.(c);
     this.closedWith ??= c;
     this.wake();
   }
 
   private take(inner: Bytes): void {
     this.inbox.push(inner);
+    this.observer?.received?.(inner);
     this.wake();
   }
 
@@ -144,19 +162,28 @@ export class Peer {
   }
 
   /** Seals an inner message with the next sequence number (REQ-TRN-008). */
-  sendInner(inner: Bytes): void {
+  sendInner(inner: Bytes, awaited = false): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(sealFrame(this.c, this.key, this.seq++, inner), { binary: true });
+    this.observer?.sent?.('inner', inner, awaited);
+    this.seal(inner);
+  }
+
+  private seal(inner: Bytes): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(sealFrame(this.c, this.key, this.seq++, inner), { binary: true });
   }
 
   /** Sends bytes as one binary WebSocket message, unsealed. */
   sendRaw(bytes: Bytes): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes, { binary: true });
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.observer?.sent?.('raw', bytes, false);
+    this.ws.send(bytes, { binary: true });
   }
 
   /** Sends a text WebSocket message (REQ-TRN-011). */
   sendText(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.observer?.sent?.('text', new TextEncoder().encode(text), false);
+    this.ws.send(text);
   }
 
   /** The answers received so far for `reqId`, in order, and the pushes. */
@@ -168,7 +195,7 @@ export class Peer {
   async request(inner: Bytes, ms = ANSWER_MS): Promise<Bytes> {
     const reqId = getU32(inner, 4);
     const before = this.answersTo(reqId).length;
-    this.sendInner(inner);
+    this.sendInner(inner, true);
     if (!(await this.until(() => this.answersTo(reqId).length > before, ms))) {
       throw new Mismatch(`an answer to req_id ${reqId}`, this.closedWith ? `the connection closed (${this.closedWith.code} ${this.closedWith.reason})` : `nothing within ${ms} ms`);
     }
@@ -191,7 +218,8 @@ export function getU32(m: Bytes, at: number): number {
   return ((m[at]! << 24) >>> 0) + (m[at + 1]! << 16) + (m[at + 2]! << 8) + m[at + 3]!;
 }
 
-function isAnswer(m: Bytes): boolean {
+/** Whether an inner message answers a request (it starts with the request's `req_id`). */
+export function isAnswer(m: Bytes): boolean {
   return m.length >= 8 && ANSWERS.has(m[3]!);
 }
 

@@ -109,7 +109,7 @@ export class Room {
 
   /** A new invite (not posted). */
   newInvite(lifetimeMs = 60_000): IssuedInvite {
-    return createInvite(this.x.crypto, this.x.rng, { profile: this.x.profile, roomId: this.roomId, ownerFp: this.owner.id.fp, now: Date.now(), lifetimeMs: this.hardened ? lifetimeMs : 0 });
+    return createInvite(this.x.crypto, this.x.rng, { profile: this.x.profile, roomId: this.roomId, ownerFp: this.owner.id.fp, now: this.x.now(), lifetimeMs: this.hardened ? lifetimeMs : 0 });
   }
 
   postInviteRequest(inv: IssuedInvite): Bytes {

@@ -38,7 +38,10 @@ export interface ConformanceOptions {
 export interface ConformanceReport {
   readonly url: string;
   readonly profile: Profile;
-  readonly seed: string;
+  /** The seed of a live run. */
+  readonly seed?: string;
+  /** The vector file a replay ran (`--vectors`). */
+  readonly vectors?: string;
   readonly results: readonly CaseResult[];
   readonly passed: number;
   readonly failed: number;
@@ -68,6 +71,8 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
       return p;
     },
     reqId: () => next++,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
   };
   const results: CaseResult[] = [];
   const limit = o.caseTimeoutMs ?? 30_000;

@@ -26,6 +26,14 @@ export interface CaseContext {
   connect(who: Identity, o?: { readonly spoilAuth?: (auth: Bytes) => Bytes; readonly relayPk?: Bytes }): Promise<Peer>;
   /** A request id not used before in this run. */
   reqId(): number;
+  /**
+   * The time (ms since the epoch) that expiries are computed from. A recorded case reads the time
+   * of its first call throughout, so that an invite's expiry is recorded as an exact duration
+   * (vectors/relay-conformance.md): use this, not Date.now(), for anything the relay compares with its clock.
+   */
+  now(): number;
+  /** Waits `ms` (a case that lets time pass says so here, so that a recorded case waits as long: vectors/relay-conformance.md). */
+  sleep(ms: number): Promise<void>;
 }
 
 /** One scripted case. */
@@ -36,6 +44,12 @@ export interface Case {
   readonly name: string;
   /** The profiles it applies to (default both); on another it is reported as skipped. */
   readonly profiles?: readonly Profile[];
+  /**
+   * Why the case cannot be a fixed script, when it cannot (its requests depend on what the relay
+   * answers, as a login proof on the relay's challenge does): the vector recorder leaves it out and
+   * the vectors list it as skipped with this reason (vectors/relay-conformance.md).
+   */
+  readonly notAVector?: string;
   run(x: CaseContext): Promise<void>;
 }
 

@@ -1,0 +1,147 @@
+/**
+ * The relay conformance vectors (vectors/relay-conformance.json): they are what the conformance
+ * cases record now (a new case needs `pqroom vectors generate`), they replay against the
+ * project's relay with nothing failed in both profiles, in-process and through the command line,
+ * and they catch broken relays (one check switched off each). Loopback only; waits are bounded.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Json } from '../../../../impl/codec.ts';
+import { nodeCrypto } from '../../../../impl/crypto/node.ts';
+import type { ReqId } from '../../../../impl/errors.ts';
+import type { Profile } from '../../../../impl/suite.ts';
+import { parseRelayCase, RELAY_FILE, RELAY_KIND, type RelayCase } from '../../../../impl/conformance-script.ts';
+import { startRelay } from '../../relay.ts';
+import type { ConformanceReport } from '../suite.ts';
+import { recordCases } from './record.ts';
+import { replayVectors } from './replay.ts';
+
+// the shipped file (its form and digests are vectors/vectors.test.ts's business: vectors/ sits beside this layer)
+const path = fileURLToPath(new URL(`../../../../vectors/${RELAY_FILE}`, import.meta.url));
+const text = readFileSync(path, 'utf8');
+const shipped = JSON.parse(text) as { kind: string; cases: Record<string, Json>[] };
+const cases: RelayCase[] = shipped.cases.map((c) => parseRelayCase(c));
+const failures = (r: ConformanceReport): string[] => r.results.filter((x) => x.verdict === 'FAIL').map((x) => `${x.id} ${x.name}: expected ${x.expected}, got ${x.got}`);
+
+async function replay(profile: Profile, checkOff?: ReqId, only?: readonly RelayCase[]): Promise<ConformanceReport> {
+  const relay = await startRelay({ port: 0, db: ':memory:', profile, log: () => {}, ...(checkOff ? { checkOff } : {}) });
+  try {
+    return await replayVectors({ url: relay.url, crypto: nodeCrypto, profile, cases: only ?? cases, source: RELAY_FILE, ...(profile === 'hardened' ? { relayPk: relay.publicKey } : {}) });
+  } finally {
+    await relay.close();
+  }
+}
+
+describe('the relay conformance vectors', () => {
+  it('should be what the conformance cases record now (else: pqroom vectors generate)', async () => {
+    expect(shipped.kind).toBe(RELAY_KIND);
+    const fresh = (await recordCases(RELAY_KIND)).map((c) => JSON.stringify(c));
+    const committed = shipped.cases.map(({ digest: _d, ...c }) => JSON.stringify(c));
+    const stale = fresh.flatMap((c, i) => (c === committed[i] ? [] : [`case #${i} ${String(shipped.cases[i]?.id ?? '(new)')}`]));
+    expect(stale, `${RELAY_FILE} differs from a fresh recording of the conformance cases: run 'node cli.js vectors generate'`).toEqual([]);
+    expect(fresh.length).toBe(committed.length);
+  }, 240_000);
+
+  it('should hold every case the live suite runs, each naming its requirement, with no case left unchecked', () => {
+    for (const profile of ['hardened', 'compat'] as const) {
+      const mine = cases.filter((c) => c.profile === profile && c.skipped === undefined);
+      expect(mine.length, profile).toBeGreaterThan(75);
+      // every case checks something: an awaited answer, or what a connection received and how it closed
+      for (const c of mine) expect(c.steps.some((s) => (s.op === 'send' && s.answer) || s.op === 'together' || s.op === 'expect' || (s.op === 'connect' && s.refused)), c.id).toBe(true);
+    }
+    // the shapes that a race or a flood leaves open are named, not dropped
+    expect(cases.some((c) => c.steps.some((s) => s.op === 'together' && s.answers.length === 2))).toBe(true);
+    expect(cases.some((c) => c.steps.some((s) => s.op === 'expect' && s.eachOf?.some((w) => w.requirement === 'REQ-REL-041')))).toBe(true);
+  });
+
+  for (const profile of ['hardened', 'compat'] as const) {
+    it(`REQ-REL-001 REQ-REL-004 REQ-TRN-004 should pass every ${profile} case against the project's relay, replayed from the file`, async () => {
+      const r = await replay(profile);
+      expect(failures(r)).toEqual([]);
+      expect(r.passed).toBe(cases.filter((c) => c.profile === profile && c.skipped === undefined).length);
+      expect(r.skipped).toBe(cases.filter((c) => c.profile === profile && c.skipped !== undefined).length);
+    }, 180_000);
+  }
+
+  it('REQ-REL-004 should fail the relay that answers a retransmission as a new request, naming the case', async () => {
+    const r = await replay('hardened', 'REQ-REL-004');
+    const by = r.results.filter((x) => x.verdict === 'FAIL' && x.id === 'REQ-REL-004');
+    expect(by.length, failures(r).join('; ')).toBeGreaterThan(0);
+    expect(by[0]!.expected).toMatch(/^Ack req_id \d+ index \d+$/);
+  }, 180_000);
+
+  it('REQ-REL-011 should fail the compat relay without the authorization matrix on its matrix cases', async () => {
+    const r = await replay('compat', 'REQ-REL-001');
+    expect(r.results.filter((x) => x.verdict === 'FAIL' && x.name.includes('× ')).length, failures(r).join('; ')).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('REQ-REL-041 should fail the relay without a rate limit: no Reject REQ-REL-041 and no close in the flood', async () => {
+    const flood = cases.filter((c) => c.profile === 'hardened' && c.requirement === 'REQ-REL-041');
+    expect(flood.length).toBe(1);
+    const r = await replay('hardened', 'REQ-REL-041', flood);
+    expect(r.failed).toBe(1);
+    expect(r.results[0]!.expected).toMatch(/REQ-REL-041/);
+  }, 60_000);
+
+  it('should fail a case whose expected answer was changed, and only that case', async () => {
+    const target = cases.findIndex((c) => c.profile === 'compat' && c.requirement === 'REQ-REL-002');
+    const edited = JSON.parse(JSON.stringify(shipped.cases[target])) as { steps: { answer?: { requirement?: string } }[] };
+    const step = edited.steps.find((s) => s.answer?.requirement === 'REQ-REL-002')!;
+    step.answer!.requirement = 'REQ-REL-021';
+    const changed = cases.map((c, i) => (i === target ? parseRelayCase(edited as unknown as Record<string, Json>) : c));
+    const r = await replay('compat', undefined, changed);
+    expect(failures(r)).toHaveLength(1);
+    expect(r.results.find((x) => x.verdict === 'FAIL')!.expected).toContain('REQ-REL-021');
+  }, 180_000);
+});
+
+describe('a case that is no fixed script', () => {
+  it('should be reported as skipped with its reason, never as passed', async () => {
+    const k: RelayCase = { id: 'compat-999', profile: 'compat', requirement: 'REQ-LOG-010', name: 'a login proof', skipped: "the proof answers the relay's challenge", principals: [], steps: [] };
+    const r = await replayVectors({ url: 'ws://127.0.0.1:1', crypto: nodeCrypto, profile: 'compat', cases: [k], source: 'test' });
+    expect(r.results.map((x) => [x.verdict, x.name])).toEqual([['skip', "a login proof [compat-999] (no fixed script: the proof answers the relay's challenge)"]]);
+    expect(r.passed).toBe(0);
+  });
+});
+
+describe('pqroom conformance --vectors', () => {
+  it('should replay the shipped file against a relay started by pqroom relay', async () => {
+    const relay = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', ':memory:', '--profile', 'compat'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('the relay did not start')), 30_000);
+        relay.stdout!.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+        relay.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
+      });
+      const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
+        new Promise((resolve) => {
+          const p = spawn(process.execPath, ['cli.js', 'conformance', '--relay', `ws://127.0.0.1:${port}`, '--profile', 'compat', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+          p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+          p.once('exit', (code) => resolve({ code, out, err }));
+        });
+      const ok = await run(['--vectors', path]);
+      const lines = ok.out.trim().split('\n');
+      expect(ok.err).toBe('');
+      const n = cases.filter((c) => c.profile === 'compat').length;
+      expect(lines[0]).toContain(`(${n} cases)`);
+      expect(lines.at(-1)).toBe(`${n} passed, 0 failed, 0 skipped`);
+      expect(ok.code).toBe(0);
+    } finally {
+      relay.kill('SIGTERM');
+      await new Promise((r) => relay.once('exit', r));
+    }
+  }, 180_000);
+});
