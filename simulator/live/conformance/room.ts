@@ -107,8 +107,8 @@ export class Room {
     return room;
   }
 
-  /** A new invite (not posted). */
-  newInvite(lifetimeMs = 60_000): IssuedInvite {
+  /** A new invite (not posted), valid for an hour unless told: long enough for a slow relay or a loaded machine to reach the cases that use it. */
+  newInvite(lifetimeMs = 3_600_000): IssuedInvite {
     return createInvite(this.x.crypto, this.x.rng, { profile: this.x.profile, roomId: this.roomId, ownerFp: this.owner.id.fp, now: this.x.now(), lifetimeMs: this.hardened ? lifetimeMs : 0 });
   }
 
@@ -117,7 +117,7 @@ export class Room {
   }
 
   /** Posts a new invite (REQ-REL-011). */
-  async invite(lifetimeMs = 60_000): Promise<IssuedInvite> {
+  async invite(lifetimeMs = 3_600_000): Promise<IssuedInvite> {
     const inv = this.newInvite(lifetimeMs);
     acked(await this.owner.peer.request(this.postInviteRequest(inv)), 'PostInvite');
     return inv;
