@@ -95,7 +95,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   const rule = AUTH_MATRIX[op];
   if (!rule.allow.includes(role) && !(rule.late ?? []).includes(role) && enforced('REQ-REL-001')) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
   // REQ-ENC-020: a payload the relay stores must fit, alone, in the delivery and the chunk that serve it
-  if ('payload' in req.value && req.value.payload.length > MAX_STORED_PAYLOAD) fail('REQ-ENC-020', `a payload of ${req.value.payload.length} bytes is above ${MAX_STORED_PAYLOAD}`);
+  if ('payload' in req.value && req.value.payload.length > MAX_STORED_PAYLOAD && enforced('REQ-ENC-020')) fail('REQ-ENC-020', `a payload of ${req.value.payload.length} bytes is above ${MAX_STORED_PAYLOAD}`);
   switch (req.name) {
     case 'CreateRoom':
       return createRoom(c, state, principal, req.value);

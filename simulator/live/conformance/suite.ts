@@ -8,6 +8,7 @@ import type { CryptoProvider } from '../../../impl/crypto/provider.ts';
 import { createIdentity } from '../../../impl/protocol/identity.ts';
 import { deterministicRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
+import { ANSWER_CASES } from './answers.ts';
 import { CASES } from './cases.ts';
 import { matrixCases } from './matrix.ts';
 import { Peer } from './peer.ts';
@@ -45,7 +46,7 @@ export interface ConformanceReport {
 
 /** Every case, in the order they run. */
 export function allCases(profile: Profile): Case[] {
-  return [...CASES, ...matrixCases(profile)];
+  return [...CASES, ...ANSWER_CASES, ...matrixCases(profile)];
 }
 
 /** Runs the cases one after the other. */
