@@ -96,3 +96,25 @@ for (const [name, make] of STORES) {
     });
   });
 }
+
+describe('REQ-ENC-020 chunks up to exactly 2^24 bytes', () => {
+  it('REQ-ENC-020 should fill a HistoryChunk and a MailboxChunk to exactly 2^24 bytes, and leave out an entry one byte too long', () => {
+    const first = 8 * 1024 * 1024;
+    // a HistoryChunk is 35 bytes and 12 per entry besides payloads; a MailboxChunk 19 and 60 per entry
+    for (const [extra, second] of [[0, MAX_MESSAGE_BYTES - 35 - 24 - first], [1, MAX_MESSAGE_BYTES - 35 - 24 - first + 1]] as const) {
+      const s = memoryStore();
+      s.append(ROOM, 1, new Uint8Array(first), 0);
+      s.append(ROOM, 2, new Uint8Array(second), 0);
+      const bytes = historyChunk(s, 1, ROOM, 1, 2, 256);
+      expect(bytes.length).toBe(extra === 0 ? MAX_MESSAGE_BYTES : 35 + 12 + first);
+      expect(decode(HistoryChunk, bytes).entries.length).toBe(extra === 0 ? 2 : 1);
+    }
+    for (const [extra, second] of [[0, MAX_MESSAGE_BYTES - 19 - 120 - first], [1, MAX_MESSAGE_BYTES - 19 - 120 - first + 1]] as const) {
+      const s = memoryStore();
+      for (const [index, size] of [[1, first], [2, second]] as const) s.storeMail(ALICE, { index, room_id: ROOM, invite_id: new Uint8Array(32), payload: new Uint8Array(size) });
+      const bytes = mailboxChunk(s, 1, ALICE, 1);
+      expect(bytes.length).toBe(extra === 0 ? MAX_MESSAGE_BYTES : 19 + 60 + first);
+      expect(decode(MailboxChunk, bytes).entries.length).toBe(extra === 0 ? 2 : 1);
+    }
+  });
+});
