@@ -19,8 +19,8 @@ export interface WsLimits {
   readonly maxBufferedBytes: number;
 }
 
-/** REQ-ENC-019: every party accepts frames up to the frame limit (2^24 + 32 bytes), and refuses larger ones unread; REQ-REL-042: 8 MiB of unsent bytes. */
-export const DEFAULT_WS_LIMITS: WsLimits = { maxFrameBytes: MAX_FRAME_BYTES, maxBufferedBytes: 8 << 20 };
+/** REQ-ENC-019: every party accepts frames up to the frame limit (2^24 + 32 bytes), and refuses larger ones unread; REQ-REL-042: 32 MiB of unsent bytes, twice the frame limit. */
+export const DEFAULT_WS_LIMITS: WsLimits = { maxFrameBytes: MAX_FRAME_BYTES, maxBufferedBytes: 32 << 20 };
 
 function bytesOf(data: RawData): Bytes {
   const b = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -46,9 +46,9 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
     id,
     send(bytes) {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.bufferedAmount > 0 && ws.bufferedAmount + bytes.length > maxBuffered) {
-        // REQ-REL-042: a slow consumer is closed rather than buffered without bound; a frame into
-        // an empty queue is always queued, so a frame of the frame limit (REQ-ENC-019) gets through
+      if (ws.bufferedAmount > maxBuffered) {
+        // REQ-REL-042: a slow consumer is closed rather than buffered without bound: a queue that
+        // already holds more than the bound takes nothing more (so it holds at most the bound and one frame)
         onClose('slow consumer');
         ws.close(1013, 'slow consumer');
         return;

@@ -79,7 +79,8 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
       else {
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([c.run(x), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Mismatch(`the case done within ${limit} ms`, 'it was not')), limit)))]);
+          const ms = Math.max(limit, c.timeoutMs ?? 0);
+          await Promise.race([c.run(x), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Mismatch(`the case done within ${ms} ms`, 'it was not')), ms)))]);
           r = { verdict: 'pass', id: c.id, name: c.name, ms: Date.now() - t0 };
         } catch (e) {
           const m = e instanceof Mismatch ? e : new Mismatch('no error', e instanceof Error ? `${e.name}: ${e.message}` : String(e));

@@ -36,6 +36,8 @@ export interface Case {
   readonly name: string;
   /** The profiles it applies to (default both); on another it is reported as skipped. */
   readonly profiles?: readonly Profile[];
+  /** Longest it may take (ms), when more than the run's limit: a case that moves tens of MiB. */
+  readonly timeoutMs?: number;
   run(x: CaseContext): Promise<void>;
 }
 
