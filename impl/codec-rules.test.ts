@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { concat } from './bytes.ts';
 import { decode, encode, encodeUnchecked, type Codec } from './codec.ts';
 import { DecodeError } from './errors.ts';
-import { Ack, AppContent, ClientAuth, Commit, HistoryChunk, Reject } from './messages/index.ts';
+import { Ack, AppContent, AppMessage, ClientAuth, Commit, HistoryChunk, Reject } from './messages/index.ts';
+import { NO_EPOCH } from './suite.ts';
 import { buildCommit, ZERO_HASH } from './protocol/commit.ts';
 import { createIdentity, memberRecordOf } from './protocol/identity.ts';
 import { c, testRng } from './protocol/testkit.ts';
@@ -161,6 +162,15 @@ describe('spec 2.3: canonical encoding', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('REQ-ENC-017 should neither encode nor decode an AppMessage with seq > 0 and prev_epoch 0xFFFFFFFF (none): a later message names its previous one\'s epoch (spec 4.7)', () => {
+    const base = { room_id: new Uint8Array(16), epoch: 3, sender: new Uint8Array(32), nonce: new Uint8Array(24), ciphertext: new Uint8Array(16), signature: new Uint8Array(3309) };
+    expect(() => encode(AppMessage, { ...base, seq: 1, prev_epoch: NO_EPOCH })).toThrow(/prev_epoch/);
+    expect(rejection(AppMessage, encodeUnchecked(AppMessage, { ...base, seq: 1, prev_epoch: NO_EPOCH }))).toBe('REQ-ENC-017');
+    // what is meant instead: the epoch of the previous message (at most this one), and none only for seq 0
+    expect(rejection(AppMessage, encode(AppMessage, { ...base, seq: 1, prev_epoch: 2 }))).toBeUndefined();
+    expect(rejection(AppMessage, encode(AppMessage, { ...base, seq: 0, prev_epoch: NO_EPOCH }))).toBeUndefined();
   });
 
   it('REQ-ENC-019 should reject an input above 16 MiB before decoding anything', () => {

@@ -293,6 +293,16 @@ export function fetchMailbox<C extends ClientCore>(ctx: C, now: number): Out<C> 
   return { ctx: { ...r.ctx, sync: { ...r.ctx.sync, mailInFlight: r.ctx.nextReqId - 1 } }, effects: r.effects };
 }
 
+/**
+ * REQ-REL-036: a `MailboxChunk` that is not complete (it holds at most 256 entries, REQ-REL-024)
+ * is continued at once from its `next_index`; progress jumps there, as it does for history (a
+ * fetch hint, never evidence). Anything else asks nothing.
+ */
+export function continueMailbox<C extends ClientCore>(ctx: C, e: { readonly type: string; readonly complete?: boolean; readonly nextIndex?: number }, now: number): Out<C> {
+  if (e.type !== 'net.mailboxChunk' || e.complete !== false || e.nextIndex === undefined) return { ctx, effects: [] };
+  return fetchMailbox({ ...ctx, mail: skipTo(ctx.mail, e.nextIndex - 1) }, now);
+}
+
 /** Asks the relay for room history: from the start of the window (`full`) or after the last contiguous index. */
 export function fetchHistory<C extends ClientCore>(ctx: C, now: number, full: boolean, from?: number): Out<C> {
   if (ctx.roomId === undefined || ctx.sync.inFlight !== undefined) return { ctx, effects: [] };

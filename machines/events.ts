@@ -94,7 +94,8 @@ export type RelayEvent =
   | (Timed & { readonly type: 'conn.close'; readonly conn: string })
   /** A decoded request; `digest` is SHA-256 of the bytes received (REQ-REL-004), computed from the request when absent. */
   | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest; readonly digest?: Bytes })
-  | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string })
+  /** Bytes that are not a request: `reqId` the decoding requirement, `requestId` the req_id they show (REQ-REL-040; absent: 0). */
+  | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string; readonly requestId?: number })
   | (Timed & { readonly type: 'admin.shutdown' });
 
 /** Effects of the relay machine. */

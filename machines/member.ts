@@ -38,6 +38,7 @@ import {
   historyEntriesOf,
   initialCore,
   isOwnCompatAdd,
+  continueMailbox,
   onDown,
   onTick,
   onUp,
@@ -305,9 +306,11 @@ export const memberMachine = setup({
       const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
       const entries = e.type === 'net.mailbox' ? [e.entry] : e.entries;
       const r = once(context, event, 'welcome', () => welcomeOutcome(context, entries, e.now));
-      const ctx = e.type === 'net.mailboxChunk' ? { ...r.out.ctx, sync: { ...r.out.ctx.sync, mailInFlight: undefined } } : r.out.ctx;
+      const after = e.type === 'net.mailboxChunk' ? { ...r.out.ctx, sync: { ...r.out.ctx.sync, mailInFlight: undefined } } : r.out.ctx;
+      const more = continueMailbox(after, e, e.now); // REQ-REL-036
+      const ctx = more.ctx;
       enqueue.assign(ctx);
-      for (const fx of r.out.effects) enqueue.emit(fx);
+      for (const fx of [...r.out.effects, ...more.effects]) enqueue.emit(fx);
       enqueue.emit(wake(ctx, e.now));
     }),
     retryKeys: enqueueActions(({ context, event, enqueue }) => {
@@ -443,7 +446,9 @@ export const memberMachine = setup({
       for (const x of entries) mail = advance(mail, x.index).progress;
       const sync = e.type === 'net.mailboxChunk' ? { ...context.sync, mailInFlight: undefined } : context.sync;
       const ctx = { ...(e.type === 'net.mailboxChunk' ? settle(context, e.reqId).ctx : context), mail, sync };
-      enqueue.assign(ctx);
+      const more = continueMailbox(ctx, e, e.now); // REQ-REL-036
+      enqueue.assign(more.ctx);
+      for (const fx of more.effects) enqueue.emit(fx);
     }),
     checkRoster: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.roster'>;

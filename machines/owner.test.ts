@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { decode } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { Commit, CreateRoom } from '../impl/messages/index.ts';
+import { Commit, CreateRoom, FetchMailbox } from '../impl/messages/index.ts';
 import { requireSigned } from '../impl/protocol/identity.ts';
-import { expectOwnerRejected as expectRejected, feedOwner as feed, freshOwner } from './testkit.ts';
+import type { Pending } from './client-core.ts';
+import { expectOwnerRejected as expectRejected, feedMember, feedOwner as feed, freshMember, freshOwner } from './testkit.ts';
 
 describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
   it('REQ-OWN-002 should send CreateRoom with its genesis commit and wait for the relay', () => {
@@ -37,5 +38,26 @@ describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
   it('REQ-OWN-007 should refuse invites and messages before the room exists', () => {
     expectRejected(freshOwner(), { type: 'user.invite', now: 1 }, 'REQ-OWN-007');
     expectRejected(freshOwner(), { type: 'user.send', text: 'x', now: 1 }, 'REQ-OWN-007');
+  });
+});
+
+describe('REQ-REL-036 a mailbox chunk that is not complete', () => {
+  // the mailbox fetches the step asked for (sent at once when connected, else when the connection comes up)
+  const fetches = (r: { snapshot: { context: { outbox: readonly Pending[] } } }): number[] =>
+    r.snapshot.context.outbox.filter((p) => p.kind === 'mailbox').map((p) => decode(FetchMailbox, p.bytes).from_index);
+  // the chunk answers the mailbox fetch in flight, if there is one
+  const chunk = (complete: boolean, outbox: readonly Pending[] = []) => ({ type: 'net.mailboxChunk' as const, reqId: outbox.find((p) => p.kind === 'mailbox')?.reqId ?? 999, entries: [], nextIndex: 257, complete, now: 3 });
+  it('REQ-REL-036 should make the owner fetch on from next_index at once, and ask nothing after a complete chunk', () => {
+    const creating = feed(freshOwner(), { type: 'user.create', now: 1 }).snapshot;
+    const open = feed(creating, { type: 'net.ack', reqId: creating.context.outbox[0]!.reqId, index: 1, now: 2 }).snapshot;
+    expect(fetches(feed(open, chunk(false, open.context.outbox)))).toEqual([257]);
+    expect(fetches(feed(open, chunk(true, open.context.outbox)))).toEqual([]);
+    // before the room exists too
+    expect(fetches(feed(freshOwner(), chunk(false)))).toEqual([257]);
+  });
+  it('REQ-REL-036 should make a member fetch on from next_index at once', () => {
+    const m = freshMember('mailbox paging');
+    expect(fetches(feedMember(m, chunk(false)))).toEqual([257]);
+    expect(fetches(feedMember(m, chunk(true)))).toEqual([]);
   });
 });

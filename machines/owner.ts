@@ -14,7 +14,7 @@ import { inviteToText } from '../impl/invite.ts';
 import { Send } from '../impl/messages/index.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
 import { drbgInstantiate } from '../impl/rng.ts';
-import { advance, fetchHistory, fetchMailbox, historyEntriesOf, initialCore, onDown, onTick, onUp, processHistory, processRoomEntry, rejection, request, roomEntryOf, sealOutgoing, sendRefused, settle, status, wake, type Out, type SendMeta } from './client-core.ts';
+import { advance, continueMailbox, fetchHistory, fetchMailbox, historyEntriesOf, initialCore, onDown, onTick, onUp, processHistory, processRoomEntry, rejection, request, roomEntryOf, sealOutgoing, sendRefused, settle, status, wake, type Out, type SendMeta } from './client-core.ts';
 import { fromInput } from './driver.ts';
 import type { ClientEffect, OwnerEvent } from './events.ts';
 import { once } from './memo.ts';
@@ -320,8 +320,10 @@ export const ownerMachine = setup({
       const e = event as Ev<'net.mailbox'> | Ev<'net.mailboxChunk'>;
       const settled = e.type === 'net.mailboxChunk' ? { ...settle(context, e.reqId).ctx, sync: { ...context.sync, mailInFlight: undefined } } : context;
       const { ctx, fresh } = freshMail(settled, mailEntries(e));
-      enqueue.assign(ctx);
+      const more = continueMailbox(ctx, e, e.now); // REQ-REL-036
+      enqueue.assign(more.ctx);
       for (const m of fresh) enqueue.emit(rejection('REQ-OWN-007', 'mail before the room exists', `mailbox ${m.index}`));
+      for (const fx of more.effects) enqueue.emit(fx);
     }),
     malformed: enqueueActions(({ event, enqueue }) => {
       const e = event as Ev<'net.malformed'>;

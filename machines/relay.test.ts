@@ -5,13 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8, type Bytes } from '../impl/bytes.ts';
-import { decode } from '../impl/codec.ts';
+import { decode, encode } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
-import { Reject, RoomDelivery } from '../impl/messages/index.ts';
+import { AppMessage, Reject, RoomDelivery } from '../impl/messages/index.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { createIdentity, memberRecordOf } from '../impl/protocol/identity.ts';
 import { emptyRelay, type RelayRequest } from '../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../impl/rng.ts';
+import { NO_EPOCH } from '../impl/suite.ts';
 import { start, step } from './driver.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
 import { relayMachine } from './relay.ts';
@@ -56,7 +57,26 @@ describe('REQ-REL-050 REQ-REL-031 effects order and deliveries', () => {
   });
 });
 
+describe('REQ-REL-035 the answer before the deliveries it caused', () => {
+  it("REQ-REL-035 should send a Send's Ack on the sender's connection before the sender's own RoomDelivery", () => {
+    let s = withConns(['c1', owner.fp], ['c2', owner.fp]);
+    s = feed(s, { type: 'net.request', conn: 'c1', request: create, now: 1 }).snapshot;
+    const payload = encode(AppMessage, { room_id: roomId, epoch: 0, sender: owner.fp, seq: 0, prev_epoch: NO_EPOCH, nonce: rng.bytes(24), ciphertext: rng.bytes(40), signature: rng.bytes(3309) });
+    const r = feed(s, { type: 'net.request', conn: 'c2', request: { name: 'Send', value: { req_id: 2, room_id: roomId, payload } }, now: 2 });
+    // what goes to c2, in order: the Ack, then the echo
+    const toC2 = r.effects.flatMap((e) => (e.type === 'effect.reply' && e.conn === 'c2' ? ['Ack'] : e.type === 'effect.push' && e.conns.includes('c2') ? [`RoomDelivery ${decode(RoomDelivery, e.bytes).index}`] : []));
+    expect(toC2).toEqual(['Ack', 'RoomDelivery 2']);
+  });
+});
+
 describe('REQ-REL-040 malformed input', () => {
+  it('REQ-REL-040 should answer with the req_id the bytes show, and 0 when they show none', () => {
+    const s = withConns(['c1', owner.fp]);
+    const shown = feed(s, { type: 'net.malformed', conn: 'c1', reqId: 'REQ-ENC-006', detail: 'truncated', requestId: 77, now: 1 });
+    expect(decode(Reject, (shown.effects[0] as { bytes: Bytes }).bytes).req_id).toBe(77);
+    const none = feed(s, { type: 'net.malformed', conn: 'c1', reqId: 'REQ-ENC-004', detail: 'unknown type', now: 1 });
+    expect(decode(Reject, (none.effects[0] as { bytes: Bytes }).bytes).req_id).toBe(0);
+  });
   it('should answer each malformed frame with a Reject and close the connection after 16', () => {
     let s = withConns(['c1', owner.fp]);
     for (let i = 1; i <= 16; i++) {

@@ -82,7 +82,7 @@ function connsByPrincipal(ctx: RelayContext): Map<string, string[]> {
   return out;
 }
 
-/** Turns the outputs of one request into effects: stores first, then the reply, then deliveries. */
+/** Turns the outputs of one request into effects: stores first (REQ-REL-050), then the reply, then deliveries (REQ-REL-035: the answer before the echo). */
 function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
   let index: Map<string, string[]> | undefined;
   const connsOf = (principal: string): readonly string[] => (index ??= connsByPrincipal(ctx)).get(principal) ?? [];
@@ -179,7 +179,7 @@ export const relayMachine = setup({
       const conn = context.conns[e.conn];
       const malformed = (conn?.malformed ?? 0) + 1;
       if (conn) enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, malformed } } });
-      enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(0, e.reqId, e.detail) });
+      enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.requestId ?? 0, e.reqId, e.detail) }); // REQ-REL-040: the req_id the bytes show, or 0
       enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: e.reqId as ReqId, detail: e.detail });
       if (malformed >= context.config.maxMalformed && enforced('REQ-REL-040')) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });
     }),

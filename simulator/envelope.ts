@@ -21,7 +21,7 @@ import {
   RoomDelivery,
   RosterInfo,
 } from '../impl/messages/index.ts';
-import { RELAY_REQUEST_NAMES, type RelayRequest } from '../impl/protocol/relay-state.ts';
+import { readableReqId, RELAY_REQUEST_NAMES, type RelayRequest } from '../impl/protocol/relay-state.ts';
 import type { NetEvent } from '../machines/events.ts';
 
 /** The client event for a message from the relay (decoding failures become `net.malformed`). */
@@ -73,17 +73,17 @@ export function relayMessageToEvent(bytes: Bytes, now: number): NetEvent {
 
 const REQUEST_TYPES: ReadonlySet<string> = new Set(RELAY_REQUEST_NAMES);
 
-/** A client request decoded, or the requirement its bytes violate. */
-export type DecodedRequest = { readonly ok: true; readonly request: RelayRequest } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string };
+/** A client request decoded, or the requirement its bytes violate and the request id they show (REQ-REL-040, 0 when none). */
+export type DecodedRequest = { readonly ok: true; readonly request: RelayRequest } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string; readonly requestId: number };
 
 /** Decodes a client's request (REQ-REL-040 for anything that is not one). */
 export function decodeRequest(bytes: Bytes): DecodedRequest {
   try {
     const name = messageName(peekType(bytes));
-    if (name === undefined || !REQUEST_TYPES.has(name)) return { ok: false, reqId: 'REQ-ENC-005', detail: `${name ?? 'unknown'} is not a relay request` };
+    if (name === undefined || !REQUEST_TYPES.has(name)) return { ok: false, reqId: 'REQ-ENC-005', detail: `${name ?? 'unknown'} is not a relay request`, requestId: 0 };
     return { ok: true, request: { name, value: decode(MESSAGES[name], bytes) } as RelayRequest };
   } catch (e) {
-    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message };
+    if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message, requestId: readableReqId(bytes) };
     throw e;
   }
 }

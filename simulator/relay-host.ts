@@ -333,7 +333,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       // REQ-LOG-020: a relay that requires a login serves nothing else before it
       const d = decodeRequest(bytes);
       o.raise('REQ-LOG-020', `${connId}: a request before the login`);
-      relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : 0, 'REQ-LOG-020', 'log in first'));
+      relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : d.requestId, 'REQ-LOG-020', 'log in first'));
       return;
     }
     request(connId, bytes);
@@ -343,7 +343,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     const d = decodeRequest(bytes);
     const now = o.now();
     // REQ-REL-004: the digest of the bytes received recognises a retransmission
-    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, digest: o.crypto.sha256(bytes), now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, now });
+    feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, digest: o.crypto.sha256(bytes), now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, ...(d.requestId === 0 ? {} : { requestId: d.requestId }), now });
   };
 
   const feedConn = (connId: string, event: ConnEvent): void => {

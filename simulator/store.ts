@@ -5,6 +5,7 @@
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import { HistoryChunk, MailboxChunk, type LogEntry, type MailboxEntry } from '../impl/messages/index.ts';
+import { MAX_MESSAGE_BYTES } from '../impl/messages/types.ts';
 import type { Verifier } from '../impl/protocol/login.ts';
 import type { RelayState } from '../impl/protocol/relay-state.ts';
 
@@ -77,15 +78,46 @@ export function memoryStore(): RelayStore {
   };
 }
 
-/** The HistoryChunk answering a serveHistory effect. */
-export function historyChunk(store: RelayStore, reqId: number, roomId: Bytes, from: number, to: number, limit: number, lateBefore?: number): Bytes {
-  const w = store.window(roomId, from, to, limit, lateBefore);
-  return encode(HistoryChunk, { req_id: reqId, room_id: roomId, entries: w.entries, next_index: w.nextIndex, complete: w.complete });
+/** Bytes of a HistoryChunk besides its entries: header, req_id, room_id, the count of entries, next_index, complete (spec 4.6). */
+const HISTORY_CHUNK_BYTES = 4 + 4 + 16 + 2 + 8 + 1;
+/** Bytes of a MailboxChunk besides its entries: header, req_id, the count of entries, next_index, complete. */
+const MAILBOX_CHUNK_BYTES = 4 + 4 + 2 + 8 + 1;
+/** Most entries in a MailboxChunk (its struct's bound; FetchMailbox has no limit, REQ-REL-024). */
+export const MAILBOX_CHUNK_ENTRIES = 256;
+
+/** How many of `sizes` (in order) fit in `budget` bytes; at least one when there is one (REQ-ENC-020 makes it fit). */
+function fitting(sizes: readonly number[], budget: number): number {
+  let used = 0;
+  for (let n = 0; n < sizes.length; n++) {
+    used += sizes[n]!;
+    if (used > budget && n > 0) return n;
+  }
+  return sizes.length;
 }
 
-/** The MailboxChunk answering a serveMailbox effect. */
-export function mailboxChunk(store: RelayStore, reqId: number, principal: Bytes, from: number, limit = 256): Bytes {
-  const { entries, end } = store.mail(principal, from, limit);
-  const last = entries.at(-1)?.index ?? from - 1;
-  return encode(MailboxChunk, { req_id: reqId, entries, next_index: last + 1, complete: last + 1 >= end });
+/**
+ * The HistoryChunk answering a serveHistory effect (REQ-REL-020, REQ-REL-036): the readable entries
+ * from `from`, at most `limit` and at most 2^24 bytes in all (REQ-ENC-020). One entry more is read
+ * to know whether the chunk holds them all (`complete`); when it does, `next_index` is where the
+ * window ends now (the store's), otherwise one more than its last entry.
+ */
+export function historyChunk(store: RelayStore, reqId: number, roomId: Bytes, from: number, to: number, limit: number, lateBefore?: number): Bytes {
+  const w = store.window(roomId, from, to, limit + 1, lateBefore);
+  const n = Math.min(limit, fitting(w.entries.map((e) => 8 + 4 + e.payload.length), MAX_MESSAGE_BYTES - HISTORY_CHUNK_BYTES));
+  const all = n === w.entries.length;
+  const entries = all ? w.entries : w.entries.slice(0, n);
+  return encode(HistoryChunk, { req_id: reqId, room_id: roomId, entries, next_index: all ? w.nextIndex : entries.at(-1)!.index + 1, complete: all });
+}
+
+/**
+ * The MailboxChunk answering a serveMailbox effect (REQ-REL-024, REQ-REL-036): the entries from
+ * `from`, at most 256 and at most 2^24 bytes in all; complete when it holds every one left, and
+ * then `next_index` is the larger of `from` and one more than the mailbox's last index.
+ */
+export function mailboxChunk(store: RelayStore, reqId: number, principal: Bytes, from: number): Bytes {
+  const { entries: got, end } = store.mail(principal, from, MAILBOX_CHUNK_ENTRIES + 1);
+  const n = Math.min(MAILBOX_CHUNK_ENTRIES, fitting(got.map((e) => 8 + 16 + 32 + 4 + e.payload.length), MAX_MESSAGE_BYTES - MAILBOX_CHUNK_BYTES));
+  const all = n === got.length;
+  const entries = all ? got : got.slice(0, n);
+  return encode(MailboxChunk, { req_id: reqId, entries, next_index: all ? Math.max(from, end) : entries.at(-1)!.index + 1, complete: all });
 }

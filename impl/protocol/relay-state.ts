@@ -10,10 +10,13 @@ import { equalBytes, toHex, type Bytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
-import { MESSAGES, Reject } from '../messages/index.ts';
+import { MESSAGES, MsgType, Reject } from '../messages/index.ts';
+import { PROTOCOL_VERSION, REGISTERED_SUITES } from '../messages/types.ts';
 import { enforced } from '../mutants.ts';
 import { dispatch } from './relay-state/requests.ts';
-import { ANSWER_MEMORY, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
+
+export { MAX_STORED_PAYLOAD } from './relay-state/requests.ts';
+import { ANSWER_MEMORY, RELAY_REQUEST_NAMES, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
 
 export {
   ANSWER_MEMORY,
@@ -39,6 +42,19 @@ export {
 
 function reqIdOf(req: RelayRequest): number {
   return req.value.req_id;
+}
+
+/** The type numbers of the relay requests (spec 4.5). */
+const REQUEST_TYPES: ReadonlySet<number> = new Set(RELAY_REQUEST_NAMES.map((n) => MsgType[n]));
+
+/**
+ * REQ-REL-040: the `req_id` a `Reject` of undecodable bytes carries: the request's, read from
+ * bytes 4 to 7, when the bytes show one (at least 8 bytes, version 1, a registered suite, the
+ * type of a request), however the rest fails; 0 otherwise.
+ */
+export function readableReqId(bytes: Bytes): number {
+  if (bytes.length < 8 || bytes[0] !== PROTOCOL_VERSION || !REGISTERED_SUITES.has((bytes[1]! << 8) | bytes[2]!) || !REQUEST_TYPES.has(bytes[3]!)) return 0;
+  return ((bytes[4]! << 24) >>> 0) + (bytes[5]! << 16) + (bytes[6]! << 8) + bytes[7]!;
 }
 
 /** The encoded `Reject` for a requirement. */

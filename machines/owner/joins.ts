@@ -16,7 +16,7 @@ import { currentEpoch, headsOf } from '../../impl/protocol/group.ts';
 import { newestKem } from '../../impl/protocol/identity.ts';
 import { buildWelcome, verifyJoinConfirm, verifyJoinRequest } from '../../impl/protocol/join.ts';
 import { MAX_MEMBERS } from '../../impl/suite.ts';
-import { advance, rejection, request, settle, status, withRng, type Out } from '../client-core.ts';
+import { advance, continueMailbox, rejection, request, settle, status, withRng, type Out } from '../client-core.ts';
 import type { ClientEffect } from '../events.ts';
 import { publish } from './commits.ts';
 import { rejected, setInvite, type Ev, type IssuedInvite, type OwnerContext, type PendingJoin } from './context.ts';
@@ -204,7 +204,8 @@ export function hardenedMail(ctx0: OwnerContext, e: Ev<'net.mailbox'> | Ev<'net.
       effects.push(rejection('REQ-ENC-005', `unexpected mailbox message type ${String(t)}`, `mailbox ${entry.index}`));
     }
   }
-  return { next, out: { ctx, effects } };
+  const more = continueMailbox(ctx, e, e.now); // REQ-REL-036
+  return { next, out: { ctx: more.ctx, effects: [...effects, ...more.effects] } };
 }
 
 /** Incoming mail in compat: answer join requests, confirm joins. */
@@ -219,5 +220,6 @@ export function compatMail(ctx0: OwnerContext, e: Ev<'net.mailbox'> | Ev<'net.ma
     ctx = r.ctx;
     effects.push(...r.effects);
   }
-  return { ctx, effects };
+  const more = continueMailbox(ctx, e, e.now); // REQ-REL-036
+  return { ctx: more.ctx, effects: [...effects, ...more.effects] };
 }

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Link } from '../transport.ts';
-import { wsListen } from './ws-transport.ts';
+import { DEFAULT_WS_LIMITS, wsDial, wsListen } from './ws-transport.ts';
 
 describe('REQ-REL-042 slow consumers', () => {
-  it('REQ-REL-042 should close a connection whose unsent bytes would pass the bound, with the reason "slow consumer", and keep serving a reader', async () => {
+  it('REQ-REL-042 should close a connection whose unsent bytes already pass the bound, with the reason "slow consumer", and keep serving a reader', async () => {
     const server = createServer();
     const links: Link[] = [];
     const closed = new Map<string, string>();
@@ -55,4 +55,39 @@ describe('REQ-REL-042 slow consumers', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   }, 60_000);
+});
+
+describe('REQ-ENC-019 the frame limit is the only size limit', () => {
+  it('REQ-ENC-019 REQ-REL-042 should take a frame above the old 1 MiB limit at both ends, and queue a frame larger than the queue bound into an empty queue', async () => {
+    const server = createServer();
+    const got: number[] = [];
+    let toClient: Link | undefined;
+    const listener = wsListen(server, (link) => {
+      toClient = link;
+      return { onFrame: (b) => got.push(b.length), onClose: () => {} };
+    }, { ...DEFAULT_WS_LIMITS, maxBufferedBytes: 1 << 20 });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const back: number[] = [];
+    let closedWith = '';
+    let client: Link | undefined;
+    try {
+      expect(DEFAULT_WS_LIMITS.maxFrameBytes).toBe(2 ** 24 + 32);
+      await new Promise<void>((r) => {
+        client = wsDial(url, { onFrame: (b) => back.push(b.length), onClose: (why) => (closedWith = why), onOpen: () => r() });
+      });
+      client!.send(new Uint8Array(3 << 20));
+      const end = Date.now() + 10_000;
+      while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual([3 << 20]);
+      toClient!.send(new Uint8Array(2 << 20)); // twice the queue bound, into an empty queue
+      while (back.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(back).toEqual([2 << 20]);
+      expect(closedWith).toBe('');
+    } finally {
+      client?.close('test over');
+      await listener.close('test over', 500);
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 30_000);
 });

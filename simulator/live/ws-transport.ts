@@ -8,6 +8,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Bytes } from '../../impl/bytes.ts';
+import { MAX_FRAME_BYTES } from '../../impl/messages/types.ts';
 import type { Link, LinkHandlers } from '../transport.ts';
 
 /** Limits of the relay end. */
@@ -18,7 +19,8 @@ export interface WsLimits {
   readonly maxBufferedBytes: number;
 }
 
-export const DEFAULT_WS_LIMITS: WsLimits = { maxFrameBytes: 1 << 20, maxBufferedBytes: 8 << 20 };
+/** REQ-ENC-019: every party accepts frames up to the frame limit (2^24 + 32 bytes), and refuses larger ones unread; REQ-REL-042: 32 MiB of unsent bytes, twice the frame limit. */
+export const DEFAULT_WS_LIMITS: WsLimits = { maxFrameBytes: MAX_FRAME_BYTES, maxBufferedBytes: 32 << 20 };
 
 function bytesOf(data: RawData): Bytes {
   const b = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -44,8 +46,9 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
     id,
     send(bytes) {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.bufferedAmount + bytes.length > maxBuffered) {
-        // REQ-REL-042: a slow consumer is closed rather than buffered without bound
+      if (ws.bufferedAmount > maxBuffered) {
+        // REQ-REL-042: a slow consumer is closed rather than buffered without bound: a queue that
+        // already holds more than the bound takes nothing more (so it holds at most the bound and one frame)
         onClose('slow consumer');
         ws.close(1013, 'slow consumer');
         return;

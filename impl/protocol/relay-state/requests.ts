@@ -16,6 +16,9 @@ import { parse, type Parsed } from '../entry.ts';
 import { verifyKemCert } from '../identity.ts';
 import { AUTH_MATRIX, historyWindow, operationOf, recipientsOf, roleOf, type RelayInvite, type RelayOutput, type RelayRequest, type RelayRoom, type RelayState } from './state.ts';
 
+/** The longest payload the relay stores (REQ-ENC-020): 2^24 - 128 bytes, so that its delivery and a chunk holding it alone stay within REQ-ENC-019. */
+export const MAX_STORED_PAYLOAD = 2 ** 24 - 128;
+
 function ack(reqId: number, index: number): Bytes {
   return encode(Ack, { req_id: reqId, index });
 }
@@ -93,6 +96,8 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   const role = roleOf(room, principal);
   const rule = AUTH_MATRIX[op];
   if (!rule.allow.includes(role) && !(rule.late ?? []).includes(role) && enforced('REQ-REL-001')) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
+  // REQ-ENC-020: a payload the relay stores must fit, alone, in the delivery and the chunk that serve it
+  if ('payload' in req.value && req.value.payload.length > MAX_STORED_PAYLOAD && enforced('REQ-ENC-020')) fail('REQ-ENC-020', `a payload of ${req.value.payload.length} bytes is above ${MAX_STORED_PAYLOAD}`);
   switch (req.name) {
     case 'CreateRoom':
       return createRoom(c, state, principal, req.value);

@@ -39,4 +39,5 @@ export const RELAY_MUTANTS: readonly RelayMutant[] = [
   { removes: 'REQ-REL-040', check: 'a connection is closed after 16 malformed frames', only: 'REQ-REL-040', caughtBy: 'REQ-REL-040', profile: 'hardened' },
   { removes: 'REQ-REL-041', check: 'requests over the rate limit are refused', only: 'REQ-REL-041', caughtBy: 'REQ-REL-041', profile: 'hardened' },
   { removes: 'REQ-TRN-004', check: "the relay verifies ClientAuth's signature", only: 'REQ-TRN-004', caughtBy: 'REQ-TRN-004', profile: 'hardened' },
+  { removes: 'REQ-ENC-020', check: 'a payload the relay stores is at most 2^24 - 128 bytes', only: 'REQ-ENC-020', caughtBy: 'REQ-ENC-020', profile: 'hardened' },
 ];

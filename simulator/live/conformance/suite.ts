@@ -8,6 +8,7 @@ import type { CryptoProvider } from '../../../impl/crypto/provider.ts';
 import { createIdentity } from '../../../impl/protocol/identity.ts';
 import { deterministicRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
+import { ANSWER_CASES } from './answers.ts';
 import { CASES } from './cases.ts';
 import { matrixCases } from './matrix.ts';
 import { Peer } from './peer.ts';
@@ -50,7 +51,7 @@ export interface ConformanceReport {
 
 /** Every case, in the order they run. */
 export function allCases(profile: Profile): Case[] {
-  return [...CASES, ...ROLE_CASES, ...LOGIN_CASES, ...matrixCases(profile)];
+  return [...CASES, ...ANSWER_CASES, ...ROLE_CASES, ...LOGIN_CASES, ...matrixCases(profile)];
 }
 
 /** Runs the cases one after the other. */
@@ -85,7 +86,8 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
       else {
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([c.run(x), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Mismatch(`the case done within ${limit} ms`, 'it was not')), limit)))]);
+          const ms = Math.max(limit, c.timeoutMs ?? 0);
+          await Promise.race([c.run(x), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Mismatch(`the case done within ${ms} ms`, 'it was not')), ms)))]);
           r = { verdict: 'pass', id: c.id, name: c.name, ms: Date.now() - t0 };
         } catch (e) {
           const m = e instanceof Mismatch ? e : new Mismatch('no error', e instanceof Error ? `${e.name}: ${e.message}` : String(e));

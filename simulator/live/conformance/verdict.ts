@@ -50,6 +50,8 @@ export interface Case {
    * the vectors list it as skipped with this reason (vectors/relay-conformance.md).
    */
   readonly notAVector?: string;
+  /** Longest it may take (ms), when more than the run's limit: a case that moves tens of MiB. */
+  readonly timeoutMs?: number;
   run(x: CaseContext): Promise<void>;
 }
 
