@@ -22,9 +22,14 @@
  * generator (REQ-CRY-015). Messages shown before the reload are not shown again (the machine
  * keeps keys and progress, not plaintexts).
  *
+ * Second factor (spec 9.7): a logged-in person may add a security key (WebAuthn, a discoverable
+ * credential for this host); at every later login the relay asks for it before it admits the
+ * connection, and the page answers with `navigator.credentials.get` (or asks for a TOTP code
+ * when that is what the account enrolled). The relay verifies; the page only relays the browser's answer.
+ *
  * Not yet: leaving by a commit, and the second seed's session rules.
  */
-import { fromHex, toHex, type Bytes } from '../../../impl/bytes.ts';
+import { fromHex, toBase64Url, toHex, utf8, type Bytes } from '../../../impl/bytes.ts';
 import { createAccount, loginPinOf, openAccount, pinLogin, type Account, type AccountOptions } from '../../../impl/accounts/keystore.ts';
 import { openIdbVaultStore } from '../../../impl/accounts/vault-idb.ts';
 import { fastestArgon2id } from '../../../impl/crypto/argon2.ts';
@@ -39,7 +44,8 @@ import type { Profile } from '../../../impl/suite.ts';
 import type { ClientCore } from '../../../machines/client-core.ts';
 import type { Status } from '../../../machines/events.ts';
 import type { PersistedRole } from '../../../machines/resume.ts';
-import { startClientHost, type LiveClient } from '../client-host.ts';
+import { startClientHost, type FactorAnswer, type LiveClient } from '../client-host.ts';
+import type { FactorChallenge } from '../../../impl/messages/index.ts';
 import { browserDial } from './dial.ts';
 import { openRoomStore, type RoomStore } from './room-store.ts';
 
@@ -183,6 +189,7 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
     // spec 9: registered on the first connection, logged in on every one; the password stays here
     login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }) },
     ...(relayPk === undefined ? {} : { relayPk }),
+    ...(profile === 'hardened' ? { factor: { answer: answerFactor } } : {}),
     ...(resume === undefined ? {} : { resume }),
     ...(store === undefined ? {} : { persist: (state: PersistedRole) => store.save({ role, state }) }),
     config: { syncMs: 2_000, gapGraceMs: 5_000 },
@@ -191,7 +198,12 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
       deliver: (d) => (d.sender === me ? undefined : timeline(`${short(d.sender)}: ${d.text}`, 'message')),
       status: onStatus,
       raise: (kind, reqId, detail) => alarm(kind, reqId, detail),
-      connected: () => ($('conn').textContent = `connected, logged in as ${a.o.userId}`),
+      connected: () => {
+        $('conn').textContent = `connected, logged in as ${a.o.userId}`;
+        const f = $('factor-status');
+        if (f.textContent!.startsWith('second factor given')) f.textContent = f.textContent!.replace('given', 'accepted by the relay');
+        $('add-key').hidden = profile !== 'hardened' || !('credentials' in navigator);
+      },
       // REQ-LOG-017: the account's salt and KDF parameters at this relay, kept in the vault
       pinned: (pin) => {
         a.pin = pin;
@@ -199,6 +211,69 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
       },
     },
   });
+}
+
+const b64u = (b: ArrayBuffer): string => toBase64Url(new Uint8Array(b));
+const buf = (b: Bytes): Uint8Array<ArrayBuffer> => new Uint8Array(b);
+
+/** REQ-LOG-031: the relay asks for the account's second factor before it admits the connection. */
+async function answerFactor(ch: FactorChallenge): Promise<FactorAnswer | undefined> {
+  $('factor-status').textContent = 'second factor: use your security key';
+  let answered: string | undefined;
+  try {
+    if (ch.webauthn) {
+      // REQ-LOG-033: an assertion over the relay's challenge, for this host; the relay checks origin, RP id, signature and counter
+      const cred = (await navigator.credentials.get({ publicKey: { challenge: buf(ch.challenge), rpId: location.hostname, userVerification: 'discouraged', timeout: 60_000 } })) as PublicKeyCredential | null;
+      if (!cred) return undefined;
+      const r = cred.response as AuthenticatorAssertionResponse;
+      const json = { id: cred.id, rawId: b64u(cred.rawId), type: 'public-key', clientExtensionResults: cred.getClientExtensionResults(), response: { clientDataJSON: b64u(r.clientDataJSON), authenticatorData: b64u(r.authenticatorData), signature: b64u(r.signature), ...(r.userHandle ? { userHandle: b64u(r.userHandle) } : {}) } };
+      answered = 'your security key';
+      return { method: 'webauthn', webauthn: utf8(JSON.stringify(json)) };
+    }
+    // REQ-LOG-034: a TOTP code from the person's authenticator app
+    const code = prompt('Second factor: the 6-digit code of your authenticator app');
+    answered = code === null ? undefined : 'your authenticator app';
+    return code === null ? undefined : { method: 'totp', code: code.trim() };
+  } finally {
+    $('factor-status').textContent = answered === undefined ? '' : `second factor given with ${answered}`;
+  }
+}
+
+/** REQ-LOG-030: enrolls a security key for the logged-in account (a discoverable credential for this host). */
+async function addKey(): Promise<void> {
+  const a = account;
+  if (!client || !a) return;
+  ($('add-key') as HTMLButtonElement).disabled = true;
+  $('factor-status').textContent = 'touch your security key…';
+  try {
+    await client.enrollFactor(async (ch) => {
+      const cred = (await navigator.credentials.create({
+        publicKey: {
+          challenge: buf(ch.challenge),
+          rp: { name: 'pqroom', id: location.hostname },
+          user: { id: buf(utf8(a.o.userId)), name: a.o.userId, displayName: a.o.userId },
+          pubKeyCredParams: [
+            { type: 'public-key', alg: -7 },
+            { type: 'public-key', alg: -8 },
+            { type: 'public-key', alg: -257 },
+          ],
+          authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' },
+          attestation: 'none',
+          timeout: 60_000,
+        },
+      })) as PublicKeyCredential | null;
+      if (!cred) throw new Error('no credential was made');
+      const r = cred.response as AuthenticatorAttestationResponse;
+      const json = { id: cred.id, rawId: b64u(cred.rawId), type: 'public-key', clientExtensionResults: cred.getClientExtensionResults(), response: { clientDataJSON: b64u(r.clientDataJSON), attestationObject: b64u(r.attestationObject), transports: r.getTransports() } };
+      return { method: 'webauthn', webauthn: utf8(JSON.stringify(json)) };
+    });
+    $('factor-status').textContent = 'security key added: the relay will ask for it at every login';
+  } catch (e) {
+    $('factor-status').textContent = '';
+    alarm('reject', 'REQ-LOG-030', `the security key was not added: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    ($('add-key') as HTMLButtonElement).disabled = false;
+  }
 }
 
 async function pinRelay(): Promise<void> {
@@ -291,6 +366,7 @@ function main(): void {
     input.value = '';
   });
   $('invite').addEventListener('click', () => client?.user({ type: 'user.invite' }));
+  $('add-key').addEventListener('click', () => void addKey());
   $('rotate').addEventListener('click', () => client?.user({ type: 'user.rotate' }));
   $('roster-refresh').addEventListener('click', () => client?.user({ type: 'user.roster' }));
   // log out: the connection ends and the page forgets the account, its keys and the room key; what
