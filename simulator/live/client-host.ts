@@ -66,7 +66,15 @@ export interface LiveClientOptions {
    * hardened: `pin` is the account's pin from the vault; without one the client pins what it
    * registers with, or what its first login used (REQ-LOG-017).
    */
-  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly insecureTestKdf?: boolean; readonly pin?: LoginPin };
+  readonly login?: {
+    readonly username: string;
+    readonly password: string;
+    readonly register: boolean;
+    readonly insecureTestKdf?: boolean;
+    readonly pin?: LoginPin;
+    /** With `register`: the `Register` to send, made beforehand by the host (the web page derives its Argon2id in WebAssembly); else the client makes it. */
+    readonly registration?: Bytes;
+  };
   /**
    * hardened, with `login`: the second factor of spec 9.7. After every login the client asks for
    * a factor challenge (`FactorBegin`) and its role machine goes online only once the relay
@@ -287,7 +295,7 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
     const l = o.login!;
     if (mustRegister) {
       const kdf = configuredKdf(l.insecureTestKdf); // REQ-LOG-019: the configuration's, at the floor
-      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
+      registration ??= l.registration ?? register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
       if (o.profile === 'hardened' && pin === undefined) pinNow(registrationPin(registration)); // REQ-LOG-017
       feedConn({ type: 'app.send', bytes: registration, now: Date.now() });
     }

@@ -13,8 +13,10 @@
  * (IndexedDB, sealed under the password with Argon2id at the interactive profile, in WebAssembly;
  * spec 10.3, REQ-KEY-015), so a reload keeps the person, and every connection registers or logs
  * in with the hardened login of spec 9 (the password never leaves the page), whose pin
- * (REQ-LOG-017) goes into the vault. The login's own Argon2id runs in the crypto provider
- * (noble, synchronous: about a second at the interactive profile, the page waits meanwhile).
+ * (REQ-LOG-017) goes into the vault. The login's own Argon2id (interactive profile) is derived in
+ * WebAssembly before the login starts, under the salt the page registers with or has pinned; the
+ * login machine's synchronous call finds it (`precomputedArgon2id`), and noble computes only a
+ * derivation not made beforehand (a salt served to a page without pin).
  *
  * The room survives a reload too: the role machine's state is kept after every step, sealed in
  * IndexedDB (`room-store.ts`, REQ-KEY-016), and a step's frames leave only once it is kept
@@ -32,13 +34,15 @@
 import { fromHex, toBase64Url, toHex, utf8, type Bytes } from '../../../impl/bytes.ts';
 import { createAccount, loginPinOf, openAccount, pinLogin, type Account, type AccountOptions } from '../../../impl/accounts/keystore.ts';
 import { openIdbVaultStore } from '../../../impl/accounts/vault-idb.ts';
-import { fastestArgon2id } from '../../../impl/crypto/argon2.ts';
+import { fastestArgon2id, precomputedArgon2id } from '../../../impl/crypto/argon2.ts';
 import { nobleCrypto } from '../../../impl/crypto/noble.ts';
 import { fingerprintEmoji, relayKeyFingerprint, safetyString, verifySafetyString } from '../../../impl/fingerprint.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
 import { expandLabel } from '../../../impl/labels.ts';
 import type { Identity } from '../../../impl/protocol/identity.ts';
-import { DEFAULT_MIN_KDF, type LoginPin } from '../../../impl/protocol/login.ts';
+import { DEFAULT_MIN_KDF, passwordBytes, register, type LoginPin } from '../../../impl/protocol/login.ts';
+import type { KdfParams } from '../../../impl/messages/index.ts';
+import { KEM_SEED_BYTES } from '../../../impl/suite.ts';
 import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import type { ClientCore } from '../../../machines/client-core.ts';
@@ -50,6 +54,12 @@ import { browserDial } from './dial.ts';
 import { openRoomStore, type RoomStore } from './room-store.ts';
 
 const c = nobleCrypto;
+// the login's Argon2id (REQ-LOG-001) at the interactive profile, derived in WebAssembly before the
+// login starts under the salt the page registers with or has pinned (REQ-LOG-017); the login
+// machine's synchronous call then finds it (noble computes only what was not derived beforehand)
+const loginKdf = precomputedArgon2id(nobleCrypto, fastestArgon2id);
+const deriveLogin = (password: string, salt: Bytes, kdf: KdfParams): Promise<Bytes> =>
+  loginKdf.precompute(passwordBytes(password), salt, { m: kdf.memory_kib, t: kdf.iterations, p: kdf.parallelism }, KEM_SEED_BYTES);
 const $ = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
@@ -65,7 +75,7 @@ const el = (tag: string, text: string, cls?: string): HTMLElement => {
 const profile = (document.querySelector('meta[name="pqroom-profile"]')?.getAttribute('content') ?? 'hardened') as Profile;
 let identity: Identity | undefined;
 let me = '';
-let account: { readonly o: AccountOptions; readonly register: boolean; pin: LoginPin | undefined } | undefined;
+let account: { readonly o: AccountOptions; readonly register: boolean; pin: LoginPin | undefined; registration?: Bytes } | undefined;
 let client: LiveClient | undefined;
 let rooms: RoomStore | undefined;
 let myRole: 'owner' | 'member' | undefined;
@@ -182,12 +192,12 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
     name: role,
     role,
     url,
-    crypto: c,
+    crypto: loginKdf.provider,
     profile,
     identity: identity!,
     dial: browserDial,
     // spec 9: registered on the first connection, logged in on every one; the password stays here
-    login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }) },
+    login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }), ...(a.registration === undefined ? {} : { registration: a.registration }) },
     ...(relayPk === undefined ? {} : { relayPk }),
     ...(profile === 'hardened' ? { factor: { answer: answerFactor } } : {}),
     ...(resume === undefined ? {} : { resume }),
@@ -200,6 +210,7 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
       raise: (kind, reqId, detail) => alarm(kind, reqId, detail),
       connected: () => {
         $('conn').textContent = `connected, logged in as ${a.o.userId}`;
+        document.body.dataset['loginKdf'] = loginKdf.counts.hits > 0 && loginKdf.counts.misses === 0 ? 'webassembly' : 'noble';
         const f = $('factor-status');
         if (f.textContent!.startsWith('second factor given')) f.textContent = f.textContent!.replace('given', 'accepted by the relay');
         $('add-key').hidden = profile !== 'hardened' || !('credentials' in navigator);
@@ -305,6 +316,13 @@ async function unlock(create: boolean): Promise<void> {
     identity = acc.identity;
     me = toHex(identity.fp);
     account = { o, register: create, pin: relayPk ? loginPinOf(c, acc, relayPk) : undefined };
+    $('account-status').textContent = 'deriving the login key (Argon2id, 64 MiB)…';
+    if (create) {
+      // REQ-LOG-001: the page makes the registration itself, with the salt it draws and the seed derived in WebAssembly
+      const salt = systemRng.bytes(16);
+      await deriveLogin(password, salt, DEFAULT_MIN_KDF);
+      account.registration = register(loginKdf.provider, { bytes: () => salt }, userId, password, DEFAULT_MIN_KDF, acc.identity.publicKey, DEFAULT_MIN_KDF);
+    } else if (account.pin) await deriveLogin(password, account.pin.salt, account.pin.kdf); // REQ-LOG-017: the login will use the pinned salt
     $('you').textContent = `${userId}: ${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
     $('account').hidden = true;
     // REQ-KEY-016: the kept room opens only with a key derived from the open vault's identity

@@ -97,6 +97,8 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(link).toBe(`${origin}/#invite=${encodeURIComponent(text)}`);
     expect(await guest.inputValue('#invite-in')).toBe(text);
 
+    // REQ-LOG-001: both registered and logged in with the Argon2id derived in WebAssembly beforehand (noble computed none)
+    for (const p of [owner, guest]) expect(await p.getAttribute('body', 'data-login-kdf')).toBe('webassembly');
     await say(owner, 'hello from the owner');
     await timelineHas(guest, 'hello from the owner');
     // peer text is text, never markup
@@ -145,7 +147,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(problems).toEqual([]);
   }, 180_000);
 
-  it('REQ-KEY-015 REQ-KEY-012 the person and the room survive a reload: the vault in IndexedDB opens with the password only, the relay login succeeds again (REQ-LOG-017 pin kept), and the owner machine resumes (REQ-MEM-026)', async () => {
+  it('REQ-KEY-015 REQ-KEY-012 the person and the room survive a reload: the vault in IndexedDB opens with the password only, the relay login succeeds again (REQ-LOG-017 pin kept, its Argon2id in WebAssembly), and the owner machine resumes (REQ-MEM-026)', async () => {
     const origin = `http://127.0.0.1:${relay!.port}`;
     const page = chrome!.page;
     const before = await page.textContent('#you');
@@ -179,6 +181,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     // the room resumed, through a login with the pinned salt and parameters; the owner's machine goes on
     await timelineHas(page, 'room resumed at epoch');
     await page.waitForFunction(() => document.getElementById('conn')!.textContent === 'connected, logged in as olivia', undefined, { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-login-kdf')).toBe('webassembly'); // REQ-LOG-001 REQ-LOG-017: derived beforehand under the pinned salt
     const epoch = Number(await page.textContent('#epoch'));
     await page.click('#rotate');
     await page.waitForFunction((e) => Number(document.getElementById('epoch')!.textContent) === e + 1, epoch, { timeout: 30_000 });
