@@ -29,6 +29,10 @@
  * connection, and the page answers with `navigator.credentials.get` (or asks for a TOTP code
  * when that is what the account enrolled). The relay verifies; the page only relays the browser's answer.
  *
+ * Several rooms: each room on the page has a client of its own (its own connection and login,
+ * the same account and keys), its own slot in the room store and its own timeline; a tab shows
+ * one at a time while the others go on. The page holds at most 8.
+ *
  * Not yet: leaving by a commit, and the second seed's session rules.
  */
 import { fromHex, toBase64Url, toHex, utf8, type Bytes } from '../../../impl/bytes.ts';
@@ -76,15 +80,29 @@ const profile = (document.querySelector('meta[name="pqroom-profile"]')?.getAttri
 let identity: Identity | undefined;
 let me = '';
 let account: { readonly o: AccountOptions; readonly register: boolean; pin: LoginPin | undefined; registration?: Bytes } | undefined;
-let client: LiveClient | undefined;
-let rooms: RoomStore | undefined;
-let myRole: 'owner' | 'member' | undefined;
 let relayPk: Bytes | undefined;
 const verified = new Set<string>();
 
-/** A line in the timeline: messages, joins, epochs, removals. */
-function timeline(text: string, cls: string): void {
-  const t = $('timeline');
+/** A room the page is in: its own client (its own connection and login), its kept state (one slot of the room store), its timeline and tab. */
+interface PageRoom {
+  readonly slot: number;
+  readonly role: 'owner' | 'member';
+  readonly store: RoomStore;
+  readonly list: HTMLOListElement;
+  readonly tab: HTMLButtonElement;
+  client?: LiveClient;
+  left?: boolean;
+}
+/** Rooms one page holds at most (each has a connection of its own). */
+const MAX_ROOMS = 8;
+const pageRooms: PageRoom[] = [];
+let selected: PageRoom | undefined;
+/** The client of the room shown, unless it was left. */
+const current = (): LiveClient | undefined => (selected?.left ? undefined : selected?.client);
+
+/** A line in a room's timeline: messages, joins, epochs, removals. */
+function timeline(room: PageRoom, text: string, cls: string): void {
+  const t = room.list;
   t.append(el('li', text, cls));
   t.scrollTop = t.scrollHeight;
 }
@@ -100,11 +118,12 @@ function alarm(kind: 'alarm' | 'reject', reqId: string, detail: string): void {
 
 const short = (hex: string): string => (hex === me ? 'you' : fingerprintEmoji(fromHex(hex)).split(' ').slice(0, 4).join(' '));
 
-function onStatus(s: Status): void {
+function onStatus(room: PageRoom, s: Status): void {
   switch (s.kind) {
     case 'room-created':
-      timeline(`room ${toHex(s.roomId).slice(0, 16)} created`, 'event');
-      enterRoom('owner');
+      timeline(room, `room ${toHex(s.roomId).slice(0, 16)} created`, 'event');
+      room.tab.textContent = `room ${toHex(s.roomId).slice(0, 8)} (owner)`;
+      select(room);
       break;
     case 'invite': {
       const link = `${location.origin}${location.pathname}#invite=${encodeURIComponent(s.text)}`;
@@ -112,41 +131,42 @@ function onStatus(s: Status): void {
       const a = $('invite-link') as HTMLAnchorElement;
       a.href = link;
       a.textContent = 'invite link';
-      $('invite-out').hidden = false;
-      timeline('invite made (one use)', 'event');
+      $('invite-out').hidden = room !== selected;
+      timeline(room, 'invite made (one use)', 'event');
       break;
     }
     case 'joined':
-      timeline(`joined at epoch ${s.epoch}`, 'event');
-      enterRoom('member');
+      timeline(room, `joined at epoch ${s.epoch}`, 'event');
+      select(room);
       break;
     case 'admitted':
-      timeline(`${short(toHex(s.memberId))} joined at epoch ${s.epoch}`, 'event');
+      timeline(room, `${short(toHex(s.memberId))} joined at epoch ${s.epoch}`, 'event');
       break;
     case 'epoch':
-      timeline(`epoch ${s.epoch} (${s.reason})`, 'epoch');
+      timeline(room, `epoch ${s.epoch} (${s.reason})`, 'epoch');
       break;
     case 'removed':
-      timeline(`you were removed at epoch ${s.epoch}`, 'removed');
+      timeline(room, `you were removed at epoch ${s.epoch}`, 'removed');
       break;
     case 'join-failed':
-      timeline(`join failed: ${s.reqId} ${s.detail}`, 'removed');
+      timeline(room, `join failed: ${s.reqId} ${s.detail}`, 'removed');
       ($('join') as HTMLButtonElement).disabled = false;
       break;
     case 'sent':
-      timeline(`you: ${s.text}`, 'mine');
+      timeline(room, `you: ${s.text}`, 'mine');
       break;
     case 'send-refused':
-      timeline(`not sent (${s.reqId}): ${s.text}`, 'removed');
+      timeline(room, `not sent (${s.reqId}): ${s.text}`, 'removed');
       break;
     default:
       break;
   }
-  renderRoster();
+  if (room === selected) renderRoster();
 }
 
 function renderRoster(): void {
-  const ctx = client?.context() as ClientCore | undefined;
+  const room = selected;
+  const ctx = room?.client?.context() as ClientCore | undefined;
   const g = ctx?.group;
   const list = $('roster');
   list.replaceChildren();
@@ -167,9 +187,9 @@ function renderRoster(): void {
         renderRoster();
       });
       li.append(check);
-      if (myRole === 'owner') {
+      if (room?.role === 'owner' && !room.left) {
         const rm = el('button', 'remove');
-        rm.addEventListener('click', () => client?.user({ type: 'user.remove', memberId: r.member_id }));
+        rm.addEventListener('click', () => room.client?.user({ type: 'user.remove', memberId: r.member_id }));
         li.append(rm);
       }
     }
@@ -177,15 +197,58 @@ function renderRoster(): void {
   }
 }
 
-function enterRoom(role: 'owner' | 'member'): void {
+/** Shows `room`: its timeline, roster and tools (the other rooms go on in the background). */
+function select(room: PageRoom): void {
+  selected = room;
+  for (const r of pageRooms) {
+    r.list.hidden = r !== room;
+    if (r === room) r.list.id = 'timeline';
+    else r.list.removeAttribute('id');
+    r.tab.classList.toggle('selected', r === room);
+    r.tab.setAttribute('aria-pressed', String(r === room));
+  }
+  $('room-tabs').hidden = false;
   $('setup').hidden = true;
   $('room').hidden = false;
-  $('owner-tools').hidden = role !== 'owner';
+  $('owner-tools').hidden = room.role !== 'owner' || room.left === true;
+  $('invite-out').hidden = true;
+  $('send-form').hidden = room.left === true;
+  renderRoster();
 }
 
-function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
-  myRole = role;
-  const store = rooms;
+/**
+ * The room store's slot `slot` (slot 0 is the one a page of one room kept). REQ-KEY-016: its key
+ * derives from the open vault's identity each time (the store imports it and wipes the bytes).
+ */
+const storeFor = (slot: number): Promise<RoomStore> => {
+  const userId = account!.o.userId;
+  const key = expandLabel(c, identity!.seed, 'room state key', new TextEncoder().encode(userId), 32);
+  return openRoomStore(slot === 0 ? userId : `${userId}#${slot}`, key, systemRng);
+};
+
+/** A free slot for a new room, if the page holds fewer than MAX_ROOMS. */
+const freeSlot = (): number | undefined => [...Array(MAX_ROOMS).keys()].find((i) => !pageRooms.some((r) => r.slot === i && !r.left));
+
+/** A new room on the page with its own client (and connection), resumed from `resume` when it was kept. */
+function addRoom(role: 'owner' | 'member', slot: number, store: RoomStore, resume?: PersistedRole): PageRoom {
+  const list = document.createElement('ol');
+  list.className = 'timeline';
+  list.hidden = true;
+  $('timelines').append(list);
+  const tab = el('button', `room ${slot + 1}${role === 'owner' ? ' (owner)' : ''}`) as HTMLButtonElement;
+  tab.type = 'button';
+  tab.dataset['slot'] = String(slot);
+  $('room-tabs').insertBefore(tab, $('new-room'));
+  const room: PageRoom = { slot, role, store, list, tab };
+  tab.addEventListener('click', () => select(room));
+  pageRooms.push(room);
+  room.client = start(room, resume);
+  return room;
+}
+
+function start(room: PageRoom, resume?: PersistedRole): LiveClient {
+  const role = room.role;
+  const store = room.store;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
   const a = account!;
   return startClientHost({
@@ -199,14 +262,14 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
     // spec 9: registered on the first connection, logged in on every one; the password stays here
     login: { username: a.o.userId, password: a.o.password, register: a.register, ...(a.pin === undefined ? {} : { pin: a.pin }), ...(a.registration === undefined ? {} : { registration: a.registration }) },
     ...(relayPk === undefined ? {} : { relayPk }),
-    ...(profile === 'hardened' ? { factor: { answer: answerFactor } } : {}),
+    ...(profile === 'hardened' ? { factor: { answer: answerFactorInTurn } } : {}),
     ...(resume === undefined ? {} : { resume }),
-    ...(store === undefined ? {} : { persist: (state: PersistedRole) => store.save({ role, state }) }),
+    persist: (state: PersistedRole) => store.save({ role, state }),
     config: { syncMs: 2_000, gapGraceMs: 5_000 },
     on: {
       // one's own message is shown when sent ('sent'); its copy from the log is not shown again
-      deliver: (d) => (d.sender === me ? undefined : timeline(`${short(d.sender)}: ${d.text}`, 'message')),
-      status: onStatus,
+      deliver: (d) => (d.sender === me ? undefined : timeline(room, `${short(d.sender)}: ${d.text}`, 'message')),
+      status: (st) => onStatus(room, st),
       raise: (kind, reqId, detail) => alarm(kind, reqId, detail),
       connected: () => {
         $('conn').textContent = `connected, logged in as ${a.o.userId}`;
@@ -226,6 +289,14 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
 
 const b64u = (b: ArrayBuffer): string => toBase64Url(new Uint8Array(b));
 const buf = (b: Bytes): Uint8Array<ArrayBuffer> => new Uint8Array(b);
+
+/** Each room's connection logs in on its own: their factor answers take turns (a browser serves one credential request at a time). */
+let factorTurn: Promise<unknown> = Promise.resolve();
+function answerFactorInTurn(ch: FactorChallenge): Promise<FactorAnswer | undefined> {
+  const p = factorTurn.then(() => answerFactor(ch));
+  factorTurn = p.catch(() => undefined);
+  return p;
+}
 
 /** REQ-LOG-031: the relay asks for the account's second factor before it admits the connection. */
 async function answerFactor(ch: FactorChallenge): Promise<FactorAnswer | undefined> {
@@ -253,6 +324,7 @@ async function answerFactor(ch: FactorChallenge): Promise<FactorAnswer | undefin
 /** REQ-LOG-030: enrolls a security key for the logged-in account (a discoverable credential for this host). */
 async function addKey(): Promise<void> {
   const a = account;
+  const client = current();
   if (!client || !a) return;
   ($('add-key') as HTMLButtonElement).disabled = true;
   $('factor-status').textContent = 'touch your security key…';
@@ -326,16 +398,17 @@ async function unlock(create: boolean): Promise<void> {
     $('you').textContent = `${userId}: ${fingerprintEmoji(identity.fp)}  ${safetyString(identity.fp)}`;
     $('account').hidden = true;
     // REQ-KEY-016: the kept room opens only with a key derived from the open vault's identity
-    rooms = await openRoomStore(userId, expandLabel(c, identity.seed, 'room state key', new TextEncoder().encode(userId), 32), systemRng);
-    const kept = await rooms.load();
-    if (kept) {
-      // REQ-MEM-026: the room this browser kept, resumed
-      client = start(kept.role, kept.state);
-      enterRoom(kept.role);
+    for (let slot = 0; slot < MAX_ROOMS; slot++) {
+      const store = await storeFor(slot);
+      const kept = await store.load();
+      if (!kept) continue;
+      // REQ-MEM-026: a room this browser kept, resumed
+      const room = addRoom(kept.role, slot, store, kept.state);
       const g = (kept.state.context as { group?: { epoch: number } }).group;
-      timeline(`room resumed${g ? ` at epoch ${g.epoch}` : ''}`, 'event');
-      renderRoster();
-    } else $('setup').hidden = false;
+      timeline(room, `room resumed${g ? ` at epoch ${g.epoch}` : ''}`, 'event');
+    }
+    if (pageRooms[0]) select(pageRooms[0]);
+    else $('setup').hidden = false;
   } catch (e) {
     $('account-error').textContent = e instanceof Error ? e.message : String(e);
     for (const b of ['create-account', 'unlock'] as const) ($(b) as HTMLButtonElement).disabled = false;
@@ -353,12 +426,25 @@ function main(): void {
   const ready = (relayReady = pinRelay().catch((e: unknown) => alarm('alarm', 'REQ-TRN-002', `could not read the relay key: ${String(e)}`)));
   $('create-account').addEventListener('click', () => void unlock(true));
   $('unlock').addEventListener('click', () => void unlock(false));
+  const newRoom = async (role: 'owner' | 'member'): Promise<PageRoom | undefined> => {
+    await ready;
+    const slot = freeSlot();
+    if (slot === undefined) {
+      $('join-error').textContent = `one page holds at most ${MAX_ROOMS} rooms`;
+      return undefined;
+    }
+    return addRoom(role, slot, await storeFor(slot));
+  };
   $('create').addEventListener('click', () => {
-    void ready.then(() => {
-      client = start('owner');
-      client.user({ type: 'user.create' });
-      ($('create') as HTMLButtonElement).disabled = true;
-    });
+    ($('create') as HTMLButtonElement).disabled = true;
+    void newRoom('owner').then((room) => room?.client?.user({ type: 'user.create' }));
+  });
+  $('new-room').addEventListener('click', () => {
+    $('room').hidden = true;
+    $('setup').hidden = false;
+    ($('create') as HTMLButtonElement).disabled = false;
+    ($('join') as HTMLButtonElement).disabled = false;
+    ($('invite-in') as HTMLTextAreaElement).value = '';
   });
   $('join').addEventListener('click', () => {
     const text = ($('invite-in') as HTMLTextAreaElement).value.trim();
@@ -371,34 +457,35 @@ function main(): void {
     }
     $('join-error').textContent = '';
     ($('join') as HTMLButtonElement).disabled = true;
-    void ready.then(() => {
-      client = start('member');
-      client.user({ type: 'user.join', invite });
-    });
+    void newRoom('member').then((room) => room?.client?.user({ type: 'user.join', invite }));
   });
   $('send-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const input = $('text') as HTMLInputElement;
+    const client = current();
     if (input.value === '' || !client) return;
     client.user({ type: 'user.send', text: input.value });
     input.value = '';
   });
-  $('invite').addEventListener('click', () => client?.user({ type: 'user.invite' }));
+  $('invite').addEventListener('click', () => current()?.user({ type: 'user.invite' }));
   $('add-key').addEventListener('click', () => void addKey());
-  $('rotate').addEventListener('click', () => client?.user({ type: 'user.rotate' }));
-  $('roster-refresh').addEventListener('click', () => client?.user({ type: 'user.roster' }));
+  $('rotate').addEventListener('click', () => current()?.user({ type: 'user.rotate' }));
+  $('roster-refresh').addEventListener('click', () => current()?.user({ type: 'user.roster' }));
   // log out: the connection ends and the page forgets the account, its keys and the room key; what
   // stays in IndexedDB (the vault, the kept room) opens only with the password (REQ-KEY-016)
   $('logout').addEventListener('click', () => {
-    client?.stop();
+    for (const r of pageRooms) r.client?.stop();
     location.reload();
   });
   $('leave').addEventListener('click', () => {
-    client?.stop();
-    client = undefined;
-    void rooms?.clear();
-    timeline('you left: this page forgot the room and its keys', 'removed');
-    $('send-form').hidden = true;
+    const room = selected;
+    if (!room || room.left) return;
+    room.client?.stop();
+    room.left = true;
+    void room.store.clear();
+    timeline(room, 'you left: this page forgot the room and its keys', 'removed');
+    room.tab.textContent += ' (left)';
+    select(room);
   });
   document.body.dataset['ready'] = 'yes';
 }

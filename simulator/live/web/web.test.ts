@@ -13,7 +13,7 @@ import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, 
 import { startRelay, type LiveRelay } from '../relay.ts';
 import { WebSocket } from 'ws';
 import { buildWebApp } from './serve.ts';
-import { alarms, openRoom, say, signIn, timeline, timelineHas } from './testkit.ts';
+import { alarms, openRoom, say, signIn, timeline, timelineHas, watchPage } from './testkit.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
 import { createIdentity } from '../../../impl/protocol/identity.ts';
@@ -241,6 +241,51 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
       cli.stop();
     }
   }, 180_000);
+
+  it('REQ-WEB-001 REQ-MEM-026 one page in two rooms: a second room beside the first, each with its own timeline; a reload resumes both', async () => {
+    const owner = chrome!.page; // olivia, in her first room
+    const origin = `http://127.0.0.1:${relay!.port}`;
+    const first = await timeline(owner);
+    expect(first.some((l) => l.includes('from the command line 30'))).toBe(true);
+    await owner.click('#new-room');
+    await owner.waitForSelector('#setup:not([hidden])');
+    await owner.click('#create');
+    await owner.waitForFunction(() => document.querySelectorAll('#room-tabs button[data-slot]').length === 2, undefined, { timeout: 60_000 });
+    await owner.waitForSelector('#room:not([hidden])');
+    await timelineHas(owner, 'created');
+    expect((await timeline(owner)).some((l) => l.includes('from the command line'))).toBe(false); // a timeline of its own
+    await owner.click('#invite');
+    await owner.waitForSelector('#invite-out:not([hidden])', { timeout: 30_000 });
+    const link = (await owner.getAttribute('#invite-link', 'href')) ?? '';
+    const hanna = await other!.newPage();
+    watchPage(hanna, 'hanna', origin, problems);
+    await hanna.goto(link);
+    await signIn(hanna, 'hanna', 'hanna has a long passphrase');
+    await hanna.click('#join');
+    await hanna.waitForSelector('#room:not([hidden])', { timeout: 60_000 });
+    await timelineHas(owner, 'joined at epoch 1');
+    await say(owner, 'in the second room');
+    await timelineHas(hanna, 'in the second room');
+    await say(hanna, 'hello from hanna');
+    await timelineHas(owner, 'hello from hanna');
+    // the first room is still there, and still live: its tab shows its own timeline and it sends
+    await owner.click('#room-tabs button[data-slot="0"]');
+    expect((await timeline(owner)).some((l) => l.includes('hello from hanna'))).toBe(false);
+    await timelineHas(owner, 'from the command line 30');
+    await say(owner, 'back in the first room');
+    await timelineHas(owner, 'you: back in the first room');
+    // a reload keeps both rooms (two slots of the room store), each resumed on its own connection
+    await owner.reload();
+    await signIn(owner, 'olivia', 'correct horse battery staple', false);
+    await owner.waitForFunction(() => document.querySelectorAll('#room-tabs button[data-slot]').length === 2, undefined, { timeout: 60_000 });
+    await timelineHas(owner, 'room resumed at epoch');
+    await owner.click('#room-tabs button[data-slot="1"]');
+    await timelineHas(owner, 'room resumed at epoch 1');
+    await say(owner, 'the second room after the reload');
+    await timelineHas(hanna, 'the second room after the reload');
+    expect(await alarms(owner)).toEqual([]);
+    expect(await alarms(hanna)).toEqual([]);
+  }, 240_000);
 
   it('the page refuses a user name it cannot use and a short password before any work', async () => {
     const page = await other!.newPage();
