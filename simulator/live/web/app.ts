@@ -25,7 +25,8 @@
  * keeps keys and progress, not plaintexts).
  *
  * Second factor (spec 9.7): a logged-in person may add a security key (WebAuthn, a discoverable
- * credential for this host); at every later login the relay asks for it before it admits the
+ * credential for this host) or an authenticator app (a TOTP secret drawn here, shown in base32,
+ * enrolled with the app's first code); at every later login the relay asks for it before it admits the
  * connection, and the page answers with `navigator.credentials.get` (or asks for a TOTP code
  * when that is what the account enrolled). The relay verifies; the page only relays the browser's answer.
  *
@@ -277,6 +278,7 @@ function start(room: PageRoom, resume?: PersistedRole): LiveClient {
         const f = $('factor-status');
         if (f.textContent!.startsWith('second factor given')) f.textContent = f.textContent!.replace('given', 'accepted by the relay');
         $('add-key').hidden = profile !== 'hardened' || !('credentials' in navigator);
+        $('add-totp').hidden = profile !== 'hardened';
       },
       // REQ-LOG-017: the account's salt and KDF parameters at this relay, kept in the vault
       pinned: (pin) => {
@@ -356,6 +358,48 @@ async function addKey(): Promise<void> {
     alarm('reject', 'REQ-LOG-030', `the security key was not added: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     ($('add-key') as HTMLButtonElement).disabled = false;
+  }
+}
+
+/** RFC 4648 base32 without padding: how authenticator apps take a TOTP secret. */
+function base32(b: Bytes): string {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = '';
+  let bits = 0;
+  let v = 0;
+  for (const x of b) {
+    v = (v << 8) | x;
+    bits += 8;
+    while (bits >= 5) {
+      out += A[(v >>> (bits - 5)) & 31]!;
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += A[(v << (5 - bits)) & 31]!;
+  return out;
+}
+
+/** REQ-LOG-030: a TOTP secret drawn here, shown for the app, enrolled with the first code the app shows. */
+let totpSecret: Bytes | undefined;
+function showTotpSetup(): void {
+  totpSecret = systemRng.bytes(20);
+  const b32 = base32(totpSecret);
+  $('totp-secret').textContent = b32;
+  ($('totp-uri') as HTMLAnchorElement).href = `otpauth://totp/pqroom:${encodeURIComponent(account?.o.userId ?? '')}?secret=${b32}&issuer=pqroom`;
+  $('totp-setup').hidden = false;
+}
+async function addTotp(): Promise<void> {
+  const client = current();
+  const secret = totpSecret;
+  const code = ($('totp-code') as HTMLInputElement).value.trim();
+  if (!client || !secret) return;
+  try {
+    await client.enrollFactor(async () => ({ method: 'totp', totpSecret: secret, code }));
+    $('totp-setup').hidden = true;
+    totpSecret = undefined;
+    $('factor-status').textContent = 'authenticator app added: the relay will ask for its code at every login';
+  } catch (e) {
+    alarm('reject', 'REQ-LOG-030', `the authenticator app was not added: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -469,6 +513,8 @@ function main(): void {
   });
   $('invite').addEventListener('click', () => current()?.user({ type: 'user.invite' }));
   $('add-key').addEventListener('click', () => void addKey());
+  $('add-totp').addEventListener('click', showTotpSetup);
+  $('totp-confirm').addEventListener('click', () => void addTotp());
   $('rotate').addEventListener('click', () => current()?.user({ type: 'user.rotate' }));
   $('roster-refresh').addEventListener('click', () => current()?.user({ type: 'user.roster' }));
   // log out: the connection ends and the page forgets the account, its keys and the room key; what

@@ -3,7 +3,8 @@
  * (`WebAuthn.addVirtualAuthenticator` over a CDP session): a person adds a security key from the
  * page, the next login is admitted only after the key signs the relay's challenge, and a wrong
  * authenticator (the same credential id under another private key) is refused by the relay.
- * The page is opened at `http://localhost:PORT`: WebAuthn takes no IP address as RP id.
+ * The page is opened at `http://localhost:PORT`: WebAuthn takes no IP address as RP id. Then the
+ * same with an authenticator app (TOTP): the page shows the secret, the test computes its codes.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, 
 import { startRelay, type LiveRelay } from '../relay.ts';
 import { buildWebApp } from './serve.ts';
 import { alarms, signIn, timelineHas, watchPage } from './testkit.ts';
+import { totp } from '../../../impl/accounts/totp.ts';
 
 const present = chromiumPresent('simulator/live/web/webauthn.test.ts');
 const PASSWORD = 'a long passphrase for wendy';
@@ -108,4 +110,61 @@ describe.skipIf(!present)('the WebAuthn second factor in Chromium', () => {
     expect(wrongCreds[0]!.signCount).toBeGreaterThan(1000);
     expect(problems.filter((p) => !p.includes('WebSocket'))).toEqual([]);
   }, 180_000);
+
+  it('REQ-LOG-030 REQ-LOG-034 an authenticator app: the page shows a secret, enrolls it with its code, and the next login is admitted with a code of it; a wrong code is refused by the relay', async () => {
+    const origin = `http://localhost:${relay!.port}`;
+    const page: Page = await (await chrome!.browser.newContext()).newPage();
+    watchPage(page, 'tomas', origin, problems);
+    await page.goto(`${origin}/`);
+    await signIn(page, 'tomas', PASSWORD);
+    await page.click('#create');
+    await page.waitForSelector('#room:not([hidden])', { timeout: 60_000 });
+    await page.waitForSelector('#add-totp:not([hidden])');
+    await page.click('#add-totp');
+    const b32 = (await page.textContent('#totp-secret')) ?? '';
+    expect(b32).toMatch(/^[A-Z2-7]{32}$/);
+    const secret = fromBase32(b32);
+    // a wrong code does not enroll the secret; the right one does
+    await page.fill('#totp-code', totp(secret, Date.now() - 10 * 60_000));
+    await page.click('#totp-confirm');
+    await page.waitForFunction(() => [...document.querySelectorAll('#alarms li')].some((li) => li.textContent!.includes('REQ-LOG-030')), undefined, { timeout: 30_000 });
+    expect(relay!.store.factors?.('tomas')).toBeUndefined();
+    await page.fill('#totp-code', totp(secret, Date.now()));
+    await page.click('#totp-confirm');
+    await page.waitForFunction(() => document.getElementById('factor-status')!.textContent!.includes('authenticator app added'), undefined, { timeout: 30_000 });
+    expect(relay!.store.factors?.('tomas')?.totp?.secret).toEqual(secret);
+
+    // the next login: the page asks for the code, the relay checks it (the next step's: the current one was used to enroll)
+    page.once('dialog', (d) => void d.accept(totp(secret, Date.now() + 30_000)));
+    await page.reload();
+    await signIn(page, 'tomas', PASSWORD, false);
+    await page.waitForFunction(() => document.getElementById('conn')!.textContent!.startsWith('connected'), undefined, { timeout: 60_000 });
+    expect(await page.textContent('#factor-status')).toBe('second factor accepted by the relay with your authenticator app');
+
+    // a wrong code: refused by the relay, never admitted
+    page.once('dialog', (d) => void d.accept(totp(secret, Date.now() - 10 * 60_000)));
+    await page.reload();
+    await signIn(page, 'tomas', PASSWORD, false);
+    await page.waitForFunction(() => [...document.querySelectorAll('#alarms li')].some((li) => li.textContent!.includes('REQ-LOG-034')), undefined, { timeout: 60_000 });
+    expect((await alarms(page)).some((a) => a.startsWith('refused REQ-LOG-034') && a.includes('second factor refused by the relay'))).toBe(true);
+    expect(await page.textContent('#conn')).not.toMatch(/^connected/);
+    expect(problems.filter((p) => !p.includes('WebSocket'))).toEqual([]);
+  }, 180_000);
 });
+
+/** RFC 4648 base32 (no padding), as an authenticator app reads the page's secret. */
+function fromBase32(s: string): Uint8Array {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const out: number[] = [];
+  let bits = 0;
+  let v = 0;
+  for (const ch of s) {
+    v = (v << 5) | A.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((v >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return new Uint8Array(out);
+}
