@@ -11,7 +11,11 @@ import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider, KeyPair } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { fingerprint } from '../impl/keyschedule.ts';
-import { MsgType, type KdfParams } from '../impl/messages/index.ts';
+import { decode, encode } from '../impl/codec.ts';
+import { checkFactorResponse, factorChallenge, FACTOR_FAILURE_WINDOW_MS, hasFactor, MAX_FACTOR_FAILURES, type PendingFactor } from '../impl/accounts/second-factor.ts';
+import { concat, utf8 } from '../impl/bytes.ts';
+import { deterministicRng } from '../impl/rng.ts';
+import { FactorAccepted, FactorBegin, MsgType, type KdfParams } from '../impl/messages/index.ts';
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
@@ -130,12 +134,17 @@ export interface RelayHostOptions {
     /** Session lifetime (default 4 hours, REQ-LOG-020). */
     readonly lifetimeMs?: number;
   };
+  /**
+   * Runs the rest of an asynchronous check (a WebAuthn verification, spec 9.7) the way the host's
+   * owner runs a frame (the live relay: in a batch, guarded); default: at once.
+   */
+  readonly resumeAsync?: (f: () => void) => void;
 }
 
 /** A running relay host. */
 export interface RelayHost {
   /** A new connection from `peer` (a name for traces and logs): the relay end's handlers. */
-  accept(link: Link, peer: string): LinkHandlers;
+  accept(link: Link, peer: string, origin?: string): LinkHandlers;
   /** The relay logic stops (a crash): nothing is fed until `resume`. */
   halt(): void;
   /** The relay machine restarts from the state last saved in the store (REQ-REL-050). */
@@ -164,11 +173,19 @@ interface ConnNode {
   principal?: Bytes;
   /** The login session on this connection (REQ-LOG-020). */
   session?: { readonly username: string; readonly expiresAt: number };
+  /** The `Origin` of the upgrade request that opened the connection (a browser's page, REQ-WEB-002). */
+  readonly origin?: string;
+  /** REQ-LOG-031: logged in to an account with a second factor, not yet admitted. */
+  gated?: boolean;
+  /** REQ-LOG-032: the factor challenge issued on this connection, until a response consumes it. */
+  factor?: PendingFactor;
 }
 
 /** Registration and login messages, which go to the login server. */
 const LOGIN_TYPES: ReadonlySet<number> = new Set([MsgType.Register, MsgType.CompatLoginStart, MsgType.CompatLoginResponse, MsgType.LoginStart, MsgType.LoginResponse]);
 const isLogin = (bytes: Bytes): boolean => bytes.length >= 4 && LOGIN_TYPES.has(bytes[3]!);
+/** The second factor's messages (spec 9.7), which the host itself serves. */
+const isFactor = (bytes: Bytes): boolean => bytes.length >= 4 && (bytes[3] === MsgType.FactorBegin || bytes[3] === MsgType.FactorResponse);
 
 /** Starts a relay host on the state the store holds (or an empty relay). */
 export function createRelayHost(o: RelayHostOptions): RelayHost {
@@ -222,11 +239,14 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           feedConn(fx.conn, { type: 'conn.rekey', sessionKey: fx.sessionKey, now: o.now() }); // REQ-LOG-020, REQ-LOG-023: right after the finish was sealed
           const session = { username: fx.username, expiresAt: fx.expiresAt };
           node.session = session;
+          // REQ-LOG-031: an account with a second factor is admitted only once a factor response is accepted
+          node.gated = o.profile === 'hardened' && o.login?.required === true && hasFactor(o.store.factors?.(fx.username));
+          node.factor = undefined;
           record?.({ kind: 'event', actor: 'relay', what: 'logged in', detail: `${node.client} as ${fx.username}` });
           o.at(fx.expiresAt, () => {
             if (conns.get(fx.conn)?.session === session) closeConn(fx.conn, 'session expired (REQ-LOG-020)');
           });
-          if (o.login?.required && node.principal) feedRelay({ type: 'conn.open', conn: fx.conn, principal: node.principal, now: o.now() });
+          if (o.login?.required && node.principal && !node.gated) feedRelay({ type: 'conn.open', conn: fx.conn, principal: node.principal, now: o.now() });
           break;
         }
       }
@@ -329,6 +349,14 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       if (th) feedLogin({ type: 'login.receive', conn: connId, th, bytes, now: o.now() });
       return;
     }
+    if (login && isFactor(bytes)) return factorReceive(connId, node, bytes);
+    if (node.gated) {
+      // REQ-LOG-031: nothing but the factor before the connection is admitted
+      const d = decodeRequest(bytes);
+      o.raise('REQ-LOG-031', `${connId}: a request before the second factor`);
+      relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : 0, 'REQ-LOG-031', 'answer the second factor first'));
+      return;
+    }
     if (o.login?.required && !node.session) {
       // REQ-LOG-020: a relay that requires a login serves nothing else before it
       const d = decodeRequest(bytes);
@@ -337,6 +365,67 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       return;
     }
     request(connId, bytes);
+  };
+
+  // spec 9.7: the challenges come from a generator of their own, seeded from the login's seed (deterministic)
+  const factorRng = o.login ? deterministicRng(concat(o.login.rngSeed, utf8('second factor'))) : undefined;
+  /** Refused factor responses per account (REQ-LOG-035). */
+  const factorFailures = new Map<string, number[]>();
+  const factorReceive = (connId: string, node: ConnNode, bytes: Bytes): void => {
+    const refuse = (reqId: ReqId, detail: string): void => {
+      o.raise(reqId, `${connId}: ${detail}`);
+      relaySend(connId, rejectBytes(0, reqId, detail)); // like the login's, the factor messages carry no request id
+    };
+    const session = node.session;
+    // REQ-LOG-031: the factor belongs to a logged-in account (hardened); an admitted connection may enroll one (REQ-LOG-030)
+    if (o.profile !== 'hardened' || !session || !factorRng) return refuse('REQ-LOG-031', 'log in first');
+    const now = o.now();
+    if (bytes[3] === MsgType.FactorBegin) {
+      let purpose;
+      try {
+        purpose = decode(FactorBegin, bytes).purpose;
+      } catch (e) {
+        return refuse('REQ-ENC-006', e instanceof Error ? e.message : String(e));
+      }
+      if (purpose === 'enroll' && node.gated) return refuse('REQ-LOG-030', 'a factor is enrolled only on an admitted connection');
+      if (purpose === 'enroll' && !o.login?.required) return refuse('REQ-LOG-030', 'this relay does not require a login: a second factor would admit nothing');
+      // REQ-LOG-032: fresh, replaces any earlier one; an admitted connection is shown nothing to answer at login
+      const admittedLogin = purpose === 'login' && !node.gated;
+      const c = factorChallenge(factorRng, purpose, admittedLogin ? undefined : o.store.factors?.(session.username), now);
+      node.factor = admittedLogin ? undefined : c.pending;
+      relaySend(connId, c.bytes);
+      return;
+    }
+    const pending = node.factor;
+    node.factor = undefined; // REQ-LOG-032: a challenge is consumed by the first response, good or bad
+    const recent = (factorFailures.get(session.username) ?? []).filter((t) => now - t < FACTOR_FAILURE_WINDOW_MS);
+    if (recent.length >= MAX_FACTOR_FAILURES) {
+      refuse('REQ-LOG-035', 'too many refused second factors for this account; try later');
+      if (node.gated) closeConn(connId, 'second factor refused (REQ-LOG-035)');
+      return;
+    }
+    const factors = o.store.factors?.(session.username);
+    void checkFactorResponse(bytes, { pending, factors, now, ...(node.origin === undefined ? {} : { origin: node.origin }) }).then((v) =>
+      (o.resumeAsync ?? ((f: () => void) => f()))(() => {
+        if (conns.get(connId) !== node || node.session !== session || halted) return; // the connection or its session ended meanwhile
+        if (!v.ok) {
+          factorFailures.set(session.username, [...recent, o.now()]);
+          refuse(v.reqId, v.detail);
+          if (node.gated) closeConn(connId, `second factor refused (${v.reqId})`); // a new attempt costs a new login
+          else flushConn(connId);
+          return;
+        }
+        // the checked response's effect on the account (a counter, a used TOTP step, a new factor) is kept before it is answered
+        o.store.saveFactors?.(session.username, v.factors);
+        record?.({ kind: 'event', actor: 'relay', what: v.purpose === 'login' ? 'second factor' : 'factor enrolled', detail: `${node.client} as ${session.username}: ${v.method}` });
+        relaySend(connId, encode(FactorAccepted, { purpose: v.purpose, method: v.method }));
+        if (v.purpose === 'login' && node.gated) {
+          node.gated = false;
+          if (o.login?.required && node.principal) feedRelay({ type: 'conn.open', conn: connId, principal: node.principal, now: o.now() });
+        }
+        flushConn(connId);
+      }),
+    );
   };
 
   const request = (connId: string, bytes: Bytes): void => {
@@ -389,10 +478,11 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
   };
 
   return {
-    accept(link, peer) {
+    accept(link, peer, origin) {
       conns.set(link.id, {
         client: peer,
         link,
+        ...(origin === undefined ? {} : { origin }),
         snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: o.crypto, profile: o.profile, relayKeys: o.keys, rngSeed: o.connSeed(link.id) }).snapshot,
       });
       return {

@@ -5,6 +5,7 @@
 import { toHex, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import { HistoryChunk, MailboxChunk, type LogEntry, type MailboxEntry } from '../impl/messages/index.ts';
+import type { AccountFactors } from '../impl/accounts/second-factor.ts';
 import { MAX_MESSAGE_BYTES } from '../impl/messages/types.ts';
 import type { Verifier } from '../impl/protocol/login.ts';
 import type { RelayState } from '../impl/protocol/relay-state.ts';
@@ -34,6 +35,10 @@ export interface RelayStore {
   accounts?(): ReadonlyMap<string, Verifier>;
   /** Stores a newly registered account. */
   saveAccount?(v: Verifier): void;
+  /** The second factors an account enrolled (spec 9.7), when the store keeps accounts. */
+  factors?(username: string): AccountFactors | undefined;
+  /** Replaces an account's second factors (an enrollment, a counter, a used TOTP step). */
+  saveFactors?(username: string, f: AccountFactors): void;
 }
 
 /** An in-memory store. */

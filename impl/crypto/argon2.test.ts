@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../bytes.ts';
-import { ARGON2ID } from './argon2.ts';
+import { ARGON2ID, precomputedArgon2id } from './argon2.ts';
+import { nobleCrypto } from './noble.ts';
 
 describe('REQ-CRY-013 Argon2id implementations', () => {
   for (const [name, argon2] of Object.entries(ARGON2ID)) {
@@ -32,5 +33,22 @@ describe('REQ-CRY-013 Argon2id implementations', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('REQ-LOG-001 the login Argon2id derived beforehand', () => {
+  it('REQ-LOG-001 a precomputed derivation (WebAssembly) gives the synchronous provider exactly noble\'s bytes; other inputs fall back to noble', async () => {
+    const pre = precomputedArgon2id(nobleCrypto);
+    const pw = utf8('correct horse battery staple');
+    const salt = new Uint8Array(16).fill(7);
+    const p = { m: 64, t: 1, p: 1 };
+    const made = await pre.precompute(pw, salt, p, 64);
+    expect(pre.provider.argon2id(pw, salt, p, 64)).toEqual(nobleCrypto.argon2id(pw, salt, p, 64));
+    expect(made).toEqual(nobleCrypto.argon2id(pw, salt, p, 64));
+    expect(pre.counts).toEqual({ hits: 1, misses: 0 });
+    const other = new Uint8Array(16).fill(8);
+    expect(pre.provider.argon2id(pw, other, p, 64)).toEqual(nobleCrypto.argon2id(pw, other, p, 64));
+    expect(pre.provider.argon2id(pw, salt, { ...p, t: 2 }, 64)).toEqual(nobleCrypto.argon2id(pw, salt, { ...p, t: 2 }, 64));
+    expect(pre.counts).toEqual({ hits: 1, misses: 2 });
   });
 });

@@ -83,6 +83,11 @@ export const MESSAGES: { readonly [N in MsgName]: StructCodec<unknown> } = {
   Vault: keystore.Vault,
   VaultContents: keystore.VaultContents,
   UnlockedSession: keystore.UnlockedSession,
+  // appended last, so that the vectors of the messages before them keep their bytes
+  FactorBegin: login.FactorBegin,
+  FactorChallenge: login.FactorChallenge,
+  FactorResponse: login.FactorResponse,
+  FactorAccepted: login.FactorAccepted,
 } as const;
 
 /** Structs without a header that appear inside messages (spec 4.3). */
@@ -106,6 +111,8 @@ export const ENUMS: readonly Codec<string>[] = [
   common.CommitReason,
   common.KdfAlgorithm,
   common.TrustMethod,
+  login.FactorMethod,
+  login.FactorPurpose,
 ];
 
 const BY_TYPE = new Map<number, MsgName>(Object.entries(MsgType).map(([n, t]) => [t, n as MsgName]));

@@ -1,5 +1,5 @@
 /** Login messages of spec section 4.9 (protocols of spec 9.3 and 9.4). */
-import { f, fixed, message, text, u64, type ValueOf } from '../codec.ts';
+import { bool, enumOf, f, fixed, message, opaque, text, u64, type ValueOf } from '../codec.ts';
 import { DSA_PK_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES } from '../suite.ts';
 import { KdfParams } from './common.ts';
 import { MsgType } from './types.ts';
@@ -77,3 +77,41 @@ export const LoginFinish = message('LoginFinish', MsgType.LoginFinish, [
 ]);
 /** hardened login, step 4. */
 export type LoginFinish = ValueOf<typeof LoginFinish>;
+
+/** `enum FactorMethod : uint8 { totp(1), webauthn(2) }` (spec 9.7). */
+export const FactorMethod = enumOf('FactorMethod', { totp: 1, webauthn: 2 });
+/** A second login factor. */
+export type FactorMethod = ValueOf<typeof FactorMethod>;
+/** `enum FactorPurpose : uint8 { login(1), enroll(2) }` (spec 9.7). */
+export const FactorPurpose = enumOf('FactorPurpose', { login: 1, enroll: 2 });
+/** What a factor challenge is for: admitting the connection, or enrolling a factor on an admitted one. */
+export type FactorPurpose = ValueOf<typeof FactorPurpose>;
+/** `FactorBegin` (type 0x79, spec 9.7): a logged-in client asks for a factor challenge. */
+export const FactorBegin = message('FactorBegin', MsgType.FactorBegin, [f('purpose', FactorPurpose)]);
+/** A request for a factor challenge. */
+export type FactorBegin = ValueOf<typeof FactorBegin>;
+/** `FactorChallenge` (type 0x7A, spec 9.7). */
+export const FactorChallenge = message('FactorChallenge', MsgType.FactorChallenge, [
+  f('purpose', FactorPurpose),
+  f('totp', bool),
+  f('webauthn', bool),
+  f('challenge', fixed(32)),
+  f('issued_at', u64),
+]);
+/** A fresh factor challenge, with the factors the account enrolled. */
+export type FactorChallenge = ValueOf<typeof FactorChallenge>;
+/** `FactorResponse` (type 0x7B, spec 9.7). */
+export const FactorResponse = message('FactorResponse', MsgType.FactorResponse, [
+  f('purpose', FactorPurpose),
+  f('method', FactorMethod),
+  f('challenge', fixed(32)),
+  f('totp_secret', opaque(0, 64)),
+  f('code', text(0, 10)),
+  f('webauthn', opaque(0, 16384)),
+]);
+/** An answer to a factor challenge: a TOTP code, or a WebAuthn assertion or attestation. */
+export type FactorResponse = ValueOf<typeof FactorResponse>;
+/** `FactorAccepted` (type 0x7C, spec 9.7). */
+export const FactorAccepted = message('FactorAccepted', MsgType.FactorAccepted, [f('purpose', FactorPurpose), f('method', FactorMethod)]);
+/** The relay accepted a factor response. */
+export type FactorAccepted = ValueOf<typeof FactorAccepted>;

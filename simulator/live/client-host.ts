@@ -14,8 +14,8 @@ import type { CryptoProvider } from '../../impl/crypto/provider.ts';
 import { attempt, type ReqId } from '../../impl/errors.ts';
 import type { Identity } from '../../impl/protocol/identity.ts';
 import { deterministicRng, drbgInstantiate, systemRng } from '../../impl/rng.ts';
-import { decode } from '../../impl/codec.ts';
-import { MsgType, Reject, type Invite } from '../../impl/messages/index.ts';
+import { decode, encode } from '../../impl/codec.ts';
+import { FactorAccepted, FactorBegin, FactorChallenge, FactorResponse, MsgType, Reject, type FactorMethod, type Invite } from '../../impl/messages/index.ts';
 import { configuredKdf, register, registrationPin, type LoginPin } from '../../impl/protocol/login.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { ClientConfig, ClientCore } from '../../machines/client-core.ts';
@@ -66,7 +66,22 @@ export interface LiveClientOptions {
    * hardened: `pin` is the account's pin from the vault; without one the client pins what it
    * registers with, or what its first login used (REQ-LOG-017).
    */
-  readonly login?: { readonly username: string; readonly password: string; readonly register: boolean; readonly insecureTestKdf?: boolean; readonly pin?: LoginPin };
+  readonly login?: {
+    readonly username: string;
+    readonly password: string;
+    readonly register: boolean;
+    readonly insecureTestKdf?: boolean;
+    readonly pin?: LoginPin;
+    /** With `register`: the `Register` to send, made beforehand by the host (the web page derives its Argon2id in WebAssembly); else the client makes it. */
+    readonly registration?: Bytes;
+  };
+  /**
+   * hardened, with `login`: the second factor of spec 9.7. After every login the client asks for
+   * a factor challenge (`FactorBegin`) and its role machine goes online only once the relay
+   * admitted the connection: at once when the account enrolled no factor, else after `answer`'s
+   * response was accepted (REQ-LOG-031). `answer` returning undefined gives up the login.
+   */
+  readonly factor?: { answer(challenge: FactorChallenge): Promise<FactorAnswer | undefined> };
   /** Trace lines of this client (the simulator's format; the caller stamps the time). */
   readonly record?: (e: TraceLine) => void;
   /** Resume the role machine from this persisted state (REQ-MEM-026), instead of starting afresh. */
@@ -76,6 +91,16 @@ export interface LiveClientOptions {
    * returns a promise, the step's effects leave only once it resolves, in step order (REQ-MEM-002).
    */
   readonly persist?: (state: PersistedRole) => void | Promise<void>;
+}
+
+/** A second factor's answer to a `FactorChallenge` (spec 9.7): a TOTP code, or the browser's WebAuthn response as JSON. */
+export interface FactorAnswer {
+  readonly method: FactorMethod;
+  readonly code?: string;
+  /** WebAuthn: the assertion or attestation in its JSON form (UTF-8). */
+  readonly webauthn?: Bytes;
+  /** TOTP enrollment: the secret the authenticator app holds. */
+  readonly totpSecret?: Bytes;
 }
 
 /** Opens a connection to the relay at `url` (a WebSocket: one binary message per frame). */
@@ -93,6 +118,12 @@ export interface LiveClient {
   context(): unknown;
   /** Stops: closes the connection, cancels timers, never reconnects. */
   stop(): void;
+  /**
+   * hardened: enrolls a second factor for the logged-in account on the admitted connection (REQ-LOG-030):
+   * asks for an enrollment challenge, lets `make` answer it (a WebAuthn attestation, or a TOTP
+   * secret and its current code), and resolves once the relay accepted it; rejects with the relay's refusal.
+   */
+  enrollFactor(make: (challenge: FactorChallenge) => Promise<FactorAnswer>): Promise<void>;
 }
 
 type RoleMachine = typeof ownerMachine | typeof memberMachine;
@@ -180,17 +211,91 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
         if (pin === undefined && fx.pin !== undefined) pinNow(fx.pin); // REQ-LOG-017: trust on first use
         feedConn({ type: 'conn.rekey', sessionKey: fx.sessionKey, now: Date.now() }); // REQ-LOG-020, REQ-LOG-023: the finish checked, nothing sent since the response
         record?.({ kind: 'event', actor: o.name, what: 'logged in', detail: o.login!.username });
-        o.on?.connected?.();
-        feedRole({ type: 'net.up', now: Date.now() });
-        for (const bytes of held.splice(0)) feedRelay(bytes);
+        if (o.factor && o.profile === 'hardened') {
+          // spec 9.7: the connection is admitted once the account's factor is answered (or it has none)
+          awaitingFactor = true;
+          send(encode(FactorBegin, { purpose: 'login' }));
+        } else goOnline();
       }
     }
+  };
+  /** The login is done (and its second factor, if any): the role machine goes online, with what arrived meanwhile. */
+  const goOnline = (): void => {
+    awaitingFactor = false;
+    o.on?.connected?.();
+    feedRole({ type: 'net.up', now: Date.now() });
+    for (const bytes of held.splice(0)) feedRelay(bytes);
+  };
+  const send = (bytes: Bytes): void => feedConn({ type: 'app.send', bytes, now: Date.now() });
+  /** REQ-LOG-031: logged in, waiting for the relay to admit the connection after the second factor. */
+  let awaitingFactor = false;
+  /** An enrollment under way (REQ-LOG-030). */
+  let enrolling: { readonly make: (c: FactorChallenge) => Promise<FactorAnswer>; readonly done: (e?: Error) => void } | undefined;
+  const respond = (purpose: 'login' | 'enroll', challenge: Bytes, a: FactorAnswer): void =>
+    send(encode(FactorResponse, { purpose, method: a.method, challenge, totp_secret: a.totpSecret ?? new Uint8Array(0), code: a.code ?? '', webauthn: a.webauthn ?? new Uint8Array(0) }));
+  const refusedFactor = (detail: string, reqId: ReqId): void => {
+    record?.({ kind: 'reject', actor: o.name, reqId, detail });
+    o.on?.raise?.('reject', reqId, detail);
+    awaitingFactor = false;
+    loginFailed = true; // like a refused login: no retry loop
+    link?.close('second factor refused');
+  };
+  /** The relay's factor messages (spec 9.7); true when `bytes` was one of them or a refusal of one. */
+  const factorReceive = (bytes: Bytes): boolean => {
+    const type = bytes.length >= 4 ? bytes[3] : undefined;
+    if (type === MsgType.FactorChallenge) {
+      const ch = attempt(() => decode(FactorChallenge, bytes));
+      if (!ch.ok) return true;
+      const c = ch.value;
+      if (c.purpose === 'login' && awaitingFactor) {
+        if (!c.totp && !c.webauthn) goOnline(); // no factor enrolled: admitted
+        else
+          void o.factor!.answer(c).then(
+            (a) => (a === undefined ? refusedFactor('second factor: no answer given', 'REQ-LOG-031') : respond('login', c.challenge, a)),
+            (e: unknown) => refusedFactor(`second factor: ${e instanceof Error ? e.message : String(e)}`, 'REQ-LOG-031'),
+          );
+      } else if (c.purpose === 'enroll' && enrolling) {
+        const e = enrolling;
+        void e.make(c).then(
+          (a) => respond('enroll', c.challenge, a),
+          (err: unknown) => {
+            enrolling = undefined;
+            e.done(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      }
+      return true;
+    }
+    if (type === MsgType.FactorAccepted) {
+      const acc = attempt(() => decode(FactorAccepted, bytes));
+      if (acc.ok && acc.value.purpose === 'login' && awaitingFactor) {
+        record?.({ kind: 'event', actor: o.name, what: 'second factor', detail: acc.value.method });
+        goOnline();
+      } else if (acc.ok && acc.value.purpose === 'enroll' && enrolling) {
+        const e = enrolling;
+        enrolling = undefined;
+        e.done();
+      }
+      return true;
+    }
+    if (type === MsgType.Reject && (awaitingFactor || enrolling)) {
+      const rj = attempt(() => decode(Reject, bytes));
+      if (!rj.ok || rj.value.req_id !== 0 || !/^REQ-LOG-03\d$/.test(rj.value.requirement)) return false;
+      if (awaitingFactor) refusedFactor(`second factor refused by the relay: ${rj.value.detail}`, rj.value.requirement as ReqId);
+      else if (enrolling) {
+        const e = enrolling;
+        enrolling = undefined;
+        e.done(new Error(`${rj.value.requirement}: ${rj.value.detail}`));
+      }
+      return true;
+    }
+    return false;
   };
   const startLogin = (): void => {
     const l = o.login!;
     if (mustRegister) {
       const kdf = configuredKdf(l.insecureTestKdf); // REQ-LOG-019: the configuration's, at the floor
-      registration ??= register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
+      registration ??= l.registration ?? register(o.crypto, deterministicRng(systemRng.bytes(32)), l.username, l.password, kdf, o.identity.publicKey, kdf);
       if (o.profile === 'hardened' && pin === undefined) pinNow(registrationPin(registration)); // REQ-LOG-017
       feedConn({ type: 'app.send', bytes: registration, now: Date.now() });
     }
@@ -296,11 +401,12 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
           break;
         case 'effect.receive':
           record?.({ kind: 'recv', actor: o.name, from: 'relay', msg: messageLabel(fx.bytes), size: fx.bytes.length, hash: shortHash(fx.bytes) });
+          if (!loginSnap && factorReceive(fx.bytes)) break;
           if (loginSnap && fx.bytes.length >= 4 && LOGIN_REPLIES.has(fx.bytes[3]!)) {
             const rj = fx.bytes[3] === MsgType.Reject ? attempt(() => decode(Reject, fx.bytes)) : undefined;
             refusal = rj?.ok ? rj.value : undefined;
             feedLogin({ type: 'net.receive', bytes: fx.bytes, now: Date.now() });
-          } else if (loginSnap) {
+          } else if (loginSnap || awaitingFactor) {
             // a push of a relay that does not wait for the login: the role machine's, once online (bounded: history sync refetches the rest)
             if (held.length < 10_000) held.push(fx.bytes);
           }
@@ -333,7 +439,13 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
         link = undefined;
         feedConn({ type: 'conn.lost', now: Date.now() });
         loginSnap = undefined;
+        awaitingFactor = false;
         held.length = 0;
+        if (enrolling) {
+          const e = enrolling;
+          enrolling = undefined;
+          e.done(new Error('the connection ended before the enrollment was accepted'));
+        }
         if (!stopped && !loginFailed) reconnect = setTimeout(connect, o.reconnectMs ?? 1_000);
       },
     });
@@ -352,6 +464,14 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
     user(event) {
       record?.({ kind: 'user', actor: o.name, event: event.type });
       feedRole({ ...event, now: Date.now() } as OwnerEvent);
+    },
+    enrollFactor(make) {
+      if (enrolling) return Promise.reject(new Error('an enrollment is already under way'));
+      if (!link || loginSnap || awaitingFactor || !o.login) return Promise.reject(new Error('not logged in'));
+      return new Promise<void>((resolve, reject) => {
+        enrolling = { make, done: (e) => (e ? reject(e) : resolve()) };
+        send(encode(FactorBegin, { purpose: 'enroll' }));
+      });
     },
     state: () => snapshot.value,
     context: () => snapshot.context,

@@ -195,6 +195,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     coalesce: true,
     onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
+    resumeAsync: (f) => inBatch(() => guarded(() => withCheckOff(o.checkOff, f))),
     login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), kdf: configuredKdf(o.insecureTestKdf), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
       trace({ kind: 'reject', actor: 'relay', reqId, detail });
@@ -304,7 +305,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
 
   const ws = wsListen(
     server,
-    (link, peer) => {
+    (link, peer, origin) => {
       counters.connections_total++;
       emit('info', 'connected', { conn: peer });
       const counted = {
@@ -316,7 +317,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         },
         close: (reason: string) => later(() => link.close(reason)),
       };
-      const h = host.accept(counted, peer);
+      const h = host.accept(counted, peer, origin);
       return {
         onFrame(bytes) {
           counters.frames_in++;

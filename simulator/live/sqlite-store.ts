@@ -5,6 +5,7 @@
  * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
  * at any moment loses nothing that was acknowledged.
  */
+import { factorsFromJson, factorsToJson } from '../../impl/accounts/second-factor.ts';
 import Database from 'better-sqlite3';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
@@ -202,10 +203,13 @@ export function sqliteStore(file: string): SqliteStore {
     CREATE TABLE IF NOT EXISTS mailbox (principal TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS directory (principal TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS factor (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id, digest)) WITHOUT ROWID;
   `);
   const allAccounts = db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account');
   const insAccount = db.prepare<[string, string]>('INSERT INTO account (username, json) VALUES (?, ?)');
+  const getFactors = db.prepare<[string], { json: string }>('SELECT json FROM factor WHERE username = ?');
+  const putFactors = db.prepare<[string, string]>('INSERT OR REPLACE INTO factor (username, json) VALUES (?, ?)');
   const logLen = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM log WHERE room = ?');
   const insLog = db.prepare<[Bytes, number, number | null, Bytes]>('INSERT INTO log (room, idx, epoch, payload) VALUES (?, ?, ?, ?)');
   const range = db.prepare<[Bytes, number, number], { idx: number; epoch: number | null; payload: Buffer }>('SELECT idx, epoch, payload FROM log WHERE room = ? AND idx >= ? AND idx <= ? ORDER BY idx');
@@ -244,6 +248,11 @@ export function sqliteStore(file: string): SqliteStore {
     },
     accounts: () => new Map(allAccounts.all().map((r) => [r.username, fromJson<Verifier>(r.json)])),
     saveAccount: (v) => void insAccount.run(v.username, toJson(v)),
+    factors(username) {
+      const row = getFactors.get(username);
+      return row === undefined ? undefined : factorsFromJson(row.json);
+    },
+    saveFactors: (username, f) => void putFactors.run(username, factorsToJson(f)),
     saveState: state.save,
     loadState: state.load,
     atomically(f) {

@@ -64,7 +64,8 @@ function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: 
 /** The relay end on an HTTP server: upgrades requests, and hands each connection to `accept`. */
 export function wsListen(
   server: Server,
-  accept: (link: Link, peer: string) => LinkHandlers,
+  /** A new connection: its link, a name for logs, and the `Origin` of its upgrade request when it had one (REQ-WEB-002). */
+  accept: (link: Link, peer: string, origin?: string) => LinkHandlers,
   limits: WsLimits = DEFAULT_WS_LIMITS,
   /** Whether an upgrade request may become a connection (the relay's origin check); refused ones get 403. */
   upgradeAllowed: (req: IncomingMessage) => boolean = () => true,
@@ -87,7 +88,7 @@ export function wsListen(
       closed = true;
       handlers.onClose(reason);
     };
-    const handlers = accept(link(ws, id, limits.maxBufferedBytes, finish), `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}#${id}`);
+    const handlers = accept(link(ws, id, limits.maxBufferedBytes, finish), `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}#${id}`, req.headers.origin);
     receive(ws, () => closed, finish, handlers.onFrame);
     ws.on('error', (e) => finish(e.message));
   });

@@ -59,7 +59,8 @@ function malformedCases(): Record<string, Json>[] {
   // version, suite or type.
   for (const [name, codec] of Object.entries(MESSAGES)) {
     const good = encode(codec, sampleValue(codec, rng, 'min'));
-    add(`${name}/cut-after-header`, name, good.subarray(0, 5), 'REQ-ENC-006', 'truncated');
+    // (a message whose body is one byte, FactorBegin, is whole at 5 bytes: its truncation is the case below)
+    if (good.length > 5) add(`${name}/cut-after-header`, name, good.subarray(0, 5), 'REQ-ENC-006', 'truncated');
     if (good.length > 256 && name !== 'KemCert') continue;
     add(`${name}/truncated`, name, good.subarray(0, good.length - 1), 'REQ-ENC-006', 'truncated');
     add(`${name}/trailing`, name, concat(good, new Uint8Array([0])), 'REQ-ENC-007', 'trailing');

@@ -13,7 +13,7 @@ import { chromiumPresent, launchChromium, removeProfile, running, stopChromium, 
 import { startRelay, type LiveRelay } from '../relay.ts';
 import { WebSocket } from 'ws';
 import { buildWebApp } from './serve.ts';
-import { alarms, openRoom, say, signIn, timeline, timelineHas } from './testkit.ts';
+import { alarms, openRoom, say, signIn, timeline, timelineHas, watchPage } from './testkit.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
 import { createIdentity } from '../../../impl/protocol/identity.ts';
@@ -97,6 +97,8 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(link).toBe(`${origin}/#invite=${encodeURIComponent(text)}`);
     expect(await guest.inputValue('#invite-in')).toBe(text);
 
+    // REQ-LOG-001: both registered and logged in with the Argon2id derived in WebAssembly beforehand (noble computed none)
+    for (const p of [owner, guest]) expect(await p.getAttribute('body', 'data-login-kdf')).toBe('webassembly');
     await say(owner, 'hello from the owner');
     await timelineHas(guest, 'hello from the owner');
     // peer text is text, never markup
@@ -145,7 +147,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     expect(problems).toEqual([]);
   }, 180_000);
 
-  it('REQ-KEY-015 REQ-KEY-012 the person and the room survive a reload: the vault in IndexedDB opens with the password only, the relay login succeeds again (REQ-LOG-017 pin kept), and the owner machine resumes (REQ-MEM-026)', async () => {
+  it('REQ-KEY-015 REQ-KEY-012 the person and the room survive a reload: the vault in IndexedDB opens with the password only, the relay login succeeds again (REQ-LOG-017 pin kept, its Argon2id in WebAssembly), and the owner machine resumes (REQ-MEM-026)', async () => {
     const origin = `http://127.0.0.1:${relay!.port}`;
     const page = chrome!.page;
     const before = await page.textContent('#you');
@@ -179,6 +181,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     // the room resumed, through a login with the pinned salt and parameters; the owner's machine goes on
     await timelineHas(page, 'room resumed at epoch');
     await page.waitForFunction(() => document.getElementById('conn')!.textContent === 'connected, logged in as olivia', undefined, { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-login-kdf')).toBe('webassembly'); // REQ-LOG-001 REQ-LOG-017: derived beforehand under the pinned salt
     const epoch = Number(await page.textContent('#epoch'));
     await page.click('#rotate');
     await page.waitForFunction((e) => Number(document.getElementById('epoch')!.textContent) === e + 1, epoch, { timeout: 30_000 });
@@ -238,6 +241,51 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
       cli.stop();
     }
   }, 180_000);
+
+  it('REQ-WEB-001 REQ-MEM-026 one page in two rooms: a second room beside the first, each with its own timeline; a reload resumes both', async () => {
+    const owner = chrome!.page; // olivia, in her first room
+    const origin = `http://127.0.0.1:${relay!.port}`;
+    const first = await timeline(owner);
+    expect(first.some((l) => l.includes('from the command line 30'))).toBe(true);
+    await owner.click('#new-room');
+    await owner.waitForSelector('#setup:not([hidden])');
+    await owner.click('#create');
+    await owner.waitForFunction(() => document.querySelectorAll('#room-tabs button[data-slot]').length === 2, undefined, { timeout: 60_000 });
+    await owner.waitForSelector('#room:not([hidden])');
+    await timelineHas(owner, 'created');
+    expect((await timeline(owner)).some((l) => l.includes('from the command line'))).toBe(false); // a timeline of its own
+    await owner.click('#invite');
+    await owner.waitForSelector('#invite-out:not([hidden])', { timeout: 30_000 });
+    const link = (await owner.getAttribute('#invite-link', 'href')) ?? '';
+    const hanna = await other!.newPage();
+    watchPage(hanna, 'hanna', origin, problems);
+    await hanna.goto(link);
+    await signIn(hanna, 'hanna', 'hanna has a long passphrase');
+    await hanna.click('#join');
+    await hanna.waitForSelector('#room:not([hidden])', { timeout: 60_000 });
+    await timelineHas(owner, 'joined at epoch 1');
+    await say(owner, 'in the second room');
+    await timelineHas(hanna, 'in the second room');
+    await say(hanna, 'hello from hanna');
+    await timelineHas(owner, 'hello from hanna');
+    // the first room is still there, and still live: its tab shows its own timeline and it sends
+    await owner.click('#room-tabs button[data-slot="0"]');
+    expect((await timeline(owner)).some((l) => l.includes('hello from hanna'))).toBe(false);
+    await timelineHas(owner, 'from the command line 30');
+    await say(owner, 'back in the first room');
+    await timelineHas(owner, 'you: back in the first room');
+    // a reload keeps both rooms (two slots of the room store), each resumed on its own connection
+    await owner.reload();
+    await signIn(owner, 'olivia', 'correct horse battery staple', false);
+    await owner.waitForFunction(() => document.querySelectorAll('#room-tabs button[data-slot]').length === 2, undefined, { timeout: 60_000 });
+    await timelineHas(owner, 'room resumed at epoch');
+    await owner.click('#room-tabs button[data-slot="1"]');
+    await timelineHas(owner, 'room resumed at epoch 1');
+    await say(owner, 'the second room after the reload');
+    await timelineHas(hanna, 'the second room after the reload');
+    expect(await alarms(owner)).toEqual([]);
+    expect(await alarms(hanna)).toEqual([]);
+  }, 240_000);
 
   it('the page refuses a user name it cannot use and a short password before any work', async () => {
     const page = await other!.newPage();
