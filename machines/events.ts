@@ -95,7 +95,9 @@ export type RelayEvent =
   /** A decoded request; `digest` is SHA-256 of the bytes received (REQ-REL-004), computed from the request when absent. */
   | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest; readonly digest?: Bytes })
   | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string })
-  | (Timed & { readonly type: 'admin.shutdown' });
+  | (Timed & { readonly type: 'admin.shutdown' })
+  /** A mailbox entry for a principal whose mailbox this relay keeps, made by the worker of another shard (REQ-REL-051). */
+  | (Timed & { readonly type: 'mail.forwarded'; readonly to: Bytes; readonly roomId: Bytes; readonly inviteId: Bytes; readonly payload: Bytes });
 
 /** Effects of the relay machine. */
 export type RelayEffect =
