@@ -52,7 +52,7 @@ export function runShard(db: string, index: number, count: number, profile: Prof
       for (const fx of r.effects) {
         if (fx.type === 'effect.append') store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
         else if (fx.type === 'effect.storeMail') {
-          if (mine(fx.principal)) store.storeMail(fx.principal, fx.entry);
+          if (forwarded || mine(fx.principal)) store.storeMail(fx.principal, fx.entry);
           else {
             // REQ-REL-051: another shard keeps this mailbox; the entry's index is that shard's to give
             const entry: OutboxEntry = { to: fx.principal, roomId: fx.entry.room_id, inviteId: fx.entry.invite_id, payload: fx.entry.payload };
