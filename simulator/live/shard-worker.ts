@@ -147,7 +147,10 @@ export function runShard(db: string, index: number, count: number, profile: Prof
 // the child process
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/')) && process.send) {
   const [db, index, count, profile, config] = process.argv.slice(2);
-  const send = (m: FromShard): void => void process.send!(m);
+  // a front that went away is not an error of the shard's: the 'disconnect' below ends it
+  const send = (m: FromShard): void => void (process.connected && process.send!(m, undefined, undefined, () => undefined));
+  // SIGINT from a terminal reaches the whole process group: the front stops the shards itself, after their last commit
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => undefined);
   const shard = runShard(db!, Number(index), Number(count), profile as Profile, JSON.parse(config ?? '{}') as Partial<RelayConfig>, send);
   process.on('message', (m) => {
     shard.receive(m as ToShard);
