@@ -122,7 +122,7 @@ export interface RelayHostOptions {
    */
   /**
    * Where the relay machine runs, when not here: the sharded live relay's front (`pqroom relay
-   * --workers N`, simulator/live/sharded.ts) keeps the connections, the login server and the
+   * --workers N`, simulator/live/shards/front.ts) keeps the connections, the login server and the
    * sealing, and hands every event meant for the relay machine to `feed`; the shard workers send
    * what the machine decided back through {@link RelayHost.carryOut}. Absent: the machine runs in
    * this host, on `store` (the simulator and `--workers 1`).

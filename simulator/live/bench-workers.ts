@@ -33,8 +33,8 @@ import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/
 import { deterministicRng } from '../../impl/rng.ts';
 import { startRelay } from './relay.ts';
 import { dialSession, type Session } from './session-client.ts';
-import { shardOf } from './shard-protocol.ts';
-import { shardDb } from './shards.ts';
+import { shardOf } from './shards/protocol.ts';
+import { shardDb } from './shards/front.ts';
 import { sqliteStore } from './sqlite-store.ts';
 
 const c = nodeCrypto;

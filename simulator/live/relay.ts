@@ -25,7 +25,7 @@ import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
 import { logBudget } from './log-budget.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
-import { startShards, type ShardSet } from './shards.ts';
+import { startShards, type ShardSet } from './shards/front.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 

@@ -1,17 +1,17 @@
 /**
  * The front's half of `pqroom relay --workers N` (spec 8.13): it starts one shard worker
- * process per shard (shard-worker.ts), each on a database file of its own, routes the relay
+ * process per shard (worker.ts), each on a database file of its own, routes the relay
  * machine's events to them (a request by its room id, or by the principal whose mailbox or
  * directory entry it reads or writes; connections to every shard), forwards mailbox entries
  * between them (REQ-REL-051), and restarts a worker that died (REQ-REL-052).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Bytes } from '../../impl/bytes.ts';
-import type { Profile } from '../../impl/suite.ts';
-import type { RelayEffect, RelayEvent } from '../../machines/events.ts';
-import type { RelayConfig } from '../../machines/relay.ts';
-import { shardOf, type Forward, type FromShard, type ToShard } from './shard-protocol.ts';
+import type { Bytes } from '../../../impl/bytes.ts';
+import type { Profile } from '../../../impl/suite.ts';
+import type { RelayEffect, RelayEvent } from '../../../machines/events.ts';
+import type { RelayConfig } from '../../../machines/relay.ts';
+import { shardOf, type Forward, type FromShard, type ToShard } from './protocol.ts';
 
 /** The database file of shard `k` of `count` beside the front's `db` (`:memory:` stays in memory). */
 export function shardDb(db: string, k: number, count: number): string {
@@ -49,7 +49,7 @@ export interface ShardOptions {
   readonly log: (level: string, msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const WORKER = fileURLToPath(new URL('./shard-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 interface Shard {

@@ -1,27 +1,27 @@
 /**
  * One shard of `pqroom relay --workers N` (spec 8.13), a child process of the relay's front
- * (shards.ts): the honest relay machine for the rooms, mailboxes and directory entries of its
+ * (front.ts): the honest relay machine for the rooms, mailboxes and directory entries of its
  * shard, on a SQLite file of its own. It never sees a socket: the front sends it the machine's
  * events (connections authenticated and gone, decoded requests), it answers with what the
  * machine decided, after the group commit that made it durable (REQ-REL-050). A mailbox entry
  * for a principal whose mailbox another shard keeps goes to the outbox in the same transaction
  * and is forwarded until that shard has made it durable (REQ-REL-051).
  *
- * Run as `node --import tsx shard-worker.ts DB INDEX COUNT PROFILE CONFIG-JSON` with an IPC
+ * Run as `node --import tsx worker.ts DB INDEX COUNT PROFILE CONFIG-JSON` with an IPC
  * channel (advanced serialization); no I/O but its database and the channel.
  */
-import { toHex, type Bytes } from '../../impl/bytes.ts';
-import { encode } from '../../impl/codec.ts';
-import { nodeCrypto } from '../../impl/crypto/node.ts';
-import { MailboxDelivery } from '../../impl/messages/index.ts';
-import { emptyRelay } from '../../impl/protocol/relay-state.ts';
-import type { Profile } from '../../impl/suite.ts';
-import { start, step } from '../../machines/driver.ts';
-import type { RelayEffect, RelayEvent } from '../../machines/events.ts';
-import { relayMachine, type RelayConfig } from '../../machines/relay.ts';
-import { historyChunk, mailboxChunk } from '../store.ts';
-import { shardOf, type Forward, type FromShard, type ToShard } from './shard-protocol.ts';
-import { sqliteStore, type OutboxEntry } from './sqlite-store.ts';
+import { toHex, type Bytes } from '../../../impl/bytes.ts';
+import { encode } from '../../../impl/codec.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { MailboxDelivery } from '../../../impl/messages/index.ts';
+import { emptyRelay } from '../../../impl/protocol/relay-state.ts';
+import type { Profile } from '../../../impl/suite.ts';
+import { start, step } from '../../../machines/driver.ts';
+import type { RelayEffect, RelayEvent } from '../../../machines/events.ts';
+import { relayMachine, type RelayConfig } from '../../../machines/relay.ts';
+import { historyChunk, mailboxChunk } from '../../store.ts';
+import { shardOf, type Forward, type FromShard, type ToShard } from './protocol.ts';
+import { sqliteStore, type OutboxEntry } from '../sqlite-store.ts';
 
 /** Runs a shard on `db` until the front says stop or the channel closes. */
 export function runShard(db: string, index: number, count: number, profile: Profile, config: Partial<RelayConfig>, post: (m: FromShard) => void): { readonly receive: (m: ToShard) => void } {

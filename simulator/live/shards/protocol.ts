@@ -1,11 +1,11 @@
 /**
- * What the front of `pqroom relay --workers N` (shards.ts) and its shard workers
- * (shard-worker.ts) say to each other over the IPC channel (spec 8.13), and which shard keeps
+ * What the front of `pqroom relay --workers N` (front.ts) and its shard workers
+ * (worker.ts) say to each other over the IPC channel (spec 8.13), and which shard keeps
  * what: a room by its id, a principal's mailbox and directory entry by the principal.
  */
-import type { Bytes } from '../../impl/bytes.ts';
-import type { RelayEffect, RelayEvent } from '../../machines/events.ts';
-import type { OutboxEntry } from './sqlite-store.ts';
+import type { Bytes } from '../../../impl/bytes.ts';
+import type { RelayEffect, RelayEvent } from '../../../machines/events.ts';
+import type { OutboxEntry } from '../sqlite-store.ts';
 
 /** The shard (0 .. count-1) of a room id or a principal: FNV-1a of its bytes, modulo the count (spec 8.13). */
 export function shardOf(key: Bytes, count: number): number {
