@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../../impl/bytes.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { runConformance } from '../conformance/suite.ts';
 import { runDemo } from '../demo.ts';
 import { startRelay } from '../relay.ts';
 import type { FromShard } from './protocol.ts';
@@ -113,4 +115,18 @@ describe('REQ-REL-052 a relay database keeps its number of workers', () => {
     await relay.close();
     await expect(startRelay({ port: 0, db, workers: 1, log: () => undefined })).rejects.toThrow(/holds a relay of 2 workers; start it with --workers 2/);
   }, 60_000);
+});
+
+describe('REQ-REL-051 the sharded relay conforms: pqroom conformance against a relay of two workers', () => {
+  it('REQ-REL-051: every case of the conformance suite passes against --workers 2 (joins and mailboxes cross shards)', async () => {
+    const relay = await startRelay({ port: 0, db: join(dir, 'conformance.db'), workers: 2, log: () => undefined });
+    try {
+      const report = await runConformance({ url: relay.url, crypto: nodeCrypto, profile: 'hardened', relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8('conformance workers 2')) });
+      expect(report.results.flatMap((r) => (r.verdict === 'FAIL' ? [`${r.id} ${r.name}: expected ${r.expected}, got ${r.got}`] : []))).toEqual([]);
+      expect(report.failed).toBe(0);
+      expect(report.passed).toBeGreaterThan(50);
+    } finally {
+      await relay.close();
+    }
+  }, 300_000);
 });
