@@ -59,11 +59,15 @@ interface Shard {
   /** Events of this turn of the event loop, sent together. */
   pending: RelayEvent[];
   waiters: (() => void)[];
+  /** When its worker started, and the wait before the next restart (doubled while it keeps dying young). */
+  startedAt: number;
+  backoffMs: number;
+  restart?: NodeJS.Timeout;
 }
 
 /** Starts `count` shard workers; resolves once every one is up. */
 export async function startShards(o: ShardOptions): Promise<ShardSet> {
-  const shards: Shard[] = Array.from({ length: o.count }, () => ({ up: false, rooms: 0, pending: [], waiters: [] }));
+  const shards: Shard[] = Array.from({ length: o.count }, () => ({ up: false, rooms: 0, pending: [], waiters: [], startedAt: 0, backoffMs: 100 }));
   /** Authenticated connections and their principals: every shard's relay machine knows them all, to push to them. */
   const conns = new Map<string, Bytes>();
   let restarts = 0;
@@ -131,6 +135,7 @@ export async function startShards(o: ShardOptions): Promise<ShardSet> {
     });
     const s = shards[k]!;
     s.child = child;
+    s.startedAt = Date.now();
     child.on('message', (m) => onMessage(k, m as FromShard));
     child.once('exit', (code, signal) => {
       s.up = false;
@@ -138,8 +143,10 @@ export async function startShards(o: ShardOptions): Promise<ShardSet> {
       if (closing) return;
       // REQ-REL-052: the supervisor restarts a worker that died; it resumes from its file
       restarts++;
-      o.log('error', 'shard worker died; restarting it', { shard: k + 1, code, signal });
-      setTimeout(() => !closing && spawn(k), 100);
+      // a worker that keeps dying young (a broken file, say) is restarted ever more slowly, up to every 10 s
+      s.backoffMs = Date.now() - s.startedAt < 10_000 ? Math.min(10_000, s.backoffMs * 2) : 100;
+      o.log('error', 'shard worker died; restarting it', { shard: k + 1, code, signal, inMs: s.backoffMs });
+      s.restart = setTimeout(() => !closing && spawn(k), s.backoffMs);
     });
   };
 
@@ -188,6 +195,7 @@ export async function startShards(o: ShardOptions): Promise<ShardSet> {
     whenUp,
     async close() {
       closing = true;
+      for (const s of shards) clearTimeout(s.restart);
       flush();
       await Promise.all(
         shards.map(
