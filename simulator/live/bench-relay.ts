@@ -531,18 +531,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       out('bench:relay: --workers is a list of whole numbers 1..64, --rooms at least 3, --per-room at least 1');
       return 2;
     }
-    const lines: string[] = [];
-    const command = `npm run bench:relay -- ${argv.join(' ')}`;
-    await benchWorkers({ workers, rooms, perRoom, window: windowGiven ? window : 2, reps, command }, (l) => {
-      out(l);
-      lines.push(l);
-    });
     const target = file === 'reports/out/bench-relay.md' ? 'reports/out/bench-relay-workers.md' : file;
-    if (target !== undefined) {
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, `${lines.join('\n')}\n`);
-      out(`\nwritten to ${target}`);
-    }
+    await benchWorkers({ workers, rooms, perRoom, window: windowGiven ? window : 2, reps, command: `npm run bench:relay -- ${argv.join(' ')}`, file: target }, out);
     return 0;
   }
   if (sizes.some((n) => !(n >= 2 && n <= 1000))) {

@@ -16,9 +16,9 @@
  * competes with the relay's for the cores.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { fromHex, toHex, utf8, type Bytes } from '../../impl/bytes.ts';
@@ -203,9 +203,14 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** The comparison; its report lines go to `keep`. */
-export async function benchWorkers(o: { workers: readonly number[]; rooms: number; perRoom: number; window: number; reps: number; command: string }, keep: (line: string) => void): Promise<void> {
+/** The comparison; its report lines go to `out`, and to `file` when given. */
+export async function benchWorkers(o: { workers: readonly number[]; rooms: number; perRoom: number; window: number; reps: number; command: string; file?: string | undefined }, out: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-bench-workers-'));
+  const lines: string[] = [];
+  const keep = (l: string): void => {
+    out(l);
+    lines.push(l);
+  };
   try {
     const t0 = Date.now();
     const f = fixture(o.rooms);
@@ -229,6 +234,11 @@ export async function benchWorkers(o: { workers: readonly number[]; rooms: numbe
     keep('');
     keep('With N > 1 the front process keeps the sockets, handshakes and sealing and N shard processes the relay machine and SQLite (spec 8.13);');
     keep("with 1 the relay is one process. The clients (opening every delivery's frame) run in the benchmark's process on the same cores.");
+    if (o.file !== undefined) {
+      mkdirSync(dirname(o.file), { recursive: true });
+      writeFileSync(o.file, `${lines.join('\n')}\n`);
+      out(`\nwritten to ${o.file}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  * One HTTP port serves the WebSocket upgrade, `/healthz`, `/metrics` (Prometheus text) and
  * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
  */
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -25,7 +25,7 @@ import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
 import { logBudget } from './log-budget.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
-import { startShards, type ShardSet } from './shards/front.ts';
+import { startShards, workersOf, type ShardSet } from './shards/front.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 
@@ -140,20 +140,6 @@ function loginSecret(store: SqliteStore): Bytes {
   const secret = systemRng.bytes(32);
   store.setMeta('login-secret', toHex(secret));
   return secret;
-}
-
-/** The number of workers the relay database `db` was made with (spec 8.13), if it exists and says. */
-export function workersOf(db: string): number | undefined {
-  if (db === ':memory:' || !existsSync(db)) return undefined;
-  const store = sqliteStore(db);
-  try {
-    const made = store.meta('workers');
-    if (made !== undefined) return Number(made);
-    const saved = store.loadState();
-    return saved !== undefined && Object.keys(saved.rooms).length > 0 ? 1 : undefined;
-  } finally {
-    store.close();
-  }
 }
 
 /** Starts a relay; resolves once it listens. */

@@ -6,16 +6,32 @@
  * between them (REQ-REL-051), and restarts a worker that died (REQ-REL-052).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Bytes } from '../../../impl/bytes.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import type { RelayEffect, RelayEvent } from '../../../machines/events.ts';
 import type { RelayConfig } from '../../../machines/relay.ts';
+import { sqliteStore } from '../sqlite-store.ts';
 import { shardOf, type Forward, type FromShard, type ToShard } from './protocol.ts';
 
 /** The database file of shard `k` of `count` beside the front's `db` (`:memory:` stays in memory). */
 export function shardDb(db: string, k: number, count: number): string {
   return db === ':memory:' ? db : `${db}.shard${k + 1}-of-${count}`;
+}
+
+/** The number of workers the relay database `db` was made with (spec 8.13), if it exists and says. */
+export function workersOf(db: string): number | undefined {
+  if (db === ':memory:' || !existsSync(db)) return undefined;
+  const store = sqliteStore(db);
+  try {
+    const made = store.meta('workers');
+    if (made !== undefined) return Number(made);
+    const saved = store.loadState();
+    return saved !== undefined && Object.keys(saved.rooms).length > 0 ? 1 : undefined;
+  } finally {
+    store.close();
+  }
 }
 
 /** The running shards. */
