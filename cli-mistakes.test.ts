@@ -175,6 +175,8 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a vault in a missing folder', () => ['account', 'create', '--vault', join(missing, 'v'), '--user', 'u', '--no-hibp'], 2, /--vault .*does not exist/],
     ['a vault that is a folder', () => ['account', 'create', '--vault', join(dir, 'a-folder'), '--user', 'u', '--no-hibp'], 2, /--vault .* is a folder/],
     ['a relay database in a missing folder', () => ['relay', '--port', '0', '--db', join(missing, 'r.db')], 2, /--db .*does not exist/],
+    ['a worker count out of range', () => ['relay', '--port', '0', '--db', ':memory:', '--workers', '0'], 2, /--workers must be a whole number from 1 to 64/],
+    ['workers with a relay trace', () => ['relay', '--port', '0', '--db', ':memory:', '--workers', '2', '--trace', join(dir, 'w.jsonl')], 2, /--adversary and --trace need --workers 1/],
     ['a relay trace in a missing folder', () => ['relay', '--port', '0', '--db', ':memory:', '--trace', join(missing, 't.jsonl')], 2, /--trace .*does not exist/],
     ['a conformance result in a missing folder', () => ['conformance', '--relay', 'ws://127.0.0.1:1', '--json', join(missing, 'c.json')], 2, /--json .*does not exist; create it first or choose another path$/],
     ['a replay diagram in a missing folder', () => ['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], 2, /--mermaid .*does not exist/],

@@ -96,7 +96,9 @@ export type RelayEvent =
   | (Timed & { readonly type: 'net.request'; readonly conn: string; readonly request: RelayRequest; readonly digest?: Bytes })
   /** Bytes that are not a request: `reqId` the decoding requirement, `requestId` the req_id they show (REQ-REL-040; absent: 0). */
   | (Timed & { readonly type: 'net.malformed'; readonly conn: string; readonly reqId: ReqId; readonly detail: string; readonly requestId?: number })
-  | (Timed & { readonly type: 'admin.shutdown' });
+  | (Timed & { readonly type: 'admin.shutdown' })
+  /** A mailbox entry for a principal whose mailbox this relay keeps, made by the worker of another shard (REQ-REL-051). */
+  | (Timed & { readonly type: 'mail.forwarded'; readonly to: Bytes; readonly roomId: Bytes; readonly inviteId: Bytes; readonly payload: Bytes });
 
 /** Effects of the relay machine. */
 export type RelayEffect =

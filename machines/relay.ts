@@ -11,7 +11,7 @@ import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
 import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
-import { EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
+import { appendForwardedMail, EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
 import { fromInput } from './driver.ts';
 import { once } from './memo.ts';
@@ -160,6 +160,14 @@ export const relayMachine = setup({
       enqueue.assign(next);
       for (const fx of effectsOf(next, e.conn, step)) enqueue.emit(fx);
     }),
+    // REQ-REL-051: a forwarded mailbox entry is appended and pushed like one of this relay's own
+    forwardedMail: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Ev<'mail.forwarded'>;
+      const step = appendForwardedMail(context.state, e.to, e.roomId, e.inviteId, e.payload);
+      const next: RelayContext = { ...context, state: step.state };
+      enqueue.assign(next);
+      for (const fx of effectsOf(next, '', step)) enqueue.emit(fx);
+    }),
     refuseUnknown: enqueueActions(({ event, enqueue }) => {
       const e = event as Ev<'net.request'>;
       enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-TRN-006', 'request before authentication') });
@@ -196,6 +204,7 @@ export const relayMachine = setup({
   initial: 'serving',
   on: {
     'conn.close': { actions: 'close' },
+    'mail.forwarded': { actions: 'forwardedMail' },
     'net.malformed': { actions: 'malformed' },
   },
   states: {

@@ -124,6 +124,14 @@ export interface RelayHostOptions {
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
    * is served on a connection before it logged in.
    */
+  /**
+   * Where the relay machine runs, when not here: the sharded live relay's front (`pqroom relay
+   * --workers N`, simulator/live/shards/front.ts) keeps the connections, the login server and the
+   * sealing, and hands every event meant for the relay machine to `feed`; the shard workers send
+   * what the machine decided back through {@link RelayHost.carryOut}. Absent: the machine runs in
+   * this host, on `store` (the simulator and `--workers 1`).
+   */
+  readonly relayBackend?: { feed(event: RelayEvent): void };
   readonly login?: {
     readonly required: boolean;
     /** The secret fake verifiers derive from (REQ-LOG-015). */
@@ -163,6 +171,8 @@ export interface RelayHost {
   sendUp(connId: string, bytes: Bytes): void;
   /** Feeds a request to the relay logic as `principal`, on a connection of its own (CAP-13). */
   asPrincipal(principal: Bytes, bytes: Bytes): void;
+  /** Carries out what a relay machine running elsewhere decided ({@link RelayHostOptions.relayBackend}); history and mailbox pages come already served, as replies. */
+  carryOut(effects: readonly RelayEffect[]): void;
 }
 
 interface ConnNode {
@@ -256,6 +266,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
   const feedRelay = (event: RelayEvent): void => {
     if (halted) return;
     o.onEvent?.();
+    if (o.relayBackend) return o.relayBackend.feed(event);
     const r = step<typeof relayMachine, RelayEffect>(relayMachine, relay, event);
     const sends = r.effects.filter((fx) => fx.type !== 'effect.append' && fx.type !== 'effect.storeMail');
     // the step's writes, in one transaction where the store has them, are durable before anything
@@ -270,6 +281,10 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     if (o.store.atomically) o.store.atomically(write);
     else write();
     relay = r.snapshot;
+    carryOut(sends);
+  };
+
+  const carryOut = (sends: readonly RelayEffect[]): void => {
     for (const fx of sends) {
       switch (fx.type) {
         case 'effect.reply':
@@ -512,6 +527,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     connOf: openConnOf,
     sendDown: relayWire,
     sendUp: relayReceive,
+    carryOut,
     asPrincipal(principal, bytes) {
       const id = `adversary-${toHex(principal).slice(0, 16)}`;
       if (!posing.has(id)) {

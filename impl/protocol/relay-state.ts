@@ -13,7 +13,7 @@ import { PqroomError, type ReqId } from '../errors.ts';
 import { MESSAGES, MsgType, Reject } from '../messages/index.ts';
 import { PROTOCOL_VERSION, REGISTERED_SUITES } from '../messages/types.ts';
 import { enforced } from '../mutants.ts';
-import { dispatch } from './relay-state/requests.ts';
+import { dispatch, mail } from './relay-state/requests.ts';
 
 export { MAX_STORED_PAYLOAD } from './relay-state/requests.ts';
 import { ANSWER_MEMORY, RELAY_REQUEST_NAMES, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
@@ -71,6 +71,16 @@ function remember(state: RelayState, principal: string, reqId: number, digest: B
   const prev = state.answered[principal] ?? [];
   const next = [...prev, { reqId, digest, reply }].slice(-ANSWER_MEMORY);
   return { ...state, answered: { ...state.answered, [principal]: next } };
+}
+
+/**
+ * REQ-REL-051: a mailbox entry made by the worker of another shard (`pqroom relay --workers N`),
+ * appended to the principal's mailbox here, at its next index, as if a request of this relay had
+ * made it.
+ */
+export function appendForwardedMail(state: RelayState, to: Bytes, roomId: Bytes, inviteId: Bytes, payload: Bytes): RelayStep {
+  const m = mail(state, to, roomId, inviteId, payload);
+  return { state: m.state, outputs: [m.output] };
 }
 
 /** The requests that change no state: answered afresh every time, never remembered (REQ-REL-004). */

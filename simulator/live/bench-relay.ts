@@ -8,6 +8,7 @@
  *
  *   npm run bench:relay                                   # rooms of 2, 10, 100 and 1000 members
  *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64 --reps 3
+ *   npm run bench:relay -- --workers 1,2 [--rooms 1000] [--per-room 10]   # many rooms of 3 by number of workers (bench-workers.ts)
  *
  * What each side does per message:
  * - pqroom: the owner sends a `Send` carrying a signed, sealed hardened `AppMessage` (3.6 KB)
@@ -50,6 +51,7 @@ import { epochRecordOf, newGroupView, prepareMessage } from '../../impl/protocol
 import { createIdentity, memberRecordOf, type Identity } from '../../impl/protocol/identity.ts';
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
+import { benchWorkers } from './bench-workers.ts';
 import { startRelay } from './relay.ts';
 import { dialSession, signingIdentity } from './session-client.ts';
 import { sqliteStore } from './sqlite-store.ts';
@@ -495,25 +497,43 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let text = 200;
   let reps = 3;
   let file: string | undefined = 'reports/out/bench-relay.md';
+  let workers: number[] | undefined;
+  let rooms = 1000;
+  let perRoom = 10;
+  let windowGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => String(argv[++i]);
     if (a === '--members') sizes = v().split(',').map(Number);
     else if (a === '--deliveries') deliveries = Number(v());
-    else if (a === '--window') window = Number(v());
+    else if (a === '--window') {
+      window = Number(v());
+      windowGiven = true;
+    } else if (a === '--workers') workers = v().split(',').map(Number);
+    else if (a === '--rooms') rooms = Number(v());
+    else if (a === '--per-room') perRoom = Number(v());
     else if (a === '--pool') pool = Number(v());
     else if (a === '--text') text = Number(v());
     else if (a === '--reps') reps = Number(v());
     else if (a === '--out') file = v();
     else if (a === '--no-out') file = undefined;
     else {
-      out(`bench:relay: unknown argument ${a}\nusage: npm run bench:relay -- [--members 2,10,100,1000] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]`);
+      out(`bench:relay: unknown argument ${a}\nusage: npm run bench:relay -- [--members 2,10,100,1000] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]\n       npm run bench:relay -- --workers 1,2 [--rooms N] [--per-room M] [--window W] [--reps R] [--out FILE | --no-out]`);
       return 2;
     }
   }
   if (!(Number.isInteger(reps) && reps >= 1)) {
     out('bench:relay: --reps is a positive integer');
     return 2;
+  }
+  if (workers !== undefined) {
+    if (workers.some((w) => !(Number.isInteger(w) && w >= 1 && w <= 64)) || !(Number.isInteger(rooms) && rooms >= 3) || !(Number.isInteger(perRoom) && perRoom >= 1)) {
+      out('bench:relay: --workers is a list of whole numbers 1..64, --rooms at least 3, --per-room at least 1');
+      return 2;
+    }
+    const target = file === 'reports/out/bench-relay.md' ? 'reports/out/bench-relay-workers.md' : file;
+    await benchWorkers({ workers, rooms, perRoom, window: windowGiven ? window : 2, reps, command: `npm run bench:relay -- ${argv.join(' ')}`, file: target }, out);
+    return 0;
   }
   if (sizes.some((n) => !(n >= 2 && n <= 1000))) {
     out('bench:relay: room sizes are 2..1000 members');

@@ -5,6 +5,7 @@
  * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -25,6 +26,7 @@ import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
 import { logBudget } from './log-budget.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
+import { startShards, workersOf, type ShardSet } from './shards/front.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 
@@ -91,6 +93,12 @@ export interface LiveRelayOptions {
    * the check of this one requirement switched off in every step it takes. `pqroom relay` never sets it.
    */
   readonly checkOff?: ReqId;
+  /**
+   * Shard the relay machine over this many worker processes, each on a database file of its own
+   * beside `db` (spec 8.13; default 1: the machine runs in this process, on `db`). Not with `tap`,
+   * `trace` or `checkOff`.
+   */
+  readonly workers?: number;
 }
 
 /** A running live relay. */
@@ -102,6 +110,8 @@ export interface LiveRelay {
   readonly publicKey: Bytes;
   readonly host: RelayHost;
   readonly store: SqliteStore;
+  /** The shard workers, with `workers` above 1. */
+  readonly shards?: ShardSet;
   /** The full principal (hex) of a live client name (the first 16 hex characters). */
   principalOf(name: string): string | undefined;
   /** Prometheus text of the counters. */
@@ -137,6 +147,8 @@ function loginSecret(store: SqliteStore): Bytes {
 export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: string, msg: string, fields: Record<string, unknown> = {}): void => log(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
+  const workers = o.workers ?? 1;
+  if (workers > 1 && (o.tap !== undefined || o.trace !== undefined || o.checkOff !== undefined)) throw new Error('--adversary and --trace need --workers 1');
   const store = sqliteStore(o.db);
   const keys = relayKeys(store);
   const profile = o.profile ?? 'hardened';
@@ -146,6 +158,13 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     store.close();
     throw new Error(`${o.db} holds a ${saved.profile} relay; start it with --profile ${saved.profile}`);
   }
+  // spec 8.13: a database is sharded one way for good (its rooms are in the files of their shards)
+  const made = store.meta('workers') ?? (saved !== undefined && Object.keys(saved.rooms).length > 0 ? '1' : undefined);
+  if (made !== undefined && made !== String(workers)) {
+    store.close();
+    throw new Error(`${o.db} holds a relay of ${made} worker${made === '1' ? '' : 's'}; start it with --workers ${made}`);
+  }
+  if (made === undefined && workers > 1) store.setMeta('workers', String(workers));
   const counters = { frames_in: 0, frames_out: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
   const rejections = new Map<string, number>();
   const rejectLog = o.rejectLog ?? { perWindow: 20, windowMs: 10_000 };
@@ -182,7 +201,22 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     down: (to, bytes) => tap.down({ conn: to.conn, client: nameOf(to.client) }, bytes),
   };
 
-  const host = createRelayHost({
+  let hostRef: RelayHost | undefined;
+  const shards =
+    workers > 1
+      ? await startShards({
+          db: o.db,
+          count: workers,
+          profile,
+          ...(o.config === undefined ? {} : { config: o.config }),
+          carryOut: (effects) => {
+            hostRef?.carryOut(effects);
+            hostRef?.flush();
+          },
+          log: emit,
+        })
+      : undefined;
+  const host = (hostRef = createRelayHost({
     crypto: nodeCrypto,
     profile,
     keys,
@@ -193,6 +227,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     ...(tapHooks === undefined ? {} : { tap: tapHooks }),
     ...(traceOut === undefined ? {} : { record: trace }),
     coalesce: true,
+    ...(shards === undefined ? {} : { relayBackend: shards }),
     onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
     resumeAsync: (f) => inBatch(() => guarded(() => withCheckOff(o.checkOff, f))),
@@ -210,7 +245,8 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       principals.set(p.slice(0, 16), p);
       emit('info', 'authenticated', { conn: client, principal: p.slice(0, 16) });
     },
-  });
+  }));
+  const roomCount = (): number => (shards ? shards.rooms() : Object.keys(host.state().rooms).length);
 
   // the adversary acts on the live relay as on the simulated one (CAP-05, CAP-06, CAP-13)
   const connOfName = (name: string): string | undefined => {
@@ -247,7 +283,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     if ((req.url === '/healthz' || req.url === '/metrics' || req.url === '/relay-key') && req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, profile, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, profile, connections: host.connections(), rooms: roomCount(), ...(shards ? { workers, workersUp: shards.up() } : {}) }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
@@ -356,7 +392,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       '# TYPE pqroom_connections_total counter',
       `pqroom_connections_total ${counters.connections_total}`,
       '# TYPE pqroom_rooms gauge',
-      `pqroom_rooms ${Object.keys(state.rooms).length}`,
+      `pqroom_rooms ${roomCount()}`,
       '# TYPE pqroom_frames_in_total counter',
       `pqroom_frames_in_total ${counters.frames_in}`,
       '# TYPE pqroom_frames_out_total counter',
@@ -367,8 +403,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       `pqroom_bytes_in_total ${counters.bytes_in}`,
       '# TYPE pqroom_bytes_out_total counter',
       `pqroom_bytes_out_total ${counters.bytes_out}`,
-      '# TYPE pqroom_log_entries gauge',
-      `pqroom_log_entries ${Object.values(state.rooms).reduce((n, r) => n + r.nextIndex - 1, 0)}`,
+      ...(shards
+        ? ['# TYPE pqroom_workers_up gauge', `pqroom_workers_up ${shards.up()}`, '# TYPE pqroom_worker_restarts_total counter', `pqroom_worker_restarts_total ${shards.restarts()}`]
+        : ['# TYPE pqroom_log_entries gauge', `pqroom_log_entries ${Object.values(state.rooms).reduce((n, r) => n + r.nextIndex - 1, 0)}`]),
       '# TYPE pqroom_rejections_total counter',
       ...[...rejections].sort().map(([id, n]) => `pqroom_rejections_total{reason="${id}"} ${n}`),
       '# TYPE pqroom_step_latency_ms histogram',
@@ -385,10 +422,14 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
+  }).catch(async (e: unknown) => {
+    await shards?.close();
+    store.close();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `${o.tls === undefined ? 'ws' : 'wss'}://${o.host ?? '127.0.0.1'}:${port}`;
-  emit('info', 'listening', { url, db: o.db, relayKey: relayKeyFingerprint(fingerprint(nodeCrypto, keys.publicKey)), rooms: Object.keys(host.state().rooms).length });
+  emit('info', 'listening', { url, db: o.db, relayKey: relayKeyFingerprint(fingerprint(nodeCrypto, keys.publicKey)), rooms: roomCount(), ...(shards ? { workers } : {}) });
 
   let closed = false;
   return {
@@ -397,6 +438,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     publicKey: keys.publicKey,
     host,
     store,
+    ...(shards === undefined ? {} : { shards }),
     metrics,
     principalOf: (name) => principals.get(name),
     async close(reason = 'shutdown') {
@@ -408,6 +450,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await ws.close(reason);
       await stopped;
+      await shards?.close();
       if (batch) commitBatch();
       store.close();
       trace({ kind: 'summary', reason, ...counters, rejections: Object.fromEntries(rejections) });
@@ -422,6 +465,7 @@ const HELP = `usage: pqroom relay [--port P] [--host H] [--db FILE] [--profile h
                     [--trace FILE] [--adversary PLAN] [--rate N] [--burst N]
                     [--require-login] [--session-minutes M] [--insecure-test-kdf]
                     [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...
+                    [--workers N]
 
 Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLite file
 --db (default relay.db); restarting with the same file resumes every room.
@@ -450,7 +494,15 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
   --allow-origin ORIGIN
                 let pages of ORIGIN (e.g. https://chat.example) open a connection, besides the
                 relay's own origin (REQ-WEB-002); repeatable
-  --rate N      requests per second per connection (default 200, REQ-REL-041)
+  --workers N   shard the rooms over N worker processes behind the one port, each with its
+                own database FILE.shardK-of-N beside --db (spec 8.13): a room's requests go
+                to its shard, a mailbox's and a directory entry's to their principal's; a
+                worker that dies (kill -9) is restarted and resumes from its file, losing
+                nothing it acknowledged. Default: the number the database was made with, else
+                the number of cores (${availableParallelism()} here); a database keeps its number.
+                1 runs the relay in this one process, as before; --adversary and --trace need 1
+  --rate N      requests per second per connection (default 200, REQ-REL-041; with
+                --workers, per connection and worker)
   --burst N     token-bucket burst per connection (default 400)
   -h, --help    this text
 
@@ -472,7 +524,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   return runCommand('relay', err, async () => {
     const s = { type: 'string' } as const;
     const b = { type: 'boolean' } as const;
-    const p = parseCommand('relay', argv, { port: s, host: s, db: s, profile: s, trace: s, adversary: s, rate: s, burst: s, 'require-login': b, 'session-minutes': s, 'insecure-test-kdf': b, 'tls-cert': s, 'tls-key': s, 'allow-origin': { type: 'string', multiple: true } });
+    const p = parseCommand('relay', argv, { port: s, host: s, db: s, profile: s, trace: s, adversary: s, rate: s, burst: s, 'require-login': b, 'session-minutes': s, 'insecure-test-kdf': b, 'tls-cert': s, 'tls-key': s, 'allow-origin': { type: 'string', multiple: true }, workers: s });
     if (p.help) {
       out(HELP);
       return 0;
@@ -512,10 +564,15 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
         throw new CliError((e as Error).message.startsWith('--adversary') ? (e as Error).message : `--adversary: ${(e as Error).message}`);
       }
     }
+    if (p.str('workers') !== undefined && (adversary !== undefined || trace !== undefined) && p.int('workers', 1, { min: 1, max: 64 }) > 1) throw new CliError('--adversary and --trace need --workers 1 (the malicious relay and the trace see one relay machine)');
     // every output and the address are checked before the database file is made
     if (db !== ':memory:') checkOutputFile('--db', db);
     if (trace !== undefined) checkOutputFile('--trace', trace);
     await probeListen(host, port);
+    const given = p.str('workers') === undefined ? undefined : p.int('workers', 1, { min: 1, max: 64 });
+    const made = workersOf(db);
+    if (given !== undefined && made !== undefined && given !== made) throw new CliError(`--workers ${given}: ${db} holds a relay of ${made} worker${made === 1 ? '' : 's'}; give --workers ${made} or another --db`);
+    const workers = given ?? made ?? (adversary !== undefined || trace !== undefined ? 1 : availableParallelism());
     let ref: LiveRelay | undefined;
     const tap = adversary?.tap((name) => ref?.principalOf(name));
     const web = await buildWebApp(profile);
@@ -530,11 +587,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       config,
       requireLogin,
       insecureTestKdf,
+      workers,
       ...(sessionMs === undefined ? {} : { sessionMs }),
       ...(trace === undefined ? {} : { trace }),
       ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, ...adversary!.traceHeader } }),
     }));
-    out(`pqroom relay listening on ${relay.url} (db ${db}); its key at http://${host}:${relay.port}/relay-key`);
+    out(`pqroom relay listening on ${relay.url} (db ${db}${workers > 1 ? `, ${workers} workers` : ''}); its key at http://${host}:${relay.port}/relay-key`);
     out(`relay key fingerprint: ${relayKeyFingerprint(fingerprint(nodeCrypto, relay.publicKey))}`);
     out(`the web chat: ${tls === undefined ? 'http' : 'https'}://${host}:${relay.port}/`);
     if (insecureTestKdf) err('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');

@@ -30,9 +30,26 @@ export interface SqliteStore extends RelayStore {
   meta(key: string): string | undefined;
   /** Stores a value of the relay. */
   setMeta(key: string, value: string): void;
+  /**
+   * A shard worker's outbox (REQ-REL-051): mailbox entries for principals whose mailbox another
+   * shard keeps, written in the step's transaction and kept until that shard made them durable.
+   */
+  outboxAdd(entry: OutboxEntry): number;
+  /** The outbox, oldest first. */
+  outbox(): { seq: number; entry: OutboxEntry }[];
+  /** Drops the outbox entries up to `seq` (their shard has them). */
+  outboxDrop(seq: number): void;
   /** `PRAGMA integrity_check` says `ok`. */
   integrityOk(): boolean;
   close(): void;
+}
+
+/** A mailbox entry on its way to the shard that keeps the principal's mailbox (REQ-REL-051). */
+export interface OutboxEntry {
+  readonly to: Bytes;
+  readonly roomId: Bytes;
+  readonly inviteId: Bytes;
+  readonly payload: Bytes;
 }
 
 /** JSON with byte strings as `{ "$hex": ... }`: the relay state is plain records, lists, numbers, strings and bytes. */
@@ -204,6 +221,7 @@ export function sqliteStore(file: string): SqliteStore {
     CREATE TABLE IF NOT EXISTS directory (principal TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS account (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS factor (username TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS answered (principal TEXT NOT NULL, req_id INTEGER NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (principal, req_id, digest)) WITHOUT ROWID;
   `);
   const allAccounts = db.prepare<[], { username: string; json: string }>('SELECT username, json FROM account');
@@ -216,6 +234,9 @@ export function sqliteStore(file: string): SqliteStore {
   const insMail = db.prepare<[Bytes, number, string]>('INSERT INTO mail (principal, idx, entry) VALUES (?, ?, ?)');
   const mailFrom = db.prepare<[Bytes, number, number], { entry: string }>('SELECT entry FROM mail WHERE principal = ? AND idx >= ? ORDER BY idx LIMIT ?');
   const mailEnd = db.prepare<[Bytes], { n: number | null }>('SELECT max(idx) AS n FROM mail WHERE principal = ?');
+  const insOutbox = db.prepare<[string]>('INSERT INTO outbox (entry) VALUES (?)');
+  const allOutbox = db.prepare<[], { seq: number; entry: string }>('SELECT seq, entry FROM outbox ORDER BY seq');
+  const dropOutbox = db.prepare<[number]>('DELETE FROM outbox WHERE seq <= ?');
   const state = stateTables(db, getMeta, putMeta);
   const u8 = (b: Buffer): Bytes => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -280,6 +301,9 @@ export function sqliteStore(file: string): SqliteStore {
     },
     meta: (key) => getMeta.get(key)?.value,
     setMeta: (key, value) => void putMeta.run(key, value),
+    outboxAdd: (entry) => Number(insOutbox.run(toJson(entry)).lastInsertRowid),
+    outbox: () => allOutbox.all().map((r) => ({ seq: r.seq, entry: fromJson<OutboxEntry>(r.entry) })),
+    outboxDrop: (seq) => void dropOutbox.run(seq),
     integrityOk: () => db.pragma('integrity_check', { simple: true }) === 'ok',
     close: () => db.close(),
   };

@@ -146,7 +146,8 @@ function appendLog(
   return { state: withRoom(state, updated), index, output };
 }
 
-function mail(state: RelayState, to: Bytes, roomId: Bytes, inviteId: Bytes, payload: Bytes): { state: RelayState; output: RelayOutput; index: number } {
+/** Appends to `to`'s mailbox at its next index (spec 8.1); also the entry point of a mail another shard forwarded (REQ-REL-051). */
+export function mail(state: RelayState, to: Bytes, roomId: Bytes, inviteId: Bytes, payload: Bytes): { state: RelayState; output: RelayOutput; index: number } {
   const key = toHex(to);
   const index = state.mailboxes[key] ?? 1;
   return {
