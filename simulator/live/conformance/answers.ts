@@ -170,6 +170,7 @@ export const ANSWER_CASES: readonly Case[] = [
     name: 'a frame of 3 MiB (under the frame limit) is taken, and its welcome delivered to the claimant',
     profiles: ['hardened'],
     timeoutMs: 90_000,
+    notAVector: 'it moves a 3 MiB message each way: 6 MB of hex in the file for one case; run it live (pqroom conformance)',
     async run(x) {
       const { room, p, inv } = await claimed(x);
       acked(await room.owner.peer.request(welcomeOf(room, inv, 3 * MiB), 30_000), 'a SendWelcome of 3 MiB');
@@ -182,6 +183,7 @@ export const ANSWER_CASES: readonly Case[] = [
     name: 'a payload above 2^24 - 128 bytes is refused with REQ-ENC-020; a mailbox chunk stops before 16 MiB (2 welcomes of 8 MiB come one by one)',
     profiles: ['hardened'],
     timeoutMs: 180_000,
+    notAVector: 'it moves about 33 MiB of welcomes: 67 MB of hex in the file for one case; run it live (pqroom conformance)',
     async run(x) {
       const { room, p, inv } = await claimed(x);
       const welcomeFixed = 4513; // a Welcome's bytes besides its sealed field (spec 4.7)
