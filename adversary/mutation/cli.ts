@@ -25,7 +25,8 @@ reported as unexplained.
 options:
   --generated    required: the generated mutants (the hand-written ones run in 'pqroom audit')
   --limit N      N mutants spread evenly over the list (default: all)
-  --filter TEXT  only mutants whose id contains TEXT (e.g. impl/protocol/group.ts:19)
+  --filter TEXT  only mutants whose id (file:line:operator) or key (file function operator
+                 \`text\`) contains TEXT (e.g. impl/protocol/group.ts:19, openWelcome)
   --seeds S,S    seeds of the named attacks (default 1)
   --plans N      generated room plans, and a fifth as many login adversaries (default 8)
   --timeout SEC  a mutant's time limit, then it counts as hung (default 120)
@@ -102,7 +103,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   }
   const all = generateMutants(ROOT);
   if (from !== undefined) {
-    let saved: { results: (Outcome & { id: string; original: string })[] };
+    let saved: { results: (Outcome & { id: string; key?: string; original: string })[] };
     try {
       saved = JSON.parse(readFileSync(from, 'utf8')) as typeof saved;
       if (!Array.isArray(saved.results)) throw new Error('no results');
@@ -111,10 +112,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       return 2;
     }
     const byId = new Map(all.map((m) => [m.id, m]));
+    const byKey = new Map(all.map((m) => [m.key, m]));
     const results: MutantOutcome[] = [];
     let changed = 0;
     for (const r of saved.results) {
-      const m = byId.get(r.id);
+      // by key (the same text in the same function, wherever its line is now); a result saved before keys, by line and text
+      const m = r.key !== undefined ? byKey.get(r.key) : byId.get(r.id);
       if (m && m.original === r.original) results.push({ mutant: m, outcome: r });
       else changed++;
     }
@@ -136,7 +139,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     if (json !== undefined) writeFileSync(json, JSON.stringify({ from, verdicts }, null, 2) + '\n');
     return 1;
   }
-  let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter));
+  let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter) || m.key.includes(filter));
   if (limit !== undefined) chosen = spread(chosen, limit);
   if (list) {
     for (const m of chosen) out(`${m.id}  ${m.req}  \`${m.original.slice(0, 80)}\` → \`${m.replacement.slice(0, 80)}\``);
@@ -169,7 +172,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const seconds = Math.round((Date.now() - started) / 1000);
   out(`${chosen.length} mutants in ${seconds} s (${(seconds / Math.max(1, chosen.length)).toFixed(1)} s a mutant with ${workers} at once)`);
   for (const l of scoreLines(s)) out(l);
-  if (json !== undefined) writeFileSync(json, JSON.stringify({ budget, seconds, workers, score: s, results: results.map((r) => ({ id: r.mutant.id, req: r.mutant.req, original: r.mutant.original, replacement: r.mutant.replacement, ...r.outcome })) }, null, 2) + '\n');
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ budget, seconds, workers, score: s, results: results.map((r) => ({ id: r.mutant.id, key: r.mutant.key, req: r.mutant.req, original: r.mutant.original, replacement: r.mutant.replacement, ...r.outcome })) }, null, 2) + '\n');
   // an argument is stale only against the whole list (a filtered run does not run every argued mutant)
   const stale = s.stale.length > 0;
   return s.unexplained === 0 && !stale ? 0 : 1;
