@@ -9,7 +9,7 @@ import type { Budget } from './campaign.ts';
 import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from './run.ts';
 import { score, scoreLines } from './score.ts';
 import { generateMutants, OUT_OF_SCOPE, type GeneratedMutant } from './sites.ts';
-import { ARGUED_SURVIVORS } from './survivors.ts';
+import { ARGUED_SURVIVORS, argumentKey } from './survivors.ts';
 import { unitVerdicts } from './unit.ts';
 
 const HELP = `usage: pqroom mutate --generated [--limit N] [--filter TEXT] [--seeds S,S] [--plans N]
@@ -36,7 +36,9 @@ options:
   --from FILE    score a saved --json result against the arguments as they are now (no run)
   --tests        with --from: run the unit tests of each unexplained survivor's module against
                  it (vitest, in a copy of the committed checkout) and report which they kill
-                 (--limit N: N of them, spread over the list)
+                 (--limit N: N of them, spread over the list); without --from: no campaign, the
+                 unit tests against each chosen mutant (--filter, --limit), a killed-by-test
+                 argument's own test file against its mutant (the command fails when one passes)
   -h, --help     show this help
 
 Exit status: 0 when the unmutated code passes the campaign and every survivor is argued (and no
@@ -141,6 +143,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   }
   let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter) || m.key.includes(filter));
   if (limit !== undefined) chosen = spread(chosen, limit);
+  if (tests && !list) return unitOnly(chosen, workers, timeout, json, out, err);
   if (list) {
     for (const m of chosen) out(`${m.id}  ${m.req}  \`${m.original.slice(0, 80)}\` → \`${m.replacement.slice(0, 80)}\``);
     out(`${chosen.length} of ${all.length} generated mutants`);
@@ -176,4 +179,36 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   // an argument is stale only against the whole list (a filtered run does not run every argued mutant)
   const stale = s.stale.length > 0;
   return s.unexplained === 0 && !stale ? 0 : 1;
+}
+
+/**
+ * `--tests` without `--from`: no campaign, the unit tests against each chosen mutant; a mutant
+ * argued killed-by-test is run against the test file its argument names, so every such argument
+ * is checked (exit 1 when one is not borne out).
+ */
+async function unitOnly(chosen: readonly GeneratedMutant[], lanes: number, timeout: number, json: string | undefined, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const byKey = new Map(ARGUED_SURVIVORS.map((a) => [argumentKey(a), a]));
+  const claimed = (m: GeneratedMutant) => {
+    const a = byKey.get(m.key);
+    return a?.kind === 'killed-by-test' && a.test !== undefined ? a : undefined;
+  };
+  out(`pqroom mutate --generated --tests: the unit tests against ${chosen.length} mutants, no campaign (a killed-by-test argument: the test file it names), ${lanes} at once`);
+  const verdicts = await unitVerdicts(ROOT, chosen, {
+    lanes,
+    timeoutMs: timeout * 1000,
+    testsFor: (m) => (claimed(m) ? [claimed(m)!.test!] : undefined),
+    onDone: (v, n) => err(`  [${n}/${chosen.length}] ${v.id} ${v.status}${v.failed ? `: ${v.failed}` : ''}`),
+  });
+  const count = (st: string): number => verdicts.filter((v) => v.status === st).length;
+  out(`  killed by a unit test ${count('killed')}, survived the unit tests ${count('survived')}, no verdict ${count('no-verdict')} (no tests found, or they fail as written)`);
+  const broken: string[] = [];
+  for (const [i, v] of verdicts.entries()) {
+    const a = claimed(chosen[i]!);
+    if (a && v.status !== 'killed') broken.push(v.id);
+    if (v.status !== 'killed') out(`  ${a ? 'ARGUED killed-by-test, but ' : ''}${v.status === 'survived' ? 'SURVIVED the tests' : 'no verdict'} ${v.id} (${v.tests.join(', ') || 'no tests'})${v.failed ? `: ${v.failed}` : ''}`);
+  }
+  const argued = chosen.filter((m) => claimed(m)).length;
+  out(`  killed-by-test arguments checked ${argued}, borne out ${argued - broken.length}`);
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ verdicts }, null, 2) + '\n');
+  return broken.length === 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@
  *   checked to fail on the mutant with `pqroom mutate --generated --from FILE --tests`).
  */
 
+import { KILLED_BY_TESTS } from './killed-by-test.ts';
 import { mutantKey, type Operator } from './sites.ts';
 
 /** An argued survivor. */
@@ -29,6 +30,8 @@ export interface ArguedSurvivor {
   readonly kind: 'equivalent' | 'unreachable' | 'killed-by-test';
   /** Why. */
   readonly why: string;
+  /** killed-by-test: the test file that kills it (`pqroom mutate --generated --tests` runs it against the mutant). */
+  readonly test?: string;
 }
 
 const COMPAT =
@@ -89,10 +92,11 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     'killed-by-test',
     'impl/protocol/group.test.ts "REQ-MEM-011 should hold at most MAX_FUTURE_ITEMS messages of later epochs, and reject the next one" (new: the campaign never sends 4,096 messages ahead of an epoch)',
     (['negate', 'no-guard', 'boundary'] as const).map((op) => ['impl/protocol/group.ts', 'receiveAppMessage', op, 'view.futureMessages.length >= MAX_FUTURE_ITEMS'] as const),
-  ),
+  ).map((a) => ({ ...a, test: 'impl/protocol/group.test.ts' })),
   ...argue(
     'killed-by-test',
     'impl/protocol/group.test.ts "REQ-MEM-042 should hold at most MAX_FUTURE_ITEMS commits of later epochs, and reject the next one" (new: the campaign never holds 4,096 commits)',
     (['negate', 'no-guard', 'boundary'] as const).map((op) => ['impl/protocol/group.ts', 'receiveCommit', op, 'Object.keys(view.futureCommits).length >= MAX_FUTURE_ITEMS'] as const),
-  ),
+  ).map((a) => ({ ...a, test: 'impl/protocol/group.test.ts' })),
+  ...KILLED_BY_TESTS,
 ];

@@ -1,0 +1,54 @@
+/**
+ * Generated mutants that survive the campaign and that a unit test kills (`killed-by-test` in
+ * adversary/mutation/survivors.ts), by the file they mutate: each row names the mutant by its
+ * function, operator and text (its key, adversary/mutation/sites.ts) and the test that fails on it.
+ * Every row was checked with `pqroom mutate --generated --filter FILE --tests`, which runs the test
+ * file a row names against its mutant (vitest, in a copy of the committed checkout) and fails the
+ * command when that file passes.
+ */
+import type { Operator } from './sites.ts';
+import type { ArguedSurvivor } from './survivors.ts';
+
+/** `[function, operator, mutated text, the name of the test that fails]`. */
+type Row = readonly [fn: string, operator: Operator, original: string, test: string];
+
+const rowsOf = (file: string, testFile: string, because: string, rows: readonly Row[]): ArguedSurvivor[] =>
+  rows.map(([fn, operator, original, test]) => ({ file, fn, operator, original, kind: 'killed-by-test', test: testFile, why: `${testFile} "${test}" (${because})` }));
+
+/** The survivors of the campaign that the unit tests kill. */
+export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
+  ...rowsOf(
+    'impl/protocol/join.ts',
+    'impl/protocol/join.test.ts',
+    "the campaign's joins are honest or forged whole by a relay without the token; no run presents a welcome, its commit or a confirmation wrong in one field alone, each check's test does, the input valid but for that field",
+    [
+    ["verifyJoinRequest", "drop-call", "requireSigned(c, JoinRequest, req, 'join request', req.identity_pk, 'REQ-OWN-015', 'JoinRequest');", "should reject a join request whose identity key was substituted (ATK-03), even with the token"],
+    ["verifyJoinRequest", "drop-call", "verifyKemCert(c, req.kem_cert, req.identity_pk, 'REQ-OWN-016');", "should reject another identity's KEM certificate, validly MACed and signed"],
+    ["openWelcome", "drop-call", "check(equalBytes(w.room_id, invite.room_id), 'REQ-INV-010', 'Welcome is for another room');", "REQ-INV-010 should reject a welcome for another room, validly sealed and signed"],
+    ["openWelcome", "drop-call", "check(equalBytes(w.invite_id, req.invite_id), 'REQ-INV-010', 'Welcome is for another invite');", "REQ-INV-010 should reject a welcome for another invite, validly sealed and signed"],
+    ["openWelcome", "drop-call", "check(equalBytes(w.join_hash, jh), 'REQ-INV-010', 'Welcome answers another join request');", "REQ-INV-010 should reject a welcome answering another join request"],
+    ["openWelcome", "drop-call", "check(plain !== undefined, 'REQ-INV-011', 'Welcome does not open with the token and the join request KEM key');", "REQ-INV-011 should reject a welcome sealed without the token (a relay-forged welcome, ATK-04)"],
+    ["openWelcome", "drop-call", "check(owners.length === 1, 'REQ-INV-012', 'roster must have exactly one owner');", "REQ-INV-012 should reject a roster with a second owner (read after the one the invite names)"],
+    ["openWelcome", "drop-call", "check(equalBytes(owner.member_id, invite.owner_fp), 'REQ-INV-012', \"the roster's owner is not the one the invite names\");", "REQ-INV-012 should reject a roster whose owner record carries another member id than the invite's owner fingerprint"],
+    ["openWelcome", "drop-call", "check(equalBytes(fingerprint(c, owner.identity_pk), invite.owner_fp), 'REQ-INV-012', 'owner key does not match the invite fingerprint');", "REQ-INV-012 should reject a roster whose owner record names the invite's owner but holds another key, welcome and commit signed with it"],
+    ["openWelcome", "drop-call", "requireSigned(c, Welcome, w, 'welcome', owner.identity_pk, 'REQ-INV-012', 'Welcome');", "REQ-INV-012 should reject a welcome signed by someone else"],
+    ["openWelcome", "drop-call", "requireSigned(c, Commit, commit, 'commit', owner.identity_pk, 'REQ-INV-013', 'GroupInfo.commit');", "REQ-INV-013 should reject a group info whose commit is not signed by the owner"],
+    ["openWelcome", "drop-call", "check(equalBytes(commit.room_id, invite.room_id), 'REQ-INV-013', 'commit is for another room');", "REQ-INV-013 should reject a commit for another room"],
+    ["openWelcome", "drop-call", "check(commit.epoch === w.epoch, 'REQ-INV-013', 'commit epoch differs from the welcome epoch');", "REQ-INV-013 should reject a commit of another epoch than the welcome's"],
+    ["openWelcome", "drop-call", "check(commit.reason === 'add', 'REQ-INV-013', 'commit is not an add');", "REQ-INV-013 should reject a commit that is not an add"],
+    ["openWelcome", "drop-call", "check(equalBytes(commit.invite_id, req.invite_id), 'REQ-INV-013', 'commit consumes another invite');", "REQ-INV-013 should reject a commit consuming another invite"],
+    ["openWelcome", "drop-call", "check(commit.adds.length === 1, 'REQ-INV-013', 'commit must add exactly one member');", "REQ-INV-013 should reject a commit adding a second member beside the invitee"],
+    ["openWelcome", "drop-call", "check(equalBytes(added.identity_pk, req.identity_pk), 'REQ-INV-013', 'commit adds another identity key');", "REQ-INV-013 should reject a commit adding another identity key with the invitee's KEM certificate"],
+    ["openWelcome", "drop-call", "check(equalBytes(encode(KemCert, added.kem_cert), encode(KemCert, req.kem_cert)), 'REQ-INV-013', 'commit adds another KEM certificate');", "REQ-INV-013 should reject a commit adding the invitee with another of the invitee's own KEM certificates"],
+    ["openWelcome", "drop-call", "check(equalBytes(rosterHash(c, gi.roster), commit.roster_hash), 'REQ-INV-013', 'roster does not match the commit roster hash');", "REQ-INV-013 should reject a roster that does not hash to the commit"],
+    ["openWelcome", "drop-call", "check(gi.roster.some((r) => equalBytes(r.member_id, added.member_id) && r.role === 'member'), 'REQ-INV-013', 'roster lacks the added member');", "REQ-INV-013 should reject a roster without the added member, the commit hashing that roster"],
+    ["openWelcome", "drop-call", "verifyMemberRecord(c, r, 'REQ-INV-014');", "REQ-INV-014 should reject a roster record whose certificate is not signed by its identity"],
+    ["verifyJoinConfirm", "drop-call", "check(equalBytes(confirm.room_id, pending.roomId), 'REQ-OWN-022', 'confirmation for another room');", "REQ-OWN-022 should reject a confirmation for another room, validly MACed and signed"],
+    ["verifyJoinConfirm", "drop-call", "check(equalBytes(confirm.invite_id, pending.inviteId), 'REQ-OWN-022', 'confirmation for another invite');", "REQ-OWN-022 should reject a confirmation for another invite, validly MACed and signed"],
+    ["verifyJoinConfirm", "drop-call", "check(confirm.epoch === pending.epoch, 'REQ-OWN-022', 'confirmation for another epoch');", "REQ-OWN-022 should reject a confirmation for another epoch, validly MACed and signed"],
+    ["verifyJoinConfirm", "drop-call", "check(equalBytes(confirm.welcome_hash, pending.welcomeHash), 'REQ-OWN-022', 'confirmation of another welcome');", "REQ-OWN-022 should reject a confirmation naming another welcome hash, MACed under the right one"],
+    ["verifyJoinConfirm", "drop-call", "check(equalConstantTime(mac, confirm.confirm_mac), 'REQ-OWN-022', 'confirm_mac does not verify');", "should reject a confirmation made without the epoch secret"],
+    ["verifyJoinConfirm", "drop-call", "requireSigned(c, JoinConfirm, confirm, 'join confirm', pending.inviteeIdentityPk, 'REQ-OWN-022', 'JoinConfirm');", "should reject a confirmation signed by another identity"],
+    ],
+  ),
+];
