@@ -87,6 +87,8 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
     expect(s.survivors.find((x) => x.id === b!.id)?.argued?.why).toBe('w');
     expect(s.stale).toEqual(['gone.ts f negate `x`: no such mutant is generated any more (the code changed: f has no negate mutant of that text)']);
     expect(score(results, [about(a, 'equivalent', 'w')], ALL).stale[0]).toContain('but it is killed');
+    // a unit test's kill of a mutant the campaign kills too is no wrong argument
+    expect(score(results, [about(a, 'killed-by-test', 't')], ALL).stale).toEqual([]);
     // an argument about the same text in another function is stale, and says where the text went
     expect(score(results, [{ ...about(b, 'equivalent', 'w'), fn: 'elsewhere' }], ALL).stale[0]).toContain(`that text is now in ${b!.fn}`);
   });

@@ -34,7 +34,7 @@ export interface Score {
   readonly survivors: readonly Survivor[];
   /** Survivors without an argument. */
   readonly unexplained: number;
-  /** Arguments whose mutant is not generated (its text changed, or left its function), or that is not a survivor. */
+  /** Arguments whose mutant is not generated (its text changed, or left its function), or argued equivalent or unreachable but detected. */
   readonly stale: readonly string[];
 }
 
@@ -58,7 +58,10 @@ export function score(results: readonly MutantOutcome[], argued: readonly Argued
       // a hint: the same text elsewhere in the file (the function renamed or the check moved), or the function's mutants of that operator now
       const moved = generated.find((m) => m.file === a.file && m.operator === a.operator && m.original === a.original);
       stale.push(`${key}: no such mutant is generated any more (${moved ? `that text is now in ${moved.fn}, ${moved.id}` : `the code changed: ${a.fn} has no ${a.operator} mutant of that text`})`);
-    } else if (ran.get(key) !== undefined && ran.get(key)!.outcome.verdict.status !== 'survived') stale.push(`${key}: argued as a survivor, but it is ${ran.get(key)!.outcome.verdict.status}`);
+    } else if (a.kind !== 'killed-by-test' && ran.get(key) !== undefined && ran.get(key)!.outcome.verdict.status !== 'survived') {
+      // an equivalent or unreachable mutant the campaign detects: the argument is wrong (a killed-by-test one stays true: the test kills it too)
+      stale.push(`${key}: argued ${a.kind}, but it is ${ran.get(key)!.outcome.verdict.status}`);
+    }
   }
   // equivalent and unreachable survivors leave the score; one a unit test kills counts as killed
   const arguedCount = survivors.filter((s) => s.argued).length;

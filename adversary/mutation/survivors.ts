@@ -9,8 +9,9 @@
  *   first or later, or the mutated value cannot differ where it matters);
  * - `unreachable`: the hardened campaign cannot reach it by construction (compat-only code), said
  *   with what does;
- * - `killed-by-test`: the campaign does not notice it, a unit test does (`why` names the test; it was
- *   checked to fail on the mutant with `pqroom mutate --generated --from FILE --tests`).
+ * - `killed-by-test`: a unit test kills it (`test` names the file, `why` the test; `pqroom mutate
+ *   --generated --filter … --tests` runs that file against the mutant and fails when it passes). It
+ *   counts only when the campaign misses the mutant, and stays valid if the campaign comes to kill it.
  */
 
 import { KILLED_BY_TESTS } from './killed-by-test.ts';
