@@ -99,5 +99,10 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     'impl/protocol/group.test.ts "REQ-MEM-042 should hold at most MAX_FUTURE_ITEMS commits of later epochs, and reject the next one" (new: the campaign never holds 4,096 commits)',
     (['negate', 'no-guard', 'boundary'] as const).map((op) => ['impl/protocol/group.ts', 'receiveCommit', op, 'Object.keys(view.futureCommits).length >= MAX_FUTURE_ITEMS'] as const),
   ).map((a) => ({ ...a, test: 'impl/protocol/group.test.ts' })),
+  ...argue(
+    'equivalent',
+    "a shortcut before the signature check: every backend's verify returns false for a signature that is not DSA_SIG_BYTES long (impl/crypto/symbolic.ts, noble.ts, which node.ts reuses, and liboqs.ts test the length first), so letting an empty or one-byte signature through to c.verify, or stopping a one-byte one before it, rejects the same ClientAuths with the same REQ-TRN-004",
+    (['boundary', 'bound+1', 'bound-1'] as const).map((op) => ['impl/protocol/transport.ts', 'verifyClientAuth', op, 'auth.signature.length > 0'] as const),
+  ),
   ...KILLED_BY_TESTS,
 ];
