@@ -34,6 +34,7 @@ import { buildJoinRequest } from './join.ts';
 import {
   AUTH_MATRIX,
   EMPTY_RELAY,
+  emptyRelay,
   handleRequest,
   historyWindow,
   roleOf,
@@ -465,5 +466,68 @@ describe('per-operation checks (compat)', () => {
     const room = rot.state.rooms[toHex(f.roomId)]!;
     expect(room.rotations).toEqual([room.nextIndex - 1]);
     expect(historyWindow(room, f.ids.member.fp).from).toBe(1);
+  });
+});
+
+/**
+ * Each check of dispatch, createRoom, the payload envelope and the append output on its own, with
+ * a request valid but for the one thing checked (issue 30: generated mutants dropping these
+ * checks survived the campaign, whose simulated relay never receives such a request, and the
+ * tests above, where another check rejected first with the same id).
+ */
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-031 each request check on its own', () => {
+  let h: Fixture;
+  let k: Fixture;
+  beforeAll(() => {
+    h = hardenedFixture();
+    k = compatFixture();
+  });
+  const rejected = (step: RelayStep) => step.rejected;
+
+  it('REQ-REL-003 should refuse a join request whose envelope is right but whose body does not decode', () => {
+    const good = requestFor(h, 'submit a join', h.ids.stranger) as Extract<RelayRequest, { name: 'SubmitJoin' }>;
+    expect(rejected(run(h.state, h.ids.stranger, good))).toBeUndefined();
+    const cut = good.value.payload.subarray(0, good.value.payload.length - 1);
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'SubmitJoin', value: { ...good.value, payload: cut } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-003 should refuse a join request naming another invite than the request', () => {
+    const good = requestFor(h, 'submit a join', h.ids.stranger) as Extract<RelayRequest, { name: 'SubmitJoin' }>;
+    const elsewhere = buildJoinRequest(c, rng, h.invites.free.invite, h.ids.stranger, rng.bytes(32));
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'SubmitJoin', value: { ...good.value, payload: elsewhere.bytes } }))).toBe('REQ-REL-003');
+  });
+  it("REQ-REL-003 should refuse an operation of the other profile: a compat Rotate in a hardened room, a PostCommit in a compat room", () => {
+    const rotate = requestFor(k, 'rotate', h.ids.owner) as Extract<RelayRequest, { name: 'Rotate' }>;
+    const payload = encode(CompatRotation, { room_id: h.roomId, sender: h.ids.owner.fp, nonce: rng.bytes(24), ciphertext: rng.bytes(48) });
+    expect(rejected(run(h.state, h.ids.owner, { name: 'Rotate', value: { ...rotate.value, room_id: h.roomId, payload } }))).toBe('REQ-REL-003');
+    const commit = requestFor(h, 'rotate', h.ids.owner) as Extract<RelayRequest, { name: 'PostCommit' }>;
+    expect(rejected(run(k.state, k.ids.owner, { name: 'PostCommit', value: { ...commit.value, room_id: k.roomId } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
+    expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-003 should refuse a genesis commit for another room id than the request names', () => {
+    const create = requestFor(h, 'create room', h.ids.stranger) as Extract<RelayRequest, { name: 'CreateRoom' }>;
+    expect(rejected(run(h.state, h.ids.stranger, create))).toBeUndefined();
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'CreateRoom', value: { ...create.value, room_id: rng.bytes(16) } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-010 should refuse a room of the other profile on a relay serving one', () => {
+    const compat = requestFor(k, 'create room', k.ids.stranger);
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, compat))).toBeUndefined();
+    expect(rejected(run(emptyRelay('hardened'), k.ids.stranger, compat))).toBe('REQ-REL-010');
+  });
+  it("REQ-REL-010 should refuse a compat room whose owner record is someone else's or not an owner's", () => {
+    const create = requestFor(k, 'create room', k.ids.stranger) as Extract<RelayRequest, { name: 'CreateRoom' }>;
+    const other = encode(CompatMember, { identity_pk: k.ids.member.publicKey, kem_pk: newestKem(k.ids.member).publicKey, role: 'owner' });
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, { name: 'CreateRoom', value: { ...create.value, payload: other } }))).toBe('REQ-REL-010');
+    const notOwner = encode(CompatMember, { identity_pk: k.ids.stranger.publicKey, kem_pk: newestKem(k.ids.stranger).publicKey, role: 'member' });
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, { name: 'CreateRoom', value: { ...create.value, payload: notOwner } }))).toBe('REQ-REL-010');
+  });
+  it("REQ-REL-031 should push a hardened message's append with the message's epoch, and a compat chat's with none", () => {
+    const sent = run(h.state, h.ids.member, requestFor(h, 'send', h.ids.member));
+    expect(sent.outputs.find((o) => o.kind === 'append')).toMatchObject({ kind: 'append', epoch: h.epoch });
+    const chat = run(k.state, k.ids.member, requestFor(k, 'send', k.ids.member));
+    const append = chat.outputs.find((o) => o.kind === 'append');
+    expect(append).toBeDefined();
+    expect(append).not.toHaveProperty('epoch');
   });
 });
