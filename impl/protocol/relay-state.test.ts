@@ -475,7 +475,7 @@ describe('per-operation checks (compat)', () => {
  * checks survived the campaign, whose simulated relay never receives such a request, and the
  * tests above, where another check rejected first with the same id).
  */
-describe('REQ-REL-003 REQ-REL-010 REQ-REL-031 each request check on its own', () => {
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-031 each request check on its own', () => {
   let h: Fixture;
   let k: Fixture;
   beforeAll(() => {
@@ -501,6 +501,13 @@ describe('REQ-REL-003 REQ-REL-010 REQ-REL-031 each request check on its own', ()
     expect(rejected(run(h.state, h.ids.owner, { name: 'Rotate', value: { ...rotate.value, room_id: h.roomId, payload } }))).toBe('REQ-REL-003');
     const commit = requestFor(h, 'rotate', h.ids.owner) as Extract<RelayRequest, { name: 'PostCommit' }>;
     expect(rejected(run(k.state, k.ids.owner, { name: 'PostCommit', value: { ...commit.value, room_id: k.roomId } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-012 should take a join at the very instant of expires_at, and refuse it a millisecond later (expired after it, as the invitee judges, REQ-INV-002)', () => {
+    const req = requestFor(h, 'submit a join', h.ids.stranger);
+    const at = h.invites.free.invite.expires_at;
+    expect(at).toBeGreaterThan(0);
+    expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at))).toBeUndefined();
+    expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at + 1))).toBe('REQ-REL-012');
   });
   it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
     expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
