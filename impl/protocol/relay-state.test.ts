@@ -475,7 +475,7 @@ describe('per-operation checks (compat)', () => {
  * checks survived the campaign, whose simulated relay never receives such a request, and the
  * tests above, where another check rejected first with the same id).
  */
-describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-031 each request check on its own', () => {
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-031 each request check on its own', () => {
   let h: Fixture;
   let k: Fixture;
   beforeAll(() => {
@@ -508,6 +508,15 @@ describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-031 each request check on 
     expect(at).toBeGreaterThan(0);
     expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at))).toBeUndefined();
     expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at + 1))).toBe('REQ-REL-012');
+  });
+  it('REQ-REL-015 should refuse an add, hardened or compat, that consumes an invite the room never had', () => {
+    const add = requestFor(h, 'add a member', h.ids.owner) as Extract<RelayRequest, { name: 'PostCommit' }>;
+    expect(rejected(run(h.state, h.ids.owner, add))).toBeUndefined();
+    const b = buildCommit(c, rng, { roomId: h.roomId, epoch: h.epoch + 1, prevEpochHash: h.epochHash, reason: 'add', inviteId: rng.bytes(32), adds: [{ ...memberRecordOf(h.ids.invitee, 'member', h.epoch + 1), kem_cert: h.inviteeRecordCert! }], removes: [], roster: h.roster, heads: [], owner: h.ids.owner });
+    expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { ...add.value, payload: b.commit.bytes } }))).toBe('REQ-REL-015');
+    const compat = requestFor(k, 'add a member', k.ids.owner) as Extract<RelayRequest, { name: 'AddMember' }>;
+    expect(rejected(run(k.state, k.ids.owner, compat))).toBeUndefined();
+    expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { ...compat.value, invite_id: rng.bytes(32) } }))).toBe('REQ-REL-015');
   });
   it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
     expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
