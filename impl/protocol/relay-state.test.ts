@@ -518,6 +518,10 @@ describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-031 each reque
     expect(rejected(run(k.state, k.ids.owner, compat))).toBeUndefined();
     expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { ...compat.value, invite_id: rng.bytes(32) } }))).toBe('REQ-REL-015');
   });
+  it('REQ-REL-015 should refuse a compat add, signed by the owner, of someone other than the claimant', () => {
+    const a = buildCompatMemberAdd(c, rng, { roomId: k.roomId, member: { identity_pk: k.ids.stranger.publicKey, kem_pk: newestKem(k.ids.stranger).publicKey, role: 'member' }, owner: k.ids.owner });
+    expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { req_id: reqCounter++, room_id: k.roomId, invite_id: k.invites.claimed.inviteId, payload: a.bytes } }))).toBe('REQ-REL-015');
+  });
   it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
     expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
   });
