@@ -475,7 +475,7 @@ describe('per-operation checks (compat)', () => {
  * checks survived the campaign, whose simulated relay never receives such a request, and the
  * tests above, where another check rejected first with the same id).
  */
-describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-031 each request check on its own', () => {
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-019 REQ-REL-025 REQ-REL-031 each request check on its own', () => {
   let h: Fixture;
   let k: Fixture;
   beforeAll(() => {
@@ -521,6 +521,13 @@ describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-031 each reque
   it('REQ-REL-015 should refuse a compat add, signed by the owner, of someone other than the claimant', () => {
     const a = buildCompatMemberAdd(c, rng, { roomId: k.roomId, member: { identity_pk: k.ids.stranger.publicKey, kem_pk: newestKem(k.ids.stranger).publicKey, role: 'member' }, owner: k.ids.owner });
     expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { req_id: reqCounter++, room_id: k.roomId, invite_id: k.invites.claimed.inviteId, payload: a.bytes } }))).toBe('REQ-REL-015');
+  });
+  it('REQ-REL-019 REQ-REL-025 should refuse to remove (compat) or freeze (hardened) anyone but a current member: a stranger, the owner, a removed member', () => {
+    for (const [f, id] of [[k, 'REQ-REL-019'], [h, 'REQ-REL-025']] as const) {
+      const remove = (who: Identity) => run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: reqCounter++, room_id: f.roomId, member_id: who.fp } });
+      expect(rejected(remove(f.ids.member))).toBeUndefined();
+      for (const who of [f.ids.stranger, f.ids.owner, f.ids.removed]) expect(rejected(remove(who)), `${f.profile}: ${id}`).toBe(id);
+    }
   });
   it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
     expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
