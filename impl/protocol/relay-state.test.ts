@@ -475,7 +475,7 @@ describe('per-operation checks (compat)', () => {
  * checks survived the campaign, whose simulated relay never receives such a request, and the
  * tests above, where another check rejected first with the same id).
  */
-describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-019 REQ-REL-025 REQ-REL-031 each request check on its own', () => {
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-019 REQ-REL-022 REQ-REL-025 REQ-REL-031 each request check on its own', () => {
   let h: Fixture;
   let k: Fixture;
   beforeAll(() => {
@@ -528,6 +528,13 @@ describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-019 REQ-REL-02
       expect(rejected(remove(f.ids.member))).toBeUndefined();
       for (const who of [f.ids.stranger, f.ids.owner, f.ids.removed]) expect(rejected(remove(who)), `${f.profile}: ${id}`).toBe(id);
     }
+  });
+  it("REQ-REL-022 should refuse published keys whose certificate is the principal's but not signed by its identity key", () => {
+    const s = h.ids.stranger;
+    const cert = newestKem(s).cert;
+    const publish = (kem_cert: KemCert) => run(h.state, s, { name: 'PublishKeys', value: { req_id: reqCounter++, identity_pk: s.publicKey, kem_cert } });
+    expect(rejected(publish(cert))).toBeUndefined();
+    expect(rejected(publish({ ...cert, kem_pk: newestKem(h.ids.member).publicKey }))).toBe('REQ-REL-022');
   });
   it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
     expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: reqCounter++, room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
