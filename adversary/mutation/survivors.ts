@@ -104,5 +104,28 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     "a shortcut before the signature check: every backend's verify returns false for a signature that is not DSA_SIG_BYTES long (impl/crypto/symbolic.ts, noble.ts, which node.ts reuses, and liboqs.ts test the length first), so letting an empty or one-byte signature through to c.verify, or stopping a one-byte one before it, rejects the same ClientAuths with the same REQ-TRN-004",
     (['boundary', 'bound+1', 'bound-1'] as const).map((op) => ['impl/protocol/transport.ts', 'verifyClientAuth', op, 'auth.signature.length > 0'] as const),
   ),
+  ...argue(
+    'equivalent',
+    "a type guard that never fires: dispatch has returned for PublishKeys, GetKeys and FetchMailbox above, and operationOf (relay-state/state.ts) names an operation for every other request (a PostCommit whose payload does not decode is a 'rotate', which postCommit refuses with REQ-REL-003, tested in relay-state.test.ts)",
+    [['impl/protocol/relay-state/requests.ts', 'dispatch', 'drop-call', "fail('REQ-REL-003', 'undecodable commit');"]],
+  ),
+  ...argue(
+    'equivalent',
+    "the envelope's type test is a shortcut: every caller of checkEnvelopePayload decodes the payload with the codec of that same message type right after (decodePayload), which refuses any other type (REQ-ENC-005) or a payload shorter than a header and turns it into the same REQ-REL-003; the room id test between them refuses a short payload with REQ-REL-003 too",
+    [['impl/protocol/relay-state/requests.ts', 'checkEnvelopePayload', 'drop-call', "fail('REQ-REL-003', `payload must be a ${name}`);"]],
+  ),
+  ...argue(
+    'equivalent',
+    "publishKeys checks fingerprint(identity_pk) = principal, kem_cert.member_id = principal, and verifyKemCert (kem_cert.member_id = fingerprint(identity_pk), then the signature); any two of the three equalities imply the third, and all three refuse with REQ-REL-022, so dropping either of the first two refuses the same requests with the same id (verifyKemCert or the other test)",
+    [
+      ['impl/protocol/relay-state/requests.ts', 'publishKeys', 'drop-call', "fail('REQ-REL-022', 'identity key is not the principal');"],
+      ['impl/protocol/relay-state/requests.ts', 'publishKeys', 'drop-call', "fail('REQ-REL-022', 'certificate is for another member');"],
+    ],
+  ),
+  ...argue(
+    'equivalent',
+    "verifyKemCert is called with REQ-REL-022 and throws only ProtocolErrors naming it (its check and requireSigned; the certificate came off the wire, so encoding it for the signature check cannot fail), so rethrowing them as they are instead of as fail('REQ-REL-022', e.message) gives the same Reject (requirement and detail)",
+    (['negate', 'drop-call'] as const).map((op) => ['impl/protocol/relay-state/requests.ts', 'publishKeys', op, op === 'negate' ? 'e instanceof PqroomError' : "fail('REQ-REL-022', e.message);"] as const),
+  ),
   ...KILLED_BY_TESTS,
 ];
