@@ -54,7 +54,7 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
   ...rowsOf(
     'impl/protocol/transport.ts',
     'impl/protocol/transport.test.ts',
-    'the campaign runs the simulated relay connection with honest frames only: no replayed, rewritten or oversized frame, no swapped relay key, no unsigned client auth reaches these checks',
+    'the campaign sends honest frames only: no replayed, rewritten or oversized frame reaches the frame checks (the handshake rows, REQ-TRN-002..004, the campaign kills too)',
     [
     ["clientFinish", "negate", "profile === 'hardened'", "REQ-TRN-002 hardened should refuse a swapped relay key (ATK-27)"],
     ["clientFinish", "drop-call", "check(pinnedRelayPk !== undefined && equalBytes(sh.relay_pk, pinnedRelayPk), 'REQ-TRN-002', 'relay key is not the pinned one');", "REQ-TRN-002 hardened should refuse a swapped relay key (ATK-27)"],
