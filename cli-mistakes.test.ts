@@ -144,7 +144,6 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a value given to a flag of pqroom mutate', () => ['mutate', '--generated', '--list=yes'], 2, /--list takes no value/],
     ['a missing value of pqroom mutate', () => ['mutate', '--generated', '--filter'], 2, /--filter needs a value/],
     ['pqroom mutate without --generated', () => ['mutate', '--list'], 2, /add --generated/],
-    ['pqroom mutate --tests without --from', () => ['mutate', '--generated', '--tests'], 2, /--tests runs with --from FILE/],
     ['a missing saved result of pqroom mutate', () => ['mutate', '--generated', '--from', join(dir, 'none.json')], 2, /--from .*none\.json: no such file/],
     ['a file that is not a saved result of pqroom mutate', () => ['mutate', '--generated', '--from', join(dir, 'junk.jsonl')], 2, /--from .*junk\.jsonl is not a saved result of pqroom mutate --json/],
     ['a mutate result in a missing folder', () => ['mutate', '--generated', '--list', '--json', join(missing, 'm.json')], 2, /--json .*does not exist/],

@@ -10,7 +10,7 @@ import type { Budget } from './campaign.ts';
 import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from './run.ts';
 import { score, scoreLines } from './score.ts';
 import { generateMutants, OUT_OF_SCOPE, type GeneratedMutant } from './sites.ts';
-import { ARGUED_SURVIVORS } from './survivors.ts';
+import { ARGUED_SURVIVORS, argumentKey } from './survivors.ts';
 import { unitVerdicts } from './unit.ts';
 
 const HELP = `usage: pqroom mutate --generated [--limit N] [--filter TEXT] [--seeds S,S] [--plans N]
@@ -26,7 +26,8 @@ reported as unexplained.
 options:
   --generated    required: the generated mutants (the hand-written ones run in 'pqroom audit')
   --limit N      N mutants spread evenly over the list (default: all)
-  --filter TEXT  only mutants whose id contains TEXT (e.g. impl/protocol/group.ts:19)
+  --filter TEXT  only mutants whose id (file:line:operator) or key (file function operator
+                 \`text\`) contains TEXT (e.g. impl/protocol/group.ts:19, openWelcome)
   --seeds S,S    seeds of the named attacks (default 1)
   --plans N      generated room plans, and a fifth as many login adversaries (default 8)
   --timeout SEC  a mutant's time limit, then it counts as hung (default 120)
@@ -36,7 +37,9 @@ options:
   --from FILE    score a saved --json result against the arguments as they are now (no run)
   --tests        with --from: run the unit tests of each unexplained survivor's module against
                  it (vitest, in a copy of the committed checkout) and report which they kill
-                 (--limit N: N of them, spread over the list)
+                 (--limit N: N of them, spread over the list); without --from: no campaign, the
+                 unit tests against each chosen mutant (--filter, --limit), a killed-by-test
+                 argument's own test file against its mutant (the command fails when one passes)
   -h, --help     show this help
 
 Exit status: 0 when the unmutated code passes the campaign and every survivor is argued (and no
@@ -78,7 +81,6 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       tests: p.flag('tests'),
     };
     if (!p.flag('generated')) throw new CliError("only the generated mutants run here: add --generated (the hand-written ones run in 'pqroom audit')");
-    if (opts.tests && opts.from === undefined) throw new CliError('--tests runs with --from FILE (a saved result of pqroom mutate --generated --json FILE)');
     if (opts.from !== undefined) checkInputFile('--from', opts.from);
     if (opts.json !== undefined) checkOutputFile('--json', opts.json);
     return run(opts, out, err);
@@ -101,7 +103,7 @@ interface Options {
 /** The work of `pqroom mutate --generated`, its arguments checked. */
 async function run({ limit, filter, seeds, plans, timeout, workers, json, list, from, tests }: Options, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   // a saved result is read before the (slower) search for check sites
-  let saved: { results: (Outcome & { id: string; original: string })[] } | undefined;
+  let saved: { results: (Outcome & { id: string; key?: string; original: string })[] } | undefined;
   if (from !== undefined) {
     try {
       saved = JSON.parse(readFileSync(from, 'utf8')) as NonNullable<typeof saved>;
@@ -113,10 +115,12 @@ async function run({ limit, filter, seeds, plans, timeout, workers, json, list, 
   const all = generateMutants(ROOT);
   if (from !== undefined && saved !== undefined) {
     const byId = new Map(all.map((m) => [m.id, m]));
+    const byKey = new Map(all.map((m) => [m.key, m]));
     const results: MutantOutcome[] = [];
     let changed = 0;
     for (const r of saved.results) {
-      const m = byId.get(r.id);
+      // by key (the same text in the same function, wherever its line is now); a result saved before keys, by line and text
+      const m = r.key !== undefined ? byKey.get(r.key) : byId.get(r.id);
       if (m && m.original === r.original) results.push({ mutant: m, outcome: r });
       else changed++;
     }
@@ -138,8 +142,9 @@ async function run({ limit, filter, seeds, plans, timeout, workers, json, list, 
     if (json !== undefined) writeFileSync(json, JSON.stringify({ from, verdicts }, null, 2) + '\n');
     return 1;
   }
-  let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter));
+  let chosen: GeneratedMutant[] = filter === undefined ? all : all.filter((m) => m.id.includes(filter) || m.key.includes(filter));
   if (limit !== undefined) chosen = spread(chosen, limit);
+  if (tests && !list) return unitOnly(chosen, workers, timeout, json, out, err);
   if (list) {
     for (const m of chosen) out(`${m.id}  ${m.req}  \`${m.original.slice(0, 80)}\` → \`${m.replacement.slice(0, 80)}\``);
     out(`${chosen.length} of ${all.length} generated mutants`);
@@ -171,8 +176,40 @@ async function run({ limit, filter, seeds, plans, timeout, workers, json, list, 
   const seconds = Math.round((Date.now() - started) / 1000);
   out(`${chosen.length} mutants in ${seconds} s (${(seconds / Math.max(1, chosen.length)).toFixed(1)} s a mutant with ${workers} at once)`);
   for (const l of scoreLines(s)) out(l);
-  if (json !== undefined) writeFileSync(json, JSON.stringify({ budget, seconds, workers, score: s, results: results.map((r) => ({ id: r.mutant.id, req: r.mutant.req, original: r.mutant.original, replacement: r.mutant.replacement, ...r.outcome })) }, null, 2) + '\n');
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ budget, seconds, workers, score: s, results: results.map((r) => ({ id: r.mutant.id, key: r.mutant.key, req: r.mutant.req, original: r.mutant.original, replacement: r.mutant.replacement, ...r.outcome })) }, null, 2) + '\n');
   // an argument is stale only against the whole list (a filtered run does not run every argued mutant)
   const stale = s.stale.length > 0;
   return s.unexplained === 0 && !stale ? 0 : 1;
+}
+
+/**
+ * `--tests` without `--from`: no campaign, the unit tests against each chosen mutant; a mutant
+ * argued killed-by-test is run against the test file its argument names, so every such argument
+ * is checked (exit 1 when one is not borne out).
+ */
+async function unitOnly(chosen: readonly GeneratedMutant[], lanes: number, timeout: number, json: string | undefined, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const byKey = new Map(ARGUED_SURVIVORS.map((a) => [argumentKey(a), a]));
+  const claimed = (m: GeneratedMutant) => {
+    const a = byKey.get(m.key);
+    return a?.kind === 'killed-by-test' && a.test !== undefined ? a : undefined;
+  };
+  out(`pqroom mutate --generated --tests: the unit tests against ${chosen.length} mutants, no campaign (a killed-by-test argument: the test file it names), ${lanes} at once`);
+  const verdicts = await unitVerdicts(ROOT, chosen, {
+    lanes,
+    timeoutMs: timeout * 1000,
+    testsFor: (m) => (claimed(m) ? [claimed(m)!.test!] : undefined),
+    onDone: (v, n) => err(`  [${n}/${chosen.length}] ${v.id} ${v.status}${v.failed ? `: ${v.failed}` : ''}`),
+  });
+  const count = (st: string): number => verdicts.filter((v) => v.status === st).length;
+  out(`  killed by a unit test ${count('killed')}, survived the unit tests ${count('survived')}, no verdict ${count('no-verdict')} (no tests found, or they fail as written)`);
+  const broken: string[] = [];
+  for (const [i, v] of verdicts.entries()) {
+    const a = claimed(chosen[i]!);
+    if (a && v.status !== 'killed') broken.push(v.id);
+    if (v.status !== 'killed') out(`  ${a ? 'ARGUED killed-by-test, but ' : ''}${v.status === 'survived' ? 'SURVIVED the tests' : 'no verdict'} ${v.id} (${v.tests.join(', ') || 'no tests'})${v.failed ? `: ${v.failed}` : ''}`);
+  }
+  const argued = chosen.filter((m) => claimed(m)).length;
+  out(`  killed-by-test arguments checked ${argued}, borne out ${argued - broken.length}`);
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ verdicts }, null, 2) + '\n');
+  return broken.length === 0 ? 0 : 1;
 }

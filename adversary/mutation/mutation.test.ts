@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT, runInWorker } from './run.ts';
 import { score } from './score.ts';
 import { generateMutants, mutantsOf, mutatedText } from './sites.ts';
-import { ARGUED_SURVIVORS } from './survivors.ts';
+import { ARGUED_SURVIVORS, argumentKey } from './survivors.ts';
 
 const ALL = generateMutants(ROOT);
 const find = (file: string, req: string, operator: string, text: string) => {
@@ -79,17 +79,45 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
       { mutant: b!, outcome: o('survived') },
       { mutant: c!, outcome: o('survived') },
     ];
-    const s = score(results, [{ id: b!.id, original: b!.original, kind: 'equivalent', why: 'w' }, { id: 'gone.ts:1:negate', original: 'x', kind: 'equivalent', why: 'w' }], ALL);
+    const about = (m: typeof a, kind: 'equivalent' | 'killed-by-test', why: string) => ({ file: m!.file, fn: m!.fn, operator: m!.operator, original: m!.original, kind, why });
+    const s = score(results, [about(b, 'equivalent', 'w'), { file: 'gone.ts', fn: 'f', operator: 'negate', original: 'x', kind: 'equivalent', why: 'w' }], ALL);
     expect(s.score).toBe(1 / 2);
-    expect(score(results, [{ id: b!.id, original: b!.original, kind: 'killed-by-test', why: 't' }], ALL).score).toBe(2 / 3);
+    expect(score(results, [about(b, 'killed-by-test', 't')], ALL).score).toBe(2 / 3);
     expect(s.unexplained).toBe(1);
     expect(s.survivors.find((x) => x.id === b!.id)?.argued?.why).toBe('w');
-    expect(s.stale).toEqual(['gone.ts:1:negate: no such mutant is generated any more']);
-    expect(score(results, [{ id: a!.id, original: a!.original, kind: 'equivalent', why: 'w' }], ALL).stale[0]).toContain('but it is killed');
+    expect(s.stale).toEqual(['gone.ts f negate `x`: no such mutant is generated any more (the code changed: f has no negate mutant of that text)']);
+    expect(score(results, [about(a, 'equivalent', 'w')], ALL).stale[0]).toContain('but it is killed');
+    // a unit test's kill of a mutant the campaign kills too is no wrong argument
+    expect(score(results, [about(a, 'killed-by-test', 't')], ALL).stale).toEqual([]);
+    // an argument about the same text in another function is stale, and says where the text went
+    expect(score(results, [{ ...about(b, 'equivalent', 'w'), fn: 'elsewhere' }], ALL).stale[0]).toContain(`that text is now in ${b!.fn}`);
   });
 
-  it('every argued survivor names a generated mutant with the text it argues about', () => {
-    const byId = new Map(ALL.map((m) => [m.id, m]));
-    expect(ARGUED_SURVIVORS.filter((a) => byId.get(a.id)?.original !== a.original).map((a) => a.id)).toEqual([]);
+  it('every argued survivor names a generated mutant with the text it argues about, in its function', () => {
+    const keys = new Set(ALL.map((m) => m.key));
+    expect(ARGUED_SURVIVORS.map(argumentKey).filter((k) => !keys.has(k))).toEqual([]);
+    expect(new Set(ARGUED_SURVIVORS.map(argumentKey)).size).toBe(ARGUED_SURVIVORS.length);
+  });
+
+  it('keys a mutant by its function and text: lines added above keep the key (the id moves), a changed check or a check moved to another function does not', () => {
+    const A = `REQ-MEM-${'099'}`; // made up, as above
+    const text = [
+      'export function f(a: number): number {',
+      `  if (a > 3) return 1; // ${A}`,
+      '  return 0;',
+      '}',
+      `export const o = { g: (b: number) => { if (b < 2) return 1; /* ${A} */ return 0; } };`,
+    ].join('\n');
+    const keys = (t: string) => mutantsOf('x.ts', t).map((m) => m.key);
+    const before = mutantsOf('x.ts', text);
+    expect(before.find((m) => m.operator === 'no-guard' && m.original === 'a > 3')).toMatchObject({ fn: 'f', key: 'x.ts f no-guard `a > 3`', id: 'x.ts:2:no-guard' });
+    expect(before.find((m) => m.operator === 'no-guard' && m.original === 'b < 2')?.fn).toBe('o.g');
+    const moved = mutantsOf('x.ts', `// a comment\nconst unrelated = 1;\n${text}`);
+    expect(moved.map((m) => m.key)).toEqual(before.map((m) => m.key));
+    expect(moved.find((m) => m.key === 'x.ts f no-guard `a > 3`')?.id).toBe('x.ts:4:no-guard');
+    expect(keys(text.replace('a > 3', 'a > 4'))).not.toContain('x.ts f no-guard `a > 3`');
+    expect(keys(text.replace('function f', 'function h'))).not.toContain('x.ts f no-guard `a > 3`');
+    // the same text twice in one function: ranked by position
+    expect(keys(`function f(a: number) {\n  if (a > 3) return 1; // ${A}\n  if (a > 3) return 2; // ${A}\n}`).filter((k) => k.includes('no-guard'))).toEqual(['x.ts f no-guard `a > 3`', 'x.ts f no-guard `a > 3`#1']);
   });
 });

@@ -4,11 +4,13 @@
  */
 import type { GeneratedMutant } from './sites.ts';
 import type { MutantOutcome, Status } from './run.ts';
-import type { ArguedSurvivor } from './survivors.ts';
+import { argumentKey, type ArguedSurvivor } from './survivors.ts';
 
 /** A survivor as reported. */
 export interface Survivor {
   readonly id: string;
+  /** What an argument names (`GeneratedMutant.key`). */
+  readonly key: string;
   readonly req: string;
   readonly original: string;
   readonly replacement: string;
@@ -32,7 +34,7 @@ export interface Score {
   readonly survivors: readonly Survivor[];
   /** Survivors without an argument. */
   readonly unexplained: number;
-  /** Arguments whose mutant was not generated, or whose text changed, or that is not a survivor (when `all` mutants ran). */
+  /** Arguments whose mutant is not generated (its text changed, or left its function), or argued equivalent or unreachable but detected. */
   readonly stale: readonly string[];
 }
 
@@ -40,22 +42,26 @@ export interface Score {
 export function score(results: readonly MutantOutcome[], argued: readonly ArguedSurvivor[], generated: readonly GeneratedMutant[]): Score {
   const counts: Record<Status, number> = { killed: 0, 'broke-honest': 0, timeout: 0, survived: 0 };
   const survivors: Survivor[] = [];
-  const byId = new Map(argued.map((a) => [a.id, a]));
+  const byKey = new Map(argued.map((a) => [argumentKey(a), a]));
   for (const { mutant: m, outcome: o } of results) {
     counts[o.verdict.status]++;
     if (o.verdict.status !== 'survived') continue;
-    const a = byId.get(m.id);
-    const valid = a !== undefined && a.original === m.original;
-    survivors.push({ id: m.id, req: m.req, original: m.original, replacement: m.replacement, reached: o.reached, infected: o.infected, ...(valid ? { argued: { kind: a.kind, why: a.why } } : {}), refused: o.refused });
+    const a = byKey.get(m.key);
+    survivors.push({ id: m.id, key: m.key, req: m.req, original: m.original, replacement: m.replacement, reached: o.reached, infected: o.infected, ...(a ? { argued: { kind: a.kind, why: a.why } } : {}), refused: o.refused });
   }
   const stale: string[] = [];
-  const gen = new Map(generated.map((m) => [m.id, m]));
-  const ran = new Map(results.map((r) => [r.mutant.id, r]));
+  const gen = new Set(generated.map((m) => m.key));
+  const ran = new Map(results.map((r) => [r.mutant.key, r]));
   for (const a of argued) {
-    const m = gen.get(a.id);
-    if (!m) stale.push(`${a.id}: no such mutant is generated any more`);
-    else if (m.original !== a.original) stale.push(`${a.id}: the code changed (now \`${m.original}\`)`);
-    else if (ran.get(a.id) !== undefined && ran.get(a.id)!.outcome.verdict.status !== 'survived') stale.push(`${a.id}: argued as a survivor, but it is ${ran.get(a.id)!.outcome.verdict.status}`);
+    const key = argumentKey(a);
+    if (!gen.has(key)) {
+      // a hint: the same text elsewhere in the file (the function renamed or the check moved), or the function's mutants of that operator now
+      const moved = generated.find((m) => m.file === a.file && m.operator === a.operator && m.original === a.original);
+      stale.push(`${key}: no such mutant is generated any more (${moved ? `that text is now in ${moved.fn}, ${moved.id}` : `the code changed: ${a.fn} has no ${a.operator} mutant of that text`})`);
+    } else if (a.kind !== 'killed-by-test' && ran.get(key) !== undefined && ran.get(key)!.outcome.verdict.status !== 'survived') {
+      // an equivalent or unreachable mutant the campaign detects: the argument is wrong (a killed-by-test one stays true: the test kills it too)
+      stale.push(`${key}: argued ${a.kind}, but it is ${ran.get(key)!.outcome.verdict.status}`);
+    }
   }
   // equivalent and unreachable survivors leave the score; one a unit test kills counts as killed
   const arguedCount = survivors.filter((s) => s.argued).length;
@@ -89,7 +95,7 @@ export function scoreLines(s: Score): string[] {
   ];
   for (const x of s.survivors) {
     const reach = x.reached === 0 ? 'never reached' : x.infected === 0 ? `reached ${x.reached}×, never computed anything else` : `reached ${x.reached}×, computed something else ${x.infected}×`;
-    lines.push(`${x.argued ? `argued ${x.argued.kind}` : 'SURVIVED'} ${x.id} (${x.req}): \`${x.original.slice(0, 100)}\` → \`${x.replacement.slice(0, 100)}\`; ${reach}${x.refused.length > 0 ? `; refused: ${x.refused.slice(0, 2).join('; ')}` : ''}${x.argued ? `\n    ${x.argued.why}` : ''}`);
+    lines.push(`${x.argued ? `argued ${x.argued.kind}` : 'SURVIVED'} ${x.id} [${x.key.slice(0, x.key.indexOf(' `'))}] (${x.req}): \`${x.original.slice(0, 100)}\` → \`${x.replacement.slice(0, 100)}\`; ${reach}${x.refused.length > 0 ? `; refused: ${x.refused.slice(0, 2).join('; ')}` : ''}${x.argued ? `\n    ${x.argued.why}` : ''}`);
   }
   for (const x of s.stale) lines.push(`STALE argument ${x}`);
   return lines;

@@ -5,9 +5,11 @@
  * it; its conditions are negated or made `false` (the guard removed), its call statements dropped,
  * its bounds moved by one (`<` ↔ `<=`, `>` ↔ `>=`, a number compared with moved by ±1).
  *
- * Found with the TypeScript parser (syntax only). A mutant is named by its file, line, operator
- * and rank among the same operator on that line, and carries the text it replaces, so that an
- * argument written about it (adversary/mutation/survivors.ts) is known stale once the code moves.
+ * Found with the TypeScript parser (syntax only). A mutant is shown by its file, line, operator
+ * and rank among the same operator on that line (its `id`), and is keyed by what does not move
+ * when code above it does: its file, the function it is in, its operator and the text it replaces
+ * (its `key`). An argument written about it (adversary/mutation/survivors.ts) names the key, so
+ * it holds while that text stays in that function and is known stale once it changes.
  *
  * The mutated source reports, through `globalThis.__pqroomMutant` (installed by the runner), when
  * the mutated code is reached and when it computes something the original would not have: a
@@ -35,8 +37,16 @@ export type Operator =
 
 /** One generated mutant. */
 export interface GeneratedMutant {
-  /** `file:line:operator` (with `#k` for the k-th, from 0, of the same operator on that line when k > 0). */
+  /** `file:line:operator` (with `#k` for the k-th, from 0, of the same operator on that line when k > 0): where it is now, for people. */
   readonly id: string;
+  /**
+   * `file fn operator \`original\`` (with `#k` for the k-th, from 0, of the same text and operator
+   * in that function when k > 0): what an argument about it names; it does not change when lines
+   * above move.
+   */
+  readonly key: string;
+  /** The named declarations it is in, outermost first, joined with `.` (`openWelcome`, `symbolicCrypto.sign`, an XState setup's `ownerMachine.actions.admit`), or `<module>`. */
+  readonly fn: string;
   /** The file, relative to the checkout (`impl/protocol/group.ts`). */
   readonly file: string;
   /** The line of the mutated text (1-based). */
@@ -161,11 +171,11 @@ export function mutantsOf(file: string, text: string): GeneratedMutant[] {
     const above = comments.map((c) => text.slice(c.pos, c.end).match(REQ)).filter((m) => m !== null);
     return above.length > 0 ? above[above.length - 1]![0] : undefined;
   };
-  type Raw = Omit<GeneratedMutant, 'id'>;
+  type Raw = Omit<GeneratedMutant, 'id' | 'key'>;
   const raw: Raw[] = [];
   const add = (operator: Operator, req: string, node: ts.Node, replacement: string, code: string): void => {
     const start = node.getStart(sf);
-    raw.push({ file, line: lineOf(start), operator, req, original: collapse(node.getText(sf)), replacement: collapse(replacement), start, end: node.end, code });
+    raw.push({ file, fn: enclosingFunction(node), line: lineOf(start), operator, req, original: collapse(node.getText(sf)), replacement: collapse(replacement), start, end: node.end, code });
   };
   const H = 'globalThis.__pqroomMutant';
   const visit = (n: ts.Node, site: string | undefined): void => {
@@ -200,16 +210,42 @@ export function mutantsOf(file: string, text: string): GeneratedMutant[] {
     ts.forEachChild(n, (c) => visit(c, site));
   };
   visit(sf, undefined);
-  // the same operator on the same line: ranked by position
+  // the same operator on the same line (the id), the same text and operator in the same function (the key): ranked by position
   const rank = new Map<string, number>();
+  const ranked = (base: string): string => {
+    const k = rank.get(base) ?? 0;
+    rank.set(base, k + 1);
+    return k === 0 ? base : `${base}#${k}`;
+  };
   return raw
     .sort((a, b) => a.start - b.start || a.end - b.end)
-    .map((m) => {
-      const key = `${m.file}:${m.line}:${m.operator}`;
-      const k = rank.get(key) ?? 0;
-      rank.set(key, k + 1);
-      return { id: k === 0 ? key : `${key}#${k}`, ...m };
-    });
+    .map((m) => ({ id: ranked(`${m.file}:${m.line}:${m.operator}`), key: ranked(mutantKey(m)), ...m }));
+}
+
+/** The key of a mutant (or of an argument) without its rank: `file fn operator \`original\``. */
+export function mutantKey(m: { readonly file: string; readonly fn: string; readonly operator: Operator; readonly original: string }): string {
+  return `${m.file} ${m.fn} ${m.operator} \`${m.original}\``;
+}
+
+/**
+ * The named declarations around `node`, outermost first, joined with `.`: functions, classes,
+ * methods, and the variables and object properties a function is assigned to (an XState machine's
+ * actions and guards are properties of its setup), or `<module>`. A variable or property with no
+ * function between it and the mutant (`const id = a ? b : c`) names nothing.
+ */
+function enclosingFunction(node: ts.Node): string {
+  const named = (x: ts.Node | undefined): string | undefined => (x && (ts.isIdentifier(x) || ts.isStringLiteral(x) || ts.isPrivateIdentifier(x) || ts.isNumericLiteral(x)) ? x.text : undefined);
+  const names: string[] = [];
+  let inFunction = false;
+  for (let n: ts.Node | undefined = node.parent; n !== undefined; n = n.parent) {
+    let name: string | undefined;
+    if (ts.isConstructorDeclaration(n)) name = 'constructor';
+    else if (ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isClassDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n)) name = named(n.name);
+    else if (inFunction && (ts.isVariableDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n))) name = named(n.name);
+    if (ts.isFunctionLike(n)) inFunction = true;
+    if (name !== undefined) names.unshift(name);
+  }
+  return names.length > 0 ? names.join('.') : '<module>';
 }
 
 /** Every generated mutant of the files `entry` loads (relative to `root`), in file order. */

@@ -109,7 +109,11 @@ export interface UnitVerdict {
 }
 
 /** Runs the unit tests of each mutant in `lanes` copies at once (child processes). */
-export async function unitVerdicts(root: string, mutants: readonly GeneratedMutant[], o: { lanes: number; timeoutMs: number; onDone?: (v: UnitVerdict, n: number) => void }): Promise<UnitVerdict[]> {
+export async function unitVerdicts(
+  root: string,
+  mutants: readonly GeneratedMutant[],
+  o: { lanes: number; timeoutMs: number; onDone?: (v: UnitVerdict, n: number) => void; /** the test files to run against a mutant instead of its module's ({@link testsOf}) */ testsFor?: (m: GeneratedMutant) => readonly string[] | undefined },
+): Promise<UnitVerdict[]> {
   const out: UnitVerdict[] = new Array(mutants.length);
   const baseline = new Map<string, boolean>();
   let next = 0;
@@ -120,7 +124,7 @@ export async function unitVerdicts(root: string, mutants: readonly GeneratedMuta
       while (next < mutants.length) {
         const i = next++;
         const m = mutants[i]!;
-        const tests = testsOf(copy.dir, m.file);
+        const tests = [...(o.testsFor?.(m) ?? testsOf(copy.dir, m.file))];
         let v: UnitVerdict;
         const key = tests.join(' ');
         if (tests.length === 0) v = { id: m.id, tests, status: 'no-verdict', failed: 'no unit tests found' };

@@ -4,8 +4,8 @@ import { toHex, utf8 } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import { nobleCrypto as c } from '../crypto/noble.ts';
 import { safetyString } from '../fingerprint.ts';
-import { KemCert } from '../messages/index.ts';
-import { createIdentity, makeKemKey, rotateKem } from '../protocol/identity.ts';
+import { KemCert, TrustStatement } from '../messages/index.ts';
+import { createIdentity, makeKemKey, rotateKem, signStruct } from '../protocol/identity.ts';
 import { deterministicRng } from '../rng.ts';
 import { acceptIdentity, acceptKemCert, checkStatement, EMPTY_TRUST, verifyPeer } from './trust.ts';
 import { rejectsWith } from '../expect-reject.ts';
@@ -25,6 +25,11 @@ describe('REQ-KEY-030 REQ-KEY-031 REQ-KEY-032 verifying a peer', () => {
     rejectsWith('REQ-KEY-032', () => checkStatement(c, st, mallory.publicKey));
     rejectsWith('REQ-KEY-031', () => verifyPeer(c, rng, 'hardened', alice, EMPTY_TRUST, 'bob', mallory.publicKey, { entered: safetyString(bob.fp) }, 7));
     rejectsWith('REQ-KEY-031', () => verifyPeer(c, rng, 'hardened', alice, EMPTY_TRUST, 'bob', bob.publicKey, { entered: safetyString(bob.fp).slice(0, 35) }, 7));
+  });
+  it('REQ-KEY-032 should refuse a statement signed by its checker but naming another verifier', () => {
+    const st = signStruct(c, rng, TrustStatement, { verifier_fp: mallory.fp, peer_fp: bob.fp, method: 'prefix128', verified_at: 7 }, 'trust', alice.secretKey);
+    rejectsWith('REQ-KEY-032', () => checkStatement(c, { ...st, verifier_fp: alice.fp }, alice.publicKey)); // the signature covers verifier_fp
+    rejectsWith('REQ-KEY-032', () => checkStatement(c, st, alice.publicKey));
   });
   it('compat checks the last 5 typed characters only', () => {
     const s = verifyPeer(c, rng, 'compat', alice, EMPTY_TRUST, 'bob', bob.publicKey, { entered: toHex(bob.fp).slice(59) }, 7);

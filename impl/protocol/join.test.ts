@@ -3,10 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, type Bytes } from '../bytes.ts';
 import { encode, encodePrefix } from '../codec.ts';
 import { createInvite, type IssuedInvite } from '../invite.ts';
-import { epochHash, joinMacKey, welcomeHash } from '../keyschedule.ts';
-import { GroupInfo, JoinRequest, Welcome, type Invite } from '../messages/index.ts';
-import { buildCommit, ownerEpochKeys, type BuiltCommit } from './commit.ts';
-import { createIdentity, memberRecordOf, signStruct, type Identity } from './identity.ts';
+import { confirmKey, epochHash, joinHash, joinMacKey, rosterHash, welcomeHash, welcomeKey } from '../keyschedule.ts';
+import { Commit, GroupInfo, JoinConfirm, JoinRequest, Welcome, type Invite, type MemberRecord } from '../messages/index.ts';
+import { AEAD_NONCE_BYTES, DSA_SIG_BYTES } from '../suite.ts';
+import { buildCommit, ownerEpochKeys, type BuiltCommit, type CommitParams } from './commit.ts';
+import { createIdentity, memberRecordOf, rotateKem, signStruct, type Identity } from './identity.ts';
 import {
   buildJoinConfirm,
   buildJoinRequest,
@@ -181,5 +182,137 @@ describe('REQ-INV-015 REQ-OWN-022 confirmation', () => {
   it('should reject a confirmation of another welcome', () => {
     const conf = buildJoinConfirm(c, room.rng, { ...pending(), welcomeHash: new Uint8Array(32), identity: invitee });
     rejectsWith('REQ-OWN-022', () => verifyJoinConfirm(c, conf.value, pending()));
+  });
+});
+
+/**
+ * Each check of the welcome and of the confirmation on its own (issue 30: generated mutants that
+ * drop one of these checks survived the campaign and, where several checks share a requirement,
+ * the tests above). Every input below is valid but for the one field the check is about, so that
+ * dropping that check alone lets it through (or, where a later check of another requirement is the
+ * second line, lets the rejection name that requirement instead: spec 1.4 asks for the first).
+ */
+describe('REQ-INV-010..014 REQ-OWN-022 each check on its own', () => {
+  const kemSk = (): Bytes => invitee.kemKeys[0]!.secretKey;
+  const otherRoom = (): Bytes => new Uint8Array(room.roomId.length).fill(3);
+  /** A welcome built as buildWelcome builds it, with fields of its signed draft overridden. */
+  const forgeWelcome = (groupInfo: GroupInfo, over: Partial<Pick<Welcome, 'room_id' | 'invite_id' | 'join_hash' | 'epoch'>>, signer: Identity = room.owner): Encoded<Welcome> => {
+    const jh = joinHash(c, jr.bytes);
+    const { ct, ss } = c.kemEncapsulate(jr.value.kem_cert.kem_pk, room.rng.bytes(32));
+    const draft = { room_id: jr.value.room_id, invite_id: jr.value.invite_id, join_hash: jh, epoch: groupInfo.commit.epoch, ...over, kem_ct: ct, nonce: room.rng.bytes(AEAD_NONCE_BYTES), sealed: new Uint8Array(16), signature: new Uint8Array(DSA_SIG_BYTES) };
+    const sealed = c.aeadSeal(welcomeKey(c, invite.token, ss, jh), draft.nonce, encodePrefix(Welcome, draft, 'sealed'), encode(GroupInfo, groupInfo));
+    const { signature: _s, ...unsigned } = { ...draft, sealed };
+    const value = signStruct(c, room.rng, Welcome, unsigned, 'welcome', signer.secretKey);
+    return { value, bytes: encode(Welcome, value) };
+  };
+  /** The add commit of the fixture with some of its parameters changed, and its group info. */
+  const addWith = (over: Partial<CommitParams>): GroupInfo => {
+    const built = buildCommit(c, room.rng, {
+      roomId: room.roomId,
+      epoch: 1,
+      prevEpochHash: epochHash(c, room.genesis.commit.bytes),
+      reason: 'add',
+      inviteId: issued.inviteId,
+      adds: [{ ...memberRecordOf(invitee, 'member', 1), kem_cert: jr.value.kem_cert }],
+      removes: [],
+      roster: room.genesis.roster,
+      heads: [],
+      owner: room.owner,
+      ...over,
+    });
+    return { epoch_secret: ownerEpochKeys(c, built, room.keys0.initSecret).epochSecret, commit: built.commit.value, roster: built.roster };
+  };
+  const byId = (a: MemberRecord, b: MemberRecord): number => Buffer.compare(a.member_id, b.member_id);
+  /** An identity whose member id sorts after `than`'s (a second owner, a second add, read after the first). */
+  const sortingAfter = (than: Bytes): Identity => {
+    for (let i = 0; i < 64; i++) {
+      const id = createIdentity(c, room.rng);
+      if (Buffer.compare(id.fp, than) > 0) return id;
+    }
+    throw new Error('no identity sorting after the given one in 64 draws');
+  };
+  const open = (w: Encoded<Welcome>) => () => openWelcome(c, w, invite, jr, kemSk());
+
+  it('REQ-INV-010 the forged welcome and the rebuilt commit open when nothing is changed (the control of the cases below)', () => {
+    expect(open(forgeWelcome(addWith({}), {}))().groupInfo.commit.epoch).toBe(1);
+  });
+  it('REQ-INV-010 should reject a welcome for another room, validly sealed and signed', () => {
+    rejectsWith('REQ-INV-010', open(forgeWelcome(addWith({}), { room_id: otherRoom() })));
+  });
+  it('REQ-INV-010 should reject a welcome for another invite, validly sealed and signed', () => {
+    rejectsWith('REQ-INV-010', open(forgeWelcome(addWith({}), { invite_id: new Uint8Array(issued.inviteId.length).fill(7) })));
+  });
+  it('REQ-INV-010 should reject a welcome naming another join hash, sealed under the right one', () => {
+    rejectsWith('REQ-INV-010', open(forgeWelcome(addWith({}), { join_hash: new Uint8Array(32).fill(7) })));
+  });
+  it('REQ-INV-012 should reject a roster with a second owner (read after the one the invite names)', () => {
+    const second = sortingAfter(room.owner.fp);
+    rejectsWith('REQ-INV-012', open(forgeWelcome(addWith({ roster: [...room.genesis.roster, memberRecordOf(second, 'owner', 0)].sort(byId) }), {})));
+  });
+  it("REQ-INV-012 should reject a roster whose owner record carries another member id than the invite's owner fingerprint", () => {
+    const roster = room.genesis.roster.map((r) => (r.role === 'owner' ? { ...r, member_id: new Uint8Array(32).fill(5) } : r));
+    rejectsWith('REQ-INV-012', open(forgeWelcome(addWith({ roster }), {})));
+  });
+  it("REQ-INV-012 should reject a roster whose owner record names the invite's owner but holds another key, welcome and commit signed with it", () => {
+    const roster = room.genesis.roster.map((r) => (r.role === 'owner' ? { ...memberRecordOf(other, 'owner', 0), member_id: room.owner.fp } : r));
+    const impostor = { ...room.owner, secretKey: other.secretKey };
+    rejectsWith('REQ-INV-012', open(forgeWelcome(addWith({ roster, owner: impostor }), {}, other)));
+  });
+  it('REQ-INV-013 should reject a group info whose commit is not signed by the owner', () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ owner: { ...room.owner, secretKey: other.secretKey } }), {})));
+  });
+  it('REQ-INV-013 should reject a commit for another room', () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ roomId: otherRoom() }), {})));
+  });
+  it("REQ-INV-013 should reject a commit of another epoch than the welcome's", () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({}), { epoch: 2 })));
+  });
+  it('REQ-INV-013 should reject a commit that is not an add', () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ reason: 'rotate' }), {})));
+  });
+  it('REQ-INV-013 should reject a commit consuming another invite', () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ inviteId: new Uint8Array(issued.inviteId.length).fill(4) }), {})));
+  });
+  it('REQ-INV-013 should reject a commit adding a second member beside the invitee', () => {
+    const third = sortingAfter(invitee.fp);
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ adds: [{ ...memberRecordOf(invitee, 'member', 1), kem_cert: jr.value.kem_cert }, memberRecordOf(third, 'member', 1)] }), {})));
+  });
+  it("REQ-INV-013 should reject a commit adding another identity key with the invitee's KEM certificate", () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ adds: [{ ...memberRecordOf(other, 'member', 1), kem_cert: jr.value.kem_cert }] }), {})));
+  });
+  it("REQ-INV-013 should reject a commit adding the invitee with another of the invitee's own KEM certificates", () => {
+    rejectsWith('REQ-INV-013', open(forgeWelcome(addWith({ adds: [memberRecordOf(rotateKem(c, room.rng, invitee), 'member', 1)] }), {})));
+  });
+  it('REQ-INV-013 should reject a roster without the added member, the commit hashing that roster', () => {
+    const { signature: _s, ...unsigned } = { ...add.commit.value, roster_hash: rosterHash(c, room.genesis.roster) };
+    const commit = signStruct(c, room.rng, Commit, unsigned, 'commit', room.owner.secretKey);
+    rejectsWith('REQ-INV-013', open(forgeWelcome({ epoch_secret: new Uint8Array(32), commit, roster: room.genesis.roster }, {})));
+  });
+
+  const pending = () => ({
+    roomId: room.roomId,
+    inviteId: issued.inviteId,
+    epoch: 1,
+    epochSecret: ownerEpochKeys(c, add, room.keys0.initSecret).epochSecret,
+    welcomeHash: welcomeHash(c, welcome.bytes),
+    inviteeIdentityPk: invitee.publicKey,
+  });
+  const confirmed = (over: { roomId?: Bytes; inviteId?: Bytes; epoch?: number }) => () => verifyJoinConfirm(c, buildJoinConfirm(c, room.rng, { ...pending(), ...over, identity: invitee }).value, pending());
+  it('REQ-OWN-022 should reject a confirmation for another room, validly MACed and signed', () => {
+    rejectsWith('REQ-OWN-022', confirmed({ roomId: otherRoom() }));
+  });
+  it('REQ-OWN-022 should reject a confirmation for another invite, validly MACed and signed', () => {
+    rejectsWith('REQ-OWN-022', confirmed({ inviteId: new Uint8Array(issued.inviteId.length).fill(4) }));
+  });
+  it('REQ-OWN-022 should reject a confirmation for another epoch, validly MACed and signed', () => {
+    rejectsWith('REQ-OWN-022', confirmed({ epoch: 2 }));
+  });
+  it('REQ-OWN-022 should reject a confirmation naming another welcome hash, MACed under the right one', () => {
+    const p = pending();
+    const base = { room_id: p.roomId, invite_id: p.inviteId, epoch: p.epoch, welcome_hash: new Uint8Array(32).fill(6), confirm_mac: new Uint8Array(32), signature: new Uint8Array(DSA_SIG_BYTES) };
+    const mac = c.hmacSha256(confirmKey(c, p.epochSecret, p.welcomeHash), encodePrefix(JoinConfirm, base, 'confirm_mac'));
+    const { signature: _s, ...unsigned } = { ...base, confirm_mac: mac };
+    const forged = signStruct(c, room.rng, JoinConfirm, unsigned, 'join confirm', invitee.secretKey);
+    rejectsWith('REQ-OWN-022', () => verifyJoinConfirm(c, forged, p));
   });
 });

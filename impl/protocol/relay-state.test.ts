@@ -8,7 +8,7 @@ import { toHex, type Bytes } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
 import { createInvite } from '../invite.ts';
 import { fingerprint } from '../keyschedule.ts';
-import { Ack, AppMessage, CompatRosterInfo, Reject, Welcome } from '../messages/index.ts';
+import { Ack, AppMessage, CompatMember, CompatRosterInfo, CompatRotation, Reject, Welcome, type KemCert } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { buildCommit, ZERO_HASH } from './commit.ts';
 import { buildCompatMemberAdd } from './compat.ts';
@@ -16,6 +16,8 @@ import { memberRecordOf, newestKem, rotateKem, type Identity } from './identity.
 import { buildJoinRequest } from './join.ts';
 import {
   AUTH_MATRIX,
+  EMPTY_RELAY,
+  emptyRelay,
   handleRequest,
   historyWindow,
   roleOf,
@@ -278,5 +280,102 @@ describe('per-operation checks (compat)', () => {
     const room = rot.state.rooms[toHex(f.roomId)]!;
     expect(room.rotations).toEqual([room.nextIndex - 1]);
     expect(historyWindow(room, f.ids.member.fp).from).toBe(1);
+  });
+});
+
+/**
+ * Each check of dispatch, createRoom, the payload envelope and the append output on its own, with
+ * a request valid but for the one thing checked (issue 30: generated mutants dropping these
+ * checks survived the campaign, whose simulated relay never receives such a request, and the
+ * tests above, where another check rejected first with the same id).
+ */
+describe('REQ-REL-003 REQ-REL-010 REQ-REL-012 REQ-REL-015 REQ-REL-019 REQ-REL-022 REQ-REL-025 REQ-REL-031 each request check on its own', () => {
+  let h: Fixture;
+  let k: Fixture;
+  beforeAll(() => {
+    h = hardenedFixture();
+    k = compatFixture();
+  });
+  const rejected = (step: RelayStep) => step.rejected;
+
+  it('REQ-REL-003 should refuse a join request whose envelope is right but whose body does not decode', () => {
+    const good = requestFor(h, 'submit a join', h.ids.stranger) as Extract<RelayRequest, { name: 'SubmitJoin' }>;
+    expect(rejected(run(h.state, h.ids.stranger, good))).toBeUndefined();
+    const cut = good.value.payload.subarray(0, good.value.payload.length - 1);
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'SubmitJoin', value: { ...good.value, payload: cut } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-003 should refuse a join request naming another invite than the request', () => {
+    const good = requestFor(h, 'submit a join', h.ids.stranger) as Extract<RelayRequest, { name: 'SubmitJoin' }>;
+    const elsewhere = buildJoinRequest(c, rng, h.invites.free.invite, h.ids.stranger, rng.bytes(32));
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'SubmitJoin', value: { ...good.value, payload: elsewhere.bytes } }))).toBe('REQ-REL-003');
+  });
+  it("REQ-REL-003 should refuse an operation of the other profile: a compat Rotate in a hardened room, a PostCommit in a compat room", () => {
+    const rotate = requestFor(k, 'rotate', h.ids.owner) as Extract<RelayRequest, { name: 'Rotate' }>;
+    const payload = encode(CompatRotation, { room_id: h.roomId, sender: h.ids.owner.fp, nonce: rng.bytes(24), ciphertext: rng.bytes(48) });
+    expect(rejected(run(h.state, h.ids.owner, { name: 'Rotate', value: { ...rotate.value, room_id: h.roomId, payload } }))).toBe('REQ-REL-003');
+    const commit = requestFor(h, 'rotate', h.ids.owner) as Extract<RelayRequest, { name: 'PostCommit' }>;
+    expect(rejected(run(k.state, k.ids.owner, { name: 'PostCommit', value: { ...commit.value, room_id: k.roomId } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-012 should take a join at the very instant of expires_at, and refuse it a millisecond later (expired after it, as the invitee judges, REQ-INV-002)', () => {
+    const req = requestFor(h, 'submit a join', h.ids.stranger);
+    const at = h.invites.free.invite.expires_at;
+    expect(at).toBeGreaterThan(0);
+    expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at))).toBeUndefined();
+    expect(rejected(handleRequest(c, h.state, h.ids.stranger.fp, req, at + 1))).toBe('REQ-REL-012');
+  });
+  it('REQ-REL-015 should refuse an add, hardened or compat, that consumes an invite the room never had', () => {
+    const add = requestFor(h, 'add a member', h.ids.owner) as Extract<RelayRequest, { name: 'PostCommit' }>;
+    expect(rejected(run(h.state, h.ids.owner, add))).toBeUndefined();
+    const b = buildCommit(c, rng, { roomId: h.roomId, epoch: h.epoch + 1, prevEpochHash: h.epochHash, reason: 'add', inviteId: rng.bytes(32), adds: [{ ...memberRecordOf(h.ids.invitee, 'member', h.epoch + 1), kem_cert: h.inviteeRecordCert! }], removes: [], roster: h.roster, heads: [], owner: h.ids.owner });
+    expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { ...add.value, payload: b.commit.bytes } }))).toBe('REQ-REL-015');
+    const compat = requestFor(k, 'add a member', k.ids.owner) as Extract<RelayRequest, { name: 'AddMember' }>;
+    expect(rejected(run(k.state, k.ids.owner, compat))).toBeUndefined();
+    expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { ...compat.value, invite_id: rng.bytes(32) } }))).toBe('REQ-REL-015');
+  });
+  it('REQ-REL-015 should refuse a compat add, signed by the owner, of someone other than the claimant', () => {
+    const a = buildCompatMemberAdd(c, rng, { roomId: k.roomId, member: { identity_pk: k.ids.stranger.publicKey, kem_pk: newestKem(k.ids.stranger).publicKey, role: 'member' }, owner: k.ids.owner });
+    expect(rejected(run(k.state, k.ids.owner, { name: 'AddMember', value: { req_id: nextReqId(), room_id: k.roomId, invite_id: k.invites.claimed.inviteId, payload: a.bytes } }))).toBe('REQ-REL-015');
+  });
+  it('REQ-REL-019 REQ-REL-025 should refuse to remove (compat) or freeze (hardened) anyone but a current member: a stranger, the owner, a removed member', () => {
+    for (const [f, id] of [[k, 'REQ-REL-019'], [h, 'REQ-REL-025']] as const) {
+      const remove = (who: Identity) => run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: nextReqId(), room_id: f.roomId, member_id: who.fp } });
+      expect(rejected(remove(f.ids.member))).toBeUndefined();
+      for (const who of [f.ids.stranger, f.ids.owner, f.ids.removed]) expect(rejected(remove(who)), `${f.profile}: ${id}`).toBe(id);
+    }
+  });
+  it("REQ-REL-022 should refuse published keys whose certificate is the principal's but not signed by its identity key", () => {
+    const s = h.ids.stranger;
+    const cert = newestKem(s).cert;
+    const publish = (kem_cert: KemCert) => run(h.state, s, { name: 'PublishKeys', value: { req_id: nextReqId(), identity_pk: s.publicKey, kem_cert } });
+    expect(rejected(publish(cert))).toBeUndefined();
+    expect(rejected(publish({ ...cert, kem_pk: newestKem(h.ids.member).publicKey }))).toBe('REQ-REL-022');
+  });
+  it('REQ-REL-003 should refuse a PostCommit whose payload is no commit', () => {
+    expect(rejected(run(h.state, h.ids.owner, { name: 'PostCommit', value: { req_id: nextReqId(), room_id: h.roomId, payload: rng.bytes(40) } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-003 should refuse a genesis commit for another room id than the request names', () => {
+    const create = requestFor(h, 'create room', h.ids.stranger) as Extract<RelayRequest, { name: 'CreateRoom' }>;
+    expect(rejected(run(h.state, h.ids.stranger, create))).toBeUndefined();
+    expect(rejected(run(h.state, h.ids.stranger, { name: 'CreateRoom', value: { ...create.value, room_id: rng.bytes(16) } }))).toBe('REQ-REL-003');
+  });
+  it('REQ-REL-010 should refuse a room of the other profile on a relay serving one', () => {
+    const compat = requestFor(k, 'create room', k.ids.stranger);
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, compat))).toBeUndefined();
+    expect(rejected(run(emptyRelay('hardened'), k.ids.stranger, compat))).toBe('REQ-REL-010');
+  });
+  it("REQ-REL-010 should refuse a compat room whose owner record is someone else's or not an owner's", () => {
+    const create = requestFor(k, 'create room', k.ids.stranger) as Extract<RelayRequest, { name: 'CreateRoom' }>;
+    const other = encode(CompatMember, { identity_pk: k.ids.member.publicKey, kem_pk: newestKem(k.ids.member).publicKey, role: 'owner' });
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, { name: 'CreateRoom', value: { ...create.value, payload: other } }))).toBe('REQ-REL-010');
+    const notOwner = encode(CompatMember, { identity_pk: k.ids.stranger.publicKey, kem_pk: newestKem(k.ids.stranger).publicKey, role: 'member' });
+    expect(rejected(run(EMPTY_RELAY, k.ids.stranger, { name: 'CreateRoom', value: { ...create.value, payload: notOwner } }))).toBe('REQ-REL-010');
+  });
+  it("REQ-REL-031 should push a hardened message's append with the message's epoch, and a compat chat's with none", () => {
+    const sent = run(h.state, h.ids.member, requestFor(h, 'send', h.ids.member));
+    expect(sent.outputs.find((o) => o.kind === 'append')).toMatchObject({ kind: 'append', epoch: h.epoch });
+    const chat = run(k.state, k.ids.member, requestFor(k, 'send', k.ids.member));
+    const append = chat.outputs.find((o) => o.kind === 'append');
+    expect(append).toBeDefined();
+    expect(append).not.toHaveProperty('epoch');
   });
 });

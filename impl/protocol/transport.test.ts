@@ -5,7 +5,7 @@ import { equalBytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import { ClientAuth, ServerHello, TransportFrame } from '../messages/index.ts';
 import { decode } from '../codec.ts';
-import { MAX_FRAME_BYTES } from '../messages/types.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../messages/types.ts';
 import { nobleCrypto } from '../crypto/noble.ts';
 import { nodeCrypto } from '../crypto/node.ts';
 import { frameNonce } from '../keyschedule.ts';
@@ -136,6 +136,14 @@ describe('REQ-TRN-005 REQ-TRN-007 REQ-TRN-008 frames', () => {
   });
   it('should refuse an oversized frame before decoding it', () => {
     rejectsWith('REQ-TRN-007', () => openFrame(c, key, new Uint8Array(MAX_FRAME_BYTES + 1), EMPTY_WINDOW));
+  });
+  it('REQ-TRN-007 should open a frame of exactly MAX_FRAME_BYTES (an inner message of MAX_MESSAGE_BYTES), the bound included', () => {
+    const inner = new Uint8Array(MAX_MESSAGE_BYTES).fill(0x5a);
+    const frame = sealFrame(c, key, 9, inner);
+    expect(frame.length).toBe(MAX_FRAME_BYTES);
+    const r = openFrame(c, key, frame, EMPTY_WINDOW);
+    expect(r.inner.length).toBe(MAX_MESSAGE_BYTES);
+    expect(r.seq).toBe(9);
   });
   it('REQ-CRY-005 should seal the same frame bytes with node:crypto writing after the prefix (transportSealAfter) as with the encoder over noble', () =>
     fc.assert(

@@ -511,7 +511,7 @@ stop accepting, close connections, close the database.`;
 
 /** Fails with one line, before the database is opened, when `host:port` cannot be listened on (in use, no such address). */
 async function probeListen(host: string, port: number): Promise<void> {
-  if (port === 0) return;
+  // port 0 too: the listen resolves the host, before any shard worker starts
   const probe = createNetServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);
