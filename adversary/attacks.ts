@@ -34,7 +34,13 @@ export { type Attack, type NamedAttack } from './attacks/attack.ts';
 export const ATTACKS: readonly Attack[] = [...JOIN_ATTACKS, ...VIEW_ATTACKS, ...EPOCH_ATTACKS, ...MESSAGE_ATTACKS, ...CONNECTION_ATTACKS];
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
-export const PENDING_ATTACKS: Readonly<Record<string, string>> = {};
+export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
+  'ATK-10c': 'issue 28 step 4: the member key update (spec 7.12) in the owner and member machines, and the PROP-12 oracle of spec 12 on the knowledge closure',
+  'ATK-30': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
+  'ATK-30b': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
+  'ATK-30c': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
+  'ATK-30d': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
+};
 
 /** Options of one attack run. */
 export interface AttackOptions {

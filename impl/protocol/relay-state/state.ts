@@ -26,7 +26,8 @@ export type RelayOperation =
   | 'send'
   | 'rotate'
   | 'fetch history'
-  | 'read the roster';
+  | 'read the roster'
+  | 'update a member key';
 
 /** The authorization matrix of spec 8.4, as data: operation × role → allowed, and the requirement cited. */
 export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: readonly RelayRole[]; readonly late?: readonly RelayRole[]; readonly reqId: ReqId }>> = {
@@ -42,6 +43,8 @@ export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: read
   rotate: { allow: ['owner'], reqId: 'REQ-REL-017' },
   'fetch history': { allow: ['owner', 'member', 'removed'], reqId: 'REQ-REL-020' },
   'read the roster': { allow: ['owner', 'member'], reqId: 'REQ-REL-021' },
+  // the owner receives no commit entry, so it has no key to update (spec 7.12)
+  'update a member key': { allow: ['member'], reqId: 'REQ-REL-026' },
 };
 
 /** A principal's membership of a room, as the relay keeps it. */
@@ -62,6 +65,8 @@ export interface RelayMember {
   readonly sentSeq?: number;
   /** hardened: the owner is removing it (REQ-REL-025): it may add nothing the log does not already count. */
   readonly frozen?: boolean;
+  /** hardened: the newest key update version accepted from it, and the room epochs of its last routine and urgent ones (REQ-REL-027). */
+  readonly updated?: { readonly version: number; readonly routineEpoch?: number; readonly urgentEpoch?: number };
 }
 
 /** An invite as the relay knows it: only its id (REQ-KS-002). */
@@ -168,12 +173,13 @@ export type RelayRequest =
   | { readonly name: 'GetRoster'; readonly value: M.GetRoster }
   | { readonly name: 'PublishKeys'; readonly value: M.PublishKeys }
   | { readonly name: 'GetKeys'; readonly value: M.GetKeys }
-  | { readonly name: 'FetchMailbox'; readonly value: M.FetchMailbox };
+  | { readonly name: 'FetchMailbox'; readonly value: M.FetchMailbox }
+  | { readonly name: 'PostKeyUpdate'; readonly value: M.PostKeyUpdate };
 
 /** Names of the relay requests. */
 export const RELAY_REQUEST_NAMES: readonly RelayRequest['name'][] = [
   'CreateRoom', 'PostInvite', 'SubmitJoin', 'SendWelcome', 'SubmitConfirm', 'PostCommit', 'Send', 'Rotate', 'AddMember',
-  'RemoveMember', 'FetchHistory', 'GetRoster', 'PublishKeys', 'GetKeys', 'FetchMailbox',
+  'RemoveMember', 'FetchHistory', 'GetRoster', 'PublishKeys', 'GetKeys', 'FetchMailbox', 'PostKeyUpdate',
 ];
 
 /** The outcome of one request. */
@@ -231,6 +237,8 @@ export function operationOf(req: RelayRequest, commit?: Parsed<Commit>): RelayOp
       return 'fetch history';
     case 'GetRoster':
       return 'read the roster';
+    case 'PostKeyUpdate':
+      return 'update a member key';
     default:
       return undefined;
   }
