@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
   audit: ['./reports/audit-cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
+  mutate: ['./adversary/mutation/cli.ts', 'generated mutants of the check sites of impl/ and machines/ against the campaign: score and survivors'],
   machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
   report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
   relay: ['./simulator/live/relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
   account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
+  conformance: ['./simulator/live/conformance/cli.ts', 'audit any relay over the wire: scripted cases, each naming its requirement (--relay URL)'],
   demo: ['./simulator/live/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
   replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
@@ -27,18 +29,30 @@ function help() {
     'commands:',
     ...Object.entries(COMMANDS).map(([k, [, d]]) => `  ${k.padEnd(w)}  ${d}`),
     '',
-    "Run 'pqroom <command> --help' for a command's options.",
+    "Run 'pqroom <command> --help' (or 'pqroom help <command>') for a command's options;",
+    "'pqroom --version' prints the version.",
+    '',
+    'exit status: 0 ok, 1 the work found a failure, 2 usage (a bad option, an input that cannot be',
+    'read, an output that cannot be written); errors and warnings go to stderr, results to stdout.',
   ].join('\n');
 }
 
-const [cmd, ...args] = process.argv.slice(2);
+const [first, ...rest] = process.argv.slice(2);
+if (first === '--version' || first === '-v') {
+  const { readFileSync } = await import('node:fs');
+  console.log(`pqroom ${JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version}`);
+  process.exit(0);
+}
+// `pqroom help CMD` is `pqroom CMD --help`
+const [cmd, ...args] = first === 'help' && rest.length > 0 ? [rest[0], '--help'] : [first, ...rest];
 if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-  console.log(help());
+  if (cmd === undefined) console.error(help());
+  else console.log(help());
   process.exit(cmd === undefined ? 2 : 0);
 }
 const entry = COMMANDS[cmd];
 if (!entry) {
-  console.error(`pqroom: unknown command '${cmd}'\n\n${help()}`);
+  console.error(`pqroom: unknown command '${cmd}'; 'pqroom --help' lists the commands`);
   process.exit(2);
 }
 // The command line composes the layers (impl <- machines <- simulator <- adversary): the
@@ -71,5 +85,22 @@ try {
   if (missing) notInstalled(`the package ${missing[1]}`);
   throw e;
 }
-const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
-process.exitCode = typeof code === 'number' ? code : 0;
+// Exit codes (every command): 0 ok, 1 the work found a failure, 2 usage. Every mistake is one line
+// on stderr (what is wrong, what to do), never a stack trace; PQROOM_DEBUG=1 shows the stack.
+const { describeFailure } = await import('./impl/cli-args.ts');
+const fail = (e) => {
+  const { line, code } = describeFailure(e);
+  console.error(`pqroom ${cmd}: ${line}`);
+  if (process.env.PQROOM_DEBUG) console.error(e);
+  process.exit(code);
+};
+// output piped into a program that stopped reading (`| head`): not an error of pqroom's
+process.stdout.on('error', (e) => (e.code === 'EPIPE' ? process.exit(0) : fail(e)));
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+try {
+  const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
+  process.exitCode = typeof code === 'number' ? code : 0;
+} catch (e) {
+  fail(e);
+}

@@ -64,7 +64,7 @@ describe('pqroom composes the layers', () => {
   it('should give the live relay the malicious relay of --adversary', () => {
     const r = pqroom(['relay', '--port', '0', '--db', ':memory:', '--adversary', join(dir, 'no-such-plan.json')]);
     expect(r.status).toBe(2);
-    expect(r.stdout).toMatch(/^pqroom relay: --adversary: .*no-such-plan\.json is neither a preset \(tamper, replay, withhold\) nor a readable plan file/);
+    expect(r.stderr).toMatch(/^pqroom relay: --adversary: .*no-such-plan\.json is neither a preset \(tamper, replay, withhold\) nor a readable plan file/);
   });
 
   it('should give pqroom simulate the malicious relay of --adversary, and replay its trace with the same relay', () => {

@@ -3,10 +3,20 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.test.ts', 'cli.test.ts'],
+    include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.test.ts', 'cli.test.ts', 'cli-mistakes.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    setupFiles: ['impl/fc-setup.ts'],
+    // the default reporter, then one line saying what was skipped and why (vitest.skipped.ts)
+    reporters: ['default', './vitest.skipped.ts'],
+    // `npm run coverage`: line and branch coverage of the sources (tests excluded), measured by V8
+    coverage: {
+      provider: 'v8',
+      include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.ts', 'cli.js'],
+      exclude: ['**/*.test.ts', 'reports/out/**'],
+      reporter: ['text-summary', 'json-summary', 'text'],
+      reportsDirectory: 'reports/out/coverage',
+    },
   },
 });

@@ -5,18 +5,52 @@
  */
 import fc from 'fast-check';
 import { compareBytes, utf8, type Bytes } from '../impl/bytes.ts';
-import { encode, type Codec, type StructDesc } from '../impl/codec.ts';
+import { encode, prefixWidth, type Codec, type StructDesc } from '../impl/codec.ts';
 import { NO_EPOCH } from '../impl/suite.ts';
 
-/** Caps on generated sizes, so that generated messages stay small enough to test quickly. */
+/**
+ * Caps on generated sizes, so that generated messages stay small enough to test quickly. A
+ * variable field is drawn at its minimum, a little above it, or (issue 30) exactly at its maximum
+ * when that maximum is cheap: at most `maxBoundBytes` bytes, or elements times their smallest
+ * encoding. Dearer maxima (16 MiB payloads, rosters of 1,000) are reached by targeted cases
+ * instead (`impl/messages/bounds.test.ts`).
+ */
 export interface ArbitraryLimits {
   /** Extra bytes above a variable field's minimum. */
   readonly maxExtraBytes: number;
   /** Extra elements above a list's minimum. */
   readonly maxExtraElements: number;
+  /** A field whose maximum costs at most this many bytes is sometimes drawn at it (0: never). */
+  readonly maxBoundBytes?: number;
 }
 
-const DEFAULT_LIMITS: ArbitraryLimits = { maxExtraBytes: 48, maxExtraElements: 2 };
+const DEFAULT_LIMITS: ArbitraryLimits = { maxExtraBytes: 48, maxExtraElements: 2, maxBoundBytes: 65_536 };
+
+/** A length or count of `min..max`: the minimum, a little above it, or the maximum when it costs at most the bound. */
+function sizeArbitrary(min: number, max: number, extra: number, unitBytes: number, limits: ArbitraryLimits): fc.Arbitrary<number> {
+  const near = fc.integer({ min, max: Math.min(max, min + extra) });
+  const atMax = max > min + extra && max * unitBytes <= (limits.maxBoundBytes ?? 0);
+  return atMax ? fc.oneof({ weight: 3, arbitrary: near }, { weight: 1, arbitrary: fc.constant(max) }) : near;
+}
+
+/** The fewest bytes a value of `d` encodes in (a lower bound, for the cost of a list at its maximum). */
+function minBytes(d: Codec<unknown>['desc']): number {
+  switch (d.k) {
+    case 'uint':
+      return d.bits / 8;
+    case 'bool':
+    case 'enum':
+      return 1;
+    case 'fixed':
+      return d.n;
+    case 'opaque':
+    case 'utf8':
+    case 'list':
+      return prefixWidth(d.max) + (d.k === 'list' ? d.min * minBytes(d.of.desc) : d.min);
+    case 'struct':
+      return d.fields.reduce((n, f) => n + minBytes(f.codec.desc), 0);
+  }
+}
 
 /**
  * Repairs that make a generated struct satisfy its validity rule (REQ-ENC-017), by struct name.
@@ -46,15 +80,15 @@ const REPAIRS: Readonly<Record<string, (v: Record<string, unknown>) => Record<st
 };
 
 function utf8Arbitrary(min: number, max: number, limits: ArbitraryLimits): fc.Arbitrary<string> {
-  const cap = Math.min(max, min + limits.maxExtraBytes);
-  return fc
-    .string({ unit: 'grapheme', minLength: 0, maxLength: cap })
-    .map((s) => {
-      let out = s;
-      while (utf8(out).length > cap) out = Array.from(out).slice(0, -1).join('');
-      while (utf8(out).length < min) out += 'x';
-      return out;
-    });
+  const small = Math.min(max, min + limits.maxExtraBytes);
+  // a short generated text, cut or padded with 'x' to the drawn length (up to the maximum)
+  return fc.tuple(fc.string({ unit: 'grapheme', minLength: 0, maxLength: small }), sizeArbitrary(min, max, limits.maxExtraBytes, 1, limits)).map(([s, n]) => {
+    let out = s;
+    while (utf8(out).length > n) out = Array.from(out).slice(0, -1).join('');
+    const have = utf8(out).length;
+    if (have < n) out += 'x'.repeat(n - have);
+    return out;
+  });
 }
 
 /**
@@ -62,9 +96,9 @@ function utf8Arbitrary(min: number, max: number, limits: ArbitraryLimits): fc.Ar
  * a 32-bit seed: generating thousands of independent bytes through fast-check is slow and
  * shrinking them is useless.
  */
-function bytesArbitrary(min: number, max: number): fc.Arbitrary<Bytes> {
-  if (max <= 64) return fc.uint8Array({ minLength: min, maxLength: max });
-  return fc.tuple(fc.integer({ min, max }), fc.integer()).map(([n, seed]) => {
+function bytesArbitrary(min: number, max: number, size: fc.Arbitrary<number> = fc.integer({ min, max })): fc.Arbitrary<Bytes> {
+  if (max <= 64) return size.chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
+  return fc.tuple(size, fc.integer()).map(([n, seed]) => {
     const out = new Uint8Array(n);
     let x = seed | 1;
     for (let i = 0; i < n; i++) {
@@ -93,15 +127,15 @@ function arb(codec: Codec<unknown>, limits: ArbitraryLimits): fc.Arbitrary<unkno
     case 'fixed':
       return bytesArbitrary(d.n, d.n);
     case 'opaque':
-      return bytesArbitrary(d.min, Math.min(d.max, d.min + limits.maxExtraBytes));
+      return bytesArbitrary(d.min, d.max, sizeArbitrary(d.min, d.max, limits.maxExtraBytes, 1, limits));
     case 'utf8':
       return utf8Arbitrary(d.min, d.max, limits);
     case 'enum':
       return fc.constantFrom(...Object.keys(d.values));
     case 'list': {
       const elem = arb(d.of, limits);
-      const maxLength = Math.min(d.max, d.min + limits.maxExtraElements);
-      const listArb = fc.array(elem, { minLength: d.min, maxLength });
+      const count = sizeArbitrary(d.min, d.max, limits.maxExtraElements, minBytes(d.of.desc), limits);
+      const listArb = count.chain((n) => fc.array(elem, { minLength: n, maxLength: n }));
       if (d.sortedBy === undefined) return listArb;
       return sortedList(d.of.desc as StructDesc, d.sortedBy, listArb);
     }
@@ -121,13 +155,15 @@ function sortedList(elemDesc: StructDesc, key: string, base: fc.Arbitrary<unknow
   return base.map((items) => {
     const withKeys = items.map((it, i) => {
       let v = (it as Record<string, unknown>)[key];
-      // make keys distinct deterministically: fixed bytes get their last byte set, numbers are offset
+      // make keys distinct deterministically (up to 65,536 elements): fixed bytes get their last
+      // two bytes set to the position, numbers are offset by it
       if (v instanceof Uint8Array) {
         const b = v.slice();
-        b[b.length - 1] = i;
+        b[b.length - 2] = i >> 8;
+        b[b.length - 1] = i & 0xff;
         v = b;
       } else if (typeof v === 'number') {
-        v = v - (v % 256) + i;
+        v = v - (v % 65_536) + i;
       }
       return { ...(it as Record<string, unknown>), [key]: v };
     });

@@ -105,6 +105,20 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     }
     expect(withCheckOff('REQ-REL-012', () => refusedBy('ATK-02e')).detected).toContain('REQ-OWN-013');
   });
+  it('REQ-MEM-013 PROP-30 hardened: a member added later sends its first message into the leaked epoch before its add (ATK-28c): refused by REQ-MEM-013 alone', () => {
+    // issue 30: REQ-MEM-013 was claimed equivalent behind REQ-MEM-021, which speaks only of removed senders
+    const on = run('ATK-28c', 'hardened');
+    expect(on.fired).toEqual([1]);
+    expect(on.violations).toEqual([]);
+    expect(on.detected).toContain('REQ-MEM-013');
+    expect(on.world.clients.get('alice')!.deliveries.filter((d) => d.text.includes('before it joined'))).toEqual([]);
+    const off = withCheckOff('REQ-MEM-013', () => run('ATK-28c', 'hardened'));
+    expect(off.stalled).toBeUndefined();
+    expect(off.violations[0]).toMatchObject({ prop: 'PROP-30', party: 'alice' });
+    expect(off.detected).not.toContain('REQ-MEM-021');
+    // compat: the room key of a generation before dave was admitted opens it, and it is shown (W10)
+    expect(run('ATK-28c', 'compat').violations.find((v) => v.prop === 'PROP-30')?.detail).toMatch(/before the owner admitted dave/);
+  });
   it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
     const r = run('ATK-07', 'compat');
     expect(r.detected).toContain('REQ-MEM-071');

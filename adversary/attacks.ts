@@ -20,7 +20,7 @@ import { scenario, SETTLE_MS, StepFailed, type ScenarioRun } from '../simulator/
 import { createWorld, type World } from '../simulator/world.ts';
 import type { Attack } from './attacks/attack.ts';
 import { CONNECTION_ATTACKS } from './attacks/connections.ts';
-import { backdate, EPOCH_ATTACKS, forgeCommit, sendJunk } from './attacks/epochs.ts';
+import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk } from './attacks/epochs.ts';
 import { claimInvite, forgeWelcome, injectJoin, JOIN_ATTACKS, raceJoin, substituteJoinKem } from './attacks/joins.ts';
 import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
@@ -88,6 +88,8 @@ interface Hooks {
   readonly midway: (r: ScenarioRun) => void;
   /** After the removal, if any. */
   readonly removed: (r: ScenarioRun) => void;
+  /** After the late joiner is in, if it joins. */
+  readonly joined: (r: ScenarioRun) => void;
 }
 
 /**
@@ -154,7 +156,7 @@ function attackScenario(relay: MaliciousRelay, attack: Attack, hooks: Hooks, ann
     });
   if (attack.removes) s.remove(attack.removes).step((r) => hooks.removed(r));
   if (attack.lateJoin && attack.lateJoinMayFail !== undefined) s.step((r) => tryJoin(r, 'dave', attack.lateJoinMayFail === true ? 0 : attack.lateJoinMayFail!));
-  else if (attack.lateJoin) s.admit('dave');
+  else if (attack.lateJoin) s.admit('dave').step((r) => hooks.joined(r));
   return s
     .offline('bob')
     .chat(12)
@@ -260,6 +262,20 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
             }
           : undefined;
         backdate(w, relay, attack.controlled[0], attack.backdateTo, o.seed, leaked);
+      }
+    },
+    joined: () => {
+      if (attack.sendBeforeJoinTo && controlled.has('dave')) {
+        // CAP-17: the secret (compat: room key) of the epoch before the one dave was added in reaches the adversary
+        const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
+        const id = w.clients.get('dave')!.identity.fp;
+        const added = w.clients.get('owner')!.statuses.find((s) => s.status.kind === 'admitted' && toHex(s.status.memberId) === toHex(id));
+        const epoch = (added?.status.kind === 'admitted' ? added.status.epoch : 1) - 1;
+        leaks.set(epoch, w.now() - w.startTime);
+        if (ctx.group) k.addEpochKeys(ctx.group.roomId, epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
+        else k.addRoomKey(ctx.compat!.keys.find((x) => x.generation === epoch)!.key, 'leak');
+        w.note('leak', `${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);
+        sendBeforeJoin(w, relay, 'dave', attack.sendBeforeJoinTo, epoch, o.seed);
       }
     },
     armed: () => {

@@ -19,6 +19,7 @@ import { LOGIN_PROPERTIES } from './login-oracles.ts';
 import type { LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
+import { reqIds, requirementTable, type RequirementRow } from './requirement-table.ts';
 import { NAMED_ATTACKS, type Outcome } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles/index.ts';
 import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
@@ -157,6 +158,32 @@ export interface MutantVerdict {
   readonly refused: readonly string[];
 }
 
+/** An equivalent mutant's claim and what the audit's hunt made of it. */
+export interface EquivalentVerdict {
+  readonly id: string;
+  readonly removes: string;
+  readonly check: string;
+  /** The attack that shows the second check at work. */
+  readonly attack: string;
+  /** The second check. */
+  readonly stoppedBy: string;
+  /** The argument. */
+  readonly why: string;
+  /** A property broke against it in the hunt: the claim is false (a failure of the audit). */
+  readonly refuted?: boolean;
+  /** `ATK-nn → PROP-nn`, when refuted. */
+  readonly by?: string;
+  readonly detail?: string;
+  readonly replay?: string;
+  /** Attack runs the hunt made (0: never hunted). */
+  readonly runs?: number;
+  /** The seeds every named attack ran on. */
+  readonly seeds?: readonly number[];
+  /** Runs with broken properties not counted (stalled or threw), each `ATK-nn seed s: why`. */
+  readonly refused?: readonly string[];
+  readonly ms?: number;
+}
+
 /** The machine this campaign ran on. */
 export interface HostInfo {
   readonly platform: string;
@@ -198,11 +225,37 @@ export interface AuditResult {
   readonly mutationScore: number;
   /** Attacks of spec 11.4 not run yet, with what they need. */
   readonly pendingAttacks: Readonly<Record<string, string>>;
-  /** Mutants a second check makes equivalent (kept out of the score), with that check. */
-  readonly equivalentMutants: { id: string; removes: string; check: string; attack: string; stoppedBy: string; why: string }[];
+  /**
+   * Mutants a second check makes equivalent (kept out of the score), with that check; each hunted
+   * like the others with every named attack on the campaign's seeds (spec 12.2): `refuted` when a
+   * property broke, and the claim is then false.
+   */
+  readonly equivalentMutants: EquivalentVerdict[];
+  /**
+   * Every requirement a property rests on (spec 12.3) with the mutants guarding its check, its
+   * equivalent mutant, or the reason spec 12.4 states for none; a row with none is a gap (a failure).
+   */
+  readonly requirementTable: RequirementRow[];
   readonly seconds: number;
   /** The conformance vectors as verified when the audit ran (`pqroom audit` adds them). */
   readonly vectors?: readonly VectorFileResult[];
+}
+
+/** What spec 12.3 says each property rests on, and spec 12.4 why some checks have no mutant. */
+export function specRestsOn(): { restsOn: Map<string, string[]>; reasons: Map<string, string> } {
+  const restsOn = new Map(specTable('12-properties.md', ['property', 'rests on']).map((r) => [r.property!, reqIds(r['rests on'] ?? '')]));
+  const reasons = new Map(specTable('12-properties.md', ['requirement', 'why no mutant']).map((r) => [r.requirement!, r['why no mutant']!]));
+  return { restsOn, reasons };
+}
+
+/** The requirement → mutant table of this checkout (spec 12.3, 12.4) over the given mutants (default: all of them). */
+export function specRequirementTable(mutants: readonly { id: string; removes: string }[] = MUTANTS, equivalents: typeof EQUIVALENT_MUTANTS = EQUIVALENT_MUTANTS): RequirementRow[] {
+  return requirementTable({ ...specRestsOn(), mutants, equivalents });
+}
+
+/** The seeds every mutant hunt (equivalent ones included) runs each named attack on. */
+export function huntSeeds(seed: number): number[] {
+  return [seed, seed + 1];
 }
 
 /** Properties whose oracle covers only part of the sentence, and what is left. */
@@ -260,7 +313,8 @@ export function audit(o: AuditOptions): AuditResult {
     runs: o.profiles.flatMap((p) => [...(o.backend === 'both' ? named(p, 'real') : []), ...named(p, symbolicBackend)]),
     observed: symbolicBackend,
     generators: o.profiles.flatMap((p) => [gen('plans', p, o.runs), gen('logins', p, Math.max(10, Math.ceil(o.runs / 5)))]),
-    hunts: MUTANTS.map((m) => ({ mutant: m.id, seeds: [o.seed, o.seed + 1] })),
+    // the equivalent ones too: every audit tries to refute each claim (spec 12.2)
+    hunts: [...MUTANTS, ...EQUIVALENT_MUTANTS].map((m) => ({ mutant: m.id, seeds: huntSeeds(o.seed) })),
     differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
   };
   const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
@@ -352,6 +406,12 @@ export function audit(o: AuditOptions): AuditResult {
     mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms, ...(m.breaks ? { pinned: m.breaks } : {}), refused: h.refused });
     say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
   }
+  const equivalentMutants: EquivalentVerdict[] = EQUIVALENT_MUTANTS.map((m) => {
+    const h = done.hunt(m.id);
+    const replay = h.by ? save(`equivalent-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
+    say(`equivalent ${m.id} (${m.removes}) ${h.killed ? `REFUTED by ${h.by!.attack}: ${h.by!.prop}` : `holds: no property broke in ${h.runs} runs`}`);
+    return { id: m.id, removes: m.removes, check: m.check, attack: m.attack, stoppedBy: m.stoppedBy, why: m.why, refuted: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, seeds: huntSeeds(o.seed), refused: h.refused, ms: h.ms };
+  });
   const killed = mutants.filter((m) => m.killed).length;
   const crypto = done.crypto();
   done.close();
@@ -370,7 +430,8 @@ export function audit(o: AuditOptions): AuditResult {
     mutants,
     mutationScore: mutants.length === 0 ? 0 : killed / mutants.length,
     pendingAttacks: PENDING_ATTACKS,
-    equivalentMutants: EQUIVALENT_MUTANTS.map((m) => ({ id: m.id, removes: m.removes, check: m.check, attack: m.attack, stoppedBy: m.stoppedBy, why: m.why })),
+    equivalentMutants,
+    requirementTable: specRequirementTable(),
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }
@@ -419,6 +480,16 @@ export function auditTable(r: AuditResult): string {
   lines.push('');
   for (const m of r.mutants) lines.push(`mutant ${m.id.padEnd(28)} ${m.removes}  ${m.killed ? `killed by ${m.by}` : 'SURVIVED: a hole in the harness'}`);
   lines.push(`mutation score ${(r.mutationScore * 100).toFixed(0)}% (${r.mutants.filter((m) => m.killed).length} of ${r.mutants.length})`);
-  for (const m of r.equivalentMutants) lines.push(`equivalent ${m.id} (${m.removes}): ${m.stoppedBy} stops the same attack (${m.why})`);
+  for (const m of r.equivalentMutants)
+    lines.push(
+      m.refuted === true
+        ? `equivalent ${m.id} (${m.removes}) REFUTED: ${m.by} (${m.detail ?? ''}): a mutant to kill, not an equivalent one`
+        : `equivalent ${m.id} (${m.removes}): ${m.stoppedBy} stops the same attack (${m.why}); hunted: ${m.runs ?? 0} runs, no property broken`,
+    );
+  lines.push('');
+  const rows = r.requirementTable ?? [];
+  const gapsIn = rows.filter((x) => x.status === 'gap' || x.status === 'stale');
+  lines.push(`requirements the properties rest on (spec 12.3): ${rows.length}; guarded by a mutant ${rows.filter((x) => x.status === 'mutant').length}, equivalent ${rows.filter((x) => x.status === 'equivalent').length}, no mutant for a stated reason ${rows.filter((x) => x.status === 'reason').length}, UNEXPLAINED ${gapsIn.length}`);
+  for (const x of gapsIn) lines.push(`requirement ${x.id} (${x.properties.join(', ')}): ${x.status === 'gap' ? 'no mutant, no equivalent, no reason in spec 12.4: an unexplained gap' : `spec 12.4 gives a reason, but mutant ${x.mutants.join(', ')} guards it`}`);
   return lines.join('\n');
 }

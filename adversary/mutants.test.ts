@@ -36,6 +36,13 @@ describe('mutants (spec 12.2): the hardened profile with one check switched off'
     const h = huntMutant({ ...m, killers: ['ATK-nothing'] }, [1]);
     expect(h.refused[0]).toMatch(/^ATK-nothing seed 1: threw /);
   });
+  it('an equivalence claim is hunted with every named attack (issue 30): the old REQ-MEM-013 claim is refuted by ATK-28c breaking PROP-30', () => {
+    const killer = MUTANTS.find((x) => x.id === 'no-epoch-roster-check')!;
+    const claim = { ...killer, killers: [], breaks: undefined };
+    const h = huntMutant(claim, [1]);
+    expect(h.killed).toBe(true);
+    expect(h.by).toMatchObject({ attack: 'ATK-28c', prop: 'PROP-30' });
+  }, 120_000);
   for (const m of EQUIVALENT_MUTANTS) {
     it(`${m.id} (${m.removes} off) is equivalent: under ${m.attack} no property fails and ${m.stoppedBy} stops the attack instead`, () => {
       const r = runAgainstMutant(m, m.attack, 1);

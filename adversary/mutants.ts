@@ -46,6 +46,8 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'no-relay-key-pinning', removes: 'REQ-TRN-002', check: "the ServerHello's relay key is the pinned one", killers: ['ATK-27'], breaks: 'PROP-19' },
   { id: 'no-server-hello-signature', removes: 'REQ-TRN-003', check: "the ServerHello's signature over the transcript verifies under the relay key", killers: ['ATK-27b'], breaks: 'PROP-19' },
   { id: 'no-client-auth-check', removes: 'REQ-TRN-004', check: "the relay verifies ClientAuth's signature before it attributes a connection", killers: ['ATK-06'], breaks: 'PROP-20' },
+  // once claimed equivalent behind REQ-MEM-021; ATK-28c refutes it (spec 12.2)
+  { id: 'no-epoch-roster-check', removes: 'REQ-MEM-013', check: "the sender is in the roster of the message's epoch (not merely of some epoch)", killers: ['ATK-28c'], breaks: 'PROP-30' },
   { id: 'no-final-head', removes: 'REQ-MEM-021', check: "a removed sender's messages beyond the head its removal counted are rejected", killers: ['ATK-28'], breaks: 'PROP-26' },
   { id: 'no-welcome-owner-check', removes: 'REQ-INV-012', check: "the welcome's roster owner is the owner the invite names, and the welcome is signed by it", killers: ['ATK-04'], breaks: 'PROP-07', stalls: true },
   { id: 'replays-count-for-rotation', removes: 'REQ-OWN-030', check: 'only distinct authentic messages advance the rotation counter', killers: ['ATK-26'], breaks: 'PROP-18' },
@@ -71,15 +73,6 @@ export const MUTANTS: readonly Mutant[] = [
  */
 export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; readonly stoppedBy: ReqId; readonly why: string })[] = [
   {
-    id: 'no-epoch-roster-check',
-    removes: 'REQ-MEM-013',
-    check: "the sender is in the roster of the message's epoch (not merely of some epoch)",
-    killers: [],
-    attack: 'ATK-28b',
-    stoppedBy: 'REQ-MEM-021',
-    why: "a sender outside an epoch's roster is a removed member, whose final head then rejects the message",
-  },
-  {
     id: 'no-relay-invite-expiry',
     removes: 'REQ-REL-012',
     check: 'the relay takes a join request only while its invite has not expired',
@@ -87,6 +80,24 @@ export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; r
     attack: 'ATK-02e',
     stoppedBy: 'REQ-OWN-013',
     why: 'the relay is trusted with availability only: a join request that reaches it after the expiry is refused by the owner (REQ-OWN-013), and an honest invitee never sends one through an expired invite (REQ-INV-002); the relay check spares the owner the work',
+  },
+  {
+    id: 'no-welcome-commit-check',
+    removes: 'REQ-INV-013',
+    check: "the welcome's GroupInfo.commit is signed by the owner, for this room, epoch and invite",
+    killers: [],
+    attack: 'ATK-04',
+    stoppedBy: 'REQ-INV-012',
+    why: "a commit the owner did not sign comes in a welcome from someone other than the owner, whose welcome REQ-INV-012 refuses first (the owner signs no commit but its own)",
+  },
+  {
+    id: 'no-frame-replay-check',
+    removes: 'REQ-TRN-005',
+    check: 'a frame opens under the direction key and its seq was not accepted before on the connection',
+    killers: [],
+    attack: 'ATK-11',
+    stoppedBy: 'REQ-MEM-016',
+    why: 'the relay is the other end of every connection and can send any frame afresh under its keys, so a replayed frame gives it nothing; what a replay could do, a replayed message does, and the member refuses it (REQ-MEM-016)',
   },
   {
     id: 'no-entitlement-start',

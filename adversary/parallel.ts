@@ -21,7 +21,7 @@ import type { Backend } from '../simulator/run.ts';
 import { runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
-import { huntMutant, MUTANTS } from './mutants.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
 import type { Outcome } from './named.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
@@ -153,7 +153,8 @@ export function execute(t: Task): TaskResult {
     case 'run':
       return run(t.spec, t.observe === true);
     case 'hunt': {
-      const m = MUTANTS.find((x) => x.id === t.mutant);
+      // an equivalent mutant is hunted like any other: a kill refutes its claim (spec 12.2)
+      const m = MUTANTS.find((x) => x.id === t.mutant) ?? EQUIVALENT_MUTANTS.find((x) => x.id === t.mutant);
       if (!m) throw new Error(`no mutant named ${t.mutant}`);
       const t0 = Date.now();
       const h = huntMutant(m, t.seeds);

@@ -87,3 +87,13 @@ export function arbFaults(): fc.Arbitrary<string | undefined> {
     fc.tuple(at, fc.integer({ min: 500, max: 5_000 })).map(([a, s]) => `relay-restart=@${a}~${s}`),
   );
 }
+
+/**
+ * Rejects a generated plan none of whose steps fired (issue 30): the run was an honest room and
+ * proves nothing about the plan, so it must not count as one where every property held. Call it
+ * inside a fast-check property with the run's `fired` counts; fast-check draws another plan in
+ * its place (a precondition), and fails the property if too many fire nothing.
+ */
+export function requireFired(fired: readonly number[]): void {
+  fc.pre(fired.some((n) => n > 0));
+}

@@ -6,11 +6,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { forEachSeed } from '../impl/fc-seeds.ts';
 import type { Profile } from '../impl/suite.ts';
 import { needsAnnex, runAttack, type Attack } from './attacks.ts';
 import { chat, rotation } from './attacks/attack.ts';
 import { checkPlan } from './plan-format.ts';
-import { arbPlan } from './plans.ts';
+import { arbPlan, requireFired } from './plans.ts';
 import type { Plan } from './relay.ts';
 
 const attack = (plan: Plan): Attack => ({ id: 'rooms', title: 'two rooms', weakness: '-', props: [], plan: () => plan, annex: true });
@@ -57,9 +58,15 @@ describe('REQ-MEM-064 several rooms under the malicious relay', () => {
 
   it('REQ-MEM-064 hardened: generated plans that splice the two rooms hold every property', () => {
     const spliced = arbPlan('hardened', 2).filter((plan) => plan.some((s) => s.op === 'inject' && JSON.stringify(s).match(/"(owner2|alice2)"/) !== null));
-    fc.assert(
-      fc.property(spliced, fc.integer({ min: 1, max: 1_000 }), (plan, seed) => runAttack(attack(plan), { profile: 'hardened', seed, backend: 'symbolic' }).violations.length === 0),
-      { numRuns: Number(process.env.PQROOM_FC_RUNS ?? 12), seed: Number(process.env.PQROOM_FC_SEED ?? 20261206) },
-    );
+    forEachSeed(import.meta.url, 20261206, 12, ({ seed: fcSeed, numRuns }) => {
+      fc.assert(
+        fc.property(spliced, fc.integer({ min: 1, max: 1_000 }), (plan, seed) => {
+          const r = runAttack(attack(plan), { profile: 'hardened', seed, backend: 'symbolic' });
+          requireFired(r.fired); // a plan that fired nothing is drawn again, not counted
+          return r.violations.length === 0;
+        }),
+        { numRuns, seed: fcSeed },
+      );
+    });
   });
 });

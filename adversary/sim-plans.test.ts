@@ -10,7 +10,7 @@ import { loadSimulationAdversary, rebuildSimulationTrace } from './sim-plans.ts'
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-sim-adversary-'));
 const run = (args: string[]) => {
   const lines: string[] = [];
-  const code = simulateMain(['--scenario', 'removal', '--seed', '3', '--backend', 'symbolic', '--messages', '30', ...args], (s) => lines.push(s), loadSimulationAdversary);
+  const code = simulateMain(['--scenario', 'removal', '--seed', '3', '--backend', 'symbolic', '--messages', '30', ...args], (s) => lines.push(s), loadSimulationAdversary, (s) => lines.push(s));
   return { code, text: lines.join('\n') };
 };
 

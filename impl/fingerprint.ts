@@ -21,6 +21,15 @@ export function fingerprintEmoji(fp: Bytes): string {
   return Array.from(fp.subarray(0, 8), (b) => EMOJI[b]!).join(' ');
 }
 
+/**
+ * A relay key's one rendering (spec 10.4 as for people, REQ-KEY-020, REQ-KEY-021): the fingerprint
+ * in hex groups, then its 8 emoji. `pqroom relay` prints and logs it, `pqroom demo` and the web
+ * page show it when they pin the key, so the same string can be compared everywhere.
+ */
+export function relayKeyFingerprint(fp: Bytes): string {
+  return `${fingerprintHexGroups(fp)}  ${fingerprintEmoji(fp)}`;
+}
+
 /** compat: what the user is shown (the fingerprint without its last 5 hex characters) (REQ-KEY-030). */
 export function compatVerificationPrompt(fp: Bytes): string {
   assertFingerprint(fp);

@@ -15,6 +15,7 @@ export * from './protocol/app.ts';
 export * from './protocol/commit.ts';
 export * from './protocol/compat.ts';
 export * from './protocol/compat-group.ts';
+export * from './protocol/entry.ts';
 export * from './protocol/group.ts';
 export * from './protocol/identity.ts';
 export * from './protocol/join.ts';

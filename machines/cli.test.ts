@@ -4,7 +4,7 @@ import { main } from './cli.ts';
 
 function run(args: string[]): { code: number; text: string } {
   const lines: string[] = [];
-  const code = main(args, (s) => lines.push(s));
+  const code = main(args, (s) => lines.push(s), (s) => lines.push(s));
   return { code, text: lines.join('\n') };
 }
 

@@ -1,4 +1,5 @@
 /** The `pqroom machines` command: every role's states and transitions, from the machine definitions. */
+import { CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { describeAll, mermaid } from './describe.ts';
 
 const HELP = `usage: pqroom machines [--format json|mermaid] [--role ROLE]
@@ -13,38 +14,20 @@ options:
                     "relay connection"
   -h, --help        show this help`;
 
-/** Runs `pqroom machines ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
-  let format = 'mermaid';
-  let role: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
+/** Runs `pqroom machines ...`; returns the exit code (errors in one line on `err`). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  return runCommand('machines', err, () => {
+    const p = parseCommand('machines', argv, { format: { type: 'string' }, role: { type: 'string' } });
+    if (p.help) {
       out(HELP);
       return 0;
     }
-    if (a === '--format') format = argv[++i] ?? '';
-    else if (a.startsWith('--format=')) format = a.slice(9);
-    else if (a === '--role') role = argv[++i];
-    else if (a.startsWith('--role=')) role = a.slice(7);
-    else {
-      out(`pqroom machines: unknown argument ${a}\n\n${HELP}`);
-      return 2;
-    }
-  }
-  const all = describeAll().filter((m) => role === undefined || m.role === role);
-  if (all.length === 0) {
-    out(`pqroom machines: no role named ${role ?? ''}`);
-    return 2;
-  }
-  if (format === 'json') {
-    out(JSON.stringify(all.map(({ role: r, id, initial, states, transitions }) => ({ role: r, id, initial, states, transitions })), null, 2));
+    const format = p.oneOf('format', ['json', 'mermaid'], 'mermaid');
+    const role = p.str('role');
+    const all = describeAll().filter((m) => role === undefined || m.role === role);
+    if (all.length === 0) throw new CliError(`--role: no role named '${role ?? ''}' (one of ${describeAll().map((m) => m.role).join(', ')})`);
+    if (format === 'json') out(JSON.stringify(all.map(({ role: r, id, initial, states, transitions }) => ({ role: r, id, initial, states, transitions })), null, 2));
+    else out(all.map((m) => mermaid(m)).join('\n\n'));
     return 0;
-  }
-  if (format === 'mermaid') {
-    out(all.map((m) => mermaid(m)).join('\n\n'));
-    return 0;
-  }
-  out(`pqroom machines: --format must be json or mermaid\n\n${HELP}`);
-  return 2;
+  });
 }

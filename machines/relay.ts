@@ -9,6 +9,7 @@ import { toHex, type Bytes } from '../impl/bytes.ts';
 import { encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
+import { enforced } from '../impl/mutants.ts';
 import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
 import { EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
@@ -135,7 +136,7 @@ export const relayMachine = setup({
     knownConn: ({ context, event }) => context.conns[(event as Ev<'net.request'>).conn] !== undefined,
     overLimit: ({ context, event }) => {
       const e = event as Ev<'net.request'>;
-      return refill(context.conns[e.conn]!, e.now, context.config).tokens < 1;
+      return refill(context.conns[e.conn]!, e.now, context.config).tokens < 1 && enforced('REQ-REL-041');
     },
   },
   actions: {
@@ -180,7 +181,7 @@ export const relayMachine = setup({
       if (conn) enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, malformed } } });
       enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(0, e.reqId, e.detail) });
       enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: e.reqId as ReqId, detail: e.detail });
-      if (malformed >= context.config.maxMalformed) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });
+      if (malformed >= context.config.maxMalformed && enforced('REQ-REL-040')) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });
     }),
   },
 }).createMachine({

@@ -4,7 +4,9 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
-import { main as audit } from './audit-cli.ts';
+import { auditExit, main as audit } from './audit-cli.ts';
+import { specRequirementTable } from '../adversary/audit.ts';
+import { MUTANTS } from '../adversary/mutants.ts';
 
 describe('pqroom audit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
@@ -16,6 +18,10 @@ describe('pqroom audit', () => {
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
+    // every equivalence claim hunted with every named attack on the campaign's seeds, none refuted; the requirement table without a gap
+    for (const e of r.equivalentMutants) expect(e, e.id).toMatchObject({ refuted: false, seeds: [2, 3] });
+    for (const e of r.equivalentMutants) expect(e.runs, e.id).toBeGreaterThan(40);
+    expect(r.requirementTable.filter((q) => q.status === 'gap' || q.status === 'stale')).toEqual([]);
     for (const p of ['hardened', 'compat'] as const) {
       const prof = r.profiles[p]!;
       expect(prof.properties.length).toBeGreaterThanOrEqual(26);
@@ -43,10 +49,10 @@ describe('pqroom audit', () => {
   it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', () => {
     const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
     expect(audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
-    // timings aside: the campaign's seconds, its start, and how long each mutant hunt took
+    // timings aside: the campaign's seconds, its start, and how long each mutant hunt (equivalent ones included) took
     const read = (d: string): string => {
-      const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8').replaceAll(basename(d), 'OUT')) as Record<string, unknown> & { mutants: Record<string, unknown>[] };
-      return JSON.stringify({ ...r, seconds: 0, startedAt: '', mutants: r.mutants.map((m) => ({ ...m, ms: 0 })) }, null, 1);
+      const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8').replaceAll(basename(d), 'OUT')) as Record<string, unknown> & { mutants: Record<string, unknown>[]; equivalentMutants: Record<string, unknown>[] };
+      return JSON.stringify({ ...r, seconds: 0, startedAt: '', mutants: r.mutants.map((m) => ({ ...m, ms: 0 })), equivalentMutants: r.equivalentMutants.map((m) => ({ ...m, ms: 0 })) }, null, 1);
     };
     expect(read(one)).toBe(read(dir));
     const files = readdirSync(join(dir, 'counterexamples')).sort();
@@ -78,6 +84,16 @@ describe('pqroom audit', () => {
   it('refuses unknown options with exit 2', () => {
     const err: string[] = [];
     expect(audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
-    expect(err.join('\n')).toMatch(/unknown profile weak/);
+    expect(err.join('\n')).toMatch(/--profile must be one of all, hardened, compat, not 'weak'/);
+  });
+
+  it('exit rule: an unexplained gap in the requirement table (spec 12.3, 12.4), or a refuted or unhunted equivalence claim, fails the audit', () => {
+    const base = { profiles: {}, mutationScore: 1, equivalentMutants: [{ id: 'x', removes: 'REQ-MEM-019', check: '', attack: 'ATK-17b', stoppedBy: 'REQ-MEM-018', why: '', refuted: false, runs: 90 }], requirementTable: specRequirementTable() } as unknown as AuditResult;
+    expect(auditExit(base, 0)).toBe(0);
+    // a mutant taken away: its requirement is an unexplained gap
+    expect(auditExit({ ...base, requirementTable: specRequirementTable(MUTANTS.filter((m) => m.id !== 'no-epoch-roster-check')) }, 0)).toBe(1);
+    expect(auditExit({ ...base, equivalentMutants: [{ ...base.equivalentMutants[0]!, refuted: true }] }, 0)).toBe(1);
+    expect(auditExit({ ...base, equivalentMutants: [{ ...base.equivalentMutants[0]!, runs: 0 }] }, 0)).toBe(1);
+    expect(auditExit(base, 1)).toBe(1);
   });
 });

@@ -1,13 +1,17 @@
 /**
  * The traceability report (spec 1): for every requirement and property the spec defines, the
  * lines of code that cite it, the tests that name it, and, for properties, the latest audit
- * verdict. Generated from the sources, never edited: `pqroom traceability`, and `pqroom audit`
+ * verdict. A test names a requirement when its name (its title, after the titles of the
+ * `describe` blocks around it) carries the id; an id elsewhere in a test file (a comment, an
+ * assertion) does not count (issue 30, `test-names.ts`). Generated from the sources, never edited: `pqroom traceability`, and `pqroom audit`
  * writes it next to its result.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkInputFile, checkOutputDir, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { requirements, type Requirement } from './spec.ts';
+import { testNames } from './test-names.ts';
 
 /** The checkout's root. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,7 +25,7 @@ export interface Trace {
   readonly summary: string;
   /** `path:line` of each code line that cites it (tests excluded). */
   readonly code: readonly string[];
-  /** `path:line` of each test line that names it. */
+  /** `path:line` of each test whose name carries it. */
   readonly tests: readonly string[];
   /** For a property: its audit verdict per profile, when an audit result is at hand. */
   readonly audit?: Readonly<Record<string, string>>;
@@ -41,6 +45,9 @@ function sources(root: string): string[] {
   return out.sort();
 }
 
+/** A requirement or property id. */
+const ID_RE = /\b(REQ-[A-Z]+-\d{3}|PROP-\d\d)\b/g;
+
 /** One place a requirement id appears in the sources. */
 export interface Citation {
   readonly id: string;
@@ -53,7 +60,6 @@ export interface Citation {
 /** Every requirement or property id the sources mention, with where (one entry per id and line). */
 export function citations(root: string = ROOT): Citation[] {
   const out: Citation[] = [];
-  const idRe = /\b(REQ-[A-Z]+-\d{3}|PROP-\d\d)\b/g;
   for (const file of sources(root)) {
     const rel = relative(root, file);
     const test = rel.endsWith('.test.ts');
@@ -61,12 +67,24 @@ export function citations(root: string = ROOT): Citation[] {
       .split('\n')
       .forEach((line, i) => {
         const seen = new Set<string>();
-        for (const m of line.matchAll(idRe)) {
+        for (const m of line.matchAll(ID_RE)) {
           if (seen.has(m[1]!)) continue;
           seen.add(m[1]!);
           out.push({ id: m[1]!, where: `${rel}:${i + 1}`, test });
         }
       });
+  }
+  return out;
+}
+
+/** Every requirement or property id a test's name carries, with the test's `path:line` (one entry per id and test). */
+export function namedTests(root: string = ROOT): { readonly id: string; readonly where: string }[] {
+  const out: { id: string; where: string }[] = [];
+  for (const file of sources(root).filter((f) => f.endsWith('.test.ts'))) {
+    const rel = relative(root, file);
+    for (const t of testNames(readFileSync(file, 'utf8'))) {
+      for (const id of new Set([...t.name.matchAll(ID_RE)].map((m) => m[1]!))) out.push({ id, where: `${rel}:${t.line}` });
+    }
   }
   return out;
 }
@@ -83,8 +101,9 @@ export function traceability(root: string = ROOT, auditJson?: string): Trace[] {
   const byId = new Map<string, { code: string[]; tests: string[] }>(reqs.map((r) => [r.id, { code: [], tests: [] }]));
   for (const c of citations(root)) {
     const t = byId.get(c.id);
-    if (t) (c.test ? t.tests : t.code).push(c.where);
+    if (t && !c.test) t.code.push(c.where);
   }
+  for (const n of namedTests(root)) byId.get(n.id)?.tests.push(n.where);
   let verdicts: Map<string, Record<string, string>> | undefined;
   if (auditJson !== undefined && existsSync(auditJson)) {
     const a = JSON.parse(readFileSync(auditJson, 'utf8')) as { profiles: Record<string, { properties: { id: string; holds: boolean | null; counterexample?: { replay: string } }[] }> };
@@ -150,26 +169,23 @@ that cite it, the tests that name it, and (with an audit result) each property's
 Writes DIR/traceability.md and DIR/traceability.json (default DIR: reports/out; the audit
 result is read from DIR/audit.json when present).`;
 
-/** Runs `pqroom traceability ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
-  let dir = 'reports/out';
-  let audit: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
+/** Runs `pqroom traceability ...`; returns the exit code (errors in one line on `err`). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  return runCommand('traceability', err, () => {
+    const p = parseCommand('traceability', argv, { out: { type: 'string' }, audit: { type: 'string' } });
+    if (p.help) {
       out(HELP);
       return 0;
-    } else if (a === '--out' && argv[i + 1] !== undefined) dir = argv[++i]!;
-    else if (a === '--audit' && argv[i + 1] !== undefined) audit = argv[++i]!;
-    else {
-      out(`pqroom traceability: unexpected argument ${a}\n\n${HELP}`);
-      return 2;
     }
-  }
-  const md = writeTraceability(dir, audit ?? join(dir, 'audit.json'));
-  const traces = traceability(ROOT);
-  const reqs = traces.filter((t) => t.id.startsWith('REQ-'));
-  out(`${reqs.length} requirements, ${reqs.filter((t) => t.code.length > 0).length} cited by code, ${reqs.filter((t) => t.tests.length > 0).length} named by tests; ${traces.length - reqs.length} properties`);
-  out(`written: ${md}`);
-  return 0;
+    const dir = p.str('out') ?? 'reports/out';
+    const audit = p.str('audit');
+    checkOutputDir('--out', dir);
+    if (audit !== undefined) checkInputFile('--audit', audit);
+    const md = writeTraceability(dir, audit ?? join(dir, 'audit.json'));
+    const traces = traceability(ROOT);
+    const reqs = traces.filter((t) => t.id.startsWith('REQ-'));
+    out(`${reqs.length} requirements, ${reqs.filter((t) => t.code.length > 0).length} cited by code, ${reqs.filter((t) => t.tests.length > 0).length} named by tests; ${traces.length - reqs.length} properties`);
+    out(`written: ${md}, ${join(dir, 'traceability.json')}`);
+    return 0;
+  });
 }

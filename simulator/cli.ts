@@ -1,5 +1,6 @@
 /** The `pqroom simulate` command: one seeded run of a named scenario, with faults, summary and trace. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { parseFaults, faultsToString, type Faults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
 import { BACKENDS, backendLabel, DEFAULT_RUN, isBackend, requireBackend, simulate, type RunOptions, type RunPlugin } from './run.ts';
@@ -65,85 +66,70 @@ export function intArg(name: string, v: string | undefined): number {
 }
 
 /** Reads `--faults`: a spec string, JSON, or @FILE holding either. */
-export function readFaults(v: string): Faults {
+export function readFaults(v: string, option = '--faults'): Faults {
+  if (v.startsWith('@')) checkInputFile(option, v.slice(1));
   const text = v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v;
-  return parseFaults(text);
+  try {
+    return parseFaults(text);
+  } catch (e) {
+    const m = (e as Error).message.replace(/^faults: /, '');
+    throw new CliError(`${option} ${v.length > 60 ? `${v.slice(0, 57)}...` : v}: ${e instanceof SyntaxError ? `not valid JSON (${m})` : m}; pqroom simulate --help shows the form`);
+  }
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  let run: RunOptions = DEFAULT_RUN;
-  const a: Args = { run, json: false, list: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const eq = raw.indexOf('=');
-    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      if (raw.startsWith('--') && eq > 0) return raw.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        a.help = true;
-        break;
-      case '--list':
-        a.list = true;
-        break;
-      case '--json':
-        a.json = true;
-        break;
-      case '--scenario':
-        run = { ...run, scenario: value() };
-        break;
-      case '--seed':
-        run = { ...run, seed: intArg('--seed', value()) };
-        break;
-      case '--profile': {
-        const p = value();
-        if (p !== 'hardened' && p !== 'compat') throw new Error('--profile must be hardened or compat');
-        run = { ...run, profile: p };
-        break;
-      }
-      case '--faults':
-        run = { ...run, faults: readFaults(value()) };
-        break;
-      case '--backend': {
-        const b = value();
-        if (!isBackend(b)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}`);
-        run = { ...run, backend: requireBackend(b) };
-        break;
-      }
-      case '--messages':
-        run = { ...run, messages: intArg('--messages', value()) };
-        break;
-      case '--members':
-        run = { ...run, members: intArg('--members', value()) };
-        break;
-      case '--trace':
-        a.trace = value();
-        break;
-      case '--mermaid':
-        a.mermaid = value();
-        break;
-      case '--mermaid-from':
-        a.mermaidFrom = intArg('--mermaid-from', value());
-        break;
-      case '--mermaid-to':
-        a.mermaidTo = intArg('--mermaid-to', value());
-        break;
-      case '--mermaid-limit':
-        a.mermaidLimit = intArg('--mermaid-limit', value());
-        break;
-      case '--adversary':
-        a.adversary = value();
-        break;
-      default:
-        throw new Error(`unknown argument ${raw}`);
+  const p = parseCommand('simulate', argv, {
+    list: { type: 'boolean' },
+    json: { type: 'boolean' },
+    scenario: { type: 'string' },
+    seed: { type: 'string' },
+    profile: { type: 'string' },
+    faults: { type: 'string' },
+    backend: { type: 'string' },
+    messages: { type: 'string' },
+    members: { type: 'string' },
+    trace: { type: 'string' },
+    mermaid: { type: 'string' },
+    'mermaid-from': { type: 'string' },
+    'mermaid-to': { type: 'string' },
+    'mermaid-limit': { type: 'string' },
+    adversary: { type: 'string' },
+  });
+  const a: Args = { run: DEFAULT_RUN, json: p.flag('json'), list: p.flag('list'), help: p.help };
+  if (a.help || a.list) return a;
+  let run: RunOptions = { ...DEFAULT_RUN, seed: p.int('seed', DEFAULT_RUN.seed), profile: p.oneOf('profile', ['hardened', 'compat'], DEFAULT_RUN.profile) };
+  const scenario = p.str('scenario');
+  if (scenario !== undefined) {
+    if (!SCENARIOS.some((s) => s.name === scenario)) throw new CliError(`--scenario: no scenario named '${scenario}' (pqroom simulate --list names them)`);
+    run = { ...run, scenario };
+  }
+  const faults = p.str('faults');
+  if (faults !== undefined) run = { ...run, faults: readFaults(faults) };
+  const backend = p.str('backend');
+  if (backend !== undefined) {
+    if (!isBackend(backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, not '${backend}'`);
+    try {
+      run = { ...run, backend: requireBackend(backend) };
+    } catch (e) {
+      throw new CliError(`--backend ${backend}: ${(e as Error).message}`);
     }
   }
+  if (p.str('messages') !== undefined) run = { ...run, messages: p.int('messages', 0, { min: 1 }) };
+  if (p.str('members') !== undefined) {
+    const named = SCENARIOS.find((s) => s.name === run.scenario)!;
+    if (named.sizedByMembers !== true) throw new CliError(`--members: scenario ${run.scenario} has a fixed cast and does not take --members (${SCENARIOS.filter((s) => s.sizedByMembers).map((s) => s.name).join(' and ')} do)`);
+    run = { ...run, members: p.int('members', 0, { min: 1, max: 100 }) };
+  }
   a.run = run;
+  const trace = p.str('trace');
+  const mermaid = p.str('mermaid');
+  if (trace !== undefined) checkOutputFile('--trace', (a.trace = trace));
+  if (mermaid !== undefined) checkOutputFile('--mermaid', (a.mermaid = mermaid));
+  if (p.str('mermaid-from') !== undefined) a.mermaidFrom = p.int('mermaid-from', 0);
+  if (p.str('mermaid-to') !== undefined) a.mermaidTo = p.int('mermaid-to', 0);
+  if (p.str('mermaid-limit') !== undefined) a.mermaidLimit = p.int('mermaid-limit', 0, { min: 1 });
+  const adversary = p.str('adversary');
+  if (adversary !== undefined) a.adversary = adversary;
   return a;
 }
 
@@ -155,15 +141,13 @@ export function writeMermaid(file: string, traceText: string, o: { from?: number
 /** Makes the plugin of `--adversary ARG` for a run (cli.js passes the adversary's). */
 export type AdversaryLoader = (arg: string, run: RunOptions) => RunPlugin;
 
-/** Runs `pqroom simulate ...`; returns the exit code. `loadAdversary` makes the malicious relay of `--adversary` (cli.js passes the adversary's). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, loadAdversary?: AdversaryLoader): number {
-  let a: Args;
-  try {
-    a = parseArgs(argv);
-  } catch (e) {
-    out(`pqroom simulate: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+/** Runs `pqroom simulate ...`; returns the exit code (errors in one line on `err`). `loadAdversary` makes the malicious relay of `--adversary` (cli.js passes the adversary's). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, loadAdversary?: AdversaryLoader, err: (s: string) => void = console.error): number {
+  return runCommand('simulate', err, () => simulateCommand(argv, out, loadAdversary));
+}
+
+function simulateCommand(argv: readonly string[], out: (s: string) => void, loadAdversary?: AdversaryLoader): number {
+  const a = parseArgs(argv);
   if (a.help) {
     out(HELP);
     return 0;
@@ -173,21 +157,13 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     out(SCENARIOS.map((s) => `${s.name.padEnd(w)}  ${s.description}`).join('\n'));
     return 0;
   }
-  if (!SCENARIOS.some((s) => s.name === a.run.scenario)) {
-    out(`pqroom simulate: no scenario named ${a.run.scenario} (pqroom simulate --list names them)`);
-    return 2;
-  }
   let plugin: RunPlugin | undefined;
   if (a.adversary !== undefined) {
-    if (!loadAdversary) {
-      out('pqroom simulate: --adversary needs the adversary, which this entry point does not load (run it through cli.js)');
-      return 2;
-    }
+    if (!loadAdversary) throw new CliError('--adversary needs the adversary, which this entry point does not load (run it through cli.js)');
     try {
       plugin = loadAdversary(a.adversary, a.run);
     } catch (e) {
-      out(`pqroom simulate: ${(e as Error).message}`);
-      return 2;
+      throw new CliError((e as Error).message);
     }
   }
   const wantTrace = a.trace !== undefined || a.mermaid !== undefined;

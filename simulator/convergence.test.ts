@@ -4,17 +4,18 @@
  * once, in each sender's order, and nobody raising an alarm. fast-check shrinks a failing
  * schedule towards no faults; the failure message is the command that replays it.
  *
- * The cases are fixed (a fixed fast-check seed, overridable with PQROOM_FC_SEED and
- * PQROOM_FC_RUNS to explore more), so that the suite is deterministic like the simulator.
+ * The cases are fixed (a fixed fast-check seed, kept as a regression), and CI adds a seed it draws
+ * for each run (PQROOM_FC_SEED, with PQROOM_FC_RUNS to explore more: `impl/fc-seeds.ts`).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { forEachSeed } from '../impl/fc-seeds.ts';
 import { faultsToString, parseFaults } from './faults.ts';
 import { simulate, type RunOptions } from './run.ts';
 import { arbFaults } from './testkit.ts';
 
-const FC_SEED = Number(process.env.PQROOM_FC_SEED ?? 20_261_123);
-const FC_RUNS = Number(process.env.PQROOM_FC_RUNS ?? 24);
+const FC_SEED = 20_261_123;
+const FC_RUNS = 24;
 
 const command = (o: RunOptions): string =>
   `pqroom simulate --scenario ${o.scenario} --seed ${o.seed} --profile ${o.profile} --backend ${o.backend} --messages ${o.messages ?? ''} --faults '${faultsToString(o.faults)}'`;
@@ -26,16 +27,18 @@ describe('convergence under benign faults', () => {
       seed: fc.nat(),
       faults: arbFaults(30_000),
     });
-    fc.assert(
-      fc.property(arbRun, (r) => {
-        const o: RunOptions = { scenario: r.scenario, seed: r.seed, profile: 'hardened', faults: r.faults, backend: 'symbolic', messages: r.scenario === 'rotation-load' ? 45 : 16 };
-        const { summary } = simulate(o);
-        expect(summary.failed, `${command(o)}\n${summary.failed.join('\n')}`).toEqual([]);
-        expect(summary.lost).toBe(0);
-        expect(summary.alarms).toBe(0);
-      }),
-      { seed: FC_SEED, numRuns: FC_RUNS, endOnFailure: false },
-    );
+    forEachSeed(import.meta.url, FC_SEED, FC_RUNS, ({ seed, numRuns }) => {
+      fc.assert(
+        fc.property(arbRun, (r) => {
+          const o: RunOptions = { scenario: r.scenario, seed: r.seed, profile: 'hardened', faults: r.faults, backend: 'symbolic', messages: r.scenario === 'rotation-load' ? 45 : 16 };
+          const { summary } = simulate(o);
+          expect(summary.failed, `${command(o)}\n${summary.failed.join('\n')}`).toEqual([]);
+          expect(summary.lost).toBe(0);
+          expect(summary.alarms).toBe(0);
+        }),
+        { seed, numRuns, endOnFailure: false },
+      );
+    });
   });
 
   it('compat: the same faults lose messages silently (no sequence numbers, no heads: W6)', () => {

@@ -6,7 +6,8 @@
  * {@link TraceRebuilder}s the caller passes in (cli.js passes the adversary's).
  */
 import { readFileSync } from 'node:fs';
-import { intArg, writeMermaid } from './cli.ts';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
+import { writeMermaid } from './cli.ts';
 import { optionsFromHeader, simulate } from './run.ts';
 import { parseTrace } from './trace.ts';
 
@@ -90,35 +91,26 @@ function liveSummary(text: string): string | undefined {
   return `live trace of the ${head.role ?? '?'} (${events.length} lines: ${counts}); a live run is not re-run, only rendered with --mermaid`;
 }
 
-/** Runs `pqroom replay ...`; returns the exit code. `rebuilders` rebuild runs other than the simulator's (cli.js passes the adversary's). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, rebuilders: readonly TraceRebuilder[] = []): number {
-  let file: string | undefined;
-  let mermaid: string | undefined;
+/** Runs `pqroom replay ...`; returns the exit code (errors in one line on `err`). `rebuilders` rebuild runs other than the simulator's (cli.js passes the adversary's). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, rebuilders: readonly TraceRebuilder[] = [], err: (s: string) => void = console.error): number {
+  return runCommand('replay', err, () => replayCommand(argv, out, rebuilders));
+}
+
+function replayCommand(argv: readonly string[], out: (s: string) => void, rebuilders: readonly TraceRebuilder[]): number {
+  const p = parseCommand('replay', argv, { mermaid: { type: 'string' }, 'mermaid-from': { type: 'string' }, 'mermaid-to': { type: 'string' }, 'mermaid-limit': { type: 'string' } }, { positionals: 1 });
+  if (p.help) {
+    out(HELP);
+    return 0;
+  }
+  const file = p.positionals[0];
+  if (file === undefined) throw new CliError('which trace? give the file (pqroom replay TRACE; pqroom replay --help)');
+  checkInputFile('TRACE', file);
+  const mermaid = p.str('mermaid');
+  if (mermaid !== undefined) checkOutputFile('--mermaid', mermaid);
   const m: { from?: number; to?: number; limit?: number } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => intArg(a, argv[++i]);
-    try {
-      if (a === '-h' || a === '--help') {
-        out(HELP);
-        return 0;
-      } else if (a === '--mermaid') {
-        mermaid = argv[++i];
-        if (mermaid === undefined) throw new Error('--mermaid needs a file');
-      } else if (a === '--mermaid-from') m.from = num();
-      else if (a === '--mermaid-to') m.to = num();
-      else if (a === '--mermaid-limit') m.limit = num();
-      else if (a.startsWith('-') || file !== undefined) throw new Error(`unexpected argument ${a}`);
-      else file = a;
-    } catch (e) {
-      out(`pqroom replay: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
-    }
-  }
-  if (file === undefined) {
-    out(`pqroom replay: which trace?\n\n${HELP}`);
-    return 2;
-  }
+  if (p.str('mermaid-from') !== undefined) m.from = p.int('mermaid-from', 0);
+  if (p.str('mermaid-to') !== undefined) m.to = p.int('mermaid-to', 0);
+  if (p.str('mermaid-limit') !== undefined) m.limit = p.int('mermaid-limit', 0, { min: 1 });
   let text: string;
   let outcome: ReplayOutcome;
   try {
@@ -131,8 +123,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     }
     outcome = replayTrace(text, rebuilders);
   } catch (e) {
-    out(`pqroom replay: ${file}: ${(e as Error).message}`);
-    return 2;
+    throw new CliError(`${file}: ${(e as Error).message}; is it a trace written by pqroom simulate --trace, pqroom audit, relay or demo --trace?`);
   }
   if (mermaid !== undefined) writeMermaid(mermaid, text, m);
   if (outcome.identical) {

@@ -76,6 +76,7 @@ export type Step = (run: ScenarioRun) => void;
 /** A step whose outcome did not come (the room could not go on): distinct from a crash, which is any other exception. */
 export class StepFailed extends Error {
   override readonly name = 'StepFailed';
+  /** The failure of the step that waited for `step` (`dave joins`). */
   constructor(readonly step: string) {
     super(`scenario step failed: ${step}`);
   }
@@ -359,6 +360,8 @@ export interface NamedScenario {
   readonly expectedRejections?: readonly string[];
   /** Client tunables the scenario needs. */
   readonly clientConfig?: Partial<ClientConfig>;
+  /** Whether `--members` sizes it (a scenario with a fixed cast refuses the option). */
+  readonly sizedByMembers?: true;
 }
 
 /**
@@ -371,6 +374,7 @@ export const SETTLE_MS = 60_000;
 export const SCENARIOS: readonly NamedScenario[] = [
   {
     name: 'room',
+    sizedByMembers: true,
     description: 'create, three joins, 250 messages through two rotations, a member offline and back, a removal (hardened), a late joiner',
     build: (o, w) => {
       // 42% then 40% of the messages: with 250 and N = 100, two rotations before the removal
@@ -417,6 +421,7 @@ export const SCENARIOS: readonly NamedScenario[] = [
   },
   {
     name: 'rotation-load',
+    sizedByMembers: true,
     description: 'five members, 300 messages fast, rotation every 20 messages',
     build: (o) => {
       const names = memberNames(o.members ?? 4);

@@ -117,9 +117,9 @@ describe('replay', () => {
 
 describe('pqroom simulate and pqroom replay', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-sim-'));
-  const run = (main: (a: readonly string[], o: (s: string) => void) => number, args: string[]) => {
+  const run = (main: (a: readonly string[], o: (s: string) => void, p: undefined, e: (s: string) => void) => number, args: string[]) => {
     const out: string[] = [];
-    const code = main(args, (s) => out.push(s));
+    const code = main(args, (s) => out.push(s), undefined, (s) => out.push(s));
     return { code, out: out.join('\n') };
   };
   it('should list the scenarios, one per line, name first', () => {

@@ -61,7 +61,7 @@ describe('REQ-OWN-010..019 admitting an invitee (hardened)', () => {
     expect(invite.expires_at).toBeGreaterThan(0);
     expect(inviteId).toEqual(inviteIdOf(c, invite.token));
   });
-  it('REQ-OWN-020 should admit a valid join request: the add commit pending, a welcome sent, the invite consumed', () => {
+  it('REQ-OWN-020 REQ-OWN-019 should admit a valid join request: the add commit pending, a welcome sent, the invite consumed and its token erased', () => {
     const jr = buildJoinRequest(c, rng, invite, bob, inviteId);
     const r = feed(owner, mailbox(jr.bytes));
     expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });

@@ -1,5 +1,6 @@
 /** The `pqroom vectors` command: generate and verify the conformance vectors. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { checkOutputDir, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateVectors } from './generate.ts';
@@ -23,32 +24,29 @@ commands:
 options:
   -h, --help       show this help`;
 
-/** Runs `pqroom vectors ...`; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
-  const [cmd, dirArg, ...rest] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || dirArg === '-h' || dirArg === '--help') {
-    out(HELP);
-    return cmd === undefined ? 2 : 0;
-  }
-  if (rest.length > 0) {
-    out(`pqroom vectors: unexpected arguments: ${rest.join(' ')}\n\n${HELP}`);
-    return 2;
-  }
-  const dir = dirArg === undefined ? VECTORS_DIR : resolve(dirArg);
-  if (cmd === 'generate') {
-    for (const f of generateVectors(dir)) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
-    return 0;
-  }
-  if (cmd === 'verify') {
-    if (!existsSync(dir)) {
-      out(`pqroom vectors verify: no such folder ${dir}`);
-      return 2;
+/** Runs `pqroom vectors ...`; returns the exit code (errors in one line on `err`). */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  return runCommand('vectors', err, () => {
+    const p = parseCommand('vectors', argv, {}, { positionals: 2 });
+    const [cmd, dirArg] = p.positionals;
+    if (p.help) {
+      out(HELP);
+      return 0;
     }
+    if (cmd === undefined) throw new CliError("which command? 'verify' or 'generate' (pqroom vectors --help)");
+    if (cmd !== 'generate' && cmd !== 'verify') throw new CliError(`unknown command '${cmd}': 'verify' or 'generate' (pqroom vectors --help)`);
+    const dir = dirArg === undefined ? VECTORS_DIR : resolve(dirArg);
+    if (cmd === 'generate') {
+      checkOutputDir('vectors generate', dir);
+      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`generate ${dirArg}: that is a file; give a folder`);
+      mkdirSync(dir, { recursive: true });
+      for (const f of generateVectors(dir)) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
+      return 0;
+    }
+    if (!existsSync(dir)) throw new CliError(`verify: no such folder ${dir}; give the folder holding the *.json vector files`);
+    if (!statSync(dir).isDirectory()) throw new CliError(`verify: ${dir} is a file; give the folder that holds it`);
     const reports = verifyVectorDir(dir);
-    if (reports.length === 0) {
-      out(`pqroom vectors verify: no *.json vector files in ${dir}`);
-      return 1;
-    }
+    if (reports.length === 0) throw new CliError(`verify: no *.json vector files in ${dir}`, 1);
     const w = Math.max(...reports.map((r) => r.file.length));
     let passed = 0;
     let failed = 0;
@@ -60,7 +58,5 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     }
     out(`${passed} passed, ${failed} failed`);
     return failed > 0 || reports.some((r) => r.cases === 0) ? 1 : 0;
-  }
-  out(`pqroom vectors: unknown command ${cmd}\n\n${HELP}`);
-  return 2;
+  });
 }

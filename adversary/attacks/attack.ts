@@ -68,6 +68,12 @@ export interface Attack extends NamedAttack {
   readonly backdateTo?: string;
   /** With `backdateTo`: the message goes into the epoch after the removal, whose secret leaked to the adversary (CAP-17). */
   readonly backdateIntoLeakedEpoch?: boolean;
+  /**
+   * With `lateJoin` and `leak` (CAP-16, CAP-17, CAP-09): once dave, a controlled late joiner, is in,
+   * the relay puts in place of this member's next delivery dave's first message, signed by dave but
+   * sealed in the leaked epoch (compat: generation), one before dave was added (ATK-28c).
+   */
+  readonly sendBeforeJoinTo?: string;
   /** The late joiner's invite token leaks to the adversary (CAP-17), which answers its join request with a welcome of its own (hardened). */
   readonly forgeWelcome?: boolean;
   /**

@@ -11,6 +11,7 @@ import { sealAppMessage } from '../../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../../impl/protocol/commit.ts';
 import { sealCompatChat } from '../../impl/protocol/compat.ts';
 import { deterministicRng } from '../../impl/rng.ts';
+import { NO_EPOCH } from '../../impl/suite.ts';
 import type { ClientCore } from '../../machines/client-core.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
 import type { World } from '../../simulator/world.ts';
@@ -75,6 +76,17 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     backdateIntoLeakedEpoch: true,
   },
   {
+    id: 'ATK-28c',
+    title: 'a member added later, with the relay and a leaked key of an epoch before its join, sends its first message into that epoch',
+    weakness: 'W10',
+    props: ['PROP-30'],
+    plan: () => [],
+    rotateEvery: 6,
+    controlled: ['dave'],
+    lateJoin: true,
+    sendBeforeJoinTo: 'alice',
+  },
+  {
     id: 'ATK-29',
     title: 'a member about to be removed sends a message no one accepts, so that the relay counts more of its messages than the owner',
     weakness: '-',
@@ -130,6 +142,30 @@ export function forgeCommit(world: World, relay: MaliciousRelay, to: string, see
     return buildCommit(c, rng, { roomId: g.roomId, epoch: g.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: cur.roster, heads: [], owner: adversaryIdentity(c, seed) }).commit.bytes;
   });
   relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, craft: 'forged-commit' });
+}
+
+/**
+ * CAP-16, CAP-17 with CAP-09 (ATK-28c): `by`, a controlled member added after epoch (compat:
+ * generation) `epoch` whose key leaked, signs its first message (seq 0, no previous epoch) in that
+ * epoch, and the relay puts it in place of `to`'s next delivery from another member.
+ */
+export function sendBeforeJoin(world: World, relay: MaliciousRelay, by: string, to: string, epoch: number, seed: number): void {
+  const c = world.options.crypto;
+  const rng = deterministicRng(simSeed(c, seed, 'adversary before join', 0));
+  const node = world.clients.get(by)!;
+  const owner = world.clients.get('owner')!.snapshot.context as OwnerContext;
+  relay.crafts.set('before-join', () => {
+    const text = `sent by ${by} into epoch ${epoch}, before it joined`;
+    if (owner.group) {
+      const g = owner.group;
+      return sealAppMessage(c, rng, { roomId: g.roomId, epoch, appKey: g.epochs[epoch]!.keys!.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: node.identity, content: { sent_at: world.now(), text } }).bytes;
+    }
+    const key = owner.compat!.keys.find((k) => k.generation === epoch)!.key;
+    return sealCompatChat(c, rng, { roomId: owner.compat!.roomId, sender: node.identity.fp, roomKey: key, text: utf8(text) }).bytes;
+  });
+  world.note('before-join', `${by}'s first message, sealed in the leaked epoch ${epoch}, goes to ${to}`);
+  const chatLabel = world.options.profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
+  relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: chatLabel, toOthers: true, nth: 1 }, craft: 'before-join' });
 }
 
 /**

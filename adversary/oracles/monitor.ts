@@ -76,11 +76,20 @@ export function propertyMonitor(
     violations.push({ prop, party, t: t(), detail });
   };
 
-  const byId = new Map<string, ClientNode>();
+  // clients by identity fingerprint; a person may be a client in several rooms, so one id can name several
+  const byId = new Map<string, ClientNode[]>();
+  let indexed = 0;
   /** The client whose member id (hex) this is. */
-  const clientById = (id: string): ClientNode | undefined => {
-    if (byId.size !== world.clients.size) for (const n of world.clients.values()) byId.set(toHex(n.identity.fp), n);
-    return byId.get(id);
+  /** The client an id names, as seen from `from`: the one in from's room when the id names several. */
+  const clientById = (id: string, from?: ClientNode): ClientNode | undefined => {
+    if (indexed !== world.clients.size) {
+      byId.clear();
+      for (const n of world.clients.values()) byId.set(toHex(n.identity.fp), [...(byId.get(toHex(n.identity.fp)) ?? []), n]);
+      indexed = world.clients.size;
+    }
+    const all = byId.get(id);
+    if (all === undefined || all.length === 1 || from === undefined) return all?.[0];
+    return all.find((n) => R.roomOf(n) === R.roomOf(from)) ?? all[0];
   };
 
   const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
@@ -147,7 +156,7 @@ export function propertyMonitor(
     for (; pc.delivered < node.deliveries.length; pc.delivered++) {
       const d = node.deliveries[pc.delivered]!;
       const s = truth.get(`${R.roomOf(node)}|${d.text}`);
-      const claimed = clientById(d.sender);
+      const claimed = clientById(d.sender, node);
       const claimedHonest = claimed !== undefined && !controlled.has(claimed.name);
       // PROP-04: what an honest sender is said to have sent, it sent
       if (claimedHonest && (s === undefined || s.senderId !== d.sender)) {
@@ -159,6 +168,11 @@ export function propertyMonitor(
       if (claimed !== undefined) {
         const why = beyondRemoval(node, claimed, d, s);
         if (why) violate('PROP-26', node.name, why);
+      }
+      // PROP-30: only from a member of the message's epoch (compat: generation), as the owner's records have it
+      if (claimed !== undefined) {
+        const why = outsideEpoch(node, claimed, d);
+        if (why) violate('PROP-30', node.name, why);
       }
       // PROP-08: at most once
       if (pc.seen.has(d.text)) violate('PROP-08', node.name, `accepted "${d.text}" a second time`);
@@ -175,6 +189,24 @@ export function propertyMonitor(
         if (before) violate('PROP-13', node.name, `accepted "${d.text}", sent by ${s.from} before it joined`);
       }
     }
+  };
+
+  /**
+   * PROP-30: hardened, the sender is in the owner's roster of the message's epoch; compat, whose
+   * rosters the relay keeps, the sender is the owner or a member the owner admitted at or before
+   * the message's generation.
+   */
+  const outsideEpoch = (node: ClientNode, sender: ClientNode, d: ClientNode['deliveries'][number]): string | undefined => {
+    const owner = R.ownerOf(node);
+    if (!owner || sender === owner) return undefined;
+    if (hardened) {
+      const rec = (owner.snapshot.context as OwnerContext).group?.epochs[d.epoch];
+      if (!rec || rec.roster.some((r) => equalBytes(r.member_id, sender.identity.fp))) return undefined;
+      return `accepted "${d.text}" as ${sender.name}'s in epoch ${d.epoch}, whose roster does not hold ${sender.name}`;
+    }
+    const adm = admittedAt(sender);
+    if (adm !== undefined && adm.epoch <= d.epoch) return undefined;
+    return `accepted "${d.text}" as ${sender.name}'s under generation ${d.epoch}, ${adm === undefined ? `and the owner never admitted ${sender.name}` : `before the owner admitted ${sender.name} (generation ${adm.epoch})`}`;
   };
 
   /**

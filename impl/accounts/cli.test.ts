@@ -13,9 +13,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const warnings: string[] = [];
+
 async function run(argv: string[], env: Record<string, string> = {}, lines: string[] = []): Promise<{ code: number; text: string }> {
   const printed: string[] = [];
-  const io: AccountIo = { out: (s) => printed.push(s), env, readLine: async () => lines.shift() ?? '' };
+  // errors and warnings in the same text, but the --kdf test warning, which a test of its own checks
+  const io: AccountIo = { out: (s) => printed.push(s), err: (s) => void (s.startsWith('WARNING: --kdf test') ? warnings.push(s) : printed.push(s)), env, readLine: async () => lines.shift() ?? '' };
   const code = await main(argv, io);
   return { code, text: printed.join('\n') };
 }
@@ -98,11 +101,28 @@ describe('pqroom account', () => {
     expect((await run(['show', '--vault', vault], { PQROOM_PASSWORD: 'pw' })).text).toContain('REQ-KEY-014');
   });
 
+  it('warns loudly on stderr that --kdf test is for tests only, and asks a new password twice on a terminal', async () => {
+    warnings.length = 0;
+    const vault = join(dir, 't');
+    expect((await run(['create', '--vault', vault, '--user', 't', '--kdf', 'test', '--no-hibp'], { PQROOM_PASSWORD: 'pw' })).code).toBe(0);
+    expect(warnings).toEqual(['WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys']);
+    const typed = async (argv: string[], lines: string[]) => {
+      const printed: string[] = [];
+      const code = await main(argv, { out: (s) => printed.push(s), err: (s) => printed.push(s), env: {}, readLine: async () => lines.shift() ?? '', interactive: true });
+      return { code, text: printed.join('\n') };
+    };
+    const differ = await typed(['create', '--vault', join(dir, 'u'), '--user', 'u', '--kdf', 'test', '--no-hibp'], ['one', 'two']);
+    expect(differ.code).toBe(1);
+    expect(differ.text).toMatch(/the two passwords differ; nothing was written/);
+    expect((await typed(['passwd', '--vault', vault, '--kdf', 'test', '--no-hibp'], ['pw', 'new', 'other'])).text).toMatch(/the two passwords differ/);
+    expect((await typed(['passwd', '--vault', vault, '--kdf', 'test', '--no-hibp'], ['pw', 'new', 'new'])).code).toBe(0);
+  });
+
   it('says what is wrong with its arguments, with exit code 2', async () => {
     expect((await run(['show'])).code).toBe(2);
     expect((await run(['frobnicate', '--vault', 'x'])).text).toContain('unknown subcommand frobnicate');
     expect((await run(['create', '--vault', join(dir, 'x'), '--kdf', 'huge'])).code).toBe(2);
-    expect((await run(['show', '--vault', join(dir, 'missing')])).text).toContain('no vault at');
+    expect((await run(['show', '--vault', join(dir, 'missing')])).text).toContain('no such file');
     expect((await run(['--help'])).code).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
  * ML-KEM key, change its password; and serve the browser keystore page (IndexedDB, REQ-KEY-015).
  */
 import { readFileSync } from 'node:fs';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../cli-args.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -49,6 +50,10 @@ line of standard input (hidden when it is a terminal).`;
 /** What the command reads and writes; tests pass their own. */
 export interface AccountIo {
   readonly out: (s: string) => void;
+  /** Errors and warnings (default: out). */
+  readonly err?: (s: string) => void;
+  /** Whether passwords are typed on a terminal (a new one is then asked twice). */
+  readonly interactive?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly readLine: (prompt: string) => Promise<string>;
 }
@@ -117,64 +122,74 @@ async function servePage(port: number, out: (s: string) => void): Promise<number
   return 0;
 }
 
-/** Runs `pqroom account ...`; returns the exit code. */
-export async function main(argv: readonly string[], io: AccountIo = { out: console.log, env: process.env, readLine }): Promise<number> {
+const SUBCOMMANDS = ['create', 'show', 'rotate', 'passwd', 'page'] as const;
+
+/** Runs `pqroom account ...`; returns the exit code (errors in one line on `err`). */
+export async function main(argv: readonly string[], io: AccountIo = { out: console.log, err: console.error, env: process.env, readLine, interactive: process.stdin.isTTY === true }): Promise<number> {
+  const err = io.err ?? io.out;
+  // errors name the subcommand: `pqroom account rotate: ...`
+  const sub = argv.find((a) => !a.startsWith('-'));
+  const named = sub !== undefined && (SUBCOMMANDS as readonly string[]).includes(sub) ? `account ${sub}` : 'account';
+  return runCommand(named, err, () => account(argv, io, err));
+}
+
+async function account(argv: readonly string[], io: AccountIo, err: (s: string) => void): Promise<number> {
   const { out } = io;
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help') {
+  const s = { type: 'string' } as const;
+  const p = parseCommand('account', argv, { vault: s, user: s, profile: s, kdf: s, hibp: s, 'hibp-offline': s, 'no-hibp': { type: 'boolean' }, 'hibp-policy': s, port: s }, { positionals: 1 });
+  const sub = p.positionals[0];
+  if (p.help) {
     out(HELP);
-    return sub === undefined ? 2 : 0;
+    return 0;
   }
-  const o: Record<string, string | true> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '-h' || a === '--help') {
-      out(HELP);
-      return 0;
+  if (sub === undefined) throw new CliError(`which subcommand? one of ${SUBCOMMANDS.join(', ')} (pqroom account --help)`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new CliError(`unknown subcommand ${sub}: one of ${SUBCOMMANDS.join(', ')} (pqroom account --help)`);
+  const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
+  const kdfName = p.oneOf('kdf', Object.keys(KDF_PROFILES) as (keyof typeof KDF_PROFILES)[], 'interactive');
+  const policy = p.oneOf('hibp-policy', ['refuse', 'allow'], 'refuse');
+  const kdf = KDF_PROFILES[kdfName];
+  if (sub === 'page') return servePage(p.int('port', 0, { max: 65535 }), out);
+  const file = p.str('vault');
+  if (file === undefined) throw new CliError('--vault FILE is required');
+  // inputs and outputs are checked before the breach check or any key is made
+  if (sub === 'create') checkOutputFile('--vault', file);
+  else checkInputFile('--vault', file);
+  let offline: Map<string, number> | undefined;
+  const offlineFile = p.str('hibp-offline');
+  if (offlineFile !== undefined) {
+    checkInputFile('--hibp-offline', offlineFile);
+    try {
+      offline = parseOfflineList(readFileSync(offlineFile, 'utf8'));
+    } catch (e) {
+      throw new CliError(`--hibp-offline ${offlineFile}: ${(e as Error).message} (one SHA-1 hash a line, HASH[:COUNT])`);
     }
-    if (a === '--no-hibp') o['no-hibp'] = true;
-    else if (['--vault', '--user', '--profile', '--kdf', '--hibp', '--hibp-offline', '--hibp-policy', '--port'].includes(a) && rest[i + 1] !== undefined) o[a.slice(2)] = rest[++i]!;
-    else {
-      out(`pqroom account: unknown or incomplete argument ${a}\n\n${HELP}`);
-      return 2;
-    }
   }
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-  const profile = (str('profile') ?? 'hardened') as Profile;
-  const kdfName = str('kdf') ?? 'interactive';
-  const policy = str('hibp-policy') ?? 'refuse';
-  if (!['hardened', 'compat'].includes(profile) || !(kdfName in KDF_PROFILES) || !['refuse', 'allow'].includes(policy)) {
-    out(`pqroom account: --profile is hardened or compat, --kdf interactive, seed or test, --hibp-policy refuse or allow\n\n${HELP}`);
-    return 2;
-  }
-  const kdf = KDF_PROFILES[kdfName as keyof typeof KDF_PROFILES];
-  if (sub === 'page') return servePage(Number(str('port') ?? 0), out);
-  if (!['create', 'show', 'rotate', 'passwd'].includes(sub)) {
-    out(`pqroom account: unknown subcommand ${sub}\n\n${HELP}`);
-    return 2;
-  }
-  const file = str('vault');
-  if (file === undefined) {
-    out(`pqroom account ${sub}: --vault FILE is required`);
-    return 2;
-  }
+  if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
   const vaults = fileVaultStore(file);
   try {
-    const userId = str('user') ?? (await vaults.users())[0];
-    if (userId === undefined) {
-      out(sub === 'create' ? 'pqroom account create: --user ID is required' : `pqroom account ${sub}: no vault at ${file}`);
-      return 2;
+    let userId: string | undefined;
+    try {
+      userId = p.str('user') ?? (await vaults.users())[0];
+    } catch (e) {
+      throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
     }
+    if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     /** REQ-KEY-041: every password that is set (create, passwd) passes the same breach check. */
     const acceptable = async (candidate: string): Promise<boolean> => {
-      if (o['no-hibp'] === true) return true;
-      const h: HibpOptions = str('hibp-offline') !== undefined ? { offline: parseOfflineList(readFileSync(str('hibp-offline')!, 'utf8')) } : { endpoint: str('hibp') ?? HIBP_ENDPOINT };
+      if (p.flag('no-hibp')) return true;
+      const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: p.str('hibp') ?? HIBP_ENDPOINT };
       const d = registrationDecision(await checkPassword(candidate, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
-      out(`breach check: ${d.reason}`);
+      (d.proceed ? out : err)(`breach check: ${d.reason}`);
       return d.proceed;
     };
+    /** A new password typed on a terminal is asked twice (issue 26). */
+    const confirmed = async (first: string, fromEnv: boolean): Promise<void> => {
+      if (fromEnv || io.interactive !== true) return;
+      if ((await io.readLine('the same password again: ')) !== first) throw new CliError(`the two passwords differ; nothing was written, run it again`, 1);
+    };
     if (sub === 'create') {
+      await confirmed(password, io.env.PQROOM_PASSWORD !== undefined);
       if (!(await acceptable(password))) return 1;
       const a = await createAccount(nodeCrypto, systemRng, vaults, { userId, password, profile, kdf });
       out(`created ${file}`);
@@ -188,14 +203,15 @@ export async function main(argv: readonly string[], io: AccountIo = { out: conso
       show(out, userId, profile, a);
     } else {
       const newPassword = io.env.PQROOM_NEW_PASSWORD ?? (await io.readLine('new password: '));
+      await confirmed(newPassword, io.env.PQROOM_NEW_PASSWORD !== undefined);
       if (!(await acceptable(newPassword))) return 1;
-      await changePassword(nodeCrypto, systemRng, vaults, { userId, password, newPassword, profile, kdf: str('kdf') === undefined ? undefined : kdf });
+      await changePassword(nodeCrypto, systemRng, vaults, { userId, password, newPassword, profile, kdf: p.str('kdf') === undefined ? undefined : kdf });
       out(`${file} sealed under the new password`);
     }
     return 0;
   } catch (e) {
     if (!(e instanceof PqroomError)) throw e;
-    out(`pqroom account ${sub}: ${e.message}`);
-    return 1;
+    const notVault = /protocol version|format/.test(e.message) ? ` (is ${file} a pqroom vault? pqroom account create makes one)` : '';
+    throw new CliError(`${e.message}${notVault}`, 1);
   }
 }

@@ -64,6 +64,7 @@ describe('REQ-CRY-001 REQ-CRY-002 REQ-CRY-003 REQ-CRY-009 differential: every ba
 });
 
 const external = haveExternalVectors();
+if (!external && process.env.PQROOM_REQUIRE_EXTERNAL_VECTORS === '1') throw new Error('PQROOM_REQUIRE_EXTERNAL_VECTORS=1 but the Wycheproof vectors are absent (set PQROOM_EXTERNAL_VECTORS or put them in ../shared/vectors-external)');
 if (!external) console.warn('SKIPPED: ../shared/vectors-external is absent; Wycheproof tests of the backends do not run in this checkout');
 const wycheproofSuite = external ? describe : describe.skip;
 

@@ -15,6 +15,7 @@ import { nodeCrypto } from './node.ts';
 
 const hex = (v: unknown): Bytes => fromHex((v as string | undefined) ?? '');
 const external = haveExternalVectors();
+if (!external && process.env.PQROOM_REQUIRE_EXTERNAL_VECTORS === '1') throw new Error('PQROOM_REQUIRE_EXTERNAL_VECTORS=1 but the Wycheproof vectors are absent (set PQROOM_EXTERNAL_VECTORS or put them in ../shared/vectors-external)');
 if (!external) console.warn('SKIPPED: ../shared/vectors-external is absent; Wycheproof tests do not run in this checkout');
 const wycheproof = external ? describe : describe.skip;
 

@@ -28,7 +28,10 @@ describe('REQ-MEM-001 sealing', () => {
   it('should open for another member with the epoch key and the sender key', () => {
     expect(openAppMessage(c, msg, room.keys1.appKey, room.member.publicKey)).toEqual({ sent_at: 1234, text: 'hello, room' });
   });
-  it('should bind the header type byte: a relabelled message does not decode as another type', () => {
+});
+
+describe('REQ-ENC-005 the header type byte is bound', () => {
+  it('should not decode a relabelled message as another type', () => {
     const bytes = encode(AppMessage, msg);
     bytes[3] = MsgType.Commit;
     expect(() => decode(AppMessage, bytes)).toThrow(/REQ-ENC-005/);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.ts';
 import { decode } from '../codec.ts';
-import { Commit, type AppContent } from '../messages/index.ts';
+import { AppMessage, Commit, type AppContent } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from './commit.ts';
 import {
@@ -12,6 +12,7 @@ import {
   gaps,
   headsOf,
   installOwnCommit,
+  MAX_FUTURE_ITEMS,
   newGroupView,
   prepareMessage,
   receiveAppMessage,
@@ -100,6 +101,15 @@ describe('REQ-MEM-010..015 checks before acceptance', () => {
     const held = receiveAppMessage(c, early, bobMsgs[0]!);
     expect(held.events).toEqual([{ kind: 'held', what: 'message', epoch: 1 }]);
     expect(held.view.futureMessages).toHaveLength(1);
+  });
+  it('REQ-MEM-011 should hold at most MAX_FUTURE_ITEMS messages of later epochs, and reject the next one', () => {
+    const full = { ...ownerView, epoch: 0, futureMessages: Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => ({ ok: true as const, bytes: new Uint8Array([i & 255, i >> 8]), value: decode(AppMessage, bobMsgs[0]!) })) };
+    const last = receiveAppMessage(c, full, bobMsgs[0]!);
+    expect(last.events).toEqual([{ kind: 'held', what: 'message', epoch: 1 }]);
+    expect(last.view.futureMessages).toHaveLength(MAX_FUTURE_ITEMS);
+    const over = receiveAppMessage(c, last.view, bobMsgs[1]!);
+    expect(rejections(over.events)).toEqual(['REQ-MEM-011']);
+    expect(over.view).toBe(last.view);
   });
   it('REQ-MEM-012 should reject content from before the member joined (ATK-18)', () => {
     const pre = sealAppMessage(c, room.rng, { roomId: room.roomId, epoch: 0, appKey: room.keys0.appKey, seq: 0, prevEpoch: NO_EPOCH, sender: room.owner, content: text(9) });
@@ -241,6 +251,18 @@ describe('REQ-MEM-060 REQ-MEM-063 a served roster', () => {
       expect(r.events).toEqual([{ kind: 'rejected', reqId: 'REQ-MEM-060', detail: 'roster of another room' }]);
       expect(r.view).toBe(memberView);
     }
+  });
+  it('REQ-MEM-042 should hold at most MAX_FUTURE_ITEMS commits of later epochs, and reject the next one', () => {
+    const r2 = rotation(2, room.add.commit.bytes);
+    const r3 = rotation(3, r2.commit.bytes);
+    const r4 = rotation(4, r3.commit.bytes);
+    const full = { ...memberView, futureCommits: Object.fromEntries(Array.from({ length: MAX_FUTURE_ITEMS - 1 }, (_, i) => [1000 + i, { ok: true as const, bytes: new Uint8Array([i & 255]), value: decode(Commit, r2.commit.bytes) }])) };
+    const last = receiveCommit(c, full, r3.commit.bytes, room.member);
+    expect(last.events).toEqual([{ kind: 'held', what: 'commit', epoch: 3 }]);
+    expect(Object.keys(last.view.futureCommits)).toHaveLength(MAX_FUTURE_ITEMS);
+    const over = receiveCommit(c, last.view, r4.commit.bytes, room.member);
+    expect(over.events.map((e) => (e.kind === 'rejected' ? e.reqId : e.kind))).toEqual(['REQ-MEM-042']);
+    expect(over.view).toBe(last.view);
   });
   it('REQ-MEM-063 should take a newer owner-signed head as evidence: the commits up to it are a gap until installed (F1)', () => {
     const r2 = rotation(2, room.add.commit.bytes);

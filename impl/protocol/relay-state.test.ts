@@ -339,7 +339,16 @@ describe('per-operation checks (hardened)', () => {
     }
   });
   it('REQ-REL-014 should take a confirmation only from the claimant', () => {
-    expect(run(f.state, f.ids.invitee, requestFor(f, 'submit a confirmation', f.ids.invitee)).rejected).toBeUndefined();
+    const confirm = requestFor(f, 'submit a confirmation', f.ids.invitee);
+    expect(run(f.state, f.ids.invitee, confirm).rejected).toBeUndefined();
+    // a principal who claimed no invite
+    rejectedWith(run(f.state, f.ids.stranger, confirm), 'REQ-REL-014');
+    // a principal who claimed another invite (the free one, claimed here) confirms the invitee's
+    const join = requestFor(f, 'submit a join', f.ids.stranger);
+    const claimed = run(f.state, f.ids.stranger, join);
+    expect(claimed.rejected).toBeUndefined();
+    rejectedWith(run(claimed.state, f.ids.stranger, confirm), 'REQ-REL-014');
+    expect(run(claimed.state, f.ids.invitee, confirm).rejected).toBeUndefined();
   });
   it('REQ-REL-015 should consume the invite when the add commit is published (token disposal), and add the claimant', () => {
     const step = run(f.state, f.ids.owner, requestFor(f, 'add a member', f.ids.owner));
@@ -348,7 +357,7 @@ describe('per-operation checks (hardened)', () => {
     expect(roleOf(room, f.ids.invitee.fp)).toBe('member');
     expect(step.outputs.some((o) => o.kind === 'append' && o.recipients.includes(toHex(f.ids.invitee.fp)))).toBe(true);
   });
-  it('REQ-REL-015 should refuse a commit that skips an epoch or does not chain', () => {
+  it('REQ-REL-017 REQ-REL-019 (checked as in REQ-REL-015) should refuse a rotate commit that skips an epoch and a remove commit that does not chain', () => {
     const b = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 2, prevEpochHash: f.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
     rejectedWith(run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 91, room_id: f.roomId, payload: b.commit.bytes } }), 'REQ-REL-017');
     const d = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: ZERO_HASH, reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [f.ids.member.fp], roster: f.roster, heads: [], owner: f.ids.owner });

@@ -11,6 +11,7 @@ import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { MESSAGES, Reject } from '../messages/index.ts';
+import { enforced } from '../mutants.ts';
 import { dispatch } from './relay-state/requests.ts';
 import { ANSWER_MEMORY, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
 
@@ -82,7 +83,7 @@ export function handleRequest(c: CryptoProvider, state: RelayState, principal: B
   const d = readOnly ? undefined : (digest ?? requestDigest(c, req));
   if (d) {
     const seen = state.answered[p]?.find((a) => a.reqId === reqId && equalBytes(a.digest, d));
-    if (seen) return { state, outputs: [{ kind: 'reply', bytes: seen.reply }] }; // REQ-REL-004
+    if (seen && enforced('REQ-REL-004')) return { state, outputs: [{ kind: 'reply', bytes: seen.reply }] }; // REQ-REL-004
   }
   try {
     const { state: next, outputs, reply } = dispatch(c, state, principal, req, now);

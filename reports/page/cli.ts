@@ -1,6 +1,7 @@
 /** `pqroom report`: the audit report (spec 12) regenerated from a saved result, without running the campaign. */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { checkInputFile, checkOutputDir, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import { writeReport } from './write.ts';
 
 const HELP = `usage: pqroom report [--in FILE] [--out DIR]
@@ -18,40 +19,29 @@ options:
 Exit status: 0 when the report shows no problem, 1 when it shows some, 2 on bad arguments or
 an unreadable result.`;
 
-/** Runs `pqroom report ...`; returns the exit code. */
+/** Runs `pqroom report ...`; returns the exit code (errors in one line on `err`). */
 export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
-  let input = 'reports/out/audit.json';
-  let dir: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
+  return runCommand('report', err, () => {
+    const p = parseCommand('report', argv, { in: { type: 'string' }, out: { type: 'string' } });
+    if (p.help) {
       out(HELP);
       return 0;
     }
-    const v = argv[i + 1];
-    if ((a === '--in' || a === '--out') && v !== undefined) {
-      if (a === '--in') input = v;
-      else dir = v;
-      i++;
-    } else {
-      err(`pqroom report: ${a === '--in' || a === '--out' ? `${a} needs a value` : `unexpected argument ${a}`}\n\n${HELP}`);
-      return 2;
+    const input = p.str('in') ?? 'reports/out/audit.json';
+    const dir = p.str('out');
+    if (!existsSync(input)) throw new CliError(`no such file ${input} (run 'pqroom audit' first, or give --in FILE)`);
+    checkInputFile('--in', input);
+    checkOutputDir('--out', dir ?? dirname(input));
+    let written;
+    try {
+      written = writeReport(input, dir ?? dirname(input));
+    } catch (e) {
+      throw new CliError(`${input}: ${(e as Error).message}`);
     }
-  }
-  if (!existsSync(input)) {
-    err(`pqroom report: no such file ${input} (run 'pqroom audit' first, or give --in FILE)`);
-    return 2;
-  }
-  let written;
-  try {
-    written = writeReport(input, dir ?? dirname(input));
-  } catch (e) {
-    err(`pqroom report: ${input}: ${(e as Error).message}`);
-    return 2;
-  }
-  const { model } = written;
-  if (model.otherCommit) out(`note: the result is from commit ${model.result.commit.slice(0, 12)}, this checkout is ${model.current.commit.slice(0, 12)}; the page says so`);
-  out(`${model.problems.length === 0 ? 'no problems' : `${model.problems.length} problem(s): ${model.problems.slice(0, 5).map((p) => p.text).join('; ')}${model.problems.length > 5 ? '; ...' : ''}`}`);
-  out(`written: ${written.files.join(', ')}`);
-  return model.problems.length === 0 ? 0 : 1;
+    const { model } = written;
+    if (model.otherCommit) out(`note: the result is from commit ${model.result.commit.slice(0, 12)}, this checkout is ${model.current.commit.slice(0, 12)}; the page says so`);
+    out(`${model.problems.length === 0 ? 'no problems' : `${model.problems.length} problem(s): ${model.problems.slice(0, 5).map((x) => x.text).join('; ')}${model.problems.length > 5 ? '; ...' : ''}`}`);
+    out(`written: ${written.files.join(', ')}`);
+    return model.problems.length === 0 ? 0 : 1;
+  });
 }

@@ -56,8 +56,27 @@ export function renderJunit(m: ReportModel): string {
   suites.push(
     suite('mutants', [
       ...r.mutants.map((x) => ({ name: `${x.id} (${x.removes})`, time: (x.ms ?? 0) / 1000, out: x.killed ? `killed by ${x.by ?? '?'}` : 'survived', ...(x.runs === 0 ? { failure: 'never run' } : x.killed ? {} : { failure: 'survived: no property failed against it' }) })),
-      ...r.equivalentMutants.map((x) => ({ name: `${x.id} (${x.removes})`, skipped: `equivalent: ${x.stoppedBy} stops the same attack; ${x.why}` })),
+      // an equivalence claim is hunted in every audit: held, it passes with its argument; refuted or never hunted, it fails
+      ...r.equivalentMutants.map((x) => ({
+        name: `${x.id} (${x.removes}) equivalent`,
+        time: (x.ms ?? 0) / 1000,
+        out: `equivalent: ${x.stoppedBy} stops the same attack; ${x.why}; hunted in ${x.runs ?? 0} runs`,
+        ...(x.refuted === true ? { failure: `refuted: ${x.by ?? '?'} (${x.detail ?? ''})` } : (x.runs ?? 0) === 0 ? { failure: 'never hunted' } : {}),
+      })),
     ]),
+  );
+  // the requirement → mutant table (spec 12.3, 12.4): one case per requirement a property rests on
+  suites.push(
+    suite(
+      'requirements',
+      r.requirementTable === undefined
+        ? [{ name: 'requirement table', failure: 'the result has no requirement table' }]
+        : r.requirementTable.map((q) => ({
+            name: `${q.id} (${q.properties.join(', ')})`,
+            out: q.status === 'mutant' ? `guarded by mutant ${q.mutants.join(', ')}` : q.status === 'equivalent' ? `equivalent mutant ${q.equivalent!.id}: ${q.equivalent!.stoppedBy} stops the same attacks` : `no mutant: ${q.reason ?? ''}`,
+            ...(q.status === 'gap' ? { failure: 'no mutant, no equivalent, no reason in spec 12.4: an unexplained gap' } : q.status === 'stale' ? { failure: `spec 12.4 gives a reason, but mutant ${q.mutants.join(', ')} guards it` } : {}),
+          })),
+    ),
   );
   const vs = r.vectors ?? [];
   suites.push(suite('vectors', vs.length === 0 ? [{ name: 'vector files', failure: 'the result has no vector files' }] : vs.map((v) => ({ name: v.file, out: `${v.passed} of ${v.cases} cases; SHA-256 ${v.sha256}`, ...(v.cases === 0 ? { failure: 'zero cases' } : v.failed > 0 ? { failure: `${v.failed} cases fail` } : {}) }))));

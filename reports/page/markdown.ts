@@ -107,8 +107,21 @@ export function renderMarkdown(m: ReportModel): string {
   out.push('## Mutants (spec 12.2)', '');
   out.push(`Mutation score ${(r.mutationScore * 100).toFixed(0)}% (${r.mutants.filter((x) => x.killed).length} of ${r.mutants.length}).`, '');
   out.push(tableMd(['mutant', 'removes', 'the check', 'result', 'killed by → property', 'runs', 'time to kill'], r.mutants.map((x) => [x.id, x.removes, x.check ?? '', x.runs === 0 ? 'NEVER RUN' : x.killed ? 'killed' : 'SURVIVED', x.by ?? '–', String(x.runs ?? '?'), x.ms === undefined ? '?' : `${(x.ms / 1000).toFixed(1)} s`])), '');
-  out.push('Equivalent mutants (a second check stops the same attacks; kept out of the score):', '');
-  for (const x of r.equivalentMutants) out.push(`- ${x.id} (${x.removes}: ${x.check ?? ''}): ${x.stoppedBy} stops ${x.attack ?? 'the same attack'} instead; ${x.why}`);
+  out.push('Equivalent mutants (a second check stops the same attacks; kept out of the score; each hunted with every named attack, a property broken refutes the claim):', '');
+  for (const x of r.equivalentMutants)
+    out.push(`- ${x.id} (${x.removes}: ${x.check ?? ''}): ${x.stoppedBy} stops ${x.attack ?? 'the same attack'} instead; ${x.why}. ${x.refuted === true ? `**REFUTED** by ${x.by ?? '?'}: ${x.detail ?? ''}` : (x.runs ?? 0) === 0 ? '**NEVER HUNTED**' : `Hunted: ${x.runs} runs on seeds ${(x.seeds ?? []).join(', ')}, no property broken.`}`);
+  out.push('', 'Requirements the properties rest on (spec 12.3), and what guards each check (spec 12.4 states why some have no mutant; an unexplained gap is a failure):', '');
+  out.push(
+    tableMd(
+      ['requirement', 'properties', 'guarded by'],
+      (r.requirementTable ?? []).map((q) => [
+        q.id,
+        q.properties.join(', '),
+        q.status === 'mutant' ? `mutant ${q.mutants.join(', ')}` : q.status === 'equivalent' ? `equivalent ${q.equivalent!.id} (${q.equivalent!.stoppedBy})` : q.status === 'reason' ? `no mutant: ${q.reason ?? ''}` : q.status === 'stale' ? `STALE REASON: mutant ${q.mutants.join(', ')} guards it` : 'UNEXPLAINED GAP',
+      ]),
+    ),
+    '',
+  );
   out.push('', '## Coverage of the role machines', '');
   out.push(
     tableMd(

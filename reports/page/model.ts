@@ -80,6 +80,7 @@ export const ids = {
   mutant: (id: string): string => `mutant-${id}`,
   machine: (role: string): string => `machine-${role.replace(/\s+/g, '-')}`,
   req: (id: string): string => id.toLowerCase(),
+  reqRow: (id: string): string => `guard-${id.toLowerCase()}`,
   vector: (file: string): string => `vector-${file.replace(/\W+/g, '-')}`,
 };
 
@@ -132,6 +133,15 @@ function problems(r: AuditResult, traces: readonly Trace[], unknown: readonly Ci
   for (const m of r.mutants) {
     if (m.runs === 0) out.push({ text: `mutant ${m.id}: never run`, href: `#${ids.mutant(m.id)}` });
     else if (!m.killed) out.push({ text: `mutant ${m.id} (${m.removes}) survived: a hole in the harness`, href: `#${ids.mutant(m.id)}` });
+  }
+  for (const e of r.equivalentMutants) {
+    if (e.refuted === true) out.push({ text: `equivalent mutant ${e.id} (${e.removes}) refuted: ${e.by ?? '?'} broke a property against it`, href: `#${ids.mutant(e.id)}` });
+    else if ((e.runs ?? 0) === 0) out.push({ text: `equivalent mutant ${e.id} (${e.removes}): never hunted`, href: `#${ids.mutant(e.id)}` });
+  }
+  if (r.requirementTable === undefined) out.push({ text: 'the result has no requirement table (spec 12.3)', href: '#requirements' });
+  for (const q of r.requirementTable ?? []) {
+    if (q.status === 'gap') out.push({ text: `${q.id} (${q.properties.join(', ')} rest on it): no mutant guards it and spec 12.4 states no reason: an unexplained gap`, href: `#${ids.reqRow(q.id)}` });
+    else if (q.status === 'stale') out.push({ text: `${q.id}: spec 12.4 says why no mutant guards it, but ${q.mutants.join(', ')} does`, href: `#${ids.reqRow(q.id)}` });
   }
   if (r.vectors === undefined || r.vectors.length === 0) out.push({ text: 'the result has no vector files', href: '#vectors' });
   for (const v of r.vectors ?? []) {

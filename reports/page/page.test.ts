@@ -159,6 +159,30 @@ describe('the audit report of a small campaign', () => {
     ]);
   });
 
+  it('the requirement table (spec 12.3, 12.4) is shown; an unexplained gap, a stale reason and a refuted equivalence claim show as failures in the header, audit.md and junit.xml', () => {
+    const page = read('index.html');
+    expect(page).toContain('id="requirements"');
+    for (const q of result.requirementTable) expect(page, q.id).toContain(`id="guard-${q.id.toLowerCase()}"`);
+    expect(count(read('junit.xml'), /classname="pqroom\.audit\.requirements"/g)).toBe(result.requirementTable.length);
+    const edited = structuredClone(result);
+    const gap = edited.requirementTable.find((q) => q.id === 'REQ-MEM-013')!;
+    Object.assign(gap, { status: 'gap', mutants: [] });
+    Object.assign(edited.requirementTable.find((q) => q.id === 'REQ-LOG-012')!, { status: 'stale', reason: 'no switch' });
+    Object.assign(edited.equivalentMutants[0]!, { refuted: true, by: 'ATK-11 → PROP-08', detail: 'broken' });
+    const g = join(dir, 'gap.json');
+    writeFileSync(g, JSON.stringify(edited));
+    expect(report(['--in', g, '--out', join(dir, 'gap')], () => undefined)).toBe(1);
+    const header = readFileSync(join(dir, 'gap', 'index.html'), 'utf8');
+    expect(header).toMatch(/FAIL: \d+ problems/);
+    expect(header).toContain('REQ-MEM-013 (PROP-04, PROP-30 rest on it): no mutant guards it and spec 12.4 states no reason: an unexplained gap');
+    expect(header).toContain('REQ-LOG-012: spec 12.4 says why no mutant guards it, but no-login-kdf-floor does');
+    expect(header).toContain(`equivalent mutant ${edited.equivalentMutants[0]!.id} (${edited.equivalentMutants[0]!.removes}) refuted`);
+    expect(readFileSync(join(dir, 'gap', 'audit.md'), 'utf8')).toContain('| REQ-MEM-013 | PROP-04, PROP-30 | UNEXPLAINED GAP |');
+    const junit = readFileSync(join(dir, 'gap', 'junit.xml'), 'utf8');
+    expect(junit).toContain('an unexplained gap');
+    expect(junit).toContain('refuted: ATK-11');
+  });
+
   it('pqroom report refuses a missing or malformed result with one line and exit 2', () => {
     const err: string[] = [];
     expect(report(['--in', join(dir, 'nope.json')], () => undefined, (s) => err.push(s))).toBe(2);
@@ -167,7 +191,7 @@ describe('the audit report of a small campaign', () => {
     expect(report(['--bogus'], () => undefined, (s) => err.push(s))).toBe(2);
     expect(err[0]).toMatch(/^pqroom report: no such file .*nope\.json/);
     expect(err[1]).toMatch(/not a pqroom audit result/);
-    expect(err[2]).toMatch(/unexpected argument --bogus/);
+    expect(err[2]).toMatch(/unknown option --bogus/);
   });
 });
 

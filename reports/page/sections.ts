@@ -24,12 +24,31 @@ export function mutantSection(m: ReportModel): Html {
     const status = x.runs === 0 ? h`<span class="cell unchecked">never run</span>` : x.killed ? h`<span class="cell holds">killed</span>` : h`<span class="cell unchecked">SURVIVED</span>`;
     return h`<tr id="${ids.mutant(x.id)}"><td class="mono">${x.id}</td><td>${reqLink(x.removes)}</td><td>${x.check ?? ''}</td><td>${status}</td><td>${x.by ?? '–'}${x.detail ? h`<div class="small">${x.detail}</div>` : ''}${x.refused !== undefined && x.refused.length > 0 ? h`<div class="small">not counted as kills (stalled or threw): ${x.refused.join('; ')}</div>` : ''}</td><td class="num">${x.runs ?? '?'}</td><td class="num">${x.ms === undefined ? '?' : `${(x.ms / 1000).toFixed(1)} s`}</td><td>${x.replay ? h`<code class="small">${x.replay}</code>` : '–'}</td></tr>`;
   });
-  const eq = r.equivalentMutants.map((x) => [h`<span class="mono">${x.id}</span>`, reqLink(x.removes), x.check ?? '', x.attack ?? '', reqLink(x.stoppedBy), x.why] as Part[]);
+  const hunted = (x: ReportModel['result']['equivalentMutants'][number]): Part =>
+    x.refuted === true ? h`<span class="cell unchecked">REFUTED</span> by ${x.by ?? '?'}<div class="small">${x.detail ?? ''}</div>${x.replay ? h`<code class="small">${x.replay}</code>` : ''}` : (x.runs ?? 0) === 0 ? h`<span class="cell unchecked">never hunted</span>` : `holds: ${x.runs} runs on seeds ${(x.seeds ?? []).join(', ')}, no property broken`;
+  const eq = r.equivalentMutants.map((x) => [h`<span class="mono" id="${ids.mutant(x.id)}">${x.id}</span>`, reqLink(x.removes), x.check ?? '', x.attack ?? '', reqLink(x.stoppedBy), x.why, hunted(x)] as Part[]);
   return h`<h2 id="mutants">Mutants <span class="small">(spec 12.2)</span></h2>
 <p>Each mutant is the hardened profile with one requirement's check switched off; the harness must make some property fail against it (for the mutant's first killer, the property it pins); a run that stalled or threw is never a kill. <strong>Mutation score ${(r.mutationScore * 100).toFixed(0)}%</strong> (${killed} of ${r.mutants.length} killed).</p>
 <table><thead><tr><th>mutant</th><th>removes</th><th>the check</th><th>result</th><th>killed by → property</th><th class="num">runs</th><th class="num">time to kill</th><th>replay</th></tr></thead><tbody>${rows}</tbody></table>
-<h3>Equivalent mutants</h3><p class="small">A second check stops every attack that would get through the first, so no property can tell these from the hardened profile; kept out of the score.</p>
-${eq.length === 0 ? h`<p>None.</p>` : table(['mutant', 'removes', 'the check', 'shown by', 'stopped instead by', 'why'], eq)}`;
+<h3>Equivalent mutants</h3><p class="small">A second check stops every attack that would get through the first, so no property can tell these from the hardened profile; kept out of the score. The claim is hunted in every audit with every named attack on the campaign's seeds: a property broken refutes it, and that is a failure.</p>
+${eq.length === 0 ? h`<p>None.</p>` : table(['mutant', 'removes', 'the check', 'shown by', 'stopped instead by', 'why', 'hunt'], eq)}
+${requirementSection(m)}`;
+}
+
+/** The requirement → mutant table (spec 12.3, 12.4): what guards each check a property rests on; an unexplained gap is a failure. */
+function requirementSection(m: ReportModel): Html {
+  const rows = m.result.requirementTable ?? [];
+  const guard = (q: (typeof rows)[number]): Part => {
+    if (q.status === 'mutant') return h`<span class="cell holds">mutant</span> ${q.mutants.map((id) => h`<a class="mono" href="#${ids.mutant(id)}">${id}</a> `)}`;
+    if (q.status === 'equivalent') return h`<span class="cell holds">equivalent</span> <a class="mono" href="#${ids.mutant(q.equivalent!.id)}">${q.equivalent!.id}</a>: ${reqLink(q.equivalent!.stoppedBy)} stops the same attacks`;
+    if (q.status === 'reason') return h`<span class="cell holds">no mutant</span> ${q.reason ?? ''}`;
+    if (q.status === 'stale') return h`<span class="cell unchecked">STALE REASON</span> mutant ${q.mutants.join(', ')} guards it, yet spec 12.4 says: ${q.reason ?? ''}`;
+    return h`<span class="cell unchecked">UNEXPLAINED GAP</span> no mutant, no equivalent, no reason in spec 12.4`;
+  };
+  const body = rows.map((q) => h`<tr id="${ids.reqRow(q.id)}"><td>${reqLink(q.id)}</td><td>${q.properties.join(', ')}</td><td>${guard(q)}</td></tr>`);
+  return h`<h3 id="requirements">Requirements the properties rest on <span class="small">(spec 12.3, 12.4)</span></h3>
+<p class="small">Every requirement whose check a property rests on, with the mutants that switch the check off, its equivalent mutant, or the reason spec 12.4 states why it has none. A requirement with none of these is an unexplained gap: the audit fails.</p>
+${rows.length === 0 ? h`<p><span class="cell unchecked">no requirement table in this result</span></p>` : h`<table><thead><tr><th>requirement</th><th>properties resting on it</th><th>guarded by</th></tr></thead><tbody>${body}</tbody></table>`}`;
 }
 
 function countCell(n: number | undefined): Html {

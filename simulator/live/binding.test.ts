@@ -89,6 +89,7 @@ describe('REQ-TRN-012 REQ-TRN-013 the HTTP side of the port', () => {
     const health = (await h.json()) as Record<string, unknown>;
     expect(health.ok).toBe(true);
     expect(typeof health.connections).toBe('number');
+    expect(health.profile).toBe('hardened');
     expect(typeof health.rooms).toBe('number');
     const m = await fetch(`${http}/metrics`);
     expect(m.status).toBe(200);

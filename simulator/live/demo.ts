@@ -8,12 +8,13 @@
 import { createWriteStream } from 'node:fs';
 import { fromHex, toHex } from '../../impl/bytes.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
-import { fingerprintEmoji } from '../../impl/fingerprint.ts';
+import { fingerprintEmoji, relayKeyFingerprint } from '../../impl/fingerprint.ts';
+import { fingerprint } from '../../impl/keyschedule.ts';
 import { createIdentity } from '../../impl/protocol/identity.ts';
 import { deterministicRng, systemRng } from '../../impl/rng.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { Invite } from '../../impl/messages/index.ts';
-import { intArg } from '../cli.ts';
+import { checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import { startLiveClient, type LiveClient } from './client.ts';
 import type { TraceLine } from '../relay-host.ts';
 
@@ -61,20 +62,72 @@ export interface DemoResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Refusals of the connection handshake and the login (spec 8, 9): a relay key other than the pinned
+ * one, the other profile, a login the relay requires or refuses. Reconnecting meets the same answer,
+ * so the demo ends at once with the cause instead of retrying until its timeout.
+ */
+const INCURABLE = /^REQ-(TRN-00[1-4]|LOG-\d+)$/;
+
+/** GETs `path` of the relay: its body, or undefined when it answers with another status than 200; one clear error when nothing answers. */
+async function relayGet(relay: string, path: string): Promise<string | undefined> {
+  const url = `${relay.replace(/^ws/, 'http')}${path}`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    return res.ok ? (await res.text()).trim() : undefined;
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`no relay answers at ${relay} (${cause?.code ?? cause?.message ?? (e as Error).message}); start one (pqroom relay --port P) or check --relay`);
+  }
+}
+
+/** The key a relay serves at `/relay-key` (REQ-TRN-012), or undefined when it serves none. */
+async function servedRelayKey(relay: string): Promise<Uint8Array | undefined> {
+  const text = await relayGet(relay, '/relay-key');
+  if (text === undefined) return undefined;
+  if (!/^([0-9a-f]{2})+$/.test(text)) throw new Error(`${relay}/relay-key did not serve a relay key; is ${relay} a pqroom relay?`);
+  return fromHex(text);
+}
+
+/**
+ * A relay of the other profile never completes the handshake (the connection messages differ), which
+ * reconnecting cannot cure: when the relay says its profile at `/healthz` (REQ-TRN-013, the
+ * reference relay's; a relay that does not is simply tried), a mismatch ends the demo at once.
+ */
+async function checkProfile(relay: string, profile: Profile): Promise<void> {
+  const text = await relayGet(relay, '/healthz');
+  let served: unknown;
+  try {
+    served = text === undefined ? undefined : (JSON.parse(text) as { profile?: unknown }).profile;
+  } catch {
+    served = undefined;
+  }
+  if ((served === 'hardened' || served === 'compat') && served !== profile) throw new Error(`the relay at ${relay} serves the ${served} profile, the demo runs ${profile}; give --profile ${served}, or start a relay with --profile ${profile}`);
+}
+
+/** The default time limit, sized to the work: logins at the interactive KDF, joins, and the messages each member receives. */
+export function defaultTimeoutS(members: number, messages: number): number {
+  return Math.ceil(30 + 10 * (members + 1) + 0.05 * messages * (members + 1));
+}
+
 /** How long deliveries may stall before the demo stops waiting and reports what arrived. */
 const STALL_MS = 10_000;
 
 /** Waits until `done`, or until nothing was delivered for STALL_MS (false: a message is missing). */
-async function settle(done: () => boolean, progress: () => number, deadline: number): Promise<boolean> {
+async function settle(done: () => boolean, progress: () => number, deadline: number, fatal: () => string | undefined): Promise<boolean> {
   while (!done()) {
+    const f = fatal();
+    if (f !== undefined) throw new Error(f);
     if (Date.now() > deadline || Date.now() - progress() > STALL_MS) return false;
     await sleep(20);
   }
   return true;
 }
 
-async function until(what: string, done: () => boolean, deadline: number): Promise<void> {
+async function until(what: string, done: () => boolean, deadline: number, fatal: () => string | undefined): Promise<void> {
   while (!done()) {
+    const f = fatal();
+    if (f !== undefined) throw new Error(f);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -87,15 +140,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const deadline = t0 + (o.timeoutMs ?? 300_000);
   const c = nodeCrypto;
   let relayPk = o.relayPk;
+  await checkProfile(o.relay, o.profile);
   if (o.profile === 'hardened' && relayPk === undefined) {
     // REQ-TRN-012: trust on first use, said so, the fingerprint shown, the key pinned for the whole run
-    const res = await fetch(`${o.relay.replace(/^ws/, 'http')}/relay-key`);
-    relayPk = fromHex((await res.text()).trim());
-    out(`pinned the relay key served at /relay-key (trust on first use): ${fingerprintEmoji(c.sha256(relayPk))}`);
+    relayPk = await servedRelayKey(o.relay);
+    if (relayPk === undefined) throw new Error(`the relay at ${o.relay} serves no key at /relay-key; give it with --relay-key HEX`);
+    out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(c, relayPk))}`);
+  } else if (o.profile === 'hardened' && relayPk !== undefined) {
+    // REQ-TRN-002: the key given is compared with the one served before any client connects, both shown on a mismatch
+    const served = await servedRelayKey(o.relay);
+    const [want, got] = [relayKeyFingerprint(fingerprint(c, relayPk)), served === undefined ? undefined : relayKeyFingerprint(fingerprint(c, served))];
+    if (got !== undefined && want !== got) throw new Error(`the relay at ${o.relay} serves another key than --relay-key: given ${want}, served ${got}; check --relay-key or the relay`);
+    out(`pinned the relay key of --relay-key: ${want}${got === undefined ? '' : ' (the key the relay serves at /relay-key)'}`);
   }
-  if (o.login !== false && o.insecureTestKdf === true) out('INSECURE: logins use the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf, for throwaway demo accounts; a real client refuses it (REQ-LOG-012, REQ-LOG-019)');
   const alarms: string[] = [];
   const refused: string[] = [];
+  /** A refusal no retry can cure (the connection handshake or the login: wrong relay key, other profile, login required or refused): the demo ends at once with it. */
+  let fatalError: string | undefined;
+  const fatal = (): string | undefined => fatalError;
   const duplicates: string[] = [];
   let lastDelivery = Date.now();
   const got = new Map<string, Set<string>>();
@@ -146,6 +208,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           } else {
             refused.push(`${name} ${reqId}: ${detail}`);
             out(`REFUSED ${name} ${reqId}: ${detail}`);
+            if (INCURABLE.test(reqId)) fatalError ??= `${name} could not get online: ${reqId}: ${detail}`;
           }
         },
       },
@@ -157,17 +220,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   try {
     const owner = mk('owner', 'owner');
     owner.user({ type: 'user.create' });
-    await until('the room', () => JSON.stringify(owner.state()).includes('active'), deadline);
+    await until('the room', () => JSON.stringify(owner.state()).includes('active'), deadline, fatal);
     out('room created');
     const names = Array.from({ length: o.members }, (_, i) => `member${i + 1}`);
     const members: LiveClient[] = [];
     for (const name of names) {
       const n = invites.length;
       owner.user({ type: 'user.invite' });
-      await until(`an invite for ${name}`, () => invites.length > n, deadline);
+      await until(`an invite for ${name}`, () => invites.length > n, deadline, fatal);
       const m = mk(name, 'member');
       m.user({ type: 'user.join', invite: invites[n]! });
-      await until(`${name} to join`, () => m.state() === 'member', deadline);
+      await until(`${name} to join`, () => m.state() === 'member', deadline, fatal);
       members.push(m);
     }
     const everyone = [owner, ...members];
@@ -186,16 +249,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const complete = (clientsToCheck: LiveClient[], phases: readonly number[]) => () => clientsToCheck.every((cl) => entitledOf(cl.name, phases).every((t) => got.get(cl.name)!.has(t)));
     const half = removed ? Math.floor(o.messages / 2) : o.messages;
     await send(half, 1, everyone);
-    let stalled = !(await settle(complete(everyone, [1]), () => lastDelivery, deadline));
+    let stalled = !(await settle(complete(everyone, [1]), () => lastDelivery, deadline, fatal));
     if (stalled) out(`deliveries stalled for ${STALL_MS / 1000} s: some messages of the first half never arrived`);
     else out(`${half} messages delivered to everyone`);
     if (removed && !stalled) {
       owner.user({ type: 'user.remove', memberId: removed.identity.fp });
-      await until(`${removed.name}'s removal`, () => removed.state() === 'removed', deadline);
+      await until(`${removed.name}'s removal`, () => removed.state() === 'removed', deadline, fatal);
       const rest = everyone.filter((x) => x !== removed);
       await send(o.messages - half, 2, rest);
       lastDelivery = Date.now();
-      stalled = !(await settle(complete(rest, [1, 2]), () => lastDelivery, deadline));
+      stalled = !(await settle(complete(rest, [1, 2]), () => lastDelivery, deadline, fatal));
       if (stalled) out(`deliveries stalled for ${STALL_MS / 1000} s: some messages of the second half never arrived`);
     }
     // a late replay or alarm still counts: linger before the verdict
@@ -217,19 +280,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-const HELP = `usage: pqroom demo --relay ws://HOST:PORT [--members N] [--messages M] [--profile hardened|compat] [--relay-key HEX] [--insecure-test-kdf]
+const HELP = `usage: pqroom demo --relay ws://HOST:PORT [--members N] [--messages M] [--profile hardened|compat]
+                   [--relay-key HEX] [--timeout S] [--trace FILE] [--no-login] [--insecure-test-kdf]
 
 Starts an owner and N invitees as WebSocket clients of a running relay (pqroom relay),
 creates a room, invites and joins everyone, sends M messages (the owner rotates every 50),
 removes one member halfway (hardened), and prints a transcript. Exit 0 only if every member
-received and verified every message it was entitled to and no client raised an alarm.
+received and verified every message it was entitled to and no client raised an alarm; 1 when
+something failed (a relay that does not answer, a relay key other than --relay-key, a login the
+relay refuses or requires end the demo at once with the cause); 2 on bad arguments.
 
-  --relay URL      the relay (required)
-  --members N      invitees (default 3)
-  --messages M     messages (default 250)
-  --profile P      hardened (default) or compat
-  --relay-key HEX  the relay key to pin (default: fetched from the relay's /relay-key)
-  --timeout S      give up after S seconds (default 300)
+  --relay URL      the relay, ws://HOST:PORT or wss://HOST:PORT (required)
+  --members N      invitees, 1 to 100 (default 3)
+  --messages M     messages, at least 1 (default 250)
+  --profile P      hardened (default) or compat; the relay's must be the same
+  --relay-key HEX  the relay key to pin (default: fetched from the relay's /relay-key, trust on
+                   first use); compared with the one served, both fingerprints shown if they differ
+  --timeout S      give up after S seconds (default: sized to the work, 30 + 10 per client +
+                   0.05 per message per client)
   --trace FILE     write a JSONL trace of every client (render it with pqroom replay --mermaid)
   --no-login       do not register and log in (spec 9) before going online; by default every
                    client does, with the interactive KDF profile (64 MiB, t=3), and its
@@ -242,57 +310,34 @@ received and verified every message it was entitled to and no client raised an a
 Against a malicious relay (pqroom relay --adversary PLAN) the transcript shows what the
 clients refused (REFUSED), raised (ALARM) or accepted twice (DUPLICATE).`;
 
-/** `pqroom demo`. */
-export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
-  let relay: string | undefined;
-  let members = 3;
-  let messages = 250;
-  let profile: Profile = 'hardened';
-  let relayPk: Uint8Array | undefined;
-  let timeout = 300;
-  let trace: string | undefined;
-  let login = true;
-  let insecureTestKdf = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') {
+/** `pqroom demo`; errors in one line on `err`. */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  return runCommand('demo', err, async () => {
+    const s = { type: 'string' } as const;
+    const p = parseCommand('demo', argv, { relay: s, members: s, messages: s, profile: s, 'relay-key': s, timeout: s, trace: s, 'no-login': { type: 'boolean' }, 'insecure-test-kdf': { type: 'boolean' } });
+    if (p.help) {
       out(HELP);
       return 0;
     }
-    if (a === '--no-login') {
-      login = false;
-      continue;
-    }
-    if (a === '--insecure-test-kdf') {
-      insecureTestKdf = true;
-      continue;
-    }
-    const v = argv[++i];
+    const relay = p.str('relay');
+    if (relay === undefined) throw new CliError('--relay ws://HOST:PORT is required (the address pqroom relay printed)');
+    if (!/^wss?:\/\/[^/]+/.test(relay)) throw new CliError(`--relay must be a ws:// or wss:// address, not '${relay}'${/^https?:/.test(relay) ? ` (try ${relay.replace(/^http/, 'ws')})` : ''}`);
+    const members = p.int('members', 3, { min: 1, max: 100 });
+    const messages = p.int('messages', 250, { min: 1 });
+    const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
+    const timeout = p.int('timeout', defaultTimeoutS(members, messages), { min: 1 });
+    const keyHex = p.str('relay-key');
+    if (keyHex !== undefined && !/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw new CliError('--relay-key must be the relay key in hex, as served at /relay-key');
+    const relayPk = keyHex === undefined ? undefined : fromHex(keyHex.toLowerCase());
+    const trace = p.str('trace');
+    if (trace !== undefined) checkOutputFile('--trace', trace);
+    const insecureTestKdf = p.flag('insecure-test-kdf');
+    if (insecureTestKdf) err('INSECURE: logins use the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf, for throwaway demo accounts; a real client refuses it (REQ-LOG-012, REQ-LOG-019)');
     try {
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      if (a === '--relay') relay = v;
-      else if (a === '--members') members = intArg(a, v);
-      else if (a === '--messages') messages = intArg(a, v);
-      else if (a === '--timeout') timeout = intArg(a, v);
-      else if (a === '--relay-key') relayPk = fromHex(v);
-      else if (a === '--trace') trace = v;
-      else if (a === '--profile' && (v === 'hardened' || v === 'compat')) profile = v;
-      else throw new Error(`bad option ${a} ${v}`);
+      const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }), login: !p.flag('no-login'), insecureTestKdf });
+      return r.ok ? 0 : 1;
     } catch (e) {
-      out(`pqroom demo: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
+      throw new CliError((e as Error).message, 1);
     }
-  }
-  if (relay === undefined || !/^wss?:\/\//.test(relay) || !(members >= 1 && members <= 100) || !(messages >= 1) || !(timeout >= 1)) {
-    out(`pqroom demo: --relay ws://… is required; 1 ≤ members ≤ 100, messages ≥ 1\n\n${HELP}`);
-    return 2;
-  }
-  try {
-    const r = await runDemo({ relay, members, messages, profile, timeoutMs: timeout * 1000, out, ...(relayPk === undefined ? {} : { relayPk }), ...(trace === undefined ? {} : { trace }), login, insecureTestKdf });
-    return r.ok ? 0 : 1;
-  } catch (e) {
-    out(`pqroom demo: ${(e as Error).message}`);
-    return 1;
-  }
+  });
 }
-

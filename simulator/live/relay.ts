@@ -7,7 +7,9 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
+import { relayKeyFingerprint } from '../../impl/fingerprint.ts';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
@@ -16,9 +18,10 @@ import { configuredKdf } from '../../impl/protocol/login.ts';
 import { answerNonce, buildWebApp, originAllowed, securityHeaders, serveWeb, type WebApp } from './web/serve.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
+import type { ReqId } from '../../impl/errors.ts';
+import { withCheckOff } from '../../impl/mutants.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
-import { intArg } from '../cli.ts';
 import { logBudget } from './log-budget.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
@@ -82,6 +85,11 @@ export interface LiveRelayOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Log lines per rejection reason and window (REQ-REL-045; default 20 per 10 s). Metrics count every rejection. */
   readonly rejectLog?: { readonly perWindow: number; readonly windowMs: number };
+  /**
+   * A broken relay, for the tests of `pqroom conformance` only (spec 12.2): the honest relay with
+   * the check of this one requirement switched off in every step it takes. `pqroom relay` never sets it.
+   */
+  readonly checkOff?: ReqId;
 }
 
 /** A running live relay. */
@@ -162,7 +170,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   const at = (when: number, f: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
-      guarded(f);
+      guarded(() => withCheckOff(o.checkOff, f));
       host.flush(); // outside a batch: what the timer made the relay send goes now
     }, Math.max(0, when - Date.now()));
     timers.add(t);
@@ -237,7 +245,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     if ((req.url === '/healthz' || req.url === '/metrics' || req.url === '/relay-key') && req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, profile, connections: host.connections(), rooms: Object.keys(host.state().rooms).length }));
     } else if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
     } else if (req.url === '/relay-key') {
@@ -313,7 +321,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
           counters.frames_in++;
           counters.bytes_in += bytes.length;
           const t0 = performance.now();
-          inBatch(() => guarded(() => h.onFrame(bytes)));
+          inBatch(() => guarded(() => withCheckOff(o.checkOff, () => h.onFrame(bytes))));
           const ms = performance.now() - t0;
           latencySum += ms;
           latencyCount++;
@@ -323,7 +331,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         },
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
-          guarded(() => h.onClose(reason));
+          guarded(() => withCheckOff(o.checkOff, () => h.onClose(reason)));
           host.flush(); // what the relay logic sent to the others about it
           names.delete(peer);
         },
@@ -378,7 +386,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `${o.tls === undefined ? 'ws' : 'wss'}://${o.host ?? '127.0.0.1'}:${port}`;
-  emit('info', 'listening', { url, db: o.db, relayKey: toHex(fingerprint(nodeCrypto, keys.publicKey)).slice(0, 32), rooms: Object.keys(host.state().rooms).length });
+  emit('info', 'listening', { url, db: o.db, relayKey: relayKeyFingerprint(fingerprint(nodeCrypto, keys.publicKey)), rooms: Object.keys(host.state().rooms).length });
 
   let closed = false;
   return {
@@ -447,79 +455,61 @@ Runs the honest relay over WebSocket. State, logs and mailboxes live in the SQLi
 GET /healthz, /metrics (Prometheus), /relay-key and the web chat (/) on the same port. SIGTERM or SIGINT:
 stop accepting, close connections, close the database.`;
 
-/** `pqroom relay`; `loadTap` reads `--adversary` (cli.js passes the adversary's, adversary/live-plans.ts). */
-export async function main(argv: readonly string[], out: (s: string) => void = console.log, loadTap?: LiveTapLoader): Promise<number> {
-  let port = 8080;
-  let host = '127.0.0.1';
-  let db = 'relay.db';
-  let profile: Profile = 'hardened';
-  let trace: string | undefined;
-  let adversary: LiveTapPlan | undefined;
-  const config: { rate?: number; burst?: number } = {};
-  let requireLogin = false;
-  let sessionMs: number | undefined;
-  let insecureTestKdf = false;
-  let tlsCert: string | undefined;
-  let tlsKey: string | undefined;
-  const allowedOrigins: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    try {
-      if (a === '-h' || a === '--help') {
-        out(HELP);
-        return 0;
-      } else if (a === '--port') port = intArg(a, v());
-      else if (a === '--host') host = v();
-      else if (a === '--db') db = v();
-      else if (a === '--trace') trace = v();
-      else if (a === '--adversary') {
-        if (loadTap === undefined) throw new Error('--adversary: no malicious relay was plugged in (the pqroom command plugs in the one of adversary/live-plans.ts)');
-        adversary = loadTap(v());
-      }
-      else if (a === '--require-login') requireLogin = true;
-      else if (a === '--insecure-test-kdf') insecureTestKdf = true;
-      else if (a === '--tls-cert') tlsCert = v();
-      else if (a === '--tls-key') tlsKey = v();
-      else if (a === '--allow-origin') allowedOrigins.push(v());
-      else if (a === '--session-minutes') sessionMs = intArg(a, v()) * 60_000;
-      else if (a === '--rate') config.rate = intArg(a, v());
-      else if (a === '--burst') config.burst = intArg(a, v());
-      else if (a === '--profile') {
-        const p = v();
-        if (p !== 'hardened' && p !== 'compat') throw new Error(`--profile must be hardened or compat, not ${p}`);
-        profile = p;
-      } else throw new Error(`unknown option ${a}`);
-    } catch (e) {
-      out(`pqroom relay: ${(e as Error).message}\n\n${HELP}`);
-      return 2;
+/** Fails with one line, before the database is opened, when `host:port` cannot be listened on (in use, no such address). */
+async function probeListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+/** `pqroom relay`; `loadTap` reads `--adversary` (cli.js passes the adversary's, adversary/live-plans.ts). Errors: one line on `err`. */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, loadTap?: LiveTapLoader, err: (s: string) => void = console.error): Promise<number> {
+  return runCommand('relay', err, async () => {
+    const s = { type: 'string' } as const;
+    const b = { type: 'boolean' } as const;
+    const p = parseCommand('relay', argv, { port: s, host: s, db: s, profile: s, trace: s, adversary: s, rate: s, burst: s, 'require-login': b, 'session-minutes': s, 'insecure-test-kdf': b, 'tls-cert': s, 'tls-key': s, 'allow-origin': { type: 'string', multiple: true } });
+    if (p.help) {
+      out(HELP);
+      return 0;
     }
-  }
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
-    out(`pqroom relay: --tls-cert and --tls-key go together\n\n${HELP}`);
-    return 2;
-  }
-  let tls: { cert: Buffer; key: Buffer } | undefined;
-  try {
-    if (tlsCert !== undefined && tlsKey !== undefined) tls = { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) };
-  } catch (e) {
-    out(`pqroom relay: cannot read the TLS certificate or key: ${(e as Error).message}`);
-    return 2;
-  }
-  if (port > 65535) {
-    out(`pqroom relay: --port must be 0..65535\n\n${HELP}`);
-    return 2;
-  }
-  let relay: LiveRelay;
-  try {
+    const port = p.int('port', 8080, { max: 65535 });
+    const host = p.str('host') ?? '127.0.0.1';
+    const db = p.str('db') ?? 'relay.db';
+    const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
+    const trace = p.str('trace');
+    const config: { rate?: number; burst?: number } = {};
+    if (p.str('rate') !== undefined) config.rate = p.int('rate', 0, { min: 1 });
+    if (p.str('burst') !== undefined) config.burst = p.int('burst', 0, { min: 1 });
+    const sessionMs = p.str('session-minutes') === undefined ? undefined : p.int('session-minutes', 0, { min: 1 }) * 60_000;
+    const requireLogin = p.flag('require-login');
+    const insecureTestKdf = p.flag('insecure-test-kdf');
+    const allowedOrigins = p.list('allow-origin');
+    const [tlsCert, tlsKey] = [p.str('tls-cert'), p.str('tls-key')];
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together; give both or neither');
+    if (tlsCert !== undefined) checkInputFile('--tls-cert', tlsCert);
+    if (tlsKey !== undefined) checkInputFile('--tls-key', tlsKey);
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+    let adversary: LiveTapPlan | undefined;
+    const plan = p.str('adversary');
+    if (plan !== undefined) {
+      if (loadTap === undefined) throw new CliError('--adversary: no malicious relay was plugged in (the pqroom command plugs in the one of adversary/live-plans.ts)');
+      try {
+        adversary = loadTap(plan);
+      } catch (e) {
+        throw new CliError((e as Error).message.startsWith('--adversary') ? (e as Error).message : `--adversary: ${(e as Error).message}`);
+      }
+    }
+    // every output and the address are checked before the database file is made
+    if (db !== ':memory:') checkOutputFile('--db', db);
+    if (trace !== undefined) checkOutputFile('--trace', trace);
+    await probeListen(host, port);
     let ref: LiveRelay | undefined;
     const tap = adversary?.tap((name) => ref?.principalOf(name));
     const web = await buildWebApp(profile);
-    relay = ref = await startRelay({
+    const relay = (ref = await startRelay({
       web,
       allowedOrigins,
       ...(tls === undefined ? {} : { tls }),
@@ -533,19 +523,17 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       ...(sessionMs === undefined ? {} : { sessionMs }),
       ...(trace === undefined ? {} : { trace }),
       ...(tap === undefined ? {} : { tap, traceHeader: { adversary: adversary!.name, ...adversary!.traceHeader } }),
+    }));
+    out(`pqroom relay listening on ${relay.url} (db ${db}); its key at http://${host}:${relay.port}/relay-key`);
+    out(`relay key fingerprint: ${relayKeyFingerprint(fingerprint(nodeCrypto, relay.publicKey))}`);
+    out(`the web chat: ${tls === undefined ? 'http' : 'https'}://${host}:${relay.port}/`);
+    if (insecureTestKdf) err('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
+    if (adversary) err(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => void relay.close(sig).then(resolve);
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
     });
-  } catch (e) {
-    out(`pqroom relay: ${(e as Error).message}`);
-    return 1;
-  }
-  out(`pqroom relay listening on ${relay.url} (db ${db}); relay key ${toHex(relay.publicKey).slice(0, 16)}… at http://${host}:${relay.port}/relay-key`);
-  out(`the web chat: ${tls === undefined ? 'http' : 'https'}://${host}:${relay.port}/`);
-  if (insecureTestKdf) out('INSECURE: accounts register with the test KDF profile (m=64 KiB, t=1) of --insecure-test-kdf (REQ-LOG-018, REQ-LOG-019)');
-  if (adversary) out(`MALICIOUS relay, plan ${adversary.name}: ${adversary.describe}`);
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => void relay.close(sig).then(resolve);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    return 0;
   });
-  return 0;
 }

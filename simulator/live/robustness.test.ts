@@ -44,8 +44,9 @@ async function within(ms: number, done: () => boolean): Promise<boolean> {
 describe('the live relay under bad input and load', () => {
   it('REQ-REL-040 REQ-REL-041 REQ-REL-043 REQ-REL-045 should answer wrong-state frames, foreign rooms and a flood with typed rejections, and keep serving an honest demo', async () => {
     const logged: Record<string, unknown>[] = [];
-    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'wrong-state.db'), profile: 'hardened', log: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
-    const started = Date.now();
+    // one log window longer than any run (REQ-REL-045's 10 s windows are log-budget.test.ts's, on injected time),
+    // so that what this test asserts does not depend on how long a loaded machine takes
+    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'wrong-state.db'), profile: 'hardened', rejectLog: { perWindow: 20, windowMs: 3_600_000 }, log: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
     try {
       const pk = await relayKey(relay);
       // an honest demo runs throughout
@@ -109,16 +110,15 @@ describe('the live relay under bad input and load', () => {
     } finally {
       await relay.close();
     }
-    // REQ-REL-045: the flood's rejections are all counted, but logged at most 20 per reason and 10 s window, the rest as counts
-    const windows = Math.ceil((Date.now() - started) / 10_000);
+    // REQ-REL-045: the flood's rejections are all counted, but logged at most 20 per reason and window (one here), the rest as counts
     const lines = (reqId: string, msg: string) => logged.filter((l) => l['msg'] === msg && l['reqId'] === reqId);
     const metrics = relay.metrics();
     const counted = (reqId: string): number => Number(metrics.split('\n').find((l) => l.startsWith(`pqroom_rejections_total{reason="${reqId}"} `))?.split(' ')[1] ?? 0);
     for (const reqId of ['REQ-REL-023', 'REQ-REL-041']) {
       const written = lines(reqId, 'rejected').length;
       const left = lines(reqId, 'rejections not logged').reduce((n, l) => n + Number(l['suppressed']), 0);
-      expect(written).toBeLessThanOrEqual(20 * windows);
-      expect(counted(reqId)).toBeGreaterThan(20 * windows);
+      expect(written).toBeLessThanOrEqual(20);
+      expect(counted(reqId)).toBeGreaterThan(20);
       expect(written + left).toBe(counted(reqId));
     }
   }, 120_000);

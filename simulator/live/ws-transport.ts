@@ -25,6 +25,20 @@ function bytesOf(data: RawData): Bytes {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Either end's reading: binary messages become frames; a text message closes with 1003 (REQ-TRN-011, at either end); the close ends the link. */
+function receive(ws: WebSocket, closed: () => boolean, finish: (reason: string) => void, onFrame: (frame: Bytes) => void): void {
+  ws.on('message', (data, isBinary) => {
+    if (closed()) return;
+    if (!isBinary) {
+      finish('text frame');
+      ws.close(1003, 'binary frames only');
+      return;
+    }
+    onFrame(bytesOf(data));
+  });
+  ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
+}
+
 function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: string) => void): Link {
   return {
     id,
@@ -71,17 +85,7 @@ export function wsListen(
       handlers.onClose(reason);
     };
     const handlers = accept(link(ws, id, limits.maxBufferedBytes, finish), `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}#${id}`);
-    ws.on('message', (data, isBinary) => {
-      if (closed) return;
-      if (!isBinary) {
-        // REQ-TRN-011: every message of the connection is a binary WebSocket message
-        finish('text frame');
-        ws.close(1003, 'binary frames only');
-        return;
-      }
-      handlers.onFrame(bytesOf(data));
-    });
-    ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
+    receive(ws, () => closed, finish, handlers.onFrame);
     ws.on('error', (e) => finish(e.message));
   });
   return {
@@ -118,17 +122,7 @@ export function wsDial(url: string, handlers: LinkHandlers & { readonly onOpen?:
     for (const b of pending.splice(0)) ws.send(b, { binary: true });
     handlers.onOpen?.();
   });
-  ws.on('message', (data, isBinary) => {
-    if (closed) return;
-    if (!isBinary) {
-      // REQ-TRN-011: a text message closes the connection, at either end
-      finish('text frame');
-      ws.close(1003, 'binary frames only');
-      return;
-    }
-    handlers.onFrame(bytesOf(data));
-  });
-  ws.on('close', (code, why) => finish(why.toString() || `closed ${code}`));
+  receive(ws, () => closed, finish, handlers.onFrame);
   ws.on('error', (e) => finish(e.message));
   const l = link(ws, url, limits.maxBufferedBytes, finish);
   return {

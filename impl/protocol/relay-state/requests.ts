@@ -79,7 +79,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   const roomKey = toHex(req.value.room_id);
   const room = state.rooms[roomKey];
   if (req.name === 'CreateRoom') {
-    if (room) fail('REQ-REL-010', 'room id already in use');
+    if (room && enforced('REQ-REL-010')) fail('REQ-REL-010', 'room id already in use');
   } else if (!room) {
     fail('REQ-REL-002', 'unknown room');
   }
@@ -91,7 +91,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
   if (op === undefined) fail('REQ-REL-003', 'undecodable commit');
   const role = roleOf(room, principal);
   const rule = AUTH_MATRIX[op];
-  if (!rule.allow.includes(role) && !(rule.late ?? []).includes(role)) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
+  if (!rule.allow.includes(role) && !(rule.late ?? []).includes(role) && enforced('REQ-REL-001')) fail(rule.reqId, `${op} is not allowed for a ${role}`); // REQ-REL-001
   switch (req.name) {
     case 'CreateRoom':
       return createRoom(c, state, principal, req.value);
@@ -193,8 +193,8 @@ function createRoom(c: CryptoProvider, state: RelayState, principal: Bytes, req:
 /** REQ-REL-011 */
 function postInvite(state: RelayState, room: RelayRoom, req: M.PostInvite, now: number): Dispatched {
   const key = toHex(req.invite_id);
-  if (room.invites[key]) fail('REQ-REL-011', 'invite id already posted');
-  if (room.profile === 'hardened' && req.expires_at <= now) fail('REQ-REL-011', 'invite already expired');
+  if (room.invites[key] && enforced('REQ-REL-011')) fail('REQ-REL-011', 'invite id already posted');
+  if (room.profile === 'hardened' && req.expires_at <= now && enforced('REQ-REL-011')) fail('REQ-REL-011', 'invite already expired');
   return { state: withRoom(state, { ...room, invites: { ...room.invites, [key]: { expiresAt: req.expires_at, status: 'open' } } }), outputs: [], reply: ack(req.req_id, 0) };
 }
 
@@ -227,8 +227,8 @@ function sendWelcome(state: RelayState, room: RelayRoom, req: M.SendWelcome): Di
   checkEnvelopePayload(req.payload, hardened ? MsgType.Welcome : MsgType.CompatWelcome, req.room_id, req.invite_id, hardened ? 'Welcome' : 'CompatWelcome');
   decodePayload<unknown>(hardened ? Welcome : CompatWelcome, req.payload, 'welcome');
   const inv = room.invites[toHex(req.invite_id)];
-  if (!inv || inv.status !== 'claimed' || !inv.claimant) fail('REQ-REL-013', 'the invite is not claimed');
-  const m = mail(state, fromHex(inv.claimant), req.room_id, req.invite_id, req.payload);
+  if (!inv || ((inv.status !== 'claimed' || !inv.claimant) && enforced('REQ-REL-013'))) fail('REQ-REL-013', 'the invite is not claimed');
+  const m = mail(state, fromHex(inv.claimant ?? toHex(room.owner)), req.room_id, req.invite_id, req.payload);
   return { state: m.state, outputs: [m.output], reply: ack(req.req_id, 0) };
 }
 
@@ -238,7 +238,7 @@ function submitConfirm(state: RelayState, room: RelayRoom, principal: Bytes, req
   checkEnvelopePayload(req.payload, hardened ? MsgType.JoinConfirm : MsgType.CompatConfirm, req.room_id, req.invite_id, hardened ? 'JoinConfirm' : 'CompatConfirm');
   decodePayload<unknown>(hardened ? JoinConfirm : CompatConfirm, req.payload, 'confirmation');
   const inv = room.invites[toHex(req.invite_id)];
-  if (!inv || inv.status !== 'claimed' || inv.claimant !== toHex(principal)) fail('REQ-REL-014', 'the principal did not claim this invite');
+  if (!inv || ((inv.status !== 'claimed' || inv.claimant !== toHex(principal)) && enforced('REQ-REL-014'))) fail('REQ-REL-014', 'the principal did not claim this invite');
   const m = mail(state, room.owner, req.room_id, req.invite_id, req.payload);
   return { state: m.state, outputs: [m.output], reply: ack(req.req_id, 0) };
 }
@@ -266,7 +266,7 @@ function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: 
     // REQ-REL-018: the removal must count every message of the removed member the log holds
     const sent = room.members[toHex(x.member_id)]?.sentSeq ?? 0;
     const head = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;
-    if (head < sent) fail('REQ-REL-018', `the removal counts ${head} messages of the removed member; the log holds ${sent}`);
+    if (head < sent && enforced('REQ-REL-018')) fail('REQ-REL-018', `the removal counts ${head} messages of the removed member; the log holds ${sent}`);
   }
   const r = appendLog(state, room, req.payload, (rm, index) => {
     const members = { ...rm.members };
@@ -340,7 +340,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
   if (room.profile === 'hardened') {
     checkEnvelopePayload(req.payload, MsgType.AppMessage, req.room_id, undefined, 'AppMessage');
     const msg = decodePayload(AppMessage, req.payload, 'AppMessage');
-    if (!equalBytes(msg.sender, principal)) fail('REQ-REL-016', 'sender is not the requesting principal');
+    if (!equalBytes(msg.sender, principal) && enforced('REQ-REL-016')) fail('REQ-REL-016', 'sender is not the requesting principal');
     const m = room.members[toHex(principal)];
     if (!m || msg.epoch < m.addedEpoch || msg.epoch > room.epoch) fail('REQ-REL-016', `epoch ${msg.epoch} is outside the sender's epochs`);
     if (m.role === 'removed') {
@@ -392,8 +392,8 @@ function getRoster(state: RelayState, room: RelayRoom, req: M.GetRoster): Dispat
 
 /** REQ-REL-022 */
 function publishKeys(c: CryptoProvider, state: RelayState, principal: Bytes, req: M.PublishKeys): Dispatched {
-  if (!equalBytes(fingerprint(c, req.identity_pk), principal)) fail('REQ-REL-022', 'identity key is not the principal');
-  if (!equalBytes(req.kem_cert.member_id, principal)) fail('REQ-REL-022', 'certificate is for another member');
+  if (!equalBytes(fingerprint(c, req.identity_pk), principal) && enforced('REQ-REL-022')) fail('REQ-REL-022', 'identity key is not the principal');
+  if (!equalBytes(req.kem_cert.member_id, principal) && enforced('REQ-REL-022')) fail('REQ-REL-022', 'certificate is for another member');
   const key = toHex(principal);
   const prev = state.directory[key];
   if (prev && req.kem_cert.version <= prev.kemCert.version) fail('REQ-REL-022', `certificate version ${req.kem_cert.version} is not newer than ${prev.kemCert.version}`);

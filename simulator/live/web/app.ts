@@ -29,7 +29,7 @@ import { createAccount, loginPinOf, openAccount, pinLogin, type Account, type Ac
 import { openIdbVaultStore } from '../../../impl/accounts/vault-idb.ts';
 import { fastestArgon2id } from '../../../impl/crypto/argon2.ts';
 import { nobleCrypto } from '../../../impl/crypto/noble.ts';
-import { fingerprintEmoji, safetyString, verifySafetyString } from '../../../impl/fingerprint.ts';
+import { fingerprintEmoji, relayKeyFingerprint, safetyString, verifySafetyString } from '../../../impl/fingerprint.ts';
 import { inviteFromText } from '../../../impl/invite.ts';
 import { expandLabel } from '../../../impl/labels.ts';
 import type { Identity } from '../../../impl/protocol/identity.ts';
@@ -204,7 +204,7 @@ function start(role: 'owner' | 'member', resume?: PersistedRole): LiveClient {
 async function pinRelay(): Promise<void> {
   const res = await fetch('/relay-key');
   relayPk = fromHex((await res.text()).trim());
-  $('relay-fp').textContent = fingerprintEmoji(c.sha256(relayPk));
+  $('relay-fp').textContent = relayKeyFingerprint(c.sha256(relayPk));
 }
 
 /** Creates the account (a new identity in a new vault) or unlocks it (REQ-KEY-010 to REQ-KEY-015). */

@@ -46,7 +46,7 @@ describe.skipIf(!present)('the web chat in Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('REQ-WEB-003 every answer carries the security headers, each with a nonce of its own, and the script of the page carries the nonce of its answer', async () => {
+  it('REQ-WEB-003 REQ-WEB-004 every answer carries the security headers, each with a nonce of its own, and no cookie; the script of the page carries the nonce of its answer', async () => {
     const origin = `http://127.0.0.1:${relay!.port}`;
     const nonces = new Set<string>();
     for (const path of ['/', '/app.js', '/app.css', '/relay-key', '/healthz', '/metrics', '/nothing-here']) {

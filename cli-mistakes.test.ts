@@ -1,0 +1,166 @@
+/**
+ * Bad invocations of every `pqroom` command (issue 26): one case per kind of mistake, each run as
+ * a person runs it (`node cli.js ...`, a child process, bounded in time, loopback only). Each must
+ * end with its documented exit code (2 usage, 1 the work found a failure) and exactly one line on
+ * stderr that says what is wrong and names the option, never a stack trace, and never wait out a
+ * timeout.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type LiveRelay } from './simulator/live/relay.ts';
+
+const here = import.meta.dirname;
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-mistakes-'));
+const file = join(dir, 'a-file');
+const missing = join(dir, 'no-such-folder');
+writeFileSync(file, 'not a folder\n');
+mkdirSync(join(dir, 'a-folder'));
+writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
+writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
+writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
+
+/** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
+function pqroom(args: readonly string[], ms = 30_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(here, 'cli.js'), ...args], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** A port nothing listens on (taken from the system, then released). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The mistake's expected answer: exit code and what the one stderr line must say. */
+type Case = readonly [what: string, args: () => readonly string[], code: 1 | 2, says: RegExp];
+
+async function expectOneLine(args: readonly string[], code: number, says: RegExp): Promise<void> {
+  const r = await pqroom(args);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(r.stderr, `stack trace for ${args.join(' ')}`).not.toMatch(/^\s+at |Error:.*\n\s+at /m);
+  expect(lines, `stderr of ${args.join(' ').slice(0, 200)}`).toHaveLength(1);
+  expect(lines[0]).toMatch(/^pqroom( [a-z ]+)?: /);
+  expect(lines[0]).toMatch(says);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(code);
+}
+
+let relay: LiveRelay | undefined;
+let relayUrl = '';
+beforeAll(async () => {
+  relay = await startRelay({ port: 0, db: ':memory:', profile: 'hardened', requireLogin: true, insecureTestKdf: true, log: () => undefined });
+  relayUrl = relay.url;
+}, 30_000);
+afterAll(async () => {
+  await relay?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const COMMANDS = ['audit', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'demo', 'vectors verify', 'conformance'];
+
+describe('pqroom: every command answers a mistake with one line on stderr, its exit code, no stack trace', () => {
+  it('an unknown command, and an unknown option of every command: exit 2, naming it', async () => {
+    await expectOneLine(['frobnicate'], 2, /unknown command 'frobnicate'.*pqroom --help/);
+    for (const c of COMMANDS) await expectOneLine([...c.split(' '), '--bogus'], 2, /unknown option --bogus .*--help/);
+  }, 120_000);
+
+  it('help for a command, and the version, on stdout with exit 0', async () => {
+    const h = await pqroom(['help', 'simulate']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^usage: pqroom simulate/);
+    const v = await pqroom(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^pqroom \d+\.\d+\.\d+\n$/);
+  }, 60_000);
+
+  const cases: readonly Case[] = [
+    // values
+    ['a missing value', () => ['simulate', '--seed'], 2, /--seed needs a value/],
+    ['a value given to a flag', () => ['audit', '--quiet=yes'], 2, /--quiet takes no value/],
+    ['a number that is not one', () => ['audit', '--runs', 'many'], 2, /--runs must be a whole number/],
+    ['a number out of range', () => ['relay', '--port', '99999', '--db', ':memory:'], 2, /--port must be a whole number from 0 to 65535/],
+    ['a port out of range for the keystore page', () => ['account', 'page', '--port', '99999'], 2, /--port must be a whole number from 0 to 65535/],
+    ['a choice not offered', () => ['machines', '--format', 'xml'], 2, /--format must be one of json, mermaid/],
+    ['a backend not offered', () => ['simulate', '--backend', 'fast'], 2, /--backend must be one of/],
+    ['an unexpected positional', () => ['machines', 'owner'], 2, /unexpected argument 'owner'/],
+    ['a missing subcommand', () => ['account'], 2, /which subcommand/],
+    ['an unknown subcommand', () => ['vectors', 'check'], 2, /unknown command 'check'/],
+    ['a missing required option', () => ['account', 'show'], 2, /--vault FILE is required/],
+    ['a fault spec with a trailing comma', () => ['simulate', '--faults', 'drop=0.05,'], 2, /^pqroom simulate: --faults drop=0\.05,: /],
+    ['a fault spec of bad JSON', () => ['simulate', '--faults', '{"drop":'], 2, /--faults .*not valid JSON/],
+    ['an option the scenario does not take', () => ['simulate', '--scenario', 'removal', '--members', '5'], 2, /--members: scenario removal has a fixed cast/],
+    ['a scenario that does not exist', () => ['simulate', '--scenario', 'nope'], 2, /no scenario named 'nope'/],
+    ['an unknown option of pqroom mutate (its own parser still)', () => ['mutate', '--generated', '--bogus'], 2, /unexpected argument --bogus; see pqroom mutate --help/],
+    ['a number that is not one, to pqroom mutate', () => ['mutate', '--generated', '--limit', 'x'], 2, /--limit needs a non-negative integer/],
+    ['a conformance run without its relay', () => ['conformance'], 2, /--relay ws:\/\/HOST:PORT is required/],
+    ['a conformance relay that is not a WebSocket URL', () => ['conformance', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ URL/],
+    // inputs
+    ['a missing input file', () => ['replay', join(dir, 'none.jsonl')], 2, /none\.jsonl: no such file/],
+    ['a folder for an input file', () => ['account', 'show', '--vault', join(dir, 'a-folder')], 2, /--vault .* is a folder/],
+    ['a file for an input folder', () => ['vectors', 'verify', file], 2, /is a file; give the folder/],
+    ['a missing faults file', () => ['simulate', '--faults', `@${join(dir, 'none')}`], 2, /--faults .*no such file/],
+    ['a malformed input file', () => ['replay', join(dir, 'junk.jsonl')], 2, /junk\.jsonl: .*is it a trace/],
+    ['a missing audit result', () => ['report', '--in', join(dir, 'none.json')], 2, /no such file .*none\.json/],
+    ['a missing breach list', () => ['account', 'create', '--vault', join(dir, 'v1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline .*no such file/],
+    ['a malformed breach list', () => ['account', 'create', '--vault', join(dir, 'v2'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], 2, /--hibp-offline .*malformed/],
+    ['a file that is not a vault', () => ['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/],
+    // outputs, checked before the work starts
+    ['a trace in a missing folder', () => ['simulate', '--trace', join(missing, 't.jsonl')], 2, /--trace .*the folder .* does not exist/],
+    ['a diagram under a file', () => ['simulate', '--mermaid', join(file, 'd.mmd')], 2, /--mermaid .* is not a folder/],
+    ['an audit folder under a file', () => ['audit', '--out', join(file, 'out')], 2, /--out .* is a file, not a folder/],
+    ['an audit JSON in a missing folder', () => ['audit', '--json', join(missing, 'a.json')], 2, /--json .*does not exist/],
+    ['vectors generated under a file', () => ['vectors', 'generate', join(file, 'v')], 2, /is a file, not a folder/],
+    ['a traceability folder under a file', () => ['traceability', '--out', join(file, 't')], 2, /--out .* is a file, not a folder/],
+    ['a vault in a missing folder', () => ['account', 'create', '--vault', join(missing, 'v'), '--user', 'u', '--no-hibp'], 2, /--vault .*does not exist/],
+    ['a vault that is a folder', () => ['account', 'create', '--vault', join(dir, 'a-folder'), '--user', 'u', '--no-hibp'], 2, /--vault .* is a folder/],
+    ['a relay database in a missing folder', () => ['relay', '--port', '0', '--db', join(missing, 'r.db')], 2, /--db .*does not exist/],
+    ['a relay trace in a missing folder', () => ['relay', '--port', '0', '--db', ':memory:', '--trace', join(missing, 't.jsonl')], 2, /--trace .*does not exist/],
+    ['a replay diagram in a missing folder', () => ['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], 2, /--mermaid .*does not exist/],
+    // the demo: the wrong option named; what retrying cannot cure ends at once
+    ['an http relay address', () => ['demo', '--relay', 'http://127.0.0.1:1'], 2, /--relay must be a ws:\/\/ or wss:\/\/ address.*try ws:/],
+    ['no members', () => ['demo', '--relay', 'ws://127.0.0.1:1', '--members', '0'], 2, /--members must be a whole number from 1 to 100/],
+    ['a relay key that is not hex', () => ['demo', '--relay', relayUrl, '--relay-key', 'xyz'], 2, /--relay-key must be the relay key in hex/],
+    ['a wrong relay key', () => ['demo', '--relay', relayUrl, '--relay-key', 'ab'.repeat(1952)], 1, /serves another key than --relay-key: given [0-9a-f ]{79} +\S.* served [0-9a-f ]{79} /u],
+    ['the other profile', () => ['demo', '--relay', relayUrl, '--profile', 'compat'], 1, /serves the hardened profile, the demo runs compat; give --profile hardened/],
+    ['a relay that requires login', () => ['demo', '--relay', relayUrl, '--no-login', '--members', '1', '--messages', '2'], 1, /could not get online: REQ-LOG-020: .*log in first/],
+  ];
+
+  for (const [what, args, code, says] of cases) {
+    it(`${what}: exit ${code}, one line`, async () => {
+      // demo's --relay-key case: the stdout lines before it are the transcript; stderr holds the one line
+      await expectOneLine(args(), code, says);
+    }, 60_000);
+  }
+
+  it('a demo against nothing listening, with or without --relay-key: exit 1 at once, naming the address', async () => {
+    const port = await freePort();
+    for (const extra of [[], ['--relay-key', 'ab'.repeat(1952)]]) {
+      const t0 = Date.now();
+      await expectOneLine(['demo', '--relay', `ws://127.0.0.1:${port}`, ...extra], 1, new RegExp(`no relay answers at ws://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); start one`));
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    }
+  }, 60_000);
+
+  it('a relay on a port in use: exit 2, naming the port, before it makes its database', async () => {
+    const db = join(dir, 'second.db');
+    await expectOneLine(['relay', '--port', String(relay!.port), '--db', db], 2, new RegExp(`127\\.0\\.0\\.1:${relay!.port} is already in use; .*--port`));
+    expect(existsSync(db)).toBe(false);
+  }, 60_000);
+});

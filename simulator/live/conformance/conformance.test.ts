@@ -1,0 +1,111 @@
+/**
+ * `pqroom conformance` against the project's relay: in-process in both profiles, as child
+ * processes (the relay and the command, as an implementer runs them), and against broken relays
+ * (one check switched off each), every one of which some case must catch. Loopback only; every
+ * wait is bounded.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { utf8 } from '../../../impl/bytes.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import type { Profile } from '../../../impl/suite.ts';
+import { startRelay } from '../relay.ts';
+import { RELAY_MUTANTS } from './mutants.ts';
+import { runConformance, type ConformanceReport } from './suite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-conformance-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const quiet = (): void => {};
+
+async function against(profile: Profile, o: { checkOff?: (typeof RELAY_MUTANTS)[number]['removes']; only?: string; name: string }): Promise<ConformanceReport> {
+  const relay = await startRelay({ port: 0, db: ':memory:', profile, log: quiet, ...(o.checkOff ? { checkOff: o.checkOff } : {}) });
+  try {
+    return await runConformance({ url: relay.url, crypto: nodeCrypto, profile, relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8(`conformance ${o.name}`)), ...(o.only ? { only: o.only } : {}) });
+  } finally {
+    await relay.close();
+  }
+}
+
+const failures = (r: ConformanceReport): string[] => r.results.filter((x) => x.verdict === 'FAIL').map((x) => `${x.id} ${x.name}: expected ${x.expected}, got ${x.got}`);
+
+describe('pqroom conformance against the honest relay', () => {
+  for (const profile of ['hardened', 'compat'] as const) {
+    it(`REQ-REL-001 REQ-REL-004 REQ-TRN-004 should pass every case of the ${profile} profile in-process`, async () => {
+      const r = await against(profile, { name: profile });
+      expect(failures(r)).toEqual([]);
+      expect(r.passed).toBeGreaterThan(75);
+      // the matrix: every cell of spec 8.4 is a case
+      const ops = ['create room', 'post an invite hash', 'submit a join', 'deliver a welcome', 'submit a confirmation', 'add a member', 'remove a member', 'send', 'rotate', 'fetch history', 'read the roster'];
+      for (const op of ops) for (const role of ['owner', 'member', 'invitee', 'removed', 'stranger']) expect(r.results.some((x) => x.name.startsWith(`${op} × ${role}: `)), `${op} × ${role}`).toBe(true);
+      // a case of the other profile is skipped, never passed
+      expect(r.skipped).toBe(r.results.filter((x) => x.name.endsWith('only)')).length);
+      if (profile === 'hardened') expect(r.skipped).toBe(0);
+    }, 120_000);
+  }
+
+  it('REQ-TRN-011 REQ-TRN-012 should pass as child processes: pqroom relay --port 0, then pqroom conformance --json', async () => {
+    const db = join(dir, 'child.db');
+    const relay = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('the relay did not start')), 30_000);
+        relay.stdout!.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+        relay.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
+      });
+      const json = join(dir, 'child.json');
+      const run = spawn(process.execPath, ['cli.js', 'conformance', '--relay', `ws://127.0.0.1:${port}`, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      run.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      run.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((r) => run.once('exit', (c) => r(c)));
+      const lines = out.trim().split('\n');
+      expect(err).toBe('');
+      expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed, 0 skipped$/);
+      expect(code).toBe(0);
+      expect(lines.filter((l) => /^(pass|FAIL|skip) +REQ-[A-Z]+-\d{3}  /.test(l)).length).toBe(Number(/^(\d+) passed/.exec(lines.at(-1)!)![1]));
+      const report = JSON.parse(readFileSync(json, 'utf8')) as ConformanceReport;
+      expect(report.failed).toBe(0);
+      expect(report.results.length).toBe(report.passed);
+    } finally {
+      relay.kill('SIGTERM');
+      await new Promise((r) => relay.once('exit', r));
+    }
+  }, 180_000);
+
+  it('should say what is wrong in one line when the command line is wrong', async () => {
+    const run = spawn(process.execPath, ['cli.js', 'conformance', '--profile', 'x', '--relay', 'ws://127.0.0.1:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    run.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => run.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toEqual(['pqroom conformance: --profile must be hardened or compat, not x; see pqroom conformance --help']);
+  }, 60_000);
+});
+
+describe('pqroom conformance catches broken relays (its mutation score)', () => {
+  const caught: string[] = [];
+  afterAll(() => {
+    // the score, for the record: every mutant is asserted below
+    process.stdout.write(`conformance mutation score: ${caught.length} of ${RELAY_MUTANTS.length}\n`);
+  });
+  for (const m of RELAY_MUTANTS) {
+    it(`${m.caughtBy} should catch the ${m.profile} relay without the check of ${m.removes} (${m.check})`, async () => {
+      const r = await against(m.profile, { checkOff: m.removes, only: m.only, name: `${m.removes} ${m.profile}` });
+      const by = r.results.filter((x) => x.verdict === 'FAIL' && x.id === m.caughtBy);
+      expect(by.length, `no ${m.caughtBy} case failed: ${r.passed} passed, ${failures(r).join('; ')}`).toBeGreaterThan(0);
+      caught.push(m.removes);
+    }, 120_000);
+  }
+});
