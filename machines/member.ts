@@ -15,6 +15,7 @@ import {
   CompatWelcome,
   GetKeys,
   GetRoster,
+  PostKeyUpdate,
   Send,
   SubmitConfirm,
   SubmitJoin,
@@ -29,6 +30,7 @@ import { checkServedRoster, currentEpoch, epochRecordOf, knownEpochCommit, newGr
 import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
 import type { RoomEntry } from '../impl/protocol/entry.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
+import { makeKeyUpdate, updateDue } from '../impl/protocol/key-update.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import {
@@ -92,6 +94,72 @@ export interface MemberContext extends ClientCore {
   readonly pendingCompat: CompatView | undefined;
   /** compat: log index of this member's own add (entries before it are pre-join, W15). */
   readonly addIndex: number | undefined;
+  /** hardened, once a member: the age of its ML-KEM key in the room, for the update policy (spec 7.4, REQ-MEM-052). */
+  readonly keyAge?: KeyAgeState;
+}
+
+/** What a member keeps for its key update policy (REQ-MEM-051, REQ-MEM-052); the outstanding update itself is in its group view. */
+export interface KeyAgeState {
+  /** The epoch whose commit installed its current key (its add, or its last update). */
+  readonly committedEpoch: number;
+  /** When it installed that epoch. */
+  readonly committedAt: number;
+  /** The epoch in which its outstanding update was made, if one is outstanding. */
+  readonly sentEpoch?: number;
+  /** Whether the outstanding update is urgent. */
+  readonly urgent?: boolean;
+  /** An alarm suggesting compromise was raised since (REQ-MEM-052). */
+  readonly alarm: boolean;
+}
+
+/** The alarms that suggest a compromise of the room (REQ-MEM-052): a fork, a stale view, a message a removal's head does not count. */
+const COMPROMISE_ALARMS: readonly ReqId[] = ['REQ-MEM-049', 'REQ-MEM-030', 'REQ-MEM-021'];
+
+/**
+ * REQ-MEM-051, REQ-MEM-052: notes what the effects of the step show (its update installed, a
+ * compromise alarm), then makes and sends a key update if the policy asks for one (or the user
+ * did: `asked`). A removed member, an invitee and compat make none.
+ */
+function keyPolicy(ctx: MemberContext, now: number, seen: readonly ClientEffect[], asked = false): Out<MemberContext> {
+  if (ctx.profile !== 'hardened' || !ctx.group || ctx.group.removed || !ctx.keyAge) return { ctx, effects: [] };
+  let age = ctx.keyAge;
+  for (const fx of seen) {
+    if (fx.type === 'effect.status' && fx.status.kind === 'key-updated') age = { committedEpoch: fx.status.epoch, committedAt: now, alarm: age.alarm };
+    if (fx.type === 'effect.alarm' && COMPROMISE_ALARMS.includes(fx.reqId)) age = { ...age, alarm: true };
+  }
+  const policy = { epochs: ctx.config.keyUpdateEpochs, ms: ctx.config.keyUpdateMs };
+  const d = updateDue(policy, {
+    committedEpoch: age.committedEpoch,
+    committedAt: age.committedAt,
+    epoch: ctx.group.epoch,
+    now,
+    ...(age.sentEpoch === undefined ? {} : { outstandingSince: age.sentEpoch, outstandingUrgent: age.urgent === true }),
+    alarm: age.alarm || asked,
+  });
+  const c: MemberContext = age === ctx.keyAge ? ctx : { ...ctx, keyAge: age };
+  if (!d.due) return { ctx: c, effects: [] };
+  return sendKeyUpdate(c, now, d.urgent);
+}
+
+/** REQ-MEM-051: a fresh key pair and its signed update, kept before the update leaves (it replaces an outstanding one), sent in `PostKeyUpdate`. */
+function sendKeyUpdate(ctx: MemberContext, now: number, urgent: boolean): Out<MemberContext> {
+  const group = ctx.group!;
+  const { ctx: c1, value: made } = withRng(ctx, (rng) => makeKeyUpdate(ctx.crypto, rng, ctx.identity, group.roomId, group.epoch, urgent));
+  const base: MemberContext = {
+    ...c1,
+    identity: made.identity,
+    group: { ...group, outstandingUpdate: made.update.value },
+    keyAge: { ...ctx.keyAge!, sentEpoch: group.epoch, urgent, alarm: false },
+    outbox: c1.outbox.filter((p) => p.kind !== 'keyUpdate'),
+  };
+  const r = request(base, now, 'keyUpdate', (req_id) => encode(PostKeyUpdate, { req_id, room_id: group.roomId, payload: made.update.bytes }));
+  return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'key-update', epoch: group.epoch, version: made.kem.version, urgent }), wake(r.ctx, now)] };
+}
+
+/** The step's outcome followed by the key update policy (REQ-MEM-052). */
+function withKeyPolicy(now: number, out: Out<MemberContext>, asked = false): Out<MemberContext> {
+  const k = keyPolicy(out.ctx, now, out.effects, asked);
+  return { ctx: k.ctx, effects: [...out.effects, ...k.effects] };
 }
 
 type Ev<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>;
@@ -225,8 +293,10 @@ function becomeMember(ctx: MemberContext, index: number, now: number): Out<Membe
     ctx.profile === 'hardened'
       ? { ...ctx, roomId, group: ctx.pendingGroup!.view, pendingGroup: undefined }
       : { ...ctx, roomId, compat: ctx.pendingCompat, pendingCompat: undefined, addIndex: index };
-  const r = fetchHistory({ ...c, sync: { ...c.sync, inFlight: undefined } }, now, true);
   const epoch = ctx.profile === 'hardened' ? ctx.pendingGroup!.view.epoch : (ctx.pendingCompat?.keys[0]?.generation ?? 0);
+  // REQ-MEM-052: the key it joined with was committed by its add
+  const aged: MemberContext = ctx.profile === 'hardened' ? { ...c, keyAge: { committedEpoch: epoch, committedAt: now, alarm: false } } : c;
+  const r = fetchHistory({ ...aged, sync: { ...aged.sync, inFlight: undefined } }, now, true);
   return { ctx: r.ctx, effects: [status({ kind: 'joined', epoch }), ...r.effects] };
 }
 
@@ -275,6 +345,7 @@ export const memberMachine = setup({
     },
     ownAddSeen: ({ context, event }) => isOwnAdd(context, roomEntryOf(context, event as Ev<'net.room'>)),
     historyHasOwnAdd: ({ context, event }) => historyAddIndex(context, event as Ev<'net.history'>) !== undefined,
+    canUpdate: ({ context }) => context.profile === 'hardened' && context.group !== undefined && !context.group.removed && context.keyAge !== undefined,
     canSend: ({ context }) => (context.profile === 'hardened' ? context.group !== undefined && !context.group.removed : context.compat !== undefined),
     entryRemovesMe: ({ context, event }) => {
       const e = event as Ev<'net.room'>;
@@ -361,7 +432,7 @@ export const memberMachine = setup({
         const h = fetchHistory(out.ctx, e.now, false);
         out = { ctx: h.ctx, effects: [...out.effects, ...h.effects] };
       }
-      const done = afterEntries(e.now, out);
+      const done = withKeyPolicy(e.now, afterEntries(e.now, out));
       enqueue.assign(done.ctx);
       for (const fx of done.effects) enqueue.emit(fx);
     }),
@@ -373,10 +444,10 @@ export const memberMachine = setup({
         return;
       }
       const r = once(context, event, 'history', () => processHistory(context, e.now, { ...e, entries: historyEntriesOf(context, e) }, context.addIndex));
-      const ctx = { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) };
-      enqueue.assign(ctx);
-      for (const fx of r.effects) enqueue.emit(fx);
-      enqueue.emit(wake(ctx, e.now));
+      const done = withKeyPolicy(e.now, { ctx: { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) }, effects: r.effects });
+      enqueue.assign(done.ctx);
+      for (const fx of done.effects) enqueue.emit(fx);
+      enqueue.emit(wake(done.ctx, e.now));
     }),
     sendMessage: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'user.send'>;
@@ -413,7 +484,7 @@ export const memberMachine = setup({
     }),
     tick: enqueueActions(({ context, event, enqueue }) => {
       const now = (event as Ev<'timer.tick'>).now;
-      const out = onTick(context, now);
+      const out = withKeyPolicy(now, onTick(context, now));
       enqueue.assign(out.ctx);
       for (const fx of out.effects) enqueue.emit(fx);
     }),
@@ -479,6 +550,15 @@ export const memberMachine = setup({
       enqueue.assign(r.ctx);
       for (const fx of r.effects) enqueue.emit(fx);
     }),
+    updateKey: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-MEM-052: the user asks for an update: urgent, at once
+      const out = keyPolicy(context, (event as Ev<'user.update'>).now, [], true);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+    }),
+    rejectUpdate: enqueueActions(({ enqueue }) => {
+      enqueue.emit(rejection('REQ-MEM-052', 'only a current member of a hardened room updates its key', 'user.update'));
+    }),
     rejectRoster: enqueueActions(({ enqueue }) => {
       enqueue.emit(rejection('REQ-MEM-062', 'only a current member asks for the roster', 'user.roster'));
     }),
@@ -526,6 +606,7 @@ export const memberMachine = setup({
     'user.join': { actions: 'rejectJoin' },
     'user.sync': { actions: 'sync' },
     'user.roster': { actions: 'rejectRoster' },
+    'user.update': { actions: 'rejectUpdate' },
     'net.room': { actions: 'rejectEntry' },
   },
   states: {
@@ -555,6 +636,7 @@ export const memberMachine = setup({
         'user.send': [{ guard: 'canSend', actions: 'sendMessage' }, { actions: 'rejectSend' }],
         'user.sync': { actions: 'sync' },
         'user.roster': { actions: 'askRoster' },
+        'user.update': [{ guard: 'canUpdate', actions: 'updateKey' }, { actions: 'rejectUpdate' }],
         'net.room': [{ guard: 'entryRemovesMe', target: 'removed', actions: 'applyEntry' }, { actions: 'applyEntry' }],
         'net.history': [{ guard: 'historyRemovesMe', target: 'removed', actions: 'applyHistory' }, { actions: 'applyHistory' }],
       },

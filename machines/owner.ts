@@ -20,6 +20,7 @@ import type { ClientEffect, OwnerEvent } from './events.ts';
 import { once } from './memo.ts';
 import { afterEntries, commitChange, commitDue, compatRemove, compatRotate, freezeDue, installPublished, isPublishedCommit, noteLog, publishSigned, requestFreeze } from './owner/commits.ts';
 import { setInvite, type Ev, type OwnerContext, type OwnerInput } from './owner/context.ts';
+import { updateDeadline, withoutUpdates } from './owner/updates.ts';
 import { createRoom, type CreateMeta } from './owner/genesis.ts';
 import { admit, compatMail, freshMail, hardenedMail, issueInvite, mailEntries } from './owner/joins.ts';
 
@@ -236,7 +237,8 @@ export const ownerMachine = setup({
         enqueue.emit(rejection('REQ-OWN-031', 'not a member', 'user.remove'));
         return;
       }
-      enqueue.assign({ ...context, removals: [...context.removals, e.memberId] });
+      // REQ-OWN-053: beginning a member's removal drops its pending key update
+      enqueue.assign(withoutUpdates({ ...context, removals: [...context.removals, e.memberId] }, [], e.memberId));
     }),
     send: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'user.send'>;
@@ -305,7 +307,7 @@ export const ownerMachine = setup({
       const now = (event as Ev<'timer.tick'>).now;
       const extra = context.pending
         ? context.pending.since + context.config.joinTimeoutMs
-        : context.publishing?.retryAt ?? (context.commitHoldUntil > now ? context.commitHoldUntil : undefined);
+        : context.publishing?.retryAt ?? (context.commitHoldUntil > now ? context.commitHoldUntil : updateDeadline(context, now)); // REQ-OWN-053: the update delay
       const out = onTick(context, now, extra);
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
@@ -346,6 +348,7 @@ export const ownerMachine = setup({
     freeze: undefined,
     commitHoldUntil: 0,
     logHeads: {},
+    updates: {},
   })),
   initial: 'idle',
   on: {

@@ -17,6 +17,7 @@ import {
   type EpochKeys,
 } from '../keyschedule.ts';
 import { Commit, type CommitReason, type EpochHead, type MemberRecord } from '../messages/index.ts';
+import { enforced } from '../mutants.ts';
 import type { Rng } from '../rng.ts';
 import { HASH_BYTES, MAX_MEMBERS } from '../suite.ts';
 import { kemByVersion, requireSigned, signStruct, verifyMemberRecord, type Identity } from './identity.ts';
@@ -83,7 +84,12 @@ export function buildCommit(c: CryptoProvider, rng: Rng, p: CommitParams): Built
   const joined = (id: Bytes): boolean => p.adds.some((a) => equalBytes(a.member_id, id)) && !p.roster.some((r) => equalBytes(r.member_id, id));
   const entries = roster
     .filter((r) => !equalBytes(r.member_id, p.owner.fp) && !joined(r.member_id))
-    .map((r) => sealCommitEntry(c, rng, ctx, r.member_id, r.kem_cert.version, r.kem_cert.kem_pk, commitSecret));
+    .map((r) => {
+      // REQ-KS-007: its mutant seals an updated member's entry to the key its record had before the update
+      const old = enforced('REQ-KS-007') ? undefined : p.roster.find((x) => equalBytes(x.member_id, r.member_id));
+      const cert = old ?? r;
+      return sealCommitEntry(c, rng, ctx, r.member_id, cert.kem_cert.version, cert.kem_cert.kem_pk, commitSecret);
+    });
   const value = signStruct(
     c,
     rng,

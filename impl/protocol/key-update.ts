@@ -7,6 +7,7 @@ import { equalBytes, toHex, type Bytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check, type ReqId } from '../errors.ts';
+import { enforced } from '../mutants.ts';
 import { KemCert, KeyUpdate, type Commit, type MemberRecord } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { KEM_SEED_BYTES } from '../suite.ts';
@@ -71,19 +72,21 @@ export const RELAY_UPDATE_CHECKS: UpdateCheckIds = { room: 'REQ-REL-026', member
  * `newerThan` is the highest version already pending (owner) or accepted (relay) for that member.
  */
 export function checkKeyUpdate(c: CryptoProvider, view: UpdateView, u: KeyUpdate, newerThan: number, ids: UpdateCheckIds): MemberRecord {
-  // REQ-OWN-050: bound to this room and to an epoch that exists
-  check(equalBytes(u.room_id, view.roomId), ids.room, 'key update is for another room');
-  check(u.epoch <= view.epoch, ids.room, `key update of epoch ${u.epoch}, beyond the current epoch ${view.epoch}`);
-  // REQ-OWN-051: a current member with role member, and its signature
+  // REQ-OWN-050: bound to this room and to an epoch that exists (its mutant takes an update of any room or epoch)
+  if (enforced(ids.room)) {
+    check(equalBytes(u.room_id, view.roomId), ids.room, 'key update is for another room');
+    check(u.epoch <= view.epoch, ids.room, `key update of epoch ${u.epoch}, beyond the current epoch ${view.epoch}`);
+  }
+  // REQ-OWN-051: a current member with role member, and its signature (its mutant skips the signature)
   const record = view.roster.find((r) => equalBytes(r.member_id, u.member_id));
   check(record !== undefined, ids.member, 'key update from a member not in the roster');
   check(record.role === 'member', ids.member, 'the owner does not update its key in a room');
-  requireSigned(c, KeyUpdate, u, 'key update', record.identity_pk, ids.member, 'KeyUpdate');
-  // REQ-OWN-052: a valid certificate, newer than the record's and than any pending update
+  if (enforced(ids.member)) requireSigned(c, KeyUpdate, u, 'key update', record.identity_pk, ids.member, 'KeyUpdate');
+  // REQ-OWN-052: a valid certificate, newer than the record's and than any pending update (its mutant takes an older version)
   check(equalBytes(u.kem_cert.member_id, u.member_id), ids.fresh, 'KeyUpdate.kem_cert is for another member');
   verifyKemCert(c, u.kem_cert, record.identity_pk, ids.fresh);
   const floor = Math.max(record.kem_cert.version, newerThan);
-  check(u.kem_cert.version > floor, ids.fresh, `stale key update: version ${u.kem_cert.version}, not above ${floor}`);
+  if (enforced(ids.fresh)) check(u.kem_cert.version > floor, ids.fresh, `stale key update: version ${u.kem_cert.version}, not above ${floor}`);
   return { ...record, kem_cert: u.kem_cert };
 }
 
@@ -116,6 +119,8 @@ export function checkOwnUpdate(commit: Commit, me: Bytes, outstanding: KeyUpdate
   if (commit.reason !== 'rotate') return false;
   const mine = commit.adds.find((a) => equalBytes(a.member_id, me));
   if (mine === undefined) return false;
+  // the mutant of REQ-MEM-054 takes whatever certificate the owner committed for this member
+  if (!enforced('REQ-MEM-054')) return outstanding !== undefined && equalBytes(encodeCert(mine.kem_cert), encodeCert(outstanding.kem_cert));
   check(outstanding !== undefined, 'REQ-MEM-054', 'the commit updates this member, which has no update outstanding');
   check(
     equalBytes(encodeCert(mine.kem_cert), encodeCert(outstanding.kem_cert)),

@@ -13,6 +13,7 @@ import type { Encoded } from '../../impl/protocol/join.ts';
 import type { Profile } from '../../impl/suite.ts';
 import { rejection, type ClientConfig, type ClientCore } from '../client-core.ts';
 import type { ClientEffect, OwnerEvent } from '../events.ts';
+import type { PendingUpdate } from './updates.ts';
 
 /** What an owner machine is started with. */
 export interface OwnerInput {
@@ -113,6 +114,8 @@ export interface OwnerContext extends ClientCore {
    * only ever raises a removed member's final head.
    */
   readonly logHeads: Readonly<Record<string, { readonly nextSeq: number; readonly lastEpoch: number }>>;
+  /** hardened: each member's pending key update, by hex member id (REQ-OWN-053). */
+  readonly updates: Readonly<Record<string, PendingUpdate>>;
 }
 
 /** The owner event of type `T`. */
