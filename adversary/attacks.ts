@@ -35,11 +35,8 @@ export const ATTACKS: readonly Attack[] = [...JOIN_ATTACKS, ...VIEW_ATTACKS, ...
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-10c': 'issue 28 step 4: the member key update (spec 7.12) in the owner and member machines, and the PROP-12 oracle of spec 12 on the knowledge closure',
-  'ATK-30': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
-  'ATK-30b': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
-  'ATK-30c': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
-  'ATK-30d': 'issue 28 step 4: members that send key updates (REQ-MEM-051) in the simulated room',
+  'ATK-30b': 'issue 28: a controlled member whose removal has begun (or is done) posting a key update to the owner\'s mailbox; the harness\'s removal hooks do not post one yet (the owner\'s refusal, REQ-OWN-051, is tested in simulator/world-keyupdate.test.ts)',
+  'ATK-30c': 'issue 28: a pending update rolled back to an older one needs a member compromised while a routine update of its own is outstanding; the harness does not arrange that moment yet (the owner\'s refusal of a stale update, REQ-OWN-052, is tested in simulator/world-keyupdate.test.ts and by ATK-30)',
 };
 
 /** Options of one attack run. */
@@ -201,7 +198,8 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const controlled = new Set(attack.controlled ?? []);
   const removedAt = new Map<string, number>(); // controlled members the owner removed, and when
   const leaks = new Map<number, number>(); // epochs whose secret leaked, and when
-  const secrecy: SecrecyContext = { controlled, removedAt, leaks };
+  const kemLeaks = new Map<string, number>(); // members whose ML-KEM private keys leaked with an epoch secret, and the highest version leaked
+  const secrecy: SecrecyContext = { controlled, removedAt, leaks, kemLeaks };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
   let armClaim: (() => void) | undefined; // ATK-01b
   const removals = new Map<string, number>();
@@ -215,10 +213,11 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       const node = w.clients.get(name);
       if (!node) continue;
       const ctx = node.snapshot.context as ClientCore;
-      const tag = `${Object.keys(ctx.group?.epochs ?? {}).length}|${ctx.compat?.keys.length ?? 0}|${node.identity.kemKeys.length}`;
+      // the keys it holds now: a controlled member's key updates reach the adversary too
+      const tag = `${Object.keys(ctx.group?.epochs ?? {}).length}|${ctx.compat?.keys.length ?? 0}|${ctx.identity.kemKeys.map((kk) => kk.version).join(',')}`;
       if (fed.get(name) === tag) continue;
       fed.set(name, tag);
-      for (const kk of node.identity.kemKeys) k.addKemSecret(kk.secretKey);
+      for (const kk of [...node.identity.kemKeys, ...ctx.identity.kemKeys]) k.addKemSecret(kk.secretKey);
       for (const [e, r] of Object.entries(ctx.group?.epochs ?? {})) if (r.keys && ctx.group) k.addEpochKeys(ctx.group.roomId, Number(e), r.keys, 'controlled member');
       for (const key of ctx.compat?.keys ?? []) k.addRoomKey(key.key, 'controlled member');
     }
@@ -304,6 +303,23 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
         // CAP-17: the member's ML-KEM private keys (every version it holds) reach the adversary
         for (const kp of w.clients.get(attack.leakKem)!.identity.kemKeys) k.addKemSecret(kp.secretKey);
         w.note('leak', `${attack.leakKem}'s ML-KEM private key`);
+      }
+      if (attack.compromise) {
+        // CAP-17 (ATK-10c): the member's full compromise: every ML-KEM private key it holds and the current epoch secret
+        const victims = [attack.compromise, ...(attack.compromiseAlso ? [attack.compromiseAlso] : [])];
+        for (const name of victims) {
+          const mine = (w.clients.get(name)!.snapshot.context as ClientCore).identity.kemKeys;
+          for (const kp of mine) k.addKemSecret(kp.secretKey);
+          kemLeaks.set(name, Math.max(...mine.map((kp) => kp.version)));
+        }
+        const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
+        const epoch = ctx.group?.epoch ?? ctx.compat!.keys[0]!.generation;
+        leaks.set(epoch, w.now() - w.startTime);
+        if (ctx.group) k.addEpochKeys(ctx.group.roomId, epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
+        else k.addRoomKey(ctx.compat!.keys[0]!.key, 'leak');
+        w.note('leak', `${victims.join(' and ')}'s ML-KEM private keys and the ${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);
+        // REQ-MEM-052: each user, told of the compromise, asks for a key update (compat: refused, it has none)
+        for (const name of victims) w.user(name, { type: 'user.update' });
       }
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary

@@ -54,6 +54,8 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'resign-refused-commit', removes: 'REQ-OWN-024', check: 'a refused commit is posted again byte for byte, never replaced by a second commit for its epoch', killers: ['ATK-19'], breaks: 'PROP-14' },
   { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'], breaks: 'PROP-27', stalls: true },
   { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'], breaks: 'PROP-14', stalls: true },
+  { id: 'old-key-entry', removes: 'REQ-KS-007', check: "the commit that installs a member's key update seals its entry to the updated key", killers: ['ATK-10c'], breaks: 'PROP-12' },
+  { id: 'no-update-signature', removes: 'REQ-OWN-051', check: "a key update's signature verifies under the member's identity key", killers: ['ATK-30d'], breaks: 'PROP-18' },
   { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'], breaks: 'PROP-21' },
   { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'], breaks: 'PROP-28' },
   { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'], breaks: 'PROP-28' },

@@ -1,7 +1,9 @@
 /**
- * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-26,
- * ATK-28, ATK-28b, ATK-29): forged rotations, a removed member reading on or writing back, leaked
- * epoch secrets and ML-KEM keys, an inflated rotation counter, a member's junk before its removal.
+ * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30d): forged rotations, a removed member reading on
+ * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
+ * key update, key updates withheld, replayed and forged, an inflated rotation counter, a member's
+ * junk before its removal.
  */
 import { utf8 } from '../../impl/bytes.ts';
 import { encode } from '../../impl/codec.ts';
@@ -36,6 +38,38 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     compat: 'blocked',
     plan: () => [],
     leakKem: 'alice',
+  },
+  {
+    id: 'ATK-10c',
+    title: "a member's ML-KEM private keys and an epoch secret leak together; from the commit of its next key update on, the epochs must stay secret",
+    weakness: 'W4',
+    props: ['PROP-12', 'PROP-01', 'PROP-02'],
+    plan: () => [],
+    compromise: 'alice',
+  },
+  {
+    id: 'ATK-30',
+    title: "after a member's full compromise, the relay withholds its key update from the owner and replays the update it let through once it was committed",
+    weakness: 'W4',
+    props: ['PROP-12'],
+    // compat has no key update to withhold: the leaked room key opens every later rotation (W4)
+    // alice's update reaches the owner and is committed; the relay hands it to the owner again later under a fresh mailbox
+    // index (a plain replay under its old index is skipped as already seen), and withholds every update of bob's
+    plan: (p) => p === 'compat' ? [] : [
+      { cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: chat(p), nth: 30 }, bytes: { recorded: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, mutate: { path: 'entry.index', mutation: { op: 'add', by: 1000 } } } },
+      { cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'bob', msg: 'PostKeyUpdate' } },
+    ],
+    compromise: 'alice',
+    compromiseAlso: 'bob',
+  },
+  {
+    id: 'ATK-30d',
+    title: "a forged key update: the relay changes a member's routine update into an urgent one (its signature no longer verifies), so that the owner rotates at once",
+    weakness: '-',
+    props: ['PROP-18', 'PROP-01'],
+    compat: 'blocked',
+    // compat has no key updates: nothing to forge
+    plan: (p) => (p === 'compat' ? [] : [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, path: 'entry.payload.urgent', mutation: { op: 'set', value: 1 } }]),
   },
   {
     id: 'ATK-09',

@@ -12,15 +12,7 @@ import { checkKeyUpdate, OWNER_UPDATE_CHECKS } from '../../impl/protocol/key-upd
 import type { Out } from '../client-core.ts';
 import { rejected, type OwnerContext } from './context.ts';
 
-/** A member's pending update (REQ-OWN-053): at most one per member, part of the owner's kept state. */
-export interface PendingUpdate {
-  /** The member's record with the update's certificate. */
-  readonly record: MemberRecord;
-  /** When the owner accepted it (the update delay runs from here). */
-  readonly since: number;
-  /** Whether it makes a rotation due at once. */
-  readonly urgent: boolean;
-}
+export type { PendingUpdate } from './context.ts';
 
 /** REQ-OWN-050..053: a `KeyUpdate` from the mailbox, checked and held as the member's pending update (replacing an older one). */
 export function receiveKeyUpdate(ctx: OwnerContext, entry: MailboxEntry, now: number): Out<OwnerContext> {
