@@ -1,7 +1,8 @@
 /**
  * The invitee / member machine (spec 7): accepts an invite, runs the join handshake in either
  * profile, becomes a member when its own add appears in the room log, then sends, receives,
- * synchronises history, and stops at removal. Checks run in impl/ steps that cite their
+ * synchronises history, updates its ML-KEM key by the policy of spec 7.12 (hardened), and stops
+ * at removal. Checks run in impl/ steps that cite their
  * requirement ids; a failed check is an `effect.reject` and leaves the security state as it was.
  */
 import { enqueueActions, setup } from 'xstate';

@@ -1,10 +1,12 @@
 /**
  * The owner machine (spec 6): creates the room, issues invites, admits one invitee at a time
- * (welcome, confirmation, then the owner-signed add commit), rotates every N messages, removes
- * members (hardened), and is a member of its own room. compat runs 0FC's flows on the same
- * states: automatic welcomes, owner-signed member adds, rotation sealed under the old key.
+ * (welcome, confirmation, then the owner-signed add commit), rotates every N messages, commits
+ * members' key updates (hardened), removes members (hardened), and is a member of its own room.
+ * compat runs 0FC's flows on the same states: automatic welcomes, owner-signed member adds,
+ * rotation sealed under the old key.
  * This file is the machine; the steps of its phases are in machines/owner/: genesis.ts (the
- * room), joins.ts (invites and joins), commits.ts (commits and removals), context.ts (its state).
+ * room), joins.ts (invites and joins), commits.ts (commits and removals), updates.ts (members'
+ * key updates, spec 6.11), context.ts (its state).
  */
 import { enqueueActions, setup } from 'xstate';
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
