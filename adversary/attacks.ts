@@ -20,7 +20,7 @@ import { scenario, SETTLE_MS, StepFailed, type ScenarioRun } from '../simulator/
 import { createWorld, type World } from '../simulator/world.ts';
 import type { Attack } from './attacks/attack.ts';
 import { CONNECTION_ATTACKS } from './attacks/connections.ts';
-import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk } from './attacks/epochs.ts';
+import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk, updateAfterRemoval } from './attacks/epochs.ts';
 import { claimInvite, forgeWelcome, injectJoin, JOIN_ATTACKS, raceJoin, substituteJoinKem } from './attacks/joins.ts';
 import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
@@ -35,7 +35,6 @@ export const ATTACKS: readonly Attack[] = [...JOIN_ATTACKS, ...VIEW_ATTACKS, ...
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-30b': 'issue 28: a controlled member whose removal has begun (or is done) posting a key update to the owner\'s mailbox; the harness\'s removal hooks do not post one yet (the owner\'s refusal, REQ-OWN-051, is tested in simulator/world-keyupdate.test.ts)',
   'ATK-30c': 'issue 28: a pending update rolled back to an older one needs a member compromised while a routine update of its own is outstanding; the harness does not arrange that moment yet (the owner\'s refusal of a stale update, REQ-OWN-052, is tested in simulator/world-keyupdate.test.ts and by ATK-30)',
 };
 
@@ -251,6 +250,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const w = world;
   const hooks: Hooks = {
     removed: () => {
+      if (attack.updateAfterRemoval && attack.removes) updateAfterRemoval(w, relay, attack.removes, o.seed);
       if (attack.backdateTo && attack.controlled?.[0]) {
         const leaked = attack.backdateIntoLeakedEpoch
           ? (epoch: number) => {

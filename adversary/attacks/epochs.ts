@@ -1,16 +1,17 @@
 /**
  * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
- * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30d): forged rotations, a removed member reading on
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30d): forged rotations, a removed member reading on
  * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
  * key update, key updates withheld, replayed and forged, an inflated rotation counter, a member's
  * junk before its removal.
  */
-import { utf8 } from '../../impl/bytes.ts';
+import { toHex, utf8 } from '../../impl/bytes.ts';
 import { encode } from '../../impl/codec.ts';
 import { simSeed } from '../../impl/keyschedule.ts';
-import { Send } from '../../impl/messages/index.ts';
+import { MailboxDelivery, PostKeyUpdate, Send } from '../../impl/messages/index.ts';
 import { sealAppMessage } from '../../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../../impl/protocol/commit.ts';
+import { makeKeyUpdate } from '../../impl/protocol/key-update.ts';
 import { sealCompatChat } from '../../impl/protocol/compat.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { NO_EPOCH } from '../../impl/suite.ts';
@@ -61,6 +62,16 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     ],
     compromise: 'alice',
     compromiseAlso: 'bob',
+  },
+  {
+    id: 'ATK-30b',
+    title: 'a removed member, with the relay, hands the owner a key update of its own, so that a rotation would seal it the next epoch',
+    weakness: 'W4',
+    props: ['PROP-11'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    updateAfterRemoval: true,
   },
   {
     id: 'ATK-30d',
@@ -228,4 +239,22 @@ export function backdate(world: World, relay: MaliciousRelay, by: string, to: st
   });
   const chatLabel = world.options.profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
   relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: chatLabel, nth: 1 }, craft: 'backdated' });
+}
+
+/**
+ * CAP-16 with CAP-06 (ATK-30b, hardened): `by`, a controlled member the owner removed, makes a key
+ * update of its own (urgent) for the room; it is posted through the relay logic, which refuses
+ * it (REQ-REL-026), and the relay also hands it straight to the owner's mailbox, with the next
+ * chat delivery to the owner. compat has no key updates: nothing is sent.
+ */
+export function updateAfterRemoval(world: World, relay: MaliciousRelay, by: string, seed: number): void {
+  const c = world.options.crypto;
+  const node = world.clients.get(by)!;
+  const ctx = node.snapshot.context as ClientCore;
+  if (!ctx.group) return;
+  const made = makeKeyUpdate(c, deterministicRng(simSeed(c, seed, 'adversary update', 0)), ctx.identity, ctx.group.roomId, ctx.group.epoch, true);
+  world.note('update', `${by}, removed, hands the owner a key update of its own`);
+  relay.post(node.identity.fp, encode(PostKeyUpdate, { req_id: 0x7d000001, room_id: ctx.group.roomId, payload: made.update.bytes }));
+  const delivery = encode(MailboxDelivery, { entry: { index: 0x7d000000, room_id: ctx.group.roomId, invite_id: ZERO_HASH, payload: made.update.bytes } });
+  relay.addStep({ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: 'RoomDelivery(AppMessage)', nth: 1 }, bytes: { hex: toHex(delivery) }, to: 'owner' });
 }
