@@ -16,7 +16,6 @@ import {
   CompatWelcome,
   GetKeys,
   GetRoster,
-  PostKeyUpdate,
   Send,
   SubmitConfirm,
   SubmitJoin,
@@ -31,7 +30,6 @@ import { checkServedRoster, currentEpoch, epochRecordOf, knownEpochCommit, newGr
 import { newestKem, verifyKemCert, type Identity } from '../impl/protocol/identity.ts';
 import type { RoomEntry } from '../impl/protocol/entry.ts';
 import { buildJoinConfirm, buildJoinRequest, openWelcome, type Encoded } from '../impl/protocol/join.ts';
-import { makeKeyUpdate, updateDue } from '../impl/protocol/key-update.ts';
 import { drbgInstantiate, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import {
@@ -63,6 +61,7 @@ import {
 } from './client-core.ts';
 import type { ClientEffect, MemberEvent } from './events.ts';
 import { fromInput } from './driver.ts';
+import { keyPolicy, withKeyPolicy, type KeyAgeState } from './member-keys.ts';
 import { once } from './memo.ts';
 
 /** What a member machine is started with. */
@@ -97,70 +96,6 @@ export interface MemberContext extends ClientCore {
   readonly addIndex: number | undefined;
   /** hardened, once a member: the age of its ML-KEM key in the room, for the update policy (spec 7.4, REQ-MEM-052). */
   readonly keyAge?: KeyAgeState;
-}
-
-/** What a member keeps for its key update policy (REQ-MEM-051, REQ-MEM-052); the outstanding update itself is in its group view. */
-export interface KeyAgeState {
-  /** The epoch whose commit installed its current key (its add, or its last update). */
-  readonly committedEpoch: number;
-  /** When it installed that epoch. */
-  readonly committedAt: number;
-  /** The epoch in which its outstanding update was made, if one is outstanding. */
-  readonly sentEpoch?: number;
-  /** Whether the outstanding update is urgent. */
-  readonly urgent?: boolean;
-  /** An alarm suggesting compromise was raised since (REQ-MEM-052). */
-  readonly alarm: boolean;
-}
-
-/** The alarms that suggest a compromise of the room (REQ-MEM-052): a fork, a stale view, a message a removal's head does not count. */
-const COMPROMISE_ALARMS: readonly ReqId[] = ['REQ-MEM-049', 'REQ-MEM-030', 'REQ-MEM-021'];
-
-/**
- * REQ-MEM-051, REQ-MEM-052: notes what the effects of the step show (its update installed, a
- * compromise alarm), then makes and sends a key update if the policy asks for one (or the user
- * did: `asked`). A removed member, an invitee and compat make none.
- */
-function keyPolicy(ctx: MemberContext, now: number, seen: readonly ClientEffect[], asked = false): Out<MemberContext> {
-  if (ctx.profile !== 'hardened' || !ctx.group || ctx.group.removed || !ctx.keyAge) return { ctx, effects: [] };
-  let age = ctx.keyAge;
-  for (const fx of seen) {
-    if (fx.type === 'effect.status' && fx.status.kind === 'key-updated') age = { committedEpoch: fx.status.epoch, committedAt: now, alarm: age.alarm };
-    if (fx.type === 'effect.alarm' && COMPROMISE_ALARMS.includes(fx.reqId)) age = { ...age, alarm: true };
-  }
-  const policy = { epochs: ctx.config.keyUpdateEpochs, ms: ctx.config.keyUpdateMs };
-  const d = updateDue(policy, {
-    committedEpoch: age.committedEpoch,
-    committedAt: age.committedAt,
-    epoch: ctx.group.epoch,
-    now,
-    ...(age.sentEpoch === undefined ? {} : { outstandingSince: age.sentEpoch, outstandingUrgent: age.urgent === true }),
-    alarm: age.alarm || asked,
-  });
-  const c: MemberContext = age === ctx.keyAge ? ctx : { ...ctx, keyAge: age };
-  if (!d.due) return { ctx: c, effects: [] };
-  return sendKeyUpdate(c, now, d.urgent);
-}
-
-/** REQ-MEM-051: a fresh key pair and its signed update, kept before the update leaves (it replaces an outstanding one), sent in `PostKeyUpdate`. */
-function sendKeyUpdate(ctx: MemberContext, now: number, urgent: boolean): Out<MemberContext> {
-  const group = ctx.group!;
-  const { ctx: c1, value: made } = withRng(ctx, (rng) => makeKeyUpdate(ctx.crypto, rng, ctx.identity, group.roomId, group.epoch, urgent));
-  const base: MemberContext = {
-    ...c1,
-    identity: made.identity,
-    group: { ...group, outstandingUpdate: made.update.value },
-    keyAge: { ...ctx.keyAge!, sentEpoch: group.epoch, urgent, alarm: false },
-    outbox: c1.outbox.filter((p) => p.kind !== 'keyUpdate'),
-  };
-  const r = request(base, now, 'keyUpdate', (req_id) => encode(PostKeyUpdate, { req_id, room_id: group.roomId, payload: made.update.bytes }));
-  return { ctx: r.ctx, effects: [...r.effects, status({ kind: 'key-update', epoch: group.epoch, version: made.kem.version, urgent }), wake(r.ctx, now)] };
-}
-
-/** The step's outcome followed by the key update policy (REQ-MEM-052). */
-function withKeyPolicy(now: number, out: Out<MemberContext>, asked = false): Out<MemberContext> {
-  const k = keyPolicy(out.ctx, now, out.effects, asked);
-  return { ctx: k.ctx, effects: [...out.effects, ...k.effects] };
 }
 
 type Ev<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>;
