@@ -64,8 +64,9 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     const m = withCheckOff('REQ-KS-007', () => run('ATK-10c', 'hardened'));
     expect(m.violations.filter((v) => v.prop === 'PROP-12').map((v) => v.detail).join(' ')).toContain(`epoch ${u}`);
   });
-  it('REQ-OWN-052 REQ-OWN-051 hardened: the owner refuses a committed update handed to it again (ATK-30), a removed member\'s update (ATK-30b) and a routine update the relay made urgent (ATK-30d)', () => {
+  it('REQ-OWN-052 REQ-OWN-051 hardened: the owner refuses a committed update handed to it again (ATK-30, ATK-30c), a removed member\'s update (ATK-30b) and a routine update the relay made urgent (ATK-30d)', () => {
     expect(run('ATK-30', 'hardened').detected).toContain('REQ-OWN-052');
+    expect(run('ATK-30c', 'hardened').detected).toContain('REQ-OWN-052');
     const removed = run('ATK-30b', 'hardened');
     expect(removed.world.raised.filter((x) => x.party === 'owner').map((x) => x.reqId)).toContain('REQ-OWN-051');
     expect(removed.violations).toEqual([]);

@@ -35,7 +35,6 @@ export const ATTACKS: readonly Attack[] = [...JOIN_ATTACKS, ...VIEW_ATTACKS, ...
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
 export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
-  'ATK-30c': 'issue 28: a pending update rolled back to an older one needs a member compromised while a routine update of its own is outstanding; the harness does not arrange that moment yet (the owner\'s refusal of a stale update, REQ-OWN-052, is tested in simulator/world-keyupdate.test.ts and by ATK-30)',
 };
 
 /** Options of one attack run. */
@@ -278,6 +277,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       }
     },
     armed: () => {
+      if (attack.updateEarly) w.user(attack.updateEarly, { type: 'user.update' });
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.claimInvite) armClaim = claimInvite(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);

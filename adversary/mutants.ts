@@ -55,6 +55,7 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'accepted-only-removal-head', removes: 'REQ-OWN-036', check: "a removal's head for the removed member counts every message of it the log holds, accepted or not", killers: ['ATK-29'], breaks: 'PROP-27', stalls: true },
   { id: 'resign-timed-out-add', removes: 'REQ-OWN-021', check: "a timed-out join's add commit is published as signed, the one its welcome carried", killers: ['ATK-19b'], breaks: 'PROP-14', stalls: true },
   { id: 'old-key-entry', removes: 'REQ-KS-007', check: "the commit that installs a member's key update seals its entry to the updated key", killers: ['ATK-10c'], breaks: 'PROP-12' },
+  { id: 'stale-update-accepted', removes: 'REQ-OWN-052', check: "a key update's version is above the member's roster record and any update of it the owner holds pending", killers: ['ATK-30c'], breaks: 'PROP-18' },
   { id: 'no-update-signature', removes: 'REQ-OWN-051', check: "a key update's signature verifies under the member's identity key", killers: ['ATK-30d'], breaks: 'PROP-18' },
   { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'], breaks: 'PROP-21' },
   { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'], breaks: 'PROP-28' },

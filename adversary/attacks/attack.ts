@@ -52,6 +52,8 @@ export interface Attack extends NamedAttack {
    * key update (REQ-MEM-052; compat has none).
    */
   readonly compromise?: string;
+  /** This member's user asks for a key update once the plan is armed (REQ-MEM-052; compat: refused). */
+  readonly updateEarly?: string;
   /** With `removes` (controlled): once removed, the member hands the owner a key update of its own, through the relay (ATK-30b, hardened). */
   readonly updateAfterRemoval?: boolean;
   /** With `compromise`: a second member compromised at the same moment (its keys leak; its user asks for an update too). */

@@ -1,6 +1,6 @@
 /**
  * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
- * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30d): forged rotations, a removed member reading on
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d): forged rotations, a removed member reading on
  * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
  * key update, key updates withheld, replayed and forged, an inflated rotation counter, a member's
  * junk before its removal.
@@ -62,6 +62,20 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     ],
     compromise: 'alice',
     compromiseAlso: 'bob',
+  },
+  {
+    id: 'ATK-30c',
+    title: "a stale key update replayed: the member's first update, whose key leaked with it, handed to the owner again after the member's next update healed it",
+    weakness: 'W4',
+    props: ['PROP-12', 'PROP-18'],
+    // alice updates once the plan is armed (version 2), is fully compromised midway (version 2 leaks) and updates again
+    // (version 3); the relay then hands the owner her first update again under a fresh mailbox index
+    plan: (p) =>
+      p === 'compat'
+        ? []
+        : [{ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: chat(p), nth: 30 }, bytes: { recorded: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, mutate: { path: 'entry.index', mutation: { op: 'add', by: 1000 } } } }],
+    updateEarly: 'alice',
+    compromise: 'alice',
   },
   {
     id: 'ATK-30b',
