@@ -42,7 +42,9 @@ export function keyPolicy<C extends KeyUpdater>(ctx: C, now: number, seen: reado
   if (ctx.profile !== 'hardened' || !ctx.group || ctx.group.removed || !ctx.keyAge) return { ctx, effects: [] };
   let age = ctx.keyAge;
   for (const fx of seen) {
-    if (fx.type === 'effect.status' && fx.status.kind === 'key-updated') age = { committedEpoch: fx.status.epoch, committedAt: now, alarm: age.alarm };
+    // its key was committed; an update that replaced the committed one stays outstanding
+    if (fx.type === 'effect.status' && fx.status.kind === 'key-updated')
+      age = { committedEpoch: fx.status.epoch, committedAt: now, alarm: age.alarm, ...(ctx.group.outstandingUpdate && age.sentEpoch !== undefined ? { sentEpoch: age.sentEpoch, urgent: age.urgent === true } : {}) };
     if (fx.type === 'effect.alarm' && COMPROMISE_ALARMS.includes(fx.reqId)) age = { ...age, alarm: true };
   }
   const policy = { epochs: ctx.config.keyUpdateEpochs, ms: ctx.config.keyUpdateMs };
@@ -66,7 +68,8 @@ function sendKeyUpdate<C extends KeyUpdater>(ctx: C, now: number, urgent: boolea
   const base: C = {
     ...c1,
     identity: made.identity,
-    group: { ...group, outstandingUpdate: made.update.value },
+    // REQ-MEM-054: an update it replaces may still be committed (the owner may hold it already)
+    group: { ...group, outstandingUpdate: made.update.value, ...(group.outstandingUpdate ? { replacedUpdates: [...(group.replacedUpdates ?? []), group.outstandingUpdate.kem_cert] } : {}) },
     keyAge: { ...ctx.keyAge!, sentEpoch: group.epoch, urgent, alarm: false },
     outbox: c1.outbox.filter((p) => p.kind !== 'keyUpdate'),
   };

@@ -144,6 +144,34 @@ describe('REQ-OWN-050..053 the owner checks and holds updates', () => {
 });
 
 describe('REQ-MEM-054 a member accepts only its own update for its record', () => {
+  it('REQ-MEM-054 should accept a commit of an update of its own that a later one replaced, the later staying outstanding', () => {
+    const w = joinedWorld('hardened', ['alice'], 11);
+    const start = w.clients.get('alice')!.snapshot as MemberSnap;
+    const now = w.now();
+    // a routine update (its key committed long ago), then the user asks for one: the urgent one replaces it
+    const aged = { ...start, context: { ...start.context, keyAge: { committedEpoch: -10, committedAt: 0, alarm: false } } } as MemberSnap;
+    const routine = feedMember(aged, { type: 'timer.tick', now });
+    const first = routine.snapshot.context.group!.outstandingUpdate!;
+    expect(first.urgent).toBe(0);
+    const urgent = feedMember(routine.snapshot, { type: 'user.update', now: now + 1 });
+    const second = urgent.snapshot.context.group!.outstandingUpdate!;
+    expect([second.urgent, second.kem_cert.version]).toEqual([1, first.kem_cert.version + 1]);
+    // the owner committed the first before the second reached it
+    const owner = ownerCtx(w);
+    const g = owner.group!;
+    const cur = currentEpoch(g);
+    const a = urgent.snapshot.context;
+    const me = cur.roster.find((r) => equalBytes(r.member_id, a.identity.fp))!;
+    const built = buildCommit(c, rng, { roomId: a.roomId!, epoch: g.epoch + 1, prevEpochHash: cur.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds: [{ ...me, kem_cert: first.kem_cert }], removes: [], roster: cur.roster, heads: headsOf(g, cur.roster), owner: owner.identity });
+    const r = feedMember(urgent.snapshot, { type: 'net.room', roomId: a.roomId!, index: 999, payload: built.commit.bytes, now: now + 2 });
+    expect(rejectionsOf(r.effects)).toEqual([]);
+    expect(r.snapshot.context.group!.epoch).toBe(g.epoch + 1);
+    expect(r.effects).toContainEqual({ type: 'effect.status', status: { kind: 'key-updated', epoch: g.epoch + 1, version: first.kem_cert.version } });
+    // the urgent one stays outstanding, its key kept; the key its add committed is erased
+    expect(r.snapshot.context.group!.outstandingUpdate).toEqual(second);
+    expect(r.snapshot.context.identity.kemKeys.map((k) => k.version)).toEqual([first.kem_cert.version, second.kem_cert.version]);
+  });
+
   it('REQ-MEM-054 should reject an owner-signed rotation that installs a key it did not make', () => {
     const w = joinedWorld('hardened', ['alice'], 10);
     const alice = w.clients.get('alice')!.snapshot as MemberSnap;

@@ -9,7 +9,7 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
-import { AppMessage, Commit, type AppContent, type KeyUpdate, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
+import { AppMessage, Commit, type AppContent, type KemCert, type KeyUpdate, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
@@ -95,6 +95,8 @@ export interface GroupView {
   readonly finalHeads: Readonly<Record<string, number>>;
   /** This member's outstanding key update (REQ-MEM-051), which a commit updating its record must carry (REQ-MEM-054). */
   readonly outstandingUpdate?: KeyUpdate;
+  /** The certificates of its updates that a later one replaced before they were committed (REQ-MEM-054 accepts them too). */
+  readonly replacedUpdates?: readonly KemCert[];
 }
 
 /** What happened while processing an input. */
@@ -296,10 +298,10 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, input: Message
   let roster: MemberRecord[];
   let keys: EpochKeys | undefined;
   const removedMe = commit.removes.some((r) => equalBytes(r.member_id, view.me));
-  let ownUpdate = false;
+  let ownUpdate: boolean | 'replaced' = false;
   try {
     roster = checkCommitSuccessor(c, { roomId: view.roomId, epoch: view.epoch, epochHash: cur.epochHash, roster: cur.roster }, commit, MEMBER_COMMIT_CHECKS);
-    ownUpdate = checkOwnUpdate(commit, view.me, view.outstandingUpdate); // REQ-MEM-054
+    ownUpdate = checkOwnUpdate(commit, view.me, view.outstandingUpdate, view.replacedUpdates); // REQ-MEM-054
     keys = removedMe ? undefined : openCommit(c, { value: commit, bytes }, me, requireKeys(cur).initSecret);
   } catch (e) {
     return { view, events: [rejected(e)] };
@@ -307,11 +309,13 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, input: Message
   const record: EpochRecord = { epoch: commit.epoch, epochHash: epochHash(c, bytes), roster, keys, commitBytes: bytes };
   let next: GroupView = { ...view, epoch: commit.epoch, epochs: { ...view.epochs, [commit.epoch]: record }, epochCount: 0, removed: removedMe };
   const events: GroupEvent[] = [{ kind: 'epoch', epoch: commit.epoch, reason: commit.reason, roster }];
-  if (ownUpdate) {
-    // REQ-MEM-054: the update is no longer outstanding; its key is the one later entries are sealed to
-    const { outstandingUpdate: _done, ...rest } = next;
-    next = rest;
+  if (ownUpdate !== false) {
+    // REQ-MEM-054: its key is the one later entries are sealed to; the outstanding update, if that was
+    // it, is no longer outstanding, and no replaced one of an older version can be committed any more
     const mine = roster.find((r) => equalBytes(r.member_id, view.me))!;
+    const { outstandingUpdate, replacedUpdates: _r, ...rest } = next;
+    const left = (view.replacedUpdates ?? []).filter((x) => x.version > mine.kem_cert.version);
+    next = { ...rest, ...(ownUpdate === 'replaced' && outstandingUpdate !== undefined ? { outstandingUpdate } : {}), ...(ownUpdate === 'replaced' && left.length > 0 ? { replacedUpdates: left } : {}) };
     events.push({ kind: 'key-updated', epoch: commit.epoch, version: mine.kem_cert.version });
   }
   if (removedMe) events.push({ kind: 'removed', epoch: commit.epoch });

@@ -113,21 +113,24 @@ export function checkRotationUpdates(c: CryptoProvider, roster: readonly MemberR
 
 /**
  * REQ-MEM-054: a commit that updates this member's own record carries, byte for byte, the
- * certificate of its outstanding update. Returns whether it installs that update.
+ * certificate of its outstanding update, or of one of its own updates that a later one replaced
+ * (`replaced`: the owner may have committed it before the newer one reached it). Returns `true`
+ * when it installs the outstanding update, `'replaced'` when it installs a replaced one (the newer
+ * stays outstanding), `false` when it updates no record of this member.
  */
-export function checkOwnUpdate(commit: Commit, me: Bytes, outstanding: KeyUpdate | undefined): boolean {
+export function checkOwnUpdate(commit: Commit, me: Bytes, outstanding: KeyUpdate | undefined, replaced: readonly KemCert[] = []): boolean | 'replaced' {
   if (commit.reason !== 'rotate') return false;
   const mine = commit.adds.find((a) => equalBytes(a.member_id, me));
   if (mine === undefined) return false;
+  const cert = encodeCert(mine.kem_cert);
+  const isOutstanding = outstanding !== undefined && equalBytes(cert, encodeCert(outstanding.kem_cert));
+  if (isOutstanding) return true;
+  if (replaced.some((r) => equalBytes(cert, encodeCert(r)))) return 'replaced';
   // the mutant of REQ-MEM-054 takes whatever certificate the owner committed for this member
-  if (!enforced('REQ-MEM-054')) return outstanding !== undefined && equalBytes(encodeCert(mine.kem_cert), encodeCert(outstanding.kem_cert));
-  check(outstanding !== undefined, 'REQ-MEM-054', 'the commit updates this member, which has no update outstanding');
-  check(
-    equalBytes(encodeCert(mine.kem_cert), encodeCert(outstanding.kem_cert)),
-    'REQ-MEM-054',
-    'the commit installs a key this member did not make',
-  );
-  return true;
+  if (!enforced('REQ-MEM-054')) return false;
+  check(outstanding !== undefined || replaced.length > 0, 'REQ-MEM-054', 'the commit updates this member, which has no update outstanding');
+  check(false, 'REQ-MEM-054', 'the commit installs a key this member did not make');
+  return false;
 }
 
 function encodeCert(cert: KemCert): Bytes {
