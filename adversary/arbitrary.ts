@@ -74,6 +74,7 @@ const REPAIRS: Readonly<Record<string, (v: Record<string, unknown>) => Record<st
     const s = v.signature as Bytes;
     return { ...v, signature: s.length >= 1 ? new Uint8Array(3309).fill(s[0] as number) : s };
   },
+  KeyUpdate: (v) => ({ ...v, urgent: (v.urgent as number) % 2, kem_cert: { ...(v.kem_cert as Record<string, unknown>), member_id: v.member_id } }),
   FetchHistory: (v) => ({ ...v, limit: 1 + ((v.limit as number) % 256) }),
   Reject: (v) => ({ ...v, requirement: `REQ-ENC-${String((v.requirement as string).length % 1000).padStart(3, '0')}` }),
 };

@@ -47,6 +47,33 @@ describe('named attacks (spec 11.4) under the malicious relay', () => {
 describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () => {
   const run = (id: string, profile: 'hardened' | 'compat') => runAttack(ATTACKS.find((a) => a.id === id)!, { profile, seed: 1, backend: 'symbolic' });
   const props = (r: ReturnType<typeof run>) => new Set(r.violations.map((v) => v.prop));
+  it('PROP-12 REQ-KS-007 hardened: after alice\'s full compromise (ATK-10c) the adversary follows the room until her key update is committed, and knows no epoch from that commit on', () => {
+    const r = run('ATK-10c', 'hardened');
+    expect(r.violations).toEqual([]);
+    const owner = r.world.clients.get('owner')!;
+    const committed = owner.statuses.flatMap((s) => (s.status.kind === 'key-committed' ? [s.status.epoch] : []));
+    expect(committed.length).toBe(1);
+    const u = committed[0]!;
+    const g = (owner.snapshot.context as ClientCore).group!;
+    const known = Object.entries(g.epochs).filter(([, rec]) => rec.keys && r.knowledge.knows(rec.keys.epochSecret)).map(([e]) => Number(e));
+    // the leaked epoch is known, and nothing from the update's commit on
+    expect(known.length).toBeGreaterThan(0);
+    expect(known.every((e) => e < u)).toBe(true);
+    expect(Object.keys(g.epochs).map(Number).some((e) => e > u)).toBe(true);
+    // without REQ-KS-007 the update's commit seals alice's entry to her leaked key: PROP-12 breaks at that epoch
+    const m = withCheckOff('REQ-KS-007', () => run('ATK-10c', 'hardened'));
+    expect(m.violations.filter((v) => v.prop === 'PROP-12').map((v) => v.detail).join(' ')).toContain(`epoch ${u}`);
+  });
+  it('REQ-OWN-052 REQ-OWN-051 hardened: the owner refuses a committed update handed to it again (ATK-30, ATK-30c), a removed member\'s update (ATK-30b) and a routine update the relay made urgent (ATK-30d)', () => {
+    expect(run('ATK-30', 'hardened').detected).toContain('REQ-OWN-052');
+    expect(run('ATK-30c', 'hardened').detected).toContain('REQ-OWN-052');
+    const removed = run('ATK-30b', 'hardened');
+    expect(removed.world.raised.filter((x) => x.party === 'owner').map((x) => x.reqId)).toContain('REQ-OWN-051');
+    expect(removed.violations).toEqual([]);
+    const forged = run('ATK-30d', 'hardened');
+    expect(forged.detected).toContain('REQ-OWN-051');
+    expect(forged.violations).toEqual([]);
+  });
   it('REQ-MEM-030 hardened: a member kept from rotations (ATK-08) raises the stale-view alarm, and nothing breaks', () => {
     const r = run('ATK-08', 'hardened');
     expect(r.violations).toEqual([]);

@@ -20,7 +20,7 @@ import { scenario, SETTLE_MS, StepFailed, type ScenarioRun } from '../simulator/
 import { createWorld, type World } from '../simulator/world.ts';
 import type { Attack } from './attacks/attack.ts';
 import { CONNECTION_ATTACKS } from './attacks/connections.ts';
-import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk } from './attacks/epochs.ts';
+import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk, updateAfterRemoval } from './attacks/epochs.ts';
 import { claimInvite, forgeWelcome, injectJoin, JOIN_ATTACKS, raceJoin, substituteJoinKem } from './attacks/joins.ts';
 import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
@@ -34,7 +34,8 @@ export { type Attack, type NamedAttack } from './attacks/attack.ts';
 export const ATTACKS: readonly Attack[] = [...JOIN_ATTACKS, ...VIEW_ATTACKS, ...EPOCH_ATTACKS, ...MESSAGE_ATTACKS, ...CONNECTION_ATTACKS];
 
 /** Attacks of spec 11.4 the harness does not run yet, and what they need. */
-export const PENDING_ATTACKS: Readonly<Record<string, string>> = {};
+export const PENDING_ATTACKS: Readonly<Record<string, string>> = {
+};
 
 /** Options of one attack run. */
 export interface AttackOptions {
@@ -195,7 +196,8 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const controlled = new Set(attack.controlled ?? []);
   const removedAt = new Map<string, number>(); // controlled members the owner removed, and when
   const leaks = new Map<number, number>(); // epochs whose secret leaked, and when
-  const secrecy: SecrecyContext = { controlled, removedAt, leaks };
+  const kemLeaks = new Map<string, number>(); // members whose ML-KEM private keys leaked with an epoch secret, and the highest version leaked
+  const secrecy: SecrecyContext = { controlled, removedAt, leaks, kemLeaks };
   let monitor: ReturnType<typeof propertyMonitor> | undefined;
   let armClaim: (() => void) | undefined; // ATK-01b
   const removals = new Map<string, number>();
@@ -209,10 +211,11 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       const node = w.clients.get(name);
       if (!node) continue;
       const ctx = node.snapshot.context as ClientCore;
-      const tag = `${Object.keys(ctx.group?.epochs ?? {}).length}|${ctx.compat?.keys.length ?? 0}|${node.identity.kemKeys.length}`;
+      // the keys it holds now: a controlled member's key updates reach the adversary too
+      const tag = `${Object.keys(ctx.group?.epochs ?? {}).length}|${ctx.compat?.keys.length ?? 0}|${ctx.identity.kemKeys.map((kk) => kk.version).join(',')}`;
       if (fed.get(name) === tag) continue;
       fed.set(name, tag);
-      for (const kk of node.identity.kemKeys) k.addKemSecret(kk.secretKey);
+      for (const kk of [...node.identity.kemKeys, ...ctx.identity.kemKeys]) k.addKemSecret(kk.secretKey);
       for (const [e, r] of Object.entries(ctx.group?.epochs ?? {})) if (r.keys && ctx.group) k.addEpochKeys(ctx.group.roomId, Number(e), r.keys, 'controlled member');
       for (const key of ctx.compat?.keys ?? []) k.addRoomKey(key.key, 'controlled member');
     }
@@ -246,6 +249,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
   const w = world;
   const hooks: Hooks = {
     removed: () => {
+      if (attack.updateAfterRemoval && attack.removes) updateAfterRemoval(w, relay, attack.removes, o.seed);
       if (attack.backdateTo && attack.controlled?.[0]) {
         const leaked = attack.backdateIntoLeakedEpoch
           ? (epoch: number) => {
@@ -273,6 +277,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       }
     },
     armed: () => {
+      if (attack.updateEarly) w.user(attack.updateEarly, { type: 'user.update' });
       if (attack.injectJoin) injectJoin(w, k, relay, o.seed);
       if (attack.claimInvite) armClaim = claimInvite(w, k, relay, o.seed);
       if (attack.forgeWelcome && o.profile === 'hardened') forgeWelcome(w, relay, o.seed);
@@ -298,6 +303,23 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
         // CAP-17: the member's ML-KEM private keys (every version it holds) reach the adversary
         for (const kp of w.clients.get(attack.leakKem)!.identity.kemKeys) k.addKemSecret(kp.secretKey);
         w.note('leak', `${attack.leakKem}'s ML-KEM private key`);
+      }
+      if (attack.compromise) {
+        // CAP-17 (ATK-10c): the member's full compromise: every ML-KEM private key it holds and the current epoch secret
+        const victims = [attack.compromise, ...(attack.compromiseAlso ? [attack.compromiseAlso] : [])];
+        for (const name of victims) {
+          const mine = (w.clients.get(name)!.snapshot.context as ClientCore).identity.kemKeys;
+          for (const kp of mine) k.addKemSecret(kp.secretKey);
+          kemLeaks.set(name, Math.max(...mine.map((kp) => kp.version)));
+        }
+        const ctx = w.clients.get('owner')!.snapshot.context as OwnerContext;
+        const epoch = ctx.group?.epoch ?? ctx.compat!.keys[0]!.generation;
+        leaks.set(epoch, w.now() - w.startTime);
+        if (ctx.group) k.addEpochKeys(ctx.group.roomId, epoch, ctx.group.epochs[epoch]!.keys!, 'leak');
+        else k.addRoomKey(ctx.compat!.keys[0]!.key, 'leak');
+        w.note('leak', `${victims.join(' and ')}'s ML-KEM private keys and the ${o.profile === 'hardened' ? 'epoch secret' : 'room key'} of epoch ${epoch}`);
+        // REQ-MEM-052: each user, told of the compromise, asks for a key update (compat: refused, it has none)
+        for (const name of victims) w.user(name, { type: 'user.update' });
       }
       if (attack.leak) {
         // CAP-17: the current epoch's secret (compat: room key) reaches the adversary

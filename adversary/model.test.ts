@@ -1,8 +1,8 @@
 /**
  * Model-based adversary tests (fast-check `fc.commands`): a live room under the malicious
  * relay, driven one command at a time: members send, the relay drops, swaps, replays,
- * withholds or re-signs the next delivery to someone, time passes, a member goes offline and
- * comes back. After every command the property oracles must be silent (hardened); a failure
+ * withholds or re-signs the next delivery to someone, withholds or forges a key update, a
+ * member asks for a key update (spec 7.12), time passes, a member goes offline and comes back. After every command the property oracles must be silent (hardened); a failure
  * shrinks to the shortest command sequence that shows it, printed with its seed and path.
  */
 import fc from 'fast-check';
@@ -69,7 +69,7 @@ class Send implements fc.Command<Model, Real> {
 
 class Relay implements fc.Command<Model, Real> {
   constructor(
-    readonly op: 'drop' | 'swap' | 'replay' | 'withhold' | 'forge-sender' | 'reindex',
+    readonly op: 'drop' | 'swap' | 'replay' | 'withhold' | 'forge-sender' | 'reindex' | 'drop-update' | 'urgent-update',
     readonly to: string,
     /** reindex: the log index the chat is delivered under. */
     readonly index = 2,
@@ -77,8 +77,13 @@ class Relay implements fc.Command<Model, Real> {
   check = (): boolean => true;
   run(_m: Model, r: Real): void {
     const match = { dir: 'down' as const, client: this.to, msg: chatLabel(r.profile), nth: 1 };
+    // key updates (spec 7.12, hardened): the member's next one withheld, or the next one the owner gets made urgent (its signature then fails)
     const step: PlanStep =
-      this.op === 'drop'
+      this.op === 'drop-update'
+        ? { cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: this.to, msg: 'PostKeyUpdate', nth: 1 } }
+        : this.op === 'urgent-update'
+          ? { cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, path: 'entry.payload.urgent', mutation: { op: 'set', value: 1 } }
+          : this.op === 'drop'
         ? { cap: 'CAP-02', op: 'drop', match }
         : this.op === 'swap'
           ? { cap: 'CAP-04', op: 'swap', match }
@@ -92,7 +97,26 @@ class Relay implements fc.Command<Model, Real> {
     r.relay.addStep(step);
     quiet(r);
   }
-  toString = (): string => (this.op === 'reindex' ? `reindex(next chat to ${this.to}, index ${this.index})` : `${this.op}(next chat to ${this.to})`);
+  toString = (): string =>
+    this.op === 'reindex'
+      ? `reindex(next chat to ${this.to}, index ${this.index})`
+      : this.op === 'drop-update'
+        ? `drop(next key update from ${this.to})`
+        : this.op === 'urgent-update'
+          ? 'urgent(next key update to owner)'
+          : `${this.op}(next chat to ${this.to})`;
+}
+
+/** REQ-MEM-052: a member's user asks for a key update (compat: refused, it has none). */
+class Update implements fc.Command<Model, Real> {
+  constructor(readonly who: string) {}
+  check = (): boolean => true;
+  run(_m: Model, r: Real): void {
+    r.world.user(this.who, { type: 'user.update' });
+    r.world.runUntil(r.world.now() + 150);
+    quiet(r);
+  }
+  toString = (): string => `update(${this.who})`;
 }
 
 class Wait implements fc.Command<Model, Real> {
@@ -122,7 +146,8 @@ const commands = fc.commands(
   [
     who.map((w) => new Send(w)),
     who.map((w) => new Send(w)),
-    fc.tuple(fc.constantFrom('drop', 'swap', 'replay', 'withhold', 'forge-sender', 'reindex') as fc.Arbitrary<Relay['op']>, who, fc.integer({ min: 1, max: 12 })).map(([op, to, index]) => new Relay(op, to, index)),
+    fc.tuple(fc.constantFrom('drop', 'swap', 'replay', 'withhold', 'forge-sender', 'reindex', 'drop-update', 'urgent-update') as fc.Arbitrary<Relay['op']>, who, fc.integer({ min: 1, max: 12 })).map(([op, to, index]) => new Relay(op, to, index)),
+    fc.constantFrom<string>(...MEMBERS).map((w) => new Update(w)),
     fc.integer({ min: 100, max: 5_000 }).map((ms) => new Wait(ms)),
     fc.constantFrom<string>(...MEMBERS).map((w) => new Offline(w)),
   ],

@@ -25,7 +25,23 @@ export function arbPlan(profile: Profile, maxSteps = 2): fc.Arbitrary<Plan> {
   });
   const down = (m: { client: string; sender: string; nth: number; msg: string }) =>
     m.msg === rotation ? { dir: 'down' as const, client: m.client, msg: m.msg, nth: m.nth } : { dir: 'down' as const, client: m.client, msg: m.msg, sender: m.sender, nth: m.nth };
+  // key updates (spec 7.12, hardened only: compat has none): a member's update withheld or delayed, the owner's
+  // copy handed to it again under a fresh mailbox index, or made urgent (its signature then fails)
+  const member = fc.constantFrom('alice', 'bob', 'carol');
+  const toOwner = fc.integer({ min: 1, max: 3 }).map((n) => ({ dir: 'down' as const, client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: n }));
+  const updates: fc.Arbitrary<PlanStep>[] =
+    profile === 'hardened'
+      ? [
+          fc.tuple(member, fc.integer({ min: 1, max: 3 })).map(([c, n]): PlanStep => ({ cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: c, msg: 'PostKeyUpdate', nth: n } })),
+          fc.tuple(toOwner, fc.integer({ min: 50, max: 20_000 })).map(([m, ms]): PlanStep => ({ cap: 'CAP-03', op: 'delay', match: m, ms })),
+          fc.tuple(roomMatch, toOwner, fc.integer({ min: 1, max: 40 })).map(
+            ([when, what, by]): PlanStep => ({ cap: 'CAP-06', op: 'inject', match: down(when), bytes: { recorded: what, mutate: { path: 'entry.index', mutation: { op: 'add', by } } }, to: 'owner' }),
+          ),
+          toOwner.map((m): PlanStep => ({ cap: 'CAP-07', op: 'mutate', match: m, path: 'entry.payload.urgent', mutation: { op: 'set', value: 1 } })),
+        ]
+      : [];
   const step: fc.Arbitrary<PlanStep> = fc.oneof(
+    ...updates,
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-02', op: 'drop', match: down(m) })),
     fc.tuple(roomMatch, fc.integer({ min: 50, max: 3_000 })).map(([m, ms]): PlanStep => ({ cap: 'CAP-03', op: 'delay', match: down(m), ms })),
     roomMatch.map((m): PlanStep => ({ cap: 'CAP-04', op: 'swap', match: down(m) })),

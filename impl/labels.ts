@@ -55,6 +55,7 @@ export const SIG_LABELS = [
   'compat member add',
   'login challenge',
   'trust',
+  'key update',
 ] as const;
 /** The label of kind "drbg" (spec 3.7). */
 export const DRBG_LABELS = ['drbg'] as const;

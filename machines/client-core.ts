@@ -22,6 +22,7 @@ import {
   type CompatView,
 } from '../impl/protocol/compat-group.ts';
 import { gaps, hasEntry, prepareMessage, receiveAppMessage, receiveCommit, type GroupEvent, type GroupView } from '../impl/protocol/group.ts';
+import { DEFAULT_UPDATE_POLICY, UPDATE_COMMIT_DELAY_MS } from '../impl/protocol/key-update.ts';
 import { rngFromState, type DrbgState, type StatefulRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import type { ClientEffect, Status } from './events.ts';
@@ -42,9 +43,15 @@ export interface ClientConfig {
   readonly inviteLifetimeMs: number;
   /** Entries per history request. */
   readonly historyLimit: number;
+  /** hardened: a member updates its ML-KEM key once it was committed this many epochs ago (REQ-MEM-052, `K`). */
+  readonly keyUpdateEpochs: number;
+  /** hardened: or this long ago by its clock (REQ-MEM-052, `T`). */
+  readonly keyUpdateMs: number;
+  /** hardened: the owner commits a pending update that is not urgent by a rotation of its own after this long (REQ-OWN-053). */
+  readonly keyUpdateDelayMs: number;
 }
 
-/** Defaults: 2 s retries, 15 s sync, 30 s gap grace, rotation every 100 messages, 10 min joins, 7-day invites. */
+/** Defaults: 2 s retries, 15 s sync, 30 s gap grace, rotation every 100 messages, 10 min joins, 7-day invites; key updates every 4 epochs or 24 h, committed within 1 h (spec 6.11, 7.12). */
 export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
   retryMs: 2_000,
   syncMs: 15_000,
@@ -53,6 +60,9 @@ export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
   joinTimeoutMs: 600_000,
   inviteLifetimeMs: 7 * 24 * 3600 * 1000,
   historyLimit: 256,
+  keyUpdateEpochs: DEFAULT_UPDATE_POLICY.epochs,
+  keyUpdateMs: DEFAULT_UPDATE_POLICY.ms,
+  keyUpdateDelayMs: UPDATE_COMMIT_DELAY_MS,
 };
 
 /** What a pending request is for: how its answer is handled. */
@@ -72,7 +82,8 @@ export type PendingKind =
   | 'freeze'
   | 'history'
   | 'roster'
-  | 'mailbox';
+  | 'mailbox'
+  | 'keyUpdate';
 
 /** A request waiting for its answer. */
 export interface Pending {
@@ -339,6 +350,9 @@ function groupEffects(events: readonly GroupEvent[], input: string): { effects: 
         removed = true;
         effects.push(status({ kind: 'removed', epoch: e.epoch }));
         break;
+      case 'key-updated':
+        effects.push(status({ kind: 'key-updated', epoch: e.epoch, version: e.version }));
+        break;
       default:
         break;
     }
@@ -404,6 +418,9 @@ export function processRoomEntry<C extends ClientCore>(ctx: C, index: number, en
     if (entry.kind === 'Commit') {
       const r = receiveCommit(c.crypto, c.group, entry.parsed, c.identity);
       c = { ...c, group: r.view };
+      // REQ-MEM-054: once its update is installed, the member erases the room's older ML-KEM private keys
+      const updated = r.events.filter((e) => e.kind === 'key-updated').map((e) => e.version);
+      if (updated.length > 0) c = { ...c, identity: { ...c.identity, kemKeys: c.identity.kemKeys.filter((k) => k.version >= Math.max(...updated)) } };
       const g = groupEffects(r.events, input);
       return { ctx: c, effects: g.effects, removed: g.removed };
     }

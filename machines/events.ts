@@ -38,7 +38,9 @@ export type MemberUserEvent =
   | (Timed & { readonly type: 'user.send'; readonly text: string })
   | (Timed & { readonly type: 'user.sync' })
   /** Show the room's member list (REQ-MEM-062). */
-  | (Timed & { readonly type: 'user.roster' });
+  | (Timed & { readonly type: 'user.roster' })
+  /** The user asks for a key update at once (REQ-MEM-052: urgent). */
+  | (Timed & { readonly type: 'user.update' });
 
 /** What a person asks of an owner machine. */
 export type OwnerUserEvent =
@@ -63,6 +65,12 @@ export type Status =
   | { readonly kind: 'admitted'; readonly memberId: Bytes; readonly epoch: number; readonly inviteId: Bytes; readonly identityPk: Bytes; readonly kemPk: Bytes }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: string }
   | { readonly kind: 'removed'; readonly epoch: number }
+  /** hardened member: it sent a key update (REQ-MEM-051) of this ML-KEM key version, made in `epoch`. */
+  | { readonly kind: 'key-update'; readonly epoch: number; readonly version: number; readonly urgent: boolean }
+  /** hardened member: the commit of `epoch` installed its key update; older ML-KEM private keys of the room are erased (REQ-MEM-054). */
+  | { readonly kind: 'key-updated'; readonly epoch: number; readonly version: number }
+  /** hardened owner: the commit of `epoch` installed a member's key update (REQ-OWN-053). */
+  | { readonly kind: 'key-committed'; readonly memberId: Bytes; readonly epoch: number; readonly version: number }
   | { readonly kind: 'join-failed'; readonly reqId: string; readonly detail: string }
   /** hardened owner: the join timed out and the add commit was published without the invitee's confirmation (REQ-OWN-021). */
   | { readonly kind: 'join-unconfirmed'; readonly reqId: string; readonly memberId: Bytes; readonly detail: string }

@@ -1,7 +1,8 @@
 /**
  * The invitee / member machine (spec 7): accepts an invite, runs the join handshake in either
  * profile, becomes a member when its own add appears in the room log, then sends, receives,
- * synchronises history, and stops at removal. Checks run in impl/ steps that cite their
+ * synchronises history, updates its ML-KEM key by the policy of spec 7.12 (hardened), and stops
+ * at removal. Checks run in impl/ steps that cite their
  * requirement ids; a failed check is an `effect.reject` and leaves the security state as it was.
  */
 import { enqueueActions, setup } from 'xstate';
@@ -61,6 +62,7 @@ import {
 } from './client-core.ts';
 import type { ClientEffect, MemberEvent } from './events.ts';
 import { fromInput } from './driver.ts';
+import { keyPolicy, withKeyPolicy, type KeyAgeState } from './member-keys.ts';
 import { once } from './memo.ts';
 
 /** What a member machine is started with. */
@@ -93,6 +95,8 @@ export interface MemberContext extends ClientCore {
   readonly pendingCompat: CompatView | undefined;
   /** compat: log index of this member's own add (entries before it are pre-join, W15). */
   readonly addIndex: number | undefined;
+  /** hardened, once a member: the age of its ML-KEM key in the room, for the update policy (spec 7.4, REQ-MEM-052). */
+  readonly keyAge?: KeyAgeState;
 }
 
 type Ev<T extends MemberEvent['type']> = Extract<MemberEvent, { type: T }>;
@@ -226,8 +230,10 @@ function becomeMember(ctx: MemberContext, index: number, now: number): Out<Membe
     ctx.profile === 'hardened'
       ? { ...ctx, roomId, group: ctx.pendingGroup!.view, pendingGroup: undefined }
       : { ...ctx, roomId, compat: ctx.pendingCompat, pendingCompat: undefined, addIndex: index };
-  const r = fetchHistory({ ...c, sync: { ...c.sync, inFlight: undefined } }, now, true);
   const epoch = ctx.profile === 'hardened' ? ctx.pendingGroup!.view.epoch : (ctx.pendingCompat?.keys[0]?.generation ?? 0);
+  // REQ-MEM-052: the key it joined with was committed by its add
+  const aged: MemberContext = ctx.profile === 'hardened' ? { ...c, keyAge: { committedEpoch: epoch, committedAt: now, alarm: false } } : c;
+  const r = fetchHistory({ ...aged, sync: { ...aged.sync, inFlight: undefined } }, now, true);
   return { ctx: r.ctx, effects: [status({ kind: 'joined', epoch }), ...r.effects] };
 }
 
@@ -276,6 +282,7 @@ export const memberMachine = setup({
     },
     ownAddSeen: ({ context, event }) => isOwnAdd(context, roomEntryOf(context, event as Ev<'net.room'>)),
     historyHasOwnAdd: ({ context, event }) => historyAddIndex(context, event as Ev<'net.history'>) !== undefined,
+    canUpdate: ({ context }) => context.profile === 'hardened' && context.group !== undefined && !context.group.removed && context.keyAge !== undefined,
     canSend: ({ context }) => (context.profile === 'hardened' ? context.group !== undefined && !context.group.removed : context.compat !== undefined),
     entryRemovesMe: ({ context, event }) => {
       const e = event as Ev<'net.room'>;
@@ -364,7 +371,7 @@ export const memberMachine = setup({
         const h = fetchHistory(out.ctx, e.now, false);
         out = { ctx: h.ctx, effects: [...out.effects, ...h.effects] };
       }
-      const done = afterEntries(e.now, out);
+      const done = withKeyPolicy(e.now, afterEntries(e.now, out));
       enqueue.assign(done.ctx);
       for (const fx of done.effects) enqueue.emit(fx);
     }),
@@ -376,10 +383,10 @@ export const memberMachine = setup({
         return;
       }
       const r = once(context, event, 'history', () => processHistory(context, e.now, { ...e, entries: historyEntriesOf(context, e) }, context.addIndex));
-      const ctx = { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) };
-      enqueue.assign(ctx);
-      for (const fx of r.effects) enqueue.emit(fx);
-      enqueue.emit(wake(ctx, e.now));
+      const done = withKeyPolicy(e.now, { ctx: { ...r.ctx, outbox: r.ctx.outbox.filter((p) => p.reqId !== e.reqId) }, effects: r.effects });
+      enqueue.assign(done.ctx);
+      for (const fx of done.effects) enqueue.emit(fx);
+      enqueue.emit(wake(done.ctx, e.now));
     }),
     sendMessage: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'user.send'>;
@@ -416,7 +423,7 @@ export const memberMachine = setup({
     }),
     tick: enqueueActions(({ context, event, enqueue }) => {
       const now = (event as Ev<'timer.tick'>).now;
-      const out = onTick(context, now);
+      const out = withKeyPolicy(now, onTick(context, now));
       enqueue.assign(out.ctx);
       for (const fx of out.effects) enqueue.emit(fx);
     }),
@@ -484,6 +491,15 @@ export const memberMachine = setup({
       enqueue.assign(r.ctx);
       for (const fx of r.effects) enqueue.emit(fx);
     }),
+    updateKey: enqueueActions(({ context, event, enqueue }) => {
+      // REQ-MEM-052: the user asks for an update: urgent, at once
+      const out = keyPolicy(context, (event as Ev<'user.update'>).now, [], true);
+      enqueue.assign(out.ctx);
+      for (const fx of out.effects) enqueue.emit(fx);
+    }),
+    rejectUpdate: enqueueActions(({ enqueue }) => {
+      enqueue.emit(rejection('REQ-MEM-052', 'only a current member of a hardened room updates its key', 'user.update'));
+    }),
     rejectRoster: enqueueActions(({ enqueue }) => {
       enqueue.emit(rejection('REQ-MEM-062', 'only a current member asks for the roster', 'user.roster'));
     }),
@@ -531,6 +547,7 @@ export const memberMachine = setup({
     'user.join': { actions: 'rejectJoin' },
     'user.sync': { actions: 'sync' },
     'user.roster': { actions: 'rejectRoster' },
+    'user.update': { actions: 'rejectUpdate' },
     'net.room': { actions: 'rejectEntry' },
   },
   states: {
@@ -560,6 +577,7 @@ export const memberMachine = setup({
         'user.send': [{ guard: 'canSend', actions: 'sendMessage' }, { actions: 'rejectSend' }],
         'user.sync': { actions: 'sync' },
         'user.roster': { actions: 'askRoster' },
+        'user.update': [{ guard: 'canUpdate', actions: 'updateKey' }, { actions: 'rejectUpdate' }],
         'net.room': [{ guard: 'entryRemovesMe', target: 'removed', actions: 'applyEntry' }, { actions: 'applyEntry' }],
         'net.history': [{ guard: 'historyRemovesMe', target: 'removed', actions: 'applyHistory' }, { actions: 'applyHistory' }],
       },

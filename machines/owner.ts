@@ -1,10 +1,12 @@
 /**
  * The owner machine (spec 6): creates the room, issues invites, admits one invitee at a time
- * (welcome, confirmation, then the owner-signed add commit), rotates every N messages, removes
- * members (hardened), and is a member of its own room. compat runs 0FC's flows on the same
- * states: automatic welcomes, owner-signed member adds, rotation sealed under the old key.
+ * (welcome, confirmation, then the owner-signed add commit), rotates every N messages, commits
+ * members' key updates (hardened), removes members (hardened), and is a member of its own room.
+ * compat runs 0FC's flows on the same states: automatic welcomes, owner-signed member adds,
+ * rotation sealed under the old key.
  * This file is the machine; the steps of its phases are in machines/owner/: genesis.ts (the
- * room), joins.ts (invites and joins), commits.ts (commits and removals), context.ts (its state).
+ * room), joins.ts (invites and joins), commits.ts (commits and removals), updates.ts (members'
+ * key updates, spec 6.11), context.ts (its state).
  */
 import { enqueueActions, setup } from 'xstate';
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
@@ -20,6 +22,7 @@ import type { ClientEffect, OwnerEvent } from './events.ts';
 import { once } from './memo.ts';
 import { afterEntries, commitChange, commitDue, compatRemove, compatRotate, freezeDue, installPublished, isPublishedCommit, noteLog, publishSigned, requestFreeze } from './owner/commits.ts';
 import { setInvite, type Ev, type OwnerContext, type OwnerInput } from './owner/context.ts';
+import { updateDeadline, withoutUpdates } from './owner/updates.ts';
 import { createRoom, type CreateMeta } from './owner/genesis.ts';
 import { admit, compatMail, freshMail, hardenedMail, issueInvite, mailEntries } from './owner/joins.ts';
 
@@ -236,7 +239,8 @@ export const ownerMachine = setup({
         enqueue.emit(rejection('REQ-OWN-031', 'not a member', 'user.remove'));
         return;
       }
-      enqueue.assign({ ...context, removals: [...context.removals, e.memberId] });
+      // REQ-OWN-053: beginning a member's removal drops its pending key update
+      enqueue.assign(withoutUpdates({ ...context, removals: [...context.removals, e.memberId] }, [], e.memberId));
     }),
     send: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'user.send'>;
@@ -305,7 +309,7 @@ export const ownerMachine = setup({
       const now = (event as Ev<'timer.tick'>).now;
       const extra = context.pending
         ? context.pending.since + context.config.joinTimeoutMs
-        : context.publishing?.retryAt ?? (context.commitHoldUntil > now ? context.commitHoldUntil : undefined);
+        : context.publishing?.retryAt ?? (context.commitHoldUntil > now ? context.commitHoldUntil : updateDeadline(context, now)); // REQ-OWN-053: the update delay
       const out = onTick(context, now, extra);
       enqueue.assign(out.ctx);
       emitAll(enqueue, out.effects);
@@ -348,6 +352,7 @@ export const ownerMachine = setup({
     freeze: undefined,
     commitHoldUntil: 0,
     logHeads: {},
+    updates: {},
   })),
   initial: 'idle',
   on: {

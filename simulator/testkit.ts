@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { nodeCrypto } from '../impl/crypto/node.ts';
 import type { Profile } from '../impl/suite.ts';
+import type { ClientConfig } from '../machines/client-core.ts';
 import type { Faults } from './faults.ts';
 import { createWorld, type World } from './world.ts';
 
@@ -45,8 +46,8 @@ export function arbFaults(horizonMs = 40_000): fc.Arbitrary<Faults> {
 }
 
 /** A world with an owner and `members` who joined, ready to chat. */
-export function joinedWorld(profile: Profile, members: readonly string[] = ['alice'], seed = 7): World {
-  const w = createWorld({ seed, profile, crypto: nodeCrypto });
+export function joinedWorld(profile: Profile, members: readonly string[] = ['alice'], seed = 7, clientConfig?: Partial<ClientConfig>): World {
+  const w = createWorld({ seed, profile, crypto: nodeCrypto, ...(clientConfig === undefined ? {} : { clientConfig }) });
   w.addOwner('owner');
   for (const m of members) w.addMember(m);
   for (const n of ['owner', ...members]) w.connect(n);

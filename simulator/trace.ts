@@ -40,6 +40,7 @@ const PAYLOAD_OFFSET: Readonly<Record<number, number>> = {
   [MsgType.SubmitConfirm]: 4 + 4 + 16 + 32 + 4,
   [MsgType.AddMember]: 4 + 4 + 16 + 32 + 4,
   [MsgType.CreateRoom]: 4 + 4 + 16 + 1 + 4,
+  [MsgType.PostKeyUpdate]: 4 + 4 + 16 + 4,
 };
 
 /** A readable label of an encoded message: its type, and the type of the payload it carries. */

@@ -25,6 +25,7 @@ const REPAIRS: Readonly<Record<string, (v: Record<string, unknown>) => Record<st
   AppMessage: (v) => ((v.seq as number) === 0 ? { ...v, prev_epoch: NO_EPOCH } : { ...v, prev_epoch: Math.min(v.prev_epoch as number, v.epoch as number) }),
   ClientAuth: (v) => ({ ...v, signature: (v.signature as Bytes).length === 0 ? v.signature : new Uint8Array(3309).fill(7) }),
   FetchHistory: (v) => ({ ...v, limit: 1 + ((v.limit as number) % 256) }),
+  KeyUpdate: (v) => ({ ...v, urgent: (v.urgent as number) % 2, kem_cert: { ...(v.kem_cert as Record<string, unknown>), member_id: v.member_id } }),
   Reject: (v) => ({ ...v, requirement: 'REQ-REL-016' }),
 };
 

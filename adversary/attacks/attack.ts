@@ -46,6 +46,18 @@ export interface Attack extends NamedAttack {
   readonly leak?: boolean;
   /** After the first round of chat, this member's ML-KEM private keys leak to the adversary (CAP-17). */
   readonly leakKem?: string;
+  /**
+   * A member's full compromise (CAP-17, ATK-10c): after the first round of chat its ML-KEM private
+   * keys and the current epoch secret (compat: room key) leak together; then its user asks for a
+   * key update (REQ-MEM-052; compat has none).
+   */
+  readonly compromise?: string;
+  /** This member's user asks for a key update once the plan is armed (REQ-MEM-052; compat: refused). */
+  readonly updateEarly?: string;
+  /** With `removes` (controlled): once removed, the member hands the owner a key update of its own, through the relay (ATK-30b, hardened). */
+  readonly updateAfterRemoval?: boolean;
+  /** With `compromise`: a second member compromised at the same moment (its keys leak; its user asks for an update too). */
+  readonly compromiseAlso?: string;
   /** An injected join request for an invite id the owner never issued (CAP-06, W1). */
   readonly injectJoin?: boolean;
   /**

@@ -1,14 +1,17 @@
 /**
- * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-26,
- * ATK-28, ATK-28b, ATK-29): forged rotations, a removed member reading on or writing back, leaked
- * epoch secrets and ML-KEM keys, an inflated rotation counter, a member's junk before its removal.
+ * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d): forged rotations, a removed member reading on
+ * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
+ * key update, key updates withheld, replayed and forged, an inflated rotation counter, a member's
+ * junk before its removal.
  */
-import { utf8 } from '../../impl/bytes.ts';
+import { toHex, utf8 } from '../../impl/bytes.ts';
 import { encode } from '../../impl/codec.ts';
 import { simSeed } from '../../impl/keyschedule.ts';
-import { Send } from '../../impl/messages/index.ts';
+import { MailboxDelivery, PostKeyUpdate, Send } from '../../impl/messages/index.ts';
 import { sealAppMessage } from '../../impl/protocol/app.ts';
 import { buildCommit, ZERO_HASH } from '../../impl/protocol/commit.ts';
+import { makeKeyUpdate } from '../../impl/protocol/key-update.ts';
 import { sealCompatChat } from '../../impl/protocol/compat.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { NO_EPOCH } from '../../impl/suite.ts';
@@ -36,6 +39,62 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     compat: 'blocked',
     plan: () => [],
     leakKem: 'alice',
+  },
+  {
+    id: 'ATK-10c',
+    title: "a member's ML-KEM private keys and an epoch secret leak together; from the commit of its next key update on, the epochs must stay secret",
+    weakness: 'W4',
+    props: ['PROP-12', 'PROP-01', 'PROP-02'],
+    plan: () => [],
+    compromise: 'alice',
+  },
+  {
+    id: 'ATK-30',
+    title: "after a member's full compromise, the relay withholds its key update from the owner and replays the update it let through once it was committed",
+    weakness: 'W4',
+    props: ['PROP-12'],
+    // compat has no key update to withhold: the leaked room key opens every later rotation (W4)
+    // alice's update reaches the owner and is committed; the relay hands it to the owner again later under a fresh mailbox
+    // index (a plain replay under its old index is skipped as already seen), and withholds every update of bob's
+    plan: (p) => p === 'compat' ? [] : [
+      { cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: chat(p), nth: 30 }, bytes: { recorded: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, mutate: { path: 'entry.index', mutation: { op: 'add', by: 1000 } } } },
+      { cap: 'CAP-02', op: 'drop', match: { dir: 'up', client: 'bob', msg: 'PostKeyUpdate' } },
+    ],
+    compromise: 'alice',
+    compromiseAlso: 'bob',
+  },
+  {
+    id: 'ATK-30c',
+    title: "a stale key update replayed: the member's first update, whose key leaked with it, handed to the owner again after the member's next update healed it",
+    weakness: 'W4',
+    props: ['PROP-12', 'PROP-18'],
+    // alice updates once the plan is armed (version 2), is fully compromised midway (version 2 leaks) and updates again
+    // (version 3); the relay then hands the owner her first update again under a fresh mailbox index
+    plan: (p) =>
+      p === 'compat'
+        ? []
+        : [{ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: chat(p), nth: 30 }, bytes: { recorded: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, mutate: { path: 'entry.index', mutation: { op: 'add', by: 1000 } } } }],
+    updateEarly: 'alice',
+    compromise: 'alice',
+  },
+  {
+    id: 'ATK-30b',
+    title: 'a removed member, with the relay, hands the owner a key update of its own, so that a rotation would seal it the next epoch',
+    weakness: 'W4',
+    props: ['PROP-11'],
+    plan: () => [],
+    controlled: ['carol'],
+    removes: 'carol',
+    updateAfterRemoval: true,
+  },
+  {
+    id: 'ATK-30d',
+    title: "a forged key update: the relay changes a member's routine update into an urgent one (its signature no longer verifies), so that the owner rotates at once",
+    weakness: '-',
+    props: ['PROP-18', 'PROP-01'],
+    compat: 'blocked',
+    // compat has no key updates: nothing to forge
+    plan: (p) => (p === 'compat' ? [] : [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, path: 'entry.payload.urgent', mutation: { op: 'set', value: 1 } }]),
   },
   {
     id: 'ATK-09',
@@ -194,4 +253,22 @@ export function backdate(world: World, relay: MaliciousRelay, by: string, to: st
   });
   const chatLabel = world.options.profile === 'hardened' ? 'RoomDelivery(AppMessage)' : 'RoomDelivery(CompatChat)';
   relay.addStep({ cap: 'CAP-09', op: 'substitute', match: { dir: 'down', client: to, msg: chatLabel, nth: 1 }, craft: 'backdated' });
+}
+
+/**
+ * CAP-16 with CAP-06 (ATK-30b, hardened): `by`, a controlled member the owner removed, makes a key
+ * update of its own (urgent) for the room; it is posted through the relay logic, which refuses
+ * it (REQ-REL-026), and the relay also hands it straight to the owner's mailbox, with the next
+ * chat delivery to the owner. compat has no key updates: nothing is sent.
+ */
+export function updateAfterRemoval(world: World, relay: MaliciousRelay, by: string, seed: number): void {
+  const c = world.options.crypto;
+  const node = world.clients.get(by)!;
+  const ctx = node.snapshot.context as ClientCore;
+  if (!ctx.group) return;
+  const made = makeKeyUpdate(c, deterministicRng(simSeed(c, seed, 'adversary update', 0)), ctx.identity, ctx.group.roomId, ctx.group.epoch, true);
+  world.note('update', `${by}, removed, hands the owner a key update of its own`);
+  relay.post(node.identity.fp, encode(PostKeyUpdate, { req_id: 0x7d000001, room_id: ctx.group.roomId, payload: made.update.bytes }));
+  const delivery = encode(MailboxDelivery, { entry: { index: 0x7d000000, room_id: ctx.group.roomId, invite_id: ZERO_HASH, payload: made.update.bytes } });
+  relay.addStep({ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: 'RoomDelivery(AppMessage)', nth: 1 }, bytes: { hex: toHex(delivery) }, to: 'owner' });
 }

@@ -13,7 +13,7 @@ import { decode, encode, peekType } from '../../impl/codec.ts';
 import { AppMessage, Commit, MsgType, RosterInfo } from '../../impl/messages/index.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
 import type { GroupView } from '../../impl/protocol/group.ts';
-import type { ClientCore } from '../../machines/client-core.ts';
+import { DEFAULT_CLIENT_CONFIG, type ClientCore } from '../../machines/client-core.ts';
 import { entitledTo, sentMessages, type Sent } from '../../simulator/scenarios.ts';
 import type { ClientNode, World } from '../../simulator/world.ts';
 import { payloadsOf } from '../knowledge.ts';
@@ -275,6 +275,16 @@ export function propertyMonitor(
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
+  /** Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or pending for the update delay. */
+  const updateDriven = (owner: ClientNode, epoch: number, at: number): boolean => {
+    const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
+    return owner.statuses.some((c) => {
+      if (c.status.kind !== 'key-committed' || c.status.epoch !== epoch) return false;
+      const { memberId, version } = c.status;
+      const member = [...world.clients.values()].find((n) => equalBytes(n.identity.fp, memberId));
+      return (member?.statuses ?? []).some((u) => u.status.kind === 'key-update' && u.status.version === version && (u.status.urgent || u.at + delay <= at));
+    });
+  };
   const checkRotations = (owner: ClientNode): void => {
     if (controlled.has(owner.name)) return;
     const key = `${truth.size}|${owner.statuses.length}`;
@@ -288,6 +298,8 @@ export function propertyMonitor(
       since = s.at;
       // a rotation the user asked for since the previous one is not count-driven (REQ-OWN-030 allows it at any time)
       if (owner.asked.some((a) => a.type === 'user.rotate' && a.at > previous && a.at <= s.at)) continue;
+      // nor is one that commits a key update that was urgent or had waited the update delay (REQ-OWN-053)
+      if (updateDriven(owner, s.status.epoch, s.at)) continue;
       const prev = s.status.epoch - 1;
       let distinct = 0;
       for (const x of truth.values()) if (x.room === owner.name && x.epoch === prev && x.at <= s.at) distinct++;

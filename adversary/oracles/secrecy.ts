@@ -17,6 +17,12 @@ export interface SecrecyContext {
   readonly removedAt: ReadonlyMap<string, number>;
   /** Epochs (compat: generations) of the first room (its owner's client is `owner`) whose secret was leaked to the adversary, with when (CAP-17). */
   readonly leaks: ReadonlyMap<number, number>;
+  /**
+   * hardened: members of the first room whose ML-KEM private keys leaked (CAP-17), with the
+   * highest key version leaked (every version up to it). Their keys open every later entry
+   * sealed to them until a key update made after the leak is committed (PROP-12).
+   */
+  readonly kemLeaks?: ReadonlyMap<string, number>;
 }
 
 /** Secrecy properties PROP-01, 02, 03, 11, 12, 16 against the adversary's knowledge closure. */
@@ -32,8 +38,9 @@ export function checkSecrecy(world: World, k: Knowledge, x: SecrecyContext, repo
   for (const owner of R.owners()) {
     if (x.controlled.has(owner.name)) continue;
     const leaks = owner.name === 'owner' ? x.leaks : new Map<number, number>();
+    const kemLeaks = owner.name === 'owner' ? (x.kemLeaks ?? new Map<string, number>()) : new Map<string, number>();
     const members = new Set([...world.clients.values()].filter((n) => R.ownerOf(n) === owner).map((n) => n.name));
-    checkRoom(world, k, { ...x, leaks }, owner, members, report);
+    checkRoom(world, k, { ...x, leaks, kemLeaks }, owner, members, report);
   }
 }
 
@@ -66,17 +73,32 @@ function checkRoom(world: World, k: Knowledge, x: SecrecyContext, owner: ClientN
       return a !== undefined && a < end && r > start;
     });
   };
+  /**
+   * PROP-01's exception, PROP-12 (hardened): epoch `e` follows a leaked epoch secret, and a
+   * member whose ML-KEM private keys leaked still has a leaked key in the owner's roster of `e`:
+   * no key update of it made after the leak is committed by then, so its entry opens.
+   */
+  const unhealed = (e: number): boolean => {
+    if (!hardened || ![...x.leaks.keys()].some((l) => l < e)) return false;
+    const roster = ctx.group?.epochs[e]?.roster ?? [];
+    return [...(x.kemLeaks ?? new Map<string, number>())].some(([name, version]) => {
+      const id = world.clients.get(name)?.identity.fp;
+      const rec = id && roster.find((r) => equalBytes(r.member_id, id));
+      return rec !== undefined && rec.kem_cert.version <= version;
+    });
+  };
   const what = hardened ? 'epoch secret of epoch' : 'room key of generation';
   const firstLeak = Math.min(...x.leaks.keys());
   for (const [e, secret] of secrets) {
-    if (!k.knows(secret) || insiders(e).length > 0 || x.leaks.has(e)) continue;
+    if (!k.knows(secret) || insiders(e).length > 0 || x.leaks.has(e) || unhealed(e)) continue;
     const start = starts.get(e) ?? 0;
     const removedBefore = [...x.removedAt].filter(([, r]) => r <= start).map(([n]) => n);
     const leakedBefore = [...x.leaks].filter(([le, at]) => le < e && at <= start);
     const via = k.provenance(secret)?.via ?? '?';
     report({ prop: 'PROP-01', party: owner.name, detail: `the adversary knows the ${what} ${e} (through ${via}), which no member it controls was in` });
     if (removedBefore.length > 0) report({ prop: 'PROP-11', party: owner.name, detail: `${removedBefore.join(', ')}, removed before it began, knows the ${what} ${e}` });
-    if (leakedBefore.length > 0) report({ prop: 'PROP-12', party: owner.name, detail: `after the leak of epoch ${firstLeak} and a later rotation, the adversary knows the ${what} ${e}` });
+    if (leakedBefore.length > 0)
+      report({ prop: 'PROP-12', party: owner.name, detail: `after the leak of epoch ${firstLeak} and a later rotation${hardened && (x.kemLeaks?.size ?? 0) > 0 ? ' (and the leaked members\' key updates committed)' : ''}, the adversary knows the ${what} ${e}` });
     const p = k.provenance(secret);
     if (p?.via === 'compat welcome' && p.withToken === false) report({ prop: 'PROP-16', party: owner.name, detail: `the ${what} ${e} was obtained through invite ${p.inviteId?.slice(0, 16)} without its token` });
   }
@@ -86,7 +108,7 @@ function checkRoom(world: World, k: Knowledge, x: SecrecyContext, owner: ClientN
     for (const s of node.statuses) {
       if (s.status.kind !== 'sent' || !k.plaintexts.has(s.status.text)) continue;
       const e = s.status.epoch;
-      if (insiders(e).length === 0 && !x.leaks.has(e)) report({ prop: 'PROP-02', party: node.name, detail: `the adversary reads "${s.status.text}" (${what} ${e})` });
+      if (insiders(e).length === 0 && !x.leaks.has(e) && !unhealed(e)) report({ prop: 'PROP-02', party: node.name, detail: `the adversary reads "${s.status.text}" (${what} ${e})` });
     }
   }
   // PROP-03: invite tokens

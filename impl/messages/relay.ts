@@ -76,6 +76,11 @@ export type PublishKeys = ValueOf<typeof PublishKeys>;
 export const GetKeys = message('GetKeys', MsgType.GetKeys, [reqId, f('member_id', fixed(HASH_BYTES))]);
 /** A key directory lookup. */
 export type GetKeys = ValueOf<typeof GetKeys>;
+/** `PostKeyUpdate` (type 0x1F, hardened): a member's `KeyUpdate` for the owner's mailbox (spec 8.4, REQ-REL-026). */
+export const PostKeyUpdate = message('PostKeyUpdate', MsgType.PostKeyUpdate, [reqId, roomId, payload]);
+/** A key update posted to the relay. */
+export type PostKeyUpdate = ValueOf<typeof PostKeyUpdate>;
+
 /** `FetchMailbox` (type 0x1E). */
 export const FetchMailbox = message('FetchMailbox', MsgType.FetchMailbox, [reqId, f('from_index', u64)]);
 /** A mailbox request. */

@@ -1,5 +1,6 @@
 /** Hardened room messages of spec section 4.7: invite, join handshake, commit and application messages. */
-import { f, fixed, list, message, opaque, text, u32, u64, type ValueOf } from '../codec.ts';
+import { equalBytes } from '../bytes.ts';
+import { f, fixed, list, message, opaque, text, u32, u64, u8, type ValueOf } from '../codec.ts';
 import {
   AEAD_NONCE_BYTES,
   DSA_PK_BYTES,
@@ -118,3 +119,26 @@ export type AppMessage = ValueOf<typeof AppMessage>;
 export const AppContent = message('AppContent', MsgType.AppContent, [f('sent_at', u64), f('text', text(0, 65000))]);
 /** Application message content. */
 export type AppContent = ValueOf<typeof AppContent>;
+
+/**
+ * `KeyUpdate` (type 0x48, spec 4.7, 7.12): a member's new ML-KEM key for one room, signed with
+ * context `key update`. Validity (REQ-ENC-017): `urgent` is 0 or 1 and the certificate is the member's.
+ */
+export const KeyUpdate = message(
+  'KeyUpdate',
+  MsgType.KeyUpdate,
+  [
+    f('room_id', fixed(ROOM_ID_BYTES)),
+    f('epoch', u32),
+    f('member_id', fixed(HASH_BYTES)),
+    f('kem_cert', KemCert),
+    f('urgent', u8),
+    f('signature', fixed(DSA_SIG_BYTES)),
+  ],
+  (v) => {
+    if (v.urgent !== 0 && v.urgent !== 1) return 'KeyUpdate.urgent must be 0 or 1';
+    return equalBytes(v.kem_cert.member_id, v.member_id) ? undefined : 'KeyUpdate.kem_cert is for another member';
+  },
+);
+/** A member's key update. */
+export type KeyUpdate = ValueOf<typeof KeyUpdate>;

@@ -17,14 +17,20 @@ import {
   type EpochKeys,
 } from '../keyschedule.ts';
 import { Commit, type CommitReason, type EpochHead, type MemberRecord } from '../messages/index.ts';
+import { enforced } from '../mutants.ts';
 import type { Rng } from '../rng.ts';
 import { HASH_BYTES, MAX_MEMBERS } from '../suite.ts';
 import { kemByVersion, requireSigned, signStruct, verifyMemberRecord, type Identity } from './identity.ts';
 import type { Encoded } from './join.ts';
+import { checkRotationUpdates } from './key-update.ts';
 
-/** The roster after adding `adds` and taking out `removes`, sorted by member id. */
+/**
+ * The roster after adding `adds` and taking out `removes`, sorted by member id. An add of a member
+ * already in the roster replaces its record: a key update (spec 6.11, REQ-KS-007).
+ */
 export function applyRoster(roster: readonly MemberRecord[], adds: readonly MemberRecord[], removes: readonly Bytes[]): MemberRecord[] {
-  return [...roster.filter((r) => !removes.some((id) => equalBytes(id, r.member_id))), ...adds].sort((a, b) =>
+  const gone = (id: Bytes): boolean => removes.some((x) => equalBytes(x, id)) || adds.some((a) => equalBytes(a.member_id, id));
+  return [...roster.filter((r) => !gone(r.member_id)), ...adds].sort((a, b) =>
     compareBytes(a.member_id, b.member_id),
   );
 }
@@ -73,10 +79,17 @@ export function buildCommit(c: CryptoProvider, rng: Rng, p: CommitParams): Built
   const rh = rosterHash(c, roster);
   const ctx = commitContextHash(c, p.roomId, p.epoch, p.prevEpochHash, rh);
   const commitSecret = rng.bytes(32);
-  // REQ-OWN-033: one entry per member of the new roster but the owner and those added here
+  // REQ-OWN-033: one entry per member of the new roster but the owner and those added here, each
+  // under the key of its record in the new roster: an updated member's new key (REQ-KS-007)
+  const joined = (id: Bytes): boolean => p.adds.some((a) => equalBytes(a.member_id, id)) && !p.roster.some((r) => equalBytes(r.member_id, id));
   const entries = roster
-    .filter((r) => !equalBytes(r.member_id, p.owner.fp) && !p.adds.some((a) => equalBytes(a.member_id, r.member_id)))
-    .map((r) => sealCommitEntry(c, rng, ctx, r.member_id, r.kem_cert.version, r.kem_cert.kem_pk, commitSecret));
+    .filter((r) => !equalBytes(r.member_id, p.owner.fp) && !joined(r.member_id))
+    .map((r) => {
+      // REQ-KS-007: its mutant seals an updated member's entry to the key its record had before the update
+      const old = enforced('REQ-KS-007') ? undefined : p.roster.find((x) => equalBytes(x.member_id, r.member_id));
+      const cert = old ?? r;
+      return sealCommitEntry(c, rng, ctx, r.member_id, cert.kem_cert.version, cert.kem_cert.kem_pk, commitSecret);
+    });
   const value = signStruct(
     c,
     rng,
@@ -127,6 +140,8 @@ export interface CommitCheckIds {
   readonly rosterHash: ReqId;
   /** Added record well formed. */
   readonly record: ReqId;
+  /** The key updates of a rotation (REQ-MEM-053). */
+  readonly update: ReqId;
 }
 
 /** The member's requirement ids (spec 7.7). */
@@ -138,6 +153,7 @@ export const MEMBER_COMMIT_CHECKS: CommitCheckIds = {
   reason: 'REQ-MEM-044',
   rosterHash: 'REQ-MEM-045',
   record: 'REQ-MEM-047',
+  update: 'REQ-MEM-053',
 };
 
 /** The owner record of a roster. */
@@ -157,10 +173,11 @@ export function checkCommitSuccessor(c: CryptoProvider, view: EpochView, commit:
   check(commit.epoch === view.epoch + 1, ids.epoch, `commit for epoch ${commit.epoch}, expected ${view.epoch + 1}`);
   check(equalBytes(commit.prev_epoch_hash, view.epochHash), ids.chain, 'commit does not chain to the current epoch hash');
   checkReason(commit, view.roster, ids.reason);
+  if (commit.reason === 'rotate') checkRotationUpdates(c, view.roster, commit, ids.update); // REQ-MEM-053
   const removes = commit.removes.map((r) => r.member_id);
   const roster = applyRoster(view.roster, commit.adds, removes);
   check(equalBytes(rosterHash(c, roster), commit.roster_hash), ids.rosterHash, 'roster_hash does not match the roster after the commit');
-  for (const a of commit.adds) verifyMemberRecord(c, a, ids.record);
+  if (commit.reason === 'add') for (const a of commit.adds) verifyMemberRecord(c, a, ids.record);
   return roster;
 }
 
@@ -189,7 +206,8 @@ function checkReason(commit: Commit, roster: readonly MemberRecord[], id: ReqId)
       break;
     }
     case 'rotate':
-      check(commit.adds.length === 0 && commit.removes.length === 0 && isZero(commit.invite_id), id, 'rotate changes no members');
+      // its adds are key updates, checked by REQ-MEM-053
+      check(commit.removes.length === 0 && isZero(commit.invite_id), id, 'rotate changes no members');
       break;
   }
 }

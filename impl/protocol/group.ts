@@ -9,12 +9,13 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 import { enforced } from '../mutants.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { epochHash, rosterHash as rosterHashOf, type EpochKeys } from '../keyschedule.ts';
-import { AppMessage, Commit, type AppContent, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
+import { AppMessage, Commit, type AppContent, type KemCert, type KeyUpdate, type EpochHead, type MemberRecord, type RosterInfo } from '../messages/index.ts';
 import type { Rng } from '../rng.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { openAppMessage, sealAppMessage } from './app.ts';
 import { checkCommitSuccessor, MEMBER_COMMIT_CHECKS, openCommit, ownerOf } from './commit.ts';
 import { requireSigned, type Identity } from './identity.ts';
+import { checkOwnUpdate } from './key-update.ts';
 import { parsedOf, type Decoded, type MessageInput, type RoomEntry } from './entry.ts';
 import type { Encoded } from './join.ts';
 
@@ -92,6 +93,10 @@ export interface GroupView {
   readonly epochCount: number;
   /** Removed senders' final heads, by hex member id (REQ-MEM-021). */
   readonly finalHeads: Readonly<Record<string, number>>;
+  /** This member's outstanding key update (REQ-MEM-051), which a commit updating its record must carry (REQ-MEM-054). */
+  readonly outstandingUpdate?: KeyUpdate;
+  /** The certificates of its updates that a later one replaced before they were committed (REQ-MEM-054 accepts them too). */
+  readonly replacedUpdates?: readonly KemCert[];
 }
 
 /** What happened while processing an input. */
@@ -100,6 +105,8 @@ export type GroupEvent =
   | { readonly kind: 'accepted'; readonly sender: Bytes; readonly seq: number; readonly epoch: number }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly reason: Commit['reason']; readonly roster: readonly MemberRecord[] }
   | { readonly kind: 'removed'; readonly epoch: number }
+  /** A commit installed this member's outstanding key update (REQ-MEM-054). */
+  | { readonly kind: 'key-updated'; readonly epoch: number; readonly version: number }
   | { readonly kind: 'held'; readonly what: 'commit' | 'message'; readonly epoch: number }
   | { readonly kind: 'ignored'; readonly detail: string }
   | { readonly kind: 'rejected'; readonly reqId: ReqId; readonly detail: string }
@@ -291,8 +298,10 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, input: Message
   let roster: MemberRecord[];
   let keys: EpochKeys | undefined;
   const removedMe = commit.removes.some((r) => equalBytes(r.member_id, view.me));
+  let ownUpdate: boolean | 'replaced' = false;
   try {
     roster = checkCommitSuccessor(c, { roomId: view.roomId, epoch: view.epoch, epochHash: cur.epochHash, roster: cur.roster }, commit, MEMBER_COMMIT_CHECKS);
+    ownUpdate = checkOwnUpdate(commit, view.me, view.outstandingUpdate, view.replacedUpdates); // REQ-MEM-054
     keys = removedMe ? undefined : openCommit(c, { value: commit, bytes }, me, requireKeys(cur).initSecret);
   } catch (e) {
     return { view, events: [rejected(e)] };
@@ -300,6 +309,15 @@ export function receiveCommit(c: CryptoProvider, view: GroupView, input: Message
   const record: EpochRecord = { epoch: commit.epoch, epochHash: epochHash(c, bytes), roster, keys, commitBytes: bytes };
   let next: GroupView = { ...view, epoch: commit.epoch, epochs: { ...view.epochs, [commit.epoch]: record }, epochCount: 0, removed: removedMe };
   const events: GroupEvent[] = [{ kind: 'epoch', epoch: commit.epoch, reason: commit.reason, roster }];
+  if (ownUpdate !== false) {
+    // REQ-MEM-054: its key is the one later entries are sealed to; the outstanding update, if that was
+    // it, is no longer outstanding, and no replaced one of an older version can be committed any more
+    const mine = roster.find((r) => equalBytes(r.member_id, view.me))!;
+    const { outstandingUpdate, replacedUpdates: _r, ...rest } = next;
+    const left = (view.replacedUpdates ?? []).filter((x) => x.version > mine.kem_cert.version);
+    next = { ...rest, ...(ownUpdate === 'replaced' && outstandingUpdate !== undefined ? { outstandingUpdate } : {}), ...(ownUpdate === 'replaced' && left.length > 0 ? { replacedUpdates: left } : {}) };
+    events.push({ kind: 'key-updated', epoch: commit.epoch, version: mine.kem_cert.version });
+  }
   if (removedMe) events.push({ kind: 'removed', epoch: commit.epoch });
   next = applyHeads(next, commit.heads);
   const fin = applyFinalHeads(next, commit);

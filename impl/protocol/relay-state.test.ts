@@ -14,6 +14,7 @@ import { buildCommit, ZERO_HASH } from './commit.ts';
 import { buildCompatMemberAdd } from './compat.ts';
 import { memberRecordOf, newestKem, rotateKem, type Identity } from './identity.ts';
 import { buildJoinRequest } from './join.ts';
+import { makeKeyUpdate } from './key-update.ts';
 import {
   AUTH_MATRIX,
   EMPTY_RELAY,
@@ -22,6 +23,7 @@ import {
   historyWindow,
   roleOf,
   type RelayOperation,
+  type RelayOutput,
   type RelayRequest,
   type RelayStep,
 } from './relay-state.ts';
@@ -54,6 +56,7 @@ describe('REQ-REL-001 the authorization matrix', () => {
         for (const role of ROLES) expect(roleOf(room, f.ids[role].fp)).toBe(role);
       });
       for (const op of Object.keys(AUTH_MATRIX) as RelayOperation[]) {
+        if (profile === 'compat' && op === 'update a member key') continue; // hardened only: REQ-REL-003 below
         for (const role of ROLES) {
           const allowed = AUTH_MATRIX[op].allow.includes(role);
           it(`${op} × ${role}: should ${allowed ? 'allow' : `deny with ${AUTH_MATRIX[op].reqId}`}`, () => {
@@ -210,6 +213,49 @@ describe('per-operation checks (hardened)', () => {
     expect(run(frozen.state, f.ids.member, msg(312, 1)).rejected).toBeUndefined(); // delayed, already counted
     rejectedWith(run(f.state, f.ids.member, { name: 'RemoveMember', value: { req_id: 313, room_id: f.roomId, member_id: f.ids.owner.fp } }), 'REQ-REL-019');
     rejectedWith(run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 314, room_id: f.roomId, member_id: f.ids.stranger.fp } }), 'REQ-REL-025');
+  });
+  it('REQ-REL-026 REQ-REL-027 should take a member key update to the owner mailbox and keep its version; refuse a forged, foreign, stale or second one', () => {
+    const post = (req_id: number, payload: Bytes, who: Identity = f.ids.member) => run(f.state, who, { name: 'PostKeyUpdate', value: { req_id, room_id: f.roomId, payload } });
+    const made = makeKeyUpdate(c, rng, f.ids.member, f.roomId, f.epoch, false);
+    const step = post(400, made.update.bytes);
+    expect(step.rejected).toBeUndefined();
+    const mail = step.outputs.find((o) => o.kind === 'mail') as Extract<RelayOutput, { kind: 'mail' }>;
+    expect(toHex(mail.to)).toBe(toHex(f.ids.owner.fp));
+    expect(mail.entry.payload).toBe(made.update.bytes);
+    expect(step.state.rooms[toHex(f.roomId)]!.members[toHex(f.ids.member.fp)]!.updated).toEqual({ version: made.kem.version, routineEpoch: f.epoch });
+    // a second routine update in the same epoch, or the same version again (a replay under a new req_id)
+    const next = makeKeyUpdate(c, rng, made.identity, f.roomId, f.epoch, false);
+    rejectedWith(run(step.state, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 401, room_id: f.roomId, payload: next.update.bytes } }), 'REQ-REL-026');
+    rejectedWith(run(step.state, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 402, room_id: f.roomId, payload: made.update.bytes } }), 'REQ-REL-026');
+    // an urgent one in the same epoch is not held back by the routine one
+    const urgent = makeKeyUpdate(c, rng, made.identity, f.roomId, f.epoch, true);
+    expect(run(step.state, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 403, room_id: f.roomId, payload: urgent.update.bytes } }).rejected).toBeUndefined();
+    // forged signature; another room's update; an update of an epoch that does not exist
+    const forged = made.update.bytes.slice();
+    forged[forged.length - 7]! ^= 1;
+    rejectedWith(post(404, forged), 'REQ-REL-026');
+    rejectedWith(post(405, makeKeyUpdate(c, rng, f.ids.member, rng.bytes(16), f.epoch, false).update.bytes), 'REQ-REL-003');
+    rejectedWith(post(406, makeKeyUpdate(c, rng, f.ids.member, f.roomId, f.epoch + 1, false).update.bytes), 'REQ-REL-026');
+    // another member's update posted by this principal; a frozen member
+    rejectedWith(post(407, makeKeyUpdate(c, rng, f.ids.owner, f.roomId, f.epoch, false).update.bytes), 'REQ-REL-026');
+    const frozen = ok(run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 408, room_id: f.roomId, member_id: f.ids.member.fp } }));
+    rejectedWith(run(frozen, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 409, room_id: f.roomId, payload: made.update.bytes } }), 'REQ-REL-026');
+  });
+  it('REQ-REL-003 should refuse a key update in a compat room: compat has none', () => {
+    const g = compatFixture();
+    const step = run(g.state, g.ids.member, { name: 'PostKeyUpdate', value: { req_id: 410, room_id: g.roomId, payload: makeKeyUpdate(c, rng, g.ids.member, g.roomId, 0, false).update.bytes } });
+    rejectedWith(step, 'REQ-REL-003');
+  });
+  it('REQ-REL-017 should take a rotation that installs a key update into its roster, keep the membership, and refuse a bad update', () => {
+    const made = makeKeyUpdate(c, rng, f.ids.member, f.roomId, f.epoch, false);
+    const rec = f.roster.find((r) => toHex(r.member_id) === toHex(f.ids.member.fp))!;
+    const rotate = (adds: typeof f.roster) => buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'rotate', inviteId: ZERO_HASH, adds, removes: [], roster: f.roster, heads: [], owner: f.ids.owner });
+    const step = run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 420, room_id: f.roomId, payload: rotate([{ ...rec, kem_cert: made.kem.cert }]).commit.bytes } });
+    expect(step.rejected).toBeUndefined();
+    const room = step.state.rooms[toHex(f.roomId)]!;
+    expect(room.roster.find((r) => toHex(r.member_id) === toHex(f.ids.member.fp))!.kem_cert).toEqual(made.kem.cert);
+    expect(room.members[toHex(f.ids.member.fp)]).toEqual(f.state.rooms[toHex(f.roomId)]!.members[toHex(f.ids.member.fp)]);
+    rejectedWith(run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 421, room_id: f.roomId, payload: rotate([{ ...rec, role: 'owner', kem_cert: made.kem.cert }]).commit.bytes } }), 'REQ-REL-017');
   });
   it('REQ-REL-016 should take a removed member’s late message of its own epochs below its final head, and nothing else', () => {
     const base = decode(AppMessage, (requestFor(f, 'send', f.ids.removed) as Extract<RelayRequest, { name: 'Send' }>).value.payload);

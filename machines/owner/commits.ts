@@ -16,6 +16,7 @@ import { currentEpoch, headsOf, installOwnCommit } from '../../impl/protocol/gro
 import { checkGaps, rejection, request, settle, status, wake, withRng, type Out } from '../client-core.ts';
 import type { ClientEffect } from '../events.ts';
 import { setInvite, type OwnerContext } from './context.ts';
+import { rotationUpdates, updatesDue, withoutUpdates } from './updates.ts';
 
 /** Notes the `AppMessage` entries among `entries` (parsed where they entered) in `logHeads` (REQ-OWN-036). */
 export function noteLog(ctx: OwnerContext, entries: readonly RoomEntry[]): OwnerContext {
@@ -68,7 +69,11 @@ export function installPublished(ctx: OwnerContext): Out<OwnerContext> {
     effects.push(status({ kind: 'admitted', memberId: add.member_id, epoch: commit.epoch, inviteId: commit.invite_id, identityPk: add.identity_pk, kemPk: add.kem_cert.kem_pk }));
   }
   if (commit.reason === 'remove') c = { ...c, freeze: undefined, removals: c.removals.filter((x) => !commit.removes.some((rm) => equalBytes(rm.member_id, x))) };
-  if (commit.reason === 'rotate') c = { ...c, rotationWanted: false };
+  if (commit.reason === 'rotate') {
+    // REQ-OWN-053: the updates it carried are committed
+    c = withoutUpdates({ ...c, rotationWanted: false }, commit.adds);
+    for (const a of commit.adds) effects.push(status({ kind: 'key-committed', memberId: a.member_id, epoch: commit.epoch, version: a.kem_cert.version }));
+  }
   for (const ev of r.events) {
     if (ev.kind === 'epoch') effects.push(status({ kind: 'epoch', epoch: ev.epoch, reason: ev.reason }));
     if (ev.kind === 'delivered') effects.push({ type: 'effect.deliver', sender: ev.sender, seq: ev.seq, epoch: ev.epoch, text: ev.content.text, sentAt: ev.content.sent_at });
@@ -80,13 +85,14 @@ export function installPublished(ctx: OwnerContext): Out<OwnerContext> {
 /**
  * Whether the hardened owner must commit now: a removal whose member the relay has frozen and
  * whose messages up to the freeze the owner has all seen (REQ-OWN-035), or, with no removal
- * waiting, a rotation asked for or N messages in the epoch (REQ-OWN-030).
+ * waiting, a rotation asked for, N messages in the epoch (REQ-OWN-030), or a pending key update
+ * that is urgent or has waited the update delay (REQ-OWN-053).
  */
 export function commitDue(ctx: OwnerContext, now: number): boolean {
   if (ctx.profile !== 'hardened' || !ctx.group || ctx.pending || ctx.publishing || now < ctx.commitHoldUntil) return false;
   const remove = ctx.removals[0];
   if (remove) return ctx.freeze?.atIndex !== undefined && equalBytes(ctx.freeze.memberId, remove) && ctx.log.index >= ctx.freeze.atIndex;
-  return ctx.rotationWanted || ctx.group.epochCount >= ctx.config.rotateEvery;
+  return ctx.rotationWanted || ctx.group.epochCount >= ctx.config.rotateEvery || updatesDue(ctx, now);
 }
 
 /** Whether the hardened owner must ask the relay to freeze the next member it removes (REQ-OWN-035). */
@@ -115,7 +121,8 @@ export function commitChange(ctx: OwnerContext, now: number): Out<OwnerContext> 
       prevEpochHash: cur.epochHash,
       reason: remove ? 'remove' : 'rotate',
       inviteId: ZERO_HASH,
-      adds: [],
+      // REQ-OWN-053: a rotation carries every pending key update; a removal none
+      adds: remove ? [] : rotationUpdates(ctx),
       removes: remove ? [remove] : [],
       roster: cur.roster,
       heads: commitHeads(ctx, remove),

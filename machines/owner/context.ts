@@ -6,7 +6,7 @@ import { equalBytes, type Bytes } from '../../impl/bytes.ts';
 import type { CryptoProvider } from '../../impl/crypto/provider.ts';
 import { PqroomError } from '../../impl/errors.ts';
 import type { EpochKeys } from '../../impl/keyschedule.ts';
-import { JoinRequest, type Invite, type MailboxEntry } from '../../impl/messages/index.ts';
+import { JoinRequest, type Invite, type MailboxEntry, type MemberRecord } from '../../impl/messages/index.ts';
 import type { BuiltCommit } from '../../impl/protocol/commit.ts';
 import type { Identity } from '../../impl/protocol/identity.ts';
 import type { Encoded } from '../../impl/protocol/join.ts';
@@ -113,6 +113,18 @@ export interface OwnerContext extends ClientCore {
    * only ever raises a removed member's final head.
    */
   readonly logHeads: Readonly<Record<string, { readonly nextSeq: number; readonly lastEpoch: number }>>;
+  /** hardened: each member's pending key update, by hex member id (REQ-OWN-053). */
+  readonly updates: Readonly<Record<string, PendingUpdate>>;
+}
+
+/** A member's pending key update (REQ-OWN-053): at most one per member, part of the owner's kept state. */
+export interface PendingUpdate {
+  /** The member's record with the update's certificate. */
+  readonly record: MemberRecord;
+  /** When the owner accepted it (the update delay runs from here). */
+  readonly since: number;
+  /** Whether it makes a rotation due at once. */
+  readonly urgent: boolean;
 }
 
 /** The owner event of type `T`. */

@@ -19,6 +19,7 @@ import { MAX_MEMBERS } from '../../impl/suite.ts';
 import { advance, continueMailbox, rejection, request, settle, status, withRng, type Out } from '../client-core.ts';
 import type { ClientEffect } from '../events.ts';
 import { publish } from './commits.ts';
+import { receiveKeyUpdate } from './updates.ts';
 import { rejected, setInvite, type Ev, type IssuedInvite, type OwnerContext, type PendingJoin } from './context.ts';
 
 /** REQ-OWN-004..006: issue an invite; its text is announced when the relay holds its id. */
@@ -200,6 +201,10 @@ export function hardenedMail(ctx0: OwnerContext, e: Ev<'net.mailbox'> | Ev<'net.
       ctx = r.out.ctx;
       effects.push(...r.out.effects);
       if (r.kind === 'admitted') next = 'awaitingConfirm';
+    } else if (t === MsgType.KeyUpdate) {
+      const r = receiveKeyUpdate(ctx, entry, e.now); // REQ-OWN-050..053
+      ctx = r.ctx;
+      effects.push(...r.effects);
     } else {
       effects.push(rejection('REQ-ENC-005', `unexpected mailbox message type ${String(t)}`, `mailbox ${entry.index}`));
     }

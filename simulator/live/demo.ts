@@ -200,6 +200,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             out(`epoch ${s.epoch} (${s.reason})`);
           }
           if (s.kind === 'removed') out(`${name} removed at epoch ${s.epoch}`);
+          // spec 7.12: each key update a member sends, and the commit that installs it
+          if (s.kind === 'key-update') out(`${name} sent a key update (ML-KEM key version ${s.version}${s.urgent ? ', urgent' : ''}) at epoch ${s.epoch}`);
+          if (s.kind === 'key-updated') out(`${name}'s key update (version ${s.version}) committed at epoch ${s.epoch}; its older ML-KEM private keys erased`);
         },
         raise: (kind, reqId, detail) => {
           if (kind === 'alarm') {
@@ -234,6 +237,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       members.push(m);
     }
     const everyone = [owner, ...members];
+    if (o.profile === 'hardened' && members.length > 0) {
+      // REQ-MEM-052: the first member's user asks for a key update (urgent: the owner commits it at once); the others follow the policy
+      out(`${members[0]!.name} asks for a key update`);
+      members[0]!.user({ type: 'user.update' });
+    }
     const sent: { text: string; from: string; phase: number }[] = [];
     const removed = o.profile === 'hardened' && members.length > 1 ? members[members.length - 1]! : undefined;
     const send = async (count: number, phase: number, speakers: LiveClient[]): Promise<void> => {

@@ -15,10 +15,23 @@ import {
 } from '../../impl/fingerprint.ts';
 import { inviteFromText, inviteToText } from '../../impl/invite.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
-import { Ack, AppContent, AppMessage, ClientAuth, Commit, FetchHistory, HistoryChunk, Invite, KemCert, MESSAGES, Register, Reject } from '../../impl/messages/index.ts';
+import { Ack, AppContent, AppMessage, ClientAuth, Commit, FetchHistory, HistoryChunk, Invite, KemCert, KeyUpdate, MESSAGES, Register, Reject } from '../../impl/messages/index.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { sampleValue } from '../sample.ts';
 import { expectEqual, str, type VectorKind } from './kind.ts';
+
+/**
+ * Messages added after the vector files were first written (issue 28: key updates). They are
+ * generated after all the others, each from the same shared generator, so that every existing
+ * vector keeps its bytes.
+ */
+const ADDED_LATER: readonly string[] = ['PostKeyUpdate', 'KeyUpdate', 'FactorBegin', 'FactorChallenge', 'FactorResponse', 'FactorAccepted'];
+
+/** Every message codec, the original ones in their order first, then {@link ADDED_LATER}. */
+function messagesInVectorOrder(): [string, StructCodec<unknown>][] {
+  const all = Object.entries(MESSAGES) as [string, StructCodec<unknown>][];
+  return [...all.filter(([n]) => !ADDED_LATER.includes(n)), ...ADDED_LATER.map((n) => all.find(([m]) => m === n)!)];
+}
 
 const codecOf = (name: string): StructCodec<unknown> => {
   const codec = (MESSAGES as Record<string, StructCodec<unknown>>)[name];
@@ -34,7 +47,7 @@ export const messagesKind: VectorKind = {
     'Every message of spec 4.1, twice: with every variable field at its minimum and with small random contents. encode(value) must equal encoding and decode(encoding) must equal value (spec 2, 4; REQ-ENC-015).',
   generate() {
     const rng = deterministicRng(utf8('vectors messages'));
-    return Object.entries(MESSAGES).flatMap(([name, codec]) =>
+    return messagesInVectorOrder().flatMap(([name, codec]) =>
       (['min', 'sample'] as const).map((mode) => {
         const value = sampleValue(codec, rng, mode);
         return { id: `${name}/${mode}`, message: name, value: toJson(codec, value), encoding: h(encode(codec, value)) };
@@ -56,12 +69,12 @@ function malformedCases(): Record<string, Json>[] {
   };
   // Generic malformations: every message cut right after its header; small messages (and one
   // large one, KemCert) also truncated by one byte, extended by one byte, and with a wrong
-  // version, suite or type.
-  for (const [name, codec] of Object.entries(MESSAGES)) {
+  // version, suite or type. The messages added later come at the end (existing vectors unchanged).
+  const generic = (name: string, codec: StructCodec<unknown>): void => {
     const good = encode(codec, sampleValue(codec, rng, 'min'));
     // (a message whose body is one byte, FactorBegin, is whole at 5 bytes: its truncation is the case below)
     if (good.length > 5) add(`${name}/cut-after-header`, name, good.subarray(0, 5), 'REQ-ENC-006', 'truncated');
-    if (good.length > 256 && name !== 'KemCert') continue;
+    if (good.length > 256 && name !== 'KemCert') return;
     add(`${name}/truncated`, name, good.subarray(0, good.length - 1), 'REQ-ENC-006', 'truncated');
     add(`${name}/trailing`, name, concat(good, new Uint8Array([0])), 'REQ-ENC-007', 'trailing');
     const v = good.slice();
@@ -76,7 +89,8 @@ function malformedCases(): Record<string, Json>[] {
     const u = good.slice();
     u[3] = codec.desc.type === 0x30 ? 0x31 : 0x30;
     add(`${name}/unexpected-type`, name, u, 'REQ-ENC-005', 'unexpected-type');
-  }
+  };
+  for (const [name, codec] of Object.entries(MESSAGES)) if (!ADDED_LATER.includes(name)) generic(name, codec);
   const minOf = <T>(codec: Codec<T>): T => sampleValue(codec, rng, 'min');
   // REQ-ENC-008: a length prefix beyond the field's maximum (Reject.detail<0..1024>).
   add('Reject/detail-too-long', 'Reject', concat(encode(Reject, { req_id: 1, requirement: 'REQ-REL-016', detail: '' }).subarray(0, -2), new Uint8Array([0x04, 0x01]), new Uint8Array(1025).fill(0x61)), 'REQ-ENC-008', 'length');
@@ -116,6 +130,11 @@ function malformedCases(): Record<string, Json>[] {
   add('Reject/not-a-requirement-id', 'Reject', encodeUnchecked(Reject, { req_id: 1, requirement: 'oops', detail: '' }), 'REQ-ENC-017', 'value');
   // Empty input.
   add('Invite/empty', 'Invite', new Uint8Array(0), 'REQ-ENC-006', 'truncated');
+  // Added later (issues 28 and 27), after everything else: the key update and second-factor messages, and KeyUpdate's validity rule.
+  for (const name of ADDED_LATER) generic(name, codecOf(name));
+  const ku = minOf(KeyUpdate);
+  add('KeyUpdate/urgent-2', 'KeyUpdate', encodeUnchecked(KeyUpdate, { ...ku, urgent: 2 }), 'REQ-ENC-017', 'value');
+  add('KeyUpdate/cert-of-another-member', 'KeyUpdate', encodeUnchecked(KeyUpdate, { ...ku, kem_cert: { ...ku.kem_cert, member_id: new Uint8Array(32).fill(9) } }), 'REQ-ENC-017', 'value');
   return out;
 }
 

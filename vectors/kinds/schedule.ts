@@ -17,6 +17,7 @@ import {
   epochKeys,
   epochSecret,
   fakeLoginVerifier,
+  fingerprint,
   INITIAL_INIT_SECRET,
   joinMacKey,
   loginClientConfirm,
@@ -36,7 +37,8 @@ import { AppMessage, Commit, CompatChat, CompatJoinRequest, CompatWelcome, JoinC
 import { openAppMessage, sealAppMessage } from '../../impl/protocol/app.ts';
 import { buildCommit, checkCommitSuccessor, checkGenesis, MEMBER_COMMIT_CHECKS, openCommit, ownerEpochKeys, ZERO_HASH } from '../../impl/protocol/commit.ts';
 import { buildCompatJoinRequest, compatAnswerJoin, compatOpenWelcome, openCompatSealed, sealCompatChat } from '../../impl/protocol/compat.ts';
-import { createIdentity, identityFromSeeds, memberRecordOf, newestKem } from '../../impl/protocol/identity.ts';
+import { createIdentity, identityFromSeeds, memberRecordOf, newestKem, type Identity } from '../../impl/protocol/identity.ts';
+import { makeKeyUpdate } from '../../impl/protocol/key-update.ts';
 import { buildJoinConfirm, buildJoinRequest, buildWelcome, openWelcome, verifyJoinConfirm, verifyJoinRequest } from '../../impl/protocol/join.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { NO_EPOCH } from '../../impl/suite.ts';
@@ -108,6 +110,24 @@ const DERIVATIONS: Readonly<Record<string, (i: Readonly<Record<string, Json>>) =
   'sim-seed'(i) {
     return { seed: h(simSeed(c, i.run_seed as number, i.party as string, i.restart as number)) };
   },
+  // spec 5.5.1 (REQ-MEM-051, REQ-KS-007): a member's key update, and the commit entry the next rotation seals to its new key
+  'key-update'(i) {
+    const kp = c.sigKeygen(b(i.identity_seed as string));
+    const me = { seed: b(i.identity_seed as string), publicKey: kp.publicKey, secretKey: kp.secretKey, fp: fingerprint(c, kp.publicKey), kemKeys: [{ version: i.old_kem_version as number }] } as unknown as Identity;
+    const draws = [b(i.kem_seed as string), b(i.cert_rnd as string), b(i.update_rnd as string)];
+    const made = makeKeyUpdate(c, { bytes: () => draws.shift()! }, me, b(i.room_id as string), i.epoch as number, i.urgent === 1);
+    const e = i.commit_epoch as number;
+    const ctx = commitContextHash(c, b(i.room_id as string), e, b(i.prev_epoch_hash as string), b(i.roster_hash as string));
+    const entry = sealCommitEntry(c, { bytes: () => b(i.m as string) }, ctx, me.fp, made.kem.version, made.kem.publicKey, b(i.commit_secret as string));
+    const opened = openCommitEntry(c, ctx, entry, made.kem.secretKey);
+    return {
+      key_update: h(made.update.bytes),
+      kem_version: made.kem.version,
+      kem_ct: h(entry.kem_ct),
+      sealed: h(entry.sealed),
+      epoch_secret: h(epochSecret(c, b(i.prev_init_secret as string), opened)),
+    };
+  },
 };
 
 /** The key schedule of spec 5, derivation by derivation, across several epochs. */
@@ -115,7 +135,7 @@ export const keyScheduleKind: VectorKind = {
   kind: 'key-schedule',
   file: 'key-schedule.json',
   description:
-    'The key schedule of spec 5: five chained epochs (epoch, init and app secrets), commit secret entries, join, welcome and confirm keys, transport and rekeyed transport keys, both logins, vault keys, compat keys and simulator seeds (REQ-KS-001..006).',
+    'The key schedule of spec 5: five chained epochs (epoch, init and app secrets), commit secret entries, join, welcome and confirm keys, transport and rekeyed transport keys, both logins, vault keys, compat keys and simulator seeds (REQ-KS-001..007); last, a member key update and the commit entry sealed to its new key (spec 5.5.1).',
   generate() {
     const rng = deterministicRng(utf8('vectors key schedule'));
     const inputs: [string, Case][] = [
@@ -127,6 +147,8 @@ export const keyScheduleKind: VectorKind = {
       ['vault', { password_hash: h(rng.bytes(32)), user_id: 'alice@example', password: 'correct horse battery staple' }],
       ['compat', { ss: h(rng.bytes(32)), token: h(rng.bytes(32)) }],
       ['sim-seed', { run_seed: 42, party: 'owner', restart: 1 }],
+      // added later (issue 28), last, so that the cases above keep their bytes
+      ['key-update', { identity_seed: h(rng.bytes(32)), old_kem_version: 3, room_id: h(rng.bytes(16)), epoch: 5, urgent: 0, kem_seed: h(rng.bytes(64)), cert_rnd: h(rng.bytes(32)), update_rnd: h(rng.bytes(32)), commit_epoch: 6, prev_epoch_hash: h(rng.bytes(32)), roster_hash: h(rng.bytes(32)), m: h(rng.bytes(32)), commit_secret: h(rng.bytes(32)), prev_init_secret: h(rng.bytes(32)) }],
     ];
     return inputs.map(([derivation, input]) => ({ id: `ks/${derivation}`, derivation, input, output: DERIVATIONS[derivation]!(input) }));
   },

@@ -28,6 +28,7 @@ import { buildCommit, ZERO_HASH } from '../commit.ts';
 import { buildCompatJoinRequest, buildCompatMemberAdd } from '../compat.ts';
 import { createIdentity, memberRecordOf, newestKem, rotateKem, type Identity } from '../identity.ts';
 import { buildJoinRequest } from '../join.ts';
+import { makeKeyUpdate } from '../key-update.ts';
 import { EMPTY_RELAY, handleRequest, type RelayOperation, type RelayRequest, type RelayRole, type RelayState, type RelayStep } from '../relay-state.ts';
 import { c } from '../testkit.ts';
 
@@ -202,6 +203,8 @@ export function requestFor(f: Fixture, op: RelayOperation, who: Identity, role: 
       return { name: 'FetchHistory', value: { req_id, room_id, from_index: 1, limit: 50 } };
     case 'read the roster':
       return { name: 'GetRoster', value: { req_id, room_id } };
+    case 'update a member key':
+      return { name: 'PostKeyUpdate', value: { req_id, room_id, payload: makeKeyUpdate(c, rng, who, room_id, f.epoch, false).update.bytes } };
     case 'fetch the own mailbox':
       return { name: 'FetchMailbox', value: { req_id, from_index: 1 } };
     case 'publish the own keys':

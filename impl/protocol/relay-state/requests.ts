@@ -9,11 +9,12 @@ import type { CryptoProvider } from '../../crypto/provider.ts';
 import { PqroomError, ProtocolError, type ReqId } from '../../errors.ts';
 import { epochHash, fingerprint } from '../../keyschedule.ts';
 import type * as M from '../../messages/index.ts';
-import { Ack, AppMessage, Commit, CompatChat, CompatConfirm, CompatJoinRequest, CompatMember, CompatMemberAdd, CompatRosterInfo, CompatRotation, CompatWelcome, JoinConfirm, JoinRequest, KeysInfo, MsgType, RosterInfo, Welcome } from '../../messages/index.ts';
+import { Ack, AppMessage, Commit, KeyUpdate, CompatChat, CompatConfirm, CompatJoinRequest, CompatMember, CompatMemberAdd, CompatRosterInfo, CompatRotation, CompatWelcome, JoinConfirm, JoinRequest, KeysInfo, MsgType, RosterInfo, Welcome } from '../../messages/index.ts';
 import { checkCommitSuccessor, checkGenesis, type CommitCheckIds } from '../commit.ts';
 import { verifyCompatMemberAdd } from '../compat.ts';
 import { parse, type Parsed } from '../entry.ts';
 import { verifyKemCert } from '../identity.ts';
+import { checkKeyUpdate, RELAY_UPDATE_CHECKS } from '../key-update.ts';
 import { AUTH_MATRIX, historyWindow, operationOf, recipientsOf, roleOf, type RelayInvite, type RelayOutput, type RelayRequest, type RelayRoom, type RelayState } from './state.ts';
 
 /** The longest payload the relay stores (REQ-ENC-020): 2^24 - 128 bytes, so that its delivery and a chunk holding it alone stay within REQ-ENC-019. */
@@ -87,7 +88,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
     fail('REQ-REL-002', 'unknown room');
   }
   // spec 8.4: a request the room's profile does not define is refused with REQ-REL-003, after REQ-REL-002, before the matrix
-  if (room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat'))
+  if (room && (req.name === 'PostCommit' || req.name === 'PostKeyUpdate' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat'))
     fail('REQ-REL-003', `${req.name} is not part of the ${room.profile} profile`);
   // a PostCommit's payload is decoded once, here: its reason picks the matrix row, and postCommit checks it
   const commit = req.name === 'PostCommit' ? parse(Commit, req.value.payload) : undefined;
@@ -123,7 +124,28 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
       return fetchHistory(state, room!, principal, req.value);
     case 'GetRoster':
       return getRoster(state, room!, req.value);
+    case 'PostKeyUpdate':
+      return postKeyUpdate(c, state, room!, principal, req.value);
   }
+}
+
+/** REQ-REL-026, REQ-REL-027 (hardened `PostKeyUpdate`): checked as the owner checks it, then to the owner's mailbox. */
+function postKeyUpdate(c: CryptoProvider, state: RelayState, room: RelayRoom, principal: Bytes, req: M.PostKeyUpdate): Dispatched {
+  checkEnvelopePayload(req.payload, MsgType.KeyUpdate, req.room_id, undefined, 'KeyUpdate');
+  const u = decodePayload(KeyUpdate, req.payload, 'KeyUpdate');
+  const key = toHex(principal);
+  const m = room.members[key];
+  if (!equalBytes(u.member_id, principal)) fail('REQ-REL-026', 'the update is not the principal\'s');
+  if (!m || m.frozen) fail('REQ-REL-026', 'the member is being removed'); // REQ-REL-025
+  const last = m.updated;
+  checkKeyUpdate(c, { roomId: room.roomId, epoch: room.epoch, roster: room.roster }, u, last?.version ?? 0, RELAY_UPDATE_CHECKS);
+  const urgent = u.urgent === 1;
+  if ((urgent ? last?.urgentEpoch : last?.routineEpoch) === room.epoch) fail('REQ-REL-026', `a ${urgent ? 'urgent' : 'routine'} update of this member was accepted in this epoch already`);
+  // REQ-REL-027: the member's newest accepted version and epoch are kept with its membership, durable
+  const updated = { ...last, version: u.kem_cert.version, ...(urgent ? { urgentEpoch: room.epoch } : { routineEpoch: room.epoch }) };
+  const st = withRoom(state, { ...room, members: { ...room.members, [key]: { ...m, updated } } });
+  const r = mail(st, room.owner, req.room_id, new Uint8Array(32), req.payload);
+  return { state: r.state, outputs: [r.output], reply: ack(req.req_id, 0) };
 }
 
 function withRoom(state: RelayState, room: RelayRoom): RelayState {
@@ -233,7 +255,7 @@ function submitConfirm(state: RelayState, room: RelayRoom, principal: Bytes, req
 
 const RELAY_COMMIT_IDS = (reason: string): CommitCheckIds => {
   const id: ReqId = reason === 'add' ? 'REQ-REL-015' : reason === 'remove' ? 'REQ-REL-019' : 'REQ-REL-017';
-  return { room: 'REQ-REL-003', signature: id, epoch: id, chain: id, reason: id, rosterHash: id, record: id };
+  return { room: 'REQ-REL-003', signature: id, epoch: id, chain: id, reason: id, rosterHash: id, record: id, update: id };
 };
 
 /** REQ-REL-015, REQ-REL-017, REQ-REL-019 (hardened): `parsed` is the payload, decoded once by dispatch. */
@@ -258,7 +280,8 @@ function postCommit(c: CryptoProvider, state: RelayState, room: RelayRoom, req: 
   }
   const r = appendLog(state, room, req.payload, (rm, index) => {
     const members = { ...rm.members };
-    for (const a of commit.adds) members[toHex(a.member_id)] = { role: 'member', addedIndex: index, addedEpoch: commit.epoch };
+    // a rotation's adds are key updates of current members (REQ-REL-017): the roster takes them, the membership stays
+    if (commit.reason === 'add') for (const a of commit.adds) members[toHex(a.member_id)] = { role: 'member', addedIndex: index, addedEpoch: commit.epoch };
     for (const x of commit.removes) {
       const prev = members[toHex(x.member_id)];
       const finalSeq = commit.heads.find((h) => equalBytes(h.member_id, x.member_id))?.next_seq ?? 0;

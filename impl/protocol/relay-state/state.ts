@@ -30,7 +30,8 @@ export type RelayOperation =
   | 'read the roster'
   | 'fetch the own mailbox'
   | 'publish the own keys'
-  | 'look up keys';
+  | 'look up keys'
+  | 'update a member key';
 
 const ALL_ROLES: readonly RelayRole[] = ['owner', 'member', 'invitee', 'removed', 'stranger'];
 
@@ -53,6 +54,8 @@ export const AUTH_MATRIX: Readonly<Record<RelayOperation, { readonly allow: read
   'fetch the own mailbox': { allow: ALL_ROLES, reqId: 'REQ-REL-024' },
   'publish the own keys': { allow: ALL_ROLES, reqId: 'REQ-REL-022' },
   'look up keys': { allow: ALL_ROLES, reqId: 'REQ-REL-023' },
+  // the owner receives no commit entry, so it has no key to update (spec 7.12)
+  'update a member key': { allow: ['member'], reqId: 'REQ-REL-026' },
 };
 
 /** A principal's membership of a room, as the relay keeps it. */
@@ -73,6 +76,8 @@ export interface RelayMember {
   readonly sentSeq?: number;
   /** hardened: the owner is removing it (REQ-REL-025): it may add nothing the log does not already count. */
   readonly frozen?: boolean;
+  /** hardened: the newest key update version accepted from it, and the room epochs of its last routine and urgent ones (REQ-REL-027). */
+  readonly updated?: { readonly version: number; readonly routineEpoch?: number; readonly urgentEpoch?: number };
 }
 
 /** An invite as the relay knows it: only its id (REQ-KS-002). */
@@ -179,12 +184,13 @@ export type RelayRequest =
   | { readonly name: 'GetRoster'; readonly value: M.GetRoster }
   | { readonly name: 'PublishKeys'; readonly value: M.PublishKeys }
   | { readonly name: 'GetKeys'; readonly value: M.GetKeys }
-  | { readonly name: 'FetchMailbox'; readonly value: M.FetchMailbox };
+  | { readonly name: 'FetchMailbox'; readonly value: M.FetchMailbox }
+  | { readonly name: 'PostKeyUpdate'; readonly value: M.PostKeyUpdate };
 
 /** Names of the relay requests. */
 export const RELAY_REQUEST_NAMES: readonly RelayRequest['name'][] = [
   'CreateRoom', 'PostInvite', 'SubmitJoin', 'SendWelcome', 'SubmitConfirm', 'PostCommit', 'Send', 'Rotate', 'AddMember',
-  'RemoveMember', 'FetchHistory', 'GetRoster', 'PublishKeys', 'GetKeys', 'FetchMailbox',
+  'RemoveMember', 'FetchHistory', 'GetRoster', 'PublishKeys', 'GetKeys', 'FetchMailbox', 'PostKeyUpdate',
 ];
 
 /** The outcome of one request. */
@@ -250,6 +256,10 @@ export function operationOf(req: RelayRequest, commit?: Parsed<Commit>): RelayOp
       return 'publish the own keys';
     case 'GetKeys':
       return 'look up keys';
+    case 'PostKeyUpdate':
+      return 'update a member key';
+    default:
+      return undefined;
   }
 }
 
