@@ -7,7 +7,7 @@
  * command when that file passes.
  */
 import type { Operator } from './sites.ts';
-import type { ArguedSurvivor } from './survivors.ts';
+import type { ArguedSurvivor } from './argument.ts';
 
 /** `[function, operator, mutated text, the name of the test that fails ('' when several do: the file's tests as a whole)]`. */
 type Row = readonly [fn: string, operator: Operator, original: string, test: string];
@@ -102,8 +102,8 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["dispatch", "drop-call", "fail('REQ-REL-010', 'room id already in use');", ""],
     ["dispatch", "negate", "!room", ""],
     ["dispatch", "drop-call", "fail('REQ-REL-002', 'unknown room');", ""],
-    ["dispatch", "negate", "room && (req.name === 'PostCommit' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat')", ""],
-    ["dispatch", "negate", "req.name === 'PostCommit'", ""],
+    ["dispatch", "negate", "room && (req.name === 'PostCommit' || req.name === 'PostKeyUpdate' ? room.profile !== 'hardened' : ['Rotate', 'AddMember'].includes(req.name) && room.profile !== 'compat')", ""],
+    ["dispatch", "negate", "req.name === 'PostCommit' || req.name === 'PostKeyUpdate'", ""],
     ["dispatch", "negate", "op === undefined", ""],
     ["dispatch", "negate", "!rule.allow.includes(role) && !(rule.late ?? []).includes(role) && enforced('REQ-REL-001')", ""],
     ["dispatch", "drop-call", "fail(rule.reqId, `${op} is not allowed for a ${role}`);", ""],

@@ -14,26 +14,11 @@
  *   counts only when the campaign misses the mutant, and stays valid if the campaign comes to kill it.
  */
 
+import { argumentKey, type ArguedSurvivor } from './argument.ts';
 import { KILLED_BY_TESTS } from './killed-by-test.ts';
-import { mutantKey, type Operator } from './sites.ts';
+import type { Operator } from './sites.ts';
 
-/** An argued survivor. */
-export interface ArguedSurvivor {
-  /** The mutant's file. */
-  readonly file: string;
-  /** The named function it is in, as the generator names it (`GeneratedMutant.fn`). */
-  readonly fn: string;
-  readonly operator: Operator;
-  /** The text it replaces, as generated (whitespace collapsed): the argument holds for this text only. */
-  readonly original: string;
-  /** The k-th (from 0) of the same text and operator in that function, when there are several. */
-  readonly nth?: number;
-  readonly kind: 'equivalent' | 'unreachable' | 'killed-by-test';
-  /** Why. */
-  readonly why: string;
-  /** killed-by-test: the test file that kills it (`pqroom mutate --generated --tests` runs it against the mutant). */
-  readonly test?: string;
-}
+export { argumentKey, type ArguedSurvivor };
 
 const COMPAT =
   "compat profile code (spec 6.9, 7.9): the generated mutants run against the hardened campaign, which never takes a compat branch; the compat profile's weaknesses are what the audit's compat column shows, and its tests are impl/protocol/compat*.test.ts";
@@ -43,12 +28,6 @@ const CONTEXT =
   "the ML-DSA context bound of the symbolic stand-in: every context pqroom signs with is sigContext(label) of a fixed protocol label (impl/labels.ts), far below 255 bytes, so moving or removing the bound changes no run; the real backends' bound is checked by the differential case 'ML-DSA Sign with a 256-byte context is refused' and Wycheproof";
 const EARLY_REPLAY =
   "the early replay cut, before any signature work (REQ-MEM-016): every message it rejects (base <= seq < next) is rejected again with REQ-MEM-016 after the signature check (the seq < s.next test below, REQ-MEM-018 having excluded seq < base), or by REQ-MEM-014 when its signature is broken; the view is unchanged either way, so only the work spent differs";
-
-/** The mutant key an argument names (`GeneratedMutant.key`). */
-export function argumentKey(a: Pick<ArguedSurvivor, 'file' | 'fn' | 'operator' | 'original' | 'nth'>): string {
-  const k = mutantKey(a);
-  return a.nth ? `${k}#${a.nth}` : k;
-}
 
 type Site = readonly [file: string, fn: string, operator: Operator, original: string];
 const argue = (kind: ArguedSurvivor['kind'], why: string, sites: readonly Site[]): ArguedSurvivor[] => sites.map(([file, fn, operator, original]) => ({ file, fn, operator, original, kind, why }));

@@ -154,6 +154,8 @@ export const ANSWER_CASES: readonly Case[] = [
     id: 'REQ-REL-024',
     name: 'a MailboxChunk holds at most 256 entries: 257 welcomes come as 256 (next_index 257, not complete), then 1',
     timeoutMs: 90_000,
+    // open defect (issue 22): replayed from the file, the fetch after 257 acknowledged welcomes returns 15 to 19 entries, complete
+    notAVector: 'replayed from a file it fails for a reason not yet found (the fetch after 257 acknowledged welcomes returns 15 to 19 entries); run it live (pqroom conformance)',
     async run(x) {
       const { room, p, inv } = await claimed(x);
       const answers = await all(room.owner.peer, Array.from({ length: 257 }, () => welcomeOf(room, inv, 40)), 60_000);

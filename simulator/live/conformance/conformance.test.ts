@@ -49,6 +49,9 @@ describe('pqroom conformance against the honest relay', () => {
   it('REQ-TRN-011 REQ-TRN-012 should pass as child processes: pqroom relay --port 0, then pqroom conformance --json', async () => {
     const db = join(dir, 'child.db');
     const relay = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the relay's log (stderr) is read as it comes: a pipe nobody reads fills and stops the relay
+    let relayLog = '';
+    relay.stderr!.on('data', (d: Buffer) => (relayLog = (relayLog + d.toString()).slice(-4000)));
     try {
       let stdout = '';
       const port = await new Promise<number>((resolve, reject) => {

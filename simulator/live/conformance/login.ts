@@ -60,11 +60,15 @@ async function registered(x: CaseContext, who: { id: { publicKey: Bytes }; peer:
   return { name, salt, password, kdf: probe.ch.kdf };
 }
 
+/** Why the login cases are not vectors: what a client sends depends on the relay's fresh challenge. */
+const RELAY_RANDOM = "its requests and the relay's answers depend on the relay's fresh challenge (session values, signature), which a fixed script cannot hold";
+
 export const LOGIN_CASES: readonly Case[] = [
   {
     id: 'REQ-LOG-015',
     name: 'login: an unknown username is challenged like an account: the same salt each time, the relay\'s KDF parameters, fresh session values',
     profiles: ['hardened'],
+    notAVector: RELAY_RANDOM,
     async run(x) {
       const name = username(x);
       const a = await challenge(x, (await Room.principal(x)).peer, name);
@@ -80,6 +84,7 @@ export const LOGIN_CASES: readonly Case[] = [
     id: 'REQ-LOG-018',
     name: 'login: a Register with other KDF parameters than the relay\'s is refused with a Reject REQ-LOG-018, req_id 0',
     profiles: ['hardened'],
+    notAVector: RELAY_RANDOM,
     async run(x) {
       const who = await Room.principal(x);
       const probe = await challenge(x, who.peer, username(x));
@@ -93,6 +98,7 @@ export const LOGIN_CASES: readonly Case[] = [
     id: 'REQ-LOG-001',
     name: 'login: a registered account is challenged under its own salt, with nothing that tells it from an unknown username (REQ-LOG-015)',
     profiles: ['hardened'],
+    notAVector: RELAY_RANDOM,
     async run(x) {
       const who = await Room.principal(x);
       const acct = await registered(x, who);
@@ -106,6 +112,7 @@ export const LOGIN_CASES: readonly Case[] = [
     id: 'REQ-LOG-023',
     name: 'login: a wrong password and an unknown username are refused alike (the same Reject, req_id 0); the right password completes (REQ-LOG-013)',
     profiles: ['hardened'],
+    notAVector: RELAY_RANDOM,
     async run(x) {
       const who = await Room.principal(x);
       const acct = await registered(x, who);
