@@ -63,6 +63,7 @@ import {
 import type { ClientEffect, MemberEvent } from './events.ts';
 import { fromInput } from './driver.ts';
 import { keyPolicy, withKeyPolicy, type KeyAgeState } from './member-keys.ts';
+export type { KeyAgeState } from './member-keys.ts';
 import { once } from './memo.ts';
 
 /** What a member machine is started with. */

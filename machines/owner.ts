@@ -26,7 +26,7 @@ import { updateDeadline, withoutUpdates } from './owner/updates.ts';
 import { createRoom, type CreateMeta } from './owner/genesis.ts';
 import { admit, compatMail, freshMail, hardenedMail, issueInvite, mailEntries } from './owner/joins.ts';
 
-export { type CompatJoin, type Freeze, type IssuedInvite, type OwnerContext, type OwnerInput, type PendingJoin, type Publishing } from './owner/context.ts';
+export { type CompatJoin, type Freeze, type IssuedInvite, type OwnerContext, type OwnerInput, type PendingJoin, type PendingUpdate, type Publishing } from './owner/context.ts';
 
 function emitAll(enqueue: { emit: (e: ClientEffect) => void }, effects: readonly ClientEffect[]): void {
   for (const fx of effects) enqueue.emit(fx);
