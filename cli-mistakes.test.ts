@@ -6,7 +6,7 @@
  * timeout.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +24,15 @@ writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
 writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
 
 /**
- * Permission denied, even for root: root passes every permission check, so when these tests run
- * as root (as in CI's container) the commands that must meet a folder or file they may not write
- * or read run as the unprivileged user nobody (uid and gid 65534); as anyone else, as themselves.
+ * Permission denied, even for root: root passes every permission check through its capabilities
+ * CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so when these tests run as root (as in CI's container)
+ * the commands that must meet a folder or file they may not write or read run as root without
+ * them (util-linux's setpriv drops them from the bounding set): root is then held to the owner's
+ * permission bits like anyone, and still reads the checkout wherever it was cloned (running as
+ * another user could not read a clone in a folder only root may enter). As anyone else, as themselves.
  */
-const nobody: { uid: number; gid: number } | undefined = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+const asRoot = process.getuid?.() === 0;
+const withoutDac = ['--bounding-set=-dac_override,-dac_read_search,-fowner'];
 chmodSync(dir, 0o755);
 const readOnly = join(dir, 'read-only');
 mkdirSync(readOnly);
@@ -36,7 +40,6 @@ chmodSync(readOnly, 0o555);
 // a folder the user who runs the commands may write, holding a file it may not
 const writable = join(dir, 'writable');
 mkdirSync(writable);
-if (nobody !== undefined) chownSync(writable, nobody.uid, nobody.gid);
 const readOnlyFile = join(writable, 'read-only.jsonl');
 writeFileSync(readOnlyFile, '');
 chmodSync(readOnlyFile, 0o444);
@@ -54,7 +57,9 @@ interface RunAs {
 function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(here, 'cli.js'), ...args], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env }, ...(as.unprivileged === true ? nobody : undefined) });
+    const argv = [join(here, 'cli.js'), ...args];
+    const dropped = as.unprivileged === true && asRoot;
+    const child = spawn(dropped ? 'setpriv' : process.execPath, dropped ? [...withoutDac, process.execPath, ...argv] : argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -213,7 +218,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a vault it may not read', () => ['account', 'show', '--vault', unreadable], 2, /--vault .*unreadable\.vault cannot be read \(permission denied\)/],
   ];
   for (const [what, args, code, says] of denied) {
-    it(`permission denied, ${what}: exit ${code}, one line${nobody !== undefined ? ' (run as nobody)' : ''}`, async () => {
+    it(`permission denied, ${what}: exit ${code}, one line${asRoot ? ' (root without CAP_DAC_OVERRIDE)' : ''}`, async () => {
       await expectOneLine(args(), code, says, { unprivileged: true });
     }, 60_000);
   }
