@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startRelayChild } from './relay-child.ts';
 import { utf8 } from '../../../impl/bytes.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import type { Profile } from '../../../impl/suite.ts';
@@ -48,24 +49,8 @@ describe('pqroom conformance against the honest relay', () => {
 
   it('REQ-TRN-011 REQ-TRN-012 should pass as child processes: pqroom relay --port 0, then pqroom conformance --json', async () => {
     const db = join(dir, 'child.db');
-    const relay = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // the relay's log (stderr) is read as it comes: a pipe nobody reads fills and stops the relay
-    let relayLog = '';
-    relay.stderr!.on('data', (d: Buffer) => (relayLog = (relayLog + d.toString()).slice(-4000)));
+    const { relay, port } = await startRelayChild(['--db', db]);
     try {
-      let stdout = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('the relay did not start')), 30_000);
-        relay.stdout!.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-          if (m) {
-            clearTimeout(t);
-            resolve(Number(m[1]));
-          }
-        });
-        relay.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
-      });
       const json = join(dir, 'child.json');
       const run = spawn(process.execPath, ['cli.js', 'conformance', '--relay', `ws://127.0.0.1:${port}`, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startRelayChild } from '../relay-child.ts';
 import type { Json } from '../../../../impl/codec.ts';
 import { nodeCrypto } from '../../../../impl/crypto/node.ts';
 import type { ReqId } from '../../../../impl/errors.ts';
@@ -108,21 +109,8 @@ describe('a case that is no fixed script', () => {
 
 describe('pqroom conformance --vectors', () => {
   it('should replay the shipped file against a relay started by pqroom relay', async () => {
-    const relay = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', ':memory:', '--profile', 'compat'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { relay, port } = await startRelayChild(['--db', ':memory:', '--profile', 'compat']);
     try {
-      let stdout = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('the relay did not start')), 30_000);
-        relay.stdout!.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-          if (m) {
-            clearTimeout(t);
-            resolve(Number(m[1]));
-          }
-        });
-        relay.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
-      });
       const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
         new Promise((resolve) => {
           const p = spawn(process.execPath, ['cli.js', 'conformance', '--relay', `ws://127.0.0.1:${port}`, '--profile', 'compat', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
