@@ -10,7 +10,7 @@
  * and replays it.
  */
 import { createHash } from 'node:crypto';
-import { fromHex, type Bytes } from './bytes.ts';
+import { fromHex, toHex, type Bytes } from './bytes.ts';
 import { decode, type Json } from './codec.ts';
 import { Ack, CompatRosterInfo, HistoryChunk, MailboxChunk, MailboxDelivery, MsgType, Reject, RoomDelivery, RosterInfo } from './messages/index.ts';
 import type { Profile } from './suite.ts';
@@ -118,6 +118,20 @@ export function shapeOf(m: Bytes): Shape {
     return { type, undecodable: true, sha256 };
   }
   return { type, sha256 };
+}
+
+/**
+ * The stream a received message belongs to (REQ-REL-035: in order within a stream, in no order
+ * across streams): `room <room_id>` for a `RoomDelivery`, `mailbox` for a `MailboxDelivery`,
+ * `other` for the rest (answers, which their steps take by `req_id`).
+ */
+export function streamOf(m: Bytes): string {
+  try {
+    if (m[3] === MsgType.RoomDelivery) return `room ${toHex(decode(RoomDelivery, m).room_id)}`;
+  } catch {
+    return 'other';
+  }
+  return m[3] === MsgType.MailboxDelivery ? 'mailbox' : 'other';
 }
 
 /** The fields of `expected` that `actual` does not match (none: it matches). */

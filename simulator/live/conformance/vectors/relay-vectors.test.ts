@@ -86,6 +86,23 @@ describe('the relay conformance vectors', () => {
     expect(r.results[0]!.expected).toMatch(/REQ-REL-041/);
   }, 60_000);
 
+  it('REQ-REL-035 should compare pushes stream by stream: across streams in any order, within a room or the mailbox in order', async () => {
+    const target = cases.findIndex((c) => c.id === 'compat-038');
+    const upTo = cases.slice(0, target + 1).filter((c) => c.profile === 'compat');
+    const edited = (swap: (ms: Json[]) => void): RelayCase[] => {
+      const raw = JSON.parse(JSON.stringify(shipped.cases[target])) as { steps: { op: string; conn?: number; messages?: Json[] }[] };
+      const owner = raw.steps.find((s) => s.op === 'expect' && (s.messages?.length ?? 0) === 6)!;
+      swap(owner.messages!);
+      return upTo.map((c, i) => (i === upTo.length - 1 ? parseRelayCase(raw as unknown as Record<string, Json>) : c));
+    };
+    // the owner's pushes: RoomDelivery 1, MailboxDelivery 1, RoomDelivery 2, MailboxDelivery 2, RoomDelivery 3, MailboxDelivery 3
+    const across = await replay('compat', undefined, edited((ms) => ms.splice(3, 2, ms[4]!, ms[3]!)));
+    expect(failures(across)).toEqual([]);
+    const within = await replay('compat', undefined, edited((ms) => ms.splice(2, 3, ms[4]!, ms[3]!, ms[2]!)));
+    expect(failures(within)).toHaveLength(1);
+    expect(within.results.find((x) => x.verdict === 'FAIL')).toMatchObject({ expected: expect.stringMatching(/^RoomDelivery index 3 /), got: expect.stringMatching(/^RoomDelivery index 2 /) });
+  }, 180_000);
+
   it('should fail a case whose expected answer was changed, and only that case', async () => {
     const target = cases.findIndex((c) => c.profile === 'compat' && c.requirement === 'REQ-REL-002');
     const edited = JSON.parse(JSON.stringify(shipped.cases[target])) as { steps: { answer?: { requirement?: string } }[] };
@@ -123,6 +140,7 @@ describe('pqroom conformance --vectors', () => {
       const ok = await run(['--vectors', path]);
       const lines = ok.out.trim().split('\n');
       expect(ok.err).toBe('');
+      expect(lines.filter((l) => l.startsWith('FAIL')), ok.out).toEqual([]);
       const n = cases.filter((c) => c.profile === 'compat').length;
       const skipped = cases.filter((c) => c.profile === 'compat' && c.skipped !== undefined).length;
       expect(lines[0]).toContain(`(${n} cases)`);

@@ -10,7 +10,7 @@ import type { CryptoProvider } from '../../../../impl/crypto/provider.ts';
 import { identityFromSeeds, type Identity } from '../../../../impl/protocol/identity.ts';
 import { systemRng } from '../../../../impl/rng.ts';
 import type { Profile } from '../../../../impl/suite.ts';
-import { shapeMismatch, shapeOf, shapeText, type AuthSpoil, type RelayCase, type Send, type Shape, type Step } from '../../../../impl/conformance-script.ts';
+import { shapeMismatch, shapeOf, shapeText, streamOf, type AuthSpoil, type RelayCase, type Send, type Shape, type Step } from '../../../../impl/conformance-script.ts';
 import { Mismatch } from '../mismatch.ts';
 import { ANSWER_MS, getU32, isAnswer, Peer } from '../peer.ts';
 import type { ConformanceReport } from '../suite.ts';
@@ -82,6 +82,39 @@ class Replay {
     return c.peer.inbox[i]!;
   }
 
+  /**
+   * Takes the next message of one stream that matches `want` (REQ-REL-035: pushes are in order
+   * within a stream, a room's deliveries or the mailbox's, and in no order across streams): it
+   * must be the first message not yet taken of its stream. Waits for it as `take` does.
+   */
+  async takeHead(c: Conn, want: Shape, ms = ANSWER_MS): Promise<void> {
+    const heads = (): number[] => {
+      const seen = new Set<string>();
+      const out: number[] = [];
+      c.peer.inbox.forEach((m, i) => {
+        if (c.taken.has(i)) return;
+        const s = streamOf(m);
+        if (!seen.has(s)) out.push(i);
+        seen.add(s);
+      });
+      return out;
+    };
+    const find = (): number | undefined => heads().find((i) => shapeMismatch(want, shapeOf(c.peer.inbox[i]!)).length === 0);
+    // no need to wait when the head of the stream it must come on is another message
+    const wrong = (): boolean => {
+      const same = heads().filter((i) => shapeOf(c.peer.inbox[i]!).type === want.type);
+      const rooms = new Set(c.peer.inbox.map(streamOf).filter((s) => s.startsWith('room ')));
+      return same.length > 0 && (want.type !== 'RoomDelivery' || rooms.size === 1);
+    };
+    await c.peer.until(() => find() !== undefined || wrong(), ms);
+    const i = find();
+    if (i !== undefined) return void c.taken.add(i);
+    const h = heads().map((k) => shapeOf(c.peer.inbox[k]!));
+    const got = h.find((x) => x.type === want.type) ?? h[0];
+    if (got !== undefined) throw new Mismatch(shapeText(want), shapeText(got));
+    throw new Mismatch(shapeText(want), c.peer.closedWith ? `the connection closed (${c.peer.closedWith.code} ${c.peer.closedWith.reason})` : `nothing within ${ms} ms`);
+  }
+
   async answer(s: Send, want: Shape | undefined): Promise<Shape> {
     const c = this.conn(s.conn);
     const reqId = getU32(s.inner, 4);
@@ -140,10 +173,7 @@ class Replay {
       case 'expect': {
         if (this.degraded) return;
         const c = this.conn(st.conn);
-        for (const want of st.messages ?? []) {
-          const got = shapeOf(await this.take(c, () => true, shapeText(want)));
-          if (shapeMismatch(want, got).length > 0) throw new Mismatch(shapeText(want), shapeText(got));
-        }
+        for (const want of st.messages ?? []) await this.takeHead(c, want);
         if (st.eachOf !== undefined) {
           // a flood: wait for the close (or the time a case has), then every message is of a kind listed and every kind came
           if (st.closed !== undefined) await c.peer.closed(10_000);
