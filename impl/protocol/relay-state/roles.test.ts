@@ -1,8 +1,9 @@
 /**
  * The relay's roles and pushes where spec 8 had to be made precise (issue 22): role precedence
- * (REQ-REL-009), an invitee's history poll (8.4), the requests that name no room, the requests a
- * profile does not define, what the relay checks of an added record (REQ-REL-015), the appended
- * head of a frozen member (REQ-REL-018, REQ-REL-025), and who is pushed a commit (REQ-REL-031).
+ * (REQ-REL-009), the matrix before the content checks (REQ-REL-001), an invitee's history poll
+ * (8.4), the requests that name no room, the requests a profile does not define, what the relay
+ * checks of an added record (REQ-REL-015), the appended head of a frozen member (REQ-REL-018,
+ * REQ-REL-025), and who is pushed a commit (REQ-REL-031).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, type Bytes } from '../../bytes.ts';
@@ -12,7 +13,7 @@ import { NO_EPOCH } from '../../suite.ts';
 import { buildCommit, ZERO_HASH } from '../commit.ts';
 import { buildJoinRequest } from '../join.ts';
 import { memberRecordOf, newestKem, type Identity } from '../identity.ts';
-import { roleOf, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from '../relay-state.ts';
+import { MAX_STORED_PAYLOAD, roleOf, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from '../relay-state.ts';
 import { c } from '../testkit.ts';
 import { compatFixture, hardenedFixture, nextReqId, ok, requestFor, rng, run, type Fixture } from './fixture.ts';
 
@@ -90,6 +91,20 @@ describe('hardened', () => {
     rejectedWith(run(f.state, f.ids.stranger, rotate(f.roomId)), 'REQ-REL-003'); // before the matrix: not REQ-REL-017
     rejectedWith(run(f.state, f.ids.owner, { name: 'AddMember', value: { req_id: nextReqId(), room_id: f.roomId, invite_id: f.invites.claimed.inviteId, payload: rng.bytes(64) } }), 'REQ-REL-003');
     rejectedWith(run(f.state, f.ids.owner, rotate(rng.bytes(16))), 'REQ-REL-002');
+  });
+
+  it("REQ-REL-001 the matrix comes before every check of the request's content: a denied request is refused with the matrix's id even when its payload would fail REQ-REL-003 or REQ-ENC-020", () => {
+    const welcome = (payload: Bytes): RelayRequest => ({ name: 'SendWelcome', value: { req_id: nextReqId(), room_id: f.roomId, invite_id: f.invites.claimed.inviteId, payload } });
+    const notAWelcome = rng.bytes(64);
+    const tooLarge = new Uint8Array(MAX_STORED_PAYLOAD + 1);
+    // the owner, whom the matrix allows, reaches the content checks
+    rejectedWith(run(f.state, f.ids.owner, welcome(notAWelcome)), 'REQ-REL-003');
+    rejectedWith(run(f.state, f.ids.owner, welcome(tooLarge)), 'REQ-ENC-020');
+    // every role the matrix denies is refused by it (REQ-REL-013), for the same bytes
+    for (const role of ['member', 'invitee', 'removed', 'stranger'] as const) {
+      rejectedWith(run(f.state, f.ids[role], welcome(notAWelcome)), 'REQ-REL-013');
+      rejectedWith(run(f.state, f.ids[role], welcome(tooLarge)), 'REQ-REL-013');
+    }
   });
 
   it("REQ-REL-015 the relay checks the added record as a member does: member_id is SHA-256(identity_pk), the KemCert is the member's and verifies", () => {
