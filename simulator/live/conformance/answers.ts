@@ -47,9 +47,9 @@ async function fetchMailbox(peer: Peer, reqId: number, from: number, ms?: number
 
 const page = (h: { entries: readonly { index: number }[]; next_index: number; complete: boolean }): string => `[${h.entries.map((e) => e.index).join(',')}] next ${h.next_index}${h.complete ? ' complete' : ''}`;
 
-/** Sends every request at once and waits for every answer (bounded). */
+/** Sends every request at once and waits for every answer (bounded; recorded as one `together` step, so that a replay waits for them too). */
 async function all(peer: Peer, requests: readonly Bytes[], ms = 20_000): Promise<Bytes[]> {
-  for (const r of requests) peer.sendInner(r);
+  for (const r of requests) peer.sendInner(r, true);
   const ids = requests.map((r) => getU32(r, 4));
   if (!(await peer.until(() => ids.every((id) => peer.answersTo(id).length > 0), ms))) throw new Mismatch(`answers to ${requests.length} requests`, `${ids.filter((id) => peer.answersTo(id).length > 0).length} answered`);
   return ids.map((id) => peer.answersTo(id)[0]!);
@@ -154,13 +154,15 @@ export const ANSWER_CASES: readonly Case[] = [
     id: 'REQ-REL-024',
     name: 'a MailboxChunk holds at most 256 entries: 257 welcomes come as 256 (next_index 257, not complete), then 1',
     timeoutMs: 90_000,
-    // open defect (issue 22): replayed from the file, the fetch after 257 acknowledged welcomes returns 15 to 19 entries, complete
-    notAVector: 'replayed from a file it fails for a reason not yet found (the fetch after 257 acknowledged welcomes returns 15 to 19 entries); run it live (pqroom conformance)',
+    recordLast: true,
     async run(x) {
       const { room, p, inv } = await claimed(x);
       const answers = await all(room.owner.peer, Array.from({ length: 257 }, () => welcomeOf(room, inv, 40)), 60_000);
       const bad = answers.find((a) => a[3] !== MsgType.Ack);
       if (bad) throw new Mismatch('an Ack for each of 257 welcomes', describe(bad));
+      // an Ack says the welcome is durable, not that the invitee's mailbox holds it yet (with shards, REQ-REL-051): its MailboxDelivery says so (REQ-REL-031)
+      const delivered = (): number => p.peer.pushes(MsgType.MailboxDelivery).length;
+      await x.received(p.peer, () => delivered() >= 257, "257 MailboxDelivery pushes on the invitee's connection", () => `${delivered()}`, 30_000);
       const first = await fetchMailbox(p.peer, x.reqId(), 1, 20_000);
       const second = await fetchMailbox(p.peer, x.reqId(), first.next_index, 20_000);
       const got = `${first.entries.length} entries from ${first.entries[0]?.index} next ${first.next_index}${first.complete ? ' complete' : ''}; ${page(second)}`;
@@ -192,6 +194,8 @@ export const ANSWER_CASES: readonly Case[] = [
       refusedWith(await room.owner.peer.request(welcomeOf(room, inv, 2 ** 24 - 127 - welcomeFixed), 60_000), 'REQ-ENC-020');
       // two welcomes of 8 MiB + 513 bytes: a chunk holding both would be 1,165 bytes above 16 MiB
       await all(room.owner.peer, [0, 1].map(() => welcomeOf(room, inv, 8 * MiB - 4000)), 60_000);
+      const delivered = (): number => p.peer.pushes(MsgType.MailboxDelivery).length;
+      await x.received(p.peer, () => delivered() >= 2, "2 MailboxDelivery pushes on the invitee's connection", () => `${delivered()}`, 60_000);
       const first = await fetchMailbox(p.peer, x.reqId(), 1, 30_000);
       const second = await fetchMailbox(p.peer, x.reqId(), first.next_index, 30_000);
       const got = `${page(first)}; ${page(second)}`;

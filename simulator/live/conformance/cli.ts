@@ -11,7 +11,8 @@ import { checkInputFile, checkOutputFile, CliError, parseCommand } from '../../.
 import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
 import type { Json } from '../../../impl/codec.ts';
 import { parseRelayCase, RELAY_KIND, type RelayCase } from '../../../impl/conformance-script.ts';
-import { replayVectors } from './vectors/replay.ts';
+import { Mismatch } from './mismatch.ts';
+import { heldRoom, replayVectors } from './vectors/replay.ts';
 
 const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile hardened|compat]
                           [--json FILE] [--only TEXT] [--seed HEX | --vectors FILE]
@@ -131,7 +132,20 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     } else if (!/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
     relayPk = fromHex(keyHex.toLowerCase());
   }
-  if (vectorCases !== undefined) out(`pqroom conformance: ${url}, profile ${profile}, vectors ${vectorsFile} (${vectorCases.filter((c) => c.profile === profile).length} cases)`);
+  if (vectorCases !== undefined) {
+    // the vectors fix their room ids: a relay that ran them before would fail every case that creates a room
+    let held: Bytes | undefined;
+    try {
+      held = await heldRoom({ url, crypto: nodeCrypto, profile, cases: vectorCases, ...(relayPk ? { relayPk } : {}) });
+    } catch (e) {
+      return fail(`cannot reach ${url} (${e instanceof Mismatch ? `expected ${e.expected}, got ${e.got}` : e instanceof Error ? e.message : String(e)})`);
+    }
+    if (held !== undefined) {
+      process.stderr.write(`pqroom conformance: the relay already holds room ${toHex(held)} of ${vectorsFile} (it ran these vectors before): replay them against a fresh relay (an empty database)\n`);
+      return 2;
+    }
+    out(`pqroom conformance: ${url}, profile ${profile}, vectors ${vectorsFile} (${vectorCases.filter((c) => c.profile === profile).length} cases)`);
+  }
   else out(`pqroom conformance: ${url}, profile ${profile}, seed ${toHex(seed)}`);
   const report = vectorCases
     ? await replayVectors({ url, crypto: nodeCrypto, profile, cases: vectorCases, source: vectorsFile!, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })

@@ -74,6 +74,9 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
     reqId: () => next++,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: () => Date.now(),
+    async received(peer, done, expected, got, ms) {
+      if (!(await peer.until(done, ms))) throw new Mismatch(expected, got());
+    },
   };
   const results: CaseResult[] = [];
   const limit = o.caseTimeoutMs ?? 30_000;

@@ -34,6 +34,14 @@ export interface CaseContext {
   now(): number;
   /** Waits `ms` (a case that lets time pass says so here, so that a recorded case waits as long: vectors/relay-conformance.md). */
   sleep(ms: number): Promise<void>;
+  /**
+   * Waits (up to `ms`) until `done()` holds of what `peer` received, else fails with a
+   * {@link Mismatch} of `expected` and `got()`. A case waits here for what the spec promises will
+   * come (a push) before a request that depends on it; a recorded case expects there, on that
+   * connection, what it received so far that no request took (an `expect` step in the middle of
+   * the case: vectors/relay-conformance.md), so that a replay waits for it too.
+   */
+  received(peer: Peer, done: () => boolean, expected: string, got: () => string, ms?: number): Promise<void>;
 }
 
 /** One scripted case. */
@@ -50,6 +58,13 @@ export interface Case {
    * the vectors list it as skipped with this reason (vectors/relay-conformance.md).
    */
   readonly notAVector?: string;
+  /**
+   * The vector recorder records this case after every other case of its profile and writes it at
+   * its place in the file, so that adding it to the vectors changed no other case (their
+   * principals, connections, request ids and random bytes are numbered and drawn in recording
+   * order: vectors/relay-conformance.md).
+   */
+  readonly recordLast?: true;
   /** Longest it may take (ms), when more than the run's limit: a case that moves tens of MiB. */
   readonly timeoutMs?: number;
   run(x: CaseContext): Promise<void>;

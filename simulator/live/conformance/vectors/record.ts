@@ -47,7 +47,11 @@ interface Awaited {
   answer?: Bytes;
 }
 
-type Recorded = { readonly kind: 'step'; readonly json: Record<string, Json> } | { readonly kind: 'group'; readonly sends: Awaited[] };
+type Recorded =
+  | { readonly kind: 'step'; readonly json: Record<string, Json> }
+  | { readonly kind: 'group'; readonly sends: Awaited[] }
+  /** What a connection received so far that no request took, expected in the middle of the case (CaseContext.received). */
+  | { readonly kind: 'expect'; readonly conn: number; readonly messages: Bytes[] };
 
 /** What one case did on the wire. */
 class CaseRecord {
@@ -119,6 +123,14 @@ export async function recordProfile(profile: Profile, crypto: CryptoProvider = n
       rec.steps.push({ kind: 'step', json: { op: 'sleep', ms } });
       await new Promise((r) => setTimeout(r, ms));
     },
+    async received(peer, done, expected, got, ms) {
+      if (!(await peer.until(done, ms))) throw new Mismatch(expected, got());
+      const conn = [...open].find(([, p]) => p === peer)?.[0];
+      if (conn === undefined) throw new Error('CaseContext.received: a peer this recording did not connect');
+      if ((rec.unawaited.get(conn) ?? 0) > BURST) throw new Error('CaseContext.received on a flooded connection: its answers are matched as kinds, at the end');
+      rec.steps.push({ kind: 'expect', conn, messages: rec.others.get(conn) ?? [] });
+      rec.others.delete(conn);
+    },
     async connect(who, c = {}) {
       let principal = principals.get(who);
       if (principal === undefined) {
@@ -180,7 +192,23 @@ export async function recordProfile(profile: Profile, crypto: CryptoProvider = n
       }
     },
   };
+  /** Runs case `c` and records it as the `n`th case of the profile. */
+  const record = async (c: Case, n: number): Promise<Record<string, Json>> => {
+    rec = new CaseRecord();
+    try {
+      await c.run(x);
+    } catch (e) {
+      throw new Error(`the ${profile} case ${c.id} '${c.name}' fails against the project's relay, so it cannot be recorded: ${e instanceof Mismatch ? `expected ${e.expected}, got ${e.got}` : (e as Error).message}`);
+    }
+    barrier = true;
+    await Promise.all([...open.values()].filter((p) => p.closedWith === undefined).map((p) => p.request(encode(GetKeys, { req_id: BARRIER_REQ, member_id: new Uint8Array(32) }), 2_000).catch(() => undefined)));
+    barrier = false;
+    const end = Date.now() + 2_000;
+    while (Date.now() < end && (Date.now() - lastActivity < SETTLE_MS || rec.outstanding.length > 0)) await new Promise((r) => setTimeout(r, 10));
+    return caseJson(profile, n, c, rec);
+  };
   const out: Record<string, Json>[] = [];
+  const last: { c: Case; n: number }[] = [];
   try {
     for (const c of allCases(profile)) {
       if (c.profiles !== undefined && !c.profiles.includes(profile)) continue;
@@ -188,19 +216,15 @@ export async function recordProfile(profile: Profile, crypto: CryptoProvider = n
         out.push({ id: caseId(profile, out.length), profile, requirement: c.id, name: c.name, skipped: c.notAVector, principals: [], steps: [] });
         continue;
       }
-      rec = new CaseRecord();
-      try {
-        await c.run(x);
-      } catch (e) {
-        throw new Error(`the ${profile} case ${c.id} '${c.name}' fails against the project's relay, so it cannot be recorded: ${e instanceof Mismatch ? `expected ${e.expected}, got ${e.got}` : (e as Error).message}`);
+      if (c.recordLast) {
+        last.push({ c, n: out.length });
+        out.push({}); // its place, filled below
+        continue;
       }
-      barrier = true;
-      await Promise.all([...open.values()].filter((p) => p.closedWith === undefined).map((p) => p.request(encode(GetKeys, { req_id: BARRIER_REQ, member_id: new Uint8Array(32) }), 2_000).catch(() => undefined)));
-      barrier = false;
-      const end = Date.now() + 2_000;
-      while (Date.now() < end && (Date.now() - lastActivity < SETTLE_MS || rec.outstanding.length > 0)) await new Promise((r) => setTimeout(r, 10));
-      out.push(caseJson(profile, out.length, c, rec));
+      out.push(await record(c, out.length));
     }
+    // Case.recordLast: recorded after the others, so that it changes none of them; written at its place
+    for (const { c, n } of last) out[n] = await record(c, n);
   } finally {
     for (const p of peers) p.close();
     await relay.close();
@@ -216,6 +240,10 @@ function caseJson(profile: Profile, n: number, c: Case, rec: CaseRecord): Record
   for (const s of rec.steps) {
     if (s.kind === 'step') {
       steps.push(s.json);
+      continue;
+    }
+    if (s.kind === 'expect') {
+      steps.push({ op: 'expect', conn: s.conn, messages: s.messages.map(shape) });
       continue;
     }
     for (const a of s.sends) if (a.answer === undefined) throw new Error(`the ${profile} case '${c.name}': no answer recorded to req_id ${a.reqId}`);

@@ -9,15 +9,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startRelayChild } from '../relay-child.ts';
-import type { Json } from '../../../../impl/codec.ts';
 import { nodeCrypto } from '../../../../impl/crypto/node.ts';
 import type { ReqId } from '../../../../impl/errors.ts';
+import { toHex } from '../../../../impl/bytes.ts';
+import { decode, type Json } from '../../../../impl/codec.ts';
+import { CreateRoom, MsgType } from '../../../../impl/messages/index.ts';
 import type { Profile } from '../../../../impl/suite.ts';
 import { parseRelayCase, RELAY_FILE, RELAY_KIND, type RelayCase } from '../../../../impl/conformance-script.ts';
 import { startRelay } from '../../relay.ts';
 import type { ConformanceReport } from '../suite.ts';
 import { recordCases } from './record.ts';
-import { replayVectors } from './replay.ts';
+import { heldRoom, replayVectors } from './replay.ts';
 
 // the shipped file (its form and digests are vectors/vectors.test.ts's business: vectors/ sits beside this layer)
 const path = fileURLToPath(new URL(`../../../../vectors/${RELAY_FILE}`, import.meta.url));
@@ -124,8 +126,26 @@ describe('a case that is no fixed script', () => {
   });
 });
 
+describe('a relay that ran the vectors before', () => {
+  it('REQ-REL-021 should be told apart from a fresh one: the first room the file creates is there (a stranger is refused its roster), not unknown', async () => {
+    const compat = cases.filter((c) => c.profile === 'compat');
+    const upTo = compat.findIndex((c) => c.steps.some((s) => s.op === 'send' && s.send.inner[3] === MsgType.CreateRoom));
+    const some = compat.slice(0, upTo + 1);
+    const relay = await startRelay({ port: 0, db: ':memory:', profile: 'compat', log: () => {} });
+    try {
+      const o = { url: relay.url, crypto: nodeCrypto, profile: 'compat' as const, cases: some };
+      expect(await heldRoom(o)).toBeUndefined();
+      expect(failures(await replayVectors({ ...o, source: RELAY_FILE }))).toEqual([]);
+      const created = some.at(-1)!.steps.find((s) => s.op === 'send' && s.send.inner[3] === MsgType.CreateRoom)!;
+      expect(toHex((await heldRoom(o))!)).toBe(toHex(decode(CreateRoom, (created as Extract<typeof created, { op: 'send' }>).send.inner).room_id));
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+});
+
 describe('pqroom conformance --vectors', () => {
-  it('should replay the shipped file against a relay started by pqroom relay', async () => {
+  it('should replay the shipped file against a relay started by pqroom relay, and say when the relay is not fresh', async () => {
     const { relay, port } = await startRelayChild(['--db', ':memory:', '--profile', 'compat']);
     try {
       const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
@@ -146,6 +166,11 @@ describe('pqroom conformance --vectors', () => {
       expect(lines[0]).toContain(`(${n} cases)`);
       expect(lines.at(-1)).toBe(`${n - skipped} passed, 0 failed, ${skipped} skipped`);
       expect(ok.code).toBe(0);
+      // a second run against the same relay: the file's rooms exist already; the command says so in one line and runs nothing
+      const again = await run(['--vectors', path]);
+      expect(again.err.trim().split('\n')).toEqual([expect.stringMatching(/^pqroom conformance: the relay already holds room [0-9a-f]{32} of .*relay-conformance\.json \(it ran these vectors before\): replay them against a fresh relay \(an empty database\)$/)]);
+      expect(again.out).toBe('');
+      expect(again.code).toBe(2);
     } finally {
       relay.kill('SIGTERM');
       await new Promise((r) => relay.once('exit', r));

@@ -7,7 +7,9 @@
  */
 import { putU64, type Bytes } from '../../../../impl/bytes.ts';
 import type { CryptoProvider } from '../../../../impl/crypto/provider.ts';
-import { identityFromSeeds, type Identity } from '../../../../impl/protocol/identity.ts';
+import { decode, encode } from '../../../../impl/codec.ts';
+import { CreateRoom, GetRoster, MsgType, Reject } from '../../../../impl/messages/index.ts';
+import { createIdentity, identityFromSeeds, type Identity } from '../../../../impl/protocol/identity.ts';
 import { systemRng } from '../../../../impl/rng.ts';
 import type { Profile } from '../../../../impl/suite.ts';
 import { shapeMismatch, shapeOf, shapeText, streamOf, type AuthSpoil, type RelayCase, type Send, type Shape, type Step } from '../../../../impl/conformance-script.ts';
@@ -282,4 +284,25 @@ export async function replayVectors(o: VectorRunOptions): Promise<ConformanceRep
   }
   const count = (v: CaseResult['verdict']): number => results.filter((x) => x.verdict === v).length;
   return { url: o.url, profile: o.profile, vectors: o.source, results, passed: count('pass'), failed: count('FAIL'), skipped: count('skip') };
+}
+
+/**
+ * The room id of the first `CreateRoom` of `o.profile`'s cases if the relay holds that room
+ * already: the cases fix their room ids, so a relay that ran them before fails every case that
+ * creates a room (and the file's `CreateRoom`, byte-identical, is answered as a retransmission,
+ * REQ-REL-004, so the replay itself cannot tell). Asked as a new principal: `GetRoster` of an
+ * unknown room is refused with REQ-REL-002, of an existing one by the matrix (read the roster ×
+ * stranger, REQ-REL-021). Read-only; undefined when the room is unknown or the file creates none.
+ */
+export async function heldRoom(o: Pick<VectorRunOptions, 'url' | 'crypto' | 'profile' | 'relayPk' | 'cases'>): Promise<Bytes | undefined> {
+  const first = o.cases.flatMap((k) => (k.profile === o.profile ? k.steps : [])).find((st) => st.op === 'send' && st.send.inner[3] === MsgType.CreateRoom);
+  if (first?.op !== 'send') return undefined;
+  const roomId = decode(CreateRoom, first.send.inner).room_id;
+  const peer = await Peer.connect({ url: o.url, crypto: o.crypto, profile: o.profile, identity: createIdentity(o.crypto, systemRng), rng: systemRng, ...(o.relayPk ? { relayPk: o.relayPk } : {}) });
+  try {
+    const a = await peer.request(encode(GetRoster, { req_id: 1, room_id: roomId }));
+    return a[3] === MsgType.Reject && decode(Reject, a).requirement === 'REQ-REL-021' ? roomId : undefined;
+  } finally {
+    peer.close();
+  }
 }
