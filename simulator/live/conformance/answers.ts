@@ -10,7 +10,7 @@ import { decode, encode } from '../../../impl/codec.ts';
 import type { IssuedInvite } from '../../../impl/invite.ts';
 import { CompatWelcome, FetchMailbox, HistoryChunk, MailboxChunk, MailboxDelivery, MsgType, Reject, RoomDelivery, SendWelcome, Welcome } from '../../../impl/messages/index.ts';
 import { describe, getU32, type Peer } from './peer.ts';
-import { acked, Room, type Principal } from './room.ts';
+import { acked, mailed, Room, type Principal } from './room.ts';
 import { expectThat, Mismatch, type Case } from './verdict.ts';
 
 const MiB = 1 << 20;
@@ -69,6 +69,7 @@ export const ANSWER_CASES: readonly Case[] = [
       const again = await p.peer.request(req);
       expectThat(Buffer.from(first).equals(Buffer.from(again)), 'the first Ack again, byte for byte', () => describe(again));
       refusedWith(await p.peer.request(room.joinRequest(p.id, inv)), 'REQ-REL-012');
+      await mailed(x, room.owner.peer, 1);
       const box = await fetchMailbox(room.owner.peer, x.reqId(), 1);
       expectThat(box.entries.length === 1, "one join request in the owner's mailbox", () => `${box.entries.length}`);
     },
@@ -145,6 +146,7 @@ export const ANSWER_CASES: readonly Case[] = [
       const empty = page(await fetchMailbox(p.peer, x.reqId(), 0));
       acked(await room.owner.peer.request(room.welcomeRequest(inv)), 'SendWelcome');
       acked(await room.owner.peer.request(room.welcomeRequest(inv)), 'SendWelcome');
+      await mailed(x, p.peer, 2);
       const got = [empty, page(await fetchMailbox(p.peer, x.reqId(), 0)), page(await fetchMailbox(p.peer, x.reqId(), 2)), page(await fetchMailbox(p.peer, x.reqId(), 7))].join('; ');
       const want = '[] next 1 complete; [1,2] next 3 complete; [2] next 3 complete; [] next 7 complete';
       expectThat(got === want, want, () => got);
@@ -160,9 +162,7 @@ export const ANSWER_CASES: readonly Case[] = [
       const answers = await all(room.owner.peer, Array.from({ length: 257 }, () => welcomeOf(room, inv, 40)), 60_000);
       const bad = answers.find((a) => a[3] !== MsgType.Ack);
       if (bad) throw new Mismatch('an Ack for each of 257 welcomes', describe(bad));
-      // an Ack says the welcome is durable, not that the invitee's mailbox holds it yet (with shards, REQ-REL-051): its MailboxDelivery says so (REQ-REL-031)
-      const delivered = (): number => p.peer.pushes(MsgType.MailboxDelivery).length;
-      await x.received(p.peer, () => delivered() >= 257, "257 MailboxDelivery pushes on the invitee's connection", () => `${delivered()}`, 30_000);
+      await mailed(x, p.peer, 257, 30_000);
       const first = await fetchMailbox(p.peer, x.reqId(), 1, 20_000);
       const second = await fetchMailbox(p.peer, x.reqId(), first.next_index, 20_000);
       const got = `${first.entries.length} entries from ${first.entries[0]?.index} next ${first.next_index}${first.complete ? ' complete' : ''}; ${page(second)}`;
@@ -194,8 +194,7 @@ export const ANSWER_CASES: readonly Case[] = [
       refusedWith(await room.owner.peer.request(welcomeOf(room, inv, 2 ** 24 - 127 - welcomeFixed), 60_000), 'REQ-ENC-020');
       // two welcomes of 8 MiB + 513 bytes: a chunk holding both would be 1,165 bytes above 16 MiB
       await all(room.owner.peer, [0, 1].map(() => welcomeOf(room, inv, 8 * MiB - 4000)), 60_000);
-      const delivered = (): number => p.peer.pushes(MsgType.MailboxDelivery).length;
-      await x.received(p.peer, () => delivered() >= 2, "2 MailboxDelivery pushes on the invitee's connection", () => `${delivered()}`, 60_000);
+      await mailed(x, p.peer, 2, 60_000);
       const first = await fetchMailbox(p.peer, x.reqId(), 1, 30_000);
       const second = await fetchMailbox(p.peer, x.reqId(), first.next_index, 30_000);
       const got = `${page(first)}; ${page(second)}`;

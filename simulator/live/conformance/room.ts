@@ -49,6 +49,16 @@ export function acked(answer: Bytes, what: string): number {
   return decode(Ack, answer).index;
 }
 
+/**
+ * Waits until `peer` has received `n` MailboxDelivery pushes in all (REQ-REL-031), before a
+ * FetchMailbox that should hold their entries: the Ack of the request that made an entry says it
+ * is durable, not that the mailbox holds it yet (with shards, REQ-REL-051).
+ */
+export async function mailed(x: CaseContext, peer: Peer, n: number, ms?: number): Promise<void> {
+  const count = (): number => peer.pushes(MsgType.MailboxDelivery).length;
+  await x.received(peer, () => count() >= n, `${n} MailboxDelivery push${n === 1 ? '' : 'es'}`, () => `${count()}`, ms);
+}
+
 /** A principal with its connection. */
 export interface Principal {
   readonly id: Identity;
