@@ -275,13 +275,17 @@ export function propertyMonitor(
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
-  /** Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or pending for the update delay. */
+  /**
+   * Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or
+   * pending for the update delay. The update must be the member's in this owner's room (a person in two rooms keeps
+   * a client in each: its update of the other room made nothing due here, ATK-30e).
+   */
   const updateDriven = (owner: ClientNode, epoch: number, at: number): boolean => {
     const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
     return owner.statuses.some((c) => {
       if (c.status.kind !== 'key-committed' || c.status.epoch !== epoch) return false;
       const { memberId, version } = c.status;
-      const member = [...world.clients.values()].find((n) => equalBytes(n.identity.fp, memberId));
+      const member = [...world.clients.values()].find((n) => n.role !== 'owner' && equalBytes(n.identity.fp, memberId) && R.roomOf(n) === owner.name);
       return (member?.statuses ?? []).some((u) => u.status.kind === 'key-update' && u.status.version === version && (u.status.urgent || u.at + delay <= at));
     });
   };
