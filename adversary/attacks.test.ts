@@ -86,6 +86,15 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     // compat has no key updates: nothing is made, nothing handed over
     expect(run('ATK-30e', 'compat').fired).toEqual([]);
   });
+  it("REQ-MEM-041 REQ-MEM-053 hardened: a rotation whose key update the relay rolled back on its way to bob (ATK-30f) is refused by the owner's signature, and with the signature check off by the update check: each is the other's second line", () => {
+    const r = run('ATK-30f', 'hardened');
+    expect(r.fired).toEqual([1]);
+    expect(r.world.raised.filter((x) => x.party === 'bob').map((x) => x.reqId)).toContain('REQ-MEM-041');
+    expect(r.violations).toEqual([]);
+    const noSignature = withCheckOff('REQ-MEM-041', () => run('ATK-30f', 'hardened'));
+    expect(noSignature.world.raised.filter((x) => x.party === 'bob').map((x) => x.reqId)).toContain('REQ-MEM-053');
+    expect(noSignature.violations).toEqual([]);
+  });
   it('REQ-MEM-030 hardened: a member kept from rotations (ATK-08) raises the stale-view alarm, and nothing breaks', () => {
     const r = run('ATK-08', 'hardened');
     expect(r.violations).toEqual([]);

@@ -121,6 +121,15 @@ export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; r
     stoppedBy: 'REQ-OWN-050',
     why: "the owner commits only an update signed for this room (REQ-OWN-050) by the member (REQ-OWN-051) and newer than its record (REQ-OWN-052), and the relay cannot sign a commit as the owner (REQ-MEM-041): a certificate of the member's own that it did not make for this room, such as its key of another room (ATK-30e), is refused by the owner before any commit carries it",
   },
+  {
+    id: 'no-rotation-update-check',
+    removes: 'REQ-MEM-053',
+    check: "the key updates of a rotation name current members other than the owner, once each, change only the certificate, and raise its version",
+    killers: [],
+    attack: 'ATK-30f',
+    stoppedBy: 'REQ-MEM-041',
+    why: "the updates of a rotation are signed with the commit by the owner, which the relay cannot sign as (REQ-MEM-041): a rotation whose updates the relay changed (ATK-30f) no longer verifies; the owner commits only updates it checked (REQ-OWN-050..052), each as the member's current record with the certificate replaced (REQ-OWN-053)",
+  },
 ];
 
 /** What the harness found for one mutant. */

@@ -1,8 +1,9 @@
 /**
  * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
- * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d, ATK-30e): forged rotations, a removed member reading on
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d, ATK-30e, ATK-30f): forged rotations, a removed member reading on
  * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
- * key update, key updates withheld, replayed, forged and relabelled to another room, an inflated rotation counter, a member's
+ * key update, key updates withheld, replayed, forged, relabelled to another room and rolled back
+ * inside a rotation, an inflated rotation counter, a member's
  * junk before its removal.
  */
 import { toHex, utf8 } from '../../impl/bytes.ts';
@@ -108,6 +109,16 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     annex: true,
     updateEarly: 'alice2',
     relabelUpdate: { from: 'alice2', to: 'owner' },
+  },
+  {
+    id: 'ATK-30f',
+    title: "a key update rolled back inside a rotation: the relay lowers the version of the updated certificate a rotation commits, on its way to bob, so that bob would install a record its member never made (the owner's signature no longer verifies)",
+    weakness: '-',
+    props: ['PROP-06'],
+    compat: 'blocked',
+    // alice's user asks for an update once the plan is armed, so that a rotation carries one; compat has no key updates
+    plan: (p) => (p === 'compat' ? [] : [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'bob', msg: 'RoomDelivery(Commit)', nth: 1 }, path: 'payload.adds.0.kem_cert.version', mutation: { op: 'add', by: -1 } }]),
+    updateEarly: 'alice',
   },
   {
     id: 'ATK-09',

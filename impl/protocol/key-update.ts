@@ -96,6 +96,8 @@ export function checkKeyUpdate(c: CryptoProvider, view: UpdateView, u: KeyUpdate
  * to a well-formed certificate of a higher version.
  */
 export function checkRotationUpdates(c: CryptoProvider, roster: readonly MemberRecord[], commit: Commit, id: ReqId): void {
+  // the mutant of REQ-MEM-053 takes the updates of an owner-signed rotation unchecked (the relay's REQ-REL-017 stays)
+  if (!enforced(id)) return;
   const seen = new Set<string>();
   for (const a of commit.adds) {
     const key = toHex(a.member_id);
