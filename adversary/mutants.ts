@@ -58,6 +58,7 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'stale-update-accepted', removes: 'REQ-OWN-052', check: "a key update's version is above the member's roster record and any update of it the owner holds pending", killers: ['ATK-30c'], breaks: 'PROP-18' },
   { id: 'no-update-signature', removes: 'REQ-OWN-051', check: "a key update's signature verifies under the member's identity key", killers: ['ATK-30d'], breaks: 'PROP-18' },
   { id: 'no-update-room-binding', removes: 'REQ-OWN-050', check: "a key update names this room and an epoch that exists", killers: ['ATK-30e'], breaks: 'PROP-18' },
+  { id: 'no-routine-update', removes: 'REQ-MEM-052', check: "a member makes a key update once the epoch that committed its key is K epochs (or T) behind", killers: ['ATK-10'], breaks: 'PROP-31' },
   { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'], breaks: 'PROP-21' },
   { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'], breaks: 'PROP-28' },
   { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'], breaks: 'PROP-28' },

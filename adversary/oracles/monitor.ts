@@ -5,7 +5,7 @@
  * alarm), which are checked when the run has settled.
  *
  * Honest parties are the clients the adversary does not control (CAP-16). The invite oracles
- * (invites.ts) and the roster oracle (rosters.ts) are judged here too, through the run's context
+ * (invites.ts), the roster oracle (rosters.ts) and the key update oracle (key-updates.ts) are judged here too, through the run's context
  * (context.ts).
  */
 import { equalBytes, toHex, type Bytes } from '../../impl/bytes.ts';
@@ -20,6 +20,7 @@ import { payloadsOf } from '../knowledge.ts';
 import type { Observation } from '../relay.ts';
 import { isType, type OracleContext } from './context.ts';
 import { inviteOracles } from './invites.ts';
+import { keyUpdateOracle } from './key-updates.ts';
 import { rooms } from './rooms.ts';
 import { rosterOracle } from './rosters.ts';
 import type { Monitor, PropId, Violation } from './types.ts';
@@ -90,6 +91,7 @@ export function propertyMonitor(
   const run: OracleContext = { world, controlled, observed, rooms: R, hardened, honest, clientById, violate };
   const { checkAdmissions, checkInviteUse, checkExpiry } = inviteOracles(run);
   const checkRosters = rosterOracle(run);
+  const checkKeyUpdates = keyUpdateOracle(run);
 
   const refreshTruth = (): void => {
     for (const node of world.clients.values()) {
@@ -421,6 +423,7 @@ export function propertyMonitor(
         checkDeliveries(node);
         checkKeys(node);
         checkRosters(node);
+        checkKeyUpdates(node);
       }
       for (const o of R.owners()) {
         checkRotations(o);

@@ -180,6 +180,7 @@ export function updateDue(policy: UpdatePolicy, k: KeyAge): { readonly due: bool
   // an alarm does not wait for the policy, nor for an outstanding update that is not urgent
   if (k.alarm && !(waiting && k.outstandingUrgent === true)) return { due: true, urgent: true };
   if (waiting) return { due: false, urgent: false };
-  const due = k.epoch - k.committedEpoch >= policy.epochs || k.now - k.committedAt >= policy.ms;
+  // the mutant of REQ-MEM-052 makes no routine update: only an alarm or the user's asking makes one
+  const due = enforced('REQ-MEM-052') && (k.epoch - k.committedEpoch >= policy.epochs || k.now - k.committedAt >= policy.ms);
   return { due, urgent: false };
 }
