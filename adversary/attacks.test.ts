@@ -74,6 +74,27 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(forged.detected).toContain('REQ-OWN-051');
     expect(forged.violations).toEqual([]);
   });
+  it("REQ-OWN-050 PROP-18 hardened: alice's urgent update of a second room, handed to the owner of the first as an entry of its room (ATK-30e), is refused by its room binding; without it the owner rotates at once and commits alice's key of the other room, which alice refuses (REQ-MEM-054)", () => {
+    const r = run('ATK-30e', 'hardened');
+    expect(r.fired).toEqual([1]);
+    expect(r.world.raised.filter((x) => x.party === 'owner').map((x) => x.reqId)).toContain('REQ-OWN-050');
+    expect(r.violations).toEqual([]);
+    const m = withCheckOff('REQ-OWN-050', () => run('ATK-30e', 'hardened'));
+    expect(m.stalled).toBeUndefined();
+    expect(m.violations.map((v) => `${v.prop} ${v.party}`)).toContain('PROP-18 owner');
+    expect(m.world.raised.filter((x) => x.party === 'alice').map((x) => x.reqId)).toContain('REQ-MEM-054');
+    // compat has no key updates: nothing is made, nothing handed over
+    expect(run('ATK-30e', 'compat').fired).toEqual([]);
+  });
+  it("REQ-MEM-041 REQ-MEM-053 hardened: a rotation whose key update the relay rolled back on its way to bob (ATK-30f) is refused by the owner's signature, and with the signature check off by the update check: each is the other's second line", () => {
+    const r = run('ATK-30f', 'hardened');
+    expect(r.fired).toEqual([1]);
+    expect(r.world.raised.filter((x) => x.party === 'bob').map((x) => x.reqId)).toContain('REQ-MEM-041');
+    expect(r.violations).toEqual([]);
+    const noSignature = withCheckOff('REQ-MEM-041', () => run('ATK-30f', 'hardened'));
+    expect(noSignature.world.raised.filter((x) => x.party === 'bob').map((x) => x.reqId)).toContain('REQ-MEM-053');
+    expect(noSignature.violations).toEqual([]);
+  });
   it('REQ-MEM-030 hardened: a member kept from rotations (ATK-08) raises the stale-view alarm, and nothing breaks', () => {
     const r = run('ATK-08', 'hardened');
     expect(r.violations).toEqual([]);

@@ -20,7 +20,7 @@ import { scenario, SETTLE_MS, StepFailed, type ScenarioRun } from '../simulator/
 import { createWorld, type World } from '../simulator/world.ts';
 import type { Attack } from './attacks/attack.ts';
 import { CONNECTION_ATTACKS } from './attacks/connections.ts';
-import { backdate, EPOCH_ATTACKS, forgeCommit, sendBeforeJoin, sendJunk, updateAfterRemoval } from './attacks/epochs.ts';
+import { backdate, EPOCH_ATTACKS, forgeCommit, relabelUpdate, sendBeforeJoin, sendJunk, updateAfterRemoval } from './attacks/epochs.ts';
 import { claimInvite, forgeWelcome, injectJoin, JOIN_ATTACKS, raceJoin, substituteJoinKem } from './attacks/joins.ts';
 import { forgeMessage, MESSAGE_ATTACKS } from './attacks/messages.ts';
 import { forkCommits, ghostRosters, rollbackRosters, VIEW_ATTACKS, welcomeFork } from './attacks/views.ts';
@@ -297,6 +297,7 @@ export function runAttack(attack: Attack, o: AttackOptions): AttackResult {
       if (attack.junkBeforeRemoval && attack.removes) sendJunk(w, relay, attack.removes, o.seed);
       if (attack.forge) forgeMessage(w, relay, attack.forge.by, attack.forge.as, o.seed);
       if (attack.forgeCommitTo && o.profile === 'hardened') forgeCommit(w, relay, attack.forgeCommitTo, o.seed);
+      if (attack.relabelUpdate) relabelUpdate(w, relay, attack.relabelUpdate.from, attack.relabelUpdate.to);
       if (attack.removes) removals.set(attack.removes, w.now() - w.startTime);
       if (attack.removes && controlled.has(attack.removes)) removedAt.set(attack.removes, w.now() - w.startTime);
       if (attack.leakKem) {

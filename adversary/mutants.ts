@@ -57,6 +57,8 @@ export const MUTANTS: readonly Mutant[] = [
   { id: 'old-key-entry', removes: 'REQ-KS-007', check: "the commit that installs a member's key update seals its entry to the updated key", killers: ['ATK-10c'], breaks: 'PROP-12' },
   { id: 'stale-update-accepted', removes: 'REQ-OWN-052', check: "a key update's version is above the member's roster record and any update of it the owner holds pending", killers: ['ATK-30c'], breaks: 'PROP-18' },
   { id: 'no-update-signature', removes: 'REQ-OWN-051', check: "a key update's signature verifies under the member's identity key", killers: ['ATK-30d'], breaks: 'PROP-18' },
+  { id: 'no-update-room-binding', removes: 'REQ-OWN-050', check: "a key update names this room and an epoch that exists", killers: ['ATK-30e'], breaks: 'PROP-18' },
+  { id: 'no-routine-update', removes: 'REQ-MEM-052', check: "a member makes a key update once the epoch that committed its key is K epochs (or T) behind", killers: ['ATK-10'], breaks: 'PROP-31' },
   { id: 'no-login-signature', removes: 'REQ-LOG-010', check: "the login challenge is signed by the pinned relay key, checked before the password is used", killers: ['ATK-24'], breaks: 'PROP-21' },
   { id: 'no-login-kdf-floor', removes: 'REQ-LOG-012', check: "the login challenge's KDF parameters are at least the client's floor", killers: ['ATK-24b'], breaks: 'PROP-28' },
   { id: 'no-login-pin', removes: 'REQ-LOG-017', check: "the login challenge's salt and KDF parameters are the ones the account registered with (pinned)", killers: ['ATK-24c'], breaks: 'PROP-28' },
@@ -110,6 +112,24 @@ export const EQUIVALENT_MUTANTS: readonly (Mutant & { readonly attack: string; r
     attack: 'ATK-17b',
     stoppedBy: 'REQ-MEM-018',
     why: 'a wrongly chosen first message contradicts the prev_epoch chain of the next one',
+  },
+  {
+    id: 'foreign-own-key-installed',
+    removes: 'REQ-MEM-054',
+    check: "a commit that updates this member's own record carries the certificate of an update it made for this room",
+    killers: [],
+    attack: 'ATK-30e',
+    stoppedBy: 'REQ-OWN-050',
+    why: "the owner commits only an update signed for this room (REQ-OWN-050) by the member (REQ-OWN-051) and newer than its record (REQ-OWN-052), and the relay cannot sign a commit as the owner (REQ-MEM-041): a certificate of the member's own that it did not make for this room, such as its key of another room (ATK-30e), is refused by the owner before any commit carries it",
+  },
+  {
+    id: 'no-rotation-update-check',
+    removes: 'REQ-MEM-053',
+    check: "the key updates of a rotation name current members other than the owner, once each, change only the certificate, and raise its version",
+    killers: [],
+    attack: 'ATK-30f',
+    stoppedBy: 'REQ-MEM-041',
+    why: "the updates of a rotation are signed with the commit by the owner, which the relay cannot sign as (REQ-MEM-041): a rotation whose updates the relay changed (ATK-30f) no longer verifies; the owner commits only updates it checked (REQ-OWN-050..052), each as the member's current record with the certificate replaced (REQ-OWN-053)",
   },
 ];
 

@@ -134,6 +134,12 @@ export interface Attack extends NamedAttack {
    * joiner uses its invite only that many ms after the owner issued it.
    */
   readonly lateJoinMayFail?: true | number;
+  /**
+   * CAP-06 across rooms (ATK-30e, hardened): after the first round of chat, the relay hands `to`,
+   * the owner of the first room, the key update `from` (a client of the second room) posted
+   * there, signed for that room, as a mailbox entry of the first room under a fresh index.
+   */
+  readonly relabelUpdate?: { readonly from: string; readonly to: string };
   /** Run a second room beside the first (owner2 and alice2: the owner's and alice's people again, spec 7.11); a plan naming either client gets it too. */
   readonly annex?: boolean;
 }

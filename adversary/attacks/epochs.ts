@@ -1,12 +1,13 @@
 /**
  * Attacks on epochs, removals and leaked keys (spec 11.4: ATK-07, ATK-09, ATK-10, ATK-10b, ATK-10c,
- * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d): forged rotations, a removed member reading on
+ * ATK-26, ATK-28, ATK-28b, ATK-29, ATK-30, ATK-30b, ATK-30c, ATK-30d, ATK-30e, ATK-30f): forged rotations, a removed member reading on
  * or writing back, leaked epoch secrets and ML-KEM keys, a member's full compromise healed by its
- * key update, key updates withheld, replayed and forged, an inflated rotation counter, a member's
+ * key update, key updates withheld, replayed, forged, relabelled to another room and rolled back
+ * inside a rotation, an inflated rotation counter, a member's
  * junk before its removal.
  */
 import { toHex, utf8 } from '../../impl/bytes.ts';
-import { encode } from '../../impl/codec.ts';
+import { decode, encode } from '../../impl/codec.ts';
 import { simSeed } from '../../impl/keyschedule.ts';
 import { MailboxDelivery, PostKeyUpdate, Send } from '../../impl/messages/index.ts';
 import { sealAppMessage } from '../../impl/protocol/app.ts';
@@ -17,6 +18,7 @@ import { deterministicRng } from '../../impl/rng.ts';
 import { NO_EPOCH } from '../../impl/suite.ts';
 import type { ClientCore } from '../../machines/client-core.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
+import { messageLabel } from '../../simulator/trace.ts';
 import type { World } from '../../simulator/world.ts';
 import type { MaliciousRelay } from '../relay.ts';
 import { adversaryIdentity, chat, type Attack } from './attack.ts';
@@ -95,6 +97,28 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
     compat: 'blocked',
     // compat has no key updates: nothing to forge
     plan: (p) => (p === 'compat' ? [] : [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'owner', msg: 'MailboxDelivery(KeyUpdate)', nth: 1 }, path: 'entry.payload.urgent', mutation: { op: 'set', value: 1 } }]),
+  },
+  {
+    id: 'ATK-30e',
+    title: "a key update relabelled to another room: alice's genuine urgent update of a second room the owner keeps too, handed to the owner as an entry of the first room, so that the owner rotates at once and seals her entry to her key of the other room",
+    weakness: '-',
+    props: ['PROP-18'],
+    compat: 'blocked',
+    // compat has no key updates: alice2 makes none, and nothing is handed over
+    plan: () => [],
+    annex: true,
+    updateEarly: 'alice2',
+    relabelUpdate: { from: 'alice2', to: 'owner' },
+  },
+  {
+    id: 'ATK-30f',
+    title: "a key update rolled back inside a rotation: the relay lowers the version of the updated certificate a rotation commits, on its way to bob, so that bob would install a record its member never made (the owner's signature no longer verifies)",
+    weakness: '-',
+    props: ['PROP-06'],
+    compat: 'blocked',
+    // alice's user asks for an update once the plan is armed, so that a rotation carries one; compat has no key updates
+    plan: (p) => (p === 'compat' ? [] : [{ cap: 'CAP-07', op: 'mutate', match: { dir: 'down', client: 'bob', msg: 'RoomDelivery(Commit)', nth: 1 }, path: 'payload.adds.0.kem_cert.version', mutation: { op: 'add', by: -1 } }]),
+    updateEarly: 'alice',
   },
   {
     id: 'ATK-09',
@@ -271,4 +295,21 @@ export function updateAfterRemoval(world: World, relay: MaliciousRelay, by: stri
   relay.post(node.identity.fp, encode(PostKeyUpdate, { req_id: 0x7d000001, room_id: ctx.group.roomId, payload: made.update.bytes }));
   const delivery = encode(MailboxDelivery, { entry: { index: 0x7d000000, room_id: ctx.group.roomId, invite_id: ZERO_HASH, payload: made.update.bytes } });
   relay.addStep({ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: 'owner', msg: 'RoomDelivery(AppMessage)', nth: 1 }, bytes: { hex: toHex(delivery) }, to: 'owner' });
+}
+
+/**
+ * CAP-06 across rooms (ATK-30e, hardened): the key update `from` posted in its own room (the
+ * second room), its bytes as its member signed them for that room, handed to `to` (the owner of
+ * the first room) in a mailbox entry of `to`'s room under a fresh index, with the next chat
+ * delivery to `to`. The owner must refuse it by its room binding (REQ-OWN-050). compat: `from`
+ * made no update, and nothing is handed over.
+ */
+export function relabelUpdate(world: World, relay: MaliciousRelay, from: string, to: string): void {
+  const owner = world.clients.get(to)!.snapshot.context as OwnerContext;
+  const posted = relay.observed.find((o) => o.dir === 'up' && o.client === from && messageLabel(o.bytes).startsWith('PostKeyUpdate'));
+  if (!owner.group || !owner.roomId || !posted) return;
+  const payload = decode(PostKeyUpdate, posted.bytes).payload;
+  world.note('update', `${from}'s key update, signed for its own room, handed to ${to} as an entry of ${to}'s room`);
+  const delivery = encode(MailboxDelivery, { entry: { index: 0x7e000000, room_id: owner.roomId, invite_id: ZERO_HASH, payload } });
+  relay.addStep({ cap: 'CAP-06', op: 'inject', match: { dir: 'down', client: to, msg: 'RoomDelivery(AppMessage)', nth: 1 }, bytes: { hex: toHex(delivery) }, to });
 }

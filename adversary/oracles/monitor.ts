@@ -5,7 +5,7 @@
  * alarm), which are checked when the run has settled.
  *
  * Honest parties are the clients the adversary does not control (CAP-16). The invite oracles
- * (invites.ts) and the roster oracle (rosters.ts) are judged here too, through the run's context
+ * (invites.ts), the roster oracle (rosters.ts) and the key update oracle (key-updates.ts) are judged here too, through the run's context
  * (context.ts).
  */
 import { equalBytes, toHex, type Bytes } from '../../impl/bytes.ts';
@@ -20,6 +20,7 @@ import { payloadsOf } from '../knowledge.ts';
 import type { Observation } from '../relay.ts';
 import { isType, type OracleContext } from './context.ts';
 import { inviteOracles } from './invites.ts';
+import { keyUpdateOracle } from './key-updates.ts';
 import { rooms } from './rooms.ts';
 import { rosterOracle } from './rosters.ts';
 import type { Monitor, PropId, Violation } from './types.ts';
@@ -90,6 +91,7 @@ export function propertyMonitor(
   const run: OracleContext = { world, controlled, observed, rooms: R, hardened, honest, clientById, violate };
   const { checkAdmissions, checkInviteUse, checkExpiry } = inviteOracles(run);
   const checkRosters = rosterOracle(run);
+  const checkKeyUpdates = keyUpdateOracle(run);
 
   const refreshTruth = (): void => {
     for (const node of world.clients.values()) {
@@ -275,13 +277,17 @@ export function propertyMonitor(
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
-  /** Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or pending for the update delay. */
+  /**
+   * Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or
+   * pending for the update delay. The update must be the member's in this owner's room (a person in two rooms keeps
+   * a client in each: its update of the other room made nothing due here, ATK-30e).
+   */
   const updateDriven = (owner: ClientNode, epoch: number, at: number): boolean => {
     const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
     return owner.statuses.some((c) => {
       if (c.status.kind !== 'key-committed' || c.status.epoch !== epoch) return false;
       const { memberId, version } = c.status;
-      const member = [...world.clients.values()].find((n) => equalBytes(n.identity.fp, memberId));
+      const member = [...world.clients.values()].find((n) => n.role !== 'owner' && equalBytes(n.identity.fp, memberId) && R.roomOf(n) === owner.name);
       return (member?.statuses ?? []).some((u) => u.status.kind === 'key-update' && u.status.version === version && (u.status.urgent || u.at + delay <= at));
     });
   };
@@ -417,6 +423,7 @@ export function propertyMonitor(
         checkDeliveries(node);
         checkKeys(node);
         checkRosters(node);
+        checkKeyUpdates(node);
       }
       for (const o of R.owners()) {
         checkRotations(o);

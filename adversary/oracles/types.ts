@@ -18,7 +18,7 @@ export interface Violation {
  * The properties these oracles check (the others need the knowledge closure or the accounts
  * issue). PROP-27 is judged by the attack runner at the end of a run whose relay is honest.
  */
-export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27', 'PROP-29', 'PROP-30'];
+export const CHECKED_PROPERTIES: readonly PropId[] = ['PROP-04', 'PROP-05', 'PROP-06', 'PROP-07', 'PROP-08', 'PROP-09', 'PROP-10', 'PROP-13', 'PROP-14', 'PROP-15', 'PROP-17', 'PROP-18', 'PROP-19', 'PROP-20', 'PROP-26', 'PROP-27', 'PROP-29', 'PROP-30', 'PROP-31'];
 
 /** Watches a world and records every property violation. */
 export interface Monitor {

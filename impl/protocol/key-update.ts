@@ -96,6 +96,8 @@ export function checkKeyUpdate(c: CryptoProvider, view: UpdateView, u: KeyUpdate
  * to a well-formed certificate of a higher version.
  */
 export function checkRotationUpdates(c: CryptoProvider, roster: readonly MemberRecord[], commit: Commit, id: ReqId): void {
+  // the mutant of REQ-MEM-053 takes the updates of an owner-signed rotation unchecked (the relay's REQ-REL-017 stays)
+  if (!enforced(id)) return;
   const seen = new Set<string>();
   for (const a of commit.adds) {
     const key = toHex(a.member_id);
@@ -178,6 +180,7 @@ export function updateDue(policy: UpdatePolicy, k: KeyAge): { readonly due: bool
   // an alarm does not wait for the policy, nor for an outstanding update that is not urgent
   if (k.alarm && !(waiting && k.outstandingUrgent === true)) return { due: true, urgent: true };
   if (waiting) return { due: false, urgent: false };
-  const due = k.epoch - k.committedEpoch >= policy.epochs || k.now - k.committedAt >= policy.ms;
+  // the mutant of REQ-MEM-052 makes no routine update: only an alarm or the user's asking makes one
+  const due = enforced('REQ-MEM-052') && (k.epoch - k.committedEpoch >= policy.epochs || k.now - k.committedAt >= policy.ms);
   return { due, urgent: false };
 }
