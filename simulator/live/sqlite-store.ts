@@ -1,9 +1,10 @@
 /**
  * The live relay's store on SQLite (better-sqlite3): room logs, mailboxes, the relay machine's
  * state, login accounts and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
- * writes one relay step (appends, mail, state) in one transaction, committed before anything the
- * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
- * at any moment loses nothing that was acknowledged.
+ * writes one relay step (appends, mail, state) in one transaction (within a group commit, a
+ * savepoint of it), committed before anything the step sends leaves (REQ-REL-050); with WAL and
+ * `synchronous = FULL` a commit is durable, so a kill -9 at any moment loses nothing that was
+ * acknowledged.
  */
 import { factorsFromJson, factorsToJson } from '../../impl/accounts/second-factor.ts';
 import Database from 'better-sqlite3';
@@ -65,8 +66,9 @@ type Row<K extends string> = Readonly<Record<K, string>>;
 /**
  * The relay state in tables: one row per room (its scalars, its epoch, its compat lists), per
  * membership, per invite, per mailbox counter, per directory entry and per remembered answer.
- * A save writes only the rows whose objects changed since the last save: the relay machine's
- * state is immutable, so an unchanged part is the same object. A relay step thus writes a few
+ * A save writes only the rows whose objects changed since the last write: the relay machine's
+ * state is immutable, so an unchanged part is the same object. Within a group commit a save only
+ * notes the state, written once before the commit (`writePending`). A relay step thus costs a few
  * small rows, not the whole state (a 1,000-member roster is rewritten only by a commit).
  */
 function stateTables(db: Database.Database, getMeta: Database.Statement<[string], { value: string }>, putMeta: Database.Statement<[string, string]>) {
