@@ -103,7 +103,7 @@ describe('the SQLite store', () => {
     d.close();
   });
 
-  it('REQ-REL-050 should write a batch the state its last step saved, at its commit, and nothing of a batch that rolled back', () => {
+  it('REQ-REL-050 should write a batch the state its last good step saved, at its commit, and nothing of a step or a batch that failed', () => {
     const file = join(dir, 'batch.db');
     const g = genesisRoom('sqlite batch');
     const created = handleRequest(c, emptyRelay('hardened'), g.owner.fp, { name: 'CreateRoom', value: { req_id: 1, room_id: g.roomId, profile: 'hardened', payload: g.genesis.commit.bytes } }, 0);
@@ -124,10 +124,15 @@ describe('the SQLite store', () => {
     a.atomically(() => (a.append(g.roomId, 4, new Uint8Array([4]), 0), a.saveState(at(created.state, 4))));
     a.rollback();
     expect(() => a.append(g.roomId, 5, new Uint8Array([5]), 0)).toThrow(/out of order: 5 after 3/);
+    // steps of one append each, without a savepoint of their own: one that fails leaves neither its row nor its state
+    a.begin();
+    a.atomically(() => (a.append(g.roomId, 4, new Uint8Array([4]), 0), a.saveState(at(created.state, 4))), true);
+    expect(() => a.atomically(() => (a.saveState(at(created.state, 9)), a.append(g.roomId, 9, new Uint8Array([9]), 0)), true)).toThrow(/out of order: 9 after 4/);
+    a.commit();
     a.close();
     const b = sqliteStore(file);
-    expect(b.loadState()).toEqual(at(created.state, 3));
-    expect(b.window(g.roomId, 1, 10, 10).entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(b.loadState()).toEqual(at(created.state, 4));
+    expect(b.window(g.roomId, 1, 10, 10).entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
     b.close();
   });
 

@@ -19,8 +19,11 @@ import type { RelayStore } from '../store.ts';
 export const STORE_VERSION = 3;
 /** A RelayStore on a database file, with what only the live relay needs. */
 export interface SqliteStore extends RelayStore {
-  /** Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it. */
-  atomically<T>(f: () => T): T;
+  /**
+   * Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it,
+   * unless `single` says it writes one row besides the state (whose save a batch defers to its commit).
+   */
+  atomically<T>(f: () => T, single?: boolean): T;
   /** Opens a batch: the steps until `commit` become durable together (group commit). */
   begin(): void;
   /** Commits the batch: durable once this returns. */
@@ -300,11 +303,13 @@ export function sqliteStore(file: string): SqliteStore {
     saveFactors: (username, f) => void putFactors.run(username, factorsToJson(f)),
     saveState: state.save,
     loadState: state.load,
-    atomically(f) {
+    atomically(f, single = false) {
       // inside a batch (begin ... commit) this is a savepoint: durable only when the batch commits
       const outer = db.inTransaction;
       const before = state.pending();
       try {
+        // issue 23: a step that appends one entry needs no savepoint: its one INSERT fails whole or not at all
+        if (outer && single) return f();
         const r = db.transaction(() => {
           const out = f();
           if (!outer) state.writePending(); // its own transaction: the state it saved is written before it commits
