@@ -3,8 +3,8 @@
  * against a bare `ws` broadcast server forwarding frames of the same size, on loopback, in one
  * invocation (spec 8.10): each room size `--reps` times (default 3), each time every server one
  * after the other, then medians. Each server runs in a child process of its own (bench-servers.ts)
- * so that its CPU time and memory are its own; the clients run in this process. Not a test: nothing here asserts
- * a time.
+ * so that its CPU time and memory are its own; the clients run in this process. Not a test:
+ * nothing here asserts a time.
  *
  *   npm run bench:relay                                   # rooms of 2, 10, 100 and 1000 members
  *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64 --reps 3
