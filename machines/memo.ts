@@ -3,23 +3,19 @@
  * pure and cheap to call twice; verifying a welcome or a commit is neither cheap nor worth doing
  * twice, so the result is kept per (context, event) pair. The key objects are never mutated, so
  * the cache is referentially transparent.
+ *
+ * One slot per tag (the last context and event it was computed for): a guard and its action see
+ * the same pair one right after the other, within one step. A WeakMap per context, as before,
+ * kept every stepped context reachable through its ephemerons until a full collection, which cost
+ * the relay more in garbage collection than the step itself (issue 23).
  */
-const cache = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
+const slots = new Map<string, { readonly context: object; readonly event: object; readonly value: unknown }>();
 
 /** `f()` computed once per (`context`, `event`, `tag`). */
 export function once<T>(context: object, event: object, tag: string, f: () => T): T {
-  let byEvent = cache.get(context);
-  if (!byEvent) {
-    byEvent = new WeakMap();
-    cache.set(context, byEvent);
-  }
-  let byTag = byEvent.get(event);
-  if (!byTag) {
-    byTag = new Map();
-    byEvent.set(event, byTag);
-  }
-  if (byTag.has(tag)) return byTag.get(tag) as T;
-  const v = f();
-  byTag.set(tag, v);
-  return v;
+  const slot = slots.get(tag);
+  if (slot !== undefined && slot.context === context && slot.event === event) return slot.value as T;
+  const value = f();
+  slots.set(tag, { context, event, value });
+  return value;
 }

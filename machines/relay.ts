@@ -14,7 +14,6 @@ import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
 import { appendForwardedMail, EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
 import { fromInput } from './driver.ts';
-import { once } from './memo.ts';
 
 /** Robustness limits (spec 8.9). */
 export interface RelayConfig {
@@ -155,7 +154,7 @@ export const relayMachine = setup({
     handle: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.request'>;
       const conn = refill(context.conns[e.conn]!, e.now, context.config);
-      const step = once(context, event, 'step', () => handleRequest(context.crypto, context.state, conn.principal, e.request, e.now, e.digest));
+      const step = handleRequest(context.crypto, context.state, conn.principal, e.request, e.now, e.digest);
       const next: RelayContext = { ...context, state: step.state, conns: { ...context.conns, [e.conn]: { ...conn, tokens: conn.tokens - 1 } } };
       enqueue.assign(next);
       for (const fx of effectsOf(next, e.conn, step)) enqueue.emit(fx);

@@ -278,7 +278,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       }
       o.store.saveState(r.snapshot.context.state);
     };
-    if (o.store.atomically) o.store.atomically(write);
+    // a step of one append (a Send) needs no savepoint of its own in a group commit (issue 23)
+    if (o.store.atomically) o.store.atomically(write, r.effects.filter((fx) => fx.type === 'effect.append' || fx.type === 'effect.storeMail').length <= 1);
     else write();
     relay = r.snapshot;
     carryOut(sends);

@@ -29,8 +29,12 @@ export interface RelayStore {
   saveState(state: RelayState): void;
   /** The last state saved. */
   loadState(): RelayState | undefined;
-  /** Runs `f` as one transaction (one relay step's writes), when the store has transactions. */
-  atomically?<T>(f: () => T): T;
+  /**
+   * Runs `f` as one transaction (one relay step's writes), when the store has transactions.
+   * `single`: `f` writes at most one log entry or mailbox entry besides the state, which needs no
+   * savepoint of its own within a batch (one statement is atomic by itself).
+   */
+  atomically?<T>(f: () => T, single?: boolean): T;
   /** The login verifiers registered (spec 9.2), when the store keeps accounts. */
   accounts?(): ReadonlyMap<string, Verifier>;
   /** Stores a newly registered account. */

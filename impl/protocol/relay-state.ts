@@ -69,7 +69,9 @@ export function rejectBytes(reqId: number, requirement: ReqId, detail: string): 
  */
 function remember(state: RelayState, principal: string, reqId: number, digest: Bytes, reply: Bytes): RelayState {
   const prev = state.answered[principal] ?? [];
-  const next = [...prev, { reqId, digest, reply }].slice(-ANSWER_MEMORY);
+  // one copy of the list, not two (issue 23: a full list is 1024 entries, copied on every request)
+  const next = prev.slice(Math.max(0, prev.length - (ANSWER_MEMORY - 1)));
+  next.push({ reqId, digest, reply });
   return { ...state, answered: { ...state.answered, [principal]: next } };
 }
 

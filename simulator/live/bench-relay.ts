@@ -2,9 +2,9 @@
  * `npm run bench:relay`: the live relay forwarding sealed messages to the members of one room,
  * against a bare `ws` broadcast server forwarding frames of the same size, on loopback, in one
  * invocation (spec 8.10): each room size `--reps` times (default 3), each time every server one
- * after the other, then medians. Each server runs in a child process of its own so that its CPU
- * time and memory are its own; the clients run in this process. Not a test: nothing here asserts
- * a time.
+ * after the other, then medians. Each server runs in a child process of its own (bench-servers.ts)
+ * so that its CPU time and memory are its own; the clients run in this process. Not a test:
+ * nothing here asserts a time.
  *
  *   npm run bench:relay                                   # rooms of 2, 10, 100 and 1000 members
  *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64 --reps 3
@@ -31,15 +31,12 @@
  * before the measurement (about 10 ms each) and cycle through a pool of distinct messages; the
  * relay neither opens nor deduplicates them, so its work does not depend on which one it forwards.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { fromHex, toHex, utf8, type Bytes } from '../../impl/bytes.ts';
 import { encode, peekType } from '../../impl/codec.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
@@ -51,77 +48,13 @@ import { epochRecordOf, newGroupView, prepareMessage } from '../../impl/protocol
 import { createIdentity, memberRecordOf, type Identity } from '../../impl/protocol/identity.ts';
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
+import { MODE_NAME, spawnServer, type Mode, type ServerProc } from './bench-servers.ts';
 import { benchWorkers } from './bench-workers.ts';
-import { startRelay } from './relay.ts';
 import { dialSession, signingIdentity } from './session-client.ts';
 import { sqliteStore } from './sqlite-store.ts';
 
 const c = nodeCrypto;
 const HERE = fileURLToPath(import.meta.url);
-
-// ---------------------------------------------------------------- the server processes
-
-interface Stats {
-  readonly cpuUs: number;
-  readonly rss: number;
-}
-
-function stats(): Stats {
-  (globalThis as { gc?: () => void }).gc?.();
-  const u = process.cpuUsage();
-  return { cpuUs: u.user + u.system, rss: process.memoryUsage().rss };
-}
-
-/** The child: a bare broadcast server or the live relay, answering `stats` and `exit` over IPC. */
-async function serve(mode: string, db: string): Promise<void> {
-  let port: number;
-  let close: () => Promise<void>;
-  if (mode === 'bare' || mode === 'sealed') {
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 1 << 20 });
-    // bare+seal: one key and sequence number per connection, as a relay connection's r2c direction
-    const keys = new Map<WebSocket, { key: Bytes; seq: number }>();
-    let n = 0;
-    wss.on('connection', (ws) => {
-      keys.set(ws, { key: c.sha256(utf8(`bench connection ${n++}`)), seq: 0 });
-      ws.on('close', () => keys.delete(ws));
-      ws.on('message', (data: Buffer, isBinary) => {
-        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        for (const other of wss.clients) {
-          if (other === ws || other.readyState !== WebSocket.OPEN) continue;
-          if (mode === 'bare') other.send(data, { binary: isBinary });
-          else {
-            const k = keys.get(other)!;
-            other.send(sealFrame(c, k.key, k.seq++, bytes), { binary: true });
-          }
-        }
-      });
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    port = (http.address() as AddressInfo).port;
-    close = () => new Promise<void>((r) => (wss.close(), http.close(() => r())));
-  } else {
-    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: () => {}, config: { rate: 1e9, burst: 1e9 } });
-    port = relay.port;
-    close = () => relay.close();
-  }
-  // BENCH_PROF=FILE: a CPU profile of the server over the measured phase (between the 2nd and 3rd `stats`)
-  const session = process.env.BENCH_PROF ? new (await import('node:inspector')).Session() : undefined;
-  let asked = 0;
-  process.on('message', (m: unknown) => {
-    if (m === 'stats') {
-      asked++;
-      if (session && asked === 3) {
-        session.connect();
-        session.post('Profiler.enable', () => session.post('Profiler.start'));
-      }
-      if (session && asked === 4) session.post('Profiler.stop', (_e, r) => writeFileSync(`${process.env.BENCH_PROF}.${mode}.cpuprofile`, JSON.stringify(r.profile)));
-      process.send!({ stats: stats() });
-    }
-    if (m === 'exit') void close().then(() => process.exit(0));
-  });
-  process.send!({ port });
-}
 
 /** BENCH_PROF=FILE: a CPU profile of the client process over a measured phase too; returns its stop. */
 async function profileClients(mode: Mode): Promise<(() => Promise<void>) | undefined> {
@@ -137,39 +70,6 @@ async function profileClients(mode: Mode): Promise<(() => Promise<void>) | undef
         r();
       }),
     );
-}
-
-/** A server child process and its IPC. */
-interface ServerProc {
-  readonly port: number;
-  stats(): Promise<Stats>;
-  stop(): Promise<void>;
-}
-
-function spawnServer(mode: Mode, db: string): Promise<ServerProc> {
-  const child: ChildProcess = fork(HERE, ['--serve', mode, db], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiters: ((m: Record<string, unknown>) => void)[] = [];
-  child.on('message', (m) => waiters.shift()?.(m as Record<string, unknown>));
-  const next = () => new Promise<Record<string, unknown>>((r) => waiters.push(r));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    void next().then((m) =>
-      resolve({
-        port: m.port as number,
-        stats: () => {
-          const p = next();
-          child.send('stats');
-          return p.then((x) => x.stats as Stats);
-        },
-        stop: () =>
-          new Promise<void>((r) => {
-            child.removeAllListeners('exit');
-            child.once('exit', () => r());
-            child.send('exit');
-          }),
-      }),
-    );
-  });
 }
 
 // ---------------------------------------------------------------- clients
@@ -262,9 +162,6 @@ function quantile(xs: Float64Array, q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
-/** The servers compared: the relay, bare `ws` plus the per-delivery transport seal, bare `ws`. */
-type Mode = 'pqroom' | 'sealed' | 'bare';
-const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare+seal', bare: 'bare' };
 
 /** One measured row. */
 interface Row {
@@ -365,6 +262,10 @@ interface Summary extends Row {
   readonly vsBare: number;
   /** Median over repetitions of p99 over bare's p99 in the same repetition. */
   readonly p99VsBare: number;
+  /** Median over repetitions of delivered/s over bare+seal's in the same repetition (issue 23: the fair floor). */
+  readonly vsSealed: number;
+  /** Median over repetitions of server CPU per delivery over bare+seal's in the same repetition. */
+  readonly cpuVsSealed: number;
   /** Every repetition's row. */
   readonly runs: readonly Row[];
 }
@@ -375,8 +276,8 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Medians of every measured field of `runs` (one mode), with the ratios to `bare` (the same repetitions). */
-function summarize(runs: readonly Row[], bare: readonly Row[]): Summary {
+/** Medians of every measured field of `runs` (one mode), with the ratios to `bare` and to `sealed` (the same repetitions). */
+function summarize(runs: readonly Row[], bare: readonly Row[], sealed: readonly Row[]): Summary {
   const first = runs[0]!;
   const med = (f: (r: Row) => number) => median(runs.map(f));
   return {
@@ -393,6 +294,8 @@ function summarize(runs: readonly Row[], bare: readonly Row[]): Summary {
     memPerConnKiB: med((r) => r.memPerConnKiB),
     vsBare: median(runs.map((r, i) => r.deliveredPerSecond / bare[i]!.deliveredPerSecond)),
     p99VsBare: median(runs.map((r, i) => r.p99Ms / bare[i]!.p99Ms)),
+    vsSealed: median(runs.map((r, i) => r.deliveredPerSecond / sealed[i]!.deliveredPerSecond)),
+    cpuVsSealed: median(runs.map((r, i) => r.serverCpuUsPerDelivery / sealed[i]!.serverCpuUsPerDelivery)),
     runs,
   };
 }
@@ -482,7 +385,7 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
       }
     }
   }
-  return (['pqroom', 'sealed', 'bare'] as const).map((mode) => summarize(runs[mode], runs.bare));
+  return (['pqroom', 'sealed', 'bare'] as const).map((mode) => summarize(runs[mode], runs.bare, runs.sealed));
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -546,10 +449,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     '',
     `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback.`,
     `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
-    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal and bare one after the other; the table gives medians, and 'vs bare' is the median of each repetition's ratio to bare's figure in the same repetition.`,
+    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
     '',
-    '| members | frame B | server | delivered/s | vs bare | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | deliveries/frame | server CPU | client CPU | server KiB/conn |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| members | frame B | server | delivered/s | vs bare | vs bare+seal | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | CPU vs bare+seal | deliveries/frame | server CPU | client CPU | server KiB/conn |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   // every line of the report is printed as it comes and kept for the file
   const lines: string[] = [];
@@ -565,7 +468,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       for (const r of got) {
         const ratio = r.mode !== 'bare' ? f2(r.vsBare) : '1';
         const p99 = r.mode !== 'bare' ? f2(r.p99VsBare) : '1';
-        keep(`| ${n} | ${r.frameBytes} | ${MODE_NAME[r.mode]} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${f1(r.deliveriesPerFrame)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
+        keep(`| ${n} | ${r.frameBytes} | ${MODE_NAME[r.mode]} | ${r.deliveredPerSecond.toFixed(0)} | ${ratio} | ${f2(r.vsSealed)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${p99} | ${f1(r.serverCpuUsPerDelivery)} | ${f2(r.cpuVsSealed)} | ${f1(r.deliveriesPerFrame)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${f1(r.memPerConnKiB)} |`);
       }
       rows.push(...got);
     }
@@ -596,7 +499,4 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   return 0;
 }
 
-if (process.argv[1] === HERE) {
-  if (process.argv[2] === '--serve') void serve(process.argv[3]!, process.argv[4]!);
-  else void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
-}
+if (process.argv[1] === HERE) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

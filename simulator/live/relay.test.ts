@@ -103,6 +103,39 @@ describe('the SQLite store', () => {
     d.close();
   });
 
+  it('REQ-REL-050 should write a batch the state its last good step saved, at its commit, and nothing of a step or a batch that failed', () => {
+    const file = join(dir, 'batch.db');
+    const g = genesisRoom('sqlite batch');
+    const created = handleRequest(c, emptyRelay('hardened'), g.owner.fp, { name: 'CreateRoom', value: { req_id: 1, room_id: g.roomId, profile: 'hardened', payload: g.genesis.commit.bytes } }, 0);
+    const key = Object.keys(created.state.rooms)[0]!;
+    const at = (s: RelayState, n: number): RelayState => ({ ...s, rooms: { [key]: { ...s.rooms[key]!, nextIndex: n + 1 } }, mailboxes: { ['ab'.repeat(32)]: n } });
+    const a = sqliteStore(file);
+    a.atomically(() => {
+      a.append(g.roomId, 1, new Uint8Array([1]), 0);
+      a.saveState(at(created.state, 1));
+    });
+    // a batch of two steps and a third that fails: the second's state is what the commit makes durable
+    a.begin();
+    for (const n of [2, 3]) a.atomically(() => (a.append(g.roomId, n, new Uint8Array([n]), 0), a.saveState(at(created.state, n))));
+    expect(() => a.atomically(() => (a.append(g.roomId, 4, new Uint8Array([4]), 0), a.saveState(at(created.state, 4)), (() => { throw new Error('the step failed'); })()))).toThrow('the step failed');
+    a.commit();
+    // a batch rolled back: neither its appends nor its state stay, and the log goes on from where the commit left it
+    a.begin();
+    a.atomically(() => (a.append(g.roomId, 4, new Uint8Array([4]), 0), a.saveState(at(created.state, 4))));
+    a.rollback();
+    expect(() => a.append(g.roomId, 5, new Uint8Array([5]), 0)).toThrow(/out of order: 5 after 3/);
+    // steps of one append each, without a savepoint of their own: one that fails leaves neither its row nor its state
+    a.begin();
+    a.atomically(() => (a.append(g.roomId, 4, new Uint8Array([4]), 0), a.saveState(at(created.state, 4))), true);
+    expect(() => a.atomically(() => (a.saveState(at(created.state, 9)), a.append(g.roomId, 9, new Uint8Array([9]), 0)), true)).toThrow(/out of order: 9 after 4/);
+    a.commit();
+    a.close();
+    const b = sqliteStore(file);
+    expect(b.loadState()).toEqual(at(created.state, 4));
+    expect(b.window(g.roomId, 1, 10, 10).entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    b.close();
+  });
+
   it('REQ-REL-050 should keep the relay state across a reopen, and refuse a database of another version', () => {
     const file = join(dir, 'state.db');
     const a = sqliteStore(file);

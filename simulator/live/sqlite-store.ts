@@ -1,9 +1,10 @@
 /**
  * The live relay's store on SQLite (better-sqlite3): room logs, mailboxes, the relay machine's
  * state, login accounts and the relay's own key, in one database file (spec 8.5, 8.6, 8.10). The relay host
- * writes one relay step (appends, mail, state) in one transaction, committed before anything the
- * step sends leaves (REQ-REL-050); with WAL and `synchronous = FULL` a commit is durable, so a kill -9
- * at any moment loses nothing that was acknowledged.
+ * writes one relay step (appends, mail, state) in one transaction (within a group commit, a
+ * savepoint of it), committed before anything the step sends leaves (REQ-REL-050); with WAL and
+ * `synchronous = FULL` a commit is durable, so a kill -9 at any moment loses nothing that was
+ * acknowledged.
  */
 import { factorsFromJson, factorsToJson } from '../../impl/accounts/second-factor.ts';
 import Database from 'better-sqlite3';
@@ -18,8 +19,11 @@ import type { RelayStore } from '../store.ts';
 export const STORE_VERSION = 3;
 /** A RelayStore on a database file, with what only the live relay needs. */
 export interface SqliteStore extends RelayStore {
-  /** Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it. */
-  atomically<T>(f: () => T): T;
+  /**
+   * Runs `f` in one transaction (one relay step's writes); within a batch, in a savepoint of it,
+   * unless `single` says it writes one row besides the state (whose save a batch defers to its commit).
+   */
+  atomically<T>(f: () => T, single?: boolean): T;
   /** Opens a batch: the steps until `commit` become durable together (group commit). */
   begin(): void;
   /** Commits the batch: durable once this returns. */
@@ -65,8 +69,9 @@ type Row<K extends string> = Readonly<Record<K, string>>;
 /**
  * The relay state in tables: one row per room (its scalars, its epoch, its compat lists), per
  * membership, per invite, per mailbox counter, per directory entry and per remembered answer.
- * A save writes only the rows whose objects changed since the last save: the relay machine's
- * state is immutable, so an unchanged part is the same object. A relay step thus writes a few
+ * A save writes only the rows whose objects changed since the last write: the relay machine's
+ * state is immutable, so an unchanged part is the same object. Within a group commit a save only
+ * notes the state, written once before the commit (`writePending`). A relay step thus costs a few
  * small rows, not the whole state (a 1,000-member roster is rewritten only by a commit).
  */
 function stateTables(db: Database.Database, getMeta: Database.Statement<[string], { value: string }>, putMeta: Database.Statement<[string, string]>) {
@@ -94,9 +99,13 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     delRoomMembers: db.prepare<[string]>('DELETE FROM member WHERE room = ?'),
     delRoomInvites: db.prepare<[string]>('DELETE FROM invite WHERE room = ?'),
   };
-  /** The state the tables hold (after the last commit), and the one saved in the open transaction. */
+  /**
+   * The state the tables hold after the last commit; the one saved in the open transaction, not
+   * yet written; and the one the open transaction's rows were last written for (by `writePending`).
+   */
   let last: RelayState | undefined;
   let pending: RelayState | undefined;
+  let written: RelayState | undefined;
   let seq = q.maxSeq.get()?.n ?? 0;
 
   const core = (r: RelayRoom): string => toJson({ roomId: r.roomId, profile: r.profile, owner: r.owner, nextIndex: r.nextIndex });
@@ -135,9 +144,8 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     for (const a of next) if (!had.has(a)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
   }
 
-  /** Saves within the open transaction: `committed` or `rolledBack` follows. */
-  function saveIn(state: RelayState): void {
-    const prev = pending ?? last;
+  /** Writes the rows that differ between `prev` (what the tables hold) and `state`, in the open transaction. */
+  function write(prev: RelayState | undefined, state: RelayState): void {
     if (prev === state) return;
     if (prev === undefined || prev.profile !== state.profile) putMeta.run('state-profile', state.profile ?? '');
     diff(prev?.rooms, state.rooms, (id, r) => saveRoom(id, prev?.rooms[id], r), (id) => {
@@ -148,19 +156,31 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     diff(prev?.mailboxes, state.mailboxes, (p, n) => q.putMailbox.run(p, n), (p) => q.delMailbox.run(p));
     diff(prev?.directory, state.directory, (p, d) => q.putDirectory.run(p, toJson(d)), (p) => q.delDirectory.run(p));
     diff(prev?.answered, state.answered, (p, list) => saveAnswers(p, prev?.answered[p] ?? [], list), (p) => saveAnswers(p, prev?.answered[p] ?? [], []));
-    pending = state;
+  }
+
+  /**
+   * Writes the state saved in the open transaction, once, just before it commits (issue 23): the
+   * steps of a group commit each save the whole state, and only the last one matters, so a room's
+   * row and its sender's membership are written once per batch, not once per request. Nothing is
+   * acknowledged before the commit (REQ-REL-050), so this changes nothing that a client can see.
+   */
+  function writePending(): void {
+    if (pending !== undefined && pending !== written) {
+      write(written ?? last, pending);
+      written = pending;
+    }
   }
 
   return {
     save(state: RelayState): void {
-      if (db.inTransaction) return saveIn(state);
-      try {
-        db.transaction(saveIn)(state);
-        last = pending;
-      } finally {
-        pending = undefined;
+      if (db.inTransaction) {
+        pending = state;
+        return;
       }
+      db.transaction(() => write(last, state))();
+      last = state;
     },
+    writePending,
     load(): RelayState | undefined {
       if (last) return last;
       const profile = getMeta.get('state-profile')?.value;
@@ -180,14 +200,16 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
       last = { ...(profile === '' ? {} : { profile: profile as Profile }), rooms, mailboxes, directory, answered };
       return last;
     },
-    /** The open transaction committed: what it saved is what the tables hold. */
+    /** The open transaction committed (after `writePending`): what it saved is what the tables hold. */
     committed(): void {
       if (pending) last = pending;
       pending = undefined;
+      written = undefined;
     },
     /** The open transaction rolled back: the tables hold what they held before it. */
     rolledBack(): void {
       pending = undefined;
+      written = undefined;
     },
     /** A savepoint within the open transaction rolled back: what was saved before it stands. */
     restore(before: RelayState | undefined): void {
@@ -238,13 +260,18 @@ export function sqliteStore(file: string): SqliteStore {
   const allOutbox = db.prepare<[], { seq: number; entry: string }>('SELECT seq, entry FROM outbox ORDER BY seq');
   const dropOutbox = db.prepare<[number]>('DELETE FROM outbox WHERE seq <= ?');
   const state = stateTables(db, getMeta, putMeta);
+  /** Each room's last log index, as far as this process appended it (in the open transaction too). */
+  const logEnds = new Map<string, number>();
   const u8 = (b: Buffer): Bytes => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
   return {
     append(roomId, index, payload, epoch) {
-      const n = logLen.get(roomId)?.n ?? 0;
+      // the log's length is read once per room and then followed (issue 23: not one query per append); a rollback forgets it
+      const key = toHex(roomId);
+      const n = logEnds.get(key) ?? logLen.get(roomId)?.n ?? 0;
       if (index !== n + 1) throw new Error(`log append out of order: ${index} after ${n}`);
       insLog.run(roomId, index, epoch ?? null, payload);
+      logEnds.set(key, index);
     },
     storeMail(principal, entry) {
       insMail.run(principal, entry.index, toJson(entry));
@@ -276,28 +303,37 @@ export function sqliteStore(file: string): SqliteStore {
     saveFactors: (username, f) => void putFactors.run(username, factorsToJson(f)),
     saveState: state.save,
     loadState: state.load,
-    atomically(f) {
+    atomically(f, single = false) {
       // inside a batch (begin ... commit) this is a savepoint: durable only when the batch commits
       const outer = db.inTransaction;
       const before = state.pending();
       try {
-        const r = db.transaction(f)();
+        // issue 23: a step that appends one entry needs no savepoint: its one INSERT fails whole or not at all
+        if (outer && single) return f();
+        const r = db.transaction(() => {
+          const out = f();
+          if (!outer) state.writePending(); // its own transaction: the state it saved is written before it commits
+          return out;
+        })();
         if (!outer) state.committed();
         return r;
       } catch (e) {
         if (outer) state.restore(before);
         else state.rolledBack();
+        logEnds.clear();
         throw e;
       }
     },
     begin: () => void db.exec('BEGIN IMMEDIATE'),
     commit() {
+      state.writePending();
       db.exec('COMMIT');
       state.committed();
     },
     rollback() {
       if (db.inTransaction) db.exec('ROLLBACK');
       state.rolledBack();
+      logEnds.clear();
     },
     meta: (key) => getMeta.get(key)?.value,
     setMeta: (key, value) => void putMeta.run(key, value),

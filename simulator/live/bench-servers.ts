@@ -1,0 +1,120 @@
+/**
+ * The server processes of `npm run bench:relay` (bench-relay.ts): each server compared runs in a
+ * child process of its own, so that its CPU time and memory are its own: the live relay, a bare
+ * `ws` broadcast server, and bare+seal (bare, sealing each delivery under the recipient
+ * connection's transport keys). The parent asks for `stats` and says `exit` over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+import { utf8, type Bytes } from '../../impl/bytes.ts';
+import { nodeCrypto } from '../../impl/crypto/node.ts';
+import { sealFrame } from '../../impl/protocol/transport.ts';
+import { startRelay } from './relay.ts';
+
+const c = nodeCrypto;
+const HERE = fileURLToPath(import.meta.url);
+
+/** The servers compared: the relay, bare `ws` plus the per-delivery transport seal, bare `ws`. */
+export type Mode = 'pqroom' | 'sealed' | 'bare';
+export const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare+seal', bare: 'bare' };
+
+export interface Stats {
+  readonly cpuUs: number;
+  readonly rss: number;
+}
+
+function stats(): Stats {
+  (globalThis as { gc?: () => void }).gc?.();
+  const u = process.cpuUsage();
+  return { cpuUs: u.user + u.system, rss: process.memoryUsage().rss };
+}
+
+/** The child: a bare broadcast server or the live relay, answering `stats` and `exit` over IPC. */
+async function serve(mode: string, db: string): Promise<void> {
+  let port: number;
+  let close: () => Promise<void>;
+  if (mode === 'bare' || mode === 'sealed') {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 1 << 20 });
+    // bare+seal: one key and sequence number per connection, as a relay connection's r2c direction
+    const keys = new Map<WebSocket, { key: Bytes; seq: number }>();
+    let n = 0;
+    wss.on('connection', (ws) => {
+      keys.set(ws, { key: c.sha256(utf8(`bench connection ${n++}`)), seq: 0 });
+      ws.on('close', () => keys.delete(ws));
+      ws.on('message', (data: Buffer, isBinary) => {
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        for (const other of wss.clients) {
+          if (other === ws || other.readyState !== WebSocket.OPEN) continue;
+          if (mode === 'bare') other.send(data, { binary: isBinary });
+          else {
+            const k = keys.get(other)!;
+            other.send(sealFrame(c, k.key, k.seq++, bytes), { binary: true });
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    port = (http.address() as AddressInfo).port;
+    close = () => new Promise<void>((r) => (wss.close(), http.close(() => r())));
+  } else {
+    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: () => {}, config: { rate: 1e9, burst: 1e9 } });
+    port = relay.port;
+    close = () => relay.close();
+  }
+  // BENCH_PROF=FILE: a CPU profile of the server over the measured phase (between the 2nd and 3rd `stats`)
+  const session = process.env.BENCH_PROF ? new (await import('node:inspector')).Session() : undefined;
+  let asked = 0;
+  process.on('message', (m: unknown) => {
+    if (m === 'stats') {
+      asked++;
+      if (session && asked === 3) {
+        session.connect();
+        session.post('Profiler.enable', () => session.post('Profiler.start'));
+      }
+      if (session && asked === 4) session.post('Profiler.stop', (_e, r) => writeFileSync(`${process.env.BENCH_PROF}.${mode}.cpuprofile`, JSON.stringify(r.profile)));
+      process.send!({ stats: stats() });
+    }
+    if (m === 'exit') void close().then(() => process.exit(0));
+  });
+  process.send!({ port });
+}
+
+/** A server child process and its IPC. */
+export interface ServerProc {
+  readonly port: number;
+  stats(): Promise<Stats>;
+  stop(): Promise<void>;
+}
+
+export function spawnServer(mode: Mode, db: string): Promise<ServerProc> {
+  const child: ChildProcess = fork(HERE, ['--serve', mode, db], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiters: ((m: Record<string, unknown>) => void)[] = [];
+  child.on('message', (m) => waiters.shift()?.(m as Record<string, unknown>));
+  const next = () => new Promise<Record<string, unknown>>((r) => waiters.push(r));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    void next().then((m) =>
+      resolve({
+        port: m.port as number,
+        stats: () => {
+          const p = next();
+          child.send('stats');
+          return p.then((x) => x.stats as Stats);
+        },
+        stop: () =>
+          new Promise<void>((r) => {
+            child.removeAllListeners('exit');
+            child.once('exit', () => r());
+            child.send('exit');
+          }),
+      }),
+    );
+  });
+}
+
+if (process.argv[1] === HERE && process.argv[2] === '--serve') void serve(process.argv[3]!, process.argv[4]!);
