@@ -17,6 +17,7 @@
 import { argumentKey, type ArguedSurvivor } from './argument.ts';
 import { KILLED_BY_TESTS } from './killed-by-test.ts';
 import { KILLED_BY_TESTS_IMPL } from './killed-by-test-impl.ts';
+import { ARGUED_IMPL } from './survivors-impl.ts';
 import type { Operator } from './sites.ts';
 
 export { argumentKey, type ArguedSurvivor };
@@ -109,4 +110,5 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
   ),
   ...KILLED_BY_TESTS,
   ...KILLED_BY_TESTS_IMPL,
+  ...ARGUED_IMPL,
 ];
