@@ -34,4 +34,15 @@ describe('symbolic ML-KEM stand-in', () => {
     expect(implicit).toHaveLength(32);
     expect(implicit).not.toEqual(ss);
   });
+
+  it('REQ-CRY-003 should make a key pair from a 32-byte seed, sign with its secret key under a context of up to 255 bytes, and verify only that', () => {
+    const c = symbolicCrypto();
+    const kp = c.sigKeygen(new Uint8Array(32).fill(3));
+    const msg = new Uint8Array([1, 2, 3]);
+    for (const context of [new Uint8Array(0), new Uint8Array(255).fill(1)]) {
+      const sig = c.sign(kp.secretKey, msg, context);
+      expect(c.verify(kp.publicKey, msg, context, sig)).toBe(true);
+      expect(c.verify(kp.publicKey, new Uint8Array([1, 2, 4]), context, sig)).toBe(false);
+    }
+  });
 });
