@@ -51,4 +51,29 @@ export const ARGUED_IMPL: readonly ArguedSurvivor[] = [
     'at head.epoch = view.servedEpoch the mutant sets servedEpoch to the value it already has: the view it returns equals the one given field by field, with the same events',
     [[GROUP, 'checkServedRoster', 'boundary', 'head.epoch <= view.servedEpoch']],
   ),
+  ...argue(
+    'equivalent',
+    "verifyKemCert, called next with the same id, checks kem_cert.member_id = SHA-256(identity_pk) of the roster record; that record was found by u.member_id and its member_id is SHA-256 of its identity key (every roster record passed verifyMemberRecord on its way in), so a certificate for another member is refused there with the same ids.fresh",
+    [['impl/protocol/key-update.ts', 'checkKeyUpdate', 'drop-call', "check(equalBytes(u.kem_cert.member_id, u.member_id), ids.fresh, 'KeyUpdate.kem_cert is for another member');"]],
+  ),
+  ...argue(
+    'equivalent',
+    "the guard of the hand-written mutant switch REQ-MEM-054: with every hand-written mutant off, as the generated mutants run, `!enforced('REQ-MEM-054')` is false, so making it `false` changes nothing",
+    [['impl/protocol/key-update.ts', 'checkOwnUpdate', 'no-guard', "!enforced('REQ-MEM-054')"]],
+  ),
+  ...argue(
+    'equivalent',
+    "both checks that end checkOwnUpdate throw REQ-MEM-054 (the second is check(false, ...)): dropping the first, or moving its bound, only changes which of the two details the same rejection carries",
+    [
+      ['impl/protocol/key-update.ts', 'checkOwnUpdate', 'drop-call', "check(outstanding !== undefined || replaced.length > 0, 'REQ-MEM-054', 'the commit updates this member, which has no update outstanding');"],
+      ['impl/protocol/key-update.ts', 'checkOwnUpdate', 'boundary', 'replaced.length > 0'],
+      ['impl/protocol/key-update.ts', 'checkOwnUpdate', 'bound+1', 'replaced.length > 0'],
+      ['impl/protocol/key-update.ts', 'checkOwnUpdate', 'bound-1', 'replaced.length > 0'],
+    ],
+  ),
+  ...argue(
+    'equivalent',
+    "the guard of the hand-written mutant switch REQ-REL-009 (`m?.role === 'removed' && !enforced('REQ-REL-009')`): with every hand-written mutant off its second conjunct is false, so making the condition `false` changes nothing",
+    [['impl/protocol/relay-state/state.ts', 'roleOf', 'no-guard', "m?.role === 'removed' && !enforced('REQ-REL-009')"]],
+  ),
 ];
