@@ -40,7 +40,7 @@ describe('symbolic ML-KEM stand-in', () => {
     const kp = c.sigKeygen(new Uint8Array(32).fill(3));
     const msg = new Uint8Array([1, 2, 3]);
     for (const context of [new Uint8Array(0), new Uint8Array(255).fill(1)]) {
-      const sig = c.sign(kp.secretKey, msg, context);
+      const sig = c.sign(kp.secretKey, msg, context, new Uint8Array(32));
       expect(c.verify(kp.publicKey, msg, context, sig)).toBe(true);
       expect(c.verify(kp.publicKey, new Uint8Array([1, 2, 4]), context, sig)).toBe(false);
     }
