@@ -109,6 +109,18 @@ describe('per-operation checks (hardened)', () => {
     expect(again.outputs).toEqual([first.outputs.find((o) => o.kind === 'reply')]);
     expect(again.state).toBe(first.state);
   });
+  it('REQ-REL-004 should remember a Reject of a request that changes state like an Ack, and remember nothing of a read-only request', () => {
+    const who = toHex(f.ids.stranger.fp);
+    const req = requestFor(f, 'send', f.ids.stranger);
+    const first = run(f.state, f.ids.stranger, req);
+    expect(first.rejected).toBe('REQ-REL-016');
+    expect(first.state.answered[who]?.length).toBe((f.state.answered[who]?.length ?? 0) + 1);
+    const again = run(first.state, f.ids.stranger, req);
+    expect(again.outputs).toEqual(first.outputs);
+    const ro = run(f.state, f.ids.member, { name: 'GetRoster', value: { req_id: 77, room_id: new Uint8Array(16) } });
+    expect(ro.rejected).toBe('REQ-REL-002');
+    expect(ro.state.answered).toEqual(f.state.answered);
+  });
   it('REQ-REL-010 should refuse a room id in use, for anyone', () => {
     for (const role of ROLES) {
       const req = requestFor(f, 'create room', f.ids[role]) as Extract<RelayRequest, { name: 'CreateRoom' }>;
