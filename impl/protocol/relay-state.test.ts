@@ -21,6 +21,7 @@ import {
   emptyRelay,
   handleRequest,
   historyWindow,
+  MAX_STORED_PAYLOAD,
   roleOf,
   type RelayOperation,
   type RelayOutput,
@@ -252,6 +253,19 @@ describe('per-operation checks (hardened)', () => {
     rejectedWith(post(407, makeKeyUpdate(c, rng, f.ids.owner, f.roomId, f.epoch, false).update.bytes), 'REQ-REL-026');
     const frozen = ok(run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 408, room_id: f.roomId, member_id: f.ids.member.fp } }));
     rejectedWith(run(frozen, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 409, room_id: f.roomId, payload: made.update.bytes } }), 'REQ-REL-026');
+  });
+  it("REQ-REL-026 should refuse a member posting another current member's valid update, which the owner would take", () => {
+    const room = f.state.rooms[toHex(f.roomId)]!;
+    const second = f.ids.stranger;
+    const withSecond = { ...f.state, rooms: { ...f.state.rooms, [toHex(f.roomId)]: { ...room, roster: [...room.roster, memberRecordOf(second, 'member', room.epoch)], members: { ...room.members, [toHex(second.fp)]: room.members[toHex(f.ids.member.fp)]! } } } };
+    const theirs = makeKeyUpdate(c, rng, second, f.roomId, f.epoch, false).update.bytes;
+    expect(run(withSecond, second, { name: 'PostKeyUpdate', value: { req_id: 411, room_id: f.roomId, payload: theirs } }).rejected).toBeUndefined();
+    rejectedWith(run(withSecond, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 412, room_id: f.roomId, payload: theirs } }), 'REQ-REL-026');
+  });
+  it('REQ-ENC-020 should refuse a payload of MAX_STORED_PAYLOAD + 1 bytes before its own checks, and take one of exactly MAX_STORED_PAYLOAD to those checks', () => {
+    const send = (n: number) => run(f.state, f.ids.member, { name: 'Send', value: { req_id: 413 + n - MAX_STORED_PAYLOAD, room_id: f.roomId, payload: new Uint8Array(n) } });
+    rejectedWith(send(MAX_STORED_PAYLOAD + 1), 'REQ-ENC-020');
+    rejectedWith(send(MAX_STORED_PAYLOAD), 'REQ-REL-003');
   });
   it('REQ-REL-003 should refuse a key update in a compat room: compat has none', () => {
     const g = compatFixture();
