@@ -16,6 +16,8 @@
 
 import { argumentKey, type ArguedSurvivor } from './argument.ts';
 import { KILLED_BY_TESTS } from './killed-by-test.ts';
+import { KILLED_BY_TESTS_IMPL } from './killed-by-test-impl.ts';
+import { ARGUED_IMPL } from './survivors-impl.ts';
 import type { Operator } from './sites.ts';
 
 export { argumentKey, type ArguedSurvivor };
@@ -107,4 +109,6 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     (['negate', 'drop-call'] as const).map((op) => ['impl/protocol/relay-state/requests.ts', 'publishKeys', op, op === 'negate' ? 'e instanceof PqroomError' : "fail('REQ-REL-022', e.message);"] as const),
   ),
   ...KILLED_BY_TESTS,
+  ...KILLED_BY_TESTS_IMPL,
+  ...ARGUED_IMPL,
 ];

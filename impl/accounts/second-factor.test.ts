@@ -9,7 +9,7 @@ import { FactorChallenge, FactorResponse, type FactorMethod, type FactorPurpose 
 import { deterministicRng } from '../rng.ts';
 import { checkFactorResponse, FACTOR_CHALLENGE_MS, factorChallenge, factorsFromJson, factorsToJson, hasFactor, NO_FACTORS, type AccountFactors, type PendingFactor } from './second-factor.ts';
 import { totp } from './totp.ts';
-import { assertion, attestation, softCredential } from './webauthn-authenticator.fixture.ts';
+import { assertion, attestation, badSelfAttestation, softCredential } from './webauthn-authenticator.fixture.ts';
 
 const ORIGIN = 'http://localhost:8080';
 const RP = 'localhost';
@@ -80,6 +80,17 @@ describe('REQ-LOG-030 enrolling a factor', () => {
     const q = challengeFor('enroll', NO_FACTORS);
     const otherChallenge = await checkFactorResponse(response('enroll', 'webauthn', p.challenge, { webauthn: attestation(cred, q.challenge, ORIGIN, RP) }), { pending: p, factors: NO_FACTORS, now: T0, origin: ORIGIN });
     expect(otherChallenge).toMatchObject({ ok: false, reqId: 'REQ-LOG-030' });
+    // the library's own message is the detail, as it is (not the Error's toString)
+    expect(evil.ok ? '' : evil.detail).toMatch(/origin/i);
+    expect(evil.ok ? '' : evil.detail).not.toMatch(/^Error/);
+  });
+
+  it('REQ-LOG-030 an enrollment whose attestation is not a JSON object (not JSON, null, a number, a string) is refused naming REQ-LOG-030, the requirement it fails (REQ-LOG-035)', async () => {
+    for (const body of ['{not json', 'null', '5', '"attestation"', '']) {
+      const p = challengeFor('enroll', NO_FACTORS);
+      const v = await checkFactorResponse(response('enroll', 'webauthn', p.challenge, { webauthn: utf8(body) }), { pending: p, factors: NO_FACTORS, now: T0, origin: ORIGIN });
+      expect(v).toMatchObject({ ok: false, reqId: 'REQ-LOG-030' });
+    }
   });
 
   it('REQ-LOG-030 a TOTP secret is enrolled only with its current code, and only with 20 to 64 bytes', async () => {
@@ -93,6 +104,22 @@ describe('REQ-LOG-030 enrolling a factor', () => {
     const short = utf8('0123456789012345678');
     const tooShort = await checkFactorResponse(response('enroll', 'totp', p.challenge, { secret: short, code: totp(short, T0) }), { pending: p, factors: NO_FACTORS, now: T0 });
     expect(tooShort).toMatchObject({ ok: false, reqId: 'REQ-LOG-030' });
+    const longest = new Uint8Array(64).map((_, i) => i * 7);
+    const q = challengeFor('enroll', NO_FACTORS);
+    expect(await checkFactorResponse(response('enroll', 'totp', q.challenge, { secret: longest, code: totp(longest, T0) }), { pending: q, factors: NO_FACTORS, now: T0 })).toMatchObject({ ok: true, method: 'totp' });
+  });
+
+  it('REQ-LOG-030 each WebAuthn enrollment check refuses by itself: no origin, an attestation the library finds not verified, a credential already enrolled', async () => {
+    const cred = softCredential(utf8('credential-three'));
+    const p = challengeFor('enroll', NO_FACTORS);
+    const noOrigin = await checkFactorResponse(response('enroll', 'webauthn', p.challenge, { webauthn: attestation(cred, p.challenge, ORIGIN, RP) }), { pending: p, factors: NO_FACTORS, now: T0 });
+    expect(noOrigin).toMatchObject({ ok: false, reqId: 'REQ-LOG-030', detail: 'a WebAuthn credential is enrolled from a page: this connection has no origin' });
+    const bad = await checkFactorResponse(response('enroll', 'webauthn', p.challenge, { webauthn: badSelfAttestation(cred, p.challenge, ORIGIN, RP) }), { pending: p, factors: NO_FACTORS, now: T0, origin: ORIGIN });
+    expect(bad).toMatchObject({ ok: false, reqId: 'REQ-LOG-030', detail: 'the attestation does not verify' });
+    const { cred: one, factors } = await enrolled();
+    const q = challengeFor('enroll', factors);
+    const again = await checkFactorResponse(response('enroll', 'webauthn', q.challenge, { webauthn: attestation(one, q.challenge, ORIGIN, RP) }), { pending: q, factors, now: T0, origin: ORIGIN });
+    expect(again).toMatchObject({ ok: false, reqId: 'REQ-LOG-030', detail: 'this credential is already enrolled' });
   });
 });
 
@@ -133,9 +160,18 @@ describe('REQ-LOG-033 a WebAuthn assertion as second factor', () => {
     expect(stale).toMatchObject({ ok: false, reqId: 'REQ-LOG-033' });
     const stranger = softCredential(utf8('not enrolled'));
     const unknown = await checkFactorResponse(response('login', 'webauthn', p2.challenge, { webauthn: assertion(stranger, p2.challenge, ORIGIN, RP) }), { pending: p2, factors: first.factors, now: T0 });
-    expect(unknown).toMatchObject({ ok: false, reqId: 'REQ-LOG-033' });
+    expect(unknown).toMatchObject({ ok: false, reqId: 'REQ-LOG-033', detail: 'the assertion names no credential of this account' });
+    const broken = { ...first.factors, webauthn: first.factors.webauthn.map((x) => ({ ...x, publicKey: '!not base64url!' })) };
+    const p3 = challengeFor('login', broken);
+    const undecodable = await checkFactorResponse(response('login', 'webauthn', p3.challenge, { webauthn: assertion(cred, p3.challenge, ORIGIN, RP) }), { pending: p3, factors: broken, now: T0 });
+    expect(undecodable).toMatchObject({ ok: false, reqId: 'REQ-LOG-033', detail: 'the stored credential key does not decode' });
     const junk = await checkFactorResponse(response('login', 'webauthn', p2.challenge, { webauthn: utf8('{not json') }), { pending: p2, factors: first.factors, now: T0 });
     expect(junk).toMatchObject({ ok: false, reqId: 'REQ-LOG-033' });
+    for (const body of ['null', '5', '"assertion"']) {
+      const p = challengeFor('login', first.factors);
+      const v = await checkFactorResponse(response('login', 'webauthn', p.challenge, { webauthn: utf8(body) }), { pending: p, factors: first.factors, now: T0 });
+      expect(v).toMatchObject({ ok: false, reqId: 'REQ-LOG-033', detail: expect.stringContaining('the assertion is not a JSON object') });
+    }
   });
 });
 
@@ -159,6 +195,6 @@ describe('REQ-LOG-034 a TOTP code as second factor', () => {
 
   it('REQ-LOG-034 an account without a TOTP secret has no TOTP code to give', async () => {
     const p = challengeFor('login', NO_FACTORS);
-    expect(await checkFactorResponse(response('login', 'totp', p.challenge, { code: totp(secret, T0) }), { pending: p, factors: NO_FACTORS, now: T0 })).toMatchObject({ ok: false, reqId: 'REQ-LOG-034' });
+    expect(await checkFactorResponse(response('login', 'totp', p.challenge, { code: totp(secret, T0) }), { pending: p, factors: NO_FACTORS, now: T0 })).toMatchObject({ ok: false, reqId: 'REQ-LOG-034', detail: 'this account enrolled no TOTP secret' });
   });
 });

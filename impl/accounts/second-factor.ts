@@ -88,7 +88,8 @@ export interface FactorContext {
 
 const refuse = (reqId: ReqId, detail: string): FactorVerdict => ({ ok: false, reqId, detail });
 
-function json<T>(bytes: Bytes, what: string): T {
+/** The JSON object of a WebAuthn response body; anything else is refused with `reqId`. */
+function json<T>(bytes: Bytes, what: string, reqId: 'REQ-LOG-030' | 'REQ-LOG-033'): T {
   const text = decodeUtf8(bytes);
   let v: unknown;
   try {
@@ -96,7 +97,8 @@ function json<T>(bytes: Bytes, what: string): T {
   } catch {
     v = undefined;
   }
-  if (v === null || typeof v !== 'object') throw new ProtocolError('REQ-LOG-033', `the ${what} is not a JSON object`);
+  // REQ-LOG-030 (an enrollment's attestation) or REQ-LOG-033 (a login's assertion): the body is a JSON object, refused under the requirement of what it answers (REQ-LOG-035)
+  if (v === null || typeof v !== 'object') throw new ProtocolError(reqId, `the ${what} is not a JSON object`);
   return v as T;
 }
 
@@ -146,7 +148,7 @@ function loginTotp(factors: AccountFactors, r: FactorResponse, now: number): Fac
 
 /** REQ-LOG-033: an assertion by an enrolled credential, over this challenge, from the origin and RP id it was enrolled from, with a counter that moved on. */
 async function loginWebauthn(factors: AccountFactors, r: FactorResponse): Promise<FactorVerdict> {
-  const response = json<AuthenticationResponseJSON>(r.webauthn, 'assertion');
+  const response = json<AuthenticationResponseJSON>(r.webauthn, 'assertion', 'REQ-LOG-033');
   const cred = factors.webauthn.find((c) => c.id === response.id);
   if (cred === undefined) return refuse('REQ-LOG-033', 'the assertion names no credential of this account');
   const publicKey = fromBase64Url(cred.publicKey);
@@ -179,7 +181,7 @@ function enrollTotp(factors: AccountFactors, r: FactorResponse, now: number): Fa
 async function enrollWebauthn(factors: AccountFactors, r: FactorResponse, origin: string | undefined): Promise<FactorVerdict> {
   const rpId = origin === undefined ? undefined : rpIdOf(origin);
   if (origin === undefined || rpId === undefined) return refuse('REQ-LOG-030', 'a WebAuthn credential is enrolled from a page: this connection has no origin');
-  const response = json<RegistrationResponseJSON>(r.webauthn, 'attestation');
+  const response = json<RegistrationResponseJSON>(r.webauthn, 'attestation', 'REQ-LOG-030');
   const v = await verifyRegistrationResponse({ response, expectedChallenge: toBase64Url(r.challenge), expectedOrigin: origin, expectedRPID: rpId, expectedType: 'webauthn.create', requireUserVerification: false });
   if (!v.verified) return refuse('REQ-LOG-030', 'the attestation does not verify');
   const c = v.registrationInfo.credential;

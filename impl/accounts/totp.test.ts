@@ -1,6 +1,7 @@
 /** RFC 6238 (REQ-KEY-040): the RFC's Appendix B vectors, the window, and the used-code cache. */
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../bytes.ts';
+import { rejectsWith } from '../expect-reject.ts';
 import { hotp, NO_TOTP_USE, totp, totpStep, verifyTotp } from './totp.ts';
 
 // RFC 6238 Appendix B: the seeds are ASCII digits, 20, 32 and 64 bytes long; 8-digit codes
@@ -52,5 +53,14 @@ describe('REQ-KEY-040 TOTP (RFC 6238)', () => {
   });
   it('should refuse digit counts outside 6..10 with a typed error', () => {
     expect(() => totp(SEEDS.sha1, 0, { digits: 5 })).toThrow(/REQ-KEY-040|6 to 10/);
+  });
+  it('REQ-KEY-040 should give codes of 6 and of 10 digits, and refuse 5, 11 and fractional digit counts and a negative, fractional or unsafe counter with a typed error', () => {
+    expect(hotp(SEEDS.sha1, 0, { digits: 6 })).toBe('755224');
+    expect(hotp(SEEDS.sha1, 0, { digits: 10 })).toMatch(/^\d{10}$/);
+    expect(hotp(SEEDS.sha1, 0, { digits: 10 }).endsWith('755224')).toBe(true);
+    for (const digits of [5, 11, 12, 6.5]) rejectsWith('REQ-KEY-040', () => hotp(SEEDS.sha1, 0, { digits }));
+    expect(hotp(SEEDS.sha1, 0)).toBe('755224');
+    for (const counter of [-1, -2, 0.5, 2 ** 53, Number.NaN]) rejectsWith('REQ-KEY-040', () => hotp(SEEDS.sha1, counter));
+    expect(hotp(SEEDS.sha1, Number.MAX_SAFE_INTEGER)).toMatch(/^\d{6}$/);
   });
 });

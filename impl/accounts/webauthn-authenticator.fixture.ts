@@ -55,3 +55,12 @@ export function assertion(cred: SoftCredential, challenge: Bytes, origin: string
   const id = toBase64Url(cred.id);
   return utf8(JSON.stringify({ id, rawId: id, type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: toBase64Url(cd), authenticatorData: toBase64Url(authData), signature: toBase64Url(signature) } }));
 }
+
+/** An attestation in the "packed" self-attestation format whose signature is by the credential's key but over other bytes: well formed, and the library reports it not verified (no exception). */
+export function badSelfAttestation(cred: SoftCredential, challenge: Bytes, origin: string, rpId: string): Bytes {
+  const authData = concat(sha256(utf8(rpId)), new Uint8Array([0x41]), u32(cred.counter), new Uint8Array(16), new Uint8Array([cred.id.length >> 8, cred.id.length & 255]), cred.id, cred.publicKeyCose);
+  const sig = new Uint8Array(sign('sha256', utf8('not the attested bytes'), cred.key));
+  const attObj = isoCBOR.encode(new Map<string, string | Uint8Array | Map<string, number | Uint8Array>>([['fmt', 'packed'], ['attStmt', new Map<string, number | Uint8Array>([['alg', -7], ['sig', sig]])], ['authData', authData]]));
+  const id = toBase64Url(cred.id);
+  return utf8(JSON.stringify({ id, rawId: id, type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: toBase64Url(clientData('webauthn.create', challenge, origin)), attestationObject: toBase64Url(new Uint8Array(attObj)), transports: ['usb'] } }));
+}

@@ -1,6 +1,6 @@
 /** Application messages (spec 7.5, 7.6): sealing, and the signature and AEAD checks of opening. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decode, encode } from '../codec.ts';
+import { decode, encode, encodePrefix } from '../codec.ts';
 import { AppMessage, MsgType } from '../messages/index.ts';
 import { NO_EPOCH } from '../suite.ts';
 import { signStruct } from './identity.ts';
@@ -60,5 +60,13 @@ describe('REQ-MEM-015 associated data binds room, epoch, sender and sequence num
     const { signature: _s, ...unsigned } = { ...msg, sender: room.owner.fp };
     const forged = signStruct(c, room.rng, AppMessage, unsigned, 'app message', room.member.secretKey);
     rejectsWith('REQ-MEM-014', () => openAppMessage(c, forged, room.keys1.appKey, room.owner.publicKey));
+  });
+  it('REQ-MEM-015 should reject a message that opens under the epoch key and is signed by its sender, but whose plaintext is not an AppContent', () => {
+    for (const plain of [new Uint8Array(0), new Uint8Array([0xff, 0xff, 0xff]), encode(AppMessage, msg)]) {
+      const ciphertext = c.aeadSeal(room.keys1.appKey, msg.nonce, encodePrefix(AppMessage, msg, 'ciphertext'), plain);
+      const { signature: _s, ...unsigned } = { ...msg, ciphertext };
+      const junk = signStruct(c, room.rng, AppMessage, unsigned, 'app message', room.member.secretKey);
+      rejectsWith('REQ-MEM-015', () => openAppMessage(c, junk, room.keys1.appKey, room.member.publicKey));
+    }
   });
 });

@@ -86,6 +86,19 @@ describe('REQ-MEM-040..045 a member checks each commit', () => {
     const removeOwner = rotate({ reason: 'remove', removes: [room.owner.fp] });
     rejectsWith('REQ-MEM-044', () => checkCommitSuccessor(c, view1, removeOwner.commit.value, MEMBER_COMMIT_CHECKS));
   });
+  it('REQ-MEM-044 should reject a rotation that removes a member or consumes an invite, owner-signed with a matching roster hash', () => {
+    const removing = rotate({ removes: [room.member.fp] });
+    expect(removing.commit.value.reason).toBe('rotate');
+    rejectsWith('REQ-MEM-044', () => checkCommitSuccessor(c, view1, removing.commit.value, MEMBER_COMMIT_CHECKS));
+    const withInvite = rotate({ inviteId: new Uint8Array(32).fill(1) });
+    rejectsWith('REQ-MEM-044', () => checkCommitSuccessor(c, view1, withInvite.commit.value, MEMBER_COMMIT_CHECKS));
+    expect(checkCommitSuccessor(c, view1, rotate().commit.value, MEMBER_COMMIT_CHECKS)).toHaveLength(2);
+  });
+  it('REQ-MEM-046 should refuse an entry sealed to a key version this member never had, with a rejection', () => {
+    const r = rotate();
+    const value = { ...r.commit.value, entries: r.commit.value.entries.map((e) => (equalBytes(e.member_id, room.member.fp) ? { ...e, kem_version: e.kem_version + 7 } : e)) };
+    rejectsWith('REQ-MEM-046', () => openCommit(c, { value, bytes: r.commit.bytes }, room.member, room.keys1.initSecret));
+  });
   it('REQ-MEM-045 should reject a commit whose roster hash hides a ghost member (ATK-05)', () => {
     const ghost = memberRecordOf(outsider, 'member', 2);
     const base = rotate();

@@ -290,3 +290,121 @@ describe('REQ-MEM-060 REQ-MEM-063 a served roster', () => {
     expect(gaps(b.view)).toEqual([]);
   });
 });
+
+describe('issue 30: each check of a member view on an input that only it rejects', () => {
+  const rotation = (epoch: number, prev: Uint8Array, o: { roomId?: Uint8Array; signer?: typeof room.owner; roster?: typeof room.roster1 } = {}) =>
+    buildCommit(c, room.rng, { roomId: o.roomId ?? room.roomId, epoch, prevEpochHash: epochHash(c, prev), reason: 'rotate', inviteId: ZERO_HASH, adds: [], removes: [], roster: o.roster ?? room.roster1, heads: [], owner: o.signer ?? room.owner });
+  const removedMember = () => {
+    const removal = buildCommit(c, room.rng, { roomId: room.roomId, epoch: 2, prevEpochHash: epochHash(c, room.add.commit.bytes), reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [room.member.fp], roster: room.roster1, heads: [], owner: room.owner });
+    const v = receiveCommit(c, memberView, removal.commit.bytes, room.member).view;
+    expect(v.removed).toBe(true);
+    return v;
+  };
+  const ownerSays = (epoch: number, seq: number, prevEpoch: number) =>
+    sealAppMessage(c, room.rng, { roomId: room.roomId, epoch, appKey: room.keys1.appKey, seq, prevEpoch, sender: room.owner, content: text(seq) }).bytes;
+  const details = (events: readonly GroupEvent[]) => events.filter((e) => e.kind === 'rejected').map((e) => (e as { detail: string }).detail);
+
+  it('REQ-MEM-050 should reject a message of a later epoch after this member\'s removal, holding nothing', () => {
+    const v = removedMember();
+    const r = receiveAppMessage(c, v, ownerSays(3, 0, NO_EPOCH));
+    expect(rejections(r.events)).toEqual(['REQ-MEM-050']);
+    expect(r.view).toBe(v);
+    expect(r.view.futureMessages).toEqual([]);
+  });
+
+  it('REQ-MEM-050 should reject a message of the epoch that removed this member with a rejection, not an exception: it holds no keys of it', () => {
+    const v = removedMember();
+    expect(v.epochs[2]!.keys).toBeUndefined();
+    const r = receiveAppMessage(c, v, ownerSays(2, 0, NO_EPOCH));
+    expect(rejections(r.events)).toEqual(['REQ-MEM-050']);
+    expect(r.view).toBe(v);
+  });
+
+  it('REQ-MEM-016 should reject a second, different message with the seq of a held one (the sender equivocates), and keep the first', () => {
+    let v = receiveAppMessage(c, ownerView, bobMsgs[0]!).view;
+    v = receiveAppMessage(c, v, bobMsgs[3]!).view; // held: 1 and 2 missing
+    const other = prepareMessage(c, room.rng, { ...memberView, ownNextSeq: 3, ownPrevEpoch: 1 }, room.member, text(99)).message.bytes;
+    expect(toHex(other)).not.toBe(toHex(bobMsgs[3]!));
+    const r = receiveAppMessage(c, v, other);
+    expect(rejections(r.events)).toEqual(['REQ-MEM-016']);
+    expect(details(r.events)).toEqual(['a second, different message with seq 3']);
+    expect(r.view).toBe(v);
+    let w = r.view;
+    const got: GroupEvent[] = [];
+    for (const i of [1, 2]) {
+      const s = receiveAppMessage(c, w, bobMsgs[i]!);
+      w = s.view;
+      got.push(...s.events);
+    }
+    expect(got.filter((e) => e.kind === 'delivered').map((e) => (e as { content: AppContent }).content.text)).toEqual(['m1', 'm2', 'm3']);
+    expect(gaps(w)).toEqual([]);
+  });
+
+  it("REQ-MEM-018 should reject a message preceding the sender's first message in this member's epochs, even one it never saw", () => {
+    const first = prepareMessage(c, room.rng, { ...ownerView, ownNextSeq: 7, ownPrevEpoch: 0 }, room.owner, text(7)).message.bytes;
+    const v = receiveAppMessage(c, memberView, first).view;
+    expect(v.senders[toHex(room.owner.fp)]?.base).toBe(7);
+    const earlier = prepareMessage(c, room.rng, { ...ownerView, ownNextSeq: 5, ownPrevEpoch: 1 }, room.owner, text(5)).message.bytes;
+    const r = receiveAppMessage(c, v, earlier);
+    expect(rejections(r.events)).toEqual(['REQ-MEM-018']);
+    expect(r.view).toBe(v);
+  });
+
+  it('REQ-MEM-040 should reject an owner-signed commit of another room, of a known, the next or a later epoch: no fork alarm, nothing held', () => {
+    const other = new Uint8Array(room.roomId.length).fill(9);
+    const known = rotation(1, room.genesis.commit.bytes, { roomId: other });
+    const next = rotation(2, room.add.commit.bytes, { roomId: other });
+    const later = rotation(3, room.add.commit.bytes, { roomId: other });
+    for (const x of [known, next, later]) {
+      const r = receiveCommit(c, memberView, x.commit.bytes, room.member);
+      expect(r.events.map((e) => (e.kind === 'rejected' ? e.reqId : e.kind))).toEqual(['REQ-MEM-040']);
+      expect(r.view).toBe(memberView);
+    }
+  });
+
+  it('REQ-MEM-041 should reject a second commit of a known epoch that the owner did not sign, raising no fork alarm (REQ-MEM-049)', () => {
+    const forged = rotation(1, room.genesis.commit.bytes, { signer: room.member });
+    const r = receiveCommit(c, memberView, forged.commit.bytes, room.member);
+    expect(r.events.map((e) => (e.kind === 'rejected' ? e.reqId : e.kind))).toEqual(['REQ-MEM-041']);
+    expect(r.view).toBe(memberView);
+  });
+
+  describe('a served roster', () => {
+    const served = (head: Uint8Array, members = room.roster1) => ({ req_id: 1, room_id: room.roomId, head: decode(Commit, head), members });
+    const kinds = (events: readonly GroupEvent[]) => events.map((e) => (e.kind === 'rejected' || e.kind === 'alarm' ? `${e.kind} ${e.reqId}` : e.kind));
+
+    it('REQ-MEM-063 should never lower the evidence of a newer epoch: an older newer head, or one served to a removed member, leaves it', () => {
+      const r2 = rotation(2, room.add.commit.bytes);
+      const r3 = rotation(3, r2.commit.bytes);
+      const v3 = checkServedRoster(c, memberView, served(r3.commit.bytes)).view;
+      expect(v3.servedEpoch).toBe(3);
+      const v2 = checkServedRoster(c, v3, served(r2.commit.bytes));
+      expect(kinds(v2.events)).toEqual(['held']);
+      expect(v2.view.servedEpoch).toBe(3);
+      const gone = removedMember();
+      const r4 = rotation(4, r3.commit.bytes);
+      const after = checkServedRoster(c, gone, served(r4.commit.bytes));
+      expect(after.view.servedEpoch).toBe(gone.servedEpoch);
+      expect(gaps(after.view)).toEqual([]);
+    });
+
+    it("REQ-MEM-049 should raise a fork alarm for an owner-signed head of its current epoch that is not its own commit, and for one of an epoch before it joined", () => {
+      const fork = rotation(1, room.genesis.commit.bytes);
+      const r = checkServedRoster(c, memberView, served(fork.commit.bytes));
+      expect(kinds(r.events)).toEqual(['alarm REQ-MEM-049']);
+      expect(r.view).toBe(memberView);
+      const before = checkServedRoster(c, memberView, served(room.genesis.commit.bytes, room.genesis.roster));
+      expect(kinds(before.events)).toEqual(['alarm REQ-MEM-049']);
+    });
+
+    it('REQ-MEM-060 should raise a stale-view alarm for its own commit of an earlier epoch served as the head', () => {
+      const r2 = rotation(2, room.add.commit.bytes);
+      const v2 = receiveCommit(c, memberView, r2.commit.bytes, room.member).view;
+      expect(v2.epoch).toBe(2);
+      const r = checkServedRoster(c, v2, served(room.add.commit.bytes));
+      expect(kinds(r.events)).toEqual(['alarm REQ-MEM-060']);
+      expect(r.view).toBe(v2);
+      expect(kinds(checkServedRoster(c, v2, served(r2.commit.bytes)).events)).toEqual([]);
+    });
+  });
+});

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
-import { CompatLoginChallenge, LoginChallenge, LoginFinish, LoginResponse, Register, type KdfParams } from '../messages/index.ts';
+import { CompatLoginChallenge, CompatLoginFinish, LoginChallenge, LoginFinish, LoginResponse, Register, type KdfParams } from '../messages/index.ts';
 import {
   acceptRegister,
   isRegisterRetransmission,
@@ -123,6 +123,14 @@ describe('REQ-LOG-003 REQ-LOG-004 REQ-LOG-005 compat login (the seed protocol)',
     const ch = compatChallenge(c, rng, verifier);
     rejectsWith('REQ-LOG-005', () => compatFinish(c, ch.state, compatRespond(c, rng, 'wrong', ch.bytes).bytes));
   });
+  it('REQ-LOG-005 refuses at the client a response_S that is not the MAC of its challenge under K (a relay without the verifier)', () => {
+    const ch = compatChallenge(c, rng, verifier);
+    const r = compatRespond(c, rng, 'correct horse', ch.bytes);
+    const fin = decode(CompatLoginFinish, compatFinish(c, ch.state, r.bytes).bytes);
+    for (const response of [new Uint8Array(32), fin.response.map((b, i) => (i === 0 ? b ^ 1 : b))]) {
+      rejectsWith('REQ-LOG-005', () => compatComplete(c, r.state, encode(CompatLoginFinish, { response })));
+    }
+  });
   it('answers a challenge with any salt and KDF parameters, unchecked (REQ-LOG-004, L3)', () => {
     const fake = encode(CompatLoginChallenge, { ...decode(CompatLoginChallenge, compatChallenge(c, rng, verifier).bytes), kdf: { algorithm: 'argon2id', memory_kib: 8, iterations: 1, parallelism: 1 }, salt: new Uint8Array(16) });
     expect(compatRespond(c, rng, 'correct horse', fake).bytes.length).toBeGreaterThan(1000);
@@ -199,6 +207,13 @@ describe('hardened login (spec 9.4)', () => {
     const start = loginStart(rng, 'alice');
     const ch = loginChallenge(c, rng, start.startBytes, { relayKeys: relay, serverSecret, kdf: TEST, verifier, channelBinding: th, now: 1 });
     rejectsWith('REQ-LOG-014', () => loginFinish(c, ch.session, a.resp.bytes, 9));
+  });
+  it('REQ-LOG-014: a LoginFinish naming another session is refused at the client, its confirmation valid (server_confirm does not cover the session id)', () => {
+    const a = hardenedLogin('correct horse');
+    const f = decode(LoginFinish, a.fin.bytes);
+    const other = f.session_id.map((b, i) => (i === 0 ? b ^ 1 : b));
+    rejectsWith('REQ-LOG-014', () => loginComplete(c, a.resp.state, encode(LoginFinish, { ...f, session_id: other })));
+    expect(loginComplete(c, a.resp.state, encode(LoginFinish, f)).expiresAt).toBe(5000);
   });
   it('REQ-LOG-015: an unknown username gets a deterministic fake salt, a challenge of the same shape, and fails at REQ-LOG-013', () => {
     const challengeFor = (name: string) => {

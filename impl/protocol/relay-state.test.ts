@@ -21,6 +21,7 @@ import {
   emptyRelay,
   handleRequest,
   historyWindow,
+  MAX_STORED_PAYLOAD,
   roleOf,
   type RelayOperation,
   type RelayOutput,
@@ -108,6 +109,18 @@ describe('per-operation checks (hardened)', () => {
     const again = run(first.state, f.ids.member, req);
     expect(again.outputs).toEqual([first.outputs.find((o) => o.kind === 'reply')]);
     expect(again.state).toBe(first.state);
+  });
+  it('REQ-REL-004 should remember a Reject of a request that changes state like an Ack, and remember nothing of a read-only request', () => {
+    const who = toHex(f.ids.stranger.fp);
+    const req = requestFor(f, 'send', f.ids.stranger);
+    const first = run(f.state, f.ids.stranger, req);
+    expect(first.rejected).toBe('REQ-REL-016');
+    expect(first.state.answered[who]?.length).toBe((f.state.answered[who]?.length ?? 0) + 1);
+    const again = run(first.state, f.ids.stranger, req);
+    expect(again.outputs).toEqual(first.outputs);
+    const ro = run(f.state, f.ids.member, { name: 'GetRoster', value: { req_id: 77, room_id: new Uint8Array(16) } });
+    expect(ro.rejected).toBe('REQ-REL-002');
+    expect(ro.state.answered).toEqual(f.state.answered);
   });
   it('REQ-REL-010 should refuse a room id in use, for anyone', () => {
     for (const role of ROLES) {
@@ -240,6 +253,41 @@ describe('per-operation checks (hardened)', () => {
     rejectedWith(post(407, makeKeyUpdate(c, rng, f.ids.owner, f.roomId, f.epoch, false).update.bytes), 'REQ-REL-026');
     const frozen = ok(run(f.state, f.ids.owner, { name: 'RemoveMember', value: { req_id: 408, room_id: f.roomId, member_id: f.ids.member.fp } }));
     rejectedWith(run(frozen, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 409, room_id: f.roomId, payload: made.update.bytes } }), 'REQ-REL-026');
+  });
+  it("REQ-REL-026 should refuse a member posting another current member's valid update, which the owner would take", () => {
+    const room = f.state.rooms[toHex(f.roomId)]!;
+    const second = f.ids.stranger;
+    const withSecond = { ...f.state, rooms: { ...f.state.rooms, [toHex(f.roomId)]: { ...room, roster: [...room.roster, memberRecordOf(second, 'member', room.epoch)], members: { ...room.members, [toHex(second.fp)]: room.members[toHex(f.ids.member.fp)]! } } } };
+    const theirs = makeKeyUpdate(c, rng, second, f.roomId, f.epoch, false).update.bytes;
+    expect(run(withSecond, second, { name: 'PostKeyUpdate', value: { req_id: 411, room_id: f.roomId, payload: theirs } }).rejected).toBeUndefined();
+    rejectedWith(run(withSecond, f.ids.member, { name: 'PostKeyUpdate', value: { req_id: 412, room_id: f.roomId, payload: theirs } }), 'REQ-REL-026');
+  });
+  it('REQ-REL-031 should push a removal commit to the member it removes as well as to those who stay', () => {
+    const removal = buildCommit(c, rng, { roomId: f.roomId, epoch: f.epoch + 1, prevEpochHash: f.epochHash, reason: 'remove', inviteId: ZERO_HASH, adds: [], removes: [f.ids.member.fp], roster: f.roster, heads: [], owner: f.ids.owner });
+    const step = run(f.state, f.ids.owner, { name: 'PostCommit', value: { req_id: 420, room_id: f.roomId, payload: removal.commit.bytes } });
+    expect(step.rejected).toBeUndefined();
+    const append = step.outputs.find((o) => o.kind === 'append') as Extract<RelayOutput, { kind: 'append' }>;
+    expect(append.recipients).toContain(toHex(f.ids.member.fp));
+    expect(append.recipients).toContain(toHex(f.ids.owner.fp));
+  });
+  it('REQ-REL-026 should name the kind of update refused as a second one in the epoch: routine, then urgent', () => {
+    const first = makeKeyUpdate(c, rng, f.ids.member, f.roomId, f.epoch, false);
+    const post = (state: typeof f.state, req_id: number, payload: Bytes) => run(state, f.ids.member, { name: 'PostKeyUpdate', value: { req_id, room_id: f.roomId, payload } });
+    const s1 = ok(post(f.state, 421, first.update.bytes));
+    const detail = (step: RelayStep) => decode(Reject, (step.outputs.find((o) => o.kind === 'reply') as { bytes: Bytes }).bytes).detail;
+    const routine = post(s1, 422, makeKeyUpdate(c, rng, first.identity, f.roomId, f.epoch, false).update.bytes);
+    rejectedWith(routine, 'REQ-REL-026');
+    expect(detail(routine)).toBe('REQ-REL-026: a routine update of this member was accepted in this epoch already');
+    const urgent = makeKeyUpdate(c, rng, first.identity, f.roomId, f.epoch, true);
+    const s2 = ok(post(s1, 423, urgent.update.bytes));
+    const again = post(s2, 424, makeKeyUpdate(c, rng, urgent.identity, f.roomId, f.epoch, true).update.bytes);
+    rejectedWith(again, 'REQ-REL-026');
+    expect(detail(again)).toBe('REQ-REL-026: a urgent update of this member was accepted in this epoch already');
+  });
+  it('REQ-ENC-020 should refuse a payload of MAX_STORED_PAYLOAD + 1 bytes before its own checks, and take one of exactly MAX_STORED_PAYLOAD to those checks', () => {
+    const send = (n: number) => run(f.state, f.ids.member, { name: 'Send', value: { req_id: 413 + n - MAX_STORED_PAYLOAD, room_id: f.roomId, payload: new Uint8Array(n) } });
+    rejectedWith(send(MAX_STORED_PAYLOAD + 1), 'REQ-ENC-020');
+    rejectedWith(send(MAX_STORED_PAYLOAD), 'REQ-REL-003');
   });
   it('REQ-REL-003 should refuse a key update in a compat room: compat has none', () => {
     const g = compatFixture();

@@ -128,6 +128,8 @@ export interface LiveClient {
 
 type RoleMachine = typeof ownerMachine | typeof memberMachine;
 
+/** The second-factor requirements a relay's Reject of a factor names (spec 9: REQ-LOG-030 to REQ-LOG-035, each listed so that traceability reads real ids). */
+const FACTOR_REQS: ReadonlySet<string> = new Set(['REQ-LOG-030', 'REQ-LOG-031', 'REQ-LOG-032', 'REQ-LOG-033', 'REQ-LOG-034', 'REQ-LOG-035']);
 /** What the relay answers a login with (spec 9.5): everything else that arrives meanwhile is the role machine's. */
 const LOGIN_REPLIES: ReadonlySet<number> = new Set([MsgType.LoginChallenge, MsgType.LoginFinish, MsgType.CompatLoginChallenge, MsgType.CompatLoginFinish, MsgType.Reject]);
 type RoleSnapshot = SnapshotFrom<typeof ownerMachine> | SnapshotFrom<typeof memberMachine>;
@@ -280,7 +282,7 @@ export function startClientHost(o: LiveClientOptions & { readonly dial: Dial }):
     }
     if (type === MsgType.Reject && (awaitingFactor || enrolling)) {
       const rj = attempt(() => decode(Reject, bytes));
-      if (!rj.ok || rj.value.req_id !== 0 || !/^REQ-LOG-03\d$/.test(rj.value.requirement)) return false;
+      if (!rj.ok || rj.value.req_id !== 0 || !FACTOR_REQS.has(rj.value.requirement)) return false;
       if (awaitingFactor) refusedFactor(`second factor refused by the relay: ${rj.value.detail}`, rj.value.requirement as ReqId);
       else if (enrolling) {
         const e = enrolling;
