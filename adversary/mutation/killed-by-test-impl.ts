@@ -382,7 +382,7 @@ export const KILLED_BY_TESTS_IMPL: readonly ArguedSurvivor[] = [
     ["postKeyUpdate", "drop-call", "fail('REQ-REL-026', 'the member is being removed');", ""],
     ["postKeyUpdate", "negate", "(urgent ? last?.urgentEpoch : last?.routineEpoch) === room.epoch", ""],
     ["postKeyUpdate", "negate", "urgent", ""],
-    ["postKeyUpdate", "drop-call", "fail('REQ-REL-026', `a ${urgent ? 'urgent' : 'routine'} update of this member was accepted in this epoch already`);", ""],
+    ["postKeyUpdate", "drop-call", "fail('REQ-REL-026', `${urgent ? 'an urgent' : 'a routine'} update of this member was accepted in this epoch already`);", ""],
     ["postKeyUpdate", "negate", "urgent", "", 1],
     ["postKeyUpdate", "negate", "urgent", "", 2],
     ["appendLog", "negate", "enforced('REQ-REL-031')", ""],

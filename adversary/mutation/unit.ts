@@ -85,7 +85,7 @@ export function runTests(dir: string, tests: readonly string[], timeoutMs: numbe
       clearTimeout(timer);
       if (code === 0) return resolve({ pass: true });
       const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
-      resolve({ pass: false, failed: /(?:FAIL|×)\s+(.+)/.exec(plain)?.[1]?.trim().slice(0, 160) ?? (signal ? `timed out (${signal})` : `exit ${code}`) });
+      resolve({ pass: false, failed: /^\s*(?:FAIL|×)\s+(.+)/m.exec(plain)?.[1]?.trim().slice(0, 160) ?? (signal ? `timed out (${signal})` : `exit ${code}`) });
     });
   });
 }

@@ -282,7 +282,7 @@ describe('per-operation checks (hardened)', () => {
     const s2 = ok(post(s1, 423, urgent.update.bytes));
     const again = post(s2, 424, makeKeyUpdate(c, rng, urgent.identity, f.roomId, f.epoch, true).update.bytes);
     rejectedWith(again, 'REQ-REL-026');
-    expect(detail(again)).toBe('REQ-REL-026: a urgent update of this member was accepted in this epoch already');
+    expect(detail(again)).toBe('REQ-REL-026: an urgent update of this member was accepted in this epoch already');
   });
   it('REQ-ENC-020 should refuse a payload of MAX_STORED_PAYLOAD + 1 bytes before its own checks, and take one of exactly MAX_STORED_PAYLOAD to those checks', () => {
     const send = (n: number) => run(f.state, f.ids.member, { name: 'Send', value: { req_id: 413 + n - MAX_STORED_PAYLOAD, room_id: f.roomId, payload: new Uint8Array(n) } });

@@ -140,7 +140,7 @@ function postKeyUpdate(c: CryptoProvider, state: RelayState, room: RelayRoom, pr
   const last = m.updated;
   checkKeyUpdate(c, { roomId: room.roomId, epoch: room.epoch, roster: room.roster }, u, last?.version ?? 0, RELAY_UPDATE_CHECKS);
   const urgent = u.urgent === 1;
-  if ((urgent ? last?.urgentEpoch : last?.routineEpoch) === room.epoch) fail('REQ-REL-026', `a ${urgent ? 'urgent' : 'routine'} update of this member was accepted in this epoch already`);
+  if ((urgent ? last?.urgentEpoch : last?.routineEpoch) === room.epoch) fail('REQ-REL-026', `${urgent ? 'an urgent' : 'a routine'} update of this member was accepted in this epoch already`);
   // REQ-REL-027: the member's newest accepted version and epoch are kept with its membership, durable
   const updated = { ...last, version: u.kem_cert.version, ...(urgent ? { urgentEpoch: room.epoch } : { routineEpoch: room.epoch }) };
   const st = withRoom(state, { ...room, members: { ...room.members, [key]: { ...m, updated } } });
