@@ -2,13 +2,12 @@
  * `pqroom relay`: the honest relay machine behind WebSocket (spec 8), with the very relay host
  * the simulator uses, its state and logs in SQLite, the wall clock and the platform generator.
  * One HTTP port serves the WebSocket upgrade, `/healthz`, `/metrics` (Prometheus text) and
- * `/relay-key` (the relay's ML-DSA public key, hex). Logs are JSON, one object per line.
+ * `/relay-key` (the relay's ML-DSA public key, hex), answered by `relay-http.ts`. Logs are JSON,
+ * one object per line.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createSecureContext } from 'node:tls';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import { relayKeyFingerprint } from '../../impl/fingerprint.ts';
@@ -17,7 +16,7 @@ import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
 import { configuredKdf } from '../../impl/protocol/login.ts';
-import { answerNonce, buildWebApp, originAllowed, securityHeaders, serveWeb, type WebApp } from './web/serve.ts';
+import { buildWebApp, originAllowed, type WebApp } from './web/serve.ts';
 import { emptyRelay } from '../../impl/protocol/relay-state.ts';
 import { systemRng } from '../../impl/rng.ts';
 import type { ReqId } from '../../impl/errors.ts';
@@ -25,6 +24,7 @@ import { withCheckOff } from '../../impl/mutants.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { RelayConfig } from '../../machines/relay.ts';
 import { logBudget } from './log-budget.ts';
+import { relayHttpServer, relayMeters } from './relay-http.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
 import { startShards, workersOf, type ShardSet } from './shards/front.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
@@ -120,8 +120,6 @@ export interface LiveRelay {
   close(reason?: string): Promise<void>;
 }
 
-const LATENCY_BUCKETS_MS = [0.1, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
-
 /** The relay's key pair, made once and kept in the database so that clients can pin it. */
 function relayKeys(store: SqliteStore): KeyPair {
   const saved = store.meta('relay-key');
@@ -165,14 +163,11 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     throw new Error(`${o.db} holds a relay of ${made} worker${made === '1' ? '' : 's'}; start it with --workers ${made}`);
   }
   if (made === undefined && workers > 1) store.setMeta('workers', String(workers));
-  const counters = { frames_in: 0, frames_out: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, connections_total: 0 };
-  const rejections = new Map<string, number>();
+  const meters = relayMeters();
+  const { counters, rejections } = meters;
   const rejectLog = o.rejectLog ?? { perWindow: 20, windowMs: 10_000 };
   const rejectBudget = logBudget(rejectLog.perWindow, rejectLog.windowMs); // REQ-REL-045
   const notLogged = (reqId: string, suppressed: number): void => emit('warn', 'rejections not logged', { reqId, suppressed, windowMs: rejectLog.windowMs });
-  const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  let latencySum = 0;
-  let latencyCount = 0;
   const timers = new Set<NodeJS.Timeout>();
   const startedAt = Date.now();
   // a client's name, live: its principal's first 16 hex characters, once it authenticated
@@ -234,7 +229,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     login: { required: o.requireLogin ?? false, serverSecret: loginSecret(store), kdf: configuredKdf(o.insecureTestKdf), rngSeed: systemRng.bytes(48), ...(o.sessionMs === undefined ? {} : { lifetimeMs: o.sessionMs }) },
     raise: (reqId, detail) => {
       trace({ kind: 'reject', actor: 'relay', reqId, detail });
-      rejections.set(reqId, (rejections.get(reqId) ?? 0) + 1);
+      meters.reject(reqId);
       const b = rejectBudget.take(reqId, Date.now()); // REQ-REL-045: a flood of rejections is not a flood of log lines
       if (b.suppressed > 0) notLogged(reqId, b.suppressed);
       if (b.write) emit('warn', 'rejected', { reqId, detail });
@@ -274,25 +269,9 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     },
   });
 
-  const answer = (req: IncomingMessage, res: ServerResponse): void => {
-    // REQ-WEB-003: the security headers on every answer, each with a nonce of its own; REQ-WEB-004:
-    // no cookie is ever set, and no HTTP endpoint changes state
-    const nonce = answerNonce(systemRng);
-    for (const [k, v] of Object.entries(securityHeaders(nonce, o.tls !== undefined))) res.setHeader(k, v);
-    // REQ-TRN-012, REQ-TRN-013: the key and the operator interfaces, GET only
-    if ((req.url === '/healthz' || req.url === '/metrics' || req.url === '/relay-key') && req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end();
-    } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, profile, connections: host.connections(), rooms: roomCount(), ...(shards ? { workers, workersUp: shards.up() } : {}) }));
-    } else if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
-    } else if (req.url === '/relay-key') {
-      // REQ-TRN-012: the key as 3904 hex characters; a convenience, never a pin (W12)
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(toHex(keys.publicKey));
-    } else if (o.web === undefined || !serveWeb(o.web, req, res, nonce)) res.writeHead(404).end();
-  };
-  // over TLS (https and wss) when given a certificate and its key (REQ-WEB-003: then with HSTS)
-  const server: Server = o.tls === undefined ? createServer(answer) : createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, answer);
+  const gauges = { connections: () => host.connections(), rooms: roomCount, state: () => host.state(), ...(shards === undefined ? {} : { shards }) };
+  const metrics = (): string => meters.render(gauges);
+  const server = relayHttpServer({ ...gauges, profile, workers, publicKey: keys.publicKey, metrics, ...(o.web === undefined ? {} : { web: o.web }), ...(o.tls === undefined ? {} : { tls: o.tls }) });
 
   /**
    * Group commit: the frames read in one turn of the event loop are handled in one transaction,
@@ -360,12 +339,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
           counters.bytes_in += bytes.length;
           const t0 = performance.now();
           inBatch(() => guarded(() => withCheckOff(o.checkOff, () => h.onFrame(bytes))));
-          const ms = performance.now() - t0;
-          latencySum += ms;
-          latencyCount++;
-          let i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
-          if (i < 0) i = LATENCY_BUCKETS_MS.length;
-          latency[i]!++;
+          meters.observe(performance.now() - t0);
         },
         onClose(reason) {
           emit('info', 'disconnected', { conn: peer, reason });
@@ -383,41 +357,6 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
       return ok;
     },
   );
-
-  function metrics(): string {
-    const state = host.state();
-    const lines = [
-      '# TYPE pqroom_connections gauge',
-      `pqroom_connections ${host.connections()}`,
-      '# TYPE pqroom_connections_total counter',
-      `pqroom_connections_total ${counters.connections_total}`,
-      '# TYPE pqroom_rooms gauge',
-      `pqroom_rooms ${roomCount()}`,
-      '# TYPE pqroom_frames_in_total counter',
-      `pqroom_frames_in_total ${counters.frames_in}`,
-      '# TYPE pqroom_frames_out_total counter',
-      `pqroom_frames_out_total ${counters.frames_out}`,
-      '# TYPE pqroom_messages_out_total counter',
-      `pqroom_messages_out_total ${counters.messages_out}`,
-      '# TYPE pqroom_bytes_in_total counter',
-      `pqroom_bytes_in_total ${counters.bytes_in}`,
-      '# TYPE pqroom_bytes_out_total counter',
-      `pqroom_bytes_out_total ${counters.bytes_out}`,
-      ...(shards
-        ? ['# TYPE pqroom_workers_up gauge', `pqroom_workers_up ${shards.up()}`, '# TYPE pqroom_worker_restarts_total counter', `pqroom_worker_restarts_total ${shards.restarts()}`]
-        : ['# TYPE pqroom_log_entries gauge', `pqroom_log_entries ${Object.values(state.rooms).reduce((n, r) => n + r.nextIndex - 1, 0)}`]),
-      '# TYPE pqroom_rejections_total counter',
-      ...[...rejections].sort().map(([id, n]) => `pqroom_rejections_total{reason="${id}"} ${n}`),
-      '# TYPE pqroom_step_latency_ms histogram',
-    ];
-    let cum = 0;
-    LATENCY_BUCKETS_MS.forEach((b, i) => {
-      cum += latency[i]!;
-      lines.push(`pqroom_step_latency_ms_bucket{le="${b}"} ${cum}`);
-    });
-    lines.push(`pqroom_step_latency_ms_bucket{le="+Inf"} ${cum + latency[LATENCY_BUCKETS_MS.length]!}`, `pqroom_step_latency_ms_sum ${latencySum}`, `pqroom_step_latency_ms_count ${latencyCount}`);
-    return `${lines.join('\n')}\n`;
-  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
