@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { backendReport, presentBackends, realCrypto } from './backends.ts';
 import { compareBackends, differential, wycheproof } from './differential.ts';
 import { haveExternalVectors } from './external-vectors.ts';
-import { liboqs } from './liboqs.ts';
+import { liboqs, SIGN_KNOWN_ANSWER } from './liboqs.ts';
+import { nobleCrypto } from './noble.ts';
 import { native } from './native.ts';
 
 const present = presentBackends();
@@ -24,6 +25,40 @@ describe('REQ-CRY-001 REQ-CRY-003 the real backends present here', () => {
   it('should find the native backend exactly on a Node that has ML-KEM and ML-DSA (24 and later)', () => {
     expect(native.provider !== undefined, native.unavailable).toBe(nodeMajor >= 24);
     console.info(`real backends here (node ${process.version}): ${present.join(', ')}; ${JSON.stringify(backendReport())}`);
+  });
+});
+
+describe('REQ-CRY-003 REQ-CRY-009 REQ-CRY-011 liboqs signs ML-DSA-65 with a context string and the injected rnd', () => {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+  it('should sign on liboqs, not fall back to noble (the published build traps in sign_with_ctx_str; the function its sign forwards to is called instead)', () => {
+    expect(liboqs.provider!.origins?.sign).toMatch(/^liboqs/);
+    expect(liboqs.provider!.origins?.verify).toMatch(/^liboqs/);
+  });
+
+  it('should give noble\'s signature byte for byte, for empty, short and 255-byte contexts, and a different one for another rnd', () => {
+    const p = liboqs.provider!;
+    const k = nobleCrypto.sigKeygen(new Uint8Array(32).fill(3));
+    const cases = [
+      { msg: new Uint8Array(0), ctx: new Uint8Array(0) },
+      { msg: new Uint8Array(3500).fill(0xa5), ctx: utf8('pqroom client auth') },
+      { msg: Uint8Array.of(7), ctx: new Uint8Array(255).fill(0xff) },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const rnd = new Uint8Array(32).fill(n + 1);
+      const ours = p.sign(k.secretKey, c.msg, c.ctx, rnd);
+      expect(hex(ours), `case ${n}`).toBe(hex(nobleCrypto.sign(k.secretKey, c.msg, c.ctx, rnd)));
+      expect(nobleCrypto.verify(k.publicKey, c.msg, c.ctx, ours)).toBe(true);
+      expect(p.verify(k.publicKey, c.msg, utf8('another'), ours)).toBe(false);
+      expect(hex(p.sign(k.secretKey, c.msg, c.ctx, new Uint8Array(32)))).not.toBe(hex(ours));
+    }
+  });
+
+  it('should hold the load-time known answer that noble computes (seed 0, message 01, context 01, rnd 0)', () => {
+    const k = nobleCrypto.sigKeygen(new Uint8Array(32));
+    const one = Uint8Array.of(1);
+    expect(hex(nobleCrypto.sha256(nobleCrypto.sign(k.secretKey, one, one, new Uint8Array(32))))).toBe(SIGN_KNOWN_ANSWER);
   });
 });
 

@@ -8,12 +8,16 @@
  * - ML-KEM: `keypair_derand(pk, sk, d || z)`, the de-randomised key generation (REQ-CRY-001);
  *   `decaps`; and `encaps`, which draws its 32 random bytes `m` from the module's entropy import.
  *   (`encaps_derand` exists in the struct, but in this build it is a stub that traps.)
- * - ML-DSA: `keypair`, `sign_with_ctx_str` and `verify_with_ctx_str` (REQ-CRY-009). liboqs has no
- *   de-randomised ML-DSA key generation or signing: both draw their 32 random bytes (ξ, rnd) from
- *   the entropy import. The builds on npm (0.15.1, and @openforge-sh/liboqs 0.14.3 alike) have
- *   no context-string functions: nothing in them calls those, and the optimiser replaced their
- *   bodies with a trap. A load-time self-test finds that, and signing and verification then stay
- *   with noble (`origins` says so); keys still come from liboqs.
+ * - ML-DSA: `keypair`, and signing and verification with a context string (REQ-CRY-009). liboqs has
+ *   no de-randomised ML-DSA key generation or signing: both draw their 32 random bytes (ξ, rnd) from
+ *   the entropy import. The builds on npm (0.15.1, and @openforge-sh/liboqs 0.14.3 alike) have no
+ *   working `sign_with_ctx_str` and `verify_with_ctx_str`: nothing in them calls those, and the
+ *   optimiser replaced their bodies with a trap. But their context-free `sign` and `verify` are each
+ *   one call to mldsa-native's `signature` and `verify` with ctx = NULL, ctxlen = 0, and those take
+ *   a context: a load-time self-test finds the trap, the code of `sign` and `verify` names the
+ *   functions they call, and a fresh instance is made with those two exported and called with the
+ *   caller's context. A known answer (noble's signature) is checked at load; without it, signing
+ *   and verification stay with noble (`origins` says which).
  * The entropy import is fed from a tape holding exactly the seed, `m` or `rnd` the caller passed,
  * and a call that draws any other number of bytes is an error: so every output is a function of
  * the inputs, as noble's is (tested against noble and against Wycheproof).
@@ -33,7 +37,7 @@ import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES
 import { mlKemPublicKeyIsValid } from './noble.ts';
 import { nodeCrypto } from './node.ts';
 import type { CryptoProvider, Encapsulation, KeyPair } from './provider.ts';
-import { exportFunctionTable } from './wasm-table.ts';
+import { exportFunctionTable, forwardedCall, tableFunction, type Forwarded } from './wasm-table.ts';
 
 /** ML-DSA-65 secret key size (FIPS 204 Table 2). */
 const DSA_SK_BYTES = 4032;
@@ -41,6 +45,14 @@ const SS_BYTES = 32;
 const RND_BYTES = 32;
 const MAX_CONTEXT = 255;
 const TABLE_EXPORT = 'pqroom_function_table';
+const SIGN_EXPORT = 'pqroom_ml_dsa_sign';
+const VERIFY_EXPORT = 'pqroom_ml_dsa_verify';
+/**
+ * SHA-256 of the ML-DSA-65 signature of the message 01 with the context 01 and rnd = 32 zero bytes,
+ * under the key of the all-zero seed, as noble computes it (the load-time known answer; the test
+ * of this module recomputes it with noble).
+ */
+export const SIGN_KNOWN_ANSWER = '8b14cd6e4d1498b0ab022a1697f26688218d6d73c461df11d8f28b150c4ff498';
 
 /** What an Emscripten module of @oqs/liboqs-js exposes that this backend uses. */
 interface Emscripten {
@@ -93,6 +105,9 @@ interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly table: WebAssembly.Table;
   readonly tape: Tape;
+  /** The module as published (before the rewrite), for reading its code. */
+  readonly bytes: Uint8Array;
+  readonly exports: WebAssembly.Exports;
 }
 
 function packageDir(): string | undefined {
@@ -109,10 +124,11 @@ function packageDir(): string | undefined {
  * itself, so that call is intercepted for the duration of the load (and only a call whose imports
  * have the entropy function, a two-argument function filling `HEAPU8.subarray(ptr, ptr + len)`).
  */
-async function instantiate(file: string): Promise<Instance> {
+async function instantiate(file: string, functions: Readonly<Record<string, number>> = {}): Promise<Instance> {
   const factory = ((await import(pathToFileURL(file).href)) as { default: () => Promise<Emscripten> }).default;
   const tape = new Tape();
   let exports: WebAssembly.Exports | undefined;
+  let bytes: Uint8Array | undefined;
   const original = WebAssembly.instantiate;
   const hooked = async (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
     const entropy = imports
@@ -123,7 +139,8 @@ async function instantiate(file: string): Promise<Instance> {
     if (!(source instanceof Uint8Array || source instanceof ArrayBuffer) || entropy.length !== 1) return (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
     const [ns, name] = entropy[0]!;
     const patched: WebAssembly.Imports = { ...imports, [ns]: { ...imports![ns], [name]: (ptr: number, len: number) => (tape.fill(ptr, len), 0) } };
-    const r = (await original(exportFunctionTable(new Uint8Array(source as ArrayBuffer), TABLE_EXPORT), patched)) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    bytes = new Uint8Array(source as ArrayBuffer);
+    const r = (await original(exportFunctionTable(bytes, TABLE_EXPORT, functions), patched)) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
     exports = r.instance.exports;
     return r;
   };
@@ -134,13 +151,13 @@ async function instantiate(file: string): Promise<Instance> {
   } finally {
     WebAssembly.instantiate = original;
   }
-  if (!exports) throw new Error(`${file}: no entropy import found to feed`);
+  if (!exports || !bytes) throw new Error(`${file}: no entropy import found to feed`);
   const table = exports[TABLE_EXPORT];
   const memory = Object.values(exports).find((e) => e instanceof WebAssembly.Memory);
   if (!(table instanceof WebAssembly.Table) || !(memory instanceof WebAssembly.Memory)) throw new Error(`${file}: no table or memory exported`);
   tape.memory = memory;
   m._OQS_init();
-  return { m, memory, table, tape };
+  return { m, memory, table, tape, bytes, exports };
 }
 
 /** Memory access and scratch buffers of one instance. */
@@ -242,8 +259,52 @@ function mlKem768(i: Instance): Pick<CryptoProvider, 'kemKeygen' | 'kemEncapsula
   };
 }
 
-/** The ML-DSA-65 functions of one instance; `sign` and `verify` are absent when the build has no context-string entry points. */
-type MlDsa = Pick<CryptoProvider, 'sigKeygen'> & Partial<Pick<CryptoProvider, 'sign' | 'verify'>>;
+/** Where s1 and s2 lie in an ML-DSA-65 secret key: after ρ, K and tr; l + k = 11 polynomials of 256 4-bit coefficients (FIPS 204 Algorithm 24). */
+const S1S2 = { start: 128, end: 128 + 11 * 128 } as const;
+
+/**
+ * Whether every coefficient of s1 and s2 in a secret key is in [-η, η] (η = 4: encoded as η - x,
+ * a nibble of at most 8), as skDecode must find them; noble refuses a key outside it, and
+ * mldsa-native would sign with it (Wycheproof's "s1 vector out of range" cases).
+ */
+function mlDsaSecretKeyInRange(sk: Bytes): boolean {
+  for (let i = S1S2.start; i < S1S2.end; i++) {
+    const b = sk[i]!;
+    if ((b & 0x0f) > 8 || b >> 4 > 8) return false;
+  }
+  return true;
+}
+
+/**
+ * The ML-DSA-65 functions of one instance; `sign` and `verify` are absent when its context-string
+ * entry points failed the self-test, and then `forwarded` names the functions to export from a
+ * fresh instance to try instead (when they were found).
+ */
+type MlDsa = Pick<CryptoProvider, 'sigKeygen'> & Partial<Pick<CryptoProvider, 'sign' | 'verify'>> & { readonly forwarded?: Readonly<Record<string, number>> };
+
+/** What liboqs's `sign(sig, siglen, m, mlen, sk)` and `verify(m, mlen, sig, siglen, pk)` pass on: FIPS 204 with an empty context (ctx = NULL, ctxlen = 0). */
+const SIGN_FORWARDS: readonly Forwarded[] = [{ param: 0 }, { param: 1 }, { param: 2 }, { param: 3 }, { constant: 0 }, { constant: 0 }, { param: 4 }];
+const VERIFY_FORWARDS: readonly Forwarded[] = [{ param: 2 }, { param: 3 }, { param: 0 }, { param: 1 }, { constant: 0 }, { constant: 0 }, { param: 4 }];
+
+/** The function the one in table slot `slot` forwards to, when it passes exactly `args`. */
+function forwardsTo(bytes: Uint8Array, slot: number, args: readonly Forwarded[]): number | undefined {
+  const f = tableFunction(bytes, slot);
+  const call = f === undefined ? undefined : forwardedCall(bytes, f);
+  return call && JSON.stringify(call.args) === JSON.stringify(args) ? call.callee : undefined;
+}
+
+/**
+ * The signing and verification functions that take a context string, as the context-free entry
+ * points call them: in the published builds, `sign_with_ctx_str` and `verify_with_ctx_str` trap,
+ * but `sign` and `verify` are one call each to mldsa-native's `signature(sig, siglen, m, mlen,
+ * ctx, ctxlen, sk)` and `verify(sig, siglen, m, mlen, ctx, ctxlen, pk)` with an empty context,
+ * which build M' = 0 || len(ctx) || ctx || M themselves (FIPS 204 Algorithms 2 and 3, REQ-CRY-009).
+ */
+function contextEntryPoints(i: Instance, signSlot: number, verifySlot: number): Record<string, number> | undefined {
+  const sign = forwardsTo(i.bytes, signSlot, SIGN_FORWARDS);
+  const verify = forwardsTo(i.bytes, verifySlot, VERIFY_FORWARDS);
+  return sign === undefined || verify === undefined ? undefined : { [SIGN_EXPORT]: sign, [VERIFY_EXPORT]: verify };
+}
 
 /** ML-DSA-65 through `OQS_SIG`: method_name, alg_version, four flags, three size_t, then the functions. */
 function mlDsa65(i: Instance): MlDsa {
@@ -251,8 +312,12 @@ function mlDsa65(i: Instance): MlDsa {
   const s = h.struct(i.m._OQS_SIG_new?.bind(i.m), 'ML-DSA-65', 12, [DSA_PK_BYTES, DSA_SK_BYTES, DSA_SIG_BYTES]);
   if (h.u8()[s + 11] !== 1) throw new Error('liboqs: ML-DSA-65 without context-string support');
   const keypair = h.fn(s + 24);
-  const signCtx = h.fn(s + 32);
-  const verifyCtx = h.fn(s + 40);
+  // the context-string entry points: the ones the rewrite exported when this instance has them, else the struct's
+  const exportedSign = i.exports[SIGN_EXPORT];
+  const exportedVerify = i.exports[VERIFY_EXPORT];
+  const signCtx: WasmFn = typeof exportedSign === 'function' ? (exportedSign as WasmFn) : h.fn(s + 32);
+  const verifyCtx: WasmFn =
+    typeof exportedVerify === 'function' ? (m, ml, sg, sl, c, cl, pk) => (exportedVerify as WasmFn)(sg!, sl!, m!, ml!, c!, cl!, pk!) : h.fn(s + 40);
   const pk = h.alloc(DSA_PK_BYTES);
   const sk = h.alloc(DSA_SK_BYTES);
   const sig = h.alloc(DSA_SIG_BYTES);
@@ -278,12 +343,14 @@ function mlDsa65(i: Instance): MlDsa {
   };
   const sign = (secretKey: Bytes, message: Bytes, context: Bytes, rnd: Bytes): Bytes => {
     if (secretKey.length !== DSA_SK_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA secret key of wrong length');
+    if (!mlDsaSecretKeyInRange(secretKey)) throw new CryptoError('REQ-CRY-003', 'ML-DSA secret key with s1 or s2 out of range');
     if (context.length > MAX_CONTEXT) throw new CryptoError('REQ-CRY-009', 'context longer than 255 bytes');
     if (rnd.length !== RND_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA signing randomness must be 32 bytes');
     h.put(sk, secretKey);
     h.put(ctx, context);
     putMessage(message);
     new DataView(i.memory.buffer).setUint32(sigLen, DSA_SIG_BYTES, true);
+    // rnd is the 32 bytes the hedged signing draws (FIPS 204 Algorithm 2 line 5): the party's, from its injected generator (REQ-CRY-011)
     const rc = i.tape.with(rnd, 'ML-DSA sign', () => signCtx(sig, sigLen, msg, message.length, ctx, context.length, sk));
     h.wipe(sk, DSA_SK_BYTES);
     if (rc !== 0 || h.u32(sigLen) !== DSA_SIG_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA signing failed');
@@ -297,17 +364,18 @@ function mlDsa65(i: Instance): MlDsa {
     putMessage(message);
     return i.tape.with(new Uint8Array(0), 'ML-DSA verify', () => verifyCtx(msg, message.length, sig, DSA_SIG_BYTES, ctx, context.length, pk)) === 0;
   };
-  // the published builds compile the context-string functions out (their bodies trap: nothing in
-  // the build calls them); a build that has them is used for signing and verification
+  // self-test: a known answer (noble's signature), verified with its context and refused with another
   try {
     const k = sigKeygen(new Uint8Array(DSA_SEED_BYTES));
     const one = new Uint8Array([1]);
-    if (!verify(k.publicKey, one, one, sign(k.secretKey, one, one, new Uint8Array(RND_BYTES)))) throw new Error('liboqs: ML-DSA context-string self-test failed');
-    return { sigKeygen, sign, verify };
+    const known = sign(k.secretKey, one, one, new Uint8Array(RND_BYTES));
+    const hex = Buffer.from(nodeCrypto.sha256(known)).toString('hex');
+    if (hex === SIGN_KNOWN_ANSWER && verify(k.publicKey, one, one, known) && !verify(k.publicKey, one, Uint8Array.of(2), known)) return { sigKeygen, sign, verify };
   } catch (e) {
     if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-    return { sigKeygen };
   }
+  const forwarded = typeof exportedSign === 'function' ? undefined : contextEntryPoints(i, h.u32(s + 28), h.u32(s + 36));
+  return forwarded ? { sigKeygen, forwarded } : { sigKeygen };
 }
 
 /** A backend that loaded, or why it did not. */
@@ -329,7 +397,10 @@ export async function loadLiboqs(): Promise<Loaded> {
     const kem = mlKem768(await instantiate(join(dir, 'dist', 'ml-kem-768.min.js')));
     const file = join(dir, 'dist', 'ml-dsa-65.min.js');
     let dsa = mlDsa65(await instantiate(file));
-    if (!dsa.sign) dsa = { sigKeygen: mlDsa65(await instantiate(file)).sigKeygen }; // a fresh instance: the probe trapped in the first
+    // a fresh instance (the probe may have trapped in the first), with the functions the
+    // context-free entry points forward to exported when they were found, else noble signs
+    if (!dsa.sign && dsa.forwarded) dsa = mlDsa65(await instantiate(file, dsa.forwarded));
+    if (!dsa.sign) dsa = { sigKeygen: mlDsa65(await instantiate(file)).sigKeygen };
     const provider: CryptoProvider = { ...nodeCrypto, name: 'liboqs', origins: origins(dsa), kemCheckPublicKey: mlKemPublicKeyIsValid, ...kem, ...dsa };
     return { provider };
   } catch (e) {
