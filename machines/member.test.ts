@@ -4,7 +4,11 @@
  * room entries, rosters: simulator/world-member.test.ts, from a world advanced to a joined room.)
  */
 import { describe, expect, it } from 'vitest';
-import type { Invite } from '../impl/messages/index.ts';
+import { utf8 } from '../impl/bytes.ts';
+import { nodeCrypto as c } from '../impl/crypto/node.ts';
+import type { Invite, KemCert } from '../impl/messages/index.ts';
+import { createIdentity, newestKem } from '../impl/protocol/identity.ts';
+import { deterministicRng } from '../impl/rng.ts';
 import { expectMemberRejected as expectRejected, feedMember as feed, freshMember } from './testkit.ts';
 
 describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
@@ -19,6 +23,16 @@ describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
     expectRejected(freshMember('b'), { type: 'user.join', invite: invite(), now: 6_000 }, 'REQ-INV-002');
     expectRejected(freshMember('c'), { type: 'user.join', invite: invite({ expires_at: 0 }), now: 1 }, 'REQ-INV-002');
   });
+  it('REQ-INV-002 should take a hardened invite at expires_at itself (the clock at most expires_at)', () => {
+    expect(feed(freshMember('b2'), { type: 'user.join', invite: invite(), now: 5_000 }).snapshot.value).toBe('joining');
+  });
+  it('REQ-INV-002 should tell an invite that never expires from an expired one', () => {
+    const [never] = expectRejected(freshMember('b3'), { type: 'user.join', invite: invite({ expires_at: 0 }), now: 1 }, 'REQ-INV-002').effects.filter((e) => e.type === 'effect.reject');
+    const [late] = expectRejected(freshMember('b4'), { type: 'user.join', invite: invite(), now: 6_000 }, 'REQ-INV-002').effects.filter((e) => e.type === 'effect.reject');
+    expect((never as { detail: string }).detail).toMatch(/must expire/);
+    expect((late as { detail: string }).detail).toMatch(/expired/);
+    expect((late as { detail: string }).detail).not.toMatch(/must expire/);
+  });
   it('REQ-INV-002 compat should not check expiry (W11)', () => {
     expect(feed(freshMember('d', 'compat'), { type: 'user.join', invite: invite({ profile: 'compat', expires_at: 1 }), now: 9_999 }).snapshot.value).toBe('joining');
   });
@@ -32,6 +46,28 @@ describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
     const late = feed(again.snapshot, { type: 'net.reject', reqId: second.reqId, requirement: 'REQ-REL-023', detail: 'unknown member', now: 1_000 + again.snapshot.context.config.joinTimeoutMs });
     expect(late.snapshot.value).toBe('failed');
     expect(late.effects.some((e) => e.type === 'effect.status' && e.status.kind === 'join-failed')).toBe(true);
+  });
+  describe('REQ-INV-030 compat: the owner keys the directory serves', () => {
+    const owner = createIdentity(c, deterministicRng(utf8('compat owner')));
+    const stranger = createIdentity(c, deterministicRng(utf8('compat stranger')));
+    const joining = () => feed(freshMember('k2', 'compat'), { type: 'user.join', invite: invite({ profile: 'compat', expires_at: 0, owner_fp: owner.fp }), now: 1_000 }).snapshot;
+    const keys = (snap: ReturnType<typeof joining>, identityPk: Uint8Array, kemCert: KemCert) => ({ type: 'net.keys' as const, reqId: snap.context.outbox.find((p) => p.kind === 'keys')!.reqId, identityPk, kemCert, now: 1_100 });
+    it("REQ-INV-030 should send the join request once the served keys are the invite's owner's", () => {
+      const snap = joining();
+      const r = feed(snap, keys(snap, owner.publicKey, newestKem(owner).cert));
+      expect(r.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+      expect(r.snapshot.context.outbox.map((p) => p.kind)).toEqual(['join']);
+    });
+    it("REQ-INV-030 should refuse an identity key that is not the invite's owner fingerprint, and send nothing", () => {
+      const snap = joining();
+      const r = expectRejected(snap, keys(snap, stranger.publicKey, newestKem(stranger).cert), 'REQ-INV-030');
+      expect(r.snapshot.context.outbox.some((p) => p.kind === 'join')).toBe(false);
+    });
+    it("REQ-INV-030 should refuse the owner's identity key served with another identity's KEM certificate, and send nothing", () => {
+      const snap = joining();
+      const r = expectRejected(snap, keys(snap, owner.publicKey, newestKem(stranger).cert), 'REQ-INV-030');
+      expect(r.snapshot.context.outbox.some((p) => p.kind === 'join')).toBe(false);
+    });
   });
   it('REQ-INV-001 should refuse an invite of another profile', () => {
     expectRejected(freshMember('e'), { type: 'user.join', invite: invite({ profile: 'compat' }), now: 1 }, 'REQ-INV-001');

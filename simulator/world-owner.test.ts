@@ -10,9 +10,10 @@ import { decode, encode, encodePrefix } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { epochHash, inviteId as inviteIdOf } from '../impl/keyschedule.ts';
 import { sigContext } from '../impl/labels.ts';
-import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, type Invite } from '../impl/messages/index.ts';
+import { Commit, JoinConfirm, JoinRequest, PostCommit, RemoveMember, Welcome, type Invite } from '../impl/messages/index.ts';
 import { sealAppMessage } from '../impl/protocol/app.ts';
-import { buildCompatJoinRequest } from '../impl/protocol/compat.ts';
+import { buildCompatConfirm, buildCompatJoinRequest } from '../impl/protocol/compat.ts';
+import { currentCompatKey } from '../impl/protocol/compat-group.ts';
 import { createIdentity, newestKem, requireSigned, signStruct, type Identity } from '../impl/protocol/identity.ts';
 import { buildJoinRequest } from '../impl/protocol/join.ts';
 import { deterministicRng } from '../impl/rng.ts';
@@ -98,6 +99,22 @@ describe('REQ-OWN-010..019 admitting an invitee (hardened)', () => {
     const r = feed(owner, { ...mailbox(buildJoinRequest(c, rng, invite, bob, inviteId).bytes), now: invite.expires_at + 1 });
     expect(rejections(r.effects)).toContain('REQ-OWN-013');
     expect(sameState(ownerSecurityState(r.snapshot.context), ownerSecurityState(owner.context))).toBe(true);
+  });
+  it('REQ-OWN-013 should admit a join request at expires_at itself (the clock at most expires_at)', () => {
+    const r = feed(owner, { ...mailbox(buildJoinRequest(c, rng, invite, bob, inviteId).bytes), now: invite.expires_at });
+    expect(rejections(r.effects)).toEqual([]);
+    expect(r.snapshot.value).toEqual({ active: 'awaitingConfirm' });
+  });
+  it('REQ-OWN-022 should refuse a confirmation when no join is pending, its state unchanged', () => {
+    expect(owner.context.pending).toBeUndefined();
+    const conf = encode(JoinConfirm, { room_id: owner.context.roomId!, invite_id: inviteId, epoch: owner.context.group!.epoch + 1, welcome_hash: new Uint8Array(32), confirm_mac: new Uint8Array(32), signature: new Uint8Array(3309) });
+    const r = expectRejected(owner, mailbox(conf), 'REQ-OWN-022');
+    expect(r.snapshot.value).toEqual({ active: 'ready' });
+  });
+  it('REQ-ENC-005 should refuse mail of a type the owner never expects (a Welcome), its state unchanged', () => {
+    const welcome = encode(Welcome, { room_id: owner.context.roomId!, invite_id: inviteId, join_hash: new Uint8Array(32), epoch: 1, kem_ct: new Uint8Array(1088), nonce: new Uint8Array(24), sealed: new Uint8Array(16), signature: new Uint8Array(3309) });
+    const r = expectRejected(owner, mailbox(welcome), 'REQ-ENC-005');
+    expect(rejections(r.effects)).toEqual(['REQ-ENC-005']);
   });
   it('REQ-OWN-014 should refuse a join request made without the token', () => {
     expectRejected(owner, mailbox(buildJoinRequest(c, rng, { ...invite, token: new Uint8Array(32) }, bob, inviteId).bytes), 'REQ-OWN-014');
@@ -324,5 +341,14 @@ describe('REQ-OWN-040 compat answers any join request (W1)', () => {
     const r = feed(owner, { type: 'net.mailbox', entry: { index: 700, room_id: forged.room_id, invite_id: new Uint8Array(32).fill(9), payload: jr.request.bytes }, now: world.now() });
     expect(rejections(r.effects)).toEqual([]);
     expect(r.snapshot.context.outbox.at(-1)?.kind).toBe('welcome');
+  });
+  it('REQ-OWN-041 should refuse a confirmation for a join it never answered, its state unchanged', () => {
+    const world = joinedWorld('compat', ['alice'], 14);
+    const owner = world.clients.get('owner')!.snapshot as Snap;
+    const ctx = owner.context;
+    const never = new Uint8Array(32).fill(7);
+    const conf = buildCompatConfirm(c, rng, { roomId: ctx.roomId!, inviteId: never, memberId: createIdentity(c, rng).fp, roomKey: currentCompatKey(ctx.compat!).key });
+    const r = expectRejected(owner, { type: 'net.mailbox', entry: { index: 701, room_id: ctx.roomId!, invite_id: never, payload: conf.bytes }, now: world.now() }, 'REQ-OWN-041');
+    expect(r.snapshot.context.outbox.some((p) => p.kind === 'add')).toBe(false);
   });
 });
