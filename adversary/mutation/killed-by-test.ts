@@ -184,4 +184,27 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["publishKeys", "drop-call", "verifyKemCert(c, req.kem_cert, req.identity_pk, 'REQ-REL-022');", ""],
     ],
   ),
+  // ---- machines/ (issue 30, branch mutm30): the role machines' checks, driven through the pure driver ----
+  ...rowsOf(
+    'machines/owner/joins.ts',
+    'simulator/world-owner-joins.test.ts',
+    "the campaign's join requests and confirmations are honest or forged whole (ATK-01, ATK-02): none is for another room, from a member, into a full room, at expires_at exactly, a confirmation with no join pending, mail of an unexpected type, nor (compat is not in the campaign) a compat confirmation; each test steps the owner of a joined room with the input valid but for the one thing checked",
+    [
+    ["admit", "no-guard", "!equalBytes(req.room_id, ctx.roomId!)", "REQ-OWN-010 should refuse a join request for another room"],
+    ["admit", "no-guard", "!inv || inv.status === 'posting'", "REQ-OWN-011 should refuse an unknown invite id (ATK-01)"],
+    ["admit", "no-guard", "inv.status !== 'open' || !inv.invite", "REQ-OWN-012 should refuse a second join with a token already used (ATK-02)"],
+    ["admit", "boundary", "now > inv.expiresAt", "REQ-OWN-013 should admit a join request at expires_at itself (the clock at most expires_at)"],
+    ["admit", "no-guard", "roster.some((r) => equalBytes(r.member_id, fingerprint(ctx.crypto, req.identity_pk)))", "REQ-OWN-017 should refuse someone who is already a member"],
+    ["admit", "no-guard", "roster.length >= MAX_MEMBERS", "REQ-OWN-018 should refuse a join into a room of 1000 members, and take one into a room of 999"],
+    ["admit", "boundary", "roster.length >= MAX_MEMBERS", "REQ-OWN-018 should refuse a join into a room of 1000 members, and take one into a room of 999"],
+    ["compatConfirm", "negate", "!join", "should answer a join request with an unknown invite id, with the empty token"],
+    ["compatConfirm", "no-guard", "!join", "REQ-OWN-041 should refuse a confirmation for a join it never answered, its state unchanged"],
+    ["hardenedMail", "no-guard", "!ctx.pending || ctx.publishing", "REQ-OWN-022 should refuse a confirmation when no join is pending, its state unchanged"],
+    ["hardenedMail", "drop-call", "effects.push(rejection('REQ-OWN-022', 'confirmation without a pending join', `mailbox ${entry.index}`));", "REQ-OWN-022 should refuse a confirmation when no join is pending, its state unchanged"],
+    ["hardenedMail", "drop-call", "effects.push(rejection('REQ-ENC-005', `unexpected mailbox message type ${String(t)}`, `mailbox ${entry.index}`));", "REQ-ENC-005 should refuse mail of a type the owner never expects (a Welcome), its state unchanged"],
+    ["compatMail", "negate", "t === MsgType.CompatJoinRequest", "should answer a join request with an unknown invite id, with the empty token"],
+    ["compatMail", "negate", "t === MsgType.CompatConfirm", "should answer a join request with an unknown invite id, with the empty token"],
+    ],
+  ),
+  // ---- end machines/ (mutm30) ----
 ];
