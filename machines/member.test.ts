@@ -73,3 +73,33 @@ describe('REQ-INV-001 REQ-INV-002 accepting an invite', () => {
     expectRejected(freshMember('e'), { type: 'user.join', invite: invite({ profile: 'compat' }), now: 1 }, 'REQ-INV-001');
   });
 });
+
+describe('before it is a member', () => {
+  const invite: Invite = { profile: 'hardened', room_id: new Uint8Array(16), owner_fp: new Uint8Array(32), token: new Uint8Array(32).fill(1), expires_at: 5_000, relay: '' };
+  const joining = () => feed(freshMember('pre'), { type: 'user.join', invite, now: 1_000 }).snapshot;
+  it('REQ-MEM-003 should refuse to send, before and while joining, and send nothing', () => {
+    for (const snap of [freshMember('pre0'), joining()]) {
+      const r = expectRejected(snap, { type: 'user.send', text: 'hi', now: 1_100 }, 'REQ-MEM-003');
+      expect(r.snapshot.context.outbox.some((p) => p.kind === 'send')).toBe(false);
+    }
+  });
+  it('REQ-MEM-052 should refuse a key update before it is a member, and send nothing', () => {
+    for (const snap of [freshMember('pre1'), joining()]) {
+      const r = expectRejected(snap, { type: 'user.update', now: 1_100 }, 'REQ-MEM-052');
+      expect(r.snapshot.context.outbox.map((p) => p.kind)).toEqual(snap.context.outbox.map((p) => p.kind));
+    }
+  });
+  it('REQ-MEM-062 should refuse a roster request before it is a member, and ask the relay nothing', () => {
+    const snap = joining();
+    const r = expectRejected(snap, { type: 'user.roster', now: 1_100 }, 'REQ-MEM-062');
+    expect(r.snapshot.context.outbox.some((p) => p.kind === 'roster')).toBe(false);
+  });
+  it('REQ-INV-004 should refuse a second join while joining, keeping the first invite', () => {
+    const snap = joining();
+    const r = expectRejected(snap, { type: 'user.join', invite: { ...invite, token: new Uint8Array(32).fill(2) }, now: 1_100 }, 'REQ-INV-004');
+    expect(r.snapshot.context.invite?.token).toEqual(invite.token);
+  });
+  it('REQ-INV-004 should reject a room entry that arrives while joining, not drop it silently', () => {
+    expectRejected(joining(), { type: 'net.room', roomId: invite.room_id, index: 1, payload: new Uint8Array(10), now: 1_100 }, 'REQ-INV-004');
+  });
+});

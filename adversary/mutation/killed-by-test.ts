@@ -206,5 +206,37 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["compatMail", "negate", "t === MsgType.CompatConfirm", "should answer a join request with an unknown invite id, with the empty token"],
     ],
   ),
+  ...rowsOf(
+    'machines/member.ts',
+    'machines/member.test.ts',
+    "the campaign's members are hardened and honest: they never take an invite of another profile or at expires_at exactly, never run compat's owner-key fetch, and never ask to send, update or see the roster before they are members; each test steps a fresh or joining member with the one input checked",
+    [
+    ["inviteProblem", "no-guard", "e.invite.profile !== ctx.profile", "REQ-INV-001 should refuse an invite of another profile"],
+    ["inviteProblem", "boundary", "e.now > e.invite.expires_at", "REQ-INV-002 should take a hardened invite at expires_at itself (the clock at most expires_at)"],
+    ["inviteProblem", "negate", "e.invite.expires_at === 0", "REQ-INV-002 should tell an invite that never expires from an expired one"],
+    ["beginJoin", "no-guard", "ctx.profile === 'compat'", "REQ-INV-030 compat should ask again for owner keys the directory does not hold yet, until the join times out"],
+    ["compatKeys", "negate", "!equalBytes(fingerprint(ctx.crypto, e.identityPk), invite.owner_fp)", "REQ-INV-030 should send the join request once the served keys are the invite's owner's"],
+    ["compatKeys", "no-guard", "!equalBytes(fingerprint(ctx.crypto, e.identityPk), invite.owner_fp)", "REQ-INV-030 should refuse an identity key that is not the invite's owner fingerprint, and send nothing"],
+    ["compatKeys", "drop-call", "verifyKemCert(ctx.crypto, e.kemCert, e.identityPk, 'REQ-INV-030');", "REQ-INV-030 should refuse the owner's identity key served with another identity's KEM certificate, and send nothing"],
+    ["memberMachine.guards.ownerKeysNotYet", "boundary", "e.now < (p.meta as { until: number }).until", "REQ-INV-030 compat should ask again for owner keys the directory does not hold yet, until the join times out"],
+    ["memberMachine.actions.rejectSend", "drop-call", "enqueue.emit(rejection('REQ-MEM-003', 'only a current member sends', 'user.send'));", "REQ-MEM-003 should refuse to send, before and while joining, and send nothing"],
+    ["memberMachine.actions.rejectUpdate", "drop-call", "enqueue.emit(rejection('REQ-MEM-052', 'only a current member of a hardened room updates its key', 'user.update'));", "REQ-MEM-052 should refuse a key update before it is a member, and send nothing"],
+    ["memberMachine.actions.rejectRoster", "drop-call", "enqueue.emit(rejection('REQ-MEM-062', 'only a current member asks for the roster', 'user.roster'));", "REQ-MEM-062 should refuse a roster request before it is a member, and ask the relay nothing"],
+    ["memberMachine.actions.rejectJoin", "drop-call", "enqueue.emit(rejection('REQ-INV-004', 'this client already redeemed an invite', 'user.join'));", "REQ-INV-004 should refuse a second join while joining, keeping the first invite"],
+    ["memberMachine.actions.rejectEntry", "drop-call", "enqueue.emit(rejection('REQ-INV-004', 'room entry before this client was added', `room entry ${e.index}`));", "REQ-INV-004 should reject a room entry that arrives while joining, not drop it silently"],
+    ],
+  ),
+  ...rowsOf(
+    'machines/member.ts',
+    'simulator/world-member.test.ts',
+    "the campaign's welcomes come in entries of the invitee's room and invite, before expiry, and compat is not in the campaign; each test hands the joining invitee a valid welcome of the owner of a joined room, wrong only in the one thing checked",
+    [
+    ["welcomeOutcome", "no-guard", "invite && !equalBytes(entry.room_id, invite.room_id)", "REQ-MEM-064 should leave a mailbox entry naming another room to that room, even a valid welcome: nothing rejected, nothing confirmed"],
+    ["welcomeOutcome", "no-guard", "!invite || !c.inviteId || !equalBytes(entry.invite_id, c.inviteId)", "REQ-INV-010 should reject a mailbox entry naming another invite, even one carrying a valid welcome"],
+    ["welcomeOutcome", "drop-call", "effects.push(rejection('REQ-INV-010', 'mailbox entry for another invite', input));", "REQ-INV-010 should reject a mailbox entry naming another invite, even one carrying a valid welcome"],
+    ["welcomeOutcome", "boundary", "now > invite.expires_at", "REQ-INV-017 should refuse a valid welcome that arrives after the invite expired, and take one at expires_at itself"],
+    ["memberMachine.actions.checkRoster", "negate", "context.compat && !('head' in e.info) && s.pending?.kind === 'roster'", "REQ-MEM-073 compat: shows the member list as served, a ghost included (W10)"],
+    ],
+  ),
   // ---- end machines/ (mutm30) ----
 ];
