@@ -134,6 +134,20 @@ describe('REQ-OWN-021..023 confirmation, timeout, refused commit', () => {
     const later = feed(r.snapshot, { type: 'timer.tick', now: r.snapshot.context.commitHoldUntil }).snapshot;
     expect(later.context.outbox.some((p) => p.kind === 'freeze')).toBe(true);
   });
+  it('REQ-OWN-035 should ask to be woken when the hold after a refused freeze ends, not at its next poll', () => {
+    const w = joinedWorld('hardened', ['alice'], 26);
+    const ready = w.clients.get('owner')!.snapshot as Snap;
+    const asked = feed(ready, { type: 'user.remove', memberId: w.clients.get('alice')!.identity.fp, now: w.now() }).snapshot;
+    const freeze = asked.context.outbox.find((p) => p.kind === 'freeze')!;
+    // refused just before the next poll, which the tick after it makes: the poll's requests are retried after the hold ends
+    const at = Math.max(w.now(), ready.context.sync.lastSyncAt + ready.context.config.syncMs - 1);
+    const refused = feed(asked, { type: 'net.reject', reqId: freeze.reqId, requirement: 'REQ-REL-025', detail: 'no', now: at }).snapshot;
+    const hold = refused.context.commitHoldUntil;
+    expect(hold).toBe(at + refused.context.config.retryMs);
+    const tick = feed(refused, { type: 'timer.tick', now: at + 1 });
+    expect(tick.snapshot.context.outbox.map((p) => p.kind).sort()).toEqual(['history', 'mailbox']);
+    expect(tick.effects.filter((e) => e.type === 'effect.wake')).toEqual([{ type: 'effect.wake', at: hold }]);
+  });
   it('REQ-OWN-023 should install a commit that a history fetch shows stored (its acknowledgement lost)', () => {
     const w = joinedWorld('hardened', ['alice'], 25);
     const ready = w.clients.get('owner')!.snapshot as Snap;

@@ -238,5 +238,45 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["memberMachine.actions.checkRoster", "negate", "context.compat && !('head' in e.info) && s.pending?.kind === 'roster'", "REQ-MEM-073 compat: shows the member list as served, a ghost included (W10)"],
     ],
   ),
+  ...rowsOf(
+    'machines/owner.ts',
+    'simulator/world-owner.test.ts',
+    "the campaign's relay never refuses a freeze or the owner's commit, no honest run reaches the join timeout, and no run asks the owner to remove itself or a stranger; each test steps the owner of a joined room through the one input",
+    [
+    ["ownerMachine.actions.refused", "negate", "s.pending?.kind === 'freeze' && ctx.freeze?.atIndex === undefined", "REQ-OWN-035 should raise a refused freeze and ask again after the retry interval"],
+    ["ownerMachine.actions.refused", "no-guard", "s.pending?.kind === 'freeze' && ctx.freeze?.atIndex === undefined", "REQ-OWN-035 should raise a refused freeze and ask again after the retry interval"],
+    ["ownerMachine.actions.refused", "drop-call", "enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-035', detail: `relay refused to freeze a member before its removal: ${e.requirement} ${e.detail}` });", "REQ-OWN-035 should raise a refused freeze and ask again after the retry interval"],
+    ["ownerMachine.actions.commitRefused", "drop-call", "enqueue.emit({ type: 'effect.alarm', reqId: 'REQ-OWN-023', detail: `relay refused the commit for epoch ${pub.built.commit.value.epoch}: ${e.requirement} ${e.detail}` });", "REQ-OWN-023 REQ-OWN-024 should not install a refused commit, raise it, and post the same bytes again after the retry interval"],
+    ["ownerMachine.actions.publishUnconfirmed", "drop-call", "enqueue.emit(status({ kind: 'join-unconfirmed', reqId: 'REQ-OWN-021', memberId: p.built.commit.value.adds[0]!.member_id, detail: 'no confirmation before the join timeout: the add commit is published unconfirmed' }));", "REQ-OWN-021 REQ-OWN-024 should publish the signed add commit unconfirmed after the timeout, never a second one"],
+    ["ownerMachine.actions.wantRemoval", "no-guard", "equalBytes(e.memberId, context.identity.fp)", "REQ-OWN-031 should refuse to remove the owner or a non-member"],
+    ["ownerMachine.actions.wantRemoval", "drop-call", "enqueue.emit(rejection('REQ-OWN-031', 'the owner cannot remove itself', 'user.remove'));", "REQ-OWN-031 should refuse to remove the owner or a non-member"],
+    ["ownerMachine.actions.wantRemoval", "no-guard", "!inRoster", "REQ-OWN-031 should refuse to remove the owner or a non-member"],
+    ["ownerMachine.actions.wantRemoval", "drop-call", "enqueue.emit(rejection('REQ-OWN-031', 'not a member', 'user.remove'));", "REQ-OWN-031 should refuse to remove the owner or a non-member"],
+    ["ownerMachine.actions.tick", "negate", "context.commitHoldUntil > now", "REQ-OWN-035 should ask to be woken when the hold after a refused freeze ends, not at its next poll"],
+    ],
+  ),
+  ...rowsOf(
+    'machines/owner.ts',
+    'machines/owner.test.ts',
+    'the campaign creates every room at once and sends the owner nothing before the room exists; each test steps a fresh or creating owner',
+    [
+    ["ownerMachine.actions.createRefused", "drop-call", "enqueue.assign({ ...s.ctx, group: undefined, compat: undefined, roomId: undefined });", "REQ-OWN-003 should keep no room when the relay refuses"],
+    ["ownerMachine.actions.rejectUser", "drop-call", "enqueue.emit(rejection('REQ-OWN-007', `${event.type} needs a created room`, event.type));", "REQ-OWN-007 should refuse invites and messages before the room exists"],
+    ["ownerMachine.actions.rejectEntry", "drop-call", "enqueue.emit(rejection('REQ-MEM-010', 'room entry for a room this owner does not have yet', `room entry ${(event as Ev<'net.room'>).index}`));", "REQ-MEM-010 should refuse a room entry before it has a room, while creating it too"],
+    ["ownerMachine.actions.noteMail", "drop-call", "enqueue.emit(rejection('REQ-OWN-007', 'mail before the room exists', `mailbox ${m.index}`));", "REQ-OWN-007 should refuse mail before the room exists, one rejection per entry"],
+    ],
+  ),
+  ...rowsOf(
+    'machines/owner/updates.ts',
+    'simulator/world-keyupdate.test.ts',
+    "the campaign's members never send a key update once their removal has begun",
+    [
+    ["receiveKeyUpdate", "negate", "ctx.removals.some((m) => equalBytes(m, u.member_id))", "REQ-OWN-053 should commit an urgent update at once, and drop a pending one when the member's removal begins"],
+    ["receiveKeyUpdate", "no-guard", "ctx.removals.some((m) => equalBytes(m, u.member_id))", "REQ-OWN-053 should commit an urgent update at once, and drop a pending one when the member's removal begins"],
+    ],
+  ),
+  ...rowsOf('machines/owner/joins.ts', 'simulator/world-keyupdate.test.ts', "no property of the campaign checks that a member's key update is held and committed (REQ-OWN-053): an owner refusing every KeyUpdate as an unexpected type survives it", [
+    ["hardenedMail", "negate", "t === MsgType.KeyUpdate", "REQ-OWN-053 should hold a routine update until the next rotation, which carries it"],
+  ]),
   // ---- end machines/ (mutm30) ----
 ];
