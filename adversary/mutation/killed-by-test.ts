@@ -278,5 +278,27 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
   ...rowsOf('machines/owner/joins.ts', 'simulator/world-keyupdate.test.ts', "no property of the campaign checks that a member's key update is held and committed (REQ-OWN-053): an owner refusing every KeyUpdate as an unexpected type survives it", [
     ["hardenedMail", "negate", "t === MsgType.KeyUpdate", "REQ-OWN-053 should hold a routine update until the next rotation, which carries it"],
   ]),
+  ...rowsOf(
+    'machines/relay.ts',
+    'machines/relay.test.ts',
+    "the campaign's clients authenticate before they ask, stay far under the rate limit (200 requests/s, a burst of 400) and send few malformed frames (a row here may also be one the campaign kills); each test steps the relay machine with a connection brought to the bound and past it",
+    [
+    ["relayMachine.guards.overLimit", "boundary", "refill(context.conns[e.conn]!, e.now, context.config).tokens < 1", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.guards.overLimit", "bound+1", "refill(context.conns[e.conn]!, e.now, context.config).tokens < 1", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.guards.overLimit", "bound-1", "refill(context.conns[e.conn]!, e.now, context.config).tokens < 1", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.guards.overLimit", "negate", "refill(context.conns[e.conn]!, e.now, context.config).tokens < 1 && enforced('REQ-REL-041')", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.refuseUnknown", "drop-call", "enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-TRN-006', 'request before authentication') });", "should refuse and close a request on an unknown connection"],
+    ["relayMachine.actions.refuseUnknown", "drop-call", "enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'request before authentication (REQ-TRN-006)' });", "should refuse and close a request on an unknown connection"],
+    ["relayMachine.actions.rateLimit", "drop-call", "enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-REL-041', 'rate limit exceeded') });", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.rateLimit", "drop-call", "enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: 'REQ-REL-041', detail: 'rate limit exceeded' });", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.rateLimit", "negate", "overLimit > context.config.maxOverLimit", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.rateLimit", "boundary", "overLimit > context.config.maxOverLimit", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.rateLimit", "drop-call", "enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'rate limit exceeded repeatedly (REQ-REL-041)' });", "should refuse requests over the bucket and close a connection that keeps going"],
+    ["relayMachine.actions.malformed", "drop-call", "enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.requestId ?? 0, e.reqId, e.detail) });", "REQ-REL-040 should answer with the req_id the bytes show, and 0 when they show none"],
+    ["relayMachine.actions.malformed", "boundary", "malformed >= context.config.maxMalformed", "should answer each malformed frame with a Reject and close the connection after 16"],
+    ["relayMachine.actions.malformed", "negate", "malformed >= context.config.maxMalformed && enforced('REQ-REL-040')", "should answer each malformed frame with a Reject and close the connection after 16"],
+    ["relayMachine.actions.malformed", "drop-call", "enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });", "should answer each malformed frame with a Reject and close the connection after 16"],
+    ],
+  ),
   // ---- end machines/ (mutm30) ----
 ];
