@@ -173,3 +173,20 @@ describe('REQ-LOG-012 REQ-LOG-019 the KDF floor is the configuration\'s', () => 
     expect(actor.getSnapshot().context.minKdf).toEqual(DEFAULT_MIN_KDF);
   });
 });
+
+describe('REQ-LOG-011 a login message outside a login', () => {
+  it('REQ-LOG-011 the login client refuses a login message before any login began, and stays idle', () => {
+    for (const profile of ['hardened', 'compat'] as Profile[]) {
+      const client = createActor(loginClientMachine, { input: { crypto: sym(), profile, username: 'x', password: 'pw', pinnedRelayPk: new Uint8Array(1952), rngSeed: new Uint8Array(32) } });
+      const rejects: string[] = [];
+      const sent: Uint8Array[] = [];
+      client.on('effect.reject', (e) => rejects.push(e.reqId));
+      client.on('effect.send', (e) => sent.push(e.bytes));
+      client.start();
+      client.send({ type: 'net.receive', bytes: new Uint8Array([1, 0, 1, 0x61, 0, 0]), now: 1 });
+      expect(rejects, profile).toEqual(['REQ-LOG-011']);
+      expect(sent).toEqual([]);
+      expect(client.getSnapshot().value).toBe('idle');
+    }
+  });
+});
