@@ -190,3 +190,28 @@ describe('REQ-LOG-011 a login message outside a login', () => {
     }
   });
 });
+
+describe('REQ-LOG-004 compat: a new login drops the one under way', () => {
+  it('REQ-LOG-004 a compat client that starts again after answering a challenge keeps nothing of the abandoned login', () => {
+    const c = sym();
+    const rng = deterministicRng(utf8('compat restart'));
+    const relayKeys = c.sigKeygen(rng.bytes(32));
+    const server = createActor(loginServerMachine, { input: { crypto: c, profile: 'compat', relayKeys, serverSecret: rng.bytes(32), kdf: KDF_PROFILES.test, rngSeed: rng.bytes(32) } });
+    const client = createActor(loginClientMachine, { input: { crypto: c, profile: 'compat', username: 'tess', password: 'pw', pinnedRelayPk: undefined, rngSeed: rng.bytes(32), insecureTestKdf: true } });
+    const toClient: Uint8Array[] = [];
+    server.on('effect.send', (e) => toClient.push(e.bytes));
+    client.on('effect.send', (e) => server.send({ type: 'login.receive', conn: 'c', th: new Uint8Array(32), bytes: e.bytes, now: 2 }));
+    server.start();
+    client.start();
+    server.send({ type: 'login.receive', conn: 'c', th: new Uint8Array(32), bytes: register(c, rng, 'tess', 'pw', KDF_PROFILES.test, new Uint8Array(1952)), now: 1 });
+    client.send({ type: 'login.start', th: new Uint8Array(32), now: 1 });
+    expect(toClient).toHaveLength(1); // the challenge, held back from the client until now
+    client.send({ type: 'net.receive', bytes: toClient[0]!, now: 2 });
+    expect(client.getSnapshot().value).toBe('awaitingFinish');
+    expect(client.getSnapshot().context.compat).toBeDefined();
+    client.send({ type: 'login.start', th: new Uint8Array(32).fill(1), now: 3 });
+    expect(client.getSnapshot().value).toBe('awaitingChallenge');
+    expect(client.getSnapshot().context.compat).toBeUndefined();
+    expect(client.getSnapshot().context.th).toEqual(new Uint8Array(32).fill(1));
+  });
+});
