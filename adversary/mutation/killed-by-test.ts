@@ -300,5 +300,23 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["relayMachine.actions.malformed", "drop-call", "enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });", "should answer each malformed frame with a Reject and close the connection after 16"],
     ],
   ),
+  ...rowsOf(
+    'machines/connection.ts',
+    'machines/connection.test.ts',
+    "the campaign's connection ends are honest: no login rekey, no frame before ClientAuth, no replayed frame held, no send or bytes on a connection that is not open; each test steps the two connection machines through a real handshake and then the one input checked",
+    [
+    ["clientConnectionMachine.actions.rekey", "drop-call", "enqueue.assign({ keys: transportRekey(context.crypto, context.keys!, context.th!, (event as Extract<ConnEvent, { type: 'conn.rekey' }>).sessionKey) });", "hardened: both ends rekeyed with one session key still talk; one end rekeyed alone refuses the other's frames"],
+    ["clientConnectionMachine.actions.refuseSend", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });", "REQ-TRN-006 should refuse to send before the connection is open"],
+    ["clientConnectionMachine.actions.stray", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'bytes on a connection that is not open' });", "REQ-TRN-006 a client connection should refuse bytes before it is open"],
+    ["authenticate", "no-guard", "!opened.ok", "REQ-TRN-005 REQ-TRN-006 the relay should drop a duplicate of a frame held before ClientAuth, and keep the connection"],
+    ["authenticate", "no-guard", "opened.seq !== 0", "REQ-TRN-005 REQ-TRN-006 the relay should drop a duplicate of a frame held before ClientAuth, and keep the connection"],
+    ["authenticate", "negate", "ctx.held.length >= MAX_HELD_FRAMES", "REQ-TRN-006 the relay should hold 64 frames before ClientAuth, and close the connection on the next"],
+    ["authenticate", "no-guard", "ctx.held.length >= MAX_HELD_FRAMES", "REQ-TRN-006 the relay should hold 64 frames before ClientAuth, and close the connection on the next"],
+    ["authenticate", "boundary", "ctx.held.length >= MAX_HELD_FRAMES", "REQ-TRN-006 the relay should hold 64 frames before ClientAuth, and close the connection on the next"],
+    ["authenticate", "no-guard", "peekType(opened.inner) !== MsgType.ClientAuth", "REQ-TRN-006 the relay should close a connection whose first frame is not ClientAuth"],
+    ["relayConnectionMachine.actions.rekey", "drop-call", "enqueue.assign({ keys: transportRekey(context.crypto, context.keys!, context.th!, (event as Extract<ConnEvent, { type: 'conn.rekey' }>).sessionKey) });", "hardened: both ends rekeyed with one session key still talk; one end rekeyed alone refuses the other's frames"],
+    ["relayConnectionMachine.actions.refuseSend", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });", "REQ-TRN-006: is refused before the connection is established, like app.send"],
+    ],
+  ),
   // ---- end machines/ (mutm30) ----
 ];
