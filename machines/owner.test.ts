@@ -71,3 +71,16 @@ describe('REQ-REL-036 a mailbox chunk that is not complete', () => {
     expect(fetches(feedMember(m, chunk(true)))).toEqual([]);
   });
 });
+
+describe('REQ-MEM-025 polling', () => {
+  it('REQ-MEM-025 should poll every syncMs: not one millisecond before, and at syncMs exactly', () => {
+    const up = feed(freshOwner(), { type: 'net.up', now: 0 }).snapshot;
+    const creating = feed(up, { type: 'user.create', now: 1 }).snapshot;
+    const open = feed(creating, { type: 'net.ack', reqId: creating.context.outbox.find((p) => p.kind === 'create')!.reqId, index: 1, now: 2 }).snapshot;
+    const last = open.context.sync.lastSyncAt;
+    const due = last + open.context.config.syncMs;
+    expect(due).toBeGreaterThan(2);
+    expect(feed(open, { type: 'timer.tick', now: due - 1 }).snapshot.context.sync.lastSyncAt).toBe(last);
+    expect(feed(open, { type: 'timer.tick', now: due }).snapshot.context.sync.lastSyncAt).toBe(due);
+  });
+});

@@ -171,6 +171,17 @@ describe('REQ-MEM-010..018 a member checks every room entry', () => {
     expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
     expectRejected(once.snapshot, entry(m.bytes, 1001), 'REQ-MEM-016');
   });
+  it('REQ-MEM-061 should skip, silently, a message served again at an index it processed, and process another message under that index', () => {
+    const seal = (seq: number, text: string) => sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq, prevEpoch: seq === 0 ? NO_EPOCH : group().epoch, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text } }).bytes;
+    const first = seal(0, 'first');
+    const once = feed(alice, entry(first, 1000));
+    expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
+    const again = feed(once.snapshot, entry(first, 1000));
+    expect(again.effects.filter((e) => e.type === 'effect.reject' || e.type === 'effect.deliver')).toEqual([]);
+    // the index is a hint, never evidence: another message under it is processed (here delivered)
+    const other = feed(once.snapshot, entry(seal(1, 'second'), 1000));
+    expect(other.effects.filter((e) => e.type === 'effect.deliver').map((e) => (e as { text: string }).text)).toEqual(['second']);
+  });
   it('REQ-MEM-027 should tell the application when the relay refuses one of its messages', () => {
     const sent = feed(alice, { type: 'user.send', text: 'too late', now: 2_000 });
     const pending = sent.snapshot.context.outbox.find((p) => p.kind === 'send')!;

@@ -318,5 +318,14 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["relayConnectionMachine.actions.refuseSend", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-TRN-006', detail: 'no established connection to send on' });", "REQ-TRN-006: is refused before the connection is established, like app.send"],
     ],
   ),
+  ...rowsOf('machines/client-core.ts', 'simulator/world-member.test.ts', "the campaign's relay serves an entry again only under a new index or as a changed copy, never the same bytes under an index the member processed; the test serves a delivered message again at its index, then another message under it", [
+    ["processRoomEntry", "no-guard", "!adv.fresh && (ctx.profile !== 'hardened' || !ctx.group || !enforced('REQ-MEM-061') || hasEntry(ctx.group, entry))", "REQ-MEM-061 should skip, silently, a message served again at an index it processed, and process another message under that index"],
+  ]),
+  ...rowsOf('machines/client-core.ts', 'machines/owner.test.ts', "no property of the campaign looks at when a client polls, only at what it ends with; a poll one millisecond late changes no outcome there, the test steps the clock to syncMs exactly", [
+    ["onTick", "boundary", "now - c.sync.lastSyncAt >= c.config.syncMs", "REQ-MEM-025 should poll every syncMs: not one millisecond before, and at syncMs exactly"],
+  ]),
+  ...rowsOf('machines/client-core.ts', 'adversary/attacks.test.ts', "the campaign's properties count alarms, not their ids: a stale view raised as REQ-MEM-020 (a sender's gap) instead of REQ-MEM-030 passes them; the attack's test pins the id bob raises", [
+    ["checkGaps", "negate", "g.sender === 'commits'", "REQ-MEM-063 REQ-MEM-030 hardened: a member frozen on an old epoch while rosters are served honestly (ATK-08b) raises the stale-view alarm from the roster head"],
+  ]),
   // ---- end machines/ (mutm30) ----
 ];
