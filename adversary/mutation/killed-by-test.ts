@@ -327,5 +327,35 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
   ...rowsOf('machines/client-core.ts', 'adversary/attacks.test.ts', "the campaign's properties count alarms, not their ids: a stale view raised as REQ-MEM-020 (a sender's gap) instead of REQ-MEM-030 passes them; the attack's test pins the id bob raises", [
     ["checkGaps", "negate", "g.sender === 'commits'", "REQ-MEM-063 REQ-MEM-030 hardened: a member frozen on an old epoch while rosters are served honestly (ATK-08b) raises the stale-view alarm from the roster head"],
   ]),
+  ...rowsOf('machines/login-server.ts', 'simulator/login-world.test.ts', "these survived the last saved full campaign run: its login runs are hardened (no compat login runs there), and its login adversaries send no retransmitted or foreign-KDF Register, no message out of turn, and stay off the rate limit's bound; each test drives the login machines (symbolic backend, or the real one for the honest runs) with the one input checked", [
+    ["serve.r", "negate", "isRegisterRetransmission(e.bytes, ctx.accounts.get(decode(Register, e.bytes).username))", "hardened: registration then login gives client and server one session key; a wrong password gives none"],
+    ["serve.r", "no-guard", "isRegisterRetransmission(e.bytes, ctx.accounts.get(decode(Register, e.bytes).username))", "REQ-LOG-001 takes a retransmitted Register silently, and refuses another Register for a username it holds"],
+    ["serve.r", "negate", "hardened", "REQ-LOG-018 hardened registers accounts with its own KDF parameters only; compat takes any"],
+    ["serve.r", "no-guard", "hardened", "REQ-ENC-004 a compat relay refuses a hardened LoginStart, a hardened relay a compat one"],
+    ["serve.r", "negate", "!v", "compat: registration then login gives client and server one session key; a wrong password gives none"],
+    ["serve.r", "no-guard", "!v", "compat refuses an unknown username with an error (REQ-LOG-006)"],
+    ["serve.r", "negate", "hardened || p?.kind !== 'compat'", "REQ-LOG-003 compat refuses a CompatLoginResponse with no compat login under way, and a hardened relay refuses it too"],
+    ["serve.r", "no-guard", "hardened || p?.kind !== 'compat'", "REQ-LOG-003 compat refuses a CompatLoginResponse with no compat login under way, and a hardened relay refuses it too"],
+    ["serve.r", "negate", "!hardened", "REQ-ENC-004 a compat relay refuses a hardened LoginStart, a hardened relay a compat one"],
+    ["serve.r", "no-guard", "!hardened", "REQ-ENC-004 a compat relay refuses a hardened LoginStart, a hardened relay a compat one"],
+    ["serve.r", "boundary", "recentFailures(ctx, username, e.now).length >= MAX_LOGIN_FAILURES", "refuses the attempt after 5 failures before any KEM work, and allows it again after the window"],
+    ["serve.r", "negate", "recentFailures(ctx, username, e.now).length >= MAX_LOGIN_FAILURES && enforced('REQ-LOG-016')", "refuses the attempt after 5 failures before any KEM work, and allows it again after the window"],
+    ["serve.r", "no-guard", "recentFailures(ctx, username, e.now).length >= MAX_LOGIN_FAILURES && enforced('REQ-LOG-016')", "refuses the attempt after 5 failures before any KEM work, and allows it again after the window"],
+    ["serve.r", "negate", "!hardened || p?.kind !== 'hardened'", "REQ-LOG-014 hardened refuses a LoginResponse with no login session under way on the connection"],
+    ["serve.r", "no-guard", "!hardened || p?.kind !== 'hardened'", "REQ-LOG-014 hardened refuses a LoginResponse with no login session under way on the connection"],
+  ]),
+  // the second `hardened` negated in serve.r (REQ-ENC-004, a compat start on a hardened relay; the first is REQ-LOG-018's)
+  ...rowsOf('machines/login-server.ts', 'simulator/login-world.test.ts', "these survived the last saved full campaign run: its login runs are hardened (no compat login runs there), and its login adversaries send no retransmitted or foreign-KDF Register, no message out of turn, and stay off the rate limit's bound; each test drives the login machines (symbolic backend, or the real one for the honest runs) with the one input checked", [
+    ["serve.r", "negate", "hardened", "REQ-ENC-004 a compat relay refuses a hardened LoginStart, a hardened relay a compat one"],
+  ]).map((a) => ({ ...a, nth: 1 })),
+  ...rowsOf('machines/login-client.ts', 'simulator/login-world.test.ts', "these survived the last saved full campaign run: its login runs are hardened (no compat login runs there), and its login adversaries send no retransmitted or foreign-KDF Register, no message out of turn, and stay off the rate limit's bound; each test drives the login machines (symbolic backend, or the real one for the honest runs) with the one input checked", [
+    ["answer", "negate", "ctx.profile === 'compat'", "hardened: registration then login gives client and server one session key; a wrong password gives none"],
+    ["answer", "no-guard", "ctx.profile === 'compat'", "compat: registration then login gives client and server one session key; a wrong password gives none"],
+    ["loginClientMachine.actions.start", "negate", "context.profile === 'compat'", "hardened: registration then login gives client and server one session key; a wrong password gives none"],
+    ["loginClientMachine.actions.start", "no-guard", "context.profile === 'compat'", "compat: registration then login gives client and server one session key; a wrong password gives none"],
+    ["loginClientMachine.actions.start", "drop-call", "enqueue.assign({ th: e.th, start: undefined, compat: undefined, response: undefined, pin: undefined, served: undefined });", "REQ-LOG-004 a compat client that starts again after answering a challenge keeps nothing of the abandoned login"],
+    ["loginClientMachine.actions.loggedIn", "drop-call", "enqueue.assign({ expiresAt: r.value.expiresAt, logins: context.logins + 1, start: undefined, compat: undefined, response: undefined, served: undefined });", "REQ-LOG-021 compat: the login client hands the session key over and keeps no copy of it"],
+    ["loginClientMachine.actions.stray", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-LOG-011', detail: 'a login message outside a login' });", "REQ-LOG-011 the login client refuses a login message before any login began, and stays idle"],
+  ]),
   // ---- end machines/ (mutm30) ----
 ];
