@@ -357,5 +357,11 @@ export const KILLED_BY_TESTS: readonly ArguedSurvivor[] = [
     ["loginClientMachine.actions.loggedIn", "drop-call", "enqueue.assign({ expiresAt: r.value.expiresAt, logins: context.logins + 1, start: undefined, compat: undefined, response: undefined, served: undefined });", "REQ-LOG-021 compat: the login client hands the session key over and keeps no copy of it"],
     ["loginClientMachine.actions.stray", "drop-call", "enqueue.emit({ type: 'effect.reject', reqId: 'REQ-LOG-011', detail: 'a login message outside a login' });", "REQ-LOG-011 the login client refuses a login message before any login began, and stays idle"],
   ]),
+  ...rowsOf('machines/member.ts', 'simulator/world-keyupdate.test.ts', "the campaign's properties do not look at whether a member updates its key (REQ-MEM-052): a hardened member joined without its key's age refuses every update; the test asks a joined member for one", [
+    ["becomeMember", "negate", "ctx.profile === 'hardened'", "REQ-MEM-052 should send an urgent update when the user asks, and the owner commit it at once"],
+  ]),
+  ...rowsOf('machines/owner/commits.ts', 'simulator/world-keyupdate.test.ts', "the campaign's properties do not look at a rotation's key updates (REQ-OWN-053); the test has a member update every K epochs and the rotation commit it", [
+    ["installPublished", "negate", "commit.reason === 'rotate'", "REQ-MEM-052 should update every K epochs; REQ-OWN-053 the next rotation commits it; REQ-MEM-054 the old key is erased"],
+  ]),
   // ---- end machines/ (mutm30) ----
 ];
