@@ -8,7 +8,7 @@ import { createIdentity } from '../impl/protocol/identity.ts';
 import { batchInners, EMPTY_WINDOW, openFrame, sealFrame } from '../impl/protocol/transport.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
-import { clientConnectionMachine, relayConnectionMachine, type ConnEffect } from './connection.ts';
+import { clientConnectionMachine, MAX_HELD_FRAMES, relayConnectionMachine, type ConnEffect } from './connection.ts';
 import { start, step } from './driver.ts';
 
 const rng = deterministicRng(utf8('connection tests'));
@@ -125,6 +125,26 @@ describe('REQ-TRN-005 REQ-TRN-006 REQ-TRN-008 frames', () => {
     const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, withKeys, { type: 'net.wire', bytes: notAuth, now: 5 });
     expect(r.snapshot.value).toBe('closed');
     expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006', 'effect.close']);
+  });
+  it(`REQ-TRN-006 the relay should hold ${MAX_HELD_FRAMES} frames before ClientAuth, and close the connection on the next`, () => {
+    const { h, withKeys } = relayAwaitingAuth();
+    let s = withKeys;
+    for (let seq = 1; seq <= MAX_HELD_FRAMES; seq++) {
+      const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, s, { type: 'net.wire', bytes: sealFrame(c, h.relay.context.keys!.c2r, seq, encode(GetKeys, { req_id: seq, member_id: alice.fp })), now: 5 });
+      expect(kinds(r.effects)).toEqual([]);
+      s = r.snapshot;
+    }
+    expect([s.value, s.context.held.length]).toEqual(['awaitingAuth', MAX_HELD_FRAMES]);
+    const next = MAX_HELD_FRAMES + 1;
+    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, s, { type: 'net.wire', bytes: sealFrame(c, h.relay.context.keys!.c2r, next, encode(GetKeys, { req_id: next, member_id: alice.fp })), now: 6 });
+    expect(r.snapshot.value).toBe('closed');
+    expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006', 'effect.close']);
+  });
+  it('REQ-TRN-006 a client connection should refuse bytes before it is open', () => {
+    const client = start<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, { crypto: c, profile: 'hardened', identity: alice, pinnedRelayPk: relayKeys.publicKey, rngSeed: rng.bytes(32) }).snapshot;
+    const r = step<typeof clientConnectionMachine, ConnEffect>(clientConnectionMachine, client, { type: 'net.wire', bytes: new Uint8Array([1, 0, 1, 4, 0, 0]), now: 0 });
+    expect(kinds(r.effects)).toEqual(['reject REQ-TRN-006']);
+    expect(r.snapshot.value).toEqual(client.value);
   });
 });
 

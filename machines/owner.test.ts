@@ -9,7 +9,7 @@ import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { Commit, CreateRoom, FetchMailbox } from '../impl/messages/index.ts';
 import { requireSigned } from '../impl/protocol/identity.ts';
 import type { Pending } from './client-core.ts';
-import { expectOwnerRejected as expectRejected, feedMember, feedOwner as feed, freshMember, freshOwner } from './testkit.ts';
+import { expectOwnerRejected as expectRejected, feedMember, feedOwner as feed, freshMember, freshOwner, rejectionsOf as rejections } from './testkit.ts';
 
 describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
   it('REQ-OWN-002 should send CreateRoom with its genesis commit and wait for the relay', () => {
@@ -39,6 +39,16 @@ describe('REQ-OWN-001..003 REQ-OWN-007 creating the room', () => {
     expectRejected(freshOwner(), { type: 'user.invite', now: 1 }, 'REQ-OWN-007');
     expectRejected(freshOwner(), { type: 'user.send', text: 'x', now: 1 }, 'REQ-OWN-007');
   });
+  it('REQ-OWN-007 should refuse mail before the room exists, one rejection per entry', () => {
+    const entry = (index: number) => ({ index, room_id: new Uint8Array(16), invite_id: new Uint8Array(32), payload: new Uint8Array(40) });
+    const r = expectRejected(freshOwner(), { type: 'net.mailboxChunk', reqId: 999, entries: [entry(1), entry(2)], nextIndex: 3, complete: true, now: 1 }, 'REQ-OWN-007');
+    expect(rejections(r.effects)).toEqual(['REQ-OWN-007', 'REQ-OWN-007']);
+  });
+  it('REQ-MEM-010 should refuse a room entry before it has a room, while creating it too', () => {
+    const entry = { type: 'net.room' as const, roomId: new Uint8Array(16), index: 1, payload: new Uint8Array(40), now: 2 };
+    expectRejected(freshOwner(), entry, 'REQ-MEM-010');
+    expectRejected(feed(freshOwner(), { type: 'user.create', now: 1 }).snapshot, entry, 'REQ-MEM-010');
+  });
 });
 
 describe('REQ-REL-036 a mailbox chunk that is not complete', () => {
@@ -59,5 +69,18 @@ describe('REQ-REL-036 a mailbox chunk that is not complete', () => {
     const m = freshMember('mailbox paging');
     expect(fetches(feedMember(m, chunk(false)))).toEqual([257]);
     expect(fetches(feedMember(m, chunk(true)))).toEqual([]);
+  });
+});
+
+describe('REQ-MEM-025 polling', () => {
+  it('REQ-MEM-025 should poll every syncMs: not one millisecond before, and at syncMs exactly', () => {
+    const up = feed(freshOwner(), { type: 'net.up', now: 0 }).snapshot;
+    const creating = feed(up, { type: 'user.create', now: 1 }).snapshot;
+    const open = feed(creating, { type: 'net.ack', reqId: creating.context.outbox.find((p) => p.kind === 'create')!.reqId, index: 1, now: 2 }).snapshot;
+    const last = open.context.sync.lastSyncAt;
+    const due = last + open.context.config.syncMs;
+    expect(due).toBeGreaterThan(2);
+    expect(feed(open, { type: 'timer.tick', now: due - 1 }).snapshot.context.sync.lastSyncAt).toBe(last);
+    expect(feed(open, { type: 'timer.tick', now: due }).snapshot.context.sync.lastSyncAt).toBe(due);
   });
 });

@@ -95,13 +95,17 @@ describe('REQ-REL-041 rate limits', () => {
     s = feed(s, { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 }).snapshot;
     const get: RelayRequest = { name: 'GetKeys', value: { req_id: 5, member_id: owner.fp } };
     const outcomes: string[] = [];
+    const raised: string[][] = [];
     for (let i = 0; i < 7; i++) {
       const r = feed(s, { type: 'net.request', conn: 'c1', request: get, now: 0 });
       s = r.snapshot;
       const reply = r.effects.find((e) => e.type === 'effect.reply') as { bytes: Bytes };
       outcomes.push(decode(Reject, reply.bytes).requirement + (r.effects.some((e) => e.type === 'effect.close') ? '+close' : ''));
+      raised.push(r.effects.flatMap((e) => (e.type === 'effect.reject' ? [e.reqId] : [])));
     }
     expect(outcomes).toEqual(['REQ-REL-023', 'REQ-REL-023', 'REQ-REL-041', 'REQ-REL-041', 'REQ-REL-041', 'REQ-REL-041+close', 'REQ-REL-041+close']);
+    // each refusal is also reported to the operator (the relay's log), the first two requests were not refused by the limit
+    expect(raised.map((x) => x.includes('REQ-REL-041'))).toEqual([false, false, true, true, true, true, true]);
     const later = feed(s, { type: 'net.request', conn: 'c1', request: get, now: 1_500 });
     expect(decode(Reject, (later.effects[0] as { bytes: Bytes }).bytes).requirement).toBe('REQ-REL-023');
   });

@@ -173,3 +173,118 @@ describe('REQ-LOG-012 REQ-LOG-019 the KDF floor is the configuration\'s', () => 
     expect(actor.getSnapshot().context.minKdf).toEqual(DEFAULT_MIN_KDF);
   });
 });
+
+describe('REQ-LOG-011 a login message outside a login', () => {
+  it('REQ-LOG-011 the login client refuses a login message before any login began, and stays idle', () => {
+    for (const profile of ['hardened', 'compat'] as Profile[]) {
+      const client = createActor(loginClientMachine, { input: { crypto: sym(), profile, username: 'x', password: 'pw', pinnedRelayPk: new Uint8Array(1952), rngSeed: new Uint8Array(32) } });
+      const rejects: string[] = [];
+      const sent: Uint8Array[] = [];
+      client.on('effect.reject', (e) => rejects.push(e.reqId));
+      client.on('effect.send', (e) => sent.push(e.bytes));
+      client.start();
+      client.send({ type: 'net.receive', bytes: new Uint8Array([1, 0, 1, 0x61, 0, 0]), now: 1 });
+      expect(rejects, profile).toEqual(['REQ-LOG-011']);
+      expect(sent).toEqual([]);
+      expect(client.getSnapshot().value).toBe('idle');
+    }
+  });
+});
+
+describe('REQ-LOG-004 compat: a new login drops the one under way', () => {
+  it('REQ-LOG-004 a compat client that starts again after answering a challenge keeps nothing of the abandoned login', () => {
+    const c = sym();
+    const rng = deterministicRng(utf8('compat restart'));
+    const relayKeys = c.sigKeygen(rng.bytes(32));
+    const server = createActor(loginServerMachine, { input: { crypto: c, profile: 'compat', relayKeys, serverSecret: rng.bytes(32), kdf: KDF_PROFILES.test, rngSeed: rng.bytes(32) } });
+    const client = createActor(loginClientMachine, { input: { crypto: c, profile: 'compat', username: 'tess', password: 'pw', pinnedRelayPk: undefined, rngSeed: rng.bytes(32), insecureTestKdf: true } });
+    const toClient: Uint8Array[] = [];
+    server.on('effect.send', (e) => toClient.push(e.bytes));
+    client.on('effect.send', (e) => server.send({ type: 'login.receive', conn: 'c', th: new Uint8Array(32), bytes: e.bytes, now: 2 }));
+    server.start();
+    client.start();
+    server.send({ type: 'login.receive', conn: 'c', th: new Uint8Array(32), bytes: register(c, rng, 'tess', 'pw', KDF_PROFILES.test, new Uint8Array(1952)), now: 1 });
+    client.send({ type: 'login.start', th: new Uint8Array(32), now: 1 });
+    expect(toClient).toHaveLength(1); // the challenge, held back from the client until now
+    client.send({ type: 'net.receive', bytes: toClient[0]!, now: 2 });
+    expect(client.getSnapshot().value).toBe('awaitingFinish');
+    expect(client.getSnapshot().context.compat).toBeDefined();
+    client.send({ type: 'login.start', th: new Uint8Array(32).fill(1), now: 3 });
+    expect(client.getSnapshot().value).toBe('awaitingChallenge');
+    expect(client.getSnapshot().context.compat).toBeUndefined();
+    expect(client.getSnapshot().context.th).toEqual(new Uint8Array(32).fill(1));
+  });
+});
+
+describe('the login server refuses what comes out of turn (symbolic backend, the machines alone)', () => {
+  const c = sym();
+  const th = new Uint8Array(32);
+  /** A login server of `profile` with every effect it emits, as `kind reqId` strings. */
+  function server(profile: Profile, seed: string) {
+    const rng = deterministicRng(utf8(seed));
+    const relayKeys = c.sigKeygen(rng.bytes(32));
+    const actor = createActor(loginServerMachine, { input: { crypto: c, profile, relayKeys, serverSecret: rng.bytes(32), kdf: KDF_PROFILES.test, rngSeed: rng.bytes(32) } });
+    const seen: string[] = [];
+    actor.on('*', (e) => seen.push(e.type === 'effect.reject' ? `reject ${e.reqId}` : e.type));
+    actor.start();
+    const send = (bytes: Uint8Array) => actor.send({ type: 'login.receive', conn: 'c', th, bytes, now: 1 });
+    return { actor, seen, send, rng, relayKeys };
+  }
+  /** The messages a client sends in an honest login of `profile` (registration included), in order. */
+  function honestClientMessages(profile: Profile): Uint8Array[] {
+    const s = server(profile, `honest ${profile}`);
+    s.send(register(c, s.rng, 'tess', 'pw', KDF_PROFILES.test, new Uint8Array(1952)));
+    const client = createActor(loginClientMachine, { input: { crypto: c, profile, username: 'tess', password: 'pw', pinnedRelayPk: s.relayKeys.publicKey, rngSeed: s.rng.bytes(32), insecureTestKdf: true } });
+    const sent: Uint8Array[] = [];
+    s.actor.on('effect.send', (e) => client.send({ type: 'net.receive', bytes: e.bytes, now: 2 }));
+    client.on('effect.send', (e) => {
+      sent.push(e.bytes);
+      s.send(e.bytes);
+    });
+    client.start();
+    client.send({ type: 'login.start', th, now: 2 });
+    expect(client.getSnapshot().value).toBe('loggedIn');
+    return sent;
+  }
+  it('REQ-LOG-001 takes a retransmitted Register silently, and refuses another Register for a username it holds', () => {
+    const s = server('hardened', 'register twice');
+    const reg = register(c, s.rng, 'tess', 'pw', KDF_PROFILES.test, new Uint8Array(1952));
+    s.send(reg);
+    s.send(reg);
+    expect(s.seen).toEqual(['effect.registered']);
+    s.send(register(c, s.rng, 'tess', 'other', KDF_PROFILES.test, new Uint8Array(1952)));
+    expect(s.seen).toEqual(['effect.registered', 'reject REQ-LOG-001']);
+  });
+  it('REQ-LOG-018 hardened registers accounts with its own KDF parameters only; compat takes any', () => {
+    const h = server('hardened', 'kdf hardened');
+    h.send(register(c, h.rng, 'tess', 'pw', KDF_PROFILES.interactive, new Uint8Array(1952)));
+    expect(h.seen).toEqual(['reject REQ-LOG-018']);
+    const k = server('compat', 'kdf compat');
+    k.send(register(c, k.rng, 'tess', 'pw', KDF_PROFILES.interactive, new Uint8Array(1952)));
+    expect(k.seen).toEqual(['effect.registered']);
+  });
+  it('REQ-ENC-004 a compat relay refuses a hardened LoginStart, a hardened relay a compat one', () => {
+    const [hardenedStart] = honestClientMessages('hardened');
+    const k = server('compat', 'start on compat');
+    k.send(hardenedStart!);
+    expect(k.seen).toEqual(['reject REQ-ENC-004']);
+    const [compatStart] = honestClientMessages('compat');
+    const h = server('hardened', 'start on hardened');
+    h.send(compatStart!);
+    expect(h.seen).toEqual(['reject REQ-ENC-004']);
+  });
+  it('REQ-LOG-014 hardened refuses a LoginResponse with no login session under way on the connection', () => {
+    const [, response] = honestClientMessages('hardened');
+    const h = server('hardened', 'response out of turn');
+    h.send(response!);
+    expect(h.seen).toEqual(['reject REQ-LOG-014']);
+  });
+  it('REQ-LOG-003 compat refuses a CompatLoginResponse with no compat login under way, and a hardened relay refuses it too', () => {
+    const [, response] = honestClientMessages('compat');
+    for (const profile of ['compat', 'hardened'] as Profile[]) {
+      const s = server(profile, `compat response on ${profile}`);
+      s.send(response!);
+      expect(s.seen, profile).toEqual(['reject REQ-LOG-003']);
+    }
+  });
+});

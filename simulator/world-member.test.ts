@@ -98,6 +98,29 @@ describe('REQ-INV-010..012 the invitee checks the welcome', () => {
     expect(joined.snapshot.context.group?.epoch).toBe(info.commit.epoch);
     expect(alarms(joined.effects)).toEqual([]);
   });
+  const validWelcome = () => buildWelcome(c, rng, { joinRequest: joining.context.joinRequest!, token: inv.token, groupInfo: gi(), owner: ownerIdentity() }).bytes;
+  const confirms = (snap: Snap) => snap.context.outbox.filter((p) => p.kind === 'confirm').length;
+  it('REQ-MEM-064 should leave a mailbox entry naming another room to that room, even a valid welcome: nothing rejected, nothing confirmed', () => {
+    const e = welcomeEntry(validWelcome());
+    const r = feed(joining, { ...e, entry: { ...e.entry, room_id: new Uint8Array(16).fill(0xee) } });
+    expect(r.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+    expect(r.snapshot.value).toBe('joining');
+    expect(r.snapshot.context.pendingGroup).toBeUndefined();
+    expect(confirms(r.snapshot)).toBe(0);
+  });
+  it('REQ-INV-010 should reject a mailbox entry naming another invite, even one carrying a valid welcome', () => {
+    const e = welcomeEntry(validWelcome());
+    const r = expectRejected(joining, { ...e, entry: { ...e.entry, invite_id: new Uint8Array(32).fill(0xee) } }, 'REQ-INV-010');
+    expect(confirms(r.snapshot)).toBe(0);
+  });
+  it('REQ-INV-017 should refuse a valid welcome that arrives after the invite expired, and take one at expires_at itself', () => {
+    const late = expectRejected(joining, { ...welcomeEntry(validWelcome()), now: inv.expires_at + 1 }, 'REQ-INV-017');
+    expect(confirms(late.snapshot)).toBe(0);
+    const onTime = feed(joining, { ...welcomeEntry(validWelcome()), now: inv.expires_at });
+    expect(onTime.effects.filter((e) => e.type === 'effect.reject')).toEqual([]);
+    expect(onTime.snapshot.value).toBe('confirming');
+    expect(confirms(onTime.snapshot)).toBe(1);
+  });
   it('should reject garbage in the mailbox with its decoding requirement', () => {
     const bad = encode(Welcome, { room_id: inv.room_id, invite_id: joining.context.inviteId!, join_hash: new Uint8Array(32), epoch: 1, kem_ct: new Uint8Array(1088), nonce: new Uint8Array(24), sealed: new Uint8Array(16), signature: new Uint8Array(3309) });
     expectRejected(joining, welcomeEntry(bad.subarray(0, 100)), 'REQ-ENC-006');
@@ -147,6 +170,17 @@ describe('REQ-MEM-010..018 a member checks every room entry', () => {
     const once = feed(alice, entry(m.bytes, 1000));
     expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
     expectRejected(once.snapshot, entry(m.bytes, 1001), 'REQ-MEM-016');
+  });
+  it('REQ-MEM-061 should skip, silently, a message served again at an index it processed, and process another message under that index', () => {
+    const seal = (seq: number, text: string) => sealAppMessage(c, rng, { roomId: group().roomId, epoch: group().epoch, appKey: currentEpoch(group()).keys!.appKey, seq, prevEpoch: seq === 0 ? NO_EPOCH : group().epoch, sender: world.clients.get('owner')!.identity, content: { sent_at: 1, text } }).bytes;
+    const first = seal(0, 'first');
+    const once = feed(alice, entry(first, 1000));
+    expect(once.effects.some((e) => e.type === 'effect.deliver')).toBe(true);
+    const again = feed(once.snapshot, entry(first, 1000));
+    expect(again.effects.filter((e) => e.type === 'effect.reject' || e.type === 'effect.deliver')).toEqual([]);
+    // the index is a hint, never evidence: another message under it is processed (here delivered)
+    const other = feed(once.snapshot, entry(seal(1, 'second'), 1000));
+    expect(other.effects.filter((e) => e.type === 'effect.deliver').map((e) => (e as { text: string }).text)).toEqual(['second']);
   });
   it('REQ-MEM-027 should tell the application when the relay refuses one of its messages', () => {
     const sent = feed(alice, { type: 'user.send', text: 'too late', now: 2_000 });

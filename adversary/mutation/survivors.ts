@@ -108,6 +108,13 @@ export const ARGUED_SURVIVORS: readonly ArguedSurvivor[] = [
     "verifyKemCert is called with REQ-REL-022 and throws only ProtocolErrors naming it (its check and requireSigned; the certificate came off the wire, so encoding it for the signature check cannot fail), so rethrowing them as they are instead of as fail('REQ-REL-022', e.message) gives the same Reject (requirement and detail)",
     (['negate', 'drop-call'] as const).map((op) => ['impl/protocol/relay-state/requests.ts', 'publishKeys', op, op === 'negate' ? 'e instanceof PqroomError' : "fail('REQ-REL-022', e.message);"] as const),
   ),
+  // ---- machines/ (issue 30, branch mutm30) ----
+  ...argue(
+    'equivalent',
+    "the wake time a tick asks for (machines/client-core.ts wake): at now = commitHoldUntil the hold is over (commitDue and freezeDue wait only while now < commitHoldUntil), so the mutant asks for one more tick at now + 1 where the original asks for the next deadline; every deadline a tick tests compares the clock with >=, so that extra tick finds due only what the tick before found due or what falls due at now + 1 anyway, does what the original's next tick would, and asks for the same wake after it: the same requests leave at the same times",
+    [['machines/owner.ts', 'ownerMachine.actions.tick', 'boundary', 'context.commitHoldUntil > now']],
+  ),
+  // ---- end machines/ (mutm30) ----
   ...KILLED_BY_TESTS,
   ...KILLED_BY_TESTS_IMPL,
   ...ARGUED_IMPL,
