@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROOT, runInWorker } from './run.ts';
 import { score } from './score.ts';
+import { testsOf } from './unit.ts';
 import { generateMutants, mutantsOf, mutatedText } from './sites.ts';
 import { ARGUED_SURVIVORS, argumentKey } from './survivors.ts';
 
@@ -119,5 +120,13 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
     expect(keys(text.replace('function f', 'function h'))).not.toContain('x.ts f no-guard `a > 3`');
     // the same text twice in one function: ranked by position
     expect(keys(`function f(a: number) {\n  if (a > 3) return 1; // ${A}\n  if (a > 3) return 2; // ${A}\n}`).filter((k) => k.includes('no-guard'))).toEqual(['x.ts f no-guard `a > 3`', 'x.ts f no-guard `a > 3`#1']);
+  });
+});
+
+describe('the unit tests a generated mutant runs against (mutate --tests)', () => {
+  it("should reach a role's world-level tests through the test kit, and give an impl/ module its own tests only", () => {
+    // machines/owner/joins.ts is behind machines/owner.ts, which machines/testkit.ts imports: the owner's join tests drive it
+    expect(testsOf(ROOT, 'machines/owner/joins.ts')).toEqual(expect.arrayContaining(['machines/owner.test.ts', 'simulator/world-owner-joins.test.ts', 'simulator/world-owner.test.ts']));
+    expect(testsOf(ROOT, 'impl/codec/wire.ts')).toEqual(['impl/codec/wire.test.ts']);
   });
 });
