@@ -154,7 +154,10 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].re
   const shard = runShard(db!, Number(index), Number(count), profile as Profile, JSON.parse(config ?? '{}') as Partial<RelayConfig>, send);
   process.on('message', (m) => {
     shard.receive(m as ToShard);
-    if ((m as ToShard).t === 'stop') process.disconnect();
+    // not at once: a 'stop' that came before this listener is emitted from Node's own loop over the
+    // messages it held, which clears that list after the loop and throws if the channel is gone by then
+    // (Node 20: "Cannot set properties of null (setting 'Symbol(kPendingMessages)')")
+    if ((m as ToShard).t === 'stop') setImmediate(() => process.connected && process.disconnect());
   });
   // the front went away (killed, say): a shard has nothing to do without it
   process.on('disconnect', () => process.exit(0));

@@ -4,9 +4,11 @@
  * mailbox entry forwarded between shards is applied exactly once, in outbox order (REQ-REL-051);
  * a database keeps its number of workers. Loopback only; every wait is bounded.
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../../impl/bytes.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
@@ -129,4 +131,22 @@ describe('REQ-REL-051 the sharded relay conforms: pqroom conformance against a r
       await relay.close();
     }
   }, 300_000);
+});
+
+describe('REQ-REL-052 a shard worker told to stop before it listens', () => {
+  it('REQ-REL-052: a stop that reaches a worker still opening its database ends it cleanly (exit 0, nothing on stderr)', async () => {
+    // a relay closed as soon as it started: Node holds the 'stop' until the worker listens, then emits it from its own loop
+    const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
+    for (let i = 0; i < 3; i++) {
+      const child = fork(worker, [':memory:', '0', '2', 'hardened', '{}'], { execArgv: ['--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('message', () => undefined);
+      child.send({ t: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      clearTimeout(timer);
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+    }
+  }, 120_000);
 });
