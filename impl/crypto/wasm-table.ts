@@ -66,26 +66,28 @@ function skipLimits(b: Uint8Array, at: number): number {
   return p;
 }
 
-/** Counts the tables a module imports (they come first in the table index space). */
-function importedTables(b: Uint8Array, start: number): number {
+/**
+ * Counts the imports of one kind (0x00 function, 0x01 table, ...) in the import section whose body
+ * starts at `start`: they come first in that kind's index space.
+ */
+function importedOf(kindWanted: number, b: Uint8Array, start: number): number {
   let [count, p] = readLeb(b, start);
-  let tables = 0;
+  let n = 0;
   while (count-- > 0) {
     for (let s = 0; s < 2; s++) {
       const [len, q] = readLeb(b, p);
       p = q + len; // module name, then field name
     }
     const kind = b[p++]!;
+    if (kind === kindWanted) n++;
     if (kind === 0x00) p = readLeb(b, p)[1]; // function: type index
-    else if (kind === 0x01) {
-      tables++;
-      p = skipLimits(b, p + 1); // reftype, limits
-    } else if (kind === 0x02) p = skipLimits(b, p);
+    else if (kind === 0x01) p = skipLimits(b, p + 1); // table: reftype, limits
+    else if (kind === 0x02) p = skipLimits(b, p);
     else if (kind === 0x03) p += 2; // valtype, mutability
     else if (kind === 0x04) p = readLeb(b, p + 1)[1]; // tag: attribute, type index
     else throw new Error(`wasm: unknown import kind ${kind}`);
   }
-  return tables;
+  return n;
 }
 
 /** The sections of a module: id, body start and end, in order. Throws unless `bytes` is a WebAssembly module. */
@@ -101,28 +103,6 @@ function sections(bytes: Uint8Array): { id: number; start: number; body: number;
   return out;
 }
 
-/** Counts the functions a module imports (they come first in the function index space). */
-function importedFunctions(b: Uint8Array, start: number): number {
-  let [count, p] = readLeb(b, start);
-  let functions = 0;
-  while (count-- > 0) {
-    for (let s = 0; s < 2; s++) {
-      const [len, q] = readLeb(b, p);
-      p = q + len;
-    }
-    const kind = b[p++]!;
-    if (kind === 0x00) {
-      functions++;
-      p = readLeb(b, p)[1];
-    } else if (kind === 0x01) p = skipLimits(b, p + 1);
-    else if (kind === 0x02) p = skipLimits(b, p);
-    else if (kind === 0x03) p += 2;
-    else if (kind === 0x04) p = readLeb(b, p + 1)[1];
-    else throw new Error(`wasm: unknown import kind ${kind}`);
-  }
-  return functions;
-}
-
 /**
  * The module `bytes` with table 0 exported as `name`, and each function of `functions` (name to
  * function index) exported under its name. Throws when the bytes are not a WebAssembly module,
@@ -132,7 +112,7 @@ export function exportFunctionTable(bytes: Uint8Array, name: string, functions: 
   let tables = 0;
   let exportAt: { start: number; body: number; end: number } | undefined;
   for (const s of sections(bytes)) {
-    if (s.id === SECTION_IMPORT) tables += importedTables(bytes, s.body);
+    if (s.id === SECTION_IMPORT) tables += importedOf(KIND_TABLE, bytes, s.body);
     else if (s.id === SECTION_TABLE) tables += readLeb(bytes, s.body)[0];
     else if (s.id === SECTION_EXPORT) exportAt = s;
   }
@@ -192,7 +172,7 @@ export function forwardedCall(bytes: Uint8Array, index: number): { readonly call
   const imports = all.find((s) => s.id === SECTION_IMPORT);
   const code = all.find((s) => s.id === SECTION_CODE);
   if (!code) return undefined;
-  const defined = index - (imports ? importedFunctions(bytes, imports.body) : 0);
+  const defined = index - (imports ? importedOf(KIND_FUNCTION, bytes, imports.body) : 0);
   const [count, start] = readLeb(bytes, code.body);
   let p = start;
   if (defined < 0 || defined >= count) return undefined;
