@@ -28,19 +28,24 @@ export function testsOf(root: string, file: string): string[] {
   walk('impl');
   walk('machines');
   walk('simulator');
-  const importsOf = (f: string): string[] =>
-    ts
-      .preProcessFile(readFileSync(join(root, f), 'utf8'), true, false)
-      .importedFiles.map((r) => r.fileName)
-      .filter((s) => s.startsWith('.'))
-      .map((s) => posix.normalize(posix.join(posix.dirname(f), s)));
+  const read = new Map<string, string[]>();
+  const importsOf = (f: string): string[] => {
+    let out = read.get(f);
+    if (out === undefined) {
+      out = ts
+        .preProcessFile(readFileSync(join(root, f), 'utf8'), true, false)
+        .importedFiles.map((r) => r.fileName)
+        .filter((s) => s.startsWith('.'))
+        .map((s) => posix.normalize(posix.join(posix.dirname(f), s)));
+      read.set(f, out);
+    }
+    return out;
+  };
   const dir = posix.dirname(file);
   const own = [file.replace(/\.ts$/, '.test.ts'), `${dir}.test.ts`].filter((f) => tests.includes(f));
   const direct = tests.filter((t) => importsOf(t).includes(file));
   // a role's world-level tests reach it through a test kit (machines/testkit.ts imports machines/owner.ts, the facade of machines/owner/)
-  const kits = new Map<string, string[]>();
-  const kitImports = (k: string): string[] => kits.get(k) ?? (kits.set(k, importsOf(k)), kits.get(k)!);
-  const viaKit = !file.startsWith('machines/') ? [] : tests.filter((t) => importsOf(t).some((k) => k.endsWith('testkit.ts') && (kitImports(k).includes(file) || kitImports(k).includes(`${dir}.ts`))));
+  const viaKit = !file.startsWith('machines/') ? [] : tests.filter((t) => importsOf(t).some((k) => k.endsWith('testkit.ts') && (importsOf(k).includes(file) || importsOf(k).includes(`${dir}.ts`))));
   const found = [...new Set([...own, ...direct, ...viaKit])];
   if (found.length > 0) return found.sort();
   // a module behind a facade (impl/codec.ts re-exports impl/codec/wire.ts): the tests of the modules importing it
