@@ -30,7 +30,8 @@ const DATE = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
 beforeAll(() => {
   auditCode = audit(['--runs', '2', '--seed', '3', '--out', dir, '--quiet'], () => undefined, () => undefined);
   result = JSON.parse(readFileSync(file, 'utf8')) as AuditResult;
-}, 600_000);
+  // about 90 s at rest; 584 s was measured with the machine's 2 cores shared about ten ways
+}, 1_200_000);
 
 describe('the audit report of a small campaign', () => {
   it('pqroom audit writes index.html, mermaid.min.js, audit.md and junit.xml beside audit.json, and exits 0 when the report shows no problem', () => {
