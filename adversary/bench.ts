@@ -10,6 +10,7 @@ import * as nc from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { Backend } from '../simulator/run.ts';
@@ -31,19 +32,40 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Per-call medians (µs) of `f` over `n` calls. */
-function perCall(f: () => unknown, n: number): number {
-  const t: number[] = [];
+/**
+ * Per-call medians (µs) of `provider(i)` and `bare(i)` over `n` calls each, interleaved (one of
+ * each in turn), so that a pause of the shared machine falls on both alike.
+ */
+function perCallPair(provider: (i: number) => unknown, bare: (i: number) => unknown, n: number): [number, number] {
+  const p: number[] = [];
+  const b: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    f();
-    t.push((performance.now() - t0) * 1000);
+    provider(i);
+    const t1 = performance.now();
+    bare(i);
+    const t2 = performance.now();
+    p.push((t1 - t0) * 1000);
+    b.push((t2 - t1) * 1000);
   }
-  return median(t);
+  return [median(p), median(b)];
 }
 
-/** The native backend's primitives through the provider against bare node:crypto on prepared KeyObjects (Node 24). */
-function nativeOverhead(c: CryptoProvider, n: number): Record<string, { provider: number; bare: number; ratio: number; servedBy: string }> {
+/** `n` distinct byte strings of `len` bytes, the i-th from the byte `tag` and i (a fixed input set). */
+function inputs(n: number, len: number, tag: number): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) => Uint8Array.from({ length: len }, (_, j) => (tag * 131 + i * 7 + j * (i + 1)) & 0xff));
+}
+
+/**
+ * The native backend's primitives through the provider (raw bytes in and out, with the work that
+ * takes: key import or its cache, seed-form import and export) against bare node:crypto on
+ * prepared KeyObjects (Node 24). Both sides get the same inputs: signing time varies with the
+ * number of rejection-loop iterations (FIPS 204 Algorithm 7), so both sign the same `n` distinct
+ * messages (the provider with a distinct rnd each time; bare node:crypto hedges with its own); a
+ * single fixed message would measure the luck of that one message. Key generation takes a distinct
+ * seed each call (bare node:crypto draws its own).
+ */
+export function nativeOverhead(c: CryptoProvider, n: number): Record<string, { provider: number; bare: number; ratio: number; servedBy: string }> {
   const pq = nc as unknown as {
     decapsulate(k: nc.KeyObject, ct: Uint8Array): Buffer;
     encapsulate(k: nc.KeyObject): { ciphertext: Buffer; sharedKey: Buffer };
@@ -52,49 +74,65 @@ function nativeOverhead(c: CryptoProvider, n: number): Record<string, { provider
   };
   const dsa = c.sigKeygen(new Uint8Array(32).fill(1));
   const kem = c.kemKeygen(new Uint8Array(64).fill(2));
-  const msg = new Uint8Array(400).fill(3);
+  const msgs = inputs(n, 400, 3);
   const ctx = new Uint8Array(12).fill(4);
-  const sig = c.sign(dsa.secretKey, msg, ctx, new Uint8Array(32));
-  const enc = c.kemEncapsulate(kem.publicKey, new Uint8Array(32).fill(5));
+  const rnds = inputs(n, 32, 5);
+  const kemSeeds = inputs(n, 64, 6);
+  const dsaSeeds = inputs(n, 32, 7);
+  const sig = c.sign(dsa.secretKey, msgs[0]!, ctx, rnds[0]!);
+  const enc = c.kemEncapsulate(kem.publicKey, rnds[1]!);
   const bareDsa = nc.generateKeyPairSync('ml-dsa-65' as never) as unknown as { publicKey: nc.KeyObject; privateKey: nc.KeyObject };
   const bareKem = nc.generateKeyPairSync('ml-kem-768' as never) as unknown as { publicKey: nc.KeyObject; privateKey: nc.KeyObject };
-  const bareSig = pq.sign(null, msg, { key: bareDsa.privateKey, context: ctx });
+  const bareSig = pq.sign(null, msgs[0]!, { key: bareDsa.privateKey, context: ctx });
   const bareCt = pq.encapsulate(bareKem.publicKey).ciphertext;
-  const rows: [string, () => unknown, () => unknown][] = [
-    ['verify', () => c.verify(dsa.publicKey, msg, ctx, sig), () => pq.verify(null, msg, { key: bareDsa.publicKey, context: ctx }, bareSig)],
+  const rows: [string, (i: number) => unknown, (i: number) => unknown][] = [
+    ['verify', () => c.verify(dsa.publicKey, msgs[0]!, ctx, sig), () => pq.verify(null, msgs[0]!, { key: bareDsa.publicKey, context: ctx }, bareSig)],
     ['kemDecapsulate', () => c.kemDecapsulate(enc.ct, kem.secretKey), () => pq.decapsulate(bareKem.privateKey, bareCt)],
-    ['kemEncapsulate', () => c.kemEncapsulate(kem.publicKey, new Uint8Array(32)), () => pq.encapsulate(bareKem.publicKey)],
-    ['sign', () => c.sign(dsa.secretKey, msg, ctx, new Uint8Array(32)), () => pq.sign(null, msg, { key: bareDsa.privateKey, context: ctx })],
-    ['kemKeygen', () => c.kemKeygen(new Uint8Array(64)), () => nc.generateKeyPairSync('ml-kem-768' as never)],
-    ['sigKeygen', () => c.sigKeygen(new Uint8Array(32)), () => nc.generateKeyPairSync('ml-dsa-65' as never)],
+    ['kemEncapsulate', (i) => c.kemEncapsulate(kem.publicKey, rnds[i]!), () => pq.encapsulate(bareKem.publicKey)],
+    ['sign', (i) => c.sign(dsa.secretKey, msgs[i]!, ctx, rnds[i]!), (i) => pq.sign(null, msgs[i]!, { key: bareDsa.privateKey, context: ctx })],
+    ['kemKeygen', (i) => c.kemKeygen(kemSeeds[i]!), () => nc.generateKeyPairSync('ml-kem-768' as never)],
+    ['sigKeygen', (i) => c.sigKeygen(dsaSeeds[i]!), () => nc.generateKeyPairSync('ml-dsa-65' as never)],
   ];
   const out: Record<string, { provider: number; bare: number; ratio: number; servedBy: string }> = {};
   for (const [name, viaProvider, bare] of rows) {
-    const k = name === 'sign' ? Math.ceil(n / 10) : n;
-    perCall(viaProvider, 5);
-    perCall(bare, 5);
-    const p = perCall(viaProvider, k);
-    const b = perCall(bare, k);
+    perCallPair(viaProvider, bare, 5);
+    const [p, b] = perCallPair(viaProvider, bare, n);
     out[name] = { provider: p, bare: b, ratio: p / b, servedBy: c.origins?.[name] ?? c.name };
   }
   return out;
 }
 
 /** Runs the benchmark; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = console.log): number {
-  let reps = 5;
-  let file: string | undefined = 'reports/out/bench-adversary.json';
-  let only: Backend[] | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--reps') reps = Number(argv[++i]);
-    else if (a === '--out') file = argv[++i];
-    else if (a === '--no-out') file = undefined;
-    else if (a === '--backends') only = String(argv[++i]).split(',') as Backend[];
-    else {
-      out(`bench: unknown argument ${a}\nusage: npm run bench:adversary -- [--reps N] [--backends symbolic,noble,...] [--out FILE | --no-out]`);
-      return 2;
-    }
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  const usage = 'usage: npm run bench:adversary -- [--reps N] [--backends symbolic,noble,...] [--out FILE | --no-out]';
+  let values: { reps?: string; backends?: string; out?: string; 'no-out'?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: { reps: { type: 'string' }, backends: { type: 'string' }, out: { type: 'string' }, 'no-out': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    err(`bench:adversary: ${(e as Error).message.split('\n')[0]!.replace(/\. To specify .*$/, '')} (--help lists the options)`);
+    return 2;
+  }
+  if (values.help) {
+    out(`${usage}\n  --reps N          timed runs per case and real backend (symbolic: 3N), after warm-up runs (default 5)\n  --backends LIST   the backends to run, comma-separated (default: symbolic and every real backend present)\n  --out FILE        where the JSON result goes (default reports/out/bench-adversary.json)\n  --no-out          write no JSON\n  -h, --help        this text`);
+    return 0;
+  }
+  const reps = values.reps === undefined ? 5 : Number(values.reps);
+  if (!Number.isSafeInteger(reps) || reps < 1) {
+    err(`bench:adversary: --reps must be a whole number of at least 1, not '${values.reps}'`);
+    return 2;
+  }
+  const file: string | undefined = values['no-out'] ? undefined : (values.out ?? 'reports/out/bench-adversary.json');
+  const only = values.backends?.split(',') as Backend[] | undefined;
+  const known: string[] = ['symbolic', ...presentBackends()];
+  const bad = only?.find((b) => !known.includes(b));
+  if (bad !== undefined) {
+    err(`bench:adversary: --backends: '${bad}' is not a backend of this process; choose among ${known.join(', ')}`);
+    return 2;
   }
   const backends: Backend[] = only ?? ['symbolic', ...presentBackends()];
   const cases = [HONEST, ...['ATK-11', 'ATK-14', 'ATK-09'].map((id) => ATTACKS.find((a) => a.id === id)!)];

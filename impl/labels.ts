@@ -69,15 +69,28 @@ export type ExpandLabel = (typeof EXPAND_LABELS)[number];
 /** A signature context label. */
 export type SigLabel = (typeof SIG_LABELS)[number];
 
+/** Full labels already encoded, by label (the registry's few dozen; never written to: callers get copies). */
+const encoded = new Map<string, Bytes>();
+
+/** The full label of `label`, encoded once; shared, so only read (labeledHash, labeledExtract and expandLabel copy it). */
+function labelBytes(label: string): Bytes {
+  let b = encoded.get(label);
+  if (b === undefined) {
+    b = utf8(`pqroom/v1 ${label}`);
+    if (encoded.size < 256) encoded.set(label, b); // bounded: any string may be passed to fullLabel
+  }
+  return b;
+}
+
 /** The full label `ascii("pqroom/v1 ") || ascii(label)` (spec 3.2). */
 export function fullLabel(label: string): Bytes {
-  return utf8(`pqroom/v1 ${label}`);
+  return labelBytes(label).slice();
 }
 
 /** `LabeledHash(label, data) = SHA-256(uint8(len(full label)) || full label || data)` (spec 3.3; REQ-CRY-007). */
 export function labeledHash(c: CryptoProvider, label: HashLabel, data: Bytes): Bytes {
-  const fl = fullLabel(label);
-  return c.sha256(concat(new Uint8Array([fl.length]), fl, data));
+  const fl = labelBytes(label);
+  return c.sha256(concat(Uint8Array.of(fl.length), fl, data));
 }
 
 /** `KdfLabel` (spec 3.4). */
@@ -90,12 +103,12 @@ export const KdfLabel = struct('KdfLabel', [
 
 /** `LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, full label || ikm)` (spec 3.4; REQ-CRY-006). */
 export function labeledExtract(c: CryptoProvider, salt: Bytes, label: ExtractLabel, ikm: Bytes): Bytes {
-  return c.hkdfExtract(salt, concat(fullLabel(label), ikm));
+  return c.hkdfExtract(salt, concat(labelBytes(label), ikm));
 }
 
 /** `ExpandLabel(secret, label, context, L)` (spec 3.4; REQ-CRY-006): HKDF-Expand with an encoded KdfLabel. */
 export function expandLabel(c: CryptoProvider, secret: Bytes, label: ExpandLabel, context: Bytes, length: number): Bytes {
-  const info = encode(KdfLabel, { length, suite: SUITE_ID, label: fullLabel(label), context });
+  const info = encode(KdfLabel, { length, suite: SUITE_ID, label: labelBytes(label), context });
   return c.hkdfExpand(secret, info, length);
 }
 

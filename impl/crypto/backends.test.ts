@@ -10,7 +10,8 @@ import { compareBackends, differential, wycheproof } from './differential.ts';
 import { haveExternalVectors } from './external-vectors.ts';
 import { liboqs, SIGN_KNOWN_ANSWER } from './liboqs.ts';
 import { nobleCrypto } from './noble.ts';
-import { native } from './native.ts';
+import type { KeyObject } from 'node:crypto';
+import { KeyCache, native } from './native.ts';
 
 const present = presentBackends();
 const backends = Object.fromEntries(present.map((b) => [b, realCrypto(b)]));
@@ -95,6 +96,46 @@ describe('REQ-CRY-001 REQ-CRY-002 REQ-CRY-003 REQ-CRY-009 differential: every ba
     expect(r.checks).toBeGreaterThan(20);
     expect(r.disagreements.map((d) => d.check)).toContain('ML-DSA Verify of a changed signature');
     expect(r.agreed).toBe(r.checks - r.disagreements.length);
+  });
+});
+
+describe('REQ-CRY-001 REQ-CRY-009 the native backend\'s table of imported keys', () => {
+  const key = (n: number) => ({ n }) as unknown as KeyObject;
+  const raw = (fill: number, tail = fill) => {
+    const b = new Uint8Array(2400).fill(fill);
+    b.fill(tail, 2400 - 32);
+    return b;
+  };
+
+  it('should stay bounded, dropping the oldest entry first', () => {
+    const c = new KeyCache(3);
+    for (let i = 0; i < 10; i++) c.set(raw(i), key(i));
+    expect(c.size).toBe(3);
+    let made = 0;
+    expect(c.get(raw(9), () => (made++, key(-1)))).toEqual(key(9));
+    expect(c.get(raw(0), () => (made++, key(100)))).toEqual(key(100)); // dropped: imported again
+    expect(made).toBe(1);
+    expect(c.size).toBe(3);
+  });
+
+  it('should never give the KeyObject of another key that ends in the same 32 bytes (the whole key is compared)', () => {
+    const c = new KeyCache();
+    const a = raw(1, 7);
+    const b = raw(2, 7);
+    c.set(a, key(1));
+    expect(c.get(b, () => key(2))).toEqual(key(2));
+    expect(c.get(a, () => key(3))).toEqual(key(3)); // b took the entry: a is imported again, not served b's key
+    expect(c.get(a, () => key(4))).toEqual(key(3));
+  });
+
+  it('should keep its own copy of a key: a caller overwriting its bytes does not change what the entry matches', () => {
+    const c = new KeyCache();
+    const a = raw(5);
+    c.set(a, key(5));
+    const same = raw(5);
+    a.fill(0);
+    expect(c.get(same, () => key(6))).toEqual(key(5));
+    expect(c.get(a, () => key(7))).toEqual(key(7));
   });
 });
 

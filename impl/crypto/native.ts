@@ -9,11 +9,13 @@
  * (`rnd`), so those two calls go to a deterministic backend, liboqs when it loaded, else noble:
  * a run stays a function of its seed, and its trace is the one noble gives byte for byte.
  * Keys arrive as raw bytes; their KeyObjects are cached by value (a bounded table), so a key is
- * imported once, not at every call.
+ * imported once, not at every call. A key generated from a seed is imported once in its seed form
+ * and exported once (its expanded private key; its public key from the JWK export where the
+ * runtime has one, checked against the SubjectPublicKeyInfo at load).
  */
 import * as nc from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { concat, type Bytes } from '../bytes.ts';
+import { concat, equalBytes, type Bytes } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SEED_BYTES, KEM_SK_BYTES } from '../suite.ts';
 import { liboqs, type Loaded } from './liboqs.ts';
@@ -54,35 +56,92 @@ function spki(alg: Bytes, pk: Bytes): Bytes {
 
 /** The expanded key at the end of an exported PKCS#8 in the `both` form (seed, then expandedKey). */
 function expandedOf(exported: Bytes, n: number): Bytes {
-  const head = der(0x04, new Uint8Array(n)).subarray(0, 4);
+  const head = [0x04, 0x82, n >> 8, n & 0xff]; // OCTET STRING of n bytes, 256 <= n < 65536 (X.690 8.1.3.5)
   const at = exported.length - n;
   for (let i = 0; i < 4; i++) if (exported[at - 4 + i] !== head[i]) throw new Error('node:crypto exported no expanded private key');
   return exported.slice(at);
+}
+
+/** The PKCS#8 seed form of a key, up to the seed: `pkcs8(alg, [0] seed)` is this prefix, then the seed. */
+function seedPrefix(alg: Bytes, seedBytes: number): Buffer {
+  const whole = pkcs8(alg, der(0x80, new Uint8Array(seedBytes)));
+  return Buffer.from(whole.subarray(0, whole.length - seedBytes));
+}
+const KEM_SEED_PREFIX = seedPrefix(ALG_KEM, KEM_SEED_BYTES);
+const DSA_SEED_PREFIX = seedPrefix(ALG_DSA, DSA_SEED_BYTES);
+
+/** The DER of a private key in the PKCS#8 seed form, in one buffer. */
+function seedForm(prefix: Buffer, seed: Bytes): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + seed.length);
+  prefix.copy(out, 0);
+  out.set(seed, prefix.length);
+  return out;
+}
+
+/**
+ * Whether this runtime exports ML-DSA keys as JWK (kty "AKP", `pub` the raw public key): about ten
+ * times cheaper than encoding a SubjectPublicKeyInfo and cutting the key out of it (Node 24.9);
+ * cleared at the first export that fails, and then the SPKI is used.
+ */
+let jwkPublic = true;
+
+/** The raw ML-DSA-65 public key of a key pair (FIPS 204 pkEncode: ρ || t1). */
+function dsaPublicBytes(priv: KeyObject, pub: KeyObject): Bytes {
+  if (jwkPublic) {
+    try {
+      const j = priv.export({ format: 'jwk' }) as { kty?: string; pub?: unknown };
+      if (j.kty === 'AKP' && typeof j.pub === 'string') {
+        const raw = Buffer.from(j.pub, 'base64url');
+        if (raw.length === DSA_PK_BYTES) return new Uint8Array(raw); // a copy: `raw` may be a view of Buffer's shared pool
+      }
+    } catch {
+      // no JWK for ML-DSA in this runtime
+    }
+    jwkPublic = false;
+  }
+  return u8(pub.export({ format: 'der', type: 'spki' })).slice(-DSA_PK_BYTES);
 }
 
 function u8(b: Buffer): Bytes {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** KeyObjects by the raw key they were made from (a bounded table: the oldest entry goes first). */
-class KeyCache {
-  private readonly m = new Map<string, KeyObject>();
+/**
+ * KeyObjects by the raw key they were made from (a bounded table: the oldest entry goes first).
+ * An entry is found by the key's last 32 bytes (z of an ML-KEM decapsulation key, the end of t1 of
+ * an ML-DSA public key: a string of 32 characters to hash, not one of thousands), and used only
+ * when the whole key equals the copy it holds; two keys with the same last bytes take turns in
+ * one entry.
+ */
+export class KeyCache {
+  private readonly m = new Map<string, { readonly raw: Buffer; readonly key: KeyObject }>();
+  constructor(private readonly limit: number = CACHE_LIMIT) {}
+  /** Entries held (at most the limit). */
+  get size(): number {
+    return this.m.size;
+  }
   get(raw: Bytes, make: () => KeyObject): KeyObject {
-    const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-    let k = this.m.get(id);
-    if (!k) {
-      k = make();
-      this.put(id, k);
-    }
-    return k;
+    const whole = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const id = idOf(whole);
+    const e = this.m.get(id);
+    if (e !== undefined && e.raw.equals(whole)) return e.key;
+    const key = make();
+    this.put(id, whole, key);
+    return key;
   }
-  set(raw: Bytes, k: KeyObject): void {
-    this.put(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1'), k);
+  set(raw: Bytes, key: KeyObject): void {
+    const whole = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    this.put(idOf(whole), whole, key);
   }
-  private put(id: string, k: KeyObject): void {
-    if (this.m.size >= CACHE_LIMIT) this.m.delete(this.m.keys().next().value!);
-    this.m.set(id, k);
+  private put(id: string, whole: Buffer, key: KeyObject): void {
+    this.m.delete(id); // a replaced entry becomes the newest
+    if (this.m.size >= this.limit) this.m.delete(this.m.keys().next().value!);
+    this.m.set(id, { raw: Buffer.from(whole), key }); // a copy: the caller may overwrite its bytes
   }
+}
+
+function idOf(whole: Buffer): string {
+  return whole.toString('latin1', Math.max(0, whole.length - 32));
 }
 
 /** The native primitives over raw keys. */
@@ -92,7 +151,7 @@ function nativePrimitives(): Pick<CryptoProvider, 'kemKeygen' | 'kemDecapsulate'
   return {
     kemKeygen(seed: Bytes): KeyPair {
       if (seed.length !== KEM_SEED_BYTES) throw new CryptoError('REQ-CRY-001', 'ML-KEM seed must be 64 bytes');
-      const key = nc.createPrivateKey({ key: Buffer.from(pkcs8(ALG_KEM, der(0x80, seed))), format: 'der', type: 'pkcs8' });
+      const key = nc.createPrivateKey({ key: seedForm(KEM_SEED_PREFIX, seed), format: 'der', type: 'pkcs8' });
       const secretKey = expandedOf(u8(key.export({ format: 'der', type: 'pkcs8' })), KEM_SK_BYTES);
       kemKeys.set(secretKey, key);
       // dk = dk_PKE || ek || H(ek) || z (FIPS 203 Algorithm 16)
@@ -112,10 +171,10 @@ function nativePrimitives(): Pick<CryptoProvider, 'kemKeygen' | 'kemDecapsulate'
     },
     sigKeygen(seed: Bytes): KeyPair {
       if (seed.length !== DSA_SEED_BYTES) throw new CryptoError('REQ-CRY-003', 'ML-DSA seed must be 32 bytes');
-      const key = nc.createPrivateKey({ key: Buffer.from(pkcs8(ALG_DSA, der(0x80, seed))), format: 'der', type: 'pkcs8' });
+      const key = nc.createPrivateKey({ key: seedForm(DSA_SEED_PREFIX, seed), format: 'der', type: 'pkcs8' });
       const secretKey = expandedOf(u8(key.export({ format: 'der', type: 'pkcs8' })), DSA_SK_BYTES);
       const pub = nc.createPublicKey(key);
-      const publicKey = u8(pub.export({ format: 'der', type: 'spki' })).slice(-DSA_PK_BYTES);
+      const publicKey = dsaPublicBytes(key, pub);
       dsaPublic.set(publicKey, pub);
       return { publicKey, secretKey };
     },
@@ -135,8 +194,11 @@ function nativePrimitives(): Pick<CryptoProvider, 'kemKeygen' | 'kemDecapsulate'
 function detect(p: ReturnType<typeof nativePrimitives>): string | undefined {
   if (typeof pq.decapsulate !== 'function') return `node ${process.version} has no ML-KEM in node:crypto (Node 24 or later has)`;
   try {
+    const priv = nc.createPrivateKey({ key: seedForm(DSA_SEED_PREFIX, new Uint8Array(DSA_SEED_BYTES)), format: 'der', type: 'pkcs8' });
+    // the public key from the JWK export must be the one in the SubjectPublicKeyInfo, else the SPKI is used
+    const pub = nc.createPublicKey(priv);
+    if (!equalBytes(dsaPublicBytes(priv, pub), u8(pub.export({ format: 'der', type: 'spki' })).slice(-DSA_PK_BYTES))) jwkPublic = false;
     const k = p.sigKeygen(new Uint8Array(DSA_SEED_BYTES));
-    const priv = nc.createPrivateKey({ key: Buffer.from(pkcs8(ALG_DSA, der(0x80, new Uint8Array(DSA_SEED_BYTES)))), format: 'der', type: 'pkcs8' });
     const m = Uint8Array.of(1);
     const sig = pq.sign(null, m, { key: priv, context: m });
     if (!p.verify(k.publicKey, m, m, sig) || p.verify(k.publicKey, m, Uint8Array.of(2), sig)) return 'node:crypto ML-DSA ignores the context string';

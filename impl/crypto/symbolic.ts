@@ -34,8 +34,13 @@ function pad(prefix: Bytes, n: number): Bytes {
   return out;
 }
 
+/** The encoded prefixes of h's labels (the few literals of this file), encoded once. */
+const hLabels = new Map<string, Bytes>();
+
 function h(label: string, ...parts: Bytes[]): Bytes {
-  return real.sha256(concat(utf8(`pqroom symbolic ${label}`), ...parts));
+  let prefix = hLabels.get(label);
+  if (prefix === undefined) hLabels.set(label, (prefix = utf8(`pqroom symbolic ${label}`)));
+  return real.sha256(concat(prefix, ...parts));
 }
 
 const isU32 = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n < 2 ** 32;
