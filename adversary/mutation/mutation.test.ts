@@ -72,7 +72,7 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
     expect(r.verdict.status).toBe('broke-honest');
   }, 90_000);
 
-  it('scores kills, honest breaks and hangs against all but the argued survivors, and reports stale arguments', () => {
+  it('scores kills and honest breaks against all but the argued survivors, a hang as a survivor, and reports stale arguments', () => {
     const [a, b, c] = ALL;
     const o = (status: 'killed' | 'survived' | 'timeout') => ({ verdict: status === 'killed' ? { status, by: 'ATK-01 seed 1', prop: 'PROP-01', detail: '' } : status === 'timeout' ? { status, detail: '' } : { status }, runs: 1, refused: [], reached: 1, infected: 1, ms: 1 }) as never;
     const results = [
@@ -90,6 +90,11 @@ describe('generated mutants (spec 12.2, issue 30): check sites of impl/ and mach
     expect(score(results, [about(a, 'equivalent', 'w')], ALL).stale[0]).toContain('but it is killed');
     // a unit test's kill of a mutant the campaign kills too is no wrong argument
     expect(score(results, [about(a, 'killed-by-test', 't')], ALL).stale).toEqual([]);
+    // a mutant that hung is no kill: it is unexplained until argued, and a unit test's kill counts
+    const hung = [{ mutant: a!, outcome: o('killed') }, { mutant: b!, outcome: o('timeout') }];
+    expect(score(hung, [], ALL)).toMatchObject({ score: 1 / 2, unexplained: 1 });
+    expect(score(hung, [], ALL).survivors[0]).toMatchObject({ id: b!.id, hung: true });
+    expect(score(hung, [about(b, 'killed-by-test', 't')], ALL)).toMatchObject({ score: 1, unexplained: 0 });
     // an argument about the same text in another function is stale, and says where the text went
     expect(score(results, [{ ...about(b, 'equivalent', 'w'), fn: 'elsewhere' }], ALL).stale[0]).toContain(`that text is now in ${b!.fn}`);
   });

@@ -21,13 +21,15 @@ export interface Survivor {
   readonly argued?: Pick<ArguedSurvivor, 'kind' | 'why'>;
   /** Runs that broke a property but stalled or threw (not kills). */
   readonly refused: readonly string[];
+  /** It gave no result within the time limit: slow or endless, which a loaded machine cannot tell apart, so no kill. */
+  readonly hung?: true;
 }
 
 /** The score. */
 export interface Score {
   readonly mutants: number;
   readonly counts: Readonly<Record<Status, number>>;
-  /** Killed, broke the honest run, hung or killed by a unit test, out of all but the survivors argued equivalent or unreachable. */
+  /** Killed, broke the honest run or killed by a unit test, out of all but the survivors argued equivalent or unreachable (a hung mutant is a survivor until argued). */
   readonly score: number;
   /** Killed by a property, out of the same. */
   readonly propertyScore: number;
@@ -45,9 +47,11 @@ export function score(results: readonly MutantOutcome[], argued: readonly Argued
   const byKey = new Map(argued.map((a) => [argumentKey(a), a]));
   for (const { mutant: m, outcome: o } of results) {
     counts[o.verdict.status]++;
-    if (o.verdict.status !== 'survived') continue;
+    // a mutant that hung is argued like a survivor: the time limit is wall-clock time, and a mutant
+    // that only makes the campaign slower than the limit on a loaded machine has been seen (issue 30)
+    if (o.verdict.status !== 'survived' && o.verdict.status !== 'timeout') continue;
     const a = byKey.get(m.key);
-    survivors.push({ id: m.id, key: m.key, req: m.req, original: m.original, replacement: m.replacement, reached: o.reached, infected: o.infected, ...(a ? { argued: { kind: a.kind, why: a.why } } : {}), refused: o.refused });
+    survivors.push({ id: m.id, key: m.key, req: m.req, original: m.original, replacement: m.replacement, reached: o.reached, infected: o.infected, ...(a ? { argued: { kind: a.kind, why: a.why } } : {}), refused: o.refused, ...(o.verdict.status === 'timeout' ? { hung: true as const } : {}) });
   }
   const stale: string[] = [];
   const gen = new Set(generated.map((m) => m.key));
@@ -70,7 +74,7 @@ export function score(results: readonly MutantOutcome[], argued: readonly Argued
   return {
     mutants: results.length,
     counts,
-    score: denominator === 0 ? 1 : (counts.killed + counts['broke-honest'] + counts.timeout + byTest) / denominator,
+    score: denominator === 0 ? 1 : (counts.killed + counts['broke-honest'] + byTest) / denominator,
     propertyScore: denominator === 0 ? 1 : counts.killed / denominator,
     survivors,
     unexplained: survivors.length - arguedCount,
@@ -87,15 +91,15 @@ export function scoreLines(s: Score): string[] {
   const lines = [
     `  killed by a property (a completed run)   ${s.counts.killed}`,
     `  broke an honest scenario (checks, stall, exception)   ${s.counts['broke-honest']}`,
-    `  hung (no result in time)                 ${s.counts.timeout}`,
-    `  survived the campaign, killed by a unit test (adversary/mutation/survivors.ts)   ${byTest}`,
+    `  hung (no result in time: argued like a survivor)   ${s.counts.timeout}`,
+    `  survived or hung, killed by a unit test (adversary/mutation/survivors.ts)   ${byTest}`,
     `  survived, argued equivalent or unreachable (adversary/mutation/survivors.ts)   ${argued - byTest}`,
-    `  survived, unexplained                    ${s.unexplained}`,
-    `mutation score ${pct(s.score)} (${s.counts.killed + s.counts['broke-honest'] + s.counts.timeout + byTest} of ${s.mutants - argued + byTest}; equivalent and unreachable survivors left out); by a property alone ${pct(s.propertyScore)}`,
+    `  survived or hung, unexplained            ${s.unexplained}`,
+    `mutation score ${pct(s.score)} (${s.counts.killed + s.counts['broke-honest'] + byTest} of ${s.mutants - argued + byTest}; equivalent and unreachable survivors left out); by a property alone ${pct(s.propertyScore)}`,
   ];
   for (const x of s.survivors) {
     const reach = x.reached === 0 ? 'never reached' : x.infected === 0 ? `reached ${x.reached}×, never computed anything else` : `reached ${x.reached}×, computed something else ${x.infected}×`;
-    lines.push(`${x.argued ? `argued ${x.argued.kind}` : 'SURVIVED'} ${x.id} [${x.key.slice(0, x.key.indexOf(' `'))}] (${x.req}): \`${x.original.slice(0, 100)}\` → \`${x.replacement.slice(0, 100)}\`; ${reach}${x.refused.length > 0 ? `; refused: ${x.refused.slice(0, 2).join('; ')}` : ''}${x.argued ? `\n    ${x.argued.why}` : ''}`);
+    lines.push(`${x.argued ? `argued ${x.argued.kind}${x.hung ? ' (hung)' : ''}` : x.hung ? 'HUNG (no result in time: slow or endless; run it alone with a longer --timeout, or argue it)' : 'SURVIVED'} ${x.id} [${x.key.slice(0, x.key.indexOf(' `'))}] (${x.req}): \`${x.original.slice(0, 100)}\` → \`${x.replacement.slice(0, 100)}\`; ${reach}${x.refused.length > 0 ? `; refused: ${x.refused.slice(0, 2).join('; ')}` : ''}${x.argued ? `\n    ${x.argued.why}` : ''}`);
   }
   for (const x of s.stale) lines.push(`STALE argument ${x}`);
   return lines;
