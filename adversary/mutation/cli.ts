@@ -30,7 +30,7 @@ options:
                  \`text\`) contains TEXT (e.g. impl/protocol/group.ts:19, openWelcome)
   --seeds S,S    seeds of the named attacks (default 1)
   --plans N      generated room plans, and a fifth as many login adversaries (default 8)
-  --timeout SEC  a mutant's time limit, then it counts as hung (default 120)
+  --timeout SEC  a mutant's time limit, then it counts as hung: argued like a survivor (default 120)
   --workers N    mutants run at once (default: the number of cores)
   --json FILE    also write every mutant's result here
   --list         list the mutants and exit
