@@ -13,6 +13,7 @@ import { PqroomError, type ReqId } from '../errors.ts';
 import { MESSAGES, MsgType, Reject } from '../messages/index.ts';
 import { PROTOCOL_VERSION, REGISTERED_SUITES } from '../messages/types.ts';
 import { enforced } from '../mutants.ts';
+import { withEntry } from '../shared-record.ts';
 import { appendAnswer, findAnswer } from './relay-state/answer-list.ts';
 import { dispatch, mail } from './relay-state/requests.ts';
 
@@ -73,7 +74,7 @@ export function rejectBytes(reqId: number, requirement: ReqId, detail: string): 
 function remember(state: RelayState, principal: string, reqId: number, digest: Bytes, reply: Bytes): RelayState {
   // issue 23: the list is appended to without copying it (a full one is 1024 answers)
   const next = appendAnswer(state.answered[principal], { reqId, digest, reply }, ANSWER_MEMORY);
-  return { ...state, answered: { ...state.answered, [principal]: next } };
+  return { ...state, answered: withEntry(state.answered, principal, next) };
 }
 
 /**

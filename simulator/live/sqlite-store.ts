@@ -13,6 +13,7 @@ import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
 import { answerChanges, answerListOf, answersOf, NO_ANSWERS } from '../../impl/protocol/relay-state/answer-list.ts';
 import type { Answered, AnswerList, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
 import type { Verifier } from '../../impl/protocol/login.ts';
+import { diffEntries } from '../../impl/shared-record.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { RelayStore } from '../store.ts';
 
@@ -113,12 +114,8 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
   const epochPart = (r: RelayRoom): string => toJson({ epoch: r.epoch, epochHash: r.epochHash, head: r.head, roster: r.roster });
   const compatPart = (r: RelayRoom): string => toJson({ compatRoster: r.compatRoster, rotations: r.rotations });
 
-  /** Calls `put` for each key whose value changed and `del` for each key gone. */
-  function diff<V>(prev: Readonly<Record<string, V>> | undefined, next: Readonly<Record<string, V>>, put: (k: string, v: V) => void, del: (k: string) => void): void {
-    if (prev === next) return;
-    for (const k in next) if (prev?.[k] !== next[k]) put(k, next[k]!);
-    if (prev) for (const k in prev) if (!(k in next)) del(k);
-  }
+  /** Calls `put` for each key whose value changed and `del` for each key gone (only the changed buckets of a shared record, issue 23). */
+  const diff = diffEntries;
 
   function saveRoom(id: string, prev: RelayRoom | undefined, r: RelayRoom): void {
     if (!prev) q.putRoom.run(id, core(r), epochPart(r), compatPart(r));
