@@ -6,7 +6,7 @@
  * of 32 × 32 small buckets chosen by a hash of the key, and a change copies one bucket and two
  * arrays of 32; the versions before the change are unchanged. The record reads like a plain one
  * (indexing, `in`, `Object.keys`, spreading, `for...in`, JSON), in the order of the trie, not of
- * insertion; writing to it throws.
+ * insertion; writing to it throws. A record of fewer than SHARED_FROM entries stays a plain object.
  */
 
 type Bucket<V> = Readonly<Record<string, V>>;
@@ -107,13 +107,36 @@ export function sharedRecord<V>(rec: Readonly<Record<string, V>> = {}): Readonly
   return tries.has(rec) ? rec : wrap(trieOf(rec));
 }
 
+/**
+ * Records of fewer entries than this stay plain objects, copied whole: below it a copy costs less
+ * than a trie's path and a proxy's reads (measured with a relay machine step of one room).
+ */
+export const SHARED_FROM = 64;
+
+function small(rec: object): boolean {
+  if (tries.has(rec)) return false;
+  let n = 0;
+  for (const _k in rec) if (++n >= SHARED_FROM) return false;
+  return true;
+}
+
 /** `rec` with `key` set to `value`, `rec` itself unchanged: `{ ...rec, [key]: value }` without copying every entry. */
 export function withEntry<V>(rec: Readonly<Record<string, V>>, key: string, value: V): Readonly<Record<string, V>> {
+  if (small(rec)) {
+    const copy: Record<string, V> = Object.assign({}, rec);
+    copy[key] = value;
+    return copy;
+  }
   return wrap(put(trieOf(rec), key, value, false));
 }
 
 /** `rec` without `key`, `rec` itself unchanged. */
 export function withoutEntry<V>(rec: Readonly<Record<string, V>>, key: string): Readonly<Record<string, V>> {
+  if (small(rec)) {
+    if (!own.call(rec, key)) return rec;
+    const { [key]: _gone, ...rest } = rec;
+    return rest;
+  }
   const t = trieOf(rec);
   const n = put(t, key, undefined, true);
   return n === t && tries.has(rec) ? rec : wrap(n);
