@@ -33,16 +33,20 @@ export interface AnswerList {
   readonly end: number;
   /** The answers, in chunks of ANSWER_CHUNK (the last one may be shorter). */
   readonly chunks: readonly (readonly Answered[])[];
+  /** The lowest and highest req_id of each chunk (evicted answers included): a lookup skips the chunks whose range misses. */
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
 }
 
 /** The empty list. */
-export const NO_ANSWERS: AnswerList = { first: 0, end: 0, chunks: [] };
+export const NO_ANSWERS: AnswerList = { first: 0, end: 0, chunks: [], lo: [], hi: [] };
 
 /** A list of the answers given, oldest first, at positions 0, 1, ... */
 export function answerListOf(answers: readonly Answered[]): AnswerList {
   const chunks: Answered[][] = [];
   for (let i = 0; i < answers.length; i += ANSWER_CHUNK) chunks.push(answers.slice(i, i + ANSWER_CHUNK));
-  return { first: 0, end: answers.length, chunks };
+  const ids = chunks.map((ch) => ch.map((a) => a.reqId));
+  return { first: 0, end: answers.length, chunks, lo: ids.map((x) => Math.min(...x)), hi: ids.map((x) => Math.max(...x)) };
 }
 
 /** How many answers the list keeps. */
@@ -70,6 +74,7 @@ export function findAnswer(list: AnswerList | undefined, reqId: number, digest: 
   if (list === undefined) return undefined;
   const skip = list.first % ANSWER_CHUNK;
   for (let i = 0; i < list.chunks.length; i++) {
+    if (reqId < list.lo[i]! || reqId > list.hi[i]!) continue;
     const chunk = list.chunks[i]!;
     for (let j = i === 0 ? skip : 0; j < chunk.length; j++) {
       const a = chunk[j]!;
@@ -84,19 +89,32 @@ export function appendAnswer(list: AnswerList | undefined, a: Answered, memory: 
   const l = list === undefined || list.end === list.first ? NO_ANSWERS : list;
   const base = l.first - (l.first % ANSWER_CHUNK);
   let chunks: (readonly Answered[])[];
-  if (l.end - base === l.chunks.length * ANSWER_CHUNK) chunks = [...l.chunks, [a]];
-  else {
+  let lo: number[];
+  let hi: number[];
+  if (l.end - base === l.chunks.length * ANSWER_CHUNK) {
+    chunks = [...l.chunks, [a]];
+    lo = [...l.lo, a.reqId];
+    hi = [...l.hi, a.reqId];
+  } else {
     chunks = l.chunks.slice();
+    lo = l.lo.slice();
+    hi = l.hi.slice();
     const last = chunks.length - 1;
     chunks[last] = [...chunks[last]!, a];
+    lo[last] = Math.min(lo[last]!, a.reqId);
+    hi[last] = Math.max(hi[last]!, a.reqId);
   }
   let first = l.first;
   const end = l.end + 1;
   while (end - first > memory) {
     first++;
-    if (first % ANSWER_CHUNK === 0) chunks.shift();
+    if (first % ANSWER_CHUNK === 0) {
+      chunks.shift();
+      lo.shift();
+      hi.shift();
+    }
   }
-  return { first, end, chunks };
+  return { first, end, chunks, lo, hi };
 }
 
 /**
