@@ -10,6 +10,7 @@ import { encode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
+import { withEntry, withoutEntry } from '../impl/shared-record.ts';
 import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
 import { appendForwardedMail, EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
@@ -62,29 +63,31 @@ export interface RelayContext {
   readonly crypto: CryptoProvider;
   /** Rooms, invites, mailboxes counters, directory, remembered answers. */
   readonly state: RelayState;
-  /** Authenticated connections. */
+  /** Authenticated connections (a shared record: one changed without copying the others, issue 23). */
   readonly conns: Readonly<Record<string, RelayConn>>;
+  /** The connections of each principal (hex), in the order they opened: who a delivery goes to, without walking every connection. */
+  readonly byPrincipal: Readonly<Record<string, readonly string[]>>;
   /** Limits. */
   readonly config: RelayConfig;
 }
 
 type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;
 
-/** The connections of each principal (hex), in connection order. */
-function connsByPrincipal(ctx: RelayContext): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [id, c] of Object.entries(ctx.conns)) {
-    const list = out.get(c.key);
-    if (list) list.push(id);
-    else out.set(c.key, [id]);
+/** The connections index with `conn` (of `principal`) added, or removed when `principal` is undefined. */
+function indexed(ctx: RelayContext, conn: string, principal: string | undefined): RelayContext['byPrincipal'] {
+  const prev = ctx.conns[conn];
+  let idx = ctx.byPrincipal;
+  if (prev && prev.key === principal) return idx;
+  if (prev) {
+    const rest = (idx[prev.key] ?? []).filter((c) => c !== conn);
+    idx = rest.length > 0 ? withEntry(idx, prev.key, rest) : withoutEntry(idx, prev.key);
   }
-  return out;
+  return principal === undefined ? idx : withEntry(idx, principal, [...(idx[principal] ?? []), conn]);
 }
 
 /** Turns the outputs of one request into effects: stores first (REQ-REL-050), then the reply, then deliveries (REQ-REL-035: the answer before the echo). */
 function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
-  let index: Map<string, string[]> | undefined;
-  const connsOf = (principal: string): readonly string[] => (index ??= connsByPrincipal(ctx)).get(principal) ?? [];
+  const connsOf = (principal: string): readonly string[] => ctx.byPrincipal[principal] ?? [];
   const stores: RelayEffect[] = [];
   const replies: RelayEffect[] = [];
   const pushes: RelayEffect[] = [];
@@ -142,20 +145,20 @@ export const relayMachine = setup({
     open: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'conn.open'>;
       const conn: RelayConn = { principal: e.principal, key: toHex(e.principal), malformed: 0, tokens: context.config.burst, at: e.now, overLimit: 0 };
-      enqueue.assign({ conns: { ...context.conns, [e.conn]: conn } });
+      enqueue.assign({ conns: withEntry(context.conns, e.conn, conn), byPrincipal: indexed(context, e.conn, conn.key) });
     }),
     refuseOpen: enqueueActions(({ event, enqueue }) => {
       enqueue.emit({ type: 'effect.close', conn: (event as Ev<'conn.open'>).conn, reason: 'relay shutting down' });
     }),
     close: enqueueActions(({ context, event, enqueue }) => {
-      const { [(event as Ev<'conn.close'>).conn]: _gone, ...rest } = context.conns;
-      enqueue.assign({ conns: rest });
+      const conn = (event as Ev<'conn.close'>).conn;
+      enqueue.assign({ conns: withoutEntry(context.conns, conn), byPrincipal: indexed(context, conn, undefined) });
     }),
     handle: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Ev<'net.request'>;
       const conn = refill(context.conns[e.conn]!, e.now, context.config);
       const step = handleRequest(context.crypto, context.state, conn.principal, e.request, e.now, e.digest);
-      const next: RelayContext = { ...context, state: step.state, conns: { ...context.conns, [e.conn]: { ...conn, tokens: conn.tokens - 1 } } };
+      const next: RelayContext = { ...context, state: step.state, conns: withEntry(context.conns, e.conn, { ...conn, tokens: conn.tokens - 1 }) };
       enqueue.assign(next);
       for (const fx of effectsOf(next, e.conn, step)) enqueue.emit(fx);
     }),
@@ -176,7 +179,7 @@ export const relayMachine = setup({
       const e = event as Ev<'net.request'>;
       const conn = refill(context.conns[e.conn]!, e.now, context.config);
       const overLimit = conn.overLimit + 1;
-      enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, overLimit } } });
+      enqueue.assign({ conns: withEntry(context.conns, e.conn, { ...conn, overLimit }) });
       enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.request.value.req_id, 'REQ-REL-041', 'rate limit exceeded') });
       enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: 'REQ-REL-041', detail: 'rate limit exceeded' });
       if (overLimit > context.config.maxOverLimit) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'rate limit exceeded repeatedly (REQ-REL-041)' });
@@ -185,7 +188,7 @@ export const relayMachine = setup({
       const e = event as Ev<'net.malformed'>;
       const conn = context.conns[e.conn];
       const malformed = (conn?.malformed ?? 0) + 1;
-      if (conn) enqueue.assign({ conns: { ...context.conns, [e.conn]: { ...conn, malformed } } });
+      if (conn) enqueue.assign({ conns: withEntry(context.conns, e.conn, { ...conn, malformed }) });
       enqueue.emit({ type: 'effect.reply', conn: e.conn, bytes: rejectBytes(e.requestId ?? 0, e.reqId, e.detail) }); // REQ-REL-040: the req_id the bytes show, or 0
       enqueue.emit({ type: 'effect.reject', conn: e.conn, reqId: e.reqId as ReqId, detail: e.detail });
       if (malformed >= context.config.maxMalformed && enforced('REQ-REL-040')) enqueue.emit({ type: 'effect.close', conn: e.conn, reason: 'too many malformed frames (REQ-REL-040)' });
@@ -198,6 +201,7 @@ export const relayMachine = setup({
     crypto: input.crypto,
     state: input.state ?? EMPTY_RELAY,
     conns: {},
+    byPrincipal: {},
     config: { ...DEFAULT_RELAY_CONFIG, ...input.config },
   })),
   initial: 'serving',

@@ -6,16 +6,19 @@
  * handles a request (retransmissions, rejections); the state, roles and matrix are in
  * relay-state/state.ts, the operations in relay-state/requests.ts.
  */
-import { equalBytes, toHex, type Bytes } from '../bytes.ts';
+import { toHex, type Bytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
 import { MESSAGES, MsgType, Reject } from '../messages/index.ts';
 import { PROTOCOL_VERSION, REGISTERED_SUITES } from '../messages/types.ts';
 import { enforced } from '../mutants.ts';
+import { withEntry } from '../shared-record.ts';
+import { appendAnswer, findAnswer } from './relay-state/answer-list.ts';
 import { dispatch, mail } from './relay-state/requests.ts';
 
 export { MAX_STORED_PAYLOAD } from './relay-state/requests.ts';
+export { answerCount, answerListOf, answersOf, findAnswer, NO_ANSWERS } from './relay-state/answer-list.ts';
 import { ANSWER_MEMORY, RELAY_REQUEST_NAMES, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
 
 export {
@@ -29,6 +32,7 @@ export {
   RELAY_REQUEST_NAMES,
   roleOf,
   type Answered,
+  type AnswerList,
   type RelayInvite,
   type RelayMember,
   type RelayOperation,
@@ -68,11 +72,9 @@ export function rejectBytes(reqId: number, requirement: ReqId, detail: string): 
  * the req_id keeps its own answer.
  */
 function remember(state: RelayState, principal: string, reqId: number, digest: Bytes, reply: Bytes): RelayState {
-  const prev = state.answered[principal] ?? [];
-  // one copy of the list, not two (issue 23: a full list is 1024 entries, copied on every request)
-  const next = prev.slice(Math.max(0, prev.length - (ANSWER_MEMORY - 1)));
-  next.push({ reqId, digest, reply });
-  return { ...state, answered: { ...state.answered, [principal]: next } };
+  // issue 23: the list is appended to without copying it (a full one is 1024 answers)
+  const next = appendAnswer(state.answered[principal], { reqId, digest, reply }, ANSWER_MEMORY);
+  return { ...state, answered: withEntry(state.answered, principal, next) };
 }
 
 /**
@@ -110,7 +112,7 @@ export function handleRequest(c: CryptoProvider, state: RelayState, principal: B
   // that reuses a req_id with other bytes is a new request
   const d = readOnly ? undefined : (digest ?? requestDigest(c, req));
   if (d) {
-    const seen = state.answered[p]?.find((a) => a.reqId === reqId && equalBytes(a.digest, d));
+    const seen = findAnswer(state.answered[p], reqId, d);
     if (seen && enforced('REQ-REL-004')) return { state, outputs: [{ kind: 'reply', bytes: seen.reply }] }; // REQ-REL-004
   }
   try {

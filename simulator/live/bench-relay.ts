@@ -266,6 +266,8 @@ interface Summary extends Row {
   readonly vsSealed: number;
   /** Median over repetitions of server CPU per delivery over bare+seal's in the same repetition. */
   readonly cpuVsSealed: number;
+  /** Median over repetitions of delivered/s over bare+seal+fsync's in the same repetition (the floor with durable history). */
+  readonly vsSealedFsync: number;
   /** Every repetition's row. */
   readonly runs: readonly Row[];
 }
@@ -276,8 +278,8 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Medians of every measured field of `runs` (one mode), with the ratios to `bare` and to `sealed` (the same repetitions). */
-function summarize(runs: readonly Row[], bare: readonly Row[], sealed: readonly Row[]): Summary {
+/** Medians of every measured field of `runs` (one mode), with the ratios to `bare`, `sealed` and `sealedFsync` (the same repetitions). */
+function summarize(runs: readonly Row[], bare: readonly Row[], sealed: readonly Row[], sealedFsync: readonly Row[]): Summary {
   const first = runs[0]!;
   const med = (f: (r: Row) => number) => median(runs.map(f));
   return {
@@ -296,6 +298,7 @@ function summarize(runs: readonly Row[], bare: readonly Row[], sealed: readonly 
     p99VsBare: median(runs.map((r, i) => r.p99Ms / bare[i]!.p99Ms)),
     vsSealed: median(runs.map((r, i) => r.deliveredPerSecond / sealed[i]!.deliveredPerSecond)),
     cpuVsSealed: median(runs.map((r, i) => r.serverCpuUsPerDelivery / sealed[i]!.serverCpuUsPerDelivery)),
+    vsSealedFsync: median(runs.map((r, i) => r.deliveredPerSecond / sealedFsync[i]!.deliveredPerSecond)),
     runs,
   };
 }
@@ -322,7 +325,7 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
   }
   // a frame's bytes beyond its inner message; bare+seal's sender sends what, sealed, is a frame of one delivery's size
   const overhead = sealFrame(c, new Uint8Array(32), 0, new Uint8Array(0)).length;
-  const runs: Record<Mode, Row[]> = { pqroom: [], sealed: [], bare: [] };
+  const runs: Record<Mode, Row[]> = { pqroom: [], sealed: [], sealedFsync: [], bare: [] };
 
   for (let rep = 0; rep < reps; rep++) {
     // request ids never repeat on the same relay state: a repeated one would be answered as a retransmission (REQ-REL-004)
@@ -363,7 +366,7 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
       await pq.stop();
     }
     const frameBytes = runs.pqroom[0]!.frameBytes;
-    for (const mode of ['sealed', 'bare'] as const) {
+    for (const mode of ['sealed', 'sealedFsync', 'bare'] as const) {
       const server = await spawnServer(mode, db);
       try {
         const url = `ws://127.0.0.1:${server.port}`;
@@ -385,7 +388,7 @@ async function benchSize(members: number, deliveriesGoal: number, window: number
       }
     }
   }
-  return (['pqroom', 'sealed', 'bare'] as const).map((mode) => summarize(runs[mode], runs.bare, runs.sealed));
+  return (['pqroom', 'sealed', 'sealedFsync', 'bare'] as const).map((mode) => summarize(runs[mode], runs.bare, runs.sealed, runs.sealedFsync));
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -449,7 +452,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     '',
     `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback.`,
     `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
-    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
+    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal, bare+seal+fsync and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
     '',
     '| members | frame B | server | delivered/s | vs bare | vs bare+seal | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | CPU vs bare+seal | deliveries/frame | server CPU | client CPU | server KiB/conn |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -475,7 +478,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const withFsync = rows.filter((r) => r.mode === 'pqroom').map((r) => `${r.members} members ${f2(r.vsSealedFsync)}`);
   const notes = [
+    '',
+    `pqroom vs bare+seal+fsync (median of each repetition's ratio of delivered/s): ${withFsync.join(', ')}.`,
     '',
     'pqroom: each message is a signed, sealed hardened AppMessage sent by the owner; the relay opens the transport frame, checks the',
     'request, appends it to the room log in SQLite and commits durably (WAL, synchronous = FULL) before it seals the deliveries and',
@@ -483,6 +489,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     "mean the members received. 'frame B' is the size of a frame carrying one delivery alone. bare: a `ws` server sending each frame, of",
     "that size, to every other connection. bare+seal: bare, sealing each delivery in a frame of its own under the recipient connection's",
     'transport keys (ChaCha20-Poly1305, REQ-CRY-005) and doing nothing else: what per-delivery sealing costs without batching.',
+    'bare+seal+fsync: bare+seal, but every frame is first appended to a log table in SQLite with the relay\'s durability (WAL,',
+    'synchronous = FULL) and the frames read in one turn of the event loop are committed together, none broadcast before its commit',
+    'returned: the honest floor for a relay whose history is durable (its \'vs bare+seal\' says how far below bare+seal durability alone is).',
     'Fixture: the room is created by the relay from a real genesis commit; its other members are written into the relay state directly',
     '(joining 1,000 members through the protocol costs O(N^2) KEM operations). Members authenticate with the real handshake. The relay',
     "rate limit is raised for the run. The owner's messages are signed before the measurement and cycle through a pool of distinct messages.",

@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -18,9 +19,12 @@ import { startRelay } from './relay.ts';
 const c = nodeCrypto;
 const HERE = fileURLToPath(import.meta.url);
 
-/** The servers compared: the relay, bare `ws` plus the per-delivery transport seal, bare `ws`. */
-export type Mode = 'pqroom' | 'sealed' | 'bare';
-export const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare+seal', bare: 'bare' };
+/**
+ * The servers compared: the relay, bare `ws` plus the per-delivery transport seal, that plus a
+ * durable SQLite append per group commit (the floor for a relay with durable history), bare `ws`.
+ */
+export type Mode = 'pqroom' | 'sealed' | 'sealedFsync' | 'bare';
+export const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare+seal', sealedFsync: 'bare+seal+fsync', bare: 'bare' };
 
 export interface Stats {
   readonly cpuUs: number;
@@ -37,26 +41,31 @@ function stats(): Stats {
 async function serve(mode: string, db: string): Promise<void> {
   let port: number;
   let close: () => Promise<void>;
-  if (mode === 'bare' || mode === 'sealed') {
+  if (mode === 'bare' || mode === 'sealed' || mode === 'sealedFsync') {
     const http = createServer();
     const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 1 << 20 });
     // bare+seal: one key and sequence number per connection, as a relay connection's r2c direction
     const keys = new Map<WebSocket, { key: Bytes; seq: number }>();
     let n = 0;
+    const broadcast = (ws: WebSocket, data: Buffer, isBinary: boolean): void => {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (const other of wss.clients) {
+        if (other === ws || other.readyState !== WebSocket.OPEN) continue;
+        if (mode === 'bare') other.send(data, { binary: isBinary });
+        else {
+          const k = keys.get(other)!;
+          other.send(sealFrame(c, k.key, k.seq++, bytes), { binary: true });
+        }
+      }
+    };
+    // bare+seal+fsync: every frame appended to a log table in SQLite (WAL, synchronous = FULL, as the
+    // relay's store), the frames read in one turn of the event loop committed together, and none
+    // broadcast before its commit returned: the relay's group commit (REQ-REL-050) and nothing else
+    const durable = mode === 'sealedFsync' ? groupCommitLog(db) : undefined;
     wss.on('connection', (ws) => {
       keys.set(ws, { key: c.sha256(utf8(`bench connection ${n++}`)), seq: 0 });
       ws.on('close', () => keys.delete(ws));
-      ws.on('message', (data: Buffer, isBinary) => {
-        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        for (const other of wss.clients) {
-          if (other === ws || other.readyState !== WebSocket.OPEN) continue;
-          if (mode === 'bare') other.send(data, { binary: isBinary });
-          else {
-            const k = keys.get(other)!;
-            other.send(sealFrame(c, k.key, k.seq++, bytes), { binary: true });
-          }
-        }
-      });
+      ws.on('message', (data: Buffer, isBinary) => (durable ? durable(data, () => broadcast(ws, data, isBinary)) : broadcast(ws, data, isBinary)));
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     port = (http.address() as AddressInfo).port;
@@ -82,6 +91,35 @@ async function serve(mode: string, db: string): Promise<void> {
     if (m === 'exit') void close().then(() => process.exit(0));
   });
   process.send!({ port });
+}
+
+/**
+ * A log in SQLite with the relay store's durability (WAL, `synchronous = FULL`) and its group
+ * commit: the first frame of a turn of the event loop opens a transaction, every frame is one
+ * INSERT, the commit runs on `setImmediate`, and each frame's `then` runs after its commit.
+ */
+function groupCommitLog(file: string): (frame: Bytes, then: () => void) => void {
+  const db = new Database(`${file}.fsync.db`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
+  const ins = db.prepare<[Bytes]>('INSERT INTO log (payload) VALUES (?)');
+  let batch: (() => void)[] | undefined;
+  const commit = (): void => {
+    const done = batch!;
+    batch = undefined;
+    db.exec('COMMIT');
+    for (const f of done) f();
+  };
+  return (frame, then) => {
+    if (!batch) {
+      db.exec('BEGIN IMMEDIATE');
+      batch = [];
+      setImmediate(commit);
+    }
+    ins.run(frame);
+    batch.push(then);
+  };
 }
 
 /** A server child process and its IPC. */

@@ -15,7 +15,8 @@ import { runDemo } from './demo.ts';
 import { startRelay } from './relay.ts';
 import { sqliteStore } from './sqlite-store.ts';
 import { nodeCrypto as c } from '../../impl/crypto/node.ts';
-import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
+import { answerListOf, answersOf, emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
+import { appendAnswer } from '../../impl/protocol/relay-state/answer-list.ts';
 import { genesisRoom } from '../../impl/protocol/testkit.ts';
 import { memoryStore } from '../store.ts';
 
@@ -72,7 +73,7 @@ describe('the SQLite store', () => {
       ...created.state,
       rooms: { [key]: { ...room, members: { ...room.members, ['ab'.repeat(32)]: { role: 'member', addedIndex: 2, addedEpoch: 1 } }, invites: { ['cd'.repeat(32)]: { expiresAt: 9, status: 'open' }, ['ef'.repeat(32)]: { expiresAt: 9, status: 'claimed', claimant: 'ab'.repeat(32), joinPayload: new Uint8Array([1, 2]) } } } },
       mailboxes: { ['ab'.repeat(32)]: 3 },
-      answered: { ...created.state.answered, ['ab'.repeat(32)]: answers(5, 10) },
+      answered: { ...created.state.answered, ['ab'.repeat(32)]: answerListOf(answers(5, 10)) },
     };
     const r1 = s1.rooms[key]!;
     // an invite gone, a member removed, the oldest answers dropped and two added (one req_id, two requests: REQ-REL-004), a counter moved
@@ -80,9 +81,9 @@ describe('the SQLite store', () => {
       ...s1,
       rooms: { [key]: { ...r1, nextIndex: r1.nextIndex + 1, invites: { ['ef'.repeat(32)]: r1.invites['ef'.repeat(32)]! }, members: { ...r1.members, ['ab'.repeat(32)]: { role: 'removed', addedIndex: 2, addedEpoch: 1, removedIndex: 3 } } } },
       mailboxes: { ['ab'.repeat(32)]: 4 },
-      answered: { ...s1.answered, ['ab'.repeat(32)]: [...s1.answered['ab'.repeat(32)]!.slice(2), ...answers(1, 20), { reqId: 20, digest: new Uint8Array(32).fill(99), reply: new Uint8Array([99]) }] },
+      answered: { ...s1.answered, ['ab'.repeat(32)]: answerListOf([...answersOf(s1.answered['ab'.repeat(32)]).slice(2), ...answers(1, 20), { reqId: 20, digest: new Uint8Array(32).fill(99), reply: new Uint8Array([99]) }]) },
     };
-    const s3: RelayState = { ...s2, answered: { ...s2.answered, ['ab'.repeat(32)]: answers(2, 30) } };
+    const s3: RelayState = { ...s2, answered: { ...s2.answered, ['ab'.repeat(32)]: answerListOf(answers(2, 30)) } };
     const a = sqliteStore(file);
     a.saveState(s1);
     a.saveState(s2);
@@ -101,6 +102,33 @@ describe('the SQLite store', () => {
     const d = sqliteStore(file);
     expect(d.loadState()).toEqual(s3);
     d.close();
+  });
+
+  it('REQ-REL-004 REQ-REL-050 should store the answers appended and evicted since the last save, and load the answers kept', () => {
+    const file = join(dir, 'answers.db');
+    const who = 'ab'.repeat(32);
+    const answer = (i: number) => ({ reqId: i, digest: new Uint8Array(32).fill(i & 255), reply: new Uint8Array([i & 255, i >> 8]) });
+    const a = sqliteStore(file);
+    let state: RelayState = emptyRelay('hardened');
+    a.saveState(state);
+    // saves of 0 to 9 new answers each, in and out of a batch, the memory (40) crossing chunk boundaries
+    let i = 0;
+    for (let k = 0; i < 200; k++) {
+      const batch = k % 3 === 0;
+      if (batch) a.begin();
+      for (let j = 0; j < k % 10; j++, i++) {
+        state = { ...state, answered: { [who]: appendAnswer(state.answered[who], answer(i), 40) } };
+        if (batch) a.atomically(() => a.saveState(state), true);
+        else a.saveState(state);
+      }
+      if (batch) a.commit();
+    }
+    a.close();
+    const b = sqliteStore(file);
+    const kept = answersOf(state.answered[who]);
+    expect(kept.map((x) => x.reqId)).toEqual(Array.from({ length: 40 }, (_, j) => i - 40 + j));
+    expect(answersOf(b.loadState()!.answered[who])).toEqual(kept);
+    b.close();
   });
 
   it('REQ-REL-050 should write a batch the state its last good step saved, at its commit, and nothing of a step or a batch that failed', () => {

@@ -10,8 +10,10 @@ import { factorsFromJson, factorsToJson } from '../../impl/accounts/second-facto
 import Database from 'better-sqlite3';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
-import type { Answered, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
+import { answerChanges, answerListOf, answersOf, NO_ANSWERS } from '../../impl/protocol/relay-state/answer-list.ts';
+import type { Answered, AnswerList, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
 import type { Verifier } from '../../impl/protocol/login.ts';
+import { diffEntries } from '../../impl/shared-record.ts';
 import type { Profile } from '../../impl/suite.ts';
 import type { RelayStore } from '../store.ts';
 
@@ -112,12 +114,8 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
   const epochPart = (r: RelayRoom): string => toJson({ epoch: r.epoch, epochHash: r.epochHash, head: r.head, roster: r.roster });
   const compatPart = (r: RelayRoom): string => toJson({ compatRoster: r.compatRoster, rotations: r.rotations });
 
-  /** Calls `put` for each key whose value changed and `del` for each key gone. */
-  function diff<V>(prev: Readonly<Record<string, V>> | undefined, next: Readonly<Record<string, V>>, put: (k: string, v: V) => void, del: (k: string) => void): void {
-    if (prev === next) return;
-    for (const k in next) if (prev?.[k] !== next[k]) put(k, next[k]!);
-    if (prev) for (const k in prev) if (!(k in next)) del(k);
-  }
+  /** Calls `put` for each key whose value changed and `del` for each key gone (only the changed buckets of a shared record, issue 23). */
+  const diff = diffEntries;
 
   function saveRoom(id: string, prev: RelayRoom | undefined, r: RelayRoom): void {
     if (!prev) q.putRoom.run(id, core(r), epochPart(r), compatPart(r));
@@ -130,18 +128,20 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     diff(prev?.invites, r.invites, (i, v) => q.putInvite.run(id, i, toJson(v)), (i) => q.delInvite.run(id, i));
   }
 
-  function saveAnswers(p: string, prev: readonly Answered[], next: readonly Answered[]): void {
-    // the usual change: a few of the oldest dropped, one appended
-    const k = next.length === 0 ? -1 : prev.indexOf(next[0]!);
-    if (k >= 0 && prev.length - k <= next.length && prev.every((a, i) => i < k || next[i - k] === a)) {
-      for (const a of prev.slice(0, k)) q.delAnswer.run(p, a.reqId, a.digest);
-      for (const a of next.slice(prev.length - k)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
+  function saveAnswers(p: string, prev: AnswerList, next: AnswerList): void {
+    // the usual change: the oldest evicted, a few appended; found by position, without walking the list (issue 23)
+    const changes = answerChanges(prev, next);
+    if (changes) {
+      for (const a of changes.evicted) q.delAnswer.run(p, a.reqId, a.digest);
+      for (const a of changes.appended) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
       return;
     }
-    const kept = new Set(next);
-    for (const a of prev) if (!kept.has(a)) q.delAnswer.run(p, a.reqId, a.digest);
-    const had = new Set(prev);
-    for (const a of next) if (!had.has(a)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
+    const before = answersOf(prev);
+    const after = answersOf(next);
+    const kept = new Set(after);
+    for (const a of before) if (!kept.has(a)) q.delAnswer.run(p, a.reqId, a.digest);
+    const had = new Set(before);
+    for (const a of after) if (!had.has(a)) q.putAnswer.run(p, a.reqId, a.digest, ++seq, a.reply);
   }
 
   /** Writes the rows that differ between `prev` (what the tables hold) and `state`, in the open transaction. */
@@ -155,7 +155,7 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
     });
     diff(prev?.mailboxes, state.mailboxes, (p, n) => q.putMailbox.run(p, n), (p) => q.delMailbox.run(p));
     diff(prev?.directory, state.directory, (p, d) => q.putDirectory.run(p, toJson(d)), (p) => q.delDirectory.run(p));
-    diff(prev?.answered, state.answered, (p, list) => saveAnswers(p, prev?.answered[p] ?? [], list), (p) => saveAnswers(p, prev?.answered[p] ?? [], []));
+    diff(prev?.answered, state.answered, (p, list) => saveAnswers(p, prev?.answered[p] ?? NO_ANSWERS, list), (p) => saveAnswers(p, prev?.answered[p] ?? NO_ANSWERS, NO_ANSWERS));
   }
 
   /**
@@ -195,8 +195,10 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
       for (const m of q.mailboxes.all()) mailboxes[m.principal] = m.next;
       const directory: Record<string, RelayState['directory'][string]> = {};
       for (const d of q.directory.all()) directory[d.principal] = fromJson(d.json);
-      const answered: Record<string, Answered[]> = {};
-      for (const a of q.answers.all()) (answered[a.principal] ??= []).push({ reqId: a.req_id, digest: new Uint8Array(a.digest.buffer, a.digest.byteOffset, a.digest.byteLength), reply: new Uint8Array(a.reply.buffer, a.reply.byteOffset, a.reply.byteLength) });
+      const lists: Record<string, Answered[]> = {};
+      for (const a of q.answers.all()) (lists[a.principal] ??= []).push({ reqId: a.req_id, digest: new Uint8Array(a.digest.buffer, a.digest.byteOffset, a.digest.byteLength), reply: new Uint8Array(a.reply.buffer, a.reply.byteOffset, a.reply.byteLength) });
+      const answered: Record<string, AnswerList> = {};
+      for (const p in lists) answered[p] = answerListOf(lists[p]!);
       last = { ...(profile === '' ? {} : { profile: profile as Profile }), rooms, mailboxes, directory, answered };
       return last;
     },

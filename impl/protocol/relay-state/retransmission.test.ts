@@ -9,7 +9,7 @@ import { decode, encode } from '../../codec.ts';
 import { fingerprint } from '../../keyschedule.ts';
 import { Ack, AppMessage, Reject } from '../../messages/index.ts';
 import { NO_EPOCH } from '../../suite.ts';
-import { ANSWER_MEMORY, emptyRelay, handleRequest, type RelayRequest, type RelayState, type RelayStep } from '../relay-state.ts';
+import { ANSWER_MEMORY, answersOf, emptyRelay, handleRequest, type RelayRequest, type RelayState, type RelayStep } from '../relay-state.ts';
 import { c, genesisRoom, type GenesisRoom } from '../testkit.ts';
 
 const NOW = 1_000_000;
@@ -70,7 +70,7 @@ describe('REQ-REL-004 retransmissions are byte-identical requests', () => {
     let state = created;
     const first = send(1_000, 0);
     for (let i = 0; i <= ANSWER_MEMORY; i++) state = run(state, i === 0 ? first : { name: 'Send', value: { req_id: 1_000 + i, room_id: g.roomId, payload: new Uint8Array(8) } }).state;
-    const mem = state.answered[toHex(owner)]!;
+    const mem = answersOf(state.answered[toHex(owner)]);
     expect(mem.length).toBe(ANSWER_MEMORY);
     expect(mem.some((a) => a.reqId === 1_000)).toBe(false);
     // evicted: a retransmission of the first is handled as a new request (appended again)

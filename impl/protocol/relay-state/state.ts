@@ -11,6 +11,9 @@ import { Commit, CompatMember, type KemCert, type MailboxEntry, type MemberRecor
 import { enforced } from '../../mutants.ts';
 import type { Profile } from '../../suite.ts';
 import type { Parsed } from '../entry.ts';
+import type { AnswerList } from './answer-list.ts';
+
+export type { Answered, AnswerList } from './answer-list.ts';
 
 /** The roles a principal can hold in a room (spec 8.3). */
 export type RelayRole = 'owner' | 'member' | 'invitee' | 'removed' | 'stranger';
@@ -120,16 +123,6 @@ export interface RelayRoom {
   readonly nextIndex: number;
 }
 
-/** One remembered answer, for retransmitted requests (REQ-REL-004): a request is its (principal, req_id, digest). */
-export interface Answered {
-  /** The request id. */
-  readonly reqId: number;
-  /** SHA-256 of the request's bytes (REQ-REL-004: a retransmission is byte-identical). */
-  readonly digest: Bytes;
-  /** The answer sent. */
-  readonly reply: Bytes;
-}
-
 /** The relay's whole state, apart from log and mailbox contents. */
 export interface RelayState {
   /** The profile this relay serves; rooms of the other profile are refused (REQ-REL-010). Unset: both. */
@@ -140,8 +133,8 @@ export interface RelayState {
   readonly mailboxes: Readonly<Record<string, number>>;
   /** The key directory by member id (hex) (spec 8.8). */
   readonly directory: Readonly<Record<string, { readonly identityPk: Bytes; readonly kemCert: KemCert }>>;
-  /** The last answers per principal (hex), newest last (REQ-REL-004). */
-  readonly answered: Readonly<Record<string, readonly Answered[]>>;
+  /** The last answers per principal (hex), newest last (REQ-REL-004), in a list appended to without copying it whole (issue 23). */
+  readonly answered: Readonly<Record<string, AnswerList>>;
 }
 
 /** The empty relay, serving both profiles. */
