@@ -20,20 +20,13 @@ import type { LoginPlan } from './login-plans.ts';
 import { TRUST_PROPERTIES } from './trust-attacks.ts';
 import { EQUIVALENT_MUTANTS, MUTANTS } from './mutants.ts';
 import { reqIds, requirementTable, type RequirementRow } from './requirement-table.ts';
-import { NAMED_ATTACKS, type Outcome } from './named.ts';
+import { NAMED_ATTACKS } from './named.ts';
 import { CHECKED_PROPERTIES, SECRECY_PROPERTIES, type PropId, type Violation } from './oracles/index.ts';
 import { addCoverage, progressLine, runCampaign, type CampaignWork, type CryptoReport, type Generator, type RunResult } from './parallel.ts';
 import type { Plan } from './relay.ts';
-import { runSpec, type RunSpec } from './run-spec.ts';
+import { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 
-export { runSpec, type RunSpec } from './run-spec.ts';
-
-/** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
-export function attackTrace(spec: RunSpec, r: Outcome): string {
-  const header = { t: 0, kind: 'run', format: TRACE_FORMAT, ...spec };
-  const verdict = { t: r.elapsed, kind: 'verdict', blocked: r.blocked, violations: r.violations, detected: r.detected, ...(r.findings.length > 0 ? { findings: r.findings } : {}) };
-  return [JSON.stringify(header), ...r.lines, JSON.stringify(verdict)].join('\n') + '\n';
-}
+export { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 
 /** Reads a run spec back from an attack trace's header, or undefined when the header is not one. */
 export function specFromHeader(line: string): RunSpec | undefined {
@@ -290,6 +283,9 @@ function hostInfo(): HostInfo {
   return { platform: platform(), release: release(), arch: arch(), cpu: cs[0]?.model.trim() ?? 'unknown', cores: cs.length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
 }
 
+/** Writes a run's trace as counterexample `name`; returns the replay command and the counterexample drawn at the first violation of `prop`. */
+type Save = (name: string, spec: RunSpec, prop?: string) => { replay: string } & Drawn;
+
 /** Runs the campaign. */
 export function audit(o: AuditOptions): AuditResult {
   const started = Date.now();
@@ -297,10 +293,10 @@ export function audit(o: AuditOptions): AuditResult {
   const symbolicBackend: Backend = o.backend === 'both' ? 'symbolic' : o.backend;
   mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
   const rel = (f: string): string => relative(process.cwd(), f) || f;
-  /** Writes the run's trace; returns the replay command and the counterexample drawn at the first violation of `prop`. */
-  const save = (name: string, spec: RunSpec, prop?: string): { replay: string } & Drawn => {
+  const traces = new Map<string, string>();
+  const save: Save = (name, spec, prop) => {
     const file = join(o.out, 'counterexamples', `${name}.jsonl`);
-    const text = attackTrace(spec, runSpec(spec, true));
+    const text = traces.get(JSON.stringify(spec)) ?? attackTrace(spec, runSpec(spec, true));
     writeFileSync(file, text);
     return { replay: `npx pqroom replay ${rel(file)}`, ...drawCounterexample(`counterexamples/${name}.jsonl`, text, prop) };
   };
@@ -318,100 +314,114 @@ export function audit(o: AuditOptions): AuditResult {
     differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
   };
   const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
-  const profiles: AuditResult['profiles'] = {};
-  for (const profile of o.profiles) {
-    const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
-    const checkedRuns = new Map<PropId, number>();
-    // the machine coverage of the runs recorded (counted in the worker that made each run)
-    let coverage: MachineCoverage[] = coverageCollector().coverage();
-    const record = (spec: RunSpec, r: RunResult): void => {
-      for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
-      for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
-      if (r.coverage) coverage = addCoverage(coverage, r.coverage);
-    };
-    // 1. named attacks
-    const attacks: AttackVerdict[] = [];
-    for (const a of NAMED_ATTACKS) {
-      const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
-      const r = done.run(spec);
-      record(spec, r);
-      const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-      let realAgrees: boolean | undefined;
-      if (o.backend === 'both') {
-        const real = done.run({ ...spec, backend: 'real' });
-        realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
-      }
-      const saved = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
-      const expected = profile === 'hardened' || a.compat === 'blocked' ? 'blocked' : 'broken';
-      const asSpecified = profile === 'hardened' ? r.blocked : (expected === 'broken') === a.props.some((p) => broken.includes(p));
-      const { replay, ...counterexample } = saved ?? { replay: undefined };
-      attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}), expected, asSpecified, ...(saved ? { counterexample: counterexample as Drawn } : {}) });
-      say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
-    }
-    // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
-    //    shrinks to a minimal plan, which becomes the counterexample of what it broke
-    const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
-      const x = done.generated(g);
-      let runs = 0;
-      for (const { spec, r } of x.runs) {
-        runs++;
+  // what the results make of each profile and mutant; `save` gives a counterexample's trace file
+  const assemble = (save: Save, say: (line: string) => void): Pick<AuditResult, 'profiles' | 'mutants' | 'equivalentMutants'> => {
+    const profiles: AuditResult['profiles'] = {};
+    for (const profile of o.profiles) {
+      const first = new Map<PropId, { spec: RunSpec; v: Violation }>();
+      const checkedRuns = new Map<PropId, number>();
+      // the machine coverage of the runs recorded (counted in the worker that made each run)
+      let coverage: MachineCoverage[] = coverageCollector().coverage();
+      const record = (spec: RunSpec, r: RunResult): void => {
+        for (const p of r.checked) checkedRuns.set(p, (checkedRuns.get(p) ?? 0) + 1);
+        for (const v of r.violations) if (!first.has(v.prop)) first.set(v.prop, { spec, v });
+        if (r.coverage) coverage = addCoverage(coverage, r.coverage);
+      };
+      // 1. named attacks
+      const attacks: AttackVerdict[] = [];
+      for (const a of NAMED_ATTACKS) {
+        const spec: RunSpec = { attack: a.id, profile, seed: o.seed, backend: symbolicBackend };
+        const r = done.run(spec);
         record(spec, r);
-        if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
+        const broken = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+        let realAgrees: boolean | undefined;
+        if (o.backend === 'both') {
+          const real = done.run({ ...spec, backend: 'real' });
+          realAgrees = real.blocked === r.blocked && [...new Set(real.violations.map((v) => v.prop))].sort().join() === broken.join();
+        }
+        const saved = r.blocked ? undefined : save(`${profile}-${a.id}`, spec);
+        const expected = profile === 'hardened' || a.compat === 'blocked' ? 'blocked' : 'broken';
+        const asSpecified = profile === 'hardened' ? r.blocked : (expected === 'broken') === a.props.some((p) => broken.includes(p));
+        const { replay, ...counterexample } = saved ?? { replay: undefined };
+        attacks.push({ id: a.id, blocked: r.blocked, broken, detected: r.detected, ...(replay ? { replay } : {}), ...(realAgrees === undefined ? {} : { realAgrees }), ...(profile === 'hardened' && a.openFinding ? { openFinding: a.openFinding } : {}), ...(r.findings.length > 0 ? { findings: r.findings } : {}), expected, asSpecified, ...(saved ? { counterexample: counterexample as Drawn } : {}) });
+        say(`${profile} ${a.id} ${r.blocked ? 'blocked' : `broken: ${broken.join(', ')}`}${realAgrees === false ? ' (real backend disagrees!)' : ''}${r.findings.length > 0 ? `; ${r.findings.join('; ')}` : ''}`);
       }
-      let finds: PropId[] = [];
-      if (x.counterexample) {
-        const { spec, r } = x.counterexample;
-        finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
-        for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
-        const steps = spec.plan?.length ?? spec.loginPlan?.length ?? 0;
-        say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${spec.seed}, after ${runs} runs)`);
+      // 2. generated plans, then generated login adversaries (spec 9.6, a fifth as many); a failure
+      //    shrinks to a minimal plan, which becomes the counterexample of what it broke
+      const generate = (what: string, g: Generator): { runs: number; finds: PropId[] } => {
+        const x = done.generated(g);
+        let runs = 0;
+        for (const { spec, r } of x.runs) {
+          runs++;
+          record(spec, r);
+          if (runs % 10 === 0) say(`${profile} ${what}: ${runs} run`);
+        }
+        let finds: PropId[] = [];
+        if (x.counterexample) {
+          const { spec, r } = x.counterexample;
+          finds = [...new Set(r.violations.map((v) => v.prop))].sort() as PropId[];
+          for (const v of r.violations) first.set(v.prop, { spec, v }); // the shrunk plan is the one to show
+          const steps = spec.plan?.length ?? spec.loginPlan?.length ?? 0;
+          say(`${profile}: one of the ${what} broke ${finds.join(', ')} (shrunk to ${steps} step(s)${spec.faults === undefined ? '' : ` under faults ${spec.faults}`}, seed ${spec.seed}, after ${runs} runs)`);
+        }
+        say(`${profile}: ${runs} ${what}`);
+        return { runs, finds };
+      };
+      const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
+      const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
+      const generatedRuns = rooms.runs;
+      const generatedLoginRuns = logins.runs;
+      const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
+      // 3. the property table, against what spec 12 says each profile must show
+      const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
+      const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
+      const properties: PropertyResult[] = [];
+      for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
+        const pending = PENDING_PROPERTIES[id];
+        const expected = expectedOf(id);
+        if (pending !== undefined) {
+          properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
+          continue;
+        }
+        const f = first.get(id);
+        const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
+        if (!f) {
+          properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
+          continue;
+        }
+        const saved = save(`${profile}-${id}`, f.spec, id);
+        properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, ...saved } });
       }
-      say(`${profile}: ${runs} ${what}`);
-      return { runs, finds };
-    };
-    const rooms = generate('generated plans', work.generators.find((g) => g.profile === profile && g.what === 'plans')!);
-    const logins = generate('generated login adversaries', work.generators.find((g) => g.profile === profile && g.what === 'logins')!);
-    const generatedRuns = rooms.runs;
-    const generatedLoginRuns = logins.runs;
-    const generatedFinds = [...new Set([...rooms.finds, ...logins.finds])].sort() as PropId[];
-    // 3. the property table, against what spec 12 says each profile must show
-    const specRows = specTable('12-properties.md', ['id', 'property', 'compat']);
-    const expectedOf = (id: string): 'holds' | 'broken' => (profile === 'hardened' ? 'holds' : (specRows.find((r) => r.id === id)?.compat ?? '').startsWith('broken') ? 'broken' : 'holds');
-    const properties: PropertyResult[] = [];
-    for (const id of [...ALL_PROPS, ...(Object.keys(PENDING_PROPERTIES) as PropId[])].sort()) {
-      const pending = PENDING_PROPERTIES[id];
-      const expected = expectedOf(id);
-      if (pending !== undefined) {
-        properties.push({ id, holds: null, runs: 0, pending, expected, asSpecified: false });
-        continue;
-      }
-      const f = first.get(id);
-      const partial = PARTIAL_PROPERTIES[id] === undefined ? {} : { partial: PARTIAL_PROPERTIES[id] };
-      if (!f) {
-        properties.push({ id, holds: true, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'holds' });
-        continue;
-      }
-      const saved = save(`${profile}-${id}`, f.spec, id);
-      properties.push({ id, holds: false, runs: checkedRuns.get(id) ?? 0, ...partial, expected, asSpecified: expected === 'broken', counterexample: { attack: f.spec.attack, seed: f.spec.seed, ...(f.spec.plan ? { plan: f.spec.plan } : {}), ...(f.spec.loginPlan ? { loginPlan: f.spec.loginPlan } : {}), detail: `${f.v.party}: ${f.v.detail}`, ...saved } });
+      profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds, coverage };
     }
-    profiles[profile] = { properties, attacks, generatedRuns, generatedLoginRuns, generatedFinds, coverage };
-  }
 
-  // 4. mutants
-  const mutants: AuditResult['mutants'] = [];
-  for (const m of MUTANTS) {
-    const h = done.hunt(m.id);
-    const ms = h.ms; // measured in the worker that hunted it
-    const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
-    mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms, ...(m.breaks ? { pinned: m.breaks } : {}), refused: h.refused });
-    say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
-  }
-  const equivalentMutants: EquivalentVerdict[] = EQUIVALENT_MUTANTS.map((m) => {
-    const h = done.hunt(m.id);
-    const replay = h.by ? save(`equivalent-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
-    say(`equivalent ${m.id} (${m.removes}) ${h.killed ? `REFUTED by ${h.by!.attack}: ${h.by!.prop}` : `holds: no property broke in ${h.runs} runs`}`);
-    return { id: m.id, removes: m.removes, check: m.check, attack: m.attack, stoppedBy: m.stoppedBy, why: m.why, refuted: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, seeds: huntSeeds(o.seed), refused: h.refused, ms: h.ms };
-  });
+    // 4. mutants
+    const mutants: AuditResult['mutants'] = [];
+    for (const m of MUTANTS) {
+      const h = done.hunt(m.id);
+      const ms = h.ms; // measured in the worker that hunted it
+      const replay = h.by ? save(`mutant-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
+      mutants.push({ id: m.id, removes: m.removes, check: m.check, killed: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, ms, ...(m.breaks ? { pinned: m.breaks } : {}), refused: h.refused });
+      say(`mutant ${m.id} (${m.removes}) ${h.killed ? `killed by ${h.by!.attack}: ${h.by!.prop}` : 'SURVIVED'}`);
+    }
+    const equivalentMutants: EquivalentVerdict[] = EQUIVALENT_MUTANTS.map((m) => {
+      const h = done.hunt(m.id);
+      const replay = h.by ? save(`equivalent-${m.id}`, { attack: h.by.attack, profile: 'hardened', seed: h.by.seed, backend: symbolicBackend, mutant: m.id }).replay : undefined;
+      say(`equivalent ${m.id} (${m.removes}) ${h.killed ? `REFUTED by ${h.by!.attack}: ${h.by!.prop}` : `holds: no property broke in ${h.runs} runs`}`);
+      return { id: m.id, removes: m.removes, check: m.check, attack: m.attack, stoppedBy: m.stoppedBy, why: m.why, refuted: h.killed, ...(h.by ? { by: `${h.by.attack} → ${h.by.prop}`, detail: h.by.detail } : {}), ...(replay ? { replay } : {}), runs: h.runs, seeds: huntSeeds(o.seed), refused: h.refused, ms: h.ms };
+    });
+    return { profiles, mutants, equivalentMutants };
+  };
+  // the traces of the counterexamples, made again with a trace on the workers (a dry pass of the
+  // assembly names the runs); then the assembly writes them, in the order of a sequential campaign
+  const wanted = new Map<string, RunSpec>();
+  assemble((_, spec) => {
+    wanted.set(JSON.stringify(spec), spec);
+    return { replay: '' } as { replay: string } & Drawn;
+  }, () => undefined);
+  const specs = [...wanted.values()];
+  done.traces(specs).forEach((text, i) => traces.set(JSON.stringify(specs[i]), text));
+  const { profiles, mutants, equivalentMutants } = assemble(save, say);
   const killed = mutants.filter((m) => m.killed).length;
   const crypto = done.crypto();
   done.close();

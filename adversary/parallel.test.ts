@@ -1,11 +1,13 @@
 /**
  * Parallel campaigns (spec 11.4): a generator's runs, on any number of workers, are the ones a
  * sequential fast-check campaign makes (draws up to the first failure, then the same shrinking
- * steps). That a whole audit gives the same result on 1 and 2 workers is in audit.test.ts.
+ * steps), and a counterexample's trace made on a worker is the one this thread makes. That a whole
+ * audit gives the same result on 1 and 2 workers is in reports/audit-cli.test.ts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runSpec, type RunSpec } from './audit.ts';
+import { attackTrace, runSpec, type RunSpec } from './audit.ts';
+import { MUTANTS } from './mutants.ts';
 import { draws, runCampaign, type Generator } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
@@ -45,6 +47,21 @@ describe('runCampaign', () => {
       } finally {
         c.close();
       }
+    }
+  }, 300_000);
+
+  it('should make the traces of counterexamples on the workers byte for byte as this thread makes them, in the order asked', () => {
+    // a named attack that breaks compat, the same run with a trace asked twice, and a mutant's killing run
+    const named: RunSpec = { attack: 'ATK-01', profile: 'compat', seed: 1, backend: 'symbolic' };
+    const mutant: RunSpec = { attack: MUTANTS[0]!.killers[0]!, profile: 'hardened', seed: 1, backend: 'symbolic', mutant: MUTANTS[0]!.id };
+    const specs = [named, mutant, named];
+    const inline = specs.map((s) => attackTrace(s, runSpec(s, true)));
+    expect(inline[0]).toContain('"kind":"verdict"');
+    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [], differential: { seed: 1, cases: 1 } }, 2);
+    try {
+      expect(c.traces(specs)).toEqual(inline);
+    } finally {
+      c.close();
     }
   }, 300_000);
 });

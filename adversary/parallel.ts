@@ -1,6 +1,7 @@
 /**
  * Parallel campaigns (`pqroom audit --workers N`, spec 11.4): the runs of a campaign (named
- * attacks, generated plans and login adversaries, mutant hunts, counterexample traces) sharded
+ * attacks, generated plans and login adversaries, mutant hunts, and then the runs made again with
+ * a trace for the counterexamples the audit writes) sharded
  * over worker threads, and merged in the order a single worker runs them, so that the result is
  * the same for any number of workers.
  *
@@ -18,7 +19,7 @@ import { differential, type DifferentialResult } from '../impl/crypto/differenti
 import type { Profile } from '../impl/suite.ts';
 import { withTransitionObserver } from '../machines/observe.ts';
 import type { Backend } from '../simulator/run.ts';
-import { runSpec, type RunSpec } from './run-spec.ts';
+import { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
@@ -62,9 +63,15 @@ export type Task =
   | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean }
   | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
-  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number };
+  | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
+  | { readonly kind: 'trace'; readonly spec: RunSpec };
 
-type TaskResult = RunResult | HuntResult | Generated | DifferentialResult;
+/** A run's trace (`attackTrace`), as the audit writes it for a counterexample. */
+export interface Traced {
+  readonly trace: string;
+}
+
+type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | Traced;
 
 /** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
 export interface CryptoReport {
@@ -164,6 +171,8 @@ export function execute(t: Task): TaskResult {
       return shrink(t.gen, t.index);
     case 'differential':
       return differential(Object.fromEntries(presentBackends().map((b) => [b, realCrypto(b)])), t.seed, t.cases);
+    case 'trace':
+      return { trace: attackTrace(t.spec, runSpec(t.spec, true)) };
   }
 }
 
@@ -191,7 +200,7 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
   };
   return {
     done(r) {
-      if ('checks' in r) return;
+      if ('checks' in r || 'trace' in r) return;
       if ('violations' in r) {
         runs++;
         if (r.violations.length > 0) found++;
@@ -309,6 +318,8 @@ export interface CampaignResults {
   hunt(mutant: string): HuntResult;
   /** The real backends' report. */
   crypto(): CryptoReport;
+  /** The traces of these runs (`attackTrace`, the runs made again with a trace), made on the campaign's workers; in the order given. */
+  traces(specs: readonly RunSpec[]): string[];
   close(): void;
 }
 
@@ -371,6 +382,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
         const s = results[x.shrinkAt] as Generated;
         return { runs: [...runs, ...s.runs], ...(s.counterexample ? { counterexample: s.counterexample } : {}) };
       },
+      traces: (specs) => runner.run(specs.map((spec) => ({ kind: 'trace', spec })), {}).map((r) => (r as Traced).trace),
       close: () => runner.close(),
     };
   } catch (e) {

@@ -5,7 +5,7 @@
  */
 import { withCheckOff } from '../impl/mutants.ts';
 import type { Profile } from '../impl/suite.ts';
-import type { Backend } from '../simulator/run.ts';
+import { TRACE_FORMAT, type Backend } from '../simulator/run.ts';
 import { runAttack, type Attack } from './attacks.ts';
 import { runLoginPlan, type LoginPlan } from './login-plans.ts';
 import { MUTANTS } from './mutants.ts';
@@ -39,4 +39,11 @@ export function runSpec(spec: RunSpec, trace = false): Outcome {
     const generated: Attack = { id: 'generated', title: 'a generated plan', weakness: '-', props: [], plan: () => plan };
     return roomOutcome(runAttack(generated, o));
   });
+}
+
+/** The trace of an attack run: a header that says how to run it again, the events, and the verdict. */
+export function attackTrace(spec: RunSpec, r: Outcome): string {
+  const header = { t: 0, kind: 'run', format: TRACE_FORMAT, ...spec };
+  const verdict = { t: r.elapsed, kind: 'verdict', blocked: r.blocked, violations: r.violations, detected: r.detected, ...(r.findings.length > 0 ? { findings: r.findings } : {}) };
+  return [JSON.stringify(header), ...r.lines, JSON.stringify(verdict)].join('\n') + '\n';
 }
