@@ -27,7 +27,7 @@ import { nodeCrypto } from '../../impl/crypto/node.ts';
 import { INITIAL_INIT_SECRET } from '../../impl/keyschedule.ts';
 import { MsgType, RoomDelivery, Send } from '../../impl/messages/index.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from '../../impl/protocol/commit.ts';
-import { epochRecordOf, newGroupView, prepareMessage } from '../../impl/protocol/group.ts';
+import { epochRecordOf, newGroupView, prepareMessage, type GroupView } from '../../impl/protocol/group.ts';
 import { createIdentity, memberRecordOf, type Identity } from '../../impl/protocol/identity.ts';
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
@@ -41,21 +41,32 @@ const c = nodeCrypto;
 const HERE = fileURLToPath(import.meta.url);
 
 /** The fixture: principals, rooms (genesis and state), each owner's message. */
-interface Fixture {
+export interface Fixture {
   readonly ids: Identity[];
   readonly roomIds: Bytes[];
   readonly genesis: Bytes[];
   readonly state: RelayState;
   readonly messages: Bytes[];
+  /** Each room's members (indexes into `ids`), its owner first. */
+  readonly members: number[][];
+  /** Each room's group view at its genesis (to sign more messages with). */
+  readonly views: GroupView[];
 }
 
-function fixture(rooms: number): Fixture {
-  const rng = deterministicRng(utf8(`pqroom bench workers ${rooms}`));
-  const ids = Array.from({ length: rooms }, () => createIdentity(c, rng));
+/**
+ * `rooms` rooms of `size` members over max(rooms, size) principals: principal i owns room i, whose
+ * other members are principals i+1 .. i+size-1 (modulo the principals).
+ */
+export function fixture(rooms: number, size = 3): Fixture {
+  const rng = deterministicRng(utf8(`pqroom bench workers ${rooms}${size === 3 ? '' : ` of ${size}`}`));
+  const principals = Math.max(rooms, size);
+  const ids = Array.from({ length: principals }, () => createIdentity(c, rng));
   let state = emptyRelay('hardened');
   const roomIds: Bytes[] = [];
   const genesis: Bytes[] = [];
   const messages: Bytes[] = [];
+  const roomMembers: number[][] = [];
+  const views: GroupView[] = [];
   for (let i = 0; i < rooms; i++) {
     const owner = ids[i]!;
     const roomId = rng.bytes(16);
@@ -65,18 +76,20 @@ function fixture(rooms: number): Fixture {
     const key = toHex(roomId);
     const room = r.state.rooms[key]!;
     const members = { ...room.members };
-    for (const m of [ids[(i + 1) % rooms]!, ids[(i + 2) % rooms]!]) members[toHex(m.fp)] = { role: 'member', addedIndex: 1, addedEpoch: 0 };
+    roomMembers.push(Array.from({ length: size }, (_, j) => (i + j) % principals));
+    for (const m of roomMembers[i]!.slice(1)) members[toHex(ids[m]!.fp)] = { role: 'member', addedIndex: 1, addedEpoch: 0 };
     state = { ...r.state, rooms: { ...r.state.rooms, [key]: { ...room, members } } };
     const view = newGroupView(roomId, owner.fp, epochRecordOf(c, g.commit, g.roster, ownerEpochKeys(c, g, INITIAL_INIT_SECRET)));
+    views.push(view);
     messages.push(prepareMessage(c, rng, view, owner, { sent_at: 0, text: 'x'.repeat(200) }).message.bytes);
     roomIds.push(roomId);
     genesis.push(g.commit.bytes);
   }
-  return { ids, roomIds, genesis, state, messages };
+  return { ids, roomIds, genesis, state, messages, members: roomMembers, views };
 }
 
 /** Writes the fixture's rooms into the database files of a relay of `workers` workers at `db`. */
-function seed(f: Fixture, db: string, workers: number): void {
+export function seed(f: Fixture, db: string, workers: number): void {
   for (let k = 0; k < workers; k++) {
     const store = sqliteStore(workers === 1 ? db : shardDb(db, k, workers));
     const rooms: Record<string, RelayState['rooms'][string]> = {};
@@ -137,7 +150,7 @@ interface Row {
   readonly load: number;
 }
 
-const quantile = (xs: Float64Array, q: number): number => Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+export const quantile = (xs: Float64Array, q: number): number => Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 async function measure(f: Fixture, workers: number, perRoom: number, window: number, rep: number, dir: string): Promise<Row> {
   const rooms = f.roomIds.length;
@@ -197,7 +210,7 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
   }
 }
 
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
