@@ -7,7 +7,7 @@
  * Fixture (stated in the output): `--rooms` rooms (default 1,000) of 3 members. There are as
  * many principals as rooms, one connection each: principal i owns room i and is a member of the
  * rooms of i-1 and i-2, so every room has 3 members on 3 connections and every message is
- * delivered to 2 connections. Rooms are created from real genesis commits by the relay's own
+ * delivered to all 3: the 2 members and, as its echo, the sender (REQ-REL-031). Rooms are created from real genesis commits by the relay's own
  * request handling and their members written into the relay state of the room's shard directly
  * (as bench-relay.ts does). Every owner keeps `--window` messages in flight (default 2): all
  * rooms active at once. Each owner's one signed message is sent again and again (the relay
@@ -165,13 +165,13 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
     const sent = new Uint32Array(rooms);
     const got = new Uint32Array(rooms);
     const sendAt = new Float64Array(rooms * perRoom);
-    const latency = new Float64Array(rooms * perRoom * 2);
+    const latency = new Float64Array(rooms * perRoom * 3);
     let deliveries = 0;
     let done = 0;
     let finish: (() => void) | undefined;
     let rejected: string | undefined;
     const pump = (r: number): void => {
-      while (sent[r]! < perRoom && sent[r]! * 2 - got[r]! < window * 2) {
+      while (sent[r]! < perRoom && sent[r]! * 3 - got[r]! < window * 3) {
         sendAt[r * perRoom + sent[r]!] = performance.now();
         sessions[r]!.send(encode(Send, { req_id: 2 + sent[r]!, room_id: f.roomIds[r]!, payload: f.messages[r]! }));
         sent[r]!++;
@@ -185,7 +185,7 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
       const r = roomOf.get(toHex(d.room_id));
       if (r === undefined || d.index < 2) return;
       latency[deliveries++] = performance.now() - sendAt[r * perRoom + Number(d.index) - 2]!;
-      if (++got[r]! === perRoom * 2 && ++done === rooms) finish?.();
+      if (++got[r]! === perRoom * 3 && ++done === rooms) finish?.();
       pump(r);
     };
     for (let i = 0; i < rooms; i += 32) sessions.push(...(await Promise.all(f.ids.slice(i, i + 32).map((identity) => dialSession({ url, crypto: c, profile: 'hardened', identity, relayPk, onInner })))));
@@ -230,7 +230,7 @@ export async function benchWorkers(o: { workers: readonly number[]; rooms: numbe
     keep(`# Relay benchmark: ${o.rooms} rooms of 3, by number of workers`);
     keep('');
     keep(`\`${o.command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback; fixture made in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
-    keep(`${o.rooms} rooms of 3 members on ${o.rooms} connections (principal i owns room i and is a member of rooms i-1 and i-2), every owner sending ${o.perRoom} messages with ${o.window} in flight, all rooms at once: ${o.rooms * o.perRoom * 2} deliveries per row.`);
+    keep(`${o.rooms} rooms of 3 members on ${o.rooms} connections (principal i owns room i and is a member of rooms i-1 and i-2), every owner sending ${o.perRoom} messages with ${o.window} in flight, all rooms at once: ${o.rooms * o.perRoom * 3} deliveries per row (the sender's echo included).`);
     keep(`Each number of workers is measured ${o.reps} time(s), the rows one after the other in each repetition; the table gives medians, and 'vs ${o.workers[0]}' is the median of each repetition's ratio to the first row's throughput. 'load' is the machine's 1-minute load average as the row started (other work on the machine included).`);
     keep('');
     keep(`| rooms of 3 | workers | delivered/s | vs ${o.workers[0]} | p50 ms | p99 ms | client CPU | load |`);
