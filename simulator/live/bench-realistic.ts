@@ -198,6 +198,7 @@ class Meter {
 
   /** Ends the run with an error. */
   fail(error: string): void {
+    if (this.done === this.got.length) return;
     this.error ??= error;
     this.finish?.();
   }
@@ -210,10 +211,19 @@ class Meter {
     }
   }
 
+  /** The first few senders whose messages some receiver lacks, and what each receiver got. */
+  missing(): string {
+    const p = this.p;
+    const out: string[] = [];
+    for (let s = 0; s < p.who.length && out.length < 5; s++)
+      if (this.completed[s]! < p.perSender) out.push(`sender ${s} (sent ${this.sent[s]}): ${p.f.members[p.room[s]!]!.map((j) => `${j} got ${this.nextOf(j, s)}`).join(', ')}`);
+    return out.join('; ');
+  }
+
   run(timeoutMs: number): Promise<number> {
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out: ${this.done} of ${this.got.length} messages delivered to their whole room${this.error ? `; ${this.error}` : ''}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`timed out: ${this.done} of ${this.got.length} messages delivered to their whole room${this.error ? `; ${this.error}` : ''}; ${this.missing()}`)), timeoutMs);
       this.finish = () => {
         clearTimeout(timer);
         if (this.error) reject(new Error(this.error));
@@ -247,7 +257,7 @@ async function measure(p: Plan, mode: Mode, workers: number, server: ServerProc,
   const before = await server.stats();
   let ms: number;
   try {
-    ms = await meter.run(300_000);
+    ms = await meter.run(600_000);
   } finally {
     conns.close();
   }
@@ -297,6 +307,7 @@ async function pqConns(p: Plan, port: number, m: () => Meter | undefined, size: 
       identity: p.f.ids[j]!,
       relayPk,
       onFrame: frame,
+      onClose: (code, why) => m()?.fail(`connection ${j} closed: ${code} ${why}`),
       onInner: (inner) => {
         const meter = m();
         const t = peekType(inner);

@@ -478,8 +478,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const head = [
     `# Relay benchmark`,
     '',
-    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback.`,
-    `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
+    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the start.`,
+    sizes.length > 0
+      ? `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`
+      : "The servers run in child processes, the clients in the benchmark's process.",
     `Each room size is measured ${reps} time(s), each time pqroom, bare+seal and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
     '',
     '| members | frame B | server | delivered/s | vs bare | vs bare+seal | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | CPU vs bare+seal | deliveries/frame | server CPU | client CPU | server KiB/conn |',
