@@ -28,7 +28,7 @@ describe('npm run bench:relay: options and the realistic rows', () => {
     expect(lines[0]).toContain(says);
   });
 
-  it('delivers every message of the realistic rows to every member of its room, the sender included, on each server (tiny sizes)', { timeout: 180_000 }, async () => {
+  it('delivers every message of the realistic rows to every member of its room, the sender included, on each server (tiny sizes)', { timeout: 300_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pqroom-bench-relay-test-'));
     try {
       const file = join(dir, 'bench.md');
