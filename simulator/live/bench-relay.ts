@@ -9,6 +9,10 @@
  *   npm run bench:relay                                   # rooms of 2, 10, 100 and 1000 members
  *   npm run bench:relay -- --members 2,10 --deliveries 20000 --window 64 --reps 3
  *   npm run bench:relay -- --workers 1,2 [--rooms 1000] [--per-room 10]   # many rooms of 3 by number of workers (bench-workers.ts)
+ *   npm run bench:relay -- --realistic all-send,rooms [--senders 10] [--workers 1,2]   # the realistic rows alone (bench-realistic.ts)
+ *
+ * With neither --members nor --realistic, the table has both: the room sizes, then the realistic
+ * rows (a room of 10 where every member sends; 1,000 rooms of 3 at once).
  *
  * What each side does per message:
  * - pqroom: the owner sends a `Send` carrying a signed, sealed hardened `AppMessage` (3.6 KB)
@@ -32,7 +36,7 @@
  * relay neither opens nor deduplicates them, so its work does not depend on which one it forwards.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +53,7 @@ import { createIdentity, memberRecordOf, type Identity } from '../../impl/protoc
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
 import { MODE_NAME, spawnServer, type Mode, type ServerProc } from './bench-servers.ts';
+import { benchRealistic, realisticMistake, realisticNotes, REALISTIC, type Realistic, type RealSummary } from './bench-realistic.ts';
 import { benchWorkers } from './bench-workers.ts';
 import { dialSession, signingIdentity } from './session-client.ts';
 import { sqliteStore } from './sqlite-store.ts';
@@ -407,10 +412,27 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   let rooms = 1000;
   let perRoom = 10;
   let windowGiven = false;
+  let sizesGiven = false;
+  let realistic: Realistic[] | undefined;
+  let senders = 10;
+  const usage = [
+    'usage: npm run bench:relay -- [--members 2,10,100,1000] [--realistic all-send,rooms] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]',
+    '         neither --members nor --realistic: both; --realistic alone writes reports/out/bench-relay-realistic.md',
+    '         the realistic rows: all-send, a room of --senders N (10) where every member sends, W in flight each, about N deliveries;',
+    "         rooms, --rooms N (1000) rooms of 3 at once, --per-room M (10) messages per owner, --window W (2 here unless given), pqroom with 1 and --workers 1,2 workers",
+    '       npm run bench:relay -- --workers 1,2 [--rooms N] [--per-room M] [--window W] [--reps R] [--out FILE | --no-out]   (pqroom alone, by number of workers)',
+  ].join('\n');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => String(argv[++i]);
-    if (a === '--members') sizes = v().split(',').map(Number);
+    if (a === '--help') {
+      out(usage);
+      return 0;
+    } else if (a === '--members') {
+      sizes = v().split(',').map(Number);
+      sizesGiven = true;
+    } else if (a === '--realistic') realistic = v().split(',') as Realistic[];
+    else if (a === '--senders') senders = Number(v());
     else if (a === '--deliveries') deliveries = Number(v());
     else if (a === '--window') {
       window = Number(v());
@@ -424,7 +446,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     else if (a === '--out') file = v();
     else if (a === '--no-out') file = undefined;
     else {
-      out(`bench:relay: unknown argument ${a}\nusage: npm run bench:relay -- [--members 2,10,100,1000] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]\n       npm run bench:relay -- --workers 1,2 [--rooms N] [--per-room M] [--window W] [--reps R] [--out FILE | --no-out]`);
+      out(`bench:relay: unknown argument ${a}\n${usage}`);
       return 2;
     }
   }
@@ -432,7 +454,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     out('bench:relay: --reps is a positive integer');
     return 2;
   }
-  if (workers !== undefined) {
+  if (workers !== undefined && realistic === undefined) {
     if (workers.some((w) => !(Number.isInteger(w) && w >= 1 && w <= 64)) || !(Number.isInteger(rooms) && rooms >= 3) || !(Number.isInteger(perRoom) && perRoom >= 1)) {
       out('bench:relay: --workers is a list of whole numbers 1..64, --rooms at least 3, --per-room at least 1');
       return 2;
@@ -445,13 +467,24 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     out('bench:relay: room sizes are 2..1000 members');
     return 2;
   }
+  if (!sizesGiven && realistic !== undefined) sizes = [];
+  realistic ??= sizesGiven ? [] : [...REALISTIC];
+  const real = { kinds: realistic, senders, deliveries, window, pool, text, rooms, perRoom, roomWindow: windowGiven ? window : 2, workers: workers ?? [1], reps };
+  const mistake = realisticMistake(real);
+  if (mistake !== undefined) {
+    out(`bench:relay: ${mistake}`);
+    return 2;
+  }
+  if (sizes.length === 0 && file === 'reports/out/bench-relay.md') file = 'reports/out/bench-relay-realistic.md';
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-bench-relay-'));
   const command = `npm run bench:relay${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const head = [
     `# Relay benchmark`,
     '',
-    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback.`,
-    `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`,
+    `\`${command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the start.`,
+    sizes.length > 0
+      ? `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`
+      : "The servers run in child processes, the clients in the benchmark's process.",
     `Each room size is measured ${reps} time(s), each time pqroom, bare+seal, bare+seal+fsync and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
     '',
     '| members | frame B | server | delivered/s | vs bare | vs bare+seal | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | CPU vs bare+seal | deliveries/frame | server CPU | client CPU | server KiB/conn |',
@@ -465,6 +498,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   };
   for (const l of head) keep(l);
   const rows: Summary[] = [];
+  let realRows: RealSummary[] = [];
   try {
     for (const n of sizes) {
       const got = await benchSize(n, deliveries, window, pool, text, reps, dir);
@@ -475,6 +509,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       }
       rows.push(...got);
     }
+    realRows = await benchRealistic(real, dir, keep);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -498,11 +533,11 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     'CPU shares are CPU time over wall time (100% = one core); the client process runs every member connection, so on a 2-core machine the',
     "clients' work (opening every frame) competes with the server's.",
   ];
-  for (const l of notes) keep(l);
+  for (const l of [...(sizes.length > 0 ? notes : []), ...(realistic.length > 0 ? realisticNotes(real) : [])]) keep(l);
   if (file !== undefined) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${lines.join('\n')}\n`);
-    writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ command, node: process.version, cpus: cpus().length, deliveries, window, reps, rows }, null, 2)}\n`);
+    writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ command, node: process.version, cpus: cpus().length, loadAverage: loadavg(), deliveries, window, reps, rows, realistic: realRows }, null, 2)}\n`);
     out(`\nwritten to ${file}`);
   }
   return 0;

@@ -5,7 +5,7 @@
  * connection's transport keys). The parent asks for `stats` and says `exit` over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
@@ -34,11 +34,29 @@ export interface Stats {
 function stats(): Stats {
   (globalThis as { gc?: () => void }).gc?.();
   const u = process.cpuUsage();
-  return { cpuUs: u.user + u.system, rss: process.memoryUsage().rss };
+  const kids = childStats();
+  return { cpuUs: u.user + u.system + kids.cpuUs, rss: process.memoryUsage().rss + kids.rss };
+}
+
+/** CPU time and RSS of this process's child processes (the relay's shard workers, `--workers` above 1), from Linux's /proc; none elsewhere. */
+function childStats(): Stats {
+  let cpuUs = 0;
+  let rss = 0;
+  try {
+    for (const pid of readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(' ').filter(Boolean)) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+      cpuUs += (Number(f[11]) + Number(f[12])) * 10_000; // utime + stime, in ticks of 10 ms (USER_HZ 100)
+      rss += Number(f[21]) * 4096; // pages
+    }
+  } catch {
+    // no /proc, or a child gone between the two reads: what was read so far
+  }
+  return { cpuUs, rss };
 }
 
 /** The child: a bare broadcast server or the live relay, answering `stats` and `exit` over IPC. */
-async function serve(mode: string, db: string): Promise<void> {
+async function serve(mode: string, db: string, workers: number): Promise<void> {
   let port: number;
   let close: () => Promise<void>;
   if (mode === 'bare' || mode === 'sealed' || mode === 'sealedFsync') {
@@ -47,10 +65,14 @@ async function serve(mode: string, db: string): Promise<void> {
     // bare+seal: one key and sequence number per connection, as a relay connection's r2c direction
     const keys = new Map<WebSocket, { key: Bytes; seq: number }>();
     let n = 0;
+    // rooms (bench-realistic.ts): a connection that says `rooms 4,5,6` (a text message, answered) is in those rooms, and its
+    // binary messages start with their room's number (u32): each goes to every connection of that room, its sender's included
+    // (the relay echoes a message to its sender, REQ-REL-031). With no room said, a message goes to every other connection.
+    const rooms = new Map<number, WebSocket[]>();
     const broadcast = (ws: WebSocket, data: Buffer, isBinary: boolean): void => {
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      for (const other of wss.clients) {
-        if (other === ws || other.readyState !== WebSocket.OPEN) continue;
+      for (const other of rooms.size > 0 ? (rooms.get(data.readUInt32BE(0)) ?? []) : wss.clients) {
+        if ((other === ws && rooms.size === 0) || other.readyState !== WebSocket.OPEN) continue;
         if (mode === 'bare') other.send(data, { binary: isBinary });
         else {
           const k = keys.get(other)!;
@@ -65,13 +87,20 @@ async function serve(mode: string, db: string): Promise<void> {
     wss.on('connection', (ws) => {
       keys.set(ws, { key: c.sha256(utf8(`bench connection ${n++}`)), seq: 0 });
       ws.on('close', () => keys.delete(ws));
-      ws.on('message', (data: Buffer, isBinary) => (durable ? durable(data, () => broadcast(ws, data, isBinary)) : broadcast(ws, data, isBinary)));
+      ws.on('message', (data: Buffer, isBinary) => {
+        if (!isBinary) {
+          for (const r of String(data).slice('rooms '.length).split(',')) rooms.set(Number(r), [...(rooms.get(Number(r)) ?? []), ws]);
+          return ws.send('in');
+        }
+        if (durable) durable(data, () => broadcast(ws, data, isBinary));
+        else broadcast(ws, data, isBinary);
+      });
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     port = (http.address() as AddressInfo).port;
     close = () => new Promise<void>((r) => (wss.close(), http.close(() => r())));
   } else {
-    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: () => {}, config: { rate: 1e9, burst: 1e9 } });
+    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: () => {}, config: { rate: 1e9, burst: 1e9 }, ...(workers > 1 ? { workers } : {}) });
     port = relay.port;
     close = () => relay.close();
   }
@@ -129,8 +158,9 @@ export interface ServerProc {
   stop(): Promise<void>;
 }
 
-export function spawnServer(mode: Mode, db: string): Promise<ServerProc> {
-  const child: ChildProcess = fork(HERE, ['--serve', mode, db], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A server in a child process; the relay (`pqroom`) with `workers` shard workers (its CPU and memory theirs included). */
+export function spawnServer(mode: Mode, db: string, workers = 1): Promise<ServerProc> {
+  const child: ChildProcess = fork(HERE, ['--serve', mode, db, String(workers)], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   child.on('message', (m) => waiters.shift()?.(m as Record<string, unknown>));
   const next = () => new Promise<Record<string, unknown>>((r) => waiters.push(r));
@@ -155,4 +185,4 @@ export function spawnServer(mode: Mode, db: string): Promise<ServerProc> {
   });
 }
 
-if (process.argv[1] === HERE && process.argv[2] === '--serve') void serve(process.argv[3]!, process.argv[4]!);
+if (process.argv[1] === HERE && process.argv[2] === '--serve') void serve(process.argv[3]!, process.argv[4]!, Number(process.argv[5] ?? 1));

@@ -7,7 +7,7 @@
  * Fixture (stated in the output): `--rooms` rooms (default 1,000) of 3 members. There are as
  * many principals as rooms, one connection each: principal i owns room i and is a member of the
  * rooms of i-1 and i-2, so every room has 3 members on 3 connections and every message is
- * delivered to 2 connections. Rooms are created from real genesis commits by the relay's own
+ * delivered to all 3: the 2 members and, as its echo, the sender (REQ-REL-031). Rooms are created from real genesis commits by the relay's own
  * request handling and their members written into the relay state of the room's shard directly
  * (as bench-relay.ts does). Every owner keeps `--window` messages in flight (default 2): all
  * rooms active at once. Each owner's one signed message is sent again and again (the relay
@@ -27,7 +27,7 @@ import { nodeCrypto } from '../../impl/crypto/node.ts';
 import { INITIAL_INIT_SECRET } from '../../impl/keyschedule.ts';
 import { MsgType, RoomDelivery, Send } from '../../impl/messages/index.ts';
 import { buildCommit, ownerEpochKeys, ZERO_HASH } from '../../impl/protocol/commit.ts';
-import { epochRecordOf, newGroupView, prepareMessage } from '../../impl/protocol/group.ts';
+import { epochRecordOf, newGroupView, prepareMessage, type GroupView } from '../../impl/protocol/group.ts';
 import { createIdentity, memberRecordOf, type Identity } from '../../impl/protocol/identity.ts';
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
@@ -41,21 +41,32 @@ const c = nodeCrypto;
 const HERE = fileURLToPath(import.meta.url);
 
 /** The fixture: principals, rooms (genesis and state), each owner's message. */
-interface Fixture {
+export interface Fixture {
   readonly ids: Identity[];
   readonly roomIds: Bytes[];
   readonly genesis: Bytes[];
   readonly state: RelayState;
   readonly messages: Bytes[];
+  /** Each room's members (indexes into `ids`), its owner first. */
+  readonly members: number[][];
+  /** Each room's group view at its genesis (to sign more messages with). */
+  readonly views: GroupView[];
 }
 
-function fixture(rooms: number): Fixture {
-  const rng = deterministicRng(utf8(`pqroom bench workers ${rooms}`));
-  const ids = Array.from({ length: rooms }, () => createIdentity(c, rng));
+/**
+ * `rooms` rooms of `size` members over max(rooms, size) principals: principal i owns room i, whose
+ * other members are principals i+1 .. i+size-1 (modulo the principals).
+ */
+export function fixture(rooms: number, size = 3): Fixture {
+  const rng = deterministicRng(utf8(`pqroom bench workers ${rooms}${size === 3 ? '' : ` of ${size}`}`));
+  const principals = Math.max(rooms, size);
+  const ids = Array.from({ length: principals }, () => createIdentity(c, rng));
   let state = emptyRelay('hardened');
   const roomIds: Bytes[] = [];
   const genesis: Bytes[] = [];
   const messages: Bytes[] = [];
+  const roomMembers: number[][] = [];
+  const views: GroupView[] = [];
   for (let i = 0; i < rooms; i++) {
     const owner = ids[i]!;
     const roomId = rng.bytes(16);
@@ -65,18 +76,20 @@ function fixture(rooms: number): Fixture {
     const key = toHex(roomId);
     const room = r.state.rooms[key]!;
     const members = { ...room.members };
-    for (const m of [ids[(i + 1) % rooms]!, ids[(i + 2) % rooms]!]) members[toHex(m.fp)] = { role: 'member', addedIndex: 1, addedEpoch: 0 };
+    roomMembers.push(Array.from({ length: size }, (_, j) => (i + j) % principals));
+    for (const m of roomMembers[i]!.slice(1)) members[toHex(ids[m]!.fp)] = { role: 'member', addedIndex: 1, addedEpoch: 0 };
     state = { ...r.state, rooms: { ...r.state.rooms, [key]: { ...room, members } } };
     const view = newGroupView(roomId, owner.fp, epochRecordOf(c, g.commit, g.roster, ownerEpochKeys(c, g, INITIAL_INIT_SECRET)));
+    views.push(view);
     messages.push(prepareMessage(c, rng, view, owner, { sent_at: 0, text: 'x'.repeat(200) }).message.bytes);
     roomIds.push(roomId);
     genesis.push(g.commit.bytes);
   }
-  return { ids, roomIds, genesis, state, messages };
+  return { ids, roomIds, genesis, state, messages, members: roomMembers, views };
 }
 
 /** Writes the fixture's rooms into the database files of a relay of `workers` workers at `db`. */
-function seed(f: Fixture, db: string, workers: number): void {
+export function seed(f: Fixture, db: string, workers: number): void {
   for (let k = 0; k < workers; k++) {
     const store = sqliteStore(workers === 1 ? db : shardDb(db, k, workers));
     const rooms: Record<string, RelayState['rooms'][string]> = {};
@@ -137,7 +150,7 @@ interface Row {
   readonly load: number;
 }
 
-const quantile = (xs: Float64Array, q: number): number => Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+export const quantile = (xs: Float64Array, q: number): number => Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 async function measure(f: Fixture, workers: number, perRoom: number, window: number, rep: number, dir: string): Promise<Row> {
   const rooms = f.roomIds.length;
@@ -152,13 +165,13 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
     const sent = new Uint32Array(rooms);
     const got = new Uint32Array(rooms);
     const sendAt = new Float64Array(rooms * perRoom);
-    const latency = new Float64Array(rooms * perRoom * 2);
+    const latency = new Float64Array(rooms * perRoom * 3);
     let deliveries = 0;
     let done = 0;
     let finish: (() => void) | undefined;
     let rejected: string | undefined;
     const pump = (r: number): void => {
-      while (sent[r]! < perRoom && sent[r]! * 2 - got[r]! < window * 2) {
+      while (sent[r]! < perRoom && sent[r]! * 3 - got[r]! < window * 3) {
         sendAt[r * perRoom + sent[r]!] = performance.now();
         sessions[r]!.send(encode(Send, { req_id: 2 + sent[r]!, room_id: f.roomIds[r]!, payload: f.messages[r]! }));
         sent[r]!++;
@@ -172,7 +185,7 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
       const r = roomOf.get(toHex(d.room_id));
       if (r === undefined || d.index < 2) return;
       latency[deliveries++] = performance.now() - sendAt[r * perRoom + Number(d.index) - 2]!;
-      if (++got[r]! === perRoom * 2 && ++done === rooms) finish?.();
+      if (++got[r]! === perRoom * 3 && ++done === rooms) finish?.();
       pump(r);
     };
     for (let i = 0; i < rooms; i += 32) sessions.push(...(await Promise.all(f.ids.slice(i, i + 32).map((identity) => dialSession({ url, crypto: c, profile: 'hardened', identity, relayPk, onInner })))));
@@ -197,7 +210,7 @@ async function measure(f: Fixture, workers: number, perRoom: number, window: num
   }
 }
 
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -217,7 +230,7 @@ export async function benchWorkers(o: { workers: readonly number[]; rooms: numbe
     keep(`# Relay benchmark: ${o.rooms} rooms of 3, by number of workers`);
     keep('');
     keep(`\`${o.command}\` on node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), loopback; fixture made in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
-    keep(`${o.rooms} rooms of 3 members on ${o.rooms} connections (principal i owns room i and is a member of rooms i-1 and i-2), every owner sending ${o.perRoom} messages with ${o.window} in flight, all rooms at once: ${o.rooms * o.perRoom * 2} deliveries per row.`);
+    keep(`${o.rooms} rooms of 3 members on ${o.rooms} connections (principal i owns room i and is a member of rooms i-1 and i-2), every owner sending ${o.perRoom} messages with ${o.window} in flight, all rooms at once: ${o.rooms * o.perRoom * 3} deliveries per row (the sender's echo included).`);
     keep(`Each number of workers is measured ${o.reps} time(s), the rows one after the other in each repetition; the table gives medians, and 'vs ${o.workers[0]}' is the median of each repetition's ratio to the first row's throughput. 'load' is the machine's 1-minute load average as the row started (other work on the machine included).`);
     keep('');
     keep(`| rooms of 3 | workers | delivered/s | vs ${o.workers[0]} | p50 ms | p99 ms | client CPU | load |`);
