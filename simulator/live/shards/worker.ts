@@ -89,6 +89,9 @@ export function runShard(db: string, index: number, count: number, profile: Prof
 
   /** Group commit: what one turn of the event loop brought is durable before any of it is reported (REQ-REL-050). */
   const commit = (): void => {
+    // a 'stop' commits the open batch itself, then closes the store: the commit scheduled for that
+    // batch finds nothing open (it used to commit on the closed database: TypeError at every stop under traffic)
+    if (!open) return;
     open = false;
     store.commit();
     const m: FromShard = { t: 'out', effects: out, forwards, done, rooms: Object.keys(relay.context.state.rooms).length };
