@@ -100,7 +100,7 @@ async function serve(mode: string, db: string, workers: number): Promise<void> {
     port = (http.address() as AddressInfo).port;
     close = () => new Promise<void>((r) => (wss.close(), http.close(() => r())));
   } else {
-    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: () => {}, config: { rate: 1e9, burst: 1e9 }, ...(workers > 1 ? { workers } : {}) });
+    const relay = await startRelay({ port: 0, db, profile: 'hardened', log: process.env.BENCH_RELAY_LOG ? (line: string) => process.stderr.write(`${line}\n`) : () => {}, config: { rate: 1e9, burst: 1e9 }, ...(workers > 1 ? { workers } : {}) });
     port = relay.port;
     close = () => relay.close();
   }
