@@ -38,7 +38,7 @@ import { MsgType, Send } from '../../impl/messages/index.ts';
 import { prepareMessage } from '../../impl/protocol/group.ts';
 import { sealFrame } from '../../impl/protocol/transport.ts';
 import { deterministicRng } from '../../impl/rng.ts';
-import { MODE_NAME, spawnServer, type Mode, type ServerProc } from './bench-servers.ts';
+import { MODE_NAME, spawnServer, type Measured, type Mode, type ServerProc } from './bench-servers.ts';
 import { fixture, median, quantile, seed, type Fixture } from './bench-workers.ts';
 import { dialSession } from './session-client.ts';
 
@@ -128,25 +128,12 @@ function withTags(p: Plan): Plan {
 }
 
 /** One measured row. */
-export interface RealRow {
+export interface RealRow extends Measured {
   /** The row's label in the members column: '10 (all send)', '1000×3'. */
   readonly members: string;
   readonly server: string;
   readonly mode: Mode;
   readonly workers: number;
-  readonly frameBytes: number;
-  readonly deliveriesPerFrame: number;
-  readonly messages: number;
-  readonly deliveries: number;
-  readonly seconds: number;
-  readonly deliveredPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** Server CPU (user + system, shard workers included) per delivery, µs. */
-  readonly serverCpuUsPerDelivery: number;
-  readonly serverCpuShare: number;
-  readonly clientCpuShare: number;
-  readonly memPerConnKiB: number;
   /** 1-minute load average as the row started. */
   readonly load: number;
 }

@@ -52,7 +52,7 @@ import { epochRecordOf, newGroupView, prepareMessage } from '../../impl/protocol
 import { createIdentity, memberRecordOf, type Identity } from '../../impl/protocol/identity.ts';
 import { emptyRelay, handleRequest, type RelayState } from '../../impl/protocol/relay-state.ts';
 import { deterministicRng } from '../../impl/rng.ts';
-import { MODE_NAME, spawnServer, type Mode, type ServerProc } from './bench-servers.ts';
+import { MODE_NAME, spawnServer, type Measured, type Mode, type ServerProc } from './bench-servers.ts';
 import { benchRealistic, realisticMistake, realisticNotes, REALISTIC, type Realistic, type RealSummary } from './bench-realistic.ts';
 import { benchWorkers } from './bench-workers.ts';
 import { dialSession, signingIdentity } from './session-client.ts';
@@ -169,27 +169,9 @@ function quantile(xs: Float64Array, q: number): number {
 
 
 /** One measured row. */
-interface Row {
+interface Row extends Measured {
   readonly members: number;
   readonly mode: Mode;
-  /** The size of a frame carrying one delivery alone. */
-  readonly frameBytes: number;
-  /** Deliveries per frame the members received (pqroom batches a group commit's deliveries, REQ-TRN-010). */
-  readonly deliveriesPerFrame: number;
-  readonly messages: number;
-  readonly deliveries: number;
-  readonly seconds: number;
-  readonly deliveredPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** Server CPU (user + system) per delivery, µs. */
-  readonly serverCpuUsPerDelivery: number;
-  /** Server CPU over wall time of the phase. */
-  readonly serverCpuShare: number;
-  /** Client-process CPU over wall time. */
-  readonly clientCpuShare: number;
-  /** Server RSS growth per connection, KiB. */
-  readonly memPerConnKiB: number;
 }
 
 async function measure(

@@ -55,6 +55,28 @@ function childStats(): Stats {
   return { cpuUs, rss };
 }
 
+/** What every row of the relay benchmark measures (bench-relay.ts, bench-realistic.ts). */
+export interface Measured {
+  /** The size of a frame carrying one delivery alone. */
+  readonly frameBytes: number;
+  /** Deliveries per frame the members received (pqroom batches a group commit's deliveries, REQ-TRN-010). */
+  readonly deliveriesPerFrame: number;
+  readonly messages: number;
+  readonly deliveries: number;
+  readonly seconds: number;
+  readonly deliveredPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Server CPU (user + system, shard workers included) per delivery, µs. */
+  readonly serverCpuUsPerDelivery: number;
+  /** Server CPU over wall time of the phase. */
+  readonly serverCpuShare: number;
+  /** Client-process CPU over wall time. */
+  readonly clientCpuShare: number;
+  /** Server RSS growth per connection, KiB. */
+  readonly memPerConnKiB: number;
+}
+
 /** The child: a bare broadcast server or the live relay, answering `stats` and `exit` over IPC. */
 async function serve(mode: string, db: string, workers: number): Promise<void> {
   let port: number;
