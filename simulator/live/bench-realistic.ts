@@ -279,13 +279,33 @@ async function connectAll<T>(n: number, open: (i: number) => Promise<T>): Promis
   return out;
 }
 
-/** pqroom: every principal's session; a delivery is told by its payload's last 16 bytes (the payload ends the `RoomDelivery`). */
+/**
+ * pqroom: every principal's session; a delivery is told by the SHA-256 of its payload (the payload
+ * ends the `RoomDelivery`). Not by the payload's last bytes: those end an ML-DSA-65 signature, whose
+ * hint section is zero padding and six counts, and two of 1,000 rooms' messages shared their last
+ * 16 bytes, so one room's deliveries were counted as another's and the run never ended.
+ */
 async function pqConns(p: Plan, port: number, m: () => Meter | undefined, size: (n: number) => void, frame: () => void): Promise<Conns> {
   const url = `ws://127.0.0.1:${port}`;
   const relayPk = fromHex((await (await fetch(`http://127.0.0.1:${port}/relay-key`)).text()).trim());
   const overhead = sealFrame(c, new Uint8Array(32), 0, new Uint8Array(0)).length;
-  const byTail = new Map<string, { s: number; i: number }>();
-  p.pools.forEach((pool, s) => pool.forEach((b, i) => byTail.set(toHex(b.subarray(b.length - 16)), { s, i })));
+  const byPayload = new Map<string, { s: number; i: number }>();
+  const lengths = new Set<number>();
+  p.pools.forEach((pool, s) =>
+    pool.forEach((b, i) => {
+      byPayload.set(toHex(c.sha256(b)), { s, i });
+      lengths.add(b.length);
+    }),
+  );
+  const pooled = p.pools.reduce((n, pool) => n + pool.length, 0);
+  if (byPayload.size !== pooled) throw new Error(`bench: ${pooled - byPayload.size} of the senders' ${pooled} messages are the same bytes as another: deliveries could not be told apart`);
+  const idOf = (inner: Bytes): { s: number; i: number } | undefined => {
+    for (const n of lengths) {
+      const id = n <= inner.length ? byPayload.get(toHex(c.sha256(inner.subarray(inner.length - n)))) : undefined;
+      if (id) return id;
+    }
+    return undefined;
+  };
   const sessions = await connectAll(p.f.ids.length, (j) =>
     dialSession({
       url,
@@ -301,8 +321,9 @@ async function pqConns(p: Plan, port: number, m: () => Meter | undefined, size: 
         if (t === MsgType.Reject) meter?.fail(`the relay rejected a message: ${toHex(inner.subarray(0, 64))}`);
         if (t !== MsgType.RoomDelivery || !meter) return;
         size(inner.length + overhead);
-        const id = byTail.get(toHex(inner.subarray(inner.length - 16)));
-        if (id === undefined || id.i !== meter.nextOf(j, id.s) % p.pools[id.s]!.length) meter.fail(`receiver ${j} got a delivery it did not expect next`);
+        const id = idOf(inner);
+        if (id === undefined || !p.f.members[p.room[id.s]!]!.includes(j)) meter.fail(`receiver ${j} got a delivery of no room it is in`);
+        else if (id.i !== meter.nextOf(j, id.s) % p.pools[id.s]!.length) meter.fail(`receiver ${j} got a delivery it did not expect next`);
         else meter.deliver(j, id.s);
       },
     }),
