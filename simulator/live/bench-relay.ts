@@ -467,7 +467,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     sizes.length > 0
       ? `About ${deliveries} deliveries per room size and server (at least 50 messages), ${window} messages in flight; the servers run in child processes, the clients in the benchmark's process.`
       : "The servers run in child processes, the clients in the benchmark's process.",
-    `Each room size is measured ${reps} time(s), each time pqroom, bare+seal, bare+seal+fsync and bare one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
+    `Each ${sizes.length > 0 ? 'room size' : 'row'} is measured ${reps} time(s), each time ${sizes.length > 0 ? 'pqroom, bare+seal, bare+seal+fsync and bare' : 'pqroom (at each number of workers), bare+seal and bare'} one after the other; the table gives medians, and 'vs bare', 'vs bare+seal' and 'CPU vs bare+seal' are the medians of each repetition's ratio to that server's figure in the same repetition.`,
     '',
     '| members | frame B | server | delivered/s | vs bare | vs bare+seal | p50 ms | p99 ms | p99 vs bare | server CPU µs/delivery | CPU vs bare+seal | deliveries/frame | server CPU | client CPU | server KiB/conn |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
