@@ -44,15 +44,20 @@ function keysOf<V>(t: Trie<V>): string[] {
   return out;
 }
 
+/** The bucket holding `key`, when it holds it. */
+function holder<V>(t: Trie<V>, key: string): Bucket<V> | undefined {
+  const b = lookup(t, key);
+  return b !== undefined && own.call(b, key) ? b : undefined;
+}
+
 function wrap<V>(t: Trie<V>): Readonly<Record<string, V>> {
   const p = new Proxy({} as Record<string, V>, {
-    get: (_t, k) => (typeof k === 'string' ? (() => { const b = lookup(t, k); return b !== undefined && own.call(b, k) ? b[k] : undefined; })() : undefined),
-    has: (_t, k) => typeof k === 'string' && (() => { const b = lookup(t, k); return b !== undefined && own.call(b, k); })(),
+    get: (_t, k) => (typeof k === 'string' ? holder(t, k)?.[k] : undefined),
+    has: (_t, k) => typeof k === 'string' && holder(t, k) !== undefined,
     ownKeys: () => keysOf(t),
     getOwnPropertyDescriptor: (_t, k) => {
-      if (typeof k !== 'string') return undefined;
-      const b = lookup(t, k);
-      return b !== undefined && own.call(b, k) ? { value: b[k], writable: false, enumerable: true, configurable: true } : undefined;
+      const b = typeof k === 'string' ? holder(t, k) : undefined;
+      return b !== undefined ? { value: b[k as string], writable: false, enumerable: true, configurable: true } : undefined;
     },
     set: () => {
       throw new TypeError('a shared record is immutable: use withEntry');
