@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { MODE_NAME, type Mode } from '../simulator/live/bench-servers.ts';
 
 /** One figure of the suite. */
 export interface Figure {
@@ -49,6 +50,61 @@ function machine(): Record<string, unknown> {
     top = 'top not available';
   }
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage: loadavg().map((x) => Number(x.toFixed(2))), top };
+}
+
+/** What bench:relay writes beside its table: the room-size rows and the realistic rows (simulator/live/bench-relay.ts). */
+interface RelayRun {
+  readonly deliveredPerSecond: number;
+  readonly p99Ms: number;
+  readonly serverCpuUsPerDelivery: number;
+}
+interface RelayRow extends RelayRun {
+  readonly members: number | string;
+  readonly mode: Mode;
+  readonly workers?: number;
+  readonly vsBare: number;
+  readonly vsSealed: number;
+  readonly runs: readonly RelayRun[];
+}
+interface RelayJson {
+  readonly rows: readonly RelayRow[];
+  readonly realistic?: readonly RelayRow[];
+}
+
+/**
+ * The relay's figures: every row's delivered/s, and for pqroom's rows issue 23's goals (delivered/s
+ * ≥ 0.7× bare+seal, p99 ≤ 2× bare+seal's, CPU per message at 2 members ≤ 100 µs, 2 workers ≥ 1.6×
+ * one worker on 1,000 rooms of 3), each ratio taken within one repetition.
+ */
+export function relayFigures(relay: RelayJson, node: string): Figure[] {
+  const figs: Figure[] = [];
+  const cmd = 'npm run bench:relay';
+  const spread = (runs: readonly RelayRun[], g: (r: RelayRun) => number) => ({ min: Math.min(...runs.map(g)), max: Math.max(...runs.map(g)) });
+  const perRep = (a: RelayRow, b: RelayRow, g: (r: RelayRun) => number): number[] => a.runs.map((r, i) => g(r) / g(b.runs[i] ?? b));
+  const groups = [
+    { rows: relay.rows, label: (r: RelayRow) => `${r.members} members` },
+    { rows: relay.realistic ?? [], label: (r: RelayRow) => `${r.members} (realistic)` },
+  ];
+  for (const { rows, label } of groups) {
+    for (const r of rows) {
+      const server = r.mode === 'pqroom' && (r.workers ?? 1) > 1 ? `pqroom, ${r.workers} workers` : MODE_NAME[r.mode];
+      figs.push({ part: 'relay', name: `${label(r)}, ${server}: delivered/s (${r.vsBare.toFixed(2)} of bare)`, unit: '/s', median: r.deliveredPerSecond, ...spread(r.runs, (x) => x.deliveredPerSecond), command: cmd, node });
+      if (r.mode !== 'pqroom') continue;
+      const sealed = rows.find((s) => s.members === r.members && s.mode === 'sealed');
+      if (sealed === undefined) continue;
+      const p99 = perRep(r, sealed, (x) => x.p99Ms);
+      figs.push({ part: 'relay', name: `${label(r)}, ${server}: delivered/s vs bare+seal`, unit: 'x', median: r.vsSealed, command: cmd, node, goal: '>= 0.7x bare+seal', met: r.vsSealed >= 0.7 });
+      figs.push({ part: 'relay', name: `${label(r)}, ${server}: p99 vs bare+seal's`, unit: 'x', median: median(p99), min: Math.min(...p99), max: Math.max(...p99), command: cmd, node, goal: '<= 2x bare+seal', met: median(p99) <= 2 });
+      const cpuGoal = r.members === 2 ? { goal: '<= 100 µs at 2 members', met: r.serverCpuUsPerDelivery <= 100 } : {};
+      figs.push({ part: 'relay', name: `${label(r)}, ${server}: server CPU per delivery`, unit: 'µs', median: r.serverCpuUsPerDelivery, ...spread(r.runs, (x) => x.serverCpuUsPerDelivery), command: cmd, node, ...cpuGoal });
+      const one = rows.find((s) => s.members === r.members && s.mode === 'pqroom' && (s.workers ?? 1) === 1);
+      if ((r.workers ?? 1) > 1 && one !== undefined) {
+        const up = perRep(r, one, (x) => x.deliveredPerSecond);
+        figs.push({ part: 'relay', name: `${label(r)}: ${r.workers} workers over 1 worker (same repetition)`, unit: 'x', median: median(up), min: Math.min(...up), max: Math.max(...up), command: `${cmd} -- --realistic rooms --workers 1,${r.workers}`, node, goal: '>= 1.6x on 2 cores', met: median(up) >= 1.6 });
+      }
+    }
+  }
+  return figs;
 }
 
 /** Runs the suite; returns the exit code. */
@@ -152,12 +208,9 @@ export function main(argv: readonly string[], out: (s: string) => void = console
         out('relay against bare+seal');
         const relayMd = join(tmp, 'relay.md');
         child(bin, tsx, 'simulator/live/bench-relay.ts', ['--out', relayMd]);
-        const relay = JSON.parse(readFileSync(relayMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { members: number; mode: string; deliveredPerSecond: number; vsBare: number; runs: { deliveredPerSecond: number }[] }[] };
+        const relay = JSON.parse(readFileSync(relayMd.replace(/\.md$/, '.json'), 'utf8')) as RelayJson;
         raw.relay = relay;
-        for (const r of relay.rows) {
-          const per = r.runs.map((x) => x.deliveredPerSecond);
-          fig({ part: 'relay', name: `${r.members} members, ${r.mode}: delivered/s (${r.vsBare.toFixed(2)} of bare)`, unit: '/s', median: r.deliveredPerSecond, min: Math.min(...per), max: Math.max(...per), command: 'npm run bench:relay', node });
-        }
+        for (const f of relayFigures(relay, node)) fig(f);
       }
     }
   } catch (e) {

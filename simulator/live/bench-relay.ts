@@ -401,7 +401,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     'usage: npm run bench:relay -- [--members 2,10,100,1000] [--realistic all-send,rooms] [--deliveries N] [--window W] [--pool P] [--text CHARS] [--reps R] [--out FILE | --no-out]',
     '         neither --members nor --realistic: both; --realistic alone writes reports/out/bench-relay-realistic.md',
     '         the realistic rows: all-send, a room of --senders N (10) where every member sends, W in flight each, about N deliveries;',
-    "         rooms, --rooms N (1000) rooms of 3 at once, --per-room M (10) messages per owner, --window W (2 here unless given), pqroom with 1 and --workers 1,2 workers",
+    "         rooms, --rooms N (1000) rooms of 3 at once, --per-room M (10) messages per owner, --window W (2 here unless given), pqroom with each count of --workers (default 1,2 on 2 cores or more)",
     '       npm run bench:relay -- --workers 1,2 [--rooms N] [--per-room M] [--window W] [--reps R] [--out FILE | --no-out]   (pqroom alone, by number of workers)',
   ].join('\n');
   for (let i = 0; i < argv.length; i++) {
@@ -451,7 +451,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   }
   if (!sizesGiven && realistic !== undefined) sizes = [];
   realistic ??= sizesGiven ? [] : [...REALISTIC];
-  const real = { kinds: realistic, senders, deliveries, window, pool, text, rooms, perRoom, roomWindow: windowGiven ? window : 2, workers: workers ?? [1], reps };
+  const real = { kinds: realistic, senders, deliveries, window, pool, text, rooms, perRoom, roomWindow: windowGiven ? window : 2, workers: workers ?? (cpus().length >= 2 ? [1, 2] : [1]), reps };
   const mistake = realisticMistake(real);
   if (mistake !== undefined) {
     out(`bench:relay: ${mistake}`);
