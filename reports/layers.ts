@@ -5,10 +5,14 @@
  * module reads the import statements of a list of files and reports every import against the
  * direction and every cycle; reports/layers.test.ts runs it on the sources.
  */
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import type * as TS from 'typescript';
+
+// the TypeScript parser, loaded with `require` (why: adversary/mutation/sites.ts)
+const ts = createRequire(import.meta.url)('typescript') as typeof TS;
 
 /** A layer: a folder (its subfolders included, unless a layer of their own), and the layers its files may import besides their own. */
 export interface Layer {

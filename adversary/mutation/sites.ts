@@ -16,9 +16,18 @@
  * survivor never reached, or reached but never different, is told apart from one that changed
  * the run unnoticed.
  */
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
+
+/**
+ * The TypeScript parser, loaded with `require`: the package is CommonJS, and importing its 9 MB as
+ * an ES module makes Node and the TypeScript loader scan the whole file for its exports first
+ * (0.4 to 0.8 s of CPU in every process that imports this module: each `pqroom mutate`, each
+ * mutant's worker, each test file) for nothing; `require` compiles it and no more.
+ */
+const ts = createRequire(import.meta.url)('typescript') as typeof TS;
 
 /** What a generated mutant does to its site. */
 export type Operator =
@@ -120,7 +129,7 @@ export function loadedFiles(root: string, entry: string): Set<string> {
       }
       if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) specs.push(st.moduleSpecifier.text);
     }
-    const dyn = (n: ts.Node): void => {
+    const dyn = (n: TS.Node): void => {
       if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) specs.push(n.arguments[0].text);
       ts.forEachChild(n, dyn);
     };
@@ -134,7 +143,7 @@ export function loadedFiles(root: string, entry: string): Set<string> {
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 /** Whether a statement leaves its block (the branch of a guard). */
-function leaves(s: ts.Statement): boolean {
+function leaves(s: TS.Statement): boolean {
   if (ts.isReturnStatement(s) || ts.isThrowStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) return true;
   if (ts.isBlock(s)) {
     const last = s.statements[s.statements.length - 1];
@@ -144,7 +153,7 @@ function leaves(s: ts.Statement): boolean {
 }
 
 /** Whether an expression is a condition by its form (a comparison, a logical operator, a negation). */
-function booleanForm(e: ts.Expression): boolean {
+function booleanForm(e: TS.Expression): boolean {
   while (ts.isParenthesizedExpression(e)) e = e.expression;
   if (ts.isPrefixUnaryExpression(e)) return e.operator === ts.SyntaxKind.ExclamationToken;
   return ts.isBinaryExpression(e) && BOOLEAN_OPS.has(e.operatorToken.kind);
@@ -156,7 +165,7 @@ export function mutantsOf(file: string, text: string): GeneratedMutant[] {
   const lineOf = (pos: number): number => sf.getLineAndCharacterOfPosition(pos).line + 1;
   const lines = text.split('\n');
   /** The requirement a statement cites: in its first lines (for an `if`, up to its branch's first line), else in the comment above it. */
-  const citedBy = (st: ts.Statement): string | undefined => {
+  const citedBy = (st: TS.Statement): string | undefined => {
     const first = lineOf(st.getStart(sf));
     let last = Math.min(lineOf(st.end), first + 2);
     if (ts.isIfStatement(st)) {
@@ -173,12 +182,12 @@ export function mutantsOf(file: string, text: string): GeneratedMutant[] {
   };
   type Raw = Omit<GeneratedMutant, 'id' | 'key'>;
   const raw: Raw[] = [];
-  const add = (operator: Operator, req: string, node: ts.Node, replacement: string, code: string): void => {
+  const add = (operator: Operator, req: string, node: TS.Node, replacement: string, code: string): void => {
     const start = node.getStart(sf);
     raw.push({ file, fn: enclosingFunction(node), line: lineOf(start), operator, req, original: collapse(node.getText(sf)), replacement: collapse(replacement), start, end: node.end, code });
   };
   const H = 'globalThis.__pqroomMutant';
-  const visit = (n: ts.Node, site: string | undefined): void => {
+  const visit = (n: TS.Node, site: string | undefined): void => {
     if (ts.isStatement(n) && !ts.isBlock(n) && !ts.isFunctionDeclaration(n) && !ts.isClassDeclaration(n)) site = citedBy(n) ?? (ts.isVariableStatement(n) || ts.isExpressionStatement(n) || ts.isReturnStatement(n) || ts.isIfStatement(n) ? undefined : site);
     if (ts.isFunctionLike(n) && !ts.isArrowFunction(n) && !ts.isFunctionExpression(n)) site = undefined;
     if (site !== undefined) {
@@ -233,11 +242,11 @@ export function mutantKey(m: { readonly file: string; readonly fn: string; reado
  * actions and guards are properties of its setup), or `<module>`. A variable or property with no
  * function between it and the mutant (`const id = a ? b : c`) names nothing.
  */
-function enclosingFunction(node: ts.Node): string {
-  const named = (x: ts.Node | undefined): string | undefined => (x && (ts.isIdentifier(x) || ts.isStringLiteral(x) || ts.isPrivateIdentifier(x) || ts.isNumericLiteral(x)) ? x.text : undefined);
+function enclosingFunction(node: TS.Node): string {
+  const named = (x: TS.Node | undefined): string | undefined => (x && (ts.isIdentifier(x) || ts.isStringLiteral(x) || ts.isPrivateIdentifier(x) || ts.isNumericLiteral(x)) ? x.text : undefined);
   const names: string[] = [];
   let inFunction = false;
-  for (let n: ts.Node | undefined = node.parent; n !== undefined; n = n.parent) {
+  for (let n: TS.Node | undefined = node.parent; n !== undefined; n = n.parent) {
     let name: string | undefined;
     if (ts.isConstructorDeclaration(n)) name = 'constructor';
     else if (ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isClassDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n)) name = named(n.name);

@@ -6,12 +6,15 @@
  * the module's tests and puts the file back. The tests of each module run once unmutated first; a
  * module whose tests fail as written gives no verdict.
  */
+import { createRequire } from 'node:module';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
 import type { GeneratedMutant } from './sites.ts';
+// the TypeScript parser, loaded with `require` (why: adversary/mutation/sites.ts)
+const ts = createRequire(import.meta.url)('typescript') as typeof TS;
 
 /** The test files of `impl/`, `machines/` and `simulator/` that exercise `file`: beside it, named after its folder, or importing it (or a module that imports it). */
 export function testsOf(root: string, file: string): string[] {

@@ -9,7 +9,6 @@
  * This module runs on the relay only: the page imports the messages, never this file (the
  * library would otherwise be bundled into the page).
  */
-import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { decodeUtf8, equalConstantTime, fromBase64Url, toBase64Url, type Bytes } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
@@ -146,6 +145,14 @@ function loginTotp(factors: AccountFactors, r: FactorResponse, now: number): Fac
   return { ok: true, purpose: 'login', method: 'totp', factors: { ...factors, totp: { secret: t.secret, state: v.state } } };
 }
 
+/**
+ * `@simplewebauthn/server`, loaded at the first WebAuthn check: with its ASN.1 and X.509
+ * dependencies it is about 80 modules and 0.2 s of start-up, which a process that never checks a
+ * WebAuthn factor (a simulation, an audit and its workers, a command-line mistake, most test
+ * files: everything that imports the relay host) does not pay.
+ */
+const webauthnServer = (): Promise<typeof import('@simplewebauthn/server')> => import('@simplewebauthn/server');
+
 /** REQ-LOG-033: an assertion by an enrolled credential, over this challenge, from the origin and RP id it was enrolled from, with a counter that moved on. */
 async function loginWebauthn(factors: AccountFactors, r: FactorResponse): Promise<FactorVerdict> {
   const response = json<AuthenticationResponseJSON>(r.webauthn, 'assertion', 'REQ-LOG-033');
@@ -153,6 +160,7 @@ async function loginWebauthn(factors: AccountFactors, r: FactorResponse): Promis
   if (cred === undefined) return refuse('REQ-LOG-033', 'the assertion names no credential of this account');
   const publicKey = fromBase64Url(cred.publicKey);
   if (publicKey === undefined) return refuse('REQ-LOG-033', 'the stored credential key does not decode');
+  const { verifyAuthenticationResponse } = await webauthnServer();
   const v = await verifyAuthenticationResponse({
     response,
     expectedChallenge: toBase64Url(r.challenge),
@@ -182,6 +190,7 @@ async function enrollWebauthn(factors: AccountFactors, r: FactorResponse, origin
   const rpId = origin === undefined ? undefined : rpIdOf(origin);
   if (origin === undefined || rpId === undefined) return refuse('REQ-LOG-030', 'a WebAuthn credential is enrolled from a page: this connection has no origin');
   const response = json<RegistrationResponseJSON>(r.webauthn, 'attestation', 'REQ-LOG-030');
+  const { verifyRegistrationResponse } = await webauthnServer();
   const v = await verifyRegistrationResponse({ response, expectedChallenge: toBase64Url(r.challenge), expectedOrigin: origin, expectedRPID: rpId, expectedType: 'webauthn.create', requireUserVerification: false });
   if (!v.verified) return refuse('REQ-LOG-030', 'the attestation does not verify');
   const c = v.registrationInfo.credential;

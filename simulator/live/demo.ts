@@ -138,21 +138,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const out = o.out ?? console.log;
   const t0 = Date.now();
   const deadline = t0 + (o.timeoutMs ?? 300_000);
-  const c = nodeCrypto;
   let relayPk = o.relayPk;
   await checkProfile(o.relay, o.profile);
   if (o.profile === 'hardened' && relayPk === undefined) {
     // REQ-TRN-012: trust on first use, said so, the fingerprint shown, the key pinned for the whole run
     relayPk = await servedRelayKey(o.relay);
     if (relayPk === undefined) throw new Error(`the relay at ${o.relay} serves no key at /relay-key; give it with --relay-key HEX`);
-    out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(c, relayPk))}`);
+    out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(nodeCrypto, relayPk))}`);
   } else if (o.profile === 'hardened' && relayPk !== undefined) {
     // REQ-TRN-002: the key given is compared with the one served before any client connects, both shown on a mismatch
     const served = await servedRelayKey(o.relay);
-    const [want, got] = [relayKeyFingerprint(fingerprint(c, relayPk)), served === undefined ? undefined : relayKeyFingerprint(fingerprint(c, served))];
+    const [want, got] = [relayKeyFingerprint(fingerprint(nodeCrypto, relayPk)), served === undefined ? undefined : relayKeyFingerprint(fingerprint(nodeCrypto, served))];
     if (got !== undefined && want !== got) throw new Error(`the relay at ${o.relay} serves another key than --relay-key: given ${want}, served ${got}; check --relay-key or the relay`);
     out(`pinned the relay key of --relay-key: ${want}${got === undefined ? '' : ' (the key the relay serves at /relay-key)'}`);
   }
+  // the clients' crypto on the fastest real backend of this process: every real backend computes
+  // the same bytes (impl/crypto/backends.ts); loaded once the relay was found and its key checked
+  const { fastestReal, realCrypto } = await import('../../impl/crypto/backends.ts');
+  const c = realCrypto(fastestReal());
   const alarms: string[] = [];
   const refused: string[] = [];
   /** A refusal no retry can cure (the connection handshake or the login: wrong relay key, other profile, login required or refused): the demo ends at once with it. */

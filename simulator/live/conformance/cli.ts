@@ -132,11 +132,16 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     } else if (!/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
     relayPk = fromHex(keyHex.toLowerCase());
   }
+  // the suite's own crypto (its identities, handshakes, commits, signatures) on the fastest real
+  // backend of this process: every real backend computes the same bytes (impl/crypto/backends.ts),
+  // so the run is the same, only sooner; loaded here, after the command line was read
+  const { fastestReal, realCrypto } = await import('../../../impl/crypto/backends.ts');
+  const crypto = realCrypto(fastestReal());
   if (vectorCases !== undefined) {
     // the vectors fix their room ids: a relay that ran them before would fail every case that creates a room
     let held: Bytes | undefined;
     try {
-      held = await heldRoom({ url, crypto: nodeCrypto, profile, cases: vectorCases, ...(relayPk ? { relayPk } : {}) });
+      held = await heldRoom({ url, crypto, profile, cases: vectorCases, ...(relayPk ? { relayPk } : {}) });
     } catch (e) {
       return fail(`cannot reach ${url} (${e instanceof Mismatch ? `expected ${e.expected}, got ${e.got}` : e instanceof Error ? e.message : String(e)})`);
     }
@@ -148,8 +153,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   }
   else out(`pqroom conformance: ${url}, profile ${profile}, seed ${toHex(seed)}`);
   const report = vectorCases
-    ? await replayVectors({ url, crypto: nodeCrypto, profile, cases: vectorCases, source: vectorsFile!, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })
-    : await runConformance({ url, crypto: nodeCrypto, profile, seed, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) });
+    ? await replayVectors({ url, crypto, profile, cases: vectorCases, source: vectorsFile!, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) })
+    : await runConformance({ url, crypto, profile, seed, ...(relayPk ? { relayPk } : {}), ...(only === undefined ? {} : { only }), onResult: (r) => out(resultLine(r)) });
   out(totalsLine(report));
   if (json !== undefined) {
     try {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRelayChild } from './relay-child.ts';
 import { utf8 } from '../../../impl/bytes.ts';
+import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { startRelay } from '../relay.ts';
@@ -20,11 +21,13 @@ import { runConformance, type ConformanceReport } from './suite.ts';
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-conformance-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = (): void => {};
+// the suite's crypto as `pqroom conformance` has it: the fastest real backend (the same bytes as noble's)
+const crypto = realCrypto(fastestReal());
 
 async function against(profile: Profile, o: { checkOff?: (typeof RELAY_MUTANTS)[number]['removes']; only?: string; name: string }): Promise<ConformanceReport> {
   const relay = await startRelay({ port: 0, db: ':memory:', profile, log: quiet, ...(o.checkOff ? { checkOff: o.checkOff } : {}) });
   try {
-    return await runConformance({ url: relay.url, crypto: nodeCrypto, profile, relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8(`conformance ${o.name}`)), ...(o.only ? { only: o.only } : {}) });
+    return await runConformance({ url: relay.url, crypto, profile, relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8(`conformance ${o.name}`)), ...(o.only ? { only: o.only } : {}) });
   } finally {
     await relay.close();
   }

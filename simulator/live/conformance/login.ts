@@ -4,14 +4,17 @@
  * like an account (REQ-LOG-015, REQ-LOG-018), refusals as a `Reject` with `req_id` 0 naming the
  * requirement (REQ-LOG-023), and a login that completes. The suite learns the relay's KDF
  * parameters from the challenge for an unknown username, and derives password keys under them
- * (at the interactive profile, about a second and a half each).
+ * (at the interactive profile, about a second and a half each in noble; the suite derives them in
+ * WebAssembly first, see {@link withPasswordSeed}).
  */
 import { toHex, type Bytes } from '../../../impl/bytes.ts';
 import { decode, encode } from '../../../impl/codec.ts';
+import { precomputedArgon2id } from '../../../impl/crypto/argon2.ts';
+import type { CryptoProvider } from '../../../impl/crypto/provider.ts';
 import { PqroomError } from '../../../impl/errors.ts';
 import { LoginChallenge, LoginFinish, MsgType, Register, Reject } from '../../../impl/messages/index.ts';
-import { checkChallenge, KDF_PROFILES, loginComplete, loginRespond, loginStart, passwordKey, type ClientStartState } from '../../../impl/protocol/login.ts';
-import { KEM_PK_BYTES } from '../../../impl/suite.ts';
+import { checkChallenge, KDF_PROFILES, loginComplete, loginRespond, loginStart, passwordBytes, passwordKey, type ClientStartState } from '../../../impl/protocol/login.ts';
+import { KEM_PK_BYTES, KEM_SEED_BYTES } from '../../../impl/suite.ts';
 import { describe, type Peer } from './peer.ts';
 import { Room } from './room.ts';
 import { Mismatch, expectThat, type Case, type CaseContext } from './verdict.ts';
@@ -44,6 +47,18 @@ async function challenge(x: CaseContext, p: Peer, username: string): Promise<Cha
   }
 }
 
+/**
+ * `x.crypto` with the password's Argon2id under `salt` and `kdf` (REQ-LOG-001) derived beforehand,
+ * asynchronously in WebAssembly (hash-wasm, about 4 times noble's speed: the same function of the
+ * same inputs, held to it in impl/crypto/argon2.test.ts), so that the synchronous derivation of
+ * the login functions finds it instead of computing it again; the bytes sent are the same.
+ */
+async function withPasswordSeed(x: CaseContext, password: string, salt: Bytes, kdf: LoginChallenge['kdf']): Promise<CryptoProvider> {
+  const pre = precomputedArgon2id(x.crypto);
+  if (kdf.algorithm === 'argon2id') await pre.precompute(passwordBytes(password), salt, { m: kdf.memory_kib, t: kdf.iterations, p: kdf.parallelism }, KEM_SEED_BYTES);
+  return pre.provider;
+}
+
 const username = (x: CaseContext): string => `conformance-${toHex(x.rng.bytes(8))}`;
 const kdfText = (ch: LoginChallenge): string => `m=${ch.kdf.memory_kib} t=${ch.kdf.iterations} p=${ch.kdf.parallelism}`;
 /** Every field of a challenge that could tell an account from an unknown username, except the per-username salt. */
@@ -55,7 +70,7 @@ async function registered(x: CaseContext, who: { id: { publicKey: Bytes }; peer:
   const name = username(x);
   const password = `pw ${toHex(x.rng.bytes(8))}`;
   const salt = x.rng.bytes(16);
-  const pk = passwordKey(x.crypto, password, salt, probe.ch.kdf).publicKey;
+  const pk = passwordKey(await withPasswordSeed(x, password, salt, probe.ch.kdf), password, salt, probe.ch.kdf).publicKey;
   who.peer.sendInner(encode(Register, { username: name, salt, kdf: probe.ch.kdf, pk_pw: pk, identity_pk: who.id.publicKey }));
   return { name, salt, password, kdf: probe.ch.kdf };
 }
@@ -118,7 +133,7 @@ export const LOGIN_CASES: readonly Case[] = [
       const acct = await registered(x, who);
       const refusal = async (p: Peer, name: string, password: string): Promise<string> => {
         const c = await challenge(x, p, name);
-        const answer = await loginAnswer(p, loginRespond(x.crypto, x.rng, c.start, c.bytes, c.ch, password).bytes);
+        const answer = await loginAnswer(p, loginRespond(await withPasswordSeed(x, password, c.ch.salt, c.ch.kdf), x.rng, c.start, c.bytes, c.ch, password).bytes);
         const r = answer[3] === MsgType.Reject ? decode(Reject, answer) : undefined;
         if (r?.req_id !== 0) throw new Mismatch('a Reject with req_id 0', describe(answer));
         return `${r.requirement} (${r.detail})`;
@@ -129,7 +144,7 @@ export const LOGIN_CASES: readonly Case[] = [
       // the account's own password completes, on a connection of the account's identity (REQ-LOG-022)
       const own = await x.connect(who.id);
       const c = await challenge(x, own, acct.name);
-      const r = loginRespond(x.crypto, x.rng, c.start, c.bytes, c.ch, acct.password);
+      const r = loginRespond(await withPasswordSeed(x, acct.password, c.ch.salt, c.ch.kdf), x.rng, c.start, c.bytes, c.ch, acct.password);
       const finish = await loginAnswer(own, r.bytes);
       if (finish[3] !== MsgType.LoginFinish) throw new Mismatch('a LoginFinish', describe(finish));
       try {

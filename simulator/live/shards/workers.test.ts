@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../../impl/bytes.ts';
+import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import { runConformance } from '../conformance/suite.ts';
 import { runDemo } from '../demo.ts';
@@ -123,7 +124,7 @@ describe('REQ-REL-051 the sharded relay conforms: pqroom conformance against a r
   it('REQ-REL-051: every case of the conformance suite passes against --workers 2 (joins and mailboxes cross shards)', async () => {
     const relay = await startRelay({ port: 0, db: join(dir, 'conformance.db'), workers: 2, log: () => undefined });
     try {
-      const report = await runConformance({ url: relay.url, crypto: nodeCrypto, profile: 'hardened', relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8('conformance workers 2')) });
+      const report = await runConformance({ url: relay.url, crypto: realCrypto(fastestReal()), profile: 'hardened', relayPk: relay.publicKey, seed: nodeCrypto.sha256(utf8('conformance workers 2')) });
       expect(report.results.flatMap((r) => (r.verdict === 'FAIL' ? [`${r.id} ${r.name}: expected ${r.expected}, got ${r.got}`] : []))).toEqual([]);
       expect(report.failed).toBe(0);
       expect(report.passed).toBeGreaterThan(50);

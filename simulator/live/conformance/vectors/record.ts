@@ -12,7 +12,7 @@
  * Times are relative: an invite's `expires_at` is written as "now + in_ms" when the runner sends it.
  */
 import { toHex, type Bytes } from '../../../../impl/bytes.ts';
-import { nodeCrypto } from '../../../../impl/crypto/node.ts';
+import { fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../../../../impl/crypto/provider.ts';
 import { decode, encode, type Json } from '../../../../impl/codec.ts';
 import { GetKeys, MsgType, PostInvite } from '../../../../impl/messages/index.ts';
@@ -97,8 +97,12 @@ function sendJson(conn: number, inner: Bytes, now: number | undefined): Record<s
   return { conn, inner: toHex(inner) };
 }
 
-/** Records every case of one profile against a fresh in-process relay; returns the cases as vector JSON. */
-export async function recordProfile(profile: Profile, crypto: CryptoProvider = nodeCrypto): Promise<Record<string, Json>[]> {
+/**
+ * Records every case of one profile against a fresh in-process relay; returns the cases as vector
+ * JSON. The suite's crypto defaults to the fastest real backend: every real backend computes the
+ * same bytes (impl/crypto/backends.ts), so the vectors are the same whichever recorded them.
+ */
+export async function recordProfile(profile: Profile, crypto: CryptoProvider = realCrypto(fastestReal())): Promise<Record<string, Json>[]> {
   const relay = await startRelay({ port: 0, db: ':memory:', profile, log: () => {} });
   const rng = deterministicRng(crypto.sha256(new TextEncoder().encode(`pqroom relay conformance vectors ${profile}`)));
   const handshakeRng = deterministicRng(crypto.sha256(new TextEncoder().encode(`pqroom relay conformance vectors ${profile} handshakes`)));

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startRelayChild } from '../relay-child.ts';
-import { nodeCrypto } from '../../../../impl/crypto/node.ts';
+import { fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
 import type { ReqId } from '../../../../impl/errors.ts';
 import { toHex } from '../../../../impl/bytes.ts';
 import { decode, type Json } from '../../../../impl/codec.ts';
@@ -26,12 +26,14 @@ const path = fileURLToPath(new URL(`../../../../vectors/${RELAY_FILE}`, import.m
 const text = readFileSync(path, 'utf8');
 const shipped = JSON.parse(text) as { kind: string; cases: Record<string, Json>[] };
 const cases: RelayCase[] = shipped.cases.map((c) => parseRelayCase(c));
+// the replaying client's crypto as `pqroom conformance --vectors` has it: the fastest real backend (the same bytes as noble's)
+const crypto = realCrypto(fastestReal());
 const failures = (r: ConformanceReport): string[] => r.results.filter((x) => x.verdict === 'FAIL').map((x) => `${x.id} ${x.name}: expected ${x.expected}, got ${x.got}`);
 
 async function replay(profile: Profile, checkOff?: ReqId, only?: readonly RelayCase[]): Promise<ConformanceReport> {
   const relay = await startRelay({ port: 0, db: ':memory:', profile, log: () => {}, ...(checkOff ? { checkOff } : {}) });
   try {
-    return await replayVectors({ url: relay.url, crypto: nodeCrypto, profile, cases: only ?? cases, source: RELAY_FILE, ...(profile === 'hardened' ? { relayPk: relay.publicKey } : {}) });
+    return await replayVectors({ url: relay.url, crypto, profile, cases: only ?? cases, source: RELAY_FILE, ...(profile === 'hardened' ? { relayPk: relay.publicKey } : {}) });
   } finally {
     await relay.close();
   }
@@ -120,7 +122,7 @@ describe('the relay conformance vectors', () => {
 describe('a case that is no fixed script', () => {
   it('should be reported as skipped with its reason, never as passed', async () => {
     const k: RelayCase = { id: 'compat-999', profile: 'compat', requirement: 'REQ-LOG-010', name: 'a login proof', skipped: "the proof answers the relay's challenge", principals: [], steps: [] };
-    const r = await replayVectors({ url: 'ws://127.0.0.1:1', crypto: nodeCrypto, profile: 'compat', cases: [k], source: 'test' });
+    const r = await replayVectors({ url: 'ws://127.0.0.1:1', crypto, profile: 'compat', cases: [k], source: 'test' });
     expect(r.results.map((x) => [x.verdict, x.name])).toEqual([['skip', "a login proof [compat-999] (no fixed script: the proof answers the relay's challenge)"]]);
     expect(r.passed).toBe(0);
   });
@@ -133,7 +135,7 @@ describe('a relay that ran the vectors before', () => {
     const some = compat.slice(0, upTo + 1);
     const relay = await startRelay({ port: 0, db: ':memory:', profile: 'compat', log: () => {} });
     try {
-      const o = { url: relay.url, crypto: nodeCrypto, profile: 'compat' as const, cases: some };
+      const o = { url: relay.url, crypto, profile: 'compat' as const, cases: some };
       expect(await heldRoom(o)).toBeUndefined();
       expect(failures(await replayVectors({ ...o, source: RELAY_FILE }))).toEqual([]);
       const created = some.at(-1)!.steps.find((s) => s.op === 'send' && s.send.inner[3] === MsgType.CreateRoom)!;
