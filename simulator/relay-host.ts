@@ -356,7 +356,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     conns.get(connId)?.link.close(reason);
   };
 
-  const relayReceive = (connId: string, bytes: Bytes): void => {
+  /** A request's inner message reached the relay; `owned`: the bytes are a frame's plaintext that nothing else holds. */
+  const relayReceive = (connId: string, bytes: Bytes, owned = false): void => {
     const node = conns.get(connId);
     if (!node || halted) return;
     record?.({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
@@ -381,7 +382,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : d.requestId, 'REQ-LOG-020', 'log in first'));
       return;
     }
-    request(connId, bytes);
+    request(connId, bytes, owned);
   };
 
   // spec 9.7: the challenges come from a generator of their own, seeded from the login's seed (deterministic)
@@ -445,8 +446,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     );
   };
 
-  const request = (connId: string, bytes: Bytes): void => {
-    const d = decodeRequest(bytes);
+  const request = (connId: string, bytes: Bytes, owned = false): void => {
+    const d = decodeRequest(bytes, owned);
     const now = o.now();
     // REQ-REL-004: the digest of the bytes received recognises a retransmission
     feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, digest: o.crypto.sha256(bytes), now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, ...(d.requestId === 0 ? {} : { requestId: d.requestId }), now });
@@ -494,7 +495,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           if (!o.login?.required) feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: o.now() });
           break;
         case 'effect.receive':
-          if (!o.tap) relayReceive(connId, fx.bytes);
+          // the frame's plaintext, new from the AEAD and held by nobody else: decoded in place (REQ-ENC-016 holds, issue 23)
+          if (!o.tap) relayReceive(connId, fx.bytes, true);
           else {
             for (const out of o.tap.up({ conn: connId, client: node.client }, fx.bytes)) {
               if (!out.delayMs) relayReceive(connId, out.bytes);
