@@ -76,12 +76,16 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set(RELAY_REQUEST_NAMES);
 /** A client request decoded, or the requirement its bytes violate and the request id they show (REQ-REL-040, 0 when none). */
 export type DecodedRequest = { readonly ok: true; readonly request: RelayRequest } | { readonly ok: false; readonly reqId: ReqId; readonly detail: string; readonly requestId: number };
 
-/** Decodes a client's request (REQ-REL-040 for anything that is not one). */
-export function decodeRequest(bytes: Bytes): DecodedRequest {
+/**
+ * Decodes a client's request (REQ-REL-040 for anything that is not one). `owned`: the caller
+ * hands `bytes` over (a frame's plaintext just opened, held by nobody else), so the request is
+ * decoded in place, its payload a view into them rather than into a copy (issue 23).
+ */
+export function decodeRequest(bytes: Bytes, owned = false): DecodedRequest {
   try {
     const name = messageName(peekType(bytes));
     if (name === undefined || !REQUEST_TYPES.has(name)) return { ok: false, reqId: 'REQ-ENC-005', detail: `${name ?? 'unknown'} is not a relay request`, requestId: 0 };
-    return { ok: true, request: { name, value: decode(MESSAGES[name], bytes) } as RelayRequest };
+    return { ok: true, request: { name, value: decode(MESSAGES[name], bytes, { inPlace: owned }) } as RelayRequest };
   } catch (e) {
     if (e instanceof PqroomError) return { ok: false, reqId: e.reqId, detail: e.message, requestId: readableReqId(bytes) };
     throw e;

@@ -19,7 +19,7 @@ import { FactorAccepted, FactorBegin, MsgType, type KdfParams } from '../impl/me
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
-import { start, step } from '../machines/driver.ts';
+import { start, step, type Stepped } from '../machines/driver.ts';
 import { loginServerMachine, type LoginServerEffect, type LoginServerEvent } from '../machines/login-server.ts';
 import type { RelayEffect, RelayEvent } from '../machines/events.ts';
 import { relayMachine, type RelayConfig } from '../machines/relay.ts';
@@ -114,7 +114,8 @@ export interface RelayHostOptions {
    * Hold what the relay logic sends and seal it at {@link RelayHost.flush}, every connection's
    * messages in one step of its machine (`app.sendMany`, batched by REQ-TRN-010): the live relay
    * flushes once per group commit. A connection's messages are always sealed in order, before
-   * anything else is fed to its machine and before it is closed.
+   * anything else is fed to its machine and before it is closed, except a received frame whose
+   * step leaves the sending side untouched (the next request of a client waiting for its Acks).
    */
   readonly coalesce?: boolean;
   /** With `coalesce`: `messages` inner messages held for one connection were sealed at a flush (REQ-TRN-010 batches them). */
@@ -355,7 +356,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     conns.get(connId)?.link.close(reason);
   };
 
-  const relayReceive = (connId: string, bytes: Bytes): void => {
+  /** A request's inner message reached the relay; `owned`: the bytes are a frame's plaintext that nothing else holds. */
+  const relayReceive = (connId: string, bytes: Bytes, owned = false): void => {
     const node = conns.get(connId);
     if (!node || halted) return;
     record?.({ kind: 'recv', actor: 'relay', from: node.client, msg: messageLabel(bytes), size: bytes.length, hash: shortHash(bytes) });
@@ -380,7 +382,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
       relaySend(connId, rejectBytes(d.ok ? d.request.value.req_id : d.requestId, 'REQ-LOG-020', 'log in first'));
       return;
     }
-    request(connId, bytes);
+    request(connId, bytes, owned);
   };
 
   // spec 9.7: the challenges come from a generator of their own, seeded from the login's seed (deterministic)
@@ -444,14 +446,30 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     );
   };
 
-  const request = (connId: string, bytes: Bytes): void => {
-    const d = decodeRequest(bytes);
+  const request = (connId: string, bytes: Bytes, owned = false): void => {
+    const d = decodeRequest(bytes, owned);
     const now = o.now();
     // REQ-REL-004: the digest of the bytes received recognises a retransmission
     feedRelay(d.ok ? { type: 'net.request', conn: connId, request: d.request, digest: o.crypto.sha256(bytes), now } : { type: 'net.malformed', conn: connId, reqId: d.reqId, detail: d.detail, ...(d.requestId === 0 ? {} : { requestId: d.requestId }), now });
   };
 
   const feedConn = (connId: string, event: ConnEvent): void => {
+    const node = conns.get(connId);
+    if (node && !halted && event.type === 'net.wire' && held.has(connId)) {
+      // REQ-TRN-010: a frame received does not end the batch held for its connection (issue 23:
+      // the sender's Ack then shares a frame with the Acks of the same group commit instead of
+      // being sealed alone). That holds only when the step commutes with sealing what is held:
+      // it leaves the state, the keys and the send seq (REQ-TRN-008) as they were and sends
+      // nothing itself (a frame opened in the open state only moves the receive window, which
+      // sealing neither reads nor writes). Otherwise the step is taken again after the flush.
+      const before = node.snapshot;
+      const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, before, event);
+      const c = r.snapshot.context;
+      if (r.snapshot.value === before.value && c.keys === before.context.keys && c.sendSeq === before.context.sendSeq && !r.effects.some((fx) => fx.type === 'effect.wire')) {
+        o.onEvent?.();
+        return applyConn(connId, node, r);
+      }
+    }
     flushConn(connId); // what is held was sent before this event, under the keys before it
     stepConn(connId, event);
   };
@@ -460,7 +478,11 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     const node = conns.get(connId);
     if (!node || halted) return;
     o.onEvent?.();
-    const r = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, node.snapshot, event);
+    applyConn(connId, node, step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, node.snapshot, event));
+  };
+
+  /** Takes a step of a connection's machine: its snapshot, then its effects in order. */
+  const applyConn = (connId: string, node: ConnNode, r: Stepped<typeof relayConnectionMachine, ConnEffect>): void => {
     node.snapshot = r.snapshot;
     for (const fx of r.effects) {
       switch (fx.type) {
@@ -473,7 +495,8 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
           if (!o.login?.required) feedRelay({ type: 'conn.open', conn: connId, principal: fx.principal, now: o.now() });
           break;
         case 'effect.receive':
-          if (!o.tap) relayReceive(connId, fx.bytes);
+          // the frame's plaintext, new from the AEAD and held by nobody else: decoded in place (REQ-ENC-016 holds, issue 23)
+          if (!o.tap) relayReceive(connId, fx.bytes, true);
           else {
             for (const out of o.tap.up({ conn: connId, client: node.client }, fx.bytes)) {
               if (!out.delayMs) relayReceive(connId, out.bytes);

@@ -61,6 +61,24 @@ describe('the SQLite store', () => {
       { numRuns: 60 },
     ));
 
+  it('REQ-REL-030 REQ-REL-050 should read and extend the log of a file made with the earlier WITHOUT ROWID log table', async () => {
+    const file = join(dir, 'old-log.db');
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(file);
+    old.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('version', '3')");
+    old.exec('CREATE TABLE log (room BLOB NOT NULL, idx INTEGER NOT NULL, epoch INTEGER, payload BLOB NOT NULL, PRIMARY KEY (room, idx)) WITHOUT ROWID');
+    const room = new Uint8Array(16).fill(4);
+    old.prepare('INSERT INTO log (room, idx, epoch, payload) VALUES (?, ?, ?, ?)').run(room, 1, 0, new Uint8Array(3000).fill(1));
+    old.close();
+    const s = sqliteStore(file);
+    s.atomically(() => s.append(room, 2, new Uint8Array(3000).fill(2), 0));
+    expect(() => s.append(room, 2, new Uint8Array(1), 0)).toThrow(/out of order/);
+    const w = s.window(room, 1, 10, 10);
+    expect(w.entries.map((e) => [e.index, e.payload[0], e.payload.length])).toEqual([[1, 1, 3000], [2, 2, 3000]]);
+    expect(s.integrityOk()).toBe(true);
+    s.close();
+  });
+
   it('REQ-REL-050 should write only what changed, and forget a save whose transaction rolled back', () => {
     const file = join(dir, 'diff.db');
     const g = genesisRoom('sqlite diff');

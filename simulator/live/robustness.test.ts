@@ -141,6 +141,35 @@ describe('the live relay under bad input and load', () => {
     }
   }, 150_000);
 
+  it('REQ-TRN-010 should seal the answers to requests read in one group commit in shared frames, not one frame per answer', async () => {
+    const relay = await startRelay({ insecureTestKdf: true, port: 0, db: join(dir, 'answers.db'), profile: 'hardened', log: quiet });
+    try {
+      let frames = 0;
+      const answered: number[] = [];
+      const s = await dialSession({
+        url: relay.url,
+        crypto: c,
+        profile: 'hardened',
+        identity: identity('asker'),
+        relayPk: await relayKey(relay),
+        onFrame: () => frames++,
+        onInner: (inner) => {
+          if (peekType(inner) === MsgType.Reject) answered.push(decode(Reject, inner).req_id);
+        },
+      });
+      frames = 0; // the handshake's frames are not counted
+      // 40 requests in one write burst: the relay reads them in few turns, and a frame received
+      // must not seal the answer held for the sender alone (issue 23: it used to, one frame each)
+      for (let i = 1; i <= 40; i++) s.send(encode(GetKeys, { req_id: i, member_id: new Uint8Array(32).fill(3) }));
+      expect(await within(10_000, () => answered.length >= 40)).toBe(true);
+      expect(answered).toEqual(Array.from({ length: 40 }, (_, i) => i + 1)); // in order (REQ-TRN-008)
+      expect(frames).toBeLessThan(20);
+      s.close();
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
   it('REQ-REL-044 should stop gracefully on SIGTERM: stop accepting, close every connection, close the database intact', async () => {
     const db = join(dir, 'sigterm.db');
     const child = spawn(process.execPath, ['cli.js', 'relay', '--port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -29,9 +29,13 @@ function fail(reqId: ReqId, detail: string): never {
   throw new ProtocolError(reqId, detail);
 }
 
-function decodePayload<T>(codec: Codec<T>, payload: Bytes, what: string): T {
+/**
+ * REQ-REL-003: the payload decodes as `codec`. `readOnly`: the caller only reads the value and
+ * keeps none of it, so it is decoded in place, without a private copy of the payload (issue 23).
+ */
+function decodePayload<T>(codec: Codec<T>, payload: Bytes, what: string, readOnly = false): T {
   try {
-    return decode(codec, payload);
+    return decode(codec, payload, { inPlace: readOnly });
   } catch (e) {
     if (e instanceof PqroomError) fail('REQ-REL-003', `payload is not a valid ${what}: ${e.message}`);
     throw e;
@@ -351,7 +355,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
   let seq: number | undefined;
   if (room.profile === 'hardened') {
     checkEnvelopePayload(req.payload, MsgType.AppMessage, req.room_id, undefined, 'AppMessage');
-    const msg = decodePayload(AppMessage, req.payload, 'AppMessage');
+    const msg = decodePayload(AppMessage, req.payload, 'AppMessage', true); // read here (sender, epoch, seq), kept nowhere
     if (!equalBytes(msg.sender, principal) && enforced('REQ-REL-016')) fail('REQ-REL-016', 'sender is not the requesting principal');
     const m = room.members[toHex(principal)];
     if (!m || msg.epoch < m.addedEpoch || msg.epoch > room.epoch) fail('REQ-REL-016', `epoch ${msg.epoch} is outside the sender's epochs`);
@@ -367,7 +371,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
   } else {
     if (room.members[toHex(principal)]?.role === 'removed') fail('REQ-REL-016', 'a removed member sends nothing');
     checkEnvelopePayload(req.payload, MsgType.CompatChat, req.room_id, undefined, 'CompatChat');
-    decodePayload(CompatChat, req.payload, 'CompatChat');
+    decodePayload(CompatChat, req.payload, 'CompatChat', true);
   }
   const key = toHex(principal);
   const r = appendLog(state, room, req.payload, (rm) => {
