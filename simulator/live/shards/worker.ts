@@ -12,7 +12,7 @@
  */
 import { toHex, type Bytes } from '../../../impl/bytes.ts';
 import { encode } from '../../../impl/codec.ts';
-import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { MailboxDelivery } from '../../../impl/messages/index.ts';
 import { emptyRelay } from '../../../impl/protocol/relay-state.ts';
 import type { Profile } from '../../../impl/suite.ts';
@@ -28,7 +28,7 @@ export function runShard(db: string, index: number, count: number, profile: Prof
   const store = sqliteStore(db);
   const saved = store.loadState();
   if (saved === undefined) store.saveState(emptyRelay(profile));
-  let relay = start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: nodeCrypto, state: store.loadState() ?? emptyRelay(profile), config }).snapshot;
+  let relay = start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: realCrypto(fastestReal()), state: store.loadState() ?? emptyRelay(profile), config }).snapshot;
   const mine = (principal: Bytes): boolean => shardOf(principal, count) === index;
   const hwmKey = (origin: number): string => `forwarded-from-${origin}`;
 
