@@ -150,14 +150,27 @@ export function runAgainstMutant(m: Mutant, attackId: string, seed: number, back
   return withCheckOff(m.removes, () => runNamed(attackId, { profile: 'hardened', seed, backend, trace }));
 }
 
-/** Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails. */
-export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantResult {
+/** The attacks a hunt tries on each seed, in order: the mutant's killers, then every other named attack. */
+export function huntOrder(m: Mutant): string[] {
   // an attack that breaks the unmutated profile (an open finding) would "kill" every mutant: left out
-  const order = [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
+  return [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
+}
+
+/**
+ * Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails.
+ * `range` hunts only the runs `from` (included) to `to` (excluded) of that sequence (seed by seed,
+ * `huntOrder` on each): a hunt cut in consecutive ranges gives, range by range up to the first kill,
+ * the runs, refusals and kill of the whole hunt (adversary/parallel.ts hunts in chunks so).
+ */
+export function huntMutant(m: Mutant, seeds: readonly number[] = [1], range?: { readonly from: number; readonly to: number }): MutantResult {
+  const order = huntOrder(m);
   let runs = 0;
+  let at = -1;
   const refused: string[] = [];
   for (const seed of seeds) {
     for (const attack of order) {
+      at++;
+      if (range !== undefined && (at < range.from || at >= range.to)) continue;
       runs++;
       let r;
       try {
