@@ -143,6 +143,8 @@ export interface MutantResult {
   readonly runs: number;
   /** Runs whose violations were not counted as a kill: the room stalled, or the run threw (each `ATK-nn seed: why`). */
   readonly refused: readonly string[];
+  /** The killing run's outcome, with its trace, when the hunt was asked for traces. */
+  readonly outcome?: Outcome;
 }
 
 /** Runs one attack against a mutant. */
@@ -160,9 +162,11 @@ export function huntOrder(m: Mutant): string[] {
  * Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails.
  * `range` hunts only the runs `from` (included) to `to` (excluded) of that sequence (seed by seed,
  * `huntOrder` on each): a hunt cut in consecutive ranges gives, range by range up to the first kill,
- * the runs, refusals and kill of the whole hunt (adversary/parallel.ts hunts in chunks so).
+ * the runs, refusals and kill of the whole hunt (adversary/parallel.ts hunts in chunks so). With
+ * `trace`, the runs are made with a trace, and the killing run's outcome is returned with it.
  */
-export function huntMutant(m: Mutant, seeds: readonly number[] = [1], range?: { readonly from: number; readonly to: number }): MutantResult {
+export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { readonly range?: { readonly from: number; readonly to: number }; readonly trace?: boolean } = {}): MutantResult {
+  const range = o.range;
   const order = huntOrder(m);
   let runs = 0;
   let at = -1;
@@ -174,7 +178,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], range?: { 
       runs++;
       let r;
       try {
-        r = runAgainstMutant(m, attack, seed);
+        r = runAgainstMutant(m, attack, seed, 'symbolic', o.trace === true);
       } catch (e) {
         // an exception is a bug of the harness or the mutant, never a kill
         refused.push(`${attack} seed ${seed}: threw ${e instanceof Error ? e.message : String(e)}`);
@@ -183,7 +187,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], range?: { 
       // the first killer: the pinned property and the pinned status (stalled or not)
       if (attack === m.killers[0] && m.breaks !== undefined) {
         const v = r.violations.find((x) => x.prop === m.breaks);
-        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
+        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
         if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: ${v ? `${r.stalled === undefined ? 'completed' : `stalled (${r.stalled})`}, not as pinned` : `broke ${r.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}`);
         continue;
       }
@@ -193,7 +197,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], range?: { 
         continue;
       }
       const v = r.violations[0];
-      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
+      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
     }
   }
   return { mutant: m, killed: false, runs, refused };

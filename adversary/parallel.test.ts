@@ -65,6 +65,24 @@ describe('runCampaign', () => {
     }
   }, 300_000);
 
+  it('should bring the traces of the recorded runs that may be counterexamples and of the hunts\' kills with their results, as this thread makes them', () => {
+    const named: RunSpec = { attack: 'ATK-01', profile: 'compat', seed: 1, backend: 'symbolic' };
+    const blocked: RunSpec = { ...named, profile: 'hardened' };
+    const m = MUTANTS[0]!;
+    const kill: RunSpec = { attack: m.killers[0]!, profile: 'hardened', seed: 1, backend: 'symbolic', mutant: m.id };
+    const inline = [named, kill].map((s) => attackTrace(s, runSpec(s, true)));
+    const c = runCampaign({ runs: [named, blocked], observed: 'symbolic', generators: [], hunts: [{ mutant: m.id, seeds: [1] }], differential: { seed: 1, cases: 1 } }, 2);
+    try {
+      expect(c.run(named).tracedRun).toBe(inline[0]);
+      expect(c.run(blocked).blocked).toBe(true);
+      expect(c.run(blocked).tracedRun).toBeUndefined(); // blocked and nothing broken: never written
+      expect(c.hunt(m.id)).toMatchObject({ killed: true, by: { attack: kill.attack, seed: 1 }, tracedRun: inline[1] });
+      expect(c.traces([kill, named, blocked])).toEqual([inline[1], inline[0], attackTrace(blocked, runSpec(blocked, true))]);
+    } finally {
+      c.close();
+    }
+  }, 300_000);
+
   it('should hunt a killed mutant in chunks to the one-task hunt: the same kill, runs and refusals, whichever chunk kills it', () => {
     // its first killer refused (a pinned property it does not break), then killed by a later attack
     const m = { ...MUTANTS.find((x) => x.id === 'no-sender-signature')!, breaks: 'PROP-29' as const };
@@ -76,7 +94,7 @@ describe('runCampaign', () => {
     for (const size of [Math.ceil(whole.runs / 3)]) {
       const chunks: HuntResult[] = [];
       for (let from = 0; chunks.at(-1)?.killed !== true; from += size) {
-        const { mutant: __, ...c } = huntMutant(m, [1], { from, to: from + size });
+        const { mutant: __, ...c } = huntMutant(m, [1], { range: { from, to: from + size } });
         chunks.push({ ...c, ms: 1 });
       }
       expect(mergeHunt(chunks), `chunks of ${size}`).toEqual({ ...expected, ms: chunks.length });
