@@ -143,6 +143,8 @@ export interface MutantResult {
   readonly runs: number;
   /** Runs whose violations were not counted as a kill: the room stalled, or the run threw (each `ATK-nn seed: why`). */
   readonly refused: readonly string[];
+  /** The killing run's outcome, with its trace, when the hunt was asked for traces. */
+  readonly outcome?: Outcome;
 }
 
 /** Runs one attack against a mutant. */
@@ -150,18 +152,33 @@ export function runAgainstMutant(m: Mutant, attackId: string, seed: number, back
   return withCheckOff(m.removes, () => runNamed(attackId, { profile: 'hardened', seed, backend, trace }));
 }
 
-/** Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails. */
-export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantResult {
+/** The attacks a hunt tries on each seed, in order: the mutant's killers, then every other named attack. */
+export function huntOrder(m: Mutant): string[] {
   // an attack that breaks the unmutated profile (an open finding) would "kill" every mutant: left out
-  const order = [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
+  return [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
+}
+
+/**
+ * Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails.
+ * `range` hunts only the runs `from` (included) to `to` (excluded) of that sequence (seed by seed,
+ * `huntOrder` on each): a hunt cut in consecutive ranges gives, range by range up to the first kill,
+ * the runs, refusals and kill of the whole hunt (adversary/parallel.ts hunts in chunks so). With
+ * `trace`, the runs are made with a trace, and the killing run's outcome is returned with it.
+ */
+export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { readonly range?: { readonly from: number; readonly to: number }; readonly trace?: boolean } = {}): MutantResult {
+  const range = o.range;
+  const order = huntOrder(m);
   let runs = 0;
+  let at = -1;
   const refused: string[] = [];
   for (const seed of seeds) {
     for (const attack of order) {
+      at++;
+      if (range !== undefined && (at < range.from || at >= range.to)) continue;
       runs++;
       let r;
       try {
-        r = runAgainstMutant(m, attack, seed);
+        r = runAgainstMutant(m, attack, seed, 'symbolic', o.trace === true);
       } catch (e) {
         // an exception is a bug of the harness or the mutant, never a kill
         refused.push(`${attack} seed ${seed}: threw ${e instanceof Error ? e.message : String(e)}`);
@@ -170,7 +187,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantRes
       // the first killer: the pinned property and the pinned status (stalled or not)
       if (attack === m.killers[0] && m.breaks !== undefined) {
         const v = r.violations.find((x) => x.prop === m.breaks);
-        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
+        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
         if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: ${v ? `${r.stalled === undefined ? 'completed' : `stalled (${r.stalled})`}, not as pinned` : `broke ${r.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}`);
         continue;
       }
@@ -180,7 +197,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1]): MutantRes
         continue;
       }
       const v = r.violations[0];
-      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused };
+      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
     }
   }
   return { mutant: m, killed: false, runs, refused };

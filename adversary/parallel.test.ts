@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
-import { MUTANTS } from './mutants.ts';
-import { draws, runCampaign, type Generator } from './parallel.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS } from './mutants.ts';
+import { costOf, draws, HUNT_CHUNK, huntTasks, mergeHunt, runCampaign, type Generator, type HuntResult } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
 describe('runCampaign', () => {
@@ -60,6 +60,57 @@ describe('runCampaign', () => {
     const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [], differential: { seed: 1, cases: 1 } }, 2);
     try {
       expect(c.traces(specs)).toEqual(inline);
+    } finally {
+      c.close();
+    }
+  }, 300_000);
+
+  it('should bring the traces of the recorded runs that may be counterexamples and of the hunts\' kills with their results, as this thread makes them', () => {
+    const named: RunSpec = { attack: 'ATK-01', profile: 'compat', seed: 1, backend: 'symbolic' };
+    const blocked: RunSpec = { ...named, profile: 'hardened' };
+    const m = MUTANTS[0]!;
+    const kill: RunSpec = { attack: m.killers[0]!, profile: 'hardened', seed: 1, backend: 'symbolic', mutant: m.id };
+    const inline = [named, kill].map((s) => attackTrace(s, runSpec(s, true)));
+    const c = runCampaign({ runs: [named, blocked], observed: 'symbolic', generators: [], hunts: [{ mutant: m.id, seeds: [1] }], differential: { seed: 1, cases: 1 } }, 2);
+    try {
+      expect(c.run(named).tracedRun).toBe(inline[0]);
+      expect(c.run(blocked).blocked).toBe(true);
+      expect(c.run(blocked).tracedRun).toBeUndefined(); // blocked and nothing broken: never written
+      expect(c.hunt(m.id)).toMatchObject({ killed: true, by: { attack: kill.attack, seed: 1 }, tracedRun: inline[1] });
+      expect(c.traces([kill, named, blocked])).toEqual([inline[1], inline[0], attackTrace(blocked, runSpec(blocked, true))]);
+    } finally {
+      c.close();
+    }
+  }, 300_000);
+
+  it('should hunt a killed mutant in chunks to the one-task hunt: the same kill, runs and refusals, whichever chunk kills it', () => {
+    // its first killer refused (a pinned property it does not break), then killed by a later attack
+    const m = { ...MUTANTS.find((x) => x.id === 'no-sender-signature')!, breaks: 'PROP-29' as const };
+    const whole = huntMutant(m, [1]);
+    expect(whole.killed).toBe(true);
+    expect(whole.refused.length).toBeGreaterThan(0);
+    expect(whole.runs).toBeGreaterThan(2);
+    const { mutant: _, ...expected } = whole;
+    for (const size of [Math.ceil(whole.runs / 3)]) {
+      const chunks: HuntResult[] = [];
+      for (let from = 0; chunks.at(-1)?.killed !== true; from += size) {
+        const { mutant: __, ...c } = huntMutant(m, [1], { range: { from, to: from + size } });
+        chunks.push({ ...c, ms: 1 });
+      }
+      expect(mergeHunt(chunks), `chunks of ${size}`).toEqual({ ...expected, ms: chunks.length });
+    }
+  }, 120_000);
+
+  it('should hunt an equivalent mutant in chunks on two workers to the one-task hunt, its every named attack on every seed', () => {
+    const m = EQUIVALENT_MUTANTS[0]!;
+    const tasks = huntTasks({ mutant: m.id, seeds: [1, 2] });
+    expect(tasks.length).toBe(Math.ceil((huntOrder(m).length * 2) / HUNT_CHUNK));
+    expect(tasks.map((t) => costOf(t)).reduce((a, b) => a + b)).toBe(huntOrder(m).length * 2);
+    const { mutant: _, ...whole } = huntMutant(m, [1]);
+    expect(whole.killed).toBe(false);
+    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [{ mutant: m.id, seeds: [1] }], differential: { seed: 1, cases: 1 } }, 2);
+    try {
+      expect({ ...c.hunt(m.id), ms: 0 }).toEqual({ ...whole, ms: 0 });
     } finally {
       c.close();
     }

@@ -22,12 +22,16 @@ import type { Backend } from '../simulator/run.ts';
 import { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, MUTANTS } from './mutants.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS, type Mutant } from './mutants.ts';
 import type { Outcome } from './named.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
-/** What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of an observed run. */
-export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'> & { readonly coverage?: MachineCoverage[] };
+/**
+ * What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of
+ * an observed run, and the run's trace (`attackTrace`) when it was asked for and the run may be a
+ * counterexample (a property broken or the attack not blocked).
+ */
+export type RunResult = Pick<Outcome, 'violations' | 'blocked' | 'detected' | 'findings' | 'checked'> & { readonly coverage?: MachineCoverage[]; readonly tracedRun?: string };
 
 /** A generator of a campaign: generated room plans or login adversaries of one profile. */
 export interface Generator {
@@ -48,6 +52,8 @@ export interface HuntResult {
   readonly refused: readonly string[];
   /** Milliseconds the hunt took (a timing: it differs from run to run). */
   readonly ms: number;
+  /** The killing run's trace, when the hunt was made with traces (a whole hunt: its kill is a counterexample the audit writes). */
+  readonly tracedRun?: string;
 }
 
 /** A generator's runs in campaign order: each run's spec and result, the shrunk counterexample last. */
@@ -60,8 +66,10 @@ export interface Generated {
 
 /** One unit of work for a worker. */
 export type Task =
-  | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean }
-  | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[] }
+  /** A run; with `trace`, made with a trace, kept when the run may be a counterexample (the trace phase need not make it again). */
+  | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean; readonly trace?: boolean }
+  /** A mutant hunt, or the runs `from` to `to` of it (a chunk: `huntMutant`'s range). */
+  | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[]; readonly from?: number; readonly to?: number }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
   | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
   | { readonly kind: 'trace'; readonly spec: RunSpec };
@@ -87,16 +95,22 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-function lite(r: Outcome, coverage?: MachineCoverage[]): RunResult {
-  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked, ...(coverage ? { coverage } : {}) };
+function lite(r: Outcome, coverage?: MachineCoverage[], tracedRun?: string): RunResult {
+  return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked, ...(coverage ? { coverage } : {}), ...(tracedRun === undefined ? {} : { tracedRun }) };
 }
 
-/** Runs a spec; observed, with the machine coverage of that run (machines/observe.ts). */
-function run(spec: RunSpec, observe: boolean): RunResult {
-  if (!observe) return lite(runSpec(spec));
-  const c = coverageCollector();
-  const r = withTransitionObserver(c, () => runSpec(spec));
-  return lite(r, c.coverage());
+/** Whether a run's trace may be written as a counterexample: it broke a property, or its attack was not blocked. */
+const mayBeSaved = (r: Outcome): boolean => r.violations.length > 0 || !r.blocked;
+
+/**
+ * Runs a spec; observed, with the machine coverage of that run (machines/observe.ts); with `trace`,
+ * made with a trace (the same outcome; about 12% more time) whose text comes back if the run may
+ * be a counterexample, instead of the run being made again for it.
+ */
+function run(spec: RunSpec, observe: boolean, trace = false): RunResult {
+  const c = observe ? coverageCollector() : undefined;
+  const r = c ? withTransitionObserver(c, () => runSpec(spec, trace)) : runSpec(spec, trace);
+  return lite(r, c?.coverage(), trace && mayBeSaved(r) ? attackTrace(spec, r) : undefined);
 }
 
 /** `total` with the counts of `add` added (the same machines, states and transitions: coverage is a sum). */
@@ -154,18 +168,86 @@ function shrink(g: Generator, index: number): Generated {
   return { runs, counterexample: { spec, r: lite(runSpec(spec)) } };
 }
 
+function mutantNamed(id: string): Mutant {
+  const m = MUTANTS.find((x) => x.id === id) ?? EQUIVALENT_MUTANTS.find((x) => x.id === id);
+  if (!m) throw new Error(`no mutant named ${id}`);
+  return m;
+}
+
+/** The spec of a hunt's killing run (hunts run on the symbolic backend), as the audit writes it. */
+function killSpec(mutant: string, by: NonNullable<HuntResult['by']>): RunSpec {
+  return { attack: by.attack, profile: 'hardened', seed: by.seed, backend: 'symbolic', mutant };
+}
+
+/** Runs per chunk of a hunt cut in chunks (one worker's share, so that no hunt is one long task). */
+export const HUNT_CHUNK = 16;
+
+/**
+ * The tasks of a hunt: one, when the mutant names killers (its first killer kills it at once), and
+ * otherwise (an equivalent mutant, never killed, whose hunt is every named attack on every seed)
+ * consecutive chunks of `HUNT_CHUNK` runs, merged by `mergeHunt`.
+ */
+export function huntTasks(h: { readonly mutant: string; readonly seeds: readonly number[] }, chunk: number = HUNT_CHUNK): Task[] {
+  const m = mutantNamed(h.mutant);
+  if (m.killers.length > 0) return [{ kind: 'hunt', mutant: h.mutant, seeds: h.seeds }];
+  const n = huntOrder(m).length * h.seeds.length;
+  const out: Task[] = [];
+  for (let from = 0; from < n; from += chunk) out.push({ kind: 'hunt', mutant: h.mutant, seeds: h.seeds, from, to: Math.min(n, from + chunk) });
+  return out;
+}
+
+/**
+ * The result of a hunt from its chunks' in order (those after the first kill may be missing): the
+ * runs and refusals of each chunk up to the first kill, that kill. The one-task hunt's result, its time
+ * the sum of the chunks'.
+ */
+export function mergeHunt(chunks: readonly (HuntResult | undefined)[]): HuntResult {
+  let runs = 0;
+  let ms = 0;
+  const refused: string[] = [];
+  for (const c of chunks) {
+    if (!c) throw new Error('a chunk of the hunt before its first kill has no result');
+    runs += c.runs;
+    ms += c.ms;
+    refused.push(...c.refused);
+    if (c.killed) return { killed: true, ...(c.by ? { by: c.by } : {}), runs, refused, ms, ...(c.tracedRun === undefined ? {} : { tracedRun: c.tracedRun }) };
+  }
+  return { killed: false, runs, refused, ms };
+}
+
+/**
+ * A deterministic estimate of a task's cost, in symbolic runs, that orders the dispatch (the longest
+ * first, so that no long task is left for the end while the other workers idle); never the results.
+ */
+export function costOf(t: Task): number {
+  switch (t.kind) {
+    case 'run':
+    case 'trace':
+      return t.spec.backend === 'symbolic' ? 1 : 3; // a real run's noble ML-DSA: measured 2-3 symbolic runs, up to 20 for the Argon2 logins
+    case 'hunt':
+      return t.from === undefined || t.to === undefined ? 1 : t.to - t.from; // a hunt in one task is killed by its first killer
+    case 'shrink':
+      return 4;
+    case 'differential':
+      return t.cases / 2; // measured: 10 cases about 5 symbolic runs
+  }
+}
+
 /** Carries out one task (in a worker, or in the main thread with one worker). */
 export function execute(t: Task): TaskResult {
   switch (t.kind) {
     case 'run':
-      return run(t.spec, t.observe === true);
+      return run(t.spec, t.observe === true, t.trace === true);
     case 'hunt': {
       // an equivalent mutant is hunted like any other: a kill refutes its claim (spec 12.2)
-      const m = MUTANTS.find((x) => x.id === t.mutant) ?? EQUIVALENT_MUTANTS.find((x) => x.id === t.mutant);
-      if (!m) throw new Error(`no mutant named ${t.mutant}`);
+      const m = mutantNamed(t.mutant);
       const t0 = Date.now();
-      const h = huntMutant(m, t.seeds);
-      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Date.now() - t0 };
+      // a whole hunt is a mutant's with killers, killed by its first run: made with traces, the
+      // kill's trace (written by the audit) comes with it; the chunks of a hunt never killed, without
+      const whole = t.from === undefined || t.to === undefined;
+      const h = huntMutant(m, t.seeds, whole ? { trace: true } : { range: { from: t.from!, to: t.to! } });
+      const tracedRun = h.by && h.outcome ? attackTrace(killSpec(t.mutant, h.by), h.outcome) : undefined;
+      return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Date.now() - t0, ...(tracedRun === undefined ? {} : { tracedRun }) };
     }
     case 'shrink':
       return shrink(t.gen, t.index);
@@ -223,18 +305,28 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
   };
 }
 
-/** Runs tasks in parallel; `onResult` may add tasks; `skip` drops a task not yet started. */
+/** The order tasks are handed out in: `take` gives the next task's index, or undefined when none is left now. */
+interface Queue {
+  take(): number | undefined;
+}
+
+/** Tasks `0..n-1` in order. */
+function inOrder(n: number): Queue {
+  let next = 0;
+  return { take: () => (next < n ? next++ : undefined) };
+}
+
+/** Runs the tasks in the queue's order, in parallel; `onResult` may add tasks (to `tasks` and the queue). */
 interface Runner {
-  run(tasks: Task[], o: { skip?: (i: number) => boolean; onResult?: (i: number, r: TaskResult) => void }): (TaskResult | undefined)[];
+  run(tasks: Task[], queue: Queue, o?: { onResult?: (i: number, r: TaskResult) => void }): (TaskResult | undefined)[];
   close(): void;
 }
 
 function inline(progress: Progress): Runner {
   return {
-    run(tasks, o) {
+    run(tasks, queue, o = {}) {
       const out: (TaskResult | undefined)[] = [];
-      for (let i = 0; i < tasks.length; i++) {
-        if (o.skip?.(i)) continue;
+      for (let i = queue.take(); i !== undefined; i = queue.take()) {
         out[i] = execute(tasks[i]!);
         progress.done(out[i]!);
         o.onResult?.(i, out[i]!);
@@ -257,22 +349,21 @@ function threads(n: number, progress: Progress): Runner {
     return { worker, port: port1 as MessagePort, busy: -1 };
   });
   return {
-    run(tasks, o) {
+    run(tasks, queue, o = {}) {
       const out: (TaskResult | undefined)[] = [];
-      let next = 0;
       let inFlight = 0;
       const started = Date.now();
       for (;;) {
         for (const w of pool) {
-          while (w.busy < 0 && next < tasks.length) {
-            const i = next++;
-            if (o.skip?.(i)) continue;
+          if (w.busy < 0) {
+            const i = queue.take();
+            if (i === undefined) break;
             w.busy = i;
             inFlight++;
             w.port.postMessage({ i, task: tasks[i] });
           }
         }
-        if (inFlight === 0 && next >= tasks.length) return out;
+        if (inFlight === 0) return out; // every worker idle, and the queue gave none: nothing can add any
         const seen = Atomics.load(signal, 0);
         let got = false;
         for (const w of pool) {
@@ -334,11 +425,18 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
   try {
     const tasks: Task[] = [];
     const runAt = new Map<string, number>();
-    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed }) - 1);
-    // the slow one first: the differential cases run noble's ML-DSA
+    // the recorded runs (observed) are made with traces: those that may be counterexamples come back with theirs
+    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed, trace: spec.backend === work.observed }) - 1);
     const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
-    const huntAt = new Map<string, number>();
-    for (const h of work.hunts) huntAt.set(h.mutant, tasks.push({ kind: 'hunt', mutant: h.mutant, seeds: h.seeds }) - 1);
+    // a hunt in chunks (huntTasks); a chunk after one that killed is not started (mergeHunt stops at the first kill)
+    const hunts = new Map<string, { at: number[]; killed: number }>();
+    const huntOf = new Map<number, { at: number[]; killed: number }>();
+    for (const h of work.hunts) {
+      const x = { at: huntTasks(h).map((t) => tasks.push(t) - 1), killed: Infinity };
+      hunts.set(h.mutant, x);
+      for (const i of x.at) huntOf.set(i, x);
+    }
+    const others = tasks.length;
     // each generator's draws, in order; the first failure stops the draws after it
     const gens = work.generators.map((g) => {
       const specs = draws(g);
@@ -347,12 +445,34 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
       return { g, first, n: specs.length, done: new Set<number>(), failed: undefined as number | undefined, shrinkAt: undefined as number | undefined };
     });
     const genOf = (i: number): (typeof gens)[number] | undefined => gens.find((x) => i >= x.first && i < x.first + x.n);
-    const results = runner.run(tasks, {
-      skip: (i) => {
-        const x = genOf(i);
-        return x !== undefined && x.failed !== undefined && i - x.first > x.failed;
+    // the order of dispatch (the results do not depend on it): the generators' draws first, one of
+    // each in turn, so that a failure's shrinking (one task that cannot be cut) starts early and is
+    // handed out as soon as it is known; then the other tasks, the longest first (costOf)
+    const order: number[] = [];
+    for (let k = 0; gens.some((x) => k < x.n); k++) for (const x of gens) if (k < x.n) order.push(x.first + k);
+    order.push(...Array.from({ length: others }, (_, i) => i).sort((a, b) => costOf(tasks[b]!) - costOf(tasks[a]!) || a - b));
+    const urgent: number[] = [];
+    let next = 0;
+    const skip = (i: number): boolean => {
+      const x = genOf(i);
+      if (x) return x.failed !== undefined && i - x.first > x.failed;
+      const h = huntOf.get(i);
+      return h !== undefined && h.at.indexOf(i) > h.killed;
+    };
+    const queue: Queue = {
+      take() {
+        if (urgent.length > 0) return urgent.shift();
+        while (next < order.length) {
+          const i = order[next++]!;
+          if (!skip(i)) return i;
+        }
+        return undefined;
       },
+    };
+    const results = runner.run(tasks, queue, {
       onResult: (i, r) => {
+        const h = huntOf.get(i);
+        if (h && (r as HuntResult).killed) h.killed = Math.min(h.killed, h.at.indexOf(i));
         const x = genOf(i);
         if (!x) return;
         const j = i - x.first;
@@ -362,13 +482,14 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
         const f = x.failed;
         if (f !== undefined && x.shrinkAt === undefined && Array.from({ length: f }, (_, k) => x.done.has(k)).every(Boolean)) {
           x.shrinkAt = tasks.push({ kind: 'shrink', gen: x.g, index: f }) - 1;
+          urgent.push(x.shrinkAt);
         }
       },
     });
     progress.end();
     return {
       run: (spec) => results[runAt.get(key(spec))!] as RunResult,
-      hunt: (m) => results[huntAt.get(m)!] as HuntResult,
+      hunt: (m) => mergeHunt(hunts.get(m)!.at.map((i) => results[i] as HuntResult | undefined)),
       crypto: () => ({
         real: fastestReal(),
         backends: backendReport(),
@@ -382,7 +503,21 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
         const s = results[x.shrinkAt] as Generated;
         return { runs: [...runs, ...s.runs], ...(s.counterexample ? { counterexample: s.counterexample } : {}) };
       },
-      traces: (specs) => runner.run(specs.map((spec) => ({ kind: 'trace', spec })), {}).map((r) => (r as Traced).trace),
+      traces(specs) {
+        // the traces made with their runs (recorded runs that may be counterexamples, hunts' kills); the others made now
+        const made = new Map<string, string>();
+        for (const [k, i] of runAt) {
+          const t = (results[i] as RunResult).tracedRun;
+          if (t !== undefined) made.set(k, t);
+        }
+        for (const [mutant, h] of hunts) {
+          const r = mergeHunt(h.at.map((i) => results[i] as HuntResult | undefined));
+          if (r.by && r.tracedRun !== undefined) made.set(key(killSpec(mutant, r.by)), r.tracedRun);
+        }
+        const missing = [...new Map(specs.filter((s) => !made.has(key(s))).map((s) => [key(s), s])).values()];
+        runner.run(missing.map((spec) => ({ kind: 'trace', spec })), inOrder(missing.length)).forEach((r, i) => made.set(key(missing[i]!), (r as Traced).trace));
+        return specs.map((s) => made.get(key(s))!);
+      },
       close: () => runner.close(),
     };
   } catch (e) {
