@@ -92,7 +92,7 @@ export function rngFromState(state: DrbgState, mac?: HmacSha256): StatefulRng {
  * changes the speed: a provider's HMAC gives the same bytes.
  */
 export function deterministicRng(seed: Bytes, mac?: HmacSha256): StatefulRng {
-  return rngFromState(drbgInstantiate(seed), mac);
+  return rngFromState(drbgInstantiate(seed, mac), mac);
 }
 
 /** The platform CSPRNG (`crypto.getRandomValues`), for real deployments. */
