@@ -43,11 +43,12 @@ export const DRBG_PERSONALIZATION = utf8('pqroom/v1 drbg');
 
 /**
  * HMAC_DRBG_Instantiate (SP 800-90A §10.1.2.3) with `entropy_input = seed`, an empty nonce and
- * the personalisation string `pqroom/v1 drbg` (spec 3.7).
+ * the personalisation string `pqroom/v1 drbg` (spec 3.7). `mac` (HMAC-SHA-256, noble by default)
+ * only changes the speed: a provider's HMAC gives the same state.
  */
-export function drbgInstantiate(seed: Bytes): DrbgState {
+export function drbgInstantiate(seed: Bytes, mac?: HmacSha256): DrbgState {
   const init: DrbgState = { k: new Uint8Array(32), v: new Uint8Array(32).fill(1) };
-  return update(concat(seed, DRBG_PERSONALIZATION), init);
+  return update(concat(seed, DRBG_PERSONALIZATION), init, mac);
 }
 
 /** HMAC_DRBG_Generate (SP 800-90A §10.1.2.5) without additional input: `n` bytes and the next state. */
@@ -91,7 +92,7 @@ export function rngFromState(state: DrbgState, mac?: HmacSha256): StatefulRng {
  * changes the speed: a provider's HMAC gives the same bytes.
  */
 export function deterministicRng(seed: Bytes, mac?: HmacSha256): StatefulRng {
-  return rngFromState(drbgInstantiate(seed), mac);
+  return rngFromState(drbgInstantiate(seed, mac), mac);
 }
 
 /** The platform CSPRNG (`crypto.getRandomValues`), for real deployments. */

@@ -4,7 +4,7 @@
  * without executing anything. The simulator, the tests and the live relay all drive the
  * machines through it.
  */
-import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type EventFromLogic, type InputFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { inspectMicrosteps, observer } from './observe.ts';
 
 /** The next snapshot and the effects emitted on the way there. */
@@ -40,12 +40,19 @@ export function start<TMachine extends AnyStateMachine, TEffect>(machine: TMachi
  */
 const scopes = new WeakMap<AnyStateMachine, AnyActorScope>();
 
+function sendInspectionEvent(ev: InspectionEvent): void {
+  if (observer() !== undefined) inspectMicrosteps(ev);
+}
+
 function scopeOf(machine: AnyStateMachine): AnyActorScope {
   let scope = scopes.get(machine);
   if (!scope) {
     const self = createActor(machine);
-    self.system.inspect(inspectMicrosteps); // the audit's machine coverage (machines/observe.ts)
-    scope = { self, id: '', sessionId: '', logger: () => {}, defer: () => {}, emit: () => {}, system: self.system, stopChild: () => {}, actionExecutor: () => {} };
+    // The audit's machine coverage (machines/observe.ts) gets each microstep straight from the
+    // system, and only while an observer is installed: xstate's own inspection path copies every
+    // microstep's event and walks its observers even when nothing listens to it.
+    const system = Object.create(self.system, { _sendInspectionEvent: { value: sendInspectionEvent } }) as typeof self.system;
+    scope = { self, id: '', sessionId: '', logger: () => {}, defer: () => {}, emit: () => {}, system, stopChild: () => {}, actionExecutor: () => {} };
     scopes.set(machine, scope);
   }
   return scope;

@@ -178,7 +178,7 @@ export const loginClientMachine = setup({
       password: input.password,
       pinnedRelayPk: input.pinnedRelayPk,
       minKdf: configuredKdf(input.insecureTestKdf), // REQ-LOG-019: never from the network
-      rng: drbgInstantiate(input.rngSeed),
+      rng: drbgInstantiate(input.rngSeed, input.crypto.hmacSha256),
       th: undefined,
       pin: undefined,
       served: undefined,

@@ -193,7 +193,7 @@ export const loginServerMachine = setup({
       relayKeys: input.relayKeys,
       serverSecret: input.serverSecret,
       kdf: input.kdf ?? DEFAULT_MIN_KDF,
-      rng: drbgInstantiate(input.rngSeed),
+      rng: drbgInstantiate(input.rngSeed, input.crypto.hmacSha256),
       lifetimeMs: input.lifetimeMs ?? SESSION_LIFETIME_MS,
       accounts: new Map(input.accounts ?? []),
       pending: new Map(),

@@ -522,7 +522,7 @@ export const memberMachine = setup({
   id: 'member',
   /** The initial context, from the machine's input. */
   context: fromInput((input: MemberInput): MemberContext => ({
-    ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed) as DrbgState, config: input.config ?? {} }),
+    ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed, input.crypto.hmacSha256) as DrbgState, config: input.config ?? {} }),
     invite: undefined,
     inviteId: undefined,
     joinRequest: undefined,

@@ -341,7 +341,7 @@ export const ownerMachine = setup({
   id: 'owner',
   /** The initial context, from the machine's input. */
   context: fromInput((input: OwnerInput): OwnerContext => ({
-    ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed), config: input.config ?? {} }),
+    ...initialCore({ crypto: input.crypto, profile: input.profile, identity: input.identity, rng: drbgInstantiate(input.rngSeed, input.crypto.hmacSha256), config: input.config ?? {} }),
     invites: [],
     queue: [],
     pending: undefined,

@@ -160,9 +160,9 @@ function onceEachArgon2id(c: CryptoProvider): CryptoProvider {
 export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
   const c = onceEachArgon2id(o.crypto);
   const seedOf = (party: string): Bytes => simSeed(c, o.seed, party, 0);
-  const rng = deterministicRng(seedOf('login world'));
-  const relayKeys = c.sigKeygen(deterministicRng(seedOf('relay')).bytes(32));
-  const serverSecret = deterministicRng(seedOf('server secret')).bytes(32);
+  const rng = deterministicRng(seedOf('login world'), c.hmacSha256);
+  const relayKeys = c.sigKeygen(deterministicRng(seedOf('relay'), c.hmacSha256).bytes(32));
+  const serverSecret = deterministicRng(seedOf('server secret'), c.hmacSha256).bytes(32);
   const kdf = configuredKdf(false); // the spec's defaults: the floor of REQ-LOG-012, the relay's parameters of REQ-LOG-018
   const registrations = new Map<string, { readonly by: string; readonly pin: LoginPin }>();
   let t = 0;
@@ -245,8 +245,8 @@ export function createLoginWorld(o: LoginWorldOptions): LoginWorld {
     },
     register(name) {
       const node = clients.get(name)!;
-      const identity = createIdentity(c, deterministicRng(seedOf(`${name} identity`)));
-      const bytes = register(c, deterministicRng(seedOf(`${name} registration`)), node.username, passwords.get(name)!, kdf, identity.publicKey, kdf);
+      const identity = createIdentity(c, deterministicRng(seedOf(`${name} identity`), c.hmacSha256));
+      const bytes = register(c, deterministicRng(seedOf(`${name} registration`), c.hmacSha256), node.username, passwords.get(name)!, kdf, identity.publicKey, kdf);
       const pin = registrationPin(bytes);
       if (!registrations.has(node.username)) registrations.set(node.username, { by: name, pin });
       if (o.profile === 'hardened') node.pin = pin; // REQ-LOG-017: the client keeps what it registered with (compat keeps nothing: REQ-LOG-004)

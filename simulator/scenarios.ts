@@ -3,7 +3,7 @@
  * simulator (room, join-race, rotation-load, removal, offline-return, late-joiner), the ground
  * truth they produce, and the checks an honest run must pass (spec 6, 7, 12).
  */
-import { toHex } from '../impl/bytes.ts';
+import { equalBytes, toHex } from '../impl/bytes.ts';
 import type { GroupView } from '../impl/protocol/group.ts';
 import type { ClientConfig } from '../machines/client-core.ts';
 import type { MemberContext } from '../machines/member.ts';
@@ -260,8 +260,15 @@ export function entitledTo(world: World, sent: readonly Sent[], name: string, re
   const stored = sent.filter((s) => s.refused === undefined);
   if (world.options.profile === 'hardened') {
     const group = ownerGroup(world, owner);
-    const me = toHex(node.identity.fp);
-    return stored.filter((s) => (group?.epochs[s.epoch]?.roster ?? []).some((r) => toHex(r.member_id) === me)).map((s) => s.text);
+    const me = node.identity.fp;
+    // whether the roster of each epoch holds this client, looked up once per epoch
+    const inEpoch = new Map<number, boolean>();
+    const holds = (epoch: number): boolean => {
+      let v = inEpoch.get(epoch);
+      if (v === undefined) inEpoch.set(epoch, (v = (group?.epochs[epoch]?.roster ?? []).some((r) => equalBytes(r.member_id, me))));
+      return v;
+    };
+    return stored.filter((s) => holds(s.epoch)).map((s) => s.text);
   }
   const joined = node.role === 'owner' ? 0 : (node.statuses.find((s) => s.status.kind === 'joined')?.at ?? Infinity);
   const left = removed.includes(name) ? (world.clients.get(owner)!.statuses.find((s) => s.status.kind === 'epoch' && s.at >= joined)?.at ?? Infinity) : Infinity;

@@ -153,7 +153,7 @@ export function createWorld(options: WorldOptions): World {
   const restart = (node: ClientNode): void => {
     node.restarts++;
     // REQ-MEM-026: resume from what was persisted; REQ-CRY-015: with a fresh generator, never the stored state
-    const fresh = drbgInstantiate(simSeed(c, options.seed, node.name, node.restarts));
+    const fresh = drbgInstantiate(simSeed(c, options.seed, node.name, node.restarts), c.hmacSha256);
     node.snapshot = resumeRole(roleMachineOf(node) as AnyStateMachine, persistedRole(node.persisted), (node.persisted.context as ClientCore).crypto, fresh) as RoleSnapshot;
     node.persisted = node.snapshot;
     node.crashed = false;

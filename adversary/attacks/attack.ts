@@ -151,5 +151,5 @@ export const rotation = (p: Profile): string => (p === 'hardened' ? 'RoomDeliver
 
 /** The adversary's own keys (it may act as a client: CAP-06, CAP-13). */
 export function adversaryIdentity(c: CryptoProvider, seed: number) {
-  return createIdentity(c, deterministicRng(simSeed(c, seed, 'adversary', 0)));
+  return createIdentity(c, deterministicRng(simSeed(c, seed, 'adversary', 0), c.hmacSha256));
 }

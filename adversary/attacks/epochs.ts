@@ -198,7 +198,7 @@ export const EPOCH_ATTACKS: readonly Attack[] = [
  */
 export function sendJunk(world: World, relay: MaliciousRelay, by: string, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary junk', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary junk', 0), c.hmacSha256);
   const node = world.clients.get(by)!;
   const ctx = node.snapshot.context as ClientCore;
   const roomId = ctx.roomId!;
@@ -217,7 +217,7 @@ export function sendJunk(world: World, relay: MaliciousRelay, by: string, seed: 
 /** CAP-09 (hardened): a rotation commit for the victim's next epoch, signed by the adversary, with fresh secrets for every member. */
 export function forgeCommit(world: World, relay: MaliciousRelay, to: string, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary commit', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary commit', 0), c.hmacSha256);
   relay.crafts.set('forged-commit', (client) => {
     const g = (world.clients.get(client)!.snapshot.context as ClientCore).group;
     if (!g) return undefined;
@@ -234,7 +234,7 @@ export function forgeCommit(world: World, relay: MaliciousRelay, to: string, see
  */
 export function sendBeforeJoin(world: World, relay: MaliciousRelay, by: string, to: string, epoch: number, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary before join', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary before join', 0), c.hmacSha256);
   const node = world.clients.get(by)!;
   const owner = world.clients.get('owner')!.snapshot.context as OwnerContext;
   relay.crafts.set('before-join', () => {
@@ -257,7 +257,7 @@ export function sendBeforeJoin(world: World, relay: MaliciousRelay, by: string, 
  */
 export function backdate(world: World, relay: MaliciousRelay, by: string, to: string, seed: number, leaked?: (epoch: number) => void): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary backdated', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary backdated', 0), c.hmacSha256);
   const node = world.clients.get(by)!;
   relay.crafts.set('backdated', () => {
     const ctx = node.snapshot.context as ClientCore;
@@ -290,7 +290,7 @@ export function updateAfterRemoval(world: World, relay: MaliciousRelay, by: stri
   const node = world.clients.get(by)!;
   const ctx = node.snapshot.context as ClientCore;
   if (!ctx.group) return;
-  const made = makeKeyUpdate(c, deterministicRng(simSeed(c, seed, 'adversary update', 0)), ctx.identity, ctx.group.roomId, ctx.group.epoch, true);
+  const made = makeKeyUpdate(c, deterministicRng(simSeed(c, seed, 'adversary update', 0), c.hmacSha256), ctx.identity, ctx.group.roomId, ctx.group.epoch, true);
   world.note('update', `${by}, removed, hands the owner a key update of its own`);
   relay.post(node.identity.fp, encode(PostKeyUpdate, { req_id: 0x7d000001, room_id: ctx.group.roomId, payload: made.update.bytes }));
   const delivery = encode(MailboxDelivery, { entry: { index: 0x7d000000, room_id: ctx.group.roomId, invite_id: ZERO_HASH, payload: made.update.bytes } });

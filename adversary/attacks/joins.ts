@@ -133,7 +133,7 @@ export const JOIN_ATTACKS: readonly Attack[] = [
  */
 export function forgeWelcome(world: World, relay: MaliciousRelay, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary welcome', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary welcome', 0), c.hmacSha256);
   const fake = adversaryIdentity(c, seed);
   let done = false;
   relay.watch((o) => {
@@ -214,7 +214,7 @@ function adversaryJoinRequest(world: World, k: Knowledge, rng: Rng, me: Identity
 /** CAP-06 (W1): a join request for an invite id the owner never issued, put into the owner's mailbox. */
 export function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary join', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary join', 0), c.hmacSha256);
   const me = adversaryIdentity(c, seed);
   k.addKemSecret(newestKem(me).secretKey);
   const owner = world.clients.get('owner')!;
@@ -230,7 +230,7 @@ export function injectJoin(world: World, k: Knowledge, relay: MaliciousRelay, se
 /** See {@link Attack.claimInvite}. */
 export function claimInvite(world: World, k: Knowledge, relay: MaliciousRelay, seed: number): () => void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary claim', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary claim', 0), c.hmacSha256);
   const me = adversaryIdentity(c, seed);
   k.addKemSecret(newestKem(me).secretKey);
   let armed = false;

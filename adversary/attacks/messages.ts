@@ -113,7 +113,7 @@ export const MESSAGE_ATTACKS: readonly Attack[] = [
 /** CAP-16: a controlled member seals a message under the room's current key and names another member as its sender. */
 export function forgeMessage(world: World, relay: MaliciousRelay, by: string, as: string, seed: number): void {
   const c = world.options.crypto;
-  const rng = deterministicRng(simSeed(c, seed, 'adversary forgery', 0));
+  const rng = deterministicRng(simSeed(c, seed, 'adversary forgery', 0), c.hmacSha256);
   const forger = world.clients.get(by)!;
   const victim = world.clients.get(as)!;
   const ctx = forger.snapshot.context as ClientCore;

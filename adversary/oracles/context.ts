@@ -23,7 +23,7 @@ export interface OracleContext {
   /** Whether the world runs the hardened profile. */
   readonly hardened: boolean;
   /** The honest clients. */
-  readonly honest: () => ClientNode[];
+  readonly honest: () => readonly ClientNode[];
   /** The client an id (hex) names, as seen from `from` when it names several. */
   readonly clientById: (id: string, from?: ClientNode) => ClientNode | undefined;
   /** Records a violation (once per property, party and detail). */

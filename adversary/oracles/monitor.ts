@@ -87,7 +87,12 @@ export function propertyMonitor(
     return all.find((n) => R.roomOf(n) === R.roomOf(from)) ?? all[0];
   };
 
-  const honest = (): ClientNode[] => [...world.clients.values()].filter((n) => !controlled.has(n.name));
+  // asked at every step: listed again only when a client is added (clients are never replaced or removed)
+  let honestOf = { size: -1, list: [] as ClientNode[] };
+  const honest = (): readonly ClientNode[] => {
+    if (honestOf.size !== world.clients.size) honestOf = { size: world.clients.size, list: [...world.clients.values()].filter((n) => !controlled.has(n.name)) };
+    return honestOf.list;
+  };
   const run: OracleContext = { world, controlled, observed, rooms: R, hardened, honest, clientById, violate };
   const { checkAdmissions, checkInviteUse, checkExpiry } = inviteOracles(run);
   const checkRosters = rosterOracle(run);
@@ -122,13 +127,13 @@ export function propertyMonitor(
   const createdBy = new Map<string, Map<number, Set<string>>>();
   const ownerKeysOf = new Map<string, { readonly from: readonly unknown[]; readonly keys: Map<number, Uint8Array> }>();
   const ownerKeys = (owner: ClientNode | undefined): Map<number, Uint8Array> => {
-    const out = new Map<number, Uint8Array>();
     const ctx = owner?.snapshot.context as OwnerContext | undefined;
-    if (!owner || !ctx) return out;
+    if (!owner || !ctx) return new Map<number, Uint8Array>();
     // contexts are immutable: while these four are the same objects, so is the answer
-    const from = [ctx.group, ctx.compat, ctx.publishing, ctx.pending];
     const last = ownerKeysOf.get(owner.name);
-    if (last && last.from.every((x, i) => x === from[i])) return last.keys;
+    if (last && last.from[0] === ctx.group && last.from[1] === ctx.compat && last.from[2] === ctx.publishing && last.from[3] === ctx.pending) return last.keys;
+    const from = [ctx.group, ctx.compat, ctx.publishing, ctx.pending];
+    const out = new Map<number, Uint8Array>();
     ownerKeysOf.set(owner.name, { from, keys: out });
     const created = createdBy.get(owner.name) ?? new Map<number, Set<string>>();
     createdBy.set(owner.name, created);
@@ -239,13 +244,12 @@ export function propertyMonitor(
     if (node.role === 'owner') return;
     const ownerNode = R.ownerOf(node);
     const owner = ownerKeys(ownerNode);
-    const created = createdBy.get(ownerNode?.name ?? '') ?? new Map<number, Set<string>>();
     const ctx = node.snapshot.context as ClientCore;
     const pending = (ctx as ClientCore & { pendingGroup?: { view: GroupView } }).pendingGroup?.view;
-    const inputs = [ctx.group, ctx.compat, pending, owner, ownerNode];
     const last = keysJudged.get(node.name);
-    if (last && last.every((x, i) => x === inputs[i])) return;
-    keysJudged.set(node.name, inputs);
+    if (last && last[0] === ctx.group && last[1] === ctx.compat && last[2] === pending && last[3] === owner && last[4] === ownerNode) return;
+    keysJudged.set(node.name, [ctx.group, ctx.compat, pending, owner, ownerNode]);
+    const created = createdBy.get(ownerNode?.name ?? '') ?? new Map<number, Set<string>>();
     // PROP-07 (invitee half): the owner an invitee accepts is the owner its invite names
     const realOwner = ownerNode?.identity.fp;
     for (const g of [ctx.group, pending]) {

@@ -310,6 +310,19 @@ function readHeader(r: Reader, expected: number | undefined): number {
   return type;
 }
 
+/** An enum's names by value (the first name of a value, as a search of its entries finds it), built once per enum. */
+const enumNamesOf = new WeakMap<Readonly<Record<string, number>>, Map<number, string>>();
+
+function enumNames(values: Readonly<Record<string, number>>): Map<number, string> {
+  let m = enumNamesOf.get(values);
+  if (m === undefined) {
+    m = new Map();
+    for (const [name, value] of Object.entries(values)) if (!m.has(value)) m.set(value, name);
+    enumNamesOf.set(values, m);
+  }
+  return m;
+}
+
 function decodeValue(r: Reader, c: Codec<unknown>): unknown {
   const d = c.desc;
   switch (d.k) {
@@ -333,9 +346,9 @@ function decodeValue(r: Reader, c: Codec<unknown>): unknown {
       return s;
     }
     case 'enum': {
-      const n = readUint(r, 8);
-      for (const [name, value] of Object.entries(d.values)) if (value === n) return name;
-      return decErr('REQ-ENC-010', 'enum', r, `value ${n} is not a ${d.name}`);
+      const name = enumNames(d.values).get(readUint(r, 8));
+      if (name !== undefined) return name;
+      return decErr('REQ-ENC-010', 'enum', r, `value ${r.buf[r.pos - 1]} is not a ${d.name}`);
     }
     case 'list': {
       const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32);

@@ -192,7 +192,8 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, input: Mes
   if (!record) return reject('REQ-MEM-012', `no record of epoch ${msg.epoch}`);
   // A sequence number already delivered, or an identical copy of a held message, is rejected
   // before any signature work: whatever its authenticity, it is not accepted again (REQ-MEM-016).
-  const known = view.senders[toHex(msg.sender)];
+  const key = toHex(msg.sender);
+  const known = view.senders[key];
   const replayCheck = enforced('REQ-MEM-016');
   if (replayCheck && known?.next !== undefined && msg.seq < known.next && (known.base === undefined || msg.seq >= known.base))
     return reject('REQ-MEM-016', `duplicate: seq ${msg.seq} was already delivered`);
@@ -203,7 +204,7 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, input: Mes
     record.roster.find((r) => equalBytes(r.member_id, msg.sender)) ??
     (enforced('REQ-MEM-013') ? undefined : Object.values(view.epochs).flatMap((e) => e.roster).find((r) => equalBytes(r.member_id, msg.sender)));
   if (!sender) return reject('REQ-MEM-013', `sender is not in the roster of epoch ${msg.epoch}`);
-  const final = view.finalHeads[toHex(msg.sender)];
+  const final = view.finalHeads[key];
   if (final !== undefined && msg.seq >= final && enforced('REQ-MEM-021')) return reject('REQ-MEM-021', `seq ${msg.seq} is beyond the removed sender's final head ${final}`);
   if (!record.keys) return reject('REQ-MEM-050', `this member holds no keys of epoch ${msg.epoch}`);
   let content: AppContent;
@@ -212,7 +213,6 @@ export function receiveAppMessage(c: CryptoProvider, view: GroupView, input: Mes
   } catch (e) {
     return { view, events: [rejected(e)] };
   }
-  const key = toHex(msg.sender);
   const s = view.senders[key] ?? EMPTY_SENDER;
   if (s.base !== undefined && msg.seq < s.base)
     return reject('REQ-MEM-018', `seq ${msg.seq} of epoch ${msg.epoch} precedes the sender's first message in this member's epochs (${s.base})`);

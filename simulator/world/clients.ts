@@ -197,7 +197,7 @@ export function clientDriver(host: ClientHost): ClientDriver {
 
   const makeClient = (name: string, role: 'owner' | 'member', person = name): ClientNode => {
     if (clients.has(name)) throw new Error(`client ${name} exists`);
-    const identity = createIdentity(c, deterministicRng(simSeed(c, options.seed, `identity ${person}`, 0)));
+    const identity = createIdentity(c, deterministicRng(simSeed(c, options.seed, `identity ${person}`, 0), c.hmacSha256));
     const input = { crypto: c, profile: options.profile, identity, rngSeed: simSeed(c, options.seed, name, 0), config: options.clientConfig ?? {} };
     const roleStart = role === 'owner' ? start<typeof ownerMachine, ClientEffect>(ownerMachine, input) : start<typeof memberMachine, ClientEffect>(memberMachine, input);
     const node: ClientNode = {
