@@ -130,8 +130,8 @@ interface Candidate {
   readonly collects: readonly Collect[];
 }
 
-/** Per machine, per `state|event`: the candidate transitions in xstate's order, or undefined when a step of that kind is not simple. */
-const plans = new WeakMap<AnyStateMachine, Map<string, readonly Candidate[] | undefined>>();
+/** Per machine, per state, per event type: the candidate transitions in xstate's order, or undefined when a step of that kind is not simple. */
+const plans = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly Candidate[] | undefined>>>();
 
 interface Node {
   readonly type: string;
@@ -148,9 +148,11 @@ function settles(n: Node): boolean {
 
 /** The candidates for `event` in the atomic state `value`: its own transitions, then the root's (xstate's transitionAtomicNode). */
 function planOf(machine: AnyStateMachine, value: string, eventType: string): readonly Candidate[] | undefined {
-  let byKey = plans.get(machine);
-  if (!byKey) plans.set(machine, (byKey = new Map()));
-  const key = `${value}|${eventType}`;
+  let byState = plans.get(machine);
+  if (!byState) plans.set(machine, (byState = new Map()));
+  let byKey = byState.get(value);
+  if (!byKey) byState.set(value, (byKey = new Map()));
+  const key = eventType;
   if (byKey.has(key)) return byKey.get(key);
   let plan: Candidate[] | undefined;
   const root = machine.root as unknown as Node;
@@ -191,6 +193,49 @@ function guardPasses(machine: AnyStateMachine, guard: Guard, snapshot: { context
   return g.check !== undefined ? g.check(snapshot, args, g) : g(args, undefined);
 }
 
+function refuse(): never {
+  throw NOT_SIMPLE;
+}
+
+/**
+ * What a simple step's `enqueueActions` get as `enqueue` (one object per step, no closures): it
+ * takes `assign` of an object and `emit` of an event; anything else (calling it, `raise`, `sendTo`,
+ * an assignment by function...) throws NOT_SIMPLE and xstate takes the step.
+ */
+class Enqueue {
+  assigned = false;
+  readonly effects: unknown[] = [];
+  constructor(public context: object) {}
+  assign(update: unknown): void {
+    if (typeof update !== 'object' || update === null) throw NOT_SIMPLE;
+    for (const k in update) if (typeof (update as Record<string, unknown>)[k] === 'function') throw NOT_SIMPLE;
+    this.context = Object.assign({}, this.context, update);
+    this.assigned = true;
+  }
+  emit(ev: unknown): void {
+    if (typeof ev === 'function') throw NOT_SIMPLE;
+    this.effects.push(ev);
+  }
+  cancel(): never {
+    throw NOT_SIMPLE;
+  }
+  raise(): never {
+    throw NOT_SIMPLE;
+  }
+  sendTo(): never {
+    throw NOT_SIMPLE;
+  }
+  sendParent(): never {
+    throw NOT_SIMPLE;
+  }
+  spawnChild(): never {
+    throw NOT_SIMPLE;
+  }
+  stopChild(): never {
+    throw NOT_SIMPLE;
+  }
+}
+
 /**
  * One simple step: an atomic state of a machine without eventless or delayed transitions, the
  * first candidate whose guard passes taken, targetless, its actions `enqueueActions` that assign
@@ -207,32 +252,9 @@ export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: {
   try {
     for (const c of plan) {
       if (!guardPasses(machine, c.guard, snap, event)) continue;
-      let context = snap.context;
-      let assigned = false;
-      const effects: unknown[] = [];
-      const refuse = (): never => {
-        throw NOT_SIMPLE;
-      };
-      const enqueue = Object.assign(refuse, {
-        assign: (update: unknown) => {
-          if (typeof update !== 'object' || update === null) throw NOT_SIMPLE;
-          for (const k of Object.keys(update)) if (typeof (update as Record<string, unknown>)[k] === 'function') throw NOT_SIMPLE;
-          context = Object.assign({}, context, update);
-          assigned = true;
-        },
-        emit: (ev: unknown) => {
-          if (typeof ev === 'function') throw NOT_SIMPLE;
-          effects.push(ev);
-        },
-        cancel: refuse,
-        raise: refuse,
-        sendTo: refuse,
-        sendParent: refuse,
-        spawnChild: refuse,
-        stopChild: refuse,
-      });
-      for (const collect of c.collects) collect({ context, event, enqueue, check: refuse, self: undefined, system: undefined }, undefined);
-      return { snapshot: (assigned ? { ...snap, context } : snap) as SnapshotFrom<AnyStateMachine>, effects };
+      const q = new Enqueue(snap.context);
+      for (const collect of c.collects) collect({ context: q.context, event, enqueue: q, check: refuse, self: undefined, system: undefined }, undefined);
+      return { snapshot: (q.assigned ? { ...snap, context: q.context } : snap) as SnapshotFrom<AnyStateMachine>, effects: q.effects };
     }
     return { snapshot: snap as SnapshotFrom<AnyStateMachine>, effects: [] };
   } catch (e) {
