@@ -28,7 +28,7 @@ import {
 } from '../impl/protocol/transport.ts';
 import { drbgInstantiate, rngFromState, type DrbgState } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
-import { fromInput } from './driver.ts';
+import { fastStepped, fromInput } from './driver.ts';
 import { once } from './memo.ts';
 
 /** Events of a connection machine (either end). */
@@ -309,8 +309,8 @@ function authenticate(ctx: RelayConnContext, bytes: Bytes): Authed {
   }
 }
 
-/** The relay end of a client connection. */
-export const relayConnectionMachine = setup({
+/** The relay end of a client connection (its frames taken by the driver's simple step, issue 23). */
+export const relayConnectionMachine = fastStepped(setup({
   types: { context: {} as RelayConnContext, events: {} as ConnEvent, input: {} as RelayConnInput, emitted: {} as ConnEffect },
   guards: {
     helloValid: ({ context, event }) => once(context, event, 'hello', () => answerHello(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
@@ -431,4 +431,4 @@ export const relayConnectionMachine = setup({
     },
     closed: {},
   },
-});
+}));

@@ -1,19 +1,24 @@
 /**
  * The pure driver steps machines with one reused inert actor scope per machine instead of
- * xstate's `transition()` (which builds a throwaway actor per call). Both must give the same
+ * xstate's `transition()` (which builds a throwaway actor per call), and takes the simple steps of
+ * the relay's machines without xstate's macrostep at all (issue 23). Both must give the same
  * snapshots and the same effects: checked here on a handshake and traffic through both
- * connection machines, and on an owner creating a room.
+ * connection machines, on every kind of event of the relay machine, and on an owner creating a room.
  */
 import { transition, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../impl/bytes.ts';
+import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
+import { memberRecordOf } from '../impl/protocol/identity.ts';
+import { emptyRelay, type RelayRequest } from '../impl/protocol/relay-state.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ConnEffect, type ConnEvent } from './connection.ts';
-import { start, step } from './driver.ts';
-import type { ClientEffect } from './events.ts';
+import { simpleStep, start, step, xstateStep } from './driver.ts';
+import type { ClientEffect, RelayEffect, RelayEvent } from './events.ts';
 import { ownerMachine } from './owner.ts';
+import { relayMachine } from './relay.ts';
 
 type Snap = { readonly value: unknown; readonly context: unknown };
 
@@ -25,7 +30,16 @@ function both<M extends AnyStateMachine>(machine: M, snapshot: unknown, event: u
   expect(mine.value).toEqual(snap.value);
   expect(mine.context).toEqual(snap.context);
   expect(ours.effects).toEqual(theirs);
+  // the driver's own xstate path gives the same, and so does the simple step where it takes one
+  const slow = xstateStep(machine, snapshot as never, event as never);
+  expect((slow.snapshot as unknown as Snap).context).toEqual(snap.context);
+  expect(slow.effects).toEqual(theirs);
   return ours;
+}
+
+/** The simple step took this one (it does not hand it to xstate). */
+function simple<M extends AnyStateMachine>(machine: M, snapshot: unknown, event: unknown): void {
+  expect(simpleStep(machine, snapshot as never, event as never), JSON.stringify((event as { type: string }).type)).toBeDefined();
 }
 
 describe('the pure driver', () => {
@@ -48,6 +62,7 @@ describe('the pure driver', () => {
     let toRelay = wire(r.effects as ConnEffect[]);
     for (let i = 0; i < 20; i++) {
       const s = both(clientConnectionMachine, cl, { type: 'app.send', bytes: utf8(`frame ${i}`), now: 3 + i } satisfies ConnEvent);
+      if (i === 19) toRelay.push(toRelay[1]!); // a replayed frame (REQ-TRN-005): refused by both
       cl = s.snapshot;
       toRelay = [...toRelay, ...wire(s.effects as ConnEffect[])];
     }
@@ -59,6 +74,68 @@ describe('the pure driver', () => {
     }
     expect(rl.value).toBe('open');
     expect(received).toHaveLength(20); // reordered frames held until ClientAuth, then delivered
+    // the open connection: frames, a replay, garbage, a repeated hello, sends one and many (REQ-TRN-010), a rekey, then lost
+    const more: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = both(clientConnectionMachine, cl, { type: 'app.send', bytes: utf8(`late ${i}`), now: 60 + i } satisfies ConnEvent);
+      cl = s.snapshot;
+      more.push(...wire(s.effects as ConnEffect[]));
+    }
+    for (const b of [more[0]!, more[2]!, more[1]!, more[1]!, new Uint8Array(40).fill(7)]) {
+      const ev = { type: 'net.wire', bytes: b, now: 70 } satisfies ConnEvent;
+      simple(relayConnectionMachine, rl, ev);
+      rl = both(relayConnectionMachine, rl, ev).snapshot;
+    }
+    const sends: ConnEvent[] = [
+      { type: 'app.send', bytes: utf8('one'), now: 80 },
+      { type: 'app.sendMany', bytes: [utf8('a'), utf8('b'), utf8('c')], now: 81 },
+      { type: 'conn.rekey', sessionKey: new Uint8Array(32).fill(4), now: 82 },
+      { type: 'app.sendMany', bytes: [utf8('d')], now: 83 },
+    ];
+    for (const ev of sends) {
+      simple(relayConnectionMachine, rl, ev);
+      rl = both(relayConnectionMachine, rl, ev).snapshot;
+    }
+    rl = both(relayConnectionMachine, rl, { type: 'conn.lost', now: 90 } satisfies ConnEvent).snapshot; // a target: xstate's step
+    expect(rl.value).toBe('closed');
+    both(relayConnectionMachine, rl, { type: 'app.send', bytes: utf8('after'), now: 91 } satisfies ConnEvent);
+  });
+  it('REQ-REL-050 REQ-REL-041 REQ-REL-040 REQ-TRN-006 should step the relay machine exactly as xstate’s transition() does', () => {
+    const rng = deterministicRng(utf8('driver relay'));
+    const owner = createIdentity(c, rng);
+    const roomId = rng.bytes(16);
+    const genesis = buildCommit(c, rng, { roomId, epoch: 0, prevEpochHash: ZERO_HASH, reason: 'create', inviteId: ZERO_HASH, adds: [memberRecordOf(owner, 'owner', 0)], removes: [], roster: [], heads: [], owner });
+    const create: RelayRequest = { name: 'CreateRoom', value: { req_id: 1, room_id: roomId, profile: 'hardened', payload: genesis.commit.bytes } };
+    const send = (reqId: number): RelayRequest => ({ name: 'Send', value: { req_id: reqId, room_id: roomId, payload: utf8(`not a message ${reqId}`) } });
+    let s = start(relayMachine, { crypto: c, state: emptyRelay('hardened'), config: { rate: 1, burst: 3, maxOverLimit: 2, maxMalformed: 2 } }).snapshot;
+    const events: RelayEvent[] = [
+      { type: 'net.request', conn: 'nobody', request: create, digest: c.sha256(utf8('x')), now: 0 },
+      { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 },
+      { type: 'conn.open', conn: 'c2', principal: owner.fp, now: 0 },
+      { type: 'net.request', conn: 'c1', request: create, digest: c.sha256(utf8('create')), now: 1 },
+      { type: 'net.request', conn: 'c1', request: create, digest: c.sha256(utf8('create')), now: 2 }, // a retransmission (REQ-REL-004)
+      { type: 'net.request', conn: 'c2', request: send(2), digest: c.sha256(utf8('send 2')), now: 3 },
+      { type: 'net.request', conn: 'c2', request: send(3), digest: c.sha256(utf8('send 3')), now: 3 },
+      { type: 'net.request', conn: 'c2', request: send(4), digest: c.sha256(utf8('send 4')), now: 3 }, // over the rate
+      { type: 'net.request', conn: 'c2', request: send(5), digest: c.sha256(utf8('send 5')), now: 3 },
+      { type: 'net.request', conn: 'c2', request: send(6), digest: c.sha256(utf8('send 6')), now: 3 },
+      { type: 'net.malformed', conn: 'c1', reqId: 'REQ-ENC-006', detail: 'truncated', requestId: 9, now: 4 },
+      { type: 'net.malformed', conn: 'c1', reqId: 'REQ-ENC-004', detail: 'unknown type', now: 5 },
+      { type: 'net.malformed', conn: 'gone', reqId: 'REQ-ENC-004', detail: 'unknown type', now: 5 },
+      { type: 'conn.close', conn: 'c1', now: 6 },
+      { type: 'admin.shutdown', now: 7 }, // a target: xstate's step
+      { type: 'conn.open', conn: 'c3', principal: owner.fp, now: 8 },
+      { type: 'net.request', conn: 'c2', request: send(7), digest: c.sha256(utf8('send 7')), now: 9_000 },
+    ];
+    const kinds = new Set<string>();
+    for (const ev of events) {
+      if (ev.type !== 'admin.shutdown') simple(relayMachine, s, ev);
+      const r = both(relayMachine, s, ev);
+      for (const fx of r.effects as RelayEffect[]) kinds.add(fx.type);
+      s = r.snapshot;
+    }
+    expect(s.value).toBe('draining');
+    expect([...kinds].sort()).toEqual(['effect.append', 'effect.close', 'effect.push', 'effect.reject', 'effect.reply']);
   });
   it('should step the owner machine exactly as xstate’s transition() does', () => {
     const owner = start<typeof ownerMachine, ClientEffect>(ownerMachine, { crypto: c, profile: 'hardened', identity: createIdentity(c, deterministicRng(utf8('driver owner'))), rngSeed: new Uint8Array(32).fill(9) }).snapshot;

@@ -64,6 +64,19 @@ export function step<TMachine extends AnyStateMachine, TEffect>(
   snapshot: SnapshotFrom<TMachine>,
   event: EventFromLogic<TMachine>,
 ): Stepped<TMachine, TEffect> {
+  if (FAST.has(machine) && observer() === undefined) {
+    const r = simpleStep(machine, snapshot, event as { type: string });
+    if (r !== undefined) return r as Stepped<TMachine, TEffect>;
+  }
+  return xstateStep(machine, snapshot, event);
+}
+
+/** Steps a machine by one event through xstate's own macrostep (what {@link step} does but for the simple steps of the machines marked {@link fastStepped}). */
+export function xstateStep<TMachine extends AnyStateMachine, TEffect>(
+  machine: TMachine,
+  snapshot: SnapshotFrom<TMachine>,
+  event: EventFromLogic<TMachine>,
+): Stepped<TMachine, TEffect> {
   const actions: { type: string; params?: unknown }[] = [];
   const scope = scopeOf(machine);
   scope.actionExecutor = (a) => {
@@ -86,4 +99,166 @@ export function step<TMachine extends AnyStateMachine, TEffect>(
  */
 export function fromInput<TInput, TContext>(f: (input: TInput) => TContext): (a: { input: TInput }) => TContext {
   return ({ input }) => (input === undefined ? ({} as TContext) : f(input));
+}
+
+// ---------------------------------------------------------------- the simple step (issue 23)
+
+/**
+ * The machines whose simple steps {@link step} takes without xstate's macrostep: the relay's, whose
+ * every request and frame is one such step. xstate's generic macrostep (state node sets, conflict
+ * removal, eventless selection, action resolution through several closures and objects) cost the
+ * relay about as much CPU and garbage per message as the relay logic it runs (issue 23). The
+ * machine definition stays the one source of truth: the simple step reads the transitions, guards
+ * and actions from it, takes only what it can take exactly as xstate does, and hands everything
+ * else to xstate (driver.test.ts compares both on every kind of event of these machines).
+ */
+const FAST = new WeakSet<AnyStateMachine>();
+
+/** Marks `machine` for the simple step; returns it. */
+export function fastStepped<TMachine extends AnyStateMachine>(machine: TMachine): TMachine {
+  FAST.add(machine);
+  return machine;
+}
+
+/** Thrown inside a simple step that meets something it does not take: xstate takes the step. */
+const NOT_SIMPLE: unique symbol = Symbol('not a simple step');
+
+type Guard = unknown;
+type Collect = (args: { context: object; event: object; enqueue: unknown; check: unknown; self: unknown; system: unknown }, params: undefined) => void;
+interface Candidate {
+  readonly guard: Guard;
+  readonly collects: readonly Collect[];
+}
+
+/** Per machine, per state, per event type: the candidate transitions in xstate's order, or undefined when a step of that kind is not simple. */
+const plans = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly Candidate[] | undefined>>>();
+
+interface Node {
+  readonly type: string;
+  readonly config: { readonly always?: unknown; readonly after?: unknown; readonly invoke?: unknown; readonly entry?: unknown; readonly exit?: unknown };
+  readonly states: Readonly<Record<string, Node>>;
+  readonly transitions: ReadonlyMap<string, readonly { readonly target?: readonly unknown[]; readonly reenter?: boolean; readonly guard?: unknown; readonly actions: readonly unknown[] }[]>;
+}
+
+/** No eventless or delayed transitions, no invocations anywhere: a step ends after the one microstep of its event. */
+function settles(n: Node): boolean {
+  if (n.config.always !== undefined || n.config.after !== undefined || n.config.invoke !== undefined) return false;
+  return Object.values(n.states ?? {}).every(settles);
+}
+
+/** The candidates for `event` in the atomic state `value`: its own transitions, then the root's (xstate's transitionAtomicNode). */
+function planOf(machine: AnyStateMachine, value: string, eventType: string): readonly Candidate[] | undefined {
+  let byState = plans.get(machine);
+  if (!byState) plans.set(machine, (byState = new Map()));
+  let byKey = byState.get(value);
+  if (!byKey) byState.set(value, (byKey = new Map()));
+  const key = eventType;
+  if (byKey.has(key)) return byKey.get(key);
+  let plan: Candidate[] | undefined;
+  const root = machine.root as unknown as Node;
+  const node = root.states?.[value];
+  const impl = machine.implementations as { actions: Record<string, unknown> };
+  if (node !== undefined && node.type === 'atomic' && settles(root) && !eventType.startsWith('xstate.')) {
+    plan = [];
+    for (const n of [node, root]) {
+      // wildcard descriptors would add candidates of their own
+      if ([...n.transitions.keys()].some((k) => k.includes('*'))) plan = undefined;
+      for (const t of n.transitions.get(eventType) ?? []) {
+        if (plan === undefined) break;
+        if ((t.target !== undefined && t.target.length > 0) || t.reenter) plan = undefined;
+        const collects: Collect[] = [];
+        for (const a of t.actions) {
+          const f = (typeof a === 'string' ? impl.actions[a] : a) as ((() => void) & { type?: string; collect?: Collect }) | undefined;
+          if (typeof f === 'function' && f.type === 'xstate.enqueueActions' && f.collect !== undefined) collects.push(f.collect);
+          else plan = undefined;
+        }
+        const g = t.guard;
+        if (g !== undefined && typeof g !== 'string' && !(typeof g === 'function' && 'check' in g)) plan = undefined;
+        plan?.push({ guard: g, collects });
+      }
+      if (plan === undefined) break;
+    }
+  }
+  byKey.set(key, plan);
+  return plan;
+}
+
+/** A guard as xstate's evaluateGuard reads it: a named guard of the machine, or a built-in one (`and`, ...) through its own check. */
+function guardPasses(machine: AnyStateMachine, guard: Guard, snapshot: { context: object }, event: object): boolean {
+  if (guard === undefined) return true;
+  const guards = (machine.implementations as { guards: Record<string, unknown> }).guards;
+  const g = (typeof guard === 'string' ? guards[guard] : guard) as ((a: object, p: undefined) => boolean) & { check?: (s: object, a: object, g: object) => boolean };
+  if (typeof g !== 'function') throw NOT_SIMPLE;
+  const args = { context: snapshot.context, event };
+  return g.check !== undefined ? g.check(snapshot, args, g) : g(args, undefined);
+}
+
+function refuse(): never {
+  throw NOT_SIMPLE;
+}
+
+/**
+ * What a simple step's `enqueueActions` get as `enqueue` (one object per step, no closures): it
+ * takes `assign` of an object and `emit` of an event; anything else (calling it, `raise`, `sendTo`,
+ * an assignment by function...) throws NOT_SIMPLE and xstate takes the step.
+ */
+class Enqueue {
+  assigned = false;
+  readonly effects: unknown[] = [];
+  constructor(public context: object) {}
+  assign(update: unknown): void {
+    if (typeof update !== 'object' || update === null) throw NOT_SIMPLE;
+    for (const k in update) if (typeof (update as Record<string, unknown>)[k] === 'function') throw NOT_SIMPLE;
+    this.context = Object.assign({}, this.context, update);
+    this.assigned = true;
+  }
+  emit(ev: unknown): void {
+    if (typeof ev === 'function') throw NOT_SIMPLE;
+    this.effects.push(ev);
+  }
+  cancel(): never {
+    throw NOT_SIMPLE;
+  }
+  raise(): never {
+    throw NOT_SIMPLE;
+  }
+  sendTo(): never {
+    throw NOT_SIMPLE;
+  }
+  sendParent(): never {
+    throw NOT_SIMPLE;
+  }
+  spawnChild(): never {
+    throw NOT_SIMPLE;
+  }
+  stopChild(): never {
+    throw NOT_SIMPLE;
+  }
+}
+
+/**
+ * One simple step: an atomic state of a machine without eventless or delayed transitions, the
+ * first candidate whose guard passes taken, targetless, its actions `enqueueActions` that assign
+ * objects and emit events. As xstate: the same snapshot when nothing is assigned, else the
+ * snapshot with the context each assignment made (`Object.assign({}, context, update)`); the
+ * emitted events in order. Undefined: xstate takes the step (a target, another kind of action,
+ * an exception, which xstate then raises as it does).
+ */
+export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: { type: string }): Stepped<AnyStateMachine, unknown> | undefined {
+  const snap = snapshot as { status: string; value: unknown; context: object };
+  if (snap.status !== 'active' || typeof snap.value !== 'string') return undefined;
+  const plan = planOf(machine, snap.value, event.type);
+  if (plan === undefined) return undefined;
+  try {
+    for (const c of plan) {
+      if (!guardPasses(machine, c.guard, snap, event)) continue;
+      const q = new Enqueue(snap.context);
+      for (const collect of c.collects) collect({ context: q.context, event, enqueue: q, check: refuse, self: undefined, system: undefined }, undefined);
+      return { snapshot: (q.assigned ? { ...snap, context: q.context } : snap) as SnapshotFrom<AnyStateMachine>, effects: q.effects };
+    }
+    return { snapshot: snap as SnapshotFrom<AnyStateMachine>, effects: [] };
+  } catch (e) {
+    if (e === NOT_SIMPLE) return undefined;
+    return undefined; // xstate takes the step again and raises the error as it does
+  }
 }

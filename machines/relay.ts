@@ -14,7 +14,7 @@ import { withEntry, withoutEntry } from '../impl/shared-record.ts';
 import { MailboxDelivery, RoomDelivery } from '../impl/messages/index.ts';
 import { appendForwardedMail, EMPTY_RELAY, handleRequest, rejectBytes, type RelayState, type RelayStep } from '../impl/protocol/relay-state.ts';
 import type { RelayEffect, RelayEvent } from './events.ts';
-import { fromInput } from './driver.ts';
+import { fastStepped, fromInput } from './driver.ts';
 
 /** Robustness limits (spec 8.9). */
 export interface RelayConfig {
@@ -126,8 +126,8 @@ function refill(conn: RelayConn, now: number, cfg: RelayConfig): RelayConn {
   return { ...conn, tokens, at: now };
 }
 
-/** The relay machine. */
-export const relayMachine = setup({
+/** The relay machine (its requests taken by the driver's simple step, issue 23). */
+export const relayMachine = fastStepped(setup({
   types: {
     context: {} as RelayContext,
     events: {} as RelayEvent,
@@ -233,4 +233,4 @@ export const relayMachine = setup({
       },
     },
   },
-});
+}));

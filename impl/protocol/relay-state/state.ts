@@ -264,10 +264,20 @@ function commitReasonOf(payload: Bytes): string | undefined {
   }
 }
 
+/**
+ * The last list {@link recipientsOf} made, for the owner and members records it was made from: a
+ * room's records are immutable and change only with its membership, so most appends (every
+ * `Send`) find their list here instead of walking the members again (issue 23).
+ */
+let lastRecipients: { readonly owner: Bytes; readonly members: RelayRoom['members']; readonly list: readonly string[] } | undefined;
+
 /** Principals (hex ids, as the state keys them) who are the room's owner or current members. */
 export function recipientsOf(room: RelayRoom): string[] {
+  const last = lastRecipients;
+  if (last !== undefined && last.owner === room.owner && last.members === room.members) return last.list.slice();
   const out: string[] = [toHex(room.owner)];
-  for (const [hex, m] of Object.entries(room.members)) if (m.role === 'member') out.push(hex);
+  for (const hex in room.members) if (room.members[hex]!.role === 'member') out.push(hex);
+  lastRecipients = { owner: room.owner, members: room.members, list: out.slice() };
   return out;
 }
 
