@@ -8,12 +8,9 @@ import { liboqs, type Loaded } from './liboqs.ts';
 import { native } from './native.ts';
 import { nodeCrypto } from './node.ts';
 import type { CryptoProvider } from './provider.ts';
+import { REAL_BACKENDS, type RealBackend } from './backend-names.ts';
 
-/** The real backends, slowest first. */
-export const REAL_BACKENDS = ['noble', 'liboqs', 'native'] as const;
-
-/** A real backend's name. */
-export type RealBackend = (typeof REAL_BACKENDS)[number];
+export { REAL_BACKENDS, type RealBackend } from './backend-names.ts';
 
 const LOADED: Readonly<Record<RealBackend, Loaded>> = { noble: { provider: nodeCrypto }, liboqs, native };
 
