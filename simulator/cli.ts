@@ -172,6 +172,7 @@ async function simulateCommand(argv: readonly string[], out: (s: string) => void
     }
   }
   const { backendLabel, simulate } = await import('./run.ts');
+  if (a.run.backend !== 'symbolic') await (await import('../impl/crypto/backends.ts')).loadRealBackends();
   const wantTrace = a.trace !== undefined || a.mermaid !== undefined;
   const r = simulate(a.run, wantTrace, plugin);
   if (a.trace !== undefined) writeFileSync(a.trace, r.trace);

@@ -18,9 +18,12 @@ export function isBackend(s: unknown): s is Backend {
   return (BACKENDS as readonly unknown[]).includes(s);
 }
 
-/** Throws one line when `b` is a real backend this process does not have (the backends are loaded only for such a name). */
+/** Throws one line when `b` is a real backend this process does not have (the real backends are loaded for a real backend's name, not for `symbolic`). */
 export async function requireBackend(b: Backend): Promise<Backend> {
-  if (b !== 'symbolic' && b !== 'real') (await import('../impl/crypto/backends.ts')).realCrypto(b);
+  if (b === 'symbolic') return b;
+  const { loadRealBackends, realCrypto } = await import('../impl/crypto/backends.ts');
+  await loadRealBackends();
+  if (b !== 'real') realCrypto(b);
   return b;
 }
 

@@ -47,6 +47,15 @@ function liveSummary(text: string): string | undefined {
   return `live trace of the ${head.role ?? '?'} (${events.length} lines: ${counts}); a live run is not re-run, only rendered with --mermaid`;
 }
 
+/** The backend a trace's first line names (a run on `symbolic` needs no real backend loaded), if it names one. */
+function backendOf(text: string): unknown {
+  try {
+    return (JSON.parse(text.slice(0, text.indexOf('\n') >>> 0)) as { backend?: unknown }).backend;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The rebuilders of runs other than the simulator's: given, or loaded once the trace is read (cli.js loads the adversary's so). */
 export type Rebuilders = readonly TraceRebuilder[] | (() => Promise<readonly TraceRebuilder[]>);
 
@@ -85,6 +94,7 @@ async function replayCommand(argv: readonly string[], out: (s: string) => void, 
   }
   // a run to make again: only now the simulator (and the adversary's rebuilders) are loaded
   const { replayTrace } = await import('./replay.ts');
+  if (backendOf(text) !== 'symbolic') await (await import('../impl/crypto/backends.ts')).loadRealBackends();
   const known = typeof rebuilders === 'function' ? await rebuilders() : rebuilders;
   let outcome: ReplayOutcome;
   try {

@@ -24,7 +24,10 @@ export const TRACE_FORMAT = 'pqroom-trace/1';
  * implementation, node:crypto's hashes and ChaCha20-Poly1305; all give the same bytes. `real`: the
  * fastest of them present. `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and
  * AEADs with the real sizes (impl/crypto/symbolic.ts): the same protocol behaviour, several times
- * faster. Throws one line when the backend asked for is not present here.
+ * faster. Throws one line when the backend asked for is not present here. A real backend's provider
+ * is there once the process has loaded the real backends (`loadRealBackends`, impl/crypto/backends.ts;
+ * the commands and the campaign do it before a real run): this module does not, so that a symbolic
+ * run never loads liboqs.
  */
 export function backendCrypto(b: Backend): CryptoProvider {
   return b === 'symbolic' ? symbolicCrypto() : realCrypto(b === 'real' ? fastestReal() : b);

@@ -22,6 +22,10 @@ import { toHex } from '../impl/bytes.ts';
 import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { decode } from '../impl/codec.ts';
 import { AppMessage } from '../impl/messages/index.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const FAULTS = parseFaults('drop=0.08,dup=0.05,reorder=0.2:300,delay=0.05:2000,jitter=20,partition=alice@27500~4000,crash=bob@9000~3000,relay-restart=@14000~2000');
 const RUN: RunOptions = { scenario: 'removal', seed: 12, profile: 'hardened', faults: FAULTS, backend: 'symbolic', messages: 16 };

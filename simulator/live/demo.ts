@@ -154,7 +154,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   // the clients' crypto on the fastest real backend of this process: every real backend computes
   // the same bytes (impl/crypto/backends.ts); loaded once the relay was found and its key checked
-  const { fastestReal, realCrypto } = await import('../../impl/crypto/backends.ts');
+  const { fastestReal, loadRealBackends, realCrypto } = await import('../../impl/crypto/backends.ts');
+  await loadRealBackends();
   const c = realCrypto(fastestReal());
   const alarms: string[] = [];
   const refused: string[] = [];

@@ -12,7 +12,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import { relayKeyFingerprint } from '../../impl/fingerprint.ts';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
-import { fastestReal, realCrypto } from '../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../impl/crypto/backends.ts';
 import { nodeCrypto } from '../../impl/crypto/node.ts';
 import type { KeyPair } from '../../impl/crypto/provider.ts';
 import { fingerprint } from '../../impl/keyschedule.ts';
@@ -30,6 +30,9 @@ import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, typ
 import { startShards, workersOf, type ShardSet } from './shards/front.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
+
+// this module's crypto is the real backends': loaded with it (liboqs is WebAssembly, instantiated asynchronously)
+await loadRealBackends();
 
 /**
  * A relay tap that `pqroom relay --adversary ARG` plugs in. The live relay knows only this

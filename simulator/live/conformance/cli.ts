@@ -135,7 +135,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   // the suite's own crypto (its identities, handshakes, commits, signatures) on the fastest real
   // backend of this process: every real backend computes the same bytes (impl/crypto/backends.ts),
   // so the run is the same, only sooner; loaded here, after the command line was read
-  const { fastestReal, realCrypto } = await import('../../../impl/crypto/backends.ts');
+  const { fastestReal, loadRealBackends, realCrypto } = await import('../../../impl/crypto/backends.ts');
+  await loadRealBackends();
   const crypto = realCrypto(fastestReal());
   if (vectorCases !== undefined) {
     // the vectors fix their room ids: a relay that ran them before would fail every case that creates a room
