@@ -13,7 +13,7 @@ const COMMANDS = {
   relay: ['./simulator/live/relay-cli.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
   account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
   conformance: ['./simulator/live/conformance/cli.ts', 'audit any relay over the wire: scripted cases, each naming its requirement (--relay URL)'],
-  demo: ['./simulator/live/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
+  demo: ['./simulator/live/demo-cli.ts', 'an owner and N members chatting through a running relay, over real sockets'],
   replay: ['./simulator/replay-cli.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };
