@@ -10,11 +10,11 @@ const COMMANDS = {
   report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
   traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
   simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
-  relay: ['./simulator/live/relay.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
+  relay: ['./simulator/live/relay-cli.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
   account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
   conformance: ['./simulator/live/conformance/cli.ts', 'audit any relay over the wire: scripted cases, each naming its requirement (--relay URL)'],
-  demo: ['./simulator/live/demo.ts', 'an owner and N members chatting through a running relay, over real sockets'],
-  replay: ['./simulator/replay.ts', 'run a recorded trace again and confirm it is identical'],
+  demo: ['./simulator/live/demo-cli.ts', 'an owner and N members chatting through a running relay, over real sockets'],
+  replay: ['./simulator/replay-cli.ts', 'run a recorded trace again and confirm it is identical'],
   vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
 };
 
@@ -57,11 +57,12 @@ if (!entry) {
 }
 // The command line composes the layers (impl <- machines <- simulator <- adversary): the
 // simulator's live relay takes any relay tap and its replay any rebuilder of a recorded run; here
-// the adversary's are plugged in, as main's arguments after the output function.
+// the adversary's are plugged in, as main's arguments after the output function. Replay's and
+// simulate's and relay's are loaded when the command comes to use them, not before it has read its command line.
 const PLUG_INS = {
-  relay: async () => [console.log, (await import('./adversary/live-plans.ts')).loadLiveTap],
-  replay: async () => [console.log, [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
-  simulate: async () => [console.log, (await import('./adversary/sim-plans.ts')).loadSimulationAdversary],
+  relay: async () => [console.log, async (arg) => (await import('./adversary/live-plans.ts')).loadLiveTap(arg)],
+  replay: async () => [console.log, async () => [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
+  simulate: async () => [console.log, async (arg, run) => (await import('./adversary/sim-plans.ts')).loadSimulationAdversary(arg, run)],
   // --vectors FILE: the vector file's form and digests are checked by vectors/, beside the live suite
   conformance: async () => [console.log, (await import('./vectors/format.ts')).parseVectorFile],
   // the relay conformance vectors are recorded against the project's relay (simulator/live), above vectors/

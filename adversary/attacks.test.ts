@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { withCheckOff } from '../impl/mutants.ts';
 import type { ClientCore } from '../machines/client-core.ts';
 import { ATTACKS, runAttack, type Attack } from './attacks.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const HONEST: Attack = { id: 'honest', title: 'no attack', weakness: '-', props: [], plan: () => [] };
 

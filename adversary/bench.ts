@@ -11,10 +11,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { Backend } from '../simulator/run.ts';
 import { ATTACKS, runAttack, type Attack } from './attacks.ts';
+
+// this module's crypto is the real backends': loaded with it (liboqs is WebAssembly, instantiated asynchronously)
+await loadRealBackends();
 
 const HONEST: Attack = { id: 'honest', title: 'no attack', weakness: '-', props: [], plan: () => [] };
 

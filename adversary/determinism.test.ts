@@ -4,9 +4,12 @@
  * (The simulator's runs are checked the same way in simulator/determinism.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { presentBackends } from '../impl/crypto/backends.ts';
+import { loadRealBackends, presentBackends } from '../impl/crypto/backends.ts';
 import type { Backend } from '../simulator/run.ts';
 import { runNamed } from './named.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const present = presentBackends();
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../simulator/live/demo.ts';
 import { startRelay, type LiveRelay } from '../simulator/live/relay.ts';
-import { main as replayMain } from '../simulator/replay.ts';
+import { main as replayMain } from '../simulator/replay-cli.ts';
 import { parseTrace } from '../simulator/trace.ts';
 import { liveAdversary, loadLivePlan, loadLiveTap, LIVE_PLANS } from './live-plans.ts';
 
@@ -82,7 +82,7 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     // pqroom replay renders a live trace instead of re-running it
     const said: string[] = [];
     const mmd = join(dir, 'withhold.mmd');
-    expect(replayMain([join(dir, 'demo-hardened-withhold.jsonl'), '--mermaid', mmd], (l) => said.push(l))).toBe(0);
+    expect(await replayMain([join(dir, 'demo-hardened-withhold.jsonl'), '--mermaid', mmd], (l) => said.push(l))).toBe(0);
     expect(said.join('\n')).toMatch(/live trace of the demo .*alarm \d+/);
     expect(readFileSync(mmd, 'utf8')).toMatch(/^sequenceDiagram\n {2}%% live run of the demo, hardened/);
   }, 90_000);

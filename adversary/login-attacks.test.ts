@@ -14,6 +14,10 @@ import { attackTrace, rebuildAuditTrace, runSpec, type RunSpec } from './audit.t
 import { crackVerifier, DICTIONARY, FAKE_SERVER_C1, FAKE_SERVER_SALT } from './dictionary.ts';
 import { LOGIN_ATTACKS, runLoginAttack } from './login-attacks.ts';
 import { loginViolations } from './login-oracles.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 /** A hardened world in which alice registered and logged in, and her second device `alice-phone` (same password, no pin yet). */
 function aliceAndPhone(seed: number): { w: LoginWorld; alice: LoginClientNode; phone: LoginClientNode } {

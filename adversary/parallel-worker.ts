@@ -1,16 +1,20 @@
 /**
  * One worker thread of a parallel campaign (adversary/parallel.ts, spec 11.4): carries out each
  * task it is sent and posts the result back, then bumps the shared counter the main thread waits on.
+ * The real backends (liboqs is WebAssembly, about 0.17 s to load) are loaded at the first task that
+ * runs real crypto: a symbolic campaign's workers mostly never load them.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { execute, type Task } from './parallel.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+import { execute, needsRealBackends, type Task } from './parallel.ts';
 
 const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer };
 const counter = new Int32Array(signal);
 
-port.on('message', (msg: { i: number; task: Task }) => {
+port.on('message', async (msg: { i: number; task: Task }) => {
   let reply: { i: number; result?: unknown; error?: string };
   try {
+    if (needsRealBackends(msg.task)) await loadRealBackends();
     reply = { i: msg.i, result: execute(msg.task) };
   } catch (e) {
     reply = { i: msg.i, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };

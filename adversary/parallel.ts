@@ -12,9 +12,9 @@
  * on a shared counter (Atomics.wait) until a worker posts a result.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import fc from 'fast-check';
-import { backendReport, fastestReal, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
+import { backendReport, fastestReal, loadRealBackends, presentBackends, realCrypto, type RealBackend } from '../impl/crypto/backends.ts';
 import { differential, type DifferentialResult } from '../impl/crypto/differential.ts';
 import type { Profile } from '../impl/suite.ts';
 import { withTransitionObserver } from '../machines/observe.ts';
@@ -25,6 +25,27 @@ import { arbLoginPlan } from './login-plans.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS, type Mutant } from './mutants.ts';
 import type { Outcome } from './named.ts';
 import { arbFaults, arbPlan } from './plans.ts';
+
+// A campaign reports the real backends and may run on them, so the thread that runs it has them
+// loaded with this module; a worker thread of the campaign (parallel-worker.ts) loads them at its
+// first task that needs them (a symbolic campaign's workers, but the one that checks the backends
+// against each other, never do).
+if (isMainThread) await loadRealBackends();
+
+/** Whether a task runs real crypto (and its thread must have the real backends loaded first). */
+export function needsRealBackends(t: Task): boolean {
+  switch (t.kind) {
+    case 'run':
+    case 'trace':
+      return t.spec.backend !== 'symbolic';
+    case 'shrink':
+      return t.gen.backend !== 'symbolic';
+    case 'hunt':
+      return false; // mutants are hunted on the symbolic backend (huntMutant)
+    case 'differential':
+      return true;
+  }
+}
 
 /**
  * What the merge needs of a run (its trace lines stay in the worker), with the machine coverage of

@@ -1,6 +1,10 @@
 /** Trust attacks ATK-21, ATK-22, ATK-23 (spec 11.4) and the oracles PROP-23, PROP-24, PROP-25. */
 import { describe, expect, it } from 'vitest';
 import { GRIND_HEX_CHARS, runTrustAttack, TRUST_ATTACKS } from './trust-attacks.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 describe('named trust attacks (spec 11.4)', () => {
   for (const atk of TRUST_ATTACKS) {

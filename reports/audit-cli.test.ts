@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main as replay } from '../simulator/replay.ts';
+import { main as replay } from '../simulator/replay-cli.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
 import { auditExit, main as audit, realLine } from './audit-cli.ts';
 import { specRequirementTable } from '../adversary/audit.ts';
@@ -13,8 +13,8 @@ describe('pqroom audit', () => {
   const lines: string[] = [];
   let code = -1;
 
-  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
-    code = audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', async () => {
+    code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
@@ -49,9 +49,9 @@ describe('pqroom audit', () => {
     expect(lines.join('\n')).toContain(`written: ${join(dir, 'audit.json')}, ${join(dir, 'index.html')}, ${join(dir, 'audit.md')}, ${join(dir, 'junit.xml')}, ${join(dir, 'traceability.md')}, ${join(dir, 'traceability.json')}, ${join(dir, 'counterexamples')}/ (${files} replayable traces), ${join(dir, 'a.json')}`);
   }, 600_000);
 
-  it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', () => {
+  it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', async () => {
     const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
-    expect(audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
+    expect(await audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
     // timings aside: the campaign's seconds, its start, and how long each mutant hunt (equivalent ones included) took
     const read = (d: string): string => {
       const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8').replaceAll(basename(d), 'OUT')) as Record<string, unknown> & { mutants: Record<string, unknown>[]; equivalentMutants: Record<string, unknown>[] };
@@ -63,24 +63,24 @@ describe('pqroom audit', () => {
     for (const f of files) expect(readFileSync(join(one, 'counterexamples', f), 'utf8'), f).toBe(readFileSync(join(dir, 'counterexamples', f), 'utf8'));
   }, 600_000);
 
-  it('every counterexample it wrote replays to the same bytes and shows the violation', () => {
+  it('every counterexample it wrote replays to the same bytes and shows the violation', async () => {
     const files = readdirSync(join(dir, 'counterexamples'));
     expect(files.length).toBeGreaterThan(10);
     for (const f of files.filter((x) => x.startsWith('compat-PROP-04') || x.startsWith('mutant-'))) {
       const out: string[] = [];
-      expect(replay([join(dir, 'counterexamples', f)], (s) => out.push(s), [rebuildAuditTrace]), f).toBe(0);
+      expect(await replay([join(dir, 'counterexamples', f)], (s) => out.push(s), [rebuildAuditTrace]), f).toBe(0);
       expect(out.join('\n')).toMatch(/identical: \d+ lines/);
       expect(out.join('\n')).toMatch(/verdict: the same violations\n {2}PROP-\d+ at/);
     }
   }, 600_000);
 
-  it('a counterexample whose verdict was edited no longer replays identically', () => {
+  it('a counterexample whose verdict was edited no longer replays identically', async () => {
     const f = join(dir, 'counterexamples', 'compat-PROP-04.jsonl');
     const text = readFileSync(f, 'utf8').replace('"blocked":false', '"blocked":true');
     const g = join(dir, 'edited.jsonl');
     writeFileSync(g, text);
     const out: string[] = [];
-    expect(replay([g], (s) => out.push(s), [rebuildAuditTrace])).toBe(1);
+    expect(await replay([g], (s) => out.push(s), [rebuildAuditTrace])).toBe(1);
     expect(out.join('\n')).toMatch(/differs at line/);
   }, 600_000);
 
@@ -91,9 +91,9 @@ describe('pqroom audit', () => {
     expect(realLine(result([true, false], [true, true]))).toBe('--backend both: the real backend DISAGREES on 1 of 4 named attack runs: ATK-02');
   });
 
-  it('refuses unknown options with exit 2', () => {
+  it('refuses unknown options with exit 2', async () => {
     const err: string[] = [];
-    expect(audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(await audit(['--profile', 'weak'], () => undefined, (s) => err.push(s))).toBe(2);
     expect(err.join('\n')).toMatch(/--profile must be one of all, hardened, compat, not 'weak'/);
   });
 

@@ -8,13 +8,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../impl/suite.ts';
 import { checkOutputDir, checkOutputFile, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
-import { BACKENDS, requireBackend, type Backend } from '../simulator/run.ts';
-import { writeReport } from './page/write.ts';
-import { writeTraceability } from './traceability.ts';
-import { VECTORS_DIR } from '../vectors/cli.ts';
-import { vectorSummary } from '../vectors/verify.ts';
-import { audit, auditTable, type AuditResult } from '../adversary/audit.ts';
-import { defaultWorkers } from '../adversary/parallel.ts';
+import { BACKENDS, requireBackend, type Backend } from '../simulator/options.ts';
+import type { AuditResult } from '../adversary/audit.ts';
 import { unexplained } from '../adversary/requirement-table.ts';
 
 const HELP = `usage: pqroom audit [--profile hardened|compat|all] [--runs N] [--seed S] [--backend B]
@@ -48,12 +43,17 @@ on (spec 12.3) is guarded by a mutant or has the reason spec 12.4 states, and th
 file verifies, every requirement cited by code and named by a test); 1 otherwise (a compat
 weakness not found within N runs counts too); 2 on bad arguments.`;
 
-/** Runs `pqroom audit ...`; returns the exit code (errors in one line on `err`). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+/**
+ * Runs `pqroom audit ...`; returns the exit code (errors in one line on `err`). The command line
+ * and the outputs are checked before the campaign's modules (the adversary, the simulator, the
+ * machines, the crypto, fast-check, the report) are loaded: a mistaken invocation or `--help` does
+ * not load them (issue 24).
+ */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   return runCommand('audit', err, () => campaign(argv, out, err));
 }
 
-function campaign(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
+async function campaign(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const p = parseCommand('audit', argv, { profile: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, workers: { type: 'string' }, json: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } });
   if (p.help) {
     out(HELP);
@@ -66,11 +66,12 @@ function campaign(argv: readonly string[], out: (s: string) => void, err: (s: st
   const b = p.oneOf('backend', [...BACKENDS, 'both'], 'symbolic');
   let backend: Backend | 'both';
   try {
-    backend = b === 'both' ? b : requireBackend(b);
+    backend = b === 'both' ? b : await requireBackend(b);
   } catch (e) {
     throw new CliError(`--backend ${b}: ${(e as Error).message}`);
   }
-  const workers = p.int('workers', defaultWorkers(), { min: 1, max: 64 });
+  // the default (the number of cores) is the campaign's, read once it is loaded
+  const workersGiven = p.str('workers') === undefined ? undefined : p.int('workers', 1, { min: 1, max: 64 });
   const json = p.str('json');
   const dir = p.str('out') ?? 'reports/out';
   const quiet = p.flag('quiet');
@@ -78,6 +79,14 @@ function campaign(argv: readonly string[], out: (s: string) => void, err: (s: st
   checkOutputDir('--out', dir);
   if (json !== undefined) checkOutputFile('--json', json);
   mkdirSync(dir, { recursive: true });
+  // one after the other, in the order of the static imports they were
+  const { writeReport } = await import('./page/write.ts');
+  const { writeTraceability } = await import('./traceability.ts');
+  const { VECTORS_DIR } = await import('../vectors/cli.ts');
+  const { vectorSummary } = await import('../vectors/verify.ts');
+  const { audit, auditTable } = await import('../adversary/audit.ts');
+  const { defaultWorkers } = await import('../adversary/parallel.ts');
+  const workers = workersGiven ?? defaultWorkers();
   const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, workers, progressLine: !quiet, progress: quiet ? undefined : (l) => err(`  ${l}`) }), vectors: vectorSummary(VECTORS_DIR) };
   const table = auditTable(result);
   out(table);

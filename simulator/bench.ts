@@ -11,10 +11,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fastestReal, realCrypto, REAL_BACKENDS, type RealBackend } from '../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto, REAL_BACKENDS, type RealBackend } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { scenario, type ScenarioRun } from './scenarios.ts';
 import { createWorld } from './world.ts';
+
+// this module's crypto is the real backends': loaded with it (liboqs is WebAssembly, instantiated asynchronously)
+await loadRealBackends();
 
 /** A crypto provider that times every call. */
 interface TimedCrypto {

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { parseFaults, faultsToString, type Faults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
-import { BACKENDS, backendLabel, DEFAULT_RUN, isBackend, requireBackend, simulate, type RunOptions, type RunPlugin } from './run.ts';
+import { BACKENDS, DEFAULT_RUN, isBackend, requireBackend, type RunOptions } from './options.ts';
+import type { RunPlugin } from './run.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { parseTrace } from './trace.ts';
 
@@ -77,7 +78,7 @@ export function readFaults(v: string, option = '--faults'): Faults {
   }
 }
 
-function parseArgs(argv: readonly string[]): Args {
+async function parseArgs(argv: readonly string[]): Promise<Args> {
   const p = parseCommand('simulate', argv, {
     list: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -109,7 +110,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (backend !== undefined) {
     if (!isBackend(backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, not '${backend}'`);
     try {
-      run = { ...run, backend: requireBackend(backend) };
+      run = { ...run, backend: await requireBackend(backend) };
     } catch (e) {
       throw new CliError(`--backend ${backend}: ${(e as Error).message}`);
     }
@@ -138,16 +139,20 @@ export function writeMermaid(file: string, traceText: string, o: { from?: number
   writeFileSync(file, traceToMermaid(parseTrace(traceText), { ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), ...(o.limit === undefined ? {} : { limit: o.limit }) }));
 }
 
-/** Makes the plugin of `--adversary ARG` for a run (cli.js passes the adversary's). */
-export type AdversaryLoader = (arg: string, run: RunOptions) => RunPlugin;
+/** Makes the plugin of `--adversary ARG` for a run (cli.js passes the adversary's, loaded at the first call). */
+export type AdversaryLoader = (arg: string, run: RunOptions) => RunPlugin | Promise<RunPlugin>;
 
-/** Runs `pqroom simulate ...`; returns the exit code (errors in one line on `err`). `loadAdversary` makes the malicious relay of `--adversary` (cli.js passes the adversary's). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, loadAdversary?: AdversaryLoader, err: (s: string) => void = console.error): number {
+/**
+ * Runs `pqroom simulate ...`; returns the exit code (errors in one line on `err`). `loadAdversary` makes the malicious relay of `--adversary` (cli.js passes the adversary's).
+ * The command line is read and checked (files included) before the simulator, the machines and the
+ * crypto are loaded: a mistaken invocation or `--help` does not load them (issue 24).
+ */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, loadAdversary?: AdversaryLoader, err: (s: string) => void = console.error): Promise<number> {
   return runCommand('simulate', err, () => simulateCommand(argv, out, loadAdversary));
 }
 
-function simulateCommand(argv: readonly string[], out: (s: string) => void, loadAdversary?: AdversaryLoader): number {
-  const a = parseArgs(argv);
+async function simulateCommand(argv: readonly string[], out: (s: string) => void, loadAdversary?: AdversaryLoader): Promise<number> {
+  const a = await parseArgs(argv);
   if (a.help) {
     out(HELP);
     return 0;
@@ -161,11 +166,13 @@ function simulateCommand(argv: readonly string[], out: (s: string) => void, load
   if (a.adversary !== undefined) {
     if (!loadAdversary) throw new CliError('--adversary needs the adversary, which this entry point does not load (run it through cli.js)');
     try {
-      plugin = loadAdversary(a.adversary, a.run);
+      plugin = await loadAdversary(a.adversary, a.run);
     } catch (e) {
       throw new CliError((e as Error).message);
     }
   }
+  const { backendLabel, simulate } = await import('./run.ts');
+  if (a.run.backend !== 'symbolic') await (await import('../impl/crypto/backends.ts')).loadRealBackends();
   const wantTrace = a.trace !== undefined || a.mermaid !== undefined;
   const r = simulate(a.run, wantTrace, plugin);
   if (a.trace !== undefined) writeFileSync(a.trace, r.trace);

@@ -5,10 +5,13 @@
  * and hedged signing with the seed's randomness), the trace is the same on all of them.
  */
 import { describe, expect, it } from 'vitest';
-import { presentBackends, realCrypto } from '../impl/crypto/backends.ts';
+import { loadRealBackends, presentBackends, realCrypto } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { NO_FAULTS } from './faults.ts';
 import { simulate, type Backend, type RunOptions } from './run.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const present = presentBackends();
 const PRIMITIVES = ['kemKeygen', 'kemEncapsulate', 'kemDecapsulate', 'sigKeygen', 'sign', 'verify'] as const;

@@ -3,36 +3,31 @@
  * the crypto backend. The trace's first line records exactly those options, so that
  * `pqroom replay` can run it again and compare the new trace with the old, line by line.
  */
-import { fastestReal, realCrypto, REAL_BACKENDS } from '../impl/crypto/backends.ts';
+import { fastestReal, realCrypto } from '../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
-import type { Profile } from '../impl/suite.ts';
-import { faultsToString, NO_FAULTS, parseFaults, type Faults } from './faults.ts';
+import { faultsToString, parseFaults } from './faults.ts';
+import { isBackend, type Backend, type RunOptions } from './options.ts';
 import { findScenario, runScenario, summarize, type RunSummary, type ScenarioResult } from './scenarios.ts';
 import type { TraceEvent } from './trace.ts';
 import type { RelayTap } from './relay-host.ts';
 import { createWorld, type World } from './world.ts';
 
+// the options of a run, checked by the command lines without this module
+export { BACKENDS, DEFAULT_RUN, isBackend, type Backend, type RunOptions } from './options.ts';
+
 /** The trace format this module writes and reads. */
 export const TRACE_FORMAT = 'pqroom-trace/1';
-
-/** The crypto backends a run can use: `real` is the fastest real backend present (impl/crypto/backends.ts). */
-export const BACKENDS = ['real', 'symbolic', ...REAL_BACKENDS] as const;
-
-/** The crypto backends a run can use. */
-export type Backend = (typeof BACKENDS)[number];
-
-/** True when `s` names a backend. */
-export function isBackend(s: unknown): s is Backend {
-  return (BACKENDS as readonly unknown[]).includes(s);
-}
 
 /**
  * `noble`, `liboqs`, `native`: the production primitives (ML-KEM-768, ML-DSA-65) from that
  * implementation, node:crypto's hashes and ChaCha20-Poly1305; all give the same bytes. `real`: the
  * fastest of them present. `symbolic`: real hashes and KDFs, but table-backed ML-KEM, ML-DSA and
  * AEADs with the real sizes (impl/crypto/symbolic.ts): the same protocol behaviour, several times
- * faster. Throws one line when the backend asked for is not present here.
+ * faster. Throws one line when the backend asked for is not present here. A real backend's provider
+ * is there once the process has loaded the real backends (`loadRealBackends`, impl/crypto/backends.ts;
+ * the commands and the campaign do it before a real run): this module does not, so that a symbolic
+ * run never loads liboqs.
  */
 export function backendCrypto(b: Backend): CryptoProvider {
   return b === 'symbolic' ? symbolicCrypto() : realCrypto(b === 'real' ? fastestReal() : b);
@@ -41,29 +36,6 @@ export function backendCrypto(b: Backend): CryptoProvider {
 /** The backend as results report it: `real` with the backend it stands for here. */
 export function backendLabel(b: Backend): string {
   return b === 'real' ? `real (${fastestReal()})` : b;
-}
-
-/** Throws one line when `b` is a real backend this process does not have. */
-export function requireBackend(b: Backend): Backend {
-  if (b !== 'symbolic' && b !== 'real') realCrypto(b);
-  return b;
-}
-
-/** Everything a run depends on. */
-export interface RunOptions {
-  /** A name from `SCENARIOS`. */
-  readonly scenario: string;
-  /** The seed (a non-negative safe integer). */
-  readonly seed: number;
-  /** The profile of the relay and every client. */
-  readonly profile: Profile;
-  /** Faults. */
-  readonly faults: Faults;
-  /** Crypto backend. */
-  readonly backend: Backend;
-  /** Scenario size overrides. */
-  readonly messages?: number;
-  readonly members?: number;
 }
 
 /** The outcome of a run. */
@@ -184,6 +156,3 @@ export function simulate(o: RunOptions, trace = false, plugin?: RunPlugin, crypt
   const text = trace ? [JSON.stringify({ ...runHeader(o), ...plugin?.header }), ...world.trace.lines(), JSON.stringify(end)].join('\n') + '\n' : '';
   return { world, result, error, summary, trace: text, verdict };
 }
-
-/** The default options of `pqroom simulate`. */
-export const DEFAULT_RUN: RunOptions = { scenario: 'room', seed: 1, profile: 'hardened', faults: NO_FAULTS, backend: 'real' };

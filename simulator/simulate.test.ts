@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { main as simulateMain } from './cli.ts';
 import { parseFaults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
-import { main as replayMain, replayTrace } from './replay.ts';
+import { replayTrace } from './replay.ts';
+import { main as replayMain } from './replay-cli.ts';
 import { optionsFromHeader, runHeader, simulate, type RunOptions } from './run.ts';
 import { entitledTo, findScenario, runScenario, scenario, SCENARIOS, sentMessages } from './scenarios.ts';
 import { parseTrace } from './trace.ts';
@@ -21,6 +22,10 @@ import { toHex } from '../impl/bytes.ts';
 import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { decode } from '../impl/codec.ts';
 import { AppMessage } from '../impl/messages/index.ts';
+import { loadRealBackends } from '../impl/crypto/backends.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const FAULTS = parseFaults('drop=0.08,dup=0.05,reorder=0.2:300,delay=0.05:2000,jitter=20,partition=alice@27500~4000,crash=bob@9000~3000,relay-restart=@14000~2000');
 const RUN: RunOptions = { scenario: 'removal', seed: 12, profile: 'hardened', faults: FAULTS, backend: 'symbolic', messages: 16 };
@@ -115,27 +120,27 @@ describe('replay', () => {
   });
 });
 
-describe('pqroom simulate and pqroom replay', () => {
+describe('pqroom simulate and pqroom replay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-sim-'));
-  const run = (main: (a: readonly string[], o: (s: string) => void, p: undefined, e: (s: string) => void) => number, args: string[]) => {
+  const run = async (main: (a: readonly string[], o: (s: string) => void, p: undefined, e: (s: string) => void) => Promise<number>, args: string[]) => {
     const out: string[] = [];
-    const code = main(args, (s) => out.push(s), undefined, (s) => out.push(s));
+    const code = await main(args, (s) => out.push(s), undefined, (s) => out.push(s));
     return { code, out: out.join('\n') };
   };
-  it('should list the scenarios, one per line, name first', () => {
-    const r = run(simulateMain, ['--list']);
+  it('should list the scenarios, one per line, name first', async () => {
+    const r = await run(simulateMain, ['--list']);
     expect(r.code).toBe(0);
     const names = r.out.split('\n').map((l) => l.split(/\s+/)[0]);
     expect(names).toEqual(SCENARIOS.map((s) => s.name));
     for (const n of ['room', 'join-race', 'rotation-load', 'removal', 'offline-return', 'late-joiner']) expect(names).toContain(n);
   });
-  it('should print a summary, write a trace that replays and a diagram, and exit 0 when the checks hold', () => {
+  it('should print a summary, write a trace that replays and a diagram, and exit 0 when the checks hold', async () => {
     const trace = join(dir, 'run.jsonl');
     const mmd = join(dir, 'run.mmd');
-    const r = run(simulateMain, ['--scenario', 'removal', '--seed', '4', '--messages', '8', '--backend', 'symbolic', '--faults', 'drop=0.05,partition=alice@3000~2000', '--trace', trace, '--mermaid', mmd]);
+    const r = await run(simulateMain, ['--scenario', 'removal', '--seed', '4', '--messages', '8', '--backend', 'symbolic', '--faults', 'drop=0.05,partition=alice@3000~2000', '--trace', trace, '--mermaid', mmd]);
     expect(r.code, r.out).toBe(0);
     for (const s of ['sent 16', 'alarms 0', 'epochs', 'transcript', 'checks:', 'partition']) expect(r.out).toContain(s);
-    expect(run(replayMain, [trace])).toEqual({ code: 0, out: expect.stringContaining('identical') });
+    expect(await run(replayMain, [trace])).toEqual({ code: 0, out: expect.stringContaining('identical') });
     const diagram = readFileSync(mmd, 'utf8');
     expect(diagram.startsWith('sequenceDiagram\n')).toBe(true);
     expect(diagram).toContain('-x'); // a lost frame
@@ -144,12 +149,12 @@ describe('pqroom simulate and pqroom replay', () => {
     const lines = readFileSync(trace, 'utf8').split('\n');
     lines[10] = lines[10]!.replace('"kind"', '"kind" ');
     writeFileSync(trace, lines.join('\n'));
-    const bad = run(replayMain, [trace]);
+    const bad = await run(replayMain, [trace]);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('differs at line 11');
   });
-  it('should print the summary as JSON', () => {
-    const r = run(simulateMain, ['--scenario', 'join-race', '--seed', '2', '--backend', 'symbolic', '--json']);
+  it('should print the summary as JSON', async () => {
+    const r = await run(simulateMain, ['--scenario', 'join-race', '--seed', '2', '--backend', 'symbolic', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { ok: boolean; sent: number; alarms: number; transcriptHash: string; checks: unknown[] };
     expect(j.ok).toBe(true);
@@ -157,16 +162,16 @@ describe('pqroom simulate and pqroom replay', () => {
     expect(j.transcriptHash).toMatch(/^[0-9a-f]{16}$/);
     expect(j.checks.length).toBeGreaterThan(3);
   });
-  it('should exit 2 on a usage error and explain it', () => {
+  it('should exit 2 on a usage error and explain it', async () => {
     for (const args of [['--scenario', 'nope'], ['--seed', '-3'], ['--profile', 'x'], ['--faults', 'drop=7'], ['--bogus']]) {
-      const r = run(simulateMain, args);
+      const r = await run(simulateMain, args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.out).toMatch(/pqroom simulate: /);
     }
-    expect(run(replayMain, []).code).toBe(2);
-    expect(run(replayMain, [join(dir, 'missing.jsonl')]).code).toBe(2);
+    expect((await run(replayMain, [])).code).toBe(2);
+    expect((await run(replayMain, [join(dir, 'missing.jsonl')])).code).toBe(2);
     writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
-    expect(run(replayMain, [join(dir, 'junk.jsonl')]).out).toContain('not JSON');
+    expect((await run(replayMain, [join(dir, 'junk.jsonl')])).out).toContain('not JSON');
   });
 });
 

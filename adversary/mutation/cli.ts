@@ -7,11 +7,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
 import type { Budget } from './campaign.ts';
-import { ROOT, runInWorker, runMutants, type MutantOutcome, type Outcome } from './run.ts';
-import { score, scoreLines } from './score.ts';
-import { generateMutants, OUT_OF_SCOPE, type GeneratedMutant } from './sites.ts';
-import { ARGUED_SURVIVORS, argumentKey } from './survivors.ts';
-import { unitVerdicts } from './unit.ts';
+import type { MutantOutcome, Outcome } from './run.ts';
+import type { GeneratedMutant } from './sites.ts';
+
+/**
+ * The mutation machinery (the TypeScript parser, esbuild, the workers, the score and the argued
+ * survivors), loaded once the command line and its files are checked: a mistaken invocation or
+ * `--help` does not load it (issue 24). One after the other, in the order of the static imports they were.
+ */
+async function machinery() {
+  const { ROOT, runInWorker, runMutants } = await import('./run.ts');
+  const { score, scoreLines } = await import('./score.ts');
+  const { generateMutants, OUT_OF_SCOPE } = await import('./sites.ts');
+  const { ARGUED_SURVIVORS, argumentKey } = await import('./survivors.ts');
+  const { unitVerdicts } = await import('./unit.ts');
+  return { ROOT, runInWorker, runMutants, score, scoreLines, generateMutants, OUT_OF_SCOPE, ARGUED_SURVIVORS, argumentKey, unitVerdicts };
+}
 
 const HELP = `usage: pqroom mutate --generated [--limit N] [--filter TEXT] [--seeds S,S] [--plans N]
                      [--timeout SEC] [--workers N] [--json FILE] [--list] [--from FILE]
@@ -112,6 +123,7 @@ async function run({ limit, filter, seeds, plans, timeout, workers, json, list, 
       throw new CliError(`--from ${from} is not a saved result of pqroom mutate --json (${e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message}); run pqroom mutate --generated --json FILE first`);
     }
   }
+  const { ROOT, runInWorker, runMutants, score, scoreLines, generateMutants, OUT_OF_SCOPE, ARGUED_SURVIVORS, unitVerdicts } = await machinery();
   const all = generateMutants(ROOT);
   if (from !== undefined && saved !== undefined) {
     const byId = new Map(all.map((m) => [m.id, m]));
@@ -188,6 +200,7 @@ async function run({ limit, filter, seeds, plans, timeout, workers, json, list, 
  * is checked (exit 1 when one is not borne out).
  */
 async function unitOnly(chosen: readonly GeneratedMutant[], lanes: number, timeout: number, json: string | undefined, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const { ROOT, ARGUED_SURVIVORS, argumentKey, unitVerdicts } = await machinery();
   const byKey = new Map(ARGUED_SURVIVORS.map((a) => [argumentKey(a), a]));
   const claimed = (m: GeneratedMutant) => {
     const a = byKey.get(m.key);

@@ -8,14 +8,12 @@ import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } f
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { nodeCrypto } from '../crypto/node.ts';
 import { PqroomError } from '../errors.ts';
 import { compatVerificationPrompt, fingerprintEmoji, fingerprintHexGroups, safetyString } from '../fingerprint.ts';
 import { KDF_PROFILES } from '../protocol/login.ts';
-import { systemRng } from '../rng.ts';
 import type { Profile } from '../suite.ts';
 import { checkPassword, HIBP_ENDPOINT, parseOfflineList, registrationDecision, type HibpOptions, type HibpPolicy } from './hibp.ts';
-import { changePassword, createAccount, openAccount, rotateAccountKem, type Account } from './keystore.ts';
+import type { Account } from './keystore.ts';
 import { fileVaultStore } from './vault-file.ts';
 
 const HELP = `usage: pqroom account <create|show|rotate|passwd|page> [options]
@@ -177,6 +175,10 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
     if (password === '') throw new CliError('no password given: set PQROOM_PASSWORD, give it as the first line of standard input, or run on a terminal');
+    // the keys' crypto, loaded once the command line, the files and the password are there (issue 24)
+    const { nodeCrypto } = await import('../crypto/node.ts');
+    const { systemRng } = await import('../rng.ts');
+    const { changePassword, createAccount, openAccount, rotateAccountKem } = await import('./keystore.ts');
     /** REQ-KEY-041: every password that is set (create, passwd) passes the same breach check. */
     const acceptable = async (candidate: string): Promise<boolean> => {
       if (p.flag('no-hibp')) return true;

@@ -5,14 +5,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backendReport, presentBackends, realCrypto } from './backends.ts';
+import { backendReport, loadRealBackends, presentBackends, realBackend, realBackendsLoaded, realCrypto } from './backends.ts';
 import { compareBackends, differential, wycheproof } from './differential.ts';
 import { haveExternalVectors } from './external-vectors.ts';
-import { liboqs, SIGN_KNOWN_ANSWER } from './liboqs.ts';
+import { SIGN_KNOWN_ANSWER } from './liboqs.ts';
 import { nobleCrypto } from './noble.ts';
 import type { KeyObject } from 'node:crypto';
-import { KeyCache, native } from './native.ts';
+import { KeyCache } from './native.ts';
 
+// importing the backends loads no WebAssembly: until loaded, only noble answers, and the rest says why
+const before = { loaded: realBackendsLoaded(), noble: realCrypto('noble').name, fastest: (() => { try { return presentBackends(); } catch (e) { return (e as Error).message; } })() };
+await loadRealBackends();
+const liboqs = realBackend('liboqs');
+const native = realBackend('native');
 const present = presentBackends();
 const backends = Object.fromEntries(present.map((b) => [b, realCrypto(b)]));
 const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -26,6 +31,16 @@ describe('REQ-CRY-001 REQ-CRY-003 the real backends present here', () => {
   it('should find the native backend exactly on a Node that has ML-KEM and ML-DSA (24 and later)', () => {
     expect(native.provider !== undefined, native.unavailable).toBe(nodeMajor >= 24);
     console.info(`real backends here (node ${process.version}): ${present.join(', ')}; ${JSON.stringify(backendReport())}`);
+  });
+
+  it('should load liboqs and native at loadRealBackends, not on import: before it, noble answers and the others say they are not loaded yet; then one load serves every call', async () => {
+    expect(before.loaded).toBe(false);
+    expect(before.noble).toBe('noble+node');
+    expect(before.fastest).toMatch(/not loaded in this process yet .*loadRealBackends/);
+    expect(realBackendsLoaded()).toBe(true);
+    const again = loadRealBackends();
+    await again;
+    expect(realBackend('liboqs')).toBe(liboqs);
   });
 });
 

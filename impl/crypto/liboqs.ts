@@ -407,6 +407,3 @@ export async function loadLiboqs(): Promise<Loaded> {
     return { unavailable: `liboqs could not be loaded: ${(e as Error).message}` };
   }
 }
-
-/** The liboqs backend of this process, loaded once. */
-export const liboqs: Loaded = await loadLiboqs();

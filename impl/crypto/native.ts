@@ -18,7 +18,7 @@ import type { KeyObject } from 'node:crypto';
 import { concat, equalBytes, type Bytes } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SEED_BYTES, KEM_SK_BYTES } from '../suite.ts';
-import { liboqs, type Loaded } from './liboqs.ts';
+import type { Loaded } from './liboqs.ts';
 import { nodeCrypto } from './node.ts';
 import type { CryptoProvider, KeyPair } from './provider.ts';
 
@@ -210,8 +210,8 @@ function detect(p: ReturnType<typeof nativePrimitives>): string | undefined {
   }
 }
 
-/** Loads the native backend on top of a deterministic one (liboqs when loaded, else noble). */
-export function loadNative(deterministic: Loaded = liboqs): Loaded {
+/** Loads the native backend on top of a deterministic one (liboqs when it loaded, else noble). */
+export function loadNative(deterministic: Loaded): Loaded {
   const p = nativePrimitives();
   const why = detect(p);
   if (why) return { unavailable: why };
@@ -229,6 +229,3 @@ export function loadNative(deterministic: Loaded = liboqs): Loaded {
   };
   return { provider: { ...base, name: 'native', origins, ...p } };
 }
-
-/** The native backend of this process. */
-export const native: Loaded = loadNative();

@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkInputFile, checkOutputDir, CliError, parseCommand, runCommand } from '../../impl/cli-args.ts';
-import { writeReport } from './write.ts';
 
 const HELP = `usage: pqroom report [--in FILE] [--out DIR]
 
@@ -19,9 +18,13 @@ options:
 Exit status: 0 when the report shows no problem, 1 when it shows some, 2 on bad arguments or
 an unreadable result.`;
 
-/** Runs `pqroom report ...`; returns the exit code (errors in one line on `err`). */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
-  return runCommand('report', err, () => {
+/**
+ * Runs `pqroom report ...`; returns the exit code (errors in one line on `err`). The page's modules
+ * are loaded once the command line and the files are checked: a mistaken invocation or `--help`
+ * does not load them (issue 24).
+ */
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  return runCommand('report', err, async () => {
     const p = parseCommand('report', argv, { in: { type: 'string' }, out: { type: 'string' } });
     if (p.help) {
       out(HELP);
@@ -32,6 +35,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
     if (!existsSync(input)) throw new CliError(`no such file ${input} (run 'pqroom audit' first, or give --in FILE)`);
     checkInputFile('--in', input);
     checkOutputDir('--out', dir ?? dirname(input));
+    const { writeReport } = await import('./write.ts');
     let written;
     try {
       written = writeReport(input, dir ?? dirname(input));

@@ -27,8 +27,8 @@ const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
 const count = (text: string, re: RegExp): number => [...text.matchAll(re)].length;
 const DATE = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
 
-beforeAll(() => {
-  auditCode = audit(['--runs', '2', '--seed', '3', '--out', dir, '--quiet'], () => undefined, () => undefined);
+beforeAll(async () => {
+  auditCode = await audit(['--runs', '2', '--seed', '3', '--out', dir, '--quiet'], () => undefined, () => undefined);
   result = JSON.parse(readFileSync(file, 'utf8')) as AuditResult;
   // about 90 s at rest; 584 s was measured with the machine's 2 cores shared about ten ways
 }, 1_200_000);
@@ -97,14 +97,14 @@ describe('the audit report of a small campaign', () => {
     expect(count(page, /<tr id="req-|<tr id="prop-/g)).toBe(count(read('traceability.md'), /^\| (REQ|PROP)-/gm));
   });
 
-  it('the same result renders the same page, audit.md and junit.xml byte for byte, apart from the date; pqroom report regenerates them', () => {
+  it('the same result renders the same page, audit.md and junit.xml byte for byte, apart from the date; pqroom report regenerates them', async () => {
     const before = ['index.html', 'audit.md', 'junit.xml'].map(read);
     writeReport(file, dir, new Date(Date.UTC(2001, 0, 1)));
     const again = ['index.html', 'audit.md', 'junit.xml'].map(read);
     expect(again[0]).toContain('2001-01-01T00:00:00.000Z');
     for (let i = 0; i < 3; i++) expect(again[i]!.replace(DATE, 'DATE')).toBe(before[i]!.replace(DATE, 'DATE'));
     const out: string[] = [];
-    expect(report(['--in', file], (s) => out.push(s))).toBe(auditCode);
+    expect(await report(['--in', file], (s) => out.push(s))).toBe(auditCode);
     expect(read('index.html').replace(DATE, 'DATE')).toBe(before[0]!.replace(DATE, 'DATE'));
     expect(out.join('\n')).toContain(join(dir, 'index.html'));
   });
@@ -126,7 +126,7 @@ describe('the audit report of a small campaign', () => {
     expect(junit).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   });
 
-  it('shows as failures, never as passes: a property checked in zero runs, a mutant never run, a vector file with zero cases; labels a result from another commit', () => {
+  it('shows as failures, never as passes: a property checked in zero runs, a mutant never run, a vector file with zero cases; labels a result from another commit', async () => {
     const edited = structuredClone(result);
     const prop = edited.profiles.hardened!.properties.find((p) => p.id === 'PROP-03')!;
     Object.assign(prop, { runs: 0 });
@@ -137,7 +137,7 @@ describe('the audit report of a small campaign', () => {
     writeFileSync(g, JSON.stringify(edited));
     const out: string[] = [];
     const warnings: string[] = [];
-    expect(report(['--in', g, '--out', join(dir, 'edited')], (s) => out.push(s), (s) => warnings.push(s))).toBe(1);
+    expect(await report(['--in', g, '--out', join(dir, 'edited')], (s) => out.push(s), (s) => warnings.push(s))).toBe(1);
     const page = readFileSync(join(dir, 'edited', 'index.html'), 'utf8');
     expect(page).toMatch(/FAIL: \d+ problems/);
     expect(page).toContain('PROP-03 hardened: checked in zero runs');
@@ -163,7 +163,7 @@ describe('the audit report of a small campaign', () => {
     ]);
   });
 
-  it('the requirement table (spec 12.3, 12.4) is shown; an unexplained gap, a stale reason and a refuted equivalence claim show as failures in the header, audit.md and junit.xml', () => {
+  it('the requirement table (spec 12.3, 12.4) is shown; an unexplained gap, a stale reason and a refuted equivalence claim show as failures in the header, audit.md and junit.xml', async () => {
     const page = read('index.html');
     expect(page).toContain('id="requirements"');
     for (const q of result.requirementTable) expect(page, q.id).toContain(`id="guard-${q.id.toLowerCase()}"`);
@@ -175,7 +175,7 @@ describe('the audit report of a small campaign', () => {
     Object.assign(edited.equivalentMutants[0]!, { refuted: true, by: 'ATK-11 → PROP-08', detail: 'broken' });
     const g = join(dir, 'gap.json');
     writeFileSync(g, JSON.stringify(edited));
-    expect(report(['--in', g, '--out', join(dir, 'gap')], () => undefined)).toBe(1);
+    expect(await report(['--in', g, '--out', join(dir, 'gap')], () => undefined)).toBe(1);
     const header = readFileSync(join(dir, 'gap', 'index.html'), 'utf8');
     expect(header).toMatch(/FAIL: \d+ problems/);
     expect(header).toContain('REQ-MEM-013 (PROP-04, PROP-30 rest on it): no mutant guards it and spec 12.4 states no reason: an unexplained gap');
@@ -187,12 +187,12 @@ describe('the audit report of a small campaign', () => {
     expect(junit).toContain('refuted: ATK-11');
   });
 
-  it('pqroom report refuses a missing or malformed result with one line and exit 2', () => {
+  it('pqroom report refuses a missing or malformed result with one line and exit 2', async () => {
     const err: string[] = [];
-    expect(report(['--in', join(dir, 'nope.json')], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(await report(['--in', join(dir, 'nope.json')], () => undefined, (s) => err.push(s))).toBe(2);
     writeFileSync(join(dir, 'junk.json'), '{"hello": 1}');
-    expect(report(['--in', join(dir, 'junk.json')], () => undefined, (s) => err.push(s))).toBe(2);
-    expect(report(['--bogus'], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(await report(['--in', join(dir, 'junk.json')], () => undefined, (s) => err.push(s))).toBe(2);
+    expect(await report(['--bogus'], () => undefined, (s) => err.push(s))).toBe(2);
     expect(err[0]).toMatch(/^pqroom report: no such file .*nope\.json/);
     expect(err[1]).toMatch(/not a pqroom audit result/);
     expect(err[2]).toMatch(/unknown option --bogus/);

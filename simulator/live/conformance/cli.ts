@@ -6,13 +6,10 @@ import { fingerprint } from '../../../impl/keyschedule.ts';
 import { systemRng } from '../../../impl/rng.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { toHex } from '../../../impl/bytes.ts';
-import { resultLine, runConformance, totalsLine } from './suite.ts';
 import { checkInputFile, checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
 import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
 import type { Json } from '../../../impl/codec.ts';
 import { parseRelayCase, RELAY_KIND, type RelayCase } from '../../../impl/conformance-script.ts';
-import { Mismatch } from './mismatch.ts';
-import { heldRoom, replayVectors } from './vectors/replay.ts';
 
 const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile hardened|compat]
                           [--json FILE] [--only TEXT] [--seed HEX | --vectors FILE]
@@ -135,8 +132,13 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   // the suite's own crypto (its identities, handshakes, commits, signatures) on the fastest real
   // backend of this process: every real backend computes the same bytes (impl/crypto/backends.ts),
   // so the run is the same, only sooner; loaded here, after the command line was read
-  const { fastestReal, realCrypto } = await import('../../../impl/crypto/backends.ts');
+  const { fastestReal, loadRealBackends, realCrypto } = await import('../../../impl/crypto/backends.ts');
+  await loadRealBackends();
   const crypto = realCrypto(fastestReal());
+  // the suite and its live clients, loaded with the crypto (a mistaken invocation loads neither)
+  const { resultLine, runConformance, totalsLine } = await import('./suite.ts');
+  const { Mismatch } = await import('./mismatch.ts');
+  const { heldRoom, replayVectors } = await import('./vectors/replay.ts');
   if (vectorCases !== undefined) {
     // the vectors fix their room ids: a relay that ran them before would fail every case that creates a room
     let held: Bytes | undefined;

@@ -11,12 +11,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRelayChild } from './relay-child.ts';
 import { utf8 } from '../../../impl/bytes.ts';
-import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import type { Profile } from '../../../impl/suite.ts';
 import { startRelay } from '../relay.ts';
 import { RELAY_MUTANTS } from './mutants.ts';
 import { runConformance, type ConformanceReport } from './suite.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-conformance-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

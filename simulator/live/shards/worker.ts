@@ -12,7 +12,7 @@
  */
 import { toHex, type Bytes } from '../../../impl/bytes.ts';
 import { encode } from '../../../impl/codec.ts';
-import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { MailboxDelivery } from '../../../impl/messages/index.ts';
 import { emptyRelay } from '../../../impl/protocol/relay-state.ts';
 import type { Profile } from '../../../impl/suite.ts';
@@ -22,6 +22,9 @@ import { relayMachine, type RelayConfig } from '../../../machines/relay.ts';
 import { historyChunk, mailboxChunk } from '../../store.ts';
 import { shardOf, type Forward, type FromShard, type ToShard } from './protocol.ts';
 import { sqliteStore, type OutboxEntry } from '../sqlite-store.ts';
+
+// this module's crypto is the real backends': loaded with it (liboqs is WebAssembly, instantiated asynchronously)
+await loadRealBackends();
 
 /** Runs a shard on `db` until the front says stop or the channel closes. */
 export function runShard(db: string, index: number, count: number, profile: Profile, config: Partial<RelayConfig>, post: (m: FromShard) => void): { readonly receive: (m: ToShard) => void } {

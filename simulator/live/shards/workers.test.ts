@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../../impl/bytes.ts';
-import { fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../../impl/crypto/backends.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
 import { runConformance } from '../conformance/suite.ts';
 import { runDemo } from '../demo.ts';
@@ -20,6 +20,9 @@ import type { FromShard } from './protocol.ts';
 import { runShard } from './worker.ts';
 import { shardDb } from './front.ts';
 import { sqliteStore } from '../sqlite-store.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,7 +12,7 @@
  * Times are relative: an invite's `expires_at` is written as "now + in_ms" when the runner sends it.
  */
 import { toHex, type Bytes } from '../../../../impl/bytes.ts';
-import { fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
 import type { CryptoProvider } from '../../../../impl/crypto/provider.ts';
 import { decode, encode, type Json } from '../../../../impl/codec.ts';
 import { GetKeys, MsgType, PostInvite } from '../../../../impl/messages/index.ts';
@@ -25,6 +25,9 @@ import { Mismatch } from '../mismatch.ts';
 import { getU32, isAnswer, Peer, type PeerObserver } from '../peer.ts';
 import { allCases } from '../suite.ts';
 import type { Case, CaseContext } from '../verdict.ts';
+
+// this module's crypto is the real backends': loaded with it (liboqs is WebAssembly, instantiated asynchronously)
+await loadRealBackends();
 
 /** More unawaited requests than this on one connection in one case make it a flood (its answers are matched as kinds). */
 export const BURST = 64;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startRelayChild } from '../relay-child.ts';
-import { fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
+import { loadRealBackends, fastestReal, realCrypto } from '../../../../impl/crypto/backends.ts';
 import type { ReqId } from '../../../../impl/errors.ts';
 import { toHex } from '../../../../impl/bytes.ts';
 import { decode, type Json } from '../../../../impl/codec.ts';
@@ -20,6 +20,9 @@ import { startRelay } from '../../relay.ts';
 import type { ConformanceReport } from '../suite.ts';
 import { recordCases } from './record.ts';
 import { heldRoom, replayVectors } from './replay.ts';
+
+// runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
+await loadRealBackends();
 
 // the shipped file (its form and digests are vectors/vectors.test.ts's business: vectors/ sits beside this layer)
 const path = fileURLToPath(new URL(`../../../../vectors/${RELAY_FILE}`, import.meta.url));
