@@ -75,6 +75,8 @@ export interface AuditOptions {
   readonly workers?: number;
   /** A live progress line on a terminal (runs done, runs/s, counterexamples). */
   readonly progressLine?: boolean;
+  /** Work of the caller's own, done once in this thread while the campaign's workers run (it changes nothing of the campaign). */
+  readonly alongside?: () => void;
 }
 
 /** A property's verdict in one profile. */
@@ -313,7 +315,7 @@ export function audit(o: AuditOptions): AuditResult {
     hunts: [...MUTANTS, ...EQUIVALENT_MUTANTS].map((m) => ({ mutant: m.id, seeds: huntSeeds(o.seed) })),
     differential: { seed: o.seed, cases: Math.max(4, Math.ceil(o.runs / 10)) },
   };
-  const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined);
+  const done = runCampaign(work, o.workers ?? 1, o.progressLine === true ? progressLine() : undefined, o.alongside);
   // what the results make of each profile and mutant; `save` gives a counterexample's trace file
   const assemble = (save: Save, say: (line: string) => void): Pick<AuditResult, 'profiles' | 'mutants' | 'equivalentMutants'> => {
     const profiles: AuditResult['profiles'] = {};

@@ -57,9 +57,13 @@ describe('runCampaign', () => {
     const specs = [named, mutant, named];
     const inline = specs.map((s) => attackTrace(s, runSpec(s, true)));
     expect(inline[0]).toContain('"kind":"verdict"');
-    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [], differential: { seed: 1, cases: 1 } }, 2);
+    // the caller's own work is done once, while the workers have their first tasks (the differential here)
+    let alongside = 0;
+    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [], differential: { seed: 1, cases: 1 } }, 2, undefined, () => alongside++);
     try {
+      expect(alongside).toBe(1);
       expect(c.traces(specs)).toEqual(inline);
+      expect(alongside).toBe(1);
     } finally {
       c.close();
     }

@@ -337,9 +337,12 @@ function inOrder(n: number): Queue {
   return { take: () => (next < n ? next++ : undefined) };
 }
 
-/** Runs the tasks in the queue's order, in parallel; `onResult` may add tasks (to `tasks` and the queue). */
+/**
+ * Runs the tasks in the queue's order, in parallel; `onResult` may add tasks (to `tasks` and the
+ * queue); `alongside`, once, in this thread while the workers have their first tasks.
+ */
 interface Runner {
-  run(tasks: Task[], queue: Queue, o?: { onResult?: (i: number, r: TaskResult) => void }): (TaskResult | undefined)[];
+  run(tasks: Task[], queue: Queue, o?: { onResult?: (i: number, r: TaskResult) => void; alongside?: () => void }): (TaskResult | undefined)[];
   close(): void;
 }
 
@@ -347,6 +350,7 @@ function inline(progress: Progress): Runner {
   return {
     run(tasks, queue, o = {}) {
       const out: (TaskResult | undefined)[] = [];
+      o.alongside?.();
       for (let i = queue.take(); i !== undefined; i = queue.take()) {
         out[i] = execute(tasks[i]!);
         progress.done(out[i]!);
@@ -374,6 +378,7 @@ function threads(n: number, progress: Progress): Runner {
       const out: (TaskResult | undefined)[] = [];
       let inFlight = 0;
       const started = Date.now();
+      let alongside = o.alongside;
       for (;;) {
         for (const w of pool) {
           if (w.busy < 0) {
@@ -383,6 +388,11 @@ function threads(n: number, progress: Progress): Runner {
             inFlight++;
             w.port.postMessage({ i, task: tasks[i] });
           }
+        }
+        if (alongside) {
+          // the main thread's own work, while the workers make their first tasks (not after them, alone)
+          alongside();
+          alongside = undefined;
         }
         if (inFlight === 0) return out; // every worker idle, and the queue gave none: nothing can add any
         const seen = Atomics.load(signal, 0);
@@ -441,7 +451,7 @@ const key = (x: unknown): string => JSON.stringify(x);
  * Carries out a campaign's work on `workers` threads (1: in this thread) and returns the results
  * a sequential campaign would have: the same runs, the same first failures, the same shrinking.
  */
-export function runCampaign(work: CampaignWork, workers: number, progress: Progress = SILENT): CampaignResults {
+export function runCampaign(work: CampaignWork, workers: number, progress: Progress = SILENT, alongside?: () => void): CampaignResults {
   const runner = workers > 1 ? threads(workers, progress) : inline(progress);
   try {
     const tasks: Task[] = [];
@@ -491,6 +501,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
       },
     };
     const results = runner.run(tasks, queue, {
+      ...(alongside ? { alongside } : {}),
       onResult: (i, r) => {
         const h = huntOf.get(i);
         if (h && (r as HuntResult).killed) h.killed = Math.min(h.killed, h.at.indexOf(i));

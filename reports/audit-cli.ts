@@ -87,7 +87,12 @@ async function campaign(argv: readonly string[], out: (s: string) => void, err: 
   const { audit, auditTable } = await import('../adversary/audit.ts');
   const { defaultWorkers } = await import('../adversary/parallel.ts');
   const workers = workersGiven ?? defaultWorkers();
-  const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, workers, progressLine: !quiet, progress: quiet ? undefined : (l) => err(`  ${l}`) }), vectors: vectorSummary(VECTORS_DIR) };
+  // the vector files are verified in this thread while the campaign's workers run, not after them
+  let vectors: ReturnType<typeof vectorSummary> | undefined;
+  const alongside = (): void => {
+    vectors = vectorSummary(VECTORS_DIR);
+  };
+  const result: AuditResult = { ...audit({ profiles, runs, seed, backend, out: dir, workers, progressLine: !quiet, progress: quiet ? undefined : (l) => err(`  ${l}`), alongside }), vectors: vectors ?? vectorSummary(VECTORS_DIR) };
   const table = auditTable(result);
   out(table);
   const text = JSON.stringify(result, null, 2) + '\n';

@@ -139,18 +139,32 @@ export interface LoginWorld {
 export const PASSWORD_DEPENDENT: ReadonlySet<number> = new Set([MsgType.CompatLoginResponse, MsgType.LoginResponse]);
 const LOGIN_STARTS: ReadonlySet<number> = new Set([MsgType.CompatLoginStart, MsgType.LoginStart]);
 
+/** The Argon2id results kept across runs (per provider function), oldest dropped first past {@link ARGON2_KEPT}. */
+const argon2Kept = new WeakMap<CryptoProvider['argon2id'], Map<string, Bytes>>();
+/** How many Argon2id results a process keeps per provider (a few hundred bytes each). */
+const ARGON2_KEPT = 512;
+
 /**
- * `c` with each distinct Argon2id of the run computed once (spec 9.6): the same bytes as the real
- * function's, so that a client's second login under its pin costs no second derivation.
+ * `c` with each distinct Argon2id computed once (spec 9.6): the same bytes as the real function's,
+ * so that a client's second login under its pin costs no second derivation, nor does the same
+ * derivation in another run of this process (a campaign's runs repeat a seed's salts and
+ * passwords: the same attack on each profile, on every mutant of a hunt). A pure function of its
+ * inputs, kept by the provider's own function: a run's bytes are the same with or without it.
  */
 function onceEachArgon2id(c: CryptoProvider): CryptoProvider {
-  const done = new Map<string, Bytes>();
+  let done = argon2Kept.get(c.argon2id);
+  if (done === undefined) argon2Kept.set(c.argon2id, (done = new Map()));
+  const kept = done;
   return {
     ...c,
     argon2id(password, salt, p, length) {
       const key = `${toHex(password)} ${toHex(salt)} ${p.m} ${p.t} ${p.p} ${length}`;
-      let out = done.get(key);
-      if (out === undefined) done.set(key, (out = c.argon2id(password, salt, p, length)));
+      let out = kept.get(key);
+      if (out === undefined) {
+        out = c.argon2id(password, salt, p, length);
+        if (kept.size >= ARGON2_KEPT) kept.delete(kept.keys().next().value!);
+        kept.set(key, out);
+      }
       return out.slice();
     },
   };

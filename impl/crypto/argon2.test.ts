@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../bytes.ts';
 import { ARGON2ID, precomputedArgon2id } from './argon2.ts';
+import { argon2idBlocking } from './argon2-blocking.ts';
+import { nodeCrypto } from './node.ts';
 import { nobleCrypto } from './noble.ts';
 
 describe('REQ-CRY-013 Argon2id implementations', () => {
@@ -34,6 +36,24 @@ describe('REQ-CRY-013 Argon2id implementations', () => {
       { numRuns: 40 },
     );
   });
+});
+
+describe('REQ-CRY-013 Argon2id in WebAssembly, waited for synchronously', () => {
+  it('REQ-CRY-013 the helper thread gives the reference answer, and the Node provider (64 MiB through it) gives noble\'s bytes', () => {
+    const p = { t: 2, m: 65536, p: 1 };
+    expect(toHex(argon2idBlocking(utf8('password'), utf8('somesalt'), p, 32)!)).toBe('09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7');
+    const salt = new Uint8Array(16).fill(3);
+    const big = { t: 1, m: 2048, p: 1 };
+    expect(toHex(nodeCrypto.argon2id(utf8('pw'), salt, big, 32))).toBe(toHex(nobleCrypto.argon2id(utf8('pw'), salt, big, 32)));
+  }, 30_000);
+  it('REQ-CRY-013 inputs hash-wasm refuses come back undefined, and the Node provider gives noble\'s answer or noble\'s error for them', () => {
+    const salt = new Uint8Array(16).fill(5);
+    const big = { t: 1, m: 2048, p: 1 };
+    expect(argon2idBlocking(new Uint8Array(0), salt, big, 32)).toBeUndefined(); // hash-wasm takes no empty password
+    expect(toHex(nodeCrypto.argon2id(new Uint8Array(0), salt, big, 32))).toBe(toHex(nobleCrypto.argon2id(new Uint8Array(0), salt, big, 32)));
+    expect(argon2idBlocking(utf8('pw'), new Uint8Array(4), big, 32)).toBeUndefined(); // a salt under 8 bytes
+    expect(() => nodeCrypto.argon2id(utf8('pw'), new Uint8Array(4), big, 32)).toThrow();
+  }, 30_000);
 });
 
 describe('REQ-LOG-001 the login Argon2id derived beforehand', () => {
