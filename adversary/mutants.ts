@@ -171,6 +171,14 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { reado
   let runs = 0;
   let at = -1;
   const refused: string[] = [];
+  const kill = (attack: string, seed: number, v: { readonly prop: string; readonly detail: string }, r: Outcome): MutantResult => ({
+    mutant: m,
+    killed: true,
+    by: { attack, seed, prop: v.prop, detail: v.detail },
+    runs,
+    refused,
+    ...(o.trace === true ? { outcome: r } : {}),
+  });
   for (const seed of seeds) {
     for (const attack of order) {
       at++;
@@ -187,7 +195,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { reado
       // the first killer: the pinned property and the pinned status (stalled or not)
       if (attack === m.killers[0] && m.breaks !== undefined) {
         const v = r.violations.find((x) => x.prop === m.breaks);
-        if (v && (r.stalled !== undefined) === (m.stalls === true)) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
+        if (v && (r.stalled !== undefined) === (m.stalls === true)) return kill(attack, seed, v, r);
         if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: ${v ? `${r.stalled === undefined ? 'completed' : `stalled (${r.stalled})`}, not as pinned` : `broke ${r.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}`);
         continue;
       }
@@ -197,7 +205,7 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { reado
         continue;
       }
       const v = r.violations[0];
-      if (v) return { mutant: m, killed: true, by: { attack, seed, prop: v.prop, detail: v.detail }, runs, refused, ...(o.trace === true ? { outcome: r } : {}) };
+      if (v) return kill(attack, seed, v, r);
     }
   }
   return { mutant: m, killed: false, runs, refused };

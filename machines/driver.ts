@@ -152,8 +152,7 @@ function planOf(machine: AnyStateMachine, value: string, eventType: string): rea
   if (!byState) plans.set(machine, (byState = new Map()));
   let byKey = byState.get(value);
   if (!byKey) byState.set(value, (byKey = new Map()));
-  const key = eventType;
-  if (byKey.has(key)) return byKey.get(key);
+  if (byKey.has(eventType)) return byKey.get(eventType);
   let plan: Candidate[] | undefined;
   const root = machine.root as unknown as Node;
   const node = root.states?.[value];
@@ -179,7 +178,7 @@ function planOf(machine: AnyStateMachine, value: string, eventType: string): rea
       if (plan === undefined) break;
     }
   }
-  byKey.set(key, plan);
+  byKey.set(eventType, plan);
   return plan;
 }
 
@@ -216,25 +215,9 @@ class Enqueue {
     if (typeof ev === 'function') throw NOT_SIMPLE;
     this.effects.push(ev);
   }
-  cancel(): never {
-    throw NOT_SIMPLE;
-  }
-  raise(): never {
-    throw NOT_SIMPLE;
-  }
-  sendTo(): never {
-    throw NOT_SIMPLE;
-  }
-  sendParent(): never {
-    throw NOT_SIMPLE;
-  }
-  spawnChild(): never {
-    throw NOT_SIMPLE;
-  }
-  stopChild(): never {
-    throw NOT_SIMPLE;
-  }
 }
+// the rest of xstate's enqueue is not a simple step: each refuses it (on the prototype: no closure per step)
+for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild']) Object.defineProperty(Enqueue.prototype, name, { value: refuse });
 
 /**
  * One simple step: an atomic state of a machine without eventless or delayed transitions, the
@@ -257,8 +240,7 @@ export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: {
       return { snapshot: (q.assigned ? { ...snap, context: q.context } : snap) as SnapshotFrom<AnyStateMachine>, effects: q.effects };
     }
     return { snapshot: snap as SnapshotFrom<AnyStateMachine>, effects: [] };
-  } catch (e) {
-    if (e === NOT_SIMPLE) return undefined;
-    return undefined; // xstate takes the step again and raises the error as it does
+  } catch {
+    return undefined; // NOT_SIMPLE, or an error that xstate, taking the step again, raises as it does
   }
 }

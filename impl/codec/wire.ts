@@ -346,9 +346,10 @@ function decodeValue(r: Reader, c: Codec<unknown>): unknown {
       return s;
     }
     case 'enum': {
-      const name = enumNames(d.values).get(readUint(r, 8));
+      const n = readUint(r, 8);
+      const name = enumNames(d.values).get(n);
       if (name !== undefined) return name;
-      return decErr('REQ-ENC-010', 'enum', r, `value ${r.buf[r.pos - 1]} is not a ${d.name}`);
+      return decErr('REQ-ENC-010', 'enum', r, `value ${n} is not a ${d.name}`);
     }
     case 'list': {
       const n = readUint(r, (prefixWidth(d.max) * 8) as 8 | 16 | 32);
