@@ -145,7 +145,7 @@ function finishHandshake(ctx: ClientConnContext, bytes: Bytes): Handshake {
 }
 
 /** The client end of the relay connection. */
-export const clientConnectionMachine = setup({
+export const clientConnectionMachine = fastStepped(setup({
   types: { context: {} as ClientConnContext, events: {} as ConnEvent, input: {} as ClientConnInput, emitted: {} as ConnEffect },
   guards: {
     serverHelloValid: ({ context, event }) => once(context, event, 'hs', () => finishHandshake(context, (event as Extract<ConnEvent, { type: 'net.wire' }>).bytes)).ok,
@@ -237,7 +237,7 @@ export const clientConnectionMachine = setup({
     },
     failed: { on: { 'conn.start': { target: 'helloSent', actions: 'sendHello' }, 'conn.lost': { target: 'closed' } } },
   },
-});
+}));
 
 /** What the relay end is started with. */
 export interface RelayConnInput {

@@ -58,15 +58,33 @@ function scopeOf(machine: AnyStateMachine): AnyActorScope {
   return scope;
 }
 
+/** Told of every simple step taken (adversary/simple-step.test.ts compares each with xstate's own). */
+type SimpleAudit = (machine: AnyStateMachine, snapshot: unknown, event: unknown, stepped: Stepped<AnyStateMachine, unknown>) => void;
+let simpleAudit: SimpleAudit | undefined;
+
+/** Runs `f` with `audit` told of every simple step {@link step} takes (for the agreement tests). */
+export function withSimpleStepAudit<T>(audit: SimpleAudit, f: () => T): T {
+  const before = simpleAudit;
+  simpleAudit = audit;
+  try {
+    return f();
+  } finally {
+    simpleAudit = before;
+  }
+}
+
 /** Steps a machine by one event: pure, deterministic, nothing executed. */
 export function step<TMachine extends AnyStateMachine, TEffect>(
   machine: TMachine,
   snapshot: SnapshotFrom<TMachine>,
   event: EventFromLogic<TMachine>,
 ): Stepped<TMachine, TEffect> {
-  if (FAST.has(machine) && observer() === undefined) {
+  if (FAST.has(machine)) {
     const r = simpleStep(machine, snapshot, event as { type: string });
-    if (r !== undefined) return r as Stepped<TMachine, TEffect>;
+    if (r !== undefined) {
+      simpleAudit?.(machine, snapshot, event, r);
+      return r as Stepped<TMachine, TEffect>;
+    }
   }
   return xstateStep(machine, snapshot, event);
 }
@@ -104,13 +122,16 @@ export function fromInput<TInput, TContext>(f: (input: TInput) => TContext): (a:
 // ---------------------------------------------------------------- the simple step (issue 23)
 
 /**
- * The machines whose simple steps {@link step} takes without xstate's macrostep: the relay's, whose
- * every request and frame is one such step. xstate's generic macrostep (state node sets, conflict
+ * The machines whose simple steps {@link step} takes without xstate's macrostep: every role machine
+ * the driver steps (the relay, both connection ends, the owner and the member; the login machines
+ * run as actors). Most of their steps are simple: every relay request and frame, and a simulated
+ * room's messages, entries and acknowledgements. xstate's generic macrostep (state node sets, conflict
  * removal, eventless selection, action resolution through several closures and objects) cost the
  * relay about as much CPU and garbage per message as the relay logic it runs (issue 23). The
  * machine definition stays the one source of truth: the simple step reads the transitions, guards
  * and actions from it, takes only what it can take exactly as xstate does, and hands everything
- * else to xstate (driver.test.ts compares both on every kind of event of these machines).
+ * else to xstate (driver.test.ts compares both on every kind of event of the relay's machines, and
+ * adversary/simple-step.test.ts on every simple step of whole runs of all of them).
  */
 const FAST = new WeakSet<AnyStateMachine>();
 
@@ -128,55 +149,82 @@ type Collect = (args: { context: object; event: object; enqueue: unknown; check:
 interface Candidate {
   readonly guard: Guard;
   readonly collects: readonly Collect[];
+  /** The transition object as the state node holds it (what the coverage observer counts). */
+  readonly transition: object;
+  /** A transition with a target: xstate takes it (exits, entries, a new configuration). */
+  readonly targets: boolean;
 }
 
-/** Per machine, per state, per event type: the candidate transitions in xstate's order, or undefined when a step of that kind is not simple. */
-const plans = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly Candidate[] | undefined>>>();
+/**
+ * What a simple step in one atomic state does with one event type: the candidate transitions in
+ * xstate's order (the state's own, then each ancestor's up to the root), and the guards of the
+ * eventless transitions xstate evaluates after the step (the state's, then each ancestor's).
+ */
+interface Plan {
+  readonly candidates: readonly Candidate[];
+  readonly always: readonly Guard[];
+}
 
 interface Node {
   readonly type: string;
+  readonly parent?: Node;
   readonly config: { readonly always?: unknown; readonly after?: unknown; readonly invoke?: unknown; readonly entry?: unknown; readonly exit?: unknown };
   readonly states: Readonly<Record<string, Node>>;
   readonly transitions: ReadonlyMap<string, readonly { readonly target?: readonly unknown[]; readonly reenter?: boolean; readonly guard?: unknown; readonly actions: readonly unknown[] }[]>;
+  readonly always?: readonly { readonly guard?: unknown }[];
 }
 
-/** No eventless or delayed transitions, no invocations anywhere: a step ends after the one microstep of its event. */
+/** Per machine, per atomic state node, per event type: the plan, or undefined when a step of that kind is not simple. */
+const plans = new WeakMap<AnyStateMachine, WeakMap<Node, Map<string, Plan | undefined>>>();
+
+/** No delayed transitions and no invocations anywhere: a step runs no timers and starts no actors. */
 function settles(n: Node): boolean {
-  if (n.config.always !== undefined || n.config.after !== undefined || n.config.invoke !== undefined) return false;
+  if (n.config.after !== undefined || n.config.invoke !== undefined) return false;
   return Object.values(n.states ?? {}).every(settles);
 }
 
-/** The candidates for `event` in the atomic state `value`: its own transitions, then the root's (xstate's transitionAtomicNode). */
-function planOf(machine: AnyStateMachine, value: string, eventType: string): readonly Candidate[] | undefined {
-  let byState = plans.get(machine);
-  if (!byState) plans.set(machine, (byState = new Map()));
-  let byKey = byState.get(value);
-  if (!byKey) byState.set(value, (byKey = new Map()));
+/** The atomic state node and its ancestors, innermost first (xstate's transitionAtomicNode, then transitionCompoundNode outwards). */
+function lineage(node: Node): Node[] {
+  const out: Node[] = [];
+  for (let n: Node | undefined = node; n !== undefined; n = n.parent) out.push(n);
+  return out;
+}
+
+function planOf(machine: AnyStateMachine, node: Node, eventType: string): Plan | undefined {
+  let byNode = plans.get(machine);
+  if (!byNode) plans.set(machine, (byNode = new WeakMap()));
+  let byKey = byNode.get(node);
+  if (!byKey) byNode.set(node, (byKey = new Map()));
   if (byKey.has(eventType)) return byKey.get(eventType);
-  let plan: Candidate[] | undefined;
-  const root = machine.root as unknown as Node;
-  const node = root.states?.[value];
+  let plan: Plan | undefined;
   const impl = machine.implementations as { actions: Record<string, unknown> };
-  if (node !== undefined && node.type === 'atomic' && settles(root) && !eventType.startsWith('xstate.')) {
-    plan = [];
-    for (const n of [node, root]) {
+  if (node.type === 'atomic' && settles(machine.root as unknown as Node) && !eventType.startsWith('xstate.')) {
+    let candidates: Candidate[] | undefined = [];
+    const always: Guard[] = [];
+    for (const n of lineage(node)) {
       // wildcard descriptors would add candidates of their own
-      if ([...n.transitions.keys()].some((k) => k.includes('*'))) plan = undefined;
+      if ([...n.transitions.keys()].some((k) => k.includes('*'))) candidates = undefined;
       for (const t of n.transitions.get(eventType) ?? []) {
-        if (plan === undefined) break;
-        if ((t.target !== undefined && t.target.length > 0) || t.reenter) plan = undefined;
+        if (candidates === undefined) break;
+        const targets = (t.target !== undefined && t.target.length > 0) || t.reenter === true;
         const collects: Collect[] = [];
         for (const a of t.actions) {
           const f = (typeof a === 'string' ? impl.actions[a] : a) as ((() => void) & { type?: string; collect?: Collect }) | undefined;
           if (typeof f === 'function' && f.type === 'xstate.enqueueActions' && f.collect !== undefined) collects.push(f.collect);
-          else plan = undefined;
+          else if (!targets) candidates = undefined;
         }
         const g = t.guard;
-        if (g !== undefined && typeof g !== 'string' && !(typeof g === 'function' && 'check' in g)) plan = undefined;
-        plan?.push({ guard: g, collects });
+        if (g !== undefined && typeof g !== 'string' && !(typeof g === 'function' && 'check' in g)) candidates = undefined;
+        candidates?.push({ guard: g, collects, transition: t, targets });
       }
-      if (plan === undefined) break;
+      for (const t of n.always ?? []) {
+        // an eventless transition without a guard is always taken: no step in this state is simple
+        if (t.guard === undefined || (typeof t.guard !== 'string' && !(typeof t.guard === 'function' && 'check' in t.guard))) candidates = undefined;
+        always.push(t.guard);
+      }
+      if (candidates === undefined) break;
     }
+    plan = candidates === undefined ? undefined : { candidates, always };
   }
   byKey.set(eventType, plan);
   return plan;
@@ -220,26 +268,50 @@ class Enqueue {
 for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild']) Object.defineProperty(Enqueue.prototype, name, { value: refuse });
 
 /**
- * One simple step: an atomic state of a machine without eventless or delayed transitions, the
- * first candidate whose guard passes taken, targetless, its actions `enqueueActions` that assign
- * objects and emit events. As xstate: the same snapshot when nothing is assigned, else the
- * snapshot with the context each assignment made (`Object.assign({}, context, update)`); the
- * emitted events in order. Undefined: xstate takes the step (a target, another kind of action,
- * an exception, which xstate then raises as it does).
+ * One simple step: an atomic state (at any depth, not in a parallel state) of a machine without
+ * delayed transitions or invocations, the first candidate whose guard passes taken, targetless,
+ * its actions `enqueueActions` that assign objects and emit events, and no eventless transition
+ * enabled afterwards (in a state with eventless transitions, only steps without actions). As xstate: the same snapshot when nothing is assigned, else the snapshot with
+ * the context each assignment made (`Object.assign({}, context, update)`); the emitted events in
+ * order; the installed coverage observer told of the transition taken. Undefined: xstate takes the
+ * step (a target, another kind of action, an eventless transition enabled, an exception, which
+ * xstate then raises as it does); guards and actions are pure, so taking it again gives xstate's
+ * own result.
  */
 export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: { type: string }): Stepped<AnyStateMachine, unknown> | undefined {
-  const snap = snapshot as { status: string; value: unknown; context: object };
-  if (snap.status !== 'active' || typeof snap.value !== 'string') return undefined;
-  const plan = planOf(machine, snap.value, event.type);
+  const snap = snapshot as { status: string; value: unknown; context: object; _nodes: readonly Node[] };
+  if (snap.status !== 'active') return undefined;
+  let leaf: Node | undefined;
+  for (const n of snap._nodes) {
+    if (n.type === 'compound') continue;
+    if (n.type !== 'atomic' || leaf !== undefined) return undefined; // parallel regions, final or history nodes
+    leaf = n;
+  }
+  if (leaf === undefined) return undefined;
+  const plan = planOf(machine, leaf, event.type);
   if (plan === undefined) return undefined;
   try {
-    for (const c of plan) {
+    let next = snap;
+    let effects: unknown[] = [];
+    let taken: object | undefined;
+    for (const c of plan.candidates) {
       if (!guardPasses(machine, c.guard, snap, event)) continue;
+      if (c.targets) return undefined;
+      // an eventless transition enabled after these actions would have xstate run them again: not
+      // harmless when an action leaves a trace outside the snapshot (the symbolic backend numbers
+      // its ciphertexts), so xstate takes every step that has actions in a state with eventless transitions
+      if (plan.always.length > 0 && c.collects.length > 0) return undefined;
       const q = new Enqueue(snap.context);
       for (const collect of c.collects) collect({ context: q.context, event, enqueue: q, check: refuse, self: undefined, system: undefined }, undefined);
-      return { snapshot: (q.assigned ? { ...snap, context: q.context } : snap) as SnapshotFrom<AnyStateMachine>, effects: q.effects };
+      if (q.assigned) next = { ...snap, context: q.context };
+      effects = q.effects;
+      taken = c.transition;
+      break;
     }
-    return { snapshot: snap as SnapshotFrom<AnyStateMachine>, effects: [] };
+    // xstate's macrostep then looks for an enabled eventless transition: it takes those itself
+    for (const g of plan.always) if (guardPasses(machine, g, next, event)) return undefined;
+    if (taken !== undefined) observer()?.took(machine, [taken]);
+    return { snapshot: next as unknown as SnapshotFrom<AnyStateMachine>, effects };
   } catch {
     return undefined; // NOT_SIMPLE, or an error that xstate, taking the step again, raises as it does
   }

@@ -61,7 +61,7 @@ import {
   type SendMeta,
 } from './client-core.ts';
 import type { ClientEffect, MemberEvent } from './events.ts';
-import { fromInput } from './driver.ts';
+import { fastStepped, fromInput } from './driver.ts';
 import { keyPolicy, withKeyPolicy, type KeyAgeState } from './member-keys.ts';
 export type { KeyAgeState } from './member-keys.ts';
 import { once } from './memo.ts';
@@ -256,7 +256,7 @@ function afterEntries(now: number, out: Out<MemberContext>): Out<MemberContext> 
 }
 
 /** The member machine. */
-export const memberMachine = setup({
+export const memberMachine = fastStepped(setup({
   types: {
     context: {} as MemberContext,
     events: {} as MemberEvent,
@@ -591,4 +591,4 @@ export const memberMachine = setup({
     },
     failed: {},
   },
-});
+}));

@@ -17,7 +17,7 @@ import { Send } from '../impl/messages/index.ts';
 import { currentEpoch } from '../impl/protocol/group.ts';
 import { drbgInstantiate } from '../impl/rng.ts';
 import { advance, continueMailbox, fetchHistory, fetchMailbox, historyEntriesOf, initialCore, onDown, onTick, onUp, processHistory, processRoomEntry, rejection, request, roomEntryOf, sealOutgoing, sendRefused, settle, status, wake, type Out, type SendMeta } from './client-core.ts';
-import { fromInput } from './driver.ts';
+import { fastStepped, fromInput } from './driver.ts';
 import type { ClientEffect, OwnerEvent } from './events.ts';
 import { once } from './memo.ts';
 import { afterEntries, commitChange, commitDue, compatRemove, compatRotate, freezeDue, installPublished, isPublishedCommit, noteLog, publishSigned, requestFreeze } from './owner/commits.ts';
@@ -33,7 +33,7 @@ function emitAll(enqueue: { emit: (e: ClientEffect) => void }, effects: readonly
 }
 
 /** The owner machine. */
-export const ownerMachine = setup({
+export const ownerMachine = fastStepped(setup({
   types: {
     context: {} as OwnerContext,
     events: {} as OwnerEvent,
@@ -442,4 +442,4 @@ export const ownerMachine = setup({
       },
     },
   },
-});
+}));
