@@ -4,7 +4,7 @@
  * makes some property fail. A mutant that survives is a hole in the harness and is reported.
  */
 import type { ReqId } from '../impl/errors.ts';
-import { withCheckOff } from '../impl/mutants.ts';
+import { withCheckOff, withChecksConsulted } from '../impl/mutants.ts';
 import { NAMED_ATTACKS, runNamed, type Outcome } from './named.ts';
 import type { Backend } from '../simulator/run.ts';
 import type { PropId } from './oracles/index.ts';
@@ -158,6 +158,41 @@ export function huntOrder(m: Mutant): string[] {
   return [...m.killers, ...NAMED_ATTACKS.filter((a) => !m.killers.includes(a.id) && a.openFinding === undefined).map((a) => a.id)];
 }
 
+/** What one run makes of a mutant's hunt: its kill, a refusal (why its violations are no kill), or nothing. */
+type Judged = { readonly kill: { readonly prop: string; readonly detail: string } } | { readonly refused: string } | undefined;
+
+/** Judges the run of `attack` on `seed` against `m`: its outcome, or what it threw (an exception is a bug of the harness or the mutant, never a kill). */
+function judge(m: Mutant, attack: string, seed: number, r: { readonly outcome?: Outcome; readonly error?: unknown }): Judged {
+  const o = r.outcome;
+  if (o === undefined) return { refused: `${attack} seed ${seed}: threw ${r.error instanceof Error ? r.error.message : String(r.error)}` };
+  // the first killer: the pinned property and the pinned status (stalled or not)
+  if (attack === m.killers[0] && m.breaks !== undefined) {
+    const v = o.violations.find((x) => x.prop === m.breaks);
+    if (v && (o.stalled !== undefined) === (m.stalls === true)) return { kill: v };
+    if (o.violations.length > 0) return { refused: `${attack} seed ${seed}: ${v ? `${o.stalled === undefined ? 'completed' : `stalled (${o.stalled})`}, not as pinned` : `broke ${o.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}` };
+    return undefined;
+  }
+  // any other attack: a room that stalled is judged on what happened, but a property broken there is no kill
+  if (o.stalled !== undefined) return o.violations.length > 0 ? { refused: `${attack} seed ${seed}: stalled (${o.stalled})` } : undefined;
+  const v = o.violations[0];
+  return v ? { kill: v } : undefined;
+}
+
+/** Runs `f`, returning what it returned or threw. */
+function attempt(f: () => Outcome): { readonly outcome?: Outcome; readonly error?: unknown } {
+  try {
+    return { outcome: f() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The runs of a hunt in order, each an attack on a seed: seed by seed, `huntOrder` on each; with `range`, only the runs `from` (included) to `to` (excluded). */
+function huntRuns(order: readonly string[], seeds: readonly number[], range?: { readonly from: number; readonly to: number }): { attack: string; seed: number }[] {
+  const all = seeds.flatMap((seed) => order.map((attack) => ({ attack, seed })));
+  return range === undefined ? all : all.slice(range.from, range.to);
+}
+
 /**
  * Tries the mutant's killers, then every other attack, on `seeds` seeds each, until a property fails.
  * `range` hunts only the runs `from` (included) to `to` (excluded) of that sequence (seed by seed,
@@ -166,47 +201,45 @@ export function huntOrder(m: Mutant): string[] {
  * `trace`, the runs are made with a trace, and the killing run's outcome is returned with it.
  */
 export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { readonly range?: { readonly from: number; readonly to: number }; readonly trace?: boolean } = {}): MutantResult {
-  const range = o.range;
-  const order = huntOrder(m);
   let runs = 0;
-  let at = -1;
   const refused: string[] = [];
-  const kill = (attack: string, seed: number, v: { readonly prop: string; readonly detail: string }, r: Outcome): MutantResult => ({
-    mutant: m,
-    killed: true,
-    by: { attack, seed, prop: v.prop, detail: v.detail },
-    runs,
-    refused,
-    ...(o.trace === true ? { outcome: r } : {}),
-  });
-  for (const seed of seeds) {
-    for (const attack of order) {
-      at++;
-      if (range !== undefined && (at < range.from || at >= range.to)) continue;
-      runs++;
-      let r;
-      try {
-        r = runAgainstMutant(m, attack, seed, 'symbolic', o.trace === true);
-      } catch (e) {
-        // an exception is a bug of the harness or the mutant, never a kill
-        refused.push(`${attack} seed ${seed}: threw ${e instanceof Error ? e.message : String(e)}`);
-        continue;
-      }
-      // the first killer: the pinned property and the pinned status (stalled or not)
-      if (attack === m.killers[0] && m.breaks !== undefined) {
-        const v = r.violations.find((x) => x.prop === m.breaks);
-        if (v && (r.stalled !== undefined) === (m.stalls === true)) return kill(attack, seed, v, r);
-        if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: ${v ? `${r.stalled === undefined ? 'completed' : `stalled (${r.stalled})`}, not as pinned` : `broke ${r.violations.map((x) => x.prop).join(', ')}, not the pinned ${m.breaks}`}`);
-        continue;
-      }
-      // any other attack: a room that stalled is judged on what happened, but a property broken there is no kill
-      if (r.stalled !== undefined) {
-        if (r.violations.length > 0) refused.push(`${attack} seed ${seed}: stalled (${r.stalled})`);
-        continue;
-      }
-      const v = r.violations[0];
-      if (v) return kill(attack, seed, v, r);
-    }
+  for (const { attack, seed } of huntRuns(huntOrder(m), seeds, o.range)) {
+    runs++;
+    const r = attempt(() => runAgainstMutant(m, attack, seed, 'symbolic', o.trace === true));
+    const j = judge(m, attack, seed, r);
+    if (j !== undefined && 'refused' in j) refused.push(j.refused);
+    if (j !== undefined && 'kill' in j) return { mutant: m, killed: true, by: { attack, seed, prop: j.kill.prop, detail: j.kill.detail }, runs, refused, ...(o.trace === true ? { outcome: r.outcome! } : {}) };
   }
   return { mutant: m, killed: false, runs, refused };
+}
+
+/**
+ * The hunts of several mutants that name no killer (the equivalent ones), which try the same runs
+ * in the same order: each result is `huntMutant(m, seeds, { range })`'s, but each run is made once
+ * with every check in force, and again against a mutant only when the run asked for its check. A
+ * run that never asks for the check a mutant removes is, against that mutant, the very same run
+ * (impl/mutants.ts `withChecksConsulted`): its outcome is the mutant's without running it again.
+ * `ms` is each mutant's share of the time: the runs made once, shared equally, and its own.
+ */
+export function huntMutants(ms: readonly Mutant[], seeds: readonly number[], range?: { readonly from: number; readonly to: number }): (MutantResult & { readonly ms: number })[] {
+  if (ms.some((m) => m.killers.length > 0)) throw new Error('huntMutants: a mutant that names killers is hunted alone (huntMutant)');
+  const hunts = ms.map((m) => ({ m, runs: 0, refused: [] as string[], by: undefined as MutantResult['by'], ms: 0 }));
+  let shared = 0;
+  for (const { attack, seed } of huntRuns(huntOrder(ms[0] ?? EQUIVALENT_MUTANTS[0]!), seeds, range)) {
+    const live = hunts.filter((h) => h.by === undefined);
+    if (live.length === 0) break;
+    const t0 = performance.now();
+    const once = withChecksConsulted(() => runNamed(attack, { profile: 'hardened', seed, backend: 'symbolic', trace: false }));
+    shared += performance.now() - t0;
+    for (const h of live) {
+      const t1 = performance.now();
+      h.runs++;
+      const r = once.consulted.has(h.m.removes) ? attempt(() => runAgainstMutant(h.m, attack, seed)) : { ...('value' in once ? { outcome: once.value } : {}), ...('error' in once ? { error: once.error } : {}) };
+      const j = judge(h.m, attack, seed, r);
+      if (j !== undefined && 'refused' in j) h.refused.push(j.refused);
+      if (j !== undefined && 'kill' in j) h.by = { attack, seed, prop: j.kill.prop, detail: j.kill.detail };
+      h.ms += performance.now() - t1;
+    }
+  }
+  return hunts.map((h) => ({ mutant: h.m, killed: h.by !== undefined, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Math.round(h.ms + shared / hunts.length) }));
 }

@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS } from './mutants.ts';
-import { costOf, draws, HUNT_CHUNK, huntTasks, mergeHunt, runCampaign, type Generator, type HuntResult } from './parallel.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, huntMutants, huntOrder, MUTANTS, type MutantResult } from './mutants.ts';
+import { costOf, draws, HUNT_CHUNK, huntTasks, mergeHunt, runCampaign, sharedHuntTasks, type Generator, type HuntResult } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
 describe('runCampaign', () => {
@@ -105,18 +105,38 @@ describe('runCampaign', () => {
     }
   }, 120_000);
 
-  it('should hunt an equivalent mutant in chunks on two workers to the one-task hunt, its every named attack on every seed', () => {
-    const m = EQUIVALENT_MUTANTS[0]!;
-    const tasks = huntTasks({ mutant: m.id, seeds: [1, 2] });
-    expect(tasks.length).toBe(Math.ceil((huntOrder(m).length * 2) / HUNT_CHUNK));
-    expect(tasks.map((t) => costOf(t)).reduce((a, b) => a + b)).toBe(huntOrder(m).length * 2);
-    const { mutant: _, ...whole } = huntMutant(m, [1]);
-    expect(whole.killed).toBe(false);
-    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: [{ mutant: m.id, seeds: [1] }], differential: { seed: 1, cases: 1 } }, 2);
+  it('should hunt equivalent mutants together in chunks on two workers to each one-task hunt, its every named attack on every seed', () => {
+    // the first's check is asked for in few runs, the other's (REQ-MEM-053) in most: runs shared and runs made again
+    const ms = [EQUIVALENT_MUTANTS[0]!, EQUIVALENT_MUTANTS.find((x) => x.removes === 'REQ-MEM-053')!];
+    const tasks = sharedHuntTasks(ms.map((m) => m.id), [1, 2]);
+    expect(tasks.length).toBe(Math.ceil((huntOrder(ms[0]!).length * 2) / HUNT_CHUNK));
+    expect(tasks.map((t) => costOf(t)).reduce((a, b) => a + b)).toBe(huntOrder(ms[0]!).length * 2);
+    expect(huntTasks({ mutant: ms[0]!.id, seeds: [1, 2] })).toHaveLength(tasks.length); // hunted alone: the same chunks
+    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: ms.map((m) => ({ mutant: m.id, seeds: [1] })), differential: { seed: 1, cases: 1 } }, 2);
     try {
-      expect({ ...c.hunt(m.id), ms: 0 }).toEqual({ ...whole, ms: 0 });
+      for (const m of ms) {
+        const { mutant: _, ...whole } = huntMutant(m, [1]);
+        expect(whole.killed).toBe(false);
+        expect({ ...c.hunt(m.id), ms: 0 }, m.id).toEqual({ ...whole, ms: 0 });
+      }
     } finally {
       c.close();
     }
+  }, 300_000);
+
+  it('should hunt mutants that name no killer together to the hunt of each alone: a claim refuted in one chunk, the others hunted on', () => {
+    // the old REQ-MEM-013 claim, refuted by ATK-28c breaking PROP-30 (mutants.test.ts), beside an equivalent mutant
+    const claim = { ...MUTANTS.find((x) => x.id === 'no-epoch-roster-check')!, killers: [], breaks: undefined };
+    const ms = [claim, EQUIVALENT_MUTANTS[2]!];
+    const n = huntOrder(claim).length;
+    const chunks: (MutantResult & { ms: number })[][] = [];
+    for (let from = 0; from < n; from += 20) chunks.push(huntMutants(ms, [1], { from, to: Math.min(n, from + 20) }));
+    ms.forEach((m, k) => {
+      const { mutant: _, ...whole } = huntMutant(m, [1]);
+      const merged = mergeHunt(chunks.map((c) => ({ ...c[k]!, ms: 1 })));
+      expect({ ...merged, ms: 0 }, m.id).toEqual({ ...whole, ms: 0 });
+    });
+    expect(huntMutant(claim, [1]).by).toMatchObject({ attack: 'ATK-28c', prop: 'PROP-30' });
+    expect(() => huntMutants([MUTANTS[0]!], [1])).toThrow(/names killers/);
   }, 300_000);
 });

@@ -22,7 +22,7 @@ import type { Backend } from '../simulator/run.ts';
 import { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
 import { arbLoginPlan } from './login-plans.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS, type Mutant } from './mutants.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, huntMutants, huntOrder, MUTANTS, type Mutant } from './mutants.ts';
 import type { Outcome } from './named.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
@@ -41,6 +41,7 @@ export function needsRealBackends(t: Task): boolean {
     case 'shrink':
       return t.gen.backend !== 'symbolic';
     case 'hunt':
+    case 'hunts':
       return false; // mutants are hunted on the symbolic backend (huntMutant)
     case 'differential':
       return true;
@@ -91,6 +92,8 @@ export type Task =
   | { readonly kind: 'run'; readonly spec: RunSpec; readonly observe?: boolean; readonly trace?: boolean }
   /** A mutant hunt, or the runs `from` to `to` of it (a chunk: `huntMutant`'s range). */
   | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[]; readonly from?: number; readonly to?: number }
+  /** The runs `from` to `to` of the hunts of mutants that name no killer, together (`huntMutants`): one result per mutant, in order. */
+  | { readonly kind: 'hunts'; readonly mutants: readonly string[]; readonly seeds: readonly number[]; readonly from: number; readonly to: number }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
   | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
   | { readonly kind: 'trace'; readonly spec: RunSpec };
@@ -100,7 +103,7 @@ export interface Traced {
   readonly trace: string;
 }
 
-type TaskResult = RunResult | HuntResult | Generated | DifferentialResult | Traced;
+type TaskResult = RunResult | HuntResult | HuntResult[] | Generated | DifferentialResult | Traced;
 
 /** The real backends of a campaign: which are present, what each primitive runs on, and how far they agreed (spec 3.1). */
 export interface CryptoReport {
@@ -218,6 +221,20 @@ export function huntTasks(h: { readonly mutant: string; readonly seeds: readonly
 }
 
 /**
+ * The tasks of the hunts of mutants that name no killer, on the same seeds: consecutive chunks of
+ * `HUNT_CHUNK` runs of all of them together (`huntMutants`: each run made once, and again against
+ * a mutant only when it asked for that mutant's check); mutant `k`'s part of a task is its `k`-th
+ * result, merged by `mergeHunt` as its own chunks would be.
+ */
+export function sharedHuntTasks(mutants: readonly string[], seeds: readonly number[], chunk: number = HUNT_CHUNK): Task[] {
+  if (mutants.length === 0) return [];
+  const n = huntOrder(mutantNamed(mutants[0]!)).length * seeds.length;
+  const out: Task[] = [];
+  for (let from = 0; from < n; from += chunk) out.push({ kind: 'hunts', mutants, seeds, from, to: Math.min(n, from + chunk) });
+  return out;
+}
+
+/**
  * The result of a hunt from its chunks' in order (those after the first kill may be missing): the
  * runs and refusals of each chunk up to the first kill, that kill. The one-task hunt's result, its time
  * the sum of the chunks'.
@@ -247,6 +264,8 @@ export function costOf(t: Task): number {
       return t.spec.backend === 'symbolic' ? 1 : 3; // a real run's noble ML-DSA: measured 2-3 symbolic runs, up to 20 for the Argon2 logins
     case 'hunt':
       return t.from === undefined || t.to === undefined ? 1 : t.to - t.from; // a hunt in one task is killed by its first killer
+    case 'hunts':
+      return t.to - t.from; // each run made once; again only against a mutant whose check it asked for
     case 'shrink':
       return 4;
     case 'differential':
@@ -270,6 +289,8 @@ export function execute(t: Task): TaskResult {
       const tracedRun = h.by && h.outcome ? attackTrace(killSpec(t.mutant, h.by), h.outcome) : undefined;
       return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Date.now() - t0, ...(tracedRun === undefined ? {} : { tracedRun }) };
     }
+    case 'hunts':
+      return huntMutants(t.mutants.map(mutantNamed), t.seeds, { from: t.from, to: t.to }).map((h) => ({ killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: h.ms }));
     case 'shrink':
       return shrink(t.gen, t.index);
     case 'differential':
@@ -307,6 +328,11 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
       if ('violations' in r) {
         runs++;
         if (r.violations.length > 0) found++;
+      } else if (Array.isArray(r)) {
+        for (const h of r) {
+          runs += h.runs;
+          if (h.killed) found++;
+        }
       } else if ('killed' in r) {
         runs += r.runs;
         if (r.killed) found++; // a mutant hunt: its kill is a counterexample (against the mutant)
@@ -460,13 +486,27 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed, trace: spec.backend === work.observed }) - 1);
     const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
     // a hunt in chunks (huntTasks); a chunk after one that killed is not started (mergeHunt stops at the first kill)
-    const hunts = new Map<string, { at: number[]; killed: number }>();
+    const hunts = new Map<string, { at: number[]; slot?: number; killed: number }>();
     const huntOf = new Map<number, { at: number[]; killed: number }>();
+    const together = new Map<string, { seeds: readonly number[]; mutants: string[] }>();
     for (const h of work.hunts) {
+      if (mutantNamed(h.mutant).killers.length === 0) {
+        const g = together.get(key(h.seeds)) ?? { seeds: h.seeds, mutants: [] };
+        together.set(key(h.seeds), g);
+        g.mutants.push(h.mutant);
+        continue;
+      }
       const x = { at: huntTasks(h).map((t) => tasks.push(t) - 1), killed: Infinity };
       hunts.set(h.mutant, x);
       for (const i of x.at) huntOf.set(i, x);
     }
+    // the hunts of mutants that name no killer, on the same seeds, together (sharedHuntTasks): their
+    // tasks hold other mutants' hunts too, and are all made (mergeHunt reads each up to its first kill)
+    for (const g of together.values()) {
+      const at = sharedHuntTasks(g.mutants, g.seeds).map((t) => tasks.push(t) - 1);
+      g.mutants.forEach((m, slot) => hunts.set(m, { at, slot, killed: Infinity }));
+    }
+    const huntParts = (x: { at: number[]; slot?: number }): (HuntResult | undefined)[] => x.at.map((i) => (x.slot === undefined ? (results[i] as HuntResult | undefined) : (results[i] as HuntResult[] | undefined)?.[x.slot]));
     const others = tasks.length;
     // each generator's draws, in order; the first failure stops the draws after it
     const gens = work.generators.map((g) => {
@@ -521,7 +561,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     progress.end();
     return {
       run: (spec) => results[runAt.get(key(spec))!] as RunResult,
-      hunt: (m) => mergeHunt(hunts.get(m)!.at.map((i) => results[i] as HuntResult | undefined)),
+      hunt: (m) => mergeHunt(huntParts(hunts.get(m)!)),
       crypto: () => ({
         real: fastestReal(),
         backends: backendReport(),
@@ -543,7 +583,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
           if (t !== undefined) made.set(k, t);
         }
         for (const [mutant, h] of hunts) {
-          const r = mergeHunt(h.at.map((i) => results[i] as HuntResult | undefined));
+          const r = mergeHunt(huntParts(h));
           if (r.by && r.tracedRun !== undefined) made.set(key(killSpec(mutant, r.by)), r.tracedRun);
         }
         const missing = [...new Map(specs.filter((s) => !made.has(key(s))).map((s) => [key(s), s])).values()];
