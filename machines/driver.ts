@@ -271,12 +271,13 @@ for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'st
  * One simple step: an atomic state (at any depth, not in a parallel state) of a machine without
  * delayed transitions or invocations, the first candidate whose guard passes taken, targetless,
  * its actions `enqueueActions` that assign objects and emit events, and no eventless transition
- * enabled afterwards (in a state with eventless transitions, only steps without actions). As xstate: the same snapshot when nothing is assigned, else the snapshot with
- * the context each assignment made (`Object.assign({}, context, update)`); the emitted events in
- * order; the installed coverage observer told of the transition taken. Undefined: xstate takes the
- * step (a target, another kind of action, an eventless transition enabled, an exception, which
- * xstate then raises as it does); guards and actions are pure, so taking it again gives xstate's
- * own result.
+ * enabled afterwards (in a state with eventless transitions, only steps without actions). As
+ * xstate: the same snapshot when nothing is assigned, else the snapshot with the context each
+ * assignment made (`Object.assign({}, context, update)`); the emitted events in order; the
+ * installed coverage observer told of the transition taken. Undefined: xstate takes the step (a
+ * target, another kind of action, an eventless transition enabled, an exception, which xstate then
+ * raises as it does). Guards are pure, and but for an exception no action has run when xstate takes
+ * the step, so xstate's result is its own.
  */
 export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: { type: string }): Stepped<AnyStateMachine, unknown> | undefined {
   const snap = snapshot as { status: string; value: unknown; context: object; _nodes: readonly Node[] };
