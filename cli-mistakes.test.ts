@@ -6,10 +6,11 @@
  * timeout.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type LiveRelay } from './simulator/live/relay.ts';
 
@@ -47,17 +48,18 @@ const unreadable = join(dir, 'unreadable.vault');
 writeFileSync(unreadable, '{}\n');
 chmodSync(unreadable, 0o000);
 
-/** How a command is run: its environment beside the test's, and whether it runs as an unprivileged user. */
+/** How a command is run: its environment beside the test's, whether it runs as an unprivileged user, Node's own options. */
 interface RunAs {
   readonly env?: Readonly<Record<string, string>>;
   readonly unprivileged?: boolean;
+  readonly node?: readonly string[];
 }
 
 /** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
 function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const argv = [join(here, 'cli.js'), ...args];
+    const argv = [...(as.node ?? []), join(here, 'cli.js'), ...args];
     const dropped = as.unprivileged === true && asRoot;
     const child = spawn(dropped ? 'setpriv' : process.execPath, dropped ? [...withoutDac, process.execPath, ...argv] : argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env } });
     let stdout = '';
@@ -231,6 +233,37 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       expect(Date.now() - t0).toBeLessThan(20_000);
     }
   }, 60_000);
+
+  it('pqroom machines and pqroom vectors answer a mistake before loading their machinery (the machines, the vector kinds), and load it for a command line that holds', async () => {
+    // a module hook in the child (node --import) writes every module the command resolves, one URL a line
+    writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
+    writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
+    let n = 0;
+    const loadedBy = async (args: readonly string[], code: number, says: RegExp | undefined): Promise<string[]> => {
+      const log = join(dir, `loaded-${n++}.txt`);
+      const as = { env: { PQROOM_TEST_LOADED: log }, node: ['--import', pathToFileURL(join(dir, 'record.mjs')).href] };
+      if (says) await expectOneLine(args, code, says, as);
+      else expect((await pqroom(args, 30_000, as)).code).toBe(code);
+      const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
+      expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, args[0] === 'machines' ? 'machines/cli.ts' : 'vectors/cli.ts')).href);
+      return urls;
+    };
+    const machines = /\/machines\/describe\.ts$|\/node_modules\/xstate\//;
+    const vectors = /\/vectors\/(verify|generate)\.ts$|\/vectors\/kinds\//;
+    const mistakes: readonly (readonly [readonly string[], RegExp, RegExp])[] = [
+      [['machines', '--bogus'], /unknown option --bogus/, machines],
+      [['machines', '--format', 'xml'], /--format must be one of json, mermaid/, machines],
+      [['machines', '--role', 'nobody'], /--role: no role named 'nobody' \(one of owner, member, relay, client connection, relay connection\)/, machines],
+      [['vectors', 'verify', '--bogus'], /unknown option --bogus/, vectors],
+      [['vectors', 'verify', missing], /verify: no such folder/, vectors],
+      [['vectors', 'verify', file], /is a file; give the folder/, vectors],
+      [['vectors', 'generate', join(file, 'v')], /is a file, not a folder/, vectors],
+    ];
+    for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
+    // the same hook sees the machinery loaded once the command line holds
+    expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
+    expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
+  }, 120_000);
 
   it('a relay on a port in use: exit 2, naming the port, before it makes its database', async () => {
     const db = join(dir, 'second.db');
