@@ -114,7 +114,7 @@ describe('the audit report of a small campaign', () => {
     for (const p of specProperties()) expect(md).toContain(`**${p.name}**: ${p.statement.replaceAll('|', '\\|')}`);
     const broken = result.profiles.compat!.properties.filter((p) => p.holds === false);
     for (const p of broken) expect(md).toContain(`### ${p.id} `);
-    expect(count(md, /^- Reproduce it: `npx pqroom replay /gm)).toBe(count(read('index.html'), /<code class="replay">/g));
+    expect(count(md, /^- Reproduce it, in the folder of audit.json: `npx pqroom replay counterexamples\/[^ `]+\.jsonl`/gm)).toBe(count(read('index.html'), /<code class="replay">/g));
     const junit = read('junit.xml');
     const props = result.profiles.hardened!.properties.length + result.profiles.compat!.properties.length;
     const attacks = result.profiles.hardened!.attacks.length + result.profiles.compat!.attacks.length;
