@@ -7,7 +7,7 @@
  * the relay host around them, the garbage collector, the rest. Divided by the messages of the
  * measured phase, it says how many microseconds of each one message costs.
  *
- *   npx tsx simulator/live/profile-components.ts FILE.pqroom.cpuprofile --messages N
+ *   npx tsx simulator/live/bench/profile-components.ts FILE.pqroom.cpuprofile --messages N
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -82,7 +82,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   const file = parsed.positionals[0];
   const messages = Number(parsed.values.messages);
   if (file === undefined || !Number.isSafeInteger(messages) || messages <= 0) {
-    out('usage: npx tsx simulator/live/profile-components.ts FILE.cpuprofile --messages N [--wall]   (--wall: count every gap between samples whole, fsync waits included)');
+    out('usage: npx tsx simulator/live/bench/profile-components.ts FILE.cpuprofile --messages N [--wall]   (--wall: count every gap between samples whole, fsync waits included)');
     return 2;
   }
   out(componentTable(componentTimes(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, parsed.values.wall === true), messages));
