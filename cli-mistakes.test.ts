@@ -234,7 +234,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     }
   }, 60_000);
 
-  it('pqroom machines and pqroom vectors answer a mistake before loading their machinery (the machines, the vector kinds), and load it for a command line that holds', async () => {
+  it('pqroom machines, vectors and conformance answer a mistake before loading their machinery (the machines, the vector kinds, the crypto and the live suite), and load it for a command line that holds', async () => {
     // a module hook in the child (node --import) writes every module the command resolves, one URL a line
     writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
     writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
@@ -245,11 +245,17 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       if (says) await expectOneLine(args, code, says, as);
       else expect((await pqroom(args, 30_000, as)).code).toBe(code);
       const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
-      expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, args[0] === 'machines' ? 'machines/cli.ts' : 'vectors/cli.ts')).href);
+      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance'];
+      expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, entry)).href);
       return urls;
     };
     const machines = /\/machines\/describe\.ts$|\/node_modules\/xstate\//;
     const vectors = /\/vectors\/(verify|generate)\.ts$|\/vectors\/kinds\//;
+    // conformance: the crypto (node:crypto's and noble's backends, ML-KEM and ML-DSA), the suite and its live clients, the vector replayer
+    const conformanceRun = /\/impl\/crypto\/|\/node_modules\/@noble\/post-quantum\/|\/simulator\/live\/conformance\/(suite|peer|vectors\/replay)\.ts$/;
+    // and vectors/format.ts, which only a --vectors file needs
+    const conformance = new RegExp(`${conformanceRun.source}|\\/vectors\\/format\\.ts$`);
+    const relay1 = 'ws://127.0.0.1:1';
     const mistakes: readonly (readonly [readonly string[], RegExp, RegExp])[] = [
       [['machines', '--bogus'], /unknown option --bogus/, machines],
       [['machines', '--format', 'xml'], /--format must be one of json, mermaid/, machines],
@@ -258,12 +264,29 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['vectors', 'verify', missing], /verify: no such folder/, vectors],
       [['vectors', 'verify', file], /is a file; give the folder/, vectors],
       [['vectors', 'generate', join(file, 'v')], /is a file, not a folder/, vectors],
+      [['conformance', '--bogus'], /unknown option --bogus/, conformance],
+      [['conformance'], /--relay ws:\/\/HOST:PORT is required/, conformance],
+      [['conformance', '--relay', 'http://127.0.0.1:1'], /--relay must be a ws:\/\/ or wss:\/\/ URL/, conformance],
+      [['conformance', '--relay', relay1, '--profile', 'x'], /--profile must be hardened or compat, not x/, conformance],
+      [['conformance', '--relay', relay1, '--seed', '12'], /--seed needs 64 hex characters/, conformance],
+      [['conformance', '--relay', relay1, '--relay-key', 'xyz'], /--relay-key needs the 3904 hex characters/, conformance],
+      [['conformance', '--relay', relay1, '--seed', '00'.repeat(32), '--vectors', 'vectors/relay-conformance.json'], /--seed and --vectors exclude each other/, conformance],
+      [['conformance', '--relay', relay1, '--json', join(missing, 'c.json')], /--json .*does not exist/, conformance],
+      [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', join(dir, 'none.json')], /--vectors .*none\.json: no such file/, conformance],
+      // a --vectors file is read with vectors/format.ts (its form and digests), still without the crypto
+      [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], /holds labels vectors, not relay-conformance/, conformanceRun],
+      // the relay key is fetched before the crypto is loaded: nothing listening, nothing loaded
+      [['conformance', '--relay', relay1], /cannot reach ws:\/\/127\.0\.0\.1:1/, conformance],
     ];
     for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
     // the same hook sees the machinery loaded once the command line holds
     expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
     expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
-  }, 120_000);
+    expect((await loadedBy(['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/)).some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
+    // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
+    const run = await loadedBy(['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined);
+    for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run.some((u) => u.endsWith(m)), m).toBe(true);
+  }, 180_000);
 
   it('a relay on a port in use: exit 2, naming the port, before it makes its database', async () => {
     const db = join(dir, 'second.db');
