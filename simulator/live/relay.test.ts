@@ -77,6 +77,16 @@ describe('the SQLite store', () => {
     expect(w.entries.map((e) => [e.index, e.payload[0], e.payload.length])).toEqual([[1, 1, 3000], [2, 2, 3000]]);
     expect(s.integrityOk()).toBe(true);
     s.close();
+    // the file keeps its 4 KiB pages; a new file gets 16 KiB ones (issue 23)
+    const pageSize = (f: string): unknown => {
+      const db = new Database(f, { readonly: true });
+      const n = db.pragma('page_size', { simple: true });
+      db.close();
+      return n;
+    };
+    expect(pageSize(file)).toBe(4096);
+    sqliteStore(join(dir, 'new-pages.db')).close();
+    expect(pageSize(join(dir, 'new-pages.db'))).toBe(16384);
   });
 
   it('REQ-REL-050 should write only what changed, and forget a save whose transaction rolled back', () => {

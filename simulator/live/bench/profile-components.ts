@@ -27,7 +27,7 @@ export const COMPONENTS: readonly { readonly name: string; readonly match: (url:
     name: 'frame open and seal (transport, AEAD)',
     match: (u, f) => /impl\/protocol\/transport\.ts|@noble\/ciphers|node:internal\/crypto\/cipher|machines\/connection\.ts|node:crypto$/.test(u) || (/impl\/crypto\/node\.ts/.test(u) && /^(seal|open|)$/.test(f)) || (u === '' && /^(update|initiv|CipherBase|setAAD|final|getAuthTag|setAuthTag)$/.test(f)),
   },
-  { name: 'hashing (SHA-256: request digests, REQ-REL-004)', match: (u, f) => /node:internal\/crypto\/(hash|util)/.test(u) || (u === '' && /^(Hash|digest)$/.test(f)) || (/impl\/crypto\/node\.ts/.test(u) && f === 'sha256') },
+  { name: 'hashing (SHA-256: request digests, REQ-REL-004)', match: (u, f) => /node:internal\/crypto\/(hash|util)/.test(u) || (u === '' && /^(Hash|digest|oneShotDigest)$/.test(f)) || (/impl\/crypto\/node\.ts/.test(u) && f === 'sha256') },
   { name: 'decode and encode (codec)', match: (u) => /impl\/codec|impl\/messages|impl\/bytes\.ts/.test(u) },
   { name: 'request checks (relay state)', match: (u) => /impl\/protocol\/relay-state/.test(u) },
   { name: 'machine steps (XState, relay machine)', match: (u) => /node_modules\/xstate|machines\/(relay|driver|memo)\.ts/.test(u) },
