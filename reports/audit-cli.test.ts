@@ -1,20 +1,28 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay-cli.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
 import { auditExit, main as audit, realLine } from './audit-cli.ts';
 import { specRequirementTable } from '../adversary/audit.ts';
 import { MUTANTS } from '../adversary/mutants.ts';
+import { describeAuditReport } from './page/page-testkit.ts';
+
+// One real audit (a small campaign on both profiles, both backends, two workers) serves this file:
+// the command's own tests below, then the report's (reports/page/page-testkit.ts) on the folder it wrote
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
+const lines: string[] = [];
+let code = -1;
+let ran: AuditResult | undefined;
 
 describe('pqroom audit', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
-  const lines: string[] = [];
-  let code = -1;
-
-  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', async () => {
+  beforeAll(async () => {
     code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+    ran = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
+  }, 600_000);
+
+  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
@@ -47,7 +55,7 @@ describe('pqroom audit', () => {
     // what it wrote, every file and folder of it named on the console (issue 26)
     const files = readdirSync(join(dir, 'counterexamples')).length;
     expect(lines.join('\n')).toContain(`written: ${join(dir, 'audit.json')}, ${join(dir, 'index.html')}, ${join(dir, 'audit.md')}, ${join(dir, 'junit.xml')}, ${join(dir, 'traceability.md')}, ${join(dir, 'traceability.json')}, ${join(dir, 'counterexamples')}/ (${files} replayable traces), ${join(dir, 'a.json')}`);
-  }, 600_000);
+  });
 
   it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', async () => {
     const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
@@ -106,4 +114,10 @@ describe('pqroom audit', () => {
     expect(auditExit({ ...base, equivalentMutants: [{ ...base.equivalentMutants[0]!, runs: 0 }] }, 0)).toBe(1);
     expect(auditExit(base, 1)).toBe(1);
   });
+});
+
+// the report page, audit.md and junit.xml of the same audit
+describeAuditReport(() => {
+  if (ran === undefined) throw new Error('the audit of reports/audit-cli.test.ts did not run');
+  return { dir, result: ran, code };
 });
