@@ -29,20 +29,20 @@ export interface AuditFixture {
 const count = (text: string, re: RegExp): number => [...text.matchAll(re)].length;
 const DATE = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
 
-/** Declares the report's tests against the audit that `fixture` gives once it has run (read in each describe's beforeAll). */
-export function describeAuditReport(fixture: () => AuditFixture): void {
+/** Declares the report's tests against the audit that `fixture` gives once it has run (awaited in each describe's beforeAll). */
+export function describeAuditReport(fixture: () => Promise<AuditFixture>): void {
   let dir = '';
   let file = '';
   let result: AuditResult;
   let auditCode = -1;
-  const take = (): void => {
-    ({ dir, result, code: auditCode } = fixture());
+  const take = async (): Promise<void> => {
+    ({ dir, result, code: auditCode } = await fixture());
     file = join(dir, 'audit.json');
   };
   const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
 
   describe('the audit report of a small campaign', () => {
-    beforeAll(take);
+    beforeAll(take, 600_000);
     it('pqroom audit writes index.html, mermaid.min.js, audit.md and junit.xml beside audit.json, and exits 0 when the report shows no problem', () => {
       for (const f of ['index.html', 'mermaid.min.js', 'audit.md', 'junit.xml', 'traceability.md']) expect(existsSync(join(dir, f)), f).toBe(true);
       expect(statSync(join(dir, 'mermaid.min.js')).size).toBeGreaterThan(1_000_000);
@@ -209,7 +209,7 @@ export function describeAuditReport(fixture: () => AuditFixture): void {
   });
 
   describe.skipIf(!chromiumPresent('reports/audit-cli.test.ts (the audit report page in Chromium)'))('the audit report page in Chromium', () => {
-    beforeAll(take);
+    beforeAll(take, 600_000);
     let chrome: RunningChromium | undefined;
     const profile = mkdtempSync(join(tmpdir(), 'pqroom-chromium-report-'));
     afterAll(async () => {
