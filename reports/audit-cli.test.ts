@@ -2,20 +2,32 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay-cli.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
 import { auditExit, main as audit, realLine } from './audit-cli.ts';
 import { specRequirementTable } from '../adversary/audit.ts';
 import { MUTANTS } from '../adversary/mutants.ts';
+import { describeAuditReport } from './page/page-testkit.ts';
+
+// One real audit (a small campaign on both profiles, both backends, two workers) serves this file:
+// the command's own tests below, then the report's (reports/page/page-testkit.ts) on the folder it wrote
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
+const lines: string[] = [];
+let code = -1;
+let ran: AuditResult | undefined;
+// run by the first beforeAll that needs it (so that either part of the file runs alone with -t), once
+let auditing: Promise<void> | undefined;
+const runAudit = (): Promise<void> =>
+  (auditing ??= (async () => {
+    code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+    ran = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
+  })());
 
 describe('pqroom audit', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
-  const lines: string[] = [];
-  let code = -1;
+  beforeAll(runAudit, 600_000);
 
-  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', async () => {
-    code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
@@ -50,7 +62,7 @@ describe('pqroom audit', () => {
     // what it wrote, every file and folder of it named on the console (issue 26)
     const files = readdirSync(join(dir, 'counterexamples')).length;
     expect(lines.join('\n')).toContain(`written: ${join(dir, 'audit.json')}, ${join(dir, 'index.html')}, ${join(dir, 'audit.md')}, ${join(dir, 'junit.xml')}, ${join(dir, 'traceability.md')}, ${join(dir, 'traceability.json')}, ${join(dir, 'counterexamples')}/ (${files} replayable traces), ${join(dir, 'a.json')}`);
-  }, 600_000);
+  });
 
   it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers), and run from another current folder', async () => {
     const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
@@ -147,4 +159,10 @@ describe('pqroom audit', () => {
     expect(auditExit({ ...base, equivalentMutants: [{ ...base.equivalentMutants[0]!, runs: 0 }] }, 0)).toBe(1);
     expect(auditExit(base, 1)).toBe(1);
   });
+});
+
+// the report page, audit.md and junit.xml of the same audit
+describeAuditReport(async () => {
+  await runAudit();
+  return { dir, result: ran!, code };
 });
