@@ -6,10 +6,11 @@
  * timeout.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type LiveRelay } from './simulator/live/relay.ts';
 
@@ -22,6 +23,7 @@ mkdirSync(join(dir, 'a-folder'));
 writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
 writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
 writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
+writeFileSync(join(dir, 'empty-list.txt'), '# no breached hashes\n');
 
 /**
  * Permission denied, even for root: root passes every permission check through its capabilities
@@ -47,17 +49,18 @@ const unreadable = join(dir, 'unreadable.vault');
 writeFileSync(unreadable, '{}\n');
 chmodSync(unreadable, 0o000);
 
-/** How a command is run: its environment beside the test's, and whether it runs as an unprivileged user. */
+/** How a command is run: its environment beside the test's, whether it runs as an unprivileged user, Node's own options. */
 interface RunAs {
   readonly env?: Readonly<Record<string, string>>;
   readonly unprivileged?: boolean;
+  readonly node?: readonly string[];
 }
 
 /** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
 function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const argv = [join(here, 'cli.js'), ...args];
+    const argv = [...(as.node ?? []), join(here, 'cli.js'), ...args];
     const dropped = as.unprivileged === true && asRoot;
     const child = spawn(dropped ? 'setpriv' : process.execPath, dropped ? [...withoutDac, process.execPath, ...argv] : argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env } });
     let stdout = '';
@@ -231,6 +234,96 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       expect(Date.now() - t0).toBeLessThan(20_000);
     }
   }, 60_000);
+
+  it('pqroom machines, vectors, conformance and account answer a mistake before loading their machinery (the machines, the vector kinds, the crypto, the live suite, the vault), and load it for a command line that holds', async () => {
+    // a module hook in the child (node --import) writes every module the command resolves, one URL a line
+    writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
+    writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
+    let n = 0;
+    const loadedBy = async (args: readonly string[], code: number, says: RegExp | undefined, env: Readonly<Record<string, string>> = {}): Promise<string[]> => {
+      const log = join(dir, `loaded-${n++}.txt`);
+      const as = { env: { ...env, PQROOM_TEST_LOADED: log }, node: ['--import', pathToFileURL(join(dir, 'record.mjs')).href] };
+      if (says) await expectOneLine(args, code, says, as);
+      else expect((await pqroom(args, 30_000, as)).code).toBe(code);
+      const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
+      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account'];
+      expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, entry)).href);
+      return urls;
+    };
+    const machines = /\/machines\/describe\.ts$|\/node_modules\/xstate\//;
+    const vectors = /\/vectors\/(verify|generate)\.ts$|\/vectors\/kinds\//;
+    // conformance: the crypto (node:crypto's and noble's backends, ML-KEM and ML-DSA), the suite and its live clients, the vector replayer
+    const conformanceRun = /\/impl\/crypto\/|\/node_modules\/@noble\/post-quantum\/|\/simulator\/live\/conformance\/(suite|peer|vectors\/replay)\.ts$/;
+    // and vectors/format.ts, which only a --vectors file needs
+    const conformance = new RegExp(`${conformanceRun.source}|\\/vectors\\/format\\.ts$`);
+    const relay1 = 'ws://127.0.0.1:1';
+    // account: the vault, the keystore and every other module of impl/accounts/ but cli.ts and hibp.ts, the crypto, the codec,
+    // the messages, the protocols, the key schedule, the fingerprint; Argon2id (hash-wasm, noble), noble's other packages and hashes
+    const accountVault = /\/impl\/accounts\/(?!(cli|hibp)\.ts$)|\/impl\/(crypto|messages|protocol)\/|\/impl\/(codec|keyschedule|fingerprint|rng)\.ts$|\/node_modules\/(hash-wasm|@noble\/(post-quantum|ciphers|curves))\/|\/node_modules\/@noble\/hashes\/(?!(legacy|_md|_u64|utils)\.js$)/;
+    // and the breach check (hibp.ts, with noble's SHA-1), which only a --hibp-offline list needs before the work
+    const accountRun = new RegExp(`${accountVault.source}|\\/impl\\/accounts\\/hibp\\.ts$|\\/node_modules\\/@noble\\/`);
+    const vault = (name: string): string => join(dir, `${name}.vault`);
+    const mistakes: readonly (readonly [readonly string[], RegExp, RegExp])[] = [
+      [['machines', '--bogus'], /unknown option --bogus/, machines],
+      [['machines', '--format', 'xml'], /--format must be one of json, mermaid/, machines],
+      [['machines', '--role', 'nobody'], /--role: no role named 'nobody' \(one of owner, member, relay, client connection, relay connection\)/, machines],
+      [['vectors', 'verify', '--bogus'], /unknown option --bogus/, vectors],
+      [['vectors', 'verify', missing], /verify: no such folder/, vectors],
+      [['vectors', 'verify', file], /is a file; give the folder/, vectors],
+      [['vectors', 'generate', join(file, 'v')], /is a file, not a folder/, vectors],
+      [['conformance', '--bogus'], /unknown option --bogus/, conformance],
+      [['conformance'], /--relay ws:\/\/HOST:PORT is required/, conformance],
+      [['conformance', '--relay', 'http://127.0.0.1:1'], /--relay must be a ws:\/\/ or wss:\/\/ URL/, conformance],
+      [['conformance', '--relay', relay1, '--profile', 'x'], /--profile must be hardened or compat, not x/, conformance],
+      [['conformance', '--relay', relay1, '--seed', '12'], /--seed needs 64 hex characters/, conformance],
+      [['conformance', '--relay', relay1, '--relay-key', 'xyz'], /--relay-key needs the 3904 hex characters/, conformance],
+      [['conformance', '--relay', relay1, '--seed', '00'.repeat(32), '--vectors', 'vectors/relay-conformance.json'], /--seed and --vectors exclude each other/, conformance],
+      [['conformance', '--relay', relay1, '--json', join(missing, 'c.json')], /--json .*does not exist/, conformance],
+      [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', join(dir, 'none.json')], /--vectors .*none\.json: no such file/, conformance],
+      // a --vectors file is read with vectors/format.ts (its form and digests), still without the crypto
+      [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], /holds labels vectors, not relay-conformance/, conformanceRun],
+      // the relay key is fetched before the crypto is loaded: nothing listening, nothing loaded
+      [['conformance', '--relay', relay1], /cannot reach ws:\/\/127\.0\.0\.1:1/, conformance],
+      [['account', '--bogus'], /unknown option --bogus/, accountRun],
+      ...(['create', 'show', 'rotate', 'passwd', 'page'] as const).map((sub) => [['account', sub, '--bogus'], /unknown option --bogus/, accountRun] as const),
+      [['account'], /which subcommand/, accountRun],
+      [['account', 'open'], /unknown subcommand open/, accountRun],
+      [['account', 'show', '--profile', 'x'], /--profile must be one of hardened, compat/, accountRun],
+      [['account', 'create', '--kdf', 'huge'], /--kdf must be one of seed, interactive, test/, accountRun],
+      [['account', 'passwd', '--hibp-policy', 'maybe'], /--hibp-policy must be one of refuse, allow/, accountRun],
+      [['account', 'page', '--port', '99999'], /--port must be a whole number from 0 to 65535/, accountRun],
+      [['account', 'rotate'], /--vault FILE is required/, accountRun],
+      [['account', 'show', '--vault', vault('none')], /--vault .*none\.vault: no such file/, accountRun],
+      [['account', 'rotate', '--vault', join(dir, 'a-folder')], /--vault .* is a folder/, accountRun],
+      [['account', 'create', '--vault', join(missing, 'v'), '--user', 'u'], /--vault .*does not exist/, accountRun],
+      [['account', 'create', '--vault', join(dir, 'a-folder'), '--user', 'u'], /--vault .* is a folder/, accountRun],
+      [['account', 'create', '--vault', vault('l1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
+      [['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
+      [['account', 'create', '--vault', vault('l2'), '--no-hibp'], /--user ID is required/, accountRun],
+      // a --hibp-offline list is read by the breach check's module, still without the vault or the keys' crypto
+      [['account', 'create', '--vault', vault('l3'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], /--hibp-offline .*malformed/, accountVault],
+    ];
+    for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
+    // no password: known before the vault is opened when the user is given (create; the others with --user)
+    for (const args of [['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'], ['account', 'show', '--vault', join(dir, 'not-a-vault'), '--user', 'u']]) {
+      expect((await loadedBy(args, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), args.join(' ')).toEqual([]);
+    }
+    // the same hook sees the machinery loaded once the command line holds
+    expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
+    expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
+    expect((await loadedBy(['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/)).some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
+    // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
+    const run = await loadedBy(['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined);
+    for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run.some((u) => u.endsWith(m)), m).toBe(true);
+    // account: a file that is not a vault is found reading its header, with the vault's module (exit 1: the work ran)
+    expect((await loadedBy(['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/)).some((u) => u.endsWith('/impl/accounts/vault.ts'))).toBe(true);
+    // a vault made and opened: the keys' crypto, the keystore, Argon2id, the breach check's SHA-1
+    const made = await loadedBy(['account', 'create', '--vault', vault('good'), '--user', 'u', '--kdf', 'test', '--hibp-offline', join(dir, 'empty-list.txt')], 0, undefined);
+    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/hibp.ts', '/node_modules/@noble/hashes/legacy.js', '/impl/fingerprint.ts']) expect(made.some((u) => u.endsWith(m)), m).toBe(true);
+    expect(made.some((u) => u.includes('/node_modules/hash-wasm/')), 'hash-wasm').toBe(true);
+    const shown = await loadedBy(['account', 'show', '--vault', vault('good')], 0, undefined);
+    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/vault.ts']) expect(shown.some((u) => u.endsWith(m)), m).toBe(true);
+  }, 240_000);
 
   it('a relay on a port in use: exit 2, naming the port, before it makes its database', async () => {
     const db = join(dir, 'second.db');

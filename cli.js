@@ -58,13 +58,14 @@ if (!entry) {
 // The command line composes the layers (impl <- machines <- simulator <- adversary): the
 // simulator's live relay takes any relay tap and its replay any rebuilder of a recorded run; here
 // the adversary's are plugged in, as main's arguments after the output function. Replay's and
-// simulate's and relay's are loaded when the command comes to use them, not before it has read its command line.
+// simulate's, relay's and conformance's are loaded when the command comes to use them, not before it has read its command line.
 const PLUG_INS = {
   relay: async () => [console.log, async (arg) => (await import('./adversary/live-plans.ts')).loadLiveTap(arg)],
   replay: async () => [console.log, async () => [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
   simulate: async () => [console.log, async (arg, run) => (await import('./adversary/sim-plans.ts')).loadSimulationAdversary(arg, run)],
   // --vectors FILE: the vector file's form and digests are checked by vectors/, beside the live suite
-  conformance: async () => [console.log, (await import('./vectors/format.ts')).parseVectorFile],
+  // (loaded when a --vectors file is read, not for every conformance command line)
+  conformance: async () => [console.log, async (text) => (await import('./vectors/format.ts')).parseVectorFile(text)],
   // the relay conformance vectors are recorded against the project's relay (simulator/live), above vectors/
   vectors: async () => [console.log, console.error, async (kind) => (await import('./simulator/live/conformance/vectors/record.ts')).recordCases(kind)],
 };

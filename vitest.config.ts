@@ -1,4 +1,5 @@
 /** Test runner configuration: one worker per core, tests beside their sources. */
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // one file per core at a time: vitest's default in a run is one fewer than the cores, which on
+    // this 2-core machine ran the files one at a time (issue 24)
+    maxWorkers: availableParallelism(),
     setupFiles: ['impl/fc-setup.ts'],
     // the default reporter, then one line saying what was skipped and why (vitest.skipped.ts)
     reporters: ['default', './vitest.skipped.ts'],

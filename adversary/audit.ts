@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { specTable } from '../reports/spec.ts';
 import type { Profile } from '../impl/suite.ts';
 import { isBackend, TRACE_FORMAT, type Backend } from '../simulator/run.ts';
@@ -285,7 +285,12 @@ function hostInfo(): HostInfo {
   return { platform: platform(), release: release(), arch: arch(), cpu: cs[0]?.model.trim() ?? 'unknown', cores: cs.length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
 }
 
-/** Writes a run's trace as counterexample `name`; returns the replay command and the counterexample drawn at the first violation of `prop`. */
+/**
+ * Writes a run's trace as counterexample `name`; returns the replay command and the counterexample
+ * drawn at the first violation of `prop`. The command's path, as the counterexample's `trace`, is
+ * relative to the output folder (the folder of audit.json), not to the current one: the same
+ * campaign writes the same audit.json from any folder, and the folder can be moved whole.
+ */
 type Save = (name: string, spec: RunSpec, prop?: string) => { replay: string } & Drawn;
 
 /** Runs the campaign. */
@@ -294,13 +299,12 @@ export function audit(o: AuditOptions): AuditResult {
   const say = o.progress ?? (() => undefined);
   const symbolicBackend: Backend = o.backend === 'both' ? 'symbolic' : o.backend;
   mkdirSync(join(o.out, 'counterexamples'), { recursive: true });
-  const rel = (f: string): string => relative(process.cwd(), f) || f;
   const traces = new Map<string, string>();
   const save: Save = (name, spec, prop) => {
-    const file = join(o.out, 'counterexamples', `${name}.jsonl`);
+    const trace = `counterexamples/${name}.jsonl`;
     const text = traces.get(JSON.stringify(spec)) ?? attackTrace(spec, runSpec(spec, true));
-    writeFileSync(file, text);
-    return { replay: `npx pqroom replay ${rel(file)}`, ...drawCounterexample(`counterexamples/${name}.jsonl`, text, prop) };
+    writeFileSync(join(o.out, trace), text);
+    return { replay: `npx pqroom replay ${trace}`, ...drawCounterexample(trace, text, prop) };
   };
   // the whole campaign's runs, on o.workers threads (unref'd: they never keep the process alive);
   // what follows reads their results in the order of a sequential campaign (adversary/parallel.ts),

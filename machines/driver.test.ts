@@ -3,10 +3,13 @@
  * xstate's `transition()` (which builds a throwaway actor per call), and takes the simple steps of
  * the relay's machines without xstate's macrostep at all (issue 23). Both must give the same
  * snapshots and the same effects: checked here on a handshake and traffic through both
- * connection machines, on every kind of event of the relay machine, and on an owner creating a room.
+ * connection machines, on every kind of event of the relay machine, and on an owner creating a room;
+ * that the relay's simple steps skip xstate's macrostep unless an observer watches; and on small
+ * machines, that what the simple step does not take (functions computing an assignment or an
+ * event, raise, eventless and delayed transitions) goes to xstate.
  */
-import { transition, type AnyStateMachine } from 'xstate';
-import { describe, expect, it } from 'vitest';
+import { enqueueActions, setup, transition, type AnyStateMachine } from 'xstate';
+import { describe, expect, it, vi } from 'vitest';
 import { utf8 } from '../impl/bytes.ts';
 import { buildCommit, ZERO_HASH } from '../impl/protocol/commit.ts';
 import { memberRecordOf } from '../impl/protocol/identity.ts';
@@ -15,8 +18,9 @@ import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import { clientConnectionMachine, relayConnectionMachine, type ConnEffect, type ConnEvent } from './connection.ts';
-import { simpleStep, start, step, xstateStep } from './driver.ts';
+import { fastStepped, simpleStep, start, step, xstateStep } from './driver.ts';
 import type { ClientEffect, RelayEffect, RelayEvent } from './events.ts';
+import { withTransitionObserver } from './observe.ts';
 import { ownerMachine } from './owner.ts';
 import { relayMachine } from './relay.ts';
 
@@ -143,5 +147,65 @@ describe('the pure driver', () => {
     const b = both(ownerMachine, a.snapshot, { type: 'user.create', now: 2 });
     both(ownerMachine, b.snapshot, { type: 'user.invite', now: 3 });
     both(ownerMachine, b.snapshot, { type: 'timer.tick', now: 10_000 });
+  });
+
+  it("should take the relay's simple steps without xstate's macrostep, and through it while an observer (the audit's machine coverage) watches", () => {
+    const owner = createIdentity(c, deterministicRng(utf8('driver dispatch')));
+    const s = start(relayMachine, { crypto: c, state: emptyRelay('hardened'), config: { rate: 1, burst: 3, maxOverLimit: 2, maxMalformed: 2 } }).snapshot;
+    const open = { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 } satisfies RelayEvent;
+    const macrostep = vi.spyOn(relayMachine, 'transition');
+    try {
+      const fast = step(relayMachine, s, open);
+      expect(macrostep).not.toHaveBeenCalled();
+      const took: number[] = [];
+      const watched = withTransitionObserver({ started: () => undefined, took: (m, ts) => (m === relayMachine ? took.push(ts.length) : undefined) }, () => step(relayMachine, s, open));
+      expect(macrostep).toHaveBeenCalledTimes(1);
+      expect(took).toEqual([1]);
+      expect(watched.snapshot.context).toEqual(fast.snapshot.context);
+      expect(watched.effects).toEqual(fast.effects);
+    } finally {
+      macrostep.mockRestore();
+    }
+  });
+  it('should hand to xstate what the simple step does not take (an assignment or an emitted event computed by a function, raise, eventless and delayed transitions) and take the rest as xstate does', () => {
+    type Toy = { type: 'inc' } | { type: 'byFunction' } | { type: 'byProperty' } | { type: 'emitByFunction' } | { type: 'raise' };
+    const toy = fastStepped(
+      setup({ types: { context: {} as { n: number }, events: {} as Toy, emitted: {} as { type: 'n'; n: number } } }).createMachine({
+        id: 'toy',
+        initial: 'counting',
+        context: { n: 0 },
+        states: {
+          counting: {
+            on: {
+              inc: { actions: enqueueActions(({ context, enqueue }) => (enqueue.assign({ n: context.n + 1 }), enqueue.emit({ type: 'n', n: context.n + 1 }))) },
+              byFunction: { actions: enqueueActions(({ enqueue }) => enqueue.assign(({ context }) => ({ n: context.n + 10 }))) },
+              byProperty: { actions: enqueueActions(({ enqueue }) => enqueue.assign({ n: ({ context }) => context.n + 100 })) },
+              emitByFunction: { actions: enqueueActions(({ enqueue }) => enqueue.emit(({ context }) => ({ type: 'n', n: context.n }))) },
+              raise: { actions: enqueueActions(({ enqueue }) => enqueue.raise({ type: 'inc' })) },
+            },
+          },
+        },
+      }),
+    );
+    let s = start(toy, undefined).snapshot;
+    simple(toy, s, { type: 'inc' });
+    s = both(toy, s, { type: 'inc' }).snapshot;
+    for (const type of ['byFunction', 'byProperty', 'emitByFunction', 'raise'] as const) {
+      expect(simpleStep(toy, s, { type }), type).toBeUndefined();
+      s = both(toy, s, { type }).snapshot;
+    }
+    expect(s.context.n).toBe(1 + 10 + 100 + 1);
+    // a machine with an eventless or a delayed transition anywhere: no step of it is simple
+    const counter = setup({ types: { context: {} as { n: number }, events: {} as { type: 'inc' } }, actions: { inc: enqueueActions(({ context, enqueue }) => enqueue.assign({ n: context.n + 1 })) } });
+    const settling = fastStepped(counter.createMachine({ id: 'settling', initial: 'counting', context: { n: 0 }, states: { counting: { on: { inc: { actions: 'inc' } }, always: { guard: ({ context }) => context.n >= 2, target: 'full' } }, full: {} } }));
+    const delayed = fastStepped(counter.createMachine({ id: 'delayed', initial: 'counting', context: { n: 0 }, states: { counting: { on: { inc: { actions: 'inc' } } }, waiting: { after: { 1000: 'counting' } } } }));
+    for (const m of [settling, delayed] as AnyStateMachine[]) {
+      let x = start(m, undefined as never).snapshot;
+      for (let i = 0; i < 2; i++) {
+        expect(simpleStep(m, x, { type: 'inc' }), m.id).toBeUndefined();
+        x = both(m, x, { type: 'inc' }).snapshot;
+      }
+      expect(x.value).toBe(m === settling ? 'full' : 'counting');
+    }
   });
 });

@@ -87,7 +87,8 @@ function indexed(ctx: RelayContext, conn: string, principal: string | undefined)
 
 /** Turns the outputs of one request into effects: stores first (REQ-REL-050), then the reply, then deliveries (REQ-REL-035: the answer before the echo). */
 function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffect[] {
-  const connsOf = (principal: string): readonly string[] => ctx.byPrincipal[principal] ?? [];
+  // no named closure here: under tsx (esbuild's keepNames) each one costs a defineProperty per step (issue 23)
+  const byPrincipal = ctx.byPrincipal;
   const stores: RelayEffect[] = [];
   const replies: RelayEffect[] = [];
   const pushes: RelayEffect[] = [];
@@ -99,13 +100,13 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
       case 'append': {
         stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) });
         const bytes = encode(RoomDelivery, { room_id: o.roomId, index: o.index, payload: o.payload });
-        const conns = o.recipients.flatMap(connsOf);
+        const conns = o.recipients.flatMap((p) => byPrincipal[p] ?? []);
         if (conns.length > 0) pushes.push({ type: 'effect.push', conns, bytes });
         break;
       }
       case 'mail': {
         stores.push({ type: 'effect.storeMail', principal: o.to, entry: o.entry });
-        const conns = connsOf(toHex(o.to));
+        const conns = byPrincipal[toHex(o.to)] ?? [];
         if (conns.length > 0) pushes.push({ type: 'effect.push', conns, bytes: encode(MailboxDelivery, { entry: o.entry }) });
         break;
       }

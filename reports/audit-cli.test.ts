@@ -1,20 +1,33 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main as replay } from '../simulator/replay-cli.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
 import { auditExit, main as audit, realLine } from './audit-cli.ts';
 import { specRequirementTable } from '../adversary/audit.ts';
 import { MUTANTS } from '../adversary/mutants.ts';
+import { describeAuditReport } from './page/page-testkit.ts';
+
+// One real audit (a small campaign on both profiles, both backends, two workers) serves this file:
+// the command's own tests below, then the report's (reports/page/page-testkit.ts) on the folder it wrote
+const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
+const lines: string[] = [];
+let code = -1;
+let ran: AuditResult | undefined;
+// run by the first beforeAll that needs it (so that either part of the file runs alone with -t), once
+let auditing: Promise<void> | undefined;
+const runAudit = (): Promise<void> =>
+  (auditing ??= (async () => {
+    code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+    ran = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
+  })());
 
 describe('pqroom audit', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pqroom-audit-'));
-  const lines: string[] = [];
-  let code = -1;
+  beforeAll(runAudit, 600_000);
 
-  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', async () => {
-    code = await audit(['--runs', '3', '--seed', '2', '--workers', '2', '--out', dir, '--json', join(dir, 'a.json'), '--quiet'], (s) => lines.push(s), () => undefined);
+  it('runs a small campaign on both profiles, prints the table and writes the result in the documented shape', () => {
     const r = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as AuditResult;
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['seed', 'runs', 'backend', 'commit', 'versions', 'profiles', 'mutants', 'mutationScore']));
     expect(r.seed).toBe(2);
@@ -35,7 +48,9 @@ describe('pqroom audit', () => {
     for (const x of r.profiles.hardened!.properties.filter((p) => p.holds === false)) expect(openProps.has(x.id), x.id).toBe(true);
     const broken = r.profiles.compat!.properties.filter((x) => x.holds === false);
     expect(broken.map((x) => x.id)).toEqual(expect.arrayContaining(['PROP-01', 'PROP-04', 'PROP-06', 'PROP-08', 'PROP-09', 'PROP-11', 'PROP-12', 'PROP-13']));
-    for (const x of broken) expect(x.counterexample!.replay).toMatch(/^npx pqroom replay .*\.jsonl$/);
+    // the replay command names the trace relative to the output folder (the folder of audit.json), whatever the current folder
+    for (const x of broken) expect(x.counterexample!.replay).toBe(`npx pqroom replay ${x.counterexample!.trace}`);
+    for (const x of broken) expect(x.counterexample!.trace).toMatch(/^counterexamples\/compat-PROP-\d+\.jsonl$/);
     expect(r.mutationScore).toBe(1);
     // asSpecified: the property came out as spec 12 expects it in this profile; exit 0 only when every one did
     // (a compat weakness not found within 3 runs counts against it) and every mutant was killed
@@ -47,14 +62,21 @@ describe('pqroom audit', () => {
     // what it wrote, every file and folder of it named on the console (issue 26)
     const files = readdirSync(join(dir, 'counterexamples')).length;
     expect(lines.join('\n')).toContain(`written: ${join(dir, 'audit.json')}, ${join(dir, 'index.html')}, ${join(dir, 'audit.md')}, ${join(dir, 'junit.xml')}, ${join(dir, 'traceability.md')}, ${join(dir, 'traceability.json')}, ${join(dir, 'counterexamples')}/ (${files} replayable traces), ${join(dir, 'a.json')}`);
-  }, 600_000);
+  });
 
-  it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers)', async () => {
+  it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers), and run from another current folder', async () => {
     const one = mkdtempSync(join(tmpdir(), 'pqroom-audit-1-'));
-    expect(await audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
-    // timings aside: the campaign's seconds, its start, and how long each mutant hunt (equivalent ones included) took
+    const elsewhere = mkdtempSync(join(tmpdir(), 'pqroom-audit-cwd-'));
+    const cwd = process.cwd();
+    process.chdir(elsewhere);
+    try {
+      expect(await audit(['--runs', '3', '--seed', '2', '--workers', '1', '--out', one, '--quiet'], () => undefined, () => undefined)).toBe(code);
+    } finally {
+      process.chdir(cwd);
+    }
+    // timings aside: the campaign's seconds, its start, and how long each mutant hunt (equivalent ones included) took; no path differs
     const read = (d: string): string => {
-      const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8').replaceAll(basename(d), 'OUT')) as Record<string, unknown> & { mutants: Record<string, unknown>[]; equivalentMutants: Record<string, unknown>[] };
+      const r = JSON.parse(readFileSync(join(d, 'audit.json'), 'utf8')) as Record<string, unknown> & { mutants: Record<string, unknown>[]; equivalentMutants: Record<string, unknown>[] };
       return JSON.stringify({ ...r, seconds: 0, startedAt: '', mutants: r.mutants.map((m) => ({ ...m, ms: 0 })), equivalentMutants: r.equivalentMutants.map((m) => ({ ...m, ms: 0 })) }, null, 1);
     };
     expect(read(one)).toBe(read(dir));
@@ -63,16 +85,47 @@ describe('pqroom audit', () => {
     for (const f of files) expect(readFileSync(join(one, 'counterexamples', f), 'utf8'), f).toBe(readFileSync(join(dir, 'counterexamples', f), 'utf8'));
   }, 600_000);
 
-  it('every counterexample it wrote replays to the same bytes and shows the violation', async () => {
+  it('every counterexample it wrote replays to the same bytes and shows the violation, by the command audit.json records, in the folder of audit.json', async () => {
     const files = readdirSync(join(dir, 'counterexamples'));
     expect(files.length).toBeGreaterThan(10);
-    for (const f of files.filter((x) => x.startsWith('compat-PROP-04') || x.startsWith('mutant-'))) {
-      const out: string[] = [];
-      expect(await replay([join(dir, 'counterexamples', f)], (s) => out.push(s), [rebuildAuditTrace]), f).toBe(0);
-      expect(out.join('\n')).toMatch(/identical: \d+ lines/);
-      expect(out.join('\n')).toMatch(/verdict: the same violations\n {2}PROP-\d+ at/);
+    const r = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
+    const recorded = [...r.profiles.compat!.properties.map((p) => p.counterexample?.replay), ...r.mutants.map((m) => m.replay)].filter((x): x is string => x !== undefined);
+    const chosen = recorded.filter((c) => c.includes('compat-PROP-04') || c.includes('mutant-'));
+    expect(chosen.length).toBeGreaterThan(3);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      for (const command of chosen) {
+        const [npx, pqroom, verb, trace, ...more] = command.split(' ');
+        expect([npx, pqroom, verb, more]).toEqual(['npx', 'pqroom', 'replay', []]);
+        const out: string[] = [];
+        expect(await replay([trace!], (s) => out.push(s), [rebuildAuditTrace]), command).toBe(0);
+        expect(out.join('\n')).toMatch(/identical: \d+ lines/);
+        expect(out.join('\n')).toMatch(/verdict: the same violations\n {2}PROP-\d+ at/);
+      }
+    } finally {
+      process.chdir(cwd);
     }
   }, 600_000);
+
+  it("the recorded command, run as a person runs it (node cli.js), replays in the folder of audit.json, and from a folder whose reports/out holds it (the audit's default)", () => {
+    const r = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
+    const command = r.profiles.compat!.properties.find((p) => p.id === 'PROP-04')!.counterexample!.replay;
+    const trace = command.replace(/^npx pqroom replay /, '');
+    const root = mkdtempSync(join(tmpdir(), 'pqroom-audit-root-'));
+    mkdirSync(join(root, 'reports'));
+    symlinkSync(dir, join(root, 'reports', 'out'));
+    for (const cwd of [dir, root]) {
+      const run = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'replay', trace], { cwd, encoding: 'utf8' });
+      expect(run.stderr, cwd).toBe('');
+      expect(run.status, cwd).toBe(0);
+      expect(run.stdout).toMatch(/^identical: \d+ lines replayed from .*counterexamples\/compat-PROP-04\.jsonl\nverdict: the same violations\n {2}PROP-04 at/);
+    }
+    // elsewhere: one line saying where the path is relative to
+    const lost = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'replay', trace], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(lost.status).toBe(2);
+    expect(lost.stderr).toBe(`pqroom replay: TRACE ${trace}: no such file here nor in reports/out; check the path (audit.json's counterexample paths are relative to its folder: run the command there)\n`);
+  }, 120_000);
 
   it('a counterexample whose verdict was edited no longer replays identically', async () => {
     const f = join(dir, 'counterexamples', 'compat-PROP-04.jsonl');
@@ -106,4 +159,10 @@ describe('pqroom audit', () => {
     expect(auditExit({ ...base, equivalentMutants: [{ ...base.equivalentMutants[0]!, runs: 0 }] }, 0)).toBe(1);
     expect(auditExit(base, 1)).toBe(1);
   });
+});
+
+// the report page, audit.md and junit.xml of the same audit
+describeAuditReport(async () => {
+  await runAudit();
+  return { dir, result: ran!, code };
 });

@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Mode } from '../simulator/live/bench-servers.ts';
+import type { Mode } from '../simulator/live/bench/bench-servers.ts';
 import { relayFigures } from './bench.ts';
 
 // `npm run bench` gathers bench:relay's JSON into bench.md: issue 23's goals must reach it, the
@@ -59,5 +61,18 @@ describe('npm run bench: the relay figures of issue 23 in bench.md', () => {
     expect(bare.map((f) => f.name)).toContain('2 members, bare+seal: delivered/s (1.00 of bare)');
     expect(bare.length).toBe(4);
     for (const f of bare) expect(f.goal).toBeUndefined();
+  });
+});
+
+describe('npm run bench and the bench:* scripts', () => {
+  it('name files that exist: every file a script of package.json runs, every child npm run bench starts (a benchmark moved takes its commands along)', () => {
+    const root = join(import.meta.dirname, '..');
+    const scripts = Object.values((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+    const run = scripts.flatMap((s) => s.match(/[\w./-]+\.(?:ts|js|mjs)\b/g) ?? []);
+    const children = [...readFileSync(join(root, 'reports/bench.ts'), 'utf8').matchAll(/child\(bin, [^)]*?'([\w./-]+\.ts)'/g)].map((m) => m[1]!);
+    expect(run).toContain('simulator/live/bench/bench-relay.ts');
+    expect(children).toContain('simulator/live/bench/bench-relay.ts');
+    expect(children.length).toBeGreaterThanOrEqual(5);
+    for (const f of [...run, ...children]) expect(existsSync(join(root, f)), f).toBe(true);
   });
 });

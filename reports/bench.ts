@@ -4,7 +4,7 @@
  * that measured it, its median and min-max, the machine and the Node version (and what else ran on
  * the machine when the suite started: its load). Parts: the protocol against its primitives per
  * real backend (simulator/bench.ts), campaign throughput per backend (adversary/bench.ts) and per
- * worker count (`pqroom audit --workers N`), the relay against bare+seal (simulator/live/bench-relay.ts),
+ * worker count (`pqroom audit --workers N`), the relay against bare+seal (simulator/live/bench/bench-relay.ts),
  * Argon2id per implementation (impl/crypto/bench-argon2.ts), and the peak memory of simulated rooms
  * (simulator/bench-memory.ts). A measurement, never a test: nothing here asserts a time.
  *
@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { MODE_NAME, type Mode } from '../simulator/live/bench-servers.ts';
+import { MODE_NAME, type Mode } from '../simulator/live/bench/bench-servers.ts';
 
 /** One figure of the suite. */
 export interface Figure {
@@ -52,7 +52,7 @@ function machine(): Record<string, unknown> {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage: loadavg().map((x) => Number(x.toFixed(2))), top };
 }
 
-/** What bench:relay writes beside its table: the room-size rows and the realistic rows (simulator/live/bench-relay.ts). */
+/** What bench:relay writes beside its table: the room-size rows and the realistic rows (simulator/live/bench/bench-relay.ts). */
 interface RelayRun {
   readonly deliveredPerSecond: number;
   readonly p99Ms: number;
@@ -207,7 +207,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       if (!quick) {
         out('relay against bare+seal');
         const relayMd = join(tmp, 'relay.md');
-        child(bin, tsx, 'simulator/live/bench-relay.ts', ['--out', relayMd]);
+        child(bin, tsx, 'simulator/live/bench/bench-relay.ts', ['--out', relayMd]);
         const relay = JSON.parse(readFileSync(relayMd.replace(/\.md$/, '.json'), 'utf8')) as RelayJson;
         raw.relay = relay;
         for (const f of relayFigures(relay, node)) fig(f);

@@ -198,6 +198,15 @@ const isLogin = (bytes: Bytes): boolean => bytes.length >= 4 && LOGIN_TYPES.has(
 /** The second factor's messages (spec 9.7), which the host itself serves. */
 const isFactor = (bytes: Bytes): boolean => bytes.length >= 4 && (bytes[3] === MsgType.FactorBegin || bytes[3] === MsgType.FactorResponse);
 
+/** A relay step's writes: its appends and mail, then its state (a module function: a named closure per step costs a defineProperty under tsx, issue 23). */
+function writeStep(store: RelayStore, effects: readonly RelayEffect[], state: RelayState): void {
+  for (const fx of effects) {
+    if (fx.type === 'effect.append') store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
+    else if (fx.type === 'effect.storeMail') store.storeMail(fx.principal, fx.entry);
+  }
+  store.saveState(state);
+}
+
 /** Starts a relay host on the state the store holds (or an empty relay). */
 export function createRelayHost(o: RelayHostOptions): RelayHost {
   const input = () => ({ crypto: o.crypto, state: o.store.loadState() ?? emptyRelay(o.profile), config: o.config ?? {} });
@@ -272,16 +281,9 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     const sends = r.effects.filter((fx) => fx.type !== 'effect.append' && fx.type !== 'effect.storeMail');
     // the step's writes, in one transaction where the store has them, are durable before anything
     // that reports them is sent (REQ-REL-050); a step whose writes fail changes nothing
-    const write = (): void => {
-      for (const fx of r.effects) {
-        if (fx.type === 'effect.append') o.store.append(fx.roomId, fx.index, fx.payload, fx.epoch);
-        else if (fx.type === 'effect.storeMail') o.store.storeMail(fx.principal, fx.entry);
-      }
-      o.store.saveState(r.snapshot.context.state);
-    };
     // a step of one append (a Send) needs no savepoint of its own in a group commit (issue 23)
-    if (o.store.atomically) o.store.atomically(write, r.effects.filter((fx) => fx.type === 'effect.append' || fx.type === 'effect.storeMail').length <= 1);
-    else write();
+    if (o.store.atomically) o.store.atomically(() => writeStep(o.store, r.effects, r.snapshot.context.state), r.effects.filter((fx) => fx.type === 'effect.append' || fx.type === 'effect.storeMail').length <= 1);
+    else writeStep(o.store, r.effects, r.snapshot.context.state);
     relay = r.snapshot;
     carryOut(sends);
   };

@@ -3,7 +3,8 @@
  * checked before the simulator, the machines and the crypto are loaded, so that a mistaken
  * invocation or `--help` does not load them (issue 24).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { writeMermaid } from './cli.ts';
 import type { ReplayOutcome, TraceRebuilder } from './replay.ts';
@@ -16,6 +17,9 @@ it again with the seed and options of its first line (scenario, or attack, plan 
 and compares the two traces line by line; for an attack it also shows the verdict. Exits 0 when they are
 identical, 1 at the first differing line (both are shown), 2 when TRACE cannot be read.
 A live trace (pqroom relay --trace, pqroom demo --trace) is summarised and rendered, not run.
+The counterexample paths audit.json records (counterexamples/NAME.jsonl) are relative to its
+folder: a relative TRACE not found in the current folder is looked for in reports/out, the
+audit's default folder.
 
 options:
   --mermaid FILE   also write the recorded trace as a Mermaid sequenceDiagram
@@ -56,6 +60,15 @@ function backendOf(text: string): unknown {
   }
 }
 
+/** The folder pqroom audit writes to by default (reports/audit-cli.ts), where the counterexample paths of its audit.json start. */
+const AUDIT_OUT = join('reports', 'out');
+
+/** The trace file TRACE names: as given, or a relative one missing here in the audit's default folder (a path audit.json records). */
+function traceFile(file: string): string {
+  if (isAbsolute(file) || existsSync(file) || !existsSync(join(AUDIT_OUT, file))) return file;
+  return join(AUDIT_OUT, file);
+}
+
 /** The rebuilders of runs other than the simulator's: given, or loaded once the trace is read (cli.js loads the adversary's so). */
 export type Rebuilders = readonly TraceRebuilder[] | (() => Promise<readonly TraceRebuilder[]>);
 
@@ -70,8 +83,10 @@ async function replayCommand(argv: readonly string[], out: (s: string) => void, 
     out(HELP);
     return 0;
   }
-  const file = p.positionals[0];
-  if (file === undefined) throw new CliError('which trace? give the file (pqroom replay TRACE; pqroom replay --help)');
+  const given = p.positionals[0];
+  if (given === undefined) throw new CliError('which trace? give the file (pqroom replay TRACE; pqroom replay --help)');
+  const file = traceFile(given);
+  if (!existsSync(file) && !isAbsolute(file)) throw new CliError(`TRACE ${file}: no such file here nor in ${AUDIT_OUT}; check the path (audit.json's counterexample paths are relative to its folder: run the command there)`);
   checkInputFile('TRACE', file);
   const mermaid = p.str('mermaid');
   if (mermaid !== undefined) checkOutputFile('--mermaid', mermaid);

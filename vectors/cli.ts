@@ -1,10 +1,13 @@
-/** The `pqroom vectors` command: generate and verify the conformance vectors. */
+/**
+ * The `pqroom vectors` command: generate and verify the conformance vectors. The command line and
+ * the folder are checked before the vector kinds (and the protocol and crypto they compute) are
+ * loaded, so that a mistaken invocation or `--help` does not load them (issue 24).
+ */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { checkOutputDir, CliError, parseCommand, runCommand } from '../impl/cli-args.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateVectors, type RecordCases } from './generate.ts';
-import { verifyVectorDir } from './verify.ts';
+import type { RecordCases } from './generate.ts';
 
 /** Where the committed vectors live. */
 export const VECTORS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -31,8 +34,8 @@ options:
  * the recorded kinds (cli.js hands in the conformance recorder, which sits above this layer);
  * without it `generate` writes the computed files only.
  */
-export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error, record?: RecordCases): number | Promise<number> {
-  return runCommand<number | Promise<number>>('vectors', err, () => {
+export function main(argv: readonly string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error, record?: RecordCases): Promise<number> {
+  return runCommand('vectors', err, async () => {
     const p = parseCommand('vectors', argv, {}, { positionals: 2 });
     const [cmd, dirArg] = p.positionals;
     if (p.help) {
@@ -46,13 +49,13 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       checkOutputDir('vectors generate', dir);
       if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`generate ${dirArg}: that is a file; give a folder`);
       mkdirSync(dir, { recursive: true });
-      return generateVectors(dir, record).then((files) => {
-        for (const f of files) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
-        return 0;
-      });
+      const { generateVectors } = await import('./generate.ts');
+      for (const f of await generateVectors(dir, record)) out(`wrote ${join(dir, f.file)} (${f.bytes} bytes)`);
+      return 0;
     }
     if (!existsSync(dir)) throw new CliError(`verify: no such folder ${dir}; give the folder holding the *.json vector files`);
     if (!statSync(dir).isDirectory()) throw new CliError(`verify: ${dir} is a file; give the folder that holds it`);
+    const { verifyVectorDir } = await import('./verify.ts');
     const reports = verifyVectorDir(dir);
     if (reports.length === 0) throw new CliError(`verify: no *.json vector files in ${dir}`, 1);
     const w = Math.max(...reports.map((r) => r.file.length));

@@ -31,9 +31,9 @@ describe('pqroom vectors verify', () => {
     }
   });
 
-  it('should print one line per file and a final total, exiting 0', () => {
+  it('should print one line per file and a final total, exiting 0', async () => {
     const lines: string[] = [];
-    expect(main(['verify', VECTORS_DIR], (s) => lines.push(s))).toBe(0);
+    expect(await main(['verify', VECTORS_DIR], (s) => lines.push(s))).toBe(0);
     expect(lines).toHaveLength(committed.size + 1);
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   });

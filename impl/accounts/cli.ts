@@ -3,20 +3,24 @@
  * password check, REQ-KEY-041), show its fingerprint, emoji and comparison string, rotate its
  * ML-KEM key, change its password; and serve the browser keystore page (IndexedDB, REQ-KEY-015).
  */
-import { readFileSync } from 'node:fs';
-import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../cli-args.ts';
-import { createServer } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { checkInputFile, checkOutputFile, CliError, parseCommand, runCommand } from '../cli-args.ts';
 import { PqroomError } from '../errors.ts';
-import { compatVerificationPrompt, fingerprintEmoji, fingerprintHexGroups, safetyString } from '../fingerprint.ts';
-import { KDF_PROFILES } from '../protocol/login.ts';
+import type { KDF_PROFILES } from '../protocol/login.ts';
 import type { Profile } from '../suite.ts';
-import { checkPassword, HIBP_ENDPOINT, parseOfflineList, registrationDecision, type HibpOptions, type HibpPolicy } from './hibp.ts';
+import type { HibpOptions, HibpPolicy } from './hibp.ts';
 import type { Account } from './keystore.ts';
-import { fileVaultStore } from './vault-file.ts';
 
-const HELP = `usage: pqroom account <create|show|rotate|passwd|page> [options]
+// Only the command line's parser is loaded before the line and the files hold (issue 24): the vault
+// (Argon2id, the codec, the identity), the keys' crypto and the breach check's SHA-1 are imported
+// where they are used, below.
+
+/** The --kdf profiles by name, in KDF_PROFILES' order (the type keeps the two the same). */
+const KDF_NAMES = Object.keys({ seed: 0, interactive: 0, test: 0 } satisfies Record<keyof typeof KDF_PROFILES, 0>) as (keyof typeof KDF_PROFILES)[];
+
+const help = (hibpEndpoint: string): string => `usage: pqroom account <create|show|rotate|passwd|page> [options]
 
 A person's keys (spec 10): the ML-DSA-65 identity and the ML-KEM-768 keys, sealed in a
 vault file with Argon2id and XChaCha20-Poly1305 (hardened) or the seed's SHA-256 (compat).
@@ -35,7 +39,7 @@ options:
   --profile P           hardened (default) or compat
   --kdf K               Argon2id profile for create/passwd: interactive (default), seed
                         (500 MiB, t=3, p=2, the seed's), test (64 KiB, tests only)
-  --hibp URL            the range endpoint (default ${HIBP_ENDPOINT})
+  --hibp URL            the range endpoint (default ${hibpEndpoint})
   --hibp-offline FILE   check against a local list of SHA-1 hashes instead (HASH[:COUNT])
   --no-hibp             skip the breach check
   --hibp-policy P       refuse (default) or allow when the service cannot be reached
@@ -92,7 +96,8 @@ async function readLine(prompt: string): Promise<string> {
   });
 }
 
-function show(out: (s: string) => void, userId: string, profile: Profile, a: Account): void {
+async function show(out: (s: string) => void, userId: string, profile: Profile, a: Account): Promise<void> {
+  const { compatVerificationPrompt, fingerprintEmoji, fingerprintHexGroups, safetyString } = await import('../fingerprint.ts');
   const fp = a.identity.fp;
   out(`user         ${userId}`);
   out(`fingerprint  ${fingerprintHexGroups(fp)}`);
@@ -105,6 +110,7 @@ function show(out: (s: string) => void, userId: string, profile: Profile, a: Acc
 
 async function servePage(port: number, out: (s: string) => void): Promise<number> {
   const { build } = await import('esbuild');
+  const { createServer } = await import('node:http');
   const bundle = await build({ entryPoints: [join(import.meta.dirname, 'browser.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error' });
   const js = bundle.outputFiles[0]!.contents;
   const html = readFileSync(join(import.meta.dirname, 'vault-page.html'));
@@ -137,25 +143,27 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
   const p = parseCommand('account', argv, { vault: s, user: s, profile: s, kdf: s, hibp: s, 'hibp-offline': s, 'no-hibp': { type: 'boolean' }, 'hibp-policy': s, port: s }, { positionals: 1 });
   const sub = p.positionals[0];
   if (p.help) {
-    out(HELP);
+    out(help((await import('./hibp.ts')).HIBP_ENDPOINT));
     return 0;
   }
+  // 1. the command line
   if (sub === undefined) throw new CliError(`which subcommand? one of ${SUBCOMMANDS.join(', ')} (pqroom account --help)`);
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new CliError(`unknown subcommand ${sub}: one of ${SUBCOMMANDS.join(', ')} (pqroom account --help)`);
   const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
-  const kdfName = p.oneOf('kdf', Object.keys(KDF_PROFILES) as (keyof typeof KDF_PROFILES)[], 'interactive');
+  const kdfName = p.oneOf('kdf', KDF_NAMES, 'interactive');
   const policy = p.oneOf('hibp-policy', ['refuse', 'allow'], 'refuse');
-  const kdf = KDF_PROFILES[kdfName];
   if (sub === 'page') return servePage(p.int('port', 0, { max: 65535 }), out);
   const file = p.str('vault');
   if (file === undefined) throw new CliError('--vault FILE is required');
-  // inputs and outputs are checked before the breach check or any key is made
+  // 2. the files: inputs and outputs are checked before the breach check or any key is made
   if (sub === 'create') checkOutputFile('--vault', file);
   else checkInputFile('--vault', file);
   let offline: Map<string, number> | undefined;
   const offlineFile = p.str('hibp-offline');
   if (offlineFile !== undefined) {
     checkInputFile('--hibp-offline', offlineFile);
+    // the list is read by the breach check's module (with it noble's SHA-1; not the vault nor the keys' crypto)
+    const { parseOfflineList } = await import('./hibp.ts');
     try {
       offline = parseOfflineList(readFileSync(offlineFile, 'utf8'));
     } catch (e) {
@@ -163,25 +171,33 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     }
   }
   if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
-  const vaults = fileVaultStore(file);
   try {
-    let userId: string | undefined;
-    try {
-      userId = p.str('user') ?? (await vaults.users())[0];
-    } catch (e) {
-      throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
+    // 3. the user: --user, else the one the vault file's header names (read with the vault, loaded for it)
+    let userId = p.str('user');
+    if (userId === undefined && existsSync(file)) {
+      const { fileVaultStore } = await import('./vault-file.ts');
+      try {
+        userId = (await fileVaultStore(file).users())[0];
+      } catch (e) {
+        throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
+      }
     }
     if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
     if (password === '') throw new CliError('no password given: set PQROOM_PASSWORD, give it as the first line of standard input, or run on a terminal');
-    // the keys' crypto, loaded once the command line, the files and the password are there (issue 24)
+    // 4. the machinery, loaded once the command line, the files and the password are there (issue 24)
     const { nodeCrypto } = await import('../crypto/node.ts');
     const { systemRng } = await import('../rng.ts');
+    const { KDF_PROFILES } = await import('../protocol/login.ts');
     const { changePassword, createAccount, openAccount, rotateAccountKem } = await import('./keystore.ts');
+    const { fileVaultStore } = await import('./vault-file.ts');
+    const vaults = fileVaultStore(file);
+    const kdf = KDF_PROFILES[kdfName];
     /** REQ-KEY-041: every password that is set (create, passwd) passes the same breach check. */
     const acceptable = async (candidate: string): Promise<boolean> => {
       if (p.flag('no-hibp')) return true;
+      const { checkPassword, HIBP_ENDPOINT, registrationDecision } = await import('./hibp.ts');
       const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: p.str('hibp') ?? HIBP_ENDPOINT };
       const d = registrationDecision(await checkPassword(candidate, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
       (d.proceed ? out : err)(`breach check: ${d.reason}`);
@@ -197,14 +213,14 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
       if (!(await acceptable(password))) return 1;
       const a = await createAccount(nodeCrypto, systemRng, vaults, { userId, password, profile, kdf });
       out(`created ${file}`);
-      show(out, userId, profile, a);
+      await show(out, userId, profile, a);
       return 0;
     }
-    if (sub === 'show') show(out, userId, profile, await openAccount(nodeCrypto, vaults, { userId, password, profile }));
+    if (sub === 'show') await show(out, userId, profile, await openAccount(nodeCrypto, vaults, { userId, password, profile }));
     else if (sub === 'rotate') {
       const a = await rotateAccountKem(nodeCrypto, systemRng, vaults, { userId, password, profile });
       out(`ML-KEM key rotated to v${a.identity.kemKeys.at(-1)!.version}; ${file} rewritten`);
-      show(out, userId, profile, a);
+      await show(out, userId, profile, a);
     } else {
       const newPassword = io.env.PQROOM_NEW_PASSWORD ?? (await io.readLine('new password: '));
       await confirmed(newPassword, io.env.PQROOM_NEW_PASSWORD !== undefined);

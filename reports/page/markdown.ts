@@ -39,7 +39,7 @@ function drawnMd(m: ReportModel, ce: Drawn, replay: string | undefined, weak: re
     ...ce.violations.map((v) => `  - ${v.t} ms, ${propName(m.glossary, v.prop)} at ${v.party}: ${v.detail}`),
     ...(ce.moreViolations > 0 ? [`  - and ${ce.moreViolations} more in the trace`] : []),
     ...(ce.moves.length > 0 ? ["- The adversary's moves:", ...ce.moves.map((x) => `  - ${x}`), ...(ce.moreMoves > 0 ? [`  - and ${ce.moreMoves} more`] : [])] : []),
-    `- Reproduce it: \`${replay ?? ''}\` (trace \`${ce.trace}\`)`,
+    `- Reproduce it, in the folder of audit.json: \`${replay ?? ''}\` (trace \`${ce.trace}\`)`,
   ];
 }
 

@@ -109,7 +109,7 @@ function drawnParts(m: ReportModel, name: string, ce: Drawn, replay: string | un
 ${steps.length > 0 ? h`<p><strong>The shrunk plan</strong></p><ol>${steps.map((s) => h`<li>${s}</li>`)}</ol>` : ''}
 <div class="cols"><div><p><strong>Violations</strong></p><ul>${ce.violations.map((v) => h`<li><span class="mono">${v.t} ms</span> ${propName(m.glossary, v.prop)} at ${v.party}: ${v.detail}</li>`)}${ce.moreViolations > 0 ? h`<li>… and ${ce.moreViolations} more in the trace</li>` : ''}</ul></div>
 <div><p><strong>The adversary's moves</strong></p>${ce.moves.length === 0 ? h`<p class="small">none recorded in the trace</p>` : h`<ul>${ce.moves.map((x) => h`<li class="mono">${x}</li>`)}${ce.moreMoves > 0 ? h`<li>… and ${ce.moreMoves} more</li>` : ''}</ul>`}</div></div>
-<p><strong>Reproduce it</strong> (the trace is <span class="mono">${ce.trace}</span>, replayed byte for byte):</p><code class="replay">${replay ?? ''}</code>
+<p><strong>Reproduce it</strong> in the folder of audit.json (the trace is <span class="mono">${ce.trace}</span> there, replayed byte for byte):</p><code class="replay">${replay ?? ''}</code>
 <p class="small">The run up to the violation (the last lines before it; the violation is highlighted):</p>
 ${diagram(name, ce.diagram)}`;
 }

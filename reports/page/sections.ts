@@ -29,7 +29,7 @@ export function mutantSection(m: ReportModel): Html {
   const eq = r.equivalentMutants.map((x) => [h`<span class="mono" id="${ids.mutant(x.id)}">${x.id}</span>`, reqLink(x.removes), x.check ?? '', x.attack ?? '', reqLink(x.stoppedBy), x.why, hunted(x)] as Part[]);
   return h`<h2 id="mutants">Mutants <span class="small">(spec 12.2)</span></h2>
 <p>Each mutant is the hardened profile with one requirement's check switched off; the harness must make some property fail against it (for the mutant's first killer, the property it pins); a run that stalled or threw is never a kill. <strong>Mutation score ${(r.mutationScore * 100).toFixed(0)}%</strong> (${killed} of ${r.mutants.length} killed).</p>
-<table><thead><tr><th>mutant</th><th>removes</th><th>the check</th><th>result</th><th>killed by → property</th><th class="num">runs</th><th class="num">time to kill</th><th>replay</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>mutant</th><th>removes</th><th>the check</th><th>result</th><th>killed by → property</th><th class="num">runs</th><th class="num">time to kill</th><th>replay (in the folder of audit.json)</th></tr></thead><tbody>${rows}</tbody></table>
 <h3>Equivalent mutants</h3><p class="small">A second check stops every attack that would get through the first, so no property can tell these from the hardened profile; kept out of the score. The claim is hunted in every audit with every named attack on the campaign's seeds: a property broken refutes it, and that is a failure.</p>
 ${eq.length === 0 ? h`<p>None.</p>` : table(['mutant', 'removes', 'the check', 'shown by', 'stopped instead by', 'why', 'hunt'], eq)}
 ${requirementSection(m)}`;

@@ -4,6 +4,7 @@
  * process killed with SIGKILL mid-run and restarted on its database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,21 @@ describe('the SQLite store', () => {
     const s = sqliteStore(':memory:');
     expect(s.integrityOk()).toBe(true);
     s.close();
+  });
+
+  it('should unmask WebSocket frames natively (bufferutil\'s prebuilt binary loads, not its JavaScript fallback)', async () => {
+    const require = createRequire(import.meta.url);
+    const native = require('bufferutil') as { unmask(b: Buffer, m: Buffer): void };
+    const fallback = require('bufferutil/fallback') as { unmask(b: Buffer, m: Buffer): void };
+    expect(native, 'bufferutil fell back to JavaScript: its prebuilt binary for this platform did not load').not.toBe(fallback);
+    expect(process.env['WS_NO_BUFFER_UTIL'], 'WS_NO_BUFFER_UTIL turns ws\'s native unmask off').toBeUndefined();
+    const bytes = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const a = Buffer.from(bytes);
+    const b = Buffer.from(bytes);
+    native.unmask(a, mask);
+    fallback.unmask(b, mask);
+    expect(a.equals(b) && !a.equals(bytes)).toBe(true);
   });
 
   it('REQ-REL-030 should answer every window and mailbox query as the in-memory store does', () =>
@@ -77,6 +93,16 @@ describe('the SQLite store', () => {
     expect(w.entries.map((e) => [e.index, e.payload[0], e.payload.length])).toEqual([[1, 1, 3000], [2, 2, 3000]]);
     expect(s.integrityOk()).toBe(true);
     s.close();
+    // the file keeps its 4 KiB pages; a new file gets 16 KiB ones (issue 23)
+    const pageSize = (f: string): unknown => {
+      const db = new Database(f, { readonly: true });
+      const n = db.pragma('page_size', { simple: true });
+      db.close();
+      return n;
+    };
+    expect(pageSize(file)).toBe(4096);
+    sqliteStore(join(dir, 'new-pages.db')).close();
+    expect(pageSize(join(dir, 'new-pages.db'))).toBe(16384);
   });
 
   it('REQ-REL-050 should write only what changed, and forget a save whose transaction rolled back', () => {

@@ -224,6 +224,11 @@ function stateTables(db: Database.Database, getMeta: Database.Statement<[string]
 /** Opens (creating if needed) the store in `file` (`:memory:` for tests). */
 export function sqliteStore(file: string): SqliteStore {
   const db = new Database(file);
+  // 16 KiB pages in a new file (issue 23): a log entry of a few KB then shares a page with others, so a
+  // group commit writes a quarter of the WAL frames (a frame is two writes, its checkpoint one more):
+  // about 1.4 writes and 0.3 reads a 3.7 KB entry, not 4 and 1.1 at 4 KiB. A file made before keeps
+  // its page size (SQLite changes it only in an empty file); so does a file already in WAL mode.
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');

@@ -1,15 +1,14 @@
-/** `pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile P] [--json FILE]`. */
+/**
+ * `pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile P] [--json FILE]`. The
+ * command line (and the --json and --vectors files) is checked before the crypto, the suite and its
+ * live clients are loaded, so that a mistaken invocation or `--help` does not load them (issue 24).
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fromHex, type Bytes } from '../../../impl/bytes.ts';
-import { nodeCrypto } from '../../../impl/crypto/node.ts';
-import { fingerprint } from '../../../impl/keyschedule.ts';
-import { systemRng } from '../../../impl/rng.ts';
+import type { Bytes } from '../../../impl/bytes.ts';
 import type { Profile } from '../../../impl/suite.ts';
-import { toHex } from '../../../impl/bytes.ts';
 import { checkInputFile, checkOutputFile, CliError, parseCommand } from '../../../impl/cli-args.ts';
-import { relayKeyFingerprint } from '../../../impl/fingerprint.ts';
 import type { Json } from '../../../impl/codec.ts';
-import { parseRelayCase, RELAY_KIND, type RelayCase } from '../../../impl/conformance-script.ts';
+import type { RelayCase } from '../../../impl/conformance-script.ts';
 
 const HELP = `usage: pqroom conformance --relay ws://HOST:PORT [--relay-key HEX] [--profile hardened|compat]
                           [--json FILE] [--only TEXT] [--seed HEX | --vectors FILE]
@@ -36,8 +35,16 @@ with what was expected and what came back, skip for a case of the other profile)
 The relay must be fresh enough to accept new rooms and run with its default rate limit
 (200 requests/s, burst 400). A case runs at most 30 s.`;
 
-/** Reads a vector file and checks its form and digests (vectors/format.ts's parseVectorFile, which cli.js hands in: vectors/ sits beside this layer). */
-export type VectorFileReader = (text: string) => { file?: { readonly kind: string; readonly cases: readonly Readonly<Record<string, Json>>[] }; problems: readonly { readonly message: string }[] };
+/** What a reader makes of a vector file: the file, or the problems of its form and digests. */
+export interface VectorFileRead {
+  readonly file?: { readonly kind: string; readonly cases: readonly Readonly<Record<string, Json>>[] };
+  readonly problems: readonly { readonly message: string }[];
+}
+/**
+ * Reads a vector file and checks its form and digests (vectors/format.ts's parseVectorFile, which
+ * cli.js hands in, loading it only when --vectors is given: vectors/ sits beside this layer).
+ */
+export type VectorFileReader = (text: string) => VectorFileRead | Promise<VectorFileRead>;
 
 /** A reader that checks only that the text is JSON with cases (what runs without cli.js). */
 const plainReader: VectorFileReader = (text) => {
@@ -79,29 +86,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const profile: Profile = profileArg;
   const seedArg = p.str('seed');
   if (seedArg !== undefined && !/^[0-9a-f]{64}$/i.test(seedArg)) return fail('--seed needs 64 hex characters');
-  const seed: Bytes = seedArg === undefined ? systemRng.bytes(32) : fromHex(seedArg.toLowerCase());
   const vectorsFile = p.str('vectors');
   if (vectorsFile !== undefined && seedArg !== undefined) return fail('--seed and --vectors exclude each other (the vectors fix their keys)');
-  let vectorCases: RelayCase[] | undefined;
-  if (vectorsFile !== undefined) {
-    let text: string;
-    try {
-      checkInputFile('--vectors', vectorsFile);
-      text = readFileSync(vectorsFile, 'utf8');
-    } catch (e) {
-      if (e instanceof CliError) return fail(e.message);
-      return fail(`cannot read --vectors ${vectorsFile}: ${(e as Error).message}`);
-    }
-    const { file, problems } = readVectorFile(text);
-    if (file === undefined || problems.length > 0) return fail(`--vectors ${vectorsFile}: ${problems[0]?.message ?? 'not a vector file'} (pqroom vectors verify names the case)`);
-    if (file.kind !== RELAY_KIND) return fail(`--vectors ${vectorsFile} holds ${file.kind} vectors, not ${RELAY_KIND}`);
-    try {
-      vectorCases = file.cases.map((c) => parseRelayCase(c));
-    } catch (e) {
-      return fail(`--vectors ${vectorsFile}: ${(e as Error).message}`);
-    }
-    if (!vectorCases.some((c) => c.profile === profile)) return fail(`--vectors ${vectorsFile} has no case of the ${profile} profile`);
-  }
+  if (url === undefined) return fail('--relay ws://HOST:PORT is required');
+  if (!/^wss?:\/\/[^/]+/.test(url)) return fail(`--relay must be a ws:// or wss:// URL, not ${url}`);
+  if (profile === 'hardened' && keyHex !== undefined && !/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
+  // the files: the output first (nothing is written before the run), then the vectors' form
   if (json !== undefined) {
     try {
       checkOutputFile('--json', json);
@@ -112,22 +102,40 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
       return e.code;
     }
   }
-  if (url === undefined) return fail('--relay ws://HOST:PORT is required');
-  if (!/^wss?:\/\/[^/]+/.test(url)) return fail(`--relay must be a ws:// or wss:// URL, not ${url}`);
-  let relayPk: Bytes | undefined;
-  if (profile === 'hardened') {
-    if (keyHex === undefined) {
-      try {
-        const res = await fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/relay-key`);
-        if (!res.ok) return fail(`GET /relay-key answered ${res.status}: give the key with --relay-key`);
-        keyHex = (await res.text()).trim();
-      } catch (e) {
-        return fail(`cannot reach ${url} (${(e as Error).message})`);
-      }
-      if (!/^[0-9a-f]{3904}$/.test(keyHex)) return fail('GET /relay-key did not serve 3904 hex characters: give the key with --relay-key');
-      out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(nodeCrypto, fromHex(keyHex)))}`);
-    } else if (!/^[0-9a-fA-F]{3904}$/.test(keyHex)) return fail('--relay-key needs the 3904 hex characters of the ML-DSA-65 key');
-    relayPk = fromHex(keyHex.toLowerCase());
+  let vectorCases: RelayCase[] | undefined;
+  if (vectorsFile !== undefined) {
+    let text: string;
+    try {
+      checkInputFile('--vectors', vectorsFile);
+      text = readFileSync(vectorsFile, 'utf8');
+    } catch (e) {
+      if (e instanceof CliError) return fail(e.message);
+      return fail(`cannot read --vectors ${vectorsFile}: ${(e as Error).message}`);
+    }
+    const { file, problems } = await readVectorFile(text);
+    if (file === undefined || problems.length > 0) return fail(`--vectors ${vectorsFile}: ${problems[0]?.message ?? 'not a vector file'} (pqroom vectors verify names the case)`);
+    // the script's parser (the messages' codec, no crypto), loaded for a --vectors file only
+    const { parseRelayCase, RELAY_KIND } = await import('../../../impl/conformance-script.ts');
+    if (file.kind !== RELAY_KIND) return fail(`--vectors ${vectorsFile} holds ${file.kind} vectors, not ${RELAY_KIND}`);
+    try {
+      vectorCases = file.cases.map((c) => parseRelayCase(c));
+    } catch (e) {
+      return fail(`--vectors ${vectorsFile}: ${(e as Error).message}`);
+    }
+    if (!vectorCases.some((c) => c.profile === profile)) return fail(`--vectors ${vectorsFile} has no case of the ${profile} profile`);
+  }
+  // hardened without --relay-key: the key the relay serves (trust on first use), fetched before the crypto is loaded
+  let served = false;
+  if (profile === 'hardened' && keyHex === undefined) {
+    try {
+      const res = await fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/relay-key`);
+      if (!res.ok) return fail(`GET /relay-key answered ${res.status}: give the key with --relay-key`);
+      keyHex = (await res.text()).trim();
+    } catch (e) {
+      return fail(`cannot reach ${url} (${(e as Error).message})`);
+    }
+    if (!/^[0-9a-f]{3904}$/.test(keyHex)) return fail('GET /relay-key did not serve 3904 hex characters: give the key with --relay-key');
+    served = true;
   }
   // the suite's own crypto (its identities, handshakes, commits, signatures) on the fastest real
   // backend of this process: every real backend computes the same bytes (impl/crypto/backends.ts),
@@ -135,6 +143,14 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const { fastestReal, loadRealBackends, realCrypto } = await import('../../../impl/crypto/backends.ts');
   await loadRealBackends();
   const crypto = realCrypto(fastestReal());
+  const { fromHex, toHex } = await import('../../../impl/bytes.ts');
+  const relayPk = profile === 'hardened' && keyHex !== undefined ? fromHex(keyHex.toLowerCase()) : undefined;
+  if (served && relayPk !== undefined) {
+    const { fingerprint } = await import('../../../impl/keyschedule.ts');
+    const { relayKeyFingerprint } = await import('../../../impl/fingerprint.ts');
+    out(`pinned the relay key served at /relay-key (trust on first use): ${relayKeyFingerprint(fingerprint(crypto, relayPk))}`);
+  }
+  const seed: Bytes = seedArg === undefined ? (await import('../../../impl/rng.ts')).systemRng.bytes(32) : fromHex(seedArg.toLowerCase());
   // the suite and its live clients, loaded with the crypto (a mistaken invocation loads neither)
   const { resultLine, runConformance, totalsLine } = await import('./suite.ts');
   const { Mismatch } = await import('./mismatch.ts');

@@ -31,16 +31,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { WebSocket } from 'ws';
-import { fromHex, toHex, utf8, type Bytes } from '../../impl/bytes.ts';
-import { encode, peekType } from '../../impl/codec.ts';
-import { nodeCrypto } from '../../impl/crypto/node.ts';
-import { MsgType, Send } from '../../impl/messages/index.ts';
-import { prepareMessage } from '../../impl/protocol/group.ts';
-import { sealFrame } from '../../impl/protocol/transport.ts';
-import { deterministicRng } from '../../impl/rng.ts';
+import { fromHex, toHex, utf8, type Bytes } from '../../../impl/bytes.ts';
+import { encode, peekType } from '../../../impl/codec.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { MsgType, Send } from '../../../impl/messages/index.ts';
+import { prepareMessage } from '../../../impl/protocol/group.ts';
+import { sealFrame } from '../../../impl/protocol/transport.ts';
+import { deterministicRng } from '../../../impl/rng.ts';
 import { MODE_NAME, spawnServer, type Measured, type Mode, type ServerProc } from './bench-servers.ts';
 import { fixture, median, quantile, seed, type Fixture } from './bench-workers.ts';
-import { dialSession } from './session-client.ts';
+import { dialSession } from '../session-client.ts';
 
 const c = nodeCrypto;
 

@@ -7,7 +7,7 @@
  * the relay host around them, the garbage collector, the rest. Divided by the messages of the
  * measured phase, it says how many microseconds of each one message costs.
  *
- *   npx tsx simulator/live/profile-components.ts FILE.pqroom.cpuprofile --messages N
+ *   npx tsx simulator/live/bench/profile-components.ts FILE.pqroom.cpuprofile --messages N
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ export const COMPONENTS: readonly { readonly name: string; readonly match: (url:
     name: 'frame open and seal (transport, AEAD)',
     match: (u, f) => /impl\/protocol\/transport\.ts|@noble\/ciphers|node:internal\/crypto\/cipher|machines\/connection\.ts|node:crypto$/.test(u) || (/impl\/crypto\/node\.ts/.test(u) && /^(seal|open|)$/.test(f)) || (u === '' && /^(update|initiv|CipherBase|setAAD|final|getAuthTag|setAuthTag)$/.test(f)),
   },
-  { name: 'hashing (SHA-256: request digests, REQ-REL-004)', match: (u, f) => /node:internal\/crypto\/(hash|util)/.test(u) || (u === '' && /^(Hash|digest)$/.test(f)) || (/impl\/crypto\/node\.ts/.test(u) && f === 'sha256') },
+  { name: 'hashing (SHA-256: request digests, REQ-REL-004)', match: (u, f) => /node:internal\/crypto\/(hash|util)/.test(u) || (u === '' && /^(Hash|digest|oneShotDigest)$/.test(f)) || (/impl\/crypto\/node\.ts/.test(u) && f === 'sha256') },
   { name: 'decode and encode (codec)', match: (u) => /impl\/codec|impl\/messages|impl\/bytes\.ts/.test(u) },
   { name: 'request checks (relay state)', match: (u) => /impl\/protocol\/relay-state/.test(u) },
   { name: 'machine steps (XState, relay machine)', match: (u) => /node_modules\/xstate|machines\/(relay|driver|memo)\.ts/.test(u) },
@@ -82,7 +82,7 @@ export function main(argv: readonly string[], out: (s: string) => void = console
   const file = parsed.positionals[0];
   const messages = Number(parsed.values.messages);
   if (file === undefined || !Number.isSafeInteger(messages) || messages <= 0) {
-    out('usage: npx tsx simulator/live/profile-components.ts FILE.cpuprofile --messages N [--wall]   (--wall: count every gap between samples whole, fsync waits included)');
+    out('usage: npx tsx simulator/live/bench/profile-components.ts FILE.cpuprofile --messages N [--wall]   (--wall: count every gap between samples whole, fsync waits included)');
     return 2;
   }
   out(componentTable(componentTimes(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, parsed.values.wall === true), messages));

@@ -11,10 +11,10 @@ import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { utf8, type Bytes } from '../../impl/bytes.ts';
-import { nodeCrypto } from '../../impl/crypto/node.ts';
-import { sealFrame } from '../../impl/protocol/transport.ts';
-import { startRelay } from './relay.ts';
+import { utf8, type Bytes } from '../../../impl/bytes.ts';
+import { nodeCrypto } from '../../../impl/crypto/node.ts';
+import { sealFrame } from '../../../impl/protocol/transport.ts';
+import { startRelay } from '../relay.ts';
 
 const c = nodeCrypto;
 const HERE = fileURLToPath(import.meta.url);
