@@ -149,23 +149,28 @@ describe('the pure driver', () => {
     both(ownerMachine, b.snapshot, { type: 'timer.tick', now: 10_000 });
   });
 
-  it("should take the relay's simple steps without xstate's macrostep, and through it while an observer (the audit's machine coverage) watches", () => {
+  it("should take the relay's simple steps without xstate's macrostep, also while an observer (the audit's machine coverage) watches, and tell it of the transition xstate would take", () => {
     const owner = createIdentity(c, deterministicRng(utf8('driver dispatch')));
     const s = start(relayMachine, { crypto: c, state: emptyRelay('hardened'), config: { rate: 1, burst: 3, maxOverLimit: 2, maxMalformed: 2 } }).snapshot;
     const open = { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 } satisfies RelayEvent;
+    const watching = (took: (readonly object[])[]) => ({ started: () => undefined, took: (m: AnyStateMachine, ts: readonly object[]) => (m === relayMachine ? took.push([...ts]) : undefined) });
     const macrostep = vi.spyOn(relayMachine, 'transition');
+    const tookSimple: (readonly object[])[] = [];
+    let fast, watched;
     try {
-      const fast = step(relayMachine, s, open);
+      fast = step(relayMachine, s, open);
+      watched = withTransitionObserver(watching(tookSimple), () => step(relayMachine, s, open));
       expect(macrostep).not.toHaveBeenCalled();
-      const took: number[] = [];
-      const watched = withTransitionObserver({ started: () => undefined, took: (m, ts) => (m === relayMachine ? took.push(ts.length) : undefined) }, () => step(relayMachine, s, open));
-      expect(macrostep).toHaveBeenCalledTimes(1);
-      expect(took).toEqual([1]);
-      expect(watched.snapshot.context).toEqual(fast.snapshot.context);
-      expect(watched.effects).toEqual(fast.effects);
     } finally {
       macrostep.mockRestore();
     }
+    const tookXstate: (readonly object[])[] = [];
+    const theirs = withTransitionObserver(watching(tookXstate), () => xstateStep(relayMachine, s, open));
+    expect(tookSimple.map((ts) => ts.length)).toEqual([1]);
+    expect(tookSimple).toEqual(tookXstate);
+    expect(tookSimple[0]![0]).toBe(tookXstate[0]![0]);
+    expect(watched.snapshot.context).toEqual(fast.snapshot.context);
+    expect(watched.effects).toEqual(theirs.effects);
   });
   it('should hand to xstate what the simple step does not take (an assignment or an emitted event computed by a function, raise, eventless and delayed transitions) and take the rest as xstate does', () => {
     type Toy = { type: 'inc' } | { type: 'byFunction' } | { type: 'byProperty' } | { type: 'emitByFunction' } | { type: 'raise' };
