@@ -59,7 +59,7 @@ function scopeOf(machine: AnyStateMachine): AnyActorScope {
 }
 
 /** Told of every simple step taken (adversary/simple-step.test.ts compares each with xstate's own). */
-type SimpleAudit = (machine: AnyStateMachine, snapshot: unknown, event: unknown, stepped: Stepped<AnyStateMachine, unknown>) => void;
+export type SimpleAudit = (machine: AnyStateMachine, snapshot: unknown, event: unknown, stepped: Stepped<AnyStateMachine, unknown>) => void;
 let simpleAudit: SimpleAudit | undefined;
 
 /** Runs `f` with `audit` told of every simple step {@link step} takes (for the agreement tests). */
