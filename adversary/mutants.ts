@@ -225,7 +225,9 @@ export function huntMutants(ms: readonly Mutant[], seeds: readonly number[], ran
   if (ms.some((m) => m.killers.length > 0)) throw new Error('huntMutants: a mutant that names killers is hunted alone (huntMutant)');
   const hunts = ms.map((m) => ({ m, runs: 0, refused: [] as string[], by: undefined as MutantResult['by'], ms: 0 }));
   let shared = 0;
-  for (const { attack, seed } of huntRuns(huntOrder(ms[0] ?? EQUIVALENT_MUTANTS[0]!), seeds, range)) {
+  const first = ms[0];
+  if (first === undefined) return [];
+  for (const { attack, seed } of huntRuns(huntOrder(first), seeds, range)) {
     const live = hunts.filter((h) => h.by === undefined);
     if (live.length === 0) break;
     const t0 = performance.now();

@@ -282,7 +282,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     // the step's writes, in one transaction where the store has them, are durable before anything
     // that reports them is sent (REQ-REL-050); a step whose writes fail changes nothing
     // a step of one append (a Send) needs no savepoint of its own in a group commit (issue 23)
-    if (o.store.atomically) o.store.atomically(() => writeStep(o.store, r.effects, r.snapshot.context.state), r.effects.filter((fx) => fx.type === 'effect.append' || fx.type === 'effect.storeMail').length <= 1);
+    if (o.store.atomically) o.store.atomically(() => writeStep(o.store, r.effects, r.snapshot.context.state), r.effects.length - sends.length <= 1);
     else writeStep(o.store, r.effects, r.snapshot.context.state);
     relay = r.snapshot;
     carryOut(sends);
