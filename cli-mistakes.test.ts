@@ -22,6 +22,7 @@ writeFileSync(file, 'not a folder\n');
 mkdirSync(join(dir, 'a-folder'));
 writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
 writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
+writeFileSync(join(dir, 'empty'), '');
 writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
 writeFileSync(join(dir, 'empty-list.txt'), '# no breached hashes\n');
 
@@ -171,7 +172,15 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a folder for a trace', () => ['replay', join(dir, 'a-folder')], 2, /a-folder is a folder; give a file/],
     ['a missing breach list', () => ['account', 'create', '--vault', join(dir, 'v1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline .*no such file/],
     ['a malformed breach list', () => ['account', 'create', '--vault', join(dir, 'v2'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], 2, /--hibp-offline .*malformed/],
-    ['a file that is not a vault', () => ['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/],
+    // a file that is not a vault is an input that cannot be read, for every subcommand that reads one, with --user or not
+    ...(['show', 'rotate', 'passwd'] as const).flatMap((sub): Case[] => [
+      [`a file that is not a vault, to account ${sub}`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
+      [`a file that is not a vault, to account ${sub} --user`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
+    ]),
+    ['an empty file for a vault', () => ['account', 'show', '--vault', join(dir, 'empty')], 2, /--vault .*empty: .*is .*empty a pqroom vault/],
+    // and create never writes over a file, vault or not
+    ['a vault to create over a file that is there', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
+    ['a vault to create over a file that is there, with --user', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
     // outputs, checked before the work starts
     ['a trace in a missing folder', () => ['simulate', '--trace', join(missing, 't.jsonl')], 2, /--trace .*the folder .* does not exist/],
     ['a diagram under a file', () => ['simulate', '--mermaid', join(file, 'd.mmd')], 2, /--mermaid .* is not a folder/],
@@ -304,9 +313,16 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['account', 'create', '--vault', vault('l3'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], /--hibp-offline .*malformed/, accountVault],
     ];
     for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
-    // no password: known before the vault is opened when the user is given (create; the others with --user)
-    for (const args of [['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'], ['account', 'show', '--vault', join(dir, 'not-a-vault'), '--user', 'u']]) {
-      expect((await loadedBy(args, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), args.join(' ')).toEqual([]);
+    // no password: known before the vault is opened (create)
+    const create = ['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'];
+    expect((await loadedBy(create, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), create.join(' ')).toEqual([]);
+    // a file that is not a vault is found reading its header, with the vault's module, before the password is asked
+    // (none is given, and the line is about the file) and without the keys' crypto or the keystore (exit 2: an input it cannot read)
+    const keys = /\/impl\/crypto\/node\.ts$|\/impl\/accounts\/keystore\.ts$/;
+    for (const sub of ['show', 'rotate', 'passwd']) {
+      const notVault = await loadedBy(['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u'], 2, /is .*not-a-vault a pqroom vault/, { PQROOM_PASSWORD: '' });
+      expect(notVault.some((u) => u.endsWith('/impl/accounts/vault.ts')), sub).toBe(true);
+      expect(notVault.filter((u) => keys.test(u)), sub).toEqual([]);
     }
     // the same hook sees the machinery loaded once the command line holds
     expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
@@ -315,8 +331,6 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
     const run = await loadedBy(['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined);
     for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run.some((u) => u.endsWith(m)), m).toBe(true);
-    // account: a file that is not a vault is found reading its header, with the vault's module (exit 1: the work ran)
-    expect((await loadedBy(['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/)).some((u) => u.endsWith('/impl/accounts/vault.ts'))).toBe(true);
     // a vault made and opened: the keys' crypto, the keystore, Argon2id, the breach check's SHA-1
     const made = await loadedBy(['account', 'create', '--vault', vault('good'), '--user', 'u', '--kdf', 'test', '--hibp-offline', join(dir, 'empty-list.txt')], 0, undefined);
     for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/hibp.ts', '/node_modules/@noble/hashes/legacy.js', '/impl/fingerprint.ts']) expect(made.some((u) => u.endsWith(m)), m).toBe(true);

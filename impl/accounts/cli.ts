@@ -25,8 +25,8 @@ const help = (hibpEndpoint: string): string => `usage: pqroom account <create|sh
 A person's keys (spec 10): the ML-DSA-65 identity and the ML-KEM-768 keys, sealed in a
 vault file with Argon2id and XChaCha20-Poly1305 (hardened) or the seed's SHA-256 (compat).
 
-  create   a new identity in a new vault (never overwrites one); checks the password
-           against Have I Been Pwned first (only 5 hex characters of its SHA-1 leave)
+  create   a new identity in a new vault file (never over an existing file); checks
+           the password against Have I Been Pwned first (5 hex characters of its SHA-1 leave)
   show     the fingerprint (hex groups), the 8 emoji of the login self-check, the string
            to compare with a peer (hardened: 128 bits; compat: the seed's prompt)
   rotate   a new ML-KEM key, version + 1, signed by the identity; old keys kept
@@ -156,8 +156,11 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
   const file = p.str('vault');
   if (file === undefined) throw new CliError('--vault FILE is required');
   // 2. the files: inputs and outputs are checked before the breach check or any key is made
-  if (sub === 'create') checkOutputFile('--vault', file);
-  else checkInputFile('--vault', file);
+  if (sub === 'create') {
+    checkOutputFile('--vault', file);
+    // create never overwrites a vault, nor anything else at the path (the file store keeps one user's vault a file)
+    if (existsSync(file)) throw new CliError(`--vault ${file} exists already; create never overwrites a file: choose another path`);
+  } else checkInputFile('--vault', file);
   let offline: Map<string, number> | undefined;
   const offlineFile = p.str('hibp-offline');
   if (offlineFile !== undefined) {
@@ -171,18 +174,24 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     }
   }
   if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
-  try {
-    // 3. the user: --user, else the one the vault file's header names (read with the vault, loaded for it)
-    let userId = p.str('user');
-    if (userId === undefined && existsSync(file)) {
-      const { fileVaultStore } = await import('./vault-file.ts');
-      try {
-        userId = (await fileVaultStore(file).users())[0];
-      } catch (e) {
-        throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
-      }
+  // 3. the user: --user, else the one the vault file's header names; the header is read before the
+  // password is asked (with the vault's module, loaded for it): a file that is not a vault is an input
+  // that cannot be read (exit 2), and so is a vault of another user than --user
+  let userId = p.str('user');
+  if (sub !== 'create') {
+    const [{ readVaultFile }, { vaultHeader }] = await Promise.all([import('./vault-file.ts'), import('./vault.ts')]);
+    let owner: string;
+    try {
+      owner = vaultHeader(readVaultFile(file)).user_id;
+    } catch (e) {
+      if (!(e instanceof PqroomError)) throw e;
+      throw new CliError(`--vault ${file}: ${e.message} (is ${file} a pqroom vault? pqroom account create makes one)`);
     }
-    if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
+    if (userId !== undefined && userId !== owner) throw new CliError(`--user ${userId}: ${file} holds the vault of ${owner}; leave --user out or give ${owner}`);
+    userId = owner;
+  }
+  if (userId === undefined) throw new CliError('--user ID is required');
+  try {
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
     if (password === '') throw new CliError('no password given: set PQROOM_PASSWORD, give it as the first line of standard input, or run on a terminal');
@@ -230,8 +239,8 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     }
     return 0;
   } catch (e) {
+    // the work failed: a wrong password (REQ-KEY-012), a vault the profile refuses (REQ-KEY-014)
     if (!(e instanceof PqroomError)) throw e;
-    const notVault = /protocol version|format/.test(e.message) ? ` (is ${file} a pqroom vault? pqroom account create makes one)` : '';
-    throw new CliError(`${e.message}${notVault}`, 1);
+    throw new CliError(e.message, 1);
   }
 }

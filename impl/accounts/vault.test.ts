@@ -1,8 +1,8 @@
 /** The vault (spec 5.10, 10.3): sealing, opening, refusals, the ML-KEM archive, the login pins, format 1 still read, and atomic writes. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, fromHex, toHex, utf8 } from '../bytes.ts';
@@ -162,6 +162,20 @@ describe('REQ-KEY-013 atomic vault files', () => {
     expect(equalBytes(readVaultFile(path), sealed)).toBe(true);
     writeVaultFile(path, newer);
     expect((await openVault(c, readVaultFile(path), { profile: 'hardened', password: 'pw' })).contents.kem_keys.length).toBe(4);
+  });
+  it('a vault file holds one user: the vault of another is not written over it, and nothing changes', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pqroom-owner-')), 'alice.vault');
+    try {
+      writeVaultFile(path, sealed);
+      const vaults = fileVaultStore(path);
+      expect(await vaults.get('bob')).toBeUndefined();
+      await rejects('REQ-KEY-013', vaults.put('bob', sealed));
+      expect(readVaultFile(path)).toEqual(sealed);
+      await vaults.put('alice', sealed);
+      expect(await vaults.users()).toEqual(['alice']);
+    } finally {
+      rmSync(dirname(path), { recursive: true, force: true });
+    }
   });
   it('a writer killed with SIGKILL at arbitrary moments always leaves a whole vault, old or new', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pqroom-vault-kill-'));
