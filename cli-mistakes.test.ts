@@ -178,6 +178,9 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [`a file that is not a vault, to account ${sub} --user`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
     ]),
     ['an empty file for a vault', () => ['account', 'show', '--vault', join(dir, 'empty')], 2, /--vault .*empty: .*is .*empty a pqroom vault/],
+    // the breach check's endpoint, checked with the line (before the password prompt and the breach check it would fail)
+    ['a breach-check endpoint that is not a URL', () => ['account', 'create', '--vault', join(dir, 'h1'), '--user', 'u', '--hibp', 'api.pwnedpasswords.com/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'api\.pwnedpasswords\.com\/range\/'/],
+    ['a breach-check endpoint of another scheme', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp', 'ftp://127.0.0.1/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'ftp:/],
     // and create never writes over a file, vault or not
     ['a vault to create over a file that is there', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
     ['a vault to create over a file that is there, with --user', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
@@ -309,6 +312,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['account', 'create', '--vault', vault('l1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
       [['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
       [['account', 'create', '--vault', vault('l2'), '--no-hibp'], /--user ID is required/, accountRun],
+      [['account', 'create', '--vault', vault('l4'), '--user', 'u', '--hibp', 'http//127.0.0.1/range/'], /--hibp must be an http:\/\/ or https:\/\/ URL/, accountRun],
       // a --hibp-offline list is read by the breach check's module, still without the vault or the keys' crypto
       [['account', 'create', '--vault', vault('l3'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], /--hibp-offline .*malformed/, accountVault],
     ];

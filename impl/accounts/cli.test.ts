@@ -1,5 +1,5 @@
 /** `pqroom account` (spec 10): each subcommand on a vault file in a temporary directory, its output and exit code. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,19 @@ describe('pqroom account', () => {
       expect(again).toEqual({ code: 2, text: `pqroom account create: --vault ${vault} exists already; create never overwrites a file: choose another path` });
       expect(readFileSync(vault)).toEqual(before);
     }
+  });
+
+  it('--hibp that is not an http(s) URL: exit 2 with the command line, before the password is asked or anything is written', async () => {
+    const vault = join(dir, 'v');
+    for (const [sub, url] of [['create', 'nope'], ['create', 'ftp://127.0.0.1/range/'], ['passwd', 'http://'], ['show', 'mailto:a@b']] as const) {
+      const prompts: string[] = [];
+      const printed: string[] = [];
+      const io: AccountIo = { out: (s) => printed.push(s), err: (s) => printed.push(s), env: {}, readLine: async (p) => (prompts.push(p), 'a fine password') };
+      expect(await main([sub, '--vault', vault, '--user', 'u', '--kdf', 'test', '--hibp', url], io), `${sub} ${url}`).toBe(2);
+      expect(printed).toEqual([`pqroom account ${sub}: --hibp must be an http:// or https:// URL (the range endpoint, e.g. https://api.pwnedpasswords.com/range/), not '${url}'`]);
+      expect(prompts).toEqual([]);
+    }
+    expect(existsSync(vault)).toBe(false);
   });
 
   it('a vault file of another user than --user, or a file that is not a vault: exit 2, before the password is asked', async () => {

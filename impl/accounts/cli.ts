@@ -39,7 +39,7 @@ options:
   --profile P           hardened (default) or compat
   --kdf K               Argon2id profile for create/passwd: interactive (default), seed
                         (500 MiB, t=3, p=2, the seed's), test (64 KiB, tests only)
-  --hibp URL            the range endpoint (default ${hibpEndpoint})
+  --hibp URL            the range endpoint, http(s) (default ${hibpEndpoint})
   --hibp-offline FILE   check against a local list of SHA-1 hashes instead (HASH[:COUNT])
   --no-hibp             skip the breach check
   --hibp-policy P       refuse (default) or allow when the service cannot be reached
@@ -152,6 +152,9 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
   const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
   const kdfName = p.oneOf('kdf', KDF_NAMES, 'interactive');
   const policy = p.oneOf('hibp-policy', ['refuse', 'allow'], 'refuse');
+  // the range endpoint is checked with the line, not found wrong after the password prompt
+  const endpoint = p.str('hibp');
+  if (endpoint !== undefined && !(URL.canParse(endpoint) && /^https?:$/.test(new URL(endpoint).protocol))) throw new CliError(`--hibp must be an http:// or https:// URL (the range endpoint, e.g. https://api.pwnedpasswords.com/range/), not '${endpoint}'`);
   if (sub === 'page') return servePage(p.int('port', 0, { max: 65535 }), out);
   const file = p.str('vault');
   if (file === undefined) throw new CliError('--vault FILE is required');
@@ -207,7 +210,7 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     const acceptable = async (candidate: string): Promise<boolean> => {
       if (p.flag('no-hibp')) return true;
       const { checkPassword, HIBP_ENDPOINT, registrationDecision } = await import('./hibp.ts');
-      const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: p.str('hibp') ?? HIBP_ENDPOINT };
+      const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: endpoint ?? HIBP_ENDPOINT };
       const d = registrationDecision(await checkPassword(candidate, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
       (d.proceed ? out : err)(`breach check: ${d.reason}`);
       return d.proceed;
