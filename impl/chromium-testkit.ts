@@ -5,7 +5,8 @@
  * printed, unless PQROOM_REQUIRE_BROWSER=1 (CI), which makes that an error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The Chromium binary: `CHROMIUM_PATH`, or Debian's. */
@@ -26,9 +27,16 @@ export interface RunningChromium {
   readonly page: Page;
 }
 
-/** Starts headless Chromium with the profile directory `profile`; a new page is open on about:blank. */
+/**
+ * Starts headless Chromium with the profile directory `profile`; a new page is open on about:blank.
+ * Its temporary files are in `profile/tmp` (TMPDIR): the folder of its singleton socket
+ * (org.chromium.Chromium.XXXXXX), which a Chromium that is killed, or stopped, leaves behind, goes
+ * with the profile when {@link removeProfile} removes it instead of staying in the system's /tmp.
+ */
 export async function launchChromium(profile: string, extraArgs: readonly string[] = []): Promise<RunningChromium> {
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: see stopChromium()
+  const tmp = join(profile, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: tmp } }); // its own process group: see stopChromium()
   const ws = await new Promise<string>((resolve, reject) => {
     let err = '';
     const t = setTimeout(() => reject(new Error(`Chromium did not start in 20 s: ${err}`)), 20_000);
