@@ -247,7 +247,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     }
   }, 60_000);
 
-  it('pqroom machines, vectors, conformance and account answer a mistake before loading their machinery (the machines, the vector kinds, the crypto, the live suite, the vault), and load it for a command line that holds', async () => {
+  it('pqroom machines, vectors, conformance, account, simulate and replay answer a mistake before loading their machinery (the machines, the vector kinds, the crypto, the live suite, the vault, the wire codec), and load it for a command line that holds', async () => {
     // a module hook in the child (node --import) writes every module the command resolves, one URL a line
     writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
     writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
@@ -258,7 +258,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       if (says) await expectOneLine(args, code, says, as);
       else expect((await pqroom(args, 30_000, as)).code).toBe(code);
       const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
-      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account'];
+      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts', simulate: 'simulator/cli.ts', replay: 'simulator/replay-cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account' | 'simulate' | 'replay'];
       expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, entry)).href);
       return urls;
     };
@@ -275,6 +275,9 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     // and the breach check (hibp.ts, with noble's SHA-1), which only a --hibp-offline list needs before the work
     const accountRun = new RegExp(`${accountVault.source}|\\/impl\\/accounts\\/hibp\\.ts$|\\/node_modules\\/@noble\\/`);
     const vault = (name: string): string => join(dir, `${name}.vault`);
+    // simulate and replay: the wire codec and the messages, the machines and xstate, the crypto (its backends' names aside),
+    // the simulator's run, world and replayer, the trace's message labels, the adversary
+    const simulator = /\/impl\/codec(\.ts$|\/)|\/impl\/messages\/|\/machines\/|\/node_modules\/xstate\/|\/impl\/crypto\/(?!backend-names\.ts$)|\/simulator\/(run|world|replay|relay-host|message-label)\.ts$|\/adversary\//;
     const mistakes: readonly (readonly [readonly string[], RegExp, RegExp])[] = [
       [['machines', '--bogus'], /unknown option --bogus/, machines],
       [['machines', '--format', 'xml'], /--format must be one of json, mermaid/, machines],
@@ -296,6 +299,19 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], /holds labels vectors, not relay-conformance/, conformanceRun],
       // the relay key is fetched before the crypto is loaded: nothing listening, nothing loaded
       [['conformance', '--relay', relay1], /cannot reach ws:\/\/127\.0\.0\.1:1/, conformance],
+      [['simulate', '--bogus'], /unknown option --bogus/, simulator],
+      [['simulate', '--scenario', 'nope'], /no scenario named 'nope'/, simulator],
+      [['simulate', '--scenario', 'removal', '--members', '5'], /--members: scenario removal has a fixed cast/, simulator],
+      [['simulate', '--seed', 'x'], /--seed must be a whole number/, simulator],
+      [['simulate', '--faults', '{"drop":'], /--faults .*not valid JSON/, simulator],
+      [['simulate', '--backend', 'fast'], /--backend must be one of/, simulator],
+      [['simulate', '--trace', join(missing, 't.jsonl')], /--trace .*does not exist/, simulator],
+      [['replay', '--bogus'], /unknown option --bogus/, simulator],
+      [['replay'], /which trace\?/, simulator],
+      [['replay', join(dir, 'none.jsonl')], /none\.jsonl: no such file/, simulator],
+      [['replay', join(dir, 'a-folder')], /a-folder is a folder/, simulator],
+      [['replay', join(dir, 'junk.jsonl')], /junk\.jsonl: .*is it a trace/, simulator],
+      [['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], /--mermaid .*does not exist/, simulator],
       [['account', '--bogus'], /unknown option --bogus/, accountRun],
       ...(['create', 'show', 'rotate', 'passwd', 'page'] as const).map((sub) => [['account', sub, '--bogus'], /unknown option --bogus/, accountRun] as const),
       [['account'], /which subcommand/, accountRun],
@@ -329,6 +345,11 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       expect(notVault.filter((u) => keys.test(u)), sub).toEqual([]);
     }
     // the same hook sees the machinery loaded once the command line holds
+    const sim = join(dir, 'sim.jsonl');
+    const simulated = await loadedBy(['simulate', '--scenario', 'removal', '--seed', '3', '--messages', '4', '--backend', 'symbolic', '--trace', sim], 0, undefined);
+    const replayed = await loadedBy(['replay', sim], 0, undefined);
+    for (const m of ['/impl/codec/wire.ts', '/simulator/run.ts', '/simulator/message-label.ts', '/machines/member.ts']) expect(simulated.some((u) => u.endsWith(m)), `simulate: ${m}`).toBe(true);
+    for (const m of ['/impl/codec/wire.ts', '/simulator/replay.ts', '/simulator/run.ts']) expect(replayed.some((u) => u.endsWith(m)), `replay: ${m}`).toBe(true);
     expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
     expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
     expect((await loadedBy(['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/)).some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
