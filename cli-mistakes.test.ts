@@ -177,6 +177,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [`a file that is not a vault, to account ${sub}`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
       [`a file that is not a vault, to account ${sub} --user`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
     ]),
+    ['a file that is not a vault, with --kdf test (its warning not printed before the mistake)', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--kdf', 'test'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
     ['an empty file for a vault', () => ['account', 'show', '--vault', join(dir, 'empty')], 2, /--vault .*empty: .*is .*empty a pqroom vault/],
     // the breach check's endpoint, checked with the line (before the password prompt and the breach check it would fail)
     ['a breach-check endpoint that is not a URL', () => ['account', 'create', '--vault', join(dir, 'h1'), '--user', 'u', '--hibp', 'api.pwnedpasswords.com/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'api\.pwnedpasswords\.com\/range\/'/],

@@ -176,7 +176,6 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
       throw new CliError(`--hibp-offline ${offlineFile}: ${(e as Error).message} (one SHA-1 hash a line, HASH[:COUNT])`);
     }
   }
-  if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
   // 3. the user: --user, else the one the vault file's header names; the header is read before the
   // password is asked (with the vault's module, loaded for it): a file that is not a vault is an input
   // that cannot be read (exit 2), and so is a vault of another user than --user
@@ -194,6 +193,8 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     userId = owner;
   }
   if (userId === undefined) throw new CliError('--user ID is required');
+  // once the line and the files hold: a mistake is one line on stderr, without this warning before it
+  if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
   try {
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
