@@ -181,6 +181,9 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['an empty file for a vault', () => ['account', 'show', '--vault', join(dir, 'empty')], 2, /--vault .*empty: .*is .*empty a pqroom vault/],
     // the breach check's endpoint, checked with the line (before the password prompt and the breach check it would fail)
     ['a breach-check endpoint that is not a URL', () => ['account', 'create', '--vault', join(dir, 'h1'), '--user', 'u', '--hibp', 'api.pwnedpasswords.com/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'api\.pwnedpasswords\.com\/range\/'/],
+    ['a breach check asked of the service and skipped', () => ['account', 'create', '--vault', join(dir, 'h2'), '--user', 'u', '--hibp', 'http://127.0.0.1/range/', '--no-hibp'], 2, /--hibp and --no-hibp cannot be given together/],
+    ['a breach check asked of the service and of a local list', () => ['account', 'create', '--vault', join(dir, 'h3'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt'), '--hibp', 'http://127.0.0.1/range/'], 2, /--hibp and --hibp-offline cannot be given together/],
+    ['a breach check of a local list and skipped', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--no-hibp', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline and --no-hibp cannot be given together/],
     ['a breach-check endpoint of another scheme', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp', 'ftp://127.0.0.1/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'ftp:/],
     // and create never writes over a file, vault or not
     ['a vault to create over a file that is there', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],

@@ -41,7 +41,7 @@ options:
                         (500 MiB, t=3, p=2, the seed's), test (64 KiB, tests only)
   --hibp URL            the range endpoint, http(s) (default ${hibpEndpoint})
   --hibp-offline FILE   check against a local list of SHA-1 hashes instead (HASH[:COUNT])
-  --no-hibp             skip the breach check
+  --no-hibp             skip the breach check (--hibp, --hibp-offline, --no-hibp: one at most)
   --hibp-policy P       refuse (default) or allow when the service cannot be reached
   --port P              page: the port (default 0, any free one); 127.0.0.1 only
   -h, --help            this help
@@ -155,6 +155,9 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
   // the range endpoint is checked with the line, not found wrong after the password prompt
   const endpoint = p.str('hibp');
   if (endpoint !== undefined && !(URL.canParse(endpoint) && /^https?:$/.test(new URL(endpoint).protocol))) throw new CliError(`--hibp must be an http:// or https:// URL (the range endpoint, e.g. https://api.pwnedpasswords.com/range/), not '${endpoint}'`);
+  // one source for the breach check: two given together would leave one of them silently unused
+  const sources = (['hibp', 'hibp-offline', 'no-hibp'] as const).filter((o) => (o === 'no-hibp' ? p.flag(o) : p.str(o) !== undefined));
+  if (sources.length > 1) throw new CliError(`--${sources[0]} and --${sources[1]} cannot be given together: the breach check uses one of the service (--hibp), a local list (--hibp-offline) or none (--no-hibp)`);
   if (sub === 'page') return servePage(p.int('port', 0, { max: 65535 }), out);
   const file = p.str('vault');
   if (file === undefined) throw new CliError('--vault FILE is required');
