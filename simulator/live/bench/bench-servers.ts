@@ -128,6 +128,9 @@ async function serve(mode: string, db: string, workers: number): Promise<void> {
   }
   // BENCH_PROF=FILE: a CPU profile of the server over the measured phase (between the 2nd and 3rd `stats`)
   const session = process.env.BENCH_PROF ? new (await import('node:inspector')).Session() : undefined;
+  // BENCH_HEAPPROF=FILE: V8's sampling heap profile of the same phase, every allocation counted (the ones collected
+  // since too): where the JavaScript heap's bytes per message are allocated (ArrayBuffers' contents are not in it)
+  const heap = process.env.BENCH_HEAPPROF ? new (await import('node:inspector')).Session() : undefined;
   let asked = 0;
   process.on('message', (m: unknown) => {
     if (m === 'stats') {
@@ -137,6 +140,11 @@ async function serve(mode: string, db: string, workers: number): Promise<void> {
         session.post('Profiler.enable', () => session.post('Profiler.start'));
       }
       if (session && asked === 4) session.post('Profiler.stop', (_e, r) => writeFileSync(`${process.env.BENCH_PROF}.${mode}.cpuprofile`, JSON.stringify(r.profile)));
+      if (heap && asked === 3) {
+        heap.connect();
+        heap.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+      }
+      if (heap && asked === 4) heap.post('HeapProfiler.stopSampling', (_e, r) => writeFileSync(`${process.env.BENCH_HEAPPROF}.${mode}.heapprofile`, JSON.stringify(r.profile)));
       process.send!({ stats: stats() });
     }
     if (m === 'exit') void close().then(() => process.exit(0));
@@ -180,9 +188,13 @@ export interface ServerProc {
   stop(): Promise<void>;
 }
 
-/** A server in a child process; the relay (`pqroom`) with `workers` shard workers (its CPU and memory theirs included). */
+/**
+ * A server in a child process; the relay (`pqroom`) with `workers` shard workers (its CPU and memory theirs included).
+ * BENCH_SERVER_FLAGS: more node options for the server process, space-separated (`--trace-gc`,
+ * `--max-semi-space-size=4`: what V8's collector does in the server, and what a flag changes).
+ */
 export function spawnServer(mode: Mode, db: string, workers = 1): Promise<ServerProc> {
-  const child: ChildProcess = fork(HERE, ['--serve', mode, db, String(workers)], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(HERE, ['--serve', mode, db, String(workers)], { execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   child.on('message', (m) => waiters.shift()?.(m as Record<string, unknown>));
   const next = () => new Promise<Record<string, unknown>>((r) => waiters.push(r));
