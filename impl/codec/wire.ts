@@ -209,6 +209,19 @@ export function encode<T>(codec: Codec<T>, value: T): Bytes {
 }
 
 /**
+ * {@link encode} into `scratch` when the encoding fits in it (issue 23): returns a view of its
+ * first bytes, valid until the next use of `scratch`; a value too large for it is encoded into a
+ * new buffer, as `encode` does. For bytes read at once and never kept (a FrameBatch being sealed).
+ */
+export function encodeInto<T>(codec: Codec<T>, value: T, scratch: Uint8Array): Bytes {
+  const n = sizeOf(codec as Codec<unknown>, value);
+  if (n > scratch.length) return encode(codec, value);
+  const w: Writer = { buf: scratch, view: new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength), pos: 0, path: [rootName(codec)] };
+  encodeValue(w, codec as Codec<unknown>, value);
+  return w.buf.subarray(0, w.pos);
+}
+
+/**
  * Encoding that skips the validity checks an honest encoder makes: lengths of fixed fields,
  * length and count ranges, list order, struct validity rules. For building malformed inputs
  * (negative vectors, the adversary's mutations) only; integers must still fit their width.
