@@ -1,5 +1,5 @@
 /** Typed errors: every failure names the requirement id of the spec that it enforces (spec 1.4). */
-import { enforced } from './mutants.ts';
+import { enforced, withCheckInForce } from './mutants.ts';
 import type { ReqId } from './reqid.ts';
 
 export type { ReqId } from './reqid.ts';
@@ -80,6 +80,22 @@ export class CryptoError extends PqroomError {
 /** Throws a {@link ProtocolError} for `reqId` unless `condition` holds. */
 export function check(condition: boolean, reqId: ReqId, message: string): asserts condition {
   if (!condition && enforced(reqId)) throw new ProtocolError(reqId, message);
+}
+
+/**
+ * Runs checks of `reqId` that stand or fall together, where a later one relies on an earlier one
+ * holding (a mutant skipping one alone would crash on the next): all in force, and the switch is
+ * asked only once one fails, so the mutant of `reqId` drops that failure (the checks removed as
+ * one) and a run whose checks all hold never asks about it, which is what lets the audit's shared
+ * hunts make that run once for every mutant (`withChecksConsulted` in mutants.ts).
+ */
+export function checkTogether(reqId: ReqId, f: () => void): void {
+  try {
+    withCheckInForce(reqId, f);
+  } catch (e) {
+    if (e instanceof PqroomError && e.reqId === reqId && !enforced(reqId)) return;
+    throw e;
+  }
 }
 
 /** The outcome of a step that may be rejected: the value, or the requirement that failed. */

@@ -38,6 +38,20 @@ export function withChecksConsulted<T>(f: () => T): { readonly value?: T; readon
   }
 }
 
+/**
+ * Runs `f` with the check of requirement `id` in force, whatever the switch says: for checks that
+ * must all run before the switch is asked (`checkTogether` in errors.ts).
+ */
+export function withCheckInForce<T>(id: ReqId, f: () => T): T {
+  const before = off;
+  if (off === id) off = undefined;
+  try {
+    return f();
+  } finally {
+    off = before;
+  }
+}
+
 /** Runs `f` with the check of requirement `id` switched off (or none, when `id` is undefined). */
 export function withCheckOff<T>(id: ReqId | undefined, f: () => T): T {
   const before = off;

@@ -346,7 +346,7 @@ export const KILLED_BY_TESTS_IMPL: readonly ArguedSurvivor[] = [
     ["checkOwnUpdate", "negate", "!enforced('REQ-MEM-054')", "REQ-MEM-054 should accept its own outstanding certificate and reject any other or none"],
     ["checkOwnUpdate", "drop-call", "check(false, 'REQ-MEM-054', 'the commit installs a key this member did not make');", "REQ-MEM-054 should accept its own outstanding certificate and reject any other or none"],
     // REQ-MEM-053 is shown behind REQ-OWN-050 and REQ-MEM-041 in the campaign (its hand-written mutant is equivalent there); the unit test gives checkCommitSuccessor the owner-signed rotation those checks pass
-    ["checkRotationUpdates", "negate", "!enforced(id)", "REQ-MEM-053 should reject an update that changes more than the certificate, is not newer, is the owner, or is doubled"],
+    ["checkRotationUpdates", "drop-call", "checkTogether(id, () => checkEachUpdate(c, roster, commit, id));", "REQ-MEM-053 should reject an update that changes more than the certificate, is not newer, is the owner, or is doubled"],
     // the campaign's clock never lands on exactly T after the last committed key; the unit test asks at exactly T
     ["updateDue", "boundary", "k.now - k.committedAt >= policy.ms", "REQ-MEM-052 should make an update due after K epochs or T time, urgent at once after an alarm"],
     ],

@@ -63,11 +63,6 @@ export const ARGUED_IMPL: readonly ArguedSurvivor[] = [
   ),
   ...argue(
     'equivalent',
-    "the guard of the hand-written mutant switch REQ-MEM-053 (`if (!enforced(id)) return`): with every hand-written mutant off, as the generated mutants run, `!enforced(id)` is false, so making it `false` changes nothing",
-    [['impl/protocol/key-update.ts', 'checkRotationUpdates', 'no-guard', '!enforced(id)']],
-  ),
-  ...argue(
-    'equivalent',
     "both checks that end checkOwnUpdate throw REQ-MEM-054 (the second is check(false, ...)): dropping the first, or moving its bound, only changes which of the two details the same rejection carries",
     [
       ['impl/protocol/key-update.ts', 'checkOwnUpdate', 'drop-call', "check(outstanding !== undefined || replaced.length > 0, 'REQ-MEM-054', 'the commit updates this member, which has no update outstanding');"],
