@@ -9,20 +9,6 @@ await loadRealBackends();
 
 const HONEST: Attack = { id: 'honest', title: 'no attack', weakness: '-', props: [], plan: () => [] };
 
-/**
- * The symbolic run of a named attack on seed 1 with every check on, made once: the loop of the
- * named attacks and the tests of the checks below read the same runs, and a run is a function of
- * its attack, profile and seed (issue 24: about 20 runs were made twice). A run with a check
- * switched off (withCheckOff), and the second run of the loop's determinism check, are made afresh.
- */
-const seed1 = new Map<string, ReturnType<typeof runAttack>>();
-function ranOnce(atk: Attack, profile: 'hardened' | 'compat'): ReturnType<typeof runAttack> {
-  const key = `${atk.id} ${profile}`;
-  const r = seed1.get(key) ?? runAttack(atk, { profile, seed: 1, backend: 'symbolic' });
-  seed1.set(key, r);
-  return r;
-}
-
 describe('property oracles on honest runs', () => {
   for (const profile of ['hardened', 'compat'] as const) {
     it(`${profile}: a room under an honest relay violates no property`, () => {
@@ -38,19 +24,19 @@ describe('named attacks (spec 11.4) under the malicious relay', () => {
     describe(`${atk.id} ${atk.title}`, () => {
       if (atk.openFinding === undefined) {
         it(`hardened: blocked (${atk.props.join(', ')} hold), and the plan was carried out`, () => {
-          const r = ranOnce(atk, 'hardened');
+          const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
           expect(r.fired.every((n) => n > 0)).toBe(true);
           expect(r.violations).toEqual([]);
         });
       } else {
         // an open finding: the test pins that the hole is still there, so that a fix is noticed and this turns into the test above
         it(`hardened: OPEN FINDING, ${atk.props.join(', ')} broken (${atk.openFinding.slice(0, 60)}...)`, () => {
-          const r = ranOnce(atk, 'hardened');
+          const r = runAttack(atk, { profile: 'hardened', seed: 1, backend: 'symbolic' });
           expect(r.violations.map((v) => v.prop)).toEqual(expect.arrayContaining([...atk.props]));
         });
       }
       it(`compat: ${atk.compat === 'blocked' ? `blocked too (${atk.props.join(', ')} hold in compat, spec 12)` : `${atk.props.join(' / ')} broken through ${atk.weakness}`}, the same way on a second run`, () => {
-        const a = ranOnce(atk, 'compat');
+        const a = runAttack(atk, { profile: 'compat', seed: 1, backend: 'symbolic' });
         expect(a.fired.every((n) => n > 0)).toBe(true);
         const broken = new Set(a.violations.map((v) => v.prop));
         if (atk.compat === 'blocked') expect(atk.props.filter((p) => broken.has(p))).toEqual([]);
@@ -63,12 +49,10 @@ describe('named attacks (spec 11.4) under the malicious relay', () => {
 });
 
 describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () => {
-  // `run` makes the run afresh (for withCheckOff), `ran` reads the one made once (ranOnce)
   const run = (id: string, profile: 'hardened' | 'compat') => runAttack(ATTACKS.find((a) => a.id === id)!, { profile, seed: 1, backend: 'symbolic' });
-  const ran = (id: string, profile: 'hardened' | 'compat') => ranOnce(ATTACKS.find((a) => a.id === id)!, profile);
   const props = (r: ReturnType<typeof run>) => new Set(r.violations.map((v) => v.prop));
   it('PROP-12 REQ-KS-007 hardened: after alice\'s full compromise (ATK-10c) the adversary follows the room until her key update is committed, and knows no epoch from that commit on', () => {
-    const r = ran('ATK-10c', 'hardened');
+    const r = run('ATK-10c', 'hardened');
     expect(r.violations).toEqual([]);
     const owner = r.world.clients.get('owner')!;
     const committed = owner.statuses.flatMap((s) => (s.status.kind === 'key-committed' ? [s.status.epoch] : []));
@@ -85,17 +69,17 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(m.violations.filter((v) => v.prop === 'PROP-12').map((v) => v.detail).join(' ')).toContain(`epoch ${u}`);
   });
   it('REQ-OWN-052 REQ-OWN-051 hardened: the owner refuses a committed update handed to it again (ATK-30, ATK-30c), a removed member\'s update (ATK-30b) and a routine update the relay made urgent (ATK-30d)', () => {
-    expect(ran('ATK-30', 'hardened').detected).toContain('REQ-OWN-052');
-    expect(ran('ATK-30c', 'hardened').detected).toContain('REQ-OWN-052');
-    const removed = ran('ATK-30b', 'hardened');
+    expect(run('ATK-30', 'hardened').detected).toContain('REQ-OWN-052');
+    expect(run('ATK-30c', 'hardened').detected).toContain('REQ-OWN-052');
+    const removed = run('ATK-30b', 'hardened');
     expect(removed.world.raised.filter((x) => x.party === 'owner').map((x) => x.reqId)).toContain('REQ-OWN-051');
     expect(removed.violations).toEqual([]);
-    const forged = ran('ATK-30d', 'hardened');
+    const forged = run('ATK-30d', 'hardened');
     expect(forged.detected).toContain('REQ-OWN-051');
     expect(forged.violations).toEqual([]);
   });
   it("REQ-OWN-050 PROP-18 hardened: alice's urgent update of a second room, handed to the owner of the first as an entry of its room (ATK-30e), is refused by its room binding; without it the owner rotates at once and commits alice's key of the other room, which alice refuses (REQ-MEM-054)", () => {
-    const r = ran('ATK-30e', 'hardened');
+    const r = run('ATK-30e', 'hardened');
     expect(r.fired).toEqual([1]);
     expect(r.world.raised.filter((x) => x.party === 'owner').map((x) => x.reqId)).toContain('REQ-OWN-050');
     expect(r.violations).toEqual([]);
@@ -104,10 +88,10 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(m.violations.map((v) => `${v.prop} ${v.party}`)).toContain('PROP-18 owner');
     expect(m.world.raised.filter((x) => x.party === 'alice').map((x) => x.reqId)).toContain('REQ-MEM-054');
     // compat has no key updates: nothing is made, nothing handed over
-    expect(ran('ATK-30e', 'compat').fired).toEqual([]);
+    expect(run('ATK-30e', 'compat').fired).toEqual([]);
   });
   it("REQ-MEM-041 REQ-MEM-053 hardened: a rotation whose key update the relay rolled back on its way to bob (ATK-30f) is refused by the owner's signature, and with the signature check off by the update check: each is the other's second line", () => {
-    const r = ran('ATK-30f', 'hardened');
+    const r = run('ATK-30f', 'hardened');
     expect(r.fired).toEqual([1]);
     expect(r.world.raised.filter((x) => x.party === 'bob').map((x) => x.reqId)).toContain('REQ-MEM-041');
     expect(r.violations).toEqual([]);
@@ -116,7 +100,7 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(noSignature.violations).toEqual([]);
   });
   it('REQ-MEM-030 hardened: a member kept from rotations (ATK-08) raises the stale-view alarm, and nothing breaks', () => {
-    const r = ran('ATK-08', 'hardened');
+    const r = run('ATK-08', 'hardened');
     expect(r.violations).toEqual([]);
     expect(r.world.raised.filter((x) => x.kind === 'alarm').map((x) => [x.party, x.reqId])).toContainEqual(['bob', 'REQ-MEM-030']);
   });
@@ -124,7 +108,7 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     // regression of the outside audit's F1: the freeze (every room entry from the first rotation
     // on withheld from bob, history cut short as complete) with rosters served honestly; bob used
     // to verify the newer head and raise nothing while the owner was two epochs ahead
-    const r = ran('ATK-08b', 'hardened');
+    const r = run('ATK-08b', 'hardened');
     expect(r.fired).toEqual([1]);
     expect(r.violations).toEqual([]);
     const bob = r.world.raised.filter((x) => x.party === 'bob' && x.kind === 'alarm');
@@ -161,7 +145,7 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     // welcome that reaches it late or an invite it got late, the relay a join request that reaches it late
     const refusedBy = (id: string) => run(id, 'hardened');
     for (const [id, check] of [['ATK-02b', 'REQ-OWN-013'], ['ATK-02c', 'REQ-INV-017'], ['ATK-02d', 'REQ-INV-002'], ['ATK-02e', 'REQ-REL-012']] as const) {
-      const r = ran(id, 'hardened');
+      const r = refusedBy(id);
       expect(r.violations, id).toEqual([]);
       expect(r.detected, id).toContain(check);
       expect(r.world.stateOf('dave'), id).not.toBe('member');
@@ -175,7 +159,7 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
   });
   it('REQ-MEM-013 PROP-30 hardened: a member added later sends its first message into the leaked epoch before its add (ATK-28c): refused by REQ-MEM-013 alone', () => {
     // issue 30: REQ-MEM-013 was claimed equivalent behind REQ-MEM-021, which speaks only of removed senders
-    const on = ran('ATK-28c', 'hardened');
+    const on = run('ATK-28c', 'hardened');
     expect(on.fired).toEqual([1]);
     expect(on.violations).toEqual([]);
     expect(on.detected).toContain('REQ-MEM-013');
@@ -185,28 +169,28 @@ describe('checks and weaknesses of spec 6 and 7 as the attacks show them', () =>
     expect(off.violations[0]).toMatchObject({ prop: 'PROP-30', party: 'alice' });
     expect(off.detected).not.toContain('REQ-MEM-021');
     // compat: the room key of a generation before dave was admitted opens it, and it is shown (W10)
-    expect(ran('ATK-28c', 'compat').violations.find((v) => v.prop === 'PROP-30')?.detail).toMatch(/before the owner admitted dave/);
+    expect(run('ATK-28c', 'compat').violations.find((v) => v.prop === 'PROP-30')?.detail).toMatch(/before the owner admitted dave/);
   });
   it('REQ-MEM-071 compat: a 32-byte chat relabelled CompatRotation becomes the room key (ATK-07, W2)', () => {
-    const r = ran('ATK-07', 'compat');
+    const r = run('ATK-07', 'compat');
     expect(r.detected).toContain('REQ-MEM-071');
     expect(props(r).has('PROP-06')).toBe(true);
   });
   it('REQ-MEM-072 REQ-MEM-073 compat: the member list and the history are taken as served (ATK-05, ATK-16; W9, W10)', () => {
-    expect(ran('ATK-05', 'compat').violations.find((v) => v.prop === 'PROP-05')?.detail).toMatch(/owner never added it/);
-    expect(ran('ATK-16', 'compat').violations.find((v) => v.prop === 'PROP-15')?.detail).toMatch(/^accepted a modified or inserted history item/);
+    expect(run('ATK-05', 'compat').violations.find((v) => v.prop === 'PROP-05')?.detail).toMatch(/owner never added it/);
+    expect(run('ATK-16', 'compat').violations.find((v) => v.prop === 'PROP-15')?.detail).toMatch(/^accepted a modified or inserted history item/);
   });
   it('REQ-OWN-042 compat: the owner counts replayed messages toward its rotation (ATK-26, W7)', () => {
-    expect(ran('ATK-26', 'compat').violations.find((v) => v.prop === 'PROP-18')?.detail).toMatch(/^rotated out of epoch 0 when \d+ distinct messages/);
+    expect(run('ATK-26', 'compat').violations.find((v) => v.prop === 'PROP-18')?.detail).toMatch(/^rotated out of epoch 0 when \d+ distinct messages/);
   });
   it('REQ-OWN-043 compat: the key after a removal is sealed under one the removed member holds (ATK-09, W4)', () => {
-    expect(ran('ATK-09', 'compat').violations.find((v) => v.prop === 'PROP-11')?.detail).toMatch(/^carol, removed before it began, knows the room key/);
+    expect(run('ATK-09', 'compat').violations.find((v) => v.prop === 'PROP-11')?.detail).toMatch(/^carol, removed before it began, knows the room key/);
   });
 });
 
 describe('what PROP-12 does not cover (spec 12)', () => {
   it("PROP-12 hardened: an epoch secret leaked alone is healed by the next rotation; leaked with a member's ML-KEM private key, it is not", () => {
-    const healed = ranOnce(ATTACKS.find((a) => a.id === 'ATK-10')!, 'hardened');
+    const healed = runAttack(ATTACKS.find((a) => a.id === 'ATK-10')!, { profile: 'hardened', seed: 1, backend: 'symbolic' });
     expect(healed.violations).toEqual([]);
     // ATK-10b (the ML-KEM key alone) is blocked: the attack loop above; with the epoch secret beside it:
     const both = runAttack({ ...ATTACKS.find((a) => a.id === 'ATK-10b')!, leak: true }, { profile: 'hardened', seed: 1, backend: 'symbolic' });
