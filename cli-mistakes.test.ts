@@ -22,6 +22,7 @@ writeFileSync(file, 'not a folder\n');
 mkdirSync(join(dir, 'a-folder'));
 writeFileSync(join(dir, 'junk.jsonl'), 'hello\n');
 writeFileSync(join(dir, 'not-a-vault'), '{"hello": 1}\n');
+writeFileSync(join(dir, 'empty'), '');
 writeFileSync(join(dir, 'bad-list.txt'), 'not a hash\n');
 writeFileSync(join(dir, 'empty-list.txt'), '# no breached hashes\n');
 
@@ -171,7 +172,22 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a folder for a trace', () => ['replay', join(dir, 'a-folder')], 2, /a-folder is a folder; give a file/],
     ['a missing breach list', () => ['account', 'create', '--vault', join(dir, 'v1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline .*no such file/],
     ['a malformed breach list', () => ['account', 'create', '--vault', join(dir, 'v2'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], 2, /--hibp-offline .*malformed/],
-    ['a file that is not a vault', () => ['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/],
+    // a file that is not a vault is an input that cannot be read, for every subcommand that reads one, with --user or not
+    ...(['show', 'rotate', 'passwd'] as const).flatMap((sub): Case[] => [
+      [`a file that is not a vault, to account ${sub}`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
+      [`a file that is not a vault, to account ${sub} --user`, () => ['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
+    ]),
+    ['a file that is not a vault, with --kdf test (its warning not printed before the mistake)', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--kdf', 'test'], 2, /--vault .*not-a-vault: REQ-KEY-011: .*is .*not-a-vault a pqroom vault/],
+    ['an empty file for a vault', () => ['account', 'show', '--vault', join(dir, 'empty')], 2, /--vault .*empty: .*is .*empty a pqroom vault/],
+    // the breach check's endpoint, checked with the line (before the password prompt and the breach check it would fail)
+    ['a breach-check endpoint that is not a URL', () => ['account', 'create', '--vault', join(dir, 'h1'), '--user', 'u', '--hibp', 'api.pwnedpasswords.com/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'api\.pwnedpasswords\.com\/range\/'/],
+    ['a breach check asked of the service and skipped', () => ['account', 'create', '--vault', join(dir, 'h2'), '--user', 'u', '--hibp', 'http://127.0.0.1/range/', '--no-hibp'], 2, /--hibp and --no-hibp cannot be given together/],
+    ['a breach check asked of the service and of a local list', () => ['account', 'create', '--vault', join(dir, 'h3'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt'), '--hibp', 'http://127.0.0.1/range/'], 2, /--hibp and --hibp-offline cannot be given together/],
+    ['a breach check of a local list and skipped', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--no-hibp', '--hibp-offline', join(dir, 'none.txt')], 2, /--hibp-offline and --no-hibp cannot be given together/],
+    ['a breach-check endpoint of another scheme', () => ['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp', 'ftp://127.0.0.1/range/'], 2, /--hibp must be an http:\/\/ or https:\/\/ URL .*not 'ftp:/],
+    // and create never writes over a file, vault or not
+    ['a vault to create over a file that is there', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
+    ['a vault to create over a file that is there, with --user', () => ['account', 'create', '--vault', join(dir, 'not-a-vault'), '--user', 'u', '--no-hibp'], 2, /--vault .*not-a-vault exists already; create never overwrites/],
     // outputs, checked before the work starts
     ['a trace in a missing folder', () => ['simulate', '--trace', join(missing, 't.jsonl')], 2, /--trace .*the folder .* does not exist/],
     ['a diagram under a file', () => ['simulate', '--mermaid', join(file, 'd.mmd')], 2, /--mermaid .* is not a folder/],
@@ -235,7 +251,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     }
   }, 60_000);
 
-  it('pqroom machines, vectors, conformance and account answer a mistake before loading their machinery (the machines, the vector kinds, the crypto, the live suite, the vault), and load it for a command line that holds', async () => {
+  it('pqroom machines, vectors, conformance, account, simulate and replay answer a mistake before loading their machinery (the machines, the vector kinds, the crypto, the live suite, the vault, the wire codec), and load it for a command line that holds', async () => {
     // a module hook in the child (node --import) writes every module the command resolves, one URL a line
     writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
     writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
@@ -246,7 +262,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       if (says) await expectOneLine(args, code, says, as);
       else expect((await pqroom(args, 30_000, as)).code).toBe(code);
       const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
-      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account'];
+      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts', simulate: 'simulator/cli.ts', replay: 'simulator/replay-cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account' | 'simulate' | 'replay'];
       expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, entry)).href);
       return urls;
     };
@@ -263,6 +279,9 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     // and the breach check (hibp.ts, with noble's SHA-1), which only a --hibp-offline list needs before the work
     const accountRun = new RegExp(`${accountVault.source}|\\/impl\\/accounts\\/hibp\\.ts$|\\/node_modules\\/@noble\\/`);
     const vault = (name: string): string => join(dir, `${name}.vault`);
+    // simulate and replay: the wire codec and the messages, the machines and xstate, the crypto (its backends' names aside),
+    // the simulator's run, world and replayer, the trace's message labels, the adversary
+    const simulator = /\/impl\/codec(\.ts$|\/)|\/impl\/messages\/|\/machines\/|\/node_modules\/xstate\/|\/impl\/crypto\/(?!backend-names\.ts$)|\/simulator\/(run|world|replay|relay-host|message-label)\.ts$|\/adversary\//;
     const mistakes: readonly (readonly [readonly string[], RegExp, RegExp])[] = [
       [['machines', '--bogus'], /unknown option --bogus/, machines],
       [['machines', '--format', 'xml'], /--format must be one of json, mermaid/, machines],
@@ -284,6 +303,19 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], /holds labels vectors, not relay-conformance/, conformanceRun],
       // the relay key is fetched before the crypto is loaded: nothing listening, nothing loaded
       [['conformance', '--relay', relay1], /cannot reach ws:\/\/127\.0\.0\.1:1/, conformance],
+      [['simulate', '--bogus'], /unknown option --bogus/, simulator],
+      [['simulate', '--scenario', 'nope'], /no scenario named 'nope'/, simulator],
+      [['simulate', '--scenario', 'removal', '--members', '5'], /--members: scenario removal has a fixed cast/, simulator],
+      [['simulate', '--seed', 'x'], /--seed must be a whole number/, simulator],
+      [['simulate', '--faults', '{"drop":'], /--faults .*not valid JSON/, simulator],
+      [['simulate', '--backend', 'fast'], /--backend must be one of/, simulator],
+      [['simulate', '--trace', join(missing, 't.jsonl')], /--trace .*does not exist/, simulator],
+      [['replay', '--bogus'], /unknown option --bogus/, simulator],
+      [['replay'], /which trace\?/, simulator],
+      [['replay', join(dir, 'none.jsonl')], /none\.jsonl: no such file/, simulator],
+      [['replay', join(dir, 'a-folder')], /a-folder is a folder/, simulator],
+      [['replay', join(dir, 'junk.jsonl')], /junk\.jsonl: .*is it a trace/, simulator],
+      [['replay', join(dir, 'junk.jsonl'), '--mermaid', join(missing, 'd.mmd')], /--mermaid .*does not exist/, simulator],
       [['account', '--bogus'], /unknown option --bogus/, accountRun],
       ...(['create', 'show', 'rotate', 'passwd', 'page'] as const).map((sub) => [['account', sub, '--bogus'], /unknown option --bogus/, accountRun] as const),
       [['account'], /which subcommand/, accountRun],
@@ -300,23 +332,34 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       [['account', 'create', '--vault', vault('l1'), '--user', 'u', '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
       [['account', 'passwd', '--vault', join(dir, 'not-a-vault'), '--hibp-offline', join(dir, 'none.txt')], /--hibp-offline .*no such file/, accountRun],
       [['account', 'create', '--vault', vault('l2'), '--no-hibp'], /--user ID is required/, accountRun],
+      [['account', 'create', '--vault', vault('l4'), '--user', 'u', '--hibp', 'http//127.0.0.1/range/'], /--hibp must be an http:\/\/ or https:\/\/ URL/, accountRun],
       // a --hibp-offline list is read by the breach check's module, still without the vault or the keys' crypto
       [['account', 'create', '--vault', vault('l3'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], /--hibp-offline .*malformed/, accountVault],
     ];
     for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
-    // no password: known before the vault is opened when the user is given (create; the others with --user)
-    for (const args of [['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'], ['account', 'show', '--vault', join(dir, 'not-a-vault'), '--user', 'u']]) {
-      expect((await loadedBy(args, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), args.join(' ')).toEqual([]);
+    // no password: known before the vault is opened (create)
+    const create = ['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'];
+    expect((await loadedBy(create, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), create.join(' ')).toEqual([]);
+    // a file that is not a vault is found reading its header, with the vault's module, before the password is asked
+    // (none is given, and the line is about the file) and without the keys' crypto or the keystore (exit 2: an input it cannot read)
+    const keys = /\/impl\/crypto\/node\.ts$|\/impl\/accounts\/keystore\.ts$/;
+    for (const sub of ['show', 'rotate', 'passwd']) {
+      const notVault = await loadedBy(['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u'], 2, /is .*not-a-vault a pqroom vault/, { PQROOM_PASSWORD: '' });
+      expect(notVault.some((u) => u.endsWith('/impl/accounts/vault.ts')), sub).toBe(true);
+      expect(notVault.filter((u) => keys.test(u)), sub).toEqual([]);
     }
     // the same hook sees the machinery loaded once the command line holds
+    const sim = join(dir, 'sim.jsonl');
+    const simulated = await loadedBy(['simulate', '--scenario', 'removal', '--seed', '3', '--messages', '4', '--backend', 'symbolic', '--trace', sim], 0, undefined);
+    const replayed = await loadedBy(['replay', sim], 0, undefined);
+    for (const m of ['/impl/codec/wire.ts', '/simulator/run.ts', '/simulator/message-label.ts', '/machines/member.ts']) expect(simulated.some((u) => u.endsWith(m)), `simulate: ${m}`).toBe(true);
+    for (const m of ['/impl/codec/wire.ts', '/simulator/replay.ts', '/simulator/run.ts']) expect(replayed.some((u) => u.endsWith(m)), `replay: ${m}`).toBe(true);
     expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
     expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
     expect((await loadedBy(['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/)).some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
     // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
     const run = await loadedBy(['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined);
     for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run.some((u) => u.endsWith(m)), m).toBe(true);
-    // account: a file that is not a vault is found reading its header, with the vault's module (exit 1: the work ran)
-    expect((await loadedBy(['account', 'show', '--vault', join(dir, 'not-a-vault')], 1, /is .*not-a-vault a pqroom vault/)).some((u) => u.endsWith('/impl/accounts/vault.ts'))).toBe(true);
     // a vault made and opened: the keys' crypto, the keystore, Argon2id, the breach check's SHA-1
     const made = await loadedBy(['account', 'create', '--vault', vault('good'), '--user', 'u', '--kdf', 'test', '--hibp-offline', join(dir, 'empty-list.txt')], 0, undefined);
     for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/hibp.ts', '/node_modules/@noble/hashes/legacy.js', '/impl/fingerprint.ts']) expect(made.some((u) => u.endsWith(m)), m).toBe(true);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../impl/bytes.ts';
 import { backendCrypto } from '../simulator/run.ts';
 import { scenario, type ScenarioRun } from '../simulator/scenarios.ts';
-import { messageLabel } from '../simulator/trace.ts';
+import { messageLabel } from '../simulator/message-label.ts';
 import { createWorld } from '../simulator/world.ts';
 import { payloadsOf } from './knowledge.ts';
 import { mutate } from './mutate.ts';

@@ -7,7 +7,7 @@
 import { fromHex, toHex, type Bytes } from '../impl/bytes.ts';
 import { decode, encode, encodeUnchecked, peekType } from '../impl/codec.ts';
 import { HistoryChunk, MESSAGES, messageName, PostCommit, RoomDelivery, Rotate, Send, type MsgName } from '../impl/messages/index.ts';
-import { messageLabel } from '../simulator/trace.ts';
+import { messageLabel } from '../simulator/message-label.ts';
 import type { RelayTap, TapApi, TapConn, TapOut } from '../simulator/world.ts';
 import { innerMessage, mutate, retype, type Mutation } from './mutate.ts';
 

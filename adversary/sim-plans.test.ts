@@ -1,13 +1,14 @@
 /** `pqroom simulate --adversary PLAN` (spec 11.2.1): a plan against a scenario, judged by the oracles, and replayed from its trace. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main as simulateMain } from '../simulator/cli.ts';
 import { replayTrace } from '../simulator/replay.ts';
 import { loadSimulationAdversary, rebuildSimulationTrace } from './sim-plans.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqroom-sim-adversary-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const run = async (args: string[]) => {
   const lines: string[] = [];
   const code = await simulateMain(['--scenario', 'removal', '--seed', '3', '--backend', 'symbolic', '--messages', '30', ...args], (s) => lines.push(s), loadSimulationAdversary, (s) => lines.push(s));

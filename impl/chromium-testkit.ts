@@ -5,7 +5,9 @@
  * printed, unless PQROOM_REQUIRE_BROWSER=1 (CI), which makes that an error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The Chromium binary: `CHROMIUM_PATH`, or Debian's. */
@@ -26,9 +28,20 @@ export interface RunningChromium {
   readonly page: Page;
 }
 
+/**
+ * The folder given to the Chromiums of a profile as TMPDIR, one per profile, removed with it by
+ * {@link removeProfile}: there Chromium makes the folder of its singleton socket
+ * (org.chromium.Chromium.XXXXXX), which a Chromium killed or stopped leaves behind. A folder of its
+ * own beside the profile, not in it: a socket's path is at most 107 bytes, and the profile's path
+ * is long already.
+ */
+const chromiumTmp = new Map<string, string>();
+
 /** Starts headless Chromium with the profile directory `profile`; a new page is open on about:blank. */
 export async function launchChromium(profile: string, extraArgs: readonly string[] = []): Promise<RunningChromium> {
-  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: see stopChromium()
+  let tmp = chromiumTmp.get(profile);
+  if (tmp === undefined) chromiumTmp.set(profile, (tmp = mkdtempSync(join(tmpdir(), 'pqroom-cr-'))));
+  const proc = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: tmp } }); // its own process group: see stopChromium()
   const ws = await new Promise<string>((resolve, reject) => {
     let err = '';
     const t = setTimeout(() => reject(new Error(`Chromium did not start in 20 s: ${err}`)), 20_000);
@@ -64,7 +77,11 @@ export function running(r: RunningChromium | undefined): r is RunningChromium {
   return r !== undefined && r.proc.exitCode === null && r.proc.signalCode === null;
 }
 
-/** Removes a profile directory, with retries (a helper process may still be closing files in it). */
+/** Removes a profile directory and its Chromiums' temporary folder, with retries (a helper process may still be closing files in it). */
 export function removeProfile(dir: string): void {
-  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  if (!dir) return;
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  const tmp = chromiumTmp.get(dir);
+  if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  chromiumTmp.delete(dir);
 }

@@ -5,7 +5,7 @@ import { decode, encode, peekType } from '../impl/codec.ts';
 import { nodeCrypto as c } from '../impl/crypto/node.ts';
 import { ClientAuth, FrameBatch, GetKeys, MsgType, Send } from '../impl/messages/index.ts';
 import { createIdentity } from '../impl/protocol/identity.ts';
-import { batchInners, EMPTY_WINDOW, openFrame, sealFrame } from '../impl/protocol/transport.ts';
+import { batchInners, EMPTY_WINDOW, openFrame, sealBatched, sealFrame } from '../impl/protocol/transport.ts';
 import { deterministicRng } from '../impl/rng.ts';
 import type { Profile } from '../impl/suite.ts';
 import { clientConnectionMachine, MAX_HELD_FRAMES, relayConnectionMachine, type ConnEffect } from './connection.ts';
@@ -216,6 +216,19 @@ describe('REQ-TRN-010 app.sendMany batches a group commit\'s messages (the live 
     const h = handshake('hardened', relayKeys.publicKey);
     const many = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, h.relay, { type: 'app.sendMany', bytes: [...inners, ...inners], now: 5 });
     expect(deliver(h.client, wires(many.effects)).got.map(toHex)).toEqual([...inners, ...inners].map(toHex));
+  });
+
+  it('sealBatched gives the frames of sealing batchInners one by one, and a later call leaves the frames of an earlier one as they were', () => {
+    const key = new Uint8Array(32).fill(7);
+    const big = encode(Send, { req_id: 99, room_id: new Uint8Array(16), payload: new Uint8Array(inners[0]!.length * 3).fill(1) });
+    const list = [inners[0]!, inners[1]!, big, inners[2]!, inners[3]!, inners[0]!];
+    const expected = batchInners(list, inners[0]!.length * 2).map((inner, i) => toHex(sealFrame(c, key, 40 + i, inner)));
+    const first = sealBatched(c, key, 40, list, inners[0]!.length * 2);
+    expect(first.map(toHex)).toEqual(expected);
+    // the scratch buffer the batches were encoded in is used again: the frames already made do not change
+    const second = sealBatched(c, key, 50, [...inners].reverse(), inners[0]!.length * 2);
+    expect(first.map(toHex)).toEqual(expected);
+    expect(second.map(toHex)).toEqual(batchInners([...inners].reverse(), inners[0]!.length * 2).map((inner, i) => toHex(sealFrame(c, key, 50 + i, inner))));
   });
 
   it('a client refuses a nested or malformed batch whole (nothing of it received) and goes on with the next frame', () => {

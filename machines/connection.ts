@@ -18,9 +18,9 @@ import {
   clientHello,
   EMPTY_WINDOW,
   openFrame,
+  sealBatched,
   sealFrame,
   serverHello,
-  batchInners,
   unbatch,
   verifyClientAuth,
   type ClientHelloState,
@@ -376,13 +376,9 @@ export const relayConnectionMachine = fastStepped(setup({
     }),
     sendMany: enqueueActions(({ context, event, enqueue }) => {
       // REQ-TRN-010: consecutive messages batched into as few frames as the limits allow, in order; REQ-TRN-008: one seq each
-      let seq = context.sendSeq;
-      for (const inner of batchInners((event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes)) {
-        const s = seal({ ...context, sendSeq: seq }, context.keys!.r2c, inner);
-        seq = s.sendSeq;
-        enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
-      }
-      enqueue.assign({ sendSeq: seq });
+      const frames = sealBatched(context.crypto, context.keys!.r2c, context.sendSeq, (event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes);
+      for (const bytes of frames) enqueue.emit({ type: 'effect.wire', bytes });
+      enqueue.assign({ sendSeq: context.sendSeq + frames.length });
     }),
     rekey: enqueueActions(({ context, event, enqueue }) => {
       // REQ-LOG-020: transport_secret' = LabeledExtract(transport_secret, "login rekey", session_key); seq numbers continue

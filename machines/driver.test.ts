@@ -213,4 +213,63 @@ describe('the pure driver', () => {
       expect(x.value).toBe(m === settling ? 'full' : 'counting');
     }
   });
+  it('should run an action that throws once, its exception going up as xstate raises it; a guard that throws, and an action using self, go to xstate', () => {
+    let runs = 0;
+    type Ev = { type: 'fails' } | { type: 'guardFails' } | { type: 'usesSelf' };
+    const failing = fastStepped(
+      setup({ types: { context: {} as { n: number }, events: {} as Ev, emitted: {} as { type: 'n'; n: number } } }).createMachine({
+        id: 'failing',
+        initial: 'on',
+        context: { n: 0 },
+        states: {
+          on: {
+            on: {
+              // an action that did work (numbered a ciphertext, say) and then failed
+              fails: {
+                actions: enqueueActions(({ context, enqueue }) => {
+                  runs++;
+                  enqueue.emit({ type: 'n', n: context.n });
+                  throw new TypeError(`action failed after ${runs} run(s)`);
+                }),
+              },
+              guardFails: {
+                guard: () => {
+                  throw new RangeError('guard failed');
+                },
+                actions: enqueueActions(({ enqueue }) => enqueue.assign({ n: 1 })),
+              },
+              usesSelf: { actions: enqueueActions(({ enqueue, self }) => enqueue.assign({ n: self.id === '' ? 2 : 3 })) },
+            },
+          },
+        },
+      }),
+    );
+    const s = start(failing, undefined).snapshot;
+    const raised = (f: () => unknown): Error => {
+      try {
+        f();
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('nothing raised');
+    };
+    // xstate's own step raises the action's exception unwrapped, after one run; the driver's step the same, after one run
+    const theirs = raised(() => xstateStep(failing, s, { type: 'fails' }));
+    expect([theirs.constructor, theirs.message, runs]).toEqual([TypeError, 'action failed after 1 run(s)', 1]);
+    runs = 0;
+    const ours = raised(() => step(failing, s, { type: 'fails' }));
+    expect([ours.constructor, ours.message, runs]).toEqual([TypeError, 'action failed after 1 run(s)', 1]);
+    runs = 0;
+    expect(() => simpleStep(failing, s, { type: 'fails' })).toThrow(new TypeError('action failed after 1 run(s)'));
+    expect(runs).toBe(1);
+    // a guard that throws: no action has run, xstate takes the step and raises its own (wrapped) error
+    expect(simpleStep(failing, s, { type: 'guardFails' })).toBeUndefined();
+    const g = raised(() => step(failing, s, { type: 'guardFails' }));
+    const gx = raised(() => xstateStep(failing, s, { type: 'guardFails' }));
+    expect([g.constructor, g.message]).toEqual([gx.constructor, gx.message]);
+    expect(g.message).toMatch(/Unable to evaluate guard .*guardFails.*\n.*guard failed/s);
+    // the simple step has no actor: an action that reads self is xstate's, with xstate's self
+    expect(simpleStep(failing, s, { type: 'usesSelf' })).toBeUndefined();
+    expect(both(failing, s, { type: 'usesSelf' }).snapshot.context).toEqual({ n: 3 });
+  });
 });

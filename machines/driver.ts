@@ -244,6 +244,9 @@ function refuse(): never {
   throw NOT_SIMPLE;
 }
 
+/** What a simple step's actions get as `self` and `system`: the step has neither, so any use of them refuses it (xstate takes the step). */
+const NO_ACTOR: object = new Proxy(Object.create(null) as object, { get: refuse, set: refuse, has: refuse, ownKeys: refuse, getOwnPropertyDescriptor: refuse, defineProperty: refuse, deleteProperty: refuse, getPrototypeOf: refuse });
+
 /**
  * What a simple step's `enqueueActions` get as `enqueue` (one object per step, no closures): it
  * takes `assign` of an object and `emit` of an event; anything else (calling it, `raise`, `sendTo`,
@@ -275,9 +278,15 @@ for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'st
  * xstate: the same snapshot when nothing is assigned, else the snapshot with the context each
  * assignment made (`Object.assign({}, context, update)`); the emitted events in order; the
  * installed coverage observer told of the transition taken. Undefined: xstate takes the step (a
- * target, another kind of action, an eventless transition enabled, an exception, which xstate then
- * raises as it does). Guards are pure, and but for an exception no action has run when xstate takes
- * the step, so xstate's result is its own.
+ * target, another kind of action, an eventless transition enabled, a guard that throws, which
+ * xstate evaluates again and raises as it does, wrapped in its own message). Guards are pure, and
+ * no action has run when xstate takes the step, so xstate's result is its own; but an action that
+ * uses what the simple step does not take (enqueue's raise, sendTo..., an assignment by function,
+ * `self`, `system`, `check`) has run up to there, and xstate runs it again from the start: such an
+ * action must do so before any work that leaves a trace outside the snapshot (no machine's does).
+ * An action that throws is not run again: its exception goes up as it is, as from xstate's step
+ * (which raises an action's exception unwrapped), so that an action runs once per step (the
+ * symbolic backend numbers its ciphertexts: run twice, one would be numbered twice).
  */
 export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: { type: string }): Stepped<AnyStateMachine, unknown> | undefined {
   const snap = snapshot as { status: string; value: unknown; context: object; _nodes: readonly Node[] };
@@ -291,6 +300,8 @@ export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: {
   if (leaf === undefined) return undefined;
   const plan = planOf(machine, leaf, event.type);
   if (plan === undefined) return undefined;
+  // whether the exception caught below came from an action (raised as it is) or from a guard (xstate takes the step)
+  let acting = false;
   try {
     let next = snap;
     let effects: unknown[] = [];
@@ -303,7 +314,9 @@ export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: {
       // its ciphertexts), so xstate takes every step that has actions in a state with eventless transitions
       if (plan.always.length > 0 && c.collects.length > 0) return undefined;
       const q = new Enqueue(snap.context);
-      for (const collect of c.collects) collect({ context: q.context, event, enqueue: q, check: refuse, self: undefined, system: undefined }, undefined);
+      acting = true;
+      for (const collect of c.collects) collect({ context: q.context, event, enqueue: q, check: refuse, self: NO_ACTOR, system: NO_ACTOR }, undefined);
+      acting = false;
       if (q.assigned) next = { ...snap, context: q.context };
       effects = q.effects;
       taken = c.transition;
@@ -313,7 +326,8 @@ export function simpleStep(machine: AnyStateMachine, snapshot: unknown, event: {
     for (const g of plan.always) if (guardPasses(machine, g, next, event)) return undefined;
     if (taken !== undefined) observer()?.took(machine, [taken]);
     return { snapshot: next as unknown as SnapshotFrom<AnyStateMachine>, effects };
-  } catch {
-    return undefined; // NOT_SIMPLE, or an error that xstate, taking the step again, raises as it does
+  } catch (e) {
+    if (e === NOT_SIMPLE || !acting) return undefined;
+    throw e;
   }
 }

@@ -1,9 +1,20 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { requirements } from './spec.ts';
 import { traceability, traceabilityMarkdown } from './traceability.ts';
+
+// the planted source trees, removed when the file ends
+const roots: string[] = [];
+const plantedRoot = (): string => {
+  const root = mkdtempSync(join(tmpdir(), 'pqroom-trace-'));
+  roots.push(root);
+  return root;
+};
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 describe('the traceability report', () => {
   it('has one row per requirement and property of the spec, with the code and tests of this checkout', () => {
@@ -16,7 +27,7 @@ describe('the traceability report', () => {
   });
 
   it('finds a citation where it is and nowhere else (a planted source tree)', () => {
-    const root = mkdtempSync(join(tmpdir(), 'pqroom-trace-'));
+    const root = plantedRoot();
     mkdirSync(join(root, 'impl'));
     writeFileSync(join(root, 'impl', 'x.ts'), '// nothing\ncheck(ok, "REQ-MEM-016", "duplicate");\n');
     writeFileSync(join(root, 'impl', 'x.test.ts'), "it('REQ-MEM-014 rejects a bad signature', () => {});\n");
@@ -30,7 +41,7 @@ describe('the traceability report', () => {
   });
 
   it('counts a test only when its name carries the id: not an id in a comment, an assertion or a substitution (issue 30)', () => {
-    const root = mkdtempSync(join(tmpdir(), 'pqroom-trace-'));
+    const root = plantedRoot();
     mkdirSync(join(root, 'impl'));
     writeFileSync(
       join(root, 'impl', 'x.test.ts'),

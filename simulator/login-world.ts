@@ -30,7 +30,8 @@ import type { Profile } from '../impl/suite.ts';
 import { loginClientMachine } from '../machines/login-client.ts';
 import { loginServerMachine } from '../machines/login-server.ts';
 import { inspectActors } from '../machines/observe.ts';
-import { messageLabel, shortHash, traceRecorder, type TraceRecorder } from './trace.ts';
+import { messageLabel } from './message-label.ts';
+import { shortHash, traceRecorder, type TraceRecorder } from './trace.ts';
 
 /** Where a message came from, as the oracles judge it. */
 export type Origin = 'honest' | 'injected' | 'replayed';

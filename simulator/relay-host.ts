@@ -25,7 +25,8 @@ import type { RelayEffect, RelayEvent } from '../machines/events.ts';
 import { relayMachine, type RelayConfig } from '../machines/relay.ts';
 import { decodeRequest } from './envelope.ts';
 import { historyChunk, mailboxChunk, type RelayStore } from './store.ts';
-import { messageLabel, shortHash, type TraceEvent } from './trace.ts';
+import { messageLabel } from './message-label.ts';
+import { shortHash, type TraceEvent } from './trace.ts';
 import type { Link, LinkHandlers } from './transport.ts';
 
 /** A trace line without its time (the host's owner stamps it). */

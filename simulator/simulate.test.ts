@@ -4,10 +4,10 @@
  * trace; a recorded trace replays identically, and an edited one is caught at its first edit.
  * Also the `pqroom simulate` and `pqroom replay` commands and the Mermaid rendering.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main as simulateMain } from './cli.ts';
 import { parseFaults } from './faults.ts';
 import { traceToMermaid } from './mermaid.ts';
@@ -122,6 +122,7 @@ describe('replay', () => {
 
 describe('pqroom simulate and pqroom replay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqroom-sim-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = async (main: (a: readonly string[], o: (s: string) => void, p: undefined, e: (s: string) => void) => Promise<number>, args: string[]) => {
     const out: string[] = [];
     const code = await main(args, (s) => out.push(s), undefined, (s) => out.push(s));

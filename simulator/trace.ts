@@ -2,11 +2,11 @@
  * Traces of simulated (and live) runs: JSON Lines, one event per line, in the order events
  * happened. The first line describes the run (seed, options) so that it can be replayed; the
  * last line summarises it. Bytes are recorded as sizes and short hashes, never in full.
+ * Reading one (parseTrace) needs no codec: the message labels that need it are in `message-label.ts`,
+ * so that pqroom simulate and replay check their command line without loading the wire codec.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, type Bytes } from '../impl/bytes.ts';
-import { peekType } from '../impl/codec.ts';
-import { messageName, MsgType } from '../impl/messages/index.ts';
 
 /** One line of a trace. `t` is virtual (or, live, wall-clock) milliseconds since the run began. */
 export type TraceEvent =
@@ -26,38 +26,6 @@ export type TraceEvent =
 export function shortHash(b: Bytes | string): string {
   // noble's SHA-256 (not node:crypto's): the live client host runs in browsers too
   return toHex(sha256(typeof b === 'string' ? new TextEncoder().encode(b) : b)).slice(0, 16);
-}
-
-const PAYLOAD_OFFSET: Readonly<Record<number, number>> = {
-  // header 4, then fixed fields, then a 4-byte length prefix: where the nested payload's header starts
-  [MsgType.RoomDelivery]: 4 + 16 + 8 + 4,
-  [MsgType.MailboxDelivery]: 4 + 8 + 16 + 32 + 4,
-  [MsgType.Send]: 4 + 4 + 16 + 4,
-  [MsgType.PostCommit]: 4 + 4 + 16 + 4,
-  [MsgType.Rotate]: 4 + 4 + 16 + 4,
-  [MsgType.SubmitJoin]: 4 + 4 + 16 + 32 + 4,
-  [MsgType.SendWelcome]: 4 + 4 + 16 + 32 + 4,
-  [MsgType.SubmitConfirm]: 4 + 4 + 16 + 32 + 4,
-  [MsgType.AddMember]: 4 + 4 + 16 + 32 + 4,
-  [MsgType.CreateRoom]: 4 + 4 + 16 + 1 + 4,
-  [MsgType.PostKeyUpdate]: 4 + 4 + 16 + 4,
-};
-
-/** A readable label of an encoded message: its type, and the type of the payload it carries. */
-export function messageLabel(bytes: Bytes): string {
-  let type: number;
-  try {
-    type = peekType(bytes);
-  } catch {
-    return 'malformed';
-  }
-  const name = messageName(type) ?? `0x${type.toString(16)}`;
-  const off = PAYLOAD_OFFSET[type];
-  if (off !== undefined && bytes.length > off + 3) {
-    const inner = messageName(bytes[off + 3]!);
-    if (inner) return `${name}(${inner})`;
-  }
-  return name;
 }
 
 /** Collects trace lines in memory. */

@@ -18,7 +18,7 @@ import { deterministicRng } from '../../impl/rng.ts';
 import { NO_EPOCH } from '../../impl/suite.ts';
 import type { ClientCore } from '../../machines/client-core.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
-import { messageLabel } from '../../simulator/trace.ts';
+import { messageLabel } from '../../simulator/message-label.ts';
 import type { World } from '../../simulator/world.ts';
 import type { MaliciousRelay } from '../relay.ts';
 import { adversaryIdentity, chat, type Attack } from './attack.ts';

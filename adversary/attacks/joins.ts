@@ -13,7 +13,7 @@ import { memberRecordOf, newestKem, type Identity } from '../../impl/protocol/id
 import { buildJoinRequest, buildWelcome } from '../../impl/protocol/join.ts';
 import { deterministicRng, type Rng } from '../../impl/rng.ts';
 import type { OwnerContext } from '../../machines/owner.ts';
-import { messageLabel } from '../../simulator/trace.ts';
+import { messageLabel } from '../../simulator/message-label.ts';
 import type { World } from '../../simulator/world.ts';
 import type { Knowledge } from '../knowledge.ts';
 import type { MaliciousRelay } from '../relay.ts';

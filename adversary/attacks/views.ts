@@ -9,7 +9,7 @@ import type { ReqId } from '../../impl/errors.ts';
 import { Commit, CompatRosterInfo, PostCommit, Reject, RosterInfo } from '../../impl/messages/index.ts';
 import { memberRecordOf, newestKem } from '../../impl/protocol/identity.ts';
 import type { MemberContext } from '../../machines/member.ts';
-import { messageLabel } from '../../simulator/trace.ts';
+import { messageLabel } from '../../simulator/message-label.ts';
 import { rotation, type Attack } from './attack.ts';
 import type { World } from '../../simulator/world.ts';
 import type { MaliciousRelay } from '../relay.ts';

@@ -1,5 +1,5 @@
 /** `pqroom account` (spec 10): each subcommand on a vault file in a temporary directory, its output and exit code. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -71,10 +71,45 @@ describe('pqroom account', () => {
     const vault = join(dir, 'v');
     expect((await run(['create', '--vault', vault, '--user', 'alice', '--kdf', 'test', '--no-hibp'], { PQROOM_PASSWORD: 'a' })).code).toBe(0);
     const before = readFileSync(vault);
-    const again = await run(['create', '--vault', vault, '--user', 'alice', '--kdf', 'test', '--no-hibp'], { PQROOM_PASSWORD: 'b' });
-    expect(again.code).toBe(1);
-    expect(again.text).toContain('REQ-KEY-013');
-    expect(readFileSync(vault)).toEqual(before);
+    // the same user, another user (whose vault the file store would not see as theirs), or the file's user: exit 2, before the password
+    for (const user of [['--user', 'alice'], ['--user', 'bob'], []]) {
+      const again = await run(['create', '--vault', vault, ...user, '--kdf', 'test', '--no-hibp'], { PQROOM_PASSWORD: 'b' });
+      expect(again).toEqual({ code: 2, text: `pqroom account create: --vault ${vault} exists already; create never overwrites a file: choose another path` });
+      expect(readFileSync(vault)).toEqual(before);
+    }
+  });
+
+  it('--hibp that is not an http(s) URL: exit 2 with the command line, before the password is asked or anything is written', async () => {
+    const vault = join(dir, 'v');
+    for (const [sub, url] of [['create', 'nope'], ['create', 'ftp://127.0.0.1/range/'], ['passwd', 'http://'], ['show', 'mailto:a@b']] as const) {
+      const prompts: string[] = [];
+      const printed: string[] = [];
+      const io: AccountIo = { out: (s) => printed.push(s), err: (s) => printed.push(s), env: {}, readLine: async (p) => (prompts.push(p), 'a fine password') };
+      expect(await main([sub, '--vault', vault, '--user', 'u', '--kdf', 'test', '--hibp', url], io), `${sub} ${url}`).toBe(2);
+      expect(printed).toEqual([`pqroom account ${sub}: --hibp must be an http:// or https:// URL (the range endpoint, e.g. https://api.pwnedpasswords.com/range/), not '${url}'`]);
+      expect(prompts).toEqual([]);
+    }
+    expect(existsSync(vault)).toBe(false);
+  });
+
+  it('a vault file of another user than --user, or a file that is not a vault: exit 2, before the password is asked', async () => {
+    const vault = join(dir, 'v');
+    expect((await run(['create', '--vault', vault, '--user', 'alice', '--kdf', 'test', '--no-hibp'], { PQROOM_PASSWORD: 'a' })).code).toBe(0);
+    const junk = join(dir, 'junk');
+    writeFileSync(junk, 'hello\n');
+    for (const sub of ['show', 'rotate', 'passwd']) {
+      const prompts: string[] = [];
+      const printed: string[] = [];
+      const io: AccountIo = { out: (s) => printed.push(s), err: (s) => printed.push(s), env: {}, readLine: async (p) => (prompts.push(p), 'a') };
+      expect(await main([sub, '--vault', vault, '--user', 'bob', '--no-hibp'], io)).toBe(2);
+      expect(await main([sub, '--vault', junk, '--no-hibp'], io)).toBe(2);
+      expect(printed).toEqual([
+        `pqroom account ${sub}: --user bob: ${vault} holds the vault of alice; leave --user out or give alice`,
+        `pqroom account ${sub}: --vault ${junk}: REQ-KEY-011: vault of protocol version 104, this reader knows 1: refused (is ${junk} a pqroom vault? pqroom account create makes one)`,
+      ]);
+      expect(prompts).toEqual([]);
+    }
+    expect((await run(['show', '--vault', vault, '--user', 'alice'], { PQROOM_PASSWORD: 'a' })).code).toBe(0);
   });
 
   it('REQ-KEY-041: a password on the breach list refuses the registration; an unreachable service refuses unless --hibp-policy allow', async () => {

@@ -25,8 +25,8 @@ const help = (hibpEndpoint: string): string => `usage: pqroom account <create|sh
 A person's keys (spec 10): the ML-DSA-65 identity and the ML-KEM-768 keys, sealed in a
 vault file with Argon2id and XChaCha20-Poly1305 (hardened) or the seed's SHA-256 (compat).
 
-  create   a new identity in a new vault (never overwrites one); checks the password
-           against Have I Been Pwned first (only 5 hex characters of its SHA-1 leave)
+  create   a new identity in a new vault file (never over an existing file); checks
+           the password against Have I Been Pwned first (5 hex characters of its SHA-1 leave)
   show     the fingerprint (hex groups), the 8 emoji of the login self-check, the string
            to compare with a peer (hardened: 128 bits; compat: the seed's prompt)
   rotate   a new ML-KEM key, version + 1, signed by the identity; old keys kept
@@ -39,9 +39,9 @@ options:
   --profile P           hardened (default) or compat
   --kdf K               Argon2id profile for create/passwd: interactive (default), seed
                         (500 MiB, t=3, p=2, the seed's), test (64 KiB, tests only)
-  --hibp URL            the range endpoint (default ${hibpEndpoint})
+  --hibp URL            the range endpoint, http(s) (default ${hibpEndpoint})
   --hibp-offline FILE   check against a local list of SHA-1 hashes instead (HASH[:COUNT])
-  --no-hibp             skip the breach check
+  --no-hibp             skip the breach check (--hibp, --hibp-offline, --no-hibp: one at most)
   --hibp-policy P       refuse (default) or allow when the service cannot be reached
   --port P              page: the port (default 0, any free one); 127.0.0.1 only
   -h, --help            this help
@@ -152,12 +152,21 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
   const profile = p.oneOf('profile', ['hardened', 'compat'], 'hardened');
   const kdfName = p.oneOf('kdf', KDF_NAMES, 'interactive');
   const policy = p.oneOf('hibp-policy', ['refuse', 'allow'], 'refuse');
+  // the range endpoint is checked with the line, not found wrong after the password prompt
+  const endpoint = p.str('hibp');
+  if (endpoint !== undefined && !(URL.canParse(endpoint) && /^https?:$/.test(new URL(endpoint).protocol))) throw new CliError(`--hibp must be an http:// or https:// URL (the range endpoint, e.g. https://api.pwnedpasswords.com/range/), not '${endpoint}'`);
+  // one source for the breach check: two given together would leave one of them silently unused
+  const sources = (['hibp', 'hibp-offline', 'no-hibp'] as const).filter((o) => (o === 'no-hibp' ? p.flag(o) : p.str(o) !== undefined));
+  if (sources.length > 1) throw new CliError(`--${sources[0]} and --${sources[1]} cannot be given together: the breach check uses one of the service (--hibp), a local list (--hibp-offline) or none (--no-hibp)`);
   if (sub === 'page') return servePage(p.int('port', 0, { max: 65535 }), out);
   const file = p.str('vault');
   if (file === undefined) throw new CliError('--vault FILE is required');
   // 2. the files: inputs and outputs are checked before the breach check or any key is made
-  if (sub === 'create') checkOutputFile('--vault', file);
-  else checkInputFile('--vault', file);
+  if (sub === 'create') {
+    checkOutputFile('--vault', file);
+    // create never overwrites a vault, nor anything else at the path (the file store keeps one user's vault a file)
+    if (existsSync(file)) throw new CliError(`--vault ${file} exists already; create never overwrites a file: choose another path`);
+  } else checkInputFile('--vault', file);
   let offline: Map<string, number> | undefined;
   const offlineFile = p.str('hibp-offline');
   if (offlineFile !== undefined) {
@@ -170,19 +179,26 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
       throw new CliError(`--hibp-offline ${offlineFile}: ${(e as Error).message} (one SHA-1 hash a line, HASH[:COUNT])`);
     }
   }
+  // 3. the user: --user, else the one the vault file's header names; the header is read before the
+  // password is asked (with the vault's module, loaded for it): a file that is not a vault is an input
+  // that cannot be read (exit 2), and so is a vault of another user than --user
+  let userId = p.str('user');
+  if (sub !== 'create') {
+    const [{ readVaultFile }, { vaultHeader }] = await Promise.all([import('./vault-file.ts'), import('./vault.ts')]);
+    let owner: string;
+    try {
+      owner = vaultHeader(readVaultFile(file)).user_id;
+    } catch (e) {
+      if (!(e instanceof PqroomError)) throw e;
+      throw new CliError(`--vault ${file}: ${e.message} (is ${file} a pqroom vault? pqroom account create makes one)`);
+    }
+    if (userId !== undefined && userId !== owner) throw new CliError(`--user ${userId}: ${file} holds the vault of ${owner}; leave --user out or give ${owner}`);
+    userId = owner;
+  }
+  if (userId === undefined) throw new CliError('--user ID is required');
+  // once the line and the files hold: a mistake is one line on stderr, without this warning before it
   if (p.str('kdf') === 'test' && (sub === 'create' || sub === 'passwd')) err('WARNING: --kdf test (64 KiB, t=1) makes the vault trivial to brute-force; for tests only, never for real keys');
   try {
-    // 3. the user: --user, else the one the vault file's header names (read with the vault, loaded for it)
-    let userId = p.str('user');
-    if (userId === undefined && existsSync(file)) {
-      const { fileVaultStore } = await import('./vault-file.ts');
-      try {
-        userId = (await fileVaultStore(file).users())[0];
-      } catch (e) {
-        throw new CliError(`${file}: ${(e as Error).message} (is ${file} a pqroom vault? pqroom account create makes one)`, 1);
-      }
-    }
-    if (userId === undefined) throw new CliError(sub === 'create' ? '--user ID is required' : `no vault at ${file}`);
     const password = io.env.PQROOM_PASSWORD ?? (await io.readLine('password: '));
     // no terminal and no PQROOM_PASSWORD: say where a password comes from (the vault refuses an empty one)
     if (password === '') throw new CliError('no password given: set PQROOM_PASSWORD, give it as the first line of standard input, or run on a terminal');
@@ -198,7 +214,7 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     const acceptable = async (candidate: string): Promise<boolean> => {
       if (p.flag('no-hibp')) return true;
       const { checkPassword, HIBP_ENDPOINT, registrationDecision } = await import('./hibp.ts');
-      const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: p.str('hibp') ?? HIBP_ENDPOINT };
+      const h: HibpOptions = offline !== undefined ? { offline } : { endpoint: endpoint ?? HIBP_ENDPOINT };
       const d = registrationDecision(await checkPassword(candidate, h), (policy === 'allow' ? 'allow-when-unavailable' : 'refuse-when-unavailable') satisfies HibpPolicy);
       (d.proceed ? out : err)(`breach check: ${d.reason}`);
       return d.proceed;
@@ -230,8 +246,8 @@ async function account(argv: readonly string[], io: AccountIo, err: (s: string) 
     }
     return 0;
   } catch (e) {
+    // the work failed: a wrong password (REQ-KEY-012), a vault the profile refuses (REQ-KEY-014)
     if (!(e instanceof PqroomError)) throw e;
-    const notVault = /protocol version|format/.test(e.message) ? ` (is ${file} a pqroom vault? pqroom account create makes one)` : '';
-    throw new CliError(`${e.message}${notVault}`, 1);
+    throw new CliError(e.message, 1);
   }
 }

@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Bytes } from '../bytes.ts';
+import { ProtocolError } from '../errors.ts';
 import { vaultHeader, type VaultStore } from './vault.ts';
 
 /** What {@link writeVaultFile} does between its steps, for crash tests. */
@@ -50,7 +51,7 @@ export function readVaultFile(path: string): Bytes {
 
 /**
  * One vault file as a {@link VaultStore}: it holds the vault of the user its header names
- * (a file of another user is not returned for this one), written atomically.
+ * (a file of another user is not returned for this one, nor overwritten by its vault), written atomically.
  */
 export function fileVaultStore(path: string): VaultStore {
   const read = (): Bytes | undefined => (existsSync(path) ? readVaultFile(path) : undefined);
@@ -59,7 +60,13 @@ export function fileVaultStore(path: string): VaultStore {
       const bytes = read();
       return bytes !== undefined && vaultHeader(bytes).user_id === userId ? bytes : undefined;
     },
-    put: async (_userId, bytes) => writeVaultFile(path, bytes),
+    // the file is one user's: another user's vault there is never replaced (createAccount's check asks get, which does not see it)
+    put: async (userId, bytes) => {
+      const old = read();
+      const owner = old === undefined ? undefined : vaultHeader(old).user_id;
+      if (owner !== undefined && owner !== userId) throw new ProtocolError('REQ-KEY-013', `${path} holds the vault of ${owner}: not overwritten with the vault of ${userId}`);
+      writeVaultFile(path, bytes);
+    },
     users: async () => {
       const bytes = read();
       return bytes === undefined ? [] : [vaultHeader(bytes).user_id];

@@ -1,10 +1,10 @@
 /** The vault (spec 5.10, 10.3): sealing, opening, refusals, the ML-KEM archive, the login pins, format 1 still read, and atomic writes. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, fromHex, toHex, utf8 } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
 import { ARGON2ID } from '../crypto/argon2.ts';
@@ -20,6 +20,9 @@ import { fileVaultStore, readVaultFile, writeVaultFile } from './vault-file.ts';
 import { VAULT_FORMAT_1_FINGERPRINT, VAULT_FORMAT_1_HEX } from './vault-format1.fixture.ts';
 
 const rng = deterministicRng(utf8('vault test'));
+// every vault file of this file is in one folder, removed when it ends
+const tmp = mkdtempSync(join(tmpdir(), 'pqroom-vault-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const TEST = KDF_PROFILES.test;
 let alice: Identity;
 let sealed: Uint8Array;
@@ -94,7 +97,7 @@ describe('REQ-KEY-011 REQ-LOG-017 vault format 2: the login pins', () => {
   const relayA = c.sigKeygen(new Uint8Array(32).fill(1)).publicKey;
   const relayB = c.sigKeygen(new Uint8Array(32).fill(2)).publicKey;
   const store = (bytes: Uint8Array) => {
-    const path = join(mkdtempSync(join(tmpdir(), 'pqroom-pins-')), 'alice.vault');
+    const path = join(mkdtempSync(join(tmp, 'pins-')), 'alice.vault');
     writeVaultFile(path, bytes);
     return { path, vaults: fileVaultStore(path) };
   };
@@ -148,7 +151,7 @@ describe('REQ-KEY-014 compat vault (W13)', () => {
 
 describe('REQ-KEY-013 atomic vault files', () => {
   it('a failure between writing and renaming leaves the old vault in place and readable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pqroom-vault-'));
+    const dir = mkdtempSync(join(tmp, 'vault-'));
     const path = join(dir, 'alice.vault');
     writeVaultFile(path, sealed);
     const newer = await sealVault(c, rng, contentsOf(rotateKem(c, rng, alice)), { profile: 'hardened', userId: 'alice', password: 'pw', kdf: TEST });
@@ -163,8 +166,18 @@ describe('REQ-KEY-013 atomic vault files', () => {
     writeVaultFile(path, newer);
     expect((await openVault(c, readVaultFile(path), { profile: 'hardened', password: 'pw' })).contents.kem_keys.length).toBe(4);
   });
+  it('a vault file holds one user: the vault of another is not written over it, and nothing changes', async () => {
+    const path = join(mkdtempSync(join(tmp, 'owner-')), 'alice.vault');
+    writeVaultFile(path, sealed);
+    const vaults = fileVaultStore(path);
+    expect(await vaults.get('bob')).toBeUndefined();
+    await rejects('REQ-KEY-013', vaults.put('bob', sealed));
+    expect(readVaultFile(path)).toEqual(sealed);
+    await vaults.put('alice', sealed);
+    expect(await vaults.users()).toEqual(['alice']);
+  });
   it('a writer killed with SIGKILL at arbitrary moments always leaves a whole vault, old or new', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pqroom-vault-kill-'));
+    const dir = mkdtempSync(join(tmp, 'vault-kill-'));
     const a = join(dir, 'a.bin');
     const b = join(dir, 'b.bin');
     const newer = await sealVault(c, rng, contentsOf(rotateKem(c, rng, alice)), { profile: 'hardened', userId: 'alice', password: 'pw', kdf: TEST });

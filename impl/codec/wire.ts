@@ -209,6 +209,19 @@ export function encode<T>(codec: Codec<T>, value: T): Bytes {
 }
 
 /**
+ * {@link encode} into `scratch` when the encoding fits in it (issue 23): returns a view of its
+ * first bytes, valid until the next use of `scratch`; a value too large for it is encoded into a
+ * new buffer, as `encode` does. For bytes read at once and never kept (a FrameBatch being sealed).
+ */
+export function encodeInto<T>(codec: Codec<T>, value: T, scratch: Uint8Array): Bytes {
+  const n = sizeOf(codec as Codec<unknown>, value);
+  if (n > scratch.length) return encode(codec, value);
+  const w: Writer = { buf: scratch, view: new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength), pos: 0, path: [rootName(codec)] };
+  encodeValue(w, codec as Codec<unknown>, value);
+  return w.buf.subarray(0, w.pos);
+}
+
+/**
  * Encoding that skips the validity checks an honest encoder makes: lengths of fixed fields,
  * length and count ranges, list order, struct validity rules. For building malformed inputs
  * (negative vectors, the adversary's mutations) only; integers must still fit their width.
@@ -385,22 +398,44 @@ function decodeValue(r: Reader, c: Codec<unknown>): unknown {
  * A fixed-size key compares as its bytes and an integer key as its value, which is the order of
  * their encodings, without encoding them.
  */
+/** The key a list is sorted by (REQ-ENC-014): its element struct's field, found once per element codec. */
+interface SortKey {
+  readonly name: string;
+  readonly codec: Codec<unknown>;
+  /** The field's own values compare as they are: a `uint`'s number, a `fixed`'s bytes of length `n`; any other is compared encoded. */
+  readonly kind: 'uint' | 'fixed' | 'encoded';
+  readonly n: number;
+}
+
+const sortKeysOf = new WeakMap<Codec<unknown>, SortKey>();
+
+function sortKey(of: Codec<unknown>, key: string): SortKey {
+  let sk = sortKeysOf.get(of);
+  if (sk === undefined || sk.name !== key) {
+    const od = of.desc;
+    if (od.k !== 'struct') throw new Error(`sortedBy on a list of ${od.k}`);
+    const keyField = od.fields.find((x) => x.name === key);
+    if (!keyField) throw new Error(`sortedBy: ${od.name} has no field ${key}`);
+    const kd = keyField.codec.desc;
+    sk = { name: key, codec: keyField.codec, kind: kd.k === 'uint' || kd.k === 'fixed' ? kd.k : 'encoded', n: kd.k === 'fixed' ? kd.n : 0 };
+    sortKeysOf.set(of, sk);
+  }
+  return sk;
+}
+
+/** An element's sort key: the field's number or bytes as they are when they are the field's kind, else the field encoded. */
+function sortKeyValue(sk: SortKey, item: unknown): unknown {
+  const v = (item as Record<string, unknown>)[sk.name];
+  if ((sk.kind === 'fixed' && v instanceof Uint8Array && v.length === sk.n) || (sk.kind === 'uint' && typeof v === 'number')) return v;
+  return encode(sk.codec, v);
+}
+
 function checkSorted(of: Codec<unknown>, key: string, items: readonly unknown[], path: Path, mode: 'encode' | 'decode'): void {
-  const od = of.desc;
-  if (od.k !== 'struct') throw new Error(`sortedBy on a list of ${od.k}`);
-  const keyField = od.fields.find((x) => x.name === key);
-  if (!keyField) throw new Error(`sortedBy: ${od.name} has no field ${key}`);
-  const kd = keyField.codec.desc;
-  const keyOf = (item: unknown): unknown => {
-    const v = (item as Record<string, unknown>)[key];
-    if ((kd.k === 'fixed' && v instanceof Uint8Array && v.length === kd.n) || (kd.k === 'uint' && typeof v === 'number')) return v;
-    return encode(keyField.codec, v);
-  };
-  const ascending = (a: unknown, b: unknown): boolean => (typeof a === 'number' ? a < (b as number) : compareBytes(a as Bytes, b as Bytes) < 0);
+  const sk = sortKey(of, key);
   let prev: unknown;
   for (let i = 0; i < items.length; i++) {
-    const k = keyOf(items[i]);
-    if (i > 0 && !ascending(prev, k)) {
+    const k = sortKeyValue(sk, items[i]);
+    if (i > 0 && !(typeof prev === 'number' ? prev < (k as number) : compareBytes(prev as Bytes, k as Bytes) < 0)) {
       const msg = `not strictly ascending by ${key} at element ${i}`;
       const at = `${pathString(path)}[${i}]`;
       if (mode === 'decode') throw new DecodeError('REQ-ENC-014', 'order', at, msg);

@@ -49,7 +49,7 @@ export interface CryptoProvider {
   aeadSeal(key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
   /** XChaCha20-Poly1305 open; `undefined` when authentication fails (REQ-CRY-010). */
   aeadOpen(key: Bytes, nonce: Bytes, ad: Bytes, ciphertext: Bytes): Bytes | undefined;
-  /** ChaCha20-Poly1305 seal (RFC 8439; REQ-CRY-005): 12-byte nonce. */
+  /** ChaCha20-Poly1305 seal (RFC 8439; REQ-CRY-005): 12-byte nonce. Keeps nothing of `plaintext` (it, like `transportSealAfter`'s, may be a scratch buffer reused after the call: sealBatched). */
   transportSeal(key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
   /**
    * Optional: `prefix || transportSeal(key, nonce, ad, plaintext)` in one new buffer, for a

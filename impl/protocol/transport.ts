@@ -3,7 +3,7 @@
  * sealed frames and the replay window. Pure functions; the drivers keep the state.
  */
 import { concat, equalBytes, putU32, putU64, type Bytes } from '../bytes.ts';
-import { decode, encode, encodePrefix } from '../codec.ts';
+import { decode, encode, encodeInto, encodePrefix } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check } from '../errors.ts';
 import { fingerprint, frameNonce, transportKeys, type TransportKeys } from '../keyschedule.ts';
@@ -188,22 +188,52 @@ export const MAX_BATCH_BYTES = 256 * 1024;
  * group (or larger than the limit) is sealed as it is.
  */
 export function batchInners(inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES): Bytes[] {
-  const out: Bytes[] = [];
+  return groupInners(inners, maxBytes).map((group) => (group.length === 1 ? group[0]! : encode(FrameBatch, batchOf(group))));
+}
+
+/** batchInners's groups: consecutive messages, at most {@link MAX_BATCH_MESSAGES} and `maxBytes` bytes a group (a larger message alone). */
+function groupInners(inners: readonly Bytes[], maxBytes: number): Bytes[][] {
+  const out: Bytes[][] = [];
   let group: Bytes[] = [];
   let bytes = 0;
-  const close = () => {
-    if (group.length === 1) out.push(group[0]!);
-    else if (group.length > 1) out.push(encode(FrameBatch, { messages: group.map((message) => ({ message })) }));
-    group = [];
-    bytes = 0;
-  };
   for (const inner of inners) {
-    if (group.length > 0 && (bytes + inner.length > maxBytes || group.length === MAX_BATCH_MESSAGES)) close();
+    if (group.length > 0 && (bytes + inner.length > maxBytes || group.length === MAX_BATCH_MESSAGES)) {
+      out.push(group);
+      group = [];
+      bytes = 0;
+    }
     group.push(inner);
     bytes += inner.length;
   }
-  close();
+  if (group.length > 0) out.push(group);
   return out;
+}
+
+function batchOf(group: readonly Bytes[]): FrameBatch {
+  return { messages: group.map((message) => ({ message })) };
+}
+
+/**
+ * Where a FrameBatch's plaintext is encoded for {@link sealBatched}: kept between calls, grown to the
+ * largest batch (about {@link MAX_BATCH_BYTES}), since the AEAD reads it and keeps none of it.
+ */
+let batchScratch = new Uint8Array(0);
+
+/**
+ * REQ-TRN-010, REQ-TRN-008: `inners` batched as {@link batchInners} groups them, each group sealed
+ * in a TransportFrame with the next sequence number from `seq`. The same frames as sealing
+ * batchInners's output, without a buffer of its own for each FrameBatch's plaintext (issue 23: a
+ * relay delivery's bytes were copied into a new FrameBatch, read once by the AEAD and dropped; a
+ * backend's seal copies what it reads, CryptoProvider.transportSeal).
+ */
+export function sealBatched(c: CryptoProvider, key: Bytes, seq: number, inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES): Bytes[] {
+  return groupInners(inners, maxBytes).map((group, i) => {
+    if (group.length === 1) return sealFrame(c, key, seq + i, group[0]!);
+    let need = 16; // the header and the count, then each message's length (at most 4 bytes) and bytes
+    for (const m of group) need += 4 + m.length;
+    if (need > batchScratch.length && need <= 2 * MAX_BATCH_BYTES) batchScratch = new Uint8Array(Math.min(2 * MAX_BATCH_BYTES, Math.max(need, 2 * batchScratch.length)));
+    return sealFrame(c, key, seq + i, encodeInto(FrameBatch, batchOf(group), batchScratch));
+  });
 }
 
 /**

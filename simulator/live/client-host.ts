@@ -29,7 +29,8 @@ import { relayMessageToEvent } from '../envelope.ts';
 import { persistedRole, resumeRole, type PersistedRole } from '../../machines/resume.ts';
 import { roomOf, routeToRoom } from '../../machines/route.ts';
 import type { TraceLine } from '../relay-host.ts';
-import { messageLabel, shortHash } from '../trace.ts';
+import { messageLabel } from '../message-label.ts';
+import { shortHash } from '../trace.ts';
 import type { Link, LinkHandlers } from '../transport.ts';
 
 /** What a live client reports. */

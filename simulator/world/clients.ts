@@ -18,7 +18,8 @@ import { ownerMachine } from '../../machines/owner.ts';
 import { relayMessageToEvent } from '../envelope.ts';
 import { roomOf, routeToRoom } from '../../machines/route.ts';
 import type { TraceLine } from '../relay-host.ts';
-import { messageLabel, shortHash } from '../trace.ts';
+import { messageLabel } from '../message-label.ts';
+import { shortHash } from '../trace.ts';
 import type { Link, Transport } from '../transport.ts';
 import type { ClientNode, RoleMachine, RoleSnapshot, WorldOptions } from './types.ts';
 

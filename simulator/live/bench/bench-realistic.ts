@@ -268,6 +268,7 @@ async function measure(p: Plan, mode: Mode, workers: number, server: ServerProc,
     serverCpuShare: (after.cpuUs - before.cpuUs) / 1000 / ms,
     clientCpuShare: (cpu.user + cpu.system) / 1000 / ms,
     memPerConnKiB: (connected.rss - idle.rss) / p.f.ids.length / 1024,
+    markCompacts: after.markCompacts,
     load,
   };
 }
@@ -384,7 +385,7 @@ function summarize(runs: readonly RealRow[], bare: readonly RealRow[], sealed: r
   return {
     ...runs[0]!,
     reps: runs.length,
-    ...Object.fromEntries((['deliveriesPerFrame', 'seconds', 'deliveredPerSecond', 'p50Ms', 'p99Ms', 'serverCpuUsPerDelivery', 'serverCpuShare', 'clientCpuShare', 'memPerConnKiB', 'load'] as const).map((k) => [k, med((r) => r[k])])),
+    ...Object.fromEntries((['deliveriesPerFrame', 'seconds', 'deliveredPerSecond', 'p50Ms', 'p99Ms', 'serverCpuUsPerDelivery', 'serverCpuShare', 'clientCpuShare', 'memPerConnKiB', 'markCompacts', 'load'] as const).map((k) => [k, med((r) => r[k])])),
     vsBare: ratio((r) => r.deliveredPerSecond, bare),
     p99VsBare: ratio((r) => r.p99Ms, bare),
     vsSealed: ratio((r) => r.deliveredPerSecond, sealed),

@@ -218,6 +218,7 @@ async function measure(
     serverCpuShare: (after.cpuUs - before.cpuUs) / 1000 / ms,
     clientCpuShare: (cpu1.user + cpu1.system) / 1000 / ms,
     memPerConnKiB: (connected.rss - idle.rss) / members / 1024,
+    markCompacts: after.markCompacts,
   };
 }
 
@@ -281,6 +282,7 @@ function summarize(runs: readonly Row[], bare: readonly Row[], sealed: readonly 
     serverCpuShare: med((r) => r.serverCpuShare),
     clientCpuShare: med((r) => r.clientCpuShare),
     memPerConnKiB: med((r) => r.memPerConnKiB),
+    markCompacts: med((r) => r.markCompacts),
     vsBare: median(runs.map((r, i) => r.deliveredPerSecond / bare[i]!.deliveredPerSecond)),
     p99VsBare: median(runs.map((r, i) => r.p99Ms / bare[i]!.p99Ms)),
     vsSealed: median(runs.map((r, i) => r.deliveredPerSecond / sealed[i]!.deliveredPerSecond)),
@@ -499,6 +501,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const notes = [
     '',
     `pqroom vs bare+seal+fsync (median of each repetition's ratio of delivered/s): ${withFsync.join(', ')}.`,
+    `Mark-compacts in each server process's measured phase (V8's GCProfiler, medians): ${sizes.map((n) => `${n} members ${rows.filter((r) => r.members === n).map((r) => `${MODE_NAME[r.mode]} ${r.markCompacts}`).join(', ')}`).join('; ')}. A run whose`,
+    'relay marks its heap back to back (several mark-compacts a second) spent 30 to 40% more CPU per message at 2 members than one whose',
+    'measured phase ended before its first (reports/results.md): compare runs of the same regime, or run longer (--deliveries) for the steady state.',
     '',
     'pqroom: each message is a signed, sealed hardened AppMessage sent by the owner; the relay opens the transport frame, checks the',
     'request, appends it to the room log in SQLite and commits durably (WAL, synchronous = FULL) before it seals the deliveries and',

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { GCProfiler } from 'node:v8';
 import { WebSocket, WebSocketServer } from 'ws';
 import { utf8, type Bytes } from '../../../impl/bytes.ts';
 import { nodeCrypto } from '../../../impl/crypto/node.ts';
@@ -29,17 +30,19 @@ export const MODE_NAME: Record<Mode, string> = { pqroom: 'pqroom', sealed: 'bare
 export interface Stats {
   readonly cpuUs: number;
   readonly rss: number;
+  /** The mark-compacts of the server process since the stats before (V8's GCProfiler; the forced collection `stats` makes is not one of them), or 0. */
+  readonly markCompacts: number;
 }
 
 function stats(): Stats {
   (globalThis as { gc?: () => void }).gc?.();
   const u = process.cpuUsage();
   const kids = childStats();
-  return { cpuUs: u.user + u.system + kids.cpuUs, rss: process.memoryUsage().rss + kids.rss };
+  return { cpuUs: u.user + u.system + kids.cpuUs, rss: process.memoryUsage().rss + kids.rss, markCompacts: 0 };
 }
 
 /** CPU time and RSS of this process's child processes (the relay's shard workers, `--workers` above 1), from Linux's /proc; none elsewhere. */
-function childStats(): Stats {
+function childStats(): Omit<Stats, 'markCompacts'> {
   let cpuUs = 0;
   let rss = 0;
   try {
@@ -75,6 +78,8 @@ export interface Measured {
   readonly clientCpuShare: number;
   /** Server RSS growth per connection, KiB. */
   readonly memPerConnKiB: number;
+  /** The server process's mark-compacts in the measured phase (its shard workers' not counted). */
+  readonly markCompacts: number;
 }
 
 /** The child: a bare broadcast server or the live relay, answering `stats` and `exit` over IPC. */
@@ -128,7 +133,11 @@ async function serve(mode: string, db: string, workers: number): Promise<void> {
   }
   // BENCH_PROF=FILE: a CPU profile of the server over the measured phase (between the 2nd and 3rd `stats`)
   const session = process.env.BENCH_PROF ? new (await import('node:inspector')).Session() : undefined;
+  // BENCH_HEAPPROF=FILE: V8's sampling heap profile of the same phase, every allocation counted (the ones collected
+  // since too): where the JavaScript heap's bytes per message are allocated (ArrayBuffers' contents are not in it)
+  const heap = process.env.BENCH_HEAPPROF ? new (await import('node:inspector')).Session() : undefined;
   let asked = 0;
+  let gcs: GCProfiler | undefined;
   process.on('message', (m: unknown) => {
     if (m === 'stats') {
       asked++;
@@ -137,7 +146,15 @@ async function serve(mode: string, db: string, workers: number): Promise<void> {
         session.post('Profiler.enable', () => session.post('Profiler.start'));
       }
       if (session && asked === 4) session.post('Profiler.stop', (_e, r) => writeFileSync(`${process.env.BENCH_PROF}.${mode}.cpuprofile`, JSON.stringify(r.profile)));
-      process.send!({ stats: stats() });
+      if (heap && asked === 3) {
+        heap.connect();
+        heap.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+      }
+      if (heap && asked === 4) heap.post('HeapProfiler.stopSampling', (_e, r) => writeFileSync(`${process.env.BENCH_HEAPPROF}.${mode}.heapprofile`, JSON.stringify(r.profile)));
+      // the measured phase's mark-compacts (issue 23: whether V8 marked the heap back to back moves the relay's CPU by a third)
+      const markCompacts = asked === 4 && gcs ? gcs.stop().statistics.filter((g) => g.gcType === 'MarkSweepCompact').length : 0;
+      process.send!({ stats: { ...stats(), markCompacts } });
+      if (asked === 3) (gcs = new GCProfiler()).start();
     }
     if (m === 'exit') void close().then(() => process.exit(0));
   });
@@ -180,9 +197,13 @@ export interface ServerProc {
   stop(): Promise<void>;
 }
 
-/** A server in a child process; the relay (`pqroom`) with `workers` shard workers (its CPU and memory theirs included). */
+/**
+ * A server in a child process; the relay (`pqroom`) with `workers` shard workers (its CPU and memory theirs included).
+ * BENCH_SERVER_FLAGS: more node options for the server process, space-separated (`--trace-gc`,
+ * `--max-semi-space-size=4`: what V8's collector does in the server, and what a flag changes).
+ */
 export function spawnServer(mode: Mode, db: string, workers = 1): Promise<ServerProc> {
-  const child: ChildProcess = fork(HERE, ['--serve', mode, db, String(workers)], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(HERE, ['--serve', mode, db, String(workers)], { execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   child.on('message', (m) => waiters.shift()?.(m as Record<string, unknown>));
   const next = () => new Promise<Record<string, unknown>>((r) => waiters.push(r));
