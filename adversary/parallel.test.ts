@@ -2,13 +2,14 @@
  * Parallel campaigns (spec 11.4): a generator's runs, on any number of workers, are the ones a
  * sequential fast-check campaign makes (draws up to the first failure, then the same shrinking
  * steps), and a counterexample's trace made on a worker is the one this thread makes. That a whole
- * audit gives the same result on 1 and 2 workers is in reports/audit-cli.test.ts.
+ * audit gives the same result on 1 and 2 workers is in reports/audit-cli.test.ts; that a hunt cut in
+ * chunks merges to the whole hunt (mergeHunt, huntMutants) is in mutants.test.ts, beside the same hunts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
-import { EQUIVALENT_MUTANTS, huntMutant, huntMutants, huntOrder, MUTANTS, type MutantResult } from './mutants.ts';
-import { costOf, draws, HUNT_CHUNK, huntTasks, mergeHunt, runCampaign, sharedHuntTasks, type Generator, type HuntResult } from './parallel.ts';
+import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS } from './mutants.ts';
+import { costOf, draws, HUNT_CHUNK, huntTasks, runCampaign, sharedHuntTasks, type Generator } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
 describe('runCampaign', () => {
@@ -87,24 +88,6 @@ describe('runCampaign', () => {
     }
   }, 300_000);
 
-  it('should hunt a killed mutant in chunks to the one-task hunt: the same kill, runs and refusals, whichever chunk kills it', () => {
-    // its first killer refused (a pinned property it does not break), then killed by a later attack
-    const m = { ...MUTANTS.find((x) => x.id === 'no-sender-signature')!, breaks: 'PROP-29' as const };
-    const whole = huntMutant(m, [1]);
-    expect(whole.killed).toBe(true);
-    expect(whole.refused.length).toBeGreaterThan(0);
-    expect(whole.runs).toBeGreaterThan(2);
-    const { mutant: _, ...expected } = whole;
-    for (const size of [Math.ceil(whole.runs / 3)]) {
-      const chunks: HuntResult[] = [];
-      for (let from = 0; chunks.at(-1)?.killed !== true; from += size) {
-        const { mutant: __, ...c } = huntMutant(m, [1], { range: { from, to: from + size } });
-        chunks.push({ ...c, ms: 1 });
-      }
-      expect(mergeHunt(chunks), `chunks of ${size}`).toEqual({ ...expected, ms: chunks.length });
-    }
-  }, 120_000);
-
   it('should hunt equivalent mutants together in chunks on two workers to each one-task hunt, its every named attack on every seed', () => {
     // the first's check is asked for in few runs, the other's (REQ-MEM-053) in most: runs shared and runs made again
     const ms = [EQUIVALENT_MUTANTS[0]!, EQUIVALENT_MUTANTS.find((x) => x.removes === 'REQ-MEM-053')!];
@@ -122,21 +105,5 @@ describe('runCampaign', () => {
     } finally {
       c.close();
     }
-  }, 300_000);
-
-  it('should hunt mutants that name no killer together to the hunt of each alone: a claim refuted in one chunk, the others hunted on', () => {
-    // the old REQ-MEM-013 claim, refuted by ATK-28c breaking PROP-30 (mutants.test.ts), beside an equivalent mutant
-    const claim = { ...MUTANTS.find((x) => x.id === 'no-epoch-roster-check')!, killers: [], breaks: undefined };
-    const ms = [claim, EQUIVALENT_MUTANTS[2]!];
-    const n = huntOrder(claim).length;
-    const chunks: (MutantResult & { ms: number })[][] = [];
-    for (let from = 0; from < n; from += 20) chunks.push(huntMutants(ms, [1], { from, to: Math.min(n, from + 20) }));
-    ms.forEach((m, k) => {
-      const { mutant: _, ...whole } = huntMutant(m, [1]);
-      const merged = mergeHunt(chunks.map((c) => ({ ...c[k]!, ms: 1 })));
-      expect({ ...merged, ms: 0 }, m.id).toEqual({ ...whole, ms: 0 });
-    });
-    expect(huntMutant(claim, [1]).by).toMatchObject({ attack: 'ATK-28c', prop: 'PROP-30' });
-    expect(() => huntMutants([MUTANTS[0]!], [1])).toThrow(/names killers/);
   }, 300_000);
 });
