@@ -2,16 +2,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes } from '../bytes.ts';
 import { decode, encode } from '../codec.ts';
-import { DecodeError } from '../errors.ts';
+import { checkTogether, DecodeError, ProtocolError } from '../errors.ts';
 import { rejectsWith } from '../expect-reject.ts';
 import { epochHash } from '../keyschedule.ts';
 import { KeyUpdate, type Commit } from '../messages/index.ts';
+import { withCheckOff, withChecksConsulted } from '../mutants.ts';
 import { Commit as CommitCodec } from '../messages/index.ts';
 import { buildCommit, checkCommitSuccessor, MEMBER_COMMIT_CHECKS, openCommit, ownerEpochKeys, ZERO_HASH, type EpochView } from './commit.ts';
 import { createIdentity, newestKem, signStruct, verifyStruct, type Identity } from './identity.ts';
 import {
   checkKeyUpdate,
   checkOwnUpdate,
+  checkRotationUpdates,
   DEFAULT_UPDATE_POLICY,
   makeKeyUpdate,
   OWNER_UPDATE_CHECKS,
@@ -139,6 +141,30 @@ describe('REQ-MEM-053 members check the updates of a rotation', () => {
     const bad = { ...rec(), kem_cert: { ...made.kem.cert, signature: made.kem.cert.signature.slice() } };
     bad.kem_cert.signature[5]! ^= 1;
     rejectsWith('REQ-MEM-053', () => checkCommitSuccessor(c, view1, resign({ ...rotation([]).commit.value, adds: [bad] }), MEMBER_COMMIT_CHECKS));
+  });
+});
+
+describe('REQ-MEM-053 the mutant switch of the rotation checks', () => {
+  const rec = () => checkKeyUpdate(c, view1, made.update.value, 0, OWNER_UPDATE_CHECKS);
+  const good = () => rotation([rec()]).commit.value;
+  // a member outside the roster: with its checks taken one by one, a mutant would read the record it did not find
+  const stranger = () => resign({ ...good(), adds: [{ ...rec(), member_id: outsider.fp }] });
+  it('REQ-MEM-053 should ask the switch only when an update fails, so that a run whose rotations hold is the same run in its mutant', () => {
+    const ok = withChecksConsulted(() => checkCommitSuccessor(c, view1, good(), MEMBER_COMMIT_CHECKS));
+    expect(ok.error).toBeUndefined();
+    expect(ok.consulted.has('REQ-MEM-053')).toBe(false);
+    const bad = withChecksConsulted(() => checkCommitSuccessor(c, view1, stranger(), MEMBER_COMMIT_CHECKS));
+    expect((bad.error as ProtocolError).reqId).toBe('REQ-MEM-053');
+    expect(bad.consulted.has('REQ-MEM-053')).toBe(true);
+  });
+  it('REQ-MEM-053 should have its mutant drop the checks as one, whichever fails first, and nothing else', () => {
+    for (const commit of [stranger(), resign({ ...good(), adds: [{ ...rec(), added_epoch: 0 }] })]) {
+      expect(() => withCheckOff('REQ-MEM-053', () => checkRotationUpdates(c, view1.roster, commit, 'REQ-MEM-053'))).not.toThrow();
+      rejectsWith('REQ-MEM-053', () => checkRotationUpdates(c, view1.roster, commit, 'REQ-MEM-053'));
+    }
+    // another requirement's failure inside the checks is not the mutant's to drop
+    const wrong = new ProtocolError('REQ-MEM-054', 'not a rotation check');
+    expect(() => withCheckOff('REQ-MEM-053', () => checkTogether('REQ-MEM-053', () => { throw wrong; }))).toThrow(wrong);
   });
 });
 
