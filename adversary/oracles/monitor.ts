@@ -126,6 +126,8 @@ export function propertyMonitor(
   /** Every epoch secret (compat: room key) each owner has created, installed or not: owner -> epoch -> hex set. */
   const createdBy = new Map<string, Map<number, Set<string>>>();
   const ownerKeysOf = new Map<string, { readonly from: readonly unknown[]; readonly keys: Map<number, Uint8Array> }>();
+  /** Per owner, the epoch each of its keys was last noted under in `createdBy`. */
+  const notedBy = new Map<string, WeakMap<Uint8Array, number>>();
   const ownerKeys = (owner: ClientNode | undefined): Map<number, Uint8Array> => {
     const ctx = owner?.snapshot.context as OwnerContext | undefined;
     if (!owner || !ctx) return new Map<number, Uint8Array>();
@@ -139,15 +141,20 @@ export function propertyMonitor(
     createdBy.set(owner.name, created);
     if (ctx.group) for (const [e, r] of Object.entries(ctx.group.epochs)) if (r.keys) out.set(Number(e), r.keys.epochSecret);
     if (ctx.compat) for (const k of ctx.compat.keys) out.set(k.generation, k.key);
-    const note = (e: number, k: Uint8Array): void => {
+    const notedAt = notedBy.get(owner.name) ?? new WeakMap<Uint8Array, number>();
+    notedBy.set(owner.name, notedAt);
+    const mine: [number, Uint8Array][] = [...out];
+    // commits the owner built but has not installed (pending, being published) are its creations too
+    if (ctx.publishing) mine.push([ctx.publishing.built.commit.value.epoch, ctx.publishing.keys.epochSecret]);
+    if (ctx.pending) mine.push([ctx.pending.built.commit.value.epoch, ctx.pending.keys.epochSecret]);
+    for (const [e, k] of mine) {
+      // keys are immutable and every owner step but few keeps them: each (key, epoch) is hexed once, not at every step
+      if (notedAt.get(k) === e) continue;
+      notedAt.set(k, e);
       const set = created.get(e) ?? new Set<string>();
       set.add(toHex(k));
       created.set(e, set);
-    };
-    for (const [e, k] of out) note(e, k);
-    // commits the owner built but has not installed (pending, being published) are its creations too
-    if (ctx.publishing) note(ctx.publishing.built.commit.value.epoch, ctx.publishing.keys.epochSecret);
-    if (ctx.pending) note(ctx.pending.built.commit.value.epoch, ctx.pending.keys.epochSecret);
+    }
     return out;
   };
 
