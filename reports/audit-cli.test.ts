@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempFolder } from '../impl/temp-testkit.ts';
 import { main as replay } from '../simulator/replay-cli.ts';
 import { rebuildAuditTrace, type AuditResult } from '../adversary/audit.ts';
 import { auditExit, main as audit, realLine } from './audit-cli.ts';
@@ -12,17 +13,7 @@ import { describeAuditReport } from './page/page-testkit.ts';
 
 // One real audit (a small campaign on both profiles, both backends, two workers) serves this file:
 // the command's own tests below, then the report's (reports/page/page-testkit.ts) on the folder it wrote
-// every folder this file makes, removed when it ends
-const made: string[] = [];
-const tempDir = (prefix: string): string => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-const dir = tempDir('pqroom-audit-');
+const dir = tempFolder('pqroom-audit-');
 const lines: string[] = [];
 let code = -1;
 let ran: AuditResult | undefined;
@@ -75,8 +66,8 @@ describe('pqroom audit', () => {
   });
 
   it('gives the same audit.json and the same counterexample traces with one worker as with two (--workers), and run from another current folder', async () => {
-    const one = tempDir('pqroom-audit-1-');
-    const elsewhere = tempDir('pqroom-audit-cwd-');
+    const one = tempFolder('pqroom-audit-1-');
+    const elsewhere = tempFolder('pqroom-audit-cwd-');
     const cwd = process.cwd();
     process.chdir(elsewhere);
     try {
@@ -122,7 +113,7 @@ describe('pqroom audit', () => {
     const r = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as AuditResult;
     const command = r.profiles.compat!.properties.find((p) => p.id === 'PROP-04')!.counterexample!.replay;
     const trace = command.replace(/^npx pqroom replay /, '');
-    const root = tempDir('pqroom-audit-root-');
+    const root = tempFolder('pqroom-audit-root-');
     mkdirSync(join(root, 'reports'));
     symlinkSync(dir, join(root, 'reports', 'out'));
     for (const cwd of [dir, root]) {

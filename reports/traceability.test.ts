@@ -1,20 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempFolder } from '../impl/temp-testkit.ts';
 import { requirements } from './spec.ts';
 import { traceability, traceabilityMarkdown } from './traceability.ts';
-
-// the planted source trees, removed when the file ends
-const roots: string[] = [];
-const plantedRoot = (): string => {
-  const root = mkdtempSync(join(tmpdir(), 'pqroom-trace-'));
-  roots.push(root);
-  return root;
-};
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
 
 describe('the traceability report', () => {
   it('has one row per requirement and property of the spec, with the code and tests of this checkout', () => {
@@ -27,7 +16,7 @@ describe('the traceability report', () => {
   });
 
   it('finds a citation where it is and nowhere else (a planted source tree)', () => {
-    const root = plantedRoot();
+    const root = tempFolder('pqroom-trace-');
     mkdirSync(join(root, 'impl'));
     writeFileSync(join(root, 'impl', 'x.ts'), '// nothing\ncheck(ok, "REQ-MEM-016", "duplicate");\n');
     writeFileSync(join(root, 'impl', 'x.test.ts'), "it('REQ-MEM-014 rejects a bad signature', () => {});\n");
@@ -41,7 +30,7 @@ describe('the traceability report', () => {
   });
 
   it('counts a test only when its name carries the id: not an id in a comment, an assertion or a substitution (issue 30)', () => {
-    const root = plantedRoot();
+    const root = tempFolder('pqroom-trace-');
     mkdirSync(join(root, 'impl'));
     writeFileSync(
       join(root, 'impl', 'x.test.ts'),

@@ -229,10 +229,10 @@ let batchScratch = new Uint8Array(0);
 export function sealBatched(c: CryptoProvider, key: Bytes, seq: number, inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES): Bytes[] {
   return groupInners(inners, maxBytes).map((group, i) => {
     if (group.length === 1) return sealFrame(c, key, seq + i, group[0]!);
-    let need = 16; // the header and the count, then each message's length (at most 4 bytes) and bytes
-    for (const m of group) need += 4 + m.length;
-    if (need > batchScratch.length && need <= 2 * MAX_BATCH_BYTES) batchScratch = new Uint8Array(Math.min(2 * MAX_BATCH_BYTES, Math.max(need, 2 * batchScratch.length)));
-    return sealFrame(c, key, seq + i, encodeInto(FrameBatch, batchOf(group), batchScratch));
+    const plaintext = encodeInto(FrameBatch, batchOf(group), batchScratch);
+    // a batch larger than the scratch was encoded in a buffer of its own: the scratch grows to hold the next such
+    if (plaintext.buffer !== batchScratch.buffer && plaintext.length <= 2 * MAX_BATCH_BYTES) batchScratch = new Uint8Array(Math.min(2 * MAX_BATCH_BYTES, Math.max(plaintext.length, 2 * batchScratch.length)));
+    return sealFrame(c, key, seq + i, plaintext);
   });
 }
 
