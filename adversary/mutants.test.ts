@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EQUIVALENT_MUTANTS, MUTANTS, huntMutant, huntMutants, huntOrder, runAgainstMutant, type MutantResult } from './mutants.ts';
 import { runNamed } from './named.ts';
-import { mergeHunt, type HuntResult } from './parallel.ts';
+import { mergeHunt, type HuntResult } from './parallel-tasks.ts';
 
 /**
  * A value several tests read, made at the first that asks for it. Runs and hunts are functions of

@@ -6,7 +6,7 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { loadRealBackends } from '../impl/crypto/backends.ts';
-import { execute, needsRealBackends, type Task } from './parallel.ts';
+import { execute, needsRealBackends, type Task } from './parallel-tasks.ts';
 
 const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer };
 const counter = new Int32Array(signal);

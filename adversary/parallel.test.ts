@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS } from './mutants.ts';
-import { costOf, draws, HUNT_CHUNK, huntTasks, runCampaign, sharedHuntTasks, type Generator } from './parallel.ts';
+import { costOf, draws, HUNT_CHUNK, huntTasks, sharedHuntTasks } from './parallel-tasks.ts';
+import { runCampaign, type Generator } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
 describe('runCampaign', () => {
