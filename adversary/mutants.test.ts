@@ -104,4 +104,23 @@ describe('hunts cut in chunks (adversary/parallel.ts hunts so): range by range, 
     expect(claimHunt().by).toMatchObject({ attack: 'ATK-28c', prop: 'PROP-30' });
     expect(() => huntMutants([MUTANTS[0]!], [1])).toThrow(/names killers/);
   }, 300_000);
+
+  it('should make the runs a campaign records through their maker, after every hunt has ended too, and judge the same outcome', () => {
+    // the claim is refuted by ATK-28c; the last attack of its order comes after that
+    const order = huntOrder(claim);
+    const last = order[order.length - 1]!;
+    expect(order.indexOf('ATK-28c')).toBeLessThan(order.length - 1);
+    const made: string[] = [];
+    const [h] = huntMutants([claim], [1], undefined, (attack) =>
+      attack === 'ATK-28c' || attack === last
+        ? (run) => {
+            made.push(attack);
+            return run(true); // with a trace, as the campaign records it: the same outcome
+          }
+        : undefined,
+    );
+    expect(made).toEqual(['ATK-28c', last]);
+    const { mutant: _, ...whole } = claimHunt();
+    expect({ ...h!, ms: 0 }).toMatchObject({ ...whole, ms: 0 });
+  }, 300_000);
 });

@@ -214,14 +214,22 @@ export function huntMutant(m: Mutant, seeds: readonly number[] = [1], o: { reado
 }
 
 /**
+ * How a shared hunt makes the unmutated runs that a campaign also records (adversary/parallel.ts):
+ * for such a run of `attack` on `seed`, a maker that runs it (`run(trace)`, observed or traced as
+ * the campaign records it) and returns its outcome; undefined for the others, made without a trace.
+ */
+export type RecordedRuns = (attack: string, seed: number) => ((run: (trace: boolean) => Outcome) => Outcome) | undefined;
+
+/**
  * The hunts of several mutants that name no killer (the equivalent ones), which try the same runs
  * in the same order: each result is `huntMutant(m, seeds, { range })`'s, but each run is made once
  * with every check in force, and again against a mutant only when the run asked for its check. A
  * run that never asks for the check a mutant removes is, against that mutant, the very same run
  * (impl/mutants.ts `withChecksConsulted`): its outcome is the mutant's without running it again.
+ * A run `recorded` names is made through its maker, even when every hunt has ended before it.
  * `ms` is each mutant's share of the time: the runs made once, shared equally, and its own.
  */
-export function huntMutants(ms: readonly Mutant[], seeds: readonly number[], range?: { readonly from: number; readonly to: number }): (MutantResult & { readonly ms: number })[] {
+export function huntMutants(ms: readonly Mutant[], seeds: readonly number[], range?: { readonly from: number; readonly to: number }, recorded?: RecordedRuns): (MutantResult & { readonly ms: number })[] {
   if (ms.some((m) => m.killers.length > 0)) throw new Error('huntMutants: a mutant that names killers is hunted alone (huntMutant)');
   const hunts = ms.map((m) => ({ m, runs: 0, refused: [] as string[], by: undefined as MutantResult['by'], ms: 0 }));
   let shared = 0;
@@ -229,9 +237,11 @@ export function huntMutants(ms: readonly Mutant[], seeds: readonly number[], ran
   if (first === undefined) return [];
   for (const { attack, seed } of huntRuns(huntOrder(first), seeds, range)) {
     const live = hunts.filter((h) => h.by === undefined);
-    if (live.length === 0) break;
+    const make = recorded?.(attack, seed);
+    if (live.length === 0 && make === undefined) continue;
     const t0 = performance.now();
-    const once = withChecksConsulted(() => runNamed(attack, { profile: 'hardened', seed, backend: 'symbolic', trace: false }));
+    const run = (trace: boolean): Outcome => runNamed(attack, { profile: 'hardened', seed, backend: 'symbolic', trace });
+    const once = withChecksConsulted(() => (make ? make(run) : run(false)));
     shared += performance.now() - t0;
     for (const h of live) {
       const t1 = performance.now();

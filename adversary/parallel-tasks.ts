@@ -78,7 +78,8 @@ export type Task =
   /** A mutant hunt, or the runs `from` to `to` of it (a chunk: `huntMutant`'s range). */
   | { readonly kind: 'hunt'; readonly mutant: string; readonly seeds: readonly number[]; readonly from?: number; readonly to?: number }
   /** The runs `from` to `to` of the hunts of mutants that name no killer, together (`huntMutants`): one result per mutant, in order. */
-  | { readonly kind: 'hunts'; readonly mutants: readonly string[]; readonly seeds: readonly number[]; readonly from: number; readonly to: number }
+  /** With `record`, those of its unmutated runs the campaign records too, made observed and traced as a `run` task would make them. */
+  | { readonly kind: 'hunts'; readonly mutants: readonly string[]; readonly seeds: readonly number[]; readonly from: number; readonly to: number; readonly record?: readonly RunSpec[] }
   | { readonly kind: 'shrink'; readonly gen: Generator; readonly index: number }
   | { readonly kind: 'differential'; readonly seed: number; readonly cases: number }
   | { readonly kind: 'trace'; readonly spec: RunSpec };
@@ -88,7 +89,13 @@ export interface Traced {
   readonly trace: string;
 }
 
-export type TaskResult = RunResult | HuntResult | HuntResult[] | Generated | DifferentialResult | Traced;
+/** A `hunts` task's result: one hunt per mutant, in order, and the results of the runs it recorded, in the order of `record`. */
+export interface SharedHunts {
+  readonly hunts: HuntResult[];
+  readonly recorded: RunResult[];
+}
+
+export type TaskResult = RunResult | HuntResult | SharedHunts | Generated | DifferentialResult | Traced;
 
 
 function lite(r: Outcome, coverage?: MachineCoverage[], tracedRun?: string): RunResult {
@@ -104,9 +111,14 @@ const mayBeSaved = (r: Outcome): boolean => r.violations.length > 0 || !r.blocke
  * be a counterexample, instead of the run being made again for it.
  */
 function run(spec: RunSpec, observe: boolean, trace = false): RunResult {
+  return made(spec, observe, trace, (t) => runSpec(spec, t))[1];
+}
+
+/** `run`, with the run made by `make` (the same run as `runSpec(spec, trace)`); its outcome too. */
+function made(spec: RunSpec, observe: boolean, trace: boolean, make: (trace: boolean) => Outcome): [Outcome, RunResult] {
   const c = observe ? coverageCollector() : undefined;
-  const r = c ? withTransitionObserver(c, () => runSpec(spec, trace)) : runSpec(spec, trace);
-  return lite(r, c?.coverage(), trace && mayBeSaved(r) ? attackTrace(spec, r) : undefined);
+  const r = c ? withTransitionObserver(c, () => make(trace)) : make(trace);
+  return [r, lite(r, c?.coverage(), trace && mayBeSaved(r) ? attackTrace(spec, r) : undefined)];
 }
 
 /** The spec of a draw: room plans come with a fault schedule (or none), login plans alone. */
@@ -187,14 +199,27 @@ export function huntTasks(h: { readonly mutant: string; readonly seeds: readonly
  * The tasks of the hunts of mutants that name no killer, on the same seeds: consecutive chunks of
  * `HUNT_CHUNK` runs of all of them together (`huntMutants`: each run made once, and again against
  * a mutant only when it asked for that mutant's check); mutant `k`'s part of a task is its `k`-th
- * result, merged by `mergeHunt` as its own chunks would be.
+ * result, merged by `mergeHunt` as its own chunks would be. The runs of `record` (named attacks,
+ * hardened, symbolic, with no mutant or faults: the hunts' own unmutated runs) that the hunts try
+ * go to the task that makes them, which records them too: each is made once, not twice.
  */
-export function sharedHuntTasks(mutants: readonly string[], seeds: readonly number[], chunk: number = HUNT_CHUNK): Task[] {
+export function sharedHuntTasks(mutants: readonly string[], seeds: readonly number[], chunk: number = HUNT_CHUNK, record: readonly RunSpec[] = []): Task[] {
   if (mutants.length === 0) return [];
-  const n = huntOrder(mutantNamed(mutants[0]!)).length * seeds.length;
+  const order = huntOrder(mutantNamed(mutants[0]!));
+  const n = order.length * seeds.length;
+  const at = (s: RunSpec): number => (huntsMayRecord(s) && seeds.includes(s.seed) && order.includes(s.attack) ? seeds.indexOf(s.seed) * order.length + order.indexOf(s.attack) : -1);
   const out: Task[] = [];
-  for (let from = 0; from < n; from += chunk) out.push({ kind: 'hunts', mutants, seeds, from, to: Math.min(n, from + chunk) });
+  for (let from = 0; from < n; from += chunk) {
+    const to = Math.min(n, from + chunk);
+    const mine = record.filter((s) => at(s) >= from && at(s) < to);
+    out.push({ kind: 'hunts', mutants, seeds, from, to, ...(mine.length > 0 ? { record: mine } : {}) });
+  }
   return out;
+}
+
+/** Whether a recorded run is a shared hunt's unmutated run (`sharedHuntTasks` may make it): a named attack, hardened, symbolic, observed and traced, with no mutant or faults. */
+function huntsMayRecord(spec: RunSpec): boolean {
+  return spec.profile === 'hardened' && spec.backend === 'symbolic' && spec.mutant === undefined && spec.faults === undefined && spec.plan === undefined && spec.loginPlan === undefined && !spec.attack.startsWith('generated');
 }
 
 /**
@@ -252,8 +277,32 @@ export function execute(t: Task): TaskResult {
       const tracedRun = h.by && h.outcome ? attackTrace(killSpec(t.mutant, h.by), h.outcome) : undefined;
       return { killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: Date.now() - t0, ...(tracedRun === undefined ? {} : { tracedRun }) };
     }
-    case 'hunts':
-      return huntMutants(t.mutants.map(mutantNamed), t.seeds, { from: t.from, to: t.to }).map((h) => ({ killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: h.ms }));
+    case 'hunts': {
+      // the runs it records are made observed and traced, as their own `run` tasks would be; one
+      // that throws fails the task, as its `run` task would have (a hunt counts it a refusal)
+      const record = new Map((t.record ?? []).map((spec) => [`${spec.attack} ${spec.seed}`, { spec, result: undefined as RunResult | undefined }]));
+      let failed: { error: unknown } | undefined;
+      const hunts = huntMutants(t.mutants.map(mutantNamed), t.seeds, { from: t.from, to: t.to }, (attack, seed) => {
+        const x = record.get(`${attack} ${seed}`);
+        if (x === undefined) return undefined;
+        return (make) => {
+          try {
+            const [r, result] = made(x.spec, true, true, make);
+            x.result = result;
+            return r;
+          } catch (error) {
+            failed ??= { error };
+            throw error;
+          }
+        };
+      });
+      if (failed) throw failed.error;
+      const recorded = [...record.values()].map(({ spec, result }) => {
+        if (result === undefined) throw new Error(`the shared hunts' runs ${t.from} to ${t.to} do not hold ${spec.attack} on seed ${spec.seed}`);
+        return result;
+      });
+      return { hunts: hunts.map((h) => ({ killed: h.killed, ...(h.by ? { by: h.by } : {}), runs: h.runs, refused: h.refused, ms: h.ms })), recorded };
+    }
     case 'shrink':
       return shrink(t.gen, t.index);
     case 'differential':

@@ -1,7 +1,8 @@
 /**
  * Parallel campaigns (spec 11.4): a generator's runs, on any number of workers, are the ones a
  * sequential fast-check campaign makes (draws up to the first failure, then the same shrinking
- * steps), and a counterexample's trace made on a worker is the one this thread makes. That a whole
+ * steps), and a counterexample's trace made on a worker is the one this thread makes; a recorded
+ * run made by the shared hunts is the run its own task would make. That a whole
  * audit gives the same result on 1 and 2 workers is in reports/audit-cli.test.ts; that a hunt cut in
  * chunks merges to the whole hunt (mergeHunt, huntMutants) is in mutants.test.ts, beside the same hunts.
  */
@@ -9,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attackTrace, runSpec, type RunSpec } from './audit.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, huntOrder, MUTANTS } from './mutants.ts';
-import { costOf, draws, HUNT_CHUNK, huntTasks, sharedHuntTasks } from './parallel-tasks.ts';
+import { costOf, draws, execute, HUNT_CHUNK, huntTasks, sharedHuntTasks } from './parallel-tasks.ts';
 import { runCampaign, type Generator } from './parallel.ts';
 import { arbFaults, arbPlan } from './plans.ts';
 
@@ -96,13 +97,27 @@ describe('runCampaign', () => {
     expect(tasks.length).toBe(Math.ceil((huntOrder(ms[0]!).length * 2) / HUNT_CHUNK));
     expect(tasks.map((t) => costOf(t)).reduce((a, b) => a + b)).toBe(huntOrder(ms[0]!).length * 2);
     expect(huntTasks({ mutant: ms[0]!.id, seeds: [1, 2] })).toHaveLength(tasks.length); // hunted alone: the same chunks
-    const c = runCampaign({ runs: [], observed: 'symbolic', generators: [], hunts: ms.map((m) => ({ mutant: m.id, seeds: [1] })), differential: { seed: 1, cases: 1 } }, 2);
+    // recorded runs that are the hunts' own unmutated runs go to the chunk that makes them; a
+    // compat run, a mutant's and one on a seed the hunts do not try stay tasks of their own
+    const order = huntOrder(ms[0]!);
+    const named = (attack: string, seed: number): RunSpec => ({ attack, profile: 'hardened', seed, backend: 'symbolic' });
+    const shared = [named(order[0]!, 1), named(order[HUNT_CHUNK + 1]!, 1), named(order[3]!, 2)];
+    const own = [{ ...shared[0]!, profile: 'compat' }, { ...shared[1]!, mutant: MUTANTS[0]!.id }, named(order[0]!, 3)] satisfies RunSpec[];
+    const recording = sharedHuntTasks(ms.map((m) => m.id), [1, 2], HUNT_CHUNK, [...shared, ...own]).map((t) => (t.kind === 'hunts' ? (t.record ?? []) : []));
+    expect(recording[0]).toEqual([shared[0]]);
+    expect(recording[1]).toEqual([shared[1]]);
+    expect(recording[Math.floor((order.length + 3) / HUNT_CHUNK)]).toEqual([shared[2]]);
+    expect(recording.flat()).toHaveLength(3);
+    const runs = [...shared.slice(0, 2), ...own];
+    const c = runCampaign({ runs, observed: 'symbolic', generators: [], hunts: ms.map((m) => ({ mutant: m.id, seeds: [1] })), differential: { seed: 1, cases: 1 } }, 2);
     try {
       for (const m of ms) {
         const { mutant: _, ...whole } = huntMutant(m, [1]);
         expect(whole.killed).toBe(false);
         expect({ ...c.hunt(m.id), ms: 0 }, m.id).toEqual({ ...whole, ms: 0 });
       }
+      // each recorded run's result is its own run task's (observed, with its machine coverage), wherever it was made
+      for (const spec of runs) expect(c.run(spec), JSON.stringify(spec)).toEqual(execute({ kind: 'run', spec, observe: true, trace: true }));
     } finally {
       c.close();
     }

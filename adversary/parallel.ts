@@ -18,7 +18,7 @@ import type { DifferentialResult } from '../impl/crypto/differential.ts';
 import type { Backend } from '../simulator/run.ts';
 import type { RunSpec } from './run-spec.ts';
 import type { MachineCoverage } from './coverage.ts';
-import { costOf, draws, execute, huntTasks, killSpec, mergeHunt, mutantNamed, sharedHuntTasks, type Generated, type Generator, type HuntResult, type RunResult, type Task, type TaskResult, type Traced } from './parallel-tasks.ts';
+import { costOf, draws, execute, HUNT_CHUNK, huntTasks, killSpec, mergeHunt, mutantNamed, sharedHuntTasks, type Generated, type Generator, type HuntResult, type RunResult, type SharedHunts, type Task, type TaskResult, type Traced } from './parallel-tasks.ts';
 
 export type { Generator, RunResult } from './parallel-tasks.ts';
 
@@ -79,8 +79,10 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
       if ('violations' in r) {
         runs++;
         if (r.violations.length > 0) found++;
-      } else if (Array.isArray(r)) {
-        for (const h of r) {
+      } else if ('hunts' in r) {
+        runs += r.recorded.length;
+        found += r.recorded.filter((x) => x.violations.length > 0).length;
+        for (const h of r.hunts) {
           runs += h.runs;
           if (h.killed) found++;
         }
@@ -232,32 +234,45 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
   const runner = workers > 1 ? threads(workers, progress) : inline(progress);
   try {
     const tasks: Task[] = [];
-    const runAt = new Map<string, number>();
-    // the recorded runs (observed) are made with traces: those that may be counterexamples come back with theirs
-    for (const spec of work.runs) if (!runAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed, trace: spec.backend === work.observed }) - 1);
-    const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
     // a hunt in chunks (huntTasks); a chunk after one that killed is not started (mergeHunt stops at the first kill)
     const hunts = new Map<string, { at: number[]; slot?: number; killed: number }>();
     const huntOf = new Map<number, { at: number[]; killed: number }>();
+    // the hunts of mutants that name no killer, on the same seeds, together (sharedHuntTasks): their
+    // tasks hold other mutants' hunts too, and are all made (mergeHunt reads each up to its first kill)
     const together = new Map<string, { seeds: readonly number[]; mutants: string[] }>();
     for (const h of work.hunts) {
-      if (mutantNamed(h.mutant).killers.length === 0) {
-        const g = together.get(key(h.seeds)) ?? { seeds: h.seeds, mutants: [] };
-        together.set(key(h.seeds), g);
-        g.mutants.push(h.mutant);
-        continue;
-      }
+      if (mutantNamed(h.mutant).killers.length > 0) continue;
+      const g = together.get(key(h.seeds)) ?? { seeds: h.seeds, mutants: [] };
+      together.set(key(h.seeds), g);
+      g.mutants.push(h.mutant);
+    }
+    // the recorded runs those hunts make anyway (their unmutated runs, observed) come from their
+    // tasks (`recordedAt`: the task, and the place in its `record`)
+    const recordedAt = new Map<string, { at: number; slot: number }>();
+    const shareable = [...new Map(work.runs.filter((s) => s.backend === work.observed).map((s) => [key(s), s])).values()];
+    for (const g of together.values()) {
+      const at = sharedHuntTasks(g.mutants, g.seeds, HUNT_CHUNK, shareable.filter((s) => !recordedAt.has(key(s)))).map((t) => {
+        const i = tasks.push(t) - 1;
+        if (t.kind === 'hunts') t.record?.forEach((s, slot) => recordedAt.set(key(s), { at: i, slot }));
+        return i;
+      });
+      g.mutants.forEach((m, slot) => hunts.set(m, { at, slot, killed: Infinity }));
+    }
+    // the other recorded runs; the observed ones made with traces (those that may be counterexamples come back with theirs)
+    const runAt = new Map<string, number>();
+    for (const spec of work.runs) if (!runAt.has(key(spec)) && !recordedAt.has(key(spec))) runAt.set(key(spec), tasks.push({ kind: 'run', spec, observe: spec.backend === work.observed, trace: spec.backend === work.observed }) - 1);
+    const diffAt = tasks.push({ kind: 'differential', seed: work.differential.seed, cases: work.differential.cases }) - 1;
+    for (const h of work.hunts) {
+      if (mutantNamed(h.mutant).killers.length === 0) continue;
       const x = { at: huntTasks(h).map((t) => tasks.push(t) - 1), killed: Infinity };
       hunts.set(h.mutant, x);
       for (const i of x.at) huntOf.set(i, x);
     }
-    // the hunts of mutants that name no killer, on the same seeds, together (sharedHuntTasks): their
-    // tasks hold other mutants' hunts too, and are all made (mergeHunt reads each up to its first kill)
-    for (const g of together.values()) {
-      const at = sharedHuntTasks(g.mutants, g.seeds).map((t) => tasks.push(t) - 1);
-      g.mutants.forEach((m, slot) => hunts.set(m, { at, slot, killed: Infinity }));
-    }
-    const huntParts = (x: { at: number[]; slot?: number }): (HuntResult | undefined)[] => x.at.map((i) => (x.slot === undefined ? (results[i] as HuntResult | undefined) : (results[i] as HuntResult[] | undefined)?.[x.slot]));
+    const huntParts = (x: { at: number[]; slot?: number }): (HuntResult | undefined)[] => x.at.map((i) => (x.slot === undefined ? (results[i] as HuntResult | undefined) : (results[i] as SharedHunts | undefined)?.hunts[x.slot]));
+    const recorded = (spec: RunSpec): RunResult => {
+      const r = recordedAt.get(key(spec));
+      return r === undefined ? (results[runAt.get(key(spec))!] as RunResult) : (results[r.at] as SharedHunts).recorded[r.slot]!;
+    };
     const others = tasks.length;
     // each generator's draws, in order; the first failure stops the draws after it
     const gens = work.generators.map((g) => {
@@ -311,7 +326,7 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
     });
     progress.end();
     return {
-      run: (spec) => results[runAt.get(key(spec))!] as RunResult,
+      run: recorded,
       hunt: (m) => mergeHunt(huntParts(hunts.get(m)!)),
       crypto: () => ({
         real: fastestReal(),
@@ -329,9 +344,9 @@ export function runCampaign(work: CampaignWork, workers: number, progress: Progr
       traces(specs) {
         // the traces made with their runs (recorded runs that may be counterexamples, hunts' kills); the others made now
         const made = new Map<string, string>();
-        for (const [k, i] of runAt) {
-          const t = (results[i] as RunResult).tracedRun;
-          if (t !== undefined) made.set(k, t);
+        for (const spec of work.runs) {
+          const t = recorded(spec).tracedRun;
+          if (t !== undefined) made.set(key(spec), t);
         }
         for (const [mutant, h] of hunts) {
           const r = mergeHunt(huntParts(h));
