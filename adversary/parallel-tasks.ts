@@ -97,7 +97,6 @@ export interface SharedHunts {
 
 export type TaskResult = RunResult | HuntResult | SharedHunts | Generated | DifferentialResult | Traced;
 
-
 function lite(r: Outcome, coverage?: MachineCoverage[], tracedRun?: string): RunResult {
   return { violations: r.violations, blocked: r.blocked, detected: r.detected, findings: r.findings, checked: r.checked, ...(coverage ? { coverage } : {}), ...(tracedRun === undefined ? {} : { tracedRun }) };
 }
