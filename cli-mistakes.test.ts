@@ -1,9 +1,17 @@
 /**
  * Bad invocations of every `pqroom` command (issue 26): one case per kind of mistake, each run as
- * a person runs it (`node cli.js ...`, a child process, bounded in time, loopback only). Each must
- * end with its documented exit code (2 usage, 1 the work found a failure) and exactly one line on
- * stderr that says what is wrong and names the option, never a stack trace, and never wait out a
- * timeout.
+ * a person runs it, bounded in time, loopback only. Each must end with its documented exit code
+ * (2 usage, 1 the work found a failure) and exactly one line on stderr that says what is wrong and
+ * names the option, never a stack trace, and never wait out a timeout.
+ *
+ * How they run (issue 24: a `node cli.js` child costs about 0.25 s of CPU, mostly the TypeScript
+ * loader's start): a representative set as real `node cli.js` children (at least one mistake of
+ * every command, the unknown command, the help and version, each permission case's process as an
+ * unprivileged user, a port in use, a demo with nothing listening), and the others several to a
+ * child through cli-batch-testkit.js, which calls cli-run.js's `run`, the function cli.js calls,
+ * after the same loader; cli.js adds only the process's exit and the handlers of errors nothing
+ * awaits (cli.test.ts proves those on a real child). A line of a shared child is held to the same
+ * checks, and to leaving no handle open where cli.js would not exit at once.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,23 +65,56 @@ interface RunAs {
   readonly node?: readonly string[];
 }
 
-/** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
-function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+/** What a command line did: its exit code, its output, its milliseconds; for a line of a shared child, the handles it left open and whether cli.js would have exited at once. */
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+  readonly exit?: boolean;
+  readonly left?: readonly string[];
+}
+
+/** Runs `node [as.node] SCRIPT ...args` in the checkout (as an unprivileged user if asked), killed after `ms`. */
+function child(script: string, args: readonly string[], ms: number, as: RunAs): Promise<Ran> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const argv = [...(as.node ?? []), join(here, 'cli.js'), ...args];
+    const argv = [...(as.node ?? []), join(here, script), ...args];
     const dropped = as.unprivileged === true && asRoot;
-    const child = spawn(dropped ? 'setpriv' : process.execPath, dropped ? [...withoutDac, process.execPath, ...argv] : argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env } });
+    const p = spawn(dropped ? 'setpriv' : process.execPath, dropped ? [...withoutDac, process.execPath, ...argv] : argv, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PQROOM_PASSWORD: 'pw', PQROOM_DEBUG: '', ...as.env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('close', (code) => {
+    p.stdout.on('data', (d) => (stdout += String(d)));
+    p.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
   });
+}
+
+/** Runs `node cli.js ...args` in the checkout, killed after `ms`. */
+function pqroom(args: readonly string[], ms = 30_000, as: RunAs = {}): Promise<Ran> {
+  return child('cli.js', args, ms, as);
+}
+
+/** A command line for a shared child, with its environment beside the child's. */
+interface Line {
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+let batches = 0;
+/** Runs the lines one after another in one child (cli-batch-testkit.js: cli-run.js's `run` for each), killed after `ms`; what each did. */
+async function inOneChild(lines: readonly Line[], ms: number, as: RunAs = {}): Promise<Ran[]> {
+  const file = join(dir, `lines-${batches++}.json`);
+  writeFileSync(file, JSON.stringify(lines));
+  const r = await child('cli-batch-testkit.js', [file], ms, as);
+  expect(r.code, `the shared child of ${lines.length} lines ended: ${r.stderr}`).toBe(0);
+  const ran = JSON.parse(r.stdout) as Ran[];
+  expect(ran).toHaveLength(lines.length);
+  return ran;
 }
 
 /** A port nothing listens on (taken from the system, then released). */
@@ -88,14 +129,20 @@ async function freePort(): Promise<number> {
 /** The mistake's expected answer: exit code and what the one stderr line must say. */
 type Case = readonly [what: string, args: () => readonly string[], code: 1 | 2, says: RegExp];
 
-async function expectOneLine(args: readonly string[], code: number, says: RegExp, as: RunAs = {}): Promise<void> {
-  const r = await pqroom(args, 30_000, as);
+/** The checks of a mistake's answer on what a command line did (in its own child or a shared one). */
+function expectAnswer(r: Ran, args: readonly string[], code: number, says: RegExp): void {
   const lines = r.stderr.trimEnd().split('\n');
   expect(r.stderr, `stack trace for ${args.join(' ')}`).not.toMatch(/^\s+at |Error:.*\n\s+at /m);
   expect(lines, `stderr of ${args.join(' ').slice(0, 200)}`).toHaveLength(1);
   expect(lines[0]).toMatch(/^pqroom( [a-z ]+)?: /);
   expect(lines[0]).toMatch(says);
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(code);
+  // in a shared child: where cli.js lets the process end by itself, nothing may be left to wait on
+  if (r.exit === false) expect(r.left, `handles left open by ${args.join(' ')}`).toEqual([]);
+}
+
+async function expectOneLine(args: readonly string[], code: number, says: RegExp, as: RunAs = {}): Promise<void> {
+  expectAnswer(await pqroom(args, 30_000, as), args, code, says);
 }
 
 let relay: LiveRelay | undefined;
@@ -109,13 +156,46 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Lines for one shared child, queued while the tests are declared (each line's arguments made once
+ * the test's relay is up) and run at the first test that asks for its result.
+ */
+function sharedChild(ms: number, as: RunAs = {}): (line: () => Line) => () => Promise<Ran> {
+  const queued: (() => Line)[] = [];
+  let ran: Promise<Ran[]> | undefined;
+  return (line) => {
+    const i = queued.push(line) - 1;
+    return async () => (await (ran ??= inOneChild(queued.map((q) => q()), ms, as)))[i]!;
+  };
+}
+/** The shared child of the mistakes not run as their own `node cli.js`, and the one of the permission cases (as an unprivileged user). */
+const shared = sharedChild(240_000);
+const sharedUnprivileged = sharedChild(120_000, { unprivileged: true });
+
+/** One case of each command, and the mistakes whose error comes from Node (a name that does not resolve), also run as a person runs them: each in its own `node cli.js`. */
+const AS_A_PERSON = new Set([
+  'a number that is not one',
+  'a worker count out of range, to pqroom mutate',
+  'a choice not offered',
+  'a missing audit result',
+  'a traceability folder under a file',
+  'a fault spec of bad JSON',
+  'a relay host that does not resolve',
+  'a file that is not a vault, to account show',
+  'a conformance relay that is not a WebSocket URL',
+  'a relay that requires login',
+  'a malformed input file',
+  'a file for an input folder',
+]);
+
 const COMMANDS = ['audit', 'mutate', 'machines', 'report', 'traceability', 'simulate', 'replay', 'relay', 'account show', 'account create', 'account rotate', 'account passwd', 'account page', 'demo', 'vectors verify', 'vectors generate', 'conformance'];
 
 describe('pqroom: every command answers a mistake with one line on stderr, its exit code, no stack trace', () => {
+  const bogus = COMMANDS.map((c) => [...c.split(' '), '--bogus']).map((args) => [args, shared(() => ({ args }))] as const);
   it('an unknown command, and an unknown option of every command: exit 2, naming it', async () => {
     await expectOneLine(['frobnicate'], 2, /unknown command 'frobnicate'.*pqroom --help/);
-    for (const c of COMMANDS) await expectOneLine([...c.split(' '), '--bogus'], 2, /unknown option --bogus .*--help/);
-  }, 120_000);
+    for (const [args, ran] of bogus) expectAnswer(await ran(), args, 2, /unknown option --bogus .*--help/);
+  }, 300_000);
 
   it('help for a command, and the version, on stdout with exit 0', async () => {
     const h = await pqroom(['help', 'simulate']);
@@ -212,16 +292,21 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a relay that requires login', () => ['demo', '--relay', relayUrl, '--no-login', '--members', '1', '--messages', '2'], 1, /could not get online: REQ-LOG-020: .*log in first/],
   ];
 
+  if (cases.filter(([what]) => AS_A_PERSON.has(what)).length !== AS_A_PERSON.size) throw new Error('AS_A_PERSON names a case that is not in the list');
   for (const [what, args, code, says] of cases) {
+    const ran = AS_A_PERSON.has(what) ? undefined : shared(() => ({ args: args() }));
     it(`${what}: exit ${code}, one line`, async () => {
       // demo's --relay-key case: the stdout lines before it are the transcript; stderr holds the one line
-      await expectOneLine(args(), code, says);
-    }, 60_000);
+      if (ran) expectAnswer(await ran(), args(), code, says);
+      else await expectOneLine(args(), code, says);
+    }, 300_000);
   }
 
+  const noPassword = ['account', 'create', '--vault', join(dir, 'v3'), '--user', 'u', '--no-hibp'];
+  const noPasswordRan = shared(() => ({ args: noPassword, env: { PQROOM_PASSWORD: '' } }));
   it('a vault command with no password (no PQROOM_PASSWORD, nothing on standard input): exit 2, saying where a password comes from', async () => {
-    await expectOneLine(['account', 'create', '--vault', join(dir, 'v3'), '--user', 'u', '--no-hibp'], 2, /no password given: set PQROOM_PASSWORD/, { env: { PQROOM_PASSWORD: '' } });
-  }, 60_000);
+    expectAnswer(await noPasswordRan(), noPassword, 2, /no password given: set PQROOM_PASSWORD/);
+  }, 300_000);
 
   const denied: readonly Case[] = [
     ['a trace in a folder it may not write', () => ['simulate', '--trace', join(readOnly, 't.jsonl')], 2, /--trace .*the folder .*read-only cannot be written \(permission denied\)/],
@@ -236,10 +321,13 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     ['a mutate result in a folder it may not write', () => ['mutate', '--generated', '--list', '--json', join(readOnly, 'm.json')], 2, /--json .*cannot be written \(permission denied\)/],
     ['a vault it may not read', () => ['account', 'show', '--vault', unreadable], 2, /--vault .*unreadable\.vault cannot be read \(permission denied\)/],
   ];
-  for (const [what, args, code, says] of denied) {
+  for (const [i, [what, args, code, says]] of denied.entries()) {
+    // the first as a person runs it, in its own `node cli.js`
+    const ran = i === 0 ? undefined : sharedUnprivileged(() => ({ args: args() }));
     it(`permission denied, ${what}: exit ${code}, one line${asRoot ? ' (root without CAP_DAC_OVERRIDE)' : ''}`, async () => {
-      await expectOneLine(args(), code, says, { unprivileged: true });
-    }, 60_000);
+      if (ran) expectAnswer(await ran(), args(), code, says);
+      else await expectOneLine(args(), code, says, { unprivileged: true });
+    }, 300_000);
   }
 
   it('a demo against nothing listening, with or without --relay-key: exit 1 at once, naming the address', async () => {
@@ -256,15 +344,28 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     writeFileSync(join(dir, 'record-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(d) { out = d.out; }\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(out, r.url + '\\n'); return r; }\n");
     writeFileSync(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'record-hooks.mjs')).href)}, { data: { out: process.env.PQROOM_TEST_LOADED } });\n`);
     let n = 0;
-    const loadedBy = async (args: readonly string[], code: number, says: RegExp | undefined, env: Readonly<Record<string, string>> = {}): Promise<string[]> => {
+    type Loading = readonly [args: readonly string[], code: number, says: RegExp | undefined, env?: Readonly<Record<string, string>>];
+    /**
+     * Runs the lines in one child under the hook (through cli-run.js's `run`, as cli-batch-testkit.js does), each line's
+     * answer checked as a person's; what each line resolved: the URLs the hook wrote after the line's `#line N` mark.
+     * A module already loaded by an earlier line is not resolved again when a module imports it statically, so the
+     * lines of one child are ordered: a line's machinery is checked only after lines whose own check covered all of
+     * it (an earlier line that loaded any of it would have failed its own check), and a line that must load modules
+     * comes after every line that must not (or in a child of its own).
+     */
+    const loadedIn = async (lines: readonly Loading[]): Promise<string[][]> => {
       const log = join(dir, `loaded-${n++}.txt`);
-      const as = { env: { ...env, PQROOM_TEST_LOADED: log }, node: ['--import', pathToFileURL(join(dir, 'record.mjs')).href] };
-      if (says) await expectOneLine(args, code, says, as);
-      else expect((await pqroom(args, 30_000, as)).code).toBe(code);
-      const urls = readFileSync(log, 'utf8').trimEnd().split('\n');
-      const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts', simulate: 'simulator/cli.ts', replay: 'simulator/replay-cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account' | 'simulate' | 'replay'];
-      expect(urls, 'the hook saw the command').toContain(pathToFileURL(join(here, entry)).href);
-      return urls;
+      const ran = await inOneChild(lines.map(([args, , , env]) => ({ args, env: env ?? {} })), 120_000, { env: { PQROOM_TEST_LOADED: log }, node: ['--import', pathToFileURL(join(dir, 'record.mjs')).href] });
+      const marks = readFileSync(log, 'utf8').trimEnd().split(/^#line \d+\n/m).slice(1);
+      expect(marks).toHaveLength(lines.length);
+      return lines.map(([args, code, says], i) => {
+        if (says) expectAnswer(ran[i]!, args, code, says);
+        else expect(ran[i]!.code, `${args.join(' ')}: ${ran[i]!.stderr}`).toBe(code);
+        const urls = marks[i]!.trimEnd().split('\n');
+        const entry = { machines: 'machines/cli.ts', vectors: 'vectors/cli.ts', conformance: 'simulator/live/conformance/cli.ts', account: 'impl/accounts/cli.ts', simulate: 'simulator/cli.ts', replay: 'simulator/replay-cli.ts' }[args[0] as 'machines' | 'vectors' | 'conformance' | 'account' | 'simulate' | 'replay'];
+        expect(urls, `the hook saw the command ${args.join(' ')}`).toContain(pathToFileURL(join(here, entry)).href);
+        return urls;
+      });
     };
     const machines = /\/machines\/describe\.ts$|\/node_modules\/xstate\//;
     const vectors = /\/vectors\/(verify|generate)\.ts$|\/vectors\/kinds\//;
@@ -336,36 +437,60 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
       // a --hibp-offline list is read by the breach check's module, still without the vault or the keys' crypto
       [['account', 'create', '--vault', vault('l3'), '--user', 'u', '--hibp-offline', join(dir, 'bad-list.txt')], /--hibp-offline .*malformed/, accountVault],
     ];
-    for (const [args, says, machinery] of mistakes) expect((await loadedBy(args, 2, says)).filter((u) => machinery.test(u)), args.join(' ')).toEqual([]);
     // no password: known before the vault is opened (create)
     const create = ['account', 'create', '--vault', vault('p1'), '--user', 'u', '--no-hibp'];
-    expect((await loadedBy(create, 2, /no password given/, { PQROOM_PASSWORD: '' })).filter((u) => accountRun.test(u)), create.join(' ')).toEqual([]);
     // a file that is not a vault is found reading its header, with the vault's module, before the password is asked
     // (none is given, and the line is about the file) and without the keys' crypto or the keystore (exit 2: an input it cannot read)
     const keys = /\/impl\/crypto\/node\.ts$|\/impl\/accounts\/keystore\.ts$/;
-    for (const sub of ['show', 'rotate', 'passwd']) {
-      const notVault = await loadedBy(['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u'], 2, /is .*not-a-vault a pqroom vault/, { PQROOM_PASSWORD: '' });
-      expect(notVault.some((u) => u.endsWith('/impl/accounts/vault.ts')), sub).toBe(true);
-      expect(notVault.filter((u) => keys.test(u)), sub).toEqual([]);
-    }
-    // the same hook sees the machinery loaded once the command line holds
+    const notVault = ['show', 'rotate', 'passwd'].map((sub): Loading => [['account', sub, '--vault', join(dir, 'not-a-vault'), '--user', 'u'], 2, /is .*not-a-vault a pqroom vault/, { PQROOM_PASSWORD: '' }]);
+    // the same hook sees the machinery loaded once the command line holds: after the mistakes of the same command
     const sim = join(dir, 'sim.jsonl');
-    const simulated = await loadedBy(['simulate', '--scenario', 'removal', '--seed', '3', '--messages', '4', '--backend', 'symbolic', '--trace', sim], 0, undefined);
-    const replayed = await loadedBy(['replay', sim], 0, undefined);
-    for (const m of ['/impl/codec/wire.ts', '/simulator/run.ts', '/simulator/message-label.ts', '/machines/member.ts']) expect(simulated.some((u) => u.endsWith(m)), `simulate: ${m}`).toBe(true);
-    for (const m of ['/impl/codec/wire.ts', '/simulator/replay.ts', '/simulator/run.ts']) expect(replayed.some((u) => u.endsWith(m)), `replay: ${m}`).toBe(true);
-    expect((await loadedBy(['machines', '--role', 'owner', '--format', 'json'], 0, undefined)).filter((u) => machines.test(u)).length).toBeGreaterThan(1);
-    expect((await loadedBy(['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/)).filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
-    expect((await loadedBy(['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/)).some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
-    // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
-    const run = await loadedBy(['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined);
-    for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run.some((u) => u.endsWith(m)), m).toBe(true);
-    // a vault made and opened: the keys' crypto, the keystore, Argon2id, the breach check's SHA-1
-    const made = await loadedBy(['account', 'create', '--vault', vault('good'), '--user', 'u', '--kdf', 'test', '--hibp-offline', join(dir, 'empty-list.txt')], 0, undefined);
-    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/hibp.ts', '/node_modules/@noble/hashes/legacy.js', '/impl/fingerprint.ts']) expect(made.some((u) => u.endsWith(m)), m).toBe(true);
-    expect(made.some((u) => u.includes('/node_modules/hash-wasm/')), 'hash-wasm').toBe(true);
-    const shown = await loadedBy(['account', 'show', '--vault', vault('good')], 0, undefined);
-    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/vault.ts']) expect(shown.some((u) => u.endsWith(m)), m).toBe(true);
+    const holds = {
+      simulate: [['simulate', '--scenario', 'removal', '--seed', '3', '--messages', '4', '--backend', 'symbolic', '--trace', sim], 0, undefined],
+      replay: [['replay', sim], 0, undefined],
+      machines: [['machines', '--role', 'owner', '--format', 'json'], 0, undefined],
+      vectors: [['vectors', 'verify', join(dir, 'a-folder')], 1, /no \*\.json vector files/],
+      labels: [['conformance', '--relay', relay1, '--profile', 'compat', '--vectors', 'vectors/labels.json'], 2, /holds labels vectors/],
+      // one case against the test's relay (which requires a login the case does not make: exit 1, the work ran)
+      conformance: [['conformance', '--relay', relayUrl, '--only', 'REQ-TRN-003'], 1, undefined],
+      // a vault made and opened: the keys' crypto, the keystore, Argon2id, the breach check's SHA-1
+      made: [['account', 'create', '--vault', vault('good'), '--user', 'u', '--kdf', 'test', '--hibp-offline', join(dir, 'empty-list.txt')], 0, undefined],
+      shown: [['account', 'show', '--vault', vault('good')], 0, undefined],
+    } satisfies Record<string, Loading>;
+    // one child per command; in each, the mistakes checked against the most machinery first (conformanceRun and accountVault
+    // are parts of conformance and accountRun, keys a part of accountVault), then the lines that hold
+    const of = (cmd: string, machinery: RegExp): (typeof mistakes)[number][] => mistakes.filter(([args, , m]) => args[0] === cmd && m === machinery);
+    const mistakesIn = (ms: readonly (typeof mistakes)[number][]): Loading[] => ms.map(([args, says]) => [args, 2, says]);
+    const expectNone = (urls: readonly string[], machinery: RegExp, what: string): void => expect(urls.filter((u) => machinery.test(u)), what).toEqual([]);
+    const groups: readonly (readonly (typeof mistakes)[number][])[] = [of('machines', machines), of('vectors', vectors), [...of('conformance', conformance), ...of('conformance', conformanceRun)], of('simulate', simulator), of('replay', simulator)];
+    const follows = [[holds.machines], [holds.vectors], [holds.labels, holds.conformance], [holds.simulate], [holds.replay]];
+    expect(groups.flat().length + of('account', accountRun).length + of('account', accountVault).length, 'every mistake in a child').toBe(mistakes.length);
+    const seen: string[][][] = [];
+    for (const [g, ms] of groups.entries()) {
+      const urls = await loadedIn([...mistakesIn(ms), ...follows[g]!]);
+      for (const [i, [args, , machinery]] of ms.entries()) expectNone(urls[i]!, machinery, args.join(' '));
+      seen.push(urls.slice(ms.length));
+    }
+    const [machined, verified, labelled, run, simulated, replayed] = seen.flat();
+    const account = await loadedIn([...mistakesIn(of('account', accountRun)), [create, 2, /no password given/, { PQROOM_PASSWORD: '' }], ...mistakesIn(of('account', accountVault)), ...notVault]);
+    const [nRun, nVault] = [of('account', accountRun).length, of('account', accountVault).length];
+    for (const [i, [args, , machinery]] of [...of('account', accountRun), ...of('account', accountVault)].entries()) expectNone(account[i < nRun ? i : i + 1]!, machinery, args.join(' '));
+    expectNone(account[nRun]!, accountRun, create.join(' '));
+    for (const [i, urls] of account.slice(nRun + 1 + nVault).entries()) {
+      expect(urls.some((u) => u.endsWith('/impl/accounts/vault.ts')), notVault[i]![0].join(' ')).toBe(true);
+      expectNone(urls, keys, notVault[i]![0].join(' '));
+    }
+    for (const m of ['/impl/codec/wire.ts', '/simulator/run.ts', '/simulator/message-label.ts', '/machines/member.ts']) expect(simulated!.some((u) => u.endsWith(m)), `simulate: ${m}`).toBe(true);
+    for (const m of ['/impl/codec/wire.ts', '/simulator/replay.ts', '/simulator/run.ts']) expect(replayed!.some((u) => u.endsWith(m)), `replay: ${m}`).toBe(true);
+    expect(machined!.filter((u) => machines.test(u)).length).toBeGreaterThan(1);
+    expect(verified!.filter((u) => vectors.test(u)).length).toBeGreaterThan(1);
+    expect(labelled!.some((u) => u.endsWith('/vectors/format.ts'))).toBe(true);
+    for (const m of ['/impl/crypto/node.ts', '/node_modules/@noble/post-quantum/ml-dsa.js', '/simulator/live/conformance/suite.ts']) expect(run!.some((u) => u.endsWith(m)), m).toBe(true);
+    // the vault made and shown in a child of their own (the breach list's mistake above loaded the breach check's SHA-1)
+    const [made, shown] = await loadedIn([holds.made, holds.shown]);
+    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/hibp.ts', '/node_modules/@noble/hashes/legacy.js', '/impl/fingerprint.ts']) expect(made!.some((u) => u.endsWith(m)), m).toBe(true);
+    expect(made!.some((u) => u.includes('/node_modules/hash-wasm/')), 'hash-wasm').toBe(true);
+    for (const m of ['/impl/crypto/node.ts', '/impl/accounts/keystore.ts', '/impl/accounts/vault.ts']) expect(shown!.some((u) => u.endsWith(m)), m).toBe(true);
   }, 240_000);
 
   it('a relay on a port in use: exit 2, naming the port, before it makes its database', async () => {

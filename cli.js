@@ -1,112 +1,18 @@
 #!/usr/bin/env node
-// The `pqroom` command. It registers the TypeScript loader (tsx) so that the sources run as
-// they are, with no build step after `npm ci`, then hands over to a subcommand's module.
-import { fileURLToPath } from 'node:url';
+// The `pqroom` command. The command itself is cli-run.js's `run` (tests call it in-process too);
+// this file is what belongs to the process: the TypeScript loader (tsx), registered so that the
+// sources run as they are with no build step after `npm ci`, the exit, and errors nothing awaits.
+import { run, useTsx } from './cli-run.js';
 
-const COMMANDS = {
-  audit: ['./reports/audit-cli.ts', 'attack both profiles with a malicious relay: properties, attacks, mutants (writes reports/out)'],
-  mutate: ['./adversary/mutation/cli.ts', 'generated mutants of the check sites of impl/ and machines/ against the campaign: score and survivors'],
-  machines: ['./machines/cli.ts', "print every role's state machine (JSON or Mermaid)"],
-  report: ['./reports/page/cli.ts', 'write the audit report page (index.html), audit.md and junit.xml from a saved result'],
-  traceability: ['./reports/traceability.ts', 'write the traceability report: each requirement, the code citing it, its tests'],
-  simulate: ['./simulator/cli.ts', 'run a named scenario in the deterministic simulator (seed, faults, trace)'],
-  relay: ['./simulator/live/relay-cli.ts', 'run the relay over WebSocket, its state in SQLite (--port, --db, --profile)'],
-  account: ['./impl/accounts/cli.ts', "a person's keys: create a vault, show its fingerprint and emoji, rotate, change password"],
-  conformance: ['./simulator/live/conformance/cli.ts', 'audit any relay over the wire: scripted cases, each naming its requirement (--relay URL)'],
-  demo: ['./simulator/live/demo-cli.ts', 'an owner and N members chatting through a running relay, over real sockets'],
-  replay: ['./simulator/replay-cli.ts', 'run a recorded trace again and confirm it is identical'],
-  vectors: ['./vectors/cli.ts', 'generate and verify the conformance vectors'],
-};
-
-function help() {
-  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return [
-    'usage: pqroom <command> [options]',
-    '',
-    'pqroom: reference implementation and audit harness of a post-quantum end-to-end',
-    'encrypted group chat protocol. The protocol is specified in spec/.',
-    '',
-    'commands:',
-    ...Object.entries(COMMANDS).map(([k, [, d]]) => `  ${k.padEnd(w)}  ${d}`),
-    '',
-    "Run 'pqroom <command> --help' (or 'pqroom help <command>') for a command's options;",
-    "'pqroom --version' prints the version.",
-    '',
-    'exit status: 0 ok, 1 the work found a failure, 2 usage (a bad option, an input that cannot be',
-    'read, an output that cannot be written); errors and warnings go to stderr, results to stdout.',
-  ].join('\n');
-}
-
-const [first, ...rest] = process.argv.slice(2);
-if (first === '--version' || first === '-v') {
-  const { readFileSync } = await import('node:fs');
-  console.log(`pqroom ${JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version}`);
-  process.exit(0);
-}
-// `pqroom help CMD` is `pqroom CMD --help`
-const [cmd, ...args] = first === 'help' && rest.length > 0 ? [rest[0], '--help'] : [first, ...rest];
-if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-  if (cmd === undefined) console.error(help());
-  else console.log(help());
-  process.exit(cmd === undefined ? 2 : 0);
-}
-const entry = COMMANDS[cmd];
-if (!entry) {
-  console.error(`pqroom: unknown command '${cmd}'; 'pqroom --help' lists the commands`);
-  process.exit(2);
-}
-// The command line composes the layers (impl <- machines <- simulator <- adversary): the
-// simulator's live relay takes any relay tap and its replay any rebuilder of a recorded run; here
-// the adversary's are plugged in, as main's arguments after the output function. Replay's and
-// simulate's, relay's and conformance's are loaded when the command comes to use them, not before it has read its command line.
-const PLUG_INS = {
-  relay: async () => [console.log, async (arg) => (await import('./adversary/live-plans.ts')).loadLiveTap(arg)],
-  replay: async () => [console.log, async () => [(await import('./adversary/audit.ts')).rebuildAuditTrace, (await import('./adversary/sim-plans.ts')).rebuildSimulationTrace]],
-  simulate: async () => [console.log, async (arg, run) => (await import('./adversary/sim-plans.ts')).loadSimulationAdversary(arg, run)],
-  // --vectors FILE: the vector file's form and digests are checked by vectors/, beside the live suite
-  // (loaded when a --vectors file is read, not for every conformance command line)
-  conformance: async () => [console.log, async (text) => (await import('./vectors/format.ts')).parseVectorFile(text)],
-  // the relay conformance vectors are recorded against the project's relay (simulator/live), above vectors/
-  vectors: async () => [console.log, console.error, async (kind) => (await import('./simulator/live/conformance/vectors/record.ts')).recordCases(kind)],
-};
-// before `npm ci` there is no loader: say so in one line instead of a module-resolution stack trace
-const checkout = fileURLToPath(new URL('.', import.meta.url));
-const notInstalled = (what) => {
-  console.error(`pqroom: ${what} is not installed; run 'npm ci' in ${checkout} first`);
-  process.exit(2);
-};
-try {
-  import.meta.resolve('tsx/esm/api');
-} catch {
-  notInstalled('tsx (the TypeScript loader)');
-}
-const { register } = await import('tsx/esm/api');
-register();
-let mod;
-try {
-  mod = await import(new URL(entry[0], import.meta.url).href);
-} catch (e) {
-  // a dependency missing from a partial install; any other failure to load is a bug, shown as it is
-  const missing = e?.code === 'ERR_MODULE_NOT_FOUND' && /^Cannot find package '([^']+)'/.exec(e.message);
-  if (missing) notInstalled(`the package ${missing[1]}`);
-  throw e;
-}
-// Exit codes (every command): 0 ok, 1 the work found a failure, 2 usage. Every mistake is one line
-// on stderr (what is wrong, what to do), never a stack trace; PQROOM_DEBUG=1 shows the stack.
-const { describeFailure } = await import('./impl/cli-args.ts');
-const fail = (e) => {
-  const { line, code } = describeFailure(e);
-  console.error(`pqroom ${cmd}: ${line}`);
-  if (process.env.PQROOM_DEBUG) console.error(e);
-  process.exit(code);
-};
-// output piped into a program that stopped reading (`| head`): not an error of pqroom's
-process.stdout.on('error', (e) => (e.code === 'EPIPE' ? process.exit(0) : fail(e)));
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
-try {
-  const code = await mod.main(args, ...(PLUG_INS[cmd] ? await PLUG_INS[cmd]() : []));
-  process.exitCode = typeof code === 'number' ? code : 0;
-} catch (e) {
-  fail(e);
-}
+const { code, exit } = await run(process.argv.slice(2), {
+  loader: useTsx,
+  guard: (fail) => {
+    const end = (e) => process.exit(fail(e).code);
+    // output piped into a program that stopped reading (`| head`): not an error of pqroom's
+    process.stdout.on('error', (e) => (e.code === 'EPIPE' ? process.exit(0) : end(e)));
+    process.on('uncaughtException', end);
+    process.on('unhandledRejection', end);
+  },
+});
+if (exit) process.exit(code);
+process.exitCode = code;

@@ -28,7 +28,8 @@ describe('pqroom before npm ci', () => {
   it('should say in one line on stderr what to run first, and exit 2, instead of a stack trace', () => {
     const bare = join(dir, 'bare');
     mkdirSync(bare);
-    copyFileSync(join(here, 'cli.js'), join(bare, 'cli.js'));
+    // the checkout's JavaScript entry (cli.js and the command it runs, cli-run.js), nothing installed
+    for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(bare, f));
     expect(modulesAbove(bare), `${bare} must have no node_modules above it for this test`).toBe(false);
     const r = pqroom(['audit', '--runs', '1'], join(bare, 'cli.js'));
     expect(r.status).toBe(2);
@@ -41,13 +42,53 @@ describe('pqroom before npm ci', () => {
   it('should name a package that a partial install lacks, in one line', () => {
     const partial = join(dir, 'partial');
     mkdirSync(join(partial, 'vectors'), { recursive: true });
-    copyFileSync(join(here, 'cli.js'), join(partial, 'cli.js'));
+    for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(partial, f));
     symlinkSync(join(here, 'node_modules'), join(partial, 'node_modules'));
     writeFileSync(join(partial, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(partial, 'vectors', 'cli.ts'), "import 'pqroom-test-missing-package';\nexport function main(): number {\n  return 0;\n}\n");
     const r = pqroom(['vectors'], join(partial, 'cli.js'));
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toEqual([`pqroom: the package pqroom-test-missing-package is not installed; run 'npm ci' in ${partial}/ first`]);
+  });
+});
+
+describe('pqroom on an error no command expected (a bug): one line, exit 1, no stack trace', () => {
+  // a checkout whose `vectors` command is a stand-in failing as asked: the process's part of cli.js (its exit and
+  // the handlers of errors nothing awaits), which cli-mistakes.test.ts's lines run in a shared child do not have
+  const buggy = join(dir, 'buggy');
+  mkdirSync(join(buggy, 'vectors'), { recursive: true });
+  for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(buggy, f));
+  for (const f of ['node_modules', 'impl']) symlinkSync(join(here, f), join(buggy, f));
+  writeFileSync(join(buggy, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(
+    join(buggy, 'vectors', 'cli.ts'),
+    [
+      'export async function main(argv: readonly string[]): Promise<number> {',
+      "  if (argv[0] === 'throw') throw new TypeError('thrown by main');",
+      "  if (argv[0] === 'uncaught') setTimeout(() => { throw new RangeError('thrown later'); }, 10);",
+      "  if (argv[0] === 'unhandled') void Promise.reject(new Error('rejected later'));",
+      "  if (argv[0] === 'epipe') for (let i = 0; i < 20000; i++) console.log('a line of output that nobody reads');",
+      '  return 0;',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  for (const [how, message] of [
+    ['throw', 'thrown by main'],
+    ['uncaught', 'thrown later'],
+    ['unhandled', 'rejected later'],
+  ] as const) {
+    it(`should say so in one line when ${how === 'throw' ? 'a command throws' : how === 'uncaught' ? 'a timer throws after it returned' : 'a promise nobody awaits rejects'}`, () => {
+      const r = pqroom(['vectors', how], join(buggy, 'cli.js'));
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr.trimEnd().split('\n')).toEqual([`pqroom vectors: internal error: ${message} (a bug in pqroom; PQROOM_DEBUG=1 shows the stack)`]);
+    });
+  }
+
+  it('should end quietly with exit 0 when its output is piped into a program that stopped reading', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${join(buggy, 'cli.js')}" vectors epipe | head -1; echo "exit \${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).toBe('a line of output that nobody reads\nexit 0\n');
+    expect(r.stderr).toBe('');
   });
 });
 
