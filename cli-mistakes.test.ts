@@ -8,7 +8,7 @@
  * loader's start): a representative set as real `node cli.js` children (at least one mistake of
  * every command, the unknown command, the help and version, each permission case's process as an
  * unprivileged user, a port in use, a demo with nothing listening), and the others several to a
- * child through cli-batch-testkit.js, which calls cli-run.js's `run`, the function cli.js calls,
+ * child through impl/cli-batch-testkit.js, which calls cli.js's `run`, the function the process calls,
  * after the same loader; cli.js adds only the process's exit and the handlers of errors nothing
  * awaits (cli.test.ts proves those on a real child). A line of a shared child is held to the same
  * checks, and to leaving no handle open where cli.js would not exit at once.
@@ -106,11 +106,11 @@ interface Line {
 }
 
 let batches = 0;
-/** Runs the lines one after another in one child (cli-batch-testkit.js: cli-run.js's `run` for each), killed after `ms`; what each did. */
+/** Runs the lines one after another in one child (impl/cli-batch-testkit.js: cli.js's `run` for each), killed after `ms`; what each did. */
 async function inOneChild(lines: readonly Line[], ms: number, as: RunAs = {}): Promise<Ran[]> {
   const file = join(dir, `lines-${batches++}.json`);
   writeFileSync(file, JSON.stringify(lines));
-  const r = await child('cli-batch-testkit.js', [file], ms, as);
+  const r = await child('impl/cli-batch-testkit.js', [join(here, 'cli.js'), file], ms, as);
   expect(r.code, `the shared child of ${lines.length} lines ended: ${r.stderr}`).toBe(0);
   const ran = JSON.parse(r.stdout) as Ran[];
   expect(ran).toHaveLength(lines.length);
@@ -346,7 +346,7 @@ describe('pqroom: every command answers a mistake with one line on stderr, its e
     let n = 0;
     type Loading = readonly [args: readonly string[], code: number, says: RegExp | undefined, env?: Readonly<Record<string, string>>];
     /**
-     * Runs the lines in one child under the hook (through cli-run.js's `run`, as cli-batch-testkit.js does), each line's
+     * Runs the lines in one child under the hook (through cli.js's `run`, as impl/cli-batch-testkit.js does), each line's
      * answer checked as a person's; what each line resolved: the URLs the hook wrote after the line's `#line N` mark.
      * A module already loaded by an earlier line is not resolved again when a module imports it statically, so the
      * lines of one child are ordered: a line's machinery is checked only after lines whose own check covered all of

@@ -28,8 +28,8 @@ describe('pqroom before npm ci', () => {
   it('should say in one line on stderr what to run first, and exit 2, instead of a stack trace', () => {
     const bare = join(dir, 'bare');
     mkdirSync(bare);
-    // the checkout's JavaScript entry (cli.js and the command it runs, cli-run.js), nothing installed
-    for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(bare, f));
+    // the checkout's JavaScript entry (cli.js), nothing installed
+    copyFileSync(join(here, 'cli.js'), join(bare, 'cli.js'));
     expect(modulesAbove(bare), `${bare} must have no node_modules above it for this test`).toBe(false);
     const r = pqroom(['audit', '--runs', '1'], join(bare, 'cli.js'));
     expect(r.status).toBe(2);
@@ -42,7 +42,7 @@ describe('pqroom before npm ci', () => {
   it('should name a package that a partial install lacks, in one line', () => {
     const partial = join(dir, 'partial');
     mkdirSync(join(partial, 'vectors'), { recursive: true });
-    for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(partial, f));
+    copyFileSync(join(here, 'cli.js'), join(partial, 'cli.js'));
     symlinkSync(join(here, 'node_modules'), join(partial, 'node_modules'));
     writeFileSync(join(partial, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(partial, 'vectors', 'cli.ts'), "import 'pqroom-test-missing-package';\nexport function main(): number {\n  return 0;\n}\n");
@@ -57,7 +57,7 @@ describe('pqroom on an error no command expected (a bug): one line, exit 1, no s
   // the handlers of errors nothing awaits), which cli-mistakes.test.ts's lines run in a shared child do not have
   const buggy = join(dir, 'buggy');
   mkdirSync(join(buggy, 'vectors'), { recursive: true });
-  for (const f of ['cli.js', 'cli-run.js']) copyFileSync(join(here, f), join(buggy, f));
+  copyFileSync(join(here, 'cli.js'), join(buggy, 'cli.js'));
   for (const f of ['node_modules', 'impl']) symlinkSync(join(here, f), join(buggy, f));
   writeFileSync(join(buggy, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(

@@ -17,7 +17,7 @@ export default defineConfig({
     // `npm run coverage`: line and branch coverage of the sources (tests excluded), measured by V8
     coverage: {
       provider: 'v8',
-      include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.ts', 'cli.js', 'cli-run.js'],
+      include: ['{impl,machines,simulator,adversary,vectors,reports}/**/*.ts', 'cli.js'],
       exclude: ['**/*.test.ts', 'reports/out/**'],
       reporter: ['text-summary', 'json-summary', 'text'],
       reportsDirectory: 'reports/out/coverage',

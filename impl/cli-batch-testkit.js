@@ -1,10 +1,11 @@
 // Test kit (cli-mistakes.test.ts): runs several `pqroom` command lines in ONE Node process, each
-// through cli-run.js's `run`, the function cli.js calls, after the loader cli.js registers (tsx).
+// through cli.js's `run`, the function the process calls, after the loader cli.js registers (tsx).
 // What cli.js adds to it is the process's part (the exit, the handlers of errors nothing awaits),
 // which the test proves on real `node cli.js` children beside these.
 //
-//   node [--import HOOK] cli-batch-testkit.js LINES.json  >  RESULTS.json on stdout
+//   node [--import HOOK] impl/cli-batch-testkit.js CLI LINES.json  >  RESULTS.json on stdout
 //
+// CLI: the path of cli.js (given by the test at the top level, which may import it; impl/ may not).
 // LINES.json: [{ "args": [...], "env": { NAME: value } }, ...], run one after another, each with its
 // environment beside the process's (put back after it). For each line, what the process would have
 // shown: the exit code, stdout and stderr (console.log and console.error, and what is written to
@@ -13,10 +14,11 @@
 // ending). With PQROOM_TEST_LOADED set, a line `#line N` is appended to that file before line N,
 // for a module hook that appends the URLs it resolves to the same file.
 import { appendFileSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { run, useTsx } from './cli-run.js';
 
-const lines = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { run, useTsx } = await import(pathToFileURL(process.argv[2]).href);
+const lines = JSON.parse(readFileSync(process.argv[3], 'utf8'));
 const loaded = process.env.PQROOM_TEST_LOADED;
 const missing = await useTsx();
 if (missing) throw new Error(`${missing} is not installed`);
