@@ -19,6 +19,7 @@ import { FactorAccepted, FactorBegin, MsgType, type KdfParams } from '../impl/me
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
+import type { FrameBuffers } from '../impl/protocol/transport.ts';
 import { start, step, type Stepped } from '../machines/driver.ts';
 import { loginServerMachine, type LoginServerEffect, type LoginServerEvent } from '../machines/login-server.ts';
 import type { RelayEffect, RelayEvent } from '../machines/events.ts';
@@ -121,6 +122,11 @@ export interface RelayHostOptions {
   readonly coalesce?: boolean;
   /** With `coalesce`: `messages` inner messages held for one connection were sealed at a flush (REQ-TRN-010 batches them). */
   readonly onFlushed?: (messages: number) => void;
+  /**
+   * Where the connection machines write the frames they seal once connected (the live relay's frame
+   * pool, issue 23): each frame then goes to its link's `send` and nowhere else. Default: new buffers.
+   */
+  readonly frames?: FrameBuffers;
   /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
@@ -525,7 +531,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
         client: peer,
         link,
         ...(origin === undefined ? {} : { origin }),
-        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: o.crypto, profile: o.profile, relayKeys: o.keys, rngSeed: o.connSeed(link.id) }).snapshot,
+        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: o.crypto, profile: o.profile, relayKeys: o.keys, rngSeed: o.connSeed(link.id), ...(o.frames === undefined ? {} : { frames: o.frames }) }).snapshot,
       });
       return {
         onFrame: (bytes) => feedConn(link.id, { type: 'net.wire', bytes, now: o.now() }),
