@@ -128,6 +128,12 @@ export interface RelayHostOptions {
    */
   readonly frames?: FrameBuffers;
   /**
+   * With `coalesce` and no `tap`: where the relay machine encodes the deliveries it pushes (the live
+   * relay's arena, issue 23), reset at every {@link RelayHost.flush} that leaves nothing held: a
+   * delivery is then sealed, and nothing else keeps it (a tap could delay it: not with a tap).
+   */
+  readonly deliveries?: FrameBuffers & { reset(): void };
+  /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
    * is served on a connection before it logged in.
@@ -216,7 +222,8 @@ function writeStep(store: RelayStore, effects: readonly RelayEffect[], state: Re
 
 /** Starts a relay host on the state the store holds (or an empty relay). */
 export function createRelayHost(o: RelayHostOptions): RelayHost {
-  const input = () => ({ crypto: o.crypto, state: o.store.loadState() ?? emptyRelay(o.profile), config: o.config ?? {} });
+  const arena = o.coalesce && !o.tap ? o.deliveries : undefined;
+  const input = () => ({ crypto: o.crypto, state: o.store.loadState() ?? emptyRelay(o.profile), config: o.config ?? {}, ...(arena === undefined ? {} : { deliveries: arena }) });
   let relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;
   let halted = false;
   const conns = new Map<string, ConnNode>();
@@ -549,6 +556,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     },
     flush() {
       for (const connId of [...held.keys()]) flushConn(connId);
+      if (held.size === 0) arena?.reset(); // every delivery made so far is sealed
     },
     resume() {
       relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;

@@ -1,6 +1,6 @@
 /** The live relay's frame pool (issue 23): buffers reused once given back, and only then; idle memory bounded. */
 import { describe, expect, it } from 'vitest';
-import { framePool, MAX_POOLED_FRAME } from './frame-pool.ts';
+import { arena, framePool, MAX_POOLED_FRAME } from './frame-pool.ts';
 
 describe('framePool', () => {
   it('gives a view of exactly the length asked, and a buffer given back to the next frame of its size class', () => {
@@ -44,5 +44,23 @@ describe('framePool', () => {
     const frames = Array.from({ length: 5 }, () => p.take(4_000));
     for (const f of frames) p.release(f);
     expect(p.stats()).toMatchObject({ idle: 3, idleBytes: 3 * 4_096 });
+  });
+});
+
+describe('arena', () => {
+  it('gives consecutive views of one slab, starts a new slab when full (the old views unchanged), and reuses the slab after reset', () => {
+    const a = arena(1_000);
+    const x = a.take(100).fill(1);
+    const y = a.take(150).fill(2);
+    expect(y.buffer).toBe(x.buffer);
+    expect(y.byteOffset).toBe(100);
+    for (let i = 0; i < 3; i++) a.take(200).fill(3); // 850 bytes taken
+    const z = a.take(200); // 1,050 > 1,000: a new slab
+    expect(z.buffer).not.toBe(x.buffer);
+    expect([x[99], y[0], y[149]]).toEqual([1, 2, 2]);
+    expect(a.take(251).buffer.byteLength).toBe(251); // above a quarter of the slab: a buffer of its own
+    a.reset();
+    expect(a.take(10).buffer).toBe(z.buffer);
+    expect(a.take(10).byteOffset).toBe(10);
   });
 });

@@ -58,3 +58,36 @@ export function framePool(maxIdleBytes = 8 << 20): FramePool {
     stats: () => ({ idle: idle.reduce((n, l) => n + l.length, 0), idleBytes, taken, made }),
   };
 }
+
+/** An arena of short-lived buffers: each `take` a view of the next bytes of a slab, all of them reused after `reset`. */
+export interface Arena {
+  /** A buffer of exactly `length` bytes, contents unspecified, valid until `reset`. */
+  take(length: number): Bytes;
+  /** Every buffer taken so far is no longer used by anyone: the slab is reused from its start. */
+  reset(): void;
+}
+
+/**
+ * The live relay's `RoomDelivery`s between the relay step that makes them and the flush that seals
+ * them (issue 23: one new ArrayBuffer of a message's size per message, read once by the seal). A
+ * slab of `slabBytes`; a fuller period starts a new slab (the old one lives as long as its views), a
+ * buffer larger than a quarter of the slab is new.
+ */
+export function arena(slabBytes = 1 << 20): Arena {
+  let slab = new Uint8Array(slabBytes);
+  let pos = 0;
+  return {
+    take(length) {
+      if (length > slabBytes >>> 2) return new Uint8Array(length);
+      if (pos + length > slab.length) {
+        slab = new Uint8Array(slabBytes);
+        pos = 0;
+      }
+      pos += length;
+      return slab.subarray(pos - length, pos);
+    },
+    reset() {
+      pos = 0;
+    },
+  };
+}

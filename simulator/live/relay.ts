@@ -25,7 +25,7 @@ import { logBudget } from './log-budget.ts';
 import { relayHttpServer, relayMeters } from './relay-http.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
 import { startShards, type ShardSet } from './shards/front.ts';
-import { framePool } from './frame-pool.ts';
+import { arena, framePool } from './frame-pool.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 
@@ -229,6 +229,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     ...(traceOut === undefined ? {} : { record: trace }),
     coalesce: true,
     frames,
+    deliveries: arena(),
     ...(shards === undefined ? {} : { relayBackend: shards }),
     onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
