@@ -38,5 +38,5 @@ export {
   type StructValue,
   type ValueOf,
 } from './codec/schema.ts';
-export { decode, encode, encodeInto, encodePrefix, encodeUnchecked, peekType, type DecodeOptions } from './codec/wire.ts';
+export { decode, encode, encodeInto, encodePrefix, encodeTaken, encodeUnchecked, peekType, type DecodeOptions } from './codec/wire.ts';
 export { fromJson, toJson, type Json } from './codec/json.ts';

@@ -231,6 +231,33 @@ describe('REQ-TRN-010 app.sendMany batches a group commit\'s messages (the live 
     expect(second.map(toHex)).toEqual(batchInners([...inners].reverse(), inners[0]!.length * 2).map((inner, i) => toHex(sealFrame(c, key, 50 + i, inner))));
   });
 
+  it('sealBatched and sealFrame write the same frames into the buffers `out` gives (the live relay\'s frame pool, issue 23)', () => {
+    const key = new Uint8Array(32).fill(9);
+    const list = [inners[0]!, inners[1]!, inners[2]!, inners[3]!];
+    const made: Uint8Array[] = [];
+    const out = { take: (n: number) => (made.push(new Uint8Array(n + 8).fill(0xee).subarray(4, 4 + n)), made.at(-1)!) };
+    const expected = batchInners(list, inners[0]!.length * 2).map((inner, i) => toHex(sealFrame(c, key, 60 + i, inner)));
+    const frames = sealBatched(c, key, 60, list, inners[0]!.length * 2, out);
+    expect(frames.map(toHex)).toEqual(expected);
+    expect(frames).toEqual(made); // each frame is the buffer `out` gave, every byte written
+    expect(toHex(sealFrame(c, key, 70, inners[0]!, out))).toBe(toHex(sealFrame(c, key, 70, inners[0]!)));
+    expect(made).toHaveLength(frames.length + 1);
+  });
+
+  it('a relay connection given `frames` seals its app.send and app.sendMany frames there, the same bytes as without', () => {
+    const taken: Uint8Array[] = [];
+    const frames = { take: (n: number) => (taken.push(new Uint8Array(n)), taken.at(-1)!) };
+    const plain = handshake('hardened', relayKeys.publicKey);
+    const pooled = { relay: relayConnectionMachine.resolveState({ value: 'open', context: { ...plain.relay.context, frames } }) as RSnap };
+    for (const ev of [{ type: 'app.send', bytes: inners[0]!, now: 5 }, { type: 'app.sendMany', bytes: [...inners], now: 6 }] as const) {
+      const a = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, plain.relay, ev);
+      const b = step<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, pooled.relay, ev);
+      expect(wires(b.effects).map(toHex)).toEqual(wires(a.effects).map(toHex));
+      expect(wires(b.effects).every((w) => taken.includes(w))).toBe(true);
+      expect(b.snapshot.context.frames).toBe(frames);
+    }
+  });
+
   it('a client refuses a nested or malformed batch whole (nothing of it received) and goes on with the next frame', () => {
     const h = handshake('hardened', relayKeys.publicKey);
     const key = h.relay.context.keys!.r2c;

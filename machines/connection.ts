@@ -24,6 +24,7 @@ import {
   unbatch,
   verifyClientAuth,
   type ClientHelloState,
+  type FrameBuffers,
   type ReplayWindow,
 } from '../impl/protocol/transport.ts';
 import { drbgInstantiate, rngFromState, type DrbgState } from '../impl/rng.ts';
@@ -95,8 +96,8 @@ function openInners(ch: Channel, key: Bytes, bytes: Bytes): OpenedMany {
   }
 }
 
-function seal(ch: Channel, key: Bytes, inner: Bytes): { bytes: Bytes; sendSeq: number } {
-  return { bytes: sealFrame(ch.crypto, key, ch.sendSeq, inner), sendSeq: ch.sendSeq + 1 }; // REQ-TRN-008
+function seal(ch: Channel, key: Bytes, inner: Bytes, out?: FrameBuffers): { bytes: Bytes; sendSeq: number } {
+  return { bytes: sealFrame(ch.crypto, key, ch.sendSeq, inner, out), sendSeq: ch.sendSeq + 1 }; // REQ-TRN-008
 }
 
 /** What the client end is started with. */
@@ -249,10 +250,17 @@ export interface RelayConnInput {
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   /** Generator seed for this connection. */
   readonly rngSeed: Bytes;
+  /**
+   * Where the frames this end seals after the handshake are written (the live relay's frame pool,
+   * whose buffers are reused once the socket has taken them, issue 23); default: new buffers.
+   */
+  readonly frames?: FrameBuffers;
 }
 
 /** The relay end's context. */
 export interface RelayConnContext extends Channel {
+  /** Where sealed frames are written ({@link RelayConnInput.frames}). */
+  readonly frames: FrameBuffers | undefined;
   /** The relay's key pair. */
   readonly relayKeys: { readonly publicKey: Bytes; readonly secretKey: Bytes };
   /** The authenticated principal. */
@@ -370,13 +378,13 @@ export const relayConnectionMachine = fastStepped(setup({
       if (!r.ok) enqueue.emit({ type: 'effect.reject', reqId: r.reqId, detail: r.detail });
     }),
     send: enqueueActions(({ context, event, enqueue }) => {
-      const s = seal(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'app.send' }>).bytes);
+      const s = seal(context, context.keys!.r2c, (event as Extract<ConnEvent, { type: 'app.send' }>).bytes, context.frames);
       enqueue.assign({ sendSeq: s.sendSeq });
       enqueue.emit({ type: 'effect.wire', bytes: s.bytes });
     }),
     sendMany: enqueueActions(({ context, event, enqueue }) => {
       // REQ-TRN-010: consecutive messages batched into as few frames as the limits allow, in order; REQ-TRN-008: one seq each
-      const frames = sealBatched(context.crypto, context.keys!.r2c, context.sendSeq, (event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes);
+      const frames = sealBatched(context.crypto, context.keys!.r2c, context.sendSeq, (event as Extract<ConnEvent, { type: 'app.sendMany' }>).bytes, undefined, context.frames);
       for (const bytes of frames) enqueue.emit({ type: 'effect.wire', bytes });
       enqueue.assign({ sendSeq: context.sendSeq + frames.length });
     }),
@@ -395,6 +403,7 @@ export const relayConnectionMachine = fastStepped(setup({
     crypto: input.crypto,
     profile: input.profile,
     relayKeys: input.relayKeys,
+    frames: input.frames,
     rng: drbgInstantiate(input.rngSeed, input.crypto.hmacSha256),
     th: undefined,
     keys: undefined,

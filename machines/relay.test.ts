@@ -69,6 +69,24 @@ describe('REQ-REL-035 the answer before the deliveries it caused', () => {
   });
 });
 
+describe('deliveries encoded where the host says (issue 23: the live relay\'s arena)', () => {
+  it('should push the same RoomDelivery bytes, written in the buffer `deliveries` gave', () => {
+    const taken: Bytes[] = [];
+    const deliveries = { take: (n: number) => (taken.push(new Uint8Array(n + 3).fill(0xaa).subarray(3)), taken.at(-1)!) };
+    const pushes = (d?: typeof deliveries) => {
+      let s = start<typeof relayMachine, RelayEffect>(relayMachine, { crypto: c, state: emptyRelay('hardened'), ...(d ? { deliveries: d } : {}) }).snapshot;
+      s = feed(s, { type: 'conn.open', conn: 'c1', principal: owner.fp, now: 0 }).snapshot;
+      const r = feed(s, { type: 'net.request', conn: 'c1', request: create, now: 1 });
+      return r.effects.flatMap((e) => (e.type === 'effect.push' ? [e.bytes] : []));
+    };
+    const plain = pushes();
+    const arena = pushes(deliveries);
+    expect(arena.map(toHex)).toEqual(plain.map(toHex));
+    expect(arena).toHaveLength(1);
+    expect(arena[0]).toBe(taken[0]);
+  });
+});
+
 describe('REQ-REL-040 malformed input', () => {
   it('REQ-REL-040 should answer with the req_id the bytes show, and 0 when they show none', () => {
     const s = withConns(['c1', owner.fp]);

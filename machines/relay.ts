@@ -6,7 +6,7 @@
  */
 import { and, enqueueActions, setup } from 'xstate';
 import { toHex, type Bytes } from '../impl/bytes.ts';
-import { encode } from '../impl/codec.ts';
+import { encode, encodeTaken } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { enforced } from '../impl/mutants.ts';
@@ -55,6 +55,11 @@ export interface RelayInput {
   readonly state?: RelayState;
   /** Limits. */
   readonly config?: Partial<RelayConfig>;
+  /**
+   * Where the `RoomDelivery`s pushed are encoded (the live relay's arena, issue 23): its buffers are
+   * reused once the host has sealed every delivery held (RelayHostOptions.deliveries). Default: new buffers.
+   */
+  readonly deliveries?: { take(length: number): Bytes };
 }
 
 /** The relay machine's context. */
@@ -69,6 +74,8 @@ export interface RelayContext {
   readonly byPrincipal: Readonly<Record<string, readonly string[]>>;
   /** Limits. */
   readonly config: RelayConfig;
+  /** Where deliveries are encoded ({@link RelayInput.deliveries}). */
+  readonly deliveries: { take(length: number): Bytes } | undefined;
 }
 
 type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;
@@ -99,7 +106,8 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
         break;
       case 'append': {
         stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) });
-        const bytes = encode(RoomDelivery, { room_id: o.roomId, index: o.index, payload: o.payload });
+        const delivery = { room_id: o.roomId, index: o.index, payload: o.payload };
+        const bytes = ctx.deliveries ? encodeTaken(RoomDelivery, delivery, ctx.deliveries) : encode(RoomDelivery, delivery);
         const conns = o.recipients.flatMap((p) => byPrincipal[p] ?? []);
         if (conns.length > 0) pushes.push({ type: 'effect.push', conns, bytes });
         break;
@@ -204,6 +212,7 @@ export const relayMachine = fastStepped(setup({
     conns: {},
     byPrincipal: {},
     config: { ...DEFAULT_RELAY_CONFIG, ...input.config },
+    deliveries: input.deliveries,
   })),
   initial: 'serving',
   on: {

@@ -19,6 +19,7 @@ import { FactorAccepted, FactorBegin, MsgType, type KdfParams } from '../impl/me
 import { emptyRelay, rejectBytes, type RelayState } from '../impl/protocol/relay-state.ts';
 import type { Profile } from '../impl/suite.ts';
 import { relayConnectionMachine, type ConnEffect, type ConnEvent } from '../machines/connection.ts';
+import type { FrameBuffers } from '../impl/protocol/transport.ts';
 import { start, step, type Stepped } from '../machines/driver.ts';
 import { loginServerMachine, type LoginServerEffect, type LoginServerEvent } from '../machines/login-server.ts';
 import type { RelayEffect, RelayEvent } from '../machines/events.ts';
@@ -122,6 +123,17 @@ export interface RelayHostOptions {
   /** With `coalesce`: `messages` inner messages held for one connection were sealed at a flush (REQ-TRN-010 batches them). */
   readonly onFlushed?: (messages: number) => void;
   /**
+   * Where the connection machines write the frames they seal once connected (the live relay's frame
+   * pool, issue 23): each frame then goes to its link's `send` and nowhere else. Default: new buffers.
+   */
+  readonly frames?: FrameBuffers;
+  /**
+   * With `coalesce` and no `tap`: where the relay machine encodes the deliveries it pushes (the live
+   * relay's arena, issue 23), reset at every {@link RelayHost.flush} that leaves nothing held: a
+   * delivery is then sealed, and nothing else keeps it (a tap could delay it: not with a tap).
+   */
+  readonly deliveries?: FrameBuffers & { reset(): void };
+  /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login
    * is served on a connection before it logged in.
@@ -210,7 +222,8 @@ function writeStep(store: RelayStore, effects: readonly RelayEffect[], state: Re
 
 /** Starts a relay host on the state the store holds (or an empty relay). */
 export function createRelayHost(o: RelayHostOptions): RelayHost {
-  const input = () => ({ crypto: o.crypto, state: o.store.loadState() ?? emptyRelay(o.profile), config: o.config ?? {} });
+  const arena = o.coalesce && !o.tap ? o.deliveries : undefined;
+  const input = () => ({ crypto: o.crypto, state: o.store.loadState() ?? emptyRelay(o.profile), config: o.config ?? {}, ...(arena === undefined ? {} : { deliveries: arena }) });
   let relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;
   let halted = false;
   const conns = new Map<string, ConnNode>();
@@ -525,7 +538,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
         client: peer,
         link,
         ...(origin === undefined ? {} : { origin }),
-        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: o.crypto, profile: o.profile, relayKeys: o.keys, rngSeed: o.connSeed(link.id) }).snapshot,
+        snapshot: start<typeof relayConnectionMachine, ConnEffect>(relayConnectionMachine, { crypto: o.crypto, profile: o.profile, relayKeys: o.keys, rngSeed: o.connSeed(link.id), ...(o.frames === undefined ? {} : { frames: o.frames }) }).snapshot,
       });
       return {
         onFrame: (bytes) => feedConn(link.id, { type: 'net.wire', bytes, now: o.now() }),
@@ -543,6 +556,7 @@ export function createRelayHost(o: RelayHostOptions): RelayHost {
     },
     flush() {
       for (const connId of [...held.keys()]) flushConn(connId);
+      if (held.size === 0) arena?.reset(); // every delivery made so far is sealed
     },
     resume() {
       relay = start<typeof relayMachine, RelayEffect>(relayMachine, input()).snapshot;

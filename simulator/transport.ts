@@ -13,8 +13,12 @@ import type { Faults } from './faults.ts';
 export interface Link {
   /** Connection id, unique within the transport. */
   readonly id: string;
-  /** Sends a frame to the other end. Best effort: the network may lose it. */
-  send(bytes: Bytes): void;
+  /**
+   * Sends a frame to the other end. Best effort: the network may lose it. `sent`, when given, is
+   * called once the transport holds nothing of `bytes` any more (written, or dropped), so that its
+   * buffer may be reused; a transport may also never call it (the buffer is then just collected).
+   */
+  send(bytes: Bytes, sent?: () => void): void;
   /** Closes the connection: both ends' `onClose` run (the relay's first), once. */
   close(reason: string): void;
 }

@@ -222,6 +222,19 @@ export function encodeInto<T>(codec: Codec<T>, value: T, scratch: Uint8Array): B
 }
 
 /**
+ * {@link encode} into the buffer `out.take(n)` gives for the encoding's length `n` (issue 23: the
+ * live relay's deliveries, in memory it reuses once they were sealed). Returns that buffer.
+ */
+export function encodeTaken<T>(codec: Codec<T>, value: T, out: { take(length: number): Uint8Array }): Bytes {
+  const n = sizeOf(codec as Codec<unknown>, value);
+  const buf = out.take(n);
+  const w: Writer = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), pos: 0, path: [rootName(codec)] };
+  encodeValue(w, codec as Codec<unknown>, value);
+  if (w.pos !== n || buf.length !== n) throw new RangeError(`an encoding of ${w.pos} bytes in a buffer of ${buf.length}, ${n} expected`);
+  return buf;
+}
+
+/**
  * Encoding that skips the validity checks an honest encoder makes: lengths of fixed fields,
  * length and count ranges, list order, struct validity rules. For building malformed inputs
  * (negative vectors, the adversary's mutations) only; integers must still fit their width.

@@ -13,8 +13,8 @@ import type { CryptoProvider } from './provider.ts';
 
 const TAG = 16;
 
-/** `prefix || ChaCha20-Poly1305(key, nonce, ad, pt) || tag` in one buffer (the ciphertext is copied once, into it). */
-function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes): Bytes {
+/** `prefix || ChaCha20-Poly1305(key, nonce, ad, pt) || tag` in one buffer, `into`'s when given (the ciphertext is copied once, into it). */
+function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes, into?: { take(length: number): Bytes }): Bytes {
   const ci = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   ci.setAAD(ad, { plaintextLength: pt.length });
   const a = ci.update(pt);
@@ -23,7 +23,9 @@ function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes): B
   const p = prefix?.length ?? 0;
   // every byte of `out` is written below: no zero fill (a relay's FrameBatch frame is up to 256 KiB, and
   // filling fresh pages first cost as much as the cipher, issue 23); never a slice of Node's shared pool
-  const out = u8(Buffer.allocUnsafeSlow(p + a.length + b.length + TAG));
+  const n = p + a.length + b.length + TAG;
+  const out = into ? into.take(n) : u8(Buffer.allocUnsafeSlow(n));
+  if (out.length !== n) throw new RangeError(`a frame of ${n} bytes given a buffer of ${out.length}`);
   if (prefix) out.set(prefix, 0);
   out.set(a, p);
   out.set(b, p + a.length);
@@ -85,9 +87,9 @@ export const nodeCrypto: CryptoProvider = {
     if (key.length !== 32 || nonce.length !== 12) return nobleCrypto.transportSeal(key, nonce, ad, pt); // same errors as noble
     return seal(key, nonce, ad, pt);
   },
-  transportSealAfter: (prefix, key, nonce, ad, pt) => {
+  transportSealAfter: (prefix, key, nonce, ad, pt, out) => {
     if (key.length !== 32 || nonce.length !== 12) return concat(prefix, nobleCrypto.transportSeal(key, nonce, ad, pt)); // same errors as noble
-    return seal(key, nonce, ad, pt, prefix);
+    return seal(key, nonce, ad, pt, prefix, out);
   },
   transportOpen: open,
   // REQ-CRY-013: the login's Argon2id (64 MiB, about 1.5 s in noble here) in hash-wasm, the same bytes

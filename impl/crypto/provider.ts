@@ -52,10 +52,12 @@ export interface CryptoProvider {
   /** ChaCha20-Poly1305 seal (RFC 8439; REQ-CRY-005): 12-byte nonce. Keeps nothing of `plaintext` (it, like `transportSealAfter`'s, may be a scratch buffer reused after the call: sealBatched). */
   transportSeal(key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
   /**
-   * Optional: `prefix || transportSeal(key, nonce, ad, plaintext)` in one new buffer, for a
-   * backend that can write the ciphertext after a frame's prefix without a further copy of it.
+   * Optional: `prefix || transportSeal(key, nonce, ad, plaintext)` in one buffer, for a backend
+   * that can write the ciphertext after a frame's prefix without a further copy of it. The buffer
+   * is `out.take(length)` when `out` is given (every one of its bytes written: the live relay's
+   * frame pool, issue 23), else a new one; a backend may ignore `out` and return a new buffer.
    */
-  transportSealAfter?(prefix: Bytes, key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes): Bytes;
+  transportSealAfter?(prefix: Bytes, key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes, out?: { take(length: number): Bytes }): Bytes;
   /**
    * ChaCha20-Poly1305 open; `undefined` when authentication fails. The plaintext is a new buffer
    * that shares no memory with the arguments (a transport frame's reader keeps views into it).

@@ -100,8 +100,20 @@ function frameAd(seq: number): Bytes {
   return out;
 }
 
-/** Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005). */
-export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Bytes): Bytes {
+/**
+ * Where sealed frames are written: `take` gives a buffer of exactly `length` bytes, every one of
+ * which the seal writes (the live relay's frame pool). An object, not a function: xstate's `assign`
+ * would call a function found in a machine's context.
+ */
+export interface FrameBuffers {
+  take(length: number): Bytes;
+}
+
+/**
+ * Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005),
+ * in a buffer from `out` where the backend writes frames there (CryptoProvider.transportSealAfter), else a new one.
+ */
+export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Bytes, out?: FrameBuffers): Bytes {
   if (c.transportSealAfter === undefined || inner.length > MAX_MESSAGE_BYTES) {
     return encode(TransportFrame, { seq, sealed: c.transportSeal(key, frameNonce(seq), frameAd(seq), inner) });
   }
@@ -110,7 +122,7 @@ export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Byt
   const prefix = new Uint8Array(16);
   prefix.set(ad);
   putU32(prefix, 12, inner.length + AEAD_TAG_BYTES);
-  return c.transportSealAfter(prefix, key, frameNonce(seq), ad, inner);
+  return c.transportSealAfter(prefix, key, frameNonce(seq), ad, inner, out);
 }
 
 /** The replay window of a connection direction (REQ-TRN-005, decision D10). */
@@ -224,15 +236,15 @@ let batchScratch = new Uint8Array(0);
  * in a TransportFrame with the next sequence number from `seq`. The same frames as sealing
  * batchInners's output, without a buffer of its own for each FrameBatch's plaintext (issue 23: a
  * relay delivery's bytes were copied into a new FrameBatch, read once by the AEAD and dropped; a
- * backend's seal copies what it reads, CryptoProvider.transportSeal).
+ * backend's seal copies what it reads, CryptoProvider.transportSeal). Each frame in a buffer from `out`, as {@link sealFrame}.
  */
-export function sealBatched(c: CryptoProvider, key: Bytes, seq: number, inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES): Bytes[] {
+export function sealBatched(c: CryptoProvider, key: Bytes, seq: number, inners: readonly Bytes[], maxBytes = MAX_BATCH_BYTES, out?: FrameBuffers): Bytes[] {
   return groupInners(inners, maxBytes).map((group, i) => {
-    if (group.length === 1) return sealFrame(c, key, seq + i, group[0]!);
+    if (group.length === 1) return sealFrame(c, key, seq + i, group[0]!, out);
     const plaintext = encodeInto(FrameBatch, batchOf(group), batchScratch);
     // a batch larger than the scratch was encoded in a buffer of its own: the scratch grows to hold the next such
     if (plaintext.buffer !== batchScratch.buffer && plaintext.length <= 2 * MAX_BATCH_BYTES) batchScratch = new Uint8Array(Math.min(2 * MAX_BATCH_BYTES, Math.max(plaintext.length, 2 * batchScratch.length)));
-    return sealFrame(c, key, seq + i, plaintext);
+    return sealFrame(c, key, seq + i, plaintext, out);
   });
 }
 

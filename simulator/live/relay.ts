@@ -25,6 +25,7 @@ import { logBudget } from './log-budget.ts';
 import { relayHttpServer, relayMeters } from './relay-http.ts';
 import { createRelayHost, type RelayHost, type RelayTap, type RelayTapHooks, type TraceLine } from '../relay-host.ts';
 import { startShards, type ShardSet } from './shards/front.ts';
+import { arena, framePool } from './frame-pool.ts';
 import { sqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { DEFAULT_WS_LIMITS, wsListen, type WsLimits } from './ws-transport.ts';
 
@@ -197,6 +198,8 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     down: (to, bytes) => tap.down({ conn: to.conn, client: nameOf(to.client) }, bytes),
   };
 
+  // the sealed frames' buffers, reused once the socket has taken them (issue 23): each goes to one link's send
+  const frames = framePool();
   let hostRef: RelayHost | undefined;
   const shards =
     workers > 1
@@ -225,6 +228,8 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
     ...(tapHooks === undefined ? {} : { tap: tapHooks }),
     ...(traceOut === undefined ? {} : { record: trace }),
     coalesce: true,
+    frames,
+    deliveries: arena(),
     ...(shards === undefined ? {} : { relayBackend: shards }),
     onFlushed: (n) => (counters.messages_out += n),
     connSeed: () => systemRng.bytes(48),
@@ -331,7 +336,7 @@ export async function startRelay(o: LiveRelayOptions): Promise<LiveRelay> {
         send(bytes: Bytes) {
           counters.frames_out++;
           counters.bytes_out += bytes.length;
-          later(() => link.send(bytes));
+          later(() => link.send(bytes, () => frames.release(bytes)));
         },
         close: (reason: string) => later(() => link.close(reason)),
       };

@@ -91,3 +91,40 @@ describe('REQ-ENC-019 the frame limit is the only size limit', () => {
     }
   }, 30_000);
 });
+
+describe('the send callback (issue 23: the live relay reuses a frame buffer once the socket has taken it)', () => {
+  it('calls `sent` once per frame after the frame went out whole, and at once for a frame a closed connection drops', async () => {
+    const server = createServer();
+    const links: Link[] = [];
+    const listener = wsListen(server, (link) => {
+      links.push(link);
+      return { onFrame: () => {}, onClose: () => {} };
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = new WebSocket(url);
+      const got: Buffer[] = [];
+      client.on('message', (d: Buffer) => got.push(d));
+      await new Promise<void>((r) => client.once('open', () => r()));
+      const link = links[0]!;
+      const frames = [0, 1, 2].map((i) => new Uint8Array(50_000).fill(i + 1));
+      const sent: number[] = [];
+      for (const [i, f] of frames.entries()) link.send(f, () => sent.push(i));
+      expect(sent).toEqual([]); // not before the socket took it
+      await new Promise<void>((r) => (got.length === 3 ? r() : client.on('message', () => got.length === 3 && r())));
+      for (const end = Date.now() + 5_000; sent.length < 3 && Date.now() < end; ) await new Promise<void>((r) => setTimeout(r, 5));
+      expect(sent).toEqual([0, 1, 2]);
+      expect(got.map((g) => [g.length, g[0], g[49_999]])).toEqual([[50_000, 1, 1], [50_000, 2, 2], [50_000, 3, 3]]);
+      client.close();
+      await new Promise<void>((r) => client.once('close', () => r()));
+      await new Promise<void>((r) => setTimeout(r, 20));
+      let dropped = 0;
+      link.send(new Uint8Array(10), () => dropped++);
+      expect(dropped).toBe(1);
+    } finally {
+      await listener.close('done');
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

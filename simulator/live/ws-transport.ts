@@ -44,16 +44,19 @@ function receive(ws: WebSocket, closed: () => boolean, finish: (reason: string) 
 function link(ws: WebSocket, id: string, maxBuffered: number, onClose: (reason: string) => void): Link {
   return {
     id,
-    send(bytes) {
-      if (ws.readyState !== WebSocket.OPEN) return;
+    send(bytes, sent) {
+      if (ws.readyState !== WebSocket.OPEN) return sent?.();
       if (ws.bufferedAmount > maxBuffered) {
         // REQ-REL-042: a slow consumer is closed rather than buffered without bound: a queue that
         // already holds more than the bound takes nothing more (so it holds at most the bound and one frame)
         onClose('slow consumer');
         ws.close(1013, 'slow consumer');
-        return;
+        return sent?.();
       }
-      ws.send(bytes, { binary: true });
+      // ws writes the frame's header and `bytes` to the socket as they are (no copy, a server masks
+      // nothing); its callback runs once the socket's write completed or failed: `bytes` is then free
+      if (sent) ws.send(bytes, { binary: true }, sent);
+      else ws.send(bytes, { binary: true });
     },
     close(reason) {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, reason.slice(0, 120));
