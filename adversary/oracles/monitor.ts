@@ -288,13 +288,16 @@ export function propertyMonitor(
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
+  // the world's options read once, not at each step: they come in many shapes (one per caller), which the
+  // step's optimized code kept meeting anew (issue 24)
+  const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
+  const rotateEvery = world.options.clientConfig?.rotateEvery ?? 100;
   /**
    * Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or
    * pending for the update delay. The update must be the member's in this owner's room (a person in two rooms keeps
    * a client in each: its update of the other room made nothing due here, ATK-30e).
    */
   const updateDriven = (owner: ClientNode, epoch: number, at: number): boolean => {
-    const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
     return owner.statuses.some((c) => {
       if (c.status.kind !== 'key-committed' || c.status.epoch !== epoch) return false;
       const { memberId, version } = c.status;
@@ -307,7 +310,7 @@ export function propertyMonitor(
     const key = `${truth.size}|${owner.statuses.length}`;
     if (key === rotationsKey.get(owner.name)) return;
     rotationsKey.set(owner.name, key);
-    const n = world.options.clientConfig?.rotateEvery ?? 100;
+    const n = rotateEvery;
     let since = -Infinity; // the previous rotation
     for (const s of owner.statuses) {
       if (s.status.kind !== 'epoch' || s.status.reason !== 'rotate') continue;
