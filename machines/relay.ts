@@ -105,7 +105,10 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
         replies.push({ type: 'effect.reply', conn, bytes: o.bytes });
         break;
       case 'append': {
-        stores.push({ type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) });
+        // two literals rather than a spread of `{ epoch }` (and of `{ lateBefore }` below): each shape is then kept by its
+        // literal, not made anew in each run after the last object of the old one died (issue 24: the code reading it was
+        // optimized and thrown away again)
+        stores.push(o.epoch === undefined ? { type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload } : { type: 'effect.append', roomId: o.roomId, index: o.index, payload: o.payload, epoch: o.epoch });
         const delivery = { room_id: o.roomId, index: o.index, payload: o.payload };
         const bytes = ctx.deliveries ? encodeTaken(RoomDelivery, delivery, ctx.deliveries) : encode(RoomDelivery, delivery);
         const conns = o.recipients.flatMap((p) => byPrincipal[p] ?? []);
@@ -119,7 +122,11 @@ function effectsOf(ctx: RelayContext, conn: string, step: RelayStep): RelayEffec
         break;
       }
       case 'history':
-        replies.push({ type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit, ...(o.lateBefore === undefined ? {} : { lateBefore: o.lateBefore }) });
+        replies.push(
+          o.lateBefore === undefined
+            ? { type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit }
+            : { type: 'effect.serveHistory', conn, reqId: o.reqId, roomId: o.roomId, from: o.from, to: o.to, limit: o.limit, lateBefore: o.lateBefore },
+        );
         break;
       case 'mailbox':
         replies.push({ type: 'effect.serveMailbox', conn, reqId: o.reqId, principal: o.principal, from: o.from });

@@ -34,6 +34,28 @@ function rosterHead(bytes: Bytes): Bytes[] {
   }
 }
 
+// Loops at module level rather than arrows made at each call inside the monitor: such an arrow's
+// optimized code lived only as long as one of them did, and was compiled again after each
+// collection that found none alive (12 to 35 times a campaign each, issue 24).
+
+/** The owner's status admitting member `id`, if any. */
+function admission(owner: ClientNode | undefined, id: Bytes): ClientNode['statuses'][number] | undefined {
+  if (!owner) return undefined;
+  for (const x of owner.statuses) if (x.status.kind === 'admitted' && equalBytes(x.status.memberId, id)) return x;
+  return undefined;
+}
+
+/** Whether a roster holds member `id`. */
+function rosterHolds(roster: readonly { readonly member_id: Bytes }[], id: Bytes): boolean {
+  for (const r of roster) if (equalBytes(r.member_id, id)) return true;
+  return false;
+}
+
+/** Whether the user asked for a rotation after `after` and by `until`. */
+function askedRotation(asked: ClientNode['asked'], after: number, until: number): boolean {
+  for (const a of asked) if (a.type === 'user.rotate' && a.at > after && a.at <= until) return true;
+  return false;
+}
 
 /** What an honest client sent, in which room, and its place among its sender's messages of that room. */
 type Truth = Sent & { readonly order: number; readonly room: string };
@@ -119,7 +141,7 @@ export function propertyMonitor(
   const admittedAt = (node: ClientNode): { at: number; epoch: number } | undefined => {
     const owner = R.ownerOf(node);
     const id = node.identity.fp;
-    const s = owner?.statuses.find((x) => x.status.kind === 'admitted' && equalBytes(x.status.memberId, id));
+    const s = admission(owner, id);
     return s && s.status.kind === 'admitted' ? { at: s.at, epoch: s.status.epoch } : undefined;
   };
 
@@ -212,7 +234,7 @@ export function propertyMonitor(
     if (!owner || sender === owner) return undefined;
     if (hardened) {
       const rec = (owner.snapshot.context as OwnerContext).group?.epochs[d.epoch];
-      if (!rec || rec.roster.some((r) => equalBytes(r.member_id, sender.identity.fp))) return undefined;
+      if (!rec || rosterHolds(rec.roster, sender.identity.fp)) return undefined;
       return `accepted "${d.text}" as ${sender.name}'s in epoch ${d.epoch}, whose roster does not hold ${sender.name}`;
     }
     const adm = admittedAt(sender);
@@ -288,13 +310,16 @@ export function propertyMonitor(
   let suiteSeen = 0;
   let unpinnedSeen = 0;
   let misSeen = 0;
+  // the world's options read once, not at each step: they come in many shapes (one per caller), which the
+  // step's optimized code kept meeting anew (issue 24)
+  const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
+  const rotateEvery = world.options.clientConfig?.rotateEvery ?? 100;
   /**
    * Whether the owner's rotation to `epoch` (at `at`) commits a key update that made it due on its own: urgent, or
    * pending for the update delay. The update must be the member's in this owner's room (a person in two rooms keeps
    * a client in each: its update of the other room made nothing due here, ATK-30e).
    */
   const updateDriven = (owner: ClientNode, epoch: number, at: number): boolean => {
-    const delay = world.options.clientConfig?.keyUpdateDelayMs ?? DEFAULT_CLIENT_CONFIG.keyUpdateDelayMs;
     return owner.statuses.some((c) => {
       if (c.status.kind !== 'key-committed' || c.status.epoch !== epoch) return false;
       const { memberId, version } = c.status;
@@ -307,14 +332,14 @@ export function propertyMonitor(
     const key = `${truth.size}|${owner.statuses.length}`;
     if (key === rotationsKey.get(owner.name)) return;
     rotationsKey.set(owner.name, key);
-    const n = world.options.clientConfig?.rotateEvery ?? 100;
+    const n = rotateEvery;
     let since = -Infinity; // the previous rotation
     for (const s of owner.statuses) {
       if (s.status.kind !== 'epoch' || s.status.reason !== 'rotate') continue;
       const previous = since;
       since = s.at;
       // a rotation the user asked for since the previous one is not count-driven (REQ-OWN-030 allows it at any time)
-      if (owner.asked.some((a) => a.type === 'user.rotate' && a.at > previous && a.at <= s.at)) continue;
+      if (askedRotation(owner.asked, previous, s.at)) continue;
       // nor is one that commits a key update that was urgent or had waited the update delay (REQ-OWN-053)
       if (updateDriven(owner, s.status.epoch, s.at)) continue;
       const prev = s.status.epoch - 1;

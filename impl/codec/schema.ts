@@ -109,6 +109,21 @@ export function f<N extends string, T>(name: N, codec: Codec<T>): Field<N, T> {
   return { name, codec };
 }
 
+/**
+ * One object per struct, its fields in order, all undefined, kept for the life of the process and
+ * never read. `decode` builds a struct by adding its fields to `{}` one by one, so every decoded
+ * value of a struct shares one hidden class; V8 keeps such a class only while an object has it.
+ * Without this one it died with the last decoded value at the end of a run and the next run made a
+ * new one, and the code optimized for the old class was thrown away and compiled again (issue 24).
+ */
+const SHAPES: object[] = [];
+
+function keepShape(fields: readonly Field<string, unknown>[]): void {
+  const o: Record<string, unknown> = {};
+  for (const field of fields) o[field.name] = undefined;
+  SHAPES.push(o);
+}
+
 /** A struct without header. */
 export function struct<const F extends readonly Field<string, unknown>[]>(
   name: string,
@@ -116,6 +131,7 @@ export function struct<const F extends readonly Field<string, unknown>[]>(
   validate?: (value: StructValue<F>) => string | undefined,
 ): StructCodec<StructValue<F>> {
   const desc: StructDesc = validate === undefined ? { k: 'struct', name, fields } : { k: 'struct', name, fields, validate };
+  keepShape(fields);
   return { desc };
 }
 
@@ -128,6 +144,7 @@ export function message<const F extends readonly Field<string, unknown>[]>(
 ): StructCodec<StructValue<F>> {
   const desc: StructDesc =
     validate === undefined ? { k: 'struct', name, type, fields } : { k: 'struct', name, type, fields, validate };
+  keepShape(fields);
   return { desc };
 }
 

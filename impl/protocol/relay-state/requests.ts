@@ -170,7 +170,8 @@ function appendLog(
   // REQ-REL-031: every append is pushed to the owner and every member just before or just after it (the host sends a
   // RoomDelivery to each connected one): a commit reaches the member it adds and the member it removes
   const recipients = [...new Set([...(enforced('REQ-REL-031') ? recipientsOf(room) : []), ...recipientsOf(updated)])];
-  const output: RelayOutput = { kind: 'append', roomId: room.roomId, index, payload, recipients, ...(epoch === undefined ? {} : { epoch }) };
+  // two literals rather than a spread of `{ epoch }` (and of `{ lateBefore }` in fetchHistory): each shape is kept by its literal, not made anew in each run (issue 24)
+  const output: RelayOutput = epoch === undefined ? { kind: 'append', roomId: room.roomId, index, payload, recipients } : { kind: 'append', roomId: room.roomId, index, payload, recipients, epoch };
   return { state: withRoom(state, updated), index, output };
 }
 
@@ -393,7 +394,11 @@ function compatRotate(state: RelayState, room: RelayRoom, req: M.Rotate): Dispat
 /** REQ-REL-020 */
 function fetchHistory(state: RelayState, room: RelayRoom, principal: Bytes, req: M.FetchHistory): Dispatched {
   const w = historyWindow(room, principal);
-  const out: RelayOutput = { kind: 'history', reqId: req.req_id, roomId: room.roomId, from: Math.max(w.from, req.from_index), to: w.to, limit: req.limit, ...(w.lateBefore === undefined ? {} : { lateBefore: w.lateBefore }) };
+  const from = Math.max(w.from, req.from_index);
+  const out: RelayOutput =
+    w.lateBefore === undefined
+      ? { kind: 'history', reqId: req.req_id, roomId: room.roomId, from, to: w.to, limit: req.limit }
+      : { kind: 'history', reqId: req.req_id, roomId: room.roomId, from, to: w.to, limit: req.limit, lateBefore: w.lateBefore };
   return { state, outputs: [out] };
 }
 
