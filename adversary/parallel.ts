@@ -21,6 +21,7 @@ import { withTransitionObserver } from '../machines/observe.ts';
 import type { Backend } from '../simulator/run.ts';
 import { attackTrace, runSpec, type RunSpec } from './run-spec.ts';
 import { coverageCollector, type MachineCoverage } from './coverage.ts';
+import { dictionaryTables } from './dictionary.ts';
 import { arbLoginPlan } from './login-plans.ts';
 import { EQUIVALENT_MUTANTS, huntMutant, huntMutants, huntOrder, MUTANTS, type Mutant } from './mutants.ts';
 import type { Outcome } from './named.ts';
@@ -395,7 +396,8 @@ function threads(n: number, progress: Progress): Runner {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const pool = Array.from({ length: n }, () => {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer }, transferList: [port2] });
+    // the dictionary attack's tables are this thread's, shared: an entry is made once, by whichever thread needs it first
+    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer, tables: dictionaryTables() }, transferList: [port2] });
     worker.unref();
     return { worker, port: port1 as MessagePort, busy: -1 };
   });
