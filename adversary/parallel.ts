@@ -396,7 +396,6 @@ function threads(n: number, progress: Progress): Runner {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const pool = Array.from({ length: n }, () => {
     const { port1, port2 } = new MessageChannel();
-    // the dictionary attack's tables are this thread's, shared: an entry is made once, by whichever thread needs it first
     const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer, tables: dictionaryTables() }, transferList: [port2] });
     worker.unref();
     return { worker, port: port1 as MessagePort, busy: -1 };
