@@ -15,6 +15,7 @@
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { decode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { compatLoginKey } from '../impl/keyschedule.ts';
 import { CompatLoginResponse, type KdfParams } from '../impl/messages/index.ts';
 import { passwordKey } from '../impl/protocol/login.ts';
@@ -104,11 +105,16 @@ function tableOf(name: string): Table {
   return t;
 }
 
-/** Makes entry `i` of `t`, which this thread has claimed; on a failure, gives the claim back. */
+/**
+ * Makes entry `i` of `t`, which this thread has claimed; on a failure, gives the claim back. On the
+ * symbolic backend, through a provider of its own: the world's would note each candidate's key
+ * (symbolic keys are handles), and which world made which entry depends on the threads' timing.
+ */
 function make(c: CryptoProvider, t: Table, i: number): void {
   try {
-    const sk = passwordKey(c, DICTIONARY[i]!, FAKE_SERVER_SALT, FAKE_SERVER_KDF).secretKey;
-    const ss1 = c.kemDecapsulate(FAKE_SERVER_C1, sk);
+    const p = c.name === 'symbolic' ? symbolicCrypto() : c;
+    const sk = passwordKey(p, DICTIONARY[i]!, FAKE_SERVER_SALT, FAKE_SERVER_KDF).secretKey;
+    const ss1 = p.kemDecapsulate(FAKE_SERVER_C1, sk);
     if (ss1.length !== SS_BYTES) throw new Error(`a shared secret of ${ss1.length} bytes from ${c.name}`);
     t.ss1.set(ss1, i * SS_BYTES);
     Atomics.store(t.state, i, MADE);
