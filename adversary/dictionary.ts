@@ -7,10 +7,15 @@
  * which it also chose (REQ-LOG-004 takes them unchecked). With the salt, the KDF parameters and
  * `c1` fixed, one precomputed table of `ss1` per candidate serves every victim: building it is
  * the whole cost, and cracking one login afterwards is one SHA-256 and one HMAC per candidate.
+ * The table is made lazily, entry by entry up to the victim's password, and one per backend serves
+ * the whole process: the worker threads of a campaign (adversary/parallel.ts) share its memory, so
+ * that an entry is made once, by whichever thread needs it first (and its bytes are the same
+ * whichever thread made it).
  */
 import { equalBytes, type Bytes } from '../impl/bytes.ts';
 import { decode } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
+import { symbolicCrypto } from '../impl/crypto/symbolic.ts';
 import { compatLoginKey } from '../impl/keyschedule.ts';
 import { CompatLoginResponse, type KdfParams } from '../impl/messages/index.ts';
 import { passwordKey } from '../impl/protocol/login.ts';
@@ -39,17 +44,137 @@ export const FAKE_SERVER_KDF: KdfParams = { algorithm: 'argon2id', memory_kib: 8
 /** ML-KEM decapsulation never fails (implicit rejection), so any 1088 bytes do as `c1`. */
 export const FAKE_SERVER_C1: Bytes = new Uint8Array(KEM_CT_BYTES).fill(0xa5);
 
-// the precomputed table, per backend: ss1 of DICTIONARY[i] under the fixed salt, KDF and c1
-const tables = new Map<string, Bytes[]>();
+/** The size of an ML-KEM shared secret, a table entry. */
+const SS_BYTES = 32;
 
-function ss1Of(c: CryptoProvider, i: number): Bytes {
-  let table = tables.get(c.name);
-  if (!table) tables.set(c.name, (table = []));
-  while (table.length <= i) {
-    const sk = passwordKey(c, DICTIONARY[table.length]!, FAKE_SERVER_SALT, FAKE_SERVER_KDF).secretKey;
-    table.push(c.kemDecapsulate(FAKE_SERVER_C1, sk));
+/**
+ * The backends whose tables every thread of a process shares (by provider name; another name gets
+ * a table of this thread's own). One provider name is one function: any thread fills any entry.
+ */
+const SHARED_BACKENDS = ['symbolic', 'noble', 'noble+node', 'liboqs', 'native'] as const;
+
+// an entry's state: not made, being made by some thread, made (its bytes written before)
+const EMPTY = 0;
+const CLAIMED = 1;
+const MADE = 2;
+/** How many entries past the one it waits for a thread makes while another thread makes that one. */
+const LOOKAHEAD = 8;
+/** How long a thread waits for an entry another thread claimed before it makes the entry itself (that thread may be gone). */
+const STALE_MS = 10_000;
+
+/** One backend's table: each entry's state, then how many entries were made in all (any thread); each entry's `ss1`. */
+interface Table {
+  readonly state: Int32Array;
+  readonly ss1: Uint8Array;
+}
+
+const MAKES = DICTIONARY.length; // the index of the count in `state`
+const tableBytes = (n: number): number => 4 * (n + 1) + n * SS_BYTES;
+function tableIn(buf: SharedArrayBuffer, slot: number): Table {
+  const at = slot * tableBytes(DICTIONARY.length);
+  return { state: new Int32Array(buf, at, DICTIONARY.length + 1), ss1: new Uint8Array(buf, at + 4 * (DICTIONARY.length + 1), DICTIONARY.length * SS_BYTES) };
+}
+
+let shared: SharedArrayBuffer | undefined;
+const tables = new Map<string, Table>();
+
+/**
+ * The memory of this thread's precomputed tables, to hand to worker threads
+ * ({@link useDictionaryTables}): with it, every thread of a campaign fills and reads the same
+ * tables, and an entry is made once in the process, by whichever thread needs it first.
+ */
+export function dictionaryTables(): SharedArrayBuffer {
+  shared ??= new SharedArrayBuffer(SHARED_BACKENDS.length * tableBytes(DICTIONARY.length));
+  return shared;
+}
+
+/** Makes this thread (a campaign's worker) use the tables of the thread that started it, before it cracks anything. */
+export function useDictionaryTables(buf: SharedArrayBuffer): void {
+  if (buf.byteLength !== SHARED_BACKENDS.length * tableBytes(DICTIONARY.length)) throw new Error('dictionary tables of another layout (a bug in pqroom)');
+  shared = buf;
+  tables.clear();
+}
+
+function tableOf(name: string): Table {
+  let t = tables.get(name);
+  if (t === undefined) {
+    const slot = (SHARED_BACKENDS as readonly string[]).indexOf(name);
+    t = slot < 0 ? tableIn(new SharedArrayBuffer(tableBytes(DICTIONARY.length)), 0) : tableIn(dictionaryTables(), slot);
+    tables.set(name, t);
   }
-  return table[i]!;
+  return t;
+}
+
+/**
+ * Makes entry `i` of `t`, which this thread has claimed; on a failure, gives the claim back. On the
+ * symbolic backend, through a provider of its own: the world's would note each candidate's key
+ * (symbolic keys are handles), and which world made which entry depends on the threads' timing.
+ */
+function make(c: CryptoProvider, t: Table, i: number): void {
+  try {
+    const p = c.name === 'symbolic' ? symbolicCrypto() : c;
+    const sk = passwordKey(p, DICTIONARY[i]!, FAKE_SERVER_SALT, FAKE_SERVER_KDF).secretKey;
+    const ss1 = p.kemDecapsulate(FAKE_SERVER_C1, sk);
+    if (ss1.length !== SS_BYTES) throw new Error(`a shared secret of ${ss1.length} bytes from ${c.name}`);
+    t.ss1.set(ss1, i * SS_BYTES);
+    Atomics.store(t.state, i, MADE);
+    Atomics.add(t.state, MAKES, 1);
+  } catch (e) {
+    Atomics.store(t.state, i, EMPTY);
+    throw e;
+  } finally {
+    Atomics.notify(t.state, i);
+  }
+}
+
+const claim = (t: Table, i: number): boolean => Atomics.compareExchange(t.state, i, EMPTY, CLAIMED) === EMPTY;
+
+/**
+ * `ss1` of `DICTIONARY[i]` under the fixed salt, KDF and `c1`: from the table, made now if no
+ * thread has made it. While another thread makes entry `i`, this one makes the next entries no
+ * thread has claimed (it needs them next, in order), then waits. An entry is the same bytes
+ * whichever thread made it: a function of the candidate and the backend alone.
+ */
+function ss1Of(c: CryptoProvider, i: number): Bytes {
+  const t = tableOf(c.name);
+  let waited = 0;
+  for (;;) {
+    const s = Atomics.load(t.state, i);
+    if (s === MADE) return t.ss1.slice(i * SS_BYTES, (i + 1) * SS_BYTES);
+    if (s === EMPTY) {
+      if (claim(t, i)) make(c, t, i);
+      continue;
+    }
+    let ahead = false;
+    for (let j = i + 1; j < Math.min(i + 1 + LOOKAHEAD, DICTIONARY.length) && !ahead; j++) {
+      if (Atomics.load(t.state, j) === EMPTY && claim(t, j)) {
+        make(c, t, j);
+        ahead = true;
+      }
+    }
+    if (ahead) continue;
+    if (waited >= STALE_MS) {
+      // the thread that claimed it is gone (a campaign's workers ended mid-task) or stuck: make it here
+      if (Atomics.compareExchange(t.state, i, CLAIMED, CLAIMED) === CLAIMED) make(c, t, i);
+      continue;
+    }
+    Atomics.wait(t.state, i, CLAIMED, 100);
+    waited += 100;
+  }
+}
+
+/** How far a backend's table is made in this process: the entries made, and how many times any thread made one (the same, unless an entry was made twice). */
+export function tableProgress(name: string): { readonly made: number; readonly makes: number } {
+  const t = tableOf(name);
+  let made = 0;
+  for (let i = 0; i < DICTIONARY.length; i++) if (Atomics.load(t.state, i) === MADE) made++;
+  return { made, makes: Atomics.load(t.state, MAKES) };
+}
+
+/** `ss1` of candidate `i` on provider `c`'s backend, from the precomputed table (made now if no thread has made it yet). */
+export function tableEntry(c: CryptoProvider, i: number): Bytes {
+  if (!Number.isInteger(i) || i < 0 || i >= DICTIONARY.length) throw new RangeError(`no candidate ${i} in the dictionary`);
+  return ss1Of(c, i);
 }
 
 /** What the attack found. */

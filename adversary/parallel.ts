@@ -18,6 +18,7 @@ import type { DifferentialResult } from '../impl/crypto/differential.ts';
 import type { Backend } from '../simulator/run.ts';
 import type { RunSpec } from './run-spec.ts';
 import type { MachineCoverage } from './coverage.ts';
+import { dictionaryTables } from './dictionary.ts';
 import { costOf, draws, execute, HUNT_CHUNK, huntTasks, killSpec, mergeHunt, mutantNamed, sharedHuntTasks, type Generated, type Generator, type HuntResult, type RunResult, type SharedHunts, type Task, type TaskResult, type Traced } from './parallel-tasks.ts';
 
 export type { Generator, RunResult } from './parallel-tasks.ts';
@@ -148,7 +149,7 @@ function threads(n: number, progress: Progress): Runner {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const pool = Array.from({ length: n }, () => {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer }, transferList: [port2] });
+    const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer, tables: dictionaryTables() }, transferList: [port2] });
     worker.unref();
     return { worker, port: port1 as MessagePort, busy: -1 };
   });
