@@ -3,6 +3,15 @@
 /** A byte string. pqroom never uses strings for secrets. */
 export type Bytes = Uint8Array;
 
+/**
+ * Memory a writer takes its output from (the live relay's frame pool, its arena of deliveries): an
+ * object, not a function, since xstate's `assign` would call a function found in a machine's context.
+ */
+export interface Buffers {
+  /** A buffer of exactly `length` bytes, every one of which the writer writes. */
+  take(length: number): Bytes;
+}
+
 const HEX = '0123456789abcdef';
 const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!);
 const HEX_CODES = new Uint8Array(512);

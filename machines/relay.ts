@@ -5,7 +5,7 @@
  * before the replies and deliveries that report them (REQ-REL-050).
  */
 import { and, enqueueActions, setup } from 'xstate';
-import { toHex, type Bytes } from '../impl/bytes.ts';
+import { toHex, type Buffers, type Bytes } from '../impl/bytes.ts';
 import { encode, encodeTaken } from '../impl/codec.ts';
 import type { CryptoProvider } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
@@ -59,7 +59,7 @@ export interface RelayInput {
    * Where the `RoomDelivery`s pushed are encoded (the live relay's arena, issue 23): its buffers are
    * reused once the host has sealed every delivery held (RelayHostOptions.deliveries). Default: new buffers.
    */
-  readonly deliveries?: { take(length: number): Bytes };
+  readonly deliveries?: Buffers;
 }
 
 /** The relay machine's context. */
@@ -75,7 +75,7 @@ export interface RelayContext {
   /** Limits. */
   readonly config: RelayConfig;
   /** Where deliveries are encoded ({@link RelayInput.deliveries}). */
-  readonly deliveries: { take(length: number): Bytes } | undefined;
+  readonly deliveries: Buffers | undefined;
 }
 
 type Ev<T extends RelayEvent['type']> = Extract<RelayEvent, { type: T }>;

@@ -3,7 +3,7 @@
  * the canonical encoding rules, the header, and a typed error naming the requirement for every
  * malformation.
  */
-import { compareBytes, decodeUtf8, utf8 as utf8Bytes, type Bytes } from '../bytes.ts';
+import { compareBytes, decodeUtf8, utf8 as utf8Bytes, type Buffers, type Bytes } from '../bytes.ts';
 import { DecodeError, EncodeError, type DecodeReason, type ReqId } from '../errors.ts';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, REGISTERED_SUITES, REGISTERED_TYPES, SUITE_ID } from '../messages/types.ts';
 import { enforced } from '../mutants.ts';
@@ -225,7 +225,7 @@ export function encodeInto<T>(codec: Codec<T>, value: T, scratch: Uint8Array): B
  * {@link encode} into the buffer `out.take(n)` gives for the encoding's length `n` (issue 23: the
  * live relay's deliveries, in memory it reuses once they were sealed). Returns that buffer.
  */
-export function encodeTaken<T>(codec: Codec<T>, value: T, out: { take(length: number): Uint8Array }): Bytes {
+export function encodeTaken<T>(codec: Codec<T>, value: T, out: Buffers): Bytes {
   const n = sizeOf(codec as Codec<unknown>, value);
   const buf = out.take(n);
   const w: Writer = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), pos: 0, path: [rootName(codec)] };

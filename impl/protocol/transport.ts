@@ -2,7 +2,7 @@
  * The relay connection (spec 5.8, 8.2): the ML-KEM/ML-DSA handshake, client authentication,
  * sealed frames and the replay window. Pure functions; the drivers keep the state.
  */
-import { concat, equalBytes, putU32, putU64, type Bytes } from '../bytes.ts';
+import { concat, equalBytes, putU32, putU64, type Buffers, type Bytes } from '../bytes.ts';
 import { decode, encode, encodeInto, encodePrefix } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { check } from '../errors.ts';
@@ -100,14 +100,8 @@ function frameAd(seq: number): Bytes {
   return out;
 }
 
-/**
- * Where sealed frames are written: `take` gives a buffer of exactly `length` bytes, every one of
- * which the seal writes (the live relay's frame pool). An object, not a function: xstate's `assign`
- * would call a function found in a machine's context.
- */
-export interface FrameBuffers {
-  take(length: number): Bytes;
-}
+/** Where sealed frames are written (the live relay's frame pool). */
+export type FrameBuffers = Buffers;
 
 /**
  * Seals one inner message into a TransportFrame with sequence number `seq` (REQ-TRN-008, REQ-CRY-005),
