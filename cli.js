@@ -137,7 +137,14 @@ export async function run(argv, { loader, guard } = {}) {
 }
 
 // the process: only when this file is the program (node cli.js, npx pqroom through its link)
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+const program = (() => {
+  try {
+    return process.argv[1] === undefined ? undefined : realpathSync(process.argv[1]);
+  } catch {
+    return undefined; // not a file (node -e, a REPL): this file is imported, not run
+  }
+})();
+if (program === fileURLToPath(import.meta.url)) {
   const { code, exit } = await run(process.argv.slice(2), {
     loader: useTsx,
     guard: (fail) => {
