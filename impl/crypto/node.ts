@@ -6,7 +6,7 @@
  * rosters hash tens of KB, where OpenSSL is many times faster than JavaScript.
  */
 import { createCipheriv, createDecipheriv, createHmac, hash } from 'node:crypto';
-import { concat, type Bytes } from '../bytes.ts';
+import { concat, type Buffers, type Bytes } from '../bytes.ts';
 import { argon2idBlocking } from './argon2-blocking.ts';
 import { nobleCrypto } from './noble.ts';
 import type { CryptoProvider } from './provider.ts';
@@ -14,7 +14,7 @@ import type { CryptoProvider } from './provider.ts';
 const TAG = 16;
 
 /** `prefix || ChaCha20-Poly1305(key, nonce, ad, pt) || tag` in one buffer, `into`'s when given (the ciphertext is copied once, into it). */
-function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes, into?: { take(length: number): Bytes }): Bytes {
+function seal(key: Bytes, nonce: Bytes, ad: Bytes, pt: Bytes, prefix?: Bytes, into?: Buffers): Bytes {
   const ci = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   ci.setAAD(ad, { plaintextLength: pt.length });
   const a = ci.update(pt);

@@ -3,7 +3,7 @@
  * behind one interface, so that the real backend (noble) and the adversary's symbolic
  * backend run the same protocol code.
  */
-import type { Bytes } from '../bytes.ts';
+import type { Buffers, Bytes } from '../bytes.ts';
 
 /** A key pair as raw bytes. */
 export interface KeyPair {
@@ -57,7 +57,7 @@ export interface CryptoProvider {
    * is `out.take(length)` when `out` is given (every one of its bytes written: the live relay's
    * frame pool, issue 23), else a new one; a backend may ignore `out` and return a new buffer.
    */
-  transportSealAfter?(prefix: Bytes, key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes, out?: { take(length: number): Bytes }): Bytes;
+  transportSealAfter?(prefix: Bytes, key: Bytes, nonce: Bytes, ad: Bytes, plaintext: Bytes, out?: Buffers): Bytes;
   /**
    * ChaCha20-Poly1305 open; `undefined` when authentication fails. The plaintext is a new buffer
    * that shares no memory with the arguments (a transport frame's reader keeps views into it).
