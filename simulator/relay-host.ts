@@ -7,7 +7,7 @@
  * are given to it.
  */
 import type { SnapshotFrom } from 'xstate';
-import { equalBytes, toHex, type Bytes } from '../impl/bytes.ts';
+import { equalBytes, toHex, type Buffers, type Bytes } from '../impl/bytes.ts';
 import type { CryptoProvider, KeyPair } from '../impl/crypto/provider.ts';
 import type { ReqId } from '../impl/errors.ts';
 import { fingerprint } from '../impl/keyschedule.ts';
@@ -132,7 +132,7 @@ export interface RelayHostOptions {
    * relay's arena, issue 23), reset at every {@link RelayHost.flush} that leaves nothing held: a
    * delivery is then sealed, and nothing else keeps it (a tap could delay it: not with a tap).
    */
-  readonly deliveries?: FrameBuffers & { reset(): void };
+  readonly deliveries?: Buffers & { reset(): void };
   /**
    * The login server (spec 9): registration and login on every connection, the connection
    * rekeyed with the session (REQ-LOG-020). With `required`, nothing but registration and login

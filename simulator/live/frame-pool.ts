@@ -10,7 +10,7 @@
  * buffers kept idle are bounded (`maxIdleBytes`); a buffer the pool did not hand out, or one
  * given back twice, is ignored, and one never given back is simply collected.
  */
-import type { Bytes } from '../../impl/bytes.ts';
+import type { Buffers, Bytes } from '../../impl/bytes.ts';
 
 /** Frames of at most this many bytes come from the pool (a FrameBatch frame is at most about 256 KiB, REQ-TRN-010); larger ones are new. */
 export const MAX_POOLED_FRAME = 1 << 20;
@@ -18,7 +18,7 @@ const MIN_CLASS = 8; // 256 bytes
 const MAX_CLASS = 20; // 1 MiB
 
 /** A pool of frame buffers. */
-export interface FramePool {
+export interface FramePool extends Buffers {
   /** A buffer of exactly `length` bytes for one frame, its contents unspecified: the caller writes every byte. */
   take(length: number): Bytes;
   /** `bytes` (a frame `take` gave) is no longer used by anyone: its buffer may be handed out again. */
@@ -60,7 +60,7 @@ export function framePool(maxIdleBytes = 8 << 20): FramePool {
 }
 
 /** An arena of short-lived buffers: each `take` a view of the next bytes of a slab, all of them reused after `reset`. */
-export interface Arena {
+export interface Arena extends Buffers {
   /** A buffer of exactly `length` bytes, contents unspecified, valid until `reset`. */
   take(length: number): Bytes;
   /** Every buffer taken so far is no longer used by anyone: the slab is reused from its start. */
