@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { runDemo } from '../simulator/live/demo.ts';
 import { startRelay, type LiveRelay } from '../simulator/live/relay.ts';
 import { main as replayMain } from '../simulator/replay-cli.ts';
@@ -17,7 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'pqroom-live-adversary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = (): void => {};
 
-describe('the malicious relay, live (pqroom relay --adversary)', () => {
+// concurrently (vitest's maxConcurrency, 5 at a time), each demo against its own relay and files: a
+// demo spends most of its time waiting (for a gap to be overdue, for a refused delivery's
+// retransmissions), which the other demos fill
+describe.concurrent('the malicious relay, live (pqroom relay --adversary)', () => {
   const attacked = async (profile: 'hardened' | 'compat', preset: string) => {
     const plan = loadLivePlan(preset);
     let ref: LiveRelay | undefined;
@@ -33,7 +36,7 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     }
   };
 
-  it('should know every preset, and refuse a plan file that is not a plan', () => {
+  it('should know every preset, and refuse a plan file that is not a plan', ({ expect }) => {
     expect(LIVE_PLANS.map((p) => p.name)).toEqual(['tamper', 'replay', 'withhold']);
     const bad = join(dir, 'bad-plan.json');
     writeFileSync(bad, JSON.stringify([{ op: 'drop' }]));
@@ -42,7 +45,7 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     expect(() => loadLiveTap(bad)).toThrow(/step 1: drop is a use of CAP-02/);
   });
 
-  it('should give the live relay the plan as its tap, named in the trace header as before', () => {
+  it('should give the live relay the plan as its tap, named in the trace header as before', ({ expect }) => {
     const plan = loadLivePlan('withhold');
     const live = loadLiveTap('withhold');
     expect([live.name, live.describe]).toEqual([plan.name, plan.describe]);
@@ -52,7 +55,7 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     expect(typeof tap.down).toBe('function');
   });
 
-  it('PROP-08 hardened: a replayed message is refused by every member (REQ-MEM-016), none shows it twice', async () => {
+  it('PROP-08 hardened: a replayed message is refused by every member (REQ-MEM-016), none shows it twice', async ({ expect }) => {
     const { r, fired, relayTrace } = await attacked('hardened', 'replay');
     expect(fired).toEqual([1]);
     expect(r.duplicates).toEqual([]);
@@ -61,14 +64,14 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     expect(relayTrace.some((e) => e.kind === 'event' && e.what === 'CAP-05 replay')).toBe(true);
   }, 90_000);
 
-  it('PROP-08 compat: the same replay is shown twice by the members (W6), and the demo fails', async () => {
+  it('PROP-08 compat: the same replay is shown twice by the members (W6), and the demo fails', async ({ expect }) => {
     const { r, fired } = await attacked('compat', 'replay');
     expect(fired).toEqual([1]);
     expect(r.duplicates.length).toBeGreaterThan(0);
     expect(r.ok).toBe(false);
   }, 90_000);
 
-  it('PROP-10 hardened: a withheld message is raised as a gap (REQ-MEM-020) by the member it was withheld from', async () => {
+  it('PROP-10 hardened: a withheld message is raised as a gap (REQ-MEM-020) by the member it was withheld from', async ({ expect }) => {
     const { r, fired, demoTrace } = await attacked('hardened', 'withhold');
     expect(fired).toEqual([1]);
     expect(r.alarms.some((a) => a.includes('REQ-MEM-020'))).toBe(true);
@@ -87,14 +90,14 @@ describe('the malicious relay, live (pqroom relay --adversary)', () => {
     expect(readFileSync(mmd, 'utf8')).toMatch(/^sequenceDiagram\n {2}%% live run of the demo, hardened/);
   }, 90_000);
 
-  it('compat: a tampered delivery is refused too (its AEAD fails)', async () => {
+  it('compat: a tampered delivery is refused too (its AEAD fails)', async ({ expect }) => {
     const { r, fired } = await attacked('compat', 'tamper');
     expect(fired).toEqual([1]);
     expect(r.refused.length).toBeGreaterThan(0);
     expect(r.duplicates).toEqual([]);
   }, 90_000);
 
-  it('hardened: a tampered delivery is refused (REQ-MEM-014), never shown', async () => {
+  it('hardened: a tampered delivery is refused (REQ-MEM-014), never shown', async ({ expect }) => {
     const { r, fired } = await attacked('hardened', 'tamper');
     expect(fired).toEqual([1]);
     expect(r.refused.some((x) => x.includes('REQ-MEM-014'))).toBe(true);

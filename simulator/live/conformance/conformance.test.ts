@@ -95,14 +95,16 @@ describe('pqroom conformance against the honest relay', () => {
   }, 60_000);
 });
 
-describe('pqroom conformance catches broken relays (its mutation score)', () => {
+// concurrently (vitest's maxConcurrency, 5 at a time): a mutant that never answers costs its case's
+// whole deadline (ANSWER_MS) of waiting, which the other mutants' cases fill; each has its own relay
+describe.concurrent('pqroom conformance catches broken relays (its mutation score)', () => {
   const caught: string[] = [];
   afterAll(() => {
     // the score, for the record: every mutant is asserted below
     process.stdout.write(`conformance mutation score: ${caught.length} of ${RELAY_MUTANTS.length}\n`);
   });
   for (const m of RELAY_MUTANTS) {
-    it(`${m.caughtBy} should catch the ${m.profile} relay without the check of ${m.removes} (${m.check})`, async () => {
+    it(`${m.caughtBy} should catch the ${m.profile} relay without the check of ${m.removes} (${m.check})`, async ({ expect }) => {
       const r = await against(m.profile, { checkOff: m.removes, only: m.only, name: `${m.removes} ${m.profile}` });
       const by = r.results.filter((x) => x.verdict === 'FAIL' && x.id === m.caughtBy);
       expect(by.length, `no ${m.caughtBy} case failed: ${r.passed} passed, ${failures(r).join('; ')}`).toBeGreaterThan(0);

@@ -42,8 +42,10 @@ async function replay(profile: Profile, checkOff?: ReqId, only?: readonly RelayC
   }
 }
 
-describe('the relay conformance vectors', () => {
-  it('should be what the conformance cases record now (else: pqroom vectors generate)', async () => {
+// concurrently (vitest's maxConcurrency, 5 at a time), each test against its own relay: a broken
+// relay that never answers costs a case its whole deadline of waiting, which the others fill
+describe.concurrent('the relay conformance vectors', () => {
+  it('should be what the conformance cases record now (else: pqroom vectors generate)', async ({ expect }) => {
     expect(shipped.kind).toBe(RELAY_KIND);
     const fresh = (await recordCases(RELAY_KIND)).map((c) => JSON.stringify(c));
     const committed = shipped.cases.map(({ digest: _d, ...c }) => JSON.stringify(c));
@@ -52,7 +54,7 @@ describe('the relay conformance vectors', () => {
     expect(fresh.length).toBe(committed.length);
   }, 240_000);
 
-  it('should hold every case the live suite runs, each naming its requirement, with no case left unchecked', () => {
+  it('should hold every case the live suite runs, each naming its requirement, with no case left unchecked', ({ expect }) => {
     for (const profile of ['hardened', 'compat'] as const) {
       const mine = cases.filter((c) => c.profile === profile && c.skipped === undefined);
       expect(mine.length, profile).toBeGreaterThan(75);
@@ -65,7 +67,7 @@ describe('the relay conformance vectors', () => {
   });
 
   for (const profile of ['hardened', 'compat'] as const) {
-    it(`REQ-REL-001 REQ-REL-004 REQ-TRN-004 should pass every ${profile} case against the project's relay, replayed from the file`, async () => {
+    it(`REQ-REL-001 REQ-REL-004 REQ-TRN-004 should pass every ${profile} case against the project's relay, replayed from the file`, async ({ expect }) => {
       const r = await replay(profile);
       expect(failures(r)).toEqual([]);
       expect(r.passed).toBe(cases.filter((c) => c.profile === profile && c.skipped === undefined).length);
@@ -73,19 +75,19 @@ describe('the relay conformance vectors', () => {
     }, 180_000);
   }
 
-  it('REQ-REL-004 should fail the relay that answers a retransmission as a new request, naming the case', async () => {
+  it('REQ-REL-004 should fail the relay that answers a retransmission as a new request, naming the case', async ({ expect }) => {
     const r = await replay('hardened', 'REQ-REL-004');
     const by = r.results.filter((x) => x.verdict === 'FAIL' && x.id === 'REQ-REL-004');
     expect(by.length, failures(r).join('; ')).toBeGreaterThan(0);
     expect(by[0]!.expected).toMatch(/^Ack req_id \d+ index \d+$/);
   }, 180_000);
 
-  it('REQ-REL-011 should fail the compat relay without the authorization matrix on its matrix cases', async () => {
+  it('REQ-REL-011 should fail the compat relay without the authorization matrix on its matrix cases', async ({ expect }) => {
     const r = await replay('compat', 'REQ-REL-001');
     expect(r.results.filter((x) => x.verdict === 'FAIL' && x.name.includes('× ')).length, failures(r).join('; ')).toBeGreaterThan(0);
   }, 180_000);
 
-  it('REQ-REL-041 should fail the relay without a rate limit: no Reject REQ-REL-041 and no close in the flood', async () => {
+  it('REQ-REL-041 should fail the relay without a rate limit: no Reject REQ-REL-041 and no close in the flood', async ({ expect }) => {
     const flood = cases.filter((c) => c.profile === 'hardened' && c.requirement === 'REQ-REL-041');
     expect(flood.length).toBe(1);
     const r = await replay('hardened', 'REQ-REL-041', flood);
@@ -93,7 +95,7 @@ describe('the relay conformance vectors', () => {
     expect(r.results[0]!.expected).toMatch(/REQ-REL-041/);
   }, 60_000);
 
-  it('REQ-REL-035 should compare pushes stream by stream: across streams in any order, within a room or the mailbox in order', async () => {
+  it('REQ-REL-035 should compare pushes stream by stream: across streams in any order, within a room or the mailbox in order', async ({ expect }) => {
     const target = cases.findIndex((c) => c.id === 'compat-038');
     const upTo = cases.slice(0, target + 1).filter((c) => c.profile === 'compat');
     const edited = (swap: (ms: Json[]) => void): RelayCase[] => {
@@ -110,7 +112,7 @@ describe('the relay conformance vectors', () => {
     expect(within.results.find((x) => x.verdict === 'FAIL')).toMatchObject({ expected: expect.stringMatching(/^RoomDelivery index 3 /), got: expect.stringMatching(/^RoomDelivery index 2 /) });
   }, 180_000);
 
-  it('should fail a case whose expected answer was changed, and only that case', async () => {
+  it('should fail a case whose expected answer was changed, and only that case', async ({ expect }) => {
     const target = cases.findIndex((c) => c.profile === 'compat' && c.requirement === 'REQ-REL-002');
     const edited = JSON.parse(JSON.stringify(shipped.cases[target])) as { steps: { answer?: { requirement?: string } }[] };
     const step = edited.steps.find((s) => s.answer?.requirement === 'REQ-REL-002')!;
