@@ -6,7 +6,7 @@
  * handles a request (retransmissions, rejections); the state, roles and matrix are in
  * relay-state/state.ts, the operations in relay-state/requests.ts.
  */
-import { toHex, type Bytes } from '../bytes.ts';
+import type { Bytes } from '../bytes.ts';
 import { encode } from '../codec.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { PqroomError, type ReqId } from '../errors.ts';
@@ -19,7 +19,7 @@ import { dispatch, mail } from './relay-state/requests.ts';
 
 export { MAX_STORED_PAYLOAD } from './relay-state/requests.ts';
 export { answerCount, answerListOf, answersOf, findAnswer, NO_ANSWERS } from './relay-state/answer-list.ts';
-import { ANSWER_MEMORY, RELAY_REQUEST_NAMES, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
+import { ANSWER_MEMORY, idKey, RELAY_REQUEST_NAMES, type RelayOutput, type RelayRequest, type RelayState, type RelayStep } from './relay-state/state.ts';
 
 export {
   ANSWER_MEMORY,
@@ -27,6 +27,7 @@ export {
   EMPTY_RELAY,
   emptyRelay,
   historyWindow,
+  idKey,
   operationOf,
   recipientsOf,
   RELAY_REQUEST_NAMES,
@@ -105,7 +106,7 @@ export function requestDigest(c: CryptoProvider, req: RelayRequest): Bytes {
  * state unchanged.
  */
 export function handleRequest(c: CryptoProvider, state: RelayState, principal: Bytes, req: RelayRequest, now: number, digest?: Bytes): RelayStep {
-  const p = toHex(principal);
+  const p = idKey(principal);
   const reqId = reqIdOf(req);
   const readOnly = READ_ONLY.has(req.name);
   // REQ-REL-004: a retransmission is byte-identical (same principal, req_id and digest); a request

@@ -130,6 +130,13 @@ describe('REQ-TRN-005 REQ-TRN-007 REQ-TRN-008 frames', () => {
     expect(windowAccepts(w, 6)).toBe(true);
     rejectsWith('REQ-TRN-005', () => openFrame(c, key, sealFrame(c, key, 3, new Uint8Array(1)), w));
   });
+  it('should keep a window a value: adding to it leaves it as it was, and a sequence number older than the window adds nothing', () => {
+    const w = windowAdd(windowAdd(EMPTY_WINDOW, 10), 7);
+    const w2 = windowAdd(w, 12);
+    expect([windowAccepts(w, 12), windowAccepts(w2, 12), windowAccepts(w2, 7), windowAccepts(w2, 8)]).toEqual([true, false, false, true]);
+    const far = windowAdd(EMPTY_WINDOW, 2 * REPLAY_WINDOW);
+    expect(windowAdd(far, 3)).toEqual(far); // older than the window: the same top and bits
+  });
   it('should reject a frame whose sequence number was rewritten', () => {
     const f = decode(TransportFrame, sealFrame(c, key, 7, new Uint8Array([1, 2, 3])));
     rejectsWith('REQ-TRN-005', () => openFrame(c, key, encode(TransportFrame, { ...f, seq: 8 }), EMPTY_WINDOW));

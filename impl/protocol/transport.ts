@@ -123,51 +123,39 @@ export function sealFrame(c: CryptoProvider, key: Bytes, seq: number, inner: Byt
 export interface ReplayWindow {
   /** Highest accepted sequence number, or -1. */
   readonly top: number;
-  /** Bit `i` set: sequence number `top - i` was accepted (i < 1024). */
-  readonly bits: Uint32Array;
+  /**
+   * Bit `i` set: sequence number `top - i` was accepted (i < 1024). A bigint, not an array: a
+   * window is a new value per frame, and a 1,024-bit bigint is one small object on V8's heap where a
+   * `Uint32Array(32)` was an ArrayBuffer of its own for the collector to track (issue 23).
+   */
+  readonly bits: bigint;
 }
 
 /** Width of the replay window (REQ-TRN-005). */
 export const REPLAY_WINDOW = 1024;
 
-/** An empty window. */
-export const EMPTY_WINDOW: ReplayWindow = { top: -1, bits: new Uint32Array(REPLAY_WINDOW / 32) };
+const WINDOW_MASK = (1n << BigInt(REPLAY_WINDOW)) - 1n;
 
-function bitSet(bits: Uint32Array, i: number): boolean {
-  return ((bits[i >>> 5]! >>> (i & 31)) & 1) === 1;
-}
+/** An empty window. */
+export const EMPTY_WINDOW: ReplayWindow = { top: -1, bits: 0n };
 
 /** Whether `seq` is fresh for `w`: not seen and not older than the window. */
 export function windowAccepts(w: ReplayWindow, seq: number): boolean {
   if (seq > w.top) return true;
   const age = w.top - seq;
   if (age >= REPLAY_WINDOW) return false;
-  return !bitSet(w.bits, age);
+  return ((w.bits >> BigInt(age)) & 1n) === 0n;
 }
 
 /** The window after accepting `seq` (a new value; `w` is not modified). */
 export function windowAdd(w: ReplayWindow, seq: number): ReplayWindow {
-  const bits = new Uint32Array(REPLAY_WINDOW / 32);
-  let top = w.top;
   if (seq > w.top) {
+    // bit i of the new window is bit i - shift of the old one; the bits shifted past the window are dropped
     const shift = seq - w.top;
-    top = seq;
-    if (shift < REPLAY_WINDOW) {
-      // bit i of the new window is bit i - shift of the old one: a left shift by `shift` bits
-      const ws = shift >>> 5;
-      const bs = shift & 31;
-      for (let j = bits.length - 1; j >= ws; j--) {
-        const hi = w.bits[j - ws]!;
-        const lo = j - ws - 1 >= 0 ? w.bits[j - ws - 1]! : 0;
-        bits[j] = bs === 0 ? hi : ((hi << bs) | (lo >>> (32 - bs))) >>> 0;
-      }
-    }
-  } else {
-    bits.set(w.bits);
+    return { top: seq, bits: shift >= REPLAY_WINDOW ? 1n : ((w.bits << BigInt(shift)) & WINDOW_MASK) | 1n };
   }
-  const age = top - seq;
-  bits[age >>> 5]! |= 1 << (age & 31);
-  return { top, bits };
+  // masked: a `seq` older than the window (which windowAccepts refuses) sets no bit beyond it, as the Uint32Array did
+  return { top: w.top, bits: (w.bits | (1n << BigInt(w.top - seq))) & WINDOW_MASK };
 }
 
 /**

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { fromHex, toHex, type Bytes } from '../../impl/bytes.ts';
 import type { LogEntry, MailboxEntry } from '../../impl/messages/index.ts';
 import { answerChanges, answerListOf, answersOf, NO_ANSWERS } from '../../impl/protocol/relay-state/answer-list.ts';
-import type { Answered, AnswerList, RelayInvite, RelayMember, RelayRoom, RelayState } from '../../impl/protocol/relay-state.ts';
+import { idKey, type Answered, type AnswerList, type RelayInvite, type RelayMember, type RelayRoom, type RelayState } from '../../impl/protocol/relay-state.ts';
 import type { Verifier } from '../../impl/protocol/login.ts';
 import { diffEntries } from '../../impl/shared-record.ts';
 import type { Profile } from '../../impl/suite.ts';
@@ -278,7 +278,7 @@ export function sqliteStore(file: string): SqliteStore {
   return {
     append(roomId, index, payload, epoch) {
       // the log's length is read once per room and then followed (issue 23: not one query per append); a rollback forgets it
-      const key = toHex(roomId);
+      const key = idKey(roomId);
       const n = logEnds.get(key) ?? logLen.get(roomId)?.n ?? 0;
       if (index !== n + 1) throw new Error(`log append out of order: ${index} after ${n}`);
       insLog.run(roomId, index, epoch ?? null, payload);

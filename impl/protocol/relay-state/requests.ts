@@ -16,7 +16,7 @@ import { verifyCompatMemberAdd } from '../compat.ts';
 import { parse, type Parsed } from '../entry.ts';
 import { verifyKemCert } from '../identity.ts';
 import { checkKeyUpdate, RELAY_UPDATE_CHECKS } from '../key-update.ts';
-import { AUTH_MATRIX, historyWindow, operationOf, recipientsOf, roleOf, type RelayInvite, type RelayOutput, type RelayRequest, type RelayRoom, type RelayState } from './state.ts';
+import { AUTH_MATRIX, historyWindow, idKey, operationOf, recipientsOf, roleOf, type RelayInvite, type RelayOutput, type RelayRequest, type RelayRoom, type RelayState } from './state.ts';
 
 /** The longest payload the relay stores (REQ-ENC-020): 2^24 - 128 bytes, so that its delivery and a chunk holding it alone stay within REQ-ENC-019. */
 export const MAX_STORED_PAYLOAD = 2 ** 24 - 128;
@@ -85,7 +85,7 @@ export function dispatch(c: CryptoProvider, state: RelayState, principal: Bytes,
     default:
       break;
   }
-  const roomKey = toHex(req.value.room_id);
+  const roomKey = idKey(req.value.room_id);
   const room = state.rooms[roomKey];
   if (req.name === 'CreateRoom') {
     if (room && enforced('REQ-REL-010')) fail('REQ-REL-010', 'room id already in use');
@@ -155,7 +155,7 @@ function postKeyUpdate(c: CryptoProvider, state: RelayState, room: RelayRoom, pr
 
 function withRoom(state: RelayState, room: RelayRoom): RelayState {
   // issue 23: one entry changed without copying every room (a record of 1,000 rooms took milliseconds to copy)
-  return { ...state, rooms: withEntry(state.rooms, toHex(room.roomId), room) };
+  return { ...state, rooms: withEntry(state.rooms, idKey(room.roomId), room) };
 }
 
 function appendLog(
@@ -358,7 +358,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
     checkEnvelopePayload(req.payload, MsgType.AppMessage, req.room_id, undefined, 'AppMessage');
     const msg = decodePayload(AppMessage, req.payload, 'AppMessage', true); // read here (sender, epoch, seq), kept nowhere
     if (!equalBytes(msg.sender, principal) && enforced('REQ-REL-016')) fail('REQ-REL-016', 'sender is not the requesting principal');
-    const m = room.members[toHex(principal)];
+    const m = room.members[idKey(principal)];
     if (!m || msg.epoch < m.addedEpoch || msg.epoch > room.epoch) fail('REQ-REL-016', `epoch ${msg.epoch} is outside the sender's epochs`);
     if (m.role === 'removed') {
       // only a late message: of an epoch before the removal, counted by the removal's heads
@@ -374,7 +374,7 @@ function send(state: RelayState, room: RelayRoom, principal: Bytes, req: M.Send)
     checkEnvelopePayload(req.payload, MsgType.CompatChat, req.room_id, undefined, 'CompatChat');
     decodePayload(CompatChat, req.payload, 'CompatChat', true);
   }
-  const key = toHex(principal);
+  const key = idKey(principal);
   const r = appendLog(state, room, req.payload, (rm) => {
     const m = rm.members[key];
     if (seq === undefined || !m || seq < (m.sentSeq ?? 0)) return rm;

@@ -15,6 +15,36 @@ import type { AnswerList } from './answer-list.ts';
 
 export type { Answered, AnswerList } from './answer-list.ts';
 
+/** How many ids {@link idKey} remembers. */
+const ID_KEYS = 8;
+const idBytes: Bytes[] = Array.from({ length: ID_KEYS }, () => new Uint8Array(0));
+const idHex: string[] = Array.from({ length: ID_KEYS }, () => '');
+let idNext = 0;
+
+/**
+ * `toHex(id)`, for the public ids the state is keyed by (principals, room ids), from the last few it
+ * converted when it has seen the bytes (issue 23): one `Send` converted its principal and room id about
+ * seven times, 1.3 µs each with the lookup of a fresh 64-character key. The same string each time, so
+ * a lookup finds it already internalized. Remembers copies of at most {@link ID_KEYS} ids of at most
+ * 64 bytes (never use it for a secret); a pure function of the bytes, whatever the callers do with theirs.
+ */
+export function idKey(id: Bytes): string {
+  const n = id.length;
+  if (n === 0 || n > 64) return toHex(id);
+  for (let k = 0; k < ID_KEYS; k++) {
+    const b = idBytes[k]!;
+    if (b.length !== n) continue;
+    let i = 0;
+    while (i < n && b[i] === id[i]) i++;
+    if (i === n) return idHex[k]!;
+  }
+  const hex = toHex(id);
+  idBytes[idNext] = id.slice();
+  idHex[idNext] = hex;
+  idNext = (idNext + 1) % ID_KEYS;
+  return hex;
+}
+
 /** The roles a principal can hold in a room (spec 8.3). */
 export type RelayRole = 'owner' | 'member' | 'invitee' | 'removed' | 'stranger';
 
@@ -200,10 +230,10 @@ export interface RelayStep {
 export function roleOf(room: RelayRoom | undefined, principal: Bytes): RelayRole {
   if (!room) return 'stranger';
   if (equalBytes(room.owner, principal)) return 'owner';
-  const m = room.members[toHex(principal)];
+  const m = room.members[idKey(principal)];
   if (m?.role === 'member') return 'member';
   if (m?.role === 'removed' && !enforced('REQ-REL-009')) return 'removed'; // the order without REQ-REL-009 (a mutant)
-  const p = toHex(principal);
+  const p = idKey(principal);
   // REQ-REL-009: a removed member that claimed a new invite is an invitee
   if (Object.values(room.invites).some((i) => i.status === 'claimed' && i.claimant === p)) return 'invitee';
   if (m?.role === 'removed') return 'removed';
@@ -275,7 +305,7 @@ let lastRecipients: { readonly owner: Bytes; readonly members: RelayRoom['member
 export function recipientsOf(room: RelayRoom): string[] {
   const last = lastRecipients;
   if (last !== undefined && last.owner === room.owner && last.members === room.members) return last.list.slice();
-  const out: string[] = [toHex(room.owner)];
+  const out: string[] = [idKey(room.owner)];
   for (const hex in room.members) if (room.members[hex]!.role === 'member') out.push(hex);
   lastRecipients = { owner: room.owner, members: room.members, list: out.slice() };
   return out;
