@@ -191,9 +191,9 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       out('Argon2id per implementation');
       const argonMd = join(tmp, 'argon2.md');
       child(bin, tsx, 'impl/crypto/bench-argon2.ts', [argonMd]);
-      const argon = JSON.parse(readFileSync(argonMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { profile: string; impl: string; ms: number; min: number; max: number }[] };
+      const argon = JSON.parse(readFileSync(argonMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { use: string; profile: string; impl: string; ms: number; min: number; max: number }[] };
       raw.argon2 = argon;
-      for (const r of argon.rows) fig({ part: 'argon2', name: `${r.profile} profile, ${r.impl}`, unit: 'ms', median: r.ms, min: r.min, max: r.max, command: 'npm run bench:argon2', node });
+      for (const r of argon.rows) fig({ part: 'argon2', name: `${r.use}: ${r.profile} profile, ${r.impl}`, unit: 'ms', median: r.ms, min: r.min, max: r.max, command: 'npm run bench:argon2', node });
       // 5. peak memory of simulated rooms (joining is super-linear: see the README)
       out('peak memory of simulated rooms');
       for (const members of quick ? [50] : [50, 100]) {
