@@ -79,7 +79,7 @@ function table(use: Use, names: readonly string[], reference: string): string[] 
 }
 const lines = [
   `Argon2id, Node ${process.versions.node} (OpenSSL ${process.versions.openssl}), \`npm run bench:argon2\`: median ms (min–max), the implementations alternated run by run; ratio = time / the reference's time in this run (above 1: slower). Load average ${loadAtStart} at the start, ${load()} at the end.`,
-  ...(nodeArgon2id ? [] : ['', `node:crypto's Argon2id is absent here (${nodeArgon2idAbsent}): only hash-wasm and noble are measured.`]),
+  ...(nodeArgon2id ? [] : ['', `node:crypto's Argon2id is absent here: ${nodeArgon2idAbsent}. Only hash-wasm and noble are measured.`]),
   '',
   'The vault (asynchronous, 32 bytes; reference: hash-wasm, the vault\'s default)',
   '',
