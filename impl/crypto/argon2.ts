@@ -28,7 +28,7 @@ export const ARGON2ID: { readonly 'hash-wasm': Argon2idAsync; readonly noble: Ar
   ...(nodeArgon2id ? { node: nodeArgon2id.async } : {}),
 };
 
-/** The fastest of them, the vault's default. */
+/** The fastest of them, the vault's default: hash-wasm (node's, where present, is 1.2 to 1.7 times slower here: reports/results.md, session 41). */
 export const fastestArgon2id: Argon2idAsync = ARGON2ID['hash-wasm'];
 
 /** A crypto provider whose synchronous Argon2id answers from derivations made beforehand, asynchronously (see {@link precomputedArgon2id}). */
