@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadRealBackends, presentBackends } from '../impl/crypto/backends.ts';
 import type { Backend } from '../simulator/run.ts';
+import { runLoginAttack } from './login-attacks.ts';
 import { runNamed } from './named.ts';
 
 // runs on the real backends below: liboqs is loaded by this call, not by importing the simulator
@@ -22,5 +23,16 @@ describe('REQ-CRY-011 determinism of attack runs on every backend', () => {
     const noble = lines('noble');
     for (const b of present.filter((x) => x !== 'noble')) expect(lines(b), b).toBe(noble);
     expect(lines('real')).toBe(lines('real'));
+  }, 300_000);
+
+  it('REQ-LOG-001 should give the same login trace on every real backend, with real Argon2id at the interactive profile (node:crypto\'s on native where the runtime has it, hash-wasm or noble elsewhere)', () => {
+    const lines = (b: Backend): string => {
+      const r = runLoginAttack(undefined, { profile: 'hardened', seed: 4, backend: b, trace: true });
+      expect(r.world.clients.get('alice')!.passwordSends.length, b).toBeGreaterThan(0); // a login that answered with its password-derived key
+      return r.world.trace.text();
+    };
+    const noble = lines('noble');
+    expect(noble).toMatch(/logged in/);
+    for (const b of present.filter((x) => x !== 'noble')) expect(lines(b), b).toBe(noble);
   }, 300_000);
 });

@@ -171,6 +171,13 @@ export function main(argv: readonly string[], out: (s: string) => void = console
           fig({ part: 'protocol', name: `${b}, ${r.members} members: simulator and machines over crypto`, unit: '%', median: r.overheadOverCrypto * 100, min: r.overheadRange[0] * 100, max: r.overheadRange[1] * 100, command: cmd, node, goal: 'at most 15%', met: r.overheadOverCrypto <= 0.15 });
         }
       }
+      // 2b. Argon2id per implementation, on each Node (node:crypto's is one of them on Node 24.7 and later)
+      out(`Argon2id per implementation (node ${node})`);
+      const argonMd = join(tmp, `argon2-${major}.md`);
+      child(bin, tsx, 'impl/crypto/bench-argon2.ts', [argonMd]);
+      const argon = JSON.parse(readFileSync(argonMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { use: string; profile: string; impl: string; ms: number; min: number; max: number }[] };
+      raw[`argon2-node${major}`] = argon;
+      for (const r of argon.rows) fig({ part: 'argon2', name: `${r.use}: ${r.profile} profile, ${r.impl}`, unit: 'ms', median: r.ms, min: r.min, max: r.max, command: 'npm run bench:argon2', node });
       if (bin !== process.execPath) continue;
       // 3. campaign throughput per worker count: the same audit, 1 to `cores` workers, alternating
       out('campaign throughput per worker count');
@@ -187,13 +194,6 @@ export function main(argv: readonly string[], out: (s: string) => void = console
       for (const w of counts) fig({ part: 'workers', name: `pqroom audit, ${w} worker(s): wall`, unit: 's', median: median(wall[w]!), min: Math.min(...wall[w]!), max: Math.max(...wall[w]!), command: `pqroom ${auditArgs(w).slice(0, -3).join(' ')}`, node });
       const speedups = wall[counts[0]!]!.map((x, k) => x / wall[counts.at(-1)!]![k]!);
       fig({ part: 'workers', name: `--workers ${counts.at(-1)} speed-up over --workers 1 (same repetition)`, unit: 'x', median: median(speedups), min: Math.min(...speedups), max: Math.max(...speedups), command: 'the two audits above', node, goal: '>= 1.7x on 2 cores', met: median(speedups) >= 1.7 });
-      // 4. Argon2id per implementation
-      out('Argon2id per implementation');
-      const argonMd = join(tmp, 'argon2.md');
-      child(bin, tsx, 'impl/crypto/bench-argon2.ts', [argonMd]);
-      const argon = JSON.parse(readFileSync(argonMd.replace(/\.md$/, '.json'), 'utf8')) as { rows: { profile: string; impl: string; ms: number; min: number; max: number }[] };
-      raw.argon2 = argon;
-      for (const r of argon.rows) fig({ part: 'argon2', name: `${r.profile} profile, ${r.impl}`, unit: 'ms', median: r.ms, min: r.min, max: r.max, command: 'npm run bench:argon2', node });
       // 5. peak memory of simulated rooms (joining is super-linear: see the README)
       out('peak memory of simulated rooms');
       for (const members of quick ? [50] : [50, 100]) {

@@ -3,28 +3,32 @@
  * unlock with large memory, so it may be asynchronous and it is worth the fastest code that runs
  * both in Node and in browsers: hash-wasm (WebAssembly), about 4 times noble's speed here
  * (`npm run bench:argon2`). noble stays the synchronous implementation of the crypto provider
- * (the login's KDF runs inside machines, which do not wait).
+ * (the login's KDF runs inside machines, which do not wait). Where the runtime has node:crypto's
+ * Argon2id (Node 24.7 and later, impl/crypto/argon2-node.ts) it is tried too, as `node`.
  *
  * RFC 9106's test vector (section 5.3) uses a secret and associated data; hash-wasm takes no
- * associated data, so the vector is checked on noble and hash-wasm is checked against noble on
- * the inputs pqroom uses (no secret, no associated data), in impl/crypto/argon2.test.ts.
+ * associated data, so the vector is checked on noble and node, and hash-wasm and node are checked
+ * against noble on the inputs pqroom uses (no secret, no associated data), in
+ * impl/crypto/argon2.test.ts and impl/crypto/argon2-node.test.ts.
  */
 import { argon2id as nobleArgon2id } from '@noble/hashes/argon2.js';
 import { argon2id as wasmArgon2id } from 'hash-wasm';
 import { concat, toHex, u32be, type Bytes } from '../bytes.ts';
+import { nodeArgon2id } from './argon2-node.ts';
 import type { Argon2Params, CryptoProvider } from './provider.ts';
 
 /** An Argon2id (version 0x13) without secret or associated data. */
 export type Argon2idAsync = (password: Bytes, salt: Bytes, params: Argon2Params, length: number) => Promise<Bytes>;
 
-/** The implementations tried, by name. */
-export const ARGON2ID: Readonly<Record<'hash-wasm' | 'noble', Argon2idAsync>> = {
+/** The implementations tried, by name: `node` only where the runtime has it. */
+export const ARGON2ID: { readonly 'hash-wasm': Argon2idAsync; readonly noble: Argon2idAsync; readonly node?: Argon2idAsync } = {
   'hash-wasm': (password, salt, p, length) =>
     wasmArgon2id({ password, salt, iterations: p.t, parallelism: p.p, memorySize: p.m, hashLength: length, outputType: 'binary' }),
   noble: async (password, salt, p, length) => nobleArgon2id(password, salt, { t: p.t, m: p.m, p: p.p, dkLen: length, version: 0x13 }),
+  ...(nodeArgon2id ? { node: nodeArgon2id.async } : {}),
 };
 
-/** The fastest of them, the vault's default. */
+/** The fastest of them, the vault's default: hash-wasm (node's, where present, is 1.2 to 1.7 times slower here: reports/results.md, session 41). */
 export const fastestArgon2id: Argon2idAsync = ARGON2ID['hash-wasm'];
 
 /** A crypto provider whose synchronous Argon2id answers from derivations made beforehand, asynchronously (see {@link precomputedArgon2id}). */

@@ -111,6 +111,9 @@ describe('REQ-CRY-001 REQ-CRY-002 REQ-CRY-003 REQ-CRY-009 differential: every ba
     expect(r.checks).toBeGreaterThan(20);
     expect(r.disagreements.map((d) => d.check)).toContain('ML-DSA Verify of a changed signature');
     expect(r.agreed).toBe(r.checks - r.disagreements.length);
+    const noble = backends.noble!;
+    const offByOne = { ...noble, argon2id: (pw: Uint8Array, salt: Uint8Array, p: { m: number; t: number; p: number }, n: number) => noble.argon2id(pw, salt, { ...p, t: p.t + 1 }, n) };
+    expect(differential({ ...backends, offByOne }, 5, 1).disagreements.map((d) => d.check)).toEqual(['Argon2id(password, salt) at small memory']);
   });
 });
 

@@ -2,7 +2,8 @@
  * Differential testing of the real backends (spec 3.1): the same seeds, messages and malformed
  * inputs fed to every backend present, and every answer compared (key pairs from seeds,
  * encapsulations, decapsulations with implicit rejection, signatures, verification across
- * backends, refusals of malformed keys, ciphertexts and signatures); then the Wycheproof files of
+ * backends, refusals of malformed keys, ciphertexts and signatures, Argon2id at small memory and
+ * its refusal of a short salt); then the Wycheproof files of
  * `../shared/vectors-external/` on each backend. Used by the tests and by `pqroom audit`, which
  * reports how many cases the backends agreed on.
  */
@@ -109,6 +110,11 @@ export function compareBackends(backends: Readonly<Record<string, CryptoProvider
   same('ML-DSA Sign with a 256-byte context is refused', (c) => c.sign(dsa.secretKey, x.msg, new Uint8Array(256), x.rnd), 'throws');
   same('ML-DSA Verify with a 256-byte context is false', (c) => c.verify(dsa.publicKey, x.msg, new Uint8Array(256), sig), 'false');
   same('ML-DSA KeyGen of a 31-byte seed is refused', (c) => c.sigKeygen(x.dsaSeed.subarray(0, 31)), 'throws');
+  // Argon2id (RFC 9106, REQ-CRY-013; node:crypto's on the native backend where the runtime has it), at small memory
+  const lanes = 1 + (x.flip % 2);
+  const kdf = { t: 1 + ((x.flip >> 1) % 2), m: 8 * lanes + (x.flip % 57), p: lanes };
+  same('Argon2id(password, salt) at small memory', (c) => c.argon2id(x.msg, x.rnd.subarray(0, 16), kdf, 32));
+  same('Argon2id with a 7-byte salt is refused', (c) => c.argon2id(x.msg, x.rnd.subarray(0, 7), kdf, 32), 'throws');
   return { checks, disagreements: out };
 }
 

@@ -12,12 +12,16 @@
  * imported once, not at every call. A key generated from a seed is imported once in its seed form
  * and exported once (its expanded private key; its public key from the JWK export where the
  * runtime has one, checked against the SubjectPublicKeyInfo at load).
+ * Argon2id (REQ-CRY-013, the login's KDF of REQ-LOG-001, which machines call synchronously) is
+ * node:crypto's `argon2Sync` where the runtime has it (Node 24.7 and later: impl/crypto/argon2-node.ts),
+ * else the deterministic backend's; an input node refuses gets that backend's answer or error.
  */
 import * as nc from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { concat, equalBytes, type Bytes } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SEED_BYTES, KEM_SK_BYTES } from '../suite.ts';
+import { nodeArgon2id, type NodeArgon2id } from './argon2-node.ts';
 import type { Loaded } from './liboqs.ts';
 import { nodeCrypto } from './node.ts';
 import type { CryptoProvider, KeyPair } from './provider.ts';
@@ -210,6 +214,19 @@ function detect(p: ReturnType<typeof nativePrimitives>): string | undefined {
   }
 }
 
+/** node:crypto's Argon2id, computed by the calling thread; what node refuses (its ranges are RFC 9106's, as noble's) goes to `base`, for `base`'s errors. */
+function nativeArgon2id(node: NodeArgon2id, base: CryptoProvider): CryptoProvider['argon2id'] {
+  return (password, salt, params, length) => {
+    let out: Bytes | undefined;
+    try {
+      out = node.sync(password, salt, params, length);
+    } catch {
+      // out of node's ranges: base refuses it too, in its own words (or answers, when only node is stricter)
+    }
+    return out ?? base.argon2id(password, salt, params, length);
+  };
+}
+
 /** Loads the native backend on top of a deterministic one (liboqs when it loaded, else noble). */
 export function loadNative(deterministic: Loaded): Loaded {
   const p = nativePrimitives();
@@ -226,6 +243,8 @@ export function loadNative(deterministic: Loaded): Loaded {
     sigKeygen: native,
     sign: base.origins?.sign ?? 'noble',
     verify: native,
+    ...(nodeArgon2id ? { argon2id: native } : {}),
   };
-  return { provider: { ...base, name: 'native', origins, ...p } };
+  const argon2id = nodeArgon2id ? nativeArgon2id(nodeArgon2id, base) : base.argon2id;
+  return { provider: { ...base, name: 'native', origins, ...p, argon2id } };
 }

@@ -35,7 +35,7 @@ export interface Argon2Params {
 export interface CryptoProvider {
   /** Backend name, recorded in traces and reports. */
   readonly name: string;
-  /** Where each public-key primitive comes from, when it is not from the backend named (reported with results). */
+  /** Where each public-key primitive (and Argon2id, when a backend has its own) comes from, when it is not from the backend named (reported with results). */
   readonly origins?: Readonly<Record<string, string>>;
   /** SHA-256 (FIPS 180-4). */
   sha256(data: Bytes): Bytes;
