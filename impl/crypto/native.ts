@@ -12,9 +12,12 @@
  * imported once, not at every call. A key generated from a seed is imported once in its seed form
  * and exported once (its expanded private key; its public key from the JWK export where the
  * runtime has one, checked against the SubjectPublicKeyInfo at load).
- * Argon2id (REQ-CRY-013, the login's KDF of REQ-LOG-001, which machines call synchronously) is
- * node:crypto's `argon2Sync` where the runtime has it (Node 24.7 and later: impl/crypto/argon2-node.ts),
- * else the deterministic backend's; an input node refuses gets that backend's answer or error.
+ * Argon2id (REQ-CRY-013, the login's KDF of REQ-LOG-001, which machines call synchronously) below
+ * 1 MiB is node:crypto's `argon2Sync` where the runtime has it (Node 24.7 and later:
+ * impl/crypto/argon2-node.ts), so that the differential compares an implementation other than
+ * noble's; from 1 MiB on (the login's profiles) it is the deterministic backend's, hash-wasm on a
+ * helper thread, measured 1.2 to 1.7 times faster than node's (reports/results.md, session 41). An
+ * input node refuses gets that backend's answer or error.
  */
 import * as nc from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -23,7 +26,7 @@ import { CryptoError } from '../errors.ts';
 import { DSA_PK_BYTES, DSA_SEED_BYTES, DSA_SIG_BYTES, KEM_CT_BYTES, KEM_PK_BYTES, KEM_SEED_BYTES, KEM_SK_BYTES } from '../suite.ts';
 import { nodeArgon2id, type NodeArgon2id } from './argon2-node.ts';
 import type { Loaded } from './liboqs.ts';
-import { nodeCrypto } from './node.ts';
+import { ARGON2_WASM_FROM_KIB, nodeCrypto } from './node.ts';
 import type { CryptoProvider, KeyPair } from './provider.ts';
 
 const DSA_SK_BYTES = 4032;
@@ -214,9 +217,14 @@ function detect(p: ReturnType<typeof nativePrimitives>): string | undefined {
   }
 }
 
-/** node:crypto's Argon2id, computed by the calling thread; what node refuses (its ranges are RFC 9106's, as noble's) goes to `base`, for `base`'s errors. */
+/**
+ * node:crypto's Argon2id below {@link ARGON2_WASM_FROM_KIB}, computed by the calling thread; from
+ * there on `base`'s (hash-wasm on a helper thread, the faster here); what node refuses (its ranges
+ * are RFC 9106's, as noble's) goes to `base`, for `base`'s errors.
+ */
 function nativeArgon2id(node: NodeArgon2id, base: CryptoProvider): CryptoProvider['argon2id'] {
   return (password, salt, params, length) => {
+    if (params.m >= ARGON2_WASM_FROM_KIB) return base.argon2id(password, salt, params, length);
     let out: Bytes | undefined;
     try {
       out = node.sync(password, salt, params, length);
@@ -243,7 +251,7 @@ export function loadNative(deterministic: Loaded): Loaded {
     sigKeygen: native,
     sign: base.origins?.sign ?? 'noble',
     verify: native,
-    ...(nodeArgon2id ? { argon2id: native } : {}),
+    ...(nodeArgon2id ? { argon2id: `${native} below ${ARGON2_WASM_FROM_KIB} KiB, ${base.origins?.argon2id ?? 'hash-wasm (a helper thread)'} from there` } : {}),
   };
   const argon2id = nodeArgon2id ? nativeArgon2id(nodeArgon2id, base) : base.argon2id;
   return { provider: { ...base, name: 'native', origins, ...p, argon2id } };

@@ -73,7 +73,7 @@ function hkdfExpand(prk: Bytes, info: Bytes, length: number): Bytes {
 }
 
 /** From this memory (KiB) on, Argon2id runs in WebAssembly on a helper thread: below, noble's is quicker than the hand-over. */
-const ARGON2_WASM_FROM_KIB = 1024;
+export const ARGON2_WASM_FROM_KIB = 1024;
 
 /** noble for ML-KEM, ML-DSA and XChaCha20-Poly1305; node:crypto for hashing and transport frames; a large Argon2id in WebAssembly. */
 export const nodeCrypto: CryptoProvider = {
