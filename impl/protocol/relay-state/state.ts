@@ -25,7 +25,7 @@ let idNext = 0;
  * `toHex(id)`, for the public ids the state is keyed by (principals, room ids), from the last few it
  * converted when it has seen the bytes (issue 23): one `Send` converted its principal and room id about
  * seven times, 1.3 µs each with the lookup of a fresh 64-character key. The same string each time, so
- * a lookup finds it already internalized. Remembers copies of at most {@link ID_KEYS} ids of at most
+ * a lookup finds it already internalized. Remembers copies of at most `ID_KEYS` (8) ids of at most
  * 64 bytes (never use it for a secret); a pure function of the bytes, whatever the callers do with theirs.
  */
 export function idKey(id: Bytes): string {
