@@ -8,8 +8,9 @@
  * Generated plans are drawn as fast-check draws them for the seed (a first pass that only
  * collects the values), run in parallel, and read in order up to the first failure; the failing
  * draw is then shrunk by fast-check from its path, in one worker, exactly as a sequential run
- * would have shrunk it. The audit stays synchronous: the main thread hands out tasks and blocks
- * on a shared counter (Atomics.wait) until a worker posts a result.
+ * would have shrunk it. The audit stays synchronous: on N workers the main thread is one of them
+ * beside N - 1 worker threads; it hands out tasks, makes tasks of its own between, and when the
+ * queue has none for it blocks on a shared counter (Atomics.wait) until a worker posts a result.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -145,54 +146,75 @@ function inline(progress: Progress): Runner {
 /** The longest the main thread waits for any result before it gives up on the workers. */
 const STALL_MS = 30 * 60_000;
 
+/** Tasks a worker thread holds at once: it has its next one at hand while this thread makes one of its own. */
+const DEPTH = 2;
+
+/**
+ * `n` threads: this one and `n - 1` worker threads. This thread has the campaign's code loaded
+ * already (it reads the results), so it makes tasks too, between handing them out: one isolate
+ * fewer to start, load and warm up than `n` worker threads beside an idle one.
+ */
 function threads(n: number, progress: Progress): Runner {
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const pool = Array.from({ length: n }, () => {
+  const pool = Array.from({ length: n - 1 }, () => {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(new URL('./parallel-boot.mjs', import.meta.url), { workerData: { port: port2, signal: signal.buffer, tables: dictionaryTables() }, transferList: [port2] });
     worker.unref();
-    return { worker, port: port1 as MessagePort, busy: -1 };
+    return { worker, port: port1 as MessagePort, held: 0 };
   });
   return {
     run(tasks, queue, o = {}) {
       const out: (TaskResult | undefined)[] = [];
       let inFlight = 0;
-      const started = Date.now();
+      let last = Date.now();
       let alongside = o.alongside;
-      for (;;) {
-        for (const w of pool) {
-          if (w.busy < 0) {
-            const i = queue.take();
-            if (i === undefined) break;
-            w.busy = i;
-            inFlight++;
-            w.port.postMessage({ i, task: tasks[i] });
-          }
-        }
-        if (alongside) {
-          // the main thread's own work, while the workers make their first tasks (not after them, alone)
-          alongside();
-          alongside = undefined;
-        }
-        if (inFlight === 0) return out; // every worker idle, and the queue gave none: nothing can add any
-        const seen = Atomics.load(signal, 0);
+      const done = (i: number, r: TaskResult): void => {
+        out[i] = r;
+        progress.done(r);
+        o.onResult?.(i, r);
+        last = Date.now();
+      };
+      // the workers' results so far; whether there were any
+      const collect = (): boolean => {
         let got = false;
         for (const w of pool) {
           for (let m = receiveMessageOnPort(w.port); m; m = receiveMessageOnPort(w.port)) {
             const msg = m.message as { i: number; result?: TaskResult; error?: string };
             if (msg.error !== undefined) throw new Error(`worker: ${msg.error}`);
-            w.busy = -1;
+            w.held--;
             inFlight--;
             got = true;
-            out[msg.i] = msg.result!;
-            progress.done(msg.result!);
-            o.onResult?.(msg.i, msg.result!);
+            done(msg.i, msg.result!);
           }
         }
-        if (!got) {
-          if (Date.now() - started > STALL_MS) throw new Error(`no result from the workers in ${STALL_MS / 60_000} minutes`);
-          Atomics.wait(signal, 0, seen, 1000);
+        return got;
+      };
+      for (;;) {
+        hand: for (const w of pool) {
+          while (w.held < DEPTH) {
+            const i = queue.take();
+            if (i === undefined) break hand;
+            w.held++;
+            inFlight++;
+            w.port.postMessage({ i, task: tasks[i] });
+          }
         }
+        if (alongside) {
+          // the caller's own work, while the workers start on their first tasks (not after them, alone)
+          alongside();
+          alongside = undefined;
+        }
+        if (collect()) continue; // their results may add tasks (a shrinking) or cancel some: hand out again first
+        const i = queue.take();
+        if (i !== undefined) {
+          done(i, execute(tasks[i]!));
+          continue;
+        }
+        if (inFlight === 0) return out; // every worker idle, and the queue gave none: nothing can add any
+        const seen = Atomics.load(signal, 0);
+        if (collect()) continue;
+        if (Date.now() - last > STALL_MS) throw new Error(`no result from the workers in ${STALL_MS / 60_000} minutes`);
+        Atomics.wait(signal, 0, seen, 1000);
       }
     },
     close() {

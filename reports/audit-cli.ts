@@ -30,7 +30,8 @@ options:
   --seed S       campaign seed (default 1)
   --backend B    symbolic (default); real (the fastest real backend present), noble, liboqs
                  or native (that one); or both (symbolic, and the named attacks again on real)
-  --workers N    worker threads (default: the number of cores); the result is the same for any N
+  --workers N    threads (default: the number of cores): this one and N - 1 worker threads;
+                 the result is the same for any N
   --json FILE    also write the result here
   --out DIR      result, report and counterexample traces (default reports/out)
   --quiet        no progress lines
