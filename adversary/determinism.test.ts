@@ -25,7 +25,7 @@ describe('REQ-CRY-011 determinism of attack runs on every backend', () => {
     expect(lines('real')).toBe(lines('real'));
   }, 300_000);
 
-  it('REQ-LOG-001 should give the same login trace on every real backend, with real Argon2id at the interactive profile (node:crypto\'s on native where the runtime has it, hash-wasm or noble elsewhere)', () => {
+  it('REQ-LOG-001 should give the same login trace on every real backend, with real Argon2id at the interactive profile (hash-wasm on a helper thread, noble where it is absent; node:crypto\'s is held to both in impl/crypto/argon2-node.test.ts)', () => {
     const lines = (b: Backend): string => {
       const r = runLoginAttack(undefined, { profile: 'hardened', seed: 4, backend: b, trace: true });
       expect(r.world.clients.get('alice')!.passwordSends.length, b).toBeGreaterThan(0); // a login that answered with its password-derived key
